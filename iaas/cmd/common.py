@@ -1,0 +1,29 @@
+"""What every daemon's main() does: parse config, set up logging, run."""
+import logging
+import sys
+
+from iaas.common import logs
+from iaas.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+
+def parse_args(argv, name, default_config_files=None):
+    CONF(argv[1:] if argv is not None else sys.argv[1:], project='iaas', prog=name,
+         default_config_files=default_config_files)
+    logs.setup(CONF, name)
+
+
+def run_services(name, build, argv=None, on_ready=None):
+    """Parse config, build services with ``build(launcher)``, run until SIGTERM."""
+    from iaas.service import Launcher
+    parse_args(argv, name)
+    launcher = Launcher()
+    build(launcher)
+    LOG.info('%s starting: host=%s state_path=%s bus=%s', name, CONF.host,
+             CONF.state_path, CONF.transport_url.split('@')[-1])
+    try:
+        return launcher.run(on_ready=on_ready)
+    except Exception:
+        LOG.exception('%s failed', name)
+        return 1

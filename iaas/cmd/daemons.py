@@ -1,0 +1,77 @@
+"""Which services each daemon runs. iaas-all runs all of them.
+
+A service package that adds a daemon or an API adds its builder here; a
+builder takes the launcher and adds services to it.
+"""
+from iaas.conf import CONF
+from iaas.service import Service, WSGIService
+
+
+def _rpc_service(binary, topic, manager_cls):
+    def build(launcher):
+        launcher.add(Service(binary, topic, manager_cls(CONF.host)))
+    return build
+
+
+def build_scheduler(launcher):
+    from iaas.scheduler import manager, rpcapi
+    _rpc_service('iaas-scheduler', rpcapi.TOPIC, manager.SchedulerManager)(launcher)
+
+
+def build_compute(launcher):
+    from iaas.compute import manager, rpcapi
+    _rpc_service('iaas-compute', rpcapi.TOPIC, manager.ComputeManager)(launcher)
+
+
+def build_network(launcher):
+    from iaas.network import manager, rpcapi
+    _rpc_service('iaas-network', rpcapi.TOPIC, manager.NetworkManager)(launcher)
+
+
+def build_volume(launcher):
+    from iaas.volume import manager, rpcapi
+    _rpc_service('iaas-volume', rpcapi.TOPIC, manager.VolumeManager)(launcher)
+
+
+def build_api(launcher):
+    """The REST APIs of iaas-api, one listening port each."""
+    from iaas.api import apps
+    for name, app, port in apps.enabled_apps():
+        launcher.add(WSGIService(name, app, CONF.api.listen, port))
+
+
+def build_image(launcher):
+    """iaas-image (issue #4)."""
+
+
+def build_objectstore(launcher):
+    """iaas-objectstore (issue #7)."""
+
+
+DAEMONS = {
+    'iaas-api': build_api,
+    'iaas-image': build_image,
+    'iaas-objectstore': build_objectstore,
+    'iaas-scheduler': build_scheduler,
+    'iaas-compute': build_compute,
+    'iaas-network': build_network,
+    'iaas-volume': build_volume,
+}
+
+
+def _main(name):
+    def main(argv=None):
+        from iaas.cmd import common
+        return common.run_services(name, DAEMONS[name], argv)
+    main.__name__ = main.__qualname__ = name.replace('iaas-', '') + '_main'
+    return main
+
+
+# Console-script entry points (pyproject.toml [project.scripts]).
+api_main = _main('iaas-api')
+image_main = _main('iaas-image')
+objectstore_main = _main('iaas-objectstore')
+scheduler_main = _main('iaas-scheduler')
+compute_main = _main('iaas-compute')
+network_main = _main('iaas-network')
+volume_main = _main('iaas-volume')

@@ -1,0 +1,38 @@
+"""Configuration: one module per option group.
+
+Each module exposes ``register_opts(conf)`` and ``list_opts()``; the option
+modules register nothing on import. ``CONF`` below is the process-wide
+object, filled by :func:`register_all` which this package calls once.
+``tools/gen_config_sample.py`` writes ``etc/iaas.conf.sample`` from
+:func:`list_opts`.
+"""
+import importlib
+
+from oslo_config import cfg
+
+# Option modules, in the order they appear in the sample file. A service
+# package that adds a group adds its module name here.
+MODULES = ['default', 'database', 'service', 'api']
+
+CONF = cfg.ConfigOpts()
+
+
+def _modules():
+    return [importlib.import_module(f'{__name__}.{m}') for m in MODULES]
+
+
+def register_all(conf):
+    for mod in _modules():
+        mod.register_opts(conf)
+
+
+def list_opts():
+    """All options as [(group, [opts])], for the sample generator."""
+    out = []
+    for mod in _modules():
+        for group, opts in mod.list_opts().items():
+            out.append((group, opts))
+    return out
+
+
+register_all(CONF)

@@ -1,0 +1,8 @@
+"""Import every model module so ``Base.metadata`` holds all tables.
+
+Alembic's env.py and the tests import this; a new model module adds a line.
+"""
+from iaas.db import models  # noqa: F401
+from iaas.db.base import Base
+
+metadata = Base.metadata

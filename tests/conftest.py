@@ -1,0 +1,110 @@
+"""Fixtures shared by every test layer.
+
+* ``conf``: the global CONF with a private state_path, reset afterwards.
+* ``db_url`` (parametrized sqlite / postgresql / mysql): a fresh, migrated
+  database of each kind, wired into CONF. PostgreSQL and MariaDB are the
+  real servers on 127.0.0.1 (see README); each test gets its own database.
+* ``sqlite_db``: only the embedded SQLite (fast unit tests).
+* ``transport_url`` (parametrized memory / filesystem / rabbit): a bus with
+  a private exchange name, so tests never see each other's messages.
+"""
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+PG_ADMIN = os.environ.get('IAAS_TEST_PG', 'postgresql+psycopg2://postgres@127.0.0.1:5432/test')
+MY_ADMIN = os.environ.get('IAAS_TEST_MYSQL', 'mysql+pymysql://root@127.0.0.1:3306/test')
+RABBIT = os.environ.get('IAAS_TEST_RABBIT', 'pyamqp://guest:guest@127.0.0.1:5672//')
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def conf(tmp_path):
+    from iaas import rpc
+    from iaas.conf import CONF
+    from iaas.db import engine
+    CONF([], project='iaas', default_config_files=[])
+    CONF.set_override('state_path', str(tmp_path / 'state'))
+    CONF.set_override('host', f'test-{RUN_ID}')
+    CONF.set_override('control_exchange', f'iaas-test-{uuid.uuid4().hex[:10]}')
+    os.makedirs(CONF.state_path, exist_ok=True)
+    yield CONF
+    rpc.cleanup()
+    engine.dispose_all()
+    CONF.reset()
+    CONF.clear_override('state_path')
+    CONF.clear_override('host')
+    CONF.clear_override('control_exchange')
+    CONF.clear_override('connection', group='database')
+    CONF.clear_override('transport_url')
+
+
+def _server_db(admin_url, name):
+    """Create database ``name`` on the server of ``admin_url``; return its URL and a dropper."""
+    admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
+    with admin.connect() as c:
+        if admin.dialect.name == 'postgresql':
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        else:
+            c.execute(sa.text(f'CREATE DATABASE `{name}` CHARACTER SET utf8mb4'))
+    url = admin_url.rsplit('/', 1)[0] + '/' + name
+    if admin.dialect.name == 'mysql':
+        url += '?charset=utf8mb4'
+
+    def drop():
+        from iaas.db import engine
+        engine.dispose_all()
+        with admin.connect() as c:
+            if admin.dialect.name == 'postgresql':
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
+        admin.dispose()
+    return url, drop
+
+
+def make_empty_db(kind, tmp_path):
+    """(url, drop) for an empty database of ``kind``."""
+    name = f'iaas_{RUN_ID}_{uuid.uuid4().hex[:8]}'
+    if kind == 'sqlite':
+        return f'sqlite:///{tmp_path}/{name}.sqlite', lambda: None
+    return _server_db(PG_ADMIN if kind == 'postgresql' else MY_ADMIN, name)
+
+
+@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
+def db_kind(request):
+    return request.param
+
+
+@pytest.fixture
+def empty_db_url(db_kind, tmp_path):
+    url, drop = make_empty_db(db_kind, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def db_url(conf, empty_db_url):
+    from iaas.db import migration
+    migration.upgrade(empty_db_url)
+    conf.set_override('connection', empty_db_url, group='database')
+    yield empty_db_url
+
+
+@pytest.fixture
+def sqlite_db(conf, tmp_path):
+    from iaas.db import migration
+    url = f'sqlite:///{tmp_path}/unit.sqlite'
+    migration.upgrade(url)
+    conf.set_override('connection', url, group='database')
+    yield url
+
+
+@pytest.fixture(params=['memory', 'filesystem', 'rabbit'])
+def transport_url(request, conf):
+    url = {'memory': 'memory://', 'filesystem': 'filesystem://', 'rabbit': RABBIT}[request.param]
+    conf.set_override('transport_url', url)
+    yield url
