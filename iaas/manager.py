@@ -70,6 +70,6 @@ class Manager:
                     getattr(self, name)(context)
                 except Exception:
                     LOG.exception('periodic task %s failed', name)
-                self._next_run[name] = due = time.monotonic() + spacing
-            idle = min(idle, max(0.0, due - time.monotonic()))
+                self._next_run[name] = due = now + spacing
+            idle = min(idle, max(0.0, due - now))
         return idle

@@ -1,0 +1,73 @@
+"""RPC semantics in one process, on every transport (memory, filesystem, rabbit)."""
+import threading
+
+import pytest
+
+from iaas import manager, rpc
+from iaas.service import Service
+
+
+class Endpoint(manager.Manager):
+    service_name = 'inproc'
+
+    def __init__(self, host):
+        super().__init__(host)
+        self.casts = []
+        self.got = threading.Event()
+
+    @rpc.expose
+    def add(self, context, a, b):
+        return a + b
+
+    @rpc.expose
+    def note(self, context, value):
+        self.casts.append(value)
+        self.got.set()
+
+    @rpc.expose
+    def missing(self, context):
+        raise KeyError('k1')
+
+
+@pytest.fixture
+def server(conf, sqlite_db, transport_url):
+    ep = Endpoint('h1')
+    svc = Service('inproc', 'inproc', ep, host='h1')
+    svc.start()
+    assert svc.wait_ready(20)
+    yield ep
+    svc.stop(graceful_timeout=5)
+
+
+def test_call_cast_and_ping(server):
+    c = rpc.RPCClient('inproc', timeout=10)
+    assert c.call({}, 'add', a=2, b=3) == 5
+    assert c.call({}, 'ping') == {'service': 'inproc', 'host': 'h1'}
+    c.cast({}, 'note', value='x')
+    assert server.got.wait(10)
+    assert server.casts == ['x']
+
+
+def test_builtin_exceptions_keep_their_type(server):
+    with pytest.raises(KeyError):
+        rpc.RPCClient('inproc', timeout=10).call({}, 'missing')
+
+
+def test_call_without_deadline_cannot_be_sent(server):
+    with pytest.raises(ValueError, match='no deadline'):
+        rpc.RPCClient('inproc').call({}, 'add', a=1, b=1)
+
+
+def test_concurrent_calls(server):
+    c = rpc.RPCClient('inproc', timeout=20)
+    results = [None] * 40
+
+    def work(i):
+        results[i] = c.call({}, 'add', a=i, b=1)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [i + 1 for i in range(40)]
