@@ -3,6 +3,8 @@
 Alembic's env.py and the tests import this; a new model module adds a line.
 """
 from iaas.db import models  # noqa: F401
+from iaas.db import identity_models  # noqa: F401
+from iaas.db import image_models  # noqa: F401
 from iaas.db.base import Base
 
 metadata = Base.metadata

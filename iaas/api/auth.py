@@ -1,0 +1,143 @@
+"""Authentication and policy for every API (the contract other APIs use).
+
+* :func:`validate_token` — token string → :class:`RequestContext`
+  (Fernet decrypt + cached revocation list + cached user/project/role
+  lookups: no database round trip per request once warm).
+* :func:`token_middleware` / :func:`make_token_middleware` — a
+  ``wsgi.Router.middleware`` that requires ``X-Auth-Token``.
+* :func:`ec2_credential` — access key → ``{'access', 'secret', 'user_id',
+  'project_id'}`` for EC2/S3 signature checks.
+* :func:`enforce` — policy check raising ``wsgi.Forbidden``
+  (rules: ``admin_required``, ``admin_or_owner``, ``project_reader``,
+  ``project_member``, ``reader`` and any registered with
+  :func:`register_rules`).
+"""
+from iaas import wsgi
+from iaas.context import RequestContext
+
+READ_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS'})
+
+
+def context_from(v, token=None, request_id=None):
+    """A RequestContext for a Validated token record."""
+    from iaas.identity import core
+    kw = {} if request_id is None else {'request_id': request_id}
+    roles = v.role_names
+    return RequestContext(
+        user_id=v.user['id'], user_name=v.user['name'],
+        project_id=v.project['id'] if v.project else None,
+        project_name=v.project['name'] if v.project else None,
+        domain_id=(v.project or v.user)['domain_id'], roles=roles,
+        is_admin=core.user_is_admin(v), auth_token=token, **kw)
+
+
+def validate_token(token, request_id=None):
+    """RequestContext of a valid token; ``wsgi.Unauthorized`` otherwise."""
+    from iaas.identity import core
+    if not token or not isinstance(token, str):
+        raise wsgi.Unauthorized('The request you have made requires authentication.')
+    try:
+        v = core.validate(token)
+    except core.AuthFailed as exc:
+        raise wsgi.Unauthorized(exc.message) from None
+    return context_from(v, token, request_id)
+
+
+def _authenticate(req):
+    token = req.headers.get('X-Auth-Token')
+    if not token:
+        raise wsgi.Unauthorized('The request you have made requires authentication.',
+                                headers=_www_authenticate())
+    try:
+        ctx = validate_token(token, request_id=req.request_id)
+    except wsgi.Unauthorized as exc:
+        exc.headers.update(_www_authenticate())
+        raise
+    req.environ['iaas.context'] = ctx
+    return ctx
+
+
+def _www_authenticate():
+    from iaas.conf import CONF
+    return {'WWW-Authenticate':
+            f'Keystone uri="http://{CONF.api.public_host}:{CONF.api.identity_port}/v3"'}
+
+
+def make_token_middleware(public_paths=('/',), reader_read_only=True):
+    """A middleware requiring a valid token except on ``public_paths``.
+
+    With ``reader_read_only`` a reader-only user gets 403 on any method
+    other than GET/HEAD/OPTIONS.
+    """
+    public = frozenset(public_paths)
+
+    def middleware(req):
+        path = req.path_info
+        if path in public or (path.endswith('/') and path[:-1] in public) \
+                or (path + '/') in public:
+            return None
+        ctx = _authenticate(req)
+        if reader_read_only and req.method not in READ_METHODS and ctx.is_reader_only \
+                and not ctx.is_admin:
+            raise wsgi.Forbidden('The reader role may only read.')
+        return None
+    return middleware
+
+
+def token_middleware(req):
+    """Middleware: every request needs a valid ``X-Auth-Token``."""
+    _authenticate(req)
+    ctx = req.environ['iaas.context']
+    if req.method not in READ_METHODS and ctx.is_reader_only and not ctx.is_admin:
+        raise wsgi.Forbidden('The reader role may only read.')
+
+
+def ec2_credential(access_key):
+    """``{'access', 'secret', 'user_id', 'project_id'}`` or None."""
+    from iaas.identity import credentials
+    cred = credentials.get_ec2(access_key)
+    if cred is None:
+        return None
+    return {k: cred[k] for k in ('access', 'secret', 'user_id', 'project_id')}
+
+
+def context_for_ec2(access_key):
+    """RequestContext of the user/project an EC2 access key belongs to, or None."""
+    from iaas.identity import core
+    cred = ec2_credential(access_key)
+    if cred is None:
+        return None
+    user = core.get_user(cred['user_id'])
+    project = core.get_project(cred['project_id']) if cred['project_id'] else None
+    if user is None or not user['enabled'] or (project is not None and not project['enabled']):
+        return None
+    roles = [r['name'] for r in core.project_roles(user['id'], project['id'])] \
+        if project else []
+    if project is not None and not roles:
+        return None
+    return RequestContext(user_id=user['id'], user_name=user['name'],
+                          project_id=project['id'] if project else None,
+                          project_name=project['name'] if project else None,
+                          domain_id=user['domain_id'], roles=roles,
+                          is_admin='admin' in roles)
+
+
+def enforce(context, rule, target=None):
+    """Raise ``wsgi.Forbidden`` unless ``context`` passes ``rule`` on ``target``.
+
+    ``target`` defaults to the caller's own project.
+    """
+    from iaas.identity import policy
+    if context is None:
+        raise wsgi.Unauthorized('The request you have made requires authentication.')
+    if target is None:
+        target = {'project_id': context.project_id, 'user_id': context.user_id}
+    if not policy.check(context, rule, target):
+        raise wsgi.Forbidden(f'Policy does not allow {rule} to be performed.')
+    return True
+
+
+def register_rules(rules):
+    """Register ``oslo_policy.policy.RuleDefault``s of a service."""
+    from iaas.identity import policy
+    policy.register_rules(rules)

@@ -1,0 +1,86 @@
+"""The service catalog: what bootstrap writes from config, and the cached
+copy that goes into every token.
+
+Endpoint URLs may hold ``$(project_id)s`` / ``$(tenant_id)s``; they are
+filled in per token (object-store ``…/v1/AUTH_$(project_id)s``). Endpoints
+that still need a project id are left out of unscoped tokens.
+"""
+from iaas.conf import CONF
+from iaas.identity import cache
+
+INTERFACES = ('public', 'internal', 'admin')
+
+
+def configured_services(conf=CONF):
+    """[(type, name, description, url)] of every iaas service, from config."""
+    host = conf.api.public_host
+    api = conf.api
+
+    def group_port(group, default):
+        try:
+            return getattr(getattr(conf, group), 'port', None) or default
+        except Exception:
+            return default
+
+    image_port = group_port('image', 9292)
+    object_port = group_port('objectstore', 8080)
+    return [
+        ('identity', 'keystone', 'Identity', f'http://{host}:{api.identity_port}/v3'),
+        ('compute', 'nova', 'Compute', f'http://{host}:{api.compute_port}/v2.1'),
+        ('image', 'glance', 'Image', f'http://{host}:{image_port}'),
+        ('object-store', 'swift', 'Object storage',
+         f'http://{host}:{object_port}/v1/AUTH_$(project_id)s'),
+        ('network', 'neutron', 'Networking', f'http://{host}:{api.network_port}'),
+        ('ec2', 'ec2', 'EC2 Query API', f'http://{host}:{api.ec2_port}'),
+        ('volumev3', 'cinderv3', 'Block storage v3',
+         f'http://{host}:{api.volume_port}/v3/$(project_id)s'),
+        ('block-storage', 'cinder', 'Block storage',
+         f'http://{host}:{api.volume_port}/v3/$(project_id)s'),
+    ]
+
+
+def sync_from_config(conf=CONF):
+    """Create or update the configured services and their endpoints (idempotent)."""
+    from iaas.db import identity as db
+    region = conf.identity.region
+    for stype, name, desc, url in configured_services(conf):
+        existing = db.service_list(type=stype, name=name)
+        svc = existing[0] if existing else db.service_create(stype, name, desc)
+        eps = db.endpoint_list(service_id=svc['id'], region_id=region)
+        for iface in INTERFACES:
+            mine = [e for e in eps if e['interface'] == iface]
+            if not mine:
+                db.endpoint_create(svc['id'], iface, url, region_id=region)
+            elif mine[0]['url'] != url:
+                db.endpoint_update(mine[0]['id'], url=url)
+    invalidate()
+
+
+def invalidate():
+    cache.catalog.clear()
+
+
+def _raw():
+    from iaas.db import identity as db
+    return cache.catalog.get_or_load('catalog', db.catalog)
+
+
+def for_token(project_id=None):
+    """The catalog in token form, substituted for ``project_id``."""
+    out = []
+    for svc in _raw():
+        eps = []
+        for e in svc['endpoints']:
+            url = e['url']
+            if '$(' in url:
+                if project_id is None:
+                    continue
+                url = url.replace('$(project_id)s', project_id).replace(
+                    '$(tenant_id)s', project_id)
+            eps.append({'id': e['id'], 'interface': e['interface'],
+                        'region': e['region_id'], 'region_id': e['region_id'],
+                        'url': url})
+        if eps or project_id is not None:
+            out.append({'type': svc['type'], 'name': svc['name'], 'id': svc['id'],
+                        'endpoints': eps})
+    return out
