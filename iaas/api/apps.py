@@ -7,6 +7,6 @@ from iaas.conf import CONF
 
 def enabled_apps():
     apps = []
-    from iaas.api import versions
-    apps.append(('identity', versions.placeholder_app('identity'), CONF.api.identity_port))
+    from iaas.identity import api as identity_api
+    apps.append(('identity', identity_api.build_app(), CONF.api.identity_port))
     return apps

@@ -99,6 +99,13 @@ def register_command_group(name, actions):
 def _add_parsers(subparsers):
     for group, actions in COMMANDS.items():
         gp = subparsers.add_parser(group)
+        if None in actions:
+            # A group without actions: ``iaas-manage bootstrap --admin-password X``.
+            func, arguments = actions[None]
+            for a, kw in arguments:
+                gp.add_argument(*a, **kw)
+            gp.set_defaults(func=func)
+            continue
         sub = gp.add_subparsers(dest='action')
         sub.required = True
         for action, (func, arguments) in actions.items():

@@ -1,0 +1,192 @@
+"""Reusable helpers for probe tests: config files on free ports, real
+daemons as subprocesses, the identity bootstrap, an ``openstack`` runner.
+
+    from tests.probe.fixtures import Cloud
+
+    cloud = Cloud.create(tmp_path)            # config, migrated DB, bootstrap
+    cloud.start('iaas-api')                   # waits until identity answers
+    out = cloud.openstack('token', 'issue')   # unmodified python-openstackclient
+    cloud.stop_all()
+
+or the ``cloud`` fixture in tests/probe/conftest.py. Every port is a free
+one picked at creation; ``cloud.ports`` maps option names to ports.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+BIN = os.path.dirname(sys.executable)
+
+API_PORT_OPTS = ('identity_port', 'compute_port', 'ec2_port', 'volume_port',
+                 'network_port', 'metadata_port')
+# Groups other issues add; ``[group] port`` is written for each.
+EXTRA_PORT_GROUPS = ('image', 'objectstore')
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def wait_for_port(port, host='127.0.0.1', timeout=30.0, proc=None, what='daemon'):
+    """Poll until a TCP connect to (host, port) works; fail early if ``proc`` died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f'{what} exited with {proc.returncode} before listening '
+                               f'on {port}')
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f'{what} did not listen on {host}:{port} within {timeout}s')
+
+
+def write_config(path, state_path, db_url=None, ports=None, sections=None,
+                 transport_url='filesystem://', host='probe'):
+    """Write an iaas config file.
+
+    ``ports``: {'identity_port': 5000, …, 'image': 9292, 'objectstore': 8080}
+    (API port options go to [api]; a group name gets ``[group] port``).
+    ``sections``: {'identity': {'bcrypt_rounds': 4}, …} merged in.
+    """
+    sec = {'DEFAULT': {'host': host, 'state_path': str(state_path),
+                       'transport_url': transport_url},
+           'api': {'listen': '127.0.0.1', 'public_host': '127.0.0.1'}}
+    if db_url:
+        sec['database'] = {'connection': db_url}
+    for opt, port in (ports or {}).items():
+        if opt in API_PORT_OPTS:
+            sec['api'][opt] = port
+        else:
+            sec.setdefault(opt, {})['port'] = port
+    for group, opts in (sections or {}).items():
+        sec.setdefault(group, {}).update(opts)
+    lines = []
+    for group, opts in sec.items():
+        lines.append(f'[{group}]')
+        lines += [f'{k} = {v}' for k, v in opts.items()]
+        lines.append('')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines))
+    return path
+
+
+class Daemon:
+    def __init__(self, name, config_file, log_path):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, 'ab')
+        self.proc = subprocess.Popen([os.path.join(BIN, name), '--config-file',
+                                     str(config_file)], stdout=self._log,
+                                    stderr=subprocess.STDOUT)
+
+    def log(self):
+        with open(self.log_path, errors='replace') as f:
+            return f.read()
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+        return self.proc.returncode
+
+
+class Cloud:
+    """A config file, a database and the daemons started on it."""
+
+    def __init__(self, tmp_path, config_file, state_path, ports, admin_password):
+        self.tmp_path = tmp_path
+        self.config_file = config_file
+        self.state_path = state_path
+        self.ports = ports
+        self.admin_password = admin_password
+        self.daemons = {}
+
+    @classmethod
+    def create(cls, tmp_path, db_url=None, sections=None, admin_password='admin-secret-1',
+               bootstrap=True, host='probe'):
+        state = tmp_path / 'state'
+        state.mkdir(exist_ok=True)
+        names = list(API_PORT_OPTS) + list(EXTRA_PORT_GROUPS)
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
+        merged = {'identity': {'bcrypt_rounds': 4}}
+        for g, opts in (sections or {}).items():
+            merged.setdefault(g, {}).update(opts)
+        config = write_config(tmp_path / 'iaas.conf', state, db_url=db_url, ports=ports,
+                              sections=merged, host=host)
+        cloud = cls(tmp_path, config, state, ports, admin_password)
+        cloud.manage('db', 'sync', check=False)   # prints current(); several heads are fine
+        if bootstrap:
+            cloud.manage('bootstrap', '--admin-password', admin_password)
+        return cloud
+
+    def manage(self, *args, check=True):
+        r = subprocess.run([os.path.join(BIN, 'iaas-manage'), '--config-file',
+                            str(self.config_file), *args], capture_output=True, text=True,
+                           timeout=120)
+        if check and r.returncode != 0:
+            raise RuntimeError(f'iaas-manage {args} failed: {r.stdout}\n{r.stderr}')
+        return r
+
+    def start(self, name='iaas-api', wait_port=None, timeout=30):
+        """Start daemon ``name``; wait until ``wait_port`` (default: identity) listens."""
+        d = Daemon(name, self.config_file, self.tmp_path / f'{name}.log')
+        self.daemons[name] = d
+        port = wait_port or self.ports['identity_port']
+        try:
+            wait_for_port(port, timeout=timeout, proc=d.proc, what=name)
+        except Exception as exc:
+            d.stop()
+            raise AssertionError(f'{exc}\n{d.log()[-4000:]}') from None
+        return d
+
+    def stop_all(self):
+        for d in self.daemons.values():
+            d.stop()
+        self.daemons.clear()
+
+    @property
+    def auth_url(self):
+        return f'http://127.0.0.1:{self.ports["identity_port"]}/v3'
+
+    def env(self, username='admin', password=None, project='admin'):
+        """OS_* environment for python-openstackclient."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+        env.update({'OS_AUTH_URL': self.auth_url, 'OS_IDENTITY_API_VERSION': '3',
+                    'OS_USERNAME': username,
+                    'OS_PASSWORD': self.admin_password if password is None else password,
+                    'OS_USER_DOMAIN_NAME': 'Default', 'OS_PROJECT_DOMAIN_NAME': 'Default',
+                    'OS_REGION_NAME': 'RegionOne', 'OS_INTERFACE': 'public'})
+        if project:
+            env['OS_PROJECT_NAME'] = project
+        return env
+
+    def openstack(self, *args, env=None, check=True, json_out=True, timeout=120):
+        """Run ``openstack ARGS`` (``-f json`` appended when json_out)."""
+        cmd = [os.path.join(BIN, 'openstack'), *args]
+        if json_out:
+            cmd += ['-f', 'json']
+        r = subprocess.run(cmd, env=env or self.env(), capture_output=True, text=True,
+                           timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f'{" ".join(args)} failed ({r.returncode}):\n'
+                                 f'{r.stdout}\n{r.stderr[-3000:]}')
+        if check and json_out and r.stdout.strip():
+            return json.loads(r.stdout)
+        return r
