@@ -1,0 +1,128 @@
+"""HTTP to storage nodes: pooled keep-alive connections, small helpers."""
+import http.client
+import json
+import socket
+import threading
+import urllib.parse
+
+CHUNK = 1 << 20
+
+
+class NodeError(Exception):
+    pass
+
+
+class Pool:
+    """Idle keep-alive connections per (host, port)."""
+
+    def __init__(self, max_idle=64):
+        self._idle = {}
+        self._lock = threading.Lock()
+        self.max_idle = max_idle
+
+    def get(self, host, port, conn_timeout, timeout):
+        with self._lock:
+            conns = self._idle.get((host, port))
+            conn = conns.pop() if conns else None
+        if conn is not None:
+            conn.sock.settimeout(timeout)
+            return conn, True
+        conn = http.client.HTTPConnection(host, port, timeout=conn_timeout)
+        conn.connect()
+        conn.sock.settimeout(timeout)
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, False
+
+    def put(self, host, port, conn):
+        with self._lock:
+            conns = self._idle.setdefault((host, port), [])
+            if len(conns) < self.max_idle:
+                conns.append(conn)
+                return
+        conn.close()
+
+
+POOL = Pool()
+
+
+def quote_path(path):
+    return urllib.parse.quote(path.encode('utf-8', 'surrogateescape'), safe='/')
+
+
+class BackendConn:
+    """One request to a storage node, body sent in pieces."""
+
+    def __init__(self, node, method, path, headers, conn_timeout=0.5, timeout=10,
+                 chunked=False, pool=POOL):
+        self.node, self.pool = node, pool
+        self.host, self.port = node['ip'], node['port']
+        self.chunked = chunked
+        self.resp = None
+        self.failed = False
+        for attempt in (0, 1):
+            self.conn, reused = pool.get(self.host, self.port, conn_timeout, timeout)
+            try:
+                self.conn.putrequest(method, quote_path(path), skip_host=False,
+                                     skip_accept_encoding=True)
+                for k, v in headers.items():
+                    self.conn.putheader(k, v)
+                if chunked:
+                    self.conn.putheader('Transfer-Encoding', 'chunked')
+                self.conn.endheaders()
+                return
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                if not reused or attempt:
+                    raise
+
+    def send(self, data):
+        if self.chunked:
+            self.conn.sock.sendall(b'%x\r\n' % len(data) + data + b'\r\n')
+        else:
+            self.conn.sock.sendall(data)
+
+    def finish(self):
+        if self.chunked:
+            self.conn.sock.sendall(b'0\r\n\r\n')
+
+    def getresponse(self):
+        try:
+            self.resp = self.conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        return self.resp
+
+    def read_all(self):
+        try:
+            data = self.resp.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        self.release()
+        return data
+
+    def release(self):
+        if self.resp is not None and self.resp.isclosed() and not self.resp.will_close:
+            self.pool.put(self.host, self.port, self.conn)
+        else:
+            self.conn.close()
+
+    def close(self):
+        self.conn.close()
+
+
+def request(node, method, path, headers=None, body=b'', conn_timeout=0.5, timeout=10,
+            pool=POOL):
+    """A whole request: (status, headers, body). Raises OSError/HTTPException."""
+    headers = dict(headers or {})
+    if body is not None and not isinstance(body, (bytes, bytearray)):
+        body = json.dumps(body).encode()
+        headers.setdefault('Content-Type', 'application/json')
+    headers['Content-Length'] = str(len(body or b''))
+    bc = BackendConn(node, method, path, headers, conn_timeout, timeout, pool=pool)
+    if body:
+        bc.send(body)
+    resp = bc.getresponse()
+    data = bc.read_all()
+    return resp.status, resp.headers, data
