@@ -41,7 +41,10 @@ def build_api(launcher):
 
 
 def build_image(launcher):
-    """iaas-image (issue #4)."""
+    """iaas-image: the Glance-v2-compatible image API."""
+    from iaas.image import app
+    launcher.add(WSGIService('image', app.build_app(), CONF.image.listen, CONF.image.port,
+                             threads=CONF.image.threads))
 
 
 def build_objectstore(launcher):

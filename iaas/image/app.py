@@ -1,0 +1,65 @@
+"""The iaas-image WSGI application: Glance v2 routes on a Router.
+
+The authentication middleware is injected: production uses the token
+middleware of the identity API (``iaas.api.auth.make_token_middleware``);
+tests may pass any ``mw(req) -> None | Response`` that sets
+``req.environ['iaas.context']``.
+"""
+from iaas import wsgi
+from iaas.image import data, images, members, schemas
+
+PUBLIC_PATHS = ('/', '/versions')
+VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
+HTTP_STATUS = {300: 'Multiple Choices'}
+
+
+def glance_fault(fault):
+    """Glance's (webob's) JSON error body."""
+    return {'message': fault.message, 'code': f'{fault.code} {fault.title}',
+            'title': fault.title}
+
+
+def versions(req):
+    href = req.application_url.rstrip('/') + '/v2/'
+    body = {'versions': [{'id': vid, 'status': status,
+                          'links': [{'rel': 'self', 'href': href}]}
+                         for vid, status in VERSIONS]}
+    return 300, body
+
+
+def _json(fn):
+    return lambda req: fn()
+
+
+def default_auth_middleware():
+    from iaas.api.auth import make_token_middleware
+    return make_token_middleware(public_paths=PUBLIC_PATHS)
+
+
+def build_app(auth_middleware=None):
+    router = wsgi.Router(fault_formatter=glance_fault)
+    router.middleware.append(auth_middleware or default_auth_middleware())
+    add = router.add
+    add('GET', '/', versions)
+    add('GET', '/versions', versions)
+    add('GET', '/v2/schemas/image', _json(schemas.image_schema))
+    add('GET', '/v2/schemas/images', _json(schemas.images_schema))
+    add('GET', '/v2/schemas/member', _json(schemas.member_schema))
+    add('GET', '/v2/schemas/members', _json(schemas.members_schema))
+    add('GET', '/v2/images', images.index)
+    add('POST', '/v2/images', images.create)
+    add('GET', '/v2/images/{image_id}', images.show)
+    add('PATCH', '/v2/images/{image_id}', images.update)
+    add('DELETE', '/v2/images/{image_id}', images.delete)
+    add('PUT', '/v2/images/{image_id}/file', data.upload)
+    add('GET', '/v2/images/{image_id}/file', data.download)
+    add('POST', '/v2/images/{image_id}/actions/deactivate', images.deactivate)
+    add('POST', '/v2/images/{image_id}/actions/reactivate', images.reactivate)
+    add('PUT', '/v2/images/{image_id}/tags/{tag}', images.add_tag)
+    add('DELETE', '/v2/images/{image_id}/tags/{tag}', images.delete_tag)
+    add('GET', '/v2/images/{image_id}/members', members.index)
+    add('POST', '/v2/images/{image_id}/members', members.create)
+    add('GET', '/v2/images/{image_id}/members/{member_id}', members.show)
+    add('PUT', '/v2/images/{image_id}/members/{member_id}', members.update)
+    add('DELETE', '/v2/images/{image_id}/members/{member_id}', members.delete)
+    return router

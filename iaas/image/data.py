@@ -1,0 +1,288 @@
+"""/v2/images/{id}/file: streaming upload and download.
+
+Upload: queued → saving (a compare-and-swap that also reserves the
+announced size against the project's quota), then the request body flows
+in 1 MiB chunks through one pass that counts, hashes (MD5 and SHA-512),
+inspects the format and hands the chunk to the store. Every check that can
+refuse the upload raises *inside* that pass, so the store discards what it
+wrote; the image then goes back to ``queued``. Only when the store has the
+whole, verified image does saving → active happen, together with the
+location, in one transaction.
+
+Download: the store's chunks go straight to the client; ``Range`` gives a
+206 with one byte range; ``Content-MD5`` carries the image checksum.
+"""
+import base64
+import binascii
+import hashlib
+import logging
+import re
+
+import webob
+
+from iaas import wsgi
+from iaas.conf import CONF
+from iaas.db import images as db
+from iaas.image import format_inspector, policy, stores
+from iaas.image.images import delete_data
+
+LOG = logging.getLogger(__name__)
+
+CHUNK = stores.CHUNK
+
+
+class UploadRefused(Exception):
+    """The upload cannot become an image; ``code`` is the HTTP status."""
+    code = 400
+
+
+class ClientGone(UploadRefused):
+    pass
+
+
+class QuotaExceeded(UploadRefused):
+    code = 413
+
+
+def _expected_size(req):
+    length = req.content_length
+    hint = req.headers.get('X-OpenStack-Image-Size')
+    if hint is not None:
+        try:
+            hint = int(hint)
+        except ValueError:
+            raise wsgi.BadRequest('X-OpenStack-Image-Size must be an integer') from None
+        if length is not None and hint != length:
+            raise wsgi.BadRequest(f'X-OpenStack-Image-Size {hint} does not match '
+                                  f'Content-Length {length}')
+    return length if length is not None else hint
+
+
+def _content_md5(req):
+    raw = req.headers.get('Content-MD5')
+    if not raw:
+        return None
+    raw = raw.strip()
+    if re.fullmatch(r'[0-9a-fA-F]{32}', raw):
+        return raw.lower()
+    try:
+        digest = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        digest = b''
+    if len(digest) != 16:
+        raise wsgi.BadRequest('Content-MD5 is neither hex nor base64 of an MD5 digest')
+    return digest.hex()
+
+
+class UploadPass:
+    """The one pass over the request body: count, hash, inspect, limit."""
+
+    def __init__(self, inp, expected, limit, disk_format, content_md5=None):
+        self.inp = inp
+        self.expected = expected
+        self.limit = limit
+        self.disk_format = disk_format
+        self.content_md5 = content_md5
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.sha512 = hashlib.sha512()
+        self.inspector = format_inspector.StreamInspector()
+        self.size = 0
+        self.info = None
+
+    def _check_format(self):
+        self.info = self.inspector.info()
+        if CONF.image.require_image_format_match:
+            try:
+                format_inspector.check(self.info, self.disk_format)
+            except format_inspector.ImageFormatError as exc:
+                raise UploadRefused(str(exc)) from None
+
+    def _read(self, n):
+        try:
+            return self.inp.read(n)
+        except Exception as exc:   # socket errors, time-outs, bad chunked encoding
+            raise ClientGone(f'Error reading the upload after {self.size} bytes: '
+                             f'{type(exc).__name__}') from None
+
+    def __iter__(self):
+        expected = self.expected
+        while True:
+            want = CHUNK if expected is None else min(CHUNK, expected - self.size)
+            if want <= 0:
+                break
+            chunk = self._read(want)
+            if not chunk:
+                break
+            self.size += len(chunk)
+            if self.size > self.limit:
+                raise QuotaExceeded('Image storage quota or size limit exceeded: the '
+                                    f'upload is larger than {self.limit} bytes')
+            self.md5.update(chunk)
+            self.sha512.update(chunk)
+            if self.info is None:
+                self.inspector.feed(chunk)
+                if self.inspector.ready:
+                    self._check_format()
+            yield chunk
+        if expected is not None and self.size < expected:
+            raise ClientGone(f'The upload ended after {self.size} of {expected} bytes')
+        if expected is not None and self.inp is not None and self.expected_from_hint:
+            if self._read(1):
+                raise UploadRefused(f'The upload is larger than the announced {expected} bytes')
+        if self.info is None:
+            self._check_format()
+        if self.content_md5 and self.content_md5 != self.md5.hexdigest():
+            raise UploadRefused(f'Checksum mismatch: Content-MD5 is {self.content_md5}, '
+                                f'the data has {self.md5.hexdigest()}')
+
+    expected_from_hint = False
+
+
+def _quota_room(project_id, own_reservation):
+    """Bytes the project may still add, or None without a quota."""
+    quota = CONF.image.user_storage_quota
+    if not quota:
+        return None
+    return quota - (db.project_usage(project_id) - own_reservation)
+
+
+def upload(req, image_id):
+    ctx = req.context
+    ctype = (req.content_type or '').lower()
+    if ctype != 'application/octet-stream':
+        raise wsgi.UnsupportedMediaType(f'Unsupported Content-Type {ctype or "(none)"}; '
+                                        'image data must be application/octet-stream')
+    image = policy.get_modifiable(ctx, image_id)
+    if image['status'] != 'queued':
+        raise wsgi.Conflict(f"Image status transition from {image['status']} to saving "
+                            'is not allowed')
+    if not image['disk_format'] or not image['container_format']:
+        raise wsgi.BadRequest('Properties disk_format and container_format must be set '
+                              'before uploading image data')
+    expected = _expected_size(req)
+    content_md5 = _content_md5(req)
+    limit = CONF.image.image_size_cap
+    if expected is not None and expected > limit:
+        raise wsgi.RequestTooLarge(f'Image size {expected} exceeds the limit of {limit} bytes')
+    owner = image['owner']
+    room = _quota_room(owner, 0)
+    if room is not None and (expected or 0) > room:
+        raise wsgi.RequestTooLarge(f'Denying attempt to upload image because it exceeds the '
+                                   f'quota: {expected} bytes requested, {max(room, 0)} left')
+    reserved = expected or 0
+    if not db.image_cas_status(image_id, 'queued', 'saving', reserved_size=reserved):
+        raise wsgi.Conflict('Image is being uploaded by another request or changed state')
+    # Recheck after reserving: two concurrent uploads cannot both slip under.
+    room = _quota_room(owner, reserved)
+    try:
+        if room is not None:
+            if reserved > room:
+                raise QuotaExceeded('Denying attempt to upload image because it exceeds '
+                                    'the quota')
+            limit = min(limit, room)
+        store_name = CONF.image.default_store
+        store = stores.get_store(store_name)
+        inp = req.environ['wsgi.input']
+        chunks = UploadPass(inp, expected, limit, image['disk_format'], content_md5)
+        chunks.expected_from_hint = req.content_length is None and expected is not None
+        url, meta = store.add(image_id, chunks, expected)
+    except UploadRefused as exc:
+        _back_to_queued(image_id)
+        LOG.info('upload of image %s refused: %s', image_id, exc)
+        raise wsgi.Fault(str(exc), code=exc.code) from None
+    except stores.StoreError as exc:
+        _back_to_queued(image_id)
+        LOG.error('upload of image %s failed in the store: %s', image_id, exc)
+        raise wsgi.Fault('The image store failed; the upload was not kept.', code=503) from None
+    except BaseException:
+        _back_to_queued(image_id)
+        raise
+    values = {'size': chunks.size, 'checksum': chunks.md5.hexdigest(),
+              'os_hash_algo': 'sha512', 'os_hash_value': chunks.sha512.hexdigest(),
+              'virtual_size': _virtual_size(chunks)}
+    if not db.activate(image_id, values, store_name, url, meta):
+        delete_data(image_id, [{'store': store_name, 'url': url, 'meta': meta}])
+        raise wsgi.Fault(f'Image {image_id} was deleted or changed during the upload',
+                         code=410)
+    return 204, None
+
+
+def _virtual_size(chunks):
+    info = chunks.info
+    if info is None:
+        return None
+    if info.format in ('raw', 'iso'):
+        return chunks.size
+    return info.virtual_size
+
+
+def _back_to_queued(image_id):
+    try:
+        db.image_cas_status(image_id, 'saving', 'queued', reserved_size=0)
+    except Exception:
+        LOG.exception('could not return image %s to queued', image_id)
+
+
+# -- download ---------------------------------------------------------------
+
+_RANGE = re.compile(r'^bytes=(\d*)-(\d*)$')
+
+
+def _parse_range(header, size):
+    """(offset, length) of a single byte range; None to serve everything."""
+    if not header:
+        return None
+    m = _RANGE.match(header.strip())
+    if not m:
+        return None     # multiple or unknown ranges: a 200 with everything
+    first, last = m.group(1), m.group(2)
+    if first == '' and last == '':
+        return None
+    if first == '':
+        n = int(last)
+        if n == 0:
+            raise _unsatisfiable(size)
+        n = min(n, size)
+        return size - n, n
+    start = int(first)
+    end = size - 1 if last == '' else min(int(last), size - 1)
+    if start >= size or end < start:
+        raise _unsatisfiable(size)
+    return start, end - start + 1
+
+
+def _unsatisfiable(size):
+    return wsgi.Fault(f'Requested range not satisfiable (image size {size})', code=416,
+                      headers={'Content-Range': f'bytes */{size}'})
+
+
+def download(req, image_id):
+    ctx = req.context
+    image = policy.get_visible(ctx, image_id)
+    if image['status'] == 'deactivated' and not policy.is_admin(ctx):
+        raise wsgi.Forbidden('The requested image has been deactivated. Image data '
+                             'download is forbidden.')
+    locations = image['locations']
+    if image['status'] not in ('active', 'deactivated') or not locations:
+        return webob.Response(status=204)
+    size = image['size'] or 0
+    rng = _parse_range(req.headers.get('Range'), size)
+    offset, length = rng if rng else (0, size)
+    loc = locations[0]
+    try:
+        body = stores.get_store(loc['store']).get(loc['url'], loc['meta'], offset, length)
+    except stores.NotFoundInStore:
+        raise wsgi.Fault(f'Image data of {image_id} is missing from its store',
+                         code=503) from None
+    except stores.UnknownStore as exc:
+        raise wsgi.Fault(str(exc), code=503) from None
+    resp = webob.Response(status=206 if rng else 200, app_iter=body,
+                          content_type='application/octet-stream', charset=None,
+                          conditional_response=False)
+    resp.content_length = length
+    resp.headers['Accept-Ranges'] = 'bytes'
+    if rng:
+        resp.headers['Content-Range'] = f'bytes {offset}-{offset + length - 1}/{size}'
+    elif image['checksum']:
+        resp.headers['Content-MD5'] = image['checksum']
+    return resp

@@ -1,0 +1,323 @@
+"""/v2/images: create, list, show, JSON-patch update, delete, actions, tags."""
+import json
+import logging
+import urllib.parse
+
+from iaas import wsgi
+from iaas.conf import CONF
+from iaas.db import images as db
+from iaas.image import policy, schemas, stores
+from iaas.image.views import image_view
+
+LOG = logging.getLogger(__name__)
+
+PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
+               'application/openstack-images-v2.0-json-patch')
+COLUMNS = {'name', 'visibility', 'protected', 'os_hidden', 'disk_format', 'container_format',
+           'min_disk', 'min_ram', 'owner'}
+
+
+def _check_keys(body):
+    for key in body:
+        if key in schemas.READ_ONLY:
+            raise wsgi.Forbidden(f"Attribute '{key}' is read-only.")
+        if key in schemas.RESERVED:
+            raise wsgi.Forbidden(f"Attribute '{key}' is reserved.")
+
+
+def _split(body):
+    """(columns, properties, tags) of a validated image body."""
+    values = {k: v for k, v in body.items() if k in COLUMNS}
+    props = {k: v for k, v in body.items() if k not in schemas.BASE}
+    return values, props, body.get('tags')
+
+
+def create(req):
+    ctx = req.context
+    body = req.json()
+    _check_keys(body)
+    wsgi.validate(body, schemas.writable_schema())
+    if ctx.is_reader_only and not policy.is_admin(ctx):
+        raise wsgi.Forbidden('A reader may not create images.')
+    values, props, tags = _split(body)
+    values.setdefault('visibility', 'shared')
+    policy.check_visibility(ctx, values['visibility'])
+    if 'owner' in values and values['owner'] != ctx.project_id and not policy.is_admin(ctx):
+        raise wsgi.Forbidden('You are not permitted to create images owned by another project.')
+    values.setdefault('owner', ctx.project_id)
+    if 'id' in body:
+        values['id'] = body['id'].lower()
+        try:
+            db.image_get(values['id'])
+            raise wsgi.Conflict(f'Image with identifier {values["id"]} already exists!')
+        except db.ImageNotFound:
+            pass
+    values['status'] = 'queued'
+    try:
+        image = db.image_create(values, props, tags)
+    except db.ImageExists:
+        raise wsgi.Conflict(f'Image with identifier {values["id"]} already exists!') from None
+    return 201, image_view(image), {'Location': f'{req.application_url}/v2/images/{image["id"]}'}
+
+
+def show(req, image_id):
+    return image_view(policy.get_visible(req.context, image_id))
+
+
+# -- list -------------------------------------------------------------------
+
+def _int_param(params, key, minimum=0):
+    raw = params.get(key)
+    if raw is None:
+        return None
+    try:
+        val = int(raw)
+    except ValueError:
+        raise wsgi.BadRequest(f'{key} param must be an integer') from None
+    if val < minimum:
+        raise wsgi.BadRequest(f'{key} param must be positive')
+    return val
+
+
+def _bool_param(params, key):
+    raw = params.get(key)
+    if raw is None:
+        return None
+    low = raw.lower()
+    if low in ('true', '1', 'yes', 'on'):
+        return True
+    if low in ('false', '0', 'no', 'off'):
+        return False
+    raise wsgi.BadRequest(f'Invalid value for {key}: {raw}')
+
+
+def _in_values(raw):
+    if raw.startswith('in:'):
+        return [v.strip().strip('"') for v in raw[3:].split(',') if v.strip()]
+    if raw.startswith('eq:'):
+        return raw[3:]
+    return raw
+
+
+def _sort_params(params):
+    sort = []
+    if 'sort' in params:
+        if 'sort_key' in params.mixed() or 'sort_dir' in params.mixed():
+            raise wsgi.BadRequest('The "sort" param cannot be combined with sort_key/sort_dir')
+        for item in params['sort'].split(','):
+            key, _, direction = item.strip().partition(':')
+            sort.append((key, direction or 'desc'))
+    else:
+        keys = params.getall('sort_key') or ['created_at']
+        dirs = params.getall('sort_dir') or ['desc']
+        if len(dirs) not in (1, len(keys)):
+            raise wsgi.BadRequest('Number of sort dirs does not match the number of sort keys')
+        for i, key in enumerate(keys):
+            sort.append((key, dirs[i] if len(dirs) > 1 else dirs[0]))
+    for key, direction in sort:
+        if key not in db.SORT_KEYS:
+            raise wsgi.BadRequest(f'Invalid sort key: {key}. It should be one of: '
+                                  f'{", ".join(sorted(db.SORT_KEYS))}')
+        if direction not in ('asc', 'desc'):
+            raise wsgi.BadRequest(f'Invalid sort direction: {direction}')
+    return sort
+
+
+KNOWN_PARAMS = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'id', 'status',
+                'visibility', 'owner', 'member_status', 'tag', 'disk_format',
+                'container_format', 'size_min', 'size_max', 'protected', 'os_hidden',
+                'created_at', 'updated_at'}
+
+
+def index(req):
+    ctx, params = req.context, req.GET
+    limit = _int_param(params, 'limit')
+    if limit is None:
+        limit = CONF.image.limit_param_default
+    limit = min(limit, CONF.image.api_limit_max)
+    visibility = params.get('visibility')
+    if visibility not in (None, 'all', *schemas.VISIBILITIES):
+        raise wsgi.BadRequest(f'Invalid visibility value: {visibility}')
+    member_status = params.get('member_status', 'accepted')
+    if member_status not in ('pending', 'accepted', 'rejected', 'all'):
+        raise wsgi.BadRequest(f'Invalid status value: {member_status}')
+    filters = {}
+    for key in ('name', 'id', 'status', 'owner', 'disk_format', 'container_format'):
+        if key in params:
+            filters[key] = _in_values(params[key])
+    for key in ('size_min', 'size_max'):
+        val = _int_param(params, key)
+        if val is not None:
+            filters[key] = val
+    for key in ('protected', 'os_hidden'):
+        val = _bool_param(params, key)
+        if val is not None:
+            filters[key] = val
+    tags = params.getall('tag')
+    if tags:
+        filters['tags'] = tags
+    props = {k: v for k, v in params.items() if k not in KNOWN_PARAMS}
+    if props:
+        filters['properties'] = props
+    sort = _sort_params(params)
+    try:
+        images = db.image_list(ctx.project_id, policy.is_admin(ctx), filters, sort, limit,
+                               params.get('marker'), visibility, member_status)
+    except db.MarkerNotFound:
+        raise wsgi.BadRequest(f'Invalid marker. Image {params.get("marker")} '
+                              'could not be found.') from None
+    body = {'images': [image_view(i) for i in images], 'first': '/v2/images',
+            'schema': '/v2/schemas/images'}
+    if images and len(images) == limit:
+        nxt = [(k, v) for k, v in params.items() if k != 'marker']
+        nxt.append(('marker', images[-1]['id']))
+        body['next'] = '/v2/images?' + urllib.parse.urlencode(nxt)
+    if req.query_string:
+        body['first'] = '/v2/images?' + urllib.parse.urlencode(
+            [(k, v) for k, v in params.items() if k != 'marker'])
+    return body
+
+
+# -- update (JSON patch) ----------------------------------------------------
+
+def _patch_body(req):
+    ctype = (req.content_type or '').lower()
+    if ctype not in PATCH_TYPES:
+        raise wsgi.UnsupportedMediaType(
+            f'Unsupported Content-Type {ctype or "(none)"}; use {PATCH_TYPES[0]}',
+            headers={'Accept-Patch': ', '.join(PATCH_TYPES)})
+    raw = req.body_file.read(req.max_body + 1)
+    if len(raw) > req.max_body:
+        raise wsgi.RequestTooLarge('Request body is too large')
+    try:
+        ops = json.loads(raw or b'null')
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise wsgi.BadRequest(f'Malformed JSON in request body: {exc}') from None
+    if not isinstance(ops, list):
+        raise wsgi.BadRequest('A JSON patch must be a list of operations')
+    return ops
+
+
+def _op_path(op):
+    if not isinstance(op, dict) or op.get('op') not in ('add', 'replace', 'remove'):
+        raise wsgi.BadRequest(f'Unsupported patch operation: {op!r}; use add, replace '
+                              'or remove')
+    path = op.get('path')
+    if isinstance(path, list):       # v2.0 patch style
+        path = '/' + '/'.join(path)
+    if not isinstance(path, str) or not path.startswith('/') or path.count('/') != 1:
+        raise wsgi.BadRequest(f'Invalid JSON pointer for this resource: {path!r}')
+    key = path[1:].replace('~1', '/').replace('~0', '~')
+    if not key:
+        raise wsgi.BadRequest('Empty path in patch operation')
+    if op['op'] != 'remove' and 'value' not in op:
+        raise wsgi.BadRequest(f'Operation {op["op"]} on {path} needs a value')
+    return key
+
+
+def update(req, image_id):
+    ctx = req.context
+    ops = _patch_body(req)
+    image = policy.get_modifiable(ctx, image_id)
+    doc = {k: image[k] for k in COLUMNS}
+    doc['tags'] = list(image['tags'])
+    props = dict(image['properties'])
+    removed = set()
+    for op in ops:
+        key = _op_path(op)
+        if key in schemas.READ_ONLY:
+            raise wsgi.Forbidden(f"Attribute '{key}' is read-only.")
+        if key in schemas.RESERVED or key == 'id':
+            raise wsgi.Forbidden(f"Attribute '{key}' is reserved.")
+        if key in ('disk_format', 'container_format') and image['status'] != 'queued':
+            raise wsgi.Forbidden(f'Attribute {key} can be only replaced for a queued image.')
+        if key in doc:
+            if op['op'] == 'remove':
+                raise wsgi.Forbidden(f"Attribute '{key}' can't be removed.")
+            doc[key] = op['value']
+        elif op['op'] == 'remove':
+            if key not in props:
+                raise wsgi.Conflict(f'Property {key} does not exist.')
+            del props[key]
+            removed.add(key)
+        elif op['op'] == 'replace' and key not in props:
+            raise wsgi.Conflict(f'Property {key} does not exist.')
+        else:
+            props[key] = op['value']
+            removed.discard(key)
+    candidate = {k: v for k, v in doc.items()}
+    candidate.update(props)
+    wsgi.validate(candidate, schemas.writable_schema())
+    if doc['visibility'] != image['visibility']:
+        policy.check_visibility(ctx, doc['visibility'])
+    if doc['owner'] != image['owner'] and not policy.is_admin(ctx):
+        raise wsgi.Forbidden('Only an admin may change the owner of an image.')
+    values = {k: v for k, v in doc.items() if k in COLUMNS and v != image[k]}
+    changed_props = {k: v for k, v in props.items() if image['properties'].get(k) != v}
+    tags = doc['tags'] if sorted(set(doc['tags'])) != image['tags'] else None
+    updated = db.image_update(image_id, values, changed_props,
+                              removed & set(image['properties']), tags)
+    return image_view(updated)
+
+
+# -- delete, actions, tags --------------------------------------------------
+
+def delete(req, image_id):
+    image = policy.get_modifiable(req.context, image_id)
+    if image['protected']:
+        raise wsgi.Forbidden(f'Image {image_id} is protected and cannot be deleted.')
+    try:
+        locations = db.image_destroy(image_id)
+    except db.ImageNotFound:
+        raise wsgi.NotFound(f'No image found with ID {image_id}') from None
+    delete_data(image_id, locations)
+    return 204, None
+
+
+def delete_data(image_id, locations):
+    for loc in locations or ():
+        try:
+            stores.get_store(loc['store']).delete(loc['url'], loc['meta'])
+            db.location_forget(image_id, loc['url'])
+        except Exception:
+            # The location stays 'pending_delete' in the database for an
+            # operator (or a later cleanup) to retry.
+            LOG.exception('could not delete data of image %s at %s', image_id, loc['url'])
+
+
+def deactivate(req, image_id):
+    image = policy.get_modifiable(req.context, image_id)
+    if image['status'] == 'deactivated':
+        return 204, None
+    if not db.image_cas_status(image_id, 'active', 'deactivated'):
+        raise wsgi.Forbidden(f'Not allowed to deactivate image in status '
+                             f"'{image['status']}'")
+    return 204, None
+
+
+def reactivate(req, image_id):
+    image = policy.get_modifiable(req.context, image_id)
+    if image['status'] == 'active':
+        return 204, None
+    if not db.image_cas_status(image_id, 'deactivated', 'active'):
+        raise wsgi.Forbidden(f"Not allowed to reactivate image in status '{image['status']}'")
+    return 204, None
+
+
+def add_tag(req, image_id, tag):
+    policy.get_modifiable(req.context, image_id)
+    tag = urllib.parse.unquote(tag)
+    if len(tag) > 255:
+        raise wsgi.BadRequest('Tag is longer than 255 characters')
+    image = db.image_get(image_id)
+    if tag not in image['tags'] and len(image['tags']) >= 128:
+        raise wsgi.RequestTooLarge('Maximum number of tags (128) exceeded')
+    db.tag_add(image_id, tag)
+    return 204, None
+
+
+def delete_tag(req, image_id, tag):
+    policy.get_modifiable(req.context, image_id)
+    if not db.tag_delete(image_id, urllib.parse.unquote(tag)):
+        raise wsgi.NotFound(f'Tag {tag} not found on image {image_id}')
+    return 204, None
