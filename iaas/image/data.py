@@ -147,6 +147,16 @@ def _quota_room(project_id, own_reservation):
 
 
 def upload(req, image_id):
+    try:
+        return _upload(req, image_id)
+    except wsgi.Fault as fault:
+        # The body may be partly unread: this connection cannot carry
+        # another request.
+        fault.headers['Connection'] = 'close'
+        raise
+
+
+def _upload(req, image_id):
     ctx = req.context
     ctype = (req.content_type or '').lower()
     if ctype != 'application/octet-stream':

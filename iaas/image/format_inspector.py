@@ -97,7 +97,7 @@ def _vmdk(buf):
     if len(buf) < 512:
         return FormatInfo('vmdk', problems=['vmdk header is truncated'])
     (_version, _flags, capacity, _grain, desc_off, desc_size, _n_gte, _rgd_off,
-     gd_off) = struct.unpack('<IIQQQQIQQ', buf[4:68])
+     gd_off) = struct.unpack('<IIQQQQIQQ', buf[4:64])
     vsize = capacity * 512
     problems = []
     if gd_off == VMDK_GD_AT_END:
