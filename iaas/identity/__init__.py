@@ -1,0 +1,11 @@
+"""Identity: Keystone-v3-compatible tokens, users, projects, roles, catalog."""
+
+
+def reset_state():
+    """Forget every in-process cache (tests switch databases and key dirs)."""
+    from iaas.identity import cache, credentials, policy, revoke, tokens
+    cache.clear_all()
+    revoke.REVOCATIONS.reset()
+    tokens.reset()
+    credentials._repo = None
+    policy.reset()

@@ -44,9 +44,9 @@ def is_admin(req):
     return bool(ctx and (ctx.is_admin or 'admin' in ctx.roles))
 
 
-def body_of(req, key, schema_props=None, required=()):
+def body_of(req, key, schema_props=None, required=(), body=None):
     """The ``{key: {...}}`` object of a JSON body, type-checked."""
-    body = req.json()
+    body = req.json() if body is None else body
     obj = body.get(key)
     if not isinstance(obj, dict):
         raise wsgi.BadRequest(f'Expecting to find "{key}" in the request body.')

@@ -28,11 +28,11 @@ def signup(req):
     from iaas.identity.api.resources import project_view, user_view
     if not CONF.identity.allow_signup:
         raise wsgi.Forbidden('Sign-up is disabled on this cloud.')
+    body = req.json()
     u = body_of(req, 'user', {'name': {'type': 'string'}, 'password': {'type': 'string'},
                               'email': {'type': ['string', 'null'], 'maxLength': 255}},
-                required=['name', 'password'])
+                required=['name', 'password'], body=body)
     _check_name('user', u['name'])
-    body = req.json()
     project_name = u['name']
     if isinstance(body.get('project'), dict) and body['project'].get('name') is not None:
         project_name = body['project']['name']
