@@ -5,8 +5,18 @@ import them in ``iaas/db/all_models.py`` so alembic sees one metadata.
 """
 import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index,
-                        Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iaas.db.base import Base, SoftDeleteMixin, TimestampMixin, uuid_column

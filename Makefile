@@ -1,0 +1,28 @@
+# The two commands of the README:
+#   make run    install everything and run the all-in-one cloud
+#   make test   install everything and run the whole test suite
+STATE ?= $(HOME)/.local/share/iaas
+CONFIG ?= etc/iaas-allinone.conf
+
+.PHONY: setup run test services sample lint bench-rpc
+
+setup:
+	tools/setup.sh
+
+services:
+	tools/ensure-services.sh
+
+run: setup
+	.venv/bin/iaas-all --config-file $(CONFIG) --state-path $(STATE)
+
+test: setup services
+	tools/run-tests.sh
+
+sample: setup
+	.venv/bin/python tools/gen_config_sample.py
+
+lint: setup
+	.venv/bin/ruff check iaas tests tools migrations
+
+bench-rpc: setup services
+	.venv/bin/python tools/bench/rpc.py

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite with its quality gates. `make test` runs it after
+# setting everything up; .ci/run calls `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+echo "== quality gates"
+.venv/bin/ruff check iaas tests tools migrations
+$PY tools/check_module_size.py
+$PY tools/check_layering.py
+$PY tools/gen_config_sample.py --check
+
+echo "== tests"
+set +e
+.venv/bin/pytest -p no:cacheprovider -ra --durations=15 "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests: failing" >&2
+    exit 1
+fi
+exit "$rc"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what iaas needs on a Debian 12 machine: system packages (apt), a
+# virtualenv in .venv, and the project with its test tools. Idempotent: it
+# installs only what is missing and re-installs the project only when
+# pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages every part needs. Later parts (libvirt, dnsmasq, …) add theirs.
+APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git)
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PY" -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+fi
+
+stamp=.venv/.iaas-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: installing the project into .venv"
+    .venv/bin/pip install -q -e '.[test]'
+    echo "$want" > "$stamp"
+fi
