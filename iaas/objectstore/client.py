@@ -45,8 +45,14 @@ class Pool:
 POOL = Pool()
 
 
+QUERY = '\x00'   # separates a path from its (encoded) query; names never hold NUL
+
+
 def quote_path(path):
-    return urllib.parse.quote(path.encode('utf-8', 'surrogateescape'), safe='/')
+    """Quote a path; a query after QUERY (already encoded) is kept as it is."""
+    path, q, query = path.partition(QUERY)
+    return urllib.parse.quote(path.encode('utf-8', 'surrogateescape'), safe='/') + \
+        ('?' + query if q else '')
 
 
 class BackendConn:

@@ -181,7 +181,7 @@ class Replicator:
             return
         self.stats['suffixes_synced'] += len(diff)
         status, _, body = self._req(
-            node, 'GET', f"/repl/obj/{node['device']}/{part}?suffixes={','.join(diff)}")
+            node, 'GET', f"/repl/obj/{node['device']}/{part}\x00suffixes={','.join(diff)}")
         if status != 200:
             raise client.NodeError(f'suffix files: {status}')
         remote_files = json.loads(body)

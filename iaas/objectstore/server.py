@@ -16,7 +16,8 @@ import time
 import webob
 
 from iaas.objectstore import db, diskfile, replication, updates
-from iaas.objectstore.utils import http_date, normalize_timestamp, split_path
+from iaas.objectstore.utils import (failed_precondition, http_date, normalize_timestamp,
+                                    split_path)
 
 LOG = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -184,6 +185,10 @@ class StorageServer:
         resp.headers['X-Timestamp'] = meta['X-Timestamp']
         resp.headers['X-Backend-Timestamp'] = meta['X-Timestamp']
         resp.headers['Accept-Ranges'] = 'bytes'
+        lm = int(float(meta.get('X-Meta-Timestamp', meta['X-Timestamp'])) + 0.999999)
+        if failed_precondition(req, meta['ETag'], lm):
+            reader.close()
+            return text(412)
         return resp
 
     object_HEAD = object_GET

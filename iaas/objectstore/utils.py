@@ -77,3 +77,16 @@ def check_metadata(headers, kind):
     if size > MAX_META_OVERALL:
         return f'Total metadata too large; max {MAX_META_OVERALL}'
     return None
+
+
+def failed_precondition(req, etag, last_modified):
+    """True when If-Match / If-Unmodified-Since rule the request out (→ 412).
+
+    ``last_modified`` is a unix time (whole seconds, as sent in Last-Modified).
+    """
+    if 'If-Match' in req.headers and etag not in req.if_match:
+        return True
+    since = req.if_unmodified_since
+    if since is not None and last_modified > since.timestamp():
+        return True
+    return False

@@ -1,0 +1,200 @@
+"""Who may do what on the object store.
+
+Three ways in, one :class:`Identity`:
+
+* v1.0 auth (tempauth style) for standalone use: users from
+  ``[objectstore] tempauth_users`` ("account:user:key[:role…]"),
+  ``GET /auth/v1.0`` with ``X-Auth-User: account:user`` / ``X-Auth-Key``
+  gives a signed token (nothing stored) and the storage URL
+  ``/v1/AUTH_<account>``;
+* identity tokens (``iaas.api.auth.validate_token``) when that module is
+  present: the account is ``AUTH_<project_id>``;
+* S3 credentials: a tempauth pair (access ``account:user``, secret = key)
+  or an EC2 credential from identity.
+
+The owner of an account (or a reseller/operator role) may do anything in
+it; others only what the container's read/write ACLs grant.
+"""
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+
+LOG = logging.getLogger(__name__)
+
+
+class AuthError(Exception):
+    def __init__(self, code, message=''):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass
+class Identity:
+    user: str                 # 'account:user' or the identity user id
+    account: str              # the account it owns, e.g. AUTH_test
+    roles: tuple = ()
+    reseller: bool = False
+    project_id: str | None = None
+
+
+def _identity_api():
+    try:
+        from iaas.api import auth
+    except ImportError:
+        return None
+    return auth if hasattr(auth, 'validate_token') else None
+
+
+class Auth:
+    def __init__(self, users=(), secret=None, token_life=86400, reseller_prefix='AUTH_',
+                 operator_roles=('admin', 'ResellerAdmin'), use_identity=True):
+        self.users = {}
+        for spec in users:
+            bits = spec.split(':')
+            if len(bits) < 3:
+                raise ValueError(f'bad tempauth user "{spec}": want account:user:key[:role]')
+            acct, user, key, roles = bits[0], bits[1], bits[2], tuple(bits[3:])
+            self.users[f'{acct}:{user}'] = (key, roles)
+        self.secret = (secret or secrets.token_hex(32)).encode()
+        self.token_life = token_life
+        self.prefix = reseller_prefix
+        self.operator_roles = set(operator_roles)
+        self.identity_api = _identity_api() if use_identity else None
+        self._cache = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_conf(cls, conf):
+        oc = conf.objectstore
+        secret = oc.auth_secret
+        if not secret:
+            path = os.path.join(os.path.dirname(os.path.abspath(oc.ring_path)), 'auth_secret')
+            try:
+                with open(path) as f:
+                    secret = f.read().strip()
+            except FileNotFoundError:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                secret = secrets.token_hex(32)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, 'w') as f:
+                        f.write(secret)
+                except FileExistsError:
+                    with open(path) as f:
+                        secret = f.read().strip()
+        return cls(oc.tempauth_users, secret, oc.token_life, oc.reseller_prefix,
+                   oc.operator_roles)
+
+    # --- v1.0 -----------------------------------------------------------------
+    def v1_auth(self, user, key):
+        """(token, account, expires) or raise AuthError(401)."""
+        entry = self.users.get(user or '')
+        if entry is None or not hmac.compare_digest(entry[0].encode(), (key or '').encode()):
+            raise AuthError(401, 'Unauthorized')
+        acct = user.split(':', 1)[0]
+        expires = int(time.time()) + self.token_life
+        payload = base64.urlsafe_b64encode(json.dumps(
+            {'u': user, 'e': expires}).encode()).decode().rstrip('=')
+        sig = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
+        return f'AUTH_tk{payload}.{sig}', self.prefix + acct, expires
+
+    def _tempauth_identity(self, user):
+        key, roles = self.users[user]
+        return Identity(user=user, account=self.prefix + user.split(':', 1)[0],
+                        roles=roles, reseller='.reseller_admin' in roles)
+
+    def identify(self, token):
+        """The Identity of a token; None without one; AuthError(401) if invalid."""
+        if not token:
+            return None
+        if token.startswith('AUTH_tk'):
+            payload, _, sig = token[7:].partition('.')
+            good = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(good, sig):
+                raise AuthError(401, 'Invalid token')
+            try:
+                data = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
+            except ValueError:
+                raise AuthError(401, 'Invalid token') from None
+            if data['e'] < time.time() or data['u'] not in self.users:
+                raise AuthError(401, 'Token expired')
+            return self._tempauth_identity(data['u'])
+        if self.identity_api is None:
+            raise AuthError(401, 'Invalid token')
+        now = time.time()
+        with self._lock:
+            hit = self._cache.get(token)
+        if hit and hit[0] > now:
+            return hit[1]
+        try:
+            ctx = self.identity_api.validate_token(token)
+        except Exception as exc:
+            if type(exc).__name__ in ('Unauthorized', 'Forbidden', 'NotFound'):
+                raise AuthError(401, 'Invalid token') from None
+            LOG.exception('token validation failed')
+            raise AuthError(503, 'Identity is not available') from None
+        ident = Identity(user=ctx.user_id, account=self.prefix + (ctx.project_id or ''),
+                         roles=tuple(ctx.roles or ()), project_id=ctx.project_id,
+                         reseller=bool(set(ctx.roles or ()) & self.operator_roles))
+        with self._lock:
+            if len(self._cache) > 10000:
+                self._cache.clear()
+            self._cache[token] = (now + 30, ident)
+        return ident
+
+    # --- S3 -------------------------------------------------------------------------
+    def s3_credential(self, access_key):
+        """(secret, Identity) for an S3 access key, or None."""
+        entry = self.users.get(access_key)
+        if entry is not None:
+            return entry[0], self._tempauth_identity(access_key)
+        if self.identity_api is None or not hasattr(self.identity_api, 'ec2_credential'):
+            return None
+        try:
+            cred = self.identity_api.ec2_credential(access_key)
+        except Exception:
+            LOG.exception('EC2 credential lookup failed')
+            return None
+        if not cred:
+            return None
+        return cred['secret'], Identity(user=cred['user_id'],
+                                        account=self.prefix + cred['project_id'],
+                                        project_id=cred['project_id'])
+
+    # --- authorization --------------------------------------------------------------
+    def is_owner(self, ident, account):
+        return ident is not None and (ident.reseller or ident.account == account)
+
+    def authorize(self, ident, method, account, container, obj, acls):
+        """None when allowed; raise AuthError(401 if anonymous, else 403)."""
+        if self.is_owner(ident, account):
+            return
+        if container:
+            read = method in ('GET', 'HEAD')
+            acl = _parse_acl(acls.get('read' if read else 'write', ''))
+            if read and obj is not None and '.r:*' in acl:
+                return
+            if read and obj is None and '.r:*' in acl and '.rlistings' in acl:
+                return
+            if ident is not None:
+                names = {ident.user, ident.account, ident.account[len(self.prefix):]}
+                if ident.project_id:
+                    names |= {ident.project_id, f'{ident.project_id}:{ident.user}',
+                              f'{ident.project_id}:*'}
+                if '*' in ident.user:
+                    names.discard(ident.user)
+                if acl & names or f'{ident.user.split(":")[0]}:*' in acl:
+                    return
+        raise AuthError(403 if ident else 401, 'Forbidden' if ident else 'Unauthorized')
+
+
+def _parse_acl(value):
+    return {v.strip() for v in (value or '').split(',') if v.strip()}

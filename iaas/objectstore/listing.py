@@ -1,0 +1,94 @@
+"""Account and container listings in Swift's formats: plain, json, xml."""
+import urllib.parse
+from xml.sax.saxutils import escape, quoteattr
+
+import webob
+
+from iaas.objectstore.utils import iso_ms
+
+PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
+
+
+def backend_params(req, max_limit):
+    from iaas.objectstore.proxy import HTTPError
+    q = {}
+    for k in PARAMS:
+        v = req.GET.get(k)
+        if v:
+            q[k] = v
+    limit = req.GET.get('limit')
+    if limit is not None:
+        try:
+            n = int(limit)
+        except ValueError:
+            raise HTTPError(412, 'Value of limit must be a positive integer') from None
+        if n < 0:
+            raise HTTPError(412, 'Value of limit must be a positive integer')
+        if n > max_limit:
+            raise HTTPError(412, f'Maximum limit is {max_limit}')
+        q['limit'] = str(n)
+    delim = q.get('delimiter')
+    if delim and len(delim) != 1:
+        from iaas.objectstore.proxy import HTTPError as E
+        raise E(412, 'Bad delimiter')
+    return '\x00' + urllib.parse.urlencode(q) if q else ''
+
+
+def out_format(req):
+    fmt = req.GET.get('format', '').lower()
+    if fmt in ('json', 'xml', 'plain'):
+        return fmt
+    accept = req.headers.get('Accept', '')
+    if 'application/json' in accept:
+        return 'json'
+    if 'application/xml' in accept or 'text/xml' in accept:
+        return 'xml'
+    return 'plain'
+
+
+def object_entry(row):
+    if 'subdir' in row:
+        return {'subdir': row['subdir']}
+    return {'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
+            'content_type': row['content_type'], 'last_modified': iso_ms(row['created_at'])}
+
+
+def container_entry(row):
+    if 'subdir' in row:
+        return {'subdir': row['subdir']}
+    return {'name': row['name'], 'count': int(row['object_count']),
+            'bytes': int(row['bytes_used']), 'last_modified': iso_ms(row['put_timestamp'])}
+
+
+def render(req, kind, name, rows, headers):
+    entries = [object_entry(r) if kind == 'container' else container_entry(r) for r in rows]
+    fmt = out_format(req)
+    if fmt == 'json':
+        import json
+        body = json.dumps(entries).encode()
+        ctype = 'application/json; charset=utf-8'
+    elif fmt == 'xml':
+        body = _xml(kind, name, entries).encode()
+        ctype = 'application/xml; charset=utf-8'
+    else:
+        if not entries:
+            return webob.Response(status=204, headers=headers)
+        body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
+        ctype = 'text/plain; charset=utf-8'
+    resp = webob.Response(status=200, headers=headers, body=body, charset=None)
+    resp.headers['Content-Type'] = ctype
+    return resp
+
+
+def _xml(kind, name, entries):
+    tag = 'object' if kind == 'container' else 'container'
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{kind} name={quoteattr(name)}>']
+    for e in entries:
+        if 'subdir' in e:
+            out.append(f'<subdir name={quoteattr(e["subdir"])}><name>{escape(e["subdir"])}'
+                       '</name></subdir>')
+            continue
+        fields = ''.join(f'<{k}>{escape(str(v))}</{k}>' for k, v in e.items())
+        out.append(f'<{tag}>{fields}</{tag}>')
+    out.append(f'</{kind}>')
+    return ''.join(out)

@@ -1,0 +1,373 @@
+"""Swift object requests at the proxy: GET/HEAD from the first healthy
+replica, PUT streamed to every replica at once (quorum), POST, DELETE,
+COPY and X-Copy-From."""
+import mimetypes
+import time
+import urllib.parse
+
+import webob
+
+from iaas.objectstore import client
+from iaas.objectstore.cluster import best_status, quorum
+from iaas.objectstore.proxy import HTTPError
+from iaas.objectstore.utils import check_metadata, normalize_timestamp
+
+CHUNK = 1 << 20
+COND_HEADERS = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since',
+                'If-Unmodified-Since')
+PASS_HEADERS = ('Content-Length', 'Content-Type', 'ETag', 'Last-Modified', 'X-Timestamp',
+                'Content-Range', 'Accept-Ranges', 'Content-Disposition', 'Content-Encoding',
+                'X-Delete-At', 'X-Object-Manifest', 'X-Static-Large-Object')
+USER_HEADERS = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
+                'x-object-manifest')
+
+
+class BackendIter:
+    """Streams a storage node's response body; gives the connection back at the end."""
+
+    def __init__(self, bc, resp):
+        self.bc, self.resp, self.done = bc, resp, False
+
+    def __iter__(self):
+        try:
+            while True:
+                chunk = self.resp.read(CHUNK)
+                if not chunk:
+                    break
+                yield chunk
+            self.done = True
+            self.bc.release()
+        finally:
+            if not self.done:
+                self.bc.close()
+
+    def close(self):
+        if not self.done:
+            self.done = True
+            self.bc.close()
+
+    def read_all(self):
+        return b''.join(self)
+
+
+class IterReader:
+    """file-like read(n) over an iterator of chunks."""
+
+    def __init__(self, it):
+        self.it, self.buf = iter(it), b''
+
+    def read(self, n):
+        while len(self.buf) < n:
+            chunk = next(self.it, None)
+            if chunk is None:
+                break
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+class ObjectController:
+    def __init__(self, proxy):
+        self.p = proxy
+        self.ring, self.cluster = proxy.ring, proxy.cluster
+
+    # --- reading ---------------------------------------------------------------
+    def open_get(self, a, c, o, method='GET', headers=None):
+        """(status, headers, BackendIter | None) from the first replica that has it."""
+        part, nodes = self.ring.get_nodes(a, c, o)
+        hdrs = dict(headers or {}, **{'Content-Length': '0'})
+        best = (503, {}, None)
+        for node in self.cluster.iter_nodes(part, nodes):
+            if self.cluster.limited(node):
+                continue
+            try:
+                bc = client.BackendConn(node, method, f"/obj/{node['device']}/{part}/{a}/{c}/{o}",
+                                        hdrs, self.cluster.conn_timeout,
+                                        self.cluster.node_timeout)
+                resp = bc.getresponse()
+            except Exception as exc:
+                self.cluster.error(node, exc)
+                continue
+            if resp.status == 404 or resp.status >= 500:
+                try:
+                    bc.read_all()
+                except Exception:
+                    pass
+                if resp.status == 404:
+                    best = (404, resp.headers, None)
+                else:
+                    self.cluster.error(node, f'status {resp.status}')
+                continue
+            if method == 'HEAD':
+                bc.read_all()
+                return resp.status, resp.headers, None
+            return resp.status, resp.headers, BackendIter(bc, resp)
+        return best
+
+    def GET(self, req, a, c, o):
+        mm = req.GET.get('multipart-manifest')
+        cond = {k: req.headers[k] for k in COND_HEADERS if k in req.headers}
+        status, bh, it = self.open_get(a, c, o, req.method, cond)
+        if status >= 400 and status not in (412, 416):
+            raise HTTPError(status)
+        if self.p.large.is_manifest(bh) and mm != 'get':
+            if status != 200 or it is None:
+                if it is not None:
+                    it.close()
+                status, bh, it = self.open_get(a, c, o, 'GET')
+                if status >= 300:
+                    raise HTTPError(status)
+            return self.p.large.get(req, a, c, o, bh, it)
+        resp = webob.Response(status=status, charset=None)
+        resp.app_iter = it if it is not None else []
+        for k in PASS_HEADERS:
+            v = bh.get(k)
+            if v is not None:
+                resp.headers[k] = v
+        for k, v in bh.items():
+            if k.lower().startswith('x-object-meta-'):
+                resp.headers[k] = v
+        if mm == 'get' and bh.get('X-Static-Large-Object'):
+            resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+        return resp
+
+    HEAD = GET
+
+    # --- writing -----------------------------------------------------------------
+    def object_headers(self, req, obj):
+        err = check_metadata(req.headers, 'object')
+        if err:
+            raise HTTPError(400, err)
+        headers = {k: v for k, v in req.headers.items()
+                   if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        if not headers.get('Content-Type') or req.headers.get('X-Detect-Content-Type'):
+            headers['Content-Type'] = mimetypes.guess_type(obj)[0] or \
+                'application/octet-stream'
+        self._delete_at(req, headers)
+        return headers
+
+    def _delete_at(self, req, headers):
+        if 'X-Delete-After' in req.headers:
+            try:
+                after = int(req.headers['X-Delete-After'])
+            except ValueError:
+                raise HTTPError(400, 'Non-integer X-Delete-After') from None
+            if after < 0:
+                raise HTTPError(400, 'X-Delete-After in past')
+            headers['X-Delete-At'] = str(int(time.time() + after))
+        if 'X-Delete-At' in headers:
+            try:
+                at = int(headers['X-Delete-At'])
+            except ValueError:
+                raise HTTPError(400, 'Non-integer X-Delete-At') from None
+            if at < time.time():
+                raise HTTPError(400, 'X-Delete-At in past')
+
+    def PUT(self, req, a, c, o):
+        if req.headers.get('X-Copy-From'):
+            src_c, src_o = _split_copy(req.headers['X-Copy-From'])
+            return self.copy(req, a, src_c, src_o, a, c, o)
+        info = self.p.container_info(a, c)
+        if info['status'] >= 300:
+            raise HTTPError(404 if info['status'] == 404 else info['status'])
+        length = req.content_length
+        chunked = 'chunked' in req.headers.get('Transfer-Encoding', '').lower()
+        if length is None and not chunked:
+            raise HTTPError(411, 'Missing Content-Length or Transfer-Encoding: chunked')
+        if length is not None and length > self.p.max_file_size:
+            raise HTTPError(413, 'Your request is too large.')
+        headers = self.object_headers(req, o)
+        if req.GET.get('multipart-manifest') == 'put':
+            return self.p.large.put_slo(req, a, c, o, headers)
+        if req.headers.get('ETag'):
+            headers['ETag'] = req.headers['ETag'].strip('"')
+        return self.put_stream(a, c, o, headers, req.environ['wsgi.input'], length)
+
+    def put_stream(self, a, c, o, headers, reader, length):
+        part, nodes = self.ring.get_nodes(a, c, o)
+        cpart, cnodes = self.ring.get_nodes(a, c)
+        ts = normalize_timestamp()
+        cluster = self.cluster
+
+        def hdrs(i):
+            cn = cnodes[i % len(cnodes)]
+            h = dict(headers, **{'X-Timestamp': ts, 'X-Container-Host': f"{cn['ip']}:{cn['port']}",
+                                 'X-Container-Device': cn['device'],
+                                 'X-Container-Partition': str(cpart)})
+            if length is not None:
+                h['Content-Length'] = str(length)
+            return h
+        next_handoff = cluster.handoff_iter(part, nodes)
+
+        def connect(i, node):
+            while node is not None:
+                if not cluster.limited(node):
+                    try:
+                        return client.BackendConn(
+                            node, 'PUT', f"/obj/{node['device']}/{part}/{a}/{c}/{o}", hdrs(i),
+                            cluster.conn_timeout, cluster.node_timeout, chunked=length is None)
+                    except Exception as exc:
+                        cluster.error(node, exc)
+                node = next_handoff()
+            return None
+        conns = [bc for bc in cluster.executor.map(connect, range(len(nodes)), nodes) if bc]
+        need = quorum(len(nodes))
+        try:
+            if len(conns) < need:
+                raise HTTPError(503)
+            received = 0
+            while length is None or received < length:
+                chunk = reader.read(CHUNK if length is None else min(CHUNK, length - received))
+                if not chunk:
+                    break
+                received += len(chunk)
+                if received > self.p.max_file_size:
+                    raise HTTPError(413, 'Your request is too large.')
+                for bc in conns:
+                    if not bc.failed:
+                        try:
+                            bc.send(chunk)
+                        except Exception as exc:
+                            bc.failed = True
+                            cluster.error(bc.node, exc)
+                if sum(not bc.failed for bc in conns) < need:
+                    raise HTTPError(503)
+            if length is not None and received < length:
+                raise HTTPError(499)
+        except BaseException:
+            for bc in conns:
+                bc.close()
+            raise
+        live = [bc for bc in conns if not bc.failed]
+        for bc in live:
+            try:
+                bc.finish()
+            except Exception as exc:
+                bc.failed = True
+                cluster.error(bc.node, exc)
+
+        def respond(bc):
+            if bc.failed:
+                return 503, None
+            try:
+                resp = bc.getresponse()
+                bc.read_all()
+                return resp.status, resp.headers.get('ETag')
+            except Exception as exc:
+                cluster.error(bc.node, exc)
+                return 503, None
+        results = list(cluster.executor.map(respond, live))
+        statuses = [s for s, _ in results]
+        if sum(s == 201 for s in statuses) >= need:
+            etag = next(e for s, e in results if s == 201)
+            return webob.Response(status=201, body=b'', charset=None, headers={
+                'ETag': etag, 'Last-Modified': _http_date(ts), 'Content-Type': 'text/html',
+                'X-Timestamp': ts})
+        for bad in (422, 413, 409, 499):
+            if bad in statuses:
+                raise HTTPError(bad if bad != 409 else 202)
+        raise HTTPError(503)
+
+    def POST(self, req, a, c, o):
+        headers = self.object_headers(req, o)
+        part, nodes = self.ring.get_nodes(a, c, o)
+        cpart, cnodes = self.ring.get_nodes(a, c)
+        ts = normalize_timestamp()
+
+        def hdrs(i):
+            cn = cnodes[i % len(cnodes)]
+            return dict(headers, **{'X-Timestamp': ts, 'Content-Length': '0',
+                                    'X-Container-Host': f"{cn['ip']}:{cn['port']}",
+                                    'X-Container-Device': cn['device'],
+                                    'X-Container-Partition': str(cpart)})
+        results = self.cluster.fanout(part, nodes, 'POST',
+                                      lambda n: f"/obj/{n['device']}/{part}/{a}/{c}/{o}", hdrs)
+        status = best_status([r[0] for r in results], len(nodes))
+        if status >= 300:
+            raise HTTPError(status)
+        return webob.Response(status=202, body=b'', charset=None, content_type='text/html')
+
+    def DELETE(self, req, a, c, o):
+        if req.GET.get('multipart-manifest') == 'delete':
+            return self.p.large.delete_slo(req, a, c, o)
+        return self.delete(a, c, o)
+
+    def delete(self, a, c, o):
+        part, nodes = self.ring.get_nodes(a, c, o)
+        cpart, cnodes = self.ring.get_nodes(a, c)
+        ts = normalize_timestamp()
+
+        def hdrs(i):
+            cn = cnodes[i % len(cnodes)]
+            return {'X-Timestamp': ts, 'X-Container-Host': f"{cn['ip']}:{cn['port']}",
+                    'X-Container-Device': cn['device'], 'X-Container-Partition': str(cpart)}
+        results = self.cluster.fanout(part, nodes, 'DELETE',
+                                      lambda n: f"/obj/{n['device']}/{part}/{a}/{c}/{o}", hdrs)
+        status = best_status([r[0] for r in results], len(nodes))
+        if status >= 300:
+            raise HTTPError(status)
+        return webob.Response(status=204)
+
+    def COPY(self, req, a, c, o):
+        dest = req.headers.get('Destination')
+        if not dest:
+            raise HTTPError(412, 'Destination header required')
+        dc, do = _split_copy(dest)
+        da = req.headers.get('Destination-Account', a)
+        ident = req.environ.get('iaas.objectstore.identity')
+        if not self.p.auth.is_owner(ident, da):
+            info = self.p.container_info(da, dc)
+            self.p.auth.authorize(ident, 'PUT', da, dc, do, {'write': info.get('write', '')})
+        return self.copy(req, a, c, o, da, dc, do)
+
+    def copy(self, req, sa, sc, so, da, dc, do):
+        ident = req.environ.get('iaas.objectstore.identity')
+        if not self.p.auth.is_owner(ident, sa):
+            info = self.p.container_info(sa, sc)
+            self.p.auth.authorize(ident, 'GET', sa, sc, so, {'read': info.get('read', '')})
+        info = self.p.container_info(da, dc)
+        if info['status'] >= 300:
+            raise HTTPError(404)
+        status, bh, it = self.open_get(sa, sc, so, 'GET')
+        if status >= 300:
+            raise HTTPError(404 if status == 404 else status)
+        if self.p.large.is_manifest(bh) and req.GET.get('multipart-manifest') != 'get':
+            length, etag, it, bh = self.p.large.stream(sa, bh, it)
+        else:
+            length = int(bh['Content-Length'])
+        if length > self.p.max_file_size:
+            it.close()
+            raise HTTPError(413)
+        headers = {}
+        if req.headers.get('X-Fresh-Metadata', '').lower() not in ('true', '1', 'yes'):
+            headers = {k: v for k, v in bh.items()
+                       if k.lower().startswith('x-object-meta-') or k.lower() in
+                       ('content-type', 'content-disposition', 'content-encoding')}
+        override = {k: v for k, v in req.headers.items()
+                    if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        headers.update(override)
+        headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
+        if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
+            headers['X-Static-Large-Object'] = 'True'
+            for k, v in bh.items():
+                if k.lower().startswith('x-object-sysmeta-slo-'):
+                    headers[k] = v
+        self._delete_at(req, headers)
+        resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
+        resp.headers['X-Copied-From'] = urllib.parse.quote(f'{sc}/{so}')
+        resp.headers['X-Copied-From-Last-Modified'] = bh.get('Last-Modified', '')
+        return resp
+
+
+def _split_copy(value):
+    value = urllib.parse.unquote(value).lstrip('/')
+    c, _, o = value.partition('/')
+    if not c or not o:
+        raise HTTPError(412, 'X-Copy-From/Destination header must be of the form '
+                             '<container name>/<object name>')
+    return c, o
+
+
+def _http_date(ts):
+    from iaas.objectstore.utils import http_date
+    return http_date(int(float(ts) + 0.999999))

@@ -1,0 +1,314 @@
+"""The proxy: Swift API under /v1, v1.0 auth, /info, and the S3 API.
+
+Requests are checked (names, sizes, metadata), authorized
+(:mod:`iaas.objectstore.auth`), then sent to the storage nodes the ring
+names: writes to every replica in parallel, succeeding on a quorum;
+reads from the first healthy replica; handoffs stand in for nodes that
+are down.
+"""
+import json
+import logging
+import threading
+import time
+
+import webob
+
+from iaas.objectstore import listing
+from iaas.objectstore.auth import AuthError
+from iaas.objectstore.cluster import best_status
+from iaas.objectstore.utils import (
+    MAX_CONTAINER_NAME,
+    MAX_OBJECT_NAME,
+    check_metadata,
+    normalize_timestamp,
+    split_path,
+)
+
+LOG = logging.getLogger(__name__)
+
+TITLES = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+          405: 'Method Not Allowed', 409: 'Conflict', 411: 'Length Required',
+          412: 'Precondition Failed', 413: 'Request Entity Too Large',
+          416: 'Requested Range Not Satisfiable', 422: 'Unprocessable Entity',
+          499: 'Client Disconnect', 503: 'Service Unavailable', 507: 'Insufficient Storage'}
+MESSAGES = {404: 'The resource could not be found.',
+            401: 'This server could not verify that you are authorized to access the '
+                 'document you requested.',
+            409: 'There was a conflict when trying to complete your request.',
+            503: 'The server is currently unavailable. Please try again at a later time.'}
+
+
+class HTTPError(Exception):
+    def __init__(self, status, message=None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(status, message=None, headers=None, method='GET'):
+    title = TITLES.get(status, 'Error')
+    body = f'<html><h1>{title}</h1><p>{message or MESSAGES.get(status, title)}</p></html>'
+    resp = webob.Response(status=status, headers=headers or {}, charset=None,
+                          content_type='text/html; charset=UTF-8')
+    resp.body = b'' if method == 'HEAD' else body.encode()
+    return resp
+
+
+class Proxy:
+    def __init__(self, ring, cluster, auth, max_file_size=5 * 1024 ** 3,
+                 listing_limit=10000, s3_region='us-east-1'):
+        from iaas.objectstore import large, objects
+        self.ring, self.cluster, self.auth = ring, cluster, auth
+        self.max_file_size = max_file_size
+        self.listing_limit = listing_limit
+        self.objects = objects.ObjectController(self)
+        self.large = large.LargeObjects(self)
+        self._cinfo = {}
+        self._cinfo_lock = threading.Lock()
+        self.s3 = None
+        try:
+            from iaas.objectstore import s3api
+        except ImportError:
+            pass
+        else:
+            self.s3 = s3api.S3(self, s3_region)
+
+    # --- entry ---------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        req = webob.Request(environ)
+        try:
+            resp = self.handle(req)
+        except HTTPError as e:
+            resp = error_response(e.status, e.message, e.headers, req.method)
+        except AuthError as e:
+            resp = error_response(e.code, None, None, req.method)
+            if e.code == 401:
+                resp.headers['WWW-Authenticate'] = 'Swift realm="unknown"'
+        except Exception:
+            LOG.exception('%s %s failed', req.method, req.path)
+            resp = error_response(500, 'An error occurred', method=req.method)
+        resp.headers.setdefault('X-Trans-Id', 'tx' + environ.get('iaas.txid', _txid()))
+        return resp(environ, start_response)
+
+    def handle(self, req):
+        path = req.path_info
+        if path.startswith('/v1/'):
+            return self.swift(req)
+        if path.startswith('/auth/v1'):
+            return self.v1_auth(req)
+        if path.rstrip('/') == '/info' and req.method in ('GET', 'HEAD'):
+            return self.info(req)
+        if self.s3 is not None:
+            return self.s3.handle(req)
+        raise HTTPError(404)
+
+    def info(self, req):
+        body = {'swift': {'version': '2.34.0', 'max_file_size': self.max_file_size,
+                          'max_meta_name_length': 128, 'max_meta_value_length': 256,
+                          'max_meta_count': 90, 'max_meta_overall_size': 4096,
+                          'max_object_name_length': MAX_OBJECT_NAME,
+                          'container_listing_limit': self.listing_limit,
+                          'account_listing_limit': self.listing_limit,
+                          'max_container_name_length': MAX_CONTAINER_NAME,
+                          'policies': [{'name': 'default', 'default': True}]},
+                'slo': {'max_manifest_segments': 1000, 'max_manifest_size': 8 * 1024 * 1024,
+                        'min_segment_size': 1},
+                'dlo': {'max_segments': 10000}, 'bulk_delete': {}, 'tempauth': {},
+                's3api': {'max_upload_part_num': 10000, 'max_parts_listing': 1000}}
+        return webob.Response(json_body=body, charset=None, content_type='application/json')
+
+    def v1_auth(self, req):
+        user = req.headers.get('X-Auth-User') or req.headers.get('X-Storage-User')
+        key = req.headers.get('X-Auth-Key') or req.headers.get('X-Storage-Pass')
+        token, account, expires = self.auth.v1_auth(user, key)
+        url = f'{req.host_url}/v1/{account}'
+        return webob.Response(status=200, body=b'', headers={
+            'X-Storage-Url': url, 'X-Auth-Token': token, 'X-Storage-Token': token,
+            'X-Auth-Token-Expires': str(int(expires - time.time()))})
+
+    # --- Swift ------------------------------------------------------------------------
+    def swift(self, req):
+        try:
+            _v, account, container, obj = split_path(req.path_info, 2, 4, True)
+        except ValueError:
+            raise HTTPError(412, 'Invalid path') from None
+        if container is not None and (not container or len(container) > MAX_CONTAINER_NAME):
+            if container == '' and obj is None:
+                container = None
+            else:
+                raise HTTPError(400, 'Invalid container name')
+        if obj is not None and (not obj or len(obj.encode()) > MAX_OBJECT_NAME):
+            if obj == '':
+                obj = None
+            else:
+                raise HTTPError(400, 'Invalid object name')
+        for name in (account, container, obj):
+            if name and '\x00' in name:
+                raise HTTPError(412, 'Invalid UTF8 or contains NULL')
+        ident = req.environ.get('iaas.objectstore.identity')
+        if ident is None:
+            ident = self.auth.identify(req.headers.get('X-Auth-Token')
+                                       or req.headers.get('X-Storage-Token'))
+        req.environ['iaas.objectstore.identity'] = ident
+        method = req.method
+        if not self.auth.is_owner(ident, account):
+            acls = {}
+            if container:
+                info = self.container_info(account, container)
+                acls = {'read': info.get('read', ''), 'write': info.get('write', '')}
+            if method in ('PUT', 'POST', 'DELETE') and obj is None:
+                acls = {}
+            self.auth.authorize(ident, method, account, container, obj, acls)
+        if obj is not None:
+            handler = getattr(self.objects, method, None)
+            args = (account, container, obj)
+        elif container is not None:
+            handler = getattr(self, f'container_{method}', None)
+            args = (account, container)
+        else:
+            handler = getattr(self, f'account_{method}', None)
+            args = (account,)
+        if handler is None:
+            raise HTTPError(405)
+        return handler(req, *args)
+
+    # --- container info cache -------------------------------------------------------------
+    def container_info(self, account, container, fresh=False):
+        """{'status', 'read', 'write', 'object_count', 'bytes', 'meta'} (cached 5 s)."""
+        key = (account, container)
+        now = time.monotonic()
+        if not fresh:
+            hit = self._cinfo.get(key)
+            if hit and hit[0] > now:
+                return hit[1]
+        part, nodes = self.ring.get_nodes(account, container)
+        status, hdrs, _ = self.cluster.first(
+            part, nodes, 'HEAD', lambda n: f"/cont/{n['device']}/{part}/{account}/{container}")
+        info = {'status': status, 'read': hdrs.get('X-Container-Read', ''),
+                'write': hdrs.get('X-Container-Write', ''),
+                'object_count': int(hdrs.get('X-Container-Object-Count') or 0),
+                'bytes': int(hdrs.get('X-Container-Bytes-Used') or 0),
+                'headers': dict(hdrs.items()) if status < 300 else {}}
+        if status != 503:
+            with self._cinfo_lock:
+                if len(self._cinfo) > 50000:
+                    self._cinfo.clear()
+                self._cinfo[key] = (now + 5.0, info)
+        return info
+
+    def forget_container(self, account, container):
+        with self._cinfo_lock:
+            self._cinfo.pop((account, container), None)
+
+    # --- accounts ----------------------------------------------------------------------------
+    def account_GET(self, req, account):
+        part, nodes = self.ring.get_nodes(account)
+        params = listing.backend_params(req, self.listing_limit)
+        status, hdrs, body = self.cluster.first(
+            part, nodes, 'GET', lambda n: f"/acct/{n['device']}/{part}/{account}{params}")
+        if status == 404:       # accounts are created on first use
+            status, body = 200, b'[]'
+            hdrs = {'X-Account-Container-Count': '0', 'X-Account-Object-Count': '0',
+                    'X-Account-Bytes-Used': '0', 'X-Timestamp': normalize_timestamp()}
+        if status >= 300:
+            raise HTTPError(status)
+        headers = _pass_headers(hdrs, 'x-account-')
+        headers['X-Timestamp'] = hdrs.get('X-Timestamp', '')
+        if req.method == 'HEAD':
+            return webob.Response(status=204, headers=headers)
+        return listing.render(req, 'account', account, json.loads(body), headers)
+
+    account_HEAD = account_GET
+
+    def account_POST(self, req, account):
+        err = check_metadata(req.headers, 'account')
+        if err:
+            raise HTTPError(400, err)
+        part, nodes = self.ring.get_nodes(account)
+        ts = normalize_timestamp()
+        headers = _meta_from(req.headers, 'account')
+        headers['X-Timestamp'] = ts
+        results = self.cluster.fanout(part, nodes, 'POST',
+                                      lambda n: f"/acct/{n['device']}/{part}/{account}",
+                                      lambda i: headers)
+        status = best_status([r[0] for r in results], len(nodes))
+        return webob.Response(status=status if status >= 300 else 204)
+
+    # --- containers ------------------------------------------------------------------------------
+    def container_GET(self, req, account, container):
+        part, nodes = self.ring.get_nodes(account, container)
+        params = listing.backend_params(req, self.listing_limit)
+        status, hdrs, body = self.cluster.first(
+            part, nodes, req.method,
+            lambda n: f"/cont/{n['device']}/{part}/{account}/{container}{params}")
+        if status >= 300:
+            raise HTTPError(status)
+        headers = _pass_headers(hdrs, 'x-container-')
+        for k in ('X-Timestamp', 'X-Versions-Location'):
+            if hdrs.get(k):
+                headers[k] = hdrs[k]
+        if req.method == 'HEAD':
+            return webob.Response(status=204, headers=headers)
+        return listing.render(req, 'container', container, json.loads(body), headers)
+
+    container_HEAD = container_GET
+
+    def container_PUT(self, req, account, container):
+        if '/' in container:
+            raise HTTPError(400, 'Container name cannot contain "/"')
+        err = check_metadata(req.headers, 'container')
+        if err:
+            raise HTTPError(400, err)
+        return self._container_write(req, account, container, 'PUT')
+
+    def container_POST(self, req, account, container):
+        err = check_metadata(req.headers, 'container')
+        if err:
+            raise HTTPError(400, err)
+        return self._container_write(req, account, container, 'POST')
+
+    def container_DELETE(self, req, account, container):
+        return self._container_write(req, account, container, 'DELETE')
+
+    def _container_write(self, req, account, container, method):
+        part, nodes = self.ring.get_nodes(account, container)
+        headers = _meta_from(req.headers, 'container') if method != 'DELETE' else {}
+        headers['X-Timestamp'] = normalize_timestamp()
+        results = self.cluster.fanout(
+            part, nodes, method,
+            lambda n: f"/cont/{n['device']}/{part}/{account}/{container}", lambda i: headers)
+        self.forget_container(account, container)
+        statuses = [r[0] for r in results]
+        if method == 'DELETE' and 409 in statuses:
+            raise HTTPError(409)
+        status = best_status(statuses, len(nodes))
+        if status >= 300:
+            raise HTTPError(status)
+        if method == 'PUT':
+            status = 201 if 201 in statuses else 202
+        return webob.Response(status=status, body=b'', content_type='text/html',
+                              charset='UTF-8')
+
+
+def _txid():
+    import uuid
+    return uuid.uuid4().hex[:21] + '-' + format(int(time.time()), 'x')
+
+
+def _pass_headers(hdrs, prefix):
+    return {k: v for k, v in hdrs.items()
+            if k.lower().startswith(prefix) and not k.lower().startswith(
+                prefix + 'sysmeta-')}
+
+
+def _meta_from(headers, kind):
+    out = {}
+    for k, v in headers.items():
+        lk = k.lower()
+        if lk.startswith((f'x-{kind}-meta-', f'x-remove-{kind}-meta-')) or lk in (
+                'x-container-read', 'x-container-write', 'x-remove-container-read',
+                'x-remove-container-write', 'x-versions-location') or \
+                (lk.startswith(f'x-{kind}-sysmeta-') and False):
+            out[k] = v
+    return out
