@@ -16,8 +16,7 @@ import time
 import webob
 
 from iaas.objectstore import db, diskfile, replication, updates
-from iaas.objectstore.utils import (failed_precondition, http_date, normalize_timestamp,
-                                    split_path)
+from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
 
 LOG = logging.getLogger(__name__)
 CHUNK = 1 << 20
