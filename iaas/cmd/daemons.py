@@ -48,7 +48,10 @@ def build_image(launcher):
 
 
 def build_objectstore(launcher):
-    """iaas-objectstore (issue #7)."""
+    """iaas-objectstore: proxy (Swift + S3 API), storage server, replicator,
+    auditor, expirer; makes a single-node ring under state_path on first start."""
+    from iaas.objectstore import daemon
+    daemon.build(launcher)
 
 
 DAEMONS = {
