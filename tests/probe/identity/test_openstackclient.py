@@ -164,3 +164,40 @@ def test_token_rotate_keeps_tokens_valid(cloud):
     assert requests.get(f'{cloud.auth_url}/auth/tokens', headers={
         'X-Auth-Token': new, 'X-Subject-Token': new}, timeout=10).status_code == 200
     assert os.listdir(os.path.join(cloud.state_path, 'fernet-keys'))
+
+
+def test_iaas_all_bootstraps_identity_on_first_start(tmp_path):
+    """iaas-all runs the bootstrap hook; its admin-openrc works with openstack."""
+    from tests.probe.fixtures import Cloud
+    c = Cloud.create(tmp_path, bootstrap=False)
+    c.start('iaas-all', timeout=60)
+    try:
+        openrc = os.path.join(c.state_path, 'admin-openrc')
+        deadline = time.monotonic() + 60
+        while not os.path.exists(openrc) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+        for line in open(openrc):
+            k, v = line.strip()[len('export '):].split('=', 1)
+            env[k] = v.strip("'")
+        assert env['OS_AUTH_URL'] == c.auth_url
+        tok = c.openstack('token', 'issue', env=env)
+        assert tok['project_id']
+    finally:
+        c.stop_all()
+
+
+@pytest.fixture
+def pg_cloud(tmp_path):
+    from tests.conftest import make_empty_db
+    from tests.probe.fixtures import Cloud
+    url, drop = make_empty_db('postgresql', tmp_path)
+    c = Cloud.create(tmp_path, db_url=url)
+    c.start('iaas-api')
+    yield c
+    c.stop_all()
+    drop()
+
+
+def test_openstack_on_postgresql(pg_cloud):
+    test_openstack_identity_workflow(pg_cloud)
