@@ -240,3 +240,26 @@ class Reservation(Base, TimestampMixin):
     resource: Mapped[str] = mapped_column(String(255))
     delta: Mapped[int] = mapped_column(BigInteger)
     expire: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class InstanceGroup(Base, TimestampMixin, SoftDeleteMixin):
+    """A server group: instances placed with an affinity policy."""
+    __tablename__ = 'instance_groups'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    policy: Mapped[str] = mapped_column(String(64))
+    rules: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class InstanceGroupMember(Base, TimestampMixin):
+    __tablename__ = 'instance_group_members'
+    __table_args__ = (UniqueConstraint('group_id', 'instance_uuid'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey('instance_groups.id', ondelete='CASCADE'), index=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
