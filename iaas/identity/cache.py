@@ -37,6 +37,23 @@ class TTLCache:
                 self._data[key] = (now + ttl, value)
         return value
 
+    def get(self, key):
+        """The cached value, or None when absent or expired."""
+        hit = self._data.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def put(self, key, value):
+        ttl = self.ttl
+        if ttl <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._data) >= self.maxsize:
+                self._evict(now)
+            self._data[key] = (now + ttl, value)
+
     def _evict(self, now):
         for k in [k for k, (exp, _) in self._data.items() if exp <= now]:
             del self._data[k]

@@ -131,20 +131,24 @@ def _resolve(data):
             raise AuthFailed('The token is not valid: the domain is disabled.')
         roles = tuple(project_roles(user['id'], project['id']))
         if not roles:
+            # Never trust a cached "no roles": the grant may be newer.
+            cache.roles.pop((user['id'], 'project', project['id']))
+            roles = tuple(project_roles(user['id'], project['id']))
+        if not roles:
             raise AuthFailed('The token is not valid: no role on the project any more.')
     return Validated(data, user, user_domain, project, project_domain, roles)
 
 
 def validate(token):
     """A valid, unrevoked token's :class:`Validated` record, or AuthFailed."""
-    hit = cache.validated.get_or_load(token, lambda: None)
+    hit = cache.validated.get(token)
     if hit is None:
         try:
             data = tokens.decode(token)
         except tokens.TokenInvalid as exc:
             raise AuthFailed(f'The token is not valid: {exc}.') from None
         hit = _resolve(data)
-        cache.validated.get_or_load(token, lambda: hit)
+        cache.validated.put(token, hit)
     elif hit.token.expires_s <= _now():
         cache.validated.pop(token)
         raise AuthFailed('The token is not valid: token expired.')
