@@ -242,6 +242,7 @@ class Broker:
     def _list(self, conn, limit, marker, end_marker, prefix, delimiter, reverse):
         out = []
         cols = ', '.join(self.columns)
+        orig_marker = marker
         if reverse:
             marker, end_marker = end_marker, marker
         while len(out) < limit:
@@ -268,7 +269,8 @@ class Broker:
                     idx = name.find(delimiter, len(prefix))
                     if idx >= 0:
                         sub = name[:idx + len(delimiter)]
-                        out.append({'subdir': sub})
+                        if reverse or sub != orig_marker:
+                            out.append({'subdir': sub})
                         if reverse:
                             end_marker = sub
                         else:

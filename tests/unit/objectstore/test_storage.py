@@ -127,3 +127,13 @@ def test_db_merge_converges(tmp_path):
     assert b1.content_hash() == b2.content_hash()
     assert b1.get_info()['object_count'] == 1 and b1.get_info()['bytes_used'] == 7
     assert json.dumps(b1.list(10)) == json.dumps(b2.list(10))
+
+
+def test_delimiter_listing_pages_past_a_subdir(tmp_path):
+    b = db.ContainerBroker(str(tmp_path / 'c.db'))
+    b.initialize('1', {'account': 'a', 'container': 'c', 'put_timestamp': '1'})
+    for n in ['a', 'p/1', 'p/2', 'q']:
+        b.put_object(n, '2', 1, 't', 'e')
+    first = b.list(2, delimiter='/')
+    assert first == [dict(first[0]), {'subdir': 'p/'}] and first[0]['name'] == 'a'
+    assert [r.get('name') for r in b.list(2, marker='p/', delimiter='/')] == ['q']
