@@ -218,7 +218,7 @@ class RingBuilder(RingData):
 class Ring:
     """Placement lookups over a ring file, reloaded when the file changes."""
 
-    def __init__(self, path, hash_prefix='', hash_suffix='', reload_interval=2.0):
+    def __init__(self, path, hash_prefix='', hash_suffix='iaas', reload_interval=2.0):
         self.path = path
         self.hash_prefix, self.hash_suffix = hash_prefix, hash_suffix
         self.reload_interval = reload_interval
