@@ -14,7 +14,6 @@ Download: the store's chunks go straight to the client; ``Range`` gives a
 """
 import base64
 import binascii
-import hashlib
 import logging
 import re
 
@@ -24,6 +23,7 @@ from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
 from iaas.image import format_inspector, policy, stores
+from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 
 LOG = logging.getLogger(__name__)
@@ -83,8 +83,8 @@ class UploadPass:
         self.limit = limit
         self.disk_format = disk_format
         self.content_md5 = content_md5
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.sha512 = hashlib.sha512()
+        self.hashes = ParallelHashes(('md5', 'sha512'))
+        self.md5 = self.sha512 = None    # hex digests, once the pass is complete
         self.inspector = format_inspector.StreamInspector()
         self.size = 0
         self.info = None
@@ -105,6 +105,12 @@ class UploadPass:
                              f'{type(exc).__name__}') from None
 
     def __iter__(self):
+        try:
+            yield from self._pass()
+        finally:
+            self.hashes.close()
+
+    def _pass(self):
         expected = self.expected
         while True:
             want = CHUNK if expected is None else min(CHUNK, expected - self.size)
@@ -117,8 +123,7 @@ class UploadPass:
             if self.size > self.limit:
                 raise QuotaExceeded('Image storage quota or size limit exceeded: the '
                                     f'upload is larger than {self.limit} bytes')
-            self.md5.update(chunk)
-            self.sha512.update(chunk)
+            self.hashes.update(chunk)
             if self.info is None:
                 self.inspector.feed(chunk)
                 if self.inspector.ready:
@@ -131,9 +136,11 @@ class UploadPass:
                 raise UploadRefused(f'The upload is larger than the announced {expected} bytes')
         if self.info is None:
             self._check_format()
-        if self.content_md5 and self.content_md5 != self.md5.hexdigest():
+        digests = self.hashes.hexdigests()
+        self.md5, self.sha512 = digests['md5'], digests['sha512']
+        if self.content_md5 and self.content_md5 != self.md5:
             raise UploadRefused(f'Checksum mismatch: Content-MD5 is {self.content_md5}, '
-                                f'the data has {self.md5.hexdigest()}')
+                                f'the data has {self.md5}')
 
     expected_from_hint = False
 
@@ -207,8 +214,8 @@ def _upload(req, image_id):
     except BaseException:
         _back_to_queued(image_id)
         raise
-    values = {'size': chunks.size, 'checksum': chunks.md5.hexdigest(),
-              'os_hash_algo': 'sha512', 'os_hash_value': chunks.sha512.hexdigest(),
+    values = {'size': chunks.size, 'checksum': chunks.md5,
+              'os_hash_algo': 'sha512', 'os_hash_value': chunks.sha512,
               'virtual_size': _virtual_size(chunks)}
     if not db.activate(image_id, values, store_name, url, meta):
         delete_data(image_id, [{'store': store_name, 'url': url, 'meta': meta}])
