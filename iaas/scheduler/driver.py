@@ -1,0 +1,282 @@
+"""FilterScheduler: the scheduler's decision, pure Python (no DB, no bus).
+
+    sched = FilterScheduler()                       # filters/weighers from [scheduler]
+    hosts = sched.select_destinations(spec, host_states)   # one HostState per instance
+
+Filters and weighers are plug-ins named in config and found through the
+``iaas.scheduler.filters`` / ``iaas.scheduler.weighers`` entry points (the
+built-in ones are also known without the package metadata). The manager
+builds the ``HostState`` list from the DB and makes the claims atomic there;
+this module only decides.
+
+One decision: drop ``spec.ignore_hosts``, run every filter that applies to
+the request over the remaining hosts (bulk, one tight loop per filter),
+weigh the survivors, take the best (or a random one of the best
+``host_subset_size``), consume the flavor on that ``HostState`` and repeat
+for the next instance. After a placement only the chosen host is re-filtered
+(with the request's server group extended by that host), and
+placement-dependent filters (affinity) are re-run over all candidates when
+the group changed, so anti-affinity spreads and affinity stacks the
+instances of one request. If the request cannot be placed entirely, the ``HostState``
+objects are restored and :class:`NoValidHost` says which filter removed how
+many hosts.
+"""
+import dataclasses
+import heapq
+import importlib
+import logging
+import random
+import time
+from importlib import metadata
+
+from iaas.scheduler import filters as filters_mod
+from iaas.scheduler import weighers as weighers_mod
+from iaas.scheduler.filters import BaseHostFilter
+from iaas.scheduler.host_state import NoValidHost, RequestSpec
+from iaas.scheduler.weighers import BaseWeigher
+
+LOG = logging.getLogger(__name__)
+
+
+class UnknownPlugin(ValueError):
+    """A filter or weigher name in config matches no known plug-in."""
+
+
+def _known(group, builtin):
+    """{short name: entry point or "module:Class"} of a plug-in group."""
+    known = dict(builtin)
+    try:
+        for ep in metadata.entry_points(group=group):
+            known[ep.name] = ep
+    except Exception:  # broken metadata must not hide the built-ins
+        LOG.exception('Cannot list entry points of %s', group)
+    return known
+
+
+def _load_class(target):
+    if isinstance(target, metadata.EntryPoint):
+        return target.load()
+    mod, _, attr = target.partition(':')
+    return getattr(importlib.import_module(mod), attr)
+
+
+def load_plugins(names, group, builtin, base, what, option):
+    """Classes for ``names`` (short names, classes or instances are passed through)."""
+    known = None
+    out = []
+    for name in names:
+        if isinstance(name, base) or (isinstance(name, type) and issubclass(name, base)):
+            out.append(name)
+            continue
+        name = str(name).strip()
+        if not name:
+            continue
+        if known is None:
+            known = _known(group, builtin)
+        if name not in known:
+            raise UnknownPlugin(
+                f'Unknown scheduler {what} {name!r} in [scheduler] {option}; '
+                f'known {what}s: {", ".join(sorted(known))}')
+        cls = _load_class(known[name])
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise UnknownPlugin(f'Scheduler {what} {name!r} ({cls!r}) is not a '
+                                f'{base.__name__}')
+        out.append(cls)
+    return out
+
+
+class FilterScheduler:
+    """Filter, weigh, pick; one host per instance of the request.
+
+    ``filters`` / ``weighers``: lists of short names, classes or instances;
+    None takes ``[scheduler] enabled_filters`` / ``weighers``. Weighers built
+    from a name or class get their multiplier from their ``multiplier_opt``
+    (e.g. ``ram_weight_multiplier``). Unknown names raise :class:`UnknownPlugin`
+    (a ValueError) here, listing the known ones.
+    """
+
+    def __init__(self, filters=None, weighers=None, conf=None, host_subset_size=None):
+        if conf is None:
+            from iaas.conf import CONF as conf
+        self.conf = conf
+        group = conf.scheduler
+        if filters is None:
+            filters = group.enabled_filters
+        if weighers is None:
+            weighers = group.weighers
+        self.filters = [f if isinstance(f, BaseHostFilter) else f()
+                        for f in load_plugins(filters, filters_mod.ENTRY_POINT_GROUP,
+                                              filters_mod.BUILTIN, BaseHostFilter,
+                                              'filter', 'enabled_filters')]
+        self.weighers = [w if isinstance(w, BaseWeigher) else w(self._multiplier(w))
+                         for w in load_plugins(weighers, weighers_mod.ENTRY_POINT_GROUP,
+                                               weighers_mod.BUILTIN, BaseWeigher,
+                                               'weigher', 'weighers')]
+        self.host_subset_size = max(1, int(host_subset_size if host_subset_size is not None
+                                           else group.host_subset_size))
+
+    def _multiplier(self, cls):
+        opt = cls.multiplier_opt
+        if not opt:
+            return 1.0
+        try:
+            return self.conf.scheduler[opt]
+        except Exception:
+            return 1.0
+
+    # -- the decision -------------------------------------------------------
+
+    def select_destinations(self, spec, hosts):
+        """One ``HostState`` per instance (``spec.num_instances``), in order.
+
+        The chosen ``HostState`` objects have the flavor consumed (and the
+        instance uuids added to ``instances``) once per instance placed on
+        them; the same object appears several times when instances share a
+        host. Raises :class:`NoValidHost` (leaving every ``HostState`` as it
+        was) when the request cannot be placed entirely.
+        """
+        if isinstance(spec, dict):
+            spec = RequestSpec.from_dict(spec)
+        started = time.perf_counter()
+        count = max(1, spec.num_instances or len(spec.instance_uuids) or 1)
+        if spec.group:
+            # Private copy: placements of this request extend the member hosts.
+            group = dict(spec.group)
+            group['hosts'] = list(group.get('hosts') or ())
+            spec = dataclasses.replace(spec, group=group)
+        active = [f for f in self.filters if f.applies(spec)]
+        dependent = [f for f in active if f.placement_dependent]
+
+        candidates, removed = self._filter(spec, hosts, active)
+        selected = []
+        saved = {}
+        try:
+            raw = [w.weigh_all(candidates, spec) for w in self.weighers]
+            for i in range(count):
+                if not candidates:
+                    raise self._no_valid_host(removed, len(hosts), placed=i, wanted=count)
+                idx = self._pick(raw, len(candidates))
+                host = candidates[idx]
+                if id(host) not in saved:
+                    saved[id(host)] = (host, host.vcpus_used, host.memory_mb_used,
+                                       host.local_gb_used, host.num_instances,
+                                       set(host.instances))
+                host.consume(spec.flavor)
+                if i < len(spec.instance_uuids):
+                    host.instances.add(spec.instance_uuids[i])
+                selected.append(host)
+                if i == count - 1:
+                    break
+                group_changed = False
+                if spec.group is not None and host.host not in spec.group['hosts']:
+                    spec.group['hosts'].append(host.host)
+                    group_changed = True
+                # The chosen host has less room now (and may be in the group):
+                # re-check it alone against every filter.
+                if all(f.host_passes(host, spec) for f in active):
+                    for w, values in zip(self.weighers, raw, strict=True):
+                        values[idx] = w.weigh_object(host, spec)
+                else:
+                    del candidates[idx]
+                    for values in raw:
+                        del values[idx]
+                if dependent and group_changed:
+                    before = len(candidates)
+                    for f in dependent:
+                        candidates = f.filter_all(candidates, spec)
+                    if len(candidates) != before:
+                        raw = [w.weigh_all(candidates, spec) for w in self.weighers]
+        except BaseException:
+            self._restore(saved)
+            raise
+        LOG.debug('Scheduled %d instance(s) over %d hosts in %.1f ms: %s', count, len(hosts),
+                  (time.perf_counter() - started) * 1e3, [h.host for h in selected])
+        return selected
+
+    def _filter(self, spec, hosts, active):
+        """(candidate list, [(filter name, removed, of)]) after every filter."""
+        removed = []
+        candidates = list(hosts)
+        if spec.ignore_hosts:
+            ignore = set(spec.ignore_hosts)
+            before = len(candidates)
+            candidates = [h for h in candidates if h.host not in ignore]
+            if len(candidates) != before:
+                removed.append(('already tried', before - len(candidates), before))
+        for f in active:
+            if not candidates:
+                break
+            before = len(candidates)
+            candidates = f.filter_all(candidates, spec)
+            if not isinstance(candidates, list):
+                candidates = list(candidates)
+            if len(candidates) != before:
+                removed.append((f.name, before - len(candidates), before))
+        return candidates, removed
+
+    def _pick(self, raw, n):
+        """Index of the chosen candidate (``raw``: one value list per weigher)."""
+        if n == 1:
+            return 0
+        weighted = [(w, values) for w, values in zip(self.weighers, raw, strict=True)
+                    if w.multiplier]
+        totals = None
+        if len(weighted) == 1 and weighted[0][0].minval is None \
+                and weighted[0][0].maxval is None:
+            # One weigher: normalising is an increasing (or, with a negative
+            # multiplier, decreasing) affine map, so rank the raw values.
+            w, values = weighted[0]
+            lo, hi = min(values), max(values)
+            if lo != hi:
+                if self.host_subset_size == 1:
+                    return values.index(hi if w.multiplier > 0 else lo)
+                totals = values if w.multiplier > 0 else [-v for v in values]
+        else:
+            for w, values in weighted:
+                lo = min(values) if w.minval is None else w.minval
+                hi = max(values) if w.maxval is None else w.maxval
+                if lo == hi:
+                    continue          # all normalise to 0
+                scale = w.multiplier / float(hi - lo)
+                if totals is None:
+                    totals = [(v - lo) * scale for v in values]
+                else:
+                    totals = [t + (v - lo) * scale for t, v in zip(totals, values, strict=True)]
+        k = self.host_subset_size
+        if totals is None:        # every host weighs the same
+            return random.randrange(min(k, n)) if k > 1 else 0
+        if k == 1:
+            return totals.index(max(totals))
+        if k >= n:
+            return random.randrange(n)
+        # Best k by weight (heap select, not a full sort), then one at random.
+        return random.choice(heapq.nlargest(k, range(n), key=totals.__getitem__))
+
+    @staticmethod
+    def _restore(saved):
+        for host, vcpus, ram, disk, num, instances in saved.values():
+            host.vcpus_used = vcpus
+            host.memory_mb_used = ram
+            host.local_gb_used = disk
+            host.num_instances = num
+            host.instances.clear()
+            host.instances.update(instances)
+
+    @staticmethod
+    def _no_valid_host(removed, total, placed=0, wanted=1):
+        if not total:
+            detail = 'There are no compute hosts.'
+        else:
+            detail = 'There are not enough hosts available.'
+            if removed:
+                detail += ' Filtering removed: ' + ', '.join(
+                    f'{name} {n} of {of}' for name, n, of in removed)
+                detail += '.'
+            if placed:
+                detail += f' Only {placed} of {wanted} instances could be placed.'
+        exc = NoValidHost(f'No valid host was found. {detail}')
+        exc.removed = list(removed)
+        exc.total_hosts = total
+        exc.placed = placed
+        return exc
+
