@@ -364,14 +364,34 @@ def role_assignments(req):
     rows = _db().assignment_list(user_id=user_id, target_type=target_type,
                                  target_id=project_id or domain_id,
                                  role_id=req.GET.get('role.id'))
+    names = flag(req, 'include_names')
     out = []
     for a in rows:
-        out.append({'role': {'id': a['role_id']}, 'user': {'id': a['user_id']},
-                    'scope': {a['target_type']: {'id': a['target_id']}},
+        role, user = {'id': a['role_id']}, {'id': a['user_id']}
+        scope = {'id': a['target_id']}
+        if names:
+            _add_names(role, user, scope, a)
+        out.append({'role': role, 'user': user, 'scope': {a['target_type']: scope},
                     'links': {'assignment': link(req, f"{a['target_type']}s/{a['target_id']}"
                                                       f"/users/{a['user_id']}/roles/"
                                                       f"{a['role_id']}")['self']}})
     return {'role_assignments': out, 'links': collection_links(req)}
+
+
+def _add_names(role, user, scope, a):
+    db = _db()
+
+    def domain_ref(domain_id):
+        d = core.get_domain(domain_id)
+        return {'id': domain_id, 'name': d['name'] if d else None}
+    role['name'] = db.role_get(a['role_id'])['name']
+    u = db.user_get(a['user_id'])
+    user.update(name=u['name'], domain=domain_ref(u['domain_id']))
+    if a['target_type'] == 'project':
+        p = db.project_get(a['target_id'])
+        scope.update(name=p['name'], domain=domain_ref(p['domain_id']))
+    else:
+        scope['name'] = domain_ref(a['target_id'])['name']
 
 
 def _grant_routes(router, target_type):

@@ -201,3 +201,34 @@ def pg_cloud(tmp_path):
 
 def test_openstack_on_postgresql(pg_cloud):
     test_openstack_identity_workflow(pg_cloud)
+
+
+def test_admin_commands(cloud):
+    cloud.openstack('project', 'create', 'proj-e')
+    cloud.openstack('user', 'create', '--password', 'erin-pass-1', '--project', 'proj-e',
+                    '--email', 'e@example.org', 'erin')
+    cloud.openstack('role', 'add', '--project', 'proj-e', '--user', 'erin', 'reader',
+                    json_out=False)
+    assert {u['Name'] for u in cloud.openstack('user', 'list')} == {'admin', 'erin'}
+    assert {p['Name'] for p in cloud.openstack('project', 'list')} == {'admin', 'proj-e'}
+    assert {'admin', 'member', 'reader'} <= {r['Name'] for r in cloud.openstack('role', 'list')}
+    ra = cloud.openstack('role', 'assignment', 'list', '--names', '--user', 'erin')
+    assert [(a['Role'], a['User'], a['Project']) for a in ra] == [
+        ('reader', 'erin@Default', 'proj-e@Default')]
+    eps = cloud.openstack('endpoint', 'list', '--service', 'identity')
+    assert {e['Interface'] for e in eps} == {'public', 'internal', 'admin'}
+    assert all(e['URL'] == cloud.auth_url for e in eps)
+    assert 'compute' in {s['Type'] for s in cloud.openstack('service', 'list')}
+    assert [r['Region'] for r in cloud.openstack('region', 'list')] == ['RegionOne']
+    assert [d['Name'] for d in cloud.openstack('domain', 'list')] == ['Default']
+    # A reader may read its project but not change identity.
+    erin = cloud.env('erin', 'erin-pass-1', 'proj-e')
+    assert cloud.openstack('project', 'show', 'proj-e', env=erin)['name'] == 'proj-e'
+    r = cloud.openstack('project', 'create', 'nope', env=erin, check=False)
+    assert r.returncode != 0 and '403' in r.stderr
+    # Disabling the project cuts off its tokens.
+    tok = cloud.openstack('token', 'issue', env=erin)['id']
+    cloud.openstack('project', 'set', '--disable', 'proj-e', json_out=False)
+    h = {'X-Auth-Token': tok}
+    assert requests.get(f'{cloud.auth_url}/auth/projects', headers=h,
+                        timeout=10).status_code == 401
