@@ -78,8 +78,11 @@ class ObjectStore(Store):
         return r
 
     @staticmethod
-    def _quote(*parts):
-        return '/' + '/'.join(urllib.parse.quote(p, safe='') for p in parts)
+    def _quote(container, obj=None):
+        path = '/' + urllib.parse.quote(container, safe='')
+        if obj is not None:
+            path += '/' + urllib.parse.quote(obj, safe='/')   # as swiftclient does
+        return path
 
     def _ensure_container(self, name):
         if name in self._containers:
