@@ -1,0 +1,45 @@
+"""Table/JSON formatting and error-body parsing."""
+import argparse
+
+import requests
+
+from iaas.cli import errors, output
+
+
+def args(**kw):
+    return argparse.Namespace(**kw)
+
+
+def test_table_multiline_and_none(capsys):
+    output.print_list(args(), ['A', 'B'], [['x', None], ['two\nlines', {'k': 1}]])
+    out = capsys.readouterr().out.splitlines()
+    assert out == ['+-------+----------+', '| A     | B        |', '+-------+----------+',
+                   '| x     |          |', '| two   | {"k": 1} |', '| lines |          |',
+                   '+-------+----------+']
+
+
+def test_columns_and_value(capsys):
+    output.print_list(args(format='value', columns=['b']), ['A', 'B'], [[1, 2]])
+    assert capsys.readouterr().out == '2\n'
+
+
+def response(status, body, ctype='application/json'):
+    r = requests.Response()
+    r.status_code = status
+    r._content = body.encode()
+    r.headers['Content-Type'] = ctype
+    r.headers['X-OpenStack-Request-ID'] = 'req-1'
+    return r
+
+
+def test_error_formats():
+    e = errors.api_error(response(404, '{"itemNotFound": {"code": 404, "message": "gone"}}'))
+    assert e.message == 'gone (HTTP 404) (Request-ID: req-1)' and e.status == 404
+    e = errors.api_error(response(401, '{"error": {"code": 401, "message": "no auth", '
+                                       '"title": "Unauthorized"}}'))
+    assert e.api_message == 'no auth'
+    e = errors.api_error(response(409, '{"message": "glance says", "code": "409 Conflict"}'))
+    assert e.api_message == 'glance says'
+    e = errors.api_error(response(500, '<html><body><h1>500 Internal Server Error</h1>'
+                                       '<p>Boom</p></body></html>', 'text/html'))
+    assert e.api_message == '500 Internal Server Error Boom'
