@@ -25,14 +25,19 @@ def _by_id(svc, path, key):
     return body.get(key) if key else body
 
 
-def nova_pages(compute, path, key, params=None):
-    """Every item of a Nova list, following ``<key>_links`` rel=next."""
-    url, seen = path, set()
+def nova_pages(compute, path, key, params=None, limit=None):
+    """Every item of a Nova list (at most ``limit``), following
+    ``<key>_links`` rel=next."""
+    url, seen, count = path, set(), 0
     while url and url not in seen:
         seen.add(url)
         body = compute.get(url, params=params).json()
         items = body.get(key) or []
-        yield from items
+        for item in items:
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield item
         params = None
         url = next((link.get('href') for link in body.get(f'{key}_links') or []
                     if link.get('rel') == 'next'), None)

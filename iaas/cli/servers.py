@@ -93,9 +93,8 @@ def cmd_list(cloud, args):
         params['all_tenants'] = 'True'
     if args.limit:
         params['limit'] = args.limit
-    servers = list(resolve.nova_pages(cloud.compute, '/servers/detail', 'servers', params))
-    if args.limit:
-        servers = servers[:args.limit]
+    servers = list(resolve.nova_pages(cloud.compute, '/servers/detail', 'servers', params,
+                                      limit=args.limit))
     images = _image_names(cloud, servers)
     flavors = _flavor_names(cloud, servers)
     headers = ['ID', 'Name', 'Status', 'Task State', 'Power State', 'Networks', 'Image',

@@ -110,6 +110,10 @@ def test_list_show_by_name_and_pagination(fake, osenv, run, image):
     assert json.loads(out)['name'] == 'vm3'
     rc, out, _ = run('server', 'list', '-f', 'value', '-c', 'Name')
     assert sorted(out.split()) == [f'vm{i}' for i in range(5)]
+    fake.requests.clear()
+    rc, out, _ = run('server', 'list', '-f', 'value', '-c', 'Name', '--limit', '3')
+    assert out.split() == ['vm0', 'vm1', 'vm2']
+    assert len(fake.calls('GET', '/compute/v2.1/servers/detail')) == 2   # stops paging
 
 
 def test_show_unknown_and_ambiguous_server(fake, osenv, run, image):
