@@ -204,21 +204,29 @@ def _password_user(body):
     secret = ref.get('password')
     if not isinstance(secret, str):
         raise AuthBadRequest('password.user.password must be a string.')
-    user_id = user['id'] if user else None
-    try:
-        passwords.check_rate_limit(user_id)
-    except passwords.RateLimited:
-        raise
+    # Unknown users are rate-limited too (by the name asked for), so a 429
+    # does not tell which accounts exist.
+    key = user['id'] if user else _unknown_key(ref)
+    passwords.check_rate_limit(key)
     ok = passwords.check_password(secret, user['password_hash'] if user else None)
     if not ok or not user['enabled']:
-        passwords.record_failure(user_id)
-        LOG.info('password authentication failed for %s', user_id or 'an unknown user')
+        passwords.record_failure(key)
+        LOG.info('password authentication failed for %s',
+                 user['id'] if user else 'an unknown user')
         raise AuthFailed()
     domain = get_domain(user['domain_id'])
     if domain is None or not domain['enabled']:
         raise AuthFailed()
-    passwords.clear_failures(user_id)
+    passwords.clear_failures(key)
     return user
+
+
+def _unknown_key(ref):
+    import hashlib
+    import json
+    raw = json.dumps([ref.get('id'), ref.get('name'), ref.get('domain')], sort_keys=True,
+                     default=str)
+    return 'unknown-' + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 def _scope_project(scope):

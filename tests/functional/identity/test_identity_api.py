@@ -343,3 +343,10 @@ def test_bootstrap_idempotent_and_catalog_follows_config(api, conf):
         assert len([s for s in r if s['type'] == 'compute']) == 1
     finally:
         conf.clear_override('compute_port', group='api')
+
+
+def test_unknown_user_rate_limited_like_a_known_one(api):
+    for _ in range(5):
+        assert api.token('ghost', 'wrong-password', 'admin').status_int == 401
+    assert api.token('ghost', 'wrong-password', 'admin').status_int == 429
+    assert api.token('admin', ADMIN_PW, 'admin').status_int == 201
