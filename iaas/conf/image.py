@@ -40,7 +40,7 @@ image_opts = [
     cfg.StrOpt('s3_store_secret_key', secret=True, help='Secret key of the S3 store.'),
     cfg.StrOpt('s3_store_bucket', default='images',
                help='Bucket holding image data; created when missing.'),
-    cfg.IntOpt('s3_store_part_size_mb', default=64, min=5,
+    cfg.IntOpt('s3_store_part_size_mb', default=16, min=5,
                help='Images larger than this are uploaded as S3 multipart '
                     'uploads with parts of this size (MiB).'),
     cfg.StrOpt('objectstore_auth_url',

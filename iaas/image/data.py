@@ -14,6 +14,7 @@ Download: the store's chunks go straight to the client; ``Range`` gives a
 """
 import base64
 import binascii
+import functools
 import logging
 import re
 
@@ -88,6 +89,10 @@ class UploadPass:
         self.inspector = format_inspector.StreamInspector()
         self.size = 0
         self.info = None
+        # For uploads of unknown size under a quota: reserve(total) grows the
+        # image's reservation to at least ``total`` (or raises QuotaExceeded).
+        self.reserve = None
+        self.reserved = 0
 
     def _check_format(self):
         self.info = self.inspector.info()
@@ -123,6 +128,8 @@ class UploadPass:
             if self.size > self.limit:
                 raise QuotaExceeded('Image storage quota or size limit exceeded: the '
                                     f'upload is larger than {self.limit} bytes')
+            if self.reserve is not None and self.size > self.reserved:
+                self.reserved = self.reserve(self.size, self.reserved)
             self.hashes.update(chunk)
             if self.info is None:
                 self.inspector.feed(chunk)
@@ -202,6 +209,8 @@ def _upload(req, image_id):
         inp = req.environ['wsgi.input']
         chunks = UploadPass(inp, expected, limit, image['disk_format'], content_md5)
         chunks.expected_from_hint = req.content_length is None and expected is not None
+        if room is not None and expected is None:
+            chunks.reserve = functools.partial(_grow_reservation, image_id, owner)
         url, meta = store.add(image_id, chunks, expected)
     except UploadRefused as exc:
         _back_to_queued(image_id)
@@ -222,6 +231,24 @@ def _upload(req, image_id):
         raise wsgi.Fault(f'Image {image_id} was deleted or changed during the upload',
                          code=410)
     return 204, None
+
+
+RESERVE_STEP = 64 << 20
+
+
+def _grow_reservation(image_id, owner, needed, current):
+    """Reserve room for an upload of unknown size as it grows (in steps of
+    RESERVE_STEP), with the same reserve-then-recheck as a sized upload;
+    returns the new reservation."""
+    room = _quota_room(owner, current)          # what the others leave us
+    if needed > room:
+        raise QuotaExceeded('Denying attempt to upload image because it exceeds the quota')
+    new = max(needed, min(needed + RESERVE_STEP, room))
+    if not db.image_cas_status(image_id, 'saving', 'saving', reserved_size=new):
+        raise UploadRefused(f'Image {image_id} left the saving state during the upload')
+    if new > _quota_room(owner, new):
+        raise QuotaExceeded('Denying attempt to upload image because it exceeds the quota')
+    return new
 
 
 def _virtual_size(chunks):

@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.parse
 
+import pytest
+
 from tests.unit.image.test_format_inspector import GOOD_DESC, qcow2_header, vmdk_file
 
 
@@ -136,7 +138,8 @@ def test_quota(client, client_b, image_conf):
     assert client.upload(d['id'], b'x' * 6000).status_code == 204
 
 
-def test_quota_under_concurrency(client, image_conf):
+@pytest.mark.parametrize('sized', [True, False])
+def test_quota_under_concurrency(client, image_conf, sized):
     image_conf.set_override('user_storage_quota', 1 << 20, group='image')
     ids = [client.create(name=f'c{i}')['id'] for i in range(4)]
     results = {}
@@ -146,8 +149,8 @@ def test_quota_under_concurrency(client, image_conf):
             for _ in range(6):
                 yield b'x' * (100 << 10)
                 time.sleep(0.02)
-        results[iid] = client.upload(iid, body(), **{
-            'X-OpenStack-Image-Size': str(600 << 10)}).status_code
+        headers = {'X-OpenStack-Image-Size': str(600 << 10)} if sized else {}
+        results[iid] = client.upload(iid, body(), **headers).status_code
 
     threads = [threading.Thread(target=up, args=(i,)) for i in ids]
     for t in threads:
