@@ -22,10 +22,15 @@ scheduler_opts = [
                      '(hw_architecture / img_hv_type of the image), '
                      'ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter. '
                      'An unknown name stops the scheduler at start.'),
-    cfg.ListOpt('weighers', default=['RAMWeigher'],
+    cfg.ListOpt('weighers', default=['RAMWeigher', 'ServerGroupSoftAffinityWeigher',
+                                     'ServerGroupSoftAntiAffinityWeigher'],
                 help='Weighers ordering the hosts that passed the filters. '
                      'Names are entry points of "iaas.scheduler.weighers"; '
-                     'built in: RAMWeigher, VCPUWeigher, DiskWeigher. Each '
+                     'built in: RAMWeigher, VCPUWeigher, DiskWeigher, '
+                     'ServerGroupSoftAffinityWeigher and '
+                     'ServerGroupSoftAntiAffinityWeigher (server groups with '
+                     'the soft-affinity / soft-anti-affinity policy; they '
+                     'only take part in requests of such a group). Each '
                      'weigher\'s value is normalised to 0..1 over the '
                      'candidate hosts, multiplied by its multiplier and '
                      'summed; the highest total wins.'),
@@ -39,6 +44,13 @@ scheduler_opts = [
     cfg.FloatOpt('disk_weight_multiplier', default=1.0,
                  help='Multiplier of DiskWeigher (free disk). Positive '
                       'spreads, negative stacks.'),
+    cfg.FloatOpt('soft_affinity_weight_multiplier', default=1.0, min=0.0,
+                 help='Multiplier of ServerGroupSoftAffinityWeigher: how much '
+                      'a soft-affinity group prefers hosts with its members.'),
+    cfg.FloatOpt('soft_anti_affinity_weight_multiplier', default=1.0, min=0.0,
+                 help='Multiplier of ServerGroupSoftAntiAffinityWeigher: how '
+                      'much a soft-anti-affinity group avoids hosts with its '
+                      'members.'),
     cfg.IntOpt('host_subset_size', default=1, min=1,
                help='Pick the host at random among this many best-weighed '
                     'hosts. 1 always takes the best one; larger values '

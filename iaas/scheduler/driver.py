@@ -143,19 +143,23 @@ class FilterScheduler:
             # Private copy: placements of this request extend the member hosts.
             group = dict(spec.group)
             group['hosts'] = list(group.get('hosts') or ())
+            if group.get('members') is not None:
+                group['members'] = list(group['members']) + [
+                    u for u in spec.instance_uuids if u not in group['members']]
             spec = dataclasses.replace(spec, group=group)
         active = [f for f in self.filters if f.applies(spec)]
         dependent = [f for f in active if f.placement_dependent]
+        weighers = [w for w in self.weighers if w.applies(spec)]
 
         candidates, removed = self._filter(spec, hosts, active)
         selected = []
         saved = {}
         try:
-            raw = [w.weigh_all(candidates, spec) for w in self.weighers]
+            raw = [w.weigh_all(candidates, spec) for w in weighers]
             for i in range(count):
                 if not candidates:
                     raise self._no_valid_host(removed, len(hosts), placed=i, wanted=count)
-                idx = self._pick(raw, len(candidates))
+                idx = self._pick(weighers, raw, len(candidates))
                 host = candidates[idx]
                 if id(host) not in saved:
                     saved[id(host)] = (host, host.vcpus_used, host.memory_mb_used,
@@ -174,7 +178,7 @@ class FilterScheduler:
                 # The chosen host has less room now (and may be in the group):
                 # re-check it alone against every filter.
                 if all(f.host_passes(host, spec) for f in active):
-                    for w, values in zip(self.weighers, raw, strict=True):
+                    for w, values in zip(weighers, raw, strict=True):
                         values[idx] = w.weigh_object(host, spec)
                 else:
                     del candidates[idx]
@@ -185,7 +189,7 @@ class FilterScheduler:
                     for f in dependent:
                         candidates = f.filter_all(candidates, spec)
                     if len(candidates) != before:
-                        raw = [w.weigh_all(candidates, spec) for w in self.weighers]
+                        raw = [w.weigh_all(candidates, spec) for w in weighers]
         except BaseException:
             self._restore(saved)
             raise
@@ -214,11 +218,11 @@ class FilterScheduler:
                 removed.append((f.name, before - len(candidates), before))
         return candidates, removed
 
-    def _pick(self, raw, n):
+    def _pick(self, weighers, raw, n):
         """Index of the chosen candidate (``raw``: one value list per weigher)."""
         if n == 1:
             return 0
-        weighted = [(w, values) for w, values in zip(self.weighers, raw, strict=True)
+        weighted = [(w, values) for w, values in zip(weighers, raw, strict=True)
                     if w.multiplier]
         totals = None
         if len(weighted) == 1 and weighted[0][0].minval is None \
@@ -232,16 +236,22 @@ class FilterScheduler:
                     return values.index(hi if w.multiplier > 0 else lo)
                 totals = values if w.multiplier > 0 else [-v for v in values]
         else:
+            # Sum of multiplier * (v - lo) / (hi - lo): the "- lo" terms add the
+            # same constant to every host, so they are left out of the ranking.
+            scaled = []
             for w, values in weighted:
                 lo = min(values) if w.minval is None else w.minval
                 hi = max(values) if w.maxval is None else w.maxval
-                if lo == hi:
-                    continue          # all normalise to 0
-                scale = w.multiplier / float(hi - lo)
-                if totals is None:
-                    totals = [(v - lo) * scale for v in values]
-                else:
-                    totals = [t + (v - lo) * scale for t, v in zip(totals, values, strict=True)]
+                if lo != hi:          # else all normalise to 0
+                    scaled.append((w.multiplier / float(hi - lo), values))
+            if len(scaled) == 1:
+                a, va = scaled[0]
+                totals = [a * x for x in va]
+            elif len(scaled) >= 2:
+                (a, va), (b, vb) = scaled[:2]
+                totals = [a * x + b * y for x, y in zip(va, vb, strict=True)]
+                for c, vc in scaled[2:]:
+                    totals = [t + c * z for t, z in zip(totals, vc, strict=True)]
         k = self.host_subset_size
         if totals is None:        # every host weighs the same
             return random.randrange(min(k, n)) if k > 1 else 0

@@ -25,6 +25,10 @@ class BaseWeigher:
             self.name = type(self).__name__
         self.multiplier = float(multiplier)
 
+    def applies(self, spec):
+        """False when the weigher has nothing to say about this request (it is skipped)."""
+        return True
+
     def weigh_object(self, host_state, spec):
         """Raw (unnormalised) value of one host: higher is better before the multiplier."""
         raise NotImplementedError
@@ -85,10 +89,72 @@ class DiskWeigher(BaseWeigher):
         return [h.local_gb * h.disk_allocation_ratio - h.local_gb_used for h in hosts]
 
 
+def _group_policy(spec):
+    group = spec.group or {}
+    policy = group.get('policy')
+    if not policy:
+        policies = group.get('policies') or []
+        policy = policies[0] if policies else None
+    return policy
+
+
+class _SoftGroupWeigher(BaseWeigher):
+    """Members of the request's server group already on the host (Nova's soft policies).
+
+    Counts ``host.instances & group['members']`` when the group lists its
+    members (instance uuids) and the host state knows its instances;
+    otherwise 1 if the host is in ``group['hosts']``. The scheduler adds the
+    instances of the current request to the members and their hosts to
+    ``hosts``.
+    """
+    policy = None
+    _sign = 1
+
+    def applies(self, spec):
+        return _group_policy(spec) == self.policy
+
+    def _count(self, host_state, members, hosts):
+        if members is not None and host_state.instances:
+            n = len(host_state.instances & members)
+            if n:
+                return n
+        return 1 if host_state.host in hosts else 0
+
+    def weigh_all(self, hosts, spec):
+        group = spec.group or {}
+        members = group.get('members')
+        members = set(members) if members is not None else None
+        group_hosts = set(group.get('hosts') or ())
+        sign = self._sign
+        return [sign * self._count(h, members, group_hosts) for h in hosts]
+
+    def weigh_object(self, host_state, spec):
+        return self.weigh_all([host_state], spec)[0]
+
+
+class ServerGroupSoftAffinityWeigher(_SoftGroupWeigher):
+    """Policy soft-affinity: prefer hosts with more members of the group."""
+    name = 'ServerGroupSoftAffinityWeigher'
+    multiplier_opt = 'soft_affinity_weight_multiplier'
+    policy = 'soft-affinity'
+    _sign = 1
+
+
+class ServerGroupSoftAntiAffinityWeigher(_SoftGroupWeigher):
+    """Policy soft-anti-affinity: prefer hosts with fewer members of the group."""
+    name = 'ServerGroupSoftAntiAffinityWeigher'
+    multiplier_opt = 'soft_anti_affinity_weight_multiplier'
+    policy = 'soft-anti-affinity'
+    _sign = -1
+
+
 BUILTIN = {
     'RAMWeigher': 'iaas.scheduler.weighers:RAMWeigher',
     'VCPUWeigher': 'iaas.scheduler.weighers:VCPUWeigher',
     'DiskWeigher': 'iaas.scheduler.weighers:DiskWeigher',
+    'ServerGroupSoftAffinityWeigher': 'iaas.scheduler.weighers:ServerGroupSoftAffinityWeigher',
+    'ServerGroupSoftAntiAffinityWeigher':
+        'iaas.scheduler.weighers:ServerGroupSoftAntiAffinityWeigher',
 }
 
 ENTRY_POINT_GROUP = 'iaas.scheduler.weighers'

@@ -14,6 +14,8 @@ weighers (pure Python, no DB, no bus) for these requests:
              img_hv_type and an anti-affinity server group of 50 hosts
              (every default filter runs);
 * multi10:   10 instances in one request, anti-affinity group;
+* soft10:    10 instances, soft-anti-affinity group of 50 members (two
+             weighers: RAM + ServerGroupSoftAntiAffinityWeigher);
 * stack:     plain, with ram_weight_multiplier = -1.0.
 
 The chosen hosts consume the flavor, as in a real sequence of decisions.
@@ -63,6 +65,12 @@ def spec_for(kind, hosts, rng):
                            image={'properties': {'hw_architecture': 'x86_64',
                                                  'img_hv_type': 'qemu'}},
                            group=group)
+    if kind == 'soft10':
+        members = [f'm-{k}' for k in range(50)]
+        for h, m in zip(rng.sample(hosts, 50), members, strict=True):
+            h.instances.add(m)
+        group = {'uuid': 'g', 'policy': 'soft-anti-affinity', 'hosts': group['hosts'],
+                 'members': members}
     return RequestSpec(instance_uuids=[f'i-{k}' for k in range(10)], flavor=FLAVOR,
                        group=group, num_instances=10)
 
@@ -101,14 +109,14 @@ def main():
     print(f'weighers: {", ".join(CONF.scheduler.weighers)}')
     worst = 0.0
     for n_hosts in [int(x) for x in args.hosts.split(',')]:
-        for kind in ('plain', 'all', 'multi10', 'stack'):
+        for kind in ('plain', 'all', 'multi10', 'soft10', 'stack'):
             s = run(n_hosts, kind, args.n, args.seed)
-            if kind != 'multi10' and n_hosts == 10000:
+            if kind in ('plain', 'all', 'stack') and n_hosts == 10000:
                 worst = max(worst, statistics.median(s))
             print(f'{n_hosts:>6} hosts  {kind:<8} p50 {statistics.median(s) * 1e3:7.2f} ms  '
                   f'p99 {pct(s, 99) * 1e3:7.2f} ms  (n={len(s)})')
     if worst:
-        print(f'target: one decision over 10,000 hosts <= 20 ms p50: '
+        print(f'target: one (single-instance) decision over 10,000 hosts <= 20 ms p50: '
               f'{"OK" if worst <= 0.020 else "MISSED"} ({worst * 1e3:.2f} ms worst case p50)')
 
 

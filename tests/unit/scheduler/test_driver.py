@@ -9,6 +9,7 @@ from iaas.scheduler.filters import BaseHostFilter
 from iaas.scheduler.host_state import NoValidHost
 from iaas.scheduler.weighers import BaseWeigher, RAMWeigher
 
+WEIGHERS = ['RAMWeigher', 'ServerGroupSoftAffinityWeigher', 'ServerGroupSoftAntiAffinityWeigher']
 ALL = ['ComputeFilter', 'AvailabilityZoneFilter', 'RamFilter', 'DiskFilter', 'VCPUFilter',
        'ImagePropertiesFilter', 'ServerGroupAffinityFilter', 'ServerGroupAntiAffinityFilter']
 
@@ -25,8 +26,8 @@ def names(hosts):
 def test_defaults_from_config(conf):
     s = FilterScheduler(conf=conf)
     assert [f.name for f in s.filters] == ALL
-    assert [w.name for w in s.weighers] == ['RAMWeigher']
-    assert s.weighers[0].multiplier == 1.0
+    assert [w.name for w in s.weighers] == WEIGHERS
+    assert [w.multiplier for w in s.weighers] == [1.0, 1.0, 1.0]
     assert s.host_subset_size == 1
     assert conf.scheduler.max_attempts == 3
     assert (conf.scheduler.cpu_allocation_ratio, conf.scheduler.ram_allocation_ratio,
@@ -71,7 +72,7 @@ def test_entry_points_resolve_builtins(conf, monkeypatch):
     monkeypatch.setattr(driver.weighers_mod, 'BUILTIN', {})
     s = FilterScheduler(conf=conf)
     assert [f.name for f in s.filters] == ALL
-    assert [w.name for w in s.weighers] == ['RAMWeigher']
+    assert [w.name for w in s.weighers] == WEIGHERS
 
 
 def test_classes_and_instances_accepted(conf, make_host, make_spec):
@@ -174,6 +175,54 @@ def test_affinity_fails_when_group_host_is_full(sched, make_host, make_spec):
     spec = make_spec(2, memory_mb=1024, group={'uuid': 'g', 'policy': 'affinity', 'hosts': []})
     with pytest.raises(NoValidHost, match='Only 1 of 2'):
         sched.select_destinations(spec, hosts)
+
+
+def test_soft_anti_affinity_prefers_hosts_without_members(sched, make_host, make_spec):
+    # 'a' has the most free RAM but already a member; equal multipliers:
+    # a = ram 1.0 + group 0.0, b = ram ~0.9 + group 1.0.
+    hosts = [make_host('a', memory_mb=10000, instances={'m1'}), make_host('b', memory_mb=9000),
+             make_host('c', memory_mb=1000)]
+    group = {'uuid': 'g', 'policy': 'soft-anti-affinity', 'hosts': ['a'], 'members': ['m1']}
+    assert names(sched.select_destinations(make_spec(group=group), hosts)) == ['b']
+
+
+def test_soft_anti_affinity_within_request_beats_stacking(conf, make_host, make_spec):
+    conf.set_override('ram_weight_multiplier', -1.0, group='scheduler')
+    conf.set_override('soft_anti_affinity_weight_multiplier', 2.0, group='scheduler')
+    s = FilterScheduler(conf=conf)
+    hosts = [make_host(n) for n in 'abc']
+    assert names(s.select_destinations(make_spec(3), hosts)) == ['a', 'a', 'a']
+    hosts = [make_host(n) for n in 'abc']
+    group = {'uuid': 'g', 'policy': 'soft-anti-affinity', 'hosts': [], 'members': []}
+    assert sorted(names(s.select_destinations(make_spec(3, group=group), hosts))) \
+        == ['a', 'b', 'c']
+    # Soft: more instances than hosts still fit (no NoValidHost).
+    hosts = [make_host('a'), make_host('b')]
+    assert len(s.select_destinations(make_spec(3, group=dict(group)), hosts)) == 3
+
+
+def test_soft_affinity_prefers_hosts_with_members(conf, make_host, make_spec):
+    conf.set_override('soft_affinity_weight_multiplier', 2.0, group='scheduler')
+    s = FilterScheduler(conf=conf)
+    # a: ram 1.0 + group 0; b: ram 0 + group 2.0.
+    hosts = [make_host('a', memory_mb=9000), make_host('b', memory_mb=8192, instances={'m1'})]
+    group = {'uuid': 'g', 'policy': 'soft-affinity', 'hosts': ['b'], 'members': ['m1']}
+    assert names(s.select_destinations(make_spec(group=group), hosts)) == ['b']
+    # Without 'members', or host states without instances, the group's
+    # hosts are used.
+    for group in ({'uuid': 'g', 'policy': 'soft-affinity', 'hosts': ['b']},
+                  {'uuid': 'g', 'policy': 'soft-affinity', 'hosts': ['b'], 'members': ['m1']}):
+        hosts = [make_host('a', memory_mb=9000), make_host('b', memory_mb=8192)]
+        assert names(s.select_destinations(make_spec(2, group=group), hosts)) == ['b', 'b']
+
+
+def test_soft_weighers_skip_other_requests(sched, make_host, make_spec):
+    # No group: the soft weighers do not take part (the RAM order decides).
+    hosts = [make_host('a', memory_mb=9000), make_host('b', memory_mb=8192)]
+    assert names(sched.select_destinations(make_spec(), hosts)) == ['a']
+    assert not sched.weighers[1].applies(make_spec())
+    assert sched.weighers[2].applies(
+        make_spec(group={'uuid': 'g', 'policy': 'soft-anti-affinity', 'hosts': []}))
 
 
 def test_ignore_hosts(sched, make_host, make_spec):
