@@ -81,7 +81,7 @@ class LargeObjects:
             resp.headers['ETag'] = etag
         for k, v in bh.items():
             lk = k.lower()
-            if lk.startswith('x-object-meta-') or lk in (
+            if lk.startswith(('x-object-meta-', 'x-object-sysmeta-s3-')) or lk in (
                     'last-modified', 'x-timestamp', 'x-object-manifest', 'x-static-large-object',
                     'content-disposition', 'content-encoding', 'x-delete-at'):
                 resp.headers[k] = v
@@ -133,8 +133,13 @@ class LargeObjects:
             'X-Object-Sysmeta-Slo-Etag': etag,
             'X-Object-Sysmeta-Slo-Size': str(sum(m['bytes'] for m in manifest))})
         for k, v in req.headers.items():
-            if k.lower().startswith('x-object-sysmeta-s3-'):
+            if k.lower().startswith('x-object-sysmeta-s3-') and \
+                    req.environ.get('iaas.objectstore.internal'):
                 headers[k] = v
+        headers['X-Object-Sysmeta-Container-Update-Override-Size'] = \
+            headers['X-Object-Sysmeta-Slo-Size']
+        headers['X-Object-Sysmeta-Container-Update-Override-Etag'] = \
+            headers.get('X-Object-Sysmeta-S3-Etag', etag)
         headers.pop('ETag', None)
         from io import BytesIO
         resp = self.p.objects.put_stream(a, c, o, headers, BytesIO(body), len(body))
@@ -142,10 +147,12 @@ class LargeObjects:
         return resp
 
     def delete_slo(self, req, a, c, o):
-        status, bh, it = self.p.objects.open_get(a, c, o, 'GET')
+        status, bh, it = self.p.objects.open_get(a, c, o, 'HEAD')
         if status == 404:
             raise HTTPError(404)
         deleted = not_found = 0
+        if status < 300 and bh.get('X-Static-Large-Object'):
+            status, bh, it = self.p.objects.open_get(a, c, o, 'GET')
         if status < 300 and bh.get('X-Static-Large-Object'):
             segs, _ = self.segments(a, bh, it)
             for sc, so, _size, _etag in segs:

@@ -89,6 +89,20 @@ class Proxy:
             LOG.exception('%s %s failed', req.method, req.path)
             resp = error_response(500, 'An error occurred', method=req.method)
         resp.headers.setdefault('X-Trans-Id', 'tx' + environ.get('iaas.txid', _txid()))
+        for k in [k for k in resp.headers if k.lower().startswith('x-object-sysmeta-')]:
+            del resp.headers[k]
+        return resp(environ, start_response)
+
+    def internal_app(self, environ, start_response):
+        """For in-process subrequests (S3): no auth headers, sysmeta kept, and
+        exceptions other than HTTP errors reach the caller."""
+        req = webob.Request(environ)
+        try:
+            resp = self.swift(req)
+        except HTTPError as e:
+            resp = error_response(e.status, e.message, e.headers, req.method)
+        except AuthError as e:
+            resp = error_response(e.code, None, None, req.method)
         return resp(environ, start_response)
 
     def handle(self, req):

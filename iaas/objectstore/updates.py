@@ -45,8 +45,11 @@ class Updates:
             return
         ip, _, port = host.rpartition(':')
         item = {'op': op, 'a': a, 'c': c, 'o': o, 'ts': ts,
-                'size': int(meta.get('Content-Length', 0)),
-                'ct': meta.get('Content-Type', ''), 'etag': meta.get('ETag', ''),
+                'size': int(meta.get('X-Object-Sysmeta-Container-Update-Override-Size')
+                            or meta.get('Content-Length', 0)),
+                'ct': meta.get('Content-Type', ''),
+                'etag': meta.get('X-Object-Sysmeta-Container-Update-Override-Etag')
+                or meta.get('ETag', ''),
                 'ip': ip, 'port': int(port), 'dev': req.headers['X-Container-Device'],
                 'part': int(req.headers['X-Container-Partition'])}
         if not self.send_listing(item):

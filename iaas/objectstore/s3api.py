@@ -1,0 +1,403 @@
+"""The S3 API on the proxy: each S3 request is authenticated (SigV4/V2),
+then turned into Swift requests on the owner's account (``AUTH_…``), run
+in-process through the proxy, and the answer turned back into S3's.
+
+Buckets are containers; multipart uploads keep their parts in the
+``<bucket>+segments`` container and complete into a static large object.
+"""
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+import urllib.parse
+
+import webob
+
+from iaas.objectstore import s3body, s3sig
+from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
+
+LOG = logging.getLogger(__name__)
+BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$')
+SEGMENTS = '+segments'
+
+
+def s3_time(iso):
+    """'2026-11-26T23:40:01.123450' → '2026-11-26T23:40:01.123Z'."""
+    return iso[:23] + 'Z' if iso else ''
+
+
+class S3:
+    def __init__(self, proxy, region='us-east-1'):
+        from iaas.objectstore import s3multipart
+        self.proxy, self.region = proxy, region
+        self.multipart = s3multipart.Multipart(self)
+
+    # --- entry ------------------------------------------------------------------
+    def handle(self, req):
+        resource = urllib.parse.unquote(req.path_info)
+        try:
+            ident = self.authenticate(req)
+            return self.dispatch(req, ident)
+        except S3Error as e:
+            return error_response(e.code, e.message, e.status, resource, req.method, e.extra)
+        except s3sig.S3AuthError as e:
+            return error_response(e.code, e.message, e.status, resource, req.method)
+        except Exception:
+            LOG.exception('S3 %s %s failed', req.method, req.path)
+            return error_response('InternalError', S3Error('InternalError').message, 500,
+                                  resource, req.method)
+
+    def authenticate(self, req):
+        sig = s3sig.parse(req)
+        if sig is None:
+            raise S3Error('AccessDenied', 'Anonymous access is not allowed')
+        cred = self.proxy.auth.s3_credential(sig.access_key)
+        if cred is None:
+            raise S3Error('InvalidAccessKeyId')
+        secret, ident = cred
+        sig.check(secret, self.region)
+        return ident
+
+    def dispatch(self, req, ident):
+        path = req.path_info.lstrip('/')
+        bucket, _, key = path.partition('/')
+        q = req.GET
+        m = req.method
+        if not bucket:
+            if m in ('GET', 'HEAD'):
+                return self.list_buckets(ident)
+            raise S3Error('MethodNotAllowed')
+        if not key:
+            if m == 'PUT' and not q:
+                return self.create_bucket(req, ident, bucket)
+            if m == 'DELETE' and not q:
+                return self.delete_bucket(ident, bucket)
+            if m == 'HEAD':
+                self.check_bucket(ident, bucket)
+                return webob.Response(status=200)
+            if m == 'GET' and 'location' in q:
+                self.check_bucket(ident, bucket)
+                el = element('LocationConstraint')
+                el.text = None if self.region == 'us-east-1' else self.region
+                return xml_response(el)
+            if m == 'GET' and 'uploads' in q:
+                return self.multipart.list_uploads(req, ident, bucket)
+            if m == 'GET' and ('versioning' in q or 'acl' in q):
+                self.check_bucket(ident, bucket)
+                return xml_response(element('VersioningConfiguration' if 'versioning' in q
+                                            else 'AccessControlPolicy'))
+            if m == 'GET':
+                return self.list_objects(req, ident, bucket)
+            if m == 'POST' and 'delete' in q:
+                return self.multi_delete(req, ident, bucket)
+            raise S3Error('NotImplemented')
+        if m == 'PUT' and 'uploadId' in q:
+            return self.multipart.upload_part(req, ident, bucket, key)
+        if m == 'PUT' and req.headers.get('x-amz-copy-source'):
+            return self.copy_object(req, ident, bucket, key)
+        if m == 'PUT':
+            return self.put_object(req, ident, bucket, key)
+        if m in ('GET', 'HEAD') and 'uploadId' in q:
+            return self.multipart.list_parts(req, ident, bucket, key)
+        if m in ('GET', 'HEAD'):
+            return self.get_object(req, ident, bucket, key)
+        if m == 'DELETE' and 'uploadId' in q:
+            return self.multipart.abort(req, ident, bucket, key)
+        if m == 'DELETE':
+            return self.delete_object(ident, bucket, key)
+        if m == 'POST' and 'uploads' in q:
+            return self.multipart.initiate(req, ident, bucket, key)
+        if m == 'POST' and 'uploadId' in q:
+            return self.multipart.complete(req, ident, bucket, key)
+        raise S3Error('MethodNotAllowed')
+
+    # --- Swift subrequests ----------------------------------------------------------
+    def swift(self, ident, method, container=None, obj=None, query=None, headers=None,
+              body=None, reader=None, length=None):
+        path = '/v1/' + ident.account
+        if container is not None:
+            path += '/' + container
+            if obj is not None:
+                path += '/' + obj
+        url = urllib.parse.quote(path)
+        if query:
+            url += '?' + urllib.parse.urlencode(query)
+        sub = webob.Request.blank(url, method=method, headers=headers or {})
+        sub.environ['iaas.objectstore.identity'] = ident
+        sub.environ['iaas.objectstore.internal'] = True
+        if body is not None:
+            sub.body = body
+        elif reader is not None:
+            sub.environ['wsgi.input'] = reader
+            sub.content_length = length
+        elif method in ('PUT', 'POST'):
+            sub.body = b''
+        return sub.get_response(self.proxy.internal_app)
+
+    def check_bucket(self, ident, bucket):
+        info = self.proxy.container_info(ident.account, bucket)
+        if info['status'] == 404:
+            raise S3Error('NoSuchBucket', BucketName=bucket)
+        if info['status'] >= 300:
+            raise S3Error('ServiceUnavailable')
+        return info
+
+    def _object_error(self, ident, bucket, key, status):
+        if status == 404:
+            self.check_bucket(ident, bucket)
+            raise S3Error('NoSuchKey', Key=key)
+        raise S3Error(_status_code(status))
+
+    # --- buckets ------------------------------------------------------------------------
+    def list_buckets(self, ident):
+        resp = self.swift(ident, 'GET', query={'format': 'json'})
+        rows = resp.json if resp.status_int == 200 else []
+        root = element('ListAllMyBucketsResult')
+        add(root, 'Owner', [('ID', ident.account), ('DisplayName', ident.account)])
+        buckets = add(root, 'Buckets')
+        for r in rows:
+            if r['name'].endswith(SEGMENTS):
+                continue
+            add(buckets, 'Bucket', [('Name', r['name']),
+                                    ('CreationDate', s3_time(r['last_modified']))])
+        return xml_response(root)
+
+    def create_bucket(self, req, ident, bucket):
+        if not BUCKET_RE.match(bucket) or '..' in bucket:
+            raise S3Error('InvalidBucketName', BucketName=bucket)
+        body = req.body_file.read(1 << 16)
+        if body.strip():
+            loc = parse(body).find('LocationConstraint')
+            if loc is not None and loc.text and loc.text != self.region:
+                raise S3Error('InvalidLocationConstraint',
+                              'The specified location-constraint is not valid', 400)
+        resp = self.swift(ident, 'PUT', bucket)
+        if resp.status_int == 202:
+            raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
+        if resp.status_int >= 300:
+            raise S3Error(_status_code(resp.status_int))
+        return webob.Response(status=200, headers={'Location': '/' + bucket})
+
+    def delete_bucket(self, ident, bucket):
+        resp = self.swift(ident, 'DELETE', bucket)
+        if resp.status_int == 404:
+            raise S3Error('NoSuchBucket', BucketName=bucket)
+        if resp.status_int == 409:
+            raise S3Error('BucketNotEmpty', BucketName=bucket)
+        if resp.status_int >= 300:
+            raise S3Error(_status_code(resp.status_int))
+        self.swift(ident, 'DELETE', bucket + SEGMENTS)
+        return webob.Response(status=204)
+
+    def list_objects(self, req, ident, bucket):
+        q = req.GET
+        v2 = q.get('list-type') == '2'
+        try:
+            max_keys = min(int(q.get('max-keys', 1000)), 1000)
+        except ValueError:
+            raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
+                                             'integer range') from None
+        if max_keys < 0:
+            raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+        prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+        if v2:
+            token = q.get('continuation-token')
+            if token:
+                try:
+                    marker = base64.urlsafe_b64decode(token.encode()).decode()
+                except (ValueError, binascii.Error):
+                    raise S3Error('InvalidArgument', 'Invalid continuation token') from None
+            else:
+                marker = q.get('start-after', '')
+        else:
+            marker = q.get('marker', '')
+        query = {'format': 'json', 'limit': max_keys + 1}
+        for k, v in (('prefix', prefix), ('delimiter', delimiter), ('marker', marker)):
+            if v:
+                query[k] = v
+        resp = self.swift(ident, 'GET', bucket, query=query)
+        if resp.status_int == 404:
+            raise S3Error('NoSuchBucket', BucketName=bucket)
+        if resp.status_int >= 300:
+            raise S3Error(_status_code(resp.status_int))
+        rows = resp.json if resp.status_int == 200 else []
+        truncated = len(rows) > max_keys
+        rows = rows[:max_keys]
+        root = element('ListBucketResult')
+        add(root, 'Name', bucket)
+        add(root, 'Prefix', prefix)
+        if v2:
+            add(root, 'KeyCount', len(rows))
+            if q.get('continuation-token'):
+                add(root, 'ContinuationToken', q['continuation-token'])
+            if q.get('start-after'):
+                add(root, 'StartAfter', q['start-after'])
+        else:
+            add(root, 'Marker', marker)
+        add(root, 'MaxKeys', max_keys)
+        if delimiter:
+            add(root, 'Delimiter', delimiter)
+        add(root, 'IsTruncated', truncated)
+        if truncated and rows:
+            last = rows[-1].get('name') or rows[-1].get('subdir')
+            if v2:
+                add(root, 'NextContinuationToken',
+                    base64.urlsafe_b64encode(last.encode()).decode())
+            else:
+                add(root, 'NextMarker', last)
+        for r in rows:
+            if 'subdir' in r:
+                continue
+            fields = [('Key', r['name']), ('LastModified', s3_time(r['last_modified'])),
+                      ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes']),
+                      ('StorageClass', 'STANDARD')]
+            if not v2 or q.get('fetch-owner') == 'true':
+                fields.append(('Owner', [('ID', ident.account),
+                                         ('DisplayName', ident.account)]))
+            add(root, 'Contents', fields)
+        for r in rows:
+            if 'subdir' in r:
+                add(root, 'CommonPrefixes', [('Prefix', r['subdir'])])
+        return xml_response(root)
+
+    def multi_delete(self, req, ident, bucket):
+        self.check_bucket(ident, bucket)
+        root = parse(req.body_file.read((1 << 20) + 1))
+        quiet = (root.findtext('Quiet') or '').lower() == 'true'
+        keys = [o.findtext('Key') for o in root.findall('Object')]
+        if len(keys) > 1000 or any(k is None for k in keys):
+            raise S3Error('MalformedXML')
+        out = element('DeleteResult')
+        for key in keys:
+            status = self._delete(ident, bucket, key)
+            if status in (204, 404):
+                if not quiet:
+                    add(out, 'Deleted', [('Key', key)])
+            else:
+                code = _status_code(status)
+                add(out, 'Error', [('Key', key), ('Code', code),
+                                   ('Message', S3Error(code).message)])
+        return xml_response(out)
+
+    # --- objects -------------------------------------------------------------------------
+    def _put_headers(self, req):
+        headers = {}
+        for k, v in req.headers.items():
+            lk = k.lower()
+            if lk.startswith('x-amz-meta-'):
+                headers['X-Object-Meta-' + k[11:]] = v
+            elif lk in ('content-type', 'content-disposition', 'content-encoding'):
+                if lk == 'content-encoding':
+                    v = ','.join(p for p in v.split(',') if p.strip() != 'aws-chunked')
+                    if not v:
+                        continue
+                headers[k] = v
+        return headers
+
+    def put_object(self, req, ident, bucket, key):
+        headers = self._put_headers(req)
+        md5 = req.headers.get('Content-MD5')
+        if md5:
+            try:
+                headers['ETag'] = binascii.hexlify(base64.b64decode(md5, validate=True)).decode()
+            except (ValueError, binascii.Error):
+                raise S3Error('InvalidDigest') from None
+            if len(headers['ETag']) != 32:
+                raise S3Error('InvalidDigest')
+        reader, length = s3body.request_body(req)
+        if length > self.proxy.max_file_size:
+            raise S3Error('EntityTooLarge')
+        resp = self.swift(ident, 'PUT', bucket, key, headers=headers, reader=reader,
+                          length=length)
+        if resp.status_int == 404:
+            raise S3Error('NoSuchBucket', BucketName=bucket)
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
+
+    def copy_object(self, req, ident, bucket, key):
+        src = urllib.parse.unquote(req.headers['x-amz-copy-source']).split('?', 1)[0]
+        sb, _, sk = src.lstrip('/').partition('/')
+        if not sb or not sk:
+            raise S3Error('InvalidArgument', 'Copy Source must mention the source bucket '
+                                             'and key: sourcebucket/sourcekey')
+        self.check_bucket(ident, bucket)
+        headers = {'X-Copy-From': urllib.parse.quote(f'/{sb}/{sk}')}
+        if req.headers.get('x-amz-metadata-directive', 'COPY').upper() == 'REPLACE':
+            headers['X-Fresh-Metadata'] = 'true'
+            headers.update(self._put_headers(req))
+        elif sb == bucket and sk == key:
+            raise S3Error('InvalidRequest', 'This copy request is illegal because it is trying '
+                          'to copy an object to itself without changing the metadata.')
+        resp = self.swift(ident, 'PUT', bucket, key, headers=headers, body=b'')
+        if resp.status_int == 404:
+            self.check_bucket(ident, sb)
+            raise S3Error('NoSuchKey', Key=sk)
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        root = element('CopyObjectResult', [
+            ('LastModified', time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(
+                float(resp.headers.get('X-Timestamp', time.time()))))),
+            ('ETag', _quote_etag(resp.headers['ETag']))])
+        return xml_response(root)
+
+    def get_object(self, req, ident, bucket, key):
+        headers = {k: req.headers[k] for k in ('Range', 'If-Match', 'If-None-Match',
+                                               'If-Modified-Since', 'If-Unmodified-Since')
+                   if k in req.headers}
+        resp = self.swift(ident, req.method, bucket, key, headers=headers)
+        status = resp.status_int
+        if status == 304:
+            return webob.Response(status=304, headers={'ETag': resp.headers.get('ETag', '')})
+        if status >= 300:
+            resp.app_iter = []
+            self._object_error(ident, bucket, key, status)
+        out = webob.Response(status=status, charset=None)
+        out.app_iter = resp.app_iter
+        for k in ('Content-Length', 'Content-Type', 'Content-Range', 'Last-Modified',
+                  'Content-Disposition', 'Content-Encoding', 'Accept-Ranges'):
+            if k in resp.headers:
+                out.headers[k] = resp.headers[k]
+        etag = resp.headers.get('X-Object-Sysmeta-S3-Etag') or resp.headers.get('ETag', '')
+        out.headers['ETag'] = _quote_etag(etag)
+        for k, v in resp.headers.items():
+            if k.lower().startswith('x-object-meta-'):
+                out.headers['x-amz-meta-' + k[14:].lower()] = v
+        for p, h in (('response-content-type', 'Content-Type'),
+                     ('response-content-disposition', 'Content-Disposition'),
+                     ('response-content-encoding', 'Content-Encoding'),
+                     ('response-cache-control', 'Cache-Control'),
+                     ('response-expires', 'Expires')):
+            if req.GET.get(p):
+                out.headers[h] = req.GET[p]
+        return out
+
+    def _delete(self, ident, bucket, key):
+        resp = self.swift(ident, 'DELETE', bucket, key, query={'multipart-manifest': 'delete'})
+        return resp.status_int if resp.status_int != 200 else 204
+
+    def delete_object(self, ident, bucket, key):
+        status = self._delete(ident, bucket, key)
+        if status == 404:
+            self.check_bucket(ident, bucket)
+        elif status >= 300:
+            raise S3Error(_status_code(status))
+        return webob.Response(status=204)
+
+
+def _quote_etag(etag):
+    etag = (etag or '').strip('"')
+    return f'"{etag}"'
+
+
+def _status_code(status):
+    return {401: 'AccessDenied', 403: 'AccessDenied', 404: 'NoSuchKey',
+            409: 'BucketNotEmpty', 411: 'MissingContentLength', 412: 'PreconditionFailed',
+            413: 'EntityTooLarge', 416: 'InvalidRange', 422: 'BadDigest',
+            400: 'InvalidArgument', 503: 'ServiceUnavailable'}.get(status, 'InternalError')
+
+
+def manifest_json(parts):
+    return json.dumps(parts).encode()

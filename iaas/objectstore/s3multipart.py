@@ -1,0 +1,186 @@
+"""S3 multipart uploads over Swift: the upload is a small marker object
+``<bucket>+segments/<upload_id>`` (JSON: key, content type, metadata),
+parts are ``<bucket>+segments/<upload_id>/<part:05d>``, and completing
+writes a static large object at the key with the S3 multipart ETag."""
+import binascii
+import hashlib
+import json
+import uuid
+
+import webob
+
+from iaas.objectstore.s3api import SEGMENTS, _quote_etag, _status_code, s3_time
+from iaas.objectstore.s3xml import S3Error, add, element, parse, xml_response
+
+MIN_PART = 5 * 1024 * 1024
+MAX_PARTS = 10000
+
+
+class Multipart:
+    def __init__(self, s3):
+        self.s3 = s3
+
+    def _marker(self, ident, bucket, upload_id):
+        if not upload_id or not all(c in '0123456789abcdef' for c in upload_id):
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
+        resp = self.s3.swift(ident, 'GET', bucket + SEGMENTS, upload_id)
+        if resp.status_int != 200:
+            self.s3.check_bucket(ident, bucket)
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
+        return json.loads(resp.body)
+
+    def _parts(self, ident, bucket, upload_id):
+        rows, marker = [], ''
+        while True:
+            resp = self.s3.swift(ident, 'GET', bucket + SEGMENTS, query={
+                'format': 'json', 'prefix': upload_id + '/', 'marker': marker})
+            batch = resp.json if resp.status_int == 200 else []
+            rows += batch
+            if len(batch) < 10000:
+                return rows
+            marker = batch[-1]['name']
+
+    def initiate(self, req, ident, bucket, key):
+        self.s3.check_bucket(ident, bucket)
+        resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS)
+        if resp.status_int >= 300:
+            raise S3Error(_status_code(resp.status_int))
+        upload_id = uuid.uuid4().hex
+        headers = self.s3._put_headers(req)
+        marker = {'key': key, 'headers': headers}
+        resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, upload_id,
+                             body=json.dumps(marker).encode(),
+                             headers={'Content-Type': 'application/json'})
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        return xml_response(element('InitiateMultipartUploadResult', [
+            ('Bucket', bucket), ('Key', key), ('UploadId', upload_id)]))
+
+    def upload_part(self, req, ident, bucket, key):
+        try:
+            number = int(req.GET.get('partNumber', ''))
+        except ValueError:
+            raise S3Error('InvalidArgument', 'Part number must be an integer between 1 and '
+                                             '10000, inclusive') from None
+        if not 1 <= number <= MAX_PARTS:
+            raise S3Error('InvalidArgument', 'Part number must be an integer between 1 and '
+                                             '10000, inclusive')
+        upload_id = req.GET['uploadId']
+        if self._marker(ident, bucket, upload_id)['key'] != key:
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
+        from iaas.objectstore import s3body
+        reader, length = s3body.request_body(req)
+        if length > self.s3.proxy.max_file_size:
+            raise S3Error('EntityTooLarge')
+        headers = {'Content-Type': 'application/octet-stream'}
+        if req.headers.get('Content-MD5'):
+            import base64
+            try:
+                headers['ETag'] = binascii.hexlify(base64.b64decode(
+                    req.headers['Content-MD5'], validate=True)).decode()
+            except (ValueError, binascii.Error):
+                raise S3Error('InvalidDigest') from None
+        resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, f'{upload_id}/{number:05d}',
+                             headers=headers, reader=reader, length=length)
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
+
+    def list_parts(self, req, ident, bucket, key):
+        upload_id = req.GET['uploadId']
+        self._marker(ident, bucket, upload_id)
+        try:
+            max_parts = min(int(req.GET.get('max-parts', 1000)), 1000)
+            after = int(req.GET.get('part-number-marker', 0))
+        except ValueError:
+            raise S3Error('InvalidArgument') from None
+        parts = [p for p in self._parts(ident, bucket, upload_id)
+                 if int(p['name'].rsplit('/', 1)[1]) > after]
+        truncated = len(parts) > max_parts
+        parts = parts[:max_parts]
+        root = element('ListPartsResult', [('Bucket', bucket), ('Key', key),
+                                           ('UploadId', upload_id),
+                                           ('PartNumberMarker', after)])
+        if parts:
+            add(root, 'NextPartNumberMarker', int(parts[-1]['name'].rsplit('/', 1)[1]))
+        add(root, 'MaxParts', max_parts)
+        add(root, 'IsTruncated', truncated)
+        add(root, 'StorageClass', 'STANDARD')
+        for p in parts:
+            add(root, 'Part', [('PartNumber', int(p['name'].rsplit('/', 1)[1])),
+                               ('LastModified', s3_time(p['last_modified'])),
+                               ('ETag', _quote_etag(p['hash'])), ('Size', p['bytes'])])
+        return xml_response(root)
+
+    def list_uploads(self, req, ident, bucket):
+        self.s3.check_bucket(ident, bucket)
+        resp = self.s3.swift(ident, 'GET', bucket + SEGMENTS, query={
+            'format': 'json', 'delimiter': '/'})
+        rows = resp.json if resp.status_int == 200 else []
+        root = element('ListMultipartUploadsResult', [('Bucket', bucket),
+                                                      ('MaxUploads', 1000),
+                                                      ('IsTruncated', False)])
+        for r in rows:
+            if 'name' not in r:
+                continue
+            marker = self.s3.swift(ident, 'GET', bucket + SEGMENTS, r['name'])
+            if marker.status_int != 200:
+                continue
+            key = json.loads(marker.body)['key']
+            if req.GET.get('prefix') and not key.startswith(req.GET['prefix']):
+                continue
+            add(root, 'Upload', [('Key', key), ('UploadId', r['name']),
+                                 ('Initiated', s3_time(r['last_modified'])),
+                                 ('StorageClass', 'STANDARD')])
+        return xml_response(root)
+
+    def complete(self, req, ident, bucket, key):
+        upload_id = req.GET['uploadId']
+        marker = self._marker(ident, bucket, upload_id)
+        if marker['key'] != key:
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
+        root = parse(req.body_file.read((1 << 20) + 1))
+        wanted = []
+        for p in root.findall('Part'):
+            try:
+                wanted.append((int(p.findtext('PartNumber')),
+                               (p.findtext('ETag') or '').strip().strip('"')))
+            except (TypeError, ValueError):
+                raise S3Error('MalformedXML') from None
+        if not wanted:
+            raise S3Error('MalformedXML')
+        if [n for n, _ in wanted] != sorted({n for n, _ in wanted}):
+            raise S3Error('InvalidPartOrder')
+        have = {int(p['name'].rsplit('/', 1)[1]): p
+                for p in self._parts(ident, bucket, upload_id)}
+        manifest, md5s = [], []
+        for i, (n, etag) in enumerate(wanted):
+            p = have.get(n)
+            if p is None or p['hash'] != etag:
+                raise S3Error('InvalidPart', PartNumber=n)
+            if p['bytes'] < MIN_PART and i < len(wanted) - 1:
+                raise S3Error('EntityTooSmall', ProposedSize=p['bytes'], MinSizeAllowed=MIN_PART)
+            manifest.append({'path': f'/{bucket}{SEGMENTS}/{upload_id}/{n:05d}',
+                             'etag': etag, 'size_bytes': p['bytes']})
+            md5s.append(binascii.unhexlify(etag))
+        s3_etag = hashlib.md5(b''.join(md5s)).hexdigest() + f'-{len(wanted)}'
+        headers = dict(marker['headers'], **{'X-Object-Sysmeta-S3-Etag': s3_etag})
+        resp = self.s3.swift(ident, 'PUT', bucket, key, query={'multipart-manifest': 'put'},
+                             headers=headers, body=json.dumps(manifest).encode())
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        used = {n for n, _ in wanted}
+        for n in set(have) - used:
+            self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, f'{upload_id}/{n:05d}')
+        self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, upload_id)
+        return xml_response(element('CompleteMultipartUploadResult', [
+            ('Location', f'{req.host_url}/{bucket}/{key}'), ('Bucket', bucket), ('Key', key),
+            ('ETag', _quote_etag(s3_etag))]))
+
+    def abort(self, req, ident, bucket, key):
+        upload_id = req.GET['uploadId']
+        self._marker(ident, bucket, upload_id)
+        for p in self._parts(ident, bucket, upload_id):
+            self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, p['name'])
+        self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, upload_id)
+        return webob.Response(status=204)

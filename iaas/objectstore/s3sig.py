@@ -1,0 +1,197 @@
+"""S3 request authentication: AWS Signature Version 4 (Authorization
+header and presigned query) and Version 2 (header and presigned query).
+
+:func:`parse` extracts what the request claims (access key and how to
+check it); :meth:`SigRequest.check` verifies the signature against the
+secret. Both raise :class:`S3AuthError` with the S3 error code.
+"""
+import base64
+import calendar
+import hashlib
+import hmac
+import time
+import urllib.parse
+
+MAX_SKEW = 15 * 60
+V2_SUBRESOURCES = {'acl', 'delete', 'lifecycle', 'location', 'logging', 'notification',
+                   'partNumber', 'policy', 'requestPayment', 'tagging', 'torrent', 'uploadId',
+                   'uploads', 'versionId', 'versioning', 'versions', 'website', 'cors',
+                   'response-cache-control', 'response-content-disposition',
+                   'response-content-encoding', 'response-content-language',
+                   'response-content-type', 'response-expires'}
+
+
+class S3AuthError(Exception):
+    def __init__(self, code, message, status=403):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _uri_encode(s, safe='-_.~'):
+    return urllib.parse.quote(s, safe=safe)
+
+
+def _raw_query(environ):
+    """[(key, value)] of the query string, decoded."""
+    return urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''), keep_blank_values=True)
+
+
+def _amz_time(value):
+    try:
+        return calendar.timegm(time.strptime(value, '%Y%m%dT%H%M%SZ'))
+    except (TypeError, ValueError):
+        raise S3AuthError('AccessDenied', 'AWS authentication requires a valid Date or '
+                          'x-amz-date header') from None
+
+
+class SigRequest:
+    """What a request claims: access key, signature and how to rebuild it."""
+
+    def __init__(self, version, access_key, signature, req, **extra):
+        self.version, self.access_key, self.signature, self.req = \
+            version, access_key, signature, req
+        self.extra = extra
+
+    def check(self, secret, region):
+        if self.version == 4:
+            good = hmac.compare_digest(self._v4(secret, region), self.signature)
+        else:
+            # botocore signs a bucket-level path with a trailing '/' it does not send
+            good = any(hmac.compare_digest(self._v2(secret, slash), self.signature)
+                       for slash in (False, True))
+        if not good:
+            raise S3AuthError('SignatureDoesNotMatch', 'The request signature we calculated '
+                              'does not match the signature you provided. Check your key '
+                              'and signing method.')
+
+    # --- V4 -----------------------------------------------------------------
+    def _v4(self, secret, region):
+        req, x = self.req, self.extra
+        date, scope_region, service = x['scope'][0], x['scope'][1], x['scope'][2]
+        if scope_region != region and scope_region != 'us-east-1' and region != '*':
+            raise S3AuthError('AuthorizationHeaderMalformed',
+                              f"the region '{scope_region}' is wrong; expecting '{region}'",
+                              400)
+        path = req.environ.get('PATH_INFO', '/')
+        try:
+            path = path.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            pass
+        canon_uri = _uri_encode(path, safe='/-_.~')
+        query = [(k, v) for k, v in _raw_query(req.environ)
+                 if not (x['presigned'] and k == 'X-Amz-Signature')]
+        canon_query = '&'.join(f'{_uri_encode(k)}={_uri_encode(v)}'
+                               for k, v in sorted(query))
+        headers = []
+        for h in x['signed_headers']:
+            if h == 'host':
+                v = req.host
+            else:
+                v = req.headers.get(h, '')
+            headers.append(f"{h}:{' '.join(v.strip().split())}\n")
+        payload = 'UNSIGNED-PAYLOAD' if x['presigned'] else \
+            req.headers.get('x-amz-content-sha256', '')
+        canonical = '\n'.join([req.method, canon_uri, canon_query, ''.join(headers),
+                               ';'.join(x['signed_headers']), payload])
+        scope = '/'.join(x['scope'])
+        to_sign = '\n'.join(['AWS4-HMAC-SHA256', x['amz_date'], scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ('AWS4' + secret).encode()
+        for part in (date, scope_region, service, 'aws4_request'):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+    # --- V2 -----------------------------------------------------------------
+    def _v2(self, secret, slash=False):
+        req, x = self.req, self.extra
+        amz = sorted((k.lower(), ' '.join(v.strip().split())) for k, v in req.headers.items()
+                     if k.lower().startswith('x-amz-'))
+        amz_lines = ''.join(f'{k}:{v}\n' for k, v in amz)
+        date = x['expires'] if x['presigned'] else (
+            '' if 'x-amz-date' in req.headers else req.headers.get('Date', ''))
+        path = req.environ.get('PATH_INFO', '/')
+        try:
+            path = path.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            pass
+        resource = urllib.parse.quote(path, safe='/~')
+        if slash:
+            resource += '/'
+        sub = sorted((k, v) for k, v in _raw_query(req.environ) if k in V2_SUBRESOURCES)
+        if sub:
+            resource += '?' + '&'.join(f'{k}={v}' if v else k for k, v in sub)
+        to_sign = '\n'.join([req.method, req.headers.get('Content-MD5', ''),
+                             req.headers.get('Content-Type', ''), date]) + '\n' + \
+            amz_lines + resource
+        return base64.b64encode(hmac.new(secret.encode(), to_sign.encode(),
+                                         hashlib.sha1).digest()).decode()
+
+
+def parse(req, now=None):
+    """SigRequest of an S3 request, or None when it is anonymous."""
+    now = time.time() if now is None else now
+    auth = req.headers.get('Authorization', '')
+    q = req.GET
+    if auth.startswith('AWS4-HMAC-SHA256'):
+        fields = {}
+        for part in auth[len('AWS4-HMAC-SHA256'):].split(','):
+            k, _, v = part.strip().partition('=')
+            fields[k] = v
+        try:
+            cred = fields['Credential'].split('/')
+            access, scope = '/'.join(cred[:-4]), cred[-4:]
+            signed = fields['SignedHeaders'].split(';')
+            sig = fields['Signature']
+        except (KeyError, IndexError):
+            raise S3AuthError('AuthorizationHeaderMalformed',
+                              'The authorization header is malformed', 400) from None
+        amz_date = req.headers.get('x-amz-date') or ''
+        if not amz_date:
+            raise S3AuthError('AccessDenied', 'x-amz-date is required')
+        if abs(_amz_time(amz_date) - now) > MAX_SKEW:
+            raise S3AuthError('RequestTimeTooSkewed', 'The difference between the request '
+                              'time and the current time is too large.')
+        return SigRequest(4, access, sig, req, scope=scope, signed_headers=signed,
+                          amz_date=amz_date, presigned=False)
+    if q.get('X-Amz-Algorithm') == 'AWS4-HMAC-SHA256':
+        try:
+            cred = q['X-Amz-Credential'].split('/')
+            access, scope = '/'.join(cred[:-4]), cred[-4:]
+            amz_date = q['X-Amz-Date']
+            expires = int(q['X-Amz-Expires'])
+            signed = q['X-Amz-SignedHeaders'].split(';')
+            sig = q['X-Amz-Signature']
+        except (KeyError, ValueError, IndexError):
+            raise S3AuthError('AuthorizationQueryParametersError',
+                              'Query-string authentication requires X-Amz-Credential, '
+                              'X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and '
+                              'X-Amz-Signature', 400) from None
+        if _amz_time(amz_date) + expires < now:
+            raise S3AuthError('AccessDenied', 'Request has expired')
+        return SigRequest(4, access, sig, req, scope=scope, signed_headers=signed,
+                          amz_date=amz_date, presigned=True)
+    if auth.startswith('AWS '):
+        access, _, sig = auth[4:].rpartition(':')
+        if not access:
+            raise S3AuthError('InvalidArgument', 'AWS authorization header is invalid', 400)
+        date = req.headers.get('x-amz-date') or req.headers.get('Date')
+        if date:
+            import email.utils
+            try:
+                t = email.utils.parsedate_to_datetime(date).timestamp()
+            except (TypeError, ValueError):
+                t = None
+            if t is not None and abs(t - now) > MAX_SKEW:
+                raise S3AuthError('RequestTimeTooSkewed', 'The difference between the '
+                                  'request time and the current time is too large.')
+        return SigRequest(2, access, sig, req, presigned=False)
+    if 'AWSAccessKeyId' in q and 'Signature' in q:
+        try:
+            expires = int(q.get('Expires', ''))
+        except ValueError:
+            raise S3AuthError('AccessDenied', 'Invalid Expires') from None
+        if expires < now:
+            raise S3AuthError('AccessDenied', 'Request has expired')
+        return SigRequest(2, q['AWSAccessKeyId'], q['Signature'], req, presigned=True,
+                          expires=str(expires))
+    return None
