@@ -23,7 +23,7 @@ import webob
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import format_inspector, policy, stores
+from iaas.image import format_inspector, policy, states, stores
 from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 
@@ -194,7 +194,7 @@ def _upload(req, image_id):
         raise wsgi.RequestTooLarge(f'Denying attempt to upload image because it exceeds the '
                                    f'quota: {expected} bytes requested, {max(room, 0)} left')
     reserved = expected or 0
-    if not db.image_cas_status(image_id, 'queued', 'saving', reserved_size=reserved):
+    if not states.transition(image_id, states.QUEUED, states.SAVING, reserved_size=reserved):
         raise wsgi.Conflict('Image is being uploaded by another request or changed state')
     # Recheck after reserving: two concurrent uploads cannot both slip under.
     room = _quota_room(owner, reserved)
@@ -244,7 +244,7 @@ def _grow_reservation(image_id, owner, needed, current):
     if needed > room:
         raise QuotaExceeded('Denying attempt to upload image because it exceeds the quota')
     new = max(needed, min(needed + RESERVE_STEP, room))
-    if not db.image_cas_status(image_id, 'saving', 'saving', reserved_size=new):
+    if not states.transition(image_id, states.SAVING, states.SAVING, reserved_size=new):
         raise UploadRefused(f'Image {image_id} left the saving state during the upload')
     if new > _quota_room(owner, new):
         raise QuotaExceeded('Denying attempt to upload image because it exceeds the quota')
@@ -262,7 +262,7 @@ def _virtual_size(chunks):
 
 def _back_to_queued(image_id):
     try:
-        db.image_cas_status(image_id, 'saving', 'queued', reserved_size=0)
+        states.transition(image_id, states.SAVING, states.QUEUED, reserved_size=0)
     except Exception:
         LOG.exception('could not return image %s to queued', image_id)
 

@@ -6,7 +6,7 @@ import urllib.parse
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import policy, schemas, stores
+from iaas.image import policy, schemas, states, stores
 from iaas.image.views import image_view
 
 LOG = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def deactivate(req, image_id):
     image = policy.get_modifiable(req.context, image_id)
     if image['status'] == 'deactivated':
         return 204, None
-    if not db.image_cas_status(image_id, 'active', 'deactivated'):
+    if not states.transition(image_id, states.ACTIVE, states.DEACTIVATED):
         raise wsgi.Forbidden(f'Not allowed to deactivate image in status '
                              f"'{image['status']}'")
     return 204, None
@@ -299,7 +299,7 @@ def reactivate(req, image_id):
     image = policy.get_modifiable(req.context, image_id)
     if image['status'] == 'active':
         return 204, None
-    if not db.image_cas_status(image_id, 'deactivated', 'active'):
+    if not states.transition(image_id, states.DEACTIVATED, states.ACTIVE):
         raise wsgi.Forbidden(f"Not allowed to reactivate image in status '{image['status']}'")
     return 204, None
 
