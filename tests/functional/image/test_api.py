@@ -241,3 +241,14 @@ def test_reader_cannot_write(image_server):
 def test_unknown_image_404(client, bad):
     r = client.get(bad)
     assert r.status_code == 404 and r.json()['message']
+
+
+def test_head_requests(client):
+    img = client.create(name='h')
+    client.upload(img['id'], b'z' * 5000)
+    r = client.head(f'/v2/images/{img["id"]}/file')
+    assert r.status_code == 200 and r.headers['Content-Length'] == '5000'
+    assert r.content == b''
+    assert client.head(f'/v2/images/{img["id"]}').status_code == 200
+    # the connection is still usable afterwards
+    assert client.get(f'/v2/images/{img["id"]}/file').content == b'z' * 5000
