@@ -15,6 +15,7 @@ import json
 import os
 import struct
 import tempfile
+import time
 import uuid
 
 from iaas.objectstore.utils import mkdirs
@@ -22,6 +23,7 @@ from iaas.objectstore.utils import mkdirs
 MAGIC = b'IAASOBJ1'
 TRAILER = struct.Struct('>Q8s')
 CHUNK = 1 << 20
+RECLAIM_AGE = 7 * 86400   # seconds a tombstone is kept
 
 
 class DiskFileError(Exception):
@@ -70,6 +72,8 @@ def cleanup_dir(hdir):
     meta = next((f for f in files if f.endswith('.meta')), None)
     if meta and base and (base.endswith('.ts') or meta[:-5] <= base[:-5]):
         meta = None
+    if base and base.endswith('.ts') and float(base[:-3]) < time.time() - RECLAIM_AGE:
+        base = None      # old enough that every replica has seen the delete
     keep = [f for f in (meta, base) if f]
     for f in files:
         if f not in keep:

@@ -177,3 +177,25 @@ def test_large_objects(store):
 def test_info(store):
     r = requests.get(store.url + '/info')
     assert r.json()['swift']['max_file_size'] > 0 and 'slo' in r.json()
+
+
+def test_interrupted_upload_leaves_nothing(store):
+    import glob
+    import socket
+    import urllib.parse
+    token, url = store.token()
+    h = {'X-Auth-Token': token}
+    requests.put(url + '/c', headers=h)
+    u = urllib.parse.urlsplit(url)
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall((f'PUT {u.path}/c/partial HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\n'
+               'Content-Length: 5000000\r\n\r\n').encode() + b'x' * 100000)
+    time.sleep(0.2)
+    s.close()
+
+    def clean():
+        tmp = [f for root, _ in store.nodes for f in glob.glob(f'{root}/*/tmp/*')]
+        return not tmp
+    assert _poll(clean)
+    assert requests.get(url + '/c/partial', headers=h).status_code == 404
+    assert requests.get(url + '/c?format=json', headers=h).json() == []

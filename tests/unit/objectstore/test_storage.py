@@ -137,3 +137,11 @@ def test_delimiter_listing_pages_past_a_subdir(tmp_path):
     first = b.list(2, delimiter='/')
     assert first == [dict(first[0]), {'subdir': 'p/'}] and first[0]['name'] == 'a'
     assert [r.get('name') for r in b.list(2, marker='p/', delimiter='/')] == ['q']
+
+
+def test_old_tombstones_are_reclaimed(tmp_path):
+    df = diskfile.DiskFile(str(tmp_path / 'd1'), 1, 'a' * 32, fsync=False)
+    df.write_tombstone(normalize_timestamp(1000), '/a/c/o')
+    assert not os.path.exists(df.dir)
+    df.write_tombstone(normalize_timestamp(), '/a/c/o')
+    assert os.listdir(df.dir)
