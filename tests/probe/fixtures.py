@@ -27,6 +27,26 @@ API_PORT_OPTS = ('identity_port', 'compute_port', 'ec2_port', 'volume_port',
 EXTRA_PORT_GROUPS = ('image', 'objectstore')
 
 
+def port_options():
+    """Names of every port option registered in iaas.conf: API ports as
+    'identity_port' …, ``[group] port`` as 'group', other port options of a
+    group as 'group.option' — so a new daemon's ports get free ones too."""
+    from oslo_config import cfg
+
+    from iaas.conf import list_opts
+    names = list(API_PORT_OPTS)
+    for group, opts in list_opts():
+        gname = getattr(group, 'name', group)
+        for opt in opts:
+            if not isinstance(opt, cfg.PortOpt) or gname == 'api':
+                continue
+            names.append(gname if opt.name == 'port' else f'{gname}.{opt.name}')
+    for g in EXTRA_PORT_GROUPS:
+        if g not in names:
+            names.append(g)
+    return names
+
+
 def free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:
@@ -56,8 +76,9 @@ def write_config(path, state_path, db_url=None, ports=None, sections=None,
                  transport_url='filesystem://', host='probe'):
     """Write an iaas config file.
 
-    ``ports``: {'identity_port': 5000, …, 'image': 9292, 'objectstore': 8080}
-    (API port options go to [api]; a group name gets ``[group] port``).
+    ``ports``: {'identity_port': 5000, …, 'image': 9292, 'objectstore': 8080,
+    'objectstore.storage_port': 6200} (API port options go to [api]; a group
+    name gets ``[group] port``; 'group.option' sets that option).
     ``sections``: {'identity': {'bcrypt_rounds': 4}, …} merged in.
     """
     sec = {'DEFAULT': {'host': host, 'state_path': str(state_path),
@@ -68,6 +89,9 @@ def write_config(path, state_path, db_url=None, ports=None, sections=None,
     for opt, port in (ports or {}).items():
         if opt in API_PORT_OPTS:
             sec['api'][opt] = port
+        elif '.' in opt:
+            group, name = opt.split('.', 1)
+            sec.setdefault(group, {})[name] = port
         else:
             sec.setdefault(opt, {})['port'] = port
     for group, opts in (sections or {}).items():
@@ -123,7 +147,7 @@ class Cloud:
                bootstrap=True, host='probe'):
         state = tmp_path / 'state'
         state.mkdir(exist_ok=True)
-        names = list(API_PORT_OPTS) + list(EXTRA_PORT_GROUPS)
+        names = port_options()
         ports = dict(zip(names, free_ports(len(names)), strict=True))
         merged = {'identity': {'bcrypt_rounds': 4}}
         for g, opts in (sections or {}).items():

@@ -173,8 +173,10 @@ def test_iaas_all_bootstraps_identity_on_first_start(tmp_path):
     c.start('iaas-all', timeout=60)
     try:
         openrc = os.path.join(c.state_path, 'admin-openrc')
+        proc = c.daemons['iaas-all'].proc
         deadline = time.monotonic() + 60
         while not os.path.exists(openrc) and time.monotonic() < deadline:
+            assert proc.poll() is None, c.daemons['iaas-all'].log()[-3000:]
             time.sleep(0.1)
         env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
         for line in open(openrc):
