@@ -1,8 +1,10 @@
 """HTTP to storage nodes: pooled keep-alive connections, small helpers."""
 import http.client
 import json
+import select
 import socket
 import threading
+import time
 import urllib.parse
 
 CHUNK = 1 << 20
@@ -21,10 +23,15 @@ class Pool:
         self.max_idle = max_idle
 
     def get(self, host, port, conn_timeout, timeout):
-        with self._lock:
-            conns = self._idle.get((host, port))
-            conn = conns.pop() if conns else None
-        if conn is not None:
+        while True:
+            with self._lock:
+                conns = self._idle.get((host, port))
+                conn, since = conns.pop() if conns else (None, 0)
+            if conn is None:
+                break
+            if time.monotonic() - since > MAX_IDLE or _dropped(conn.sock):
+                conn.close()     # the server closed it (or soon will)
+                continue
             conn.sock.settimeout(timeout)
             return conn, True
         conn = http.client.HTTPConnection(host, port, timeout=conn_timeout)
@@ -37,12 +44,24 @@ class Pool:
         with self._lock:
             conns = self._idle.setdefault((host, port), [])
             if len(conns) < self.max_idle:
-                conns.append(conn)
+                conns.append((conn, time.monotonic()))
                 return
         conn.close()
 
 
 POOL = Pool()
+MAX_IDLE = 30.0    # seconds; storage servers close idle connections after 60
+
+
+def _dropped(sock):
+    """An idle keep-alive socket that is readable has been closed by the peer."""
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 QUERY = '\x00'   # separates a path from its (encoded) query; names never hold NUL

@@ -145,3 +145,31 @@ def test_old_tombstones_are_reclaimed(tmp_path):
     assert not os.path.exists(df.dir)
     df.write_tombstone(normalize_timestamp(), '/a/c/o')
     assert os.listdir(df.dir)
+
+
+def test_pool_drops_connections_the_server_closed():
+    import socket
+    import threading
+
+    from iaas.objectstore import client
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    accepted = []
+    t = threading.Thread(target=lambda: accepted.append(srv.accept()[0]))
+    t.start()
+    pool = client.Pool()
+    conn, reused = pool.get('127.0.0.1', port, 1, 1)
+    assert not reused
+    pool.put('127.0.0.1', port, conn)
+    t.join(5)
+    accepted[0].close()              # the server side goes away
+    threading.Event().wait(0.1)
+    t = threading.Thread(target=lambda: accepted.append(srv.accept()[0]))
+    t.start()
+    conn2, reused = pool.get('127.0.0.1', port, 1, 1)
+    assert not reused and conn2 is not conn
+    t.join(5)
+    conn2.close()
+    srv.close()
