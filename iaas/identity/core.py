@@ -229,6 +229,20 @@ def _unknown_key(ref):
     return 'unknown-' + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+def _default_project(user):
+    """Keystone: with no scope, a user's default project if it has a role there."""
+    pid = user.get('default_project_id')
+    if not pid:
+        return None
+    try:
+        project = _db().project_get(pid)
+    except LookupError:
+        return None
+    if not project['enabled'] or not _db().roles_for(user['id'], 'project', pid):
+        return None
+    return project
+
+
 def _scope_project(scope):
     if scope is None or scope == {}:
         return None
@@ -286,6 +300,8 @@ def authenticate(body):
     else:
         raise AuthBadRequest(f'Unsupported authentication methods {methods}.')
     project = _scope_project(scope)
+    if project is None and scope is None and methods == ['password']:
+        project = _default_project(user)
     if project is not None:
         if not project['enabled']:
             raise AuthFailed()

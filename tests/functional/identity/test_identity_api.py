@@ -350,3 +350,13 @@ def test_unknown_user_rate_limited_like_a_known_one(api):
         assert api.token('ghost', 'wrong-password', 'admin').status_int == 401
     assert api.token('ghost', 'wrong-password', 'admin').status_int == 429
     assert api.token('admin', ADMIN_PW, 'admin').status_int == 201
+
+
+def test_no_scope_uses_default_project(api):
+    r = api.call('POST', '/v3/signup', {'user': {'name': 'sam', 'password': 'long-enough-1'}})
+    assert r.status_int == 201
+    t = api.token('sam', 'long-enough-1')
+    assert t.status_int == 201
+    assert t.json['token']['project']['id'] == r.json['project']['id']
+    m = make_member(api, 'tess', 'proj-t')          # no default project: unscoped
+    assert 'project' not in api.token('tess', m['password']).json['token']
