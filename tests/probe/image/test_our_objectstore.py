@@ -68,6 +68,14 @@ def _sections(kind, url):
                       's3_store_part_size_mb': 5}}
 
 
+def _segments(url):
+    auth = requests.get(url + '/auth/v1.0', timeout=10, headers={
+        'X-Auth-User': 'images:glance', 'X-Auth-Key': 'glance-key'})
+    r = requests.get(auth.headers['X-Storage-Url'] + '/images_segments',
+                     headers={'X-Auth-Token': auth.headers['X-Auth-Token']}, timeout=10)
+    return r.text.split()
+
+
 @pytest.mark.parametrize('kind', ['objectstore', 's3'])
 def test_images_in_our_objectstore(kind, objectstore, tmp_path):
     if kind == 's3' and importlib.util.find_spec('iaas.objectstore.s3api') is None:
@@ -84,16 +92,26 @@ def test_images_in_our_objectstore(kind, objectstore, tmp_path):
         assert img['status'] == 'active', img
         assert img['checksum'] == hashlib.md5(data).hexdigest()
         if kind == 'objectstore':
-            auth = requests.get(objectstore + '/auth/v1.0', timeout=10, headers={
-                'X-Auth-User': 'images:glance', 'X-Auth-Key': 'glance-key'})
-            listing = requests.get(auth.headers['X-Storage-Url'] + '/images_segments',
-                                   headers={'X-Auth-Token': auth.headers['X-Auth-Token']},
-                                   timeout=10).text.split()
+            listing = _segments(objectstore)
             assert listing == [f'{img["id"]}/{n:08d}' for n in range(1, 5)], listing
         out = tmp_path / 'back.raw'
         c.openstack('image', 'save', '--file', str(out), img['id'], json_out=False)
         assert out.read_bytes() == data
-        c.openstack('image', 'delete', img['id'], json_out=False)
+        # an upload of unknown length (chunked) lands there too
+        token = c.openstack('token', 'issue')['id']
+        base = f'http://127.0.0.1:{c.ports["image"]}/v2/images'
+        h = {'X-Auth-Token': token}
+        r = requests.post(base, json={'name': 'chunked', 'disk_format': 'raw',
+                                      'container_format': 'bare'}, headers=h, timeout=30)
+        chunked_id = r.json()['id']
+        r = requests.put(f'{base}/{chunked_id}/file', data=iter([data[:5 << 20], data[5 << 20:]]),
+                         headers={**h, 'Content-Type': 'application/octet-stream'}, timeout=60)
+        assert r.status_code == 204, r.text
+        r = requests.get(f'{base}/{chunked_id}/file', headers=h, timeout=60)
+        assert r.content == data
+        c.openstack('image', 'delete', img['id'], chunked_id, json_out=False)
         assert img['id'] not in {i['ID'] for i in c.openstack('image', 'list')}
+        if kind == 'objectstore':
+            assert _segments(objectstore) == []
     finally:
         c.stop_all()
