@@ -86,8 +86,14 @@ def reset():
         _enforcer = None
 
 
+# An unscoped token owns no project: its project_id must never match a
+# target's (not even a target whose project_id is None).
+UNSCOPED = '\x00unscoped'
+
+
 def creds(context):
-    return {'user_id': context.user_id, 'project_id': context.project_id,
+    return {'user_id': context.user_id,
+            'project_id': context.project_id if context.project_id else UNSCOPED,
             'domain_id': context.domain_id, 'roles': list(context.roles),
             'is_admin': bool(context.is_admin)}
 

@@ -65,3 +65,11 @@ def test_override_file(conf, tmp_path):
 def test_no_context_is_401(conf):
     with pytest.raises(wsgi.Unauthorized):
         auth.enforce(None, 'admin_or_owner')
+
+
+def test_unscoped_owns_nothing(conf):
+    u = RequestContext(user_id='u', project_id=None, roles=[])
+    for target in ({'project_id': None}, None, {'project_id': 'p'}):
+        with pytest.raises(wsgi.Forbidden):
+            auth.enforce(u, 'admin_or_owner', target)
+    assert auth.enforce(u, 'identity:get_user', {'user_id': 'u'})
