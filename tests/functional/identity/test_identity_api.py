@@ -360,3 +360,22 @@ def test_no_scope_uses_default_project(api):
     assert t.json['token']['project']['id'] == r.json['project']['id']
     m = make_member(api, 'tess', 'proj-t')          # no default project: unscoped
     assert 'project' not in api.token('tess', m['password']).json['token']
+
+
+def test_warm_validation_makes_no_database_call(api, conf, monkeypatch):
+    """Once caches are warm, validate_token never touches the database."""
+    from iaas.db import identity as db
+    m = make_member(api, 'uma', 'proj-u')
+    conf.set_override('revocation_cache_time', 3600, group='identity')
+    try:
+        auth.validate_token(m['token'])
+        fresh = api.token('uma', m['password'], 'proj-u').headers['X-Subject-Token']
+
+        def no_db(*a, **kw):
+            raise AssertionError('database used during validation')
+        monkeypatch.setattr(db, 'transaction', no_db)
+        for tok in (m['token'], fresh):     # cached and first-seen tokens
+            ctx = auth.validate_token(tok)
+            assert ctx.project_id == m['project_id'] and 'member' in ctx.roles
+    finally:
+        conf.clear_override('revocation_cache_time', group='identity')
