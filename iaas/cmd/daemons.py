@@ -43,15 +43,17 @@ def build_api(launcher):
 def build_image(launcher):
     """iaas-image: the Glance-v2-compatible image API."""
     from iaas.image import app
-    launcher.add(WSGIService('image', app.build_app(), CONF.image.listen, CONF.image.port,
-                             threads=CONF.image.threads))
+    launcher.add(WSGIService('image', app.build_app(), CONF.image.listen or CONF.api.listen,
+                             CONF.image.port, threads=CONF.image.threads))
 
 
 def build_objectstore(launcher):
-    """iaas-objectstore: proxy (Swift + S3 API), storage server, replicator,
-    auditor, expirer; makes a single-node ring under state_path on first start."""
+    """The object store of iaas-all: proxy (Swift + S3 API) with its storage
+    server in-process (no storage port), replicator, auditor, expirer; makes a
+    single-node ring under state_path on first start. The iaas-objectstore
+    command (iaas.objectstore.cmd) runs the same with a storage port."""
     from iaas.objectstore import daemon
-    daemon.build(launcher)
+    daemon.build(launcher, in_process=True)
 
 
 DAEMONS = {

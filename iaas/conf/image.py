@@ -10,8 +10,9 @@ DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi
 CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed']
 
 image_opts = [
-    cfg.HostAddressOpt('listen', default='0.0.0.0',
-                       help='Address the image API listens on.'),
+    cfg.HostAddressOpt('listen',
+                       help='Address the image API listens on. Unset: the same as '
+                            '[api] listen.'),
     cfg.PortOpt('port', default=9292, help='Port of the image API (Glance v2).'),
     cfg.IntOpt('threads', default=16, min=1,
                help='Request threads of the image API. Each upload or download '
