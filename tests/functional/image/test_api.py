@@ -222,8 +222,16 @@ def test_two_projects_visibility(client, client_b, admin):
     assert listed == {'public', 'shared'}
     assert [m['member_id'] for m in client.get(
         f'/v2/images/{shared["id"]}/members').json()['members']] == ['proj-b']
+    r = client_b.put(f'/v2/images/{shared["id"]}/members/proj-b', json={'status': 'rejected'})
+    assert r.json()['status'] == 'rejected'
+    assert 'shared' not in {i['name'] for i in client_b.get('/v2/images').json()['images']}
+    r = client_b.get('/v2/images?member_status=rejected&visibility=shared').json()
+    assert [i['name'] for i in r['images']] == ['shared']
     assert client.delete(f'/v2/images/{shared["id"]}/members/proj-b').status_code == 204
     assert client_b.get(f'/v2/images/{shared["id"]}').status_code == 404
+    # owner filter
+    r = admin.get('/v2/images?owner=proj-a&sort=name:asc').json()
+    assert [i['name'] for i in r['images']] == ['community', 'private', 'shared']
     # admin sees everything
     listed = {i['name'] for i in admin.get('/v2/images').json()['images']}
     assert {'private', 'shared', 'community', 'public'} <= listed
