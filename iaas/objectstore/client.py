@@ -137,6 +137,15 @@ class BackendConn:
         self.conn.close()
 
 
+def connect(node, method, path, headers, conn_timeout=0.5, timeout=10, chunked=False):
+    """A BackendConn, or a LocalConn when the node's server is in this process."""
+    from iaas.objectstore import local
+    app = local.lookup(node) if local.LOCAL else None
+    if app is not None:
+        return local.LocalConn(app, node, method, path, headers, timeout, chunked)
+    return BackendConn(node, method, path, headers, conn_timeout, timeout, chunked)
+
+
 def request(node, method, path, headers=None, body=b'', conn_timeout=0.5, timeout=10,
             pool=POOL):
     """A whole request: (status, headers, body). Raises OSError/HTTPException."""
@@ -145,7 +154,7 @@ def request(node, method, path, headers=None, body=b'', conn_timeout=0.5, timeou
         body = json.dumps(body).encode()
         headers.setdefault('Content-Type', 'application/json')
     headers['Content-Length'] = str(len(body or b''))
-    bc = BackendConn(node, method, path, headers, conn_timeout, timeout, pool=pool)
+    bc = connect(node, method, path, headers, conn_timeout, timeout)
     if body:
         bc.send(body)
     resp = bc.getresponse()

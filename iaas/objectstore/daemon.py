@@ -100,14 +100,19 @@ class LoopService:
             self._thread.join(10)
 
 
-def build(launcher, roles=None):
+def build(launcher, roles=None, in_process=False):
+    """Add the services of ``roles``; ``in_process`` (iaas-all): the proxy calls
+    this node's storage server directly and no storage port is opened."""
+    from iaas.objectstore import local
     from iaas.service import WSGIService
     oc = CONF.objectstore
     roles = roles or oc.roles
     ensure_ring()
     ring = load_ring()
     server = make_storage(ring)
-    if 'storage' in roles:
+    if in_process:
+        local.register(oc.storage_ip, oc.storage_port, server)
+    elif 'storage' in roles:
         launcher.add(WSGIService('objectstore-storage', server, oc.storage_ip, oc.storage_port,
                                  threads=oc.workers))
     if 'proxy' in roles:
@@ -120,8 +125,12 @@ def build(launcher, roles=None):
 
 
 def run_once(name):
+    from iaas.objectstore import local
+    oc = CONF.objectstore
     ring = load_ring()
     server = make_storage(ring)
+    # this node's own devices are reached directly (works with the daemon down)
+    local.register(oc.storage_ip, oc.storage_port, server)
     fn, _ = loop_function(name, server, ring)
     stats = fn()
     server.updates.stop()

@@ -81,7 +81,7 @@ class ObjectController:
             if self.cluster.limited(node):
                 continue
             try:
-                bc = client.BackendConn(node, method, f"/obj/{node['device']}/{part}/{a}/{c}/{o}",
+                bc = client.connect(node, method, f"/obj/{node['device']}/{part}/{a}/{c}/{o}",
                                         hdrs, self.cluster.conn_timeout,
                                         self.cluster.node_timeout)
                 resp = bc.getresponse()
@@ -203,7 +203,7 @@ class ObjectController:
             while node is not None:
                 if not cluster.limited(node):
                     try:
-                        return client.BackendConn(
+                        return client.connect(
                             node, 'PUT', f"/obj/{node['device']}/{part}/{a}/{c}/{o}", hdrs(i),
                             cluster.conn_timeout, cluster.node_timeout, chunked=length is None)
                     except Exception as exc:

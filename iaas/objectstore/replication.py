@@ -204,7 +204,7 @@ class Replicator:
             return
         with f:
             size = os.fstat(f.fileno()).st_size
-            bc = client.BackendConn(node, 'PUT', f"/repl/obj/{node['device']}/{part}/{h}/"
+            bc = client.connect(node, 'PUT', f"/repl/obj/{node['device']}/{part}/{h}/"
                                     f'{filename}', {'Content-Length': str(size),
                                                     'X-Backend-Replication': 'yes'},
                                     self.conn_timeout, self.timeout)

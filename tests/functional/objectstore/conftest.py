@@ -5,6 +5,7 @@ import socket
 
 import pytest
 
+from iaas.objectstore import local
 from iaas.objectstore.auth import Auth
 from iaas.objectstore.cluster import Cluster
 from iaas.objectstore.proxy import Proxy
@@ -23,7 +24,7 @@ def free_port():
 
 class Store:
     def __init__(self, root, servers=3, devices_per_server=1, replicas=3, part_power=6,
-                 max_file_size=5 * 1024 ** 3):
+                 max_file_size=5 * 1024 ** 3, in_process=False):
         self.root = str(root)
         self.ring_path = os.path.join(self.root, 'object.ring.json')
         b = RingBuilder(part_power, replicas)
@@ -42,8 +43,12 @@ class Store:
         self.storage = []
         for devroot, port in self.nodes:
             srv = StorageServer(devroot, self.ring, fsync=False, addr=('127.0.0.1', port))
-            svc = WSGIService(f'storage-{port}', srv, '127.0.0.1', port, threads=16)
-            svc.start()
+            if in_process:      # as in iaas-all: no socket between proxy and storage
+                local.register('127.0.0.1', port, srv)
+                svc = None
+            else:
+                svc = WSGIService(f'storage-{port}', srv, '127.0.0.1', port, threads=16)
+                svc.start()
             self.services.append(svc)
             self.storage.append(srv)
         self.auth = Auth(USERS, 'secret', use_identity=False)
@@ -63,14 +68,16 @@ class Store:
 
     def stop(self):
         self.proxy_svc.stop()
-        for svc in self.services:
-            svc.stop()
+        for svc, (_, port) in zip(self.services, self.nodes, strict=True):
+            if svc is not None:
+                svc.stop()
+            local.unregister('127.0.0.1', port)
         for srv in self.storage:
             srv.updates.stop()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path)
+@pytest.fixture(params=['http', 'in-process'])
+def store(request, tmp_path):
+    s = Store(tmp_path, in_process=request.param == 'in-process')
     yield s
     s.stop()
