@@ -176,3 +176,22 @@ def test_rebalance_onto_a_fourth_device(cluster):
     assert not bad
     listing = requests.get(f'{cl.st}/c?format=json', headers=cl.h).json()
     assert sorted(o['name'] for o in listing) == sorted(want)
+
+
+def test_expirer_once_removes_expired_replicas(cluster):
+    cl = cluster
+    requests.put(f'{cl.st}/c', headers=cl.h)
+    r = requests.put(f'{cl.st}/c/short', data=b'brief', headers=dict(
+        cl.h, **{'X-Delete-After': '1'}))
+    assert r.status_code == 201
+    _put(cl, 'long', b'stays')
+    deadline = time.monotonic() + 10
+    while requests.get(f'{cl.st}/c/short', headers=cl.h).status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    for i in cl.nodes:
+        assert '"expired": 1' in run('expirer', '--once', conf=cl.nodes[i]['conf']).stdout
+    for i in cl.nodes:
+        assert _listing(cl, i) == ['long']
+    datas = glob.glob(str(cl.root / 'node*' / '*' / 'objects' / '*' / '*' / '*' / '*.data'))
+    assert len(datas) == 3          # only the three replicas of 'long'
