@@ -13,10 +13,13 @@ VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16,
 HTTP_STATUS = {300: 'Multiple Choices'}
 
 
-def glance_fault(fault):
-    """Glance's (webob's) JSON error body."""
-    return {'message': fault.message, 'code': f'{fault.code} {fault.title}',
-            'title': fault.title}
+# Error body {"error": {"code", "message", "title"}} (the same as identity's).
+# Real Glance answers errors with webob's HTML page; a JSON object whose
+# every top-level value is an object carrying "message" is what both
+# glanceclient (it calls .get('message') on each value) and openstacksdk
+# take the message from, so errors read the same in `glance` and
+# `openstack` as with Glance, and stay machine-readable.
+glance_fault = wsgi.keystone_fault
 
 
 def versions(req):

@@ -20,7 +20,7 @@ def test_auth_required(image_server):
     import requests
     r = requests.get(image_server + '/v2/images', timeout=10)
     assert r.status_code == 401
-    assert 'message' in r.json()
+    assert r.json()['error']['code'] == 401 and r.json()['error']['message']
 
 
 def test_create_upload_show_download(client):
@@ -64,7 +64,7 @@ def test_download_of_queued_image_is_204(client):
 
 def test_bad_formats_and_read_only(client):
     r = client.post('/v2/images', json={'name': 'x', 'disk_format': 'floppy'})
-    assert r.status_code == 400 and 'disk_format' in r.json()['message']
+    assert r.status_code == 400 and 'disk_format' in r.json()['error']['message']
     r = client.post('/v2/images', json={'name': 'x', 'container_format': 'tarball'})
     assert r.status_code == 400
     r = client.post('/v2/images', json={'name': 'x', 'status': 'active'})
@@ -248,7 +248,7 @@ def test_reader_cannot_write(image_server):
 @pytest.mark.parametrize('bad', ['/v2/images/nope', '/v2/images/nope/file'])
 def test_unknown_image_404(client, bad):
     r = client.get(bad)
-    assert r.status_code == 404 and r.json()['message']
+    assert r.status_code == 404 and r.json()['error']['message']
 
 
 def test_head_requests(client):

@@ -78,7 +78,7 @@ def test_content_md5(client, image_conf):
     img = client.create(name='md5')
     data = b'hello' * 1000
     r = client.upload(img['id'], data, **{'Content-MD5': hashlib.md5(b'other').hexdigest()})
-    assert r.status_code == 400 and 'Checksum mismatch' in r.json()['message']
+    assert r.status_code == 400 and 'Checksum mismatch' in r.json()['error']['message']
     assert status(client, img['id']) == 'queued' and store_files(image_conf) == []
     good = base64.b64encode(hashlib.md5(data).digest()).decode()
     assert client.upload(img['id'], data, **{'Content-MD5': good}).status_code == 204
@@ -94,7 +94,7 @@ def test_wrong_content_type(client):
 def test_format_mismatch_refused(client, image_conf):
     img = client.create(name='liar', disk_format='raw')
     r = client.upload(img['id'], qcow2_header() + b'\0' * 10000)
-    assert r.status_code == 400 and 'qcow2' in r.json()['message']
+    assert r.status_code == 400 and 'qcow2' in r.json()['error']['message']
     assert status(client, img['id']) == 'queued' and store_files(image_conf) == []
     img = client.create(name='liar2', disk_format='qcow2')
     assert client.upload(img['id'], b'\0' * 10000).status_code == 400

@@ -21,9 +21,11 @@ def image_cloud(tmp_path):
     c.stop_all()
 
 
-def glance(cloud, *args, env=None):
+def glance(cloud, *args, env=None, check=True):
     r = subprocess.run([os.path.join(BIN, 'glance'), *args], env=env or cloud.env(),
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    if not check:
+        return r
     assert r.returncode == 0, f'glance {args} failed:\n{r.stdout}\n{r.stderr[-3000:]}'
     return r.stdout
 
@@ -77,6 +79,13 @@ def test_glance_create_and_download(image_cloud, tmp_path):
     assert dl.read_bytes() == data
     shown = c.openstack('image', 'show', image_id)
     assert shown['checksum'] == hashlib.md5(data).hexdigest()
+    # data that is not what disk_format claims: refused, with a readable message
+    r = glance(c, 'image-create', '--name', 'liar', '--disk-format', 'qcow2',
+               '--container-format', 'bare', '--file', str(src), check=False)
+    assert r.returncode != 0 and 'Image data is raw, but disk_format is qcow2' in r.stderr
+    r = c.openstack('image', 'create', '--disk-format', 'vmdk', '--file', str(src), 'liar2',
+                    check=False)
+    assert r.returncode != 0 and 'Image data is raw, but disk_format is vmdk' in r.stderr
 
 
 def test_two_projects_visibility(image_cloud, tmp_path):
