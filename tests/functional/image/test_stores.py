@@ -102,6 +102,11 @@ def test_upload_download_each_store(kind, client, image_conf, request):
     assert r.status_code == 400
     assert listing() == before
     assert client.get(f'/v2/images/{bad["id"]}').json()['status'] == 'queued'
+    # … also when it fits in one object / one part, sized or chunked
+    for body in (b'x' * 3000, iter([b'x' * 3000])):
+        r = client.upload(bad['id'], body, **{'Content-MD5': hashlib.md5(b'x').hexdigest()})
+        assert r.status_code == 400
+        assert listing() == before
     # delete removes the data
     assert client.delete(f'/v2/images/{img["id"]}').status_code == 204
     assert client.delete(f'/v2/images/{small["id"]}').status_code == 204
