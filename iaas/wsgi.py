@@ -199,6 +199,9 @@ class Router:
         self.max_body = max_body
         self.request_id_headers = request_id_headers
         self.middleware = []   # callables (req) -> None | Response, run in order
+        # callables (exc) -> Fault | None: turn a service's own exceptions
+        # into HTTP faults before the generic 500.
+        self.exception_mappers = []
 
     def add(self, methods, template, handler):
         if isinstance(methods, str):
@@ -250,11 +253,15 @@ class Router:
             resp = self.fault_response(fault)
         except webob.exc.HTTPException as exc:
             resp = self.fault_response(Fault(exc.explanation or exc.title, code=exc.code))
-        except Exception:
-            LOG.exception('%s %s %s failed', req.request_id, req.method, req.path)
-            resp = self.fault_response(Fault(
-                'The server has either erred or is incapable of performing the '
-                'requested operation.', code=500))
+        except Exception as exc:
+            fault = next((f for f in (m(exc) for m in self.exception_mappers) if f), None)
+            if fault is not None:
+                resp = self.fault_response(fault)
+            else:
+                LOG.exception('%s %s %s failed', req.request_id, req.method, req.path)
+                resp = self.fault_response(Fault(
+                    'The server has either erred or is incapable of performing the '
+                    'requested operation.', code=500))
         for h in self.request_id_headers:
             resp.headers[h] = req.request_id
         LOG.info('%s "%s %s" %s %.1f ms', req.request_id, req.method, req.path_qs,

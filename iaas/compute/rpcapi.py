@@ -1,5 +1,9 @@
-"""Client side of the iaas-compute RPC API: the only place naming its topic and methods."""
+"""Client side of the iaas-compute RPC API: the only place naming its topic and methods.
+
+Every request for an instance goes to ``compute.<instance host>``.
+"""
 from iaas import rpc
+from iaas.conf import CONF
 
 TOPIC = 'compute'
 
@@ -7,3 +11,41 @@ TOPIC = 'compute'
 class ComputeAPI(rpc.ClientAPI):
     TOPIC = TOPIC
     VERSION = '1.0'
+
+    def _cast(self, context, host, method, **kwargs):
+        self.client.prepare(server=host).cast(context, method, **kwargs)
+
+    def build_and_run_instance(self, context, host, instance_uuid, request_spec, attempt):
+        """Cast: build the instance the scheduler placed on ``host``."""
+        self._cast(context, host, 'build_and_run_instance', instance_uuid=instance_uuid,
+                   request_spec=request_spec, attempt=attempt)
+
+    def terminate_instance(self, context, host, instance_uuid):
+        self._cast(context, host, 'terminate_instance', instance_uuid=instance_uuid)
+
+    def instance_action(self, context, host, instance_uuid, action, **kwargs):
+        """Cast one of the power/lifecycle ACTIONS; each is the exposed manager
+        method ``<action>_instance``."""
+        if action not in ACTIONS:
+            raise ValueError(f'unknown compute action {action}')
+        self._cast(context, host, f'{action}_instance', instance_uuid=instance_uuid,
+                   **kwargs)
+
+    def revert_resize(self, context, host, instance_uuid, old_flavor, vm_state):
+        """Cast to the original host: take the old flavor back."""
+        self._cast(context, host, 'revert_resize_instance', instance_uuid=instance_uuid,
+                   old_flavor=old_flavor, vm_state=vm_state)
+
+    def cleanup_resize_source(self, context, host, instance_uuid):
+        """Cast to the host a resized server left: remove the old guest."""
+        self._cast(context, host, 'cleanup_resize_source', instance_uuid=instance_uuid)
+
+    def get_console_output(self, context, host, instance_uuid, length=None):
+        """Call (deadline rpc_response_timeout): the guest's console log."""
+        cctx = self.client.prepare(server=host, timeout=CONF.rpc_response_timeout)
+        return cctx.call(context, 'get_console_output', instance_uuid=instance_uuid,
+                         length=length)
+
+
+ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'rebuild',
+           'snapshot', 'resize')

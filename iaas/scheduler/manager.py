@@ -1,6 +1,178 @@
-"""The iaas-scheduler RPC endpoint. Its methods grow with the scheduler issue."""
-from iaas import manager
+"""The iaas-scheduler RPC endpoint: places instances and claims their
+resources, then hands each build to its compute host.
+
+It also runs the reaper: a periodic scan that moves builds stuck past
+``[compute] build_timeout`` (or on a compute host that went down) to ERROR
+with a fault, and clears task states stuck past ``[compute] action_timeout``,
+so nothing stays in BUILD or in a task forever. Several schedulers may run:
+claims are atomic in the database and the reaper's changes are
+compare-and-swaps.
+"""
+import datetime
+import logging
+
+from iaas import manager, rpc, states
+from iaas.compute import rpcapi as compute_rpcapi
+from iaas.conf import CONF
+from iaas.db import compute_nodes as db_nodes
+from iaas.db import instances as db
+from iaas.db import services as db_services
+from iaas.db.base import utcnow
+from iaas.scheduler import driver as sched_driver
+from iaas.scheduler.host_state import HostState, NoValidHost, RequestSpec
+
+LOG = logging.getLogger(__name__)
+
+CLAIM_ROUNDS = 5
 
 
 class SchedulerManager(manager.Manager):
     service_name = 'iaas-scheduler'
+
+    def __init__(self, host):
+        super().__init__(host)
+        self.driver = sched_driver.FilterScheduler()
+        self.compute = compute_rpcapi.ComputeAPI()
+
+    # -- host states ---------------------------------------------------------
+    def host_states(self):
+        down_time = CONF.service.service_down_time
+        out = []
+        for cn, svc in db_nodes.host_states():
+            out.append(HostState(
+                host=cn['host'], node=cn['hypervisor_hostname'], uuid=cn['uuid'],
+                vcpus=cn['vcpus'], vcpus_used=cn['vcpus_used'], memory_mb=cn['memory_mb'],
+                memory_mb_used=cn['memory_mb_used'], local_gb=cn['local_gb'],
+                local_gb_used=cn['local_gb_used'],
+                cpu_allocation_ratio=cn['cpu_allocation_ratio'],
+                ram_allocation_ratio=cn['ram_allocation_ratio'],
+                disk_allocation_ratio=cn['disk_allocation_ratio'],
+                availability_zone=svc['availability_zone'] or
+                CONF.compute.default_availability_zone,
+                service_up=db_services.is_up(svc, down_time),
+                service_disabled=svc['disabled'], disabled_reason=svc['disabled_reason'],
+                hypervisor_type=cn['hypervisor_type'], num_instances=cn['running_vms'],
+                generation=cn['generation'], updated_at=cn['updated_at']))
+        return out
+
+    def _with_group(self, spec):
+        if not spec.group:
+            return spec
+        members = set(spec.group.get('members') or [])
+        by_host = db_nodes.instances_by_host(members) if members else {}
+        spec.group = dict(spec.group, hosts=sorted(by_host))
+        return spec
+
+    # -- placement -----------------------------------------------------------
+    @rpc.expose
+    def build_instances(self, context, request_spec, attempt=1):
+        spec = RequestSpec.from_dict(request_spec)
+        remaining = list(spec.instance_uuids)
+        error = None
+        for _ in range(CLAIM_ROUNDS):
+            spec.instance_uuids, spec.num_instances = remaining, len(remaining)
+            hosts = self.host_states()   # the driver skips spec.ignore_hosts
+            try:
+                chosen = self.driver.select_destinations(self._with_group(spec), hosts)
+            except NoValidHost as exc:
+                error = str(exc)
+                break
+            lost = []
+            for uuid, hs in zip(remaining, chosen, strict=False):
+                got = db_nodes.claim(hs.host, hs.node, uuid, spec.flavor,
+                                     task_state=states.SPAWNING,
+                                     availability_zone=hs.availability_zone,
+                                     scheduled_at=utcnow())
+                if got is True:
+                    one = dict(spec.to_dict(), instance_uuids=[uuid], num_instances=1)
+                    self.compute.build_and_run_instance(context, hs.host, uuid, one, attempt)
+                elif got is False:
+                    lost.append(uuid)   # another claim took the room first: retry
+            remaining = lost
+            if not remaining:
+                return
+        msg = error or 'No valid host was found. Claims kept failing under contention.'
+        if attempt > 1:
+            msg = f'{msg} (attempt {attempt}; tried hosts: {", ".join(spec.ignore_hosts)})'
+        for uuid in remaining:
+            LOG.info('no host for %s: %s', uuid, msg)
+            db.set_error(uuid, msg, code=500, expected_task_state=states.SCHEDULING)
+
+    @rpc.expose
+    def resize_instance(self, context, instance_uuid, new_flavor):
+        try:
+            inst = db.get(instance_uuid)
+        except db.InstanceNotFound:
+            return
+        spec = RequestSpec(instance_uuids=[instance_uuid], flavor=new_flavor,
+                           project_id=inst['project_id'],
+                           availability_zone=inst['availability_zone'])
+        hosts = self.host_states()
+        if not CONF.compute.allow_resize_to_same_host:
+            hosts = [h for h in hosts if h.host != inst['host']]
+        old_host = inst['host']
+        sysmeta = dict(inst['system_metadata'] or {},
+                       old_flavor=inst['flavor'], old_host=old_host, old_node=inst['node'],
+                       old_vm_state=inst['vm_state'])
+        try:
+            for hs in self.driver.select_destinations(spec, hosts):
+                got = db_nodes.claim(
+                    hs.host, hs.node, instance_uuid, new_flavor,
+                    expected_task_state=states.RESIZE_PREP,
+                    task_state=states.RESIZE_MIGRATING, flavor=new_flavor,
+                    flavor_id=new_flavor.get('id'), vcpus=new_flavor['vcpus'],
+                    memory_mb=new_flavor['memory_mb'], root_gb=new_flavor['root_gb'],
+                    ephemeral_gb=new_flavor.get('ephemeral_gb', 0), system_metadata=sysmeta)
+                if got:
+                    if old_host and old_host != hs.host:
+                        db_nodes.refresh_usage(old_host)
+                    self.compute.instance_action(context, hs.host, instance_uuid, 'resize',
+                                                 new_flavor=new_flavor)
+                    return
+        except NoValidHost as exc:
+            msg = str(exc)
+        else:
+            msg = 'No valid host was found for the resize.'
+        db.add_fault(instance_uuid, msg, code=400)
+        try:
+            db.update(instance_uuid, expected_task_state=states.RESIZE_PREP, task_state=None)
+        except (db.UnexpectedState, db.InstanceNotFound):
+            pass
+
+    # -- the reaper -----------------------------------------------------------
+    @manager.periodic_task(spacing=lambda: CONF.compute.reap_interval)
+    def reap_stuck(self, context):
+        now = utcnow()
+        down_hosts = [s['host'] for s in db_services.service_list(binary='iaas-compute')
+                      if not db_services.is_up(s, CONF.service.service_down_time)]
+        for inst in db.in_progress_on_hosts(down_hosts):
+            if inst['vm_state'] == states.BUILDING:
+                self._fail(inst, f'Compute host {inst["host"]} went down during the build')
+            elif inst['task_state'] == states.DELETING:
+                # The host is gone: delete locally, as Nova does.
+                db.soft_delete(inst['uuid'])
+                db_nodes.refresh_usage(inst['host'])
+        cutoff = now - datetime.timedelta(seconds=CONF.compute.build_timeout)
+        for inst in db.building_older_than(cutoff):
+            self._fail(inst, f'Build timed out after {CONF.compute.build_timeout} s '
+                             f'(task {inst["task_state"]}, host {inst["host"]})')
+        cutoff = now - datetime.timedelta(seconds=CONF.compute.action_timeout)
+        for inst in db.busy_older_than(cutoff):
+            try:
+                db.update(inst['uuid'], expected_task_state=inst['task_state'],
+                          task_state=None)
+                db.add_fault(inst['uuid'], f'Task {inst["task_state"]} timed out after '
+                                           f'{CONF.compute.action_timeout} s')
+            except (db.UnexpectedState, db.InstanceNotFound):
+                pass
+
+    def _fail(self, inst, message):
+        if db.set_error(inst['uuid'], message, host=inst['host'],
+                        expected_task_state=inst['task_state']) is not None:
+            LOG.warning('instance %s: %s', inst['uuid'], message)
+            if inst['host']:
+                try:
+                    db.update(inst['uuid'], host=None, node=None)
+                except (db.UnexpectedState, db.InstanceNotFound):
+                    pass
+                db_nodes.refresh_usage(inst['host'])

@@ -7,3 +7,13 @@ TOPIC = 'scheduler'
 class SchedulerAPI(rpc.ClientAPI):
     TOPIC = TOPIC
     VERSION = '1.0'
+
+    def build_instances(self, context, request_spec, attempt=1):
+        """Cast: place the instances of ``request_spec`` and start their builds."""
+        self.client.cast(context, 'build_instances', request_spec=request_spec,
+                         attempt=attempt)
+
+    def resize_instance(self, context, instance_uuid, new_flavor):
+        """Cast: pick a host for the instance with ``new_flavor`` and resize it there."""
+        self.client.cast(context, 'resize_instance', instance_uuid=instance_uuid,
+                         new_flavor=new_flavor)

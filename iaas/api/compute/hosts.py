@@ -1,0 +1,182 @@
+"""Admin views of the hosts: /os-services, /os-hypervisors, /os-availability-zone."""
+from iaas import wsgi
+from iaas.api import auth
+from iaas.api.compute import microversion as mv
+from iaas.api.compute.servers import _ctx, _respond, compute_api
+from iaas.conf import CONF
+from iaas.db import compute_nodes as db_nodes
+from iaas.db import instances as db_instances
+from iaas.db import services as db_services
+
+
+def _svc_view(s, v):
+    up = db_services.is_up(s, CONF.service.service_down_time)
+    return {'id': s['uuid'] if v >= (2, 53) else s['id'], 'binary': s['binary'],
+            'host': s['host'], 'zone': 'internal' if s['binary'] != 'iaas-compute'
+            else (s['availability_zone'] or CONF.compute.default_availability_zone),
+            'status': 'disabled' if s['disabled'] else 'enabled',
+            'state': 'up' if up else 'down',
+            'updated_at': wsgi.isotime(s['last_seen_up'] or s['updated_at'], False),
+            'disabled_reason': s['disabled_reason'], 'forced_down': bool(s['forced_down'])}
+
+
+def services_index(req):
+    auth.enforce(_ctx(req), 'admin_required')
+    v = mv.version(req)
+    rows = db_services.service_list(binary=req.GET.get('binary'), host=req.GET.get('host'))
+    return _respond(req, {'services': [_svc_view(s, v) for s in rows]})
+
+
+def _find_service(ident):
+    for s in db_services.service_list():
+        if str(s['id']) == ident or s['uuid'] == ident:
+            return s
+    raise wsgi.NotFound(f'Service {ident} not found.')
+
+
+def services_update(req, service_id):
+    """PUT /os-services/{id} (2.53+) or the legacy /os-services/{disable,enable,...}."""
+    auth.enforce(_ctx(req), 'admin_required')
+    v = mv.version(req)
+    body = req.json()
+    if service_id in ('enable', 'disable', 'disable-log-reason', 'force-down'):
+        host, binary = body.get('host'), body.get('binary')
+        try:
+            s = db_services.service_get(host, binary)
+        except db_services.ServiceNotFound as exc:
+            raise wsgi.NotFound(str(exc)) from None
+        values = {'enable': {'disabled': False, 'disabled_reason': None},
+                  'disable': {'disabled': True},
+                  'disable-log-reason': {'disabled': True,
+                                         'disabled_reason': body.get('disabled_reason')},
+                  'force-down': {'forced_down': bool(body.get('forced_down'))}}[service_id]
+    else:
+        s = _find_service(service_id)
+        values = {}
+        if 'status' in body:
+            if body['status'] not in ('enabled', 'disabled'):
+                raise wsgi.BadRequest('status must be enabled or disabled')
+            values['disabled'] = body['status'] == 'disabled'
+            values['disabled_reason'] = body.get('disabled_reason') \
+                if values['disabled'] else None
+        if 'forced_down' in body:
+            values['forced_down'] = bool(body['forced_down'])
+        if not values:
+            raise wsgi.BadRequest('Nothing to update')
+    s = db_services.service_update(s['host'], s['binary'], **values)
+    return _respond(req, {'service': _svc_view(s, v)})
+
+
+def services_delete(req, service_id):
+    auth.enforce(_ctx(req), 'admin_required')
+    s = _find_service(service_id)
+    db_services.service_delete(s['host'], s['binary'])
+    return _respond(req, None, 204)
+
+
+def _hv_view(cn, v, detail, svc_map):
+    s = svc_map.get(cn['host'])
+    up = s is not None and db_services.is_up(s, CONF.service.service_down_time)
+    out = {'id': cn['uuid'] if v >= (2, 53) else cn['id'],
+           'hypervisor_hostname': cn['hypervisor_hostname'],
+           'state': 'up' if up else 'down',
+           'status': 'disabled' if s and s['disabled'] else 'enabled'}
+    if detail:
+        out.update({'host_ip': cn['host_ip'] or '127.0.0.1',
+                    'hypervisor_type': cn['hypervisor_type'],
+                    'hypervisor_version': cn['hypervisor_version'],
+                    'service': {'host': cn['host'],
+                                'id': (s['uuid'] if v >= (2, 53) else s['id']) if s else None,
+                                'disabled_reason': s['disabled_reason'] if s else None}})
+        if v < (2, 88):
+            out.update({'vcpus': cn['vcpus'], 'vcpus_used': cn['vcpus_used'],
+                        'memory_mb': cn['memory_mb'], 'memory_mb_used': cn['memory_mb_used'],
+                        'local_gb': cn['local_gb'], 'local_gb_used': cn['local_gb_used'],
+                        'free_ram_mb': cn['memory_mb'] - cn['memory_mb_used'],
+                        'free_disk_gb': cn['local_gb'] - cn['local_gb_used'],
+                        'running_vms': cn['running_vms'], 'current_workload': 0,
+                        'disk_available_least': cn['local_gb'] - cn['local_gb_used'],
+                        'cpu_info': cn['cpu_info']})
+        else:
+            out['uptime'] = None
+    return out
+
+
+def _svc_map():
+    return {s['host']: s for s in db_services.service_list(binary='iaas-compute')}
+
+
+def hypervisors_index(req, detail=False):
+    auth.enforce(_ctx(req), 'admin_required')
+    v = mv.version(req)
+    svc = _svc_map()
+    nodes = db_nodes.list_()
+    pattern = req.GET.get('hypervisor_hostname_pattern')
+    if pattern:
+        nodes = [n for n in nodes if pattern in n['hypervisor_hostname']]
+    return _respond(req, {'hypervisors': [_hv_view(n, v, detail, svc) for n in nodes]})
+
+
+def hypervisors_detail(req):
+    return hypervisors_index(req, detail=True)
+
+
+def hypervisor_show(req, hypervisor_id):
+    auth.enforce(_ctx(req), 'admin_required')
+    try:
+        cn = db_nodes.get(hypervisor_id)
+    except db_nodes.ComputeNodeNotFound as exc:
+        raise wsgi.NotFound(str(exc)) from None
+    return _respond(req, {'hypervisor': _hv_view(cn, mv.version(req), True, _svc_map())})
+
+
+def hypervisor_statistics(req):
+    auth.enforce(_ctx(req), 'admin_required')
+    if mv.version(req) >= (2, 88):
+        raise wsgi.NotFound('The statistics API was removed in microversion 2.88.')
+    nodes = db_nodes.list_()
+    keys = ('vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used', 'local_gb',
+            'local_gb_used', 'running_vms')
+    stats = {k: sum(n[k] for n in nodes) for k in keys}
+    stats.update({'count': len(nodes), 'current_workload': 0,
+                  'free_ram_mb': stats['memory_mb'] - stats['memory_mb_used'],
+                  'free_disk_gb': stats['local_gb'] - stats['local_gb_used'],
+                  'disk_available_least': stats['local_gb'] - stats['local_gb_used']})
+    return _respond(req, {'hypervisor_statistics': stats})
+
+
+def hypervisor_servers(req, hypervisor_id):
+    auth.enforce(_ctx(req), 'admin_required')
+    try:
+        cn = db_nodes.get(hypervisor_id)
+    except db_nodes.ComputeNodeNotFound as exc:
+        raise wsgi.NotFound(str(exc)) from None
+    servers = [{'uuid': i['uuid'], 'name': i['display_name']}
+               for i in db_instances.list_(filters={'host': cn['host']})]
+    return _respond(req, {'hypervisors': [dict(_hv_view(cn, mv.version(req), False,
+                                                        _svc_map()), servers=servers)]})
+
+
+def az_index(req):
+    zones = compute_api.availability_zones(_ctx(req), only_available=False)
+    up = compute_api.availability_zones(_ctx(req), only_available=True)
+    return _respond(req, {'availabilityZoneInfo': [
+        {'zoneName': z, 'zoneState': {'available': z in up}, 'hosts': None}
+        for z in sorted(zones)]})
+
+
+def az_detail(req):
+    auth.enforce(_ctx(req), 'admin_required')
+    out = []
+    by_zone = {}
+    for s in db_services.service_list():
+        zone = s['availability_zone'] if s['binary'] == 'iaas-compute' else 'internal'
+        by_zone.setdefault(zone or CONF.compute.default_availability_zone, {}).setdefault(
+            s['host'], {})[s['binary']] = {
+            'available': not s['disabled'] and
+            db_services.is_up(s, CONF.service.service_down_time),
+            'active': not s['disabled'],
+            'updated_at': wsgi.isotime(s['last_seen_up'], False)}
+    for zone, hosts in sorted(by_zone.items()):
+        out.append({'zoneName': zone, 'zoneState': {'available': True}, 'hosts': hosts})
+    return _respond(req, {'availabilityZoneInfo': out})

@@ -1,0 +1,131 @@
+"""/os-keypairs: generate (private key returned once) or import, per user."""
+import base64
+import hashlib
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from iaas import wsgi
+from iaas.api.compute import microversion as mv
+from iaas.api.compute.servers import _ctx, _int, _respond
+from iaas.db import keypairs as db
+from iaas.db import quotas
+
+SCHEMA = {'type': 'object', 'required': ['keypair'], 'properties': {'keypair': {
+    'type': 'object', 'required': ['name'], 'properties': {
+        'name': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                 'pattern': r'^[a-zA-Z0-9 _.@-]+$'},
+        'public_key': {'type': 'string'}, 'type': {'enum': ['ssh', 'x509']},
+        'user_id': {'type': 'string'}}}}}
+
+
+def fingerprint(public_key):
+    """Nova's fingerprint: MD5 of the key blob, colon-separated hex."""
+    parts = public_key.strip().split()
+    if len(parts) < 2:
+        raise ValueError('not an OpenSSH public key')
+    blob = base64.b64decode(parts[1])
+    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    return ':'.join(digest[i:i + 2] for i in range(0, 32, 2))
+
+
+def validate_public_key(public_key):
+    try:
+        serialization.load_ssh_public_key(public_key.strip().encode())
+        return fingerprint(public_key)
+    except (ValueError, TypeError, IndexError, base64.binascii.Error):
+        raise wsgi.BadRequest('Keypair data is invalid: failed to generate fingerprint') \
+            from None
+
+
+def generate(kind='rsa'):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == 'rsa' \
+        else ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL
+                                if kind == 'rsa' else serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    return private, public + ' Generated-by-iaas'
+
+
+def _view(kp, v, with_private=None):
+    out = {'name': kp['name'], 'public_key': kp['public_key'],
+           'fingerprint': kp['fingerprint'], 'user_id': kp['user_id']}
+    if v >= (2, 2):
+        out['type'] = kp['type']
+    if with_private:
+        out['private_key'] = with_private
+    return out
+
+
+def _user(req):
+    ctx = _ctx(req)
+    wanted = req.GET.get('user_id')
+    if wanted and wanted != ctx.user_id:
+        if not ctx.is_admin:
+            raise wsgi.Forbidden('Policy does not allow keypairs of another user.')
+        return wanted
+    return ctx.user_id
+
+
+def index(req):
+    v = mv.version(req)
+    limit = _int(req.GET['limit'], 'limit') if req.GET.get('limit') else None
+    try:
+        rows = db.list_(_user(req), limit=limit, marker=req.GET.get('marker'))
+    except db.KeyPairNotFound as exc:
+        raise wsgi.BadRequest(str(exc)) from None
+    return _respond(req, {'keypairs': [{'keypair': {k: val for k, val in _view(r, v).items()
+                                                    if k != 'user_id'}} for r in rows]})
+
+
+def create(req):
+    ctx = _ctx(req)
+    v = mv.version(req)
+    body = req.json()
+    wsgi.validate(body, SCHEMA)
+    kp = body['keypair']
+    user_id = ctx.user_id
+    if kp.get('user_id') and kp['user_id'] != ctx.user_id:
+        if not ctx.is_admin:
+            raise wsgi.Forbidden('Policy does not allow keypairs for another user.')
+        user_id = kp['user_id']
+    private = None
+    if kp.get('public_key'):
+        public = kp['public_key'].strip()
+        fp = validate_public_key(public)
+    else:
+        if v >= (2, 92):
+            raise wsgi.BadRequest('public_key is required from microversion 2.92')
+        private, public = generate()
+        fp = fingerprint(public)
+    try:
+        row = db.create(user_id, kp['name'], public, fp, kp.get('type', 'ssh'),
+                        project_id=ctx.project_id)
+    except db.KeyPairExists as exc:
+        raise wsgi.Conflict(str(exc)) from None
+    except quotas.QuotaExceeded:
+        raise wsgi.Forbidden('Quota exceeded, too many key pairs.') from None
+    status = 201 if v >= (2, 2) else 200
+    return _respond(req, {'keypair': _view(row, v, private)}, status)
+
+
+def show(req, name):
+    try:
+        row = db.get(_user(req), name)
+    except db.KeyPairNotFound as exc:
+        raise wsgi.NotFound(str(exc)) from None
+    out = _view(row, mv.version(req))
+    out.update({'id': row['id'], 'created_at': wsgi.isotime(row['created_at'], False),
+                'deleted': False, 'deleted_at': None, 'updated_at': None})
+    return _respond(req, {'keypair': out})
+
+
+def delete(req, name):
+    try:
+        db.delete(_user(req), name)
+    except db.KeyPairNotFound as exc:
+        raise wsgi.NotFound(str(exc)) from None
+    return _respond(req, None, 202 if mv.version(req) < (2, 2) else 204)

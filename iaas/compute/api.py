@@ -1,0 +1,429 @@
+"""Compute orchestration in the API process: checks, DB writes, casts.
+
+The REST layer (``iaas/api/compute/``) calls this and nothing below it.
+Ownership: a non-admin context sees and touches only its project's
+instances (another project's instance is simply not found).
+"""
+import base64
+import binascii
+import logging
+import re
+
+import requests
+
+from iaas import states
+from iaas.compute import rpcapi as compute_rpcapi
+from iaas.conf import CONF
+from iaas.db import compute_nodes as db_nodes
+from iaas.db import flavors as db_flavors
+from iaas.db import images as db_images
+from iaas.db import instances as db
+from iaas.db import keypairs as db_keypairs
+from iaas.db import server_groups as db_groups
+from iaas.db import services as db_services
+from iaas.scheduler import rpcapi as scheduler_rpcapi
+from iaas.scheduler.host_state import RequestSpec
+
+LOG = logging.getLogger(__name__)
+
+HOSTNAME_BAD = re.compile(r'[^a-z0-9-]+')
+
+
+class ComputeError(Exception):
+    """A request the API refuses; ``code`` is its HTTP status."""
+    expected = True
+    code = 400
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class NotFound(ComputeError):
+    code = 404
+
+
+class Conflict(ComputeError):
+    code = 409
+
+
+class Forbidden(ComputeError):
+    code = 403
+
+
+def _image_visible(image, ctx):
+    if ctx.is_admin or image['owner'] == ctx.project_id:
+        return True
+    if image['visibility'] in ('public', 'community'):
+        return True
+    if image['visibility'] == 'shared':
+        return db_images.member_get_status(image['id'], ctx.project_id) == 'accepted'
+    return False
+
+
+def hostname_for(name, uuid):
+    host = HOSTNAME_BAD.sub('-', (name or '').lower()).strip('-')[:63]
+    return host or f'server-{uuid[:8]}'
+
+
+class API:
+    def __init__(self):
+        self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        self.compute = compute_rpcapi.ComputeAPI()
+
+    # -- lookups ---------------------------------------------------------------
+    def get(self, ctx, uuid):
+        try:
+            return db.get(uuid, project_id=None if ctx.is_admin else ctx.project_id)
+        except db.InstanceNotFound:
+            raise NotFound(f'Instance {uuid} could not be found.') from None
+
+    def list(self, ctx, filters=None, all_tenants=False, project_id=None, sort=None,
+             limit=None, marker=None):
+        if not ctx.is_admin:
+            all_tenants, project_id = False, ctx.project_id
+        elif not all_tenants and project_id is None:
+            project_id = ctx.project_id
+        try:
+            return db.list_(project_id=project_id, filters=filters,
+                            sort=sort or (('created_at', 'desc'),), limit=limit,
+                            marker=marker)
+        except db.MarkerNotFound as exc:
+            raise ComputeError(str(exc)) from None
+        except ValueError as exc:
+            raise ComputeError(str(exc)) from None
+
+    def image(self, ctx, image_ref):
+        try:
+            image = db_images.image_get(image_ref)
+        except (db_images.ImageNotFound, ValueError):
+            raise ComputeError(f'Image {image_ref} could not be found.') from None
+        if not _image_visible(image, ctx):
+            raise ComputeError(f'Image {image_ref} could not be found.')
+        return image
+
+    def flavor(self, ctx, flavor_ref):
+        try:
+            return db_flavors.get(flavor_ref, ctx.project_id, ctx.is_admin)
+        except db_flavors.FlavorNotFound:
+            raise ComputeError(f'Flavor {flavor_ref} could not be found.') from None
+
+    # -- create ------------------------------------------------------------------
+    def create(self, ctx, name, image_ref, flavor_ref, key_name=None, user_data=None,
+               metadata=None, availability_zone=None, min_count=1, max_count=1,
+               scheduler_hints=None, description=None, config_drive=False,
+               networks=None, security_groups=None):
+        flavor = self.flavor(ctx, flavor_ref)
+        if flavor['disabled']:
+            raise ComputeError(f'Flavor {flavor_ref} is disabled.')
+        image = self.image(ctx, image_ref)
+        if image['status'] != 'active':
+            raise ComputeError(f'Image {image_ref} is not active.')
+        if image.get('min_ram') and flavor['memory_mb'] < image['min_ram']:
+            raise ComputeError("Flavor's memory is too small for requested image.")
+        min_disk = max(image.get('min_disk') or 0,
+                       -(-(image.get('size') or 0) // (1 << 30)) if flavor['root_gb'] else 0)
+        if flavor['root_gb'] and min_disk > flavor['root_gb']:
+            raise ComputeError("Flavor's disk is too small for requested image.")
+        key_data = None
+        if key_name:
+            try:
+                key_data = db_keypairs.get(ctx.user_id, key_name)['public_key']
+            except db_keypairs.KeyPairNotFound:
+                raise ComputeError(f'Invalid key_name provided: {key_name}') from None
+        if user_data:
+            try:
+                base64.b64decode(user_data, validate=True)
+            except (binascii.Error, ValueError):
+                raise ComputeError('User data needs to be valid base 64.') from None
+        zone = availability_zone
+        if zone and zone not in self.availability_zones(ctx, only_available=False):
+            raise ComputeError(f'The requested availability zone is not available: {zone}')
+        group = None
+        hints = scheduler_hints or {}
+        if hints.get('group'):
+            try:
+                group = db_groups.get(hints['group'], None if ctx.is_admin else ctx.project_id)
+            except db_groups.GroupNotFound:
+                raise ComputeError(f"Invalid server group {hints['group']}") from None
+        flavor_snapshot = {k: flavor[k] for k in ('id', 'flavorid', 'name', 'memory_mb',
+                                                  'vcpus', 'root_gb', 'ephemeral_gb',
+                                                  'swap', 'extra_specs')}
+        import uuid as uuid_mod
+        reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
+        values_list = []
+        for i in range(max_count):
+            uid = str(uuid_mod.uuid4())
+            shown = name if max_count == 1 else f'{name}-{i + 1}'
+            values_list.append(dict(
+                uuid=uid, display_name=shown, display_description=description,
+                hostname=hostname_for(shown, uid), project_id=ctx.project_id,
+                user_id=ctx.user_id, image_ref=image['id'], flavor_id=flavor['id'],
+                flavor=flavor_snapshot, key_name=key_name, key_data=key_data,
+                user_data=user_data, metadata_=dict(metadata or {}),
+                system_metadata={'image_name': image.get('name'),
+                                 'networks': networks, 'security_groups': security_groups},
+                vm_state=states.BUILDING, task_state=states.SCHEDULING,
+                power_state=states.NOSTATE, availability_zone=zone,
+                vcpus=flavor['vcpus'], memory_mb=flavor['memory_mb'],
+                root_gb=flavor['root_gb'], ephemeral_gb=flavor['ephemeral_gb'],
+                config_drive=bool(config_drive), reservation_id=reservation_id,
+                launch_index=i))
+        from iaas.db import quotas
+        try:
+            created = db.create_with_quota(ctx.project_id, values_list, min_count=min_count,
+                                           group_id=group['id'] if group else None)
+        except quotas.QuotaExceeded as exc:
+            raise ComputeError(str(exc), code=403) from None
+        for inst in created:
+            db.action_start(inst['uuid'], 'create', ctx.request_id, ctx.user_id,
+                            ctx.project_id)
+        spec = RequestSpec(
+            instance_uuids=[i['uuid'] for i in created], flavor=flavor_snapshot,
+            project_id=ctx.project_id,
+            image={'id': image['id'], 'properties': image.get('properties') or {},
+                   'min_disk': image.get('min_disk'), 'min_ram': image.get('min_ram'),
+                   'disk_format': image.get('disk_format'), 'size': image.get('size')},
+            availability_zone=zone, scheduler_hints=hints,
+            group={'uuid': group['uuid'], 'policy': group['policy'],
+                   'members': group['members'] + [i['uuid'] for i in created]}
+            if group else None,
+            num_instances=len(created))
+        self.scheduler.build_instances(ctx, spec.to_dict())
+        return created, reservation_id
+
+    # -- delete -------------------------------------------------------------------
+    def delete(self, ctx, uuid):
+        inst = self.get(ctx, uuid)
+        self._check_locked(ctx, inst)
+        db.action_start(uuid, 'delete', ctx.request_id, ctx.user_id, ctx.project_id)
+        host = inst['host']
+        if host and self._host_up(host):
+            try:
+                db.update(uuid, expected_task_state=_not_deleting(inst),
+                          task_state=states.DELETING)
+            except db.UnexpectedState:
+                return   # a delete is already under way
+            except db.InstanceNotFound:
+                raise NotFound(f'Instance {uuid} could not be found.') from None
+            self.compute.terminate_instance(ctx, host, uuid)
+            return
+        # Nowhere to ask (not placed yet, or its host is down): delete here.
+        db.soft_delete(uuid)
+        if host:
+            db_nodes.refresh_usage(host)
+
+    def _host_up(self, host):
+        try:
+            svc = db_services.service_get(host, 'iaas-compute')
+        except db_services.ServiceNotFound:
+            return False
+        return db_services.is_up(svc, CONF.service.service_down_time)
+
+    def _check_locked(self, ctx, inst):
+        if inst['locked'] and not ctx.is_admin:
+            raise Conflict(f"Instance {inst['uuid']} is locked")
+
+    # -- actions -------------------------------------------------------------------
+    def _begin(self, ctx, uuid, action, record=None):
+        """Check and take the action's task_state atomically; return the instance."""
+        inst = self.get(ctx, uuid)
+        self._check_locked(ctx, inst)
+        try:
+            task = states.check_action(action, inst['vm_state'], inst['task_state'])
+        except states.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        if not inst['host']:
+            raise Conflict(f'Instance {uuid} is not on any host.')
+        try:
+            inst = db.update(uuid, expected_vm_state=inst['vm_state'],
+                             expected_task_state=inst['task_state'], task_state=task)
+        except db.UnexpectedState as exc:
+            raise Conflict(str(exc)) from None
+        except db.InstanceNotFound:
+            raise NotFound(f'Instance {uuid} could not be found.') from None
+        db.action_start(uuid, record or action, ctx.request_id, ctx.user_id, ctx.project_id)
+        return inst
+
+    def action(self, ctx, uuid, action, **kwargs):
+        """start, stop, pause, unpause, suspend, resume."""
+        inst = self._begin(ctx, uuid, action)
+        self.compute.instance_action(ctx, inst['host'], uuid, action, **kwargs)
+
+    def reboot(self, ctx, uuid, reboot_type='SOFT'):
+        hard = reboot_type.upper() == 'HARD'
+        inst = self._begin(ctx, uuid, 'reboot_hard' if hard else 'reboot', 'reboot')
+        self.compute.instance_action(ctx, inst['host'], uuid, 'reboot',
+                                     reboot_type='HARD' if hard else 'SOFT')
+
+    def rebuild(self, ctx, uuid, image_ref, name=None, metadata=None):
+        image = self.image(ctx, image_ref)
+        inst = self._begin(ctx, uuid, 'rebuild')
+        values = {'image_ref': image['id']}
+        if name:
+            values['display_name'] = name
+        if metadata is not None:
+            values['metadata'] = metadata
+        db.update(uuid, **values)
+        self.compute.instance_action(ctx, inst['host'], uuid, 'rebuild',
+                                     image={'id': image['id'],
+                                            'properties': image.get('properties') or {}})
+        return db.get(uuid)
+
+    def snapshot(self, ctx, uuid, name, metadata=None):
+        inst = self.get(ctx, uuid)
+        try:
+            states.check_action('snapshot', inst['vm_state'], inst['task_state'])
+        except states.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        image_id = self._create_snapshot_image(ctx, inst, name, metadata)
+        try:
+            inst = self._begin(ctx, uuid, 'snapshot', 'createImage')
+        except ComputeError:
+            self._delete_image(ctx, image_id)
+            raise
+        self.compute.instance_action(ctx, inst['host'], uuid, 'snapshot', image_id=image_id)
+        return image_id
+
+    def _image_url(self, ctx):
+        port = getattr(getattr(CONF, 'image', None), 'port', 9292)
+        return f'http://{CONF.api.public_host}:{port}'
+
+    def _create_snapshot_image(self, ctx, inst, name, metadata):
+        body = {'name': name, 'visibility': 'private',
+                'instance_uuid': inst['uuid'], 'image_type': 'snapshot',
+                'base_image_ref': inst['image_ref'] or ''}
+        body.update({k: str(v) for k, v in (metadata or {}).items()
+                     if k not in ('name', 'visibility', 'id')})
+        try:
+            r = requests.post(f'{self._image_url(ctx)}/v2/images', json=body, timeout=30,
+                              headers={'X-Auth-Token': ctx.auth_token or ''})
+        except requests.RequestException as exc:
+            raise ComputeError(f'Image service unavailable: {exc}', code=503) from None
+        if r.status_code != 201:
+            raise ComputeError(f'Image service refused the snapshot: {r.status_code} '
+                               f'{r.text[:300]}', code=r.status_code if r.status_code in
+                               (400, 403, 409, 413) else 503)
+        return r.json()['id']
+
+    def _delete_image(self, ctx, image_id):
+        try:
+            requests.delete(f'{self._image_url(ctx)}/v2/images/{image_id}', timeout=30,
+                            headers={'X-Auth-Token': ctx.auth_token or ''})
+        except requests.RequestException:
+            LOG.warning('could not delete image %s', image_id)
+
+    def resize(self, ctx, uuid, flavor_ref):
+        flavor = self.flavor(ctx, flavor_ref)
+        inst = self.get(ctx, uuid)
+        if inst['flavor'] and flavor['flavorid'] == inst['flavor'].get('flavorid'):
+            raise ComputeError('When resizing, instances must change flavor!')
+        if flavor['root_gb'] < (inst['root_gb'] or 0):
+            raise ComputeError('Resize to a smaller disk is not supported.')
+        inst = self._begin(ctx, uuid, 'resize')
+        new = {k: flavor[k] for k in ('id', 'flavorid', 'name', 'memory_mb', 'vcpus',
+                                      'root_gb', 'ephemeral_gb', 'swap', 'extra_specs')}
+        self.scheduler.resize_instance(ctx, uuid, new)
+
+    def confirm_resize(self, ctx, uuid):
+        inst = self.get(ctx, uuid)
+        try:
+            states.check_action('confirm_resize', inst['vm_state'], inst['task_state'])
+        except states.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        sysmeta = dict(inst['system_metadata'] or {})
+        old_host = sysmeta.pop('old_host', None)
+        for k in ('old_flavor', 'old_node', 'old_vm_state'):
+            sysmeta.pop(k, None)
+        try:
+            db.update(uuid, expected_vm_state=states.RESIZED, expected_task_state=None,
+                      vm_state=states.ACTIVE, system_metadata=sysmeta)
+        except db.UnexpectedState as exc:
+            raise Conflict(str(exc)) from None
+        db.action_start(uuid, 'confirmResize', ctx.request_id, ctx.user_id, ctx.project_id)
+        if old_host and old_host != inst['host']:
+            self.compute.cleanup_resize_source(ctx, old_host, uuid)
+
+    def revert_resize(self, ctx, uuid):
+        inst = self.get(ctx, uuid)
+        try:
+            states.check_action('revert_resize', inst['vm_state'], inst['task_state'])
+        except states.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        sysmeta = dict(inst['system_metadata'] or {})
+        old = sysmeta.pop('old_flavor', None)
+        old_host, old_node = sysmeta.pop('old_host', None), sysmeta.pop('old_node', None)
+        old_vm_state = sysmeta.pop('old_vm_state', states.ACTIVE)
+        if not old or not old_host:
+            raise Conflict('Nothing to revert.')
+        got = db_nodes.claim(old_host, old_node, uuid, old,
+                             expected_task_state=None, task_state=states.RESIZE_REVERTING,
+                             flavor=old, flavor_id=old.get('id'), vcpus=old['vcpus'],
+                             memory_mb=old['memory_mb'], root_gb=old['root_gb'],
+                             ephemeral_gb=old.get('ephemeral_gb', 0),
+                             system_metadata=sysmeta)
+        if not got:
+            raise Conflict('The original host has no room to revert the resize.')
+        new_host = inst['host']
+        if new_host != old_host:
+            db_nodes.refresh_usage(new_host)
+            self.compute.cleanup_resize_source(ctx, new_host, uuid)
+        db.action_start(uuid, 'revertResize', ctx.request_id, ctx.user_id, ctx.project_id)
+        self.compute.revert_resize(ctx, old_host, uuid, old, old_vm_state)
+
+    def console_output(self, ctx, uuid, length=None):
+        inst = self.get(ctx, uuid)
+        try:
+            states.check_action('console_output', inst['vm_state'], inst['task_state'])
+        except states.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        if not inst['host']:
+            raise Conflict(f'Instance {uuid} is not on any host yet.')
+        return self.compute.get_console_output(ctx, inst['host'], uuid, length)
+
+    def lock(self, ctx, uuid, reason=None):
+        inst = self.get(ctx, uuid)
+        db.update(uuid, locked=True, locked_by='admin' if ctx.is_admin else 'owner')
+        db.action_start(uuid, 'lock', ctx.request_id, ctx.user_id, ctx.project_id)
+        return inst
+
+    def unlock(self, ctx, uuid):
+        inst = self.get(ctx, uuid)
+        if inst['locked'] and inst.get('locked_by') == 'admin' and not ctx.is_admin:
+            raise Forbidden('Instance was locked by an administrator.')
+        db.update(uuid, locked=False, locked_by=None)
+        db.action_start(uuid, 'unlock', ctx.request_id, ctx.user_id, ctx.project_id)
+
+    def update(self, ctx, uuid, **values):
+        self.get(ctx, uuid)
+        return db.update(uuid, **values)
+
+    def set_metadata(self, ctx, uuid, metadata, replace=False):
+        inst = self.get(ctx, uuid)
+        limit = CONF.quota.metadata_items
+        new = dict(metadata) if replace else {**(inst['metadata'] or {}), **metadata}
+        if 0 <= limit < len(new):
+            raise ComputeError('Quota exceeded for metadata items', code=403)
+        return db.update(uuid, metadata=new)['metadata']
+
+    def delete_metadata(self, ctx, uuid, key):
+        inst = self.get(ctx, uuid)
+        md = dict(inst['metadata'] or {})
+        if key not in md:
+            raise NotFound(f'Metadata item was not found: {key}')
+        del md[key]
+        db.update(uuid, metadata=md)
+
+    def availability_zones(self, ctx, only_available=True):
+        zones = {CONF.compute.default_availability_zone}
+        for s in db_services.service_list(binary='iaas-compute'):
+            if not only_available or (not s['disabled'] and
+                                      db_services.is_up(s, CONF.service.service_down_time)):
+                zones.add(s['availability_zone'] or CONF.compute.default_availability_zone)
+        return zones
+
+
+def _not_deleting(inst):
+    """Every task_state but 'deleting' (a second delete is a no-op)."""
+    return [t for t in (None, inst['task_state']) if t != states.DELETING] or [None]

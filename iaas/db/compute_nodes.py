@@ -1,0 +1,138 @@
+"""Compute nodes: capacity reported by hypervisors, and atomic claims.
+
+A node's usage is never a free-running counter: it is the sum of the
+instances placed on it. A claim locks the node row (an UPDATE of its
+generation), sums the instances already there, checks the new one fits
+under the allocation ratios, and sets the instance's host — all in one
+transaction. Two schedulers claiming on one node are serialized by the row
+lock, so a node is never oversubscribed.
+"""
+import sqlalchemy as sa
+
+from iaas.db.base import utcnow
+from iaas.db.engine import transaction
+from iaas.db.models import ComputeNode, Instance, Service
+from iaas.db.utils import row_to_dict
+
+
+class ComputeNodeNotFound(LookupError):
+    expected = True
+
+
+def upsert(host, node, **values):
+    """Create or update the node (capacity fields, hypervisor info)."""
+    with transaction() as s:
+        cn = s.scalars(sa.select(ComputeNode).filter_by(
+            host=host, hypervisor_hostname=node, deleted=0)).first()
+        if cn is None:
+            cn = ComputeNode(host=host, hypervisor_hostname=node)
+            s.add(cn)
+        for k, v in values.items():
+            setattr(cn, k, v)
+        s.flush()
+        _refresh(s, cn)
+        return row_to_dict(cn)
+
+
+def _usage(s, host, node):
+    row = s.execute(sa.select(
+        sa.func.count(Instance.id), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+        sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0),
+        sa.func.coalesce(sa.func.sum(Instance.root_gb + Instance.ephemeral_gb), 0)).where(
+        Instance.host == host, Instance.node == node, Instance.deleted == 0)).one()
+    return {'running_vms': int(row[0]), 'vcpus_used': int(row[1]),
+            'memory_mb_used': int(row[2]), 'local_gb_used': int(row[3])}
+
+
+def _refresh(s, cn):
+    for k, v in _usage(s, cn.host, cn.hypervisor_hostname).items():
+        setattr(cn, k, v)
+
+
+def refresh_usage(host, node=None):
+    """Recount a node's usage from its instances (after a delete or a move)."""
+    with transaction() as s:
+        q = sa.select(ComputeNode).filter_by(host=host, deleted=0)
+        if node:
+            q = q.filter_by(hypervisor_hostname=node)
+        for cn in s.scalars(q):
+            s.execute(sa.update(ComputeNode).where(ComputeNode.id == cn.id).values(
+                generation=ComputeNode.generation + 1))
+            _refresh(s, cn)
+
+
+def _fits(cn, used, flavor):
+    disk = flavor.get('root_gb', 0) + flavor.get('ephemeral_gb', 0)
+    return (used['vcpus_used'] + flavor.get('vcpus', 0)
+            <= cn.vcpus * cn.cpu_allocation_ratio and
+            used['memory_mb_used'] + flavor.get('memory_mb', 0)
+            <= cn.memory_mb * cn.ram_allocation_ratio and
+            used['local_gb_used'] + disk <= cn.local_gb * cn.disk_allocation_ratio)
+
+
+def claim(host, node, instance_uuid, resources, expected_task_state='scheduling', **values):
+    """Place the instance on (host, node) if ``resources`` (a flavor: vcpus,
+    memory_mb, root_gb, ephemeral_gb) fit; ``values`` go to the instance row
+    in the same transaction. True on success;
+    False if it no longer fits; None if the instance is gone or was not
+    in ``expected_task_state`` (deleted meanwhile)."""
+    with transaction() as s:
+        n = s.execute(sa.update(ComputeNode).where(
+            ComputeNode.host == host, ComputeNode.hypervisor_hostname == node,
+            ComputeNode.deleted == 0).values(generation=ComputeNode.generation + 1)).rowcount
+        if not n:
+            return False
+        cn = s.scalars(sa.select(ComputeNode).filter_by(
+            host=host, hypervisor_hostname=node, deleted=0)).one()
+        used = _usage(s, host, node)
+        if not _fits(cn, used, resources):
+            return False
+        q = sa.update(Instance).where(Instance.uuid == instance_uuid, Instance.deleted == 0)
+        if expected_task_state is not None:
+            q = q.where(Instance.task_state == expected_task_state)
+        if not s.execute(q.values(host=host, node=node, updated_at=utcnow(),
+                                  **values)).rowcount:
+            return None
+        _refresh(s, cn)
+        return True
+
+
+def host_states(service_binary='iaas-compute'):
+    """Every node with its service row, for the scheduler."""
+    with transaction() as s:
+        q = sa.select(ComputeNode, Service).join(
+            Service, sa.and_(Service.host == ComputeNode.host, Service.binary == service_binary,
+                             Service.deleted == 0)).where(ComputeNode.deleted == 0)
+        return [(row_to_dict(cn), row_to_dict(svc)) for cn, svc in s.execute(q)]
+
+
+def instances_by_host(uuids=None):
+    """{host: set(instance uuids)} for the given instances (server groups)."""
+    with transaction() as s:
+        q = sa.select(Instance.host, Instance.uuid).where(
+            Instance.deleted == 0, Instance.host.is_not(None))
+        if uuids is not None:
+            q = q.where(Instance.uuid.in_(list(uuids)))
+        out = {}
+        for host, uuid in s.execute(q):
+            out.setdefault(host, set()).add(uuid)
+        return out
+
+
+def list_(host=None):
+    with transaction() as s:
+        q = sa.select(ComputeNode).filter_by(deleted=0).order_by(ComputeNode.id)
+        if host:
+            q = q.filter_by(host=host)
+        return [row_to_dict(cn) for cn in s.scalars(q)]
+
+
+def get(node_id):
+    with transaction() as s:
+        q = sa.select(ComputeNode).filter_by(deleted=0)
+        q = q.filter_by(uuid=node_id) if not str(node_id).isdigit() else \
+            q.filter_by(id=int(node_id))
+        cn = s.scalars(q).first()
+        if cn is None:
+            raise ComputeNodeNotFound(f'Hypervisor {node_id} could not be found.')
+        return row_to_dict(cn)

@@ -1,0 +1,357 @@
+"""Instances: quota-checked creation, compare-and-swap updates, listing,
+faults and instance actions."""
+import datetime
+import re
+
+import sqlalchemy as sa
+
+from iaas.db import quotas
+from iaas.db.base import utcnow
+from iaas.db.engine import transaction
+from iaas.db.models import (
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    InstanceFault,
+    InstanceGroupMember,
+)
+from iaas.db.utils import row_to_dict
+
+ANY = object()
+
+
+class InstanceNotFound(LookupError):
+    expected = True
+
+    def __init__(self, uuid):
+        super().__init__(f'Instance {uuid} could not be found.')
+        self.uuid = uuid
+
+
+class UnexpectedState(Exception):
+    """A compare-and-swap found the instance in another state (HTTP 409)."""
+    expected = True
+
+
+class MarkerNotFound(LookupError):
+    expected = True
+
+
+def _to_dict(inst, with_fault=True):
+    d = row_to_dict(inst)
+    d['fault'] = None
+    if with_fault and inst.vm_state == 'error' and inst.faults:
+        f = inst.faults[0]
+        d['fault'] = {'code': f.code, 'message': f.message, 'details': f.details,
+                      'created': f.created_at, 'host': f.host}
+    return d
+
+
+def _query(s, uuid, include_deleted=False):
+    q = sa.select(Instance).where(Instance.uuid == uuid)
+    if not include_deleted:
+        q = q.where(Instance.deleted == 0)
+    return s.scalars(q).first()
+
+
+def create_with_quota(project_id, values_list, min_count=None, group_id=None):
+    """Insert instances after checking the project's quota in the same
+    transaction; create as many as fit between ``min_count`` and
+    ``len(values_list)``. Raise QuotaExceeded if not even min_count fit."""
+    wanted = len(values_list)
+    min_count = min_count or wanted
+    first = values_list[0]
+    per = {'instances': 1, 'cores': first.get('vcpus', 0), 'ram': first.get('memory_mb', 0)}
+    with transaction() as s:
+        quotas.lock_project(s, project_id)
+        limits = quotas.get_limits(project_id, s)
+        used = quotas.instance_usage(s, project_id)
+        count = quotas.allowed_count(limits, used, per, wanted)
+        if count < min_count:
+            quotas.check(limits, used, {r: v * min_count for r, v in per.items()})
+        if group_id is not None:
+            _check_group_room(s, group_id, project_id, count)
+        rows = []
+        for values in values_list[:count]:
+            inst = Instance(**values)
+            s.add(inst)
+            rows.append(inst)
+        s.flush()
+        if group_id is not None:
+            for inst in rows:
+                s.add(InstanceGroupMember(group_id=group_id, instance_uuid=inst.uuid))
+        return [_to_dict(i, with_fault=False) for i in rows]
+
+
+def _check_group_room(s, group_id, project_id, count):
+    limit = quotas.get_limits(project_id, s)['server_group_members']
+    if limit < 0:
+        return
+    used = s.scalar(sa.select(sa.func.count(InstanceGroupMember.id)).join(
+        Instance, Instance.uuid == InstanceGroupMember.instance_uuid).where(
+        InstanceGroupMember.group_id == group_id, Instance.deleted == 0))
+    quotas.check({'server_group_members': limit}, {'server_group_members': used},
+                 {'server_group_members': count})
+
+
+def get(uuid, project_id=None, include_deleted=False):
+    """The instance as a dict; InstanceNotFound (also for another project's)."""
+    with transaction() as s:
+        inst = _query(s, uuid, include_deleted)
+        if inst is None or (project_id is not None and inst.project_id != project_id):
+            raise InstanceNotFound(uuid)
+        return _to_dict(inst)
+
+
+def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, **values):
+    """Compare-and-swap: change ``values`` only if the states are as expected.
+
+    ``expected_*`` may be a value or a list/tuple/set of values.
+    Raises InstanceNotFound or UnexpectedState; returns the new dict.
+    """
+    if 'metadata' in values:
+        values['metadata_'] = values.pop('metadata')
+    with transaction() as s:
+        q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted == 0)
+        for col, expected in ((Instance.vm_state, expected_vm_state),
+                              (Instance.task_state, expected_task_state)):
+            if expected is ANY:
+                continue
+            options = list(expected) if isinstance(expected, (list, tuple, set)) \
+                else [expected]
+            conds = [col.is_(None) if o is None else col == o for o in options]
+            q = q.where(sa.or_(*conds))
+        values.setdefault('updated_at', utcnow())
+        n = s.execute(q.values(**values)).rowcount
+        inst = _query(s, uuid)
+        if inst is None:
+            raise InstanceNotFound(uuid)
+        if not n:
+            raise UnexpectedState(
+                f'Instance {uuid} is in vm_state {inst.vm_state}, task_state '
+                f'{inst.task_state}; expected vm_state {_shown(expected_vm_state)}, '
+                f'task_state {_shown(expected_task_state)}')
+        return _to_dict(inst)
+
+
+def _shown(v):
+    return 'any' if v is ANY else v
+
+
+def soft_delete(uuid):
+    """Mark deleted (vm_state deleted, terminated_at); returns the old dict or None."""
+    with transaction() as s:
+        inst = _query(s, uuid)
+        if inst is None:
+            return None
+        before = _to_dict(inst, with_fault=False)
+        now = utcnow()
+        inst.vm_state, inst.task_state, inst.power_state = 'deleted', None, 0
+        inst.deleted, inst.deleted_at, inst.terminated_at = inst.id, now, now
+        return before
+
+
+def add_fault(uuid, message, code=500, details=None, host=None):
+    with transaction() as s:
+        s.add(InstanceFault(instance_uuid=uuid, message=str(message)[:255], code=code,
+                            details=details, host=host))
+
+
+def set_error(uuid, message, code=500, details=None, host=None, expected_task_state=ANY):
+    """Move to ERROR (task_state cleared) and record why, in one step."""
+    try:
+        inst = update(uuid, expected_task_state=expected_task_state, vm_state='error',
+                      task_state=None)
+    except (InstanceNotFound, UnexpectedState):
+        return None
+    add_fault(uuid, message, code=code, details=details, host=host)
+    return inst
+
+
+_SORT_KEYS = {'created_at', 'updated_at', 'display_name', 'uuid', 'vm_state', 'task_state',
+              'power_state', 'host', 'launched_at', 'terminated_at', 'hostname', 'project_id',
+              'user_id', 'id'}
+
+
+def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=None,
+          marker=None, include_deleted=False):
+    """Instances as dicts.
+
+    ``filters``: name (regex), vm_states (list), task_state, image_ref, flavor_id,
+    host, changes_since (datetime), uuids (list), user_id, availability_zone,
+    locked, ip-free fields only. ``project_id`` None = every project (admin).
+    """
+    filters = filters or {}
+    with transaction() as s:
+        q = sa.select(Instance)
+        if project_id is not None:
+            q = q.where(Instance.project_id == project_id)
+        since = filters.get('changes_since')
+        if since is not None:
+            q = q.where(Instance.updated_at >= since)
+        elif not include_deleted:
+            q = q.where(Instance.deleted == 0)
+        if filters.get('vm_states'):
+            q = q.where(Instance.vm_state.in_(filters['vm_states']))
+        for key, col in (('image_ref', Instance.image_ref), ('host', Instance.host),
+                         ('user_id', Instance.user_id), ('task_state', Instance.task_state),
+                         ('availability_zone', Instance.availability_zone),
+                         ('locked', Instance.locked), ('node', Instance.node)):
+            if filters.get(key) is not None:
+                q = q.where(col == filters[key])
+        if filters.get('flavor_id') is not None:
+            q = q.where(Instance.flavor_id == filters['flavor_id'])
+        if filters.get('uuids') is not None:
+            q = q.where(Instance.uuid.in_(filters['uuids']))
+        orders = []
+        for key, direction in sort:
+            if key not in _SORT_KEYS:
+                raise ValueError(f'Invalid sort key {key}')
+            col = getattr(Instance, key)
+            orders.append(col.desc() if direction == 'desc' else col.asc())
+        orders.append(Instance.id.desc() if (sort and sort[0][1] == 'desc')
+                      else Instance.id.asc())
+        q = q.order_by(*orders)
+        if marker:
+            q = _after_marker(s, q, marker, sort)
+        name_re = None
+        if filters.get('name'):
+            try:
+                name_re = re.compile(filters['name'])
+            except re.error as exc:
+                raise ValueError(f'Invalid name filter: {exc}') from None
+        if name_re is None and limit:
+            q = q.limit(limit)
+        out = []
+        for inst in s.scalars(q):
+            if name_re is not None and not name_re.search(inst.display_name or ''):
+                continue
+            out.append(_to_dict(inst))
+            if limit and len(out) >= limit:
+                break
+        return out
+
+
+def _after_marker(s, q, marker, sort):
+    m = s.scalars(sa.select(Instance).where(Instance.uuid == marker)).first()
+    if m is None:
+        raise MarkerNotFound(f'marker [{marker}] not found')
+    # Keyset pagination on (sort keys..., id).
+    keys = list(sort) + [('id', sort[0][1] if sort else 'asc')]
+    clauses = []
+    for i, (key, direction) in enumerate(keys):
+        col, val = getattr(Instance, key), getattr(m, key)
+        eqs = [getattr(Instance, k) == getattr(m, k) if getattr(m, k) is not None
+               else getattr(Instance, k).is_(None) for k, _ in keys[:i]]
+        if val is None:
+            cmp = sa.false()   # NULL keys: only the tie-breakers below order them
+        else:
+            cmp = col < val if direction == 'desc' else col > val
+        clauses.append(sa.and_(*eqs, cmp))
+    return q.where(sa.or_(*clauses))
+
+
+def count_by_host(host):
+    with transaction() as s:
+        return s.scalar(sa.select(sa.func.count(Instance.id)).where(
+            Instance.host == host, Instance.deleted == 0))
+
+
+def building_older_than(cutoff):
+    """Instances in BUILD not updated since ``cutoff``."""
+    with transaction() as s:
+        q = sa.select(Instance).where(Instance.deleted == 0, Instance.vm_state == 'building',
+                                      Instance.updated_at < cutoff)
+        return [_to_dict(i, with_fault=False) for i in s.scalars(q)]
+
+
+def busy_older_than(cutoff):
+    """Instances with a task_state (not building) not updated since ``cutoff``."""
+    with transaction() as s:
+        q = sa.select(Instance).where(Instance.deleted == 0, Instance.vm_state != 'building',
+                                      Instance.task_state.is_not(None),
+                                      Instance.updated_at < cutoff)
+        return [_to_dict(i, with_fault=False) for i in s.scalars(q)]
+
+
+def in_progress_on_hosts(hosts):
+    """Building or busy instances whose host is one of ``hosts``."""
+    if not hosts:
+        return []
+    with transaction() as s:
+        q = sa.select(Instance).where(Instance.deleted == 0, Instance.host.in_(hosts),
+                                      sa.or_(Instance.vm_state == 'building',
+                                             Instance.task_state.is_not(None)))
+        return [_to_dict(i, with_fault=False) for i in s.scalars(q)]
+
+
+# -- instance actions --------------------------------------------------------
+
+def action_start(uuid, action, request_id, user_id=None, project_id=None):
+    with transaction() as s:
+        s.add(InstanceAction(instance_uuid=uuid, action=action, request_id=request_id,
+                             user_id=user_id, project_id=project_id, start_time=utcnow()))
+
+
+def _action(s, uuid, request_id):
+    return s.scalars(sa.select(InstanceAction).where(
+        InstanceAction.instance_uuid == uuid, InstanceAction.request_id == request_id)
+        .order_by(InstanceAction.id.desc())).first()
+
+
+def event_start(uuid, request_id, event, host=None):
+    with transaction() as s:
+        act = _action(s, uuid, request_id)
+        if act is None:
+            return
+        s.add(InstanceActionEvent(action_id=act.id, event=event, start_time=utcnow(),
+                                  host=host))
+
+
+def event_finish(uuid, request_id, event, result='Success', traceback=None):
+    with transaction() as s:
+        act = _action(s, uuid, request_id)
+        if act is None:
+            return
+        ev = s.scalars(sa.select(InstanceActionEvent).where(
+            InstanceActionEvent.action_id == act.id, InstanceActionEvent.event == event)
+            .order_by(InstanceActionEvent.id.desc())).first()
+        now = utcnow()
+        if ev is None:
+            ev = InstanceActionEvent(action_id=act.id, event=event, start_time=now)
+            s.add(ev)
+        ev.finish_time, ev.result, ev.traceback = now, result, traceback
+        act.finish_time = now
+        if result != 'Success':
+            act.message = 'Error'
+
+
+def actions_list(uuid):
+    with transaction() as s:
+        q = sa.select(InstanceAction).where(InstanceAction.instance_uuid == uuid).order_by(
+            InstanceAction.id.desc())
+        return [row_to_dict(a) for a in s.scalars(q)]
+
+
+def action_get(uuid, request_id):
+    with transaction() as s:
+        act = _action(s, uuid, request_id)
+        if act is None:
+            return None
+        d = row_to_dict(act)
+        d['events'] = [row_to_dict(e) for e in act.events]
+        return d
+
+
+def usage_in_period(project_id, start, end):
+    """Instances of a project that existed during [start, end) (deleted ones too)."""
+    with transaction() as s:
+        q = sa.select(Instance).where(
+            Instance.project_id == project_id if project_id else sa.true(),
+            Instance.created_at < end,
+            sa.or_(Instance.terminated_at.is_(None), Instance.terminated_at >= start))
+        return [_to_dict(i, with_fault=False) for i in s.scalars(q)]
+
+
+def hours_between(a, b):
+    return max(0.0, (b - a) / datetime.timedelta(hours=1))

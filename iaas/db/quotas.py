@@ -1,0 +1,124 @@
+"""Quotas: per-project limits and usage counted from the resources themselves.
+
+Usage is not kept as a counter that can drift: it is counted from the
+instances table. Atomicity comes from a lock row per (project, resource)
+in ``quota_usages``: :func:`lock_project` updates it first in the caller's
+transaction (a row lock on PostgreSQL/MariaDB, the write lock on SQLite),
+so concurrent creates of one project run their check-and-insert one after
+the other and a quota of 10 means 10 under any concurrency.
+"""
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from iaas.conf import CONF
+from iaas.db.base import utcnow
+from iaas.db.engine import transaction
+from iaas.db.models import Instance, KeyPair, Quota, QuotaUsage
+
+RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
+             'server_group_members', 'injected_files', 'injected_file_content_bytes',
+             'injected_file_path_bytes')
+
+
+class QuotaExceeded(Exception):
+    expected = True
+
+    def __init__(self, resource, requested, used, limit):
+        self.resource, self.requested, self.used, self.limit = resource, requested, used, limit
+        super().__init__(f'Quota exceeded for {resource}: Requested {requested}, '
+                         f'but already used {used} of {limit} {resource}')
+
+
+def defaults():
+    return {r: getattr(CONF.quota, r) for r in RESOURCES}
+
+
+def get_limits(project_id, session=None):
+    def _get(s):
+        limits = defaults()
+        for q in s.scalars(sa.select(Quota).filter_by(project_id=project_id)):
+            if q.resource in limits:
+                limits[q.resource] = q.hard_limit
+        return limits
+    if session is not None:
+        return _get(session)
+    with transaction() as s:
+        return _get(s)
+
+
+def set_limits(project_id, values):
+    bad = set(values) - set(RESOURCES)
+    if bad:
+        raise ValueError(f'unknown quota resources: {sorted(bad)}')
+    with transaction() as s:
+        for resource, limit in values.items():
+            q = s.scalars(sa.select(Quota).filter_by(project_id=project_id,
+                                                     resource=resource)).first()
+            if q is None:
+                s.add(Quota(project_id=project_id, resource=resource, hard_limit=limit))
+            else:
+                q.hard_limit = limit
+    return get_limits(project_id)
+
+
+def reset_limits(project_id):
+    with transaction() as s:
+        s.execute(sa.delete(Quota).where(Quota.project_id == project_id))
+
+
+def lock_project(s, project_id, resource='instances'):
+    """Serialize quota checks of ``project_id`` for the rest of the transaction."""
+    for _ in range(3):
+        n = s.execute(sa.update(QuotaUsage).where(
+            QuotaUsage.project_id == project_id, QuotaUsage.resource == resource).values(
+            updated_at=utcnow())).rowcount
+        if n:
+            return
+        try:
+            with s.begin_nested():
+                s.add(QuotaUsage(project_id=project_id, resource=resource, in_use=0,
+                                 reserved=0))
+        except IntegrityError:
+            continue   # created concurrently: update it on the next round
+        return
+    raise RuntimeError(f'cannot lock quota row of {project_id}')
+
+
+def instance_usage(s, project_id):
+    row = s.execute(sa.select(
+        sa.func.count(Instance.id), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+        sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0)).where(
+        Instance.project_id == project_id, Instance.deleted == 0)).one()
+    return {'instances': int(row[0]), 'cores': int(row[1]), 'ram': int(row[2])}
+
+
+def usage(project_id, user_id=None):
+    with transaction() as s:
+        out = instance_usage(s, project_id)
+        if user_id:
+            out['key_pairs'] = s.scalar(sa.select(sa.func.count(KeyPair.id)).where(
+                KeyPair.user_id == user_id, KeyPair.deleted == 0))
+        from iaas.db.models import InstanceGroup
+        out['server_groups'] = s.scalar(sa.select(sa.func.count(InstanceGroup.id)).where(
+            InstanceGroup.project_id == project_id, InstanceGroup.deleted == 0))
+        return out
+
+
+def check(limits, used, deltas):
+    """Raise QuotaExceeded for the first resource ``deltas`` would take over its limit."""
+    for resource, delta in deltas.items():
+        limit = limits.get(resource, -1)
+        if limit >= 0 and used.get(resource, 0) + delta > limit:
+            raise QuotaExceeded(resource, delta, used.get(resource, 0), limit)
+
+
+def allowed_count(limits, used, per_instance, wanted):
+    """How many of ``wanted`` instances fit (0 if none)."""
+    best = wanted
+    for resource, each in per_instance.items():
+        limit = limits.get(resource, -1)
+        if limit < 0 or each <= 0:
+            continue
+        room = (limit - used.get(resource, 0)) // each
+        best = min(best, max(0, room))
+    return best
