@@ -230,8 +230,8 @@ def cmd_snapshot(cloud, args):
         raise CLIError('the compute API accepted the snapshot but did not say which image '
                        'it is creating')
     if args.wait:
-        img = wait.image(cloud.image, image_id, args,
-                         label=f'image {args.image_name} ({image_id})')
+        img = wait.snapshot(cloud.compute, cloud.image, server['id'], image_id, args,
+                            label=f'image {args.image_name} ({image_id})')
         wait.server(cloud.compute, server['id'], args,
                     ('ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'), label=label(server))
     else:

@@ -7,6 +7,8 @@ import time
 from iaas.cli.errors import APIError, CLIError
 
 DEFAULT_TIMEOUT = 600.0
+# Seconds a snapshot image may stay unfinished after the server's task is over.
+SNAPSHOT_GRACE = 30.0
 
 
 def poll_interval(args):
@@ -77,12 +79,18 @@ def server(compute, server_id, args, target=('ACTIVE',), label=None):
         time.sleep(min(interval, remaining))
 
 
-def image(image_svc, image_id, args, label=None):
-    """Wait until the image is active; killed/deleted → CLIError."""
+def snapshot(compute, image_svc, server_id, image_id, args, label=None, grace=None):
+    """Wait until the snapshot image is active; killed/deleted → CLIError.
+
+    The server is watched too: if its snapshot task is over (no task state)
+    and the image still is not active ``grace`` seconds later, the snapshot
+    failed without the image saying so (e.g. its clean-up failed too)."""
+    grace = SNAPSHOT_GRACE if grace is None else grace
     timeout = getattr(args, 'timeout', None) or DEFAULT_TIMEOUT
     interval = poll_interval(args)
     progress = Progress(label or f'image {image_id}')
     deadline = time.monotonic() + timeout
+    idle_since = None
     while True:
         try:
             img = image_svc.get(f'/images/{image_id}').json()
@@ -91,12 +99,22 @@ def image(image_svc, image_id, args, label=None):
                 raise CLIError(f'{progress.label} was deleted (the snapshot failed)') from None
             raise
         status = img.get('status')
-        progress.show(status)
+        srv = compute.get(f'/servers/{server_id}').json()['server']
+        task = srv.get('OS-EXT-STS:task_state')
+        progress.show(f'{status}' + (f' (server: {task})' if task else ''))
         if status == 'active':
             return img
         if status in ('killed', 'deleted', 'pending_delete'):
             raise CLIError(f'{progress.label} went to {status} (the snapshot failed)')
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        if task:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since >= grace:
+            raise CLIError(f'the snapshot failed: the server has no snapshot task any more '
+                           f'but {progress.label} is still {status}')
+        remaining = deadline - now
         if remaining <= 0:
             raise CLIError(f'timed out after {timeout:g}s waiting for {progress.label} '
                            f'(last status: {status})')

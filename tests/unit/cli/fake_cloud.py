@@ -294,7 +294,8 @@ class FakeCloud:
         elif name == 'createImage':
             iid = str(uuid.uuid4())
             self.images[iid] = self.image_record(iid, arg['name'], 'queued')
-            self.images[iid]['_steps'] = ['saving', 'active']
+            if not s['name'].startswith('nosnap'):
+                self.images[iid]['_steps'] = ['saving', 'active']
             s['_steps'] = [('ACTIVE', 'image_uploading'), ('ACTIVE', None)]
             return Reply(202, {'image_id': iid})
         else:

@@ -183,3 +183,12 @@ def test_snapshot_wait(fake, osenv, run, image):
     assert img['name'] == 'web1-snap' and img['status'] == 'active'
     assert 'saving' in err and 'active' in err
     assert actions(fake, server_id(fake, 'web1')) == [{'createImage': {'name': 'web1-snap'}}]
+
+
+def test_snapshot_wait_fails_when_server_task_ends_but_image_stays_queued(
+        fake, osenv, run, image, monkeypatch):
+    monkeypatch.setattr('iaas.cli.wait.SNAPSHOT_GRACE', 0.2)
+    assert create(run, name='nosnap')[0] == 0
+    rc, _, err = run('server', 'snapshot', 'nosnap', 'snap', '--wait')
+    assert rc == 1
+    assert 'the snapshot failed' in err and 'is still queued' in err
