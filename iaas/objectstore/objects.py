@@ -2,6 +2,8 @@
 replica, PUT streamed to every replica at once (quorum), POST, DELETE,
 COPY and X-Copy-From."""
 import mimetypes
+import queue
+import threading
 import time
 import urllib.parse
 
@@ -50,6 +52,53 @@ class BackendIter:
         return b''.join(self)
 
 
+class Sender:
+    """Sends body chunks to one storage node, in its own thread when asked."""
+
+    def __init__(self, bc, cluster, threaded):
+        self.bc, self.cluster = bc, cluster
+        self.q = queue.Queue(maxsize=4) if threaded else None
+        self.thread = None
+        if threaded:
+            self.thread = threading.Thread(target=self._run, daemon=True,
+                                           name='objstore-put-sender')
+            self.thread.start()
+
+    def _send(self, chunk):
+        if self.bc.failed:
+            return
+        try:
+            self.bc.send(chunk)
+        except Exception as exc:
+            self.bc.failed = True
+            self.cluster.error(self.bc.node, exc)
+
+    def _run(self):
+        while True:
+            chunk = self.q.get()
+            if chunk is None:
+                return
+            self._send(chunk)
+
+    def put(self, chunk):
+        if self.q is None:
+            self._send(chunk)
+        elif not self.bc.failed:
+            self.q.put(chunk)
+
+    def join(self):
+        if self.thread is not None:
+            while True:      # make room for the end marker even if the thread died
+                try:
+                    self.q.put(None, timeout=0.1)
+                    break
+                except queue.Full:
+                    if not self.thread.is_alive():
+                        break
+            self.thread.join()
+            self.thread = None
+
+
 class IterReader:
     """file-like read(n) over an iterator of chunks."""
 
@@ -77,9 +126,7 @@ class ObjectController:
         part, nodes = self.ring.get_nodes(a, c, o)
         hdrs = dict(headers or {}, **{'Content-Length': '0'})
         best = (503, {}, None)
-        for node in self.cluster.iter_nodes(part, nodes):
-            if self.cluster.limited(node):
-                continue
+        for node in self.cluster.iter_nodes(part, nodes):   # failed nodes come last
             try:
                 bc = client.connect(node, method, f"/obj/{node['device']}/{part}/{a}/{c}/{o}",
                                         hdrs, self.cluster.conn_timeout,
@@ -212,6 +259,10 @@ class ObjectController:
             return None
         conns = [bc for bc in cluster.executor.map(connect, range(len(nodes)), nodes) if bc]
         need = quorum(len(nodes))
+        # Big bodies: one sending thread per replica, so a replica whose socket
+        # is full does not hold up the others; small ones fit in socket buffers.
+        threaded = length is None or length > 2 * CHUNK
+        senders = [Sender(bc, cluster, threaded) for bc in conns]
         try:
             if len(conns) < need:
                 raise HTTPError(503)
@@ -223,20 +274,20 @@ class ObjectController:
                 received += len(chunk)
                 if received > self.p.max_file_size:
                     raise HTTPError(413, 'Your request is too large.')
-                for bc in conns:
-                    if not bc.failed:
-                        try:
-                            bc.send(chunk)
-                        except Exception as exc:
-                            bc.failed = True
-                            cluster.error(bc.node, exc)
+                for sender in senders:
+                    sender.put(chunk)
                 if sum(not bc.failed for bc in conns) < need:
                     raise HTTPError(503)
             if length is not None and received < length:
                 raise HTTPError(499)
+            for sender in senders:
+                sender.join()
         except BaseException:
             for bc in conns:
+                bc.failed = True
                 bc.close()
+            for sender in senders:
+                sender.join()
             raise
         live = [bc for bc in conns if not bc.failed]
         for bc in live:

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import time
 
 import webob
 
@@ -125,6 +126,7 @@ class Replicator:
                       'dbs_synced': 0, 'failures': 0}
         for dev in self.local_devices():
             dpath = os.path.join(self.server.devices, dev['device'])
+            self.stats['tmp_removed'] = _clean_tmp(os.path.join(dpath, 'tmp'))
             for part in diskfile.list_partitions(dpath):
                 try:
                     self.replicate_partition(dev, dpath, part)
@@ -281,3 +283,18 @@ def _listdir(path):
         return os.listdir(path)
     except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def _clean_tmp(tmp, age=3600):
+    """Remove temp files of uploads that died with their process."""
+    removed = 0
+    cutoff = time.time() - age
+    for name in _listdir(tmp):
+        path = os.path.join(tmp, name)
+        try:
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
+                removed += 1
+        except OSError:
+            pass
+    return removed
