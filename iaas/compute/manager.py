@@ -36,6 +36,15 @@ SIMPLE_ACTIONS = {
 }
 
 
+def _simple_rpc(action):
+    """An exposed ``<action>_instance(context, instance_uuid)`` running SIMPLE_ACTIONS[action]."""
+    @rpc.expose
+    def method(self, context, instance_uuid):
+        self._run(self._simple, action, context, instance_uuid)
+    method.__name__ = method.__qualname__ = f'{action}_instance'
+    return method
+
+
 class ComputeManager(manager.Manager):
     service_name = 'iaas-compute'
 
@@ -209,34 +218,17 @@ class ComputeManager(manager.Manager):
                 LOG.info('%s of %s: instance changed meanwhile', action, uuid)
             db.event_finish(uuid, context.request_id, event)
 
-    @rpc.expose
-    def start_instance(self, context, instance_uuid):
-        self._run(self._simple, 'start', context, instance_uuid)
-
-    @rpc.expose
-    def stop_instance(self, context, instance_uuid):
-        self._run(self._simple, 'stop', context, instance_uuid)
+    start_instance = _simple_rpc('start')
+    stop_instance = _simple_rpc('stop')
+    pause_instance = _simple_rpc('pause')
+    unpause_instance = _simple_rpc('unpause')
+    suspend_instance = _simple_rpc('suspend')
+    resume_instance = _simple_rpc('resume')
 
     @rpc.expose
     def reboot_instance(self, context, instance_uuid, reboot_type='SOFT'):
         self._run(lambda: self._simple('reboot', context, instance_uuid,
                                        reboot_type=reboot_type))
-
-    @rpc.expose
-    def pause_instance(self, context, instance_uuid):
-        self._run(self._simple, 'pause', context, instance_uuid)
-
-    @rpc.expose
-    def unpause_instance(self, context, instance_uuid):
-        self._run(self._simple, 'unpause', context, instance_uuid)
-
-    @rpc.expose
-    def suspend_instance(self, context, instance_uuid):
-        self._run(self._simple, 'suspend', context, instance_uuid)
-
-    @rpc.expose
-    def resume_instance(self, context, instance_uuid):
-        self._run(self._simple, 'resume', context, instance_uuid)
 
     @rpc.expose
     def rebuild_instance(self, context, instance_uuid, image=None):
