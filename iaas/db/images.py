@@ -174,6 +174,28 @@ def activate(image_id, values, store, url, meta=None):
         return True
 
 
+def reset_stale_uploads(older_than):
+    """Images left 'saving' (no progress since ``older_than``, e.g. after a
+    crash) go back to 'queued' and drop their reservation; returns their ids."""
+    with transaction() as s:
+        ids = list(s.scalars(sa.select(Image.id).where(
+            Image.deleted == 0, Image.status == 'saving',
+            sa.func.coalesce(Image.updated_at, Image.created_at) < older_than)))
+        if ids:
+            s.execute(sa.update(Image).where(Image.id.in_(ids), Image.status == 'saving').values(
+                status='queued', reserved_size=0, updated_at=utcnow()))
+        return ids
+
+
+def pending_deletes(limit=100):
+    """Locations of deleted images whose data a store still has to remove."""
+    with transaction() as s:
+        return [{'image_id': loc.image_id, 'store': loc.store, 'url': loc.url,
+                 'meta': loc.meta or {}}
+                for loc in s.scalars(sa.select(ImageLocation).where(
+                    ImageLocation.status == 'pending_delete').limit(limit))]
+
+
 # -- quota ------------------------------------------------------------------
 
 def project_usage(project_id):

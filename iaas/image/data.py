@@ -17,13 +17,14 @@ import binascii
 import functools
 import logging
 import re
+import time
 
 import webob
 
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import format_inspector, policy, states, stores
+from iaas.image import format_inspector, janitor, policy, states, stores
 from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 
@@ -93,6 +94,9 @@ class UploadPass:
         # image's reservation to at least ``total`` (or raises QuotaExceeded).
         self.reserve = None
         self.reserved = 0
+        # progress(): called at least every PROGRESS_INTERVAL s while data flows
+        self.progress = None
+        self._last_progress = time.monotonic()
 
     def _check_format(self):
         self.info = self.inspector.info()
@@ -130,6 +134,10 @@ class UploadPass:
                                     f'upload is larger than {self.limit} bytes')
             if self.reserve is not None and self.size > self.reserved:
                 self.reserved = self.reserve(self.size, self.reserved)
+            if self.progress is not None and \
+                    time.monotonic() - self._last_progress > janitor.PROGRESS_INTERVAL:
+                self._last_progress = time.monotonic()
+                self.progress()
             self.hashes.update(chunk)
             if self.info is None:
                 self.inspector.feed(chunk)
@@ -209,6 +217,7 @@ def _upload(req, image_id):
         inp = req.environ['wsgi.input']
         chunks = UploadPass(inp, expected, limit, image['disk_format'], content_md5)
         chunks.expected_from_hint = req.content_length is None and expected is not None
+        chunks.progress = functools.partial(_touch, image_id)
         if room is not None and expected is None:
             chunks.reserve = functools.partial(_grow_reservation, image_id, owner)
         url, meta = store.add(image_id, chunks, expected)
@@ -234,6 +243,12 @@ def _upload(req, image_id):
 
 
 RESERVE_STEP = 64 << 20
+
+
+def _touch(image_id):
+    """Show the janitor this upload is alive."""
+    if not states.transition(image_id, states.SAVING, states.SAVING):
+        raise UploadRefused(f'Image {image_id} left the saving state during the upload')
 
 
 def _grow_reservation(image_id, owner, needed, current):
