@@ -66,6 +66,16 @@ image_opts = [
                help='Bytes of image data one project may keep, counting every '
                     'image that is not deleted and uploads in progress. 0: no '
                     'limit. An upload that would exceed it gets 413.'),
+    cfg.IntOpt('upload_stale_timeout', default=600, min=1,
+               help='An image still "saving" with no upload progress for this '
+                    'many seconds (its iaas-image died mid-upload) goes back to '
+                    '"queued"; uploads report progress every 30 s. Also the age '
+                    'after which leftover temporary files of the file store are '
+                    'removed.'),
+    cfg.IntOpt('janitor_interval', default=120, min=1,
+               help='Seconds between runs of the iaas-image janitor (stale '
+                    'uploads, retried deletes of stored data, leftovers). It also '
+                    'runs once when the daemon starts.'),
     cfg.IntOpt('image_size_cap', default=1 << 40, min=1,
                help='Largest image, in bytes, that may be uploaded.'),
     cfg.IntOpt('limit_param_default', default=25, min=1,

@@ -2,13 +2,14 @@
 
 * An upload makes progress visible: its image's ``updated_at`` is touched
   at least every ``PROGRESS_INTERVAL`` seconds while data flows. An image
-  still ``saving`` without progress for ``STALE_AFTER`` seconds belongs to
-  an upload that died with its daemon: it goes back to ``queued`` (and
-  gives its quota reservation back), so no image stays ``saving`` forever.
+  still ``saving`` without progress for ``[image] upload_stale_timeout``
+  seconds belongs to an upload that died with its daemon: it goes back to
+  ``queued`` (and gives its quota reservation back), so no image stays
+  ``saving`` forever.
 * Locations of deleted images whose data a store could not remove at
   delete time (store down) are retried.
-* The file store's temporary files older than ``STALE_AFTER`` (left by a
-  crash mid-upload) are removed.
+* The file store's temporary files older than that (left by a crash
+  mid-upload) are removed.
 """
 import datetime
 import logging
@@ -22,12 +23,12 @@ from iaas.db.base import utcnow
 LOG = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 30
-STALE_AFTER = 600
-RUN_EVERY = 120
 
 
-def run_once(conf, stale_after=STALE_AFTER):
+def run_once(conf, stale_after=None):
     from iaas.image import stores
+    if stale_after is None:
+        stale_after = conf.image.upload_stale_timeout
     reset = db.reset_stale_uploads(utcnow() - datetime.timedelta(seconds=stale_after))
     for image_id in reset:
         LOG.warning('image %s was saving without progress for %ss: back to queued',
@@ -65,9 +66,9 @@ def _clean_file_store_tmp(datadir, stale_after):
 class Janitor:
     """A launcher service running :func:`run_once` every RUN_EVERY seconds."""
 
-    def __init__(self, conf, interval=RUN_EVERY):
+    def __init__(self, conf, interval=None):
         self.conf = conf
-        self.interval = interval
+        self.interval = interval or conf.image.janitor_interval
         self._stop = threading.Event()
         self._thread = None
 
