@@ -306,7 +306,6 @@ def reactivate(req, image_id):
 
 def add_tag(req, image_id, tag):
     policy.get_modifiable(req.context, image_id)
-    tag = urllib.parse.unquote(tag)
     if len(tag) > 255:
         raise wsgi.BadRequest('Tag is longer than 255 characters')
     image = db.image_get(image_id)
@@ -318,6 +317,6 @@ def add_tag(req, image_id, tag):
 
 def delete_tag(req, image_id, tag):
     policy.get_modifiable(req.context, image_id)
-    if not db.tag_delete(image_id, urllib.parse.unquote(tag)):
+    if not db.tag_delete(image_id, tag):   # PATH_INFO is already decoded
         raise wsgi.NotFound(f'Tag {tag} not found on image {image_id}')
     return 204, None

@@ -131,6 +131,8 @@ def test_tags(client):
     assert client.get(f'/v2/images/{img["id"]}').json()['tags'] == ['blue']
     assert client.delete(f'/v2/images/{img["id"]}/tags/blue').status_code == 204
     assert client.delete(f'/v2/images/{img["id"]}/tags/blue').status_code == 404
+    assert client.put(f'/v2/images/{img["id"]}/tags/a%2520b%20c').status_code == 204
+    assert client.get(f'/v2/images/{img["id"]}').json()['tags'] == ['a%20b c']
 
 
 def test_deactivate_reactivate(client, client_b, admin):
