@@ -182,3 +182,29 @@ def test_upload_into_deleted_image_cleans_up(client, image_conf):
     t.join(30)
     assert res['r'].status_code == 410
     assert store_files(image_conf) == []
+
+
+def test_second_upload_while_saving_is_409(client, image_conf):
+    img = client.create(name='race')
+    started = threading.Event()
+    release = threading.Event()
+
+    def body():
+        yield b'\0' * (1 << 20)
+        started.set()
+        release.wait(10)
+        yield b'\0' * 10
+
+    res = {}
+    t = threading.Thread(target=lambda: res.setdefault('r', client.upload(img['id'], body())))
+    t.start()
+    assert started.wait(10)
+    assert wait_for(lambda: status(client, img['id']) == 'saving')
+    r = client.upload(img['id'], b'other')
+    assert r.status_code == 409
+    release.set()
+    t.join(30)
+    assert res['r'].status_code == 204
+    got = client.get(f'/v2/images/{img["id"]}').json()
+    assert got['size'] == (1 << 20) + 10
+    assert store_files(image_conf) == [img['id']]
