@@ -2,9 +2,12 @@
 
 Alembic's env.py and the tests import this; a new model module adds a line.
 """
-from iaas.db import models  # noqa: F401
-from iaas.db import identity_models  # noqa: F401
-from iaas.db import image_models  # noqa: F401
+from iaas.db import (
+    identity_models,  # noqa: F401
+    image_models,  # noqa: F401
+    models,  # noqa: F401
+    network_models,  # noqa: F401
+)
 from iaas.db.base import Base
 
 metadata = Base.metadata

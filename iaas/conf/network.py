@@ -1,0 +1,75 @@
+"""[network] options: IPAM, the network manager and its host-side work."""
+from oslo_config import cfg
+
+network_group = cfg.OptGroup('network', title='Network options',
+                             help='Project networks, fixed and floating IPs, security '
+                                  'groups and the host-side work of iaas-network.')
+
+network_opts = [
+    cfg.StrOpt('network_manager', default='flat_dhcp',
+               choices=['flat', 'flat_dhcp', 'segmented'],
+               help='"flat": guests join a given bridge and get their address through '
+                    'the config drive (no DHCP); "flat_dhcp": the same bridge plus one '
+                    'dnsmasq per network with a host entry per port; "segmented": a '
+                    'network and bridge per project, isolated from other projects, '
+                    'carried between hosts on a VLAN or VXLAN segment.'),
+    cfg.StrOpt('segment_type', default='vxlan', choices=['vlan', 'vxlan'],
+               help='Segment type of new project networks with the segmented manager.'),
+    cfg.StrOpt('segment_range', default='100:4000',
+               help='MIN:MAX segment ids (VLAN tags or VXLAN VNIs) handed to new '
+                    'project networks.'),
+    cfg.StrOpt('physical_interface', default=None,
+               help='Interface VLAN sub-interfaces are made on (segment type vlan) or '
+                    'added to the bridge of flat networks.'),
+    cfg.StrOpt('vxlan_local_ip', default=None,
+               help='This host\'s underlay address for VXLAN segments.'),
+    cfg.ListOpt('vxlan_peers', default=[],
+                help='Underlay addresses of the other hosts; each VXLAN segment floods '
+                     'unknown traffic to all of them (static head-end replication).'),
+    cfg.StrOpt('vxlan_device', default=None,
+               help='Underlay device for VXLAN (optional).'),
+    cfg.IntOpt('vxlan_port', default=4789, min=1, max=65535,
+               help='UDP port of VXLAN segments.'),
+    cfg.StrOpt('bridge_prefix', default='brq',
+               help='Prefix of the Linux bridge made for a network (bridge names hold '
+                    'at most 15 characters; the rest is the network id).'),
+    cfg.StrOpt('flat_bridge', default='br100',
+               help='Bridge of networks made by the flat and flat_dhcp managers when '
+                    'none is given.'),
+    cfg.StrOpt('netns', default=None,
+               help='Name of an existing network namespace iaas-network does all its '
+                    'host-side work in (bridges, dnsmasq, iptables). Default: the '
+                    'namespace the daemon runs in.'),
+    cfg.BoolOpt('serve_gateway', default=True,
+                help='Put each network\'s gateway address on its bridge here and run '
+                     'its dnsmasq. Set false on hosts that only carry the segment to '
+                     'their guests (one gateway host per network).'),
+    cfg.StrOpt('public_interface', default=None,
+               help='Interface holding floating IP addresses (added as /32); outbound '
+                    'NAT of project networks goes out through it.'),
+    cfg.BoolOpt('outbound_nat', default=True,
+                help='SNAT traffic of project networks leaving through '
+                     'public_interface to its first address.'),
+    cfg.StrOpt('metadata_host', default='127.0.0.1',
+               help='Address of the metadata server 169.254.169.254:80 is forwarded to '
+                    '(its port is [api] metadata_port).'),
+    cfg.IntOpt('fixed_ip_release_grace', default=60, min=0,
+               help='Seconds a released fixed IP stays out of use, so a late packet or '
+                    'a stale lease never reaches the next owner.'),
+    cfg.StrOpt('dnsmasq', default='dnsmasq', help='dnsmasq binary.'),
+    cfg.IntOpt('dhcp_lease_time', default=86400, min=120,
+               help='DHCP lease time in seconds.'),
+    cfg.StrOpt('dns_domain', default='novalocal', help='DHCP domain of guests.'),
+    cfg.IntOpt('sync_interval', default=30, min=1,
+               help='Seconds between two full rebuilds of this host\'s state from the '
+                    'database (changes are also applied at once when made).'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(network_group)
+    conf.register_opts(network_opts, group=network_group)
+
+
+def list_opts():
+    return {network_group: network_opts}
