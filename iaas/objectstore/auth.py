@@ -43,6 +43,7 @@ class Identity:
     roles: tuple = ()
     reseller: bool = False
     project_id: str | None = None
+    read_only: bool = False   # identity 'reader' role only: GET/HEAD in its account
 
 
 def _identity_api():
@@ -141,9 +142,11 @@ class Auth:
                 raise AuthError(401, 'Invalid token') from None
             LOG.exception('token validation failed')
             raise AuthError(503, 'Identity is not available') from None
+        roles = set(ctx.roles or ())
         ident = Identity(user=ctx.user_id, account=self.prefix + (ctx.project_id or ''),
-                         roles=tuple(ctx.roles or ()), project_id=ctx.project_id,
-                         reseller=bool(set(ctx.roles or ()) & self.operator_roles))
+                         roles=tuple(roles), project_id=ctx.project_id,
+                         reseller=bool(roles & self.operator_roles),
+                         read_only=bool(roles) and roles <= {'reader'})
         with self._lock:
             if len(self._cache) > 10000:
                 self._cache.clear()
@@ -170,12 +173,18 @@ class Auth:
                                         project_id=cred['project_id'])
 
     # --- authorization --------------------------------------------------------------
-    def is_owner(self, ident, account):
-        return ident is not None and (ident.reseller or ident.account == account)
+    def is_owner(self, ident, account, method='GET'):
+        if ident is None:
+            return False
+        if ident.reseller:
+            return True
+        if ident.read_only and method not in ('GET', 'HEAD'):
+            return False
+        return ident.account == account
 
     def authorize(self, ident, method, account, container, obj, acls):
         """None when allowed; raise AuthError(401 if anonymous, else 403)."""
-        if self.is_owner(ident, account):
+        if self.is_owner(ident, account, method):
             return
         if container:
             read = method in ('GET', 'HEAD')

@@ -366,7 +366,7 @@ class ObjectController:
         dc, do = _split_copy(dest)
         da = req.headers.get('Destination-Account', a)
         ident = req.environ.get('iaas.objectstore.identity')
-        if not self.p.auth.is_owner(ident, da):
+        if not self.p.auth.is_owner(ident, da, 'PUT'):
             info = self.p.container_info(da, dc)
             self.p.auth.authorize(ident, 'PUT', da, dc, do, {'write': info.get('write', '')})
         return self.copy(req, a, c, o, da, dc, do)

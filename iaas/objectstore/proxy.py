@@ -166,7 +166,7 @@ class Proxy:
                                        or req.headers.get('X-Storage-Token'))
         req.environ['iaas.objectstore.identity'] = ident
         method = req.method
-        if not self.auth.is_owner(ident, account):
+        if not self.auth.is_owner(ident, account, method):
             acls = {}
             if container:
                 info = self.container_info(account, container)
