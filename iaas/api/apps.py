@@ -11,4 +11,6 @@ def enabled_apps():
     apps.append(('identity', identity_api.build_app(), CONF.api.identity_port))
     from iaas.api.compute import app as compute_app
     apps.append(('compute', compute_app.build_app(), CONF.api.compute_port))
+    from iaas.api.network import app as network_app
+    apps.append(('network', network_app.build_app(), CONF.api.network_port))
     return apps

@@ -1,0 +1,84 @@
+"""The Neutron-v2.0-compatible network API application (a subset: networks,
+subnets, ports, floating IPs, security groups and rules)."""
+from iaas import wsgi
+from iaas.api import auth
+from iaas.api.network import common, floatingips, networks, ports, secgroups
+from iaas.conf import CONF
+
+EXTENSIONS = [
+    ('security-group', 'security-group', 'The security groups extension.'),
+    ('external-net', 'Neutron external network', 'Adds external network attribute.'),
+    ('binding', 'Port Binding', 'Expose port bindings of a virtual port.'),
+    ('provider', 'Provider Network', 'Expose mapping of virtual networks to segments.'),
+    ('port-security', 'Port Security', 'Provides port security.'),
+    ('standard-attr-description', 'standard-attr-description', 'Description fields.'),
+    ('floatingip-pools', 'Floating IP Pools', 'Floating IP pools.'),
+]
+
+
+def _version(req):
+    host = CONF.api.public_host
+    return {'id': 'v2.0', 'status': 'CURRENT',
+            'links': [{'rel': 'self',
+                       'href': f'http://{host}:{CONF.api.network_port}/v2.0/'}]}
+
+
+def versions(req):
+    return {'versions': [_version(req)]}
+
+
+def v2_root(req):
+    return {'resources': [{'name': n[:-1], 'collection': n,
+                           'links': [{'rel': 'self', 'href': f'/v2.0/{n}'}]}
+                          for n in ('networks', 'subnets', 'ports', 'floatingips',
+                                    'security-groups', 'security-group-rules')]}
+
+
+def extensions(req):
+    return {'extensions': [{'alias': a, 'name': n, 'description': d, 'links': [],
+                            'updated': '2013-01-01T00:00:00-00:00'}
+                           for a, n, d in EXTENSIONS]}
+
+
+def extension_show(req, alias):
+    for a, n, d in EXTENSIONS:
+        if a == alias:
+            return {'extension': {'alias': a, 'name': n, 'description': d, 'links': [],
+                                  'updated': '2013-01-01T00:00:00-00:00'}}
+    raise wsgi.NotFound(f'Extension with alias {alias} does not exist')
+
+
+def build_app():
+    r = wsgi.Router(fault_formatter=common.neutron_fault,
+                    max_body=CONF.api.max_request_body_size,
+                    request_id_headers=('X-OpenStack-Request-ID',))
+    r.middleware.append(auth.make_token_middleware(public_paths=('/',)))
+    r.exception_mappers.append(common.map_exception)
+    add = r.add
+    p = '/v2.0'
+    add('GET', '/', versions)
+    add('GET', p, v2_root)
+    add('GET', f'{p}/extensions', extensions)
+    add('GET', f'{p}/extensions/{{alias}}', extension_show)
+    for coll, mod, create, index, show, update, delete, idname in (
+            ('networks', networks, 'net_create', 'net_index', 'net_show', 'net_update',
+             'net_delete', 'network_id'),
+            ('subnets', networks, 'subnet_create', 'subnet_index', 'subnet_show',
+             'subnet_update', 'subnet_delete', 'subnet_id'),
+            ('ports', ports, 'port_create', 'port_index', 'port_show', 'port_update',
+             'port_delete', 'port_id'),
+            ('floatingips', floatingips, 'fip_create', 'fip_index', 'fip_show',
+             'fip_update', 'fip_delete', 'floatingip_id'),
+            ('security-groups', secgroups, 'sg_create', 'sg_index', 'sg_show', 'sg_update',
+             'sg_delete', 'security_group_id'),
+            ('security-group-rules', secgroups, 'rule_create', 'rule_index', 'rule_show',
+             None, 'rule_delete', 'rule_id')):
+        for suffix in ('', '.json'):
+            add('GET', f'{p}/{coll}{suffix}', getattr(mod, index))
+            add('POST', f'{p}/{coll}{suffix}', getattr(mod, create))
+        item = f'{p}/{coll}/{{{idname}}}'
+        add('GET', item, getattr(mod, show))
+        if update:
+            add('PUT', item, getattr(mod, update))
+        add('DELETE', item, getattr(mod, delete))
+    return r

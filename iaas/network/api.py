@@ -1,0 +1,77 @@
+"""The network service as the API layer sees it: the records (from the DB
+facade) plus a live refresh of every iaas-network host after a change that
+alters host-side state (ports, floating IPs, security groups and rules).
+
+The REST application imports only this module.
+"""
+import logging
+
+from iaas.db import networks as db
+from iaas.network import rpcapi
+
+LOG = logging.getLogger(__name__)
+
+NetworkError = db.NetworkError
+NotFound = db.NotFound
+Conflict = db.Conflict
+Invalid = db.Invalid
+
+_rpc = None
+
+
+def _notify(context):
+    """Fanout ``refresh`` to every network host; a bus problem never fails the
+    API call (each host also resyncs periodically)."""
+    global _rpc
+    try:
+        if _rpc is None:
+            _rpc = rpcapi.NetworkAPI()
+        _rpc.refresh(context)
+    except Exception:
+        LOG.warning('could not notify the network hosts', exc_info=True)
+
+
+def _notifying(func):
+    def wrapper(context, *args, **kwargs):
+        out = func(*args, **kwargs)
+        _notify(context)
+        return out
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+# reads
+network_get = db.network_get
+network_list = db.network_list
+subnet_get = db.subnet_get
+subnet_list = db.subnet_list
+port_get = db.port_get
+port_list = db.port_list
+floatingip_get = db.floatingip_get
+floatingip_list = db.floatingip_list
+sg_get = db.sg_get
+sg_list = db.sg_list
+rule_get = db.rule_get
+rule_list = db.rule_list
+ensure_default_group = db.ensure_default_group
+fixed_ip_lookup = db.fixed_ip_lookup
+
+# writes: (context, *db args)
+network_create = _notifying(db.network_create)
+network_update = _notifying(db.network_update)
+network_delete = _notifying(db.network_delete)
+subnet_create = _notifying(db.subnet_create)
+subnet_update = _notifying(db.subnet_update)
+subnet_delete = _notifying(db.subnet_delete)
+port_create = _notifying(db.port_create)
+port_update = _notifying(db.port_update)
+port_delete = _notifying(db.port_delete)
+floatingip_create = _notifying(db.floatingip_create)
+floatingip_update = _notifying(db.floatingip_update)
+floatingip_delete = _notifying(db.floatingip_delete)
+sg_create = _notifying(db.sg_create)
+sg_update = _notifying(db.sg_update)
+sg_delete = _notifying(db.sg_delete)
+rule_create = _notifying(db.rule_create)
+rule_delete = _notifying(db.rule_delete)

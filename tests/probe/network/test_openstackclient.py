@@ -1,0 +1,75 @@
+"""Unmodified python-openstackclient against the network API of a real
+iaas-api: network / subnet / port / floating ip / security group commands."""
+import pytest
+import requests
+
+pytestmark = pytest.mark.slow
+
+
+def test_openstack_network_workflow(cloud):
+    os_ = cloud.openstack
+    net = os_('network', 'create', 'net1')
+    assert net['name'] == 'net1' and net['status'] == 'ACTIVE'
+    sub = os_('subnet', 'create', '--network', 'net1', '--subnet-range', '10.9.0.0/24',
+              '--dns-nameserver', '10.9.0.1', 'sub1')
+    assert sub['cidr'] == '10.9.0.0/24' and sub['gateway_ip'] == '10.9.0.1'
+    assert sub['network_id'] == net['id']
+    nets = os_('network', 'list')
+    row = next(n for n in nets if n['Name'] == 'net1')
+    assert sub['id'] in row['Subnets']
+    shown = os_('network', 'show', 'net1')
+    assert shown['id'] == net['id']
+
+    ext = os_('network', 'create', '--external', 'public')
+    assert ext['router:external'] is True
+    os_('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24',
+        '--no-dhcp', 'public-sub')
+    port = os_('port', 'create', '--network', 'net1', 'p1')
+    assert port['fixed_ips'][0]['ip_address'].startswith('10.9.0.')
+    ports = os_('port', 'list')
+    assert [p['ID'] for p in ports] == [port['id']]
+
+    fip = os_('floating', 'ip', 'create', 'public')
+    assert fip['floating_ip_address'].startswith('172.24.4.')
+    os_('floating', 'ip', 'set', '--port', port['id'], fip['floating_ip_address'],
+        json_out=False)
+    fl = os_('floating', 'ip', 'list')
+    assert fl[0]['Floating IP Address'] == fip['floating_ip_address']
+    assert fl[0]['Fixed IP Address'] == port['fixed_ips'][0]['ip_address']
+    assert fl[0]['Port'] == port['id']
+    os_('floating', 'ip', 'unset', '--port', fip['floating_ip_address'], json_out=False)
+    assert os_('floating', 'ip', 'list')[0]['Port'] is None
+
+    sg = os_('security', 'group', 'create', 'web')
+    assert sg['name'] == 'web'
+    rule = os_('security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port',
+               '22', 'web')
+    assert rule['port_range_min'] == 22 and rule['port_range_max'] == 22
+    assert rule['protocol'] == 'tcp' and rule['direction'] == 'ingress'
+    rules = os_('security', 'group', 'rule', 'list', 'web')
+    assert rule['id'] in [r['ID'] for r in rules]
+    dup = os_('security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port',
+              '22', 'web', check=False)
+    assert dup.returncode != 0 and 'already exists' in dup.stderr
+    groups = {g['Name'] for g in os_('security', 'group', 'list')}
+    assert {'default', 'web'} <= groups
+    os_('security', 'group', 'rule', 'delete', rule['id'], json_out=False)
+
+    # Neutron's error format
+    tok = os_('token', 'issue')['id']
+    base = f'http://127.0.0.1:{cloud.ports["network_port"]}/v2.0'
+    r = requests.get(f'{base}/networks/nope', headers={'X-Auth-Token': tok}, timeout=10)
+    assert r.status_code == 404
+    assert r.json()['NeutronError']['type'] == 'NetworkNotFound'
+    r = requests.post(f'{base}/networks', json={'network': {'bogus': 1}},
+                      headers={'X-Auth-Token': tok}, timeout=10)
+    assert r.status_code == 400 and 'bogus' in r.json()['NeutronError']['message']
+    r = requests.get(f'{base}/networks', timeout=10)
+    assert r.status_code == 401
+
+    r = os_('network', 'delete', 'net1', check=False, json_out=False)
+    assert r.returncode != 0          # the port is still there
+    os_('port', 'delete', 'p1', json_out=False)
+    os_('floating', 'ip', 'delete', fip['floating_ip_address'], json_out=False)
+    os_('network', 'delete', 'net1', json_out=False)
+    assert 'net1' not in {n['Name'] for n in os_('network', 'list')}
