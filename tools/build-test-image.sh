@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Build the tiny offline test image: a bootable qcow2 made from Debian
+# packages only (linux-image-amd64, busybox-static, extlinux).
+#
+#   tools/build-test-image.sh OUTPUT.qcow2
+#
+# The disk is one ext4 filesystem (no partition table) holding extlinux,
+# the Debian kernel and a busybox initramfs. The initramfs's /init:
+#   * mounts proc/sys/dev, loads the virtio, ext4, isofs, evdev and ACPI
+#     button modules (with their dependencies, crc32c_generic before ext4);
+#   * mounts the root disk (/dev/vda) and counts boots in /boot-count;
+#   * reads openstack/latest/meta_data.json from the config drive (label
+#     config-2) and prints to the serial console
+#       IAAS-TEST-IMAGE-BOOTED uuid=<instance uuid> hostname=<hostname> boot=<n>
+#   * runs udhcpc on eth0 when there is one (prints IAAS-TEST-IMAGE-DHCP <ip>);
+#   * runs busybox acpid: the ACPI power button unmounts and powers off.
+# Idempotent: nothing is rebuilt when OUTPUT exists and its stamp matches
+# this script, the kernel and busybox.
+set -euo pipefail
+
+out=${1:?usage: $0 OUTPUT.qcow2}
+mkdir -p "$(dirname "$out")"
+out=$(readlink -f "$out")
+need=(linux-image-amd64 busybox-static extlinux e2fsprogs qemu-utils cpio)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+kver=$(ls /lib/modules | sort -V | tail -1)
+kernel=/boot/vmlinuz-$kver
+stamp_want=$( (sha256sum "$0" "$kernel" /bin/busybox | cut -d' ' -f1) | sha256sum | cut -d' ' -f1)
+if [ -f "$out" ] && [ -f "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$stamp_want" ]; then
+    echo "test image up to date: $out"
+    exit 0
+fi
+
+work=$(mktemp -d /tmp/iaas-test-image.XXXXXX)
+mnt=""
+cleanup() {
+    if [ -n "$mnt" ] && mountpoint -q "$mnt"; then umount "$mnt"; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# -- initramfs ---------------------------------------------------------------
+ird=$work/initramfs
+mkdir -p "$ird"/{bin,dev,proc,sys,mnt/root,mnt/config,etc/acpi/PWRF,lib/modules,run,tmp}
+cp /bin/busybox "$ird/bin/busybox"
+
+moddir=/lib/modules/$kver
+declare -A seen=()
+order=()
+add_module() {   # depth-first: dependencies before the module
+    local rel=$1 line deps d
+    [ -n "${seen[$rel]:-}" ] && return 0
+    seen[$rel]=1
+    line=$(grep -E "^${rel}:" "$moddir/modules.dep" || true)
+    deps=${line#*:}
+    for d in $deps; do add_module "$d"; done
+    order+=("$rel")
+}
+for m in crc32c_generic virtio_pci virtio_blk virtio_net ext4 isofs evdev button; do
+    rel=$(grep -E "/${m}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | cut -d: -f1 | head -1)
+    [ -n "$rel" ] || { echo "module $m not found in $moddir" >&2; exit 1; }
+    add_module "$rel"
+done
+: > "$ird/lib/modules/load-order"
+for rel in "${order[@]}"; do
+    name=$(basename "$rel")
+    case "$name" in
+        *.ko.xz) xz -dc "$moddir/$rel" > "$ird/lib/modules/${name%.xz}"; name=${name%.xz} ;;
+        *.ko.zst) zstd -qdc "$moddir/$rel" > "$ird/lib/modules/${name%.zst}"; name=${name%.zst} ;;
+        *) cp "$moddir/$rel" "$ird/lib/modules/$name" ;;
+    esac
+    echo "$name" >> "$ird/lib/modules/load-order"
+done
+
+cat > "$ird/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+exec </dev/console >/dev/console 2>&1
+for m in $(cat /lib/modules/load-order); do insmod /lib/modules/$m 2>/dev/null; done
+mdev -s
+hostname iaas-test
+ip link set lo up 2>/dev/null
+
+# root disk: count boots (shows a snapshot carries the disk)
+boot=0
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; mdev -s; done
+if mount -t ext4 /dev/vda /mnt/root 2>/dev/null; then
+    boot=$(( $(cat /mnt/root/boot-count 2>/dev/null || echo 0) + 1 ))
+    echo $boot > /mnt/root/boot-count
+    sync
+fi
+
+# config drive (label config-2): instance uuid and hostname
+uuid=none; name=none
+for dev in $(findfs LABEL=config-2 2>/dev/null) /dev/vd[b-z] /dev/sr0; do
+    [ -b "$dev" ] || continue
+    mount -t iso9660 -o ro "$dev" /mnt/config 2>/dev/null || continue
+    [ -d /mnt/config/openstack ] && break
+    umount /mnt/config
+done
+md=/mnt/config/openstack/latest/meta_data.json
+if [ -f "$md" ]; then
+    uuid=$(grep -o '"uuid": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+    name=$(grep -o '"hostname": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+    [ -n "$name" ] && hostname "$name"
+fi
+echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot"
+
+# ACPI power button -> clean power off
+cat > /etc/acpi/PWRF/00000080 <<'EOS'
+#!/bin/sh
+echo "IAAS-TEST-IMAGE-POWEROFF" > /dev/console
+umount /mnt/config 2>/dev/null
+sync; umount /mnt/root 2>/dev/null; sync
+poweroff -f
+EOS
+chmod +x /etc/acpi/PWRF/00000080
+mkdir -p /var/log /var/run
+acpid -f -c /etc/acpi -l /dev/null -p /run/acpid.pid &
+
+# DHCP on eth0 when there is one
+cat > /etc/udhcpc.script <<'EOS'
+#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route add default via ${router%% *} dev "$interface"
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "IAAS-TEST-IMAGE-DHCP $interface $ip" > /dev/console ;;
+esac
+EOS
+chmod +x /etc/udhcpc.script
+if [ -e /sys/class/net/eth0 ]; then
+    ip link set eth0 up
+    udhcpc -b -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -q >/dev/null 2>&1 &
+fi
+
+# PID 1 must never exit
+while :; do sleep 3600; done
+EOF
+chmod +x "$ird/init"
+(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+
+# -- disk ----------------------------------------------------------------------
+fs=$work/root
+mkdir -p "$fs/boot/extlinux"
+cp "$kernel" "$fs/boot/vmlinuz"
+cp "$work/initrd.gz" "$fs/boot/initrd.gz"
+cat > "$fs/boot/extlinux/extlinux.conf" <<'EOF'
+SERIAL 0 115200
+DEFAULT iaas
+TIMEOUT 0
+PROMPT 0
+LABEL iaas
+  LINUX /boot/vmlinuz
+  INITRD /boot/initrd.gz
+  APPEND console=ttyS0,115200 quiet loglevel=3 panic=5
+EOF
+echo 0 > "$fs/boot-count"
+raw=$work/disk.raw
+truncate -s 64M "$raw"
+mkfs.ext4 -q -F -b 4096 -O ^64bit,^metadata_csum -L iaas-root -d "$fs" "$raw"
+mnt=$work/mnt
+mkdir -p "$mnt"
+mount -o loop "$raw" "$mnt"
+extlinux --install "$mnt/boot/extlinux" >/dev/null 2>&1
+umount "$mnt"
+mnt=""
+mkdir -p "$(dirname "$out")"
+qemu-img convert -f raw -O qcow2 "$raw" "$out.tmp"
+mv "$out.tmp" "$out"
+echo "$stamp_want" > "$out.stamp"
+echo "test image built: $out ($(stat -c %s "$out") bytes, kernel $kver)"
