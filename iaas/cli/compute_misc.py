@@ -30,9 +30,12 @@ def write_private_key(path, key):
                        f'it cannot be fetched again') from None
 
 
-def _keypair_view(kp):
-    return {k: kp.get(k) for k in ('name', 'fingerprint', 'type', 'user_id', 'public_key')
-            if k in kp}
+def _keypair_view(kp, args=None):
+    """The key pair without its private key; the (long) public key only in JSON."""
+    keys = ['name', 'fingerprint', 'type', 'user_id']
+    if args is None or (getattr(args, 'format', None) or 'table') != 'table':
+        keys.append('public_key')
+    return {k: kp.get(k) for k in keys if k in kp}
 
 
 def cmd_keypair_create(cloud, args):
@@ -47,7 +50,7 @@ def cmd_keypair_create(cloud, args):
             raise CLIError('the compute API returned no private key')
         write_private_key(args.private_key_file, private)
         print(f'private key written to {args.private_key_file} (mode 0600)', file=sys.stderr)
-        output.print_dict(args, _keypair_view(kp))
+        output.print_dict(args, _keypair_view(kp, args))
     elif fmt == 'json':
         output.print_dict(args, {**_keypair_view(kp), 'private_key': private})
     else:
@@ -64,7 +67,7 @@ def cmd_keypair_import(cloud, args):
                        f'{getattr(exc, "strerror", None) or exc}') from None
     kp = cloud.compute.post('/os-keypairs', json={'keypair': {
         'name': args.name, 'public_key': public}}).json()['keypair']
-    output.print_dict(args, _keypair_view(kp))
+    output.print_dict(args, _keypair_view(kp, args))
 
 
 def cmd_keypair_list(cloud, args):
@@ -76,7 +79,7 @@ def cmd_keypair_list(cloud, args):
 
 
 def cmd_keypair_show(cloud, args):
-    output.print_dict(args, _keypair_view(resolve.keypair(cloud.compute, args.name)))
+    output.print_dict(args, _keypair_view(resolve.keypair(cloud.compute, args.name), args))
 
 
 def cmd_keypair_delete(cloud, args):
