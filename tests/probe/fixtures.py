@@ -73,7 +73,7 @@ def wait_for_port(port, host='127.0.0.1', timeout=30.0, proc=None, what='daemon'
 
 
 def write_config(path, state_path, db_url=None, ports=None, sections=None,
-                 transport_url='filesystem://', host='probe'):
+                 transport_url='filesystem://', host='probe', control_exchange=None):
     """Write an iaas config file.
 
     ``ports``: {'identity_port': 5000, …, 'image': 9292, 'objectstore': 8080,
@@ -84,6 +84,8 @@ def write_config(path, state_path, db_url=None, ports=None, sections=None,
     sec = {'DEFAULT': {'host': host, 'state_path': str(state_path),
                        'transport_url': transport_url},
            'api': {'listen': '127.0.0.1', 'public_host': '127.0.0.1'}}
+    if control_exchange:
+        sec['DEFAULT']['control_exchange'] = control_exchange
     if db_url:
         sec['database'] = {'connection': db_url}
     for opt, port in (ports or {}).items():
@@ -134,17 +136,23 @@ class Daemon:
 class Cloud:
     """A config file, a database and the daemons started on it."""
 
-    def __init__(self, tmp_path, config_file, state_path, ports, admin_password):
+    def __init__(self, tmp_path, config_file, state_path, ports, admin_password,
+                 config_args=None):
         self.tmp_path = tmp_path
         self.config_file = config_file
         self.state_path = state_path
         self.ports = ports
         self.admin_password = admin_password
         self.daemons = {}
+        # What write_config got, so host_config() can write siblings.
+        self.config_args = config_args or {}
 
     @classmethod
     def create(cls, tmp_path, db_url=None, sections=None, admin_password='admin-secret-1',
-               bootstrap=True, host='probe'):
+               bootstrap=True, host='probe', transport_url='filesystem://',
+               control_exchange=None):
+        """``transport_url``/``control_exchange``: the bus every daemon uses
+        (e.g. real RabbitMQ with a per-test exchange name)."""
         state = tmp_path / 'state'
         state.mkdir(exist_ok=True)
         names = port_options()
@@ -152,9 +160,10 @@ class Cloud:
         merged = {'identity': {'bcrypt_rounds': 4}}
         for g, opts in (sections or {}).items():
             merged.setdefault(g, {}).update(opts)
-        config = write_config(tmp_path / 'iaas.conf', state, db_url=db_url, ports=ports,
-                              sections=merged, host=host)
-        cloud = cls(tmp_path, config, state, ports, admin_password)
+        args = dict(state_path=state, db_url=db_url, ports=ports, sections=merged,
+                    transport_url=transport_url, control_exchange=control_exchange)
+        config = write_config(tmp_path / 'iaas.conf', host=host, **args)
+        cloud = cls(tmp_path, config, state, ports, admin_password, config_args=args)
         cloud.manage('db', 'sync', check=False)   # prints current(); several heads are fine
         if bootstrap:
             cloud.manage('bootstrap', '--admin-password', admin_password)
@@ -168,16 +177,44 @@ class Cloud:
             raise RuntimeError(f'iaas-manage {args} failed: {r.stdout}\n{r.stderr}')
         return r
 
-    def start(self, name='iaas-api', wait_port=None, timeout=30):
-        """Start daemon ``name``; wait until ``wait_port`` (default: identity) listens."""
-        d = Daemon(name, self.config_file, self.tmp_path / f'{name}.log')
-        self.daemons[name] = d
-        port = wait_port or self.ports['identity_port']
+    def host_config(self, host, sections=None):
+        """Write a sibling config for another ``[DEFAULT] host`` (same ports,
+        database, bus and state_path; ``sections`` merged over the cloud's),
+        e.g. for a second iaas-compute. Returns its path."""
+        args = dict(self.config_args)
+        merged = {g: dict(o) for g, o in args.pop('sections', {}).items()}
+        for g, opts in (sections or {}).items():
+            merged.setdefault(g, {}).update(opts)
+        return write_config(self.tmp_path / f'iaas-{host}.conf', host=host,
+                            sections=merged, **args)
+
+    def start(self, name='iaas-api', wait_port=None, timeout=30, config_file=None,
+              key=None):
+        """Start daemon ``name``; wait until ``wait_port`` (default: identity)
+        listens, or, with ``wait_port=False``, only check it did not exit.
+        ``config_file``: another config (see host_config); ``key``: the name it
+        gets in ``daemons`` (default ``name``; give one per extra instance)."""
+        key = key or name
+        d = Daemon(name, config_file or self.config_file, self.tmp_path / f'{key}.log')
+        self.daemons[key] = d
+        port = self.ports['identity_port'] if wait_port is None else wait_port
         try:
-            wait_for_port(port, timeout=timeout, proc=d.proc, what=name)
+            if port is False:
+                if d.proc.poll() is not None:
+                    raise RuntimeError(f'{name} exited with {d.proc.returncode}')
+            else:
+                wait_for_port(port, timeout=timeout, proc=d.proc, what=name)
         except Exception as exc:
             d.stop()
             raise AssertionError(f'{exc}\n{d.log()[-4000:]}') from None
+        return d
+
+    def kill(self, key):
+        """SIGKILL daemon ``key`` (no clean shutdown) and forget it."""
+        d = self.daemons.pop(key)
+        d.proc.kill()
+        d.proc.wait(10)
+        d._log.close()
         return d
 
     def stop_all(self):
