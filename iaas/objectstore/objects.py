@@ -14,7 +14,8 @@ from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.proxy import HTTPError
 from iaas.objectstore.utils import check_metadata, normalize_timestamp
 
-CHUNK = 1 << 20
+CHUNK = 1 << 20          # reads from storage nodes
+PUT_CHUNK = 1 << 18      # pieces of an upload handed to the replicas
 COND_HEADERS = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since',
                 'If-Unmodified-Since')
 PASS_HEADERS = ('Content-Length', 'Content-Type', 'ETag', 'Last-Modified', 'X-Timestamp',
@@ -57,7 +58,7 @@ class Sender:
 
     def __init__(self, bc, cluster, threaded):
         self.bc, self.cluster = bc, cluster
-        self.q = queue.Queue(maxsize=4) if threaded else None
+        self.q = queue.Queue(maxsize=16) if threaded else None
         self.thread = None
         if threaded:
             self.thread = threading.Thread(target=self._run, daemon=True,
@@ -261,14 +262,15 @@ class ObjectController:
         need = quorum(len(nodes))
         # Big bodies: one sending thread per replica, so a replica whose socket
         # is full does not hold up the others; small ones fit in socket buffers.
-        threaded = length is None or length > 2 * CHUNK
+        threaded = length is None or length > 4 * PUT_CHUNK
         senders = [Sender(bc, cluster, threaded) for bc in conns]
         try:
             if len(conns) < need:
                 raise HTTPError(503)
             received = 0
             while length is None or received < length:
-                chunk = reader.read(CHUNK if length is None else min(CHUNK, length - received))
+                chunk = reader.read(PUT_CHUNK if length is None
+                                    else min(PUT_CHUNK, length - received))
                 if not chunk:
                     break
                 received += len(chunk)

@@ -165,11 +165,11 @@ def _req(conn, method, path, headers, body=None):
     return data
 
 
-def small(port, base, headers, n, conc):
+def small(port, base, headers, n, conc, tag=''):
     data = os.urandom(4096)
     conn = http.client.HTTPConnection('127.0.0.1', port)
-    _req(conn, 'PUT', f'{base}/small', headers, b'')
-    names = [f'{base}/small/obj-{i:06d}' for i in range(n)]
+    _req(conn, 'PUT', f'{base}/small{tag}', headers, b'')
+    names = [f'{base}/small{tag}/obj-{i:06d}' for i in range(n)]
     out = {}
     for method in ('PUT', 'GET'):
         errors = []
@@ -195,14 +195,15 @@ def small(port, base, headers, n, conc):
     return out
 
 
-def large(port, base, headers, mib, count):
+def large(port, base, headers, mib, count, tag=''):
     size = mib * CHUNK
     block = os.urandom(CHUNK)
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
-    _req(conn, 'PUT', f'{base}/large', headers, b'')
+    base = f'{base}/large{tag}'
+    _req(conn, 'PUT', base, headers, b'')
     t0 = time.monotonic()
     for i in range(count):
-        conn.putrequest('PUT', f'{base}/large/obj-{i}')
+        conn.putrequest('PUT', f'{base}/obj-{i}')
         for k, v in dict(headers, **{'Content-Length': str(size)}).items():
             conn.putheader(k, v)
         conn.endheaders()
@@ -215,7 +216,7 @@ def large(port, base, headers, mib, count):
     put = size * count / (time.monotonic() - t0) / 1e6
     t0 = time.monotonic()
     for i in range(count):
-        conn.request('GET', f'{base}/large/obj-{i}', headers=headers)
+        conn.request('GET', f'{base}/obj-{i}', headers=headers)
         r = conn.getresponse()
         got = 0
         while True:
@@ -249,14 +250,22 @@ def raw_disk(base, mib, count):
     return {'PUT': write, 'GET': read}
 
 
-def run_one(name, starter, args, root):
-    base = tempfile.mkdtemp(prefix=f'bench-{name}-', dir=root)
-    procs = []
+def run_all(starters, args, root):
+    """Start every cluster, then run the workloads in alternation (``--rounds``
+    times, median kept) so both see the same machine load."""
+    started, bases, procs = {}, [], []
     try:
-        port, path, headers = starter(base, procs)
-        s = small(port, path, headers, args.small, args.concurrency)
-        lg = large(port, path, headers, args.large_mib, args.large_count)
-        return s, lg
+        for name, starter in starters.items():
+            base = tempfile.mkdtemp(prefix=f'bench-{name}-', dir=root)
+            bases.append(base)
+            started[name] = starter(base, procs)
+        runs = {name: [] for name in started}
+        for r in range(args.rounds):
+            for name, (port, path, headers) in started.items():
+                s = small(port, f'{path}', headers, args.small, args.concurrency, tag=f'r{r}')
+                lg = large(port, path, headers, args.large_mib, args.large_count, tag=f'r{r}')
+                runs[name].append((s, lg))
+        return {name: _median(rs) for name, rs in runs.items()}
     finally:
         for p in procs:
             p.terminate()
@@ -265,10 +274,19 @@ def run_one(name, starter, args, root):
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
-        if os.environ.get('BENCH_KEEP'):
-            print('kept', base)
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        for base in bases:
+            if os.environ.get('BENCH_KEEP'):
+                print('kept', base)
+            else:
+                shutil.rmtree(base, ignore_errors=True)
+
+
+def _median(rounds):
+    def med(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+    return ({k: med([r[0][k] for r in rounds]) for k in ('PUT', 'GET')},
+            {k: med([r[1][k] for r in rounds]) for k in ('PUT', 'GET')})
 
 
 def main():
@@ -279,22 +297,25 @@ def main():
     ap.add_argument('--concurrency', type=int, default=8)
     ap.add_argument('--large-mib', type=int, default=64)
     ap.add_argument('--large-count', type=int, default=3)
+    ap.add_argument('--rounds', type=int, default=3,
+                    help='alternating rounds per system; the median is printed')
     ap.add_argument('--swift-proxy-workers', type=int, default=os.cpu_count() or 1)
     ap.add_argument('--dir', default=tempfile.gettempdir())
     args = ap.parse_args()
-    results = {'iaas': run_one('iaas', start_ours, args, args.dir)}
-    swift_ok = not args.no_swift and os.path.exists(
-        os.path.join(args.swift_venv, 'bin', 'swift-proxy-server'))
-    if swift_ok:
-        results['swift'] = run_one('swift', lambda b, p: start_swift(
-            b, args.swift_venv, p, args.swift_proxy_workers), args, args.dir)
+    starters = {'iaas': start_ours}
+    if not args.no_swift and os.path.exists(
+            os.path.join(args.swift_venv, 'bin', 'swift-proxy-server')):
+        starters['swift'] = lambda b, p: start_swift(b, args.swift_venv, p,
+                                                     args.swift_proxy_workers)
+    results = run_all(starters, args, args.dir)
     base = tempfile.mkdtemp(prefix='bench-raw-', dir=args.dir)
     try:
         raw = raw_disk(base, args.large_mib, args.large_count)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(f'objects: {args.small} x 4 KiB with {args.concurrency} clients; '
-          f'{args.large_count} x {args.large_mib} MiB; 3 replicas on 3 devices, fsync on')
+          f'{args.large_count} x {args.large_mib} MiB; 3 replicas on 3 devices, fsync on; '
+          f'median of {args.rounds} alternating rounds')
     print(f'{"metric":<22}{"iaas":>12}{"swift":>12}{"ratio":>9}{"target":>8}{"vs disk":>9}')
     ours_s, ours_l = results['iaas']
     sw = results.get('swift')
