@@ -98,7 +98,7 @@ class Proxy:
         exceptions other than HTTP errors reach the caller."""
         req = webob.Request(environ)
         try:
-            resp = self.swift(req)
+            resp = self.handle(req)
         except HTTPError as e:
             resp = error_response(e.status, e.message, e.headers, req.method)
         except AuthError as e:
@@ -106,7 +106,10 @@ class Proxy:
         return resp(environ, start_response)
 
     def handle(self, req):
-        path = req.path_info
+        try:
+            path = req.path_info
+        except UnicodeDecodeError:
+            raise HTTPError(412, 'Invalid UTF8 or contains NULL') from None
         if path.startswith('/v1/'):
             return self.swift(req)
         if path.startswith('/auth/v1'):

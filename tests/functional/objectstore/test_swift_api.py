@@ -79,6 +79,8 @@ def test_bad_input(store):
     r = requests.put(url + '/c/o', data=b'x', headers=dict(h, **{'X-Delete-At': '12'}))
     assert r.status_code == 400
     assert requests.get(url + '/c?limit=abc', headers=h).status_code == 412
+    assert requests.get(url + '/c/%FF%FE', headers=h).status_code == 412
+    assert requests.get(url + '/c/a%00b', headers=h).status_code == 412
     small = type(store.proxy)(store.ring, store.cluster, store.auth, max_file_size=10)
     from webob import Request
     req = Request.blank('/v1/AUTH_test/c/big', method='PUT', body=b'x' * 11,
