@@ -91,6 +91,18 @@ mdev -s
 hostname iaas-test
 ip link set lo up 2>/dev/null
 
+# ACPI power button -> clean power off
+cat > /etc/acpi/PWRF/00000080 <<'EOS'
+#!/bin/sh
+echo "IAAS-TEST-IMAGE-POWEROFF" > /dev/console
+umount /mnt/config 2>/dev/null
+sync; umount /mnt/root 2>/dev/null; sync
+poweroff -f
+EOS
+chmod +x /etc/acpi/PWRF/00000080
+mkdir -p /var/log /var/run
+acpid -f -c /etc/acpi -l /dev/null -p /run/acpid.pid &
+
 # root disk: count boots (shows a snapshot carries the disk)
 boot=0
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; mdev -s; done
@@ -115,18 +127,6 @@ if [ -f "$md" ]; then
     [ -n "$name" ] && hostname "$name"
 fi
 echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot"
-
-# ACPI power button -> clean power off
-cat > /etc/acpi/PWRF/00000080 <<'EOS'
-#!/bin/sh
-echo "IAAS-TEST-IMAGE-POWEROFF" > /dev/console
-umount /mnt/config 2>/dev/null
-sync; umount /mnt/root 2>/dev/null; sync
-poweroff -f
-EOS
-chmod +x /etc/acpi/PWRF/00000080
-mkdir -p /var/log /var/run
-acpid -f -c /etc/acpi -l /dev/null -p /run/acpid.pid &
 
 # DHCP on eth0 when there is one
 cat > /etc/udhcpc.script <<'EOS'

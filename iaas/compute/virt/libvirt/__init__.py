@@ -1,0 +1,1 @@
+"""libvirt hypervisor driver (compute_driver = libvirt)."""

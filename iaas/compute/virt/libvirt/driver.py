@@ -1,0 +1,340 @@
+"""The libvirt driver: real guests under QEMU (TCG) or KVM.
+
+Per instance, ``$instances_path/<uuid>/`` holds ``disk`` (a qcow2 overlay
+over the cached base image), ``disk.config`` (the config drive ISO),
+``console.log`` (the serial console, written by virtlogd) and
+``image_id``. The domain is persistent, named ``<domain_prefix><uuid>``,
+with the instance uuid as its own uuid.
+"""
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+import libvirt
+
+from iaas import states
+from iaas.compute.virt import driver
+from iaas.compute.virt.libvirt import config, configdrive, imagecache
+from iaas.compute.virt.libvirt.connection import Connection
+from iaas.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+POWER = {libvirt.VIR_DOMAIN_NOSTATE: states.NOSTATE,
+         libvirt.VIR_DOMAIN_RUNNING: states.RUNNING,
+         libvirt.VIR_DOMAIN_BLOCKED: states.RUNNING,
+         libvirt.VIR_DOMAIN_PAUSED: states.PAUSED_POWER,
+         libvirt.VIR_DOMAIN_SHUTDOWN: states.RUNNING,   # shutting down: still running
+         libvirt.VIR_DOMAIN_SHUTOFF: states.SHUTDOWN,
+         libvirt.VIR_DOMAIN_CRASHED: states.CRASHED,
+         libvirt.VIR_DOMAIN_PMSUSPENDED: states.SUSPENDED_POWER}
+SNAPSHOT_CHUNK = 1 << 20
+
+
+def _not_found(exc):
+    return exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+
+
+class LibvirtDriver(driver.ComputeDriver):
+    hypervisor_type = 'QEMU'
+
+    def __init__(self, host):
+        super().__init__(host)
+        lc = CONF.libvirt
+        self.conn = Connection(lc.connection_uri, lc.reconnect_timeout)
+        self.instances_path = CONF.compute.instances_path
+        self.cache = imagecache.ImageCache(
+            os.path.join(self.instances_path, lc.image_cache_subdirectory_name))
+        self.virt_type = None
+        self._last_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    # -- paths and lookups ------------------------------------------------
+    def _dir(self, uuid):
+        return os.path.join(self.instances_path, uuid)
+
+    def _paths(self, uuid):
+        d = self._dir(uuid)
+        return {'dir': d, 'disk': os.path.join(d, 'disk'),
+                'config': os.path.join(d, 'disk.config'),
+                'console': os.path.join(d, 'console.log'),
+                'image': os.path.join(d, 'image_id')}
+
+    def domain_name(self, uuid):
+        return f'{CONF.libvirt.domain_prefix}{uuid}'
+
+    @staticmethod
+    def _lookup(conn, uuid):
+        try:
+            return conn.lookupByUUIDString(uuid)
+        except libvirt.libvirtError as exc:
+            if _not_found(exc):
+                raise driver.InstanceNotFoundInDriver(f'no domain for {uuid}') from None
+            raise
+
+    def _dom(self, uuid, func):
+        """``func(domain)`` on the domain of ``uuid`` (reconnecting if needed)."""
+        return self.conn.call(lambda c: func(self._lookup(c, uuid)))
+
+    def _state(self, uuid):
+        return self._dom(uuid, lambda d: d.state()[0])
+
+    def _wait_state(self, uuid, wanted, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            st = self._state(uuid)
+            if st in wanted or time.monotonic() >= end:
+                return st
+            time.sleep(0.2)
+
+    # -- host ---------------------------------------------------------------
+    def init_host(self):
+        os.makedirs(self.instances_path, exist_ok=True)
+        self.virt_type = config.choose_virt_type(CONF.libvirt.virt_type)
+        self.hypervisor_type = 'QEMU' if self.virt_type == 'qemu' else 'KVM'
+        self.conn.get()
+
+    def cleanup_host(self):
+        self.conn.close()
+
+    def get_available_resource(self):
+        info = self.conn.call(lambda c: c.getInfo())
+        version = self.conn.call(lambda c: c.getVersion())
+        st = os.statvfs(self.instances_path)
+        self._maybe_sweep()
+        return {'vcpus': info[2], 'memory_mb': info[1],
+                'local_gb': st.f_blocks * st.f_frsize // (1 << 30),
+                'hypervisor_type': self.hypervisor_type, 'hypervisor_version': version,
+                'hypervisor_hostname': self.host,
+                'cpu_info': json.dumps({'arch': 'x86_64', 'model': info[0],
+                                        'virt_type': self.virt_type,
+                                        'topology': {'sockets': info[5], 'cores': info[6],
+                                                     'threads': info[7]}})}
+
+    def _ours(self, dom):
+        return dom.name().startswith(CONF.libvirt.domain_prefix)
+
+    def list_instances(self):
+        doms = self.conn.call(lambda c: c.listAllDomains())
+        return [d.UUIDString() for d in doms if self._ours(d)]
+
+    def get_info(self, instance):
+        uuid = instance['uuid']
+
+        def info(dom):
+            st = dom.state()[0]
+            if st == libvirt.VIR_DOMAIN_SHUTOFF and dom.hasManagedSaveImage():
+                return states.SUSPENDED_POWER
+            return POWER.get(st, states.NOSTATE)
+        return {'power_state': self._dom(uuid, info)}
+
+    # -- image cache sweep ------------------------------------------------------
+    def _images_in_use(self):
+        used = set()
+        with contextlib.suppress(FileNotFoundError):
+            for name in os.listdir(self.instances_path):
+                with contextlib.suppress(OSError):
+                    with open(os.path.join(self.instances_path, name, 'image_id')) as f:
+                        used.add(f.read().strip())
+        return used
+
+    def _maybe_sweep(self, force=False):
+        interval = CONF.libvirt.image_cache_interval
+        if not force and (not interval or time.monotonic() - self._last_sweep < interval):
+            return []
+        with self._sweep_lock:
+            self._last_sweep = time.monotonic()
+            return self.cache.sweep(self._images_in_use(), CONF.libvirt.image_cache_max_age)
+
+    # -- spawn --------------------------------------------------------------------
+    def _xml(self, instance, network_info=None):
+        p = self._paths(instance['uuid'])
+        cd = p['config'] if os.path.exists(p['config']) else None
+        return config.domain_xml(
+            self.domain_name(instance['uuid']), instance, p['disk'], p['console'],
+            virt_type=self.virt_type or config.choose_virt_type(CONF.libvirt.virt_type),
+            machine=CONF.libvirt.machine_type, config_drive_path=cd,
+            config_drive_bus=CONF.libvirt.config_drive_bus, network_info=network_info)
+
+    def spawn(self, context, instance, image_meta, admin_password=None, network_info=None,
+              block_device_info=None):
+        uuid = instance['uuid']
+        image_id = (image_meta or {}).get('id') or instance.get('image_ref')
+        if not image_id:
+            raise driver.DriverError('no image to boot from (volume boot is not supported)')
+        p = self._paths(uuid)
+        os.makedirs(p['dir'], exist_ok=True)
+        os.chmod(p['dir'], 0o755)
+        t0 = time.monotonic()
+        base, base_fmt = self.cache.ensure(image_id)
+        with open(p['image'], 'w') as f:
+            f.write(image_id)
+        if not os.path.exists(p['disk']):
+            self.cache.create_overlay(base, base_fmt, p['disk'],
+                                      int(instance.get('root_gb') or 0))
+        if CONF.libvirt.force_config_drive or instance.get('config_drive'):
+            configdrive.make_drive(p['config'], instance, network_info)
+        xml = self._xml(instance, network_info)
+        self.conn.call(lambda c: c.defineXML(xml))
+        self._dom(uuid, lambda d: d.create())
+        LOG.info('guest %s started (%s) in %.2fs', uuid, self.virt_type,
+                 time.monotonic() - t0)
+
+    # -- destroy --------------------------------------------------------------
+    def _undefine(self, uuid):
+        def undefine(dom):
+            if dom.isActive():
+                try:
+                    dom.destroy()
+                except libvirt.libvirtError:
+                    if dom.isActive():
+                        raise
+            flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                     libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                     libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+            dom.undefineFlags(flags)
+        try:
+            self._dom(uuid, undefine)
+        except driver.InstanceNotFoundInDriver:
+            pass
+
+    def destroy(self, context, instance, network_info=None, destroy_disks=True):
+        uuid = instance['uuid']
+        self._undefine(uuid)
+        if destroy_disks:
+            shutil.rmtree(self._dir(uuid), ignore_errors=True)
+
+    # -- power ------------------------------------------------------------------
+    def _shutdown(self, uuid, timeout):
+        """ACPI shutdown; True if the guest was off within ``timeout``."""
+        if self._state(uuid) == libvirt.VIR_DOMAIN_SHUTOFF:
+            return True
+        with contextlib.suppress(libvirt.libvirtError):
+            self._dom(uuid, lambda d: d.shutdown())
+        st = self._wait_state(uuid, {libvirt.VIR_DOMAIN_SHUTOFF}, timeout)
+        return st == libvirt.VIR_DOMAIN_SHUTOFF
+
+    def _force_off(self, uuid):
+        def off(dom):
+            if dom.isActive():
+                dom.destroy()
+        self._dom(uuid, off)
+
+    def power_off(self, instance, timeout=0):
+        uuid = instance['uuid']
+        if timeout and self._shutdown(uuid, timeout):
+            LOG.info('guest %s shut down cleanly', uuid)
+            return
+        self._force_off(uuid)
+
+    def _hard_start(self, instance, network_info=None):
+        """(Re)define the domain from the instance and start it."""
+        uuid = instance['uuid']
+        with contextlib.suppress(driver.InstanceNotFoundInDriver):
+            self._force_off(uuid)
+        xml = self._xml(instance, network_info)
+        self.conn.call(lambda c: c.defineXML(xml))
+        self._dom(uuid, lambda d: d.create())
+
+    def power_on(self, context, instance):
+        uuid = instance['uuid']
+        st = self._state(uuid)
+        if st in (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_BLOCKED):
+            return
+        if st == libvirt.VIR_DOMAIN_PAUSED:
+            self._dom(uuid, lambda d: d.resume())
+            return
+        if self._dom(uuid, lambda d: d.hasManagedSaveImage()):
+            self._dom(uuid, lambda d: d.create())
+            return
+        self._hard_start(instance)
+
+    def reboot(self, context, instance, reboot_type='SOFT'):
+        uuid = instance['uuid']
+        if reboot_type.upper() == 'SOFT' and \
+                self._state(uuid) == libvirt.VIR_DOMAIN_RUNNING:
+            if self._shutdown(uuid, CONF.libvirt.soft_reboot_timeout):
+                self._dom(uuid, lambda d: d.create())
+                LOG.info('guest %s rebooted (soft)', uuid)
+                return
+            LOG.warning('guest %s ignored the ACPI shutdown; rebooting hard', uuid)
+        self._hard_start(instance)
+        LOG.info('guest %s rebooted (hard)', uuid)
+
+    def pause(self, instance):
+        self._dom(instance['uuid'], lambda d: d.suspend())
+
+    def unpause(self, instance):
+        self._dom(instance['uuid'], lambda d: d.resume())
+
+    def suspend(self, context, instance):
+        self._dom(instance['uuid'], lambda d: d.managedSave(0))
+
+    def resume(self, context, instance):
+        uuid = instance['uuid']
+        if self._state(uuid) == libvirt.VIR_DOMAIN_PAUSED:
+            self._dom(uuid, lambda d: d.resume())
+        else:
+            self._dom(uuid, lambda d: d.create())
+
+    # -- snapshot, console, resize ---------------------------------------------
+    def snapshot(self, context, instance, image_id, upload):
+        uuid = instance['uuid']
+        disk = self._paths(uuid)['disk']
+        if not os.path.exists(disk):
+            raise driver.InstanceNotFoundInDriver(f'no disk for {uuid}')
+        paused = False
+        fd, tmp = tempfile.mkstemp(prefix=f'.snap-{uuid}-', dir=self._dir(uuid))
+        os.close(fd)
+        try:
+            # Pause a running guest while its overlay is read, so the copy is
+            # one point in time; it carries on right after.
+            if self._state(uuid) == libvirt.VIR_DOMAIN_RUNNING:
+                self._dom(uuid, lambda d: d.suspend())
+                paused = True
+            try:
+                imagecache.qemu_img('convert', '-U', '-f', 'qcow2', '-O', 'qcow2', disk, tmp)
+            finally:
+                if paused:
+                    self._dom(uuid, lambda d: d.resume())
+            with open(tmp, 'rb') as f:
+                upload(iter(lambda: f.read(SNAPSHOT_CHUNK), b''), 'qcow2')
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        LOG.info('snapshot of %s uploaded as image %s', uuid, image_id)
+
+    def get_console_output(self, context, instance):
+        path = self._paths(instance['uuid'])['console']
+        limit = CONF.libvirt.console_log_max_bytes
+        try:
+            with open(path, 'rb') as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - limit))
+                data = f.read()
+        except FileNotFoundError:
+            if instance['uuid'] not in self.list_instances():
+                raise driver.InstanceNotFoundInDriver(f'no guest {instance["uuid"]}') from None
+            return ''
+        return data.decode('utf-8', errors='replace')
+
+    def resize(self, context, instance, new_flavor):
+        uuid = instance['uuid']
+        resized = dict(instance, flavor=new_flavor, vcpus=new_flavor['vcpus'],
+                       memory_mb=new_flavor['memory_mb'],
+                       root_gb=new_flavor.get('root_gb', instance.get('root_gb')))
+        was_on = self._state(uuid) != libvirt.VIR_DOMAIN_SHUTOFF
+        self.power_off(instance, CONF.compute.shutdown_timeout)
+        disk = self._paths(uuid)['disk']
+        want = int(resized.get('root_gb') or 0) * (1 << 30)
+        if want > (imagecache.qemu_img_info(disk, 'qcow2').get('virtual-size') or 0):
+            imagecache.qemu_img('resize', '-f', 'qcow2', disk, str(want))
+        xml = self._xml(resized)
+        self.conn.call(lambda c: c.defineXML(xml))
+        if was_on:
+            self._dom(uuid, lambda d: d.create())

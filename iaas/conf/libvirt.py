@@ -1,0 +1,49 @@
+"""[libvirt] options: the libvirt hypervisor driver (compute_driver = libvirt)."""
+from oslo_config import cfg
+
+libvirt_group = cfg.OptGroup('libvirt', title='libvirt driver',
+                             help='How the libvirt driver runs guests under QEMU/KVM.')
+
+libvirt_opts = [
+    cfg.StrOpt('connection_uri', default='qemu:///system',
+               help='libvirt connection URI. The driver reconnects by itself when '
+                    'libvirtd restarts.'),
+    cfg.StrOpt('virt_type', default='auto', choices=['auto', 'kvm', 'qemu'],
+               help='Domain type: "kvm" (hardware acceleration), "qemu" (TCG, software '
+                    'emulation) or "auto": kvm only when /dev/kvm opens and the CPU '
+                    'has vmx/svm, else qemu. The choice is logged at start.'),
+    cfg.StrOpt('machine_type', default='pc', help='QEMU machine type of x86_64 guests.'),
+    cfg.StrOpt('domain_prefix', default='iaas-',
+               help='Domains are named <prefix><instance uuid>; only domains with this '
+                    'prefix belong to this compute service (tests use a per-run '
+                    'prefix).'),
+    cfg.IntOpt('reconnect_timeout', default=30, min=0,
+               help='Seconds to keep retrying the connection when libvirtd is away.'),
+    cfg.BoolOpt('force_config_drive', default=True,
+                help='Give every guest a config drive (ISO9660 labelled config-2), '
+                     'not only those that asked for one.'),
+    cfg.StrOpt('config_drive_bus', default='virtio', choices=['virtio', 'ide'],
+               help='Bus of the config drive: a read-only virtio disk or an IDE cdrom.'),
+    cfg.IntOpt('soft_reboot_timeout', default=60, min=0,
+               help='Seconds a guest has to shut down on a soft reboot before the '
+                    'driver falls back to a hard reboot.'),
+    cfg.StrOpt('image_cache_subdirectory_name', default='_base',
+               help='Directory under [compute] instances_path holding the base images '
+                    'shared by the guests of this host.'),
+    cfg.IntOpt('image_cache_max_age', default=86400, min=0,
+               help='Seconds an unused base image stays cached before it is removed.'),
+    cfg.IntOpt('image_cache_interval', default=600, min=0,
+               help='Seconds between two sweeps of unused base images (run from the '
+                    'resource report; 0 disables the sweep).'),
+    cfg.IntOpt('console_log_max_bytes', default=1 << 20, min=1024,
+               help='Console output returned at most (the end of the log).'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(libvirt_group)
+    conf.register_opts(libvirt_opts, group=libvirt_group)
+
+
+def list_opts():
+    return {libvirt_group: libvirt_opts}
