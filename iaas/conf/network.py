@@ -57,6 +57,9 @@ network_opts = [
                help='Seconds a released fixed IP stays out of use, so a late packet or '
                     'a stale lease never reaches the next owner.'),
     cfg.StrOpt('dnsmasq', default='dnsmasq', help='dnsmasq binary.'),
+    cfg.StrOpt('dnsmasq_user', default=None,
+               help='User dnsmasq runs as (its --user); default: dnsmasq\'s own '
+                    '("nobody"), which must be able to read files under state_path.'),
     cfg.IntOpt('dhcp_lease_time', default=86400, min=120,
                help='DHCP lease time in seconds.'),
     cfg.StrOpt('dns_domain', default='novalocal', help='DHCP domain of guests.'),

@@ -1,6 +1,259 @@
-"""The iaas-network RPC endpoint. Its methods grow with the network issue."""
-from iaas import manager
+"""The iaas-network RPC endpoint: allocates instances' ports and keeps this
+host's side (bridges, segments, dnsmasq, iptables) equal to the database.
+
+Every change ends in :meth:`NetworkManager.sync`, which rebuilds the whole
+host-side state from the DB idempotently; so a restart, a fanout
+``refresh`` after an API change, and the periodic task all converge to the
+same links and rules, without duplicates. With ``[network] netns`` all of
+it happens inside that network namespace.
+"""
+import ipaddress
+import logging
+import os
+import threading
+
+from iaas import manager, rpc
+from iaas.conf import CONF
+from iaas.db import networks as db
+from iaas.network import dhcp, firewall, linux_net
+
+LOG = logging.getLogger(__name__)
+
+COMPUTE_OWNER = 'compute:nova'
 
 
 class NetworkManager(manager.Manager):
     service_name = 'iaas-network'
+
+    def __init__(self, host, net=None):
+        super().__init__(host)
+        self.net = net or linux_net.LinuxNet(CONF.network.netns)
+        self.dhcp = dhcp.Dnsmasq(os.path.join(CONF.state_path, 'networks', host), self.net,
+                                 binary=CONF.network.dnsmasq,
+                                 lease_time=CONF.network.dhcp_lease_time,
+                                 domain=CONF.network.dns_domain,
+                                 user=CONF.network.dnsmasq_user)
+        self._sync_lock = threading.Lock()
+        self.last_rules = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def init_host(self):
+        for key in ('net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'):
+            try:
+                self.net.sysctl(key, 1)
+            except linux_net.CommandError as exc:
+                LOG.warning('%s', exc)
+        self.sync()
+
+    def cleanup_host(self):
+        self.net.close()
+
+    @manager.periodic_task(spacing=lambda: CONF.network.sync_interval)
+    def periodic_sync(self, context):
+        self.sync()
+
+    # -- RPC ------------------------------------------------------------------
+    @rpc.expose
+    def refresh(self, context):
+        self.sync()
+
+    @rpc.expose
+    def allocate_for_instance(self, context, instance_uuid, project_id=None,
+                              requested_networks=None, security_groups=None):
+        existing = db.port_list(device_id=instance_uuid)
+        if not existing:
+            groups = self._group_ids(project_id, security_groups)
+            for req in self._requested(project_id, requested_networks):
+                if req.get('port'):
+                    db.port_update(req['port'], device_id=instance_uuid,
+                                   device_owner=COMPUTE_OWNER,
+                                   **{'binding:host_id': self.host})
+                    continue
+                fixed = [{'ip_address': req['fixed_ip']}] if req.get('fixed_ip') else None
+                db.port_create(req['uuid'], project_id=None, owner_project=project_id,
+                               fixed_ips=fixed, device_id=instance_uuid,
+                               device_owner=COMPUTE_OWNER, binding_host=self.host,
+                               security_groups=groups)
+        self.sync()
+        return self.get_instance_nw_info(context, instance_uuid)
+
+    @rpc.expose
+    def deallocate_for_instance(self, context, instance_uuid):
+        gone = db.ports_delete_for_device(instance_uuid)
+        self.sync()
+        return [p['id'] for p in gone]
+
+    @rpc.expose
+    def get_instance_nw_info(self, context, instance_uuid):
+        out = []
+        for p in db.port_list(device_id=instance_uuid):
+            n = db.network_get(p['network_id'])
+            subnets = {s['id']: s for s in db.subnet_list(network_id=n['id'])}
+            first = subnets.get(p['fixed_ips'][0]['subnet_id']) if p['fixed_ips'] else None
+            cidr = ipaddress.ip_network(first['cidr']) if first else None
+            out.append({'port_id': p['id'], 'mac': p['mac_address'],
+                        'ips': [x['ip_address'] for x in p['fixed_ips']],
+                        'bridge': n['bridge'], 'devname': devname(p['id']),
+                        'network_id': n['id'], 'network_name': n['name'],
+                        'cidr': str(cidr) if cidr else None,
+                        'netmask': str(cidr.netmask) if cidr else None,
+                        'gateway': first and first['gateway_ip'],
+                        'dns': first['dns_nameservers'] if first else [],
+                        'dhcp': bool(first and first['enable_dhcp'] and
+                                     CONF.network.network_manager != 'flat'),
+                        'mtu': n['mtu'], 'segment_type': n['segment_type'],
+                        'segment_id': n['segment_id']})
+        return out
+
+    def _requested(self, project_id, requested):
+        if requested in ('none', []):
+            return []
+        if requested in (None, 'auto'):
+            nets = [n for n in db.network_list(project_id=project_id) if not n['external']]
+            own = [n for n in nets if n['project_id'] == project_id] or \
+                [n for n in nets if n['shared']]
+            return [{'uuid': own[0]['id']}] if own else []
+        out = []
+        for r in requested:
+            if r.get('port'):
+                out.append({'port': r['port']})
+            elif r.get('uuid'):
+                out.append({'uuid': r['uuid'], 'fixed_ip': r.get('fixed_ip')})
+        return out
+
+    def _group_ids(self, project_id, names):
+        if not names or not project_id:
+            return None
+        by_name = {g['name']: g['id'] for g in db.sg_list(project_id)}
+        ids = []
+        for n in names:
+            n = n.get('name') if isinstance(n, dict) else n
+            if n == 'default':
+                ids.append(db.ensure_default_group(project_id)['id'])
+            elif n in by_name or n in by_name.values():
+                ids.append(by_name.get(n, n))
+            else:
+                raise db.NotFound('Security group', n)
+        return ids
+
+    # -- host-side state --------------------------------------------------------
+    def sync(self):
+        """Make this host's bridges, segments, dnsmasq and iptables match the DB."""
+        with self._sync_lock:
+            state = db.host_state(self.host)
+            self._sync_locked(state)
+
+    def _served(self, state):
+        local_nets = {p['network_id'] for p in state['ports']}
+        if CONF.network.serve_gateway:
+            return state['networks']
+        return [n for n in state['networks'] if n['id'] in local_nets]
+
+    def _sync_locked(self, state):
+        cfg = CONF.network
+        served = self._served(state)
+        wanted_bridges, wanted_segments = set(), set()
+        for n in served:
+            br = n['bridge']
+            self.net.ensure_bridge(br, n['mtu'])
+            wanted_bridges.add(br)
+            seg = self._ensure_segment(n)
+            if seg:
+                wanted_segments.add(seg)
+            if cfg.serve_gateway:
+                for s in n['subnets']:
+                    if s['gateway_ip'] and ipaddress.ip_network(s['cidr']).version == 4:
+                        self.net.ensure_address(
+                            br, s['gateway_ip'], ipaddress.ip_network(s['cidr']).prefixlen)
+        self._remove_stale_links(wanted_bridges, wanted_segments)
+        self._sync_dhcp(served)
+        self.last_rules = firewall.apply(lambda argv, input=None: self.net.run(argv, input),
+                                         self._firewall_state(state, served))
+        self._sync_floating_addresses(state)
+
+    def _ensure_segment(self, n):
+        cfg = CONF.network
+        if n['segment_type'] == 'vxlan':
+            return self.net.ensure_vxlan(n['segment_id'], n['bridge'],
+                                         local_ip=cfg.vxlan_local_ip, port=cfg.vxlan_port,
+                                         dev=cfg.vxlan_device, peers=cfg.vxlan_peers,
+                                         mtu=n['mtu'])
+        if n['segment_type'] == 'vlan':
+            parent = n['physical_interface'] or cfg.physical_interface
+            return self.net.ensure_vlan(parent, n['segment_id'], n['bridge'])
+        if n['physical_interface']:
+            self.net.enslave(n['physical_interface'], n['bridge'])
+        return None
+
+    def _remove_stale_links(self, bridges, segments):
+        prefix = CONF.network.bridge_prefix
+        for name, kind in self.net.links().items():
+            stale_bridge = kind == 'bridge' and name.startswith(prefix) and name not in bridges
+            stale_seg = kind == 'vxlan' and name.startswith('vxlan-') and name not in segments
+            if stale_bridge or stale_seg:
+                LOG.info('removing stale link %s', name)
+                self.net.delete_link(name)
+
+    def _sync_dhcp(self, served):
+        keep = set()
+        if CONF.network.network_manager != 'flat' and CONF.network.serve_gateway:
+            for n in served:
+                sub = next((s for s in n['subnets'] if s['enable_dhcp'] and
+                            ipaddress.ip_network(s['cidr']).version == 4), None)
+                if sub is None:
+                    continue
+                keep.add(n['id'])
+                self.dhcp.ensure(n, n['bridge'], sub, [p for p in n['ports'] if p['ips']])
+        for nid in self.dhcp.running():
+            if nid not in keep:
+                self.dhcp.stop(nid)
+
+    def _firewall_state(self, state, served):
+        cfg = CONF.network
+        fw = {'ports': state['ports'], 'groups': state['groups'], 'isolate': [],
+              'floating_ips': [], 'snat': [], 'metadata': None}
+        if cfg.network_manager == 'segmented':
+            for i, a in enumerate(served):
+                for b in served[i + 1:]:
+                    if a['project_id'] != b['project_id']:
+                        fw['isolate'].append((a['bridge'], b['bridge']))
+        if not cfg.serve_gateway:
+            return fw
+        fw['metadata'] = {'bridges': [n['bridge'] for n in served],
+                          'host': cfg.metadata_host, 'port': CONF.api.metadata_port}
+        served_ids = {n['id'] for n in served}
+        fw['floating_ips'] = [f for f in state['floating_ips']
+                              if f['network_id'] in served_ids and f['fixed_ip_address']]
+        public = self._public_address()
+        if public and cfg.outbound_nat:
+            for n in served:
+                for s in n['subnets']:
+                    if ipaddress.ip_network(s['cidr']).version == 4:
+                        fw['snat'].append({'cidr': s['cidr'],
+                                           'out_interface': cfg.public_interface,
+                                           'to_source': public})
+        return fw
+
+    def _public_address(self):
+        iface = CONF.network.public_interface
+        if not iface:
+            return None
+        addrs = [a for a, plen in self.net.addresses(iface) if plen != 32]
+        return addrs[0] if addrs else None
+
+    def _sync_floating_addresses(self, state):
+        iface = CONF.network.public_interface
+        if not iface or not CONF.network.serve_gateway or self.net.index(iface) is None:
+            return
+        served = {n['id'] for n in self._served(state)}
+        wanted = {f['address'] for f in state['floating_ips'] if f['network_id'] in served}
+        have = {a for a, plen in self.net.addresses(iface) if plen == 32}
+        for a in sorted(wanted - have):
+            self.net.ensure_address(iface, a, 32)
+        for a in sorted(have - wanted):
+            self.net.delete_address(iface, a, 32)
+
+
+def devname(port_id):
+    """Host-side device name of a port (the guest's tap or veth)."""
+    return ('tap' + port_id)[:14]

@@ -1,0 +1,186 @@
+"""iptables: security groups, project isolation, floating IP and outbound NAT,
+the metadata redirect — all in chains of our own.
+
+:func:`build` turns a plain description of the host's state into
+``iptables-restore`` input; :func:`apply` loads it with ``--noflush`` so no
+other chain is touched. Every one of our chains is declared in the input
+(declaring a user chain flushes it), so applying the same state twice gives
+the same rules, never duplicates; our chains no longer wanted are flushed
+and deleted; the single jump from each built-in chain into ours is added
+only when ``iptables-save`` does not show it already.
+
+State (plain dicts; this module knows nothing of the DB)::
+
+    {'ports': [{'id', 'ips': [..], 'security_groups': [uuid..],
+                'port_security_enabled': bool}],
+     'groups': {uuid: {'rules': [neutron rule dicts], 'members': [ips]}},
+     'isolate': [(bridge_a, bridge_b), ...],     # no forwarding between them
+     'floating_ips': [{'address', 'fixed_ip_address'}],
+     'snat': [{'cidr', 'out_interface', 'to_source'}],
+     'metadata': {'bridges': [..], 'host': ip or None, 'port': int}}
+"""
+import hashlib
+import ipaddress
+
+PREFIX = 'iaas-'
+TOP = {  # table -> [(built-in chain, our top chain)]
+    'filter': [('FORWARD', 'iaas-FORWARD')],
+    'nat': [('PREROUTING', 'iaas-PREROUTING'), ('OUTPUT', 'iaas-OUTPUT'),
+            ('POSTROUTING', 'iaas-POSTROUTING')],
+}
+METADATA_IP = '169.254.169.254'
+
+
+def _chain(kind, port_id):
+    # iptables chain names hold at most 28 characters.
+    return f'{PREFIX}{kind}-{hashlib.sha1(port_id.encode()).hexdigest()[:12]}'
+
+
+def _v4(ips):
+    return [ip for ip in ips if ipaddress.ip_address(ip).version == 4]
+
+
+def _match(rule):
+    """iptables match arguments of one security-group rule (no address part)."""
+    parts = []
+    proto = rule.get('protocol')
+    if proto:
+        parts += ['-p', proto]
+        lo, hi = rule.get('port_range_min'), rule.get('port_range_max')
+        if proto in ('tcp', 'udp') and lo is not None:
+            parts += ['--dport', f'{lo}:{hi}' if hi not in (None, lo) else str(lo)]
+        elif proto == 'icmp' and lo is not None:
+            parts += ['--icmp-type', f'{lo}/{hi}' if hi is not None else str(lo)]
+    return parts
+
+
+def _group_rules(port, groups, direction, target):
+    """Rules of ``port``'s groups for ``direction`` (IPv4 only) as iptables
+    argument lists ending in ``-j target``."""
+    out = []
+    addr_flag = '-s' if direction == 'ingress' else '-d'
+    for gu in port['security_groups']:
+        for rule in groups.get(gu, {}).get('rules', []):
+            if rule['direction'] != direction or rule.get('ethertype', 'IPv4') != 'IPv4':
+                continue
+            base = _match(rule)
+            if rule.get('remote_group_id'):
+                members = _v4(groups.get(rule['remote_group_id'], {}).get('members', []))
+                for ip in sorted(set(members)):
+                    out.append([addr_flag, f'{ip}/32', *base, '-j', target])
+            elif rule.get('remote_ip_prefix') and rule['remote_ip_prefix'] != '0.0.0.0/0':
+                out.append([addr_flag, rule['remote_ip_prefix'], *base, '-j', target])
+            else:
+                out.append([*base, '-j', target])
+    return out
+
+
+def build(state):
+    """{table: [lines]} of iptables-restore input for our chains (no COMMIT)."""
+    filt, nat = {}, {}
+    chains = {'filter': filt, 'nat': nat}
+    for table, tops in TOP.items():
+        for _, top in tops:
+            chains[table][top] = []
+    fwd = filt['iaas-FORWARD']
+    fwd.append(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])
+    for a, b in state.get('isolate', []):
+        fwd.append(['-i', a, '-o', b, '-j', 'DROP'])
+        fwd.append(['-i', b, '-o', a, '-j', 'DROP'])
+    fwd.append(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])
+    groups = state.get('groups', {})
+    guarded = [p for p in state.get('ports', []) if p.get('port_security_enabled', True)
+               and _v4(p['ips'])]
+    # Egress first: allowed traffic RETURNs, so the destination's ingress
+    # chain (when it is a guest here) still decides.
+    for p in guarded:
+        ch = _chain('o', p['id'])
+        filt[ch] = [['-p', 'udp', '--sport', '68', '--dport', '67', '-j', 'RETURN'],
+                    *_group_rules(p, groups, 'egress', 'RETURN'), ['-j', 'DROP']]
+        for ip in _v4(p['ips']):
+            fwd.append(['-s', f'{ip}/32', '-j', ch])
+    for p in guarded:
+        ch = _chain('i', p['id'])
+        filt[ch] = [['-p', 'udp', '--sport', '67', '--dport', '68', '-j', 'ACCEPT'],
+                    *_group_rules(p, groups, 'ingress', 'ACCEPT'), ['-j', 'DROP']]
+        for ip in _v4(p['ips']):
+            fwd.append(['-d', f'{ip}/32', '-j', ch])
+    for p in guarded:
+        for ip in _v4(p['ips']):
+            fwd.append(['-s', f'{ip}/32', '-j', 'ACCEPT'])
+
+    pre, out, post = nat['iaas-PREROUTING'], nat['iaas-OUTPUT'], nat['iaas-POSTROUTING']
+    md = state.get('metadata')
+    if md:
+        for br in md.get('bridges', []):
+            m = ['-i', br, '-d', f'{METADATA_IP}/32', '-p', 'tcp', '--dport', '80']
+            if md.get('host') in (None, '', '127.0.0.1', 'localhost'):
+                pre.append([*m, '-j', 'REDIRECT', '--to-ports', str(md['port'])])
+            else:
+                pre.append([*m, '-j', 'DNAT', '--to-destination',
+                            f'{md["host"]}:{md["port"]}'])
+    for f in state.get('floating_ips', []):
+        pre.append(['-d', f'{f["address"]}/32', '-j', 'DNAT', '--to-destination',
+                    f['fixed_ip_address']])
+        out.append(['-d', f'{f["address"]}/32', '-j', 'DNAT', '--to-destination',
+                    f['fixed_ip_address']])
+        post.append(['-s', f'{f["fixed_ip_address"]}/32', '-j', 'SNAT', '--to-source',
+                     f['address']])
+    for s in state.get('snat', []):
+        post.append(['-s', s['cidr'], '!', '-d', s['cidr'], '-o', s['out_interface'],
+                     '-j', 'SNAT', '--to-source', s['to_source']])
+    return chains
+
+
+def _quote(arg):
+    return arg if arg and all(c.isalnum() or c in '-_./:,!' for c in arg) else f'"{arg}"'
+
+
+def restore_input(chains, existing):
+    """iptables-restore text for ``chains`` ({table: {chain: [rules]}}) given
+    ``existing`` = parse_save(iptables-save output)."""
+    lines = []
+    for table, wanted in chains.items():
+        have = existing.get(table, {'chains': set(), 'rules': []})
+        stale = sorted(c for c in have['chains'] if c.startswith(PREFIX) and c not in wanted)
+        lines.append(f'*{table}')
+        for name in sorted(wanted) + stale:
+            lines.append(f':{name} - [0:0]')
+        for builtin, top in TOP[table]:
+            jump = f'-A {builtin} -j {top}'
+            if jump not in have['rules']:
+                lines.append(f'-I {builtin} 1 -j {top}')
+        for name in sorted(wanted):
+            for rule in wanted[name]:
+                lines.append(f'-A {name} ' + ' '.join(_quote(a) for a in rule))
+        for name in stale:
+            lines.append(f'-X {name}')
+        lines.append('COMMIT')
+    return '\n'.join(lines) + '\n'
+
+
+def parse_save(text):
+    """{table: {'chains': set, 'rules': [lines]}} from iptables-save output."""
+    out, table = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('*'):
+            table = line[1:]
+            out[table] = {'chains': set(), 'rules': []}
+        elif table and line.startswith(':'):
+            out[table]['chains'].add(line[1:].split()[0])
+        elif table and line.startswith('-A '):
+            out[table]['rules'].append(line)
+    return out
+
+
+def apply(run, state):
+    """Load ``state`` with ``run(argv, input=None) -> stdout`` (runs in the
+    network namespace). Returns the restore input that was loaded."""
+    chains = build(state)
+    existing = {}
+    for table in chains:
+        existing.update(parse_save(run(['iptables-save', '-t', table])))
+    text = restore_input(chains, existing)
+    run(['iptables-restore', '--noflush'], input=text)
+    return text

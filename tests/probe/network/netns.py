@@ -1,0 +1,161 @@
+"""Network namespaces standing in for hosts, guests and the outside world.
+
+Every name carries the run's prefix; :meth:`Topology.cleanup` kills the
+processes left in our namespaces (dnsmasq, test servers, DHCP clients) and
+deletes the namespaces (their links go with them), also after a failure.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+UDHCPC_SCRIPT = """#!/bin/sh
+case "$1" in
+  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$subnet" dev "$interface"
+    if [ -n "$router" ]; then ip route replace default via "${router%% *}" dev "$interface"; fi
+    ;;
+esac
+exit 0
+"""
+
+TCP_SERVER = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('0.0.0.0', int(sys.argv[2]))); s.listen(16)
+    while True:
+        c, a = s.accept()
+        c.sendall((sys.argv[1] + ' ' + a[0] + '\\n').encode()); c.close()
+""")
+
+TCP_CLIENT = textwrap.dedent("""
+    import socket, sys
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+        print(c.recv(200).decode().strip())
+    except OSError as e:
+        print('FAIL', e)
+""")
+
+
+def sh(*argv, check=True, timeout=60, input=None):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+    if check and r.returncode != 0:
+        raise AssertionError(f'{" ".join(argv)} failed: {r.stdout}{r.stderr}')
+    return r
+
+
+class Topology:
+    def __init__(self, tmp_path, prefix=None):
+        self.prefix = prefix or 'n8' + uuid.uuid4().hex[:6]
+        self.tmp_path = tmp_path
+        self.namespaces = []
+        self.procs = []
+        self.script = tmp_path / 'udhcpc.sh'
+        self.script.write_text(UDHCPC_SCRIPT)
+        self.script.chmod(0o755)
+        (tmp_path / 'tcp_server.py').write_text(TCP_SERVER)
+        (tmp_path / 'tcp_client.py').write_text(TCP_CLIENT)
+
+    def ns(self, short):
+        name = f'{self.prefix}-{short}'
+        if name not in self.namespaces:
+            sh('ip', 'netns', 'add', name)
+            self.namespaces.append(name)
+            self.run(name, 'ip', 'link', 'set', 'lo', 'up')
+        return name
+
+    def run(self, ns, *argv, check=True, timeout=60, input=None):
+        return sh('ip', 'netns', 'exec', ns, *argv, check=check, timeout=timeout, input=input)
+
+    def veth(self, ns_a, name_a, ns_b, name_b):
+        """A veth pair with ends ``name_a`` in ``ns_a`` and ``name_b`` in ``ns_b``."""
+        tmp = 'v' + uuid.uuid4().hex[:10]
+        self.run(ns_a, 'ip', 'link', 'add', name_a, 'type', 'veth', 'peer', 'name', tmp)
+        self.run(ns_a, 'ip', 'link', 'set', tmp, 'netns', ns_b)
+        self.run(ns_b, 'ip', 'link', 'set', tmp, 'name', name_b)
+        self.run(ns_a, 'ip', 'link', 'set', name_a, 'up')
+        self.run(ns_b, 'ip', 'link', 'set', name_b, 'up')
+
+    def addr(self, ns, dev, cidr):
+        self.run(ns, 'ip', 'addr', 'add', cidr, 'dev', dev)
+
+    def guest(self, short, host_ns, nic):
+        """A guest: a namespace whose eth0 (with the port's MAC) is a veth
+        whose host end (the port's devname) is in the port's bridge."""
+        g = self.ns(short)
+        self.veth(host_ns, nic['devname'], g, 'eth0')
+        self.run(g, 'ip', 'link', 'set', 'eth0', 'down')
+        self.run(g, 'ip', 'link', 'set', 'eth0', 'address', nic['mac'])
+        self.run(g, 'ip', 'link', 'set', 'eth0', 'up')
+        self.run(host_ns, 'ip', 'link', 'set', nic['devname'], 'master', nic['bridge'])
+        return g
+
+    def dhcp(self, g, tries=15):
+        """Run a DHCP client in guest ``g``; return the address it got (or None)."""
+        self.run(g, 'busybox', 'udhcpc', '-i', 'eth0', '-q', '-n', '-t', str(tries), '-T', '1',
+                 '-s', str(self.script), check=False, timeout=tries * 3 + 10)
+        out = self.run(g, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0').stdout.split()
+        return out[3].split('/')[0] if len(out) > 3 else None
+
+    def ping(self, ns, ip, count=1, wait=2):
+        return self.run(ns, 'busybox', 'ping', '-c', str(count), '-W', str(wait), ip,
+                        check=False).returncode == 0
+
+    def serve_tcp(self, ns, name, port):
+        p = subprocess.Popen(['ip', 'netns', 'exec', ns, sys.executable,
+                              str(self.tmp_path / 'tcp_server.py'), name, str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def connect(self, ns, ip, port, timeout=3):
+        """What a TCP server at ip:port says ('NAME PEER'), or 'FAIL ...'."""
+        return self.run(ns, sys.executable, str(self.tmp_path / 'tcp_client.py'), ip, str(port),
+                        str(timeout), timeout=timeout + 30).stdout.strip()
+
+    def wait(self, what, predicate, timeout=30, interval=0.3):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = predicate()
+            if v:
+                return v
+            if time.monotonic() > deadline:
+                raise AssertionError(f'timed out waiting for {what}')
+            time.sleep(interval)
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+        for ns in reversed(self.namespaces):
+            pids = sh('ip', 'netns', 'pids', ns, check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            sh('ip', 'netns', 'del', ns, check=False)
+        self.namespaces.clear()
+
+
+def rpc_call(config_file, method, **kwargs):
+    """Call a network rpcapi method from a separate process on the cloud's bus."""
+    code = ('import json, sys\n'
+            'from iaas.conf import CONF\n'
+            'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
+            'from iaas.context import get_admin_context\n'
+            'from iaas.network import rpcapi\n'
+            'a = json.loads(sys.argv[2])\n'
+            'print(json.dumps(getattr(rpcapi.NetworkAPI(), a.pop("method"))('
+            'get_admin_context(), **a)))\n')
+    r = sh(sys.executable, '-c', code, str(config_file),
+           json.dumps({'method': method, **kwargs}), timeout=120)
+    return json.loads(r.stdout)

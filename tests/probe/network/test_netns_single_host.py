@@ -1,0 +1,178 @@
+"""iaas-network working inside a network namespace (the "host"), with
+namespaces standing in for guests and for the outside world:
+
+* two guests of one project network get their leases from dnsmasq and ping
+  each other; a guest of another project's network cannot reach them;
+* a floating IP makes a guest's TCP port (and ICMP) reachable from the
+  "external" namespace; re-associating moves it; disassociating stops it;
+* a security-group rule opening TCP 22 lets a connection in; deleting it
+  blocks the next one;
+* restarting iaas-network leaves rules and leases working, and
+  ``iptables-save`` shows no duplicate rule.
+"""
+import collections
+import shutil
+
+import pytest
+import requests
+
+from tests.probe.fixtures import Cloud
+from tests.probe.network.netns import Topology, rpc_call
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
+                                 reason='needs dnsmasq and busybox')]
+
+
+@pytest.fixture
+def topo(tmp_path):
+    t = Topology(tmp_path)
+    yield t
+    t.cleanup()
+
+
+class Neutron:
+    def __init__(self, cloud):
+        self.base = f'http://127.0.0.1:{cloud.ports["network_port"]}/v2.0'
+        self.s = requests.Session()
+        self.s.headers['X-Auth-Token'] = cloud.openstack('token', 'issue')['id']
+
+    def __call__(self, method, path, body=None, expect=(200, 201, 204)):
+        r = self.s.request(method, self.base + path, json=body, timeout=30)
+        assert r.status_code in expect, (r.status_code, r.text)
+        return r.json() if r.content else None
+
+
+def _iptables_rules(topo, ns):
+    return [line for line in topo.run(ns, 'iptables-save').stdout.splitlines()
+            if line.startswith('-A ')]
+
+
+def _dupes(lines):
+    return [k for k, v in collections.Counter(lines).items() if v > 1]
+
+
+def test_single_host(tmp_path, topo):
+    host = topo.ns('host')
+    ext = topo.ns('ext')
+    topo.veth(host, 'pub0', ext, 'eth0')
+    topo.addr(host, 'pub0', '172.24.4.1/24')
+    topo.addr(ext, 'eth0', '172.24.4.254/24')
+    cloud = Cloud.create(tmp_path, sections={'network': {
+        'network_manager': 'segmented', 'netns': host, 'dnsmasq_user': 'root',
+        'public_interface': 'pub0', 'segment_range': '1000:1100'}})
+    try:
+        cloud.start('iaas-api')
+        cloud.start('iaas-network', wait_port=False)
+        topo.wait('iaas-network rules', lambda: any(
+            'iaas-FORWARD' in x for x in _iptables_rules(topo, host)))
+        _run(cloud, topo, host, ext)
+    finally:
+        cloud.stop_all()
+
+
+def _run(cloud, topo, host, ext):
+    neutron = Neutron(cloud)
+    admin_project = cloud.openstack('token', 'issue')['project_id']
+    net_a = neutron('POST', '/networks', {'network': {'name': 'a'}})['network']
+    neutron('POST', '/subnets', {'subnet': {'network_id': net_a['id'], 'cidr': '10.91.0.0/24',
+                                            'ip_version': 4}})
+    net_b = neutron('POST', '/networks', {'network': {'name': 'b',
+                                                      'project_id': 'project-b'}})['network']
+    neutron('POST', '/subnets', {'subnet': {'network_id': net_b['id'], 'cidr': '10.92.0.0/24',
+                                            'ip_version': 4}})
+    assert net_a['provider:network_type'] == 'vxlan'
+    pub = neutron('POST', '/networks', {'network': {'name': 'public',
+                                                    'router:external': True}})['network']
+    neutron('POST', '/subnets', {'subnet': {
+        'network_id': pub['id'], 'cidr': '172.24.4.0/24', 'gateway_ip': None,
+        'enable_dhcp': False, 'allocation_pools': [{'start': '172.24.4.10',
+                                                    'end': '172.24.4.50'}]}})
+
+    cfg = cloud.config_file
+    nic = {}
+    for name, project, net in (('a1', admin_project, net_a), ('a2', admin_project, net_a),
+                               ('b1', 'project-b', net_b)):
+        info = rpc_call(cfg, 'allocate_for_instance', instance_uuid=f'inst-{name}',
+                        host='probe', project_id=project,
+                        requested_networks=[{'uuid': net['id']}])
+        assert len(info) == 1 and info[0]['network_id'] == net['id']
+        nic[name] = info[0]
+    guests = {n: topo.guest(n, host, nic[n]) for n in nic}
+
+    # DHCP: each guest gets exactly its fixed IP from dnsmasq
+    for n, g in guests.items():
+        assert topo.dhcp(g) == nic[n]['ips'][0], n
+    a1, a2, b1 = (nic[n]['ips'][0] for n in ('a1', 'a2', 'b1'))
+    assert topo.ping(guests['a1'], a2) and topo.ping(guests['a2'], a1)
+    # b1's own network works (its gateway answers) ...
+    assert topo.ping(guests['b1'], '10.92.0.1')
+    # ... but another project's guest cannot reach them (nor they it)
+    assert not topo.ping(guests['b1'], a1)
+    assert not topo.ping(guests['a1'], b1)
+
+    # floating IP: ICMP and TCP from outside once the group lets it in
+    for n in ('a1', 'a2'):
+        topo.serve_tcp(guests[n], n, 22)
+    fip = neutron('POST', '/floatingips', {'floatingip': {
+        'floating_network_id': pub['id'], 'port_id': nic['a1']['port_id']}})['floatingip']
+    faddr = fip['floating_ip_address']
+    assert fip['fixed_ip_address'] == a1
+    # the default group denies ingress from outside
+    assert topo.connect(ext, faddr, 22, timeout=2).startswith('FAIL')
+    default = next(g for g in neutron('GET', '/security-groups')['security_groups']
+                   if g['name'] == 'default' and g['project_id'] == admin_project)
+    icmp = neutron('POST', '/security-group-rules', {'security_group_rule': {
+        'security_group_id': default['id'], 'direction': 'ingress', 'protocol': 'icmp',
+        'remote_ip_prefix': '0.0.0.0/0'}})['security_group_rule']
+    ssh = neutron('POST', '/security-group-rules', {'security_group_rule': {
+        'security_group_id': default['id'], 'direction': 'ingress', 'protocol': 'tcp',
+        'port_range_min': 22, 'port_range_max': 22,
+        'remote_ip_prefix': '0.0.0.0/0'}})['security_group_rule']
+    said = topo.wait('ssh through the floating IP', lambda: (
+        lambda r: r if r.startswith('a1 ') else None)(topo.connect(ext, faddr, 22)))
+    # the guest sees the external client's own address (DNAT, no masquerade)
+    assert said == 'a1 172.24.4.254'
+    assert topo.ping(ext, faddr)
+    # re-associate: the next connection reaches a2
+    neutron('PUT', f'/floatingips/{fip["id"]}', {'floatingip': {
+        'port_id': nic['a2']['port_id']}})
+    topo.wait('floating IP moved to a2', lambda: topo.connect(ext, faddr, 22)
+              .startswith('a2 '))
+    # rules and leases survive a restart of iaas-network, without duplicates
+    before = _iptables_rules(topo, host)
+    dnsmasq_pids = topo.run(host, 'pgrep', '-f', 'dnsmasq --conf-file', check=False).stdout
+    assert not _dupes(before), _dupes(before)
+    cloud.daemons['iaas-network'].stop()
+    cloud.start('iaas-network', key='iaas-network', wait_port=False)
+    rpc_call(cloud.config_file, 'ping', host='probe')  # serving again
+    rpc_call(cloud.config_file, 'refresh')
+    after = _iptables_rules(topo, host)
+    assert not _dupes(after), _dupes(after)
+    assert sorted(after) == sorted(before)
+    assert topo.connect(ext, faddr, 22).startswith('a2 ')
+    assert topo.ping(guests['a1'], a2)
+    assert topo.dhcp(guests['a1']) == a1            # dnsmasq still answers
+    # the same dnsmasq processes (found by their pid files, not started twice)
+    assert topo.run(host, 'pgrep', '-f', 'dnsmasq --conf-file',
+                    check=False).stdout == dnsmasq_pids
+    # deleting the TCP 22 rule blocks the next connection (ICMP still passes)
+    neutron('DELETE', f'/security-group-rules/{ssh["id"]}')
+    topo.wait('ssh blocked', lambda: topo.connect(ext, faddr, 22, timeout=2)
+              .startswith('FAIL'))
+    assert topo.ping(ext, faddr)
+    neutron('POST', '/security-group-rules', {'security_group_rule': {
+        'security_group_id': default['id'], 'direction': 'ingress', 'protocol': 'tcp',
+        'port_range_min': 22, 'port_range_max': 22, 'remote_ip_prefix': '0.0.0.0/0'}})
+    topo.wait('ssh open again', lambda: topo.connect(ext, faddr, 22).startswith('a2 '))
+    # disassociate: the floating IP stops answering
+    neutron('PUT', f'/floatingips/{fip["id"]}', {'floatingip': {'port_id': None}})
+    topo.wait('floating IP gone', lambda: topo.connect(ext, faddr, 22, timeout=2)
+              .startswith('FAIL'))
+    assert not topo.ping(ext, faddr)
+    neutron('DELETE', f'/security-group-rules/{icmp["id"]}')
+    # deallocating an instance removes its port and its dnsmasq host entry
+    gone = rpc_call(cloud.config_file, 'deallocate_for_instance',
+                    instance_uuid='inst-a1', host='probe')
+    assert gone == [nic['a1']['port_id']]
+    assert neutron('GET', '/ports?device_id=inst-a1')['ports'] == []
