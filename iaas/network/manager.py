@@ -15,7 +15,7 @@ import threading
 from iaas import manager, rpc
 from iaas.conf import CONF
 from iaas.db import networks as db
-from iaas.network import dhcp, firewall, linux_net
+from iaas.network import dhcp, firewall, linux_net, rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -75,12 +75,14 @@ class NetworkManager(manager.Manager):
                                device_owner=COMPUTE_OWNER, binding_host=self.host,
                                security_groups=groups)
         self.sync()
+        self._tell_others(context)
         return self.get_instance_nw_info(context, instance_uuid)
 
     @rpc.expose
     def deallocate_for_instance(self, context, instance_uuid):
         gone = db.ports_delete_for_device(instance_uuid)
         self.sync()
+        self._tell_others(context)
         return [p['id'] for p in gone]
 
     @rpc.expose
@@ -104,6 +106,14 @@ class NetworkManager(manager.Manager):
                         'mtu': n['mtu'], 'segment_type': n['segment_type'],
                         'segment_id': n['segment_id']})
         return out
+
+    def _tell_others(self, context):
+        """Other hosts serve the same networks (gateway, DHCP entries, remote
+        group members): have every host resync."""
+        try:
+            rpcapi.NetworkAPI().refresh(context)
+        except Exception:
+            LOG.warning('could not ask the other network hosts to refresh', exc_info=True)
 
     def _requested(self, project_id, requested):
         if requested in ('none', []):
