@@ -41,8 +41,10 @@ def qemu_img(*args, timeout=600):
     return r.stdout
 
 
-def qemu_img_info(path, fmt):
-    return json.loads(qemu_img('info', '-f', fmt, '--output', 'json', path))
+def qemu_img_info(path, fmt, force_share=False):
+    """``qemu-img info`` as a dict; ``force_share`` reads an image a guest has open."""
+    extra = ['-U'] if force_share else []
+    return json.loads(qemu_img('info', *extra, '-f', fmt, '--output', 'json', path))
 
 
 def service_fetcher(image_id, dest):
