@@ -1,9 +1,10 @@
 """Remote procedure calls over kombu.
 
 One topic exchange carries every request; a service consumes two queues on
-it, ``<topic>`` (shared by all servers of the topic) and ``<topic>.<host>``
-(this server only), plus its own queue on the fanout exchange
-``<topic>_fanout``. Replies go to a per-process reply queue through the
+it, ``<exchange>.<topic>`` (shared by all servers of the topic) and
+``<exchange>.<topic>.<host>`` (this server only), plus its own queue on the
+fanout exchange ``<exchange>.<topic>_fanout`` (queue names are global to a
+vhost, so they carry the control exchange's name). Replies go to a per-process reply queue through the
 direct exchange ``<exchange>_reply``.
 
 Messages are JSON envelopes::
@@ -159,7 +160,10 @@ class Transport:
         return tuple(conn.connection_errors) + tuple(conn.channel_errors) + (OSError,)
 
     def fanout_exchange(self, topic):
-        return kombu.Exchange(f'{topic}_fanout', 'fanout', durable=False)
+        # Named after the control exchange too: two clouds (or tests) sharing
+        # a broker and vhost must not see each other's fanouts.
+        return kombu.Exchange(f'{self.exchange_name}.{topic}_fanout', 'fanout',
+                              durable=False)
 
     # publishing: one connection per thread, re-made on failure
     def _producer(self):
@@ -431,12 +435,16 @@ class RPCServer(_ConsumerLoop):
     def queues(self):
         ex = self.transport.exchange
         fan = self.transport.fanout_exchange(self.topic)
+        # Queue names carry the control exchange: queues are global to a
+        # vhost, so two clouds (or tests) on one broker with different
+        # control_exchange values must not consume each other's requests.
+        prefix = self.transport.exchange_name
         return [
-            kombu.Queue(self.topic, ex, routing_key=self.topic, durable=True),
-            kombu.Queue(f'{self.topic}.{self.host}', ex,
+            kombu.Queue(f'{prefix}.{self.topic}', ex, routing_key=self.topic, durable=True),
+            kombu.Queue(f'{prefix}.{self.topic}.{self.host}', ex,
                         routing_key=f'{self.topic}.{self.host}', durable=True),
             # One fanout queue per (topic, host): a restarted server reuses it.
-            kombu.Queue(f'{self.topic}_fanout_{self.host}', fan, durable=False,
+            kombu.Queue(f'{prefix}.{self.topic}_fanout_{self.host}', fan, durable=False,
                         auto_delete=True),
         ]
 
