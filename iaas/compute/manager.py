@@ -184,6 +184,8 @@ class ComputeManager(manager.Manager):
                 return
             db.soft_delete(uuid)
             db_nodes.refresh_usage(self.host)
+            with self._locks_guard:
+                self._locks.pop(uuid, None)
             if context is not None:
                 db.event_finish(uuid, context.request_id, 'compute_terminate_instance')
             LOG.info('instance %s deleted', uuid)
