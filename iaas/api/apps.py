@@ -13,4 +13,6 @@ def enabled_apps():
     apps.append(('compute', compute_app.build_app(), CONF.api.compute_port))
     from iaas.api.network import app as network_app
     apps.append(('network', network_app.build_app(), CONF.api.network_port))
+    from iaas.api.metadata import app as metadata_app
+    apps.append(('metadata', metadata_app.build_app(), CONF.api.metadata_port))
     return apps

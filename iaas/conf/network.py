@@ -53,6 +53,10 @@ network_opts = [
     cfg.StrOpt('metadata_host', default='127.0.0.1',
                help='Address of the metadata server 169.254.169.254:80 is forwarded to '
                     '(its port is [api] metadata_port).'),
+    cfg.ListOpt('metadata_trusted_proxies', default=['127.0.0.1', '::1'],
+                help='Addresses whose X-Forwarded-For header the metadata server '
+                     'believes (a proxy in front of it); from any other address the '
+                     'instance is the request\'s source address.'),
     cfg.IntOpt('fixed_ip_release_grace', default=60, min=0,
                help='Seconds a released fixed IP stays out of use, so a late packet or '
                     'a stale lease never reaches the next owner.'),

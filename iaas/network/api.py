@@ -57,6 +57,24 @@ rule_list = db.rule_list
 ensure_default_group = db.ensure_default_group
 fixed_ip_lookup = db.fixed_ip_lookup
 
+def instance_for_address(address):
+    """(instance dict, port dict) of the live instance holding fixed IP
+    ``address``, or (None, None). For the metadata server."""
+    from iaas.db import instances as db_instances
+    found = db.fixed_ip_lookup(address)
+    if not found or not found['device_id']:
+        return None, None
+    try:
+        inst = db_instances.get(found['device_id'])
+    except db_instances.InstanceNotFound:
+        return None, None
+    return inst, db.port_get(found['port_id'])
+
+
+def floating_for_port(port_id):
+    return [f['floating_ip_address'] for f in db.floatingip_list(port_id=port_id)]
+
+
 # writes: (context, *db args)
 network_create = _notifying(db.network_create)
 network_update = _notifying(db.network_update)

@@ -1,0 +1,1 @@
+"""Instance metadata server (OpenStack and EC2 layouts)."""

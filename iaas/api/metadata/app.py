@@ -1,0 +1,188 @@
+"""The metadata server behind 169.254.169.254.
+
+iaas-network redirects each network's 169.254.169.254:80 here without
+masquerading, so the request's source address is the instance's fixed IP
+(or, from a trusted proxy, its X-Forwarded-For). From that address the
+instance row is found, and served in two layouts:
+
+* OpenStack: ``/openstack/{latest,2012-08-10,…}/meta_data.json``,
+  ``user_data``, ``vendor_data.json``, ``network_data.json``;
+* EC2: ``/latest/meta-data/…`` (and dated versions), ``/latest/user-data``.
+"""
+import base64
+import binascii
+import json
+
+import webob
+
+from iaas import wsgi
+from iaas.conf import CONF
+from iaas.network import api as netapi
+
+OPENSTACK_VERSIONS = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30',
+                      '2016-10-06', '2017-02-22', '2018-08-27', 'latest']
+EC2_VERSIONS = ['1.0', '2007-01-19', '2007-03-01', '2007-08-29', '2007-10-10', '2007-12-15',
+                '2008-02-01', '2008-09-01', '2009-04-04', 'latest']
+
+
+def _text(body, status=200, content_type='text/plain'):
+    if isinstance(body, str):
+        body = body.encode()
+    return webob.Response(body=body, status=status, content_type=content_type,
+                          charset=None if content_type == 'application/octet-stream'
+                          else 'utf-8')
+
+
+def _not_found():
+    return _text('404 Not Found\n\nThe resource could not be found.\n', 404, 'text/plain')
+
+
+def _client_address(req):
+    remote = req.remote_addr
+    fwd = req.headers.get('X-Forwarded-For')
+    if fwd and remote in CONF.network.metadata_trusted_proxies:
+        return fwd.split(',')[0].strip()
+    return remote
+
+
+def _user_data(inst):
+    raw = inst.get('user_data')
+    if not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=False)
+    except (binascii.Error, ValueError):
+        return raw.encode()
+
+
+def _meta_data(inst):
+    keys = []
+    if inst.get('key_data'):
+        keys.append({'name': inst.get('key_name') or 'key', 'type': 'ssh',
+                     'data': inst['key_data']})
+    return {'uuid': inst['uuid'], 'name': inst.get('display_name') or '',
+            'hostname': inst.get('hostname') or '', 'launch_index': inst.get('launch_index', 0),
+            'availability_zone': inst.get('availability_zone') or 'nova',
+            'project_id': inst['project_id'], 'meta': inst.get('metadata') or {},
+            'public_keys': {k['name']: k['data'] for k in keys}, 'keys': keys,
+            'devices': [], 'random_seed': base64.b64encode(
+                inst['uuid'].encode() * 8).decode()}
+
+
+def _network_data(port):
+    links, networks = [], []
+    if port:
+        links.append({'id': f'tap{port["id"][:11]}', 'type': 'bridge', 'vif_id': port['id'],
+                      'ethernet_mac_address': port['mac_address'], 'mtu': None})
+        for i, ip in enumerate(port['fixed_ips']):
+            networks.append({'id': f'network{i}', 'type': 'ipv4_dhcp',
+                             'link': links[0]['id'], 'network_id': port['network_id'],
+                             'ip_address': ip['ip_address']})
+    return {'links': links, 'networks': networks, 'services': []}
+
+
+def _ec2_tree(inst, port):
+    fixed = port['fixed_ips'][0]['ip_address'] if port and port['fixed_ips'] else ''
+    floating = netapi.floating_for_port(port['id']) if port else []
+    flavor = (inst.get('flavor') or {}).get('name', '')
+    host = inst.get('hostname') or ''
+    tree = {
+        'ami-id': inst.get('image_ref') or '', 'ami-launch-index': str(inst.get(
+            'launch_index', 0)), 'ami-manifest-path': 'FIXME', 'hostname': host,
+        'instance-action': 'none', 'instance-id': 'i-%08x' % inst['id'],
+        'instance-type': flavor, 'local-hostname': host, 'local-ipv4': fixed,
+        'public-hostname': host, 'public-ipv4': floating[0] if floating else '',
+        'reservation-id': inst.get('reservation_id') or '',
+        'placement': {'availability-zone': inst.get('availability_zone') or 'nova'},
+        'security-groups': 'default',
+    }
+    if inst.get('key_data'):
+        tree['public-keys'] = {'0': {'openssh-key': inst['key_data']}}
+    return tree
+
+
+def _walk(tree, parts):
+    node = tree
+    for p in parts:
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
+
+def _listing(node, public_keys_names=None):
+    lines = []
+    for k, v in node.items():
+        if public_keys_names is not None and k in public_keys_names:
+            lines.append(f'{k}={public_keys_names[k]}')
+        else:
+            lines.append(k + ('/' if isinstance(v, dict) else ''))
+    return '\n'.join(lines)
+
+
+def handle(req, path=''):
+    inst, port = netapi.instance_for_address(_client_address(req))
+    parts = [p for p in path.split('/') if p]
+    if not parts:
+        return _text('\n'.join(EC2_VERSIONS + ['openstack']))
+    if inst is None:
+        return _not_found()
+    if parts[0] == 'openstack':
+        return _openstack(inst, port, parts[1:])
+    if parts[0] not in EC2_VERSIONS:
+        return _not_found()
+    rest = parts[1:]
+    if not rest:
+        return _text('meta-data/\nuser-data' if inst.get('user_data') else 'meta-data/')
+    if rest == ['user-data']:
+        data = _user_data(inst)
+        return _text(data, content_type='application/octet-stream') if data is not None \
+            else _not_found()
+    if rest[0] != 'meta-data':
+        return _not_found()
+    tree = _ec2_tree(inst, port)
+    node = _walk(tree, rest[1:])
+    if node is None:
+        return _not_found()
+    if isinstance(node, dict):
+        names = {'0': inst.get('key_name') or 'key'} if rest[1:] == ['public-keys'] else None
+        return _text(_listing(node, names))
+    return _text(str(node))
+
+
+def _openstack(inst, port, parts):
+    if not parts:
+        return _text('\n'.join(OPENSTACK_VERSIONS))
+    if parts[0] not in OPENSTACK_VERSIONS:
+        return _not_found()
+    files = {'meta_data.json': lambda: _json(_meta_data(inst)),
+             'user_data': lambda: (lambda d: _text(d, content_type='application/octet-stream')
+                                   if d is not None else _not_found())(_user_data(inst)),
+             'vendor_data.json': lambda: _json({}),
+             'vendor_data2.json': lambda: _json({}),
+             'network_data.json': lambda: _json(_network_data(port))}
+    if len(parts) == 1:
+        names = [n for n in files if n != 'user_data' or inst.get('user_data')]
+        return _text('\n'.join(names))
+    if len(parts) == 2 and parts[1] in files:
+        return files[parts[1]]()
+    return _not_found()
+
+
+def _json(obj):
+    return _text(json.dumps(obj), content_type='application/json')
+
+
+def build_app():
+    r = wsgi.Router(max_body=4096)
+    r.add('GET', '/', handle)
+    for depth in range(1, 6):
+        template = '/' + '/'.join(f'{{p{i}}}' for i in range(depth))
+        r.add('GET', template, _joined(depth))
+    return r
+
+
+def _joined(depth):
+    def handler(req, **params):
+        return handle(req, '/'.join(params[f'p{i}'] for i in range(depth)))
+    return handler

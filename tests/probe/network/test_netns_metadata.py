@@ -1,0 +1,81 @@
+"""A guest reads its instance id and public key from 169.254.169.254: the
+network host redirects it to the metadata server (an iaas-api running in the
+host namespace), which finds the instance by the guest's fixed IP."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.probe.fixtures import BIN, Cloud
+from tests.probe.network.netns import Topology, rpc_call, sh
+from tests.probe.network.test_netns_single_host import _iptables_rules
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
+                                 reason='needs dnsmasq and busybox')]
+
+MAKE_INSTANCE = """
+import json, sys
+from iaas.conf import CONF
+CONF(['--config-file', sys.argv[1]], project='iaas')
+from iaas.db import instances
+i = instances.create_with_quota(sys.argv[2], [{
+    'project_id': sys.argv[2], 'user_id': 'u', 'display_name': 'meta-guest',
+    'hostname': 'meta-guest', 'key_name': 'mykey', 'key_data': 'ssh-ed25519 AAAATEST me@probe',
+    'vcpus': 1, 'memory_mb': 64, 'flavor': {'name': 'm1.nano'}}])[0]
+print(json.dumps({'uuid': i['uuid'], 'id': i['id']}))
+"""
+
+
+@pytest.fixture
+def topo(tmp_path):
+    t = Topology(tmp_path)
+    yield t
+    t.cleanup()
+
+
+def test_guest_reads_metadata(tmp_path, topo):
+    host = topo.ns('host')
+    cloud = Cloud.create(tmp_path, sections={'network': {
+        'network_manager': 'flat_dhcp', 'netns': host, 'dnsmasq_user': 'root'}})
+    # the metadata server runs inside the host namespace, on every address there
+    cfg_ns = cloud.host_config('probe', sections={'api': {'listen': '0.0.0.0'}})
+    try:
+        cloud.start('iaas-api')
+        cloud.start('iaas-network', wait_port=False)
+        topo.wait('iaas-network', lambda: any('iaas-FORWARD' in x
+                                              for x in _iptables_rules(topo, host)))
+        api_ns = subprocess.Popen(['ip', 'netns', 'exec', host, f'{BIN}/iaas-api',
+                                   '--config-file', str(cfg_ns)],
+                                  stdout=open(tmp_path / 'api-ns.log', 'wb'),
+                                  stderr=subprocess.STDOUT)
+        topo.procs.append(api_ns)
+        project = cloud.openstack('token', 'issue')['project_id']
+        inst = json.loads(sh(sys.executable, '-c', MAKE_INSTANCE, str(cloud.config_file),
+                             project).stdout)
+        net = cloud.openstack('network', 'create', 'flat1')
+        assert net['provider:network_type'] == 'flat'
+        cloud.openstack('subnet', 'create', '--network', 'flat1', '--subnet-range',
+                        '10.94.0.0/24', 'flat1-sub')
+        nic = rpc_call(cloud.config_file, 'allocate_for_instance', instance_uuid=inst['uuid'],
+                       host='probe', project_id=project, requested_networks='auto')[0]
+        assert nic['network_id'] == net['id'] and nic['dhcp'] is True
+        g = topo.guest('g', host, nic)
+        assert topo.dhcp(g) == nic['ips'][0]
+
+        def fetch(path):
+            r = topo.run(g, 'curl', '-sf', '-m', '3', f'http://169.254.169.254{path}',
+                         check=False)
+            return r.stdout if r.returncode == 0 else None
+        md = json.loads(topo.wait('metadata server', lambda: fetch(
+            '/openstack/latest/meta_data.json'), timeout=60))
+        assert md['uuid'] == inst['uuid']
+        assert md['public_keys'] == {'mykey': 'ssh-ed25519 AAAATEST me@probe'}
+        assert fetch('/latest/meta-data/instance-id') == 'i-%08x' % inst['id']
+        assert fetch('/latest/meta-data/public-keys/0/openssh-key') == \
+            'ssh-ed25519 AAAATEST me@probe'
+        assert fetch('/latest/meta-data/local-ipv4') == nic['ips'][0]
+    finally:
+        cloud.stop_all()
