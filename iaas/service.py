@@ -88,8 +88,12 @@ class WSGIService:
     def __init__(self, name, app, host, port, threads=None):
         from cheroot import wsgi
         self.name, self.app = name, app
+        # A deep listen backlog (cheroot's default is 5): when a busy process
+        # accepts late, a burst of clients must wait in the kernel's queue
+        # instead of being reset.
         self.server = wsgi.Server((host, port), app, numthreads=threads or CONF.api.threads,
-                                  server_name=name, timeout=60, shutdown_timeout=5)
+                                  server_name=name, timeout=60, shutdown_timeout=5,
+                                  request_queue_size=1024)
         self.server.max_request_body_size = 0  # APIs enforce their own limits
         self._thread = None
 
