@@ -87,23 +87,36 @@ class NetworkManager(manager.Manager):
 
     @rpc.expose
     def get_instance_nw_info(self, context, instance_uuid):
+        """One VIF per port, Nova-style (``id``, ``address``, ``devname``,
+        ``network: {id, bridge, label, mtu, subnets: [{cidr, gateway, netmask,
+        dns, dhcp, ips: [{address}]}]}``) plus flat keys (``port_id``, ``mac``,
+        ``ips``, ``bridge``, ``network_id``, ``gateway``, ``cidr``, …)."""
         out = []
+        dhcp_on = CONF.network.network_manager != 'flat'
         for p in db.port_list(device_id=instance_uuid):
             n = db.network_get(p['network_id'])
             subnets = {s['id']: s for s in db.subnet_list(network_id=n['id'])}
-            first = subnets.get(p['fixed_ips'][0]['subnet_id']) if p['fixed_ips'] else None
-            cidr = ipaddress.ip_network(first['cidr']) if first else None
-            out.append({'port_id': p['id'], 'mac': p['mac_address'],
+            vsubs = []
+            for sid, s in subnets.items():
+                ips = [x['ip_address'] for x in p['fixed_ips'] if x['subnet_id'] == sid]
+                if not ips:
+                    continue
+                cidr = ipaddress.ip_network(s['cidr'])
+                vsubs.append({'cidr': s['cidr'], 'gateway': s['gateway_ip'],
+                              'netmask': str(cidr.netmask), 'dns': s['dns_nameservers'],
+                              'dhcp': bool(s['enable_dhcp'] and dhcp_on),
+                              'ips': [{'address': a} for a in ips]})
+            first = vsubs[0] if vsubs else {}
+            out.append({'id': p['id'], 'address': p['mac_address'], 'devname': devname(p['id']),
+                        'type': 'bridge', 'mtu': n['mtu'],
+                        'network': {'id': n['id'], 'bridge': n['bridge'], 'label': n['name'],
+                                    'mtu': n['mtu'], 'subnets': vsubs},
+                        'port_id': p['id'], 'mac': p['mac_address'],
                         'ips': [x['ip_address'] for x in p['fixed_ips']],
-                        'bridge': n['bridge'], 'devname': devname(p['id']),
-                        'network_id': n['id'], 'network_name': n['name'],
-                        'cidr': str(cidr) if cidr else None,
-                        'netmask': str(cidr.netmask) if cidr else None,
-                        'gateway': first and first['gateway_ip'],
-                        'dns': first['dns_nameservers'] if first else [],
-                        'dhcp': bool(first and first['enable_dhcp'] and
-                                     CONF.network.network_manager != 'flat'),
-                        'mtu': n['mtu'], 'segment_type': n['segment_type'],
+                        'bridge': n['bridge'], 'network_id': n['id'], 'network_name': n['name'],
+                        'cidr': first.get('cidr'), 'netmask': first.get('netmask'),
+                        'gateway': first.get('gateway'), 'dns': first.get('dns', []),
+                        'dhcp': first.get('dhcp', False), 'segment_type': n['segment_type'],
                         'segment_id': n['segment_id']})
         return out
 
