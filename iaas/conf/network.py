@@ -40,6 +40,13 @@ network_opts = [
                help='Name of an existing network namespace iaas-network does all its '
                     'host-side work in (bridges, dnsmasq, iptables). Default: the '
                     'namespace the daemon runs in.'),
+    cfg.BoolOpt('manage_host_networking', default=False,
+                help='Let iaas-network change this host\'s own network namespace '
+                     '(bridges, dnsmasq, iptables, ip_forward) when no netns is set. '
+                     'Off by default, so an all-in-one process never rewrites the '
+                     'firewall of the machine it runs on by surprise; with netns set, '
+                     'host-side work always happens inside that namespace. With neither, '
+                     'iaas-network only allocates addresses (IPAM).'),
     cfg.BoolOpt('serve_gateway', default=True,
                 help='Put each network\'s gateway address on its bridge here and run '
                      'its dnsmasq. Set false on hosts that only carry the segment to '

@@ -35,9 +35,16 @@ class NetworkManager(manager.Manager):
                                  user=CONF.network.dnsmasq_user)
         self._sync_lock = threading.Lock()
         self.last_rules = None
+        # Host-side work only inside a configured namespace, or in our own
+        # when the operator asked for it.
+        self.host_side = bool(CONF.network.netns) or CONF.network.manage_host_networking
 
     # -- lifecycle ------------------------------------------------------------
     def init_host(self):
+        if not self.host_side:
+            LOG.warning('iaas-network: no [network] netns and manage_host_networking is '
+                        'off: allocating addresses only, no bridges/dnsmasq/iptables')
+            return
         for key in ('net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'):
             try:
                 self.net.sysctl(key, 1)
@@ -162,6 +169,8 @@ class NetworkManager(manager.Manager):
     # -- host-side state --------------------------------------------------------
     def sync(self):
         """Make this host's bridges, segments, dnsmasq and iptables match the DB."""
+        if not self.host_side:
+            return
         with self._sync_lock:
             state = db.host_state(self.host)
             self._sync_locked(state)
