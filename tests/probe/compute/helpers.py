@@ -80,11 +80,20 @@ class Rest:
     def wait_status(self, sid, statuses, timeout=60):
         statuses = {statuses} if isinstance(statuses, str) else set(statuses)
 
+        seen = {}
+
         def check():
-            s = self.server(sid)
+            s = seen['last'] = self.server(sid)
             return s if s['status'] in statuses and not s.get('OS-EXT-STS:task_state') \
                 else None
-        return deadline_poll(check, timeout, what=f'server {sid} in {statuses}')
+        try:
+            return deadline_poll(check, timeout, what=f'server {sid} in {statuses}')
+        except AssertionError as exc:
+            s = seen.get('last') or {}
+            raise AssertionError(f'{exc}: {s.get("name")} {s.get("status")} task '
+                                 f'{s.get("OS-EXT-STS:task_state")} host '
+                                 f'{s.get("OS-EXT-SRV-ATTR:host")} fault {s.get("fault")}') \
+                from None
 
     def upload_image(self, name='probe-img', data=b'\0' * 4096, visibility='public'):
         h = {'X-Auth-Token': self.token}
