@@ -35,6 +35,17 @@ libvirt_opts = [
     cfg.IntOpt('image_cache_interval', default=600, min=0,
                help='Seconds between two sweeps of unused base images (run from the '
                     'resource report; 0 disables the sweep).'),
+    cfg.StrOpt('boot_wait_pattern', default='',
+               help='When set (a regular expression), a spawn returns only once the '
+                    'guest\'s serial console matches it (or after boot_wait_timeout), '
+                    'so [compute] max_concurrent_builds bounds guests booting at once, '
+                    'not only domains being created: under TCG on few cores, guests '
+                    'booting together slow each other down. E.g. "login:" or the test '
+                    'image\'s "IAAS-TEST-IMAGE-BOOTED". Empty: return once the domain '
+                    'runs.'),
+    cfg.IntOpt('boot_wait_timeout', default=120, min=1,
+               help='Seconds a spawn waits for boot_wait_pattern before returning '
+                    'anyway (the guest keeps running; a warning is logged).'),
     cfg.IntOpt('console_log_max_bytes', default=1 << 20, min=1024,
                help='Console output returned at most (the end of the log).'),
 ]

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -184,6 +185,23 @@ class LibvirtDriver(driver.ComputeDriver):
         self._dom(uuid, lambda d: d.create())
         LOG.info('guest %s started (%s) in %.2fs', uuid, self.virt_type,
                  time.monotonic() - t0)
+        if CONF.libvirt.boot_wait_pattern:
+            self._wait_boot(uuid, p['console'], t0)
+
+    def _wait_boot(self, uuid, console, t0):
+        """Hold the build slot until the console shows the guest booted."""
+        pattern = re.compile(CONF.libvirt.boot_wait_pattern.encode())
+        end = time.monotonic() + CONF.libvirt.boot_wait_timeout
+        while time.monotonic() < end:
+            with contextlib.suppress(FileNotFoundError), open(console, 'rb') as f:
+                if pattern.search(f.read()):
+                    LOG.info('guest %s booted in %.2fs', uuid, time.monotonic() - t0)
+                    return
+            if self._state(uuid) != libvirt.VIR_DOMAIN_RUNNING:
+                raise driver.DriverError(f'guest {uuid} stopped while booting')
+            time.sleep(0.1)
+        LOG.warning('guest %s: no %r on its console after %ss; carrying on', uuid,
+                    CONF.libvirt.boot_wait_pattern, CONF.libvirt.boot_wait_timeout)
 
     # -- destroy --------------------------------------------------------------
     def _undefine(self, uuid):
