@@ -26,6 +26,24 @@ CHUNK = 1 << 20
 RECLAIM_AGE = 7 * 86400   # seconds a tombstone is kept
 
 
+DROP_CACHE_MIN = 4 * 1024 * 1024
+_libc = None
+
+
+def _fallocate(fd, size):
+    """fallocate(FALLOC_FL_KEEP_SIZE) through libc; OSError when unsupported."""
+    global _libc
+    if _libc is None:
+        import ctypes
+        import ctypes.util
+        _libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
+        _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                                    ctypes.c_int64]
+    if _libc.fallocate(fd, 1, 0, size) != 0:
+        import ctypes
+        raise OSError(ctypes.get_errno(), 'fallocate failed')
+
+
 class DiskFileError(Exception):
     pass
 
@@ -244,6 +262,14 @@ class ObjectWriter:
             n = os.write(self.fd, view)
             view = view[n:]
 
+    def preallocate(self, size):
+        """Reserve the blocks of a known-size upload (less fragmentation,
+        faster fsync); the file's size is not changed."""
+        try:
+            _fallocate(self.fd, size + 4096)
+        except OSError:
+            pass
+
     def commit(self, timestamp, meta):
         """Append the metadata trailer, fsync, rename into place."""
         meta = dict(meta, **{'X-Timestamp': timestamp, 'Content-Length': str(self.size),
@@ -252,6 +278,9 @@ class ObjectWriter:
         self.write_raw(blob + TRAILER.pack(len(blob), MAGIC))
         if self.df.fsync:
             os.fsync(self.fd)
+            if self.size > DROP_CACHE_MIN:
+                # written and durable: do not let big uploads crowd the page cache
+                os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(self.fd)
         self.fd = None
         mkdirs(self.df.dir)

@@ -115,6 +115,8 @@ class StorageServer:
             return text(413, 'object too large')
         writer = df.writer()
         try:
+            if length:
+                writer.preallocate(length)
             inp = req.environ['wsgi.input']
             left = length
             while left is None or left > 0:
