@@ -84,10 +84,11 @@ class S3:
                 return xml_response(el)
             if m == 'GET' and 'uploads' in q:
                 return self.multipart.list_uploads(req, ident, bucket)
-            if m == 'GET' and ('versioning' in q or 'acl' in q):
+            if m == 'GET' and 'versioning' in q:
                 self.check_bucket(ident, bucket)
-                return xml_response(element('VersioningConfiguration' if 'versioning' in q
-                                            else 'AccessControlPolicy'))
+                return xml_response(element('VersioningConfiguration'))
+            if m == 'GET' and 'acl' in q:
+                return self.acl(ident, bucket, None)
             if m == 'GET':
                 return self.list_objects(req, ident, bucket)
             if m == 'POST' and 'delete' in q:
@@ -99,6 +100,8 @@ class S3:
             return self.copy_object(req, ident, bucket, key)
         if m == 'PUT':
             return self.put_object(req, ident, bucket, key)
+        if m == 'GET' and 'acl' in q:
+            return self.acl(ident, bucket, key)
         if m in ('GET', 'HEAD') and 'uploadId' in q:
             return self.multipart.list_parts(req, ident, bucket, key)
         if m in ('GET', 'HEAD'):
@@ -280,6 +283,25 @@ class S3:
                 add(out, 'Error', [('Key', key), ('Code', code),
                                    ('Message', S3Error(code).message)])
         return xml_response(out)
+
+    def acl(self, ident, bucket, key):
+        """The owner has FULL_CONTROL (canned 'private'); ACL documents are not kept."""
+        self.check_bucket(ident, bucket)
+        if key is not None:
+            resp = self.swift(ident, 'HEAD', bucket, key)
+            if resp.status_int >= 300:
+                self._object_error(ident, bucket, key, resp.status_int)
+        owner = [('ID', ident.account), ('DisplayName', ident.account)]
+        root = element('AccessControlPolicy', [('Owner', owner)])
+        grants = add(root, 'AccessControlList')
+        grant = add(grants, 'Grant')
+        grantee = add(grant, 'Grantee')
+        grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
+        grantee.set('xsi:type', 'CanonicalUser')
+        add(grantee, 'ID', ident.account)
+        add(grantee, 'DisplayName', ident.account)
+        add(grant, 'Permission', 'FULL_CONTROL')
+        return xml_response(root)
 
     # --- objects -------------------------------------------------------------------------
     def _put_headers(self, req):

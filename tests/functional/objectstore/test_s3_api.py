@@ -135,6 +135,13 @@ def test_presigned_and_bad_signatures(s3, store):
         unknown.list_buckets()
     assert _code(e) == 'InvalidAccessKeyId'
     assert requests.get(store.url + '/pub/f.txt').status_code == 403
+    put_url = s3.generate_presigned_url('put_object', Params={'Bucket': 'pub', 'Key': 'up.txt'},
+                                        ExpiresIn=60)
+    assert requests.put(put_url, data=b'uploaded by url').status_code == 200
+    assert s3.get_object(Bucket='pub', Key='up.txt')['Body'].read() == b'uploaded by url'
+    acl = s3.get_object_acl(Bucket='pub', Key='up.txt')
+    assert acl['Grants'][0]['Permission'] == 'FULL_CONTROL'
+    assert s3.get_bucket_acl(Bucket='pub')['Owner']['ID'] == 'AUTH_test'
 
 
 def test_signature_v2(store):
