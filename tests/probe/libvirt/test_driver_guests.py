@@ -128,10 +128,16 @@ def test_life_cycle_on_real_domain(drv, guest_env, tmp_path):
     assert guest_env.domains() == {} and drv.list_instances() == []
 
 
-def test_two_guests_share_one_base(drv, guest_env):
+def test_two_guests_share_one_base(drv, guest_env, conf):
+    # boot_wait_pattern: spawn returns only once the guest printed its marker
+    conf.set_override('boot_wait_pattern', 'IAAS-TEST-IMAGE-BOOTED', group='libvirt')
     vms = [instance('vm-a'), instance('vm-b')]
-    for vm in vms:
-        drv.spawn(None, vm, {'id': 'img-busybox'})
+    try:
+        for vm in vms:
+            drv.spawn(None, vm, {'id': 'img-busybox'})
+            assert marker_lines(drv.get_console_output(None, vm))
+    finally:
+        conf.clear_override('boot_wait_pattern', group='libvirt')
     base = os.path.join(guest_env.instances_path, '_base', 'img-busybox')
     from iaas.compute.virt.libvirt import imagecache
     for vm in vms:
