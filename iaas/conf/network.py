@@ -40,6 +40,11 @@ network_opts = [
                help='Name of an existing network namespace iaas-network does all its '
                     'host-side work in (bridges, dnsmasq, iptables). Default: the '
                     'namespace the daemon runs in.'),
+    cfg.BoolOpt('multi_host', default=False,
+                help='Every compute host runs its own iaas-network: allocations go to '
+                     'the network service of the instance\'s host (topic '
+                     'network.<host>), which plugs its side before answering. Off: any '
+                     'network host answers and the others follow its refresh.'),
     cfg.BoolOpt('manage_host_networking', default=False,
                 help='Let iaas-network change this host\'s own network namespace '
                      '(bridges, dnsmasq, iptables, ip_forward) when no netns is set. '

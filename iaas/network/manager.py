@@ -66,21 +66,27 @@ class NetworkManager(manager.Manager):
 
     @rpc.expose
     def allocate_for_instance(self, context, instance_uuid, project_id=None,
-                              requested_networks=None, security_groups=None):
+                              requested_networks=None, security_groups=None, host=None):
+        """Make (or re-bind, after a reschedule) the instance's ports, bound to
+        compute ``host`` (default: this host); returns its network_info."""
+        host = host or self.host
         existing = db.port_list(device_id=instance_uuid)
+        for p in existing:
+            if p['binding:host_id'] != host:
+                db.port_update(p['id'], **{'binding:host_id': host})
         if not existing:
             groups = self._group_ids(project_id, security_groups)
             for req in self._requested(project_id, requested_networks):
                 if req.get('port'):
+                    db.port_get(req['port'], project_id)     # the project's own port
                     db.port_update(req['port'], device_id=instance_uuid,
-                                   device_owner=COMPUTE_OWNER,
-                                   **{'binding:host_id': self.host})
+                                   device_owner=COMPUTE_OWNER, **{'binding:host_id': host})
                     continue
                 fixed = [{'ip_address': req['fixed_ip']}] if req.get('fixed_ip') else None
-                db.port_create(req['uuid'], project_id=None, owner_project=project_id,
-                               fixed_ips=fixed, device_id=instance_uuid,
-                               device_owner=COMPUTE_OWNER, binding_host=self.host,
-                               security_groups=groups)
+                # scoped to the project: its own networks and shared ones only
+                db.port_create(req['uuid'], project_id=project_id, fixed_ips=fixed,
+                               device_id=instance_uuid, device_owner=COMPUTE_OWNER,
+                               binding_host=host, security_groups=groups)
         self.sync()
         self._tell_others(context)
         return self.get_instance_nw_info(context, instance_uuid)

@@ -26,7 +26,7 @@ def test_vxlan_between_two_hosts(tmp_path, topo):
     topo.veth(h1, 'under0', h2, 'under0')
     topo.addr(h1, 'under0', '192.168.77.1/24')
     topo.addr(h2, 'under0', '192.168.77.2/24')
-    common = {'network_manager': 'segmented', 'dnsmasq_user': 'root',
+    common = {'network_manager': 'segmented', 'dnsmasq_user': 'root', 'multi_host': True,
               'segment_range': '5000:5010'}
     cloud = Cloud.create(tmp_path, sections={'network': dict(
         common, netns=h1, vxlan_local_ip='192.168.77.1', vxlan_peers='192.168.77.2')})
