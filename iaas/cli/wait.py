@@ -1,5 +1,8 @@
 """``--wait``: poll a server (or a snapshot image) until it settles, printing
-each status / task-state change on its own line on stderr, with a deadline."""
+each status / task-state change on its own line on stderr, with a deadline.
+
+Transient failures while polling (connection refused, timeouts, 5xx: e.g. an
+API restarting) are shown and retried until the deadline."""
 import os
 import sys
 import time
@@ -33,6 +36,46 @@ class Progress:
                   file=self.out, flush=True)
 
 
+class Poller:
+    """The deadline, the sleeps and the retries of one ``--wait``."""
+
+    def __init__(self, args, label):
+        self.timeout = getattr(args, 'timeout', None) or DEFAULT_TIMEOUT
+        self.interval = poll_interval(args)
+        self.progress = Progress(label)
+        self.deadline = time.monotonic() + self.timeout
+
+    def request_timeout(self):
+        """HTTP timeouts that do not outlast the deadline by much."""
+        left = max(1.0, self.deadline - time.monotonic())
+        return (min(10.0, left), min(120.0, left + 5.0))
+
+    def get(self, svc, path):
+        """The JSON of GET ``path``; None after a transient failure (shown).
+        Other API errors (4xx) are raised to the caller."""
+        try:
+            return svc.get(path, timeout=self.request_timeout()).json()
+        except APIError as exc:
+            if exc.status < 500:
+                raise
+            err = exc
+        except CLIError as exc:
+            err = exc
+        except ValueError:
+            err = CLIError(f'GET {path} answered something that is not JSON')
+        if time.monotonic() >= self.deadline:
+            raise err
+        self.progress.show(f'retrying: {err.message}')
+        return None
+
+    def sleep(self, last_state):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise CLIError(f'timed out after {self.timeout:g}s waiting for '
+                           f'{self.progress.label} (last state: {last_state})')
+        time.sleep(min(self.interval, remaining))
+
+
 def fault_message(server):
     fault = server.get('fault') or {}
     msg = fault.get('message') or 'no fault recorded'
@@ -42,6 +85,8 @@ def fault_message(server):
 
 
 def _state(server):
+    if server is None:
+        return 'unknown'
     status = server.get('status', '?')
     task = server.get('OS-EXT-STS:task_state')
     return f'{status} ({task})' if task else status
@@ -51,32 +96,28 @@ def server(compute, server_id, args, target=('ACTIVE',), label=None):
     """Wait until the server's status is in ``target`` with no task, or
     ERROR (→ CLIError with the fault message). ``target=None``: wait until it
     is gone (404 or DELETED). Returns the last server body (None if gone)."""
-    timeout = getattr(args, 'timeout', None) or DEFAULT_TIMEOUT
-    interval = poll_interval(args)
-    progress = Progress(label or f'server {server_id}')
-    deadline = time.monotonic() + timeout
+    poll = Poller(args, label or f'server {server_id}')
+    srv = None
     while True:
         try:
-            srv = compute.get(f'/servers/{server_id}').json()['server']
+            body = poll.get(compute, f'/servers/{server_id}')
         except APIError as exc:
             if exc.status == 404 and target is None:
-                progress.show('deleted')
+                poll.progress.show('deleted')
                 return None
             raise
-        progress.show(_state(srv))
-        status, task = srv.get('status'), srv.get('OS-EXT-STS:task_state')
-        if target is None:
-            if status in ('DELETED', 'SOFT_DELETED'):
+        if body is not None:
+            srv = body['server']
+            poll.progress.show(_state(srv))
+            status, task = srv.get('status'), srv.get('OS-EXT-STS:task_state')
+            if target is None:
+                if status in ('DELETED', 'SOFT_DELETED'):
+                    return srv
+            elif status == 'ERROR':
+                raise CLIError(f'{poll.progress.label} went to ERROR: {fault_message(srv)}')
+            elif status in target and not task:
                 return srv
-        elif status == 'ERROR':
-            raise CLIError(f'{progress.label} went to ERROR: {fault_message(srv)}')
-        elif status in target and not task:
-            return srv
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise CLIError(f'timed out after {timeout:g}s waiting for {progress.label} '
-                           f'(last state: {_state(srv)})')
-        time.sleep(min(interval, remaining))
+        poll.sleep(_state(srv))
 
 
 def snapshot(compute, image_svc, server_id, image_id, args, label=None, grace=None):
@@ -86,36 +127,33 @@ def snapshot(compute, image_svc, server_id, image_id, args, label=None, grace=No
     and the image still is not active ``grace`` seconds later, the snapshot
     failed without the image saying so (e.g. its clean-up failed too)."""
     grace = SNAPSHOT_GRACE if grace is None else grace
-    timeout = getattr(args, 'timeout', None) or DEFAULT_TIMEOUT
-    interval = poll_interval(args)
-    progress = Progress(label or f'image {image_id}')
-    deadline = time.monotonic() + timeout
+    poll = Poller(args, label or f'image {image_id}')
     idle_since = None
+    status = None
     while True:
         try:
-            img = image_svc.get(f'/images/{image_id}').json()
+            img = poll.get(image_svc, f'/images/{image_id}')
         except APIError as exc:
             if exc.status == 404:
-                raise CLIError(f'{progress.label} was deleted (the snapshot failed)') from None
+                raise CLIError(f'{poll.progress.label} was deleted (the snapshot failed)'
+                               ) from None
             raise
-        status = img.get('status')
-        srv = compute.get(f'/servers/{server_id}').json()['server']
-        task = srv.get('OS-EXT-STS:task_state')
-        progress.show(f'{status}' + (f' (server: {task})' if task else ''))
-        if status == 'active':
-            return img
-        if status in ('killed', 'deleted', 'pending_delete'):
-            raise CLIError(f'{progress.label} went to {status} (the snapshot failed)')
-        now = time.monotonic()
-        if task:
-            idle_since = None
-        elif idle_since is None:
-            idle_since = now
-        elif now - idle_since >= grace:
-            raise CLIError(f'the snapshot failed: the server has no snapshot task any more '
-                           f'but {progress.label} is still {status}')
-        remaining = deadline - now
-        if remaining <= 0:
-            raise CLIError(f'timed out after {timeout:g}s waiting for {progress.label} '
-                           f'(last status: {status})')
-        time.sleep(min(interval, remaining))
+        body = poll.get(compute, f'/servers/{server_id}') if img is not None else None
+        if img is not None and body is not None:
+            status = img.get('status')
+            task = body['server'].get('OS-EXT-STS:task_state')
+            poll.progress.show(f'{status}' + (f' (server: {task})' if task else ''))
+            if status == 'active':
+                return img
+            if status in ('killed', 'deleted', 'pending_delete'):
+                raise CLIError(f'{poll.progress.label} went to {status} (the snapshot '
+                               f'failed)')
+            now = time.monotonic()
+            if task:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= grace:
+                raise CLIError(f'the snapshot failed: the server has no snapshot task any '
+                               f'more but {poll.progress.label} is still {status}')
+        poll.sleep(status)

@@ -56,6 +56,7 @@ class FakeCloud:
         self.flavors = copy.deepcopy(FLAVORS)
         self.max_microversion = '2.79'
         self.page_size = 1000
+        self.fail_server_gets = 0   # answer this many server GETs with 503
         self.uploads = []       # {'chunked', 'content_length', 'reads', 'size'}
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
@@ -199,6 +200,9 @@ class FakeCloud:
         m = re.fullmatch(r'/servers/([^/]+)', path)
         if m:
             s = self.get_server(m.group(1))
+            if method == 'GET' and self.fail_server_gets:
+                self.fail_server_gets -= 1
+                raise Reply(503, {'computeFault': {'code': 503, 'message': 'restarting'}})
             if method == 'GET':
                 self.step(s)
                 return Reply(200, {'server': self.server_view(s)})

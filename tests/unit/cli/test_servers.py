@@ -61,6 +61,18 @@ def test_create_wait_shows_progress_until_active(fake, osenv, run, image):
     assert 'ACTIVE' in out and 'cirros (' in out and 'm1.tiny' in out
 
 
+def test_wait_retries_transient_api_errors(fake, osenv, run, image):
+    assert create(run, '--wait')[0] == 0
+    fake.fail_server_gets = 2
+    rc, _, err = run('server', 'stop', 'web1', '--wait')
+    assert rc == 0, err
+    assert 'retrying: restarting (HTTP 503)' in err
+    assert 'SHUTOFF' in err.strip().splitlines()[-1]
+    fake.fail_server_gets = 10000
+    rc, _, err = run('server', 'start', 'web1', '--wait', '--timeout', '0.3')
+    assert rc == 1 and err.strip().splitlines()[-1] == 'Error: restarting (HTTP 503)'
+
+
 def test_create_wait_error_prints_fault_and_exits_1(fake, osenv, run, image):
     rc, out, err = create(run, '--wait', name='boom1')
     assert rc == 1
