@@ -19,7 +19,7 @@ from iaas.objectstore import db, diskfile, replication, updates
 from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
 
 LOG = logging.getLogger(__name__)
-CHUNK = 1 << 20
+CHUNK = 1 << 16   # upload reads: small pieces keep the sender and the disk busy together
 VERIFY_MAX = 8 * 1024 * 1024   # GETs of objects up to this size verify the MD5
 
 OBJ_KEEP = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
