@@ -3,6 +3,7 @@ over RabbitMQ + PostgreSQL: iaas-api (identity + compute), iaas-image,
 iaas-scheduler and iaas-compute (fake driver): login, image upload, flavor list, keypair create, server
 create --wait, list, stop/start --wait, reboot, console-log, snapshot,
 usage, delete --wait, and a clean error for a missing image."""
+import base64
 import json
 import os
 import stat
@@ -52,11 +53,23 @@ def test_developer_workflow(compute_cloud, tmp_path):
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     pairs = json.loads(iaas(env, 'keypair', 'list', '-f', 'json').stdout)
     assert [p['Name'] for p in pairs] == ['clikey']
+    r = iaas(env, 'keypair', 'create', 'clikey', check=False)
+    assert r.returncode == 1 and '(HTTP 409)' in r.stderr
 
+    pub = tmp_path / 'id.pub'
+    pub.write_text('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl cli@probe\n')
+    imported = json.loads(iaas(env, 'keypair', 'import', 'laptop', '--public-key', str(pub),
+                               '-f', 'json').stdout)
+    assert imported['name'] == 'laptop' and imported['fingerprint']
+
+    ud = tmp_path / 'user-data'
+    ud.write_bytes(b'#cloud-config\nhostname: vm1\n')
     r = iaas(env, 'server', 'create', 'vm1', '--image', 'cli-cirros', '--flavor', 'cli.tiny',
-             '--key-name', 'clikey', '--network', 'none', '--wait', '--timeout', '60', '-f', 'json')
+             '--key-name', 'clikey', '--user-data', str(ud), '--network', 'none', '--wait',
+             '--timeout', '60', '-f', 'json')
     server = json.loads(r.stdout)
     assert server['status'] == 'ACTIVE' and server['key_name'] == 'clikey'
+    assert base64.b64decode(server['OS-EXT-SRV-ATTR:user_data']) == ud.read_bytes()
     assert server['image']['id'] == img['id']
     progress = [line for line in r.stderr.splitlines() if line.startswith('server vm1')]
     assert progress[0].split(': ', 1)[1].startswith('BUILD')
@@ -105,4 +118,5 @@ def test_developer_workflow(compute_cloud, tmp_path):
     rows = json.loads(iaas(env, 'server', 'list', '-f', 'json').stdout)
     assert server['id'] not in {r['ID'] for r in rows}
     iaas(env, 'image', 'delete', 'vm1-snap', 'cli-cirros')
-    iaas(env, 'keypair', 'delete', 'clikey')
+    iaas(env, 'keypair', 'delete', 'clikey', 'laptop')
+    assert json.loads(iaas(env, 'keypair', 'list', '-f', 'json').stdout) == []
