@@ -71,6 +71,26 @@ def instance_for_address(address):
     return inst, db.port_get(found['port_id'])
 
 
+def addresses_for_instance(instance_uuid):
+    """Nova's ``addresses`` of a server: {network name: [{'addr', 'version',
+    'OS-EXT-IPS:type' (fixed|floating), 'OS-EXT-IPS-MAC:mac_addr'}]}."""
+    import ipaddress
+    out = {}
+    for p in db.port_list(device_id=instance_uuid):
+        name = db.network_get(p['network_id'])['name'] or p['network_id']
+        rows = out.setdefault(name, [])
+        for ip in p['fixed_ips']:
+            rows.append({'addr': ip['ip_address'],
+                         'version': ipaddress.ip_address(ip['ip_address']).version,
+                         'OS-EXT-IPS:type': 'fixed',
+                         'OS-EXT-IPS-MAC:mac_addr': p['mac_address']})
+        for f in db.floatingip_list(port_id=p['id']):
+            rows.append({'addr': f['floating_ip_address'], 'version': 4,
+                         'OS-EXT-IPS:type': 'floating',
+                         'OS-EXT-IPS-MAC:mac_addr': p['mac_address']})
+    return out
+
+
 def floating_for_port(port_id):
     return [f['floating_ip_address'] for f in db.floatingip_list(port_id=port_id)]
 

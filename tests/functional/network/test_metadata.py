@@ -67,3 +67,13 @@ def test_forwarded_for_only_from_trusted_proxies(sqlite_db):
     assert _get(app, '/openstack/latest/meta_data.json', '127.0.0.1', h).status_int == 200
     # a guest cannot pretend to be another one
     assert _get(app, '/openstack/latest/meta_data.json', '10.50.0.8', h).status_int == 404
+
+
+def test_addresses_for_instance(sqlite_db):
+    from iaas.network import api as netapi
+    inst = _setup()
+    addrs = netapi.addresses_for_instance(inst['uuid'])
+    assert [(a['addr'], a['OS-EXT-IPS:type']) for a in addrs['n']] == [
+        ('10.50.0.7', 'fixed'), ('172.24.9.9', 'floating')]
+    assert addrs['n'][0]['version'] == 4
+    assert netapi.addresses_for_instance('nope') == {}
