@@ -1,5 +1,6 @@
-"""Table/JSON formatting and error-body parsing."""
+"""Table/JSON formatting, option placement and error-body parsing."""
 import argparse
+import json
 
 import requests
 
@@ -43,3 +44,17 @@ def test_error_formats():
     e = errors.api_error(response(500, '<html><body><h1>500 Internal Server Error</h1>'
                                        '<p>Boom</p></body></html>', 'text/html'))
     assert e.api_message == '500 Internal Server Error Boom'
+
+
+def test_format_option_before_or_after_the_command(fake, osenv, run):
+    rc, out, _ = run('-f', 'json', 'flavor', 'list')
+    assert rc == 0 and json.loads(out)[0]['Name'] == 'm1.tiny'
+    rc, out, _ = run('flavor', 'list', '-f', 'value', '-c', 'Name')
+    assert rc == 0 and out.split() == ['m1.tiny', 'm1.small']
+
+
+def test_usage_errors_exit_2_without_traceback(run):
+    rc, out, err = run('server', 'create', 'x')
+    assert rc == 2 and '--image' in err
+    rc, out, err = run('nonsense')
+    assert rc == 2 and 'invalid choice' in err
