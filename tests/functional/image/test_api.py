@@ -262,3 +262,14 @@ def test_head_requests(client):
     assert client.head(f'/v2/images/{img["id"]}').status_code == 200
     # the connection is still usable afterwards
     assert client.get(f'/v2/images/{img["id"]}/file').content == b'z' * 5000
+
+
+def test_missing_data_is_503_not_500(client, image_conf):
+    import os
+    img = client.create(name='lost')
+    client.upload(img['id'], b'q' * 100)
+    os.unlink(os.path.join(image_conf.image.filesystem_store_datadir, img['id']))
+    r = client.get(f'/v2/images/{img["id"]}/file')
+    assert r.status_code == 503 and 'missing' in r.json()['error']['message']
+    # deleting such an image still works
+    assert client.delete(f'/v2/images/{img["id"]}').status_code == 204
