@@ -174,6 +174,13 @@ class Session:
         self._renew = None   # once per command is enough
         return True
 
+    def has_service(self, service_type):
+        try:
+            self.endpoint(service_type)
+        except CLIError:
+            return False
+        return True
+
     def endpoint(self, service_type):
         """The catalog URL of ``service_type`` for our interface and region."""
         found = [s for s in self.catalog if s.get('type') == service_type]

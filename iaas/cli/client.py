@@ -117,3 +117,11 @@ class Image(Service):
     def root_url(self, url):
         url = url.rstrip('/')
         return url if url.endswith('/v2') else url + '/v2'
+
+
+class Network(Service):
+    service_type = 'network'
+
+    def root_url(self, url):
+        url = url.rstrip('/')
+        return url if url.endswith('/v2.0') else url + '/v2.0'

@@ -6,18 +6,19 @@ import sys
 import traceback
 
 from iaas.cli import auth, compute_misc, images, login, output, servers, wait
-from iaas.cli.client import Compute, Image
+from iaas.cli.client import Compute, Image, Network
 from iaas.cli.errors import CLIError
 from iaas.cli.http import Transport
 
 
 class Cloud:
-    """What command functions get: ``session``, ``compute``, ``image``."""
+    """What command functions get: ``session``, ``compute``, ``image``,
+    ``network``."""
 
     def __init__(self, transport, args):
         self.transport = transport
         self.args = args
-        self._session = self._compute = self._image = None
+        self._session = self._compute = self._image = self._network = None
 
     @property
     def session(self):
@@ -36,6 +37,12 @@ class Cloud:
         if self._image is None:
             self._image = Image(self.session)
         return self._image
+
+    @property
+    def network(self):
+        if self._network is None:
+            self._network = Network(self.session)
+        return self._network
 
 
 def command(subparsers, name, help_text, func=None):

@@ -90,5 +90,13 @@ def image(image_svc, ref):
     return _one('image', ref, [i for i in listed if i.get('name') == ref])
 
 
+def network(network_svc, ref):
+    found = _by_id(network_svc, f'/networks/{quote(ref, safe="")}', 'network')
+    if found:
+        return found
+    listed = network_svc.get('/networks', params={'name': ref}).json().get('networks') or []
+    return _one('network', ref, [n for n in listed if n.get('name') == ref])
+
+
 def keypair(compute, name):
     return compute.get(f'/os-keypairs/{quote(name, safe="")}').json()['keypair']

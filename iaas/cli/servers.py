@@ -123,7 +123,15 @@ def _networks(cloud, values):
         if len(values) > 1:
             raise CLIError('--network auto/none cannot be combined with other networks')
         return lowered[0]
-    return [{'uuid': v} for v in values]
+    return [{'uuid': _network_id(cloud, v)} for v in values]
+
+
+def _network_id(cloud, ref):
+    """A network name or ID → its ID, through the network API when the
+    catalog has one (else ``ref`` is passed on as an ID)."""
+    if not cloud.session.has_service('network'):
+        return ref
+    return resolve.network(cloud.network, ref)['id']
 
 
 def _read_user_data(path):
@@ -261,8 +269,8 @@ def register(sub, command):
     c.add_argument('--flavor', required=True, help='flavor name or ID')
     c.add_argument('--key-name', help='key pair to inject')
     c.add_argument('--user-data', metavar='FILE', help='user data file (cloud-init)')
-    c.add_argument('--network', action='append', metavar='auto|none|ID',
-                   help='network: "auto", "none" or a network ID (repeatable); '
+    c.add_argument('--network', action='append', metavar='auto|none|NETWORK',
+                   help='network: "auto", "none" or a network ID or name (repeatable); '
                         'default auto')
     c.add_argument('--property', action='append', metavar='KEY=VALUE',
                    help='server metadata (repeatable)')

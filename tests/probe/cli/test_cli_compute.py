@@ -106,6 +106,10 @@ def test_developer_workflow(compute_cloud, tmp_path):
     r = iaas(env, 'server', 'create', 'vm2', '--image', 'no-such-image', '--flavor',
              'cli.tiny', check=False)
     assert r.returncode == 1 and "No image with a name or ID of 'no-such-image'" in r.stderr
+    # network names are looked up in the network API of the catalog
+    r = iaas(env, 'server', 'create', 'vm2', '--image', 'cli-cirros', '--flavor', 'cli.tiny',
+             '--network', 'no-such-net', check=False)
+    assert r.returncode == 1 and "No network with a name or ID of 'no-such-net'" in r.stderr
 
     # more RAM than the fake host has (4 GiB), within the quota: --wait prints the fault
     r = iaas(env, 'server', 'create', 'toobig', '--image', 'cli-cirros', '--flavor',

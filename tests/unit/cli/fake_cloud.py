@@ -57,6 +57,7 @@ class FakeCloud:
         self.max_microversion = '2.79'
         self.page_size = 1000
         self.fail_server_gets = 0   # answer this many server GETs with 503
+        self.networks = {}          # id -> {'id', 'name'}; none: no network service
         self.uploads = []       # {'chunked', 'content_length', 'reads', 'size'}
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
@@ -97,7 +98,9 @@ class FakeCloud:
                 {'type': 'compute', 'name': 'nova', 'id': 'c',
                  'endpoints': eps(self.url + '/compute/v2.1', dead + '/v2.1')},
                 {'type': 'image', 'name': 'glance', 'id': 'g',
-                 'endpoints': eps(self.url + '/image', dead)}]
+                 'endpoints': eps(self.url + '/image', dead)}] + (
+                [{'type': 'network', 'name': 'neutron', 'id': 'n',
+                  'endpoints': eps(self.url + '/network', dead)}] if self.networks else [])
 
     def issue(self, body):
         try:
@@ -160,6 +163,20 @@ class FakeCloud:
             body = json.loads(raw) if raw else None
             self.requests[-1] = self.requests[-1][:4] + (body,)
             return self.image(method, sub, query, body)
+        if path.startswith('/network/v2.0/networks'):
+            self.check_token(headers)
+            read_body()
+            rest = path[len('/network/v2.0/networks'):]
+            if rest:
+                net = self.networks.get(rest.lstrip('/'))
+                if net is None:
+                    raise Reply(404, {'NeutronError': {
+                        'type': 'NetworkNotFound', 'detail': '',
+                        'message': f'Network {rest.lstrip("/")} could not be found.'}})
+                return Reply(200, {'network': net})
+            nets = [n for n in self.networks.values()
+                    if 'name' not in query or n['name'] == query['name'][0]]
+            return Reply(200, {'networks': nets})
         raise Reply(404, {'message': f'no route {path}'})
 
     # ----------------------------------------------------------- compute

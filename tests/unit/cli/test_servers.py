@@ -52,6 +52,18 @@ def test_create_network_options(fake, osenv, run, image):
     assert rc == 1 and 'cannot be combined' in err
 
 
+def test_create_network_by_name_through_the_network_api(fake, osenv, run, image):
+    fake.networks = {'net-1': {'id': 'net-1', 'name': 'private'},
+                     'net-2': {'id': 'net-2', 'name': 'dup'},
+                     'net-3': {'id': 'net-3', 'name': 'dup'}}
+    assert create(run, '--network', 'private', '--network', 'net-2')[0] == 0
+    assert posted_server(fake)['networks'] == [{'uuid': 'net-1'}, {'uuid': 'net-2'}]
+    rc, _, err = create(run, '--network', 'nope', name='web2')
+    assert rc == 1 and "No network with a name or ID of 'nope' exists." in err
+    rc, _, err = create(run, '--network', 'dup', name='web3')
+    assert rc == 1 and "More than one network exists with the name 'dup'" in err
+
+
 def test_create_wait_shows_progress_until_active(fake, osenv, run, image):
     rc, out, err = create(run, '--wait')
     assert rc == 0, err
