@@ -35,6 +35,10 @@ def _image_names(cloud, servers):
     if not wanted:
         return {}
     try:
+        if len(wanted) == 1:
+            (only,) = wanted
+            return {only: cloud.image.get(f'/images/{quote(only, safe="")}').json().get(
+                'name')}
         return {i['id']: i.get('name') for i in resolve.glance_pages(cloud.image)}
     except CLIError:
         return {}   # names are a nicety; the IDs are still shown
