@@ -172,13 +172,13 @@ class API:
                 launch_index=i))
         from iaas.db import quotas
         try:
-            created = db.create_with_quota(ctx.project_id, values_list, min_count=min_count,
-                                           group_id=group['id'] if group else None)
+            created = db.create_with_quota(
+                ctx.project_id, values_list, min_count=min_count,
+                group_id=group['id'] if group else None,
+                action={'action': 'create', 'request_id': ctx.request_id,
+                        'user_id': ctx.user_id, 'project_id': ctx.project_id})
         except quotas.QuotaExceeded as exc:
             raise ComputeError(str(exc), code=403) from None
-        for inst in created:
-            db.action_start(inst['uuid'], 'create', ctx.request_id, ctx.user_id,
-                            ctx.project_id)
         spec = RequestSpec(
             instance_uuids=[i['uuid'] for i in created], flavor=flavor_snapshot,
             project_id=ctx.project_id,

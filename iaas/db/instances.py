@@ -54,23 +54,41 @@ def _query(s, uuid, include_deleted=False):
     return s.scalars(q).first()
 
 
-def create_with_quota(project_id, values_list, min_count=None, group_id=None):
+def create_with_quota(project_id, values_list, min_count=None, group_id=None,
+                      action=None):
     """Insert instances after checking the project's quota in the same
     transaction; create as many as fit between ``min_count`` and
-    ``len(values_list)``. Raise QuotaExceeded if not even min_count fit."""
+    ``len(values_list)``. Raise QuotaExceeded if not even min_count fit.
+
+    The project's quota lock is taken only when something is limited
+    (instances, cores or ram, or the members of ``group_id``): with no limit
+    there is nothing to serialize, and creates of one project run in parallel.
+    ``action``: {'action', 'request_id', 'user_id', 'project_id'}: the instance
+    action recorded for each instance, in the same transaction.
+    """
     wanted = len(values_list)
     min_count = min_count or wanted
     first = values_list[0]
     per = {'instances': 1, 'cores': first.get('vcpus', 0), 'ram': first.get('memory_mb', 0)}
+    # Read apart: the lock must stay the first statement of the transaction
+    # (SQLite cannot turn a read transaction into a write one once another
+    # writer has committed).
+    limits = quotas.get_limits(project_id)
+    limited = any(limits[r] >= 0 for r in per) or (
+        group_id is not None and limits['server_group_members'] >= 0)
+    if limited:
+        quotas.ensure_lock_row(project_id)
     with transaction() as s:
-        quotas.lock_project(s, project_id)
-        limits = quotas.get_limits(project_id, s)
-        used = quotas.instance_usage(s, project_id)
-        count = quotas.allowed_count(limits, used, per, wanted)
-        if count < min_count:
-            quotas.check(limits, used, {r: v * min_count for r, v in per.items()})
-        if group_id is not None:
-            _check_group_room(s, group_id, project_id, count)
+        count = wanted
+        if limited:
+            quotas.lock_project(s, project_id)
+            limits = quotas.get_limits(project_id, s)   # as of the lock
+            used = quotas.instance_usage(s, project_id)
+            count = quotas.allowed_count(limits, used, per, wanted)
+            if count < min_count:
+                quotas.check(limits, used, {r: v * min_count for r, v in per.items()})
+            if group_id is not None:
+                _check_group_room(s, group_id, project_id, count)
         rows = []
         for values in values_list[:count]:
             inst = Instance(**values)
@@ -80,6 +98,10 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None):
         if group_id is not None:
             for inst in rows:
                 s.add(InstanceGroupMember(group_id=group_id, instance_uuid=inst.uuid))
+        if action:
+            now = utcnow()
+            for inst in rows:
+                s.add(InstanceAction(instance_uuid=inst.uuid, start_time=now, **action))
         return [_to_dict(i, with_fault=False) for i in rows]
 
 

@@ -8,7 +8,7 @@ so concurrent creates of one project run their check-and-insert one after
 the other and a quota of 10 means 10 under any concurrency.
 """
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from iaas.conf import CONF
 from iaas.db.base import utcnow
@@ -64,6 +64,24 @@ def set_limits(project_id, values):
 def reset_limits(project_id):
     with transaction() as s:
         s.execute(sa.delete(Quota).where(Quota.project_id == project_id))
+
+
+def ensure_lock_row(project_id, resource='instances'):
+    """Create the lock row of ``project_id`` in a transaction of its own, so
+    that :func:`lock_project` only ever updates an existing row (on MariaDB,
+    creating it inside racing transactions deadlocks them)."""
+    for _ in range(5):
+        try:
+            with transaction() as s:
+                if s.scalar(sa.select(QuotaUsage.id).where(
+                        QuotaUsage.project_id == project_id,
+                        QuotaUsage.resource == resource)) is not None:
+                    return
+                s.add(QuotaUsage(project_id=project_id, resource=resource, in_use=0,
+                                 reserved=0))
+            return
+        except (IntegrityError, OperationalError):
+            continue   # created (or being created) concurrently: look again
 
 
 def lock_project(s, project_id, resource='instances'):
