@@ -37,14 +37,30 @@ class MarkerNotFound(LookupError):
     expected = True
 
 
+def _fault_dict(f):
+    return {'code': f.code, 'message': f.message, 'details': f.details,
+            'created': f.created_at, 'host': f.host}
+
+
 def _to_dict(inst, with_fault=True):
     d = row_to_dict(inst)
     d['fault'] = None
     if with_fault and inst.vm_state == 'error' and inst.faults:
-        f = inst.faults[0]
-        d['fault'] = {'code': f.code, 'message': f.message, 'details': f.details,
-                      'created': f.created_at, 'host': f.host}
+        d['fault'] = _fault_dict(inst.faults[0])
     return d
+
+
+def _latest_faults(s, uuids):
+    """{uuid: fault dict} of the newest fault of each instance, in batches."""
+    out = {}
+    uuids = list(uuids)
+    for i in range(0, len(uuids), 500):
+        q = sa.select(InstanceFault).where(
+            InstanceFault.instance_uuid.in_(uuids[i:i + 500])).order_by(
+            InstanceFault.id.desc())
+        for f in s.scalars(q):
+            out.setdefault(f.instance_uuid, _fault_dict(f))
+    return out
 
 
 def _query(s, uuid, include_deleted=False):
@@ -205,7 +221,8 @@ def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=N
     """
     filters = filters or {}
     with transaction() as s:
-        q = sa.select(Instance)
+        # Faults are loaded below for the ERROR ones only, in one query.
+        q = sa.select(Instance).options(sa.orm.noload(Instance.faults))
         if project_id is not None:
             q = q.where(Instance.project_id == project_id)
         since = filters.get('changes_since')
@@ -244,13 +261,19 @@ def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=N
                 raise ValueError(f'Invalid name filter: {exc}') from None
         if name_re is None and limit:
             q = q.limit(limit)
-        out = []
+        rows = []
         for inst in s.scalars(q):
             if name_re is not None and not name_re.search(inst.display_name or ''):
                 continue
-            out.append(_to_dict(inst))
-            if limit and len(out) >= limit:
+            rows.append(inst)
+            if limit and len(rows) >= limit:
                 break
+        faults = _latest_faults(s, [i.uuid for i in rows if i.vm_state == 'error'])
+        out = []
+        for inst in rows:
+            d = _to_dict(inst, with_fault=False)
+            d['fault'] = faults.get(inst.uuid)
+            out.append(d)
         return out
 
 
