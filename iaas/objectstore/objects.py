@@ -15,7 +15,7 @@ from iaas.objectstore.proxy import HTTPError
 from iaas.objectstore.utils import check_metadata, normalize_timestamp
 
 CHUNK = 1 << 20          # reads from storage nodes
-PUT_CHUNK = 1 << 18      # pieces of an upload handed to the replicas
+PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
 COND_HEADERS = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since',
                 'If-Unmodified-Since')
 PASS_HEADERS = ('Content-Length', 'Content-Type', 'ETag', 'Last-Modified', 'X-Timestamp',
@@ -58,7 +58,7 @@ class Sender:
 
     def __init__(self, bc, cluster, threaded):
         self.bc, self.cluster = bc, cluster
-        self.q = queue.Queue(maxsize=16) if threaded else None
+        self.q = queue.Queue(maxsize=64) if threaded else None
         self.thread = None
         if threaded:
             self.thread = threading.Thread(target=self._run, daemon=True,
@@ -262,7 +262,7 @@ class ObjectController:
         need = quorum(len(nodes))
         # Big bodies: one sending thread per replica, so a replica whose socket
         # is full does not hold up the others; small ones fit in socket buffers.
-        threaded = length is None or length > 4 * PUT_CHUNK
+        threaded = length is None or length > 1024 * 1024
         senders = [Sender(bc, cluster, threaded) for bc in conns]
         try:
             if len(conns) < need:
