@@ -68,7 +68,7 @@ class Updates:
                    'X-Content-Type': item['ct'], 'X-Etag': item['etag']}
         try:
             status, _, _ = client.request({'ip': item['ip'], 'port': item['port']},
-                                          item['op'], path, headers, timeout=3)
+                                          item['op'], path, headers, timeout=1)
         except Exception as exc:
             LOG.info('listing update to %s:%s failed: %s', item['ip'], item['port'], exc)
             return False
