@@ -131,7 +131,7 @@ class Proxy:
                           'policies': [{'name': 'default', 'default': True}]},
                 'slo': {'max_manifest_segments': 1000, 'max_manifest_size': 8 * 1024 * 1024,
                         'min_segment_size': 1},
-                'dlo': {'max_segments': 10000}, 'bulk_delete': {}, 'tempauth': {},
+                'dlo': {'max_segments': 10000}, 'tempauth': {},
                 's3api': {'max_upload_part_num': 10000, 'max_parts_listing': 1000}}
         return webob.Response(json_body=body, charset=None, content_type='application/json')
 
