@@ -161,7 +161,7 @@ class Updates:
         def send(node):
             try:
                 status, _, _ = client.request(node, 'PUT', apath.format(dev=node['device']),
-                                              headers, timeout=3)
+                                              headers, timeout=1)
                 return 200 <= status < 300
             except Exception:
                 return False
