@@ -150,15 +150,7 @@ def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, **values):
     if 'metadata' in values:
         values['metadata_'] = values.pop('metadata')
     with transaction() as s:
-        q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted == 0)
-        for col, expected in ((Instance.vm_state, expected_vm_state),
-                              (Instance.task_state, expected_task_state)):
-            if expected is ANY:
-                continue
-            options = list(expected) if isinstance(expected, (list, tuple, set)) \
-                else [expected]
-            conds = [col.is_(None) if o is None else col == o for o in options]
-            q = q.where(sa.or_(*conds))
+        q = _cas(uuid, expected_vm_state, expected_task_state)
         values.setdefault('updated_at', utcnow())
         n = s.execute(q.values(**values)).rowcount
         inst = _query(s, uuid)
@@ -170,6 +162,19 @@ def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, **values):
                 f'{inst.task_state}; expected vm_state {_shown(expected_vm_state)}, '
                 f'task_state {_shown(expected_task_state)}')
         return _to_dict(inst)
+
+
+def _cas(uuid, expected_vm_state=ANY, expected_task_state=ANY):
+    """UPDATE of the live instance ``uuid`` if its states are as expected."""
+    q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted == 0)
+    for col, expected in ((Instance.vm_state, expected_vm_state),
+                          (Instance.task_state, expected_task_state)):
+        if expected is ANY:
+            continue
+        options = list(expected) if isinstance(expected, (list, tuple, set)) \
+            else [expected]
+        q = q.where(sa.or_(*[col.is_(None) if o is None else col == o for o in options]))
+    return q
 
 
 def _shown(v):
@@ -196,14 +201,18 @@ def add_fault(uuid, message, code=500, details=None, host=None):
 
 
 def set_error(uuid, message, code=500, details=None, host=None, expected_task_state=ANY):
-    """Move to ERROR (task_state cleared) and record why, in one step."""
-    try:
-        inst = update(uuid, expected_task_state=expected_task_state, vm_state='error',
-                      task_state=None)
-    except (InstanceNotFound, UnexpectedState):
-        return None
-    add_fault(uuid, message, code=code, details=details, host=host)
-    return inst
+    """Move to ERROR (task_state cleared) and record why, in one transaction
+    (nobody sees an ERROR without its fault). None if the instance is gone
+    or not in ``expected_task_state``."""
+    with transaction() as s:
+        n = s.execute(_cas(uuid, expected_task_state=expected_task_state).values(
+            vm_state='error', task_state=None, updated_at=utcnow())).rowcount
+        if not n:
+            return None
+        s.add(InstanceFault(instance_uuid=uuid, message=str(message)[:255], code=code,
+                            details=details, host=host))
+        s.flush()
+        return _to_dict(_query(s, uuid))
 
 
 _SORT_KEYS = {'created_at', 'updated_at', 'display_name', 'uuid', 'vm_state', 'task_state',
@@ -222,7 +231,7 @@ def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=N
     filters = filters or {}
     with transaction() as s:
         # Faults are loaded below for the ERROR ones only, in one query.
-        q = sa.select(Instance).options(sa.orm.noload(Instance.faults))
+        q = sa.select(Instance).options(sa.orm.lazyload(Instance.faults))
         if project_id is not None:
             q = q.where(Instance.project_id == project_id)
         since = filters.get('changes_since')
