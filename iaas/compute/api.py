@@ -137,6 +137,7 @@ class API:
                 base64.b64decode(user_data, validate=True)
             except (binascii.Error, ValueError):
                 raise ComputeError('User data needs to be valid base 64.') from None
+        self._check_networks(ctx, networks)
         zone = availability_zone
         if zone and zone not in self.availability_zones(ctx, only_available=False):
             raise ComputeError(f'The requested availability zone is not available: {zone}')
@@ -192,6 +193,28 @@ class API:
             num_instances=len(created))
         self.scheduler.build_instances(ctx, spec.to_dict())
         return created, reservation_id
+
+    def _check_networks(self, ctx, networks):
+        """Requested networks/ports must exist and be visible to the project."""
+        if not isinstance(networks, list):
+            return   # 'auto', 'none' or absent
+        from iaas.db import networks as db_networks
+        project = None if ctx.is_admin else ctx.project_id
+        for item in networks:
+            if not isinstance(item, dict):
+                raise ComputeError('Bad networks format')
+            try:
+                if item.get('port'):
+                    db_networks.port_get(item['port'], project)
+                elif item.get('uuid'):
+                    db_networks.network_get(item['uuid'], project)
+                else:
+                    raise ComputeError('Bad networks format: each entry needs a uuid or '
+                                       'a port')
+            except db_networks.NotFound:
+                what = 'Port' if item.get('port') else 'Network'
+                raise ComputeError(f"{what} {item.get('port') or item.get('uuid')} could "
+                                   'not be found.') from None
 
     # -- delete -------------------------------------------------------------------
     def delete(self, ctx, uuid):
