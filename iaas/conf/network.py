@@ -33,9 +33,6 @@ network_opts = [
     cfg.StrOpt('bridge_prefix', default='brq',
                help='Prefix of the Linux bridge made for a network (bridge names hold '
                     'at most 15 characters; the rest is the network id).'),
-    cfg.StrOpt('flat_bridge', default='br100',
-               help='Bridge of networks made by the flat and flat_dhcp managers when '
-                    'none is given.'),
     cfg.StrOpt('netns', default=None,
                help='Name of an existing network namespace iaas-network does all its '
                     'host-side work in (bridges, dnsmasq, iptables). Default: the '

@@ -524,11 +524,29 @@ def ports_delete_for_device(device_id):
         return out
 
 
-def fixed_ip_set_leased(network_uuid, address, leased=True):
+def fixed_ips_set_leased(network_uuid, addresses):
+    """Mark exactly ``addresses`` of the network as leased (from dnsmasq's
+    lease file); returns how many rows changed."""
+    addresses = list(addresses)
     with transaction() as s:
         nid = s.scalar(sa.select(Network.id).where(Network.uuid == network_uuid))
-        s.execute(sa.update(FixedIP).where(FixedIP.network_id == nid,
-                                           FixedIP.address == address).values(leased=leased))
+        n = s.execute(sa.update(FixedIP).where(
+            FixedIP.network_id == nid, FixedIP.leased.is_(True),
+            FixedIP.address.not_in(addresses) if addresses else sa.true())
+            .values(leased=False)).rowcount
+        if addresses:
+            n += s.execute(sa.update(FixedIP).where(
+                FixedIP.network_id == nid, FixedIP.leased.is_(False),
+                FixedIP.address.in_(addresses)).values(leased=True)).rowcount
+        return n
+
+
+def fixed_ip_leased(network_uuid):
+    """Addresses of the network marked leased."""
+    with transaction() as s:
+        return sorted(s.scalars(sa.select(FixedIP.address).join(
+            Network, Network.id == FixedIP.network_id).where(
+            Network.uuid == network_uuid, FixedIP.leased.is_(True))))
 
 
 def fixed_ip_lookup(address):

@@ -242,6 +242,7 @@ class NetworkManager(manager.Manager):
                     continue
                 keep.add(n['id'])
                 self.dhcp.ensure(n, n['bridge'], sub, [p for p in n['ports'] if p['ips']])
+                db.fixed_ips_set_leased(n['id'], self.dhcp.leases(n['id']))
         for nid in self.dhcp.running():
             if nid not in keep:
                 self.dhcp.stop(nid)

@@ -164,3 +164,16 @@ def test_concurrent_default_group(db_url):
     with concurrent.futures.ThreadPoolExecutor(6) as ex:
         ids = set(ex.map(lambda _: db.ensure_default_group('px')['id'], range(6)))
     assert len(ids) == 1
+
+
+def test_leased_flags(db_url):
+    n, _ = _net()
+    ips = [db.port_create(n['id'], project_id='p1')['fixed_ips'][0]['ip_address']
+           for _ in range(3)]
+    assert db.fixed_ips_set_leased(n['id'], ips[:2]) == 2
+    assert db.fixed_ip_leased(n['id']) == sorted(ips[:2])
+    assert db.fixed_ips_set_leased(n['id'], ips[:2]) == 0          # nothing changes
+    assert db.fixed_ips_set_leased(n['id'], [ips[2]]) == 3
+    assert db.fixed_ip_leased(n['id']) == [ips[2]]
+    assert db.fixed_ips_set_leased(n['id'], []) == 1
+    assert db.fixed_ip_leased(n['id']) == []

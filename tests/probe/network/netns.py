@@ -108,6 +108,20 @@ class Topology:
         return self.run(ns, 'busybox', 'ping', '-c', str(count), '-W', str(wait), ip,
                         check=False).returncode == 0
 
+    def reach(self, ns, ip, timeout=15):
+        """True once a ping from ``ns`` to ``ip`` is answered (False after
+        ``timeout``): for checks that something works, where the first
+        packets may wait for ARP or a sync."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ping(ns, ip):
+                return True
+        return False
+
+    def unreachable(self, ns, ip):
+        """True when three pings (3 s) get no answer."""
+        return not self.ping(ns, ip, count=3, wait=3)
+
     def serve_tcp(self, ns, name, port):
         p = subprocess.Popen(['ip', 'netns', 'exec', ns, sys.executable,
                               str(self.tmp_path / 'tcp_server.py'), name, str(port)],
@@ -158,4 +172,15 @@ def rpc_call(config_file, method, **kwargs):
             'get_admin_context(), **a)))\n')
     r = sh(sys.executable, '-c', code, str(config_file),
            json.dumps({'method': method, **kwargs}), timeout=120)
+    return json.loads(r.stdout)
+
+
+def db_call(config_file, func, *args):
+    """Call ``iaas.db.networks.<func>(*args)`` against the cloud's database."""
+    code = ('import json, sys\n'
+            'from iaas.conf import CONF\n'
+            'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
+            'from iaas.db import networks\n'
+            'print(json.dumps(getattr(networks, sys.argv[2])(*json.loads(sys.argv[3]))))\n')
+    r = sh(sys.executable, '-c', code, str(config_file), func, json.dumps(list(args)))
     return json.loads(r.stdout)

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.probe.fixtures import Cloud
-from tests.probe.network.netns import Topology, rpc_call
+from tests.probe.network.netns import Topology, db_call, rpc_call
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
@@ -104,12 +104,16 @@ def _run(cloud, topo, host, ext):
     for n, g in guests.items():
         assert topo.dhcp(g) == nic[n]['ips'][0], n
     a1, a2, b1 = (nic[n]['ips'][0] for n in ('a1', 'a2', 'b1'))
-    assert topo.ping(guests['a1'], a2) and topo.ping(guests['a2'], a1)
+    # leases read back from dnsmasq into the fixed IPs on the next sync
+    rpc_call(cfg, 'refresh')
+    topo.wait('leases recorded', lambda: db_call(cfg, 'fixed_ip_leased', net_a['id']) ==
+              sorted([a1, a2]))
+    assert topo.reach(guests['a1'], a2) and topo.reach(guests['a2'], a1)
     # b1's own network works (its gateway answers) ...
-    assert topo.ping(guests['b1'], '10.92.0.1')
+    assert topo.reach(guests['b1'], '10.92.0.1')
     # ... but another project's guest cannot reach them (nor they it)
-    assert not topo.ping(guests['b1'], a1)
-    assert not topo.ping(guests['a1'], b1)
+    assert topo.unreachable(guests['b1'], a1)
+    assert topo.unreachable(guests['a1'], b1)
 
     # floating IP: ICMP and TCP from outside once the group lets it in
     for n in ('a1', 'a2'):
@@ -133,7 +137,7 @@ def _run(cloud, topo, host, ext):
         lambda r: r if r.startswith('a1 ') else None)(topo.connect(ext, faddr, 22)))
     # the guest sees the external client's own address (DNAT, no masquerade)
     assert said == 'a1 172.24.4.254'
-    assert topo.ping(ext, faddr)
+    assert topo.reach(ext, faddr)
     # re-associate: the next connection reaches a2
     neutron('PUT', f'/floatingips/{fip["id"]}', {'floatingip': {
         'port_id': nic['a2']['port_id']}})
@@ -151,7 +155,7 @@ def _run(cloud, topo, host, ext):
     assert not _dupes(after), _dupes(after)
     assert sorted(after) == sorted(before)
     assert topo.connect(ext, faddr, 22).startswith('a2 ')
-    assert topo.ping(guests['a1'], a2)
+    assert topo.reach(guests['a1'], a2)
     assert topo.dhcp(guests['a1']) == a1            # dnsmasq still answers
     # the same dnsmasq processes (found by their pid files, not started twice)
     assert topo.run(host, 'pgrep', '-f', 'dnsmasq --conf-file',
@@ -160,7 +164,7 @@ def _run(cloud, topo, host, ext):
     neutron('DELETE', f'/security-group-rules/{ssh["id"]}')
     topo.wait('ssh blocked', lambda: topo.connect(ext, faddr, 22, timeout=2)
               .startswith('FAIL'))
-    assert topo.ping(ext, faddr)
+    assert topo.reach(ext, faddr)
     neutron('POST', '/security-group-rules', {'security_group_rule': {
         'security_group_id': default['id'], 'direction': 'ingress', 'protocol': 'tcp',
         'port_range_min': 22, 'port_range_max': 22, 'remote_ip_prefix': '0.0.0.0/0'}})
@@ -169,7 +173,7 @@ def _run(cloud, topo, host, ext):
     neutron('PUT', f'/floatingips/{fip["id"]}', {'floatingip': {'port_id': None}})
     topo.wait('floating IP gone', lambda: topo.connect(ext, faddr, 22, timeout=2)
               .startswith('FAIL'))
-    assert not topo.ping(ext, faddr)
+    assert topo.unreachable(ext, faddr)
     neutron('DELETE', f'/security-group-rules/{icmp["id"]}')
     # deallocating an instance removes its port and its dnsmasq host entry
     gone = rpc_call(cloud.config_file, 'deallocate_for_instance',

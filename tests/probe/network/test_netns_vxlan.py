@@ -65,10 +65,10 @@ def test_vxlan_between_two_hosts(tmp_path, topo):
         ip1, ip2 = nics['g1']['ips'][0], nics['g2']['ips'][0]
         assert topo.dhcp(g1) == ip1
         assert topo.dhcp(g2) == ip2
-        assert topo.ping(g1, ip2) and topo.ping(g2, ip1)
-        assert topo.ping(g2, '10.93.0.1')       # h1's gateway, over VXLAN
+        assert topo.reach(g1, ip2) and topo.reach(g2, ip1)
+        assert topo.reach(g2, '10.93.0.1')       # h1's gateway, over VXLAN
         # h2's own chains filter what arrives over the segment: the gateway
         # (not a member of the default group) cannot reach g2
-        assert not topo.ping(h1, ip2)
+        assert topo.unreachable(h1, ip2)
     finally:
         cloud.stop_all()

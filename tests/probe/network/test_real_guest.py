@@ -99,7 +99,7 @@ def test_real_guest_dhcp_and_floating_ip(tmp_path, topo, drv, guest_env):  # noq
                         requested_networks=[{'uuid': net['id']}])[0]
         peer = topo.guest('peer', host, nic2)
         assert topo.dhcp(peer) == nic2['ips'][0]
-        assert topo.wait('peer pings the VM', lambda: topo.ping(peer, fixed), timeout=30)
+        assert topo.reach(peer, fixed, timeout=30)
 
         # floating IP + an ICMP rule: reachable from outside
         default = next(g for g in neutron('GET', '/security-groups')['security_groups']
@@ -107,15 +107,14 @@ def test_real_guest_dhcp_and_floating_ip(tmp_path, topo, drv, guest_env):  # noq
         fip = neutron('POST', '/floatingips', {'floatingip': {
             'floating_network_id': pub['id'], 'port_id': vif['id']}})['floatingip']
         faddr = fip['floating_ip_address']
-        assert not topo.ping(ext, faddr)          # the default group keeps it out
+        assert topo.unreachable(ext, faddr)          # the default group keeps it out
         neutron('POST', '/security-group-rules', {'security_group_rule': {
             'security_group_id': default['id'], 'direction': 'ingress',
             'protocol': 'icmp', 'remote_ip_prefix': '0.0.0.0/0'}})
-        assert topo.wait('ping through the floating IP', lambda: topo.ping(ext, faddr),
-                         timeout=30)
+        assert topo.reach(ext, faddr, timeout=30)
         drv.destroy(None, vm)
         rpc_call(cloud.config_file, 'deallocate_for_instance', instance_uuid=vm['uuid'],
                  host='probe')
-        assert not topo.ping(ext, faddr)
+        assert topo.unreachable(ext, faddr)
     finally:
         cloud.stop_all()
