@@ -67,6 +67,27 @@ def test_openstack_network_workflow(cloud):
     r = requests.get(f'{base}/networks', timeout=10)
     assert r.status_code == 401
 
+    # a member of another project: sees the external network, not net1; may
+    # take a floating IP from it, and cannot touch net1 or the admin's port
+    os_('project', 'create', 'proj-n')
+    os_('user', 'create', '--password', 'nina-pass-1', 'nina')
+    os_('role', 'add', '--project', 'proj-n', '--user', 'nina', 'member', json_out=False)
+    nina = cloud.env(username='nina', password='nina-pass-1', project='proj-n')
+    seen = {n['Name'] for n in os_('network', 'list', env=nina)}
+    assert 'public' in seen and 'net1' not in seen
+    assert os_('network', 'show', 'net1', env=nina, check=False,
+               json_out=False).returncode != 0
+    assert os_('port', 'list', env=nina) == []
+    nfip = os_('floating', 'ip', 'create', 'public', env=nina)
+    assert [f['ID'] for f in os_('floating', 'ip', 'list', env=nina)] == [nfip['id']]
+    assert os_('floating', 'ip', 'set', '--port', port['id'], nfip['floating_ip_address'],
+               env=nina, check=False, json_out=False).returncode != 0
+    nnet = os_('network', 'create', 'nina-net', env=nina)
+    assert nnet['project_id'] != net['project_id']
+    assert os_('network', 'create', '--external', 'nope', env=nina, check=False,
+               json_out=False).returncode != 0
+    assert {g['Name'] for g in os_('security', 'group', 'list', env=nina)} == {'default'}
+
     r = os_('network', 'delete', 'net1', check=False, json_out=False)
     assert r.returncode != 0          # the port is still there
     os_('port', 'delete', 'p1', json_out=False)
