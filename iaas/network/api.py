@@ -65,7 +65,9 @@ def instance_for_address(address):
     if not found or not found['device_id']:
         return None, None
     try:
-        inst = db_instances.get(found['device_id'])
+        # the port's project must own the instance: a port whose device_id a
+        # user set to someone else's instance reveals nothing
+        inst = db_instances.get(found['device_id'], project_id=found['project_id'])
     except db_instances.InstanceNotFound:
         return None, None
     return inst, db.port_get(found['port_id'])

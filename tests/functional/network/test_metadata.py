@@ -77,3 +77,14 @@ def test_addresses_for_instance(sqlite_db):
         ('10.50.0.7', 'fixed'), ('172.24.9.9', 'floating')]
     assert addrs['n'][0]['version'] == 4
     assert netapi.addresses_for_instance('nope') == {}
+
+
+def test_port_pointing_at_another_projects_instance(sqlite_db):
+    inst = _setup()
+    n = db.network_create('evil', 'p2')
+    db.subnet_create(n['id'], '10.51.0.0/24', project_id='p2')
+    db.port_create(n['id'], project_id='p2', device_id=inst['uuid'],
+                   fixed_ips=[{'ip_address': '10.51.0.9'}])
+    app = metadata_app.build_app()
+    assert _get(app, '/openstack/latest/meta_data.json', '10.51.0.9').status_int == 404
+    assert _get(app, '/openstack/latest/meta_data.json', '10.50.0.7').status_int == 200
