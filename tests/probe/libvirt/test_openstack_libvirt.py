@@ -120,3 +120,28 @@ def test_servers_on_real_guests(lv_cloud, guest_env, test_image):
     assert sorted(os.listdir(guest_env.instances_path)) == ['_base']
     rest = Rest(cc.cloud)
     assert rest.get('/servers').json()['servers'] == []
+
+
+def test_corrupted_image_is_not_booted(lv_cloud, guest_env, test_image):
+    """Image data damaged in the store after upload: the compute host's
+    download fails its hash check, nothing is cached and no guest starts."""
+    cc = lv_cloud
+    img = cc.openstack('image', 'create', '--disk-format', 'qcow2', '--container-format',
+                       'bare', '--public', '--file', test_image, 'busybox-bad')
+    stored = os.path.join(cc.cloud.state_path, 'images', img['id'])
+    with open(stored, 'r+b') as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xff]))
+    cc.openstack('flavor', 'create', '--ram', '128', '--disk', '1', '--vcpus', '1',
+                 'probe.nano')
+    cc.openstack('server', 'create', '--image', 'busybox-bad', '--flavor', 'probe.nano',
+                 '--nic', 'none', 'vm-bad')
+    status(cc, 'vm-bad', 'ERROR')
+    log = cc.daemons['iaas-compute-cmp1'].log()
+    assert 'does not match' in log, log[-3000:]
+    assert guest_env.domains() == {}
+    base = os.path.join(guest_env.instances_path, '_base')
+    assert not [n for n in os.listdir(base) if not n.startswith('.')]
+    cc.openstack('server', 'delete', '--wait', 'vm-bad', json_out=False, timeout=120)
