@@ -171,3 +171,27 @@ def test_libvirtd_restart_while_guest_runs(drv, guest_env):
     assert guest_env.state(vm['uuid']) == libvirt.VIR_DOMAIN_SHUTOFF
     drv.destroy(None, vm)
     assert guest_env.domains() == {}
+
+
+def test_resize_and_lost_domain(drv, guest_env):
+    vm = instance('vm-resize')
+    uid = vm['uuid']
+    drv.spawn(None, vm, {'id': 'img-busybox'})
+    wait_markers(drv, vm, 1)
+    drv.resize(None, vm, {'name': 'probe.bigger', 'vcpus': 2, 'memory_mb': 192,
+                          'root_gb': 2})
+    dom = guest_env.domain(uid)
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert dom.info()[1] == 192 * 1024 and dom.info()[3] == 2    # maxMem KiB, vCPUs
+    from iaas.compute.virt.libvirt import imagecache
+    disk = os.path.join(guest_env.instances_path, uid, 'disk')
+    assert imagecache.qemu_img_info(disk, 'qcow2', True)['virtual-size'] == 2 << 30
+    assert wait_markers(drv, vm, 2)[1].endswith('boot=2')
+    # the domain vanished (e.g. undefined by hand): start defines it again from the disk
+    dom.destroy()
+    dom.undefine()
+    drv.power_on(None, vm)
+    assert guest_env.state(uid) == libvirt.VIR_DOMAIN_RUNNING
+    assert wait_markers(drv, vm, 3)[2].endswith('boot=3')
+    drv.destroy(None, vm)
+    assert guest_env.domains() == {}

@@ -261,7 +261,14 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def power_on(self, context, instance):
         uuid = instance['uuid']
-        st = self._state(uuid)
+        try:
+            st = self._state(uuid)
+        except driver.InstanceNotFoundInDriver:
+            if not os.path.exists(self._paths(uuid)['disk']):
+                raise
+            LOG.warning('guest %s had no domain; defining it again from its disk', uuid)
+            self._hard_start(instance)
+            return
         if st in (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_BLOCKED):
             return
         if st == libvirt.VIR_DOMAIN_PAUSED:
@@ -274,8 +281,13 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def reboot(self, context, instance, reboot_type='SOFT'):
         uuid = instance['uuid']
-        if reboot_type.upper() == 'SOFT' and \
-                self._state(uuid) == libvirt.VIR_DOMAIN_RUNNING:
+        try:
+            running = self._state(uuid) == libvirt.VIR_DOMAIN_RUNNING
+        except driver.InstanceNotFoundInDriver:
+            if not os.path.exists(self._paths(uuid)['disk']):
+                raise
+            running = False
+        if reboot_type.upper() == 'SOFT' and running:
             if self._shutdown(uuid, CONF.libvirt.soft_reboot_timeout):
                 self._dom(uuid, lambda d: d.create())
                 LOG.info('guest %s rebooted (soft)', uuid)
