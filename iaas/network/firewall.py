@@ -12,7 +12,7 @@ only when ``iptables-save`` does not show it already.
 State (plain dicts; this module knows nothing of the DB)::
 
     {'ports': [{'id', 'ips': [..], 'security_groups': [uuid..],
-                'port_security_enabled': bool}],
+                'port_security_enabled': bool, 'devname': host-side device}],
      'groups': {uuid: {'rules': [neutron rule dicts], 'members': [ips]}},
      'isolate': [(bridge_a, bridge_b), ...],     # no forwarding between them
      'floating_ips': [{'address', 'fixed_ip_address'}],
@@ -24,7 +24,7 @@ import ipaddress
 
 PREFIX = 'iaas-'
 TOP = {  # table -> [(built-in chain, our top chain)]
-    'filter': [('FORWARD', 'iaas-FORWARD')],
+    'filter': [('INPUT', 'iaas-INPUT'), ('FORWARD', 'iaas-FORWARD')],
     'nat': [('PREROUTING', 'iaas-PREROUTING'), ('OUTPUT', 'iaas-OUTPUT'),
             ('POSTROUTING', 'iaas-POSTROUTING')],
 }
@@ -83,14 +83,26 @@ def build(state):
         for _, top in tops:
             chains[table][top] = []
     fwd = filt['iaas-FORWARD']
+    groups = state.get('groups', {})
+    guarded = [p for p in state.get('ports', []) if p.get('port_security_enabled', True)
+               and _v4(p['ips'])]
     fwd.append(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])
+    # Anti-spoofing: what comes in from a guest's device carries one of its
+    # own addresses (or is a DHCP request from 0.0.0.0) — to other guests,
+    # outside (FORWARD) and this host (INPUT: gateway, metadata, DHCP).
+    for p in guarded:
+        if not p.get('devname'):
+            continue
+        ch = _chain('s', p['id'])
+        filt[ch] = [*(['-s', f'{ip}/32', '-j', 'RETURN'] for ip in _v4(p['ips'])),
+                    ['-s', '0.0.0.0/32', '-d', '255.255.255.255/32', '-p', 'udp',
+                     '--sport', '68', '--dport', '67', '-j', 'RETURN'], ['-j', 'DROP']]
+        for top in (fwd, filt['iaas-INPUT']):
+            top.append(['-m', 'physdev', '--physdev-in', p['devname'], '-j', ch])
     for a, b in state.get('isolate', []):
         fwd.append(['-i', a, '-o', b, '-j', 'DROP'])
         fwd.append(['-i', b, '-o', a, '-j', 'DROP'])
     fwd.append(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])
-    groups = state.get('groups', {})
-    guarded = [p for p in state.get('ports', []) if p.get('port_security_enabled', True)
-               and _v4(p['ips'])]
     # Egress first: allowed traffic RETURNs, so the destination's ingress
     # chain (when it is a guest here) still decides.
     for p in guarded:

@@ -249,7 +249,8 @@ class NetworkManager(manager.Manager):
 
     def _firewall_state(self, state, served):
         cfg = CONF.network
-        fw = {'ports': state['ports'], 'groups': state['groups'], 'isolate': [],
+        ports = [dict(p, devname=devname(p['id'])) for p in state['ports']]
+        fw = {'ports': ports, 'groups': state['groups'], 'isolate': [],
               'floating_ips': [], 'snat': [], 'metadata': None}
         if cfg.network_manager == 'segmented':
             for i, a in enumerate(served):

@@ -104,8 +104,9 @@ class Topology:
         out = self.run(g, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0').stdout.split()
         return out[3].split('/')[0] if len(out) > 3 else None
 
-    def ping(self, ns, ip, count=1, wait=2):
-        return self.run(ns, 'busybox', 'ping', '-c', str(count), '-W', str(wait), ip,
+    def ping(self, ns, ip, count=1, wait=2, source=None):
+        src = ['-I', source] if source else []
+        return self.run(ns, 'busybox', 'ping', '-c', str(count), '-W', str(wait), *src, ip,
                         check=False).returncode == 0
 
     def reach(self, ns, ip, timeout=15):
@@ -118,9 +119,9 @@ class Topology:
                 return True
         return False
 
-    def unreachable(self, ns, ip):
+    def unreachable(self, ns, ip, source=None):
         """True when three pings (3 s) get no answer."""
-        return not self.ping(ns, ip, count=3, wait=3)
+        return not self.ping(ns, ip, count=3, wait=3, source=source)
 
     def serve_tcp(self, ns, name, port):
         p = subprocess.Popen(['ip', 'netns', 'exec', ns, sys.executable,

@@ -109,6 +109,11 @@ def _run(cloud, topo, host, ext):
     topo.wait('leases recorded', lambda: db_call(cfg, 'fixed_ip_leased', net_a['id']) ==
               sorted([a1, a2]))
     assert topo.reach(guests['a1'], a2) and topo.reach(guests['a2'], a1)
+    # a guest cannot send from an address that is not its own (anti-spoofing)
+    topo.run(guests['a1'], 'ip', 'addr', 'add', '10.91.0.200/24', 'dev', 'eth0')
+    assert topo.unreachable(guests['a1'], '10.91.0.1', source='10.91.0.200')
+    assert topo.reach(guests['a1'], '10.91.0.1')
+    topo.run(guests['a1'], 'ip', 'addr', 'del', '10.91.0.200/24', 'dev', 'eth0')
     # b1's own network works (its gateway answers) ...
     assert topo.reach(guests['b1'], '10.92.0.1')
     # ... but another project's guest cannot reach them (nor they it)

@@ -3,7 +3,7 @@ from iaas.network import firewall
 
 STATE = {
     'ports': [{'id': 'p1', 'ips': ['10.0.0.5', 'fd00::5'], 'security_groups': ['g1'],
-               'port_security_enabled': True},
+               'port_security_enabled': True, 'devname': 'tapp1'},
               {'id': 'p2', 'ips': ['10.0.0.6'], 'security_groups': ['g1'],
                'port_security_enabled': True},
               {'id': 'p3', 'ips': ['10.0.0.7'], 'security_groups': [],
@@ -49,6 +49,15 @@ def test_build_rules():
     assert '-s 192.168.0.0/16 -p udp --dport 1000:2000 -j ACCEPT' in ingress
     egress = [' '.join(r) for r in chains['filter'][o1]]
     assert egress[-2:] == ['-j RETURN', '-j DROP']
+    # anti-spoofing for the port with a device: its own address or DHCP only
+    s1 = firewall._chain('s', 'p1')
+    assert [' '.join(r) for r in chains['filter'][s1]] == [
+        '-s 10.0.0.5/32 -j RETURN',
+        '-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --sport 68 --dport 67 -j RETURN',
+        '-j DROP']
+    jump = f'-m physdev --physdev-in tapp1 -j {s1}'
+    assert jump in [' '.join(r) for r in chains['filter']['iaas-INPUT']]
+    assert fwd.index(jump) < fwd.index('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')
     nat = {k: [' '.join(r) for r in v] for k, v in chains['nat'].items()}
     assert '-d 172.24.4.10/32 -j DNAT --to-destination 10.0.0.5' in nat['iaas-PREROUTING']
     assert '-d 172.24.4.10/32 -j DNAT --to-destination 10.0.0.5' in nat['iaas-OUTPUT']
@@ -81,6 +90,7 @@ def test_restore_input_is_noflush_safe_and_idempotent():
     lines = text.splitlines()
     # the jump from FORWARD exists: not added again; stale chain flushed + deleted
     assert '-I FORWARD 1 -j iaas-FORWARD' not in lines
+    assert '-I INPUT 1 -j iaas-INPUT' in lines
     assert ':iaas-i-deadbeef0000 - [0:0]' in lines and '-X iaas-i-deadbeef0000' in lines
     # foreign chains are neither declared nor deleted
     assert not any('other-chain' in x for x in lines)
