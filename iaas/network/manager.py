@@ -35,6 +35,7 @@ class NetworkManager(manager.Manager):
                                  user=CONF.network.dnsmasq_user)
         self._sync_lock = threading.Lock()
         self.last_rules = None
+        self._fip_targets = {}     # floating address -> fixed address, as applied
         # Host-side work only inside a configured namespace, or in our own
         # when the operator asked for it.
         self.host_side = bool(CONF.network.netns) or CONF.network.manage_host_networking
@@ -205,9 +206,26 @@ class NetworkManager(manager.Manager):
                             br, s['gateway_ip'], ipaddress.ip_network(s['cidr']).prefixlen)
         self._remove_stale_links(wanted_bridges, wanted_segments)
         self._sync_dhcp(served)
+        fw = self._firewall_state(state, served)
         self.last_rules = firewall.apply(lambda argv, input=None: self.net.run(argv, input),
-                                         self._firewall_state(state, served))
+                                         fw)
         self._sync_floating_addresses(state)
+        self._forget_moved_flows(fw['floating_ips'])
+
+    def _forget_moved_flows(self, floating_ips):
+        """Drop the connection-tracking entries of floating IPs that moved or
+        went away, so even an ongoing flow (a running ping) stops reaching the
+        old guest at once. Needs the ``conntrack`` tool; without it old flows
+        live until they time out."""
+        now = {f['address']: f['fixed_ip_address'] for f in floating_ips}
+        for addr, fixed in self._fip_targets.items():
+            if now.get(addr) != fixed:
+                for argv in (['conntrack', '-D', '-d', addr], ['conntrack', '-D', '-s', addr]):
+                    try:
+                        self.net.run(argv, check=False)
+                    except OSError:
+                        LOG.info('conntrack tool not available: old flows of %s remain', addr)
+        self._fip_targets = now
 
     def _ensure_segment(self, n):
         cfg = CONF.network
