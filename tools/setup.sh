@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # System packages every part needs. Later parts (libvirt, dnsmasq, …) add theirs.
 APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git
     libvirt-daemon-system libvirt-dev qemu-system-x86 qemu-utils genisoimage xorriso
-    linux-image-amd64 busybox-static extlinux e2fsprogs cpio)
+    linux-image-amd64 busybox-static extlinux e2fsprogs cpio
+    dnsmasq-base conntrack iptables iproute2 curl)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
