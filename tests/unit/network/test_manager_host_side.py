@@ -24,3 +24,36 @@ def test_host_side_work_when_asked(conf, opts):
     for k, v in opts.items():
         conf.set_override(k, v, group='network')
     assert manager.NetworkManager('h1', net=Untouchable()).host_side is True
+
+
+def test_vlan_and_vxlan_segments_at_command_level(conf, sqlite_db):
+    """This kernel has no 802.1q: the manager's VLAN path is checked on the
+    calls it makes (VXLAN beside it)."""
+    from unittest import mock
+
+    from iaas.db import networks as db
+    conf.set_override('netns', 'ns-x', group='network')
+    conf.set_override('network_manager', 'flat', group='network')   # no dnsmasq here
+    conf.set_override('vxlan_local_ip', '192.0.2.1', group='network')
+    conf.set_override('vxlan_peers', ['192.0.2.2'], group='network')
+    v = db.network_create('v', 'p1', segment_type='vlan', segment_id=101,
+                          physical_interface='eth1')
+    db.subnet_create(v['id'], '10.70.0.0/24', project_id='p1')
+    x = db.network_create('x', 'p2', segment_type='vxlan', segment_id=5005)
+    net = mock.MagicMock()
+    net.run.return_value = ''
+    net.links.return_value = {'brqstale': 'bridge', 'vxlan-9': 'vxlan', 'eth1': ''}
+    net.addresses.return_value = []
+    m = manager.NetworkManager('h1', net=net)
+    m.sync()
+    net.ensure_bridge.assert_any_call(v['bridge'], 1450)
+    net.ensure_vlan.assert_called_once_with('eth1', 101, v['bridge'])
+    net.ensure_vxlan.assert_called_once_with(5005, x['bridge'], local_ip='192.0.2.1',
+                                             port=4789, dev=None, peers=['192.0.2.2'],
+                                             mtu=1450)
+    net.ensure_address.assert_any_call(v['bridge'], '10.70.0.1', 24)
+    # links of networks that no longer exist go
+    deleted = {c.args[0] for c in net.delete_link.call_args_list}
+    assert deleted == {'brqstale', 'vxlan-9'}
+    restore = [c for c in net.run.call_args_list if c.args[0][0] == 'iptables-restore']
+    assert restore and '-I FORWARD 1 -j iaas-FORWARD' in restore[0].args[1]
