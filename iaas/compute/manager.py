@@ -126,9 +126,11 @@ class ComputeManager(manager.Manager):
                           power_state=states.RUNNING, launched_at=utcnow(), progress=100)
             except (db.UnexpectedState, db.InstanceNotFound):
                 # Deleted while spawning: the terminate waiting on our lock
-                # (or this cleanup, if the row is gone) removes the guest.
+                # removes the guest. Gone, or failed meanwhile (the reaper timed
+                # the build out, or saw this host down, and released its
+                # resources): nobody else will, so remove it here.
                 LOG.info('instance %s changed during its build; not activating', uuid)
-                if _gone(uuid):
+                if _orphaned(uuid, self.host):
                     self.driver.destroy(context, inst)
                 return
             db.event_finish(uuid, rid, 'compute_build_and_run_instance')
@@ -396,9 +398,10 @@ class ComputeManager(manager.Manager):
                         pass
 
 
-def _gone(uuid):
+def _orphaned(uuid, host):
+    """True if a guest of ``uuid`` on ``host`` belongs to no live instance there."""
     try:
-        db.get(uuid)
-        return False
+        inst = db.get(uuid)
     except db.InstanceNotFound:
         return True
+    return inst['host'] != host or inst['vm_state'] == states.ERROR
