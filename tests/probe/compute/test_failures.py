@@ -45,3 +45,34 @@ def test_compute_killed_mid_build(tmp_path):
                       what='server gone')
     finally:
         cc.stop()
+
+
+def test_failed_build_is_rescheduled_to_another_host(tmp_path):
+    """cmp1's hypervisor fails every spawn: each server is rescheduled to
+    cmp2 and ends ACTIVE there; cmp1 keeps no guest."""
+    cc = start_compute_cloud(tmp_path, hosts=('cmp1', 'cmp2'), host_sections={
+        'cmp1': {'fake_driver': {'spawn_failure_rate': 1.0}}})
+    try:
+        rest = Rest(cc.cloud)
+        image = rest.upload_image()
+        flavor = rest.create_flavor('resched.small', 256)
+        r = rest.post('/servers', {'server': {'name': 'rs', 'imageRef': image,
+                                              'flavorRef': flavor, 'networks': 'none',
+                                              'min_count': 4, 'max_count': 4}})
+        assert r.status_code == 202, r.text
+        servers = rest.get('/servers/detail?name=^rs-').json()['servers']
+        assert len(servers) == 4
+        done = [rest.wait_status(s['id'], ('ACTIVE', 'ERROR'), 60) for s in servers]
+        assert [(s['status'], s['OS-EXT-SRV-ATTR:host']) for s in done] == \
+            [('ACTIVE', 'cmp2')] * 4, [s.get('fault') for s in done]
+        bad, good = cc.fake_accounting('cmp1'), cc.fake_accounting('cmp2')
+        assert bad['guests'] == {} and bad['spawned'] == 0
+        assert sorted(good['guests']) == sorted(s['id'] for s in done)
+        # Spread placed some on cmp1 first: they failed there and moved.
+        tried = cc.cloud.daemons[cc.compute_key('cmp1')].log().count('failed (attempt 1)')
+        assert tried >= 1
+        hv = {h['service']['host']: h for h in
+              rest.get('/os-hypervisors/detail').json()['hypervisors']}
+        assert hv['cmp1']['running_vms'] == 0 and hv['cmp2']['running_vms'] == 4
+    finally:
+        cc.stop()
