@@ -195,3 +195,34 @@ def test_resize_and_lost_domain(drv, guest_env):
     assert wait_markers(drv, vm, 3)[2].endswith('boot=3')
     drv.destroy(None, vm)
     assert guest_env.domains() == {}
+
+
+@pytest.fixture
+def bridge():
+    """A root-namespace bridge with a per-run name, no address, no uplink."""
+    import subprocess
+    name = f'iaasbr{uuid.uuid4().hex[:6]}'
+    subprocess.run(['ip', 'link', 'add', name, 'type', 'bridge'], check=True)
+    subprocess.run(['ip', 'link', 'set', name, 'up'], check=True)
+    yield name
+    subprocess.run(['ip', 'link', 'del', name], check=False)
+
+
+def test_nic_on_the_named_bridge(drv, guest_env, bridge):
+    vm = instance('vm-nic')
+    port = str(uuid.uuid4())
+    tap = f'tap{port[:11]}'
+    vifs = [{'id': port, 'address': 'fa:16:3e:12:34:56', 'devname': tap, 'type': 'bridge',
+             'mtu': 1450, 'network': {'id': 'n1', 'bridge': bridge, 'mtu': 1450,
+                                      'subnets': [{'dhcp': True, 'ips': [{'address':
+                                                                          '10.77.0.5'}]}]}}]
+    drv.spawn(None, vm, {'id': 'img-busybox'}, network_info=vifs)
+    wait_markers(drv, vm, 1)
+    xml = guest_env.domain(vm['uuid']).XMLDesc()
+    assert "<mac address='fa:16:3e:12:34:56'/>" in xml and f"<source bridge='{bridge}'/>" in xml
+    # libvirt made the tap and put it on the bridge
+    assert os.path.basename(os.readlink(f'/sys/class/net/{tap}/master')) == bridge
+    with open(f'/sys/class/net/{tap}/mtu') as f:
+        assert f.read().strip() == '1450'
+    drv.destroy(None, vm)
+    assert not os.path.exists(f'/sys/class/net/{tap}')
