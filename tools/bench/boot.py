@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import pathlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -194,7 +195,10 @@ def main():
               f'p99 {result["detail_p99_ms"]} ms (target 250)', flush=True)
     finally:
         cc.stop(check_logs=False)
-        print(f'work dir: {work}' if args.keep else '', end='')
+        if args.keep:
+            print(f'work dir (logs): {work}')
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result))
 
 
