@@ -137,7 +137,7 @@ class API:
                 base64.b64decode(user_data, validate=True)
             except (binascii.Error, ValueError):
                 raise ComputeError('User data needs to be valid base 64.') from None
-        self._check_networks(ctx, networks)
+        networks = self._check_networks(ctx, networks)
         zone = availability_zone
         if zone and zone not in self.availability_zones(ctx, only_available=False):
             raise ComputeError(f'The requested availability zone is not available: {zone}')
@@ -195,10 +195,15 @@ class API:
         return created, reservation_id
 
     def _check_networks(self, ctx, networks):
-        """Requested networks/ports must exist and be visible to the project."""
-        if not isinstance(networks, list):
-            return   # 'auto', 'none' or absent
+        """Requested networks/ports must exist and be visible to the project.
+        'auto' with no network the project could use becomes 'none' (no NIC)."""
         from iaas.db import networks as db_networks
+        if networks in (None, 'auto'):
+            usable = [n for n in db_networks.network_list(project_id=ctx.project_id)
+                      if not n['external']]
+            return networks if usable else 'none'
+        if not isinstance(networks, list):
+            return networks   # 'none'
         project = None if ctx.is_admin else ctx.project_id
         for item in networks:
             if not isinstance(item, dict):
@@ -215,6 +220,7 @@ class API:
                 what = 'Port' if item.get('port') else 'Network'
                 raise ComputeError(f"{what} {item.get('port') or item.get('uuid')} could "
                                    'not be found.') from None
+        return networks
 
     # -- delete -------------------------------------------------------------------
     def delete(self, ctx, uuid):

@@ -58,6 +58,8 @@ class ComputeManager(manager.Manager):
             CONF.compute.max_concurrent_builds + 8, thread_name_prefix='compute-op')
         from iaas.scheduler import rpcapi as scheduler_rpcapi
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        from iaas.network import rpcapi as network_rpcapi
+        self.network_api = network_rpcapi.NetworkAPI()
 
     # -- lifecycle ----------------------------------------------------------
     def init_host(self):
@@ -113,8 +115,15 @@ class ComputeManager(manager.Manager):
             rid = context.request_id
             db.event_start(uuid, rid, 'compute_build_and_run_instance', host=self.host)
             try:
+                sysmeta = inst.get('system_metadata') or {}
+                network_info = []
+                if sysmeta.get('networks') not in (None, 'none', []):
+                    network_info = self.network_api.allocate_for_instance(
+                        context, uuid, self.host, inst['project_id'],
+                        requested_networks=sysmeta['networks'],
+                        security_groups=sysmeta.get('security_groups'))
                 self.driver.spawn(context, inst, spec.get('image') or {},
-                                  admin_password=None, network_info=None)
+                                  admin_password=None, network_info=network_info)
             except Exception as exc:
                 db.event_finish(uuid, rid, 'compute_build_and_run_instance', 'Error',
                                 traceback.format_exc())
@@ -184,6 +193,11 @@ class ComputeManager(manager.Manager):
                 LOG.exception('destroy of %s failed', uuid)
                 db.set_error(uuid, f'Delete failed: {exc}', host=self.host)
                 return
+            if (inst.get('system_metadata') or {}).get('networks') not in (None, 'none', []):
+                try:
+                    self.network_api.deallocate_for_instance(context, uuid, self.host)
+                except Exception:
+                    LOG.exception('releasing the ports of %s failed', uuid)
             db.soft_delete(uuid)
             db_nodes.refresh_usage(self.host)
             with self._locks_guard:

@@ -453,3 +453,33 @@ def host_state(host=None):
                          if f.floating_network_id in ext else None})
         return {'networks': networks, 'ports': ports, 'groups': groups,
                 'floating_ips': fips}
+
+
+def addresses_by_device(device_ids):
+    """{device_id: [(network name or uuid, mac, address, 'fixed'|'floating')]} for
+    many instances in two queries (server lists)."""
+    ids = list(device_ids)
+    out = {d: [] for d in ids}
+    if not ids:
+        return out
+    with transaction() as s:
+        rows = s.execute(
+            sa.select(Port.id, Port.device_id, Port.mac_address, Network.name, Network.uuid,
+                      FixedIP.address)
+            .join(Network, Network.id == Port.network_id)
+            .join(FixedIP, FixedIP.port_id == Port.id)
+            .where(Port.device_id.in_(ids)).order_by(Port.id, FixedIP.id)).all()
+        port_ids = {r[0] for r in rows}
+        floating = {}
+        if port_ids:
+            for port_id, address in s.execute(sa.select(FloatingIP.port_id, FloatingIP.address)
+                                              .where(FloatingIP.port_id.in_(port_ids))):
+                floating.setdefault(port_id, []).append(address)
+        seen = set()
+        for port_id, device, mac, name, net_uuid, address in rows:
+            out[device].append((name or net_uuid, mac, address, 'fixed'))
+            if port_id not in seen:
+                seen.add(port_id)
+                for fip in floating.get(port_id, ()):
+                    out[device].append((name or net_uuid, mac, fip, 'floating'))
+    return out

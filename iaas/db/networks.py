@@ -565,6 +565,7 @@ def fixed_ip_lookup(address):
 
 
 from iaas.db.network_security import (  # noqa: E402,F401  (re-exported facade)
+    addresses_by_device,
     ensure_default_group,
     floatingip_create,
     floatingip_delete,

@@ -115,3 +115,17 @@ sg_update = _notifying(db.sg_update)
 sg_delete = _notifying(db.sg_delete)
 rule_create = _notifying(db.rule_create)
 rule_delete = _notifying(db.rule_delete)
+
+
+def addresses_for_instances(instance_uuids):
+    """{uuid: Nova ``addresses``} for many servers in two queries (list views)."""
+    import ipaddress
+    out = {}
+    for uuid, rows in db.addresses_by_device(instance_uuids).items():
+        addrs = {}
+        for name, mac, address, kind in rows:
+            addrs.setdefault(name, []).append({
+                'addr': address, 'version': ipaddress.ip_address(address).version,
+                'OS-EXT-IPS:type': kind, 'OS-EXT-IPS-MAC:mac_addr': mac})
+        out[uuid] = addrs
+    return out

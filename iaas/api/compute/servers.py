@@ -187,7 +187,10 @@ def _list(req, detail):
                              project_id=project, sort=_sort(req), limit=limit,
                              marker=req.GET.get('marker'))
     if detail:
-        servers = [views.server_detail(req, i, v, ctx.is_admin) for i in items]
+        from iaas.network import api as network_api
+        addresses = network_api.addresses_for_instances([i['uuid'] for i in items])
+        servers = [views.server_detail(req, i, v, ctx.is_admin, addresses.get(i['uuid']))
+                   for i in items]
     else:
         servers = [views.server_brief(req, i) for i in items]
     body = {'servers': servers}

@@ -36,6 +36,9 @@ def _flavor(req, inst, v):
 
 def server_detail(req, inst, v, is_admin=False, addresses=None):
     status = states.status(inst['vm_state'], inst['task_state'])
+    if addresses is None and inst['vm_state'] != states.DELETED:
+        from iaas.network import api as network_api
+        addresses = network_api.addresses_for_instance(inst['uuid'])
     out = {
         'id': inst['uuid'], 'name': inst['display_name'], 'status': status,
         'tenant_id': inst['project_id'], 'user_id': inst['user_id'],
