@@ -149,10 +149,29 @@ class ComputeCloud:
             return up >= set(hosts)
         deadline_poll(check, timeout, interval=0.3, what=f'hypervisors {hosts} up')
 
+    def _delete_bus(self):
+        """Remove this cloud's durable queues and exchanges from the shared broker."""
+        import kombu
+        ex = self.cloud.config_args.get('control_exchange')
+        if not ex:
+            return
+        names = [f'{ex}.scheduler', f'{ex}.scheduler.ctl', f'{ex}.compute']
+        names += [f'{ex}.compute.{h}' for h in self.hosts]
+        try:
+            with kombu.Connection(RABBIT, connect_timeout=5) as conn:
+                ch = conn.channel()
+                for q in names:
+                    ch.queue_delete(q)
+                for e in (ex, f'{ex}_reply'):
+                    ch.exchange_delete(e)
+        except Exception:  # best effort: leftovers are harmless, only untidy
+            pass
+
     def stop(self, check_logs=True):
         logs = {n: d.log_path for n, d in self.cloud.daemons.items()}
         self.cloud.stop_all()
         self._drop_db()
+        self._delete_bus()
         if check_logs:
             for name, path in logs.items():
                 with open(path, errors='replace') as f:
