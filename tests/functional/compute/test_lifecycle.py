@@ -76,7 +76,7 @@ def test_other_project_sees_nothing(compute_services, ctx, image, flavor):
     assert vm(uuid)['vm_state'] == states.ACTIVE and vm(uuid)['task_state'] is None
 
 
-def test_no_valid_host_is_error_with_fault(compute_services, conf, ctx, image):
+def test_no_valid_host_is_error_with_fault(compute_services, conf, ctx, image, flavor):
     from iaas.db import flavors as db_flavors
     conf.set_override('ram', -1, group='quota')
     huge = db_flavors.create('func.huge', 10 ** 7, 1, 1, flavorid='func-huge')['flavorid']
@@ -84,6 +84,12 @@ def test_no_valid_host_is_error_with_fault(compute_services, conf, ctx, image):
     uuid = api.create(ctx, 'toobig', image, huge)[0][0]['uuid']
     inst = settled(uuid, states.ERROR)
     assert 'No valid host' in inst['fault']['message'] and inst['host'] is None
+    # Listings carry the fault of ERROR instances too (loaded in one batch).
+    ok = api.create(ctx, 'fits', image, 'func-1')[0][0]['uuid']
+    settled(ok, states.ACTIVE)
+    listed = {i['uuid']: i for i in api.list(ctx)}
+    assert listed[uuid]['fault']['message'] == inst['fault']['message']
+    assert listed[ok]['fault'] is None
 
 
 def _gone(uuid):
