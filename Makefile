@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run    install everything and run the all-in-one cloud
 #   make test   install everything and run the whole test suite
-STATE ?= $(HOME)/.local/share/iaas
+STATE ?= /var/lib/iaas
 CONFIG ?= etc/iaas-allinone.conf
 
 .PHONY: setup run test services sample lint bench-rpc
@@ -13,7 +13,7 @@ services:
 	tools/ensure-services.sh
 
 run: setup
-	.venv/bin/iaas-all --config-file $(CONFIG) --state-path $(STATE)
+	tools/run-allinone.sh $(STATE) $(CONFIG)
 
 test: setup services
 	tools/run-tests.sh
