@@ -22,6 +22,7 @@ def _to_dict(s, g):
 
 
 def create(project_id, user_id, name, policy, rules=None):
+    quotas.ensure_lock_row(project_id, 'server_groups')
     with transaction() as s:
         quotas.lock_project(s, project_id, 'server_groups')
         limit = quotas.get_limits(project_id, s)['server_groups']
