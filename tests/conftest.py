@@ -19,6 +19,33 @@ MY_ADMIN = os.environ.get('IAAS_TEST_MYSQL', 'mysql+pymysql://root@127.0.0.1:330
 RABBIT = os.environ.get('IAAS_TEST_RABBIT', 'pyamqp://guest:guest@127.0.0.1:5672//')
 
 RUN_ID = uuid.uuid4().hex[:8]
+# Exchanges (and so queue names, which start with the exchange) of this run.
+TEST_EXCHANGE_PREFIX = f'iaas-test-{RUN_ID}-'
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Delete the queues this run left on the shared RabbitMQ (topic queues
+    are durable, so they would pile up run after run)."""
+    import shutil
+    import subprocess
+    if not shutil.which('rabbitmqctl'):
+        return
+    try:
+        out = subprocess.run(['rabbitmqctl', '-q', 'list_queues', 'name'], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return
+    names = [n.strip() for n in out.splitlines() if n.strip().startswith(TEST_EXCHANGE_PREFIX)]
+    if not names:
+        return
+    import kombu
+    try:
+        with kombu.Connection(RABBIT, connect_timeout=5) as conn:
+            ch = conn.channel()
+            for name in names:
+                ch.queue_delete(name)
+    except Exception:  # noqa: BLE001 - best-effort cleanup
+        pass
 
 
 @pytest.fixture
@@ -29,7 +56,7 @@ def conf(tmp_path):
     CONF([], project='iaas', default_config_files=[])
     CONF.set_override('state_path', str(tmp_path / 'state'))
     CONF.set_override('host', f'test-{RUN_ID}')
-    CONF.set_override('control_exchange', f'iaas-test-{uuid.uuid4().hex[:10]}')
+    CONF.set_override('control_exchange', f'{TEST_EXCHANGE_PREFIX}{uuid.uuid4().hex[:8]}')
     os.makedirs(CONF.state_path, exist_ok=True)
     yield CONF
     rpc.cleanup()
