@@ -62,6 +62,15 @@ def _image_visible(image, ctx):
     return False
 
 
+FLAVOR_SNAPSHOT_KEYS = ('id', 'flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
+                        'ephemeral_gb', 'swap', 'extra_specs')
+
+
+def flavor_snapshot_of(flavor):
+    """The flavor as an instance keeps it (flavors may change or go later)."""
+    return {k: flavor[k] for k in FLAVOR_SNAPSHOT_KEYS}
+
+
 def hostname_for(name, uuid):
     host = HOSTNAME_BAD.sub('-', (name or '').lower()).strip('-')[:63]
     return host or f'server-{uuid[:8]}'
@@ -148,9 +157,7 @@ class API:
                 group = db_groups.get(hints['group'], None if ctx.is_admin else ctx.project_id)
             except db_groups.GroupNotFound:
                 raise ComputeError(f"Invalid server group {hints['group']}") from None
-        flavor_snapshot = {k: flavor[k] for k in ('id', 'flavorid', 'name', 'memory_mb',
-                                                  'vcpus', 'root_gb', 'ephemeral_gb',
-                                                  'swap', 'extra_specs')}
+        flavor_snapshot = flavor_snapshot_of(flavor)
         import uuid as uuid_mod
         reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
         values_list = []
@@ -315,7 +322,7 @@ class API:
         self.compute.instance_action(ctx, inst['host'], uuid, 'snapshot', image_id=image_id)
         return image_id
 
-    def _image_url(self, ctx):
+    def image_url(self, ctx):
         port = getattr(getattr(CONF, 'image', None), 'port', 9292)
         return f'http://{CONF.api.public_host}:{port}'
 
@@ -326,7 +333,7 @@ class API:
         body.update({k: str(v) for k, v in (metadata or {}).items()
                      if k not in ('name', 'visibility', 'id')})
         try:
-            r = requests.post(f'{self._image_url(ctx)}/v2/images', json=body, timeout=30,
+            r = requests.post(f'{self.image_url(ctx)}/v2/images', json=body, timeout=30,
                               headers={'X-Auth-Token': ctx.auth_token or ''})
         except requests.RequestException as exc:
             raise ComputeError(f'Image service unavailable: {exc}', code=503) from None
@@ -338,7 +345,7 @@ class API:
 
     def _delete_image(self, ctx, image_id):
         try:
-            requests.delete(f'{self._image_url(ctx)}/v2/images/{image_id}', timeout=30,
+            requests.delete(f'{self.image_url(ctx)}/v2/images/{image_id}', timeout=30,
                             headers={'X-Auth-Token': ctx.auth_token or ''})
         except requests.RequestException:
             LOG.warning('could not delete image %s', image_id)
@@ -351,8 +358,7 @@ class API:
         if flavor['root_gb'] < (inst['root_gb'] or 0):
             raise ComputeError('Resize to a smaller disk is not supported.')
         inst = self._begin(ctx, uuid, 'resize')
-        new = {k: flavor[k] for k in ('id', 'flavorid', 'name', 'memory_mb', 'vcpus',
-                                      'root_gb', 'ephemeral_gb', 'swap', 'extra_specs')}
+        new = flavor_snapshot_of(flavor)
         self.scheduler.resize_instance(ctx, uuid, new)
 
     def confirm_resize(self, ctx, uuid):

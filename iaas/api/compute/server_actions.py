@@ -26,7 +26,7 @@ def _create_image(req, server_id, arg):
     if not isinstance(md, dict):
         raise wsgi.BadRequest('metadata must be an object')
     image_id = compute_api.snapshot(_ctx(req), server_id, arg['name'], md)
-    port_base = compute_api._image_url(_ctx(req))
+    port_base = compute_api.image_url(_ctx(req))
     if mv.version(req) >= (2, 45):
         return _respond(req, {'image_id': image_id}, 202)
     return _respond(req, None, 202, {'Location': f'{port_base}/v2/images/{image_id}'})
