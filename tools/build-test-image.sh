@@ -20,7 +20,12 @@
 #   * reads openstack/latest/meta_data.json from the config drive (label
 #     config-2) and prints to the serial console
 #       IAAS-TEST-IMAGE-BOOTED uuid=<instance uuid> hostname=<hostname> boot=<n>
-#   * runs udhcpc on eth0 when there is one (prints IAAS-TEST-IMAGE-DHCP <ip>);
+#   * runs udhcpc on eth0 when there is one (prints IAAS-TEST-IMAGE-DHCP <ip>),
+#     then reads the metadata service at 169.254.169.254 and prints
+#       IAAS-TEST-IMAGE-METADATA instance-id=<ec2 id> uuid=<uuid> key=<openssh key>
+#     (or "IAAS-TEST-IMAGE-METADATA unavailable" after two minutes); with a
+#     "ping" key in the config drive's meta (server metadata) it pings that
+#     address and prints IAAS-TEST-IMAGE-PING <address> ok|fail;
 #   * runs busybox acpid: the ACPI power button unmounts and powers off.
 # Idempotent: nothing is rebuilt when OUTPUT exists and its stamp matches
 # this script, the kernel and busybox.
@@ -211,6 +216,7 @@ if [ -f "$md" ]; then
     uuid=$(grep -o '"uuid": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
     name=$(grep -o '"hostname": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
     [ -n "$name" ] && hostname "$name"
+    peer=$(grep -o '"ping": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
 fi
 echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot"
 
@@ -224,13 +230,49 @@ case "$1" in
     [ -n "$router" ] && ip route add default via ${router%% *} dev "$interface"
     : > /etc/resolv.conf
     for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
-    echo "IAAS-TEST-IMAGE-DHCP $interface $ip" > /dev/console ;;
+    echo "IAAS-TEST-IMAGE-DHCP $interface $ip" > /dev/console
+    : > /run/dhcp-bound ;;
 esac
 EOS
 chmod +x /etc/udhcpc.script
+# metadata service (169.254.169.254, EC2 + OpenStack layouts) once eth0
+# has its lease: the instance id, uuid and first public key on the console
+# (HTTP by hand with nc: busybox-static's wget crashes without NSS libraries)
+metadata() {
+    printf 'GET %s HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n' "$1" |
+        nc -w 5 169.254.169.254 80 2>/dev/null | tr -d '\r' > /tmp/md.http
+    head -1 /tmp/md.http | grep -q '^HTTP/1\.[01] 200' || return 1
+    sed '1,/^$/d' /tmp/md.http
+}
+read_metadata() {
+    for i in $(seq 1 60); do
+        if [ -f /run/dhcp-bound ] && id=$(metadata /latest/meta-data/instance-id); then
+            muuid=$(metadata /openstack/latest/meta_data.json |
+                    grep -o '"uuid": *"[^"]*"' | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+            key=$(metadata /latest/meta-data/public-keys/0/openssh-key)
+            echo "IAAS-TEST-IMAGE-METADATA instance-id=$id uuid=$muuid key=$key"
+            return 0
+        fi
+        sleep 2
+    done
+    echo "IAAS-TEST-IMAGE-METADATA unavailable"
+}
+# server metadata "ping": ping that address once eth0 has its lease
+ping_peer() {
+    for i in $(seq 1 90); do
+        if [ -f /run/dhcp-bound ] && ping -c 1 -W 2 "$1" >/dev/null 2>&1; then
+            echo "IAAS-TEST-IMAGE-PING $1 ok"
+            return 0
+        fi
+        sleep 1
+    done
+    echo "IAAS-TEST-IMAGE-PING $1 fail"
+}
 if [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
     udhcpc -b -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -q >/dev/null 2>&1 &
+    read_metadata &
+    [ -n "${peer:-}" ] && ping_peer "$peer" &
 fi
 
 # PID 1 must never exit

@@ -57,6 +57,7 @@ class Topology:
         self.tmp_path = tmp_path
         self.namespaces = []
         self.procs = []
+        self.root_links = []       # root-namespace links (see root_bridge)
         self.script = tmp_path / 'udhcpc.sh'
         self.script.write_text(UDHCPC_SCRIPT)
         self.script.chmod(0o755)
@@ -103,6 +104,25 @@ class Topology:
                  '-s', str(self.script), check=False, timeout=tries * 3 + 10)
         out = self.run(g, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0').stdout.split()
         return out[3].split('/')[0] if len(out) > 3 else None
+
+    def root_bridge(self, name, host_ns, host_bridge):
+        """A bridge ``name`` (run prefix) in the root namespace, where libvirt
+        plugs guests, joined by a veth to ``host_bridge`` in ``host_ns``: no
+        address (not even IPv6 link-local), no uplink; removed by cleanup()."""
+        assert name.startswith(self.prefix) and len(name) <= 15, name
+        n = len(self.root_links)
+        outer, inner = f'{self.prefix}r{n}', f'{self.prefix}u{n}'
+        sh('ip', 'link', 'add', name, 'type', 'bridge')
+        self.root_links.append(name)
+        sh('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', inner)
+        self.root_links.append(outer)
+        sh('ip', 'link', 'set', inner, 'netns', host_ns)
+        for dev in (name, outer):
+            sh('ip', 'link', 'set', dev, 'addrgenmode', 'none')
+        sh('ip', 'link', 'set', outer, 'master', name, 'up')
+        sh('ip', 'link', 'set', name, 'up')
+        self.run(host_ns, 'ip', 'link', 'set', inner, 'master', host_bridge, 'up')
+        return name
 
     def ping(self, ns, ip, count=1, wait=2, source=None):
         src = ['-I', source] if source else []
@@ -159,6 +179,9 @@ class Topology:
                     pass
             sh('ip', 'netns', 'del', ns, check=False)
         self.namespaces.clear()
+        for name in self.root_links:
+            sh('ip', 'link', 'del', name, check=False)
+        self.root_links.clear()
 
 
 def rpc_call(config_file, method, **kwargs):
