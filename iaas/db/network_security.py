@@ -483,3 +483,21 @@ def addresses_by_device(device_ids):
                 for fip in floating.get(port_id, ()):
                     out[device].append((name or net_uuid, mac, fip, 'floating'))
     return out
+
+
+def groups_by_device(device_ids):
+    """{device_id: sorted names of the security groups on its ports} for the
+    devices (instances) that have ports: a server's ``security_groups``."""
+    ids = list(device_ids)
+    out = {}
+    if not ids:
+        return out
+    with transaction() as s:
+        rows = s.execute(
+            sa.select(Port.device_id, SecurityGroup.name).distinct()
+            .join(PortSecurityGroup, PortSecurityGroup.port_id == Port.id)
+            .join(SecurityGroup, SecurityGroup.id == PortSecurityGroup.security_group_id)
+            .where(Port.device_id.in_(ids))).all()
+    for device, name in rows:
+        out.setdefault(device, []).append(name)
+    return {d: sorted(names) for d, names in out.items()}

@@ -572,6 +572,7 @@ from iaas.db.network_security import (  # noqa: E402,F401  (re-exported facade)
     floatingip_get,
     floatingip_list,
     floatingip_update,
+    groups_by_device,
     host_state,
     rule_create,
     rule_delete,

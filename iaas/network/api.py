@@ -117,6 +117,59 @@ rule_create = _notifying(db.rule_create)
 rule_delete = _notifying(db.rule_delete)
 
 
+def security_groups_for_instances(instance_uuids):
+    """{uuid: [group names]} for the servers among ``instance_uuids`` that
+    have ports (Nova reads a server's groups from its ports too)."""
+    return db.groups_by_device(instance_uuids)
+
+
+def _project_group(project_id, group):
+    """Project ``project_id``'s security group with id or name ``group``."""
+    if group == 'default':
+        return db.ensure_default_group(project_id)
+    groups = db.sg_list(project_id)
+    found = [g for g in groups if g['id'] == group] or \
+        [g for g in groups if g['name'] == group]
+    if not found:
+        raise NotFound('Security group', group)
+    if len(found) > 1:
+        raise Conflict(f'Multiple security groups are named {group}; give its ID.',
+                       type='NoUniqueMatch')
+    return found[0]
+
+
+def add_security_group(context, instance_uuid, project_id, group):
+    """Nova's addSecurityGroup: the group (the instance's project's, by id or
+    name) joins every port of the instance; applied live on the hosts."""
+    g = _project_group(project_id, group)
+    ports = db.port_list(device_id=instance_uuid)
+    if not ports:
+        raise NotFound('Port of instance', instance_uuid)
+    if not all(p['port_security_enabled'] for p in ports):
+        raise Invalid('Network requires port_security_enabled and subnet associated in '
+                      'order to apply security groups.')
+    for p in ports:
+        if g['id'] not in p['security_groups']:
+            db.port_update(p['id'], security_groups=[*p['security_groups'], g['id']])
+    _notify(context)
+    return g
+
+
+def remove_security_group(context, instance_uuid, project_id, group):
+    """Nova's removeSecurityGroup: the group leaves every port of the instance
+    (404 when none of them has it)."""
+    g = _project_group(project_id, group)
+    ports = [p for p in db.port_list(device_id=instance_uuid)
+             if g['id'] in p['security_groups']]
+    if not ports:
+        raise NotFound(f'Security group {group} on instance', instance_uuid)
+    for p in ports:
+        db.port_update(p['id'], security_groups=[x for x in p['security_groups']
+                                                 if x != g['id']])
+    _notify(context)
+    return g
+
+
 def addresses_for_instances(instance_uuids):
     """{uuid: Nova ``addresses``} for many servers in two queries (list views)."""
     import ipaddress

@@ -28,6 +28,9 @@ def map_exception(exc):
         return wsgi.NotFound(str(exc))
     if isinstance(exc, db_instances.UnexpectedState):
         return wsgi.Conflict(str(exc))
+    from iaas.network import api as network_api
+    if isinstance(exc, network_api.NetworkError):
+        return wsgi.Fault(str(exc), code=exc.code)
     from iaas import rpc
     if isinstance(exc, rpc.RPCTimeout):
         return wsgi.Fault('The compute host did not answer in time.', code=503)

@@ -72,6 +72,19 @@ def _unlock(req, server_id, arg):
     compute_api.unlock(_ctx(req), server_id)
 
 
+def _security_group(change):
+    def run(req, server_id, arg):
+        if not isinstance(arg, dict) or not isinstance(arg.get('name'), str) \
+                or not arg['name'].strip():
+            raise wsgi.BadRequest(f'{change}SecurityGroup requires a security group name')
+        from iaas.network import api as network_api
+        ctx = _ctx(req)
+        inst = compute_api.get(ctx, server_id)
+        getattr(network_api, f'{change}_security_group')(ctx, inst['uuid'],
+                                                         inst['project_id'], arg['name'])
+    return run
+
+
 ACTIONS = {
     'os-start': _simple('start'), 'os-stop': _simple('stop'),
     'pause': _simple('pause'), 'unpause': _simple('unpause'),
@@ -81,6 +94,8 @@ ACTIONS = {
     'confirmResize': lambda req, sid, arg: compute_api.confirm_resize(_ctx(req), sid),
     'revertResize': lambda req, sid, arg: compute_api.revert_resize(_ctx(req), sid),
     'lock': _lock, 'unlock': _unlock,
+    'addSecurityGroup': _security_group('add'),
+    'removeSecurityGroup': _security_group('remove'),
 }
 
 

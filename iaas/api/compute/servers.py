@@ -188,9 +188,11 @@ def _list(req, detail):
                              marker=req.GET.get('marker'))
     if detail:
         from iaas.network import api as network_api
-        addresses = network_api.addresses_for_instances([i['uuid'] for i in items])
-        servers = [views.server_detail(req, i, v, ctx.is_admin, addresses.get(i['uuid']))
-                   for i in items]
+        uuids = [i['uuid'] for i in items]
+        addresses = network_api.addresses_for_instances(uuids)
+        groups = network_api.security_groups_for_instances(uuids)
+        servers = [views.server_detail(req, i, v, ctx.is_admin, addresses.get(i['uuid']),
+                                       groups.get(i['uuid'])) for i in items]
     else:
         servers = [views.server_brief(req, i) for i in items]
     body = {'servers': servers}

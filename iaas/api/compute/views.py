@@ -34,11 +34,14 @@ def _flavor(req, inst, v):
     return {'id': f.get('flavorid'), 'links': _link(req, 'flavors', f.get('flavorid'))}
 
 
-def server_detail(req, inst, v, is_admin=False, addresses=None):
+def server_detail(req, inst, v, is_admin=False, addresses=None, groups=None):
+    """``addresses``/``groups``: the server's, when the caller fetched them in
+    bulk (lists); otherwise read here from its ports."""
     status = states.status(inst['vm_state'], inst['task_state'])
     if addresses is None and inst['vm_state'] != states.DELETED:
         from iaas.network import api as network_api
         addresses = network_api.addresses_for_instance(inst['uuid'])
+        groups = network_api.security_groups_for_instances([inst['uuid']]).get(inst['uuid'])
     out = {
         'id': inst['uuid'], 'name': inst['display_name'], 'status': status,
         'tenant_id': inst['project_id'], 'user_id': inst['user_id'],
@@ -62,8 +65,7 @@ def server_detail(req, inst, v, is_admin=False, addresses=None):
         'OS-SRV-USG:launched_at': _usg(inst['launched_at']),
         'OS-SRV-USG:terminated_at': _usg(inst['terminated_at']),
         'os-extended-volumes:volumes_attached': [],
-        'security_groups': [{'name': n} for n in
-                            _sg_names(inst)],
+        'security_groups': [{'name': n} for n in groups or _sg_names(inst)],
         'links': _link(req, 'servers', inst['uuid']),
     }
     if v >= (2, 9):

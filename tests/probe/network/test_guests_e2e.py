@@ -5,7 +5,8 @@ a project network that iaas-network serves inside a namespace (the "host"):
 * the busybox test image gets its lease from our dnsmasq, reads its instance
   id, uuid and public key from 169.254.169.254 and prints them on its
   console; ``openstack server add floating ip`` makes it answer pings from an
-  "external" namespace once a security-group rule allows ICMP;
+  "external" namespace once a security-group rule allows ICMP, and
+  ``openstack server add / remove security group`` opens and closes it live;
 * the Debian cloud-init image (#6) takes the keypair's public key and is
   reachable by SSH through its floating IP from the external namespace once
   a rule opens TCP 22; deleting the rule blocks the next connection.
@@ -153,6 +154,18 @@ def test_busybox_guest_metadata_and_floating_ip(lab, test_image):  # noqa: F811
     assert lab.topo.reach(lab.ext, faddr, timeout=30)
     lab.os('security', 'group', 'rule', 'delete', rule, json_out=False)
     assert lab.topo.unreachable(lab.ext, faddr)
+
+    # a group of its own, added to and removed from the running server
+    lab.os('security', 'group', 'create', 'pingers')
+    lab.os('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'pingers')
+    lab.os('server', 'add', 'security', 'group', 'vm1', 'pingers', json_out=False)
+    shown = lab.os('server', 'show', 'vm1')['security_groups']
+    assert sorted(g['name'] for g in shown) == ['default', 'pingers'], shown
+    assert lab.topo.reach(lab.ext, faddr, timeout=30)
+    lab.os('server', 'remove', 'security', 'group', 'vm1', 'pingers', json_out=False)
+    assert lab.topo.unreachable(lab.ext, faddr)
+    assert [g['name'] for g in lab.os('server', 'show', 'vm1')['security_groups']] == \
+        ['default']
     lab.os('server', 'delete', '--wait', 'vm1', json_out=False, timeout=300)
 
 
