@@ -1,5 +1,7 @@
 """iptables: security groups, project isolation, floating IP and outbound NAT,
-the metadata redirect — all in chains of our own.
+the metadata redirect — all in chains of our own; and, for IPv6 (not served
+to guests yet), ip6tables chains that drop guarded ports' IPv6 traffic so
+it cannot go around the IPv4 security groups.
 
 :func:`build` turns a plain description of the host's state into
 ``iptables-restore`` input; :func:`apply` loads it with ``--noflush`` so no
@@ -11,7 +13,7 @@ only when ``iptables-save`` does not show it already.
 
 State (plain dicts; this module knows nothing of the DB)::
 
-    {'ports': [{'id', 'ips': [..], 'security_groups': [uuid..],
+    {'ports': [{'id', 'ips': [..], 'security_groups': [uuid..], 'mac_address',
                 'port_security_enabled': bool, 'devname': host-side device}],
      'groups': {uuid: {'rules': [neutron rule dicts], 'members': [ips]}},
      'isolate': [(bridge_a, bridge_b), ...],     # no forwarding between them
@@ -21,6 +23,7 @@ State (plain dicts; this module knows nothing of the DB)::
 """
 import hashlib
 import ipaddress
+import logging
 
 PREFIX = 'iaas-'
 TOP = {  # table -> [(built-in chain, our top chain)]
@@ -28,7 +31,9 @@ TOP = {  # table -> [(built-in chain, our top chain)]
     'nat': [('PREROUTING', 'iaas-PREROUTING'), ('OUTPUT', 'iaas-OUTPUT'),
             ('POSTROUTING', 'iaas-POSTROUTING')],
 }
+TOP6 = {'filter': TOP['filter']}
 METADATA_IP = '169.254.169.254'
+LOG = logging.getLogger(__name__)
 
 
 def _chain(kind, port_id):
@@ -87,14 +92,17 @@ def build(state):
     guarded = [p for p in state.get('ports', []) if p.get('port_security_enabled', True)
                and _v4(p['ips'])]
     fwd.append(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])
-    # Anti-spoofing: what comes in from a guest's device carries one of its
-    # own addresses (or is a DHCP request from 0.0.0.0) — to other guests,
-    # outside (FORWARD) and this host (INPUT: gateway, metadata, DHCP).
+    # Anti-spoofing: what comes in from a guest's device carries its own MAC
+    # and one of its own addresses (or is a DHCP request from 0.0.0.0) — to
+    # other guests, outside (FORWARD) and this host (INPUT: gateway, metadata,
+    # DHCP).
     for p in guarded:
         if not p.get('devname'):
             continue
         ch = _chain('s', p['id'])
-        filt[ch] = [*(['-s', f'{ip}/32', '-j', 'RETURN'] for ip in _v4(p['ips'])),
+        mac = p.get('mac_address')
+        filt[ch] = [*([['-m', 'mac', '!', '--mac-source', mac, '-j', 'DROP']] if mac else []),
+                    *(['-s', f'{ip}/32', '-j', 'RETURN'] for ip in _v4(p['ips'])),
                     ['-s', '0.0.0.0/32', '-d', '255.255.255.255/32', '-p', 'udp',
                      '--sport', '68', '--dport', '67', '-j', 'RETURN'], ['-j', 'DROP']]
         for top in (fwd, filt['iaas-INPUT']):
@@ -148,9 +156,26 @@ def _quote(arg):
     return arg if arg and all(c.isalnum() or c in '-_./:,!' for c in arg) else f'"{arg}"'
 
 
-def restore_input(chains, existing):
+def build6(state):
+    """ip6tables chains: a guarded port's IPv6 traffic is dropped on the bridge
+    (no IPv6 path around the IPv4 rules, not even link-local between guests
+    of different projects on one flat bridge)."""
+    fwd, inp = [], []
+    for p in state.get('ports', []):
+        dev = p.get('devname')
+        if not dev or not p.get('port_security_enabled', True):
+            continue
+        fwd.append(['-m', 'physdev', '--physdev-in', dev, '-j', 'DROP'])
+        fwd.append(['-m', 'physdev', '--physdev-is-bridged', '--physdev-out', dev,
+                    '-j', 'DROP'])
+        inp.append(['-m', 'physdev', '--physdev-in', dev, '-j', 'DROP'])
+    return {'filter': {'iaas-FORWARD': fwd, 'iaas-INPUT': inp}}
+
+
+def restore_input(chains, existing, top_chains=None):
     """iptables-restore text for ``chains`` ({table: {chain: [rules]}}) given
     ``existing`` = parse_save(iptables-save output)."""
+    top_chains = top_chains or TOP
     lines = []
     for table, wanted in chains.items():
         have = existing.get(table, {'chains': set(), 'rules': []})
@@ -158,7 +183,7 @@ def restore_input(chains, existing):
         lines.append(f'*{table}')
         for name in sorted(wanted) + stale:
             lines.append(f':{name} - [0:0]')
-        for builtin, top in TOP[table]:
+        for builtin, top in top_chains[table]:
             jump = f'-A {builtin} -j {top}'
             if jump not in have['rules']:
                 lines.append(f'-I {builtin} 1 -j {top}')
@@ -195,4 +220,10 @@ def apply(run, state):
         existing.update(parse_save(run(['iptables-save', '-t', table])))
     text = restore_input(chains, existing)
     run(['iptables-restore', '--noflush'], input=text)
+    try:
+        existing6 = parse_save(run(['ip6tables-save', '-t', 'filter']))
+        run(['ip6tables-restore', '--noflush'],
+            input=restore_input(build6(state), existing6, TOP6))
+    except Exception as exc:   # a host without IPv6 netfilter: nothing to guard
+        LOG.warning('IPv6 guard not applied: %s', exc)
     return text

@@ -3,7 +3,8 @@ from iaas.network import firewall
 
 STATE = {
     'ports': [{'id': 'p1', 'ips': ['10.0.0.5', 'fd00::5'], 'security_groups': ['g1'],
-               'port_security_enabled': True, 'devname': 'tapp1'},
+               'port_security_enabled': True, 'devname': 'tapp1',
+               'mac_address': 'fa:16:3e:00:00:01'},
               {'id': 'p2', 'ips': ['10.0.0.6'], 'security_groups': ['g1'],
                'port_security_enabled': True},
               {'id': 'p3', 'ips': ['10.0.0.7'], 'security_groups': [],
@@ -52,6 +53,7 @@ def test_build_rules():
     # anti-spoofing for the port with a device: its own address or DHCP only
     s1 = firewall._chain('s', 'p1')
     assert [' '.join(r) for r in chains['filter'][s1]] == [
+        '-m mac ! --mac-source fa:16:3e:00:00:01 -j DROP',
         '-s 10.0.0.5/32 -j RETURN',
         '-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --sport 68 --dport 67 -j RETURN',
         '-j DROP']
@@ -111,6 +113,37 @@ def test_apply_runs_save_then_restore():
         calls.append((argv, input))
         return SAVED if argv[0] == 'iptables-save' and argv[-1] == 'filter' else ''
     firewall.apply(run, STATE)
-    assert [c[0][0] for c in calls] == ['iptables-save', 'iptables-save', 'iptables-restore']
-    assert calls[-1][0] == ['iptables-restore', '--noflush']
-    assert '-I PREROUTING 1 -j iaas-PREROUTING' in calls[-1][1]
+    v4 = [c for c in calls if c[0][0].startswith('iptables')]
+    assert [c[0][0] for c in v4] == ['iptables-save', 'iptables-save', 'iptables-restore']
+    assert v4[-1][0] == ['iptables-restore', '--noflush']
+    assert '-I PREROUTING 1 -j iaas-PREROUTING' in v4[-1][1]
+
+
+def test_ipv6_guard():
+    """Guarded ports with a device lose their IPv6 traffic; the others keep it."""
+    chains = firewall.build6(STATE)['filter']
+    assert [' '.join(r) for r in chains['iaas-FORWARD']] == [
+        '-m physdev --physdev-in tapp1 -j DROP',
+        '-m physdev --physdev-is-bridged --physdev-out tapp1 -j DROP']
+    assert [' '.join(r) for r in chains['iaas-INPUT']] == [
+        '-m physdev --physdev-in tapp1 -j DROP']
+    text = firewall.restore_input(firewall.build6(STATE), {}, firewall.TOP6)
+    assert '*nat' not in text and '-I FORWARD 1 -j iaas-FORWARD' in text
+
+
+def test_apply_loads_both_families():
+    calls = []
+
+    def run(argv, input=None):
+        calls.append((argv[0], input))
+        return ''
+    firewall.apply(run, STATE)
+    assert [c[0] for c in calls] == ['iptables-save', 'iptables-save', 'iptables-restore',
+                                     'ip6tables-save', 'ip6tables-restore']
+    assert '--physdev-in tapp1 -j DROP' in calls[-1][1]
+
+    def no_ipv6(argv, input=None):
+        if argv[0].startswith('ip6'):
+            raise OSError('ip6tables-save: not found')
+        return ''
+    assert '*filter' in firewall.apply(no_ipv6, STATE)      # IPv4 still applied
