@@ -5,6 +5,8 @@ namespaces standing in for guests and for the outside world:
   each other; a guest of another project's network cannot reach them;
 * a floating IP makes a guest's TCP port (and ICMP) reachable from the
   "external" namespace; re-associating moves it; disassociating stops it;
+  outbound, a guest leaves with its floating IP, others with the host's
+  public address (SNAT);
 * a security-group rule opening TCP 22 lets a connection in; deleting it
   blocks the next one;
 * restarting iaas-network leaves rules and leases working, and
@@ -168,6 +170,13 @@ def _run(cloud, topo, host, ext):
     # the guest sees the external client's own address (DNAT, no masquerade)
     assert said == 'a1 172.24.4.254'
     assert topo.reach(ext, faddr)
+    # outbound NAT: the outside (no route back to project networks) sees a1
+    # as its floating IP and b1 as the host's public address
+    topo.serve_tcp(ext, 'ext', 8080)
+    assert topo.wait('a1 reaches the outside', lambda: (
+        lambda r: r if r.startswith('ext ') else None)(
+        topo.connect(guests['a1'], '172.24.4.254', 8080))) == f'ext {faddr}'
+    assert topo.connect(guests['b1'], '172.24.4.254', 8080) == 'ext 172.24.4.1'
     # re-associate: the next connection reaches a2, and the tracked flows
     # of the old mapping are gone (a running ping follows the move)
     has_conntrack = bool(shutil.which('conntrack'))
