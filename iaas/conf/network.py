@@ -69,6 +69,11 @@ network_opts = [
     cfg.IntOpt('fixed_ip_release_grace', default=60, min=0,
                help='Seconds a released fixed IP stays out of use, so a late packet or '
                     'a stale lease never reaches the next owner.'),
+    cfg.BoolOpt('use_ipset', default=True,
+                help='Match a security group rule\'s remote group with one ipset '
+                     '(hash:ip, refilled atomically) instead of one iptables rule per '
+                     'member address; falls back to per-address rules when the ipset '
+                     'tool does not work here.'),
     cfg.StrOpt('dnsmasq', default='dnsmasq', help='dnsmasq binary.'),
     cfg.StrOpt('dnsmasq_user', default=None,
                help='User dnsmasq runs as (its --user); default: dnsmasq\'s own '

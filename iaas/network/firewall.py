@@ -19,11 +19,14 @@ State (plain dicts; this module knows nothing of the DB)::
      'isolate': [(bridge_a, bridge_b), ...],     # no forwarding between them
      'floating_ips': [{'address', 'fixed_ip_address'}],
      'snat': [{'cidr', 'out_interface', 'to_source'}],
-     'metadata': {'bridges': [..], 'host': ip or None, 'port': int}}
+     'metadata': {'bridges': [..], 'host': ip or None, 'port': int},
+     'ipsets': bool}                              # remote groups as ipsets
 """
 import hashlib
 import ipaddress
 import logging
+
+from iaas.network import ipsets
 
 PREFIX = 'iaas-'
 TOP = {  # table -> [(built-in chain, our top chain)]
@@ -59,9 +62,10 @@ def _match(rule):
     return parts
 
 
-def _group_rules(port, groups, direction, target):
+def _group_rules(port, groups, direction, target, use_sets=False):
     """Rules of ``port``'s groups for ``direction`` (IPv4 only) as iptables
-    argument lists ending in ``-j target``."""
+    argument lists ending in ``-j target``; a remote group is one ipset
+    match with ``use_sets``, else one rule per member address."""
     out = []
     addr_flag = '-s' if direction == 'ingress' else '-d'
     for gu in port['security_groups']:
@@ -69,7 +73,10 @@ def _group_rules(port, groups, direction, target):
             if rule['direction'] != direction or rule.get('ethertype', 'IPv4') != 'IPv4':
                 continue
             base = _match(rule)
-            if rule.get('remote_group_id'):
+            if rule.get('remote_group_id') and use_sets:
+                out.append(['-m', 'set', '--match-set', ipsets.set_name(rule['remote_group_id']),
+                            'src' if direction == 'ingress' else 'dst', *base, '-j', target])
+            elif rule.get('remote_group_id'):
                 members = _v4(groups.get(rule['remote_group_id'], {}).get('members', []))
                 for ip in sorted(set(members)):
                     out.append([addr_flag, f'{ip}/32', *base, '-j', target])
@@ -89,6 +96,7 @@ def build(state):
             chains[table][top] = []
     fwd = filt['iaas-FORWARD']
     groups = state.get('groups', {})
+    use_sets = bool(state.get('ipsets'))
     guarded = [p for p in state.get('ports', []) if p.get('port_security_enabled', True)
                and _v4(p['ips'])]
     fwd.append(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])
@@ -116,13 +124,13 @@ def build(state):
     for p in guarded:
         ch = _chain('o', p['id'])
         filt[ch] = [['-p', 'udp', '--sport', '68', '--dport', '67', '-j', 'RETURN'],
-                    *_group_rules(p, groups, 'egress', 'RETURN'), ['-j', 'DROP']]
+                    *_group_rules(p, groups, 'egress', 'RETURN', use_sets), ['-j', 'DROP']]
         for ip in _v4(p['ips']):
             fwd.append(['-s', f'{ip}/32', '-j', ch])
     for p in guarded:
         ch = _chain('i', p['id'])
         filt[ch] = [['-p', 'udp', '--sport', '67', '--dport', '68', '-j', 'ACCEPT'],
-                    *_group_rules(p, groups, 'ingress', 'ACCEPT'), ['-j', 'DROP']]
+                    *_group_rules(p, groups, 'ingress', 'ACCEPT', use_sets), ['-j', 'DROP']]
         for ip in _v4(p['ips']):
             fwd.append(['-d', f'{ip}/32', '-j', ch])
     for p in guarded:
@@ -214,6 +222,14 @@ def parse_save(text):
 def apply(run, state):
     """Load ``state`` with ``run(argv, input=None) -> stdout`` (runs in the
     network namespace). Returns the restore input that was loaded."""
+    sets = None
+    if state.get('ipsets'):
+        sets = ipsets.wanted(state)
+        try:
+            ipsets.load(run, sets)
+        except Exception as exc:
+            LOG.warning('ipset not usable (%s): remote groups as one rule per address', exc)
+            state, sets = dict(state, ipsets=False), None
     chains = build(state)
     existing = {}
     for table in chains:
@@ -226,4 +242,6 @@ def apply(run, state):
             input=restore_input(build6(state), existing6, TOP6))
     except Exception as exc:   # a host without IPv6 netfilter: nothing to guard
         LOG.warning('IPv6 guard not applied: %s', exc)
+    if sets is not None:
+        ipsets.prune(run, set(sets))
     return text

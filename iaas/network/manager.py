@@ -269,7 +269,7 @@ class NetworkManager(manager.Manager):
         cfg = CONF.network
         ports = [dict(p, devname=devname(p['id'])) for p in state['ports']]
         fw = {'ports': ports, 'groups': state['groups'], 'isolate': [],
-              'floating_ips': [], 'snat': [], 'metadata': None}
+              'floating_ips': [], 'snat': [], 'metadata': None, 'ipsets': cfg.use_ipset}
         if cfg.network_manager == 'segmented':
             for i, a in enumerate(served):
                 for b in served[i + 1:]:

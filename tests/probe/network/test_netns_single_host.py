@@ -199,6 +199,13 @@ def _run(cloud, topo, host, ext):
     after = _iptables_rules(topo, host)
     assert not _dupes(after), _dupes(after)
     assert sorted(after) == sorted(before)
+    # the default group's "from members" rule is one ipset match, the set
+    # holding the members' addresses (refilled in place, not duplicated)
+    sets = [n for n in topo.run(host, 'ipset', 'list', '-n').stdout.split()
+            if n.startswith('iaas-g-')]
+    assert sets and any('--match-set' in x for x in after)
+    members = ''.join(topo.run(host, 'ipset', 'list', n).stdout for n in sets)
+    assert a1 in members and a2 in members
     v6 = _iptables_rules(topo, host, 'ip6tables-save')
     assert any('--physdev-in' in x for x in v6) and not _dupes(v6), v6
     assert topo.connect(ext, faddr, 22).startswith('a2 ')
