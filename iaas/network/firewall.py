@@ -25,6 +25,7 @@ State (plain dicts; this module knows nothing of the DB)::
 import hashlib
 import ipaddress
 import logging
+import re
 
 from iaas.network import ipsets
 
@@ -62,6 +63,17 @@ def _match(rule):
     return parts
 
 
+def _unique(rules):
+    """``rules`` without repeats, in order (two groups of a port often carry
+    the same rule, e.g. the allow-all egress every new group gets)."""
+    seen, out = set(), []
+    for r in rules:
+        if tuple(r) not in seen:
+            seen.add(tuple(r))
+            out.append(r)
+    return out
+
+
 def _group_rules(port, groups, direction, target, use_sets=False):
     """Rules of ``port``'s groups for ``direction`` (IPv4 only) as iptables
     argument lists ending in ``-j target``; a remote group is one ipset
@@ -84,7 +96,7 @@ def _group_rules(port, groups, direction, target, use_sets=False):
                 out.append([addr_flag, rule['remote_ip_prefix'], *base, '-j', target])
             else:
                 out.append([*base, '-j', target])
-    return out
+    return _unique(out)
 
 
 def build(state):
@@ -219,27 +231,44 @@ def parse_save(text):
     return out
 
 
-def apply(run, state):
+def snapshot(saved):
+    """``*-save`` output without what changes by itself (the comment lines
+    with their time stamp, chain counters)."""
+    return '\n'.join(re.sub(r' \[\d+:\d+\]$', '', line) for line in saved.splitlines()
+                     if not line.startswith('#'))
+
+
+def _load(run, tools, chains, tops, memo, key):
+    """Restore ``chains`` with ``tools`` = (save, restore) unless ``memo``
+    shows this very input was loaded last time and nothing has changed the
+    tables since (the usual refresh after someone else's change)."""
+    save, restore = tools
+    before = ''.join(run([save, '-t', table]) for table in chains)
+    text = restore_input(chains, parse_save(before), tops)
+    if memo is not None and memo.get(key) == (text, snapshot(before)):
+        return text
+    run([restore, '--noflush'], input=text)
+    if memo is not None:   # what the next call computes if nothing changes meanwhile
+        after = ''.join(run([save, '-t', table]) for table in chains)
+        memo[key] = (restore_input(chains, parse_save(after), tops), snapshot(after))
+    return text
+
+
+def apply(run, state, memo=None):
     """Load ``state`` with ``run(argv, input=None) -> stdout`` (runs in the
-    network namespace). Returns the restore input that was loaded."""
+    network namespace). Returns the restore input. ``memo``: a dict kept by
+    the caller between calls, so an unchanged state is not loaded again."""
     sets = None
     if state.get('ipsets'):
         sets = ipsets.wanted(state)
         try:
-            ipsets.load(run, sets)
+            ipsets.load(run, sets, memo)
         except Exception as exc:
             LOG.warning('ipset not usable (%s): remote groups as one rule per address', exc)
             state, sets = dict(state, ipsets=False), None
-    chains = build(state)
-    existing = {}
-    for table in chains:
-        existing.update(parse_save(run(['iptables-save', '-t', table])))
-    text = restore_input(chains, existing)
-    run(['iptables-restore', '--noflush'], input=text)
+    text = _load(run, ('iptables-save', 'iptables-restore'), build(state), TOP, memo, 'v4')
     try:
-        existing6 = parse_save(run(['ip6tables-save', '-t', 'filter']))
-        run(['ip6tables-restore', '--noflush'],
-            input=restore_input(build6(state), existing6, TOP6))
+        _load(run, ('ip6tables-save', 'ip6tables-restore'), build6(state), TOP6, memo, 'v6')
     except Exception as exc:   # a host without IPv6 netfilter: nothing to guard
         LOG.warning('IPv6 guard not applied: %s', exc)
     if sets is not None:

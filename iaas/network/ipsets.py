@@ -50,8 +50,14 @@ def restore_input(sets):
     return '\n'.join(lines) + '\n'
 
 
-def load(run, sets):
+def load(run, sets, memo=None):
+    """Fill the sets; skipped when ``memo`` shows the same sets were loaded
+    last time and ``ipset save`` is unchanged since."""
+    if memo is not None and memo.get('sets') == (sets, run(['ipset', 'save'])):
+        return
     run(['ipset', '-exist', 'restore'], input=restore_input(sets))
+    if memo is not None:
+        memo['sets'] = (sets, run(['ipset', 'save']))
 
 
 def prune(run, keep):

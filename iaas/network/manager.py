@@ -35,6 +35,7 @@ class NetworkManager(manager.Manager):
                                  user=CONF.network.dnsmasq_user)
         self._sync_lock = threading.Lock()
         self.last_rules = None
+        self._fw_memo = {}         # what firewall.apply loaded last (skips no-op reloads)
         self._fip_targets = {}     # floating address -> fixed address, as applied
         # Host-side work only inside a configured namespace, or in our own
         # when the operator asked for it.
@@ -208,7 +209,7 @@ class NetworkManager(manager.Manager):
         self._sync_dhcp(served)
         fw = self._firewall_state(state, served)
         self.last_rules = firewall.apply(lambda argv, input=None: self.net.run(argv, input),
-                                         fw)
+                                         fw, self._fw_memo)
         self._sync_floating_addresses(state)
         self._forget_moved_flows(fw['floating_ips'])
 

@@ -147,3 +147,14 @@ def test_apply_loads_both_families():
             raise OSError('ip6tables-save: not found')
         return ''
     assert '*filter' in firewall.apply(no_ipv6, STATE)      # IPv4 still applied
+
+
+def test_same_rule_from_two_groups_once():
+    allow = {'direction': 'egress', 'ethertype': 'IPv4', 'protocol': None,
+             'remote_group_id': None, 'remote_ip_prefix': None}
+    state = {'ports': [{'id': 'p', 'ips': ['10.0.0.9'], 'security_groups': ['a', 'b'],
+                        'port_security_enabled': True}],
+             'groups': {'a': {'members': ['10.0.0.9'], 'rules': [allow]},
+                        'b': {'members': ['10.0.0.9'], 'rules': [dict(allow)]}}}
+    egress = [' '.join(r) for r in firewall.build(state)['filter'][firewall._chain('o', 'p')]]
+    assert egress.count('-j RETURN') == 1

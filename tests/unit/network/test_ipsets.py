@@ -57,3 +57,47 @@ def test_fallback_without_ipset():
         return ''
     firewall.apply(run, SETS)
     assert 'match-set' not in loaded['text'] and '-s 10.0.0.6/32 -j ACCEPT' in loaded['text']
+
+
+class FakeKernel:
+    """``*-save`` prints what was last restored (iptables with a fresh time
+    stamp and counters, as the real tools do); counts the restores."""
+
+    def __init__(self):
+        self.tables = {'iptables': '', 'ip6tables': '', 'ipset': ''}
+        self.restores = []
+        self.tick = 0
+
+    def __call__(self, argv, input=None):
+        self.tick += 1
+        tool = argv[0].rsplit('-', 1)[0]
+        if argv[0].endswith('-restore') or argv[:3] == ['ipset', '-exist', 'restore']:
+            self.restores.append(tool)
+            self.tables[tool] = input
+            return ''
+        if argv[:2] == ['ipset', 'save']:
+            return self.tables[tool]
+        if argv[0].endswith('-save'):
+            return f'# Generated on tick {self.tick}\n:INPUT ACCEPT [{self.tick}:99]\n' + \
+                self.tables[tool]
+        return ''
+
+
+def test_unchanged_state_is_not_reloaded():
+    k, memo = FakeKernel(), {}
+    firewall.apply(k, SETS, memo)
+    assert sorted(k.restores) == ['ip6tables', 'ipset', 'iptables']
+    k.restores.clear()
+    firewall.apply(k, SETS, memo)                 # a refresh that changes nothing here
+    assert k.restores == []
+    k.tables['iptables'] += '-A iaas-FORWARD -j ACCEPT\n'     # somebody edited our chain
+    firewall.apply(k, SETS, memo)
+    assert k.restores == ['iptables']
+    k.restores.clear()
+    moved = dict(SETS, floating_ips=[])                        # a real change
+    firewall.apply(k, moved, memo)
+    assert k.restores == ['iptables']
+    k.restores.clear()
+    members = {g: dict(v, members=['10.0.0.5']) for g, v in SETS['groups'].items()}
+    firewall.apply(k, dict(moved, groups=members), memo)      # a set's members changed
+    assert 'ipset' in k.restores
