@@ -20,7 +20,9 @@
 #   * reads openstack/latest/meta_data.json from the config drive (label
 #     config-2) and prints to the serial console
 #       IAAS-TEST-IMAGE-BOOTED uuid=<instance uuid> hostname=<hostname> boot=<n>
-#   * runs udhcpc on eth0 when there is one (prints IAAS-TEST-IMAGE-DHCP <ip>),
+#   * configures eth0 (when there is one) with the static address of the
+#     config drive's network_data.json (prints IAAS-TEST-IMAGE-STATIC eth0
+#     <ip>), or else runs udhcpc on it (prints IAAS-TEST-IMAGE-DHCP eth0 <ip>),
 #     then reads the metadata service at 169.254.169.254 and prints
 #       IAAS-TEST-IMAGE-METADATA instance-id=<ec2 id> uuid=<uuid> key=<openssh key>
 #     (or "IAAS-TEST-IMAGE-METADATA unavailable" after two minutes); with a
@@ -211,12 +213,22 @@ for dev in $(findfs LABEL=config-2 2>/dev/null) /dev/vd[b-z] /dev/sr0; do
     [ -d /mnt/config/openstack ] && break
     umount /mnt/config
 done
+jval() {   # first string value of key $1 in JSON file $2
+    grep -o "\"$1\": *\"[^\"]*\"" "$2" | head -1 | sed 's/.*: *"\(.*\)"/\1/'
+}
 md=/mnt/config/openstack/latest/meta_data.json
 if [ -f "$md" ]; then
-    uuid=$(grep -o '"uuid": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
-    name=$(grep -o '"hostname": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+    uuid=$(jval uuid "$md")
+    name=$(jval hostname "$md")
     [ -n "$name" ] && hostname "$name"
-    peer=$(grep -o '"ping": *"[^"]*"' "$md" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+    peer=$(jval ping "$md")
+fi
+# a static address in network_data.json (flat networks: no DHCP)
+nd=/mnt/config/openstack/latest/network_data.json
+static_ip=
+if [ -f "$nd" ] && grep -q '"type": *"ipv4"' "$nd"; then
+    static_ip=$(jval ip_address "$nd"); static_mask=$(jval netmask "$nd")
+    static_gw=$(jval gateway "$nd")
 fi
 echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot"
 
@@ -268,9 +280,16 @@ ping_peer() {
     done
     echo "IAAS-TEST-IMAGE-PING $1 fail"
 }
-if [ -e /sys/class/net/eth0 ]; then
+if [ -e /sys/class/net/eth0 ] && [ -n "$static_ip" ]; then
+    ifconfig eth0 "$static_ip" netmask "${static_mask:-255.255.255.0}" up
+    [ -n "$static_gw" ] && ip route add default via "$static_gw" dev eth0
+    echo "IAAS-TEST-IMAGE-STATIC eth0 $static_ip"
+    : > /run/dhcp-bound
+elif [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
     udhcpc -b -i eth0 -s /etc/udhcpc.script -t 10 -T 2 -q >/dev/null 2>&1 &
+fi
+if [ -e /sys/class/net/eth0 ]; then
     read_metadata &
     [ -n "${peer:-}" ] && ping_peer "$peer" &
 fi

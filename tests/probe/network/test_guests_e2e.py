@@ -2,7 +2,8 @@
 guests through iaas-api → iaas-scheduler → iaas-compute (libvirt driver) on
 a project network that iaas-network serves inside a namespace (the "host"):
 
-* the busybox test image gets its lease from our dnsmasq, reads its instance
+* the busybox test image gets its lease from our dnsmasq (flat_dhcp) or its
+  address from the config drive (flat, no dnsmasq), reads its instance
   id, uuid and public key from 169.254.169.254 and prints them on its
   console; ``openstack server add floating ip`` makes it answer pings from an
   "external" namespace once a security-group rule allows ICMP, and
@@ -63,6 +64,19 @@ class Lab:
         self.topo.root_bridge(bridge, self.host, bridge)
         return net
 
+    def processes_in_host(self):
+        """Command names of the processes in the host namespace."""
+        names = []
+        pids = subprocess.run(['ip', 'netns', 'pids', self.host], capture_output=True,
+                              text=True).stdout.split()
+        for pid in pids:
+            try:
+                with open(f'/proc/{pid}/comm') as f:
+                    names.append(f.read().strip())
+            except OSError:
+                pass
+        return names
+
     def console(self, server):
         return self.os('console', 'log', 'show', server, json_out=False).stdout
 
@@ -82,7 +96,9 @@ class Lab:
 
 
 @pytest.fixture
-def lab(tmp_path, guest_env, test_image):  # noqa: F811
+def lab(request, tmp_path, guest_env, test_image):  # noqa: F811
+    """``request.param``: the network manager (default flat_dhcp)."""
+    manager = getattr(request, 'param', 'flat_dhcp')
     topo = Topology(tmp_path)
     cloud = None
     try:
@@ -92,7 +108,7 @@ def lab(tmp_path, guest_env, test_image):  # noqa: F811
         topo.addr(ext, 'eth0', '172.24.6.254/24')
         cloud = Cloud.create(tmp_path, sections=merge(FAST, {
             'service_user': {'password': 'admin-secret-1'},
-            'network': {'network_manager': 'flat_dhcp', 'netns': host,
+            'network': {'network_manager': manager, 'netns': host,
                         'dnsmasq_user': 'root', 'public_interface': 'pub0',
                         'bridge_prefix': topo.prefix},
             'compute': {'compute_driver': 'libvirt',
@@ -114,6 +130,7 @@ def lab(tmp_path, guest_env, test_image):  # noqa: F811
             stdout=open(tmp_path / 'api-ns.log', 'wb'), stderr=subprocess.STDOUT))
         Rest(cloud)      # a token works: the identity API is up
         lab = Lab(tmp_path, topo, cloud)
+        lab.manager = manager
         lab.os('network', 'create', '--external', 'public')
         lab.os('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.6.0/24',
                '--no-dhcp', '--gateway', 'none', '--allocation-pool',
@@ -128,6 +145,7 @@ def lab(tmp_path, guest_env, test_image):  # noqa: F811
         topo.cleanup()
 
 
+@pytest.mark.parametrize('lab', ['flat_dhcp', 'flat'], indirect=True)
 def test_busybox_guest_metadata_and_floating_ip(lab, test_image):  # noqa: F811
     lab.os('image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare',
            '--public', '--file', test_image, 'busybox')
@@ -141,8 +159,10 @@ def test_busybox_guest_metadata_and_floating_ip(lab, test_image):  # noqa: F811
     fixed = lab.os('server', 'show', 'vm1')['addresses']['vmnet'][0]
     assert fixed.startswith('10.96.0.')
 
-    assert lab.console_line('vm1', 'IAAS-TEST-IMAGE-DHCP') == \
-        f'IAAS-TEST-IMAGE-DHCP eth0 {fixed}'
+    # flat_dhcp: a lease from our dnsmasq; flat: the config drive's address
+    marker = 'IAAS-TEST-IMAGE-STATIC' if lab.manager == 'flat' else 'IAAS-TEST-IMAGE-DHCP'
+    assert lab.console_line('vm1', marker).strip() == f'{marker} eth0 {fixed}'
+    assert ('dnsmasq' in lab.processes_in_host()) == (lab.manager == 'flat_dhcp')
     ec2_id = 'i-%08x' % db_id(lab, srv['id'])
     assert lab.console_line('vm1', 'IAAS-TEST-IMAGE-METADATA').strip() == \
         f'IAAS-TEST-IMAGE-METADATA instance-id={ec2_id} uuid={srv["id"]} key={key}'
