@@ -240,17 +240,18 @@ def snapshot(saved):
 
 def _load(run, tools, chains, tops, memo, key):
     """Restore ``chains`` with ``tools`` = (save, restore) unless ``memo``
-    shows this very input was loaded last time and nothing has changed the
-    tables since (the usual refresh after someone else's change)."""
+    shows these very chains were loaded last time and nothing has changed
+    the tables since (the usual refresh after someone else's change)."""
     save, restore = tools
     before = ''.join(run([save, '-t', table]) for table in chains)
+    seen = memo.get(key) if memo is not None else None
+    if seen and seen[0] == chains and seen[1] == snapshot(before):
+        return seen[2]
     text = restore_input(chains, parse_save(before), tops)
-    if memo is not None and memo.get(key) == (text, snapshot(before)):
-        return text
     run([restore, '--noflush'], input=text)
-    if memo is not None:   # what the next call computes if nothing changes meanwhile
+    if memo is not None:
         after = ''.join(run([save, '-t', table]) for table in chains)
-        memo[key] = (restore_input(chains, parse_save(after), tops), snapshot(after))
+        memo[key] = (chains, snapshot(after), text)
     return text
 
 

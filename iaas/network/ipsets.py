@@ -24,18 +24,16 @@ def wanted(state):
     """{set name: sorted IPv4 members} of every remote group used by a rule
     of a port with port security on this host."""
     groups = state.get('groups', {})
+    used = set()
+    for gu in {gu for p in state.get('ports', []) if p.get('port_security_enabled', True)
+               for gu in p['security_groups']}:
+        for rule in groups.get(gu, {}).get('rules', []):
+            if rule.get('remote_group_id') and rule.get('ethertype', 'IPv4') == 'IPv4':
+                used.add(rule['remote_group_id'])
     out = {}
-    for p in state.get('ports', []):
-        if not p.get('port_security_enabled', True):
-            continue
-        for gu in p['security_groups']:
-            for rule in groups.get(gu, {}).get('rules', []):
-                rg = rule.get('remote_group_id')
-                if rg and rule.get('ethertype', 'IPv4') == 'IPv4':
-                    members = groups.get(rg, {}).get('members', [])
-                    out[set_name(rg)] = sorted(
-                        {ip for ip in members if ipaddress.ip_address(ip).version == 4},
-                        key=ipaddress.ip_address)
+    for rg in used:
+        members = {ipaddress.ip_address(ip) for ip in groups.get(rg, {}).get('members', [])}
+        out[set_name(rg)] = [str(ip) for ip in sorted(m for m in members if m.version == 4)]
     return out
 
 
