@@ -147,6 +147,7 @@ class API:
             except (binascii.Error, ValueError):
                 raise ComputeError('User data needs to be valid base 64.') from None
         networks = self._check_networks(ctx, networks)
+        self._check_security_groups(ctx, security_groups)
         zone = availability_zone
         if zone and zone not in self.availability_zones(ctx, only_available=False):
             raise ComputeError(f'The requested availability zone is not available: {zone}')
@@ -228,6 +229,22 @@ class API:
                 raise ComputeError(f"{what} {item.get('port') or item.get('uuid')} could "
                                    'not be found.') from None
         return networks
+
+    def _check_security_groups(self, ctx, groups):
+        """Each requested group (``{'name': name or id}``) must be one of the
+        project's, as Nova checks before it accepts the server."""
+        from iaas.network import api as network_api
+        for item in groups or []:
+            name = item.get('name') if isinstance(item, dict) else None
+            if not isinstance(name, str) or not name:
+                raise ComputeError('Bad security_groups format: each entry needs a name')
+            try:
+                network_api.find_security_group(ctx.project_id, name)
+            except network_api.NetworkError as exc:
+                if exc.code == 404:     # Nova: 400 for a group it cannot find
+                    raise ComputeError(
+                        f"Unable to find security_group with name or id '{name}'") from None
+                raise ComputeError(str(exc), exc.code) from None
 
     # -- delete -------------------------------------------------------------------
     def delete(self, ctx, uuid):

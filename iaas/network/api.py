@@ -123,8 +123,9 @@ def security_groups_for_instances(instance_uuids):
     return db.groups_by_device(instance_uuids)
 
 
-def _project_group(project_id, group):
-    """Project ``project_id``'s security group with id or name ``group``."""
+def find_security_group(project_id, group):
+    """Project ``project_id``'s security group with id or name ``group``
+    (NotFound; Conflict when the name is ambiguous)."""
     if group == 'default':
         return db.ensure_default_group(project_id)
     groups = db.sg_list(project_id)
@@ -141,7 +142,7 @@ def _project_group(project_id, group):
 def add_security_group(context, instance_uuid, project_id, group):
     """Nova's addSecurityGroup: the group (the instance's project's, by id or
     name) joins every port of the instance; applied live on the hosts."""
-    g = _project_group(project_id, group)
+    g = find_security_group(project_id, group)
     ports = db.port_list(device_id=instance_uuid)
     if not ports:
         raise NotFound('Port of instance', instance_uuid)
@@ -158,7 +159,7 @@ def add_security_group(context, instance_uuid, project_id, group):
 def remove_security_group(context, instance_uuid, project_id, group):
     """Nova's removeSecurityGroup: the group leaves every port of the instance
     (404 when none of them has it)."""
-    g = _project_group(project_id, group)
+    g = find_security_group(project_id, group)
     ports = [p for p in db.port_list(device_id=instance_uuid)
              if g['id'] in p['security_groups']]
     if not ports:

@@ -114,3 +114,22 @@ def test_none_and_foreign_networks(services, ctx, image, flavor):
                  timeout=30, what='ERROR')
         assert db.port_list(device_id=u2['uuid']) == []
     assert db.port_list(network_id=other['id']) == []
+
+
+def test_requested_security_groups(services, ctx, image, flavor):
+    net = db.network_create('sgnet', PROJECT)
+    db.subnet_create(net['id'], '10.63.0.0/24', project_id=PROJECT)
+    web = db.sg_create('web', PROJECT)
+    api = compute_api.API()
+    uuid = api.create(ctx, 'sgvm', image, flavor, networks=[{'uuid': net['id']}],
+                      security_groups=[{'name': 'web'}])[0][0]['uuid']
+    _settled(uuid, states.ACTIVE)
+    assert db.port_list(device_id=uuid)[0]['security_groups'] == [web['id']]
+    # an unknown group (or another project's) is refused before anything is made
+    db.sg_create('theirs', 'someone-else')
+    for name in ('nope', 'theirs'):
+        with pytest.raises(compute_api.ComputeError, match=f"name or id '{name}'") as exc:
+            api.create(ctx, 'bad', image, flavor, networks=[{'uuid': net['id']}],
+                       security_groups=[{'name': name}])
+        assert exc.value.code == 400
+    assert [i['display_name'] for i in db_instances.list_(project_id=PROJECT)] == ['sgvm']
