@@ -238,6 +238,8 @@ class API:
             name = item.get('name') if isinstance(item, dict) else None
             if not isinstance(name, str) or not name:
                 raise ComputeError('Bad security_groups format: each entry needs a name')
+            if name == 'default':       # always there (made on first use by the ports)
+                continue
             try:
                 network_api.find_security_group(ctx.project_id, name)
             except network_api.NetworkError as exc:

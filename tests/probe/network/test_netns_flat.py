@@ -6,18 +6,11 @@ import shutil
 import pytest
 
 from tests.probe.fixtures import Cloud
-from tests.probe.network.netns import Topology, rpc_call, sh
+from tests.probe.network.netns import rpc_call, sh
 from tests.probe.network.test_netns_single_host import _iptables_rules
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shutil.which('busybox'), reason='needs busybox')]
-
-
-@pytest.fixture
-def topo(tmp_path):
-    t = Topology(tmp_path)
-    yield t
-    t.cleanup()
 
 
 def test_flat_static_addresses(tmp_path, topo):

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.probe.fixtures import BIN, Cloud
-from tests.probe.network.netns import Topology, rpc_call, sh
+from tests.probe.network.netns import rpc_call, sh
 from tests.probe.network.test_netns_single_host import _iptables_rules
 
 pytestmark = [pytest.mark.slow,
@@ -27,13 +27,6 @@ i = instances.create_with_quota(sys.argv[2], [{
     'vcpus': 1, 'memory_mb': 64, 'flavor': {'name': 'm1.nano'}}])[0]
 print(json.dumps({'uuid': i['uuid'], 'id': i['id']}))
 """
-
-
-@pytest.fixture
-def topo(tmp_path):
-    t = Topology(tmp_path)
-    yield t
-    t.cleanup()
 
 
 def test_guest_reads_metadata(tmp_path, topo):

@@ -19,18 +19,11 @@ import pytest
 import requests
 
 from tests.probe.fixtures import Cloud
-from tests.probe.network.netns import Topology, db_call, rpc_call
+from tests.probe.network.netns import db_call, rpc_call
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
                                  reason='needs dnsmasq and busybox')]
-
-
-@pytest.fixture
-def topo(tmp_path):
-    t = Topology(tmp_path)
-    yield t
-    t.cleanup()
 
 
 class Neutron:

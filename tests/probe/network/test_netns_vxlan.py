@@ -5,43 +5,18 @@ import shutil
 
 import pytest
 
-from tests.probe.fixtures import Cloud
-from tests.probe.network.netns import Topology, rpc_call
-from tests.probe.network.test_netns_single_host import Neutron, _iptables_rules
+from tests.probe.network.hosts import two_hosts
+from tests.probe.network.netns import rpc_call
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
                                  reason='needs dnsmasq and busybox')]
 
 
-@pytest.fixture
-def topo(tmp_path):
-    t = Topology(tmp_path)
-    yield t
-    t.cleanup()
-
-
 def test_vxlan_between_two_hosts(tmp_path, topo):
-    h1, h2 = topo.ns('h1'), topo.ns('h2')
-    topo.veth(h1, 'under0', h2, 'under0')
-    topo.addr(h1, 'under0', '192.168.77.1/24')
-    topo.addr(h2, 'under0', '192.168.77.2/24')
-    common = {'network_manager': 'segmented', 'dnsmasq_user': 'root', 'multi_host': True,
-              'segment_range': '5000:5010'}
-    cloud = Cloud.create(tmp_path, sections={'network': dict(
-        common, netns=h1, vxlan_local_ip='192.168.77.1', vxlan_peers='192.168.77.2')})
-    cfg2 = cloud.host_config('h2', sections={'network': dict(
-        common, netns=h2, vxlan_local_ip='192.168.77.2', vxlan_peers='192.168.77.1',
-        serve_gateway=False)})
-    try:
-        cloud.start('iaas-api')
-        cloud.start('iaas-network', wait_port=False)
-        cloud.start('iaas-network', wait_port=False, config_file=cfg2, key='net-h2')
-        for ns in (h1, h2):
-            topo.wait(f'iaas-network in {ns}', lambda ns=ns: any(
-                'iaas-FORWARD' in x for x in _iptables_rules(topo, ns)))
-        neutron = Neutron(cloud)
-        project = cloud.openstack('token', 'issue')['project_id']
+    with two_hosts(tmp_path, topo, '192.168.77', '5000:5010') as hosts:
+        h1, h2, neutron, project = hosts.h1, hosts.h2, hosts.neutron, hosts.project
+        cloud = hosts.cloud
         net = neutron('POST', '/networks', {'network': {'name': 'spread'}})['network']
         assert net['provider:network_type'] == 'vxlan'
         vni = net['provider:segmentation_id']
@@ -70,5 +45,3 @@ def test_vxlan_between_two_hosts(tmp_path, topo):
         # h2's own chains filter what arrives over the segment: the gateway
         # (not a member of the default group) cannot reach g2
         assert topo.unreachable(h1, ip2)
-    finally:
-        cloud.stop_all()

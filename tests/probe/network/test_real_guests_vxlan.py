@@ -21,7 +21,6 @@ import uuid
 import pytest
 
 from iaas.compute.virt.libvirt.driver import LibvirtDriver
-from tests.probe.fixtures import Cloud
 from tests.probe.libvirt.conftest import (  # noqa: F401  (fixtures)
     guest_env,
     libvirtd,
@@ -30,20 +29,13 @@ from tests.probe.libvirt.conftest import (  # noqa: F401  (fixtures)
     wait_for,
 )
 from tests.probe.libvirt.test_driver_guests import drv  # noqa: F401  (fixture)
-from tests.probe.network.netns import Topology, rpc_call
-from tests.probe.network.test_netns_single_host import Neutron, _iptables_rules
+from tests.probe.network.hosts import two_hosts
+from tests.probe.network.netns import rpc_call
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('busybox'),
                                  reason='needs dnsmasq and busybox')]
 BOOT = 180
-
-
-@pytest.fixture
-def topo(tmp_path):
-    t = Topology(tmp_path)
-    yield t
-    t.cleanup()
 
 
 def on_bridge(nw_info, bridge):
@@ -64,26 +56,10 @@ def console_line(driver, vm, marker):
 
 
 def test_guests_on_two_hosts_ping_over_vxlan(tmp_path, topo, drv):  # noqa: F811
-    h1, h2 = topo.ns('h1'), topo.ns('h2')
-    topo.veth(h1, 'under0', h2, 'under0')
-    topo.addr(h1, 'under0', '192.168.78.1/24')
-    topo.addr(h2, 'under0', '192.168.78.2/24')
-    common = {'network_manager': 'segmented', 'dnsmasq_user': 'root', 'multi_host': True,
-              'segment_range': '6000:6010', 'bridge_prefix': topo.prefix}
-    cloud = Cloud.create(tmp_path, host='h1', sections={'network': dict(
-        common, netns=h1, vxlan_local_ip='192.168.78.1', vxlan_peers='192.168.78.2')})
-    cfg2 = cloud.host_config('h2', sections={'network': dict(
-        common, netns=h2, vxlan_local_ip='192.168.78.2', vxlan_peers='192.168.78.1',
-        serve_gateway=False)})
-    try:
-        cloud.start('iaas-api')
-        cloud.start('iaas-network', wait_port=False)
-        cloud.start('iaas-network', wait_port=False, config_file=cfg2, key='net-h2')
-        for ns in (h1, h2):
-            topo.wait(f'iaas-network in {ns}', lambda ns=ns: any(
-                'iaas-FORWARD' in x for x in _iptables_rules(topo, ns)))
-        neutron = Neutron(cloud)
-        project = cloud.openstack('token', 'issue')['project_id']
+    with two_hosts(tmp_path, topo, '192.168.78', '6000:6010', host1='h1',
+                   bridge_prefix=topo.prefix) as hosts:
+        h1, h2, neutron, project = hosts.h1, hosts.h2, hosts.neutron, hosts.project
+        cloud = hosts.cloud
         net = neutron('POST', '/networks', {'network': {'name': 'spread'}})['network']
         assert net['provider:network_type'] == 'vxlan'
         vni = net['provider:segmentation_id']
@@ -127,5 +103,3 @@ def test_guests_on_two_hosts_ping_over_vxlan(tmp_path, topo, drv):  # noqa: F811
             rpc_call(cloud.config_file, 'deallocate_for_instance',
                      instance_uuid=vms[host]['uuid'], host=host)
         drivers['h2'].cleanup_host()
-    finally:
-        cloud.stop_all()
