@@ -19,6 +19,8 @@ import uuid
 
 import pytest
 
+from tests.probe.compute.helpers import deadline_poll
+
 libvirt = pytest.importorskip('libvirt')
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -148,15 +150,7 @@ def guest_env(libvirtd):
     env.cleanup()
 
 
-def wait_for(check, timeout, interval=0.2, what='condition'):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f'{what} not reached within {timeout}s (last: {last!r})')
+wait_for = deadline_poll      # the probes' one deadline poll, under its old name here
 
 
 def marker_lines(text):
