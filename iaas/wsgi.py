@@ -9,6 +9,7 @@ in the API's own format through its ``fault_formatter``. Anything else
 that escapes a handler is logged with its traceback and answered with a
 plain 500 that reveals nothing of it.
 """
+import dataclasses
 import json
 import logging
 import re
@@ -119,7 +120,13 @@ class Request(webob.Request):
         return self.environ.get('iaas.context')
 
     def json(self, required=True):
-        """The JSON body as a dict; 400 when it is not JSON, 413 when too big."""
+        """The JSON body as a dict; 400 when it is not JSON, 413 when too big.
+
+        Bounded before and after parsing: at most ``max_body`` bytes are
+        read, nesting deeper than :data:`MAX_JSON_DEPTH` and strings that
+        are not valid Unicode (lone surrogates such as ``"\\ud800"``) are
+        refused with 400, so no handler ever sees them.
+        """
         length = self.content_length
         if length is not None and length > self.max_body:
             raise RequestTooLarge(f'Request body is larger than {self.max_body} bytes')
@@ -130,13 +137,73 @@ class Request(webob.Request):
             if required:
                 raise BadRequest('A JSON request body is required')
             return {}
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f'Malformed JSON in request body: {exc}') from None
+        body = parse_json(raw)
         if not isinstance(body, dict):
             raise BadRequest('The request body must be a JSON object')
         return body
+
+
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(raw, max_depth=MAX_JSON_DEPTH):
+    """``json.loads`` that answers 400 for anything a handler should not see:
+    malformed JSON, nesting deeper than ``max_depth``, lone surrogates,
+    NaN/Infinity."""
+    try:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise BadRequest(f'JSON nested deeper than {max_depth} levels') from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f'Malformed JSON in request body: {exc}') from None
+    check_json_value(body, max_depth)
+    return body
+
+
+def _refuse_constant(name):
+    raise ValueError(f'{name} is not valid JSON')
+
+
+def check_json_value(value, max_depth=MAX_JSON_DEPTH):
+    """400 unless ``value`` nests at most ``max_depth`` deep and every string
+    (keys too) is valid Unicode. Iterative: no recursion on hostile input."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            _check_text(v)
+        elif isinstance(v, (dict, list)):
+            if depth > max_depth:
+                raise BadRequest(f'JSON nested deeper than {max_depth} levels')
+            if isinstance(v, dict):
+                for k, item in v.items():
+                    _check_text(k)
+                    stack.append((item, depth + 1))
+            else:
+                stack.extend((item, depth + 1) for item in v)
+
+
+def _check_text(s):
+    if not s.isascii():
+        try:
+            s.encode('utf-8')
+        except UnicodeEncodeError:
+            raise BadRequest('Strings must be valid Unicode (no lone surrogates)') from None
+
+
+def list_limit(req, default=None, maximum=1000, name='limit'):
+    """The ``limit`` query parameter as an int in [0, maximum]; 400 when it
+    is not a non-negative integer. Absent → ``default`` (capped too)."""
+    raw = req.GET.get(name)
+    if raw is None or raw == '':
+        return None if default is None else min(default, maximum)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f'Invalid {name}: {raw!r} is not an integer') from None
+    if value < 0:
+        raise BadRequest(f'Invalid {name}: must be 0 or more')
+    return min(value, maximum)
 
 
 def validate(body, schema):
@@ -189,11 +256,84 @@ def compile_template(template):
     return re.compile('^' + pattern + '/?$')
 
 
+# Token scopes a route may require (see :class:`RoutePolicy`).
+PUBLIC = 'public'     # no token: discovery, sign-up, POST /v3/auth/tokens
+ANY = 'any'           # any valid token, scoped or not
+PROJECT = 'project'   # a token scoped to a project (403 otherwise, as Nova)
+SCOPES = (PUBLIC, ANY, PROJECT)
+
+
+@dataclasses.dataclass(frozen=True)
+class RoutePolicy:
+    """Who may call a handler, declared once on the handler.
+
+    ``rule`` is an oslo.policy rule name (registered by the service's
+    ``policies.py``); the router checks it before the handler runs, with
+    the caller's own project and user as the target, overridden by path
+    parameters named ``project_id``, ``user_id`` or ``domain_id``.
+    Handlers check rules on the resources they load themselves (another
+    project's resource is a 404). ``reader_may_write`` lets a reader-only
+    user call a non-GET method (its own password, its own token).
+    """
+    rule: str | None
+    scope: str = PROJECT
+    reader_may_write: bool = False
+
+    def __post_init__(self):
+        if self.scope not in SCOPES:
+            raise ValueError(f'unknown scope {self.scope!r}; one of {SCOPES}')
+        if self.rule is None and self.scope != PUBLIC:
+            raise ValueError('only a public route may go without a policy rule')
+
+
+def route_policy(rule, scope=PROJECT, reader_may_write=False):
+    """Decorator declaring a handler's :class:`RoutePolicy`."""
+    pol = RoutePolicy(rule, scope, reader_may_write)
+
+    def decorate(fn):
+        fn.route_policy = pol
+        return fn
+    return decorate
+
+
+def public(fn):
+    """Decorator: the handler needs no token (discovery, sign-up, login)."""
+    fn.route_policy = RoutePolicy(None, PUBLIC)
+    return fn
+
+
+def accepts(schema):
+    """Decorator recording the JSON schema of a handler's request body (for
+    the API's OpenAPI document; the handler still validates)."""
+    def decorate(fn):
+        fn.body_schema = schema
+        return fn
+    return decorate
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    template: str
+    regex: re.Pattern
+    methods: frozenset
+    handler: object
+
+    @property
+    def policy(self):
+        return getattr(self.handler, 'route_policy', None)
+
+    @property
+    def body_schema(self):
+        return getattr(self.handler, 'body_schema', None)
+
+
 class Router:
-    """Maps (method, path template) to handlers; renders faults in one format."""
+    """Maps (method, path template) to handlers; authorizes each request by
+    the handler's declared :class:`RoutePolicy`; renders faults in one format.
+    """
 
     def __init__(self, fault_formatter=keystone_fault, max_body=1 << 20,
-                 request_id_headers=('X-OpenStack-Request-ID',)):
+                 request_id_headers=('X-OpenStack-Request-ID',), authorizer=None):
         self.routes = []
         self.fault_formatter = fault_formatter
         self.max_body = max_body
@@ -202,6 +342,9 @@ class Router:
         # callables (exc) -> Fault | None: turn a service's own exceptions
         # into HTTP faults before the generic 500.
         self.exception_mappers = []
+        # callable (req, route, params) -> None: authenticates and enforces
+        # route.policy (iaas.api.auth.authorize); raises a Fault to refuse.
+        self.authorizer = authorizer
 
     def add(self, methods, template, handler):
         if isinstance(methods, str):
@@ -209,16 +352,18 @@ class Router:
         methods = {m.upper() for m in methods}
         if 'GET' in methods:
             methods.add('HEAD')
-        self.routes.append((compile_template(template), methods, handler))
+        self.routes.append(Route(template, compile_template(template), frozenset(methods),
+                                 handler))
 
     def match(self, path, method):
+        """(route, path params) for a request; 404/405 otherwise."""
         allowed = set()
-        for regex, methods, handler in self.routes:
-            m = regex.match(path)
+        for route in self.routes:
+            m = route.regex.match(path)
             if m:
-                if method in methods:
-                    return handler, m.groupdict()
-                allowed |= methods
+                if method in route.methods:
+                    return route, m.groupdict()
+                allowed |= route.methods
         if allowed:
             raise MethodNotAllowed(headers={'Allow': ', '.join(sorted(allowed))})
         raise NotFound('The resource could not be found.')
@@ -229,12 +374,18 @@ class Router:
         return resp
 
     def handle(self, req):
+        try:
+            path = req.path_info
+        except UnicodeDecodeError:
+            raise BadRequest('The request path is not valid UTF-8.') from None
         for mw in self.middleware:
             resp = mw(req)
             if resp is not None:
                 return resp
-        handler, params = self.match(req.path_info, req.method)
-        result = handler(req, **params)
+        route, params = self.match(path, req.method)
+        if self.authorizer is not None:
+            self.authorizer(req, route, params)
+        result = route.handler(req, **params)
         if isinstance(result, webob.Response):
             return result
         if isinstance(result, tuple):
@@ -258,12 +409,14 @@ class Router:
             if fault is not None:
                 resp = self.fault_response(fault)
             else:
-                LOG.exception('%s %s %s failed', req.request_id, req.method, req.path)
+                LOG.exception('%s %s %s failed', req.request_id, req.method,
+                              req.environ.get('PATH_INFO'))
                 resp = self.fault_response(Fault(
                     'The server has either erred or is incapable of performing the '
                     'requested operation.', code=500))
         for h in self.request_id_headers:
             resp.headers[h] = req.request_id
-        LOG.info('%s "%s %s" %s %.1f ms', req.request_id, req.method, req.path_qs,
+        LOG.info('%s "%s %s" %s %.1f ms', req.request_id, req.method,
+                 req.environ.get('PATH_INFO', ''),
                  resp.status_int, (time.monotonic() - started) * 1000)
         return resp(environ, start_response)

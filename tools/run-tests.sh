@@ -10,6 +10,7 @@ echo "== quality gates"
 $PY tools/check_module_size.py
 $PY tools/check_layering.py
 $PY tools/gen_config_sample.py --check
+$PY tools/gen_policy_sample.py --check
 
 echo "== tests"
 set +e

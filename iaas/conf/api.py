@@ -23,6 +23,13 @@ api_opts = [
                help='Largest JSON/XML request body, in bytes, the APIs '
                     'accept; larger bodies get 413. (Image and object uploads '
                     'stream and are limited by their own quotas.)'),
+    cfg.FloatOpt('user_write_rate', default=20.0, min=0,
+                 help='Writes (POST, PUT, PATCH, DELETE) per second one user '
+                      'may make to the APIs of one process, on average; more '
+                      'get 429 with Retry-After. 0 turns the limit off.'),
+    cfg.IntOpt('user_write_burst', default=200, min=1,
+               help='Writes one user may make at once before '
+                    '[api] user_write_rate applies (the bucket size).'),
 ]
 
 

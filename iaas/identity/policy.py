@@ -50,6 +50,11 @@ IDENTITY_RULES = [
     policy.RuleDefault('identity:list_endpoints', 'rule:admin_required or rule:reader'),
 ]
 
+def list_rules():
+    """The generic and identity rules (see :mod:`iaas.policies`)."""
+    return GENERIC_RULES + IDENTITY_RULES
+
+
 _lock = threading.Lock()
 _enforcer = None
 _extra = []
@@ -74,7 +79,8 @@ def enforcer():
             if CONF.identity.policy_file:
                 kw['policy_file'] = CONF.identity.policy_file
             e = policy.Enforcer(CONF, default_rule='default', **kw)
-            e.register_defaults(GENERIC_RULES + IDENTITY_RULES + _extra)
+            from iaas import policies
+            e.register_defaults(policies.list_rules() + _extra)
             e.load_rules()
             _enforcer = e
         return _enforcer

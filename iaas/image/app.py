@@ -1,14 +1,12 @@
 """The iaas-image WSGI application: Glance v2 routes on a Router.
 
-The authentication middleware is injected: production uses the token
-middleware of the identity API (``iaas.api.auth.make_token_middleware``);
-tests may pass any ``mw(req) -> None | Response`` that sets
-``req.environ['iaas.context']``.
+Production authorizes each route by its handler's declared policy
+(``iaas.api.auth.authorize``); tests may pass any ``mw(req) -> None |
+Response`` that sets ``req.environ['iaas.context']`` instead.
 """
 from iaas import wsgi
 from iaas.image import data, images, members, schemas
 
-PUBLIC_PATHS = ('/', '/versions')
 VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
 HTTP_STATUS = {300: 'Multiple Choices'}
 
@@ -22,6 +20,7 @@ HTTP_STATUS = {300: 'Multiple Choices'}
 glance_fault = wsgi.keystone_fault
 
 
+@wsgi.public
 def versions(req):
     href = req.application_url.rstrip('/') + '/v2/'
     body = {'versions': [{'id': vid, 'status': status,
@@ -34,14 +33,15 @@ def _json(fn):
     return lambda req: fn()
 
 
-def default_auth_middleware():
-    from iaas.api.auth import make_token_middleware
-    return make_token_middleware(public_paths=PUBLIC_PATHS)
-
-
 def build_app(auth_middleware=None):
-    router = wsgi.Router(fault_formatter=glance_fault)
-    router.middleware.append(auth_middleware or default_auth_middleware())
+    """The Glance v2 app; every route authorized by its declared policy
+    (``iaas.api.auth.authorize``), or — in tests — by ``auth_middleware``."""
+    if auth_middleware is None:
+        from iaas.api.auth import authorize
+        router = wsgi.Router(fault_formatter=glance_fault, authorizer=authorize)
+    else:
+        router = wsgi.Router(fault_formatter=glance_fault)
+        router.middleware.append(auth_middleware)
     add = router.add
     add('GET', '/', versions)
     add('GET', '/versions', versions)

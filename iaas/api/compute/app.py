@@ -40,8 +40,8 @@ def map_exception(exc):
 def build_app():
     r = wsgi.Router(fault_formatter=wsgi.nova_fault,
                     max_body=CONF.api.max_request_body_size,
-                    request_id_headers=('X-OpenStack-Request-ID', 'X-Compute-Request-ID'))
-    r.middleware.append(auth.make_token_middleware(public_paths=('/', '/v2.1')))
+                    request_id_headers=('X-OpenStack-Request-ID', 'X-Compute-Request-ID'),
+                    authorizer=auth.authorize)
     r.middleware.append(microversion.middleware)
     r.exception_mappers.append(map_exception)
     add = r.add

@@ -1,4 +1,5 @@
 """Version discovery: GET / and GET /v2.1."""
+from iaas import wsgi
 from iaas.api.compute import microversion as mv
 
 UPDATED = '2013-07-23T11:33:21Z'
@@ -18,9 +19,11 @@ def _v21(req):
                              'type': 'application/vnd.openstack.compute+json;version=2.1'}]}
 
 
+@wsgi.public
 def root(req):
     return {'versions': [_v21(req)]}
 
 
+@wsgi.public
 def v21(req):
     return {'version': _v21(req)}

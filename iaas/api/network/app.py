@@ -23,6 +23,7 @@ def _version(req):
                        'href': f'http://{host}:{CONF.api.network_port}/v2.0/'}]}
 
 
+@wsgi.public
 def versions(req):
     return {'versions': [_version(req)]}
 
@@ -51,8 +52,8 @@ def extension_show(req, alias):
 def build_app():
     r = wsgi.Router(fault_formatter=common.neutron_fault,
                     max_body=CONF.api.max_request_body_size,
-                    request_id_headers=('X-OpenStack-Request-ID',))
-    r.middleware.append(auth.make_token_middleware(public_paths=('/',)))
+                    request_id_headers=('X-OpenStack-Request-ID',),
+                    authorizer=auth.authorize)
     r.exception_mappers.append(common.map_exception)
     add = r.add
     p = '/v2.0'

@@ -3,15 +3,11 @@ from iaas import wsgi
 from iaas.api import auth
 from iaas.conf import CONF
 
-PUBLIC_PATHS = ('/', '/v3', '/v3/auth/tokens', '/v3/signup')
-
-
 def build_app():
     from iaas.identity.api import catalog_api, resources, signup, tokens_api
     router = wsgi.Router(fault_formatter=wsgi.keystone_fault,
-                         max_body=CONF.api.max_request_body_size)
-    # Identity checks reader rights per rule (a reader may change its own password).
-    router.middleware.append(auth.make_token_middleware(PUBLIC_PATHS, reader_read_only=False))
+                         max_body=CONF.api.max_request_body_size,
+                         authorizer=auth.authorize)
     tokens_api.add_routes(router)
     resources.add_routes(router)
     catalog_api.add_routes(router)

@@ -22,6 +22,7 @@ def _check_name(kind, name):
         raise wsgi.BadRequest(f'Invalid {kind} name: {NAME_HELP}.')
 
 
+@wsgi.public
 @handles_errors
 def signup(req):
     from iaas.db import identity as db

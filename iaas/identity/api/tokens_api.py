@@ -12,11 +12,13 @@ def version_doc(req):
                              'type': 'application/vnd.openstack.identity-v3+json'}]}
 
 
+@wsgi.public
 def root(req):
     return 300, {'versions': {'values': [version_doc(req)]}}, \
         {'Location': f'{req.host_url}/v3/'}
 
 
+@wsgi.public
 def v3(req):
     return {'version': version_doc(req)}
 
@@ -26,6 +28,7 @@ def _token_response(v, token, status, req, with_catalog=True):
     return status, body, {'X-Subject-Token': token}
 
 
+@wsgi.public
 def issue(req):
     body = req.json()
     try:
