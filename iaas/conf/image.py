@@ -5,8 +5,9 @@ image_group = cfg.OptGroup('image', title='Image service options',
                            help='The image API (iaas-image), where image data is '
                                 'kept, and how much of it a project may keep.')
 
-DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi',
-                'iso', 'ploop']
+# Every default disk_format is one whose data iaas.image.inspection can
+# check (Glance's list less ploop, which nothing can inspect).
+DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso']
 CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed']
 
 image_opts = [
@@ -88,14 +89,18 @@ image_opts = [
     cfg.IntOpt('api_limit_max', default=1000, min=1,
                help='Largest page size an image list returns.'),
     cfg.ListOpt('disk_formats', default=DISK_FORMATS,
-                help='disk_format values images may declare.'),
+                help='disk_format values images may declare. Data is accepted '
+                     'only for formats the format inspector can check (ami, ari, '
+                     'aki, raw, qcow2, vmdk, vhd, vhdx, vdi, iso): an upload of '
+                     'any other declared format (e.g. ploop) is refused.'),
     cfg.ListOpt('container_formats', default=CONTAINER_FORMATS,
                 help='container_format values images may declare.'),
     cfg.BoolOpt('require_image_format_match', default=True,
-                help='Inspect uploaded data and refuse it when its real format '
-                     'differs from the declared disk_format, or when a qcow2 or '
-                     'vmdk refers to a backing file, an external data file or '
-                     'other extents (the 2024 backing-file attacks).'),
+                help='Refuse uploaded data whose real format (as oslo.utils\' '
+                     'format inspector finds it) differs from the declared '
+                     'disk_format. Unsafe data (a qcow2 with a backing file or an '
+                     'external data file, a vmdk naming other extents, …) and '
+                     'formats that cannot be inspected are refused either way.'),
 ]
 
 

@@ -3,7 +3,7 @@
 Upload: queued → saving (a compare-and-swap that also reserves the
 announced size against the project's quota), then the request body flows
 in 1 MiB chunks through one pass that counts, hashes (MD5 and SHA-512),
-inspects the format and hands the chunk to the store. Every check that can
+inspects the format (:mod:`iaas.image.inspection`) and hands the chunk to the store. Every check that can
 refuse the upload raises *inside* that pass, so the store discards what it
 wrote; the image then goes back to ``queued``. Only when the store has the
 whole, verified image does saving → active happen, together with the
@@ -24,7 +24,7 @@ import webob
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import format_inspector, janitor, policy, states, stores
+from iaas.image import inspection, janitor, policy, states, stores
 from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 
@@ -87,7 +87,7 @@ class UploadPass:
         self.content_md5 = content_md5
         self.hashes = ParallelHashes(('md5', 'sha512'))
         self.md5 = self.sha512 = None    # hex digests, once the pass is complete
-        self.inspector = format_inspector.StreamInspector()
+        self.inspector = inspection.StreamInspector()
         self.size = 0
         self.info = None
         # For uploads of unknown size under a quota: reserve(total) grows the
@@ -100,11 +100,11 @@ class UploadPass:
 
     def _check_format(self):
         self.info = self.inspector.info()
-        if CONF.image.require_image_format_match:
-            try:
-                format_inspector.check(self.info, self.disk_format)
-            except format_inspector.ImageFormatError as exc:
-                raise UploadRefused(str(exc)) from None
+        try:
+            inspection.check(self.info, self.disk_format,
+                             require_match=CONF.image.require_image_format_match)
+        except inspection.ImageFormatError as exc:
+            raise UploadRefused(str(exc)) from None
 
     def _read(self, n):
         try:
@@ -141,7 +141,7 @@ class UploadPass:
             self.hashes.update(chunk)
             if self.info is None:
                 self.inspector.feed(chunk)
-                if self.inspector.ready:
+                if self.inspector.decided:
                     self._check_format()
             yield chunk
         if expected is not None and self.size < expected:
@@ -191,6 +191,9 @@ def _upload(req, image_id):
     if not image['disk_format'] or not image['container_format']:
         raise wsgi.BadRequest('Properties disk_format and container_format must be set '
                               'before uploading image data')
+    if not inspection.inspectable(image['disk_format']):
+        raise wsgi.BadRequest(f"disk_format {image['disk_format']} cannot be inspected, so "
+                              'its data is not accepted')
     expected = _expected_size(req)
     content_md5 = _content_md5(req)
     limit = CONF.image.image_size_cap
@@ -270,9 +273,8 @@ def _virtual_size(chunks):
     info = chunks.info
     if info is None:
         return None
-    if info.format in ('raw', 'iso'):
-        return chunks.size
-    return info.virtual_size
+    # the inspector stops early: a plain format's size is the whole upload's
+    return chunks.size if info.format in inspection.PLAIN else info.virtual_size
 
 
 def _back_to_queued(image_id):

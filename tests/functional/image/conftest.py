@@ -54,7 +54,8 @@ def image_conf(conf, sqlite_db, tmp_path):
     stores.reset()
     yield conf
     stores.reset()
-    for opt in ('filesystem_store_datadir', 'default_store', 'user_storage_quota'):
+    for opt in ('filesystem_store_datadir', 'default_store', 'user_storage_quota',
+                'disk_formats', 'require_image_format_match'):
         conf.clear_override(opt, group='image')
 
 

@@ -9,7 +9,12 @@ import urllib.parse
 
 import pytest
 
-from tests.unit.image.test_format_inspector import GOOD_DESC, qcow2_header, vmdk_file
+from tests.unit.image.test_format_inspector import (
+    GOOD_DESC,
+    QCOW2_INCOMPAT_DATA_FILE,
+    qcow2_header,
+    vmdk_file,
+)
 
 
 def store_files(conf):
@@ -101,7 +106,8 @@ def test_format_mismatch_refused(client, image_conf):
 
 
 def test_backing_file_and_data_file_refused(client, image_conf):
-    for hdr in (qcow2_header(backing=True), qcow2_header(data_file_ext=True)):
+    for hdr in (qcow2_header(backing=True),
+                qcow2_header(data_file_ext=True, incompat=QCOW2_INCOMPAT_DATA_FILE)):
         img = client.create(name='evil', disk_format='qcow2')
         r = client.upload(img['id'], hdr + b'\0' * (2 << 20))
         assert r.status_code == 400, r.text
@@ -113,6 +119,40 @@ def test_backing_file_and_data_file_refused(client, image_conf):
     img = client.create(name='ok', disk_format='qcow2')
     assert client.upload(img['id'], qcow2_header(size=1 << 20)).status_code == 204
     assert client.get(f'/v2/images/{img["id"]}').json()['virtual_size'] == 1 << 20
+
+
+def test_uninspectable_disk_format_refused(client, image_conf):
+    """Finding 13: disk_format ploop skipped inspection, so a qcow2 with
+    backing file /etc/passwd went active. A format the inspector cannot
+    check is refused, whatever the data and the format-match setting."""
+    evil = qcow2_header(backing=True) + b'\0' * (2 << 20)
+    image_conf.set_override('disk_formats', ['raw', 'qcow2', 'ploop'], group='image')
+    for require in (True, False):
+        image_conf.set_override('require_image_format_match', require, group='image')
+        for data in (evil, b'\0' * 10000):
+            img = client.create(name='ploop', disk_format='ploop')
+            r = client.upload(img['id'], data)
+            assert r.status_code == 400, r.text
+            assert 'cannot be inspected' in r.json()['error']['message']
+            assert status(client, img['id']) == 'queued'
+        # the backing file is refused even when the format match is off
+        img = client.create(name='raw-liar', disk_format='raw')
+        r = client.upload(img['id'], evil)
+        assert r.status_code == 400 and 'backing file' in r.json()['error']['message']
+    assert store_files(image_conf) == []
+
+
+def test_lower_case_vmdk_extent_refused(client, image_conf):
+    """Finding 13: an extent line in lower case passed the old check."""
+    for desc in (GOOD_DESC + 'rw 2048 FLAT "/etc/passwd" 0\n',
+                 GOOD_DESC.replace('RW 2048 SPARSE "disk.vmdk"', 'rw 2048 flat "/etc/passwd" 0')):
+        img = client.create(name='lc-vmdk', disk_format='vmdk')
+        r = client.upload(img['id'], vmdk_file(desc))
+        assert r.status_code == 400, r.text
+        assert status(client, img['id']) == 'queued'
+    assert store_files(image_conf) == []
+    img = client.create(name='ok-vmdk', disk_format='vmdk')
+    assert client.upload(img['id'], vmdk_file(GOOD_DESC)).status_code == 204
 
 
 def test_quota(client, client_b, image_conf):

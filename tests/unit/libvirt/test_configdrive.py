@@ -4,7 +4,7 @@ import json
 import subprocess
 
 from iaas.compute.virt.libvirt import configdrive
-from iaas.image import format_inspector
+from iaas.image import inspection
 
 INST = {'uuid': '7d1f0c2e-aaaa-4bbb-8ccc-dddd00001111', 'id': 42,
         'display_name': 'vm1', 'hostname': 'vm1', 'project_id': 'proj',
@@ -27,7 +27,7 @@ def test_iso_label_and_files(tmp_path):
                          'subnets': [{'dhcp': True, 'dns': ['10.0.0.2']}]}}]
     configdrive.make_drive(str(iso), INST, vifs)
     data = iso.read_bytes()
-    assert format_inspector.detect(data[:1 << 20], len(data)).format == 'iso'
+    assert inspection.inspect_file(str(iso)).format == 'iso'
     assert data[0x8028:0x8028 + 32].decode().strip() == 'config-2'
     md = json.loads(iso_file(iso, '/openstack/latest/meta_data.json'))
     assert md['uuid'] == INST['uuid'] and md['hostname'] == 'vm1'

@@ -2,10 +2,11 @@
 
 ``$instances_path/_base/<image id>`` holds the image data, downloaded once
 from the image service (size and hashes verified by
-:mod:`iaas.image.fetch`), then inspected: the real format must match the
-declared ``disk_format``, and a qcow2 naming a backing file or an external
-data file is refused (such an image could make the host read its own
-files). Formats other than qcow2/raw are converted to qcow2 once. Every
+:mod:`iaas.image.fetch`), then inspected by the same checks as uploads
+(:mod:`iaas.image.inspection`): the real format must match the declared
+``disk_format``; a qcow2 naming a backing file or an external data file,
+an unsafe vmdk, … is refused (such an image could make the host read its
+own files). Formats other than qcow2/raw are converted to qcow2 once. Every
 qemu-img call names the format explicitly (``-f``/``-F``): qemu-img never
 guesses. Guests get a qcow2 overlay over the base. Bases unused (no guest
 names them) for ``[libvirt] image_cache_max_age`` seconds are removed.
@@ -21,7 +22,7 @@ import threading
 import time
 
 from iaas.compute.virt import driver
-from iaas.image import fetch, format_inspector
+from iaas.image import fetch, inspection
 
 LOG = logging.getLogger(__name__)
 
@@ -141,10 +142,10 @@ class ImageCache:
         if disk_format not in DIRECT and disk_format not in CONVERTED:
             raise ImageRefused(f'image {image_id}: disk_format {disk_format} cannot be '
                                f'booted')
-        info = format_inspector.inspect_file(path)
+        info = inspection.inspect_file(path)
         try:
-            format_inspector.check(info, disk_format)
-        except format_inspector.ImageFormatError as exc:
+            inspection.check(info, disk_format)
+        except inspection.ImageFormatError as exc:
             raise ImageRefused(f'image {image_id} refused: {exc}') from exc
         fmt = DIRECT.get(disk_format) or CONVERTED[disk_format]
         if fmt == 'qcow2':
