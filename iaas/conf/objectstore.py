@@ -70,6 +70,11 @@ objectstore_opts = [
     cfg.StrOpt('reseller_prefix', default='AUTH_',
                help='Prefix of account names (AUTH_<project_id> for identity '
                     'tokens).'),
+    cfg.BoolOpt('use_identity', default=True,
+                help='Accept identity tokens and EC2 credentials of the identity '
+                     'service (it needs the identity database). Turn off for a '
+                     'standalone object store with tempauth users only: then no '
+                     'request ever touches the identity database.'),
     cfg.ListOpt('operator_roles', default=['admin', 'ResellerAdmin'],
                 help='Identity roles allowed on any account.'),
     cfg.StrOpt('s3_region', default='us-east-1',

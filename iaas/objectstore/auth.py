@@ -8,12 +8,16 @@ Three ways in, one :class:`Identity`:
   gives a signed token (nothing stored) and the storage URL
   ``/v1/AUTH_<account>``;
 * identity tokens (``iaas.api.auth.validate_token``) when that module is
-  present: the account is ``AUTH_<project_id>``;
+  present: the account is ``AUTH_<project_id>``; a token without a
+  project is refused (403), never given an account;
 * S3 credentials: a tempauth pair (access ``account:user``, secret = key)
-  or an EC2 credential from identity.
+  or an EC2 credential from identity (:mod:`iaas.api.ec2_auth`: the user,
+  project and roles are re-checked on every request).
 
-The owner of an account (or a reseller/operator role) may do anything in
-it; others only what the container's read/write ACLs grant.
+Tempauth: the owner of an account (or a reseller) may do anything in it.
+Identity: the rules of :mod:`iaas.objectstore.policies` decide (project
+reader reads, project member writes, admin anything). Others get only what
+the container's read/write ACLs grant; a reader-only caller never writes.
 """
 import base64
 import dataclasses
@@ -25,6 +29,8 @@ import os
 import secrets
 import threading
 import time
+
+from iaas.objectstore import policies
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +50,7 @@ class Identity:
     reseller: bool = False
     project_id: str | None = None
     read_only: bool = False   # identity 'reader' role only: GET/HEAD in its account
+    context: object = None    # identity's RequestContext (policy checks), else None
 
 
 def _identity_api():
@@ -52,6 +59,9 @@ def _identity_api():
     except ImportError:
         return None
     return auth if hasattr(auth, 'validate_token') else None
+
+
+TOKEN_CACHE_TTL = 1.0    # revocation, disable, role removal seen within this (+ identity's)
 
 
 class Auth:
@@ -92,7 +102,7 @@ class Auth:
                     with open(path) as f:
                         secret = f.read().strip()
         return cls(oc.tempauth_users, secret, oc.token_life, oc.reseller_prefix,
-                   oc.operator_roles)
+                   oc.operator_roles, use_identity=oc.use_identity)
 
     # --- v1.0 -----------------------------------------------------------------
     def v1_auth(self, user, key):
@@ -130,9 +140,8 @@ class Auth:
             return self._tempauth_identity(data['u'])
         if self.identity_api is None:
             raise AuthError(401, 'Invalid token')
-        now = time.time()
-        with self._lock:
-            hit = self._cache.get(token)
+        now = time.monotonic()
+        hit = self._cache.get(token)
         if hit and hit[0] > now:
             return hit[1]
         try:
@@ -142,49 +151,85 @@ class Auth:
                 raise AuthError(401, 'Invalid token') from None
             LOG.exception('token validation failed')
             raise AuthError(503, 'Identity is not available') from None
-        roles = set(ctx.roles or ())
-        ident = Identity(user=ctx.user_id, account=self.prefix + (ctx.project_id or ''),
-                         roles=tuple(roles), project_id=ctx.project_id,
-                         reseller=bool(roles & self.operator_roles),
-                         read_only=bool(roles) and roles <= {'reader'})
+        ident = self._context_identity(ctx)
         with self._lock:
             if len(self._cache) > 10000:
                 self._cache.clear()
-            self._cache[token] = (now + 30, ident)
+            self._cache[token] = (now + TOKEN_CACHE_TTL, ident)
         return ident
+
+    def _context_identity(self, ctx):
+        """The Identity of an identity RequestContext; 403 without a project."""
+        if not ctx.project_id:
+            # An unscoped token owns no account (not even a shared 'AUTH_').
+            raise AuthError(403, 'A project-scoped token is required')
+        roles = set(ctx.roles or ())
+        return Identity(user=ctx.user_id, account=self.prefix + ctx.project_id,
+                        roles=tuple(roles), project_id=ctx.project_id,
+                        reseller=bool(roles & self.operator_roles),
+                        read_only=bool(roles) and roles <= {'reader'}, context=ctx)
 
     # --- S3 -------------------------------------------------------------------------
     def s3_credential(self, access_key):
-        """(secret, Identity) for an S3 access key, or None."""
+        """(secret, resolve) for an S3 access key, or None when it is unknown.
+
+        ``resolve()`` gives the Identity once the signature is good, or
+        raises AuthError(403, aws_code) when the credential may not be used
+        (user or project disabled, no role left, no project).
+        """
         entry = self.users.get(access_key)
         if entry is not None:
-            return entry[0], self._tempauth_identity(access_key)
-        if self.identity_api is None or not hasattr(self.identity_api, 'ec2_credential'):
+            ident = self._tempauth_identity(access_key)
+            return entry[0], lambda: ident
+        if self.identity_api is None:
             return None
+        from iaas.api import ec2_auth
         try:
-            cred = self.identity_api.ec2_credential(access_key)
+            cred = ec2_auth.lookup(access_key)
         except Exception:
             LOG.exception('EC2 credential lookup failed')
+            raise AuthError(503, 'ServiceUnavailable') from None
+        if cred is None:
             return None
-        if not cred:
-            return None
-        return cred['secret'], Identity(user=cred['user_id'],
-                                        account=self.prefix + cred['project_id'],
-                                        project_id=cred['project_id'])
+
+        def resolve():
+            try:
+                return self._context_identity(cred.context())
+            except ec2_auth.CredentialError as exc:
+                raise AuthError(403, exc.code) from None
+            except AuthError:
+                raise AuthError(403, 'InvalidAccessKeyId') from None
+        return cred.secret, resolve
 
     # --- authorization --------------------------------------------------------------
-    def is_owner(self, ident, account, method='GET'):
+    def is_owner(self, ident, account, method='GET', container=None, obj=None):
+        """May ``ident`` do ``method`` on this account (container, object) as
+        its owner: tempauth's owner rule, or identity's policy rule."""
         if ident is None:
             return False
+        if ident.context is not None:
+            return self.policy_allows(ident, policies.swift_rule(container, obj, method),
+                                      account)
         if ident.reseller:
             return True
         if ident.read_only and method not in ('GET', 'HEAD'):
             return False
         return ident.account == account
 
+    def policy_allows(self, ident, rule, account):
+        """``rule`` for an identity caller on ``account`` (tempauth: owner rule)."""
+        if rule is None:
+            return False
+        if ident.context is None:
+            write = rule.rsplit(':', 1)[1] not in ('get', 'head')
+            return self.is_owner(ident, account, 'PUT' if write else 'GET')
+        from iaas.identity import policy
+        project = account[len(self.prefix):] if account.startswith(self.prefix) else None
+        return bool(policy.check(ident.context, rule, {'project_id': project or None}))
+
     def authorize(self, ident, method, account, container, obj, acls):
         """None when allowed; raise AuthError(401 if anonymous, else 403)."""
-        if self.is_owner(ident, account, method):
+        if self.is_owner(ident, account, method, container, obj):
             return
         if container:
             read = method in ('GET', 'HEAD')
@@ -193,7 +238,7 @@ class Auth:
                 return
             if read and obj is None and '.r:*' in acl and '.rlistings' in acl:
                 return
-            if ident is not None:
+            if ident is not None and (read or not ident.read_only):
                 names = {ident.user, ident.account, ident.account[len(self.prefix):]}
                 if ident.project_id:
                     names |= {ident.project_id, f'{ident.project_id}:{ident.user}',

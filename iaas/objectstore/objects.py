@@ -368,16 +368,12 @@ class ObjectController:
         dc, do = _split_copy(dest)
         da = req.headers.get('Destination-Account', a)
         ident = req.environ.get('iaas.objectstore.identity')
-        if not self.p.auth.is_owner(ident, da, 'PUT'):
-            info = self.p.container_info(da, dc)
-            self.p.auth.authorize(ident, 'PUT', da, dc, do, {'write': info.get('write', '')})
+        self.p.authorize(ident, 'PUT', da, dc, do)
         return self.copy(req, a, c, o, da, dc, do)
 
     def copy(self, req, sa, sc, so, da, dc, do):
         ident = req.environ.get('iaas.objectstore.identity')
-        if not self.p.auth.is_owner(ident, sa):
-            info = self.p.container_info(sa, sc)
-            self.p.auth.authorize(ident, 'GET', sa, sc, so, {'read': info.get('read', '')})
+        self.p.authorize(ident, 'GET', sa, sc, so)
         info = self.p.container_info(da, dc)
         if info['status'] >= 300:
             raise HTTPError(404)

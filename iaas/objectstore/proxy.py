@@ -169,14 +169,7 @@ class Proxy:
                                        or req.headers.get('X-Storage-Token'))
         req.environ['iaas.objectstore.identity'] = ident
         method = req.method
-        if not self.auth.is_owner(ident, account, method):
-            acls = {}
-            if container:
-                info = self.container_info(account, container)
-                acls = {'read': info.get('read', ''), 'write': info.get('write', '')}
-            if method in ('PUT', 'POST', 'DELETE') and obj is None:
-                acls = {}
-            self.auth.authorize(ident, method, account, container, obj, acls)
+        self.authorize(ident, method, account, container, obj)
         if obj is not None:
             handler = getattr(self.objects, method, None)
             args = (account, container, obj)
@@ -189,6 +182,17 @@ class Proxy:
         if handler is None:
             raise HTTPError(405)
         return handler(req, *args)
+
+    def authorize(self, ident, method, account, container=None, obj=None):
+        """Raise AuthError unless ``ident`` may do ``method`` there: the
+        owner/policy rule, else the container's ACLs (objects and listings)."""
+        if self.auth.is_owner(ident, account, method, container, obj):
+            return
+        acls = {}
+        if container and (obj is not None or method in ('GET', 'HEAD')):
+            info = self.container_info(account, container)
+            acls = {'read': info.get('read', ''), 'write': info.get('write', '')}
+        self.auth.authorize(ident, method, account, container, obj, acls)
 
     # --- container info cache -------------------------------------------------------------
     def container_info(self, account, container, fresh=False):

@@ -15,7 +15,8 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import s3body, s3sig
+from iaas.objectstore import policies, s3body, s3sig
+from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
 
 LOG = logging.getLogger(__name__)
@@ -53,68 +54,51 @@ class S3:
         sig = s3sig.parse(req)
         if sig is None:
             raise S3Error('AccessDenied', 'Anonymous access is not allowed')
-        cred = self.proxy.auth.s3_credential(sig.access_key)
+        try:
+            cred = self.proxy.auth.s3_credential(sig.access_key)
+        except AuthError:
+            raise S3Error('ServiceUnavailable') from None
         if cred is None:
             raise S3Error('InvalidAccessKeyId')
-        secret, ident = cred
+        secret, resolve = cred
         sig.check(secret, self.region)
-        return ident
+        try:
+            return resolve()
+        except AuthError as e:
+            code = e.message if e.message in ('InvalidAccessKeyId', 'AccessDenied') \
+                else 'AccessDenied'
+            raise S3Error(code) from None
 
     def dispatch(self, req, ident):
         path = req.path_info.lstrip('/')
         bucket, _, key = path.partition('/')
-        q = req.GET
-        m = req.method
-        if not bucket:
-            if m in ('GET', 'HEAD'):
-                return self.list_buckets(ident)
-            raise S3Error('MethodNotAllowed')
+        op = classify(req.method, bucket, key, req.GET, req.headers)
+        if op in ('MethodNotAllowed', 'NotImplemented'):
+            raise S3Error(op)
+        # the operation's policy rule on the caller's own account
+        if not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
+            raise S3Error('AccessDenied')
+        handler = getattr(self, OPERATIONS[op][0]) if OPERATIONS[op][0] != 'multipart' \
+            else getattr(self.multipart, OPERATIONS[op][1])
+        if op == 'ListBuckets':
+            return handler(ident)
         if not key:
-            if m == 'PUT' and not q:
-                return self.create_bucket(req, ident, bucket)
-            if m == 'DELETE' and not q:
-                return self.delete_bucket(ident, bucket)
-            if m == 'HEAD':
-                self.check_bucket(ident, bucket)
-                return webob.Response(status=200)
-            if m == 'GET' and 'location' in q:
-                self.check_bucket(ident, bucket)
-                el = element('LocationConstraint')
-                el.text = None if self.region == 'us-east-1' else self.region
-                return xml_response(el)
-            if m == 'GET' and 'uploads' in q:
-                return self.multipart.list_uploads(req, ident, bucket)
-            if m == 'GET' and 'versioning' in q:
-                self.check_bucket(ident, bucket)
-                return xml_response(element('VersioningConfiguration'))
-            if m == 'GET' and 'acl' in q:
-                return self.acl(ident, bucket, None)
-            if m == 'GET':
-                return self.list_objects(req, ident, bucket)
-            if m == 'POST' and 'delete' in q:
-                return self.multi_delete(req, ident, bucket)
-            raise S3Error('NotImplemented')
-        if m == 'PUT' and 'uploadId' in q:
-            return self.multipart.upload_part(req, ident, bucket, key)
-        if m == 'PUT' and req.headers.get('x-amz-copy-source'):
-            return self.copy_object(req, ident, bucket, key)
-        if m == 'PUT':
-            return self.put_object(req, ident, bucket, key)
-        if m == 'GET' and 'acl' in q:
-            return self.acl(ident, bucket, key)
-        if m in ('GET', 'HEAD') and 'uploadId' in q:
-            return self.multipart.list_parts(req, ident, bucket, key)
-        if m in ('GET', 'HEAD'):
-            return self.get_object(req, ident, bucket, key)
-        if m == 'DELETE' and 'uploadId' in q:
-            return self.multipart.abort(req, ident, bucket, key)
-        if m == 'DELETE':
-            return self.delete_object(ident, bucket, key)
-        if m == 'POST' and 'uploads' in q:
-            return self.multipart.initiate(req, ident, bucket, key)
-        if m == 'POST' and 'uploadId' in q:
-            return self.multipart.complete(req, ident, bucket, key)
-        raise S3Error('MethodNotAllowed')
+            return handler(req, ident, bucket)
+        return handler(req, ident, bucket, key)
+
+    def head_bucket(self, req, ident, bucket):
+        self.check_bucket(ident, bucket)
+        return webob.Response(status=200)
+
+    def bucket_location(self, req, ident, bucket):
+        self.check_bucket(ident, bucket)
+        el = element('LocationConstraint')
+        el.text = None if self.region == 'us-east-1' else self.region
+        return xml_response(el)
+
+    def bucket_versioning(self, req, ident, bucket):
+        self.check_bucket(ident, bucket)
+        return xml_response(element('VersioningConfiguration'))
 
     # --- Swift subrequests ----------------------------------------------------------
     def swift(self, ident, method, container=None, obj=None, query=None, headers=None,
@@ -147,7 +131,7 @@ class S3:
             raise S3Error('ServiceUnavailable')
         return info
 
-    def _object_error(self, ident, bucket, key, status):
+    def object_error(self, ident, bucket, key, status):
         if status == 404:
             self.check_bucket(ident, bucket)
             raise S3Error('NoSuchKey', Key=key)
@@ -183,7 +167,7 @@ class S3:
             raise S3Error(_status_code(resp.status_int))
         return webob.Response(status=200, headers={'Location': '/' + bucket})
 
-    def delete_bucket(self, ident, bucket):
+    def delete_bucket(self, req, ident, bucket):
         resp = self.swift(ident, 'DELETE', bucket)
         if resp.status_int == 404:
             raise S3Error('NoSuchBucket', BucketName=bucket)
@@ -284,13 +268,13 @@ class S3:
                                    ('Message', S3Error(code).message)])
         return xml_response(out)
 
-    def acl(self, ident, bucket, key):
+    def acl(self, req, ident, bucket, key=None):
         """The owner has FULL_CONTROL (canned 'private'); ACL documents are not kept."""
         self.check_bucket(ident, bucket)
         if key is not None:
             resp = self.swift(ident, 'HEAD', bucket, key)
             if resp.status_int >= 300:
-                self._object_error(ident, bucket, key, resp.status_int)
+                self.object_error(ident, bucket, key, resp.status_int)
         owner = [('ID', ident.account), ('DisplayName', ident.account)]
         root = element('AccessControlPolicy', [('Owner', owner)])
         grants = add(root, 'AccessControlList')
@@ -339,12 +323,18 @@ class S3:
             raise S3Error(_status_code(resp.status_int))
         return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
 
-    def copy_object(self, req, ident, bucket, key):
+    @staticmethod
+    def copy_source(req):
+        """(bucket, key) of x-amz-copy-source."""
         src = urllib.parse.unquote(req.headers['x-amz-copy-source']).split('?', 1)[0]
         sb, _, sk = src.lstrip('/').partition('/')
         if not sb or not sk:
             raise S3Error('InvalidArgument', 'Copy Source must mention the source bucket '
                                              'and key: sourcebucket/sourcekey')
+        return sb, sk
+
+    def copy_object(self, req, ident, bucket, key):
+        sb, sk = self.copy_source(req)
         self.check_bucket(ident, bucket)
         headers = {'X-Copy-From': urllib.parse.quote(f'/{sb}/{sk}')}
         if req.headers.get('x-amz-metadata-directive', 'COPY').upper() == 'REPLACE':
@@ -375,7 +365,7 @@ class S3:
             return webob.Response(status=304, headers={'ETag': resp.headers.get('ETag', '')})
         if status >= 300:
             resp.app_iter = []
-            self._object_error(ident, bucket, key, status)
+            self.object_error(ident, bucket, key, status)
         out = webob.Response(status=status, charset=None)
         out.app_iter = resp.app_iter
         for k in ('Content-Length', 'Content-Type', 'Content-Range', 'Last-Modified',
@@ -400,13 +390,62 @@ class S3:
         resp = self.swift(ident, 'DELETE', bucket, key, query={'multipart-manifest': 'delete'})
         return resp.status_int if resp.status_int != 200 else 204
 
-    def delete_object(self, ident, bucket, key):
+    def delete_object(self, req, ident, bucket, key):
         status = self._delete(ident, bucket, key)
         if status == 404:
             self.check_bucket(ident, bucket)
         elif status >= 300:
             raise S3Error(_status_code(status))
         return webob.Response(status=204)
+
+
+# operation → (handler method of S3, or 'multipart' and its method)
+OPERATIONS = {
+    'ListBuckets': ('list_buckets',), 'CreateBucket': ('create_bucket',),
+    'DeleteBucket': ('delete_bucket',), 'HeadBucket': ('head_bucket',),
+    'GetBucketLocation': ('bucket_location',), 'GetBucketVersioning': ('bucket_versioning',),
+    'GetBucketAcl': ('acl',), 'ListObjects': ('list_objects',),
+    'ListMultipartUploads': ('multipart', 'list_uploads'),
+    'DeleteObjects': ('multi_delete',), 'PutObject': ('put_object',),
+    'CopyObject': ('copy_object',), 'UploadPart': ('multipart', 'upload_part'),
+    'UploadPartCopy': ('multipart', 'upload_part_copy'),
+    'CreateMultipartUpload': ('multipart', 'initiate'),
+    'CompleteMultipartUpload': ('multipart', 'complete'),
+    'AbortMultipartUpload': ('multipart', 'abort'), 'DeleteObject': ('delete_object',),
+    'GetObject': ('get_object',),
+    'HeadObject': ('get_object',), 'GetObjectAcl': ('acl',),
+    'ListParts': ('multipart', 'list_parts'),
+}
+
+
+def classify(method, bucket, key, q, headers):
+    """The S3 operation a request is (a key of OPERATIONS), or
+    'MethodNotAllowed' / 'NotImplemented'."""
+    m = method
+    if not bucket:
+        return 'ListBuckets' if m in ('GET', 'HEAD') else 'MethodNotAllowed'
+    if not key:
+        bucket_ops = [
+            (m == 'PUT' and not q, 'CreateBucket'), (m == 'DELETE' and not q, 'DeleteBucket'),
+            (m == 'HEAD', 'HeadBucket'), (m == 'GET' and 'location' in q, 'GetBucketLocation'),
+            (m == 'GET' and 'uploads' in q, 'ListMultipartUploads'),
+            (m == 'GET' and 'versioning' in q, 'GetBucketVersioning'),
+            (m == 'GET' and 'acl' in q, 'GetBucketAcl'), (m == 'GET', 'ListObjects'),
+            (m == 'POST' and 'delete' in q, 'DeleteObjects')]
+        return next((op for hit, op in bucket_ops if hit), 'NotImplemented')
+    object_ops = [
+        (m == 'PUT' and 'uploadId' in q and headers.get('x-amz-copy-source'),
+         'UploadPartCopy'),
+        (m == 'PUT' and 'uploadId' in q, 'UploadPart'),
+        (m == 'PUT' and headers.get('x-amz-copy-source'), 'CopyObject'),
+        (m == 'PUT', 'PutObject'), (m == 'GET' and 'acl' in q, 'GetObjectAcl'),
+        (m in ('GET', 'HEAD') and 'uploadId' in q, 'ListParts'),
+        (m == 'GET', 'GetObject'), (m == 'HEAD', 'HeadObject'),
+        (m == 'DELETE' and 'uploadId' in q, 'AbortMultipartUpload'),
+        (m == 'DELETE', 'DeleteObject'), (m == 'POST' and 'uploads' in q,
+                                          'CreateMultipartUpload'),
+        (m == 'POST' and 'uploadId' in q, 'CompleteMultipartUpload')]
+    return next((op for hit, op in object_ops if hit), 'MethodNotAllowed')
 
 
 def _quote_etag(etag):

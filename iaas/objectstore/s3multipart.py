@@ -5,6 +5,7 @@ writes a static large object at the key with the S3 multipart ETag."""
 import binascii
 import hashlib
 import json
+import re
 import uuid
 
 import webob
@@ -56,18 +57,22 @@ class Multipart:
         return xml_response(element('InitiateMultipartUploadResult', [
             ('Bucket', bucket), ('Key', key), ('UploadId', upload_id)]))
 
-    def upload_part(self, req, ident, bucket, key):
+    def _part_target(self, req, ident, bucket, key):
+        """(upload_id, part number) of an UploadPart(Copy), the upload checked."""
         try:
             number = int(req.GET.get('partNumber', ''))
         except ValueError:
-            raise S3Error('InvalidArgument', 'Part number must be an integer between 1 and '
-                                             '10000, inclusive') from None
+            number = 0
         if not 1 <= number <= MAX_PARTS:
             raise S3Error('InvalidArgument', 'Part number must be an integer between 1 and '
                                              '10000, inclusive')
         upload_id = req.GET['uploadId']
         if self._marker(ident, bucket, upload_id)['key'] != key:
             raise S3Error('NoSuchUpload', UploadId=upload_id)
+        return upload_id, number
+
+    def upload_part(self, req, ident, bucket, key):
+        upload_id, number = self._part_target(req, ident, bucket, key)
         from iaas.objectstore import s3body
         reader, length = s3body.request_body(req)
         if length > self.s3.proxy.max_file_size:
@@ -85,6 +90,44 @@ class Multipart:
         if resp.status_int != 201:
             raise S3Error(_status_code(resp.status_int))
         return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
+
+    def upload_part_copy(self, req, ident, bucket, key):
+        """A part copied from (a byte range of) an object the caller may read."""
+        upload_id, number = self._part_target(req, ident, bucket, key)
+        sb, sk = self.s3.copy_source(req)
+        wanted = _copy_range(req.headers.get('x-amz-copy-source-range'))
+        head = self.s3.swift(ident, 'HEAD', sb, sk)
+        if head.status_int >= 300:
+            self.s3.object_error(ident, sb, sk, head.status_int)
+        size = int(head.headers.get('Content-Length') or 0)
+        headers = {}
+        if wanted is not None:
+            first, last = wanted
+            if last >= size:
+                raise S3Error('InvalidRange', 'The requested range is not satisfiable',
+                              ActualObjectSize=size)
+            headers['Range'] = f'bytes={first}-{last}'
+            length = last - first + 1
+        else:
+            length = size
+        if length > self.s3.proxy.max_file_size:
+            raise S3Error('EntityTooLarge')
+        src = self.s3.swift(ident, 'GET', sb, sk, headers=headers)
+        if src.status_int not in (200, 206) or int(src.headers.get('Content-Length', -1)) \
+                != length:
+            src.app_iter = []
+            self.s3.object_error(ident, sb, sk, src.status_int if src.status_int >= 300
+                                 else 409)
+        from iaas.objectstore.objects import IterReader
+        resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, f'{upload_id}/{number:05d}',
+                             headers={'Content-Type': 'application/octet-stream'},
+                             reader=IterReader(src.app_iter), length=length)
+        if resp.status_int != 201:
+            raise S3Error(_status_code(resp.status_int))
+        return xml_response(element('CopyPartResult', [
+            ('LastModified', s3_time(resp.headers.get('X-Timestamp') and _iso(
+                resp.headers['X-Timestamp']))),
+            ('ETag', _quote_etag(resp.headers['ETag']))]))
 
     def list_parts(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']
@@ -184,3 +227,21 @@ class Multipart:
             self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, p['name'])
         self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, upload_id)
         return webob.Response(status=204)
+
+
+def _copy_range(value):
+    """(first, last) of x-amz-copy-source-range, None without one; a bad or
+    reversed range is InvalidArgument (400)."""
+    if value is None:
+        return None
+    m = re.fullmatch(r'bytes=(\d{1,19})-(\d{1,19})', value.strip())
+    if not m or int(m.group(1)) > int(m.group(2)):
+        raise S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the '
+                      'form bytes=first-last where first and last are the zero-based offsets '
+                      'of the first and last bytes to copy')
+    return int(m.group(1)), int(m.group(2))
+
+
+def _iso(ts):
+    from iaas.objectstore.utils import iso_ms
+    return iso_ms(ts)

@@ -1,0 +1,144 @@
+"""EC2-style credentials (S3 today, the EC2 API later): access key →
+secret and the :class:`RequestContext` of its user on its project.
+
+A credential is only as good as its user's current state: every request
+re-checks (through a cache of at most :data:`CHECK_TTL` seconds, not the
+identity caches' ``cache_time``) that the credential still exists, the
+user and its domain are enabled, the credential names a project, that
+project and its domain are enabled, and the user still has a role on it.
+
+    cred = ec2_auth.lookup(access_key)       # None: unknown key
+    verify_signature(cred.secret)            # the caller's protocol
+    ctx = cred.context()                     # or CredentialError
+"""
+import dataclasses
+import json
+import logging
+
+from iaas.context import RequestContext
+
+LOG = logging.getLogger(__name__)
+
+CHECK_TTL = 1.0      # seconds a credential's user/project/role state is trusted
+MAX_ACCESS_LEN = 64
+
+
+class CredentialError(Exception):
+    """The credential may not be used; ``code`` is the AWS error code."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclasses.dataclass(frozen=True)
+class Credential:
+    access: str
+    secret: str
+    user_id: str
+    project_id: str | None
+    # None when usable, else (code, message) of why not
+    refusal: tuple | None
+    context_fields: dict
+
+    def context(self, request_id=None):
+        """The caller's RequestContext, or CredentialError."""
+        if self.refusal is not None:
+            raise CredentialError(*self.refusal)
+        kw = dict(self.context_fields)
+        if request_id is not None:
+            kw['request_id'] = request_id
+        kw['roles'] = list(kw['roles'])
+        return RequestContext(**kw)
+
+
+_cache = None
+
+
+def _state_cache():
+    global _cache
+    if _cache is None:
+        from iaas.identity.cache import TTLCache
+        _cache = TTLCache(ttl=CHECK_TTL, maxsize=10000)
+    return _cache
+
+
+def forget(access=None):
+    """Drop cached states (one key, or all)."""
+    c = _state_cache()
+    if access is None:
+        c.clear()
+    else:
+        c.pop(access)
+
+
+def lookup(access_key):
+    """The :class:`Credential` of an access key, or None when it is unknown."""
+    if not access_key or not isinstance(access_key, str) or len(access_key) > MAX_ACCESS_LEN:
+        return None
+    return _state_cache().get_or_load(access_key, lambda: _load(access_key))
+
+
+def _get(fn, *args):
+    try:
+        return fn(*args)
+    except LookupError:
+        return None
+
+
+def _load(access):
+    from iaas.db import identity as db
+    from iaas.identity import core, credentials
+    row = _get(db.credential_get_by_access, access)
+    if row is None or row['type'] != 'ec2':
+        return None
+    try:
+        secret = json.loads(credentials.decrypt_blob(row['encrypted_blob']))['secret']
+    except (ValueError, KeyError, TypeError):
+        LOG.warning('EC2 credential %s has an unreadable blob', access)
+        return None
+    user_id, project_id = row['user_id'], row['project_id']
+    fields = {'user_id': user_id, 'project_id': project_id, 'roles': ()}
+
+    def refuse(code, message):
+        return Credential(access, secret, user_id, project_id, (code, message), fields)
+    if not project_id:
+        return refuse('InvalidAccessKeyId', 'The credential is not bound to a project.')
+    user = _get(db.user_get, user_id)
+    if user is None or not user['enabled'] or not _domain_enabled(db, user['domain_id']):
+        return refuse('AccessDenied', 'The user is disabled or unknown.')
+    project = _get(db.project_get, project_id)
+    if project is None or not project['enabled'] or \
+            not _domain_enabled(db, project['domain_id']):
+        return refuse('AccessDenied', 'The project is disabled or unknown.')
+    names = {r['name'] for r in db.roles_for(user_id, 'project', project_id)}
+    for prior, implied in core.IMPLIED_ROLES.items():
+        if prior in names:
+            names.add(implied)
+    if 'admin' in names:          # admin ⊃ member ⊃ reader
+        names.add(core.IMPLIED_ROLES['member'])
+    if not names:
+        return refuse('AccessDenied', 'The user has no role on the project any more.')
+    roles = tuple(sorted(names))
+    fields = {'user_id': user_id, 'user_name': user['name'], 'project_id': project_id,
+              'project_name': project['name'], 'domain_id': user['domain_id'],
+              'roles': roles, 'is_admin': 'admin' in names}
+    return Credential(access, secret, user_id, project_id, None, fields)
+
+
+def _domain_enabled(db, domain_id):
+    domain = _get(db.domain_get, domain_id)
+    return domain is not None and bool(domain['enabled'])
+
+
+def context_for(access_key, request_id=None):
+    """RequestContext of an access key (signature checked by the caller).
+
+    Raises CredentialError('InvalidAccessKeyId') for an unknown key.
+    """
+    cred = lookup(access_key)
+    if cred is None:
+        raise CredentialError('InvalidAccessKeyId',
+                              'The AWS access key Id you provided does not exist in our '
+                              'records.')
+    return cred.context(request_id)
