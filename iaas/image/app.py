@@ -5,6 +5,7 @@ Production authorizes each route by its handler's declared policy
 Response`` that sets ``req.environ['iaas.context']`` instead.
 """
 from iaas import wsgi
+from iaas.api import openapi
 from iaas.image import data, images, members, schemas
 
 VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
@@ -65,4 +66,5 @@ def build_app(auth_middleware=None):
     add('GET', '/v2/images/{image_id}/members/{member_id}', members.show)
     add('PUT', '/v2/images/{image_id}/members/{member_id}', members.update)
     add('DELETE', '/v2/images/{image_id}/members/{member_id}', members.delete)
+    openapi.install(router, 'iaas Image API (Glance v2)', '2.17')
     return router

@@ -1,6 +1,6 @@
 """The Compute API v2.1 application: routes, auth, microversions, faults."""
 from iaas import wsgi
-from iaas.api import auth
+from iaas.api import auth, openapi
 from iaas.api.compute import (
     flavors,
     hosts,
@@ -104,4 +104,5 @@ def build_app():
     add('DELETE', f'{p}/os-server-groups/{{group_id}}', server_groups.delete)
     add('GET', f'{p}/os-simple-tenant-usage', usage.index)
     add('GET', f'{p}/os-simple-tenant-usage/{{project_id}}', usage.show)
+    openapi.install(r, 'iaas Compute API (Nova v2.1)', '2.1')
     return r

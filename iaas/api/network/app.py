@@ -1,7 +1,7 @@
 """The Neutron-v2.0-compatible network API application (a subset: networks,
 subnets, ports, floating IPs, security groups and rules)."""
 from iaas import wsgi
-from iaas.api import auth
+from iaas.api import auth, openapi
 from iaas.api.network import common, floatingips, networks, ports, secgroups
 from iaas.conf import CONF
 
@@ -82,4 +82,5 @@ def build_app():
         if update:
             add('PUT', item, getattr(mod, update))
         add('DELETE', item, getattr(mod, delete))
+    openapi.install(r, 'iaas Networking API (Neutron v2.0)', '2.0')
     return r

@@ -1,7 +1,8 @@
 """The Keystone-v3-compatible identity API (iaas-api, :5000)."""
 from iaas import wsgi
-from iaas.api import auth
+from iaas.api import auth, openapi
 from iaas.conf import CONF
+
 
 def build_app():
     from iaas.identity.api import catalog_api, resources, signup, tokens_api
@@ -12,4 +13,5 @@ def build_app():
     resources.add_routes(router)
     catalog_api.add_routes(router)
     signup.add_routes(router)
+    openapi.install(router, 'iaas Identity API (Keystone v3)', '3.14')
     return router
