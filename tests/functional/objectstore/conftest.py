@@ -81,3 +81,128 @@ def store(request, tmp_path):
     s = Store(tmp_path, in_process=request.param == 'in-process')
     yield s
     s.stop()
+
+
+class Cloud:
+    """The real identity service in-process (the test's SQLite database) and
+    an object store that takes its tokens and EC2 credentials.
+
+    Project A (the victim) has alice (member), rita (reader), dave and
+    frank (members); project B has bob (member); project C has carol
+    (member). ``token(user, project)`` issues a token (project None:
+    unscoped); ``ec2(user, project)`` an EC2 credential. ``disable_user``,
+    ``disable_project``, ``remove_roles`` and ``revoke`` change identity as
+    its API does (database, then this process's caches).
+    """
+
+    def __init__(self, tmp_path, conf):
+        from iaas import identity
+        from iaas.db import identity as db
+        from iaas.identity import bootstrap, credentials, passwords, tokens
+        conf.set_override('bcrypt_rounds', 4, group='identity')
+        identity.reset_state()
+        tokens.key_repository().setup()
+        boot = bootstrap.bootstrap('adminpw')
+        self.db, self.credentials = db, credentials
+        self.domain = boot['domain']['id']
+        self.roles = {n: r['id'] for n, r in boot['roles'].items()}
+        self.admin_project = boot['project']['id']
+        self.projects = {n: db.project_create(n, self.domain)['id'] for n in 'ABC'}
+        self.users = {}
+        for name, project, role in (('alice', 'A', 'member'), ('rita', 'A', 'reader'),
+                                    ('dave', 'A', 'member'), ('frank', 'A', 'member'),
+                                    ('bob', 'B', 'member'), ('carol', 'C', 'member')):
+            uid = db.user_create(name, self.domain, passwords.hash_password(name + 'pw'))['id']
+            db.assignment_add(uid, 'project', self.projects[project], self.roles[role])
+            self.users[name] = uid
+        self.store = Store(tmp_path / 'os')
+        self.store.proxy.auth = Auth([], 'secret', use_identity=True)
+        self.url = self.store.url
+
+    def token(self, name, project='A'):
+        from iaas.identity import core
+        if name == 'admin':
+            pw, project_id = 'adminpw', self.admin_project
+        else:
+            pw, project_id = name + 'pw', self.projects.get(project)
+        body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
+            'name': name, 'password': pw, 'domain': {'id': self.domain}}}},
+            'scope': {'project': {'id': project_id}} if project_id else {}}}
+        tok, _ = core.authenticate(body)
+        return tok
+
+    def account(self, project='A'):
+        return f'{self.url}/v1/AUTH_{self.projects[project]}'
+
+    def ec2(self, name, project='A'):
+        project_id = self.projects[project] if project else None
+        if project_id is None:
+            import json
+            import secrets
+            access, secret = secrets.token_hex(16), secrets.token_hex(16)
+            self.credentials.create(self.users[name], 'ec2', json.dumps(
+                {'access': access, 'secret': secret}), project_id=None)
+            return {'access': access, 'secret': secret}
+        return self.credentials.create_ec2(self.users[name], project_id)
+
+    def s3(self, cred):
+        import boto3
+        from botocore.config import Config
+        return boto3.client('s3', endpoint_url=self.url, region_name='us-east-1',
+                            aws_access_key_id=cred['access'],
+                            aws_secret_access_key=cred['secret'],
+                            config=Config(s3={'addressing_style': 'path'},
+                                          retries={'max_attempts': 1}))
+
+    def disable_user(self, name):
+        from iaas.identity import core
+        self.db.user_update(self.users[name], enabled=False)
+        core.invalidate(user_id=self.users[name])
+
+    def disable_project(self, project):
+        from iaas.identity import core
+        self.db.project_update(self.projects[project], enabled=False)
+        core.invalidate(project_id=self.projects[project])
+
+    def remove_roles(self, name, project='A'):
+        from iaas.identity import core
+        for role in self.roles.values():
+            try:
+                self.db.assignment_remove(self.users[name], 'project', self.projects[project],
+                                          role)
+            except LookupError:
+                pass
+        core.invalidate(user_id=self.users[name], project_id=self.projects[project])
+
+    def revoke(self, token):
+        from iaas.identity import core, revoke
+        revoke.revoke_token(core.validate(token).token)
+        core.invalidate()
+
+    def stop(self):
+        from iaas import identity
+        from iaas.api import ec2_auth
+        self.store.stop()
+        ec2_auth.forget()
+        identity.reset_state()
+
+
+@pytest.fixture
+def cloud(sqlite_db, conf, tmp_path):
+    c = Cloud(tmp_path, conf)
+    yield c
+    c.stop()
+    conf.clear_override('bcrypt_rounds', group='identity')
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed;
+    returns the seconds it took (raises AssertionError on timeout)."""
+    import time
+    start = time.monotonic()
+    while True:
+        if predicate():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f'condition not met within {timeout} s')
+        time.sleep(interval)
