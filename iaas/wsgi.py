@@ -379,7 +379,7 @@ class Router:
         except UnicodeDecodeError:
             raise BadRequest('The request path is not valid UTF-8.') from None
         try:
-            req.GET   # parsed once here (webob caches it), refused if not UTF-8
+            _ = req.GET   # parsed once here (webob caches it); refused if not UTF-8
         except UnicodeDecodeError:
             raise BadRequest('The query string is not valid UTF-8.') from None
         for mw in self.middleware:
