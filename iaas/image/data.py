@@ -24,7 +24,7 @@ import webob
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import inspection, janitor, policy, states, stores
+from iaas.image import access, inspection, janitor, states, stores
 from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 
@@ -168,6 +168,7 @@ def _quota_room(project_id, own_reservation):
     return quota - (db.project_usage(project_id) - own_reservation)
 
 
+@wsgi.route_policy('image:upload_image')
 def upload(req, image_id):
     try:
         return _upload(req, image_id)
@@ -184,7 +185,7 @@ def _upload(req, image_id):
     if ctype != 'application/octet-stream':
         raise wsgi.UnsupportedMediaType(f'Unsupported Content-Type {ctype or "(none)"}; '
                                         'image data must be application/octet-stream')
-    image = policy.get_modifiable(ctx, image_id)
+    image = access.get_for(ctx, image_id, 'image:upload_image')
     if image['status'] != 'queued':
         raise wsgi.Conflict(f"Image status transition from {image['status']} to saving "
                             'is not allowed')
@@ -317,10 +318,13 @@ def _unsatisfiable(size):
                       headers={'Content-Range': f'bytes */{size}'})
 
 
+@wsgi.route_policy('image:download_image')
 def download(req, image_id):
     ctx = req.context
-    image = policy.get_visible(ctx, image_id)
-    if image['status'] == 'deactivated' and not policy.is_admin(ctx):
+    image = access.get_visible(ctx, image_id, 'image:download_image')
+    if image['status'] == 'deactivated' and \
+            not access.allowed(ctx, 'image:download_image:deactivated',
+                               access.owner_target(image)):
         raise wsgi.Forbidden('The requested image has been deactivated. Image data '
                              'download is forbidden.')
     locations = image['locations']

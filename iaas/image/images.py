@@ -6,7 +6,7 @@ import urllib.parse
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import policy, schemas, states, stores
+from iaas.image import access, schemas, states, stores
 from iaas.image.views import image_view
 
 LOG = logging.getLogger(__name__)
@@ -32,19 +32,21 @@ def _split(body):
     return values, props, body.get('tags')
 
 
+@wsgi.route_policy('image:add_image')
 def create(req):
     ctx = req.context
     body = req.json()
     _check_keys(body)
     wsgi.validate(body, schemas.writable_schema())
-    if ctx.is_reader_only and not policy.is_admin(ctx):
-        raise wsgi.Forbidden('A reader may not create images.')
     values, props, tags = _split(body)
     values.setdefault('visibility', 'shared')
-    policy.check_visibility(ctx, values['visibility'])
-    if 'owner' in values and values['owner'] != ctx.project_id and not policy.is_admin(ctx):
-        raise wsgi.Forbidden('You are not permitted to create images owned by another project.')
     values.setdefault('owner', ctx.project_id)
+    if not access.allowed(ctx, 'image:add_image', {'project_id': values['owner']}):
+        if values['owner'] != ctx.project_id:
+            raise wsgi.Forbidden('You are not permitted to create images owned by another '
+                                 'project.')
+        raise wsgi.Forbidden('You are not authorized to complete add_image action.')
+    access.check_visibility(ctx, values['visibility'], owner=values['owner'])
     if 'id' in body:
         values['id'] = body['id'].lower()
         try:
@@ -60,8 +62,9 @@ def create(req):
     return 201, image_view(image), {'Location': f'{req.application_url}/v2/images/{image["id"]}'}
 
 
+@wsgi.route_policy('image:get_image')
 def show(req, image_id):
-    return image_view(policy.get_visible(req.context, image_id))
+    return image_view(access.get_visible(req.context, image_id))
 
 
 # -- list -------------------------------------------------------------------
@@ -129,6 +132,7 @@ KNOWN_PARAMS = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'id',
                 'created_at', 'updated_at'}
 
 
+@wsgi.route_policy('image:get_images')
 def index(req):
     ctx, params = req.context, req.GET
     limit = _int_param(params, 'limit')
@@ -161,7 +165,9 @@ def index(req):
         filters['properties'] = props
     sort = _sort_params(params)
     try:
-        images = db.image_list(ctx.project_id, policy.is_admin(ctx), filters, sort, limit,
+        every_project = access.allowed(ctx, 'image:get_images:all_projects',
+                                       {'project_id': ctx.project_id})
+        images = db.image_list(ctx.project_id, every_project, filters, sort, limit,
                                params.get('marker'), visibility, member_status)
     except db.MarkerNotFound:
         raise wsgi.BadRequest(f'Invalid marker. Image {params.get("marker")} '
@@ -215,10 +221,11 @@ def _op_path(op):
     return key
 
 
+@wsgi.route_policy('image:modify_image')
 def update(req, image_id):
     ctx = req.context
     ops = _patch_body(req)
-    image = policy.get_modifiable(ctx, image_id)
+    image = access.get_for(ctx, image_id, 'image:modify_image')
     doc = {k: image[k] for k in COLUMNS}
     doc['tags'] = list(image['tags'])
     props = dict(image['properties'])
@@ -249,9 +256,10 @@ def update(req, image_id):
     candidate.update(props)
     wsgi.validate(candidate, schemas.writable_schema())
     if doc['visibility'] != image['visibility']:
-        policy.check_visibility(ctx, doc['visibility'])
-    if doc['owner'] != image['owner'] and not policy.is_admin(ctx):
-        raise wsgi.Forbidden('Only an admin may change the owner of an image.')
+        access.check_visibility(ctx, doc['visibility'], image)
+    if doc['owner'] != image['owner'] and \
+            not access.allowed(ctx, 'image:modify_image', {'project_id': doc['owner']}):
+        raise wsgi.Forbidden('You are not permitted to give an image to another project.')
     values = {k: v for k, v in doc.items() if k in COLUMNS and v != image[k]}
     changed_props = {k: v for k, v in props.items() if image['properties'].get(k) != v}
     tags = doc['tags'] if sorted(set(doc['tags'])) != image['tags'] else None
@@ -262,8 +270,9 @@ def update(req, image_id):
 
 # -- delete, actions, tags --------------------------------------------------
 
+@wsgi.route_policy('image:delete_image')
 def delete(req, image_id):
-    image = policy.get_modifiable(req.context, image_id)
+    image = access.get_for(req.context, image_id, 'image:delete_image')
     if image['protected']:
         raise wsgi.Forbidden(f'Image {image_id} is protected and cannot be deleted.')
     try:
@@ -285,8 +294,9 @@ def delete_data(image_id, locations):
             LOG.exception('could not delete data of image %s at %s', image_id, loc['url'])
 
 
+@wsgi.route_policy('image:deactivate')
 def deactivate(req, image_id):
-    image = policy.get_modifiable(req.context, image_id)
+    image = access.get_for(req.context, image_id, 'image:deactivate')
     if image['status'] == 'deactivated':
         return 204, None
     if not states.transition(image_id, states.ACTIVE, states.DEACTIVATED):
@@ -295,8 +305,9 @@ def deactivate(req, image_id):
     return 204, None
 
 
+@wsgi.route_policy('image:reactivate')
 def reactivate(req, image_id):
-    image = policy.get_modifiable(req.context, image_id)
+    image = access.get_for(req.context, image_id, 'image:reactivate')
     if image['status'] == 'active':
         return 204, None
     if not states.transition(image_id, states.DEACTIVATED, states.ACTIVE):
@@ -304,8 +315,9 @@ def reactivate(req, image_id):
     return 204, None
 
 
+@wsgi.route_policy('image:modify_image')
 def add_tag(req, image_id, tag):
-    policy.get_modifiable(req.context, image_id)
+    access.get_for(req.context, image_id, 'image:modify_image')
     if len(tag) > 255:
         raise wsgi.BadRequest('Tag is longer than 255 characters')
     image = db.image_get(image_id)
@@ -315,8 +327,9 @@ def add_tag(req, image_id, tag):
     return 204, None
 
 
+@wsgi.route_policy('image:modify_image')
 def delete_tag(req, image_id, tag):
-    policy.get_modifiable(req.context, image_id)
+    access.get_for(req.context, image_id, 'image:modify_image')
     if not db.tag_delete(image_id, tag):   # PATH_INFO is already decoded
         raise wsgi.NotFound(f'Tag {tag} not found on image {image_id}')
     return 204, None

@@ -6,32 +6,32 @@ in its default list only once it has accepted it.
 """
 from iaas import wsgi
 from iaas.db import images as db
-from iaas.image import policy
+from iaas.image import access
 from iaas.image.views import member_view
 
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
 
-def _shared_image(ctx, image_id):
-    image = policy.get_visible(ctx, image_id)
+def _shared_image(ctx, image_id, rule=None):
+    image = access.get_visible(ctx, image_id)
     if image['visibility'] != 'shared':
         raise wsgi.Forbidden('Only shared images have members.')
+    if rule is not None:
+        access.enforce(ctx, rule, image)
     return image
 
 
-def _is_owner(ctx, image):
-    return policy.is_admin(ctx) or image['owner'] == ctx.project_id
-
-
+@wsgi.route_policy('image:get_members')
 def index(req, image_id):
     ctx = req.context
     image = _shared_image(ctx, image_id)
     members = db.member_list(image_id)
-    if not _is_owner(ctx, image):
+    if not access.allowed(ctx, 'image:get_members', access.owner_target(image)):
         members = [m for m in members if m['member_id'] == ctx.project_id]
     return {'members': [member_view(m) for m in members], 'schema': '/v2/schemas/members'}
 
 
+@wsgi.route_policy('image:add_member')
 def create(req, image_id):
     ctx = req.context
     body = req.json()
@@ -39,8 +39,7 @@ def create(req, image_id):
                          'properties': {'member': {'type': 'string', 'minLength': 1,
                                                    'maxLength': 255}},
                          'additionalProperties': False})
-    image = _shared_image(ctx, image_id)
-    policy.check_modify(ctx, image)
+    _shared_image(ctx, image_id, 'image:add_member')
     try:
         member = db.member_create(image_id, body['member'])
     except db.MemberExists:
@@ -49,10 +48,12 @@ def create(req, image_id):
     return member_view(member)
 
 
+@wsgi.route_policy('image:get_member')
 def show(req, image_id, member_id):
     ctx = req.context
     image = _shared_image(ctx, image_id)
-    if not _is_owner(ctx, image) and member_id != ctx.project_id:
+    if member_id != ctx.project_id and \
+            not access.allowed(ctx, 'image:get_member', access.owner_target(image)):
         raise wsgi.NotFound(f'{member_id} is not a member of image {image_id}')
     try:
         return member_view(db.member_get(image_id, member_id))
@@ -60,6 +61,7 @@ def show(req, image_id, member_id):
         raise wsgi.NotFound(str(exc)) from None
 
 
+@wsgi.route_policy('image:modify_member')
 def update(req, image_id, member_id):
     ctx = req.context
     body = req.json()
@@ -67,9 +69,13 @@ def update(req, image_id, member_id):
                          'properties': {'status': {'type': 'string',
                                                    'enum': list(MEMBER_STATUSES)}}})
     image = _shared_image(ctx, image_id)
-    if member_id != ctx.project_id:
-        if _is_owner(ctx, image):
+    # the member project decides (target: the member, not the owner)
+    if not access.allowed(ctx, 'image:modify_member', {'project_id': member_id}):
+        if member_id != ctx.project_id and \
+                access.allowed(ctx, 'image:get_members', access.owner_target(image)):
             raise wsgi.Forbidden('Only the member project may accept or reject a share.')
+        if member_id == ctx.project_id:
+            raise wsgi.Forbidden('You are not authorized to complete modify_member action.')
         raise wsgi.NotFound(f'{member_id} is not a member of image {image_id}')
     try:
         return member_view(db.member_update(image_id, member_id, body['status']))
@@ -77,10 +83,10 @@ def update(req, image_id, member_id):
         raise wsgi.NotFound(str(exc)) from None
 
 
+@wsgi.route_policy('image:delete_member')
 def delete(req, image_id, member_id):
     ctx = req.context
-    image = _shared_image(ctx, image_id)
-    policy.check_modify(ctx, image)
+    _shared_image(ctx, image_id, 'image:delete_member')
     try:
         db.member_delete(image_id, member_id)
     except db.MemberNotFound as exc:

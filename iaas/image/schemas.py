@@ -2,6 +2,7 @@
 them to build its models), also used here to validate image bodies."""
 import copy
 
+from iaas import wsgi
 from iaas.conf import CONF
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
@@ -170,3 +171,25 @@ def writable_schema():
     return {'type': 'object', 'properties': props,
             'additionalProperties': {'type': 'string', 'maxLength': 65535},
             'propertyNames': {'maxLength': 255}}
+
+
+# -- GET /v2/schemas/{image,images,member,members} -----------------------------
+
+@wsgi.route_policy('image:get_schemas')
+def get_image_schema(req):
+    return image_schema()
+
+
+@wsgi.route_policy('image:get_schemas')
+def get_images_schema(req):
+    return images_schema()
+
+
+@wsgi.route_policy('image:get_schemas')
+def get_member_schema(req):
+    return member_schema()
+
+
+@wsgi.route_policy('image:get_schemas')
+def get_members_schema(req):
+    return members_schema()
