@@ -4,7 +4,7 @@ Named as Glance's (``image:`` + Glance's rule name). Each rule is checked
 twice: by the router against the caller's own project (the route's
 declared policy: "may this token do this kind of thing at all"), then by
 the handler against the image, with the image's owner as ``project_id``
-(:mod:`iaas.image.policy`). Which images a project sees stays code:
+(:mod:`iaas.image.access`). Which images a project sees stays code:
 its own, public, community, and shared ones it is a member of; another
 project's image it cannot see is a 404, never a 403.
 
