@@ -62,6 +62,7 @@ class S3:
             raise S3Error('InvalidAccessKeyId')
         secret, resolve = cred
         sig.check(secret, self.region)
+        req.environ['iaas.s3.sig'] = sig
         try:
             return resolve()
         except AuthError as e:

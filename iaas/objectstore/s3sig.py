@@ -13,6 +13,8 @@ import time
 import urllib.parse
 
 MAX_SKEW = 15 * 60
+MAX_PRESIGN = 7 * 24 * 3600
+EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 V2_SUBRESOURCES = {'acl', 'delete', 'lifecycle', 'location', 'logging', 'notification',
                    'partNumber', 'policy', 'requestPayment', 'tagging', 'torrent', 'uploadId',
                    'uploads', 'versionId', 'versioning', 'versions', 'website', 'cors',
@@ -39,9 +41,57 @@ def _raw_query(environ):
 def _amz_time(value):
     try:
         return calendar.timegm(time.strptime(value, '%Y%m%dT%H%M%SZ'))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise S3AuthError('AccessDenied', 'AWS authentication requires a valid Date or '
                           'x-amz-date header') from None
+
+
+def _http_time(value):
+    """Unix time of a Date / x-amz-date header (RFC 1123 or ISO 8601 basic)."""
+    if not value:
+        raise S3AuthError('AccessDenied', 'AWS authentication requires a valid Date or '
+                          'x-amz-date header')
+    if value[:8].isdigit() and value.endswith('Z'):
+        return _amz_time(value)
+    import email.utils
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+        if dt is None:
+            raise ValueError(value)
+        return dt.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        raise S3AuthError('AccessDenied', 'AWS authentication requires a valid Date or '
+                          'x-amz-date header') from None
+
+
+def _check_skew(t, now):
+    if abs(t - now) > MAX_SKEW:
+        raise S3AuthError('RequestTimeTooSkewed', 'The difference between the request '
+                          'time and the current time is too large.')
+
+
+class ChunkSigner:
+    """Expected signatures of the chunks of a signed aws-chunked body."""
+
+    def __init__(self, key, amz_date, scope, seed):
+        self.key, self.amz_date, self.scope, self.previous = key, amz_date, scope, seed
+
+    def _sign(self, kind, last_line):
+        to_sign = '\n'.join([kind, self.amz_date, self.scope, self.previous] + last_line)
+        return hmac.new(self.key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+    def verify_chunk(self, data, signature):
+        good = self._sign('AWS4-HMAC-SHA256-PAYLOAD',
+                          [EMPTY_SHA256, hashlib.sha256(data).hexdigest()])
+        if not signature or not hmac.compare_digest(good, signature):
+            raise S3AuthError('SignatureDoesNotMatch', 'The chunk signature does not match.')
+        self.previous = good
+
+    def verify_trailer(self, trailer, signature):
+        good = self._sign('AWS4-HMAC-SHA256-TRAILER', [hashlib.sha256(trailer).hexdigest()])
+        if not signature or not hmac.compare_digest(good, signature):
+            raise S3AuthError('SignatureDoesNotMatch',
+                              'The trailer signature does not match.')
 
 
 class SigRequest:
@@ -99,7 +149,19 @@ class SigRequest:
         key = ('AWS4' + secret).encode()
         for part in (date, scope_region, service, 'aws4_request'):
             key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        self.signing_key, self.scope = key, scope
         return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+    def chunk_signer(self):
+        """The signatures of an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-
+        PAYLOAD): each chunk's is chained from the previous one, the first
+        from the request's; only after :meth:`check` of a V4 header request."""
+        if self.version != 4 or self.extra['presigned'] or \
+                getattr(self, 'signing_key', None) is None:
+            raise S3AuthError('AccessDenied', 'Signed aws-chunked uploads need a V4 '
+                              'Authorization header')
+        return ChunkSigner(self.signing_key, self.extra['amz_date'], self.scope,
+                           self.signature)
 
     # --- V2 -----------------------------------------------------------------
     def _v2(self, secret, slash=False):
@@ -148,9 +210,7 @@ def parse(req, now=None):
         amz_date = req.headers.get('x-amz-date') or ''
         if not amz_date:
             raise S3AuthError('AccessDenied', 'x-amz-date is required')
-        if abs(_amz_time(amz_date) - now) > MAX_SKEW:
-            raise S3AuthError('RequestTimeTooSkewed', 'The difference between the request '
-                              'time and the current time is too large.')
+        _check_skew(_amz_time(amz_date), now)
         return SigRequest(4, access, sig, req, scope=scope, signed_headers=signed,
                           amz_date=amz_date, presigned=False)
     if q.get('X-Amz-Algorithm') == 'AWS4-HMAC-SHA256':
@@ -166,7 +226,14 @@ def parse(req, now=None):
                               'Query-string authentication requires X-Amz-Credential, '
                               'X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and '
                               'X-Amz-Signature', 400) from None
-        if _amz_time(amz_date) + expires < now:
+        if not 1 <= expires <= MAX_PRESIGN:
+            raise S3AuthError('AuthorizationQueryParametersError',
+                              'X-Amz-Expires must be more than 0 and less than a week '
+                              f'({MAX_PRESIGN} seconds)', 400)
+        signed_at = _amz_time(amz_date)
+        if signed_at - now > MAX_SKEW:
+            raise S3AuthError('AccessDenied', 'Request is not valid yet')
+        if signed_at + expires < now:
             raise S3AuthError('AccessDenied', 'Request has expired')
         return SigRequest(4, access, sig, req, scope=scope, signed_headers=signed,
                           amz_date=amz_date, presigned=True)
@@ -174,16 +241,8 @@ def parse(req, now=None):
         access, _, sig = auth[4:].rpartition(':')
         if not access:
             raise S3AuthError('InvalidArgument', 'AWS authorization header is invalid', 400)
-        date = req.headers.get('x-amz-date') or req.headers.get('Date')
-        if date:
-            import email.utils
-            try:
-                t = email.utils.parsedate_to_datetime(date).timestamp()
-            except (TypeError, ValueError):
-                t = None
-            if t is not None and abs(t - now) > MAX_SKEW:
-                raise S3AuthError('RequestTimeTooSkewed', 'The difference between the '
-                                  'request time and the current time is too large.')
+        _check_skew(_http_time(req.headers.get('x-amz-date') or req.headers.get('Date')),
+                    now)
         return SigRequest(2, access, sig, req, presigned=False)
     if 'AWSAccessKeyId' in q and 'Signature' in q:
         try:
