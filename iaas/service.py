@@ -83,38 +83,30 @@ class Service:
 
 
 class WSGIService:
-    """Serves a WSGI application on a port with a thread pool (cheroot)."""
+    """Serves a WSGI application on a port (iaas.common.httpserver: request
+    heads and small bodies read off the request threads, limits from [api])."""
 
-    def __init__(self, name, app, host, port, threads=None):
-        from cheroot import wsgi
+    def __init__(self, name, app, host, port, threads=None, limits=None):
+        from iaas.common import httpserver
         self.name, self.app = name, app
-        # A deep listen backlog (cheroot's default is 5): when a busy process
-        # accepts late, a burst of clients must wait in the kernel's queue
-        # instead of being reset.
-        self.server = wsgi.Server((host, port), app, numthreads=threads or CONF.api.threads,
-                                  server_name=name, timeout=60, shutdown_timeout=5,
-                                  request_queue_size=1024)
-        self.server.max_request_body_size = 0  # APIs enforce their own limits
-        self._thread = None
+        self.server = httpserver.HTTPServer(
+            app, host, port, name=name, threads=threads or CONF.api.threads,
+            limits=limits or httpserver.Limits.from_conf(CONF))
 
     @property
     def port(self):
-        return self.server.bind_addr[1]
+        return self.server.port
 
     def start(self):
-        self.server.prepare()  # binds now, so a port conflict fails at start
-        self._thread = threading.Thread(target=self.server.serve, daemon=True,
-                                        name=f'wsgi-{self.name}')
-        self._thread.start()
-        LOG.info('%s listening on http://%s:%s', self.name, *self.server.bind_addr[:2])
+        self.server.bind()  # binds now, so a port conflict fails at start
+        self.server.start()
+        LOG.info('%s listening on http://%s:%s', self.name, *self.server.bind_addr)
 
     def wait_ready(self, timeout=30):
         return True
 
     def stop(self, graceful_timeout=None):
-        self.server.stop()
-        if self._thread:
-            self._thread.join(10)
+        self.server.stop(graceful_timeout)
 
 
 def sd_notify(state):

@@ -22,7 +22,42 @@ api_opts = [
     cfg.IntOpt('max_request_body_size', default=1 << 20, min=1024,
                help='Largest JSON/XML request body, in bytes, the APIs '
                     'accept; larger bodies get 413. (Image and object uploads '
-                    'stream and are limited by their own quotas.)'),
+                    'stream and are limited by their own quotas.) The HTTP '
+                    'server reads bodies up to this size completely before a '
+                    'request thread sees the request.'),
+    cfg.FloatOpt('header_timeout', default=10.0, min=0.1,
+                 help='Seconds a client has to send a complete request head '
+                      '(request line and headers), counted from the connection '
+                      'or, on a kept-alive connection, from the first byte. '
+                      'Slower clients get 408 and are disconnected. Heads are '
+                      'read without occupying a request thread.'),
+    cfg.FloatOpt('keepalive_timeout', default=60.0, min=0.1,
+                 help='Seconds an idle kept-alive connection stays open between '
+                      'requests.'),
+    cfg.FloatOpt('client_timeout', default=60.0, min=0.1,
+                 help='Longest single wait for a client while reading its request '
+                      'body or sending it a response.'),
+    cfg.IntOpt('min_transfer_rate', default=1024, min=0,
+               help='Bytes per second a client must at least send (request body) '
+                    'or take (response), measured over every transfer_rate_window '
+                    'seconds spent waiting on it; slower clients are '
+                    'disconnected. 0: only client_timeout applies.'),
+    cfg.FloatOpt('transfer_rate_window', default=10.0, min=0.1,
+                 help='Window, in seconds, over which min_transfer_rate is measured.'),
+    cfg.IntOpt('max_header_size', default=65536, min=1024,
+               help='Largest request head (request line + header fields) in bytes; '
+                    'larger heads get 431 (a request line over 16 KiB: 414).'),
+    cfg.IntOpt('max_connections', default=2048, min=0,
+               help='Open connections per listening port; further connections '
+                    'get 503 and are closed. 0: no limit.'),
+    cfg.IntOpt('max_connections_per_source', default=128, min=0,
+               help='Open connections per listening port from one client '
+                    'address; further ones get 429 and are closed. Behind a load '
+                    'balancer or proxy every client has its address: raise this '
+                    'or set 0 (no limit).'),
+    cfg.FloatOpt('shutdown_timeout', default=15.0, min=0,
+                 help='On SIGTERM, seconds in-flight requests may still run before '
+                      'their connections are closed.'),
     cfg.FloatOpt('user_write_rate', default=20.0, min=0,
                  help='Writes (POST, PUT, PATCH, DELETE) per second one user '
                       'may make to the APIs of one process, on average; more '
