@@ -4,6 +4,16 @@ dynamic manifests (DLO, ``X-Object-Manifest: container/prefix``).
 A GET of a manifest streams its segments in order (ranges included); a
 HEAD answers the total size without reading segments (SLO keeps it in
 ``X-Object-Sysmeta-Slo-Size``).
+
+Segments are read (and, for ``?multipart-manifest=delete``, deleted) as
+the requesting user: each segment's container passes the same owner/ACL
+checks as a direct request would (403 otherwise, before any byte goes
+out). An SLO may list other SLOs (``sub_slo``), nested at most
+:data:`MAX_DEPTH` deep; a manifest that reaches itself is refused at PUT
+and fails the GET (409). A segment that changed since the manifest was
+written (size, ETag, or it became a manifest) ends the GET with an error
+instead of a short or wrong body. DLO segments are read raw (DLOs do not
+nest).
 """
 import hashlib
 import json
@@ -15,6 +25,66 @@ from iaas.objectstore.utils import failed_precondition
 
 MAX_MANIFEST = 8 * 1024 * 1024
 MAX_SEGMENTS = 1000
+MAX_DEPTH = 10           # nested SLOs (Swift's max_manifest_depth)
+MAX_SUB_MANIFESTS = 100  # sub-manifests one request may read (bounded work)
+
+
+class Resolver:
+    """Expands a manifest into its leaf segments as ``ident`` may read them."""
+
+    def __init__(self, proxy, ident, a, method='GET'):
+        self.p, self.ident, self.a, self.method = proxy, ident, a, method
+        self.allowed = {}
+        self.fetches = 0
+        self.manifests = []      # (c, o) of every nested manifest met
+
+    def authorize(self, c, o, method='GET'):
+        key = (c, o is None, method)
+        if key not in self.allowed:
+            self.p.authorize(self.ident, method, self.a, c, o)   # raises AuthError
+            self.allowed[key] = True
+
+    def slo(self, raw, stack, depth=1):
+        """[(c, o, size, etag)] of a SLO manifest body."""
+        try:
+            manifest = json.loads(raw)
+            assert isinstance(manifest, list)
+        except (ValueError, AssertionError):
+            raise HTTPError(409, 'Bad manifest') from None
+        segs = []
+        for s in manifest:
+            c, _, o = s['name'].lstrip('/').partition('/')
+            self.authorize(c, o)
+            if s.get('sub_slo'):
+                segs += self.sub_slo(c, o, s['hash'], stack, depth)
+            else:
+                segs.append((c, o, int(s['bytes']), s['hash']))
+        return segs
+
+    def sub_slo(self, c, o, etag, stack, depth):
+        if (c, o) in stack:
+            raise HTTPError(409, f'Manifest cycle: {c}/{o} includes itself')
+        if depth >= MAX_DEPTH:
+            raise HTTPError(409, f'Max manifest depth ({MAX_DEPTH}) exceeded')
+        self.fetches += 1
+        if self.fetches > MAX_SUB_MANIFESTS:
+            raise HTTPError(409, 'Too many nested manifests')
+        status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET')
+        if status != 200 or it is None or not bh.get('X-Static-Large-Object') or \
+                (bh.get('X-Object-Sysmeta-Slo-Etag') or '').strip('"') != etag.strip('"'):
+            if it is not None:
+                it.close()
+            raise HTTPError(409, f'Object segment no longer valid: {c}/{o}')
+        self.manifests.append((c, o))
+        return self.slo(it.read_all(), stack + ((c, o),), depth + 1)
+
+    def dlo(self, bh):
+        c, _, prefix = bh['X-Object-Manifest'].partition('/')
+        self.authorize(c, None)      # the listing, as Swift's DLO reads it
+        rows = self.p.large.list_all(self.a, c, prefix)
+        for r in rows[:1]:           # the same container ACL for every segment
+            self.authorize(c, r['name'])
+        return [(c, r['name'], int(r['size']), r['etag']) for r in rows]
 
 
 class LargeObjects:
@@ -26,24 +96,17 @@ class LargeObjects:
         return bool(bh and (bh.get('X-Static-Large-Object') or bh.get('X-Object-Manifest')))
 
     # --- reading ---------------------------------------------------------------
-    def segments(self, a, bh, it):
-        """[(container, object, size, etag)] and the manifest's ETag."""
+    def segments(self, ident, a, c, o, bh, it, resolver=None):
+        """[(container, object, size, etag)] (nested SLOs expanded) and the
+        manifest's ETag; AuthError/HTTPError when a segment may not be read."""
+        resolver = resolver or Resolver(self.p, ident, a)
         if bh.get('X-Static-Large-Object'):
-            try:
-                manifest = json.loads(it.read_all())
-            except ValueError:
-                raise HTTPError(500, 'Bad manifest') from None
-            segs = []
-            for s in manifest:
-                c, _, o = s['name'].lstrip('/').partition('/')
-                segs.append((c, o, int(s['bytes']), s['hash']))
+            segs = resolver.slo(it.read_all(), ((c, o),))
             etag = bh.get('X-Object-Sysmeta-Slo-Etag') or _slo_etag(s[3] for s in segs)
             return segs, etag
         if it is not None:
             it.close()
-        c, _, prefix = bh['X-Object-Manifest'].partition('/')
-        segs = [(c, r['name'], int(r['size']), r['etag'])
-                for r in self.list_all(a, c, prefix)]
+        segs = resolver.dlo(bh)
         return segs, '"' + _slo_etag(s[3] for s in segs) + '"'
 
     def list_all(self, a, c, prefix):
@@ -64,13 +127,14 @@ class LargeObjects:
                 return out
             marker = rows[-1]['name']
 
-    def stream(self, a, bh, it):
+    def stream(self, ident, a, c, o, bh, it):
         """(length, etag, chunk iterator, headers) of a manifest's whole content."""
-        segs, etag = self.segments(a, bh, it)
+        segs, etag = self.segments(ident, a, c, o, bh, it)
         return sum(s[2] for s in segs), etag, SegmentIter(self.p, a, segs), bh
 
     def get(self, req, a, c, o, bh, it):
-        segs, etag = self.segments(a, bh, it)
+        ident = req.environ.get('iaas.objectstore.identity')
+        segs, etag = self.segments(ident, a, c, o, bh, it)
         total = sum(s[2] for s in segs)
         resp = webob.Response(conditional_response=True, charset=None)
         resp.app_iter = SegmentIter(self.p, a, segs)
@@ -89,9 +153,62 @@ class LargeObjects:
         lm = resp.last_modified.timestamp() if resp.last_modified else 0
         if failed_precondition(req, resp.etag, lm):
             raise HTTPError(412)
+        if req.method == 'GET':
+            rng = req.range.range_for_length(total) if req.range else None
+            resp.app_iter.check_first(rng[0] if rng else 0)
         return resp
 
     # --- writing -------------------------------------------------------------
+    def _check_segment(self, ident, a, c, o, item, resolver):
+        """The manifest entry of one requested segment, or (None, error).
+
+        A segment the caller may not read answers as a missing one (its
+        existence and size stay private)."""
+        if not isinstance(item, dict) or not isinstance(item.get('path'), str) or \
+                not item['path'].strip('/'):
+            return None, 'Index: missing path'
+        path = item['path'].lstrip('/')
+        sc, _, so = path.partition('/')
+        if not sc or not so:
+            return None, f'{path}: 404'
+        if (sc, so) == (c, o):
+            return None, f'{path}: Manifest cannot reference itself'
+        try:
+            resolver.authorize(sc, so)
+        except Exception:   # AuthError: answer as if it were missing
+            return None, f'{path}: 404'
+        status, bh, _ = self.p.objects.open_get(a, sc, so, 'HEAD')
+        if status >= 300:
+            return None, f'{path}: {404 if status == 404 else status}'
+        sub = bool(bh.get('X-Static-Large-Object'))
+        size = int(bh.get('X-Object-Sysmeta-Slo-Size') or bh['Content-Length'])
+        etag = (bh.get('X-Object-Sysmeta-Slo-Etag') or bh['ETag']).strip('"')
+        try:
+            if item.get('etag') and str(item['etag']).strip('"') != etag:
+                return None, f'{path}: Etag Mismatch'
+            if item.get('size_bytes') is not None and int(item['size_bytes']) != size:
+                return None, f'{path}: Size Mismatch'
+        except (TypeError, ValueError):
+            return None, f'{path}: Invalid size_bytes'
+        entry = {'name': '/' + path, 'hash': etag, 'bytes': size,
+                 'content_type': bh.get('Content-Type', ''),
+                 'last_modified': bh.get('Last-Modified', '')}
+        if sub:
+            depth = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
+            if depth + 1 > MAX_DEPTH:
+                return None, f'{path}: Max manifest depth ({MAX_DEPTH}) exceeded'
+            entry['sub_slo'] = True
+            entry['depth'] = depth
+            try:      # a cycle through it (another manifest listing this one)
+                leaves = resolver.sub_slo(sc, so, etag, ((c, o),), depth=1)
+            except HTTPError as e:
+                return None, f'{path}: {e.message}'
+            except Exception:
+                return None, f'{path}: 404'
+            if (c, o) in resolver.manifests + [(x[0], x[1]) for x in leaves]:
+                return None, f'{path}: Manifest cycle'
+        return entry, None
+
     def put_slo(self, req, a, c, o, headers):
         raw = req.body_file.read(MAX_MANIFEST + 1)
         if len(raw) > MAX_MANIFEST:
@@ -99,38 +216,26 @@ class LargeObjects:
         try:
             items = json.loads(raw)
             assert isinstance(items, list) and items
-        except (ValueError, AssertionError):
+        except (ValueError, AssertionError, RecursionError):
             raise HTTPError(400, 'Manifest must be valid JSON.') from None
         if len(items) > MAX_SEGMENTS:
             raise HTTPError(413, f'Too many segments; max {MAX_SEGMENTS}')
+        ident = req.environ.get('iaas.objectstore.identity')
 
         def check(item):
-            if not isinstance(item, dict) or not item.get('path'):
-                return None, 'Index: missing path'
-            path = item['path'].lstrip('/')
-            sc, _, so = path.partition('/')
-            status, bh, _ = self.p.objects.open_get(a, sc, so, 'HEAD')
-            if status >= 300:
-                return None, f'{path}: {status}'
-            size = int(bh.get('X-Object-Sysmeta-Slo-Size') or bh['Content-Length'])
-            etag = (bh.get('X-Object-Sysmeta-Slo-Etag') or bh['ETag']).strip('"')
-            if item.get('etag') and item['etag'].strip('"') != etag:
-                return None, f'{path}: Etag Mismatch'
-            if item.get('size_bytes') is not None and int(item['size_bytes']) != size:
-                return None, f'{path}: Size Mismatch'
-            return {'name': '/' + path, 'hash': etag, 'bytes': size,
-                    'content_type': bh.get('Content-Type', ''),
-                    'last_modified': bh.get('Last-Modified', '')}, None
+            return self._check_segment(ident, a, c, o, item, Resolver(self.p, ident, a))
         results = list(self.p.cluster.executor.map(check, items))
         errors = [e for _, e in results if e]
         if errors:
             raise HTTPError(400, 'Errors: ' + '; '.join(errors[:20]))
         manifest = [r for r, _ in results]
+        depth = 1 + max((m.pop('depth', 0) for m in manifest), default=0)
         body = json.dumps(manifest).encode()
         etag = _slo_etag(m['hash'] for m in manifest)
         headers = dict(headers, **{
             'X-Static-Large-Object': 'True',
             'X-Object-Sysmeta-Slo-Etag': etag,
+            'X-Object-Sysmeta-Slo-Depth': str(depth),
             'X-Object-Sysmeta-Slo-Size': str(sum(m['bytes'] for m in manifest))})
         for k, v in req.headers.items():
             if k.lower().startswith('x-object-sysmeta-s3-') and \
@@ -147,25 +252,38 @@ class LargeObjects:
         return resp
 
     def delete_slo(self, req, a, c, o):
+        """The manifest, its segments and nested manifests, each only if the
+        caller may delete it (the others are listed as errors)."""
+        ident = req.environ.get('iaas.objectstore.identity')
         status, bh, it = self.p.objects.open_get(a, c, o, 'HEAD')
         if status == 404:
             raise HTTPError(404)
-        deleted = not_found = 0
+        targets = []
         if status < 300 and bh.get('X-Static-Large-Object'):
             status, bh, it = self.p.objects.open_get(a, c, o, 'GET')
         if status < 300 and bh.get('X-Static-Large-Object'):
-            segs, _ = self.segments(a, bh, it)
-            for sc, so, _size, _etag in segs:
-                try:
-                    self.p.objects.delete(a, sc, so)
-                    deleted += 1
-                except HTTPError:
-                    not_found += 1
+            resolver = Resolver(self.p, ident, a)
+            segs, _ = self.segments(ident, a, c, o, bh, it, resolver)
+            targets = [(sc, so) for sc, so, _size, _etag in segs] + resolver.manifests
         elif it is not None:
             it.close()
+        deleted = not_found = 0
+        errors = []
+        for sc, so in dict.fromkeys(targets):
+            try:
+                self.p.authorize(ident, 'DELETE', a, sc, so)
+            except Exception:      # AuthError
+                errors.append([f'/{sc}/{so}', '403 Forbidden'])
+                continue
+            try:
+                self.p.objects.delete(a, sc, so)
+                deleted += 1
+            except HTTPError:
+                not_found += 1
         self.p.objects.delete(a, c, o)
         body = {'Number Deleted': deleted + 1, 'Number Not Found': not_found,
-                'Response Status': '200 OK', 'Response Body': '', 'Errors': []}
+                'Response Status': '400 Bad Request' if errors else '200 OK',
+                'Response Body': '', 'Errors': errors}
         return webob.Response(status=200, json_body=body, charset=None,
                               content_type='application/json')
 
@@ -178,7 +296,10 @@ def _slo_etag(hashes):
 
 
 class SegmentIter:
-    """The concatenated segments; app_iter_range for Range requests."""
+    """The concatenated segments; app_iter_range for Range requests.
+
+    Each segment must still be what the manifest says (not a manifest, same
+    size and ETag); otherwise the body ends with an error, never short."""
 
     def __init__(self, proxy, account, segs):
         self.p, self.a, self.segs = proxy, account, segs
@@ -193,7 +314,7 @@ class SegmentIter:
 
     def _gen(self, start, stop):
         offset = 0
-        for c, o, size, _etag in self.segs:
+        for c, o, size, etag in self.segs:
             seg_start, seg_end = offset, offset + size
             offset = seg_end
             if seg_end <= start or size == 0:
@@ -203,10 +324,41 @@ class SegmentIter:
             lo = max(start, seg_start) - seg_start
             hi = min(stop, seg_end) - seg_start
             headers = {} if (lo, hi) == (0, size) else {'Range': f'bytes={lo}-{hi - 1}'}
-            status, _, it = self.p.objects.open_get(self.a, c, o, 'GET', headers)
-            if status not in (200, 206) or it is None:
-                raise HTTPError(409, f'segment {c}/{o} unavailable ({status})')
-            yield from it
+            status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET', headers)
+            if status not in (200, 206) or it is None or not _segment_ok(bh, size, etag):
+                if it is not None:
+                    it.close()
+                raise HTTPError(409, f'segment {c}/{o} unavailable or changed ({status})')
+            sent = 0
+            for chunk in it:
+                sent += len(chunk)
+                yield chunk
+            if sent != hi - lo:
+                raise HTTPError(409, f'segment {c}/{o} was short')
+
+    def check_first(self, start):
+        """409 now (before the response starts) when the segment holding
+        byte ``start`` is missing or not what the manifest says."""
+        offset = 0
+        for c, o, size, etag in self.segs:
+            offset += size
+            if size == 0 or offset <= start:
+                continue
+            status, bh, _ = self.p.objects.open_get(self.a, c, o, 'HEAD')
+            if status != 200 or not _segment_ok(bh, size, etag):
+                raise HTTPError(409, f'segment {c}/{o} unavailable or changed ({status})')
+            return
 
     def close(self):
         pass
+
+
+def _segment_ok(bh, size, etag):
+    if bh.get('X-Static-Large-Object'):
+        return False
+    if etag and (bh.get('ETag') or '').strip('"') != etag.strip('"'):
+        return False
+    rng = bh.get('Content-Range')
+    total = int(rng.rsplit('/', 1)[1]) if rng and rng.rsplit('/', 1)[1].isdigit() else \
+        int(bh.get('Content-Length') or -1)
+    return total == size

@@ -381,7 +381,8 @@ class ObjectController:
         if status >= 300:
             raise HTTPError(404 if status == 404 else status)
         if self.p.large.is_manifest(bh) and req.GET.get('multipart-manifest') != 'get':
-            length, etag, it, bh = self.p.large.stream(sa, bh, it)
+            length, etag, it, bh = self.p.large.stream(
+                req.environ.get('iaas.objectstore.identity'), sa, sc, so, bh, it)
         else:
             length = int(bh['Content-Length'])
         if length > self.p.max_file_size:
