@@ -1,8 +1,12 @@
 """Compute orchestration in the API process: checks, DB writes, casts.
 
 The REST layer (``iaas/api/compute/``) calls this and nothing below it.
-Ownership: a non-admin context sees and touches only its project's
-instances (another project's instance is simply not found).
+Ownership is decided by the compute policy rules
+(:mod:`iaas.api.compute.policies`) on the instance's own project: one the
+caller may not show is simply not found (404), one it may see but not
+change is 403. A context without a project owns nothing: it creates
+nothing and lists nothing of its own (defence in depth; the router
+already refuses such tokens on every project-scoped route).
 """
 import base64
 import binascii
@@ -12,6 +16,7 @@ import re
 import requests
 
 from iaas import states
+from iaas.api.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
@@ -27,6 +32,8 @@ from iaas.scheduler.host_state import RequestSpec
 LOG = logging.getLogger(__name__)
 
 HOSTNAME_BAD = re.compile(r'[^a-z0-9-]+')
+# Instances one create may make, whatever the quota (an unlimited quota too).
+MAX_PER_REQUEST = 1000
 
 
 class ComputeError(Exception):
@@ -52,8 +59,35 @@ class Forbidden(ComputeError):
     code = 403
 
 
+def allowed(ctx, rule, target):
+    """Whether ``ctx`` passes the policy ``rule`` on ``target``."""
+    from iaas.identity import policy
+    return policy.check(ctx, rule, target)
+
+
+def enforce(ctx, rule, target):
+    if not allowed(ctx, rule, target):
+        raise Forbidden(f'Policy does not allow {rule} to be performed.')
+
+
+def owner_of(row):
+    """The policy target of a resource: its project (and user)."""
+    return {'project_id': row['project_id'], 'user_id': row.get('user_id')}
+
+
+def own_project(ctx):
+    """The caller's project; 403 for a context without one (never "all")."""
+    if not ctx.project_id:
+        raise Forbidden('This action requires a project-scoped token.')
+    return ctx.project_id
+
+
+def _sees_everything(ctx):
+    return allowed(ctx, 'admin_required', {'project_id': None})
+
+
 def _image_visible(image, ctx):
-    if ctx.is_admin or image['owner'] == ctx.project_id:
+    if image['owner'] and image['owner'] == ctx.project_id or _sees_everything(ctx):
         return True
     if image['visibility'] in ('public', 'community'):
         return True
@@ -82,18 +116,28 @@ class API:
         self.compute = compute_rpcapi.ComputeAPI()
 
     # -- lookups ---------------------------------------------------------------
-    def get(self, ctx, uuid):
+    def get(self, ctx, uuid, rule=P.SERVERS_SHOW):
+        """The instance if ``ctx`` may show it (404 otherwise, also for another
+        project's), and may do ``rule`` on it (403 otherwise)."""
         try:
-            return db.get(uuid, project_id=None if ctx.is_admin else ctx.project_id)
+            inst = db.get(uuid)
         except db.InstanceNotFound:
-            raise NotFound(f'Instance {uuid} could not be found.') from None
+            inst = None
+        target = owner_of(inst) if inst is not None else None
+        if inst is None or not allowed(ctx, P.SERVERS_SHOW, target):
+            raise NotFound(f'Instance {uuid} could not be found.')
+        if rule != P.SERVERS_SHOW:
+            enforce(ctx, rule, target)
+        return inst
 
     def list(self, ctx, filters=None, all_tenants=False, project_id=None, sort=None,
              limit=None, marker=None):
-        if not ctx.is_admin:
-            all_tenants, project_id = False, ctx.project_id
-        elif not all_tenants and project_id is None:
-            project_id = ctx.project_id
+        """The caller's project's instances; with ``all_tenants`` (checked by
+        the caller against its rule) every project's, or ``project_id``'s."""
+        if not all_tenants:
+            project_id = own_project(ctx)
+        elif project_id is None:
+            project_id = db.ALL_PROJECTS
         try:
             return db.list_(project_id=project_id, filters=filters,
                             sort=sort or (('created_at', 'desc'),), limit=limit,
@@ -114,7 +158,8 @@ class API:
 
     def flavor(self, ctx, flavor_ref):
         try:
-            return db_flavors.get(flavor_ref, ctx.project_id, ctx.is_admin)
+            return db_flavors.get(flavor_ref, ctx.project_id, include_private=allowed(
+                ctx, P.FLAVOR_ACCESS, {'project_id': ctx.project_id}))
         except db_flavors.FlavorNotFound:
             raise ComputeError(f'Flavor {flavor_ref} could not be found.') from None
 
@@ -123,6 +168,9 @@ class API:
                metadata=None, availability_zone=None, min_count=1, max_count=1,
                scheduler_hints=None, description=None, config_drive=False,
                networks=None, security_groups=None):
+        project_id = own_project(ctx)
+        if availability_zone and ':' in availability_zone:
+            enforce(ctx, P.SERVERS_FORCED_HOST, {'project_id': project_id})
         flavor = self.flavor(ctx, flavor_ref)
         if flavor['disabled']:
             raise ComputeError(f'Flavor {flavor_ref} is disabled.')
@@ -155,19 +203,23 @@ class API:
         hints = scheduler_hints or {}
         if hints.get('group'):
             try:
-                group = db_groups.get(hints['group'], None if ctx.is_admin else ctx.project_id)
+                group = db_groups.get(hints['group'])
             except db_groups.GroupNotFound:
-                raise ComputeError(f"Invalid server group {hints['group']}") from None
+                group = None
+            if group is None or not allowed(ctx, P.GROUPS_SHOW, owner_of(group)):
+                raise ComputeError(f"Invalid server group {hints['group']}")
+        self._check_metadata_quota(project_id, metadata)
+        count = self._instance_room(project_id, flavor, min_count, max_count)
         flavor_snapshot = flavor_snapshot_of(flavor)
         import uuid as uuid_mod
         reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
         values_list = []
-        for i in range(max_count):
+        for i in range(count):
             uid = str(uuid_mod.uuid4())
             shown = name if max_count == 1 else f'{name}-{i + 1}'
             values_list.append(dict(
                 uuid=uid, display_name=shown, display_description=description,
-                hostname=hostname_for(shown, uid), project_id=ctx.project_id,
+                hostname=hostname_for(shown, uid), project_id=project_id,
                 user_id=ctx.user_id, image_ref=image['id'], flavor_id=flavor['id'],
                 flavor=flavor_snapshot, key_name=key_name, key_data=key_data,
                 user_data=user_data, metadata_=dict(metadata or {}),
@@ -182,15 +234,15 @@ class API:
         from iaas.db import quotas
         try:
             created = db.create_with_quota(
-                ctx.project_id, values_list, min_count=min_count,
+                project_id, values_list, min_count=min_count,
                 group_id=group['id'] if group else None,
                 action={'action': 'create', 'request_id': ctx.request_id,
-                        'user_id': ctx.user_id, 'project_id': ctx.project_id})
+                        'user_id': ctx.user_id, 'project_id': project_id})
         except quotas.QuotaExceeded as exc:
             raise ComputeError(str(exc), code=403) from None
         spec = RequestSpec(
             instance_uuids=[i['uuid'] for i in created], flavor=flavor_snapshot,
-            project_id=ctx.project_id,
+            project_id=project_id,
             image={'id': image['id'], 'properties': image.get('properties') or {},
                    'min_disk': image.get('min_disk'), 'min_ram': image.get('min_ram'),
                    'disk_format': image.get('disk_format'), 'size': image.get('size')},
@@ -202,17 +254,42 @@ class API:
         self.scheduler.build_instances(ctx, spec.to_dict())
         return created, reservation_id
 
+    @staticmethod
+    def _instance_room(project_id, flavor, min_count, max_count):
+        """How many instances to build (≤ max_count): what the project's
+        quota has room for, and at most MAX_PER_REQUEST; 403 (Nova's quota
+        exceeded) when not even ``min_count`` fit. Checked before anything
+        proportional to the requested count exists."""
+        from iaas.db import quotas
+        if min_count > MAX_PER_REQUEST:
+            raise ComputeError(f'min_count {min_count} is more than the {MAX_PER_REQUEST} '
+                               'instances one request may create.')
+        per = {'instances': 1, 'cores': flavor['vcpus'], 'ram': flavor['memory_mb']}
+        try:
+            room = quotas.instance_room(project_id, per, min_count,
+                                        min(max_count, MAX_PER_REQUEST))
+        except quotas.QuotaExceeded as exc:
+            raise ComputeError(str(exc), code=403) from None
+        return room
+
+    @staticmethod
+    def _check_metadata_quota(project_id, metadata):
+        from iaas.db import quotas
+        limit = quotas.get_limits(project_id)['metadata_items']
+        if metadata and 0 <= limit < len(metadata):
+            raise ComputeError('Quota exceeded for metadata items', code=403)
+
     def _check_networks(self, ctx, networks):
         """Requested networks/ports must exist and be visible to the project.
         'auto' with no network the project could use becomes 'none' (no NIC)."""
         from iaas.db import networks as db_networks
         if networks in (None, 'auto'):
-            usable = [n for n in db_networks.network_list(project_id=ctx.project_id)
+            usable = [n for n in db_networks.network_list(project_id=own_project(ctx))
                       if not n['external']]
             return networks if usable else 'none'
         if not isinstance(networks, list):
             return networks   # 'none'
-        project = None if ctx.is_admin else ctx.project_id
+        project = None if _sees_everything(ctx) else own_project(ctx)
         for item in networks:
             if not isinstance(item, dict):
                 raise ComputeError('Bad networks format')
@@ -241,7 +318,7 @@ class API:
             if name == 'default':       # always there (made on first use by the ports)
                 continue
             try:
-                network_api.find_security_group(ctx.project_id, name)
+                network_api.find_security_group(own_project(ctx), name)
             except network_api.NetworkError as exc:
                 if exc.code == 404:     # Nova: 400 for a group it cannot find
                     raise ComputeError(
@@ -250,7 +327,7 @@ class API:
 
     # -- delete -------------------------------------------------------------------
     def delete(self, ctx, uuid):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, P.SERVERS_DELETE)
         self._check_locked(ctx, inst)
         db.action_start(uuid, 'delete', ctx.request_id, ctx.user_id, ctx.project_id)
         host = inst['host']
@@ -277,13 +354,13 @@ class API:
         return db_services.is_up(svc, CONF.service.service_down_time)
 
     def _check_locked(self, ctx, inst):
-        if inst['locked'] and not ctx.is_admin:
+        if inst['locked'] and not allowed(ctx, P.UNLOCK_OVERRIDE, owner_of(inst)):
             raise Conflict(f"Instance {inst['uuid']} is locked")
 
     # -- actions -------------------------------------------------------------------
-    def _begin(self, ctx, uuid, action, record=None):
+    def _begin(self, ctx, uuid, action, record=None, rule=None):
         """Check and take the action's task_state atomically; return the instance."""
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, rule or ACTION_RULES[action])
         self._check_locked(ctx, inst)
         try:
             task = states.check_action(action, inst['vm_state'], inst['task_state'])
@@ -308,11 +385,13 @@ class API:
 
     def reboot(self, ctx, uuid, reboot_type='SOFT'):
         hard = reboot_type.upper() == 'HARD'
-        inst = self._begin(ctx, uuid, 'reboot_hard' if hard else 'reboot', 'reboot')
+        inst = self._begin(ctx, uuid, 'reboot_hard' if hard else 'reboot', 'reboot',
+                           ACTION_RULES['reboot'])
         self.compute.instance_action(ctx, inst['host'], uuid, 'reboot',
                                      reboot_type='HARD' if hard else 'SOFT')
 
     def rebuild(self, ctx, uuid, image_ref, name=None, metadata=None):
+        self.get(ctx, uuid, ACTION_RULES['rebuild'])   # 404 before any image check
         image = self.image(ctx, image_ref)
         inst = self._begin(ctx, uuid, 'rebuild')
         values = {'image_ref': image['id']}
@@ -327,7 +406,7 @@ class API:
         return db.get(uuid)
 
     def snapshot(self, ctx, uuid, name, metadata=None):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, ACTION_RULES['snapshot'])
         try:
             states.check_action('snapshot', inst['vm_state'], inst['task_state'])
         except states.InvalidState as exc:
@@ -370,8 +449,8 @@ class API:
             LOG.warning('could not delete image %s', image_id)
 
     def resize(self, ctx, uuid, flavor_ref):
+        inst = self.get(ctx, uuid, ACTION_RULES['resize'])
         flavor = self.flavor(ctx, flavor_ref)
-        inst = self.get(ctx, uuid)
         if inst['flavor'] and flavor['flavorid'] == inst['flavor'].get('flavorid'):
             raise ComputeError('When resizing, instances must change flavor!')
         if flavor['root_gb'] < (inst['root_gb'] or 0):
@@ -381,7 +460,7 @@ class API:
         self.scheduler.resize_instance(ctx, uuid, new)
 
     def confirm_resize(self, ctx, uuid):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, P.ACTION_RULES['confirmResize'])
         try:
             states.check_action('confirm_resize', inst['vm_state'], inst['task_state'])
         except states.InvalidState as exc:
@@ -400,7 +479,7 @@ class API:
             self.compute.cleanup_resize_source(ctx, old_host, uuid)
 
     def revert_resize(self, ctx, uuid):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, P.ACTION_RULES['revertResize'])
         try:
             states.check_action('revert_resize', inst['vm_state'], inst['task_state'])
         except states.InvalidState as exc:
@@ -427,7 +506,7 @@ class API:
         self.compute.revert_resize(ctx, old_host, uuid, old, old_vm_state)
 
     def console_output(self, ctx, uuid, length=None):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, P.ACTION_RULES['os-getConsoleOutput'])
         try:
             states.check_action('console_output', inst['vm_state'], inst['task_state'])
         except states.InvalidState as exc:
@@ -437,32 +516,34 @@ class API:
         return self.compute.get_console_output(ctx, inst['host'], uuid, length)
 
     def lock(self, ctx, uuid, reason=None):
-        inst = self.get(ctx, uuid)
-        db.update(uuid, locked=True, locked_by='admin' if ctx.is_admin else 'owner')
+        inst = self.get(ctx, uuid, P.ACTION_RULES['lock'])
+        # As Nova: locked by someone of another project (an operator) → 'admin'.
+        db.update(uuid, locked=True,
+                  locked_by='owner' if inst['project_id'] == ctx.project_id else 'admin')
         db.action_start(uuid, 'lock', ctx.request_id, ctx.user_id, ctx.project_id)
         return inst
 
     def unlock(self, ctx, uuid):
-        inst = self.get(ctx, uuid)
-        if inst['locked'] and inst.get('locked_by') == 'admin' and not ctx.is_admin:
+        inst = self.get(ctx, uuid, P.ACTION_RULES['unlock'])
+        if inst['locked'] and inst.get('locked_by') == 'admin' and \
+                not allowed(ctx, P.UNLOCK_OVERRIDE, owner_of(inst)):
             raise Forbidden('Instance was locked by an administrator.')
         db.update(uuid, locked=False, locked_by=None)
         db.action_start(uuid, 'unlock', ctx.request_id, ctx.user_id, ctx.project_id)
 
     def update(self, ctx, uuid, **values):
-        self.get(ctx, uuid)
+        self.get(ctx, uuid, P.SERVERS_UPDATE)
         return db.update(uuid, **values)
 
-    def set_metadata(self, ctx, uuid, metadata, replace=False):
-        inst = self.get(ctx, uuid)
-        limit = CONF.quota.metadata_items
+    def set_metadata(self, ctx, uuid, metadata, replace=False, rule=None):
+        inst = self.get(ctx, uuid, rule or (P.METADATA_UPDATE_ALL if replace
+                                            else P.METADATA_CREATE))
         new = dict(metadata) if replace else {**(inst['metadata'] or {}), **metadata}
-        if 0 <= limit < len(new):
-            raise ComputeError('Quota exceeded for metadata items', code=403)
+        self._check_metadata_quota(inst['project_id'], new)
         return db.update(uuid, metadata=new)['metadata']
 
     def delete_metadata(self, ctx, uuid, key):
-        inst = self.get(ctx, uuid)
+        inst = self.get(ctx, uuid, P.METADATA_DELETE)
         md = dict(inst['metadata'] or {})
         if key not in md:
             raise NotFound(f'Metadata item was not found: {key}')
@@ -476,6 +557,15 @@ class API:
                                       db_services.is_up(s, CONF.service.service_down_time)):
                 zones.add(s['availability_zone'] or CONF.compute.default_availability_zone)
         return zones
+
+
+# compute action (states.check_action's name) → policy rule
+ACTION_RULES = {'start': P.ACTION_RULES['os-start'], 'stop': P.ACTION_RULES['os-stop'],
+                'pause': P.ACTION_RULES['pause'], 'unpause': P.ACTION_RULES['unpause'],
+                'suspend': P.ACTION_RULES['suspend'], 'resume': P.ACTION_RULES['resume'],
+                'reboot': P.ACTION_RULES['reboot'], 'rebuild': P.ACTION_RULES['rebuild'],
+                'resize': P.ACTION_RULES['resize'],
+                'snapshot': P.ACTION_RULES['createImage']}
 
 
 def _not_deleting(inst):

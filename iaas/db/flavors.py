@@ -50,17 +50,20 @@ def _get(s, flavorid):
     return f
 
 
-def _visible(s, project_id, is_admin):
+def _visible(s, project_id, include_private):
+    """Every flavor, or (``include_private`` False) the public ones and those
+    ``project_id`` was given access to (none for a None project). Who may
+    see every flavor is the caller's policy decision."""
     q = sa.select(Flavor).filter_by(deleted=0)
-    if not is_admin:
+    if not include_private:
         q = q.where(sa.or_(Flavor.is_public.is_(True), Flavor.id.in_(
             sa.select(FlavorProject.flavor_id).where(FlavorProject.project_id == project_id))))
     return q
 
 
-def get(flavorid, project_id=None, is_admin=True):
+def get(flavorid, project_id=None, include_private=True):
     with transaction() as s:
-        f = s.scalars(_visible(s, project_id, is_admin).where(
+        f = s.scalars(_visible(s, project_id, include_private).where(
             Flavor.flavorid == str(flavorid))).first()
         if f is None:
             raise FlavorNotFound(f'Flavor {flavorid} could not be found.')
@@ -73,10 +76,10 @@ def get_by_internal_id(flavor_id):
         return _to_dict(f) if f else None
 
 
-def list_(project_id=None, is_admin=True, is_public=None, min_ram=None, min_disk=None,
+def list_(project_id=None, include_private=True, is_public=None, min_ram=None, min_disk=None,
           sort_key='flavorid', sort_dir='asc', limit=None, marker=None):
     with transaction() as s:
-        q = _visible(s, project_id, is_admin)
+        q = _visible(s, project_id, include_private)
         if is_public is not None:
             q = q.where(Flavor.is_public.is_(is_public))
         if min_ram:

@@ -1,8 +1,8 @@
 """Instances: quota-checked creation, compare-and-swap updates, listing,
 faults and instance actions."""
 import datetime
-import re
 
+import re2
 import sqlalchemy as sa
 
 from iaas.db import quotas
@@ -18,6 +18,24 @@ from iaas.db.models import (
 from iaas.db.utils import row_to_dict
 
 ANY = object()
+
+
+class _AllProjects:
+    def __repr__(self):
+        return 'ALL_PROJECTS'
+
+
+# ``project_id`` of a lookup that spans every project (internal callers,
+# admin listings). ``None`` is refused: a caller without a project must
+# never read "no filter" (see _project_filter).
+ALL_PROJECTS = _AllProjects()
+
+
+def _project_filter(project_id):
+    """None → ValueError; ALL_PROJECTS → no filter; else the project."""
+    if project_id is None:
+        raise ValueError('project_id None: a lookup needs a project or ALL_PROJECTS')
+    return None if project_id is ALL_PROJECTS else project_id
 
 
 class InstanceNotFound(LookupError):
@@ -132,8 +150,9 @@ def _check_group_room(s, group_id, project_id, count):
                  {'server_group_members': count})
 
 
-def get(uuid, project_id=None, include_deleted=False):
+def get(uuid, project_id=ALL_PROJECTS, include_deleted=False):
     """The instance as a dict; InstanceNotFound (also for another project's)."""
+    project_id = _project_filter(project_id)
     with transaction() as s:
         inst = _query(s, uuid, include_deleted)
         if inst is None or (project_id is not None and inst.project_id != project_id):
@@ -220,14 +239,18 @@ _SORT_KEYS = {'created_at', 'updated_at', 'display_name', 'uuid', 'vm_state', 't
               'user_id', 'id'}
 
 
-def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=None,
+def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),), limit=None,
           marker=None, include_deleted=False):
     """Instances as dicts.
 
     ``filters``: name (regex), vm_states (list), task_state, image_ref, flavor_id,
     host, changes_since (datetime), uuids (list), user_id, availability_zone,
-    locked, ip-free fields only. ``project_id`` None = every project (admin).
+    locked, ip-free fields only. ``project_id``: one project, or
+    ALL_PROJECTS (internal callers, admin listings); None is refused.
+    The name filter is a regular expression run by RE2 (linear time,
+    bounded pattern length; :func:`name_filter`).
     """
+    project_id = _project_filter(project_id)
     filters = filters or {}
     with transaction() as s:
         # Faults are loaded below for the ERROR ones only, in one query.
@@ -262,12 +285,7 @@ def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=N
         q = q.order_by(*orders)
         if marker:
             q = _after_marker(s, q, marker, sort)
-        name_re = None
-        if filters.get('name'):
-            try:
-                name_re = re.compile(filters['name'])
-            except re.error as exc:
-                raise ValueError(f'Invalid name filter: {exc}') from None
+        name_re = name_filter(filters['name']) if filters.get('name') else None
         if name_re is None and limit:
             q = q.limit(limit)
         rows = []
@@ -284,6 +302,37 @@ def list_(project_id=None, filters=None, sort=(('created_at', 'desc'),), limit=N
             d['fault'] = faults.get(inst.uuid)
             out.append(d)
         return out
+
+
+MAX_NAME_FILTER = 512   # characters of a name filter pattern
+
+
+def name_filter(pattern):
+    """A compiled RE2 pattern for the ``name`` filter (searched anywhere in
+    the name, as Nova's REGEXP). RE2 matches in linear time: no pattern can
+    backtrack. ValueError for a pattern that is too long or not valid RE2
+    syntax (backreferences and look-arounds are not)."""
+    if len(pattern) > MAX_NAME_FILTER:
+        raise ValueError(f'Invalid name filter: longer than {MAX_NAME_FILTER} characters')
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except UnicodeEncodeError:
+        raise ValueError('Invalid name filter: not valid Unicode') from None
+    except re2.error as exc:
+        msg = exc.args[0] if exc.args else ''
+        if isinstance(msg, bytes):
+            msg = msg.decode('utf-8', 'replace')
+        raise ValueError(f'Invalid name filter: {msg[:100]}') from None
+
+
+def _re2_options():
+    opts = re2.Options()
+    opts.log_errors = False
+    opts.max_mem = 1 << 20
+    return opts
+
+
+_RE2_OPTIONS = _re2_options()
 
 
 def _after_marker(s, q, marker, sort):
@@ -398,10 +447,12 @@ def action_get(uuid, request_id):
 
 
 def usage_in_period(project_id, start, end):
-    """Instances of a project that existed during [start, end) (deleted ones too)."""
+    """Instances of a project (or ALL_PROJECTS) that existed during [start, end)
+    (deleted ones too)."""
+    project_id = _project_filter(project_id)
     with transaction() as s:
         q = sa.select(Instance).where(
-            Instance.project_id == project_id if project_id else sa.true(),
+            Instance.project_id == project_id if project_id is not None else sa.true(),
             Instance.created_at < end,
             sa.or_(Instance.terminated_at.is_(None), Instance.terminated_at >= start))
         return [_to_dict(i, with_fault=False) for i in s.scalars(q)]

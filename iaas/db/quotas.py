@@ -130,6 +130,24 @@ def check(limits, used, deltas):
             raise QuotaExceeded(resource, delta, used.get(resource, 0), limit)
 
 
+def instance_room(project_id, per_instance, min_count, max_count):
+    """How many of ``max_count`` instances (each taking ``per_instance``)
+    fit in the project's quota right now; QuotaExceeded when fewer than
+    ``min_count`` do. A read before anything is built, so that the work of
+    a create is bounded by the quota, never by the requested count; the
+    create re-checks under the project's lock (:func:`iaas.db.instances.
+    create_with_quota`)."""
+    limits = get_limits(project_id)
+    if all(limits[r] < 0 for r in per_instance):
+        return max_count
+    with transaction() as s:
+        used = instance_usage(s, project_id)
+    count = allowed_count(limits, used, per_instance, max_count)
+    if count < min_count:
+        check(limits, used, {r: v * min_count for r, v in per_instance.items()})
+    return count
+
+
 def allowed_count(limits, used, per_instance, wanted):
     """How many of ``wanted`` instances fit (0 if none)."""
     best = wanted

@@ -1,30 +1,25 @@
-"""/flavors (+ extra specs and project access)."""
+"""/flavors (+ extra specs and project access).
+
+Who sees a private flavor is a policy decision
+(``os_compute_api:os-flavor-access``: admin by default); others see the
+public flavors and the private ones their project was given access to.
+"""
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import views
-from iaas.api.compute.servers import _ctx, _int, _respond
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas, views
+from iaas.api.compute.servers import _ctx, _may, _respond
 from iaas.db import flavors as db
 
-CREATE_SCHEMA = {'type': 'object', 'required': ['flavor'], 'properties': {'flavor': {
-    'type': 'object', 'required': ['name', 'ram', 'vcpus', 'disk'], 'properties': {
-        'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-        'id': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255,
-               'pattern': r'^(?! )[a-zA-Z0-9. _-]+(?<! )$'},
-        'ram': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$', 'minimum': 1},
-        'vcpus': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$', 'minimum': 1},
-        'disk': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$', 'minimum': 0},
-        'OS-FLV-EXT-DATA:ephemeral': {'type': ['integer', 'string'], 'minimum': 0},
-        'swap': {'type': ['integer', 'string'], 'minimum': 0},
-        'rxtx_factor': {'type': ['number', 'string'], 'minimum': 0},
-        'os-flavor-access:is_public': {'type': ['boolean', 'string']},
-        'description': {'type': ['string', 'null'], 'maxLength': 65535}}}}}
+CREATE_SCHEMA = schemas.FLAVOR_CREATE
+SORT_KEYS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb', 'id', 'created_at')
 
 
-def _is_public_filter(req, ctx):
+def _is_public_filter(req):
     raw = req.GET.get('is_public')
     if raw is None:
-        return True if not ctx.is_admin else True
+        return True
     if raw.lower() == 'none':
         return None
     return raw.lower() in ('true', '1', 'yes', 't')
@@ -33,64 +28,82 @@ def _is_public_filter(req, ctx):
 def _list(req, brief):
     ctx = _ctx(req)
     v = mv.version(req)
-    limit = _int(req.GET['limit'], 'limit') if req.GET.get('limit') else None
+    see_all = _may(ctx, P.FLAVOR_ACCESS)
+    limit = wsgi.list_limit(req, default=1000)
+    sort_key = req.GET.get('sort_key', 'flavorid')
+    sort_dir = req.GET.get('sort_dir', 'asc')
+    if sort_key not in SORT_KEYS:
+        raise wsgi.BadRequest(f'Invalid sort key: {sort_key[:64]}')
+    if sort_dir not in ('asc', 'desc'):
+        raise wsgi.BadRequest(f'Invalid sort direction: {sort_dir[:64]}')
+    min_ram = schemas.query_int(req, 'minRam')
+    min_disk = schemas.query_int(req, 'minDisk')
+    if limit == 0:
+        return _respond(req, {'flavors': []})
     try:
-        items = db.list_(ctx.project_id, ctx.is_admin, is_public=_is_public_filter(req, ctx)
-                         if ctx.is_admin else None,
-                         min_ram=_int(req.GET['minRam'], 'minRam') if req.GET.get('minRam')
-                         else None,
-                         min_disk=_int(req.GET['minDisk'], 'minDisk')
-                         if req.GET.get('minDisk') else None,
-                         sort_key=req.GET.get('sort_key', 'flavorid'),
-                         sort_dir=req.GET.get('sort_dir', 'asc'), limit=limit,
-                         marker=req.GET.get('marker'))
+        items = db.list_(ctx.project_id, include_private=see_all,
+                         is_public=_is_public_filter(req) if see_all else None,
+                         min_ram=min_ram, min_disk=min_disk, sort_key=sort_key,
+                         sort_dir=sort_dir, limit=limit, marker=req.GET.get('marker'))
     except db.FlavorNotFound as exc:
         raise wsgi.BadRequest(str(exc)) from None
     return _respond(req, {'flavors': [views.flavor(req, f, v, brief=brief) for f in items]})
 
 
+@wsgi.route_policy(P.FLAVORS_INDEX)
 def index(req):
     return _list(req, True)
 
 
+@wsgi.route_policy(P.FLAVORS_INDEX)
 def detail(req):
     return _list(req, False)
 
 
-def show(req, flavor_id):
+def _flavor_or_404(req, flavor_id):
     ctx = _ctx(req)
     try:
-        f = db.get(flavor_id, ctx.project_id, ctx.is_admin)
+        return db.get(flavor_id, ctx.project_id, include_private=_may(ctx, P.FLAVOR_ACCESS))
     except db.FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
+
+
+@wsgi.route_policy(P.FLAVORS_SHOW)
+def show(req, flavor_id):
+    f = _flavor_or_404(req, flavor_id)
     return _respond(req, {'flavor': views.flavor(req, f, mv.version(req))})
 
 
+@wsgi.route_policy(P.FLAVOR_CREATE)
+@wsgi.accepts(schemas.FLAVOR_CREATE)
 def create(req):
-    ctx = _ctx(req)
-    auth.enforce(ctx, 'admin_required')
     body = req.json()
-    wsgi.validate(body, CREATE_SCHEMA)
+    wsgi.validate(body, schemas.FLAVOR_CREATE)
     f = body['flavor']
-    is_public = f.get('os-flavor-access:is_public', True)
-    if isinstance(is_public, str):
-        is_public = is_public.lower() in ('true', '1', 'yes', 't')
+    is_public = schemas.truthy(f.get('os-flavor-access:is_public', True))
+    ram = schemas.int_in(f['ram'], 'ram', 1)
+    vcpus = schemas.int_in(f['vcpus'], 'vcpus', 1)
+    disk = schemas.int_in(f['disk'], 'disk', 0)
+    ephemeral = schemas.int_in(f.get('OS-FLV-EXT-DATA:ephemeral', 0), 'ephemeral', 0)
+    swap = schemas.int_in(f.get('swap', 0), 'swap', 0)
     try:
-        out = db.create(f['name'], int(f['ram']), int(f['vcpus']), int(f['disk']),
-                        flavorid=f.get('id'), ephemeral_gb=int(f.get(
-                            'OS-FLV-EXT-DATA:ephemeral') or 0),
-                        swap=int(f.get('swap') or 0),
-                        rxtx_factor=float(f.get('rxtx_factor') or 1.0), is_public=is_public,
-                        description=f.get('description'))
+        rxtx = float(f.get('rxtx_factor', 1.0))
+    except ValueError:
+        raise wsgi.BadRequest('Invalid input for field/attribute rxtx_factor') from None
+    if not 0 < rxtx <= schemas.MAX_FLOAT:
+        raise wsgi.BadRequest('Invalid input for field/attribute rxtx_factor: must be '
+                              f'greater than 0 and at most {schemas.MAX_FLOAT}')
+    try:
+        out = db.create(f['name'], ram, vcpus, disk, flavorid=f.get('id'),
+                        ephemeral_gb=ephemeral, swap=swap, rxtx_factor=rxtx,
+                        is_public=is_public, description=f.get('description'))
     except db.FlavorExists as exc:
         raise wsgi.Conflict(str(exc)) from None
-    except ValueError as exc:
-        raise wsgi.BadRequest(str(exc)) from None
     return _respond(req, {'flavor': views.flavor(req, out, mv.version(req))})
 
 
+@wsgi.route_policy(P.FLAVOR_DELETE)
 def delete(req, flavor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     try:
         db.delete(flavor_id)
     except db.FlavorNotFound as exc:
@@ -98,44 +111,39 @@ def delete(req, flavor_id):
     return _respond(req, None, 202)
 
 
+@wsgi.route_policy(P.FLAVOR_UPDATE)
+@wsgi.accepts(schemas.FLAVOR_UPDATE)
 def update(req, flavor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     body = req.json()
-    desc = (body.get('flavor') or {}).get('description', ...)
-    if desc is ...:
-        raise wsgi.BadRequest('Only the description of a flavor can be updated')
+    wsgi.validate(body, schemas.FLAVOR_UPDATE)
     try:
-        f = db.update(flavor_id, description=desc)
+        f = db.update(flavor_id, description=body['flavor']['description'])
     except db.FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, {'flavor': views.flavor(req, f, mv.version(req))})
 
 
-def _flavor_or_404(req, flavor_id):
-    ctx = _ctx(req)
-    try:
-        return db.get(flavor_id, ctx.project_id, ctx.is_admin)
-    except db.FlavorNotFound as exc:
-        raise wsgi.NotFound(str(exc)) from None
-
-
+@wsgi.route_policy(P.EXTRA_SPECS_INDEX)
 def extra_specs_index(req, flavor_id):
     return _respond(req, {'extra_specs': _flavor_or_404(req, flavor_id)['extra_specs']})
 
 
+@wsgi.route_policy(P.EXTRA_SPECS_CREATE)
+@wsgi.accepts(schemas.EXTRA_SPECS)
 def extra_specs_create(req, flavor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     body = req.json()
-    specs = body.get('extra_specs')
-    if not isinstance(specs, dict) or not all(
-            isinstance(k, str) and isinstance(v, (str, int, float, bool))
-            for k, v in specs.items()):
-        raise wsgi.BadRequest('extra_specs must be an object of strings')
+    wsgi.validate(body, schemas.EXTRA_SPECS)
+    specs = body['extra_specs']
     _flavor_or_404(req, flavor_id)
-    out = db.set_extra_specs(flavor_id, {k: str(v) for k, v in specs.items()})
+    out = db.set_extra_specs(flavor_id, {k: _spec_str(v) for k, v in specs.items()})
     return _respond(req, {'extra_specs': out})
 
 
+def _spec_str(v):
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+@wsgi.route_policy(P.EXTRA_SPECS_SHOW)
 def extra_spec_show(req, flavor_id, key):
     specs = _flavor_or_404(req, flavor_id)['extra_specs']
     if key not in specs:
@@ -143,18 +151,21 @@ def extra_spec_show(req, flavor_id, key):
     return _respond(req, {key: specs[key]})
 
 
+@wsgi.route_policy(P.EXTRA_SPECS_UPDATE)
+@wsgi.accepts(schemas.EXTRA_SPEC_ITEM)
 def extra_spec_update(req, flavor_id, key):
-    auth.enforce(_ctx(req), 'admin_required')
     body = req.json()
+    wsgi.validate(body, schemas.EXTRA_SPEC_ITEM)
     if list(body) != [key]:
         raise wsgi.BadRequest('Request body and URI mismatch')
     _flavor_or_404(req, flavor_id)
-    db.set_extra_specs(flavor_id, {key: str(body[key])})
-    return _respond(req, {key: str(body[key])})
+    value = _spec_str(body[key])
+    db.set_extra_specs(flavor_id, {key: value})
+    return _respond(req, {key: value})
 
 
+@wsgi.route_policy(P.EXTRA_SPECS_DELETE)
 def extra_spec_delete(req, flavor_id, key):
-    auth.enforce(_ctx(req), 'admin_required')
     try:
         db.delete_extra_spec(flavor_id, key)
     except db.FlavorNotFound as exc:
@@ -162,8 +173,8 @@ def extra_spec_delete(req, flavor_id, key):
     return _respond(req, None, 202)
 
 
+@wsgi.route_policy(P.FLAVOR_ACCESS)
 def access_index(req, flavor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     f = _flavor_or_404(req, flavor_id)
     if f['is_public']:
         raise wsgi.NotFound('Access list not available for public flavors.')
@@ -171,21 +182,22 @@ def access_index(req, flavor_id):
                                             for p in db.access_list(flavor_id)]})
 
 
+@wsgi.route_policy(P.FLAVOR_ACTION)
+@wsgi.accepts(schemas.FLAVOR_ACTION)
 def action(req, flavor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     body = req.json()
+    wsgi.validate(body, schemas.FLAVOR_ACTION)
+    name, arg = next(iter(body.items()))
+    auth.enforce(_ctx(req), P.FLAVOR_ACCESS_ADD if name == 'addTenantAccess'
+                 else P.FLAVOR_ACCESS_REMOVE)
     f = _flavor_or_404(req, flavor_id)
     try:
-        if 'addTenantAccess' in body:
+        if name == 'addTenantAccess':
             if f['is_public']:
                 raise wsgi.Conflict('Can not add access to a public flavor.')
-            projects = db.access_add(flavor_id, body['addTenantAccess']['tenant'])
-        elif 'removeTenantAccess' in body:
-            projects = db.access_remove(flavor_id, body['removeTenantAccess']['tenant'])
+            projects = db.access_add(flavor_id, arg['tenant'])
         else:
-            raise wsgi.BadRequest('Unknown flavor action')
-    except (KeyError, TypeError):
-        raise wsgi.BadRequest('tenant is required') from None
+            projects = db.access_remove(flavor_id, arg['tenant'])
     except db.FlavorAccessExists as exc:
         raise wsgi.Conflict(str(exc)) from None
     except db.FlavorNotFound as exc:

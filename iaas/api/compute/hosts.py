@@ -1,7 +1,8 @@
 """Admin views of the hosts: /os-services, /os-hypervisors, /os-availability-zone."""
 from iaas import wsgi
-from iaas.api import auth
 from iaas.api.compute import microversion as mv
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond, compute_api
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
@@ -20,8 +21,8 @@ def _svc_view(s, v):
             'disabled_reason': s['disabled_reason'], 'forced_down': bool(s['forced_down'])}
 
 
+@wsgi.route_policy(P.SERVICES_LIST)
 def services_index(req):
-    auth.enforce(_ctx(req), 'admin_required')
     v = mv.version(req)
     rows = db_services.service_list(binary=req.GET.get('binary'), host=req.GET.get('host'))
     return _respond(req, {'services': [_svc_view(s, v) for s in rows]})
@@ -34,11 +35,13 @@ def _find_service(ident):
     raise wsgi.NotFound(f'Service {ident} not found.')
 
 
+@wsgi.route_policy(P.SERVICES_UPDATE)
+@wsgi.accepts(schemas.SERVICE_UPDATE)
 def services_update(req, service_id):
     """PUT /os-services/{id} (2.53+) or the legacy /os-services/{disable,enable,...}."""
-    auth.enforce(_ctx(req), 'admin_required')
     v = mv.version(req)
     body = req.json()
+    wsgi.validate(body, schemas.SERVICE_UPDATE)
     if service_id in ('enable', 'disable', 'disable-log-reason', 'force-down'):
         host, binary = body.get('host'), body.get('binary')
         try:
@@ -49,7 +52,8 @@ def services_update(req, service_id):
                   'disable': {'disabled': True},
                   'disable-log-reason': {'disabled': True,
                                          'disabled_reason': body.get('disabled_reason')},
-                  'force-down': {'forced_down': bool(body.get('forced_down'))}}[service_id]
+                  'force-down': {'forced_down': schemas.truthy(
+                      body.get('forced_down', False))}}[service_id]
     else:
         s = _find_service(service_id)
         values = {}
@@ -60,15 +64,15 @@ def services_update(req, service_id):
             values['disabled_reason'] = body.get('disabled_reason') \
                 if values['disabled'] else None
         if 'forced_down' in body:
-            values['forced_down'] = bool(body['forced_down'])
+            values['forced_down'] = schemas.truthy(body['forced_down'])
         if not values:
             raise wsgi.BadRequest('Nothing to update')
     s = db_services.service_update(s['host'], s['binary'], **values)
     return _respond(req, {'service': _svc_view(s, v)})
 
 
+@wsgi.route_policy(P.SERVICES_DELETE)
 def services_delete(req, service_id):
-    auth.enforce(_ctx(req), 'admin_required')
     s = _find_service(service_id)
     db_services.service_delete(s['host'], s['binary'])
     return _respond(req, None, 204)
@@ -106,8 +110,8 @@ def _svc_map():
     return {s['host']: s for s in db_services.service_list(binary='iaas-compute')}
 
 
+@wsgi.route_policy(P.HYPERVISORS_LIST)
 def hypervisors_index(req, detail=False):
-    auth.enforce(_ctx(req), 'admin_required')
     v = mv.version(req)
     svc = _svc_map()
     nodes = db_nodes.list_()
@@ -117,12 +121,13 @@ def hypervisors_index(req, detail=False):
     return _respond(req, {'hypervisors': [_hv_view(n, v, detail, svc) for n in nodes]})
 
 
+@wsgi.route_policy(P.HYPERVISORS_DETAIL)
 def hypervisors_detail(req):
     return hypervisors_index(req, detail=True)
 
 
+@wsgi.route_policy(P.HYPERVISORS_SHOW)
 def hypervisor_show(req, hypervisor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     try:
         cn = db_nodes.get(hypervisor_id)
     except db_nodes.ComputeNodeNotFound as exc:
@@ -130,8 +135,8 @@ def hypervisor_show(req, hypervisor_id):
     return _respond(req, {'hypervisor': _hv_view(cn, mv.version(req), True, _svc_map())})
 
 
+@wsgi.route_policy(P.HYPERVISORS_STATISTICS)
 def hypervisor_statistics(req):
-    auth.enforce(_ctx(req), 'admin_required')
     if mv.version(req) >= (2, 88):
         raise wsgi.NotFound('The statistics API was removed in microversion 2.88.')
     nodes = db_nodes.list_()
@@ -145,18 +150,20 @@ def hypervisor_statistics(req):
     return _respond(req, {'hypervisor_statistics': stats})
 
 
+@wsgi.route_policy(P.HYPERVISORS_SERVERS)
 def hypervisor_servers(req, hypervisor_id):
-    auth.enforce(_ctx(req), 'admin_required')
     try:
         cn = db_nodes.get(hypervisor_id)
     except db_nodes.ComputeNodeNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     servers = [{'uuid': i['uuid'], 'name': i['display_name']}
-               for i in db_instances.list_(filters={'host': cn['host']})]
+               for i in db_instances.list_(db_instances.ALL_PROJECTS,
+                                           filters={'host': cn['host']})]
     return _respond(req, {'hypervisors': [dict(_hv_view(cn, mv.version(req), False,
                                                         _svc_map()), servers=servers)]})
 
 
+@wsgi.route_policy(P.AZ_LIST)
 def az_index(req):
     zones = compute_api.availability_zones(_ctx(req), only_available=False)
     up = compute_api.availability_zones(_ctx(req), only_available=True)
@@ -165,8 +172,8 @@ def az_index(req):
         for z in sorted(zones)]})
 
 
+@wsgi.route_policy(P.AZ_DETAIL)
 def az_detail(req):
-    auth.enforce(_ctx(req), 'admin_required')
     out = []
     by_zone = {}
     for s in db_services.service_list():

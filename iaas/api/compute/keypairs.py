@@ -6,17 +6,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from iaas import wsgi
+from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute.servers import _ctx, _int, _respond
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas
+from iaas.api.compute.servers import _ctx, _respond
 from iaas.db import keypairs as db
 from iaas.db import quotas
 
-SCHEMA = {'type': 'object', 'required': ['keypair'], 'properties': {'keypair': {
-    'type': 'object', 'required': ['name'], 'properties': {
-        'name': {'type': 'string', 'minLength': 1, 'maxLength': 255,
-                 'pattern': r'^[a-zA-Z0-9 _.@-]+$'},
-        'public_key': {'type': 'string'}, 'type': {'enum': ['ssh', 'x509']},
-        'user_id': {'type': 'string'}}}}}
+SCHEMA = schemas.KEYPAIR_CREATE
 
 
 def fingerprint(public_key):
@@ -60,38 +58,43 @@ def _view(kp, v, with_private=None):
     return out
 
 
-def _user(req):
+def _user(req, rule):
+    """The key pairs' user: the caller, or ``?user_id=`` if ``rule`` allows it
+    for that user (target: the key pairs' user)."""
     ctx = _ctx(req)
-    wanted = req.GET.get('user_id')
-    if wanted and wanted != ctx.user_id:
-        if not ctx.is_admin:
-            raise wsgi.Forbidden('Policy does not allow keypairs of another user.')
-        return wanted
-    return ctx.user_id
+    wanted = req.GET.get('user_id') or ctx.user_id
+    if wanted != ctx.user_id:
+        auth.enforce(ctx, rule, {'user_id': wanted, 'project_id': ctx.project_id})
+    return wanted
 
 
+@wsgi.route_policy(P.KEYPAIRS_INDEX)
 def index(req):
     v = mv.version(req)
-    limit = _int(req.GET['limit'], 'limit') if req.GET.get('limit') else None
+    limit = wsgi.list_limit(req, default=1000)
+    if limit == 0:
+        return _respond(req, {'keypairs': []})
     try:
-        rows = db.list_(_user(req), limit=limit, marker=req.GET.get('marker'))
+        rows = db.list_(_user(req, P.KEYPAIRS_INDEX), limit=limit,
+                        marker=req.GET.get('marker'))
     except db.KeyPairNotFound as exc:
         raise wsgi.BadRequest(str(exc)) from None
     return _respond(req, {'keypairs': [{'keypair': {k: val for k, val in _view(r, v).items()
                                                     if k != 'user_id'}} for r in rows]})
 
 
+@wsgi.route_policy(P.KEYPAIRS_CREATE)
+@wsgi.accepts(SCHEMA)
 def create(req):
     ctx = _ctx(req)
     v = mv.version(req)
     body = req.json()
     wsgi.validate(body, SCHEMA)
     kp = body['keypair']
-    user_id = ctx.user_id
-    if kp.get('user_id') and kp['user_id'] != ctx.user_id:
-        if not ctx.is_admin:
-            raise wsgi.Forbidden('Policy does not allow keypairs for another user.')
-        user_id = kp['user_id']
+    user_id = kp.get('user_id') or ctx.user_id
+    if user_id != ctx.user_id:
+        auth.enforce(ctx, P.KEYPAIRS_CREATE, {'user_id': user_id,
+                                              'project_id': ctx.project_id})
     private = None
     if kp.get('public_key'):
         public = kp['public_key'].strip()
@@ -112,9 +115,10 @@ def create(req):
     return _respond(req, {'keypair': _view(row, v, private)}, status)
 
 
+@wsgi.route_policy(P.KEYPAIRS_SHOW)
 def show(req, name):
     try:
-        row = db.get(_user(req), name)
+        row = db.get(_user(req, P.KEYPAIRS_SHOW), name)
     except db.KeyPairNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     out = _view(row, mv.version(req))
@@ -123,9 +127,10 @@ def show(req, name):
     return _respond(req, {'keypair': out})
 
 
+@wsgi.route_policy(P.KEYPAIRS_DELETE)
 def delete(req, name):
     try:
-        db.delete(_user(req), name)
+        db.delete(_user(req, P.KEYPAIRS_DELETE), name)
     except db.KeyPairNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 202 if mv.version(req) < (2, 2) else 204)

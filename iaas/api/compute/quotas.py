@@ -1,21 +1,12 @@
 """/os-quota-sets and /limits."""
 from iaas import wsgi
 from iaas.api import auth
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
 from iaas.db import quotas as db
 
-SHOWN = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
-         'server_group_members', 'injected_files', 'injected_file_content_bytes',
-         'injected_file_path_bytes')
-LEGACY = {'fixed_ips': -1, 'floating_ips': -1, 'security_groups': -1,
-          'security_group_rules': -1, 'networks': -1}
-
-
-def _target(req, project_id):
-    ctx = _ctx(req)
-    if project_id != ctx.project_id and not ctx.is_admin:
-        raise wsgi.Forbidden('Policy does not allow quotas of another project.')
-    return ctx
+SHOWN = schemas.QUOTA_RESOURCES
 
 
 def _usage(project_id):
@@ -24,15 +15,18 @@ def _usage(project_id):
             'server_groups': u.get('server_groups', 0)}
 
 
+# The router checks each route's rule with the path's {project_id} as target
+# (another project's quotas: admin only by default).
+
+@wsgi.route_policy(P.QUOTA_SHOW)
 def show(req, project_id):
-    _target(req, project_id)
     limits = db.get_limits(project_id)
     out = {'id': project_id, **{k: limits[k] for k in SHOWN}}
     return _respond(req, {'quota_set': out})
 
 
+@wsgi.route_policy(P.QUOTA_DETAIL)
 def detail(req, project_id):
-    _target(req, project_id)
     limits = db.get_limits(project_id)
     used = _usage(project_id)
     out = {'id': project_id}
@@ -41,46 +35,37 @@ def detail(req, project_id):
     return _respond(req, {'quota_set': out})
 
 
+@wsgi.route_policy(P.QUOTA_DEFAULTS)
 def defaults(req, project_id):
     out = {'id': project_id, **{k: v for k, v in db.defaults().items() if k in SHOWN}}
     return _respond(req, {'quota_set': out})
 
 
+@wsgi.route_policy(P.QUOTA_UPDATE)
+@wsgi.accepts(schemas.QUOTA_UPDATE)
 def update(req, project_id):
-    auth.enforce(_ctx(req), 'admin_required')
+    """Values are integers from -1 (unlimited) to 2^31-1; ``1.5`` or ``2^63``
+    is a 400 and changes nothing."""
     body = req.json()
-    qs = body.get('quota_set')
-    if not isinstance(qs, dict):
-        raise wsgi.BadRequest('quota_set is required')
-    values = {}
-    for k, v in qs.items():
-        if k in ('force', 'tenant_id', 'id'):
-            continue
-        if k in LEGACY:
-            continue
-        if k not in SHOWN:
-            raise wsgi.BadRequest(f'Bad key(s) {k} in quota_set')
-        try:
-            v = int(v)
-        except (TypeError, ValueError):
-            raise wsgi.BadRequest(f'Quota value for {k} must be an integer') from None
-        if v < -1:
-            raise wsgi.BadRequest(f'Quota limit {v} for {k} must be -1 or greater.')
-        values[k] = v
+    wsgi.validate(body, schemas.QUOTA_UPDATE)
+    values = {k: schemas.int_in(v, k, -1) for k, v in body['quota_set'].items()
+              if k in SHOWN}
     limits = db.set_limits(project_id, values)
     return _respond(req, {'quota_set': {k: limits[k] for k in SHOWN}})
 
 
+@wsgi.route_policy(P.QUOTA_DELETE)
 def delete(req, project_id):
-    auth.enforce(_ctx(req), 'admin_required')
     db.reset_limits(project_id)
     return _respond(req, None, 202)
 
 
+@wsgi.route_policy(P.LIMITS)
 def limits(req):
     ctx = _ctx(req)
-    project_id = req.GET.get('tenant_id') if ctx.is_admin and req.GET.get('tenant_id') \
-        else ctx.project_id
+    project_id = req.GET.get('tenant_id') or ctx.project_id
+    if project_id != ctx.project_id:
+        auth.enforce(ctx, P.LIMITS_OTHER, {'project_id': project_id})
     lim = db.get_limits(project_id)
     used = _usage(project_id)
     absolute = {'maxTotalInstances': lim['instances'], 'maxTotalCores': lim['cores'],

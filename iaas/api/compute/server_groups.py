@@ -1,9 +1,14 @@
 """/os-server-groups (affinity, anti-affinity, soft variants stored as given)."""
 from iaas import wsgi
+from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute.servers import _ctx, _respond
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas
+from iaas.api.compute.servers import _ctx, _may, _respond
+from iaas.compute.api import own_project
 from iaas.db import quotas
 from iaas.db import server_groups as db
+from iaas.identity import policy
 
 POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
 
@@ -20,50 +25,69 @@ def _view(g, v):
     return out
 
 
+def _int_param(req, key):
+    return schemas.query_int(req, key, 0)
+
+
+@wsgi.route_policy(P.GROUPS_INDEX)
 def index(req):
     ctx = _ctx(req)
-    all_projects = ctx.is_admin and req.GET.get('all_projects', '').lower() in ('true', '1')
-    rows = db.list_(None if all_projects else ctx.project_id,
-                    limit=int(req.GET['limit']) if req.GET.get('limit', '').isdigit() else None,
-                    offset=int(req.GET['offset']) if req.GET.get('offset', '').isdigit()
-                    else None)
+    all_projects = req.GET.get('all_projects', '').lower() in ('true', '1') and \
+        _may(ctx, P.GROUPS_INDEX_ALL)
+    limit = wsgi.list_limit(req, default=1000)
+    if limit == 0:
+        return _respond(req, {'server_groups': []})
+    rows = db.list_(None if all_projects else own_project(ctx), limit=limit,
+                    offset=_int_param(req, 'offset'))
     return _respond(req, {'server_groups': [_view(g, mv.version(req)) for g in rows]})
 
 
+@wsgi.route_policy(P.GROUPS_CREATE)
+@wsgi.accepts(schemas.SERVER_GROUP_CREATE)
 def create(req):
     ctx = _ctx(req)
     v = mv.version(req)
     body = req.json()
-    sg = body.get('server_group')
-    if not isinstance(sg, dict) or not isinstance(sg.get('name'), str) or not sg['name']:
-        raise wsgi.BadRequest('server_group with a name is required')
+    wsgi.validate(body, schemas.SERVER_GROUP_CREATE)
+    sg = body['server_group']
     if v >= (2, 64):
         policy = sg.get('policy')
     else:
-        pols = sg.get('policies')
-        policy = pols[0] if isinstance(pols, list) and len(pols) == 1 else None
+        policy = (sg.get('policies') or [None])[0]
     if policy not in POLICIES:
         raise wsgi.BadRequest(f'Invalid policy; one of {", ".join(POLICIES)}')
     try:
-        g = db.create(ctx.project_id, ctx.user_id, sg['name'], policy, sg.get('rules'))
+        g = db.create(own_project(ctx), ctx.user_id, sg['name'], policy, sg.get('rules'))
     except quotas.QuotaExceeded:
         raise wsgi.Forbidden('Quota exceeded, too many server groups.') from None
     return _respond(req, {'server_group': _view(g, v)})
 
 
-def show(req, group_id):
+def _group(req, group_id, rule):
+    """The group if the caller may show it (404 otherwise) and do ``rule``."""
     ctx = _ctx(req)
     try:
-        g = db.get(group_id, None if ctx.is_admin else ctx.project_id)
+        g = db.get(group_id)
     except db.GroupNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
-    return _respond(req, {'server_group': _view(g, mv.version(req))})
+    target = {'project_id': g['project_id'], 'user_id': g['user_id']}
+    if not policy.check(ctx, P.GROUPS_SHOW, target):
+        raise wsgi.NotFound(f'Server group {group_id} could not be found.')
+    auth.enforce(ctx, rule, target)
+    return g
 
 
+@wsgi.route_policy(P.GROUPS_SHOW)
+def show(req, group_id):
+    return _respond(req, {'server_group': _view(_group(req, group_id, P.GROUPS_SHOW),
+                                                mv.version(req))})
+
+
+@wsgi.route_policy(P.GROUPS_DELETE)
 def delete(req, group_id):
-    ctx = _ctx(req)
+    g = _group(req, group_id, P.GROUPS_DELETE)
     try:
-        db.delete(group_id, None if ctx.is_admin else ctx.project_id)
+        db.delete(group_id, g['project_id'])
     except db.GroupNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 204)

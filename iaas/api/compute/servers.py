@@ -3,46 +3,16 @@ import datetime
 import secrets
 
 from iaas import states, wsgi
+from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import views
-from iaas.compute.api import API
+from iaas.api.compute import policies as P
+from iaas.api.compute import schemas, views
+from iaas.compute.api import API, ComputeError
+from iaas.identity import policy
 
 compute_api = API()
 MAX_LIMIT = 1000
-
-_name = {'type': 'string', 'minLength': 1, 'maxLength': 255,
-         'pattern': r'^(?![\s])[\S\s]*(?<![\s])$'}
-_ref = {'type': ['string', 'integer'], 'minLength': 1, 'maxLength': 255}
-
-CREATE_SCHEMA = {
-    'type': 'object', 'required': ['server'], 'properties': {
-        'server': {
-            'type': 'object', 'required': ['name', 'flavorRef'], 'properties': {
-                'name': _name, 'imageRef': {'type': 'string', 'maxLength': 255},
-                'flavorRef': _ref,
-                'key_name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-                'user_data': {'type': 'string', 'maxLength': 65535},
-                'metadata': {'type': 'object', 'maxProperties': 128,
-                             'additionalProperties': {'type': 'string', 'maxLength': 255}},
-                'availability_zone': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-                'min_count': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
-                              'minimum': 1},
-                'max_count': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
-                              'minimum': 1},
-                'return_reservation_id': {'type': ['boolean', 'string']},
-                'networks': {'oneOf': [
-                    {'type': 'string', 'enum': ['auto', 'none']},
-                    {'type': 'array', 'items': {'type': 'object'}}]},
-                'security_groups': {'type': 'array', 'items': {'type': 'object'}},
-                'description': {'type': ['string', 'null'], 'maxLength': 255},
-                'config_drive': {'type': ['boolean', 'string']},
-                'adminPass': {'type': 'string'},
-                'block_device_mapping_v2': {'type': 'array'},
-                'hostname': {'type': 'string', 'maxLength': 255},
-            }},
-        'os:scheduler_hints': {'type': 'object'},
-        'OS-SCH-HNT:scheduler_hints': {'type': 'object'},
-    }}
+CREATE_SCHEMA = schemas.SERVER_CREATE
 
 
 def _ctx(req):
@@ -54,36 +24,38 @@ def _respond(req, body, status=200, headers=None):
     return status, body, {**mv.headers(v), **(headers or {})}
 
 
-def _int(value, name):
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise wsgi.BadRequest(f'{name} must be an integer') from None
-    if n < 0:
-        raise wsgi.BadRequest(f'{name} must be >= 0')
-    return n
+def _may(ctx, rule, project_id=None):
+    """Whether ``ctx`` passes ``rule`` on ``project_id`` (default: its own)."""
+    return policy.check(ctx, rule, {'project_id': project_id or ctx.project_id,
+                                    'user_id': ctx.user_id})
 
 
 def _image_from_bdm(server):
     for bdm in server.get('block_device_mapping_v2') or []:
-        if bdm.get('source_type') == 'image' and bdm.get('boot_index') in (0, '0'):
-            return bdm.get('uuid')
+        if isinstance(bdm, dict) and bdm.get('source_type') == 'image' \
+                and bdm.get('boot_index') in (0, '0') and isinstance(bdm.get('uuid'), str):
+            return bdm['uuid']
     return None
 
 
+@wsgi.route_policy(P.SERVERS_CREATE)
+@wsgi.accepts(schemas.SERVER_CREATE)
 def create(req):
     body = req.json()
-    wsgi.validate(body, CREATE_SCHEMA)
+    wsgi.validate(body, schemas.SERVER_CREATE)
     v = mv.version(req)
     s = body['server']
+    if 'personality' in s:
+        raise wsgi.BadRequest("Invalid input for field/attribute server: Additional "
+                              "properties are not allowed ('personality' was unexpected)")
     if v >= (2, 37) and 'networks' not in s:
         raise wsgi.BadRequest("Invalid input for field/attribute server: 'networks' is a "
                               'required property')
     image_ref = s.get('imageRef') or _image_from_bdm(s)
     if not image_ref:
         raise wsgi.BadRequest('Missing imageRef attribute')
-    min_count = _int(s.get('min_count', 1), 'min_count') or 1
-    max_count = _int(s.get('max_count', min_count), 'max_count') or 1
+    min_count = schemas.int_in(s.get('min_count', 1), 'min_count', 1)
+    max_count = schemas.int_in(s.get('max_count', min_count), 'max_count', 1)
     if min_count > max_count:
         raise wsgi.BadRequest('min_count must be <= max_count')
     hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
@@ -92,9 +64,9 @@ def create(req):
         user_data=s.get('user_data'), metadata=s.get('metadata'),
         availability_zone=s.get('availability_zone'), min_count=min_count,
         max_count=max_count, scheduler_hints=hints, description=s.get('description'),
-        config_drive=s.get('config_drive') in (True, 'true', 'True'),
+        config_drive=schemas.truthy(s.get('config_drive', False)),
         networks=s.get('networks'), security_groups=s.get('security_groups'))
-    if str(s.get('return_reservation_id')).lower() == 'true':
+    if schemas.truthy(s.get('return_reservation_id', False)):
         return _respond(req, {'reservation_id': reservation_id}, 202)
     first = created[0]
     out = views.server_brief(req, first)
@@ -105,7 +77,21 @@ def create(req):
     return _respond(req, {'server': out}, 202, {'Location': location})
 
 
-def _filters(req, ctx):
+def _since(p, key):
+    raw = p.get(key) or p.get(key.replace('-', '_'))
+    if not raw:
+        return None
+    try:
+        dt = datetime.datetime.fromisoformat(raw.replace('Z', '+00:00'))
+    except ValueError:
+        raise wsgi.BadRequest(f'Invalid filter field: {key}: {raw[:64]!r} is not an '
+                              'ISO 8601 time') from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(datetime.UTC).replace(tzinfo=None)
+    return dt
+
+
+def _filters(req, ctx, all_filters):
     p = req.GET
     f = {}
     if p.get('name'):
@@ -120,22 +106,17 @@ def _filters(req, ctx):
     if p.get('image'):
         f['image_ref'] = p['image'].rsplit('/', 1)[-1]
     if p.get('flavor'):
-        from iaas.db import flavors as db_flavors
         try:
-            f['flavor_id'] = db_flavors.get(p['flavor'].rsplit('/', 1)[-1])['id']
-        except db_flavors.FlavorNotFound:
+            f['flavor_id'] = compute_api.flavor(ctx, p['flavor'].rsplit('/', 1)[-1])['id']
+        except ComputeError:     # a flavor the caller cannot see matches nothing
             return None
-    since = p.get('changes-since') or p.get('changes_since')
-    if since:
-        try:
-            f['changes_since'] = datetime.datetime.fromisoformat(
-                since.replace('Z', '+00:00')).astimezone(datetime.UTC).replace(tzinfo=None)
-        except ValueError:
-            raise wsgi.BadRequest(f'Invalid changes-since value: {since}') from None
+    since = _since(p, 'changes-since')
+    if since is not None:
+        f['changes_since'] = since
     for key in ('reservation_id', 'availability_zone'):
         if p.get(key):
             f[key] = p[key]
-    if ctx.is_admin:
+    if all_filters:
         if p.get('host'):
             f['host'] = p['host']
         if p.get('node'):
@@ -145,53 +126,67 @@ def _filters(req, ctx):
     return f
 
 
+SORT_KEYS = {'display_name': 'display_name', 'name': 'display_name',
+             'created_at': 'created_at', 'updated_at': 'updated_at', 'uuid': 'uuid',
+             'vm_state': 'vm_state', 'task_state': 'task_state', 'host': 'host',
+             'launched_at': 'launched_at', 'power_state': 'power_state',
+             'hostname': 'hostname', 'terminated_at': 'terminated_at'}
+
+
 def _sort(req):
     keys = req.GET.getall('sort_key') or []
     dirs = req.GET.getall('sort_dir') or []
-    mapping = {'display_name': 'display_name', 'name': 'display_name',
-               'created_at': 'created_at', 'updated_at': 'updated_at', 'uuid': 'uuid',
-               'vm_state': 'vm_state', 'task_state': 'task_state', 'host': 'host',
-               'launched_at': 'launched_at', 'power_state': 'power_state',
-               'hostname': 'hostname', 'terminated_at': 'terminated_at'}
+    if len(keys) > len(SORT_KEYS) or len(dirs) > len(SORT_KEYS):
+        raise wsgi.BadRequest('Too many sort keys')
     out = []
     for i, k in enumerate(keys):
-        if k not in mapping:
-            raise wsgi.BadRequest(f'Invalid sort key: {k}')
+        if k not in SORT_KEYS:
+            raise wsgi.BadRequest(f'Invalid sort key: {k[:64]}')
         d = dirs[i] if i < len(dirs) else 'desc'
         if d not in ('asc', 'desc'):
-            raise wsgi.BadRequest(f'Invalid sort direction: {d}')
-        out.append((mapping[k], d))
+            raise wsgi.BadRequest(f'Invalid sort direction: {d[:64]}')
+        out.append((SORT_KEYS[k], d))
     return out or [('created_at', 'desc')]
 
 
+def _flag(req, key):
+    return req.GET.get(key, 'false').lower() not in ('false', '0', 'no', 'off', '') \
+        if key in req.GET else False
+
+
 def _list(req, detail):
+    """Nova's rules: ``all_tenants`` (or a ``tenant_id`` other than the
+    caller's) needs the list's get_all_tenants rule (403 otherwise);
+    ``project_id``/``host``/``node``/``deleted`` filters need
+    allow_all_filters and are ignored without it."""
     ctx = _ctx(req)
     v = mv.version(req)
-    all_tenants = req.GET.get('all_tenants', 'false').lower() not in ('false', '0', 'no') \
-        if 'all_tenants' in req.GET else False
-    if all_tenants and not ctx.is_admin:
-        raise wsgi.Forbidden('Policy does not allow all_tenants to be performed.')
-    project = req.GET.get('project_id') or req.GET.get('tenant_id')
-    if project and not ctx.is_admin:
-        project = None
-    limit = _int(req.GET['limit'], 'limit') if req.GET.get('limit') else None
-    limit = min(limit or MAX_LIMIT, MAX_LIMIT)
-    filters = _filters(req, ctx)
-    if filters is None:
+    all_filters = _may(ctx, P.SERVERS_ALL_FILTERS)
+    tenant = req.GET.get('tenant_id')
+    all_tenants = _flag(req, 'all_tenants') or bool(tenant and tenant != ctx.project_id)
+    if all_tenants:
+        auth.enforce(ctx, P.SERVERS_DETAIL_ALL if detail else P.SERVERS_INDEX_ALL)
+    project = tenant if all_tenants and tenant else None
+    if all_filters and req.GET.get('project_id'):
+        project, all_tenants = req.GET['project_id'], True
+    limit = wsgi.list_limit(req, default=MAX_LIMIT, maximum=MAX_LIMIT)
+    sort = _sort(req)
+    filters = _filters(req, ctx, all_filters)
+    if filters is None or limit == 0:
         return _respond(req, {'servers': []})
-    deleted = req.GET.get('deleted', 'false').lower() in ('true', '1')
-    if deleted and ctx.is_admin:
+    if all_filters and _flag(req, 'deleted'):
         filters['vm_states'] = ['deleted']
         filters.setdefault('changes_since', datetime.datetime(1970, 1, 1))
     items = compute_api.list(ctx, filters=filters, all_tenants=all_tenants,
-                             project_id=project, sort=_sort(req), limit=limit,
+                             project_id=project, sort=sort, limit=limit,
                              marker=req.GET.get('marker'))
     if detail:
         from iaas.network import api as network_api
         uuids = [i['uuid'] for i in items]
         addresses = network_api.addresses_for_instances(uuids)
         groups = network_api.security_groups_for_instances(uuids)
-        servers = [views.server_detail(req, i, v, ctx.is_admin, addresses.get(i['uuid']),
+        extended = _may(ctx, P.EXTENDED_ATTRIBUTES)
+        servers = [views.server_detail(req, i, v, extended, addresses.get(i['uuid']),
                                        groups.get(i['uuid'])) for i in items]
     else:
         servers = [views.server_brief(req, i) for i in items]
@@ -205,31 +200,33 @@ def _list(req, detail):
     return _respond(req, body)
 
 
+@wsgi.route_policy(P.SERVERS_INDEX)
 def index(req):
     return _list(req, detail=False)
 
 
+@wsgi.route_policy(P.SERVERS_DETAIL)
 def detail(req):
     return _list(req, detail=True)
 
 
+def _detail_view(req, ctx, inst, status=200):
+    extended = _may(ctx, P.EXTENDED_ATTRIBUTES, inst['project_id'])
+    return _respond(req, {'server': views.server_detail(req, inst, mv.version(req),
+                                                        extended)}, status)
+
+
+@wsgi.route_policy(P.SERVERS_SHOW)
 def show(req, server_id):
     ctx = _ctx(req)
-    inst = compute_api.get(ctx, server_id)
-    return _respond(req, {'server': views.server_detail(req, inst, mv.version(req),
-                                                        ctx.is_admin)})
+    return _detail_view(req, ctx, compute_api.get(ctx, server_id))
 
 
-UPDATE_SCHEMA = {'type': 'object', 'required': ['server'], 'properties': {'server': {
-    'type': 'object', 'additionalProperties': False, 'properties': {
-        'name': _name, 'description': {'type': ['string', 'null'], 'maxLength': 255},
-        'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
-        'OS-DCF:diskConfig': {'type': 'string'}, 'hostname': {'type': 'string'}}}}}
-
-
+@wsgi.route_policy(P.SERVERS_UPDATE)
+@wsgi.accepts(schemas.SERVER_UPDATE)
 def update(req, server_id):
     body = req.json()
-    wsgi.validate(body, UPDATE_SCHEMA)
+    wsgi.validate(body, schemas.SERVER_UPDATE)
     s = body['server']
     values = {}
     if 'name' in s:
@@ -240,11 +237,11 @@ def update(req, server_id):
         values['display_description'] = s['description']
     ctx = _ctx(req)
     inst = compute_api.update(ctx, server_id, **values) if values else \
-        compute_api.get(ctx, server_id)
-    return _respond(req, {'server': views.server_detail(req, inst, mv.version(req),
-                                                        ctx.is_admin)})
+        compute_api.get(ctx, server_id, P.SERVERS_UPDATE)
+    return _detail_view(req, ctx, inst)
 
 
+@wsgi.route_policy(P.SERVERS_DELETE)
 def delete(req, server_id):
     compute_api.delete(_ctx(req), server_id)
     return _respond(req, None, 204)
@@ -252,42 +249,48 @@ def delete(req, server_id):
 
 # -- metadata ------------------------------------------------------------------
 
-MD_SCHEMA = {'type': 'object', 'required': ['metadata'], 'properties': {'metadata': {
-    'type': 'object', 'additionalProperties': {'type': 'string', 'maxLength': 255},
-    'propertyNames': {'minLength': 1, 'maxLength': 255}}}}
-
-
+@wsgi.route_policy(P.METADATA_INDEX)
 def metadata_index(req, server_id):
-    return _respond(req, {'metadata': compute_api.get(_ctx(req), server_id)['metadata']})
+    inst = compute_api.get(_ctx(req), server_id, P.METADATA_INDEX)
+    return _respond(req, {'metadata': inst['metadata']})
 
 
+@wsgi.route_policy(P.METADATA_CREATE)
+@wsgi.accepts(schemas.METADATA)
 def metadata_update(req, server_id, replace=False):
     body = req.json()
-    wsgi.validate(body, MD_SCHEMA)
+    wsgi.validate(body, schemas.METADATA)
     md = compute_api.set_metadata(_ctx(req), server_id, body['metadata'], replace=replace)
     return _respond(req, {'metadata': md})
 
 
+@wsgi.route_policy(P.METADATA_UPDATE_ALL)
+@wsgi.accepts(schemas.METADATA)
 def metadata_replace(req, server_id):
     return metadata_update(req, server_id, replace=True)
 
 
+@wsgi.route_policy(P.METADATA_SHOW)
 def metadata_show(req, server_id, key):
-    md = compute_api.get(_ctx(req), server_id)['metadata']
+    md = compute_api.get(_ctx(req), server_id, P.METADATA_SHOW)['metadata']
     if key not in md:
         raise wsgi.NotFound('Metadata item was not found')
     return _respond(req, {'meta': {key: md[key]}})
 
 
+@wsgi.route_policy(P.METADATA_UPDATE)
+@wsgi.accepts(schemas.METADATA_ITEM)
 def metadata_put(req, server_id, key):
     body = req.json()
-    meta = body.get('meta')
-    if not isinstance(meta, dict) or len(meta) != 1 or key not in meta:
+    wsgi.validate(body, schemas.METADATA_ITEM)
+    meta = body['meta']
+    if key not in meta:
         raise wsgi.BadRequest('Request body and URI mismatch')
-    md = compute_api.set_metadata(_ctx(req), server_id, meta)
+    md = compute_api.set_metadata(_ctx(req), server_id, meta, rule=P.METADATA_UPDATE)
     return _respond(req, {'meta': {key: md[key]}})
 
 
+@wsgi.route_policy(P.METADATA_DELETE)
 def metadata_delete(req, server_id, key):
     compute_api.delete_metadata(_ctx(req), server_id, key)
     return _respond(req, None, 204)
@@ -303,25 +306,28 @@ def _action_view(a):
                 a['updated_at'] or a['created_at'], False)}
 
 
+@wsgi.route_policy(P.ACTIONS_LIST)
 def actions_index(req, server_id):
     from iaas.db import instances as db
-    compute_api.get(_ctx(req), server_id)
+    compute_api.get(_ctx(req), server_id, P.ACTIONS_LIST)
     return _respond(req, {'instanceActions': [_action_view(a)
                                               for a in db.actions_list(server_id)]})
 
 
+@wsgi.route_policy(P.ACTIONS_SHOW)
 def actions_show(req, server_id, request_id):
     from iaas.db import instances as db
     ctx = _ctx(req)
-    compute_api.get(ctx, server_id)
+    inst = compute_api.get(ctx, server_id, P.ACTIONS_SHOW)
     a = db.action_get(server_id, request_id)
     if a is None:
         raise wsgi.NotFound(f'Action for request_id {request_id} on instance {server_id} '
                             'not found')
+    details = _may(ctx, P.ACTIONS_EVENT_DETAILS, inst['project_id'])
     out = _action_view(a)
     out['events'] = [{'event': e['event'], 'start_time': wsgi.isotime(e['start_time'], False),
                       'finish_time': wsgi.isotime(e['finish_time'], False),
                       'result': e['result'],
                       **({'traceback': e['traceback'], 'host': e['host']}
-                         if ctx.is_admin else {})} for e in a['events']]
+                         if details else {})} for e in a['events']]
     return _respond(req, {'instanceAction': out})

@@ -2,8 +2,8 @@
 import datetime
 
 from iaas import wsgi
-from iaas.api import auth
-from iaas.api.compute.servers import _ctx, _respond
+from iaas.api.compute import policies as P
+from iaas.api.compute.servers import _respond
 from iaas.db import instances as db
 from iaas.db.base import utcnow
 
@@ -56,10 +56,10 @@ def _usage(project_id, start, end, detailed):
     return totals, servers
 
 
+# The router checks the rules (show: with the path's {project_id} as target).
+
+@wsgi.route_policy(P.USAGE_SHOW)
 def show(req, project_id):
-    ctx = _ctx(req)
-    if project_id != ctx.project_id:
-        auth.enforce(ctx, 'admin_required')
     start, end, asked_end = _period(req)
     totals, servers = _usage(project_id, start, end, True)
     body = {'tenant_id': project_id, 'start': wsgi.isotime(start, False),
@@ -67,12 +67,11 @@ def show(req, project_id):
     return _respond(req, {'tenant_usage': body})
 
 
+@wsgi.route_policy(P.USAGE_LIST)
 def index(req):
-    ctx = _ctx(req)
-    auth.enforce(ctx, 'admin_required')
     start, end, asked_end = _period(req)
     detailed = req.GET.get('detailed') in ('1', 'true', 'True')
-    projects = {i['project_id'] for i in db.usage_in_period(None, start, end)}
+    projects = {i['project_id'] for i in db.usage_in_period(db.ALL_PROJECTS, start, end)}
     out = []
     for p in sorted(projects):
         totals, servers = _usage(p, start, end, detailed)

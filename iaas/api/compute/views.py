@@ -34,7 +34,7 @@ def _flavor(req, inst, v):
     return {'id': f.get('flavorid'), 'links': _link(req, 'flavors', f.get('flavorid'))}
 
 
-def server_detail(req, inst, v, is_admin=False, addresses=None, groups=None):
+def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
     """``addresses``/``groups``: the server's, when the caller fetched them in
     bulk (lists); otherwise read here from its ports."""
     status = states.status(inst['vm_state'], inst['task_state'])
@@ -80,7 +80,7 @@ def server_detail(req, inst, v, is_admin=False, addresses=None, groups=None):
         out['locked_reason'] = None
     if v >= (2, 96):
         out['pinned_availability_zone'] = None
-    if is_admin:
+    if extended:
         out.update({'OS-EXT-SRV-ATTR:host': inst['host'],
                     'OS-EXT-SRV-ATTR:hypervisor_hostname': inst['node'],
                     'OS-EXT-SRV-ATTR:instance_name': f'instance-{inst["id"]:08x}'})
@@ -97,7 +97,7 @@ def server_detail(req, inst, v, is_admin=False, addresses=None, groups=None):
         f = inst['fault']
         out['fault'] = {'code': f['code'], 'message': f['message'],
                         'created': isotime(f['created'])}
-        if is_admin and f.get('details'):
+        if extended and f.get('details'):
             out['fault']['details'] = f['details']
     return out
 

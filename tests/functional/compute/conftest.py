@@ -9,6 +9,7 @@ import pytest
 
 from iaas import states
 from iaas.context import RequestContext
+from tests.functional.compute.http import api  # noqa: F401  (HTTP fixture)
 
 PROJECT = 'proj-func'
 USER = 'user-func'
