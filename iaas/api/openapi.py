@@ -39,6 +39,14 @@ MEDIA_TYPES = {
                                                     'path': {'type': 'string'},
                                                     'value': {}}}}),
 }
+# Write routes that read no body, for routes that declare no schema.
+NO_BODY = frozenset({
+    ('POST', '/v2/images/{image_id}/actions/deactivate'),
+    ('POST', '/v2/images/{image_id}/actions/reactivate'),
+    ('PUT', '/v2/images/{image_id}/tags/{tag}'),
+    ('PUT', '/v3/projects/{target_id}/users/{user_id}/roles/{role_id}'),
+    ('PUT', '/v3/domains/{target_id}/users/{user_id}/roles/{role_id}'),
+})
 RESPONSES = {
     '2XX': {'description': 'Success.'},
     '4XX': {'description': "The request was refused; the body tells why, in the API's "
@@ -68,7 +76,7 @@ def _body(method, template, schema):
     if (method, template) in MEDIA_TYPES:
         media, schema = MEDIA_TYPES[(method, template)]
         return {'required': True, 'content': {media: {'schema': copy.deepcopy(schema)}}}
-    if method in BODY_METHODS:
+    if method in BODY_METHODS and (method, template) not in NO_BODY:
         return {'required': False, 'content': {JSON: {'schema': dict(GENERIC_BODY)}}}
     return None
 
