@@ -260,10 +260,12 @@ class HTTPServer:
                     return
                 continue
             source = addr[0]
-            if lim.max_connections and len(self._conns) >= lim.max_connections:
+            if (lim.max_connections and len(self._conns) >= lim.max_connections
+                    and not self._evict_idle(None)):
                 self._reject(sock, 503, 'Too many connections; try again later.', source)
             elif (lim.max_connections_per_source
-                    and self._per_source[source] >= lim.max_connections_per_source):
+                    and self._per_source[source] >= lim.max_connections_per_source
+                    and not self._evict_idle(source)):
                 self._reject(sock, 429, 'Too many connections from your address.', source)
             else:
                 sock.setblocking(False)
@@ -272,6 +274,17 @@ class HTTPServer:
                 self._conns.add(conn)
                 self._per_source[source] += 1
                 self._register(conn)
+
+    def _evict_idle(self, source):
+        """At a connection cap: close the kept-alive connection (of
+        ``source``, or any) idle longest, so a client's idle pool never
+        locks it out; False when none is idle."""
+        idle = [c for c in self._conns
+                if c.idle and not c.buf and (source is None or c.addr[0] == source)]
+        if not idle:
+            return False
+        self._close(min(idle, key=lambda c: c.deadline))
+        return True
 
     def _reject(self, sock, status, message, source):
         now = time.monotonic()

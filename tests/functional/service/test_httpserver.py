@@ -253,6 +253,22 @@ def test_connections_capped_per_source_and_in_total(serve):
             s.close()
 
 
+def test_idle_keepalive_connections_make_room_at_the_cap(serve):
+    svc = serve(max_connections_per_source=3)
+    pool = [connect(svc.port, '127.0.0.2') for _ in range(3)]
+    try:
+        for s in pool:      # each served once, then idle (as in a client's pool)
+            s.sendall(b'GET /x HTTP/1.1\r\n\r\n')
+            assert read_response(s)[0] == 200
+        with connect(svc.port, '127.0.0.2') as s:
+            s.sendall(b'GET /x HTTP/1.1\r\n\r\n')
+            assert read_response(s)[0] == 200
+        assert closed_by_server(pool[0], 2)       # the longest idle one made room
+    finally:
+        for s in pool:
+            s.close()
+
+
 def exchange_from(port, source):
     deadline = time.monotonic() + 5
     while True:      # the held connections may still be in the accept queue
