@@ -38,29 +38,57 @@ identity_opts = [
                     'of POST /v3/auth/tokens with a password: 12 takes about '
                     '0.25 s on one core, 10 about 60 ms.'),
     cfg.IntOpt('cache_time', default=30, min=0,
-               help='Seconds an API process keeps user, project and role '
-                    'lookups used for token validation. Changes made through '
-                    'this process invalidate its cache at once; other '
-                    'processes see them after at most this long.'),
-    cfg.IntOpt('revocation_cache_time', default=2, min=0,
-               help='Seconds an API process trusts its copy of the token '
-                    'revocation list before reading it again (one query per '
-                    'period, not per request). Revocations made through this '
-                    'process apply at once.'),
+               help='Seconds an API process keeps user, project, role and '
+                    'EC2 credential lookups and validated tokens at most. '
+                    'Every change that can revoke access (role removal, user '
+                    'or project disabled or deleted, password change, token '
+                    'revoked, credential deleted) moves the shared identity '
+                    'revision, and every process drops these caches within '
+                    'revocation_cache_time of it; this is only the upper bound '
+                    'for changes made to the database by other means.'),
+    cfg.IntOpt('revocation_cache_time', default=1, min=0,
+               help='Seconds between an API process\'s checks of the shared '
+                    'identity revision (one indexed query per period, not per '
+                    'request). When it moved, the process reloads the '
+                    'revocation list and drops its identity caches, so a '
+                    'revocation made through any process applies in every '
+                    'process within this many seconds (at once in the process '
+                    'that made it).'),
     cfg.IntOpt('lockout_failure_attempts', default=5, min=0,
-               help='Failed password attempts for one user within '
-                    'lockout_duration after which further attempts are '
-                    'refused with 429 until the window passes. 0 disables the '
-                    'limit.'),
+               help='Failed password attempts (logins and password changes) '
+                    'for one user from one source address within '
+                    'lockout_duration, after which further attempts of that '
+                    'user from that address are refused with 429 until the '
+                    'window passes. Other addresses are not affected, so '
+                    'nobody can lock a user out. 0 disables the limit.'),
+    cfg.IntOpt('lockout_source_attempts', default=30, min=0,
+               help='Failed password attempts from one source address across '
+                    'all users within lockout_duration, after which that '
+                    'address gets 429 (one address cannot try many users). '
+                    '0 disables the limit.'),
     cfg.IntOpt('lockout_duration', default=60, min=1,
-               help='Window, in seconds, of lockout_failure_attempts.'),
+               help='Window, in seconds, of lockout_failure_attempts and '
+                    'lockout_source_attempts.'),
     cfg.BoolOpt('allow_signup', default=True,
                 help='Serve POST /v3/signup: anyone may create a user with a '
                      'personal project (member role, default quotas).'),
     cfg.StrOpt('signup_domain', default='Default',
                help='Name of the domain sign-up creates users and projects in.'),
+    cfg.IntOpt('signup_rate_limit', default=10, min=0,
+               help='Sign-up attempts one source address may make within '
+                    'signup_rate_window; more are refused with 429 and '
+                    'Retry-After. 0 disables the limit.'),
+    cfg.IntOpt('signup_rate_window', default=3600, min=1,
+               help='Window, in seconds, of signup_rate_limit.'),
     cfg.IntOpt('min_password_length', default=8, min=1,
                help='Shortest password sign-up and password changes accept.'),
+    cfg.ListOpt('catalog_services',
+                default=['identity', 'compute', 'image', 'object-store', 'network'],
+                help='Service types this deployment serves, which bootstrap '
+                     'registers in the service catalog (and removes from it '
+                     'when no longer listed): identity, compute, image, '
+                     'object-store, network, ec2, volumev3, block-storage. '
+                     'List only services something serves.'),
     cfg.StrOpt('policy_file',
                help='Optional YAML/JSON file overriding the built-in policy '
                     'rules (oslo.policy format: "rule name": "check string").'),

@@ -18,6 +18,7 @@ from iaas.db.identity_models import (
     Endpoint,
     LoginFailure,
     Project,
+    Revision,
     RevocationEvent,
     Role,
     RoleAssignment,
@@ -64,7 +65,7 @@ def _get_by(model, what, **filters):
         return _d(obj)
 
 
-def _list(model, order_by, **filters):
+def _list(model, order_by, limit=None, **filters):
     with transaction() as s:
         q = sa.select(model)
         for k, v in filters.items():
@@ -72,10 +73,13 @@ def _list(model, order_by, **filters):
                 continue
             col = getattr(model, k)
             q = q.where(col.in_(v)) if isinstance(v, list | tuple | set) else q.where(col == v)
-        return [_d(o) for o in s.scalars(q.order_by(order_by))]
+        q = q.order_by(order_by)
+        if limit is not None:
+            q = q.limit(limit)
+        return [_d(o) for o in s.scalars(q)]
 
 
-def _update(model, what, ident, allowed, values):
+def _update(model, what, ident, allowed, values, bump=False):
     bad = set(values) - set(allowed)
     if bad:
         raise ValueError(f'cannot update {sorted(bad)} of a {what}')
@@ -87,17 +91,46 @@ def _update(model, what, ident, allowed, values):
             for k, v in values.items():
                 setattr(obj, k, v)
             s.flush()
+            if bump:
+                _bump(s)
             return _d(obj)
     except sa_exc.IntegrityError:
         raise Duplicate(f'{what} with that name already exists') from None
 
 
-def _delete(model, what, ident):
+def _delete(model, what, ident, bump=False, before=None):
+    """Delete a row (and, first, in the same transaction, what ``before(s)``
+    deletes with it)."""
     with transaction() as s:
         obj = s.get(model, ident)
         if obj is None:
             raise NotFound(f'Could not find {what}: {ident}.')
+        if before is not None:
+            before(s)
         s.delete(obj)
+        if bump:
+            s.flush()
+            _bump(s)
+
+
+# --- the revision: moved by every change that can revoke access -------------
+
+REVISION_ID = 1
+
+
+def _bump(s):
+    """Move the shared revision in session ``s`` (the change's transaction),
+    so every API process drops its identity caches (iaas.identity.revision)."""
+    n = s.execute(sa.update(Revision).where(Revision.id == REVISION_ID).values(
+        value=Revision.value + 1)).rowcount
+    if not n:
+        s.add(Revision(id=REVISION_ID, value=1))
+
+
+def revision_get():
+    """The current revision (one primary-key lookup)."""
+    with transaction() as s:
+        return s.scalar(sa.select(Revision.value).where(Revision.id == REVISION_ID)) or 0
 
 
 # --- domains -------------------------------------------------------------
@@ -116,12 +149,13 @@ def domain_get_by_name(name):
     return _get_by(Domain, 'domain', name=name)
 
 
-def domain_list(name=None, enabled=None):
-    return _list(Domain, Domain.name, name=name, enabled=enabled)
+def domain_list(name=None, enabled=None, limit=None):
+    return _list(Domain, Domain.name, limit, name=name, enabled=enabled)
 
 
 def domain_update(domain_id, **values):
-    return _update(Domain, 'domain', domain_id, {'name', 'description', 'enabled'}, values)
+    return _update(Domain, 'domain', domain_id, {'name', 'description', 'enabled'}, values,
+                   bump=True)
 
 
 def domain_delete(domain_id):
@@ -131,7 +165,7 @@ def domain_delete(domain_id):
                 User).filter_by(domain_id=domain_id))
         if used:
             raise Duplicate('domain still holds projects or users')
-    _delete(Domain, 'domain', domain_id)
+    _delete(Domain, 'domain', domain_id, bump=True)
 
 
 # --- projects ------------------------------------------------------------
@@ -150,21 +184,24 @@ def project_get_by_name(name, domain_id):
     return _get_by(Project, 'project', name=name, domain_id=domain_id)
 
 
-def project_list(domain_id=None, name=None, enabled=None, ids=None):
-    return _list(Project, Project.name, domain_id=domain_id, name=name, enabled=enabled,
-                 id=ids)
+def project_list(domain_id=None, name=None, enabled=None, ids=None, limit=None):
+    return _list(Project, Project.name, limit, domain_id=domain_id, name=name,
+                 enabled=enabled, id=ids)
 
 
 def project_update(project_id, **values):
     return _update(Project, 'project', project_id, {'name', 'description', 'enabled'},
-                   values)
+                   values, bump=True)
 
 
 def project_delete(project_id):
-    with transaction() as s:
+    """The project, its role assignments and the EC2 credentials naming it
+    (they could not be used any more), in one transaction."""
+    def before(s):
         s.execute(sa.delete(RoleAssignment).filter_by(target_type='project',
                                                       target_id=project_id))
-    _delete(Project, 'project', project_id)
+        s.execute(sa.delete(Credential).filter_by(project_id=project_id))
+    _delete(Project, 'project', project_id, bump=True, before=before)
 
 
 # --- users ---------------------------------------------------------------
@@ -191,19 +228,38 @@ def user_get_by_name(name, domain_id):
     return _get_by(User, 'user', name=name, domain_id=domain_id)
 
 
-def user_list(domain_id=None, name=None, enabled=None, ids=None):
-    return _list(User, User.name, domain_id=domain_id, name=name, enabled=enabled, id=ids)
+def user_name_taken(name, domain_id):
+    """Whether a user of the domain has this name, whatever its case."""
+    return _name_taken(User, name, domain_id)
+
+
+def project_name_taken(name, domain_id):
+    """Whether a project of the domain has this name, whatever its case."""
+    return _name_taken(Project, name, domain_id)
+
+
+def _name_taken(model, name, domain_id):
+    with transaction() as s:
+        return s.scalar(sa.select(model.id).where(
+            model.domain_id == domain_id,
+            sa.func.lower(model.name) == name.lower()).limit(1)) is not None
+
+
+def user_list(domain_id=None, name=None, enabled=None, ids=None, limit=None):
+    return _list(User, User.name, limit, domain_id=domain_id, name=name, enabled=enabled,
+                 id=ids)
 
 
 def user_update(user_id, **values):
-    return _update(User, 'user', user_id, USER_FIELDS, values)
+    return _update(User, 'user', user_id, USER_FIELDS, values, bump=True)
 
 
 def user_delete(user_id):
-    with transaction() as s:
+    """The user, its role assignments and its credentials, in one transaction."""
+    def before(s):
         s.execute(sa.delete(RoleAssignment).filter_by(user_id=user_id))
         s.execute(sa.delete(Credential).filter_by(user_id=user_id))
-    _delete(User, 'user', user_id)
+    _delete(User, 'user', user_id, bump=True, before=before)
 
 
 # --- roles and assignments -------------------------------------------------
@@ -221,18 +277,18 @@ def role_get_by_name(name):
     return _get_by(Role, 'role', name=name)
 
 
-def role_list(name=None):
-    return _list(Role, Role.name, name=name)
+def role_list(name=None, limit=None):
+    return _list(Role, Role.name, limit, name=name)
 
 
 def role_update(role_id, **values):
-    return _update(Role, 'role', role_id, {'name', 'description'}, values)
+    return _update(Role, 'role', role_id, {'name', 'description'}, values, bump=True)
 
 
 def role_delete(role_id):
-    with transaction() as s:
+    def before(s):
         s.execute(sa.delete(RoleAssignment).filter_by(role_id=role_id))
-    _delete(Role, 'role', role_id)
+    _delete(Role, 'role', role_id, bump=True, before=before)
 
 
 def assignment_add(user_id, target_type, target_id, role_id):
@@ -250,10 +306,12 @@ def assignment_remove(user_id, target_type, target_id, role_id):
             role_id=role_id)).rowcount
         if not n:
             raise NotFound('Could not find role assignment.')
+        _bump(s)
 
 
-def assignment_list(user_id=None, target_type=None, target_id=None, role_id=None):
-    return _list(RoleAssignment, RoleAssignment.created_at, user_id=user_id,
+def assignment_list(user_id=None, target_type=None, target_id=None, role_id=None,
+                    limit=None):
+    return _list(RoleAssignment, RoleAssignment.created_at, limit, user_id=user_id,
                  target_type=target_type, target_id=target_id, role_id=role_id)
 
 
@@ -267,12 +325,14 @@ def roles_for(user_id, target_type, target_id):
         return [{'id': r.id, 'name': r.name} for r in rows]
 
 
-def projects_of_user(user_id):
+def projects_of_user(user_id, limit=None):
     with transaction() as s:
         q = sa.select(Project).join(RoleAssignment, sa.and_(
             RoleAssignment.target_type == 'project',
             RoleAssignment.target_id == Project.id)).where(
             RoleAssignment.user_id == user_id).distinct().order_by(Project.name)
+        if limit is not None:
+            q = q.limit(limit)
         return [_d(p) for p in s.scalars(q)]
 
 
@@ -288,8 +348,8 @@ def service_get(service_id):
     return _get(CatalogService, 'service', service_id)
 
 
-def service_list(type=None, name=None):
-    return _list(CatalogService, CatalogService.type, type=type, name=name)
+def service_list(type=None, name=None, limit=None):
+    return _list(CatalogService, CatalogService.type, limit, type=type, name=name)
 
 
 def service_update(service_id, **values):
@@ -314,8 +374,8 @@ def endpoint_get(endpoint_id):
     return _get(Endpoint, 'endpoint', endpoint_id)
 
 
-def endpoint_list(service_id=None, interface=None, region_id=None):
-    return _list(Endpoint, Endpoint.service_id, service_id=service_id,
+def endpoint_list(service_id=None, interface=None, region_id=None, limit=None):
+    return _list(Endpoint, Endpoint.service_id, limit, service_id=service_id,
                  interface=interface, region_id=region_id)
 
 
@@ -358,17 +418,17 @@ def credential_get_by_access(access):
     return _get_by(Credential, 'credential', access=access)
 
 
-def credential_list(user_id=None, type=None):
-    return _list(Credential, Credential.created_at, user_id=user_id, type=type)
+def credential_list(user_id=None, type=None, limit=None):
+    return _list(Credential, Credential.created_at, limit, user_id=user_id, type=type)
 
 
 def credential_update(credential_id, **values):
     return _update(Credential, 'credential', credential_id,
-                   {'encrypted_blob', 'project_id', 'type', 'access'}, values)
+                   {'encrypted_blob', 'project_id', 'type', 'access'}, values, bump=True)
 
 
 def credential_delete(credential_id):
-    _delete(Credential, 'credential', credential_id)
+    _delete(Credential, 'credential', credential_id, bump=True)
 
 
 # --- revocation events ---------------------------------------------------------
@@ -380,6 +440,7 @@ def revocation_add(issued_before, expires_at, audit_id=None, user_id=None,
                              issued_before=issued_before, expires_at=expires_at)
         s.add(ev)
         s.flush()
+        _bump(s)
         return _d(ev)
 
 

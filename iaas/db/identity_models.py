@@ -7,7 +7,16 @@ Ids are 32-hex-digit strings like Keystone's (the Default domain's id is
 import datetime
 import uuid
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -139,9 +148,23 @@ class RevocationEvent(Base):
 
 
 class LoginFailure(Base):
-    """Failed password attempts, so the rate limit holds across API processes."""
+    """Counted attempts, so the rate limits hold across API processes:
+    failed passwords per user and source, per source, sign-ups per source.
+    ``user_id`` holds the limit's key (:mod:`iaas.identity.limits`)."""
     __tablename__ = 'identity_login_failures'
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Revision(Base):
+    """One row (id 1): a counter moved in the same transaction as every
+    change that can revoke access (role removed, user/project/domain
+    disabled or deleted, password changed, token revoked, credential
+    deleted). API processes poll it (at most once per second) and drop
+    their identity caches when it moves."""
+    __tablename__ = 'identity_revision'
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -3,7 +3,8 @@
 
 def reset_state():
     """Forget every in-process cache (tests switch databases and key dirs)."""
-    from iaas.identity import cache, credentials, policy, revoke, tokens
+    from iaas.identity import cache, credentials, policy, revision, revoke, tokens
+    revision.WATCH.reset()
     cache.clear_all()
     revoke.REVOCATIONS.reset()
     tokens.reset()

@@ -1,13 +1,17 @@
 """Small in-process caches with a time-to-live, for token validation.
 
-Lookups that validation needs (user, project, roles, catalog) come from
-here; entries expire after ``[identity] cache_time`` seconds, and changes
-made through this process drop the entries they affect at once.
+Lookups that validation needs (user, project, roles, catalog, EC2
+credentials, validated tokens) come from here. Changes made through this
+process drop the entries they affect at once; changes made through any
+other process drop every entry within ``[identity] revocation_cache_time``
+(the shared revision, :mod:`iaas.identity.revision`, checked on each
+lookup); entries expire after ``[identity] cache_time`` seconds anyway.
 """
 import threading
 import time
 
 from iaas.conf import CONF
+from iaas.identity import revision
 
 _MISSING = object()
 
@@ -24,13 +28,15 @@ class TTLCache:
         return CONF.identity.cache_time if self._ttl is None else self._ttl
 
     def get_or_load(self, key, loader):
+        revision.check()
         now = time.monotonic()
         hit = self._data.get(key, _MISSING)
         if hit is not _MISSING and hit[0] > now:
             return hit[1]
+        generation = revision.WATCH.generation
         value = loader()
         ttl = self.ttl
-        if ttl > 0:
+        if ttl > 0 and generation == revision.WATCH.generation:
             with self._lock:
                 if len(self._data) >= self.maxsize:
                     self._evict(now)
@@ -39,14 +45,17 @@ class TTLCache:
 
     def get(self, key):
         """The cached value, or None when absent or expired."""
+        revision.check()
         hit = self._data.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         return None
 
-    def put(self, key, value):
+    def put(self, key, value, generation=None):
+        """Store ``value``; not when the caches were dropped since
+        ``generation`` (:attr:`revision.WATCH.generation` before the load)."""
         ttl = self.ttl
-        if ttl <= 0:
+        if ttl <= 0 or (generation is not None and generation != revision.WATCH.generation):
             return
         now = time.monotonic()
         with self._lock:
@@ -88,3 +97,6 @@ ALL = (users, projects, domains, roles, catalog, ec2, validated)
 def clear_all():
     for c in ALL:
         c.clear()
+
+
+revision.WATCH.on_change(clear_all)

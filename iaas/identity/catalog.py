@@ -11,8 +11,8 @@ from iaas.identity import cache
 INTERFACES = ('public', 'internal', 'admin')
 
 
-def configured_services(conf=CONF):
-    """[(type, name, description, url)] of every iaas service, from config."""
+def known_services(conf=CONF):
+    """[(type, name, description, url)] of every service iaas may run."""
     host = conf.api.public_host
     api = conf.api
 
@@ -39,11 +39,27 @@ def configured_services(conf=CONF):
     ]
 
 
+def configured_services(conf=CONF):
+    """The services this deployment serves (``[identity] catalog_services``):
+    only these go into the catalog, so clients are never sent to an
+    endpoint nothing answers."""
+    served = set(conf.identity.catalog_services)
+    return [s for s in known_services(conf) if s[0] in served]
+
+
 def sync_from_config(conf=CONF):
-    """Create or update the configured services and their endpoints (idempotent)."""
+    """Create or update the configured services and their endpoints, and
+    remove those of iaas's own services no longer served (idempotent;
+    services an operator added stay)."""
     from iaas.db import identity as db
     region = conf.identity.region
-    for stype, name, desc, url in configured_services(conf):
+    wanted = configured_services(conf)
+    keep = {(t, n) for t, n, _d, _u in wanted}
+    for stype, name, _desc, _url in known_services(conf):
+        if (stype, name) not in keep:
+            for svc in db.service_list(type=stype, name=name):
+                db.service_delete(svc['id'])
+    for stype, name, desc, url in wanted:
         existing = db.service_list(type=stype, name=name)
         svc = existing[0] if existing else db.service_create(stype, name, desc)
         eps = db.endpoint_list(service_id=svc['id'], region_id=region)

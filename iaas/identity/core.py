@@ -7,7 +7,7 @@ record with no database round trip once the caches are warm.
 import dataclasses
 import logging
 
-from iaas.identity import cache, passwords, tokens
+from iaas.identity import cache, passwords, revision, tokens
 from iaas.identity.revoke import REVOCATIONS
 
 LOG = logging.getLogger(__name__)
@@ -94,7 +94,17 @@ def invalidate(user_id=None, project_id=None, domain_id=None):
         cache.roles.drop(lambda k: k[2] == project_id)
     if domain_id:
         cache.domains.pop(domain_id)
+    if project_id or domain_id:
+        cache.ec2.clear()
     cache.validated.clear()
+    revision.WATCH.touch()
+
+
+def invalidate_roles():
+    """Drop cached role lookups after a role was renamed or deleted."""
+    cache.roles.clear()
+    cache.validated.clear()
+    revision.WATCH.touch()
 
 
 # --- validation ------------------------------------------------------------
@@ -143,12 +153,13 @@ def validate(token):
     """A valid, unrevoked token's :class:`Validated` record, or AuthFailed."""
     hit = cache.validated.get(token)
     if hit is None:
+        generation = revision.WATCH.generation
         try:
             data = tokens.decode(token)
         except tokens.TokenInvalid as exc:
             raise AuthFailed(f'The token is not valid: {exc}.') from None
         hit = _resolve(data)
-        cache.validated.put(token, hit)
+        cache.validated.put(token, hit, generation)
     elif hit.token.expires_s <= _now():
         cache.validated.pop(token)
         raise AuthFailed('The token is not valid: token expired.')
@@ -195,7 +206,7 @@ def _find_user(ref):
         return None
 
 
-def _password_user(body):
+def _password_user(body, source=None):
     pw = body.get('password')
     if not isinstance(pw, dict) or 'user' not in pw:
         raise AuthBadRequest('The password method needs "password": {"user": …}.')
@@ -206,18 +217,20 @@ def _password_user(body):
         raise AuthBadRequest('password.user.password must be a string.')
     # Unknown users are rate-limited too (by the name asked for), so a 429
     # does not tell which accounts exist.
+    # Keyed by user and source address: failures from one address never
+    # lock the user out from another (see iaas.identity.limits).
     key = user['id'] if user else _unknown_key(ref)
-    passwords.check_rate_limit(key)
+    passwords.check_rate_limit(key, source)
     ok = passwords.check_password(secret, user['password_hash'] if user else None)
     if not ok or not user['enabled']:
-        passwords.record_failure(key)
+        passwords.record_failure(key, source)
         LOG.info('password authentication failed for %s',
                  user['id'] if user else 'an unknown user')
         raise AuthFailed()
     domain = get_domain(user['domain_id'])
     if domain is None or not domain['enabled']:
         raise AuthFailed()
-    passwords.clear_failures(key)
+    passwords.clear_failures(key, source)
     return user
 
 
@@ -269,8 +282,9 @@ def _scope_project(scope):
     raise AuthBadRequest('scope.project needs an id, or a name and a domain.')
 
 
-def authenticate(body):
-    """(token string, Validated) for an ``{"auth": …}`` request body."""
+def authenticate(body, source=None):
+    """(token string, Validated) for an ``{"auth": …}`` request body;
+    ``source`` is the client's address (failed-password limits)."""
     auth = body.get('auth') if isinstance(body, dict) else None
     if not isinstance(auth, dict) or not isinstance(auth.get('identity'), dict):
         raise AuthBadRequest('Expecting to find "auth": {"identity": …} in the request.')
@@ -281,7 +295,7 @@ def authenticate(body):
     scope = auth.get('scope')
     parent_audit = expires_s = None
     if methods == ['password']:
-        user = _password_user(identity)
+        user = _password_user(identity, source)
         token_methods = ['password']
     elif methods == ['token']:
         ref = identity.get('token')

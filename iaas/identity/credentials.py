@@ -65,17 +65,31 @@ def ec2_dict(access, secret, user_id, project_id):
             'project_id': project_id, 'tenant_id': project_id, 'trust_id': None}
 
 
+def get_ec2_row(access):
+    """The EC2 credential with this access key from the database (not
+    cached), with its id; None when there is none."""
+    if not access or not isinstance(access, str) or len(access) > 64:
+        return None
+    try:
+        row = _db().credential_get_by_access(access)
+    except LookupError:
+        return None
+    if row['type'] != 'ec2':
+        return None
+    blob = json.loads(decrypt_blob(row['encrypted_blob']))
+    return {**ec2_dict(access, blob['secret'], row['user_id'], row['project_id']),
+            'id': row['id']}
+
+
 def get_ec2(access):
     """The EC2 credential with this access key, or None (cached)."""
     def load():
-        try:
-            row = _db().credential_get_by_access(access)
-        except LookupError:
+        row = get_ec2_row(access)
+        if row is None or row['project_id'] is None:
+            # A credential without a project cannot scope an S3/EC2 request
+            # (older rows; new ones always name one).
             return None
-        if row['type'] != 'ec2':
-            return None
-        blob = json.loads(decrypt_blob(row['encrypted_blob']))
-        return ec2_dict(access, blob['secret'], row['user_id'], row['project_id'])
+        return ec2_dict(access, row['secret'], row['user_id'], row['project_id'])
     if not access or not isinstance(access, str) or len(access) > 64:
         return None
     return cache.ec2.get_or_load(access, load)

@@ -2,6 +2,7 @@
 import bcrypt
 
 from iaas.conf import CONF
+from iaas.identity import limits
 
 # bcrypt looks at the first 72 bytes only; longer passwords are refused
 # rather than silently truncated.
@@ -36,30 +37,19 @@ def check_password(password, hashed):
         return False
 
 
-class RateLimited(Exception):
-    def __init__(self, retry_after):
-        self.retry_after = retry_after
-        super().__init__('too many failed attempts')
+# The failed-password limits live in iaas.identity.limits.
+RateLimited = limits.RateLimited
 
 
-def check_rate_limit(user_id):
-    """Raise RateLimited when ``user_id`` failed too often in the window."""
-    limit = CONF.identity.lockout_failure_attempts
-    if not limit or not user_id:
-        return
-    from iaas.db import identity as db
-    window = CONF.identity.lockout_duration
-    if db.login_failure_count(user_id, window) >= limit:
-        raise RateLimited(window)
+def check_rate_limit(user_key, source=None):
+    """Raise RateLimited when ``user_key`` failed too often from ``source``
+    (or ``source`` failed too often across users)."""
+    limits.check_password_attempts(user_key, source)
 
 
-def record_failure(user_id):
-    if CONF.identity.lockout_failure_attempts and user_id:
-        from iaas.db import identity as db
-        db.login_failure_add(user_id)
+def record_failure(user_key, source=None):
+    limits.record_password_failure(user_key, source)
 
 
-def clear_failures(user_id):
-    if CONF.identity.lockout_failure_attempts and user_id:
-        from iaas.db import identity as db
-        db.login_failure_clear(user_id)
+def clear_failures(user_key, source=None):
+    limits.clear_password_failures(user_key, source)

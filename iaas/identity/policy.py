@@ -33,22 +33,130 @@ GENERIC_RULES = [
     policy.RuleDefault('default', 'rule:admin_or_owner'),
 ]
 
+ADMIN = 'rule:admin_required'
+READER = 'rule:admin_required or rule:reader'
+OWN_USER = 'rule:admin_required or user_id:%(user_id)s'
+ANYONE = ''
+
+USERS = '/v3/users'
+USER = USERS + '/{user_id}'
+EC2 = USER + '/credentials/OS-EC2'
+PROJECTS = '/v3/projects'
+PROJECT = PROJECTS + '/{project_id}'
+DOMAINS = '/v3/domains'
+DOMAIN = DOMAINS + '/{domain_id}'
+ROLES = '/v3/roles'
+ROLE = ROLES + '/{role_id}'
+GRANTS = '/v3/{target}s/{target_id}/users/{user_id}/roles'
+GRANT = GRANTS + '/{role_id}'
+SERVICES = '/v3/services'
+SERVICE = SERVICES + '/{service_id}'
+ENDPOINTS = '/v3/endpoints'
+ENDPOINT = ENDPOINTS + '/{endpoint_id}'
+CREDENTIALS = '/v3/credentials'
+CREDENTIAL = CREDENTIALS + '/{credential_id}'
+TOKENS = '/v3/auth/tokens'
+
+
+def _rule(name, check, what, ops):
+    return policy.DocumentedRuleDefault(
+        name='identity:' + name, check_str=check, description=what,
+        operations=[{'method': m, 'path': p} for m, p in ops])
+
+
+# Keystone's rule names. An admin is the cloud administrator (Keystone's
+# system scope); "own" rules let a user act on itself, also with an
+# unscoped token (the route's scope is ``wsgi.ANY``).
 IDENTITY_RULES = [
-    policy.RuleDefault('identity:admin', 'rule:admin_required'),
-    policy.RuleDefault('identity:get_user', 'rule:admin_required or user_id:%(user_id)s'),
-    policy.RuleDefault('identity:change_password',
-                       'rule:admin_required or user_id:%(user_id)s'),
-    policy.RuleDefault('identity:get_project',
-                       'rule:admin_required or project_id:%(project_id)s'),
-    policy.RuleDefault('identity:list_user_projects',
-                       'rule:admin_required or user_id:%(user_id)s'),
-    policy.RuleDefault('identity:ec2_credentials',
-                       'rule:admin_required or user_id:%(user_id)s'),
-    policy.RuleDefault('identity:list_roles', 'rule:admin_required or rule:reader'),
-    policy.RuleDefault('identity:get_role', 'rule:admin_required or rule:reader'),
-    policy.RuleDefault('identity:list_services', 'rule:admin_required or rule:reader'),
-    policy.RuleDefault('identity:list_endpoints', 'rule:admin_required or rule:reader'),
+    # users
+    _rule('list_users', ADMIN, 'List users.', [('GET', USERS)]),
+    _rule('get_user', OWN_USER, 'Show a user (oneself, or any as admin).', [('GET', USER)]),
+    _rule('create_user', ADMIN, 'Create a user.', [('POST', USERS)]),
+    _rule('update_user', ADMIN, 'Update a user.', [('PATCH', USER)]),
+    _rule('delete_user', ADMIN, 'Delete a user (its EC2 credentials go too).',
+          [('DELETE', USER)]),
+    _rule('change_password', OWN_USER, 'Change one\'s own password (the original '
+          'password is checked too; wrong ones are rate-limited like logins).',
+          [('POST', USER + '/password')]),
+    _rule('list_user_projects', OWN_USER, 'List the projects a user has a role on.',
+          [('GET', USER + '/projects')]),
+    # projects
+    _rule('list_projects', OWN_USER, 'List projects: the caller\'s own (those it has '
+          'a role on); every project with identity:list_projects:all.',
+          [('GET', PROJECTS)]),
+    _rule('list_projects:all', ADMIN, 'List every project, not only one\'s own.',
+          [('GET', PROJECTS)]),
+    _rule('get_project', 'rule:admin_required or project_id:%(project_id)s',
+          'Show a project (the token\'s own, or any as admin).', [('GET', PROJECT)]),
+    _rule('create_project', ADMIN, 'Create a project.', [('POST', PROJECTS)]),
+    _rule('update_project', ADMIN, 'Update (enable, disable) a project.',
+          [('PATCH', PROJECT)]),
+    _rule('delete_project', ADMIN, 'Delete a project (its EC2 credentials go too).',
+          [('DELETE', PROJECT)]),
+    # domains
+    _rule('list_domains', READER, 'List domains (those identity:get_domain allows).',
+          [('GET', DOMAINS)]),
+    _rule('get_domain', 'rule:admin_required or domain_id:%(domain_id)s',
+          'Show a domain (the caller\'s own, or any as admin).', [('GET', DOMAIN)]),
+    _rule('create_domain', ADMIN, 'Create a domain.', [('POST', DOMAINS)]),
+    _rule('update_domain', ADMIN, 'Update a domain.', [('PATCH', DOMAIN)]),
+    _rule('delete_domain', ADMIN, 'Delete a disabled, empty domain.', [('DELETE', DOMAIN)]),
+    # roles and assignments
+    _rule('list_roles', READER, 'List roles.', [('GET', ROLES)]),
+    _rule('get_role', READER, 'Show a role.', [('GET', ROLE)]),
+    _rule('create_role', ADMIN, 'Create a role.', [('POST', ROLES)]),
+    _rule('update_role', ADMIN, 'Rename a role.', [('PATCH', ROLE)]),
+    _rule('delete_role', ADMIN, 'Delete a role and its assignments.', [('DELETE', ROLE)]),
+    _rule('list_grants', OWN_USER, 'List a user\'s roles on a project or domain '
+          '(one\'s own, or any as admin).', [('GET', GRANTS)]),
+    _rule('check_grant', ADMIN, 'Check a role assignment.',
+          [('GET', GRANT), ('HEAD', GRANT)]),
+    _rule('create_grant', ADMIN, 'Give a user a role on a project or domain.',
+          [('PUT', GRANT)]),
+    _rule('revoke_grant', ADMIN, 'Take a role away (revokes the matching tokens).',
+          [('DELETE', GRANT)]),
+    _rule('list_role_assignments', OWN_USER, 'List role assignments (filtered by '
+          'user.id: one\'s own; all or another user\'s: admin).',
+          [('GET', '/v3/role_assignments')]),
+    # catalog
+    _rule('list_services', READER, 'List catalog services.', [('GET', SERVICES)]),
+    _rule('get_service', READER, 'Show a catalog service.', [('GET', SERVICE)]),
+    _rule('create_service', ADMIN, 'Create a catalog service.', [('POST', SERVICES)]),
+    _rule('update_service', ADMIN, 'Update a catalog service.', [('PATCH', SERVICE)]),
+    _rule('delete_service', ADMIN, 'Delete a catalog service.', [('DELETE', SERVICE)]),
+    _rule('list_endpoints', READER, 'List endpoints.', [('GET', ENDPOINTS)]),
+    _rule('get_endpoint', READER, 'Show an endpoint.', [('GET', ENDPOINT)]),
+    _rule('create_endpoint', ADMIN, 'Create an endpoint.', [('POST', ENDPOINTS)]),
+    _rule('update_endpoint', ADMIN, 'Update an endpoint.', [('PATCH', ENDPOINT)]),
+    _rule('delete_endpoint', ADMIN, 'Delete an endpoint.', [('DELETE', ENDPOINT)]),
+    _rule('list_regions', ANYONE, 'List regions.', [('GET', '/v3/regions')]),
+    _rule('get_region', ANYONE, 'Show a region.', [('GET', '/v3/regions/{region_id}')]),
+    # credentials
+    _rule('list_credentials', OWN_USER, 'List credentials (one\'s own; another '
+          'user\'s or everyone\'s: admin).', [('GET', CREDENTIALS)]),
+    _rule('get_credential', OWN_USER, 'Show a credential.', [('GET', CREDENTIAL)]),
+    _rule('create_credential', OWN_USER, 'Create a credential for oneself (or for '
+          'anyone as admin).', [('POST', CREDENTIALS)]),
+    _rule('delete_credential', OWN_USER, 'Delete a credential.', [('DELETE', CREDENTIAL)]),
+    _rule('ec2_list_credentials', OWN_USER, 'List a user\'s EC2 credentials.',
+          [('GET', EC2)]),
+    _rule('ec2_get_credential', OWN_USER, 'Show an EC2 credential.',
+          [('GET', EC2 + '/{access}')]),
+    _rule('ec2_create_credential', OWN_USER, 'Create an EC2 credential for a project '
+          'the user has a role on.', [('POST', EC2)]),
+    _rule('ec2_delete_credential', OWN_USER, 'Delete an EC2 credential.',
+          [('DELETE', EC2 + '/{access}')]),
+    # tokens and auth
+    _rule('validate_token', OWN_USER, 'Validate a token (one\'s own, or any as admin).',
+          [('GET', TOKENS), ('HEAD', TOKENS)]),
+    _rule('revoke_token', OWN_USER, 'Revoke a token (one\'s own, or any as admin).',
+          [('DELETE', TOKENS)]),
+    _rule('get_auth_catalog', ANYONE, 'The service catalog of the token\'s project.',
+          [('GET', '/v3/auth/catalog')]),
+    _rule('get_auth_projects', ANYONE, 'The projects the caller may scope a token to.',
+          [('GET', '/v3/auth/projects')]),
 ]
+
 
 def list_rules():
     """The generic and identity rules (see :mod:`iaas.policies`)."""

@@ -4,8 +4,10 @@ A token is revoked when an event matches it: by audit id (one token and
 the tokens rescoped from it), by user (password change, user disabled or
 deleted), by project (project disabled or deleted) or by user and project
 (role removed), each applying to tokens issued before the event. Each
-process reads the events at most once per ``revocation_cache_time``;
-events it records itself apply at once.
+process reloads the events when the shared revision moved (recording an
+event moves it: :mod:`iaas.identity.revision`, polled at most once per
+``revocation_cache_time``), and at least every ``cache_time``; events it
+records itself apply at once.
 """
 import datetime
 import threading
@@ -13,6 +15,7 @@ import time
 
 from iaas.conf import CONF
 from iaas.db.base import utcnow
+from iaas.identity import revision
 
 
 def _ms(dt):
@@ -23,6 +26,9 @@ class RevocationList:
     def __init__(self):
         self._lock = threading.Lock()
         self._loaded = None   # monotonic time of the last load
+        self._expires = 0.0   # reload at the latest then (cache_time)
+        self._epoch = 0       # moves when the shared revision moved
+        self._loaded_epoch = None
         self.audit = set()
         self.user = {}        # user_id -> issued_before ms
         self.project = {}
@@ -45,16 +51,24 @@ class RevocationList:
         self.audit, self.user, self.project = audit, user, project
         self.user_project = user_project
 
+    def _fresh(self):
+        return self._loaded_epoch == self._epoch and time.monotonic() < self._expires
+
     def refresh(self, force=False):
-        now = time.monotonic()
-        if not force and self._loaded is not None and \
-                now - self._loaded < CONF.identity.revocation_cache_time:
+        revision.check()
+        if not force and self._fresh():
             return
         with self._lock:
-            if force or self._loaded is None or \
-                    time.monotonic() - self._loaded >= CONF.identity.revocation_cache_time:
+            if force or not self._fresh():
+                epoch = self._epoch
                 self._load()
                 self._loaded = time.monotonic()
+                self._expires = self._loaded + max(CONF.identity.cache_time, 1)
+                self._loaded_epoch = epoch
+
+    def stale(self):
+        """The shared revision moved: reload before the next check."""
+        self._epoch += 1
 
     def is_revoked(self, data):
         """True when an event matches TokenData ``data``."""
@@ -75,9 +89,11 @@ class RevocationList:
     def reset(self):
         with self._lock:
             self._loaded = None
+            self._expires = 0.0
 
 
 REVOCATIONS = RevocationList()
+revision.WATCH.on_change(REVOCATIONS.stale)
 
 
 def _record(**match):

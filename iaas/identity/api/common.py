@@ -4,6 +4,10 @@ import functools
 from iaas import wsgi
 from iaas.api import auth
 
+# Lists answer at most this many entries (``?limit=`` may ask for fewer);
+# a cut list says ``"truncated": true`` as Keystone's list_limit does.
+LIST_LIMIT = 1000
+
 
 def handles_errors(func):
     """Turn facade errors into Keystone faults: NotFound 404, Duplicate 409,
@@ -36,24 +40,52 @@ def collection_links(req):
 
 
 def enforce(req, rule, target=None):
+    """403 unless the caller passes ``rule`` on ``target``."""
     return auth.enforce(req.context, rule, target)
 
 
-def is_admin(req):
+def allowed(req, rule, target=None):
+    """Whether the caller passes ``rule`` on ``target`` (default: its own
+    project, user and domain), without raising."""
+    from iaas.identity import policy
     ctx = req.context
-    return bool(ctx and (ctx.is_admin or 'admin' in ctx.roles))
+    if ctx is None:
+        return False
+    if target is None:
+        target = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
+                  'domain_id': ctx.domain_id}
+    return policy.check(ctx, rule, target)
 
 
-def body_of(req, key, schema_props=None, required=(), body=None):
-    """The ``{key: {...}}`` object of a JSON body, type-checked."""
-    body = req.json() if body is None else body
-    obj = body.get(key)
-    if not isinstance(obj, dict):
-        raise wsgi.BadRequest(f'Expecting to find "{key}" in the request body.')
-    schema = {'type': 'object', 'properties': schema_props or {},
-              'required': list(required)}
-    wsgi.validate(obj, schema)
-    return obj
+def list_limit(req):
+    """The number of entries a list may answer (``?limit=``, capped)."""
+    return wsgi.list_limit(req, default=LIST_LIMIT, maximum=LIST_LIMIT)
+
+
+def collection(req, key, rows, view, limit):
+    """A Keystone list body of at most ``limit`` rows (``rows`` may hold one
+    more, which marks the list as truncated)."""
+    body = {key: [view(req, r) for r in rows[:limit]], 'links': collection_links(req)}
+    if len(rows) > limit:
+        body['truncated'] = True
+    return body
+
+
+def body_schema(key, props, required=(), additional=True):
+    """A Keystone request body schema: ``{key: {props…}}``."""
+    inner = {'type': 'object', 'properties': props, 'required': list(required),
+             'additionalProperties': additional}
+    return {'type': 'object', 'properties': {key: inner}, 'required': [key]}
+
+
+def body_of(req, key, schema):
+    """The ``{key: {...}}`` object of the JSON body, checked by ``schema``
+    (the one the handler declares with ``@wsgi.accepts``)."""
+    body = req.json()
+    if not isinstance(body.get(key), dict):
+        raise wsgi.BadRequest(f'Expecting to find {key} in request body.')
+    wsgi.validate(body, schema)
+    return body[key]
 
 
 NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}

@@ -1,4 +1,6 @@
 """Domains, projects, users, roles and role assignments."""
+import functools
+
 from iaas import wsgi
 from iaas.identity import core, passwords, revoke
 from iaas.identity.api.common import (
@@ -6,14 +8,19 @@ from iaas.identity.api.common import (
     ID,
     NAME,
     OPT_STR,
+    allowed,
     body_of,
+    body_schema,
+    collection,
     collection_links,
     enforce,
     flag,
     handles_errors,
-    is_admin,
     link,
+    list_limit,
 )
+
+ANY = wsgi.ANY
 
 
 def _db():
@@ -60,46 +67,50 @@ def _domain_id(req, given):
 # --- domains -----------------------------------------------------------------
 
 DOMAIN_PROPS = {'name': NAME, 'description': OPT_STR, 'enabled': BOOL}
+DOMAIN_CREATE = body_schema('domain', DOMAIN_PROPS, required=['name'])
+DOMAIN_UPDATE = body_schema('domain', DOMAIN_PROPS)
 
 
+@wsgi.route_policy('identity:list_domains')
 @handles_errors
 def domain_list(req):
-    enforce(req, 'reader')
-    rows = _db().domain_list(name=req.GET.get('name'), enabled=flag(req, 'enabled'))
-    if not is_admin(req):
-        rows = [d for d in rows if d['id'] == req.context.domain_id]
-    return {'domains': [domain_view(req, d) for d in rows], 'links': collection_links(req)}
+    limit = list_limit(req)
+    rows = _db().domain_list(name=req.GET.get('name'), enabled=flag(req, 'enabled'),
+                             limit=limit + 1)
+    rows = [d for d in rows if allowed(req, 'identity:get_domain', {'domain_id': d['id']})]
+    return collection(req, 'domains', rows, domain_view, limit)
 
 
+@wsgi.route_policy('identity:create_domain')
+@wsgi.accepts(DOMAIN_CREATE)
 @handles_errors
 def domain_create(req):
-    enforce(req, 'identity:admin')
-    d = body_of(req, 'domain', DOMAIN_PROPS, required=['name'])
+    d = body_of(req, 'domain', DOMAIN_CREATE)
     row = _db().domain_create(d['name'], description=d.get('description'),
                               enabled=d.get('enabled', True))
     return 201, {'domain': domain_view(req, row)}
 
 
+@wsgi.route_policy('identity:get_domain', scope=ANY)
 @handles_errors
 def domain_get(req, domain_id):
-    if not is_admin(req) and domain_id != req.context.domain_id:
-        raise wsgi.Forbidden('You are not authorized to perform the requested action.')
     return {'domain': domain_view(req, _db().domain_get(domain_id))}
 
 
+@wsgi.route_policy('identity:update_domain')
+@wsgi.accepts(DOMAIN_UPDATE)
 @handles_errors
 def domain_update(req, domain_id):
-    enforce(req, 'identity:admin')
-    d = body_of(req, 'domain', DOMAIN_PROPS)
+    d = body_of(req, 'domain', DOMAIN_UPDATE)
     values = {k: d[k] for k in ('name', 'description', 'enabled') if k in d}
     row = _db().domain_update(domain_id, **values)
     core.invalidate(domain_id=domain_id)
     return {'domain': domain_view(req, row)}
 
 
+@wsgi.route_policy('identity:delete_domain')
 @handles_errors
 def domain_delete(req, domain_id):
-    enforce(req, 'identity:admin')
     row = _db().domain_get(domain_id)
     if row['enabled']:
         raise wsgi.Forbidden('Cannot delete a domain that is enabled; disable it first.')
@@ -112,26 +123,29 @@ def domain_delete(req, domain_id):
 
 PROJECT_PROPS = {'name': NAME, 'description': OPT_STR, 'enabled': BOOL, 'domain_id': ID,
                  'parent_id': ID, 'is_domain': BOOL}
+PROJECT_CREATE = body_schema('project', PROJECT_PROPS, required=['name'])
+PROJECT_UPDATE = body_schema('project', PROJECT_PROPS)
 
 
+@wsgi.route_policy('identity:list_projects', scope=ANY)
 @handles_errors
 def project_list(req):
-    db = _db()
-    if is_admin(req):
+    db, limit = _db(), list_limit(req)
+    if allowed(req, 'identity:list_projects:all'):
         rows = db.project_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
-                               enabled=flag(req, 'enabled'))
+                               enabled=flag(req, 'enabled'), limit=limit + 1)
     else:
-        # A non-admin sees the projects it has a role on.
-        rows = [p for p in db.projects_of_user(req.context.user_id)
+        # Everyone else sees the projects it has a role on.
+        rows = [p for p in db.projects_of_user(req.context.user_id, limit=limit + 1)
                 if all(req.GET.get(k) in (None, str(p[k])) for k in ('name', 'domain_id'))]
-    return {'projects': [project_view(req, p) for p in rows],
-            'links': collection_links(req)}
+    return collection(req, 'projects', rows, project_view, limit)
 
 
+@wsgi.route_policy('identity:create_project')
+@wsgi.accepts(PROJECT_CREATE)
 @handles_errors
 def project_create(req):
-    enforce(req, 'identity:admin')
-    p = body_of(req, 'project', PROJECT_PROPS, required=['name'])
+    p = body_of(req, 'project', PROJECT_CREATE)
     if p.get('is_domain'):
         raise wsgi.BadRequest('Projects acting as domains are not supported.')
     row = _db().project_create(p['name'], _domain_id(req, p.get('domain_id')),
@@ -140,16 +154,17 @@ def project_create(req):
     return 201, {'project': project_view(req, row)}
 
 
+@wsgi.route_policy('identity:get_project')
 @handles_errors
 def project_get(req, project_id):
-    enforce(req, 'identity:get_project', {'project_id': project_id})
     return {'project': project_view(req, _db().project_get(project_id))}
 
 
+@wsgi.route_policy('identity:update_project')
+@wsgi.accepts(PROJECT_UPDATE)
 @handles_errors
 def project_update(req, project_id):
-    enforce(req, 'identity:admin')
-    p = body_of(req, 'project', PROJECT_PROPS)
+    p = body_of(req, 'project', PROJECT_UPDATE)
     values = {k: p[k] for k in ('name', 'description', 'enabled') if k in p}
     row = _db().project_update(project_id, **values)
     if values.get('enabled') is False:
@@ -158,9 +173,9 @@ def project_update(req, project_id):
     return {'project': project_view(req, row)}
 
 
+@wsgi.route_policy('identity:delete_project')
 @handles_errors
 def project_delete(req, project_id):
-    enforce(req, 'identity:admin')
     _db().project_delete(project_id)
     revoke.revoke_project(project_id)
     core.invalidate(project_id=project_id)
@@ -172,6 +187,12 @@ def project_delete(req, project_id):
 USER_PROPS = {'name': NAME, 'password': {'type': ['string', 'null'], 'maxLength': 72},
               'email': OPT_STR, 'description': OPT_STR, 'enabled': BOOL, 'domain_id': ID,
               'default_project_id': ID}
+USER_CREATE = body_schema('user', USER_PROPS, required=['name'])
+USER_UPDATE = body_schema('user', USER_PROPS)
+PASSWORD_CHANGE = body_schema('user', {
+    'password': {'type': 'string', 'maxLength': 72},
+    'original_password': {'type': 'string', 'maxLength': 4096}},
+    required=['password', 'original_password'])
 
 
 def _check_password_policy(password):
@@ -181,18 +202,20 @@ def _check_password_policy(password):
                               f'{CONF.identity.min_password_length} characters long.')
 
 
+@wsgi.route_policy('identity:list_users')
 @handles_errors
 def user_list(req):
-    enforce(req, 'identity:admin')
+    limit = list_limit(req)
     rows = _db().user_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
-                           enabled=flag(req, 'enabled'))
-    return {'users': [user_view(req, u) for u in rows], 'links': collection_links(req)}
+                           enabled=flag(req, 'enabled'), limit=limit + 1)
+    return collection(req, 'users', rows, user_view, limit)
 
 
+@wsgi.route_policy('identity:create_user')
+@wsgi.accepts(USER_CREATE)
 @handles_errors
 def user_create(req):
-    enforce(req, 'identity:admin')
-    u = body_of(req, 'user', USER_PROPS, required=['name'])
+    u = body_of(req, 'user', USER_CREATE)
     pw = u.get('password')
     values = {k: u[k] for k in ('email', 'description', 'default_project_id', 'enabled')
               if u.get(k) is not None}
@@ -201,16 +224,17 @@ def user_create(req):
     return 201, {'user': user_view(req, row)}
 
 
+@wsgi.route_policy('identity:get_user', scope=ANY)
 @handles_errors
 def user_get(req, user_id):
-    enforce(req, 'identity:get_user', {'user_id': user_id})
     return {'user': user_view(req, _db().user_get(user_id))}
 
 
+@wsgi.route_policy('identity:update_user')
+@wsgi.accepts(USER_UPDATE)
 @handles_errors
 def user_update(req, user_id):
-    enforce(req, 'identity:admin')
-    u = body_of(req, 'user', USER_PROPS)
+    u = body_of(req, 'user', USER_UPDATE)
     values = {k: u[k] for k in ('name', 'email', 'description', 'default_project_id',
                                 'enabled') if k in u}
     if u.get('password'):
@@ -228,83 +252,96 @@ def _utcnow():
     return utcnow()
 
 
+@wsgi.route_policy('identity:delete_user')
 @handles_errors
 def user_delete(req, user_id):
-    enforce(req, 'identity:admin')
     _db().user_delete(user_id)
     revoke.revoke_user(user_id)
     core.invalidate(user_id=user_id)
     return wsgi.json_response(None, status=204)
 
 
+@wsgi.route_policy('identity:change_password', scope=ANY, reader_may_write=True)
+@wsgi.accepts(PASSWORD_CHANGE)
 @handles_errors
 def user_change_password(req, user_id):
-    enforce(req, 'identity:change_password', {'user_id': user_id})
-    u = body_of(req, 'user', {'password': {'type': 'string', 'maxLength': 72},
-                              'original_password': {'type': 'string'}},
-                required=['password', 'original_password'])
+    u = body_of(req, 'user', PASSWORD_CHANGE)
     user = _db().user_get(user_id)
+    source = req.remote_addr
+    try:
+        passwords.check_rate_limit(user_id, source)
+    except passwords.RateLimited as exc:
+        raise too_many_attempts(exc) from None
     if not passwords.check_password(u['original_password'], user['password_hash']):
+        passwords.record_failure(user_id, source)
         raise wsgi.Unauthorized('The request you have made requires authentication.')
     _check_password_policy(u['password'])
     _db().user_update(user_id, password_hash=passwords.hash_password(u['password']),
                       password_changed_at=_utcnow())
+    passwords.clear_failures(user_id, source)
     revoke.revoke_user(user_id)
     core.invalidate(user_id=user_id)
     return wsgi.json_response(None, status=204)
 
 
+def too_many_attempts(exc):
+    return wsgi.TooManyRequests('Too many failed authentication attempts; try again later.',
+                                headers={'Retry-After': str(exc.retry_after)})
+
+
+@wsgi.route_policy('identity:list_user_projects', scope=ANY)
 @handles_errors
 def user_projects(req, user_id):
-    enforce(req, 'identity:list_user_projects', {'user_id': user_id})
     _db().user_get(user_id)
-    return {'projects': [project_view(req, p) for p in _db().projects_of_user(user_id)],
-            'links': collection_links(req)}
+    limit = list_limit(req)
+    return collection(req, 'projects', _db().projects_of_user(user_id, limit=limit + 1),
+                      project_view, limit)
 
 
 # --- roles and assignments ---------------------------------------------------------
 
 ROLE_PROPS = {'name': NAME, 'description': OPT_STR}
+ROLE_CREATE = body_schema('role', ROLE_PROPS, required=['name'])
+ROLE_UPDATE = body_schema('role', ROLE_PROPS)
 
 
+@wsgi.route_policy('identity:list_roles')
 @handles_errors
 def role_list(req):
-    enforce(req, 'identity:list_roles')
-    return {'roles': [role_view(req, r) for r in _db().role_list(name=req.GET.get('name'))],
-            'links': collection_links(req)}
+    limit = list_limit(req)
+    return collection(req, 'roles', _db().role_list(name=req.GET.get('name'),
+                                                    limit=limit + 1), role_view, limit)
 
 
+@wsgi.route_policy('identity:create_role')
+@wsgi.accepts(ROLE_CREATE)
 @handles_errors
 def role_create(req):
-    enforce(req, 'identity:admin')
-    r = body_of(req, 'role', ROLE_PROPS, required=['name'])
+    r = body_of(req, 'role', ROLE_CREATE)
     return 201, {'role': role_view(req, _db().role_create(r['name'], r.get('description')))}
 
 
+@wsgi.route_policy('identity:get_role')
 @handles_errors
 def role_get(req, role_id):
-    enforce(req, 'identity:get_role')
     return {'role': role_view(req, _db().role_get(role_id))}
 
 
+@wsgi.route_policy('identity:update_role')
+@wsgi.accepts(ROLE_UPDATE)
 @handles_errors
 def role_update(req, role_id):
-    enforce(req, 'identity:admin')
-    r = body_of(req, 'role', ROLE_PROPS)
+    r = body_of(req, 'role', ROLE_UPDATE)
     row = _db().role_update(role_id, **{k: r[k] for k in ('name', 'description') if k in r})
-    core.invalidate()
-    from iaas.identity import cache
-    cache.roles.clear()
+    core.invalidate_roles()
     return {'role': role_view(req, row)}
 
 
+@wsgi.route_policy('identity:delete_role')
 @handles_errors
 def role_delete(req, role_id):
-    enforce(req, 'identity:admin')
     _db().role_delete(role_id)
-    from iaas.identity import cache
-    cache.roles.clear()
-    core.invalidate()
+    core.invalidate_roles()
     return wsgi.json_response(None, status=204)
 
 
@@ -315,18 +352,18 @@ def _check_target(target_type, target_id, user_id, role_id):
     db.role_get(role_id)
 
 
+@wsgi.route_policy('identity:create_grant')
 @handles_errors
 def grant(req, target_type, target_id, user_id, role_id):
-    enforce(req, 'identity:admin')
     _check_target(target_type, target_id, user_id, role_id)
     _db().assignment_add(user_id, target_type, target_id, role_id)
     core.invalidate(user_id=user_id)
     return wsgi.json_response(None, status=204)
 
 
+@wsgi.route_policy('identity:check_grant')
 @handles_errors
 def check_grant(req, target_type, target_id, user_id, role_id):
-    enforce(req, 'identity:admin')
     _check_target(target_type, target_id, user_id, role_id)
     if not _db().assignment_list(user_id=user_id, target_type=target_type,
                                  target_id=target_id, role_id=role_id):
@@ -334,9 +371,9 @@ def check_grant(req, target_type, target_id, user_id, role_id):
     return wsgi.json_response(None, status=204)
 
 
+@wsgi.route_policy('identity:revoke_grant')
 @handles_errors
 def revoke_grant(req, target_type, target_id, user_id, role_id):
-    enforce(req, 'identity:admin')
     _db().assignment_remove(user_id, target_type, target_id, role_id)
     if target_type == 'project':
         revoke.revoke_user_project(user_id, target_id)
@@ -344,38 +381,39 @@ def revoke_grant(req, target_type, target_id, user_id, role_id):
     return wsgi.json_response(None, status=204)
 
 
+@wsgi.route_policy('identity:list_grants', scope=ANY)
 @handles_errors
 def list_grants(req, target_type, target_id, user_id):
-    if not is_admin(req) and user_id != req.context.user_id:
-        raise wsgi.Forbidden('You are not authorized to perform the requested action.')
     roles = _db().roles_for(user_id, target_type, target_id)
     return {'roles': [role_view(req, _db().role_get(r['id'])) for r in roles],
             'links': collection_links(req)}
 
 
+@wsgi.route_policy('identity:list_role_assignments', scope=ANY)
 @handles_errors
 def role_assignments(req):
     user_id = req.GET.get('user.id')
-    if not is_admin(req):
-        if user_id != req.context.user_id:
-            raise wsgi.Forbidden('You are not authorized to perform the requested action.')
+    if user_id != req.context.user_id:
+        # Everyone's, or another user's.
+        enforce(req, 'identity:list_role_assignments', {'user_id': user_id})
     project_id, domain_id = req.GET.get('scope.project.id'), req.GET.get('scope.domain.id')
     target_type = 'project' if project_id else ('domain' if domain_id else None)
+    limit = list_limit(req)
     rows = _db().assignment_list(user_id=user_id, target_type=target_type,
                                  target_id=project_id or domain_id,
-                                 role_id=req.GET.get('role.id'))
+                                 role_id=req.GET.get('role.id'), limit=limit + 1)
     names = flag(req, 'include_names')
-    out = []
-    for a in rows:
+
+    def view(req, a):
         role, user = {'id': a['role_id']}, {'id': a['user_id']}
         scope = {'id': a['target_id']}
         if names:
             _add_names(role, user, scope, a)
-        out.append({'role': role, 'user': user, 'scope': {a['target_type']: scope},
-                    'links': {'assignment': link(req, f"{a['target_type']}s/{a['target_id']}"
-                                                      f"/users/{a['user_id']}/roles/"
-                                                      f"{a['role_id']}")['self']}})
-    return {'role_assignments': out, 'links': collection_links(req)}
+        return {'role': role, 'user': user, 'scope': {a['target_type']: scope},
+                'links': {'assignment': link(req, f"{a['target_type']}s/{a['target_id']}"
+                                                  f"/users/{a['user_id']}/roles/"
+                                                  f"{a['role_id']}")['self']}}
+    return collection(req, 'role_assignments', rows, view, limit)
 
 
 def _add_names(role, user, scope, a):
@@ -398,7 +436,11 @@ def _grant_routes(router, target_type):
     base = f'/v3/{target_type}s/{{target_id}}/users/{{user_id}}/roles'
 
     def bind(fn):
-        return lambda req, **kw: fn(req, target_type, **kw)
+        # wraps copies fn's __dict__: the declared route policy comes along.
+        @functools.wraps(fn)
+        def bound(req, **kw):
+            return fn(req, target_type, **kw)
+        return bound
     router.add('GET', base, bind(list_grants))
     router.add('PUT', base + '/{role_id}', bind(grant))
     router.add('HEAD', base + '/{role_id}', bind(check_grant))

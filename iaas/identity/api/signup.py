@@ -9,12 +9,21 @@ import re
 
 from iaas import wsgi
 from iaas.conf import CONF
-from iaas.identity import passwords
-from iaas.identity.api.common import body_of, handles_errors
+from iaas.identity import limits, passwords
+from iaas.identity.api.common import handles_errors
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$')
 NAME_HELP = ('2-64 characters: letters, digits and . _ @ + -, '
              'starting with a letter or digit')
+SIGNUP_SCHEMA = {
+    'type': 'object', 'required': ['user'],
+    'properties': {
+        'user': {'type': 'object', 'required': ['name', 'password'], 'properties': {
+            'name': {'type': 'string', 'maxLength': 64},
+            'password': {'type': 'string', 'maxLength': 72},
+            'email': {'type': ['string', 'null'], 'maxLength': 255}}},
+        'project': {'type': ['object', 'null'], 'properties': {
+            'name': {'type': ['string', 'null'], 'maxLength': 64}}}}}
 
 
 def _check_name(kind, name):
@@ -23,6 +32,7 @@ def _check_name(kind, name):
 
 
 @wsgi.public
+@wsgi.accepts(SIGNUP_SCHEMA)
 @handles_errors
 def signup(req):
     from iaas.db import identity as db
@@ -30,30 +40,30 @@ def signup(req):
     if not CONF.identity.allow_signup:
         raise wsgi.Forbidden('Sign-up is disabled on this cloud.')
     body = req.json()
-    u = body_of(req, 'user', {'name': {'type': 'string'}, 'password': {'type': 'string'},
-                              'email': {'type': ['string', 'null'], 'maxLength': 255}},
-                required=['name', 'password'], body=body)
+    if not isinstance(body.get('user'), dict):
+        raise wsgi.BadRequest('Expecting to find user in request body.')
+    wsgi.validate(body, SIGNUP_SCHEMA)
+    u = body['user']
     _check_name('user', u['name'])
-    project_name = u['name']
-    if isinstance(body.get('project'), dict) and body['project'].get('name') is not None:
-        project_name = body['project']['name']
+    project_name = (body.get('project') or {}).get('name') or u['name']
     _check_name('project', project_name)
     if len(u['password']) < CONF.identity.min_password_length:
         raise wsgi.BadRequest(f'The password must be at least '
                               f'{CONF.identity.min_password_length} characters long.')
     if len(u['password'].encode()) > passwords.MAX_PASSWORD_BYTES:
         raise wsgi.BadRequest('The password is longer than 72 bytes.')
+    try:
+        limits.check_signup(req.remote_addr)
+    except limits.RateLimited as exc:
+        raise wsgi.TooManyRequests('Too many sign-ups from this address; try again later.',
+                                   headers={'Retry-After': str(exc.retry_after)}) from None
     domain = db.domain_get_by_name(CONF.identity.signup_domain)
-    try:
-        db.user_get_by_name(u['name'], domain['id'])
+    # Names differing only in case (Admin beside admin) would pass for one
+    # another: taken is taken, whatever the case.
+    if db.user_name_taken(u['name'], domain['id']):
         raise wsgi.Conflict(f'The user name {u["name"]} is taken.')
-    except LookupError:
-        pass
-    try:
-        db.project_get_by_name(project_name, domain['id'])
+    if db.project_name_taken(project_name, domain['id']):
         raise wsgi.Conflict(f'The project name {project_name} is taken.')
-    except LookupError:
-        pass
     member = db.role_get_by_name('member')
     project = db.project_create(project_name, domain['id'],
                                 description=f'Personal project of {u["name"]}')

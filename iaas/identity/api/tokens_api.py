@@ -1,6 +1,8 @@
 """Version discovery and /v3/auth/* (token issue, validate, revoke, catalog)."""
 from iaas import wsgi
+from iaas.api import auth
 from iaas.identity import catalog, core, passwords, revoke
+from iaas.identity.api import common
 
 VERSION_UPDATED = '2020-04-07T00:00:00Z'
 
@@ -28,11 +30,43 @@ def _token_response(v, token, status, req, with_catalog=True):
     return status, body, {'X-Subject-Token': token}
 
 
+# The shape Keystone's schema checks; core.authenticate checks the rest.
+AUTH_SCHEMA = {
+    'type': 'object', 'required': ['auth'],
+    'properties': {'auth': {
+        'type': 'object', 'required': ['identity'],
+        'properties': {
+            'identity': {
+                'type': 'object', 'required': ['methods'],
+                'properties': {
+                    'methods': {'type': 'array', 'minItems': 1, 'maxItems': 8,
+                                'items': {'type': 'string', 'maxLength': 64}},
+                    'password': {'type': 'object', 'properties': {'user': {
+                        'type': 'object', 'properties': {
+                            'id': {'type': 'string', 'maxLength': 64},
+                            'name': {'type': 'string', 'maxLength': 255},
+                            'password': {'type': 'string', 'maxLength': 4096},
+                            'domain': {'type': 'object'}}}}},
+                    'token': {'type': 'object', 'properties': {
+                        'id': {'type': 'string', 'maxLength': 1024}}}}},
+            'scope': {'type': ['object', 'string', 'null']}}}}}
+
+
 @wsgi.public
+@wsgi.accepts(AUTH_SCHEMA)
 def issue(req):
     body = req.json()
     try:
-        token, v = core.authenticate(body)
+        wsgi.validate(body, AUTH_SCHEMA)
+    except wsgi.BadRequest as exc:
+        # Keystone's own words for the commonest mistake.
+        if not isinstance(body.get('auth'), dict) or \
+                not isinstance(body['auth'].get('identity'), dict):
+            raise wsgi.BadRequest('Expecting to find "auth": {"identity": …} in the '
+                                  'request.') from None
+        raise exc from None
+    try:
+        token, v = core.authenticate(body, source=req.remote_addr)
     except core.AuthBadRequest as exc:
         raise wsgi.BadRequest(str(exc)) from None
     except core.AuthFailed as exc:
@@ -46,14 +80,9 @@ def issue(req):
     return _token_response(v, token, 201, req, with_catalog='nocatalog' not in req.GET)
 
 
-def _caller_and_subject(req):
-    caller_token = req.headers.get('X-Auth-Token')
-    if not caller_token:
-        raise wsgi.Unauthorized('The request you have made requires authentication.')
-    try:
-        caller = core.validate(caller_token)
-    except core.AuthFailed as exc:
-        raise wsgi.Unauthorized(exc.message) from None
+def _subject(req, rule):
+    """The X-Subject-Token's record, once the caller passes ``rule`` on it
+    (the router authenticated the caller)."""
     subject_token = req.headers.get('X-Subject-Token')
     if not subject_token:
         raise wsgi.BadRequest('X-Subject-Token header is required.')
@@ -61,36 +90,40 @@ def _caller_and_subject(req):
         subject = core.validate(subject_token)
     except core.AuthFailed as exc:
         raise wsgi.NotFound(f'Could not find token: {exc.message}') from None
-    if not core.user_is_admin(caller) and caller.user['id'] != subject.user['id']:
-        raise wsgi.Forbidden('You are not authorized to perform the requested action.')
-    return caller, subject, subject_token
+    auth.enforce(req.context, rule, {'user_id': subject.user['id']})
+    return subject, subject_token
 
 
+@wsgi.route_policy('identity:validate_token', scope=wsgi.ANY)
 def validate(req):
-    _caller, subject, token = _caller_and_subject(req)
+    subject, token = _subject(req, 'identity:validate_token')
     return _token_response(subject, token, 200, req,
                            with_catalog='nocatalog' not in req.GET)
 
 
+@wsgi.route_policy('identity:revoke_token', scope=wsgi.ANY, reader_may_write=True)
 def revoke_token(req):
-    _caller, subject, _token = _caller_and_subject(req)
+    subject, _token = _subject(req, 'identity:revoke_token')
     revoke.revoke_token(subject.token)
     return wsgi.json_response(None, status=204)
 
 
+@wsgi.route_policy('identity:get_auth_catalog', scope=wsgi.ANY)
 def auth_catalog(req):
     ctx = req.context
     if ctx.project_id is None:
-        raise wsgi.Forbidden('The catalog needs a project-scoped token.')
+        raise wsgi.Forbidden('A project-scoped token is required to produce a service '
+                             'catalog.')
     return {'catalog': catalog.for_token(ctx.project_id),
             'links': {'self': req.path_url, 'previous': None, 'next': None}}
 
 
+@wsgi.route_policy('identity:get_auth_projects', scope=wsgi.ANY)
 def auth_projects(req):
     from iaas.db import identity as db
     from iaas.identity.api.resources import project_view
     return {'projects': [project_view(req, p) for p in db.projects_of_user(
-        req.context.user_id) if p['enabled']],
+        req.context.user_id, limit=common.LIST_LIMIT) if p['enabled']],
         'links': {'self': req.path_url, 'previous': None, 'next': None}}
 
 
