@@ -13,7 +13,8 @@ from oslo_config import cfg
 # Option modules, in the order they appear in the sample file. A service
 # package that adds a group adds its module name here.
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
-           'scheduler', 'quota', 'compute', 'service_user', 'network', 'libvirt']
+           'scheduler', 'quota', 'compute', 'service_user', 'network', 'metadata',
+           'libvirt']
 
 CONF = cfg.ConfigOpts()
 

@@ -60,12 +60,16 @@ network_opts = [
                 help='SNAT traffic of project networks leaving through '
                      'public_interface to its first address.'),
     cfg.StrOpt('metadata_host', default='127.0.0.1',
-               help='Address of the metadata server 169.254.169.254:80 is forwarded to '
-                    '(its port is [api] metadata_port).'),
-    cfg.ListOpt('metadata_trusted_proxies', default=['127.0.0.1', '::1'],
-                help='Addresses whose X-Forwarded-For header the metadata server '
-                     'believes (a proxy in front of it); from any other address the '
-                     'instance is the request\'s source address.'),
+               help='Address of the metadata server the per-network metadata proxy of '
+                    'iaas-network forwards 169.254.169.254:80 to (its port is [api] '
+                    'metadata_port).'),
+    cfg.IntOpt('max_fixed_ips_per_port', default=5, min=1,
+               help='Most fixed IPs a port may request (Neutron\'s default: 5); more '
+                    'is refused (400) before any work.'),
+    cfg.IntOpt('max_dns_nameservers', default=5, min=0,
+               help='Most DNS name servers of a subnet (Neutron\'s default: 5).'),
+    cfg.IntOpt('max_subnet_host_routes', default=20, min=0,
+               help='Most host routes of a subnet (Neutron\'s default: 20).'),
     cfg.IntOpt('fixed_ip_release_grace', default=60, min=0,
                help='Seconds a released fixed IP stays out of use, so a late packet or '
                     'a stale lease never reaches the next owner.'),

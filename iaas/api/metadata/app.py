@@ -38,10 +38,14 @@ def _not_found():
 
 
 def _client_address(req):
+    """The guest's address: the TCP peer, or — only when the peer is one of
+    ``[metadata] trusted_proxies`` — the right-most X-Forwarded-For entry
+    (the one that proxy appended; entries left of it are the client's own
+    claims and count for nothing)."""
     remote = req.remote_addr
     fwd = req.headers.get('X-Forwarded-For')
-    if fwd and remote in CONF.network.metadata_trusted_proxies:
-        return fwd.split(',')[0].strip()
+    if fwd and remote in CONF.metadata.trusted_proxies:
+        return fwd.split(',')[-1].strip()
     return remote
 
 
