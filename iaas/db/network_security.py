@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iaas.db import networks as nb
 from iaas.db.engine import transaction
+from iaas.db.models import Instance
 from iaas.db.network_models import (
     FixedIP,
     FloatingIP,
@@ -455,6 +456,14 @@ def host_state(host=None):
                 'floating_ips': fips}
 
 
+def _owned_by_device():
+    """Condition (with instances outer-joined on the port's device_id): the
+    device is no instance, or an instance of the port's own project. A port
+    whose device_id names another project's server is not that server's (it
+    never shows in its addresses or security groups)."""
+    return sa.or_(Instance.id.is_(None), Instance.project_id == Port.project_id)
+
+
 def addresses_by_device(device_ids):
     """{device_id: [(network name or uuid, mac, address, 'fixed'|'floating')]} for
     many instances in two queries (server lists)."""
@@ -468,7 +477,9 @@ def addresses_by_device(device_ids):
                       FixedIP.address)
             .join(Network, Network.id == Port.network_id)
             .join(FixedIP, FixedIP.port_id == Port.id)
-            .where(Port.device_id.in_(ids)).order_by(Port.id, FixedIP.id)).all()
+            .outerjoin(Instance, Instance.uuid == Port.device_id)
+            .where(Port.device_id.in_(ids), _owned_by_device())
+            .order_by(Port.id, FixedIP.id)).all()
         port_ids = {r[0] for r in rows}
         floating = {}
         if port_ids:
@@ -497,7 +508,8 @@ def groups_by_device(device_ids):
             sa.select(Port.device_id, SecurityGroup.name).distinct()
             .join(PortSecurityGroup, PortSecurityGroup.port_id == Port.id)
             .join(SecurityGroup, SecurityGroup.id == PortSecurityGroup.security_group_id)
-            .where(Port.device_id.in_(ids))).all()
+            .outerjoin(Instance, Instance.uuid == Port.device_id)
+            .where(Port.device_id.in_(ids), _owned_by_device())).all()
     for device, name in rows:
         out.setdefault(device, []).append(name)
     return {d: sorted(names) for d, names in out.items()}

@@ -200,35 +200,91 @@ def _subnet_dict(s, sn, net_uuid=None):
             'created_at': _iso(sn.created_at), 'updated_at': _iso(sn.updated_at or sn.created_at)}
 
 
-def _parse_cidr(cidr):
+def _parse_cidr(cidr, strict=False):
+    """The network of ``cidr``; with ``strict`` a prefix with host bits set
+    (``2001:db8::/8``) is refused, never silently turned into another one."""
     try:
-        return ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except (TypeError, ValueError):
         raise Invalid(f"Invalid input for cidr. Reason: '{cidr}' is not a valid IP "
                       'subnet.', 'InvalidInput') from None
+    try:
+        if strict:
+            ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        raise Invalid(f"Invalid input for cidr. Reason: '{cidr}' has host bits set "
+                      f"(the network is '{net}').", 'InvalidInput') from None
+    return net
 
 
-def subnet_create(network_uuid, cidr, project_id=None, name='', gateway_ip='auto',
-                  allocation_pools=None, dns_nameservers=(), enable_dhcp=True,
-                  host_routes=(), description='', ip_version=None, owner_check=True):
-    """``gateway_ip``: 'auto' = the first host address, None = no gateway."""
-    net = _parse_cidr(cidr)
-    if ip_version and int(ip_version) != net.version:
-        raise Invalid('ip_version does not match the cidr.', 'InvalidInput')
-    if net.num_addresses < 4:
-        raise Invalid(f'Invalid CIDR {cidr}: too small.', 'InvalidInput')
-    hosts_first, hosts_last = net[1], net[-2] if net.version == 4 else net[-1]
-    if gateway_ip == 'auto':
-        gateway_ip = str(hosts_first)
-    if gateway_ip is not None:
-        try:
-            gw = ipaddress.ip_address(gateway_ip)
-        except ValueError:
-            raise Invalid(f'Invalid gateway {gateway_ip}.', 'InvalidInput') from None
-        if gw not in net:
-            raise Invalid(f'Gateway {gateway_ip} is not in subnet {cidr}.', 'InvalidInput')
-    pools = []
-    for p in allocation_pools or ():
+def _ip(value, what):
+    try:
+        return ipaddress.ip_address(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"Invalid input for {what}. Reason: '{value}' is not a valid IP "
+                      'address.', 'InvalidInput') from None
+
+
+def _limit(cfg_name, default):
+    from iaas.conf import CONF
+    try:
+        return getattr(CONF.network, cfg_name)
+    except Exception:   # noqa: BLE001 - options not registered (bare DB use)
+        return default
+
+
+def _check_dns(servers):
+    """Name servers are IP addresses (nothing else reaches dnsmasq), at most
+    ``[network] max_dns_nameservers``, no duplicates."""
+    servers = list(servers or ())
+    cap = _limit('max_dns_nameservers', 5)
+    if len(servers) > cap:
+        raise Invalid(f'Number of DNS nameservers exceeds the limit {cap} for subnet.',
+                      'DNSNameServersExhausted')
+    out = [str(_ip(x, 'dns_nameservers')) for x in servers]
+    if len(set(out)) != len(out):
+        raise Invalid('Duplicate nameserver in dns_nameservers.', 'InvalidInput')
+    return out
+
+
+def _check_routes(routes, version):
+    """Host routes: ``destination`` a CIDR (no host bits), ``nexthop`` an IP
+    address, both of the subnet's IP version; at most ``[network]
+    max_subnet_host_routes``."""
+    routes = list(routes or ())
+    cap = _limit('max_subnet_host_routes', 20)
+    if len(routes) > cap:
+        raise Invalid(f'Unable to complete operation for subnet. The number of host routes '
+                      f'exceeds the limit {cap}.', 'HostRoutesExhausted')
+    out = []
+    for r in routes:
+        if not isinstance(r, dict) or set(r) != {'destination', 'nexthop'}:
+            raise Invalid('Invalid input for host_routes: each needs exactly destination '
+                          'and nexthop.', 'InvalidInput')
+        dest = _parse_cidr(r['destination'], strict=True)
+        hop = _ip(r['nexthop'], 'host_routes')
+        if dest.version != version or hop.version != version:
+            raise Invalid('Invalid input for host_routes: IP version mismatch with the '
+                          'subnet.', 'InvalidInput')
+        route = {'destination': str(dest), 'nexthop': str(hop)}
+        if route in out:
+            raise Invalid('Duplicate hostroute in host_routes.', 'InvalidInput')
+        out.append(route)
+    return out
+
+
+def _check_gateway(gateway_ip, net, cidr):
+    if gateway_ip is None:
+        return None
+    gw = _ip(gateway_ip, 'gateway_ip')
+    if gw not in net:
+        raise Invalid(f'Gateway {gateway_ip} is not in subnet {cidr}.', 'InvalidInput')
+    return str(gw)
+
+
+def _check_pools(pools, net, cidr):
+    out = []
+    for p in pools or ():
         try:
             a, b = ipaddress.ip_address(p['start']), ipaddress.ip_address(p['end'])
         except (KeyError, ValueError, TypeError):
@@ -236,7 +292,26 @@ def subnet_create(network_uuid, cidr, project_id=None, name='', gateway_ip='auto
         if a not in net or b not in net or a > b:
             raise Invalid(f'The allocation pool {p["start"]}-{p["end"]} spans beyond the '
                           f'subnet cidr {cidr}.', 'InvalidInput')
-        pools.append({'start': str(a), 'end': str(b)})
+        out.append({'start': str(a), 'end': str(b)})
+    return out
+
+
+def subnet_create(network_uuid, cidr, project_id=None, name='', gateway_ip='auto',
+                  allocation_pools=None, dns_nameservers=(), enable_dhcp=True,
+                  host_routes=(), description='', ip_version=None, owner_check=True):
+    """``gateway_ip``: 'auto' = the first host address, None = no gateway."""
+    net = _parse_cidr(cidr, strict=True)
+    if ip_version and int(ip_version) != net.version:
+        raise Invalid('ip_version does not match the cidr.', 'InvalidInput')
+    if net.num_addresses < 4:
+        raise Invalid(f'Invalid CIDR {cidr}: too small.', 'InvalidInput')
+    hosts_first, hosts_last = net[1], net[-2] if net.version == 4 else net[-1]
+    if gateway_ip == 'auto':
+        gateway_ip = str(hosts_first)
+    gateway_ip = _check_gateway(gateway_ip, net, cidr)
+    dns_nameservers = _check_dns(dns_nameservers)
+    host_routes = _check_routes(host_routes, net.version)
+    pools = _check_pools(allocation_pools, net, cidr)
     if not pools:
         first = hosts_first
         if gateway_ip is not None and ipaddress.ip_address(gateway_ip) == first:
@@ -294,10 +369,18 @@ def subnet_list(project_id=None, network_id=None, **filters):
 
 
 def subnet_update(uuid, project_id=None, **values):
+    """Change a subnet's name, description, DHCP, gateway, name servers, host
+    routes or pools (each checked as at create)."""
     with transaction() as s:
         sn = _get_subnet(s, uuid, project_id)
         if project_id is not None and sn.project_id != project_id:
             raise NotFound('Subnet', uuid)
+        net = _parse_cidr(sn.cidr)
+        checks = {'gateway_ip': lambda v: _check_gateway(v, net, sn.cidr),
+                  'dns_nameservers': _check_dns,
+                  'host_routes': lambda v: _check_routes(v, net.version),
+                  'allocation_pools': lambda v: _check_pools(v, net, sn.cidr)}
+        values = {k: checks[k](v) if k in checks else v for k, v in values.items()}
         for k, v in values.items():
             setattr(sn, k, v)
         s.flush()
@@ -378,6 +461,19 @@ def _allocate_ip(s, net_id, subnets, port_id, wanted):
                    'IpAddressGenerationFailure')
 
 
+def check_fixed_ip(network_uuid, fixed_ip):
+    """Invalid (400) unless ``fixed_ip`` is an IP address inside a subnet of
+    network ``network_uuid``: a server asking for ``networks: [{"uuid",
+    "fixed_ip"}]`` is refused before it is accepted, not left in ERROR."""
+    if fixed_ip is None:
+        return
+    addr = _ip(fixed_ip, 'fixed_ip')
+    if not any(addr in ipaddress.ip_network(sn['cidr'])
+               for sn in subnet_list(network_id=network_uuid)):
+        raise Invalid(f'Fixed IP address {fixed_ip} is not in a subnet of network '
+                      f'{network_uuid}.', 'InvalidIpForNetwork')
+
+
 def _random_mac():
     return 'fa:16:3e:%02x:%02x:%02x' % tuple(random.randrange(256) for _ in range(3))
 
@@ -403,16 +499,36 @@ def _port_dict(s, p, net_uuid=None):
             'created_at': _iso(p.created_at), 'updated_at': _iso(p.updated_at or p.created_at)}
 
 
-def _set_groups(s, port, group_uuids, project_id):
+class SecurityGroupNotFound(NotFound):
+    def __init__(self, ident):
+        NetworkError.__init__(self, f'Security group {ident} does not exist')
+        self.type = 'SecurityGroupNotFound'
+
+
+def _set_groups(s, port, group_uuids):
+    """Make ``group_uuids`` the port's groups. Each must be a group of the
+    port's own project (as Neutron: another project's group "does not
+    exist"), looked up in one query."""
+    wanted = list(dict.fromkeys(group_uuids))
+    found = {}
+    if wanted:
+        found = dict(s.execute(sa.select(SecurityGroup.uuid, SecurityGroup.id).where(
+            SecurityGroup.uuid.in_(wanted), SecurityGroup.project_id == port.project_id)).all())
+    missing = [g for g in wanted if g not in found]
+    if missing:
+        raise SecurityGroupNotFound(', '.join(missing))
     s.execute(sa.delete(PortSecurityGroup).where(PortSecurityGroup.port_id == port.id))
-    for gu in group_uuids:
-        q = sa.select(SecurityGroup).where(SecurityGroup.uuid == gu)
-        if project_id is not None:
-            q = q.where(SecurityGroup.project_id == project_id)
-        g = s.scalars(q).first()
-        if g is None:
-            raise NotFound('Security group', gu)
-        s.add(PortSecurityGroup(port_id=port.id, security_group_id=g.id))
+    for gu in wanted:
+        s.add(PortSecurityGroup(port_id=port.id, security_group_id=found[gu]))
+
+
+def check_fixed_ips_count(fixed_ips):
+    """400 when a port asks for more than ``[network] max_fixed_ips_per_port``
+    fixed IPs (before any other work: each costs queries under the write lock)."""
+    cap = _limit('max_fixed_ips_per_port', 5)
+    if fixed_ips is not None and len(fixed_ips) > cap:
+        raise Invalid('Invalid input for operation: Exceeded maximum amount of fixed ips '
+                      f'per port ({cap}).', 'InvalidInput')
 
 
 def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
@@ -422,6 +538,7 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
     free addresses). ``security_groups`` None = the project's default group.
     ``project_id`` limits which networks are visible (None: admin);
     ``owner_project`` (default ``project_id``) owns the port."""
+    check_fixed_ips_count(fixed_ips)
     purge_released()
     owner = owner_project or project_id
     if security_groups is None and owner and not device_owner.startswith('network:'):
@@ -445,7 +562,7 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
                 for w in wanted:
                     _allocate_ip(s, n.id, subnets, p.id, w)
                 s.flush()
-                _set_groups(s, p, security_groups or [], None)
+                _set_groups(s, p, security_groups or [])
                 s.flush()
                 return _port_dict(s, p, n.uuid)
         except IntegrityError:
@@ -494,7 +611,7 @@ def port_update(uuid, project_id=None, security_groups=None, **values):
         for k, v in values.items():
             setattr(p, {'binding:host_id': 'binding_host'}.get(k, k), v)
         if security_groups is not None:
-            _set_groups(s, p, security_groups, project_id)
+            _set_groups(s, p, security_groups)
         s.flush()
         return _port_dict(s, p)
 
@@ -549,17 +666,23 @@ def fixed_ip_leased(network_uuid):
             Network.uuid == network_uuid, FixedIP.leased.is_(True))))
 
 
-def fixed_ip_lookup(address):
-    """The port and instance holding ``address`` (for the metadata server):
-    {'port_id', 'device_id', 'network_id', 'project_id'} or None."""
+def fixed_ip_lookup(address, network_id=None):
+    """The port holding fixed IP ``address`` on network ``network_id`` (for
+    the metadata server): {'port_id', 'device_id', 'network_id',
+    'project_id'} or None. Without ``network_id`` the address alone must name
+    one port: when ports of two networks share it (overlapping subnets of
+    two projects) nothing is returned rather than a guess."""
     with transaction() as s:
-        row = s.execute(sa.select(Port.uuid, Port.device_id, Network.uuid, Port.project_id)
-                        .join(FixedIP, FixedIP.port_id == Port.id)
-                        .join(Network, Network.id == Port.network_id)
-                        .where(FixedIP.address == address,
-                               Network.external.is_(False))).first()
-        if row is None:
+        q = (sa.select(Port.uuid, Port.device_id, Network.uuid, Port.project_id)
+             .join(FixedIP, FixedIP.port_id == Port.id)
+             .join(Network, Network.id == Port.network_id)
+             .where(FixedIP.address == address, Network.external.is_(False)))
+        if network_id is not None:
+            q = q.where(Network.uuid == network_id)
+        rows = s.execute(q.limit(2)).all()
+        if len(rows) != 1:
             return None
+        row = rows[0]
         return {'port_id': row[0], 'device_id': row[1], 'network_id': row[2],
                 'project_id': row[3]}
 

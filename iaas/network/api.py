@@ -4,6 +4,9 @@ alters host-side state (ports, floating IPs, security groups and rules).
 
 The REST application imports only this module.
 """
+import functools
+import inspect
+import ipaddress
 import logging
 
 from iaas.db import networks as db
@@ -16,7 +19,40 @@ NotFound = db.NotFound
 Conflict = db.Conflict
 Invalid = db.Invalid
 
+
+class ProjectRequired(NetworkError):
+    code = 403
+    type = 'HTTPForbidden'
+
+
+class _AllProjects:
+    def __repr__(self):
+        return 'ALL_PROJECTS'
+
+
+# ``project_id`` of a call that spans every project (the caller passed the
+# collection's policy rule for any project: Neutron's admin). ``None`` is
+# refused: a caller without a project never reads or changes "everything".
+ALL_PROJECTS = _AllProjects()
+
 _rpc = None
+
+
+def _scoped(func):
+    """``func`` with its ``project_id`` argument checked: ALL_PROJECTS → no
+    filter (the DB's None), None or missing → ProjectRequired (403)."""
+    sig = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        project = bound.arguments.get('project_id')
+        if project is None:
+            raise ProjectRequired('This request requires a project.')
+        if project is ALL_PROJECTS:
+            bound.arguments['project_id'] = None
+        return func(*bound.args, **bound.kwargs)
+    return wrapper
 
 
 def _notify(context):
@@ -32,36 +68,41 @@ def _notify(context):
 
 
 def _notifying(func):
+    func = _scoped(func)
+
+    @functools.wraps(func)
     def wrapper(context, *args, **kwargs):
         out = func(*args, **kwargs)
         _notify(context)
         return out
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
     return wrapper
 
 
-# reads
-network_get = db.network_get
-network_list = db.network_list
-subnet_get = db.subnet_get
-subnet_list = db.subnet_list
-port_get = db.port_get
-port_list = db.port_list
-floatingip_get = db.floatingip_get
-floatingip_list = db.floatingip_list
-sg_get = db.sg_get
-sg_list = db.sg_list
-rule_get = db.rule_get
-rule_list = db.rule_list
-ensure_default_group = db.ensure_default_group
-fixed_ip_lookup = db.fixed_ip_lookup
+# reads: project_id is the caller's project or ALL_PROJECTS, never None
+network_get = _scoped(db.network_get)
+network_list = _scoped(db.network_list)
+subnet_get = _scoped(db.subnet_get)
+subnet_list = _scoped(db.subnet_list)
+port_get = _scoped(db.port_get)
+port_list = _scoped(db.port_list)
+floatingip_get = _scoped(db.floatingip_get)
+floatingip_list = _scoped(db.floatingip_list)
+sg_get = _scoped(db.sg_get)
+sg_list = _scoped(db.sg_list)
+rule_get = _scoped(db.rule_get)
+rule_list = _scoped(db.rule_list)
+ensure_default_group = _scoped(db.ensure_default_group)
+check_fixed_ips_count = db.check_fixed_ips_count
+check_fixed_ip = db.check_fixed_ip
 
-def instance_for_address(address):
+
+def instance_for_address(address, network_id=None):
     """(instance dict, port dict) of the live instance holding fixed IP
-    ``address``, or (None, None). For the metadata server."""
+    ``address`` on network ``network_id``, or (None, None). Without the
+    network, only an address no other network's port holds is answered.
+    For the metadata server."""
     from iaas.db import instances as db_instances
-    found = db.fixed_ip_lookup(address)
+    found = db.fixed_ip_lookup(address, network_id)
     if not found or not found['device_id']:
         return None, None
     try:
@@ -73,24 +114,23 @@ def instance_for_address(address):
     return inst, db.port_get(found['port_id'])
 
 
+def device_project(device_id):
+    """Project of the (not deleted) server ``device_id`` names, or None when
+    it names no server (Neutron lets device_id be any string)."""
+    from iaas.db import instances as db_instances
+    if not device_id:
+        return None
+    try:
+        return db_instances.get(device_id)['project_id']     # any project's
+    except db_instances.InstanceNotFound:
+        return None
+
+
 def addresses_for_instance(instance_uuid):
     """Nova's ``addresses`` of a server: {network name: [{'addr', 'version',
-    'OS-EXT-IPS:type' (fixed|floating), 'OS-EXT-IPS-MAC:mac_addr'}]}."""
-    import ipaddress
-    out = {}
-    for p in db.port_list(device_id=instance_uuid):
-        name = db.network_get(p['network_id'])['name'] or p['network_id']
-        rows = out.setdefault(name, [])
-        for ip in p['fixed_ips']:
-            rows.append({'addr': ip['ip_address'],
-                         'version': ipaddress.ip_address(ip['ip_address']).version,
-                         'OS-EXT-IPS:type': 'fixed',
-                         'OS-EXT-IPS-MAC:mac_addr': p['mac_address']})
-        for f in db.floatingip_list(port_id=p['id']):
-            rows.append({'addr': f['floating_ip_address'], 'version': 4,
-                         'OS-EXT-IPS:type': 'floating',
-                         'OS-EXT-IPS-MAC:mac_addr': p['mac_address']})
-    return out
+    'OS-EXT-IPS:type' (fixed|floating), 'OS-EXT-IPS-MAC:mac_addr'}]}; only
+    ports of the server's own project count."""
+    return addresses_for_instances([instance_uuid])[instance_uuid]
 
 
 def floating_for_port(port_id):
@@ -126,6 +166,8 @@ def security_groups_for_instances(instance_uuids):
 def find_security_group(project_id, group):
     """Project ``project_id``'s security group with id or name ``group``
     (NotFound; Conflict when the name is ambiguous)."""
+    if not project_id or project_id is ALL_PROJECTS:
+        raise ProjectRequired('A security group is looked up in a project.')
     if group == 'default':
         return db.ensure_default_group(project_id)
     groups = db.sg_list(project_id)
@@ -143,7 +185,7 @@ def add_security_group(context, instance_uuid, project_id, group):
     """Nova's addSecurityGroup: the group (the instance's project's, by id or
     name) joins every port of the instance; applied live on the hosts."""
     g = find_security_group(project_id, group)
-    ports = db.port_list(device_id=instance_uuid)
+    ports = db.port_list(project_id, device_id=instance_uuid)
     if not ports:
         raise NotFound('Port of instance', instance_uuid)
     if not all(p['port_security_enabled'] for p in ports):
@@ -160,7 +202,7 @@ def remove_security_group(context, instance_uuid, project_id, group):
     """Nova's removeSecurityGroup: the group leaves every port of the instance
     (404 when none of them has it)."""
     g = find_security_group(project_id, group)
-    ports = [p for p in db.port_list(device_id=instance_uuid)
+    ports = [p for p in db.port_list(project_id, device_id=instance_uuid)
              if g['id'] in p['security_groups']]
     if not ports:
         raise NotFound(f'Security group {group} on instance', instance_uuid)
@@ -172,8 +214,8 @@ def remove_security_group(context, instance_uuid, project_id, group):
 
 
 def addresses_for_instances(instance_uuids):
-    """{uuid: Nova ``addresses``} for many servers in two queries (list views)."""
-    import ipaddress
+    """{uuid: Nova ``addresses``} for many servers in two queries (list views);
+    only ports of each server's own project count."""
     out = {}
     for uuid, rows in db.addresses_by_device(instance_uuids).items():
         addrs = {}

@@ -2,7 +2,7 @@
 subnets, ports, floating IPs, security groups and rules)."""
 from iaas import wsgi
 from iaas.api import auth, openapi
-from iaas.api.network import common, floatingips, networks, ports, secgroups
+from iaas.api.network import common, floatingips, networks, policies, ports, secgroups
 from iaas.conf import CONF
 
 EXTENSIONS = [
@@ -28,6 +28,7 @@ def versions(req):
     return {'versions': [_version(req)]}
 
 
+@wsgi.route_policy(policies.DISCOVERY, scope=wsgi.ANY)
 def v2_root(req):
     return {'resources': [{'name': n[:-1], 'collection': n,
                            'links': [{'rel': 'self', 'href': f'/v2.0/{n}'}]}
@@ -35,12 +36,14 @@ def v2_root(req):
                                     'security-groups', 'security-group-rules')]}
 
 
+@wsgi.route_policy(policies.DISCOVERY, scope=wsgi.ANY)
 def extensions(req):
     return {'extensions': [{'alias': a, 'name': n, 'description': d, 'links': [],
                             'updated': '2013-01-01T00:00:00-00:00'}
                            for a, n, d in EXTENSIONS]}
 
 
+@wsgi.route_policy(policies.DISCOVERY, scope=wsgi.ANY)
 def extension_show(req, alias):
     for a, n, d in EXTENSIONS:
         if a == alias:

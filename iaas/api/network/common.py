@@ -1,5 +1,10 @@
-"""Shared helpers of the network API: Neutron faults, scoping, filters, bodies."""
+"""Shared helpers of the network API: Neutron faults, policy scoping, filters,
+pagination, schema-checked bodies."""
+import urllib.parse
+
 from iaas import wsgi
+from iaas.api import auth
+from iaas.api.network import schemas
 from iaas.network import api as netapi
 
 NEUTRON_TYPES = {400: 'HTTPBadRequest', 401: 'HTTPUnauthorized', 403: 'HTTPForbidden',
@@ -21,42 +26,100 @@ def map_exception(exc):
     return None
 
 
-def scope(req):
-    """Project filter of queries: None for admin (sees every project)."""
+# A project id nobody has: a caller passing a rule on it passes it on every
+# project (Neutron's admin).
+ANY_PROJECT = '\x00any-project'
+
+
+def allowed(ctx, rule, target):
+    try:
+        return auth.enforce(ctx, rule, target)
+    except wsgi.Forbidden:
+        return False
+
+
+def scope(req, rule):
+    """Project filter of the DB calls for the collection whose read rule is
+    ``rule``: ``netapi.ALL_PROJECTS`` when the caller passes it on any
+    project (admin), else the caller's own project — never None (403)."""
     ctx = req.context
-    return None if ctx.is_admin else ctx.project_id
+    if allowed(ctx, rule, {'project_id': ANY_PROJECT, 'shared': False,
+                           'router:external': False}):
+        return netapi.ALL_PROJECTS
+    if not ctx.project_id:
+        raise wsgi.Fault('This request requires a project-scoped token.', code=403,
+                         type='HTTPForbidden')
+    return ctx.project_id
 
 
-def owner(req, body):
-    """Project owning a new resource: the caller's, or any for an admin."""
+def target_of(item, **extra):
+    """Policy target of a loaded resource dict."""
+    return {'project_id': item.get('project_id'), 'shared': bool(item.get('shared')),
+            'router:external': bool(item.get('router:external', item.get('external'))),
+            **extra}
+
+
+def check_item(req, rule, item, kind, ident):
+    """404 (as if missing) unless the caller passes ``rule`` on the resource
+    ``item``; 403 when it is the caller's own project's but the rule fails."""
+    if allowed(req.context, rule, target_of(item)):
+        return item
+    if item.get('project_id') == req.context.project_id:
+        raise wsgi.Fault(f'rule:{rule} is disallowed by policy', code=403,
+                         type='PolicyNotAuthorized')
+    raise wsgi.Fault(f'{kind} {ident} could not be found.', code=404,
+                     type=f'{kind.replace(" ", "")}NotFound')
+
+
+def require(req, rule, target):
+    """An attribute rule (``create_network:shared``, ``create_port:mac_address``…)."""
+    if not allowed(req.context, rule, target):
+        raise wsgi.Fault(f'rule:{rule} is disallowed by policy', code=403,
+                         type='PolicyNotAuthorized')
+
+
+def owner(req, body, rule):
+    """Project owning a new resource: the caller's, or the body's
+    ``project_id``/``tenant_id`` when the caller passes ``rule`` on it."""
     ctx = req.context
     proj = body.get('project_id') or body.get('tenant_id')
+    if body.get('project_id') and body.get('tenant_id') and \
+            body['project_id'] != body['tenant_id']:
+        raise wsgi.Fault('Invalid input for operation: project_id and tenant_id do not '
+                         'match.', code=400, type='InvalidInput')
     if proj and proj != ctx.project_id:
-        if not ctx.is_admin:
+        if not allowed(ctx, rule, {'project_id': proj}):
             raise wsgi.Fault('Specifying project_id other than the authenticated project '
                              'in request requires admin privileges', code=403,
                              type='HTTPForbidden')
         return proj
+    if not ctx.project_id:
+        raise wsgi.Fault('This request requires a project-scoped token.', code=403,
+                         type='HTTPForbidden')
     return ctx.project_id
 
 
-def require_admin(req, what):
-    if not req.context.is_admin:
-        raise wsgi.Fault(f'Only admins may set {what}.', code=403, type='PolicyNotAuthorized')
-
-
-def body_of(req, key, required=True):
+def body_of(req, key, schema):
+    """The resource body ``{key: {...}}`` checked by ``schema``: unknown
+    attributes and wrong types are a 400 before any work."""
     body = req.json()
-    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+    if not isinstance(body.get(key), dict):
         raise wsgi.Fault(f'Resource body required: "{key}"', code=400, type='HTTPBadRequest')
-    return body[key]
-
-
-def check_fields(obj, allowed, key):
-    bad = sorted(set(obj) - set(allowed))
+    bad = sorted(set(body[key]) - set(schemas.fields(schema)))
     if bad:
         raise wsgi.Fault(f"Unrecognized attribute(s) '{', '.join(bad)}'", code=400,
                          type='HTTPBadRequest')
+    wsgi.validate(body, schema)
+    return body[key]
+
+
+def to_bool(value, default=False):
+    """A schema-checked boolean (true/false or their strings)."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() == 'true'
+    return bool(value)
 
 
 def _match(value, wanted):
@@ -72,26 +135,48 @@ SKIP_PARAMS = {'fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_revers
 
 
 def listing(req, items, key):
-    """Apply Neutron query filters (?field=value, repeated = any of) and
-    ``fields`` to a list of resource dicts; returns {key: [...]}."""
+    """Apply Neutron query filters (?field=value, repeated = any of),
+    ``fields`` and pagination (``limit`` capped at 1,000, ``marker`` = the id
+    of the last item seen; a ``<key>_links`` next link when more remain) to a
+    list of resource dicts; returns {key: [...]}."""
     params = req.GET
-    out = []
+    limit = wsgi.list_limit(req, default=1000)
+    marker = params.get('marker')
+    out, more, started = [], False, marker is None
     for item in items:
-        ok = True
-        for name in set(params.keys()) - SKIP_PARAMS:
-            field = 'project_id' if name == 'tenant_id' else name
-            if field == 'fixed_ips':
-                wanted = params.getall(name)
-                ips = [f'ip_address={x["ip_address"]}' for x in item.get('fixed_ips', [])]
-                subs = [f'subnet_id={x["subnet_id"]}' for x in item.get('fixed_ips', [])]
-                ok = all(w in ips or w in subs for w in wanted)
-            elif field in item:
-                ok = _match(item[field], params.getall(name))
-            if not ok:
-                break
-        if ok:
-            out.append(select_fields(req, item))
-    return {key: out}
+        if not started:
+            started = item.get('id') == marker
+            continue
+        if not _wanted(params, item):
+            continue
+        if len(out) >= limit:
+            more = True
+            break
+        out.append(item)
+    if not started:
+        raise wsgi.Fault(f'Marker {marker} could not be found.', code=400,
+                         type='HTTPBadRequest')
+    body = {key: [select_fields(req, x) for x in out]}
+    if more and out:
+        query = [(k, v) for k, v in params.items() if k != 'marker'] + \
+            [('marker', out[-1]['id'])]
+        body[f'{key}_links'] = [{'rel': 'next', 'href': req.path_url + '?' +
+                                 urllib.parse.urlencode(query)}]
+    return body
+
+
+def _wanted(params, item):
+    for name in set(params.keys()) - SKIP_PARAMS:
+        field = 'project_id' if name == 'tenant_id' else name
+        if field == 'fixed_ips':
+            wanted = params.getall(name)
+            ips = [f'ip_address={x["ip_address"]}' for x in item.get('fixed_ips', [])]
+            subs = [f'subnet_id={x["subnet_id"]}' for x in item.get('fixed_ips', [])]
+            if not all(w in ips or w in subs for w in wanted):
+                return False
+        elif field in item and not _match(item[field], params.getall(name)):
+            return False
+    return True
 
 
 def select_fields(req, item):

@@ -2,16 +2,13 @@
 import webob
 
 from iaas import wsgi
-from iaas.api.network import common
+from iaas.api.network import common, schemas
+from iaas.api.network import policies as pol
 from iaas.conf import CONF
 from iaas.network import api as netapi
 
-NET_FIELDS = {'name', 'admin_state_up', 'shared', 'router:external', 'provider:network_type',
-              'provider:segmentation_id', 'provider:physical_network', 'mtu', 'description',
-              'project_id', 'tenant_id', 'port_security_enabled', 'availability_zone_hints',
-              'is_default', 'dns_domain', 'qos_policy_id', 'tags'}
-NET_UPDATABLE = {'name', 'admin_state_up', 'description', 'shared', 'mtu',
-                 'port_security_enabled'}
+NET = pol.NETWORK
+SUB = pol.SUBNET
 
 
 def net_view(n):
@@ -30,14 +27,16 @@ def net_view(n):
             'created_at': n['created_at'], 'updated_at': n['updated_at']}
 
 
-def _segment_args(req, b):
+def _segment_args(req, b, proj):
     kind = b.get('provider:network_type')
     seg = b.get('provider:segmentation_id')
     phys = b.get('provider:physical_network')
-    if kind or seg is not None or phys:
-        common.require_admin(req, 'provider attributes')
+    for attr, value in (('provider:network_type', kind), ('provider:segmentation_id', seg),
+                        ('provider:physical_network', phys)):
+        if value is not None and value != '':
+            common.require(req, pol.NETWORK_ATTRS[attr], {'project_id': proj})
     if kind is None:
-        if b.get('router:external'):
+        if common.to_bool(b.get('router:external')):
             kind = 'flat'
         elif CONF.network.network_manager == 'segmented':
             kind = CONF.network.segment_type
@@ -50,94 +49,117 @@ def _segment_args(req, b):
     out = dict(segment_type=kind, segment_range=(lo, hi),
                physical_interface=phys or CONF.network.physical_interface)
     if seg is not None:
-        try:
-            out['segment_id'] = int(seg)
-        except (TypeError, ValueError):
-            raise wsgi.Fault('Invalid segmentation id.', code=400, type='InvalidInput') from None
+        out['segment_id'] = seg
     return out
 
 
+@wsgi.route_policy(NET['create'])
+@wsgi.accepts(schemas.NETWORK_CREATE)
 def net_create(req):
-    b = common.body_of(req, 'network')
-    common.check_fields(b, NET_FIELDS, 'network')
-    if b.get('shared') or b.get('router:external'):
-        common.require_admin(req, 'shared or router:external')
-    kw = _segment_args(req, b)
+    b = common.body_of(req, 'network', schemas.NETWORK_CREATE)
+    proj = common.owner(req, b, NET['create'])
+    shared, external = common.to_bool(b.get('shared')), common.to_bool(b.get('router:external'))
+    if shared:
+        common.require(req, pol.NETWORK_ATTRS['shared'], {'project_id': proj})
+    if external:
+        common.require(req, pol.NETWORK_ATTRS['router:external'], {'project_id': proj})
+    kw = _segment_args(req, b, proj)
     n = netapi.network_create(
-        req.context, name=str(b.get('name') or ''), project_id=common.owner(req, b),
-        shared=bool(b.get('shared')), external=bool(b.get('router:external')),
-        admin_state_up=bool(b.get('admin_state_up', True)), mtu=int(b.get('mtu') or 1450),
-        description=str(b.get('description') or ''),
+        req.context, name=b.get('name', ''), project_id=proj, shared=shared,
+        external=external, admin_state_up=common.to_bool(b.get('admin_state_up'), True),
+        mtu=b.get('mtu') or 1450, description=b.get('description', ''),
         bridge_prefix=CONF.network.bridge_prefix, **kw)
     return 201, {'network': net_view(n)}
 
 
+@wsgi.route_policy(NET['get'])
 def net_index(req):
-    nets = [net_view(n) for n in netapi.network_list(project_id=common.scope(req))]
+    nets = [net_view(n) for n in netapi.network_list(
+        project_id=common.scope(req, NET['get']))]
     return common.listing(req, nets, 'networks')
 
 
+def _network(req, network_id, rule):
+    n = net_view(netapi.network_get(network_id, common.scope(req, NET['get'])))
+    return common.check_item(req, rule, n, 'Network', network_id)
+
+
+@wsgi.route_policy(NET['get'])
 def net_show(req, network_id):
-    return {'network': common.select_fields(
-        req, net_view(netapi.network_get(network_id, common.scope(req))))}
+    return {'network': common.select_fields(req, _network(req, network_id, NET['get']))}
 
 
+@wsgi.route_policy(NET['update'])
+@wsgi.accepts(schemas.NETWORK_UPDATE)
 def net_update(req, network_id):
-    b = common.body_of(req, 'network')
-    common.check_fields(b, NET_UPDATABLE, 'network')
+    b = common.body_of(req, 'network', schemas.NETWORK_UPDATE)
+    n = _network(req, network_id, NET['update'])
     if 'shared' in b:
-        common.require_admin(req, 'shared')
-    vals = {k: b[k] for k in b if k in NET_UPDATABLE - {'port_security_enabled'}}
-    n = netapi.network_update(req.context, network_id, common.scope(req), **vals)
+        common.require(req, pol.NETWORK_UPDATE_SHARED, common.target_of(n))
+    vals = {k: common.to_bool(v) if k in ('shared', 'admin_state_up') else v
+            for k, v in b.items() if k != 'port_security_enabled'}
+    n = netapi.network_update(req.context, network_id, common.scope(req, NET['update']),
+                              **vals)
     return {'network': net_view(n)}
 
 
+@wsgi.route_policy(NET['delete'])
 def net_delete(req, network_id):
-    netapi.network_delete(req.context, network_id, common.scope(req))
+    _network(req, network_id, NET['delete'])
+    netapi.network_delete(req.context, network_id, common.scope(req, NET['delete']))
     return webob.Response(status=204)
 
 
-SUBNET_FIELDS = {'name', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'dns_nameservers',
-                 'allocation_pools', 'host_routes', 'enable_dhcp', 'description',
-                 'project_id', 'tenant_id', 'ipv6_ra_mode', 'ipv6_address_mode',
-                 'subnetpool_id', 'service_types', 'use_default_subnetpool', 'tags',
-                 'segment_id', 'prefixlen'}
-SUBNET_UPDATABLE = {'name', 'description', 'dns_nameservers', 'enable_dhcp', 'host_routes',
-                    'gateway_ip', 'allocation_pools'}
-
-
+@wsgi.route_policy(SUB['create'])
+@wsgi.accepts(schemas.SUBNET_CREATE)
 def subnet_create(req):
-    b = common.body_of(req, 'subnet')
-    common.check_fields(b, SUBNET_FIELDS, 'subnet')
-    if not b.get('network_id') or not b.get('cidr'):
-        raise wsgi.Fault("Invalid input for operation: 'network_id' and 'cidr' are "
-                         'required.', code=400, type='InvalidInput')
-    gw = b.get('gateway_ip', 'auto')
+    b = common.body_of(req, 'subnet', schemas.SUBNET_CREATE)
+    n = _network(req, b['network_id'], NET['get'])
+    # a member of the network's project (Neutron: the network's owner)
+    common.check_item(req, SUB['create'], {'project_id': n['project_id']}, 'Network',
+                      b['network_id'])
+    common.owner(req, b, SUB['create'])
     sn = netapi.subnet_create(
-        req.context, b['network_id'], str(b['cidr']), project_id=common.scope(req),
-        name=str(b.get('name') or ''), gateway_ip=gw,
-        allocation_pools=b.get('allocation_pools'),
+        req.context, b['network_id'], b['cidr'],
+        project_id=common.scope(req, SUB['create']), name=b.get('name', ''),
+        gateway_ip=b.get('gateway_ip', 'auto'), allocation_pools=b.get('allocation_pools'),
         dns_nameservers=b.get('dns_nameservers') or [],
-        enable_dhcp=b.get('enable_dhcp', True), host_routes=b.get('host_routes') or [],
-        description=str(b.get('description') or ''), ip_version=b.get('ip_version'))
+        enable_dhcp=common.to_bool(b.get('enable_dhcp'), True),
+        host_routes=b.get('host_routes') or [], description=b.get('description', ''),
+        ip_version=b.get('ip_version'))
     return 201, {'subnet': sn}
 
 
+@wsgi.route_policy(SUB['get'])
 def subnet_index(req):
-    return common.listing(req, netapi.subnet_list(project_id=common.scope(req)), 'subnets')
+    return common.listing(req, netapi.subnet_list(project_id=common.scope(req, SUB['get'])),
+                          'subnets')
 
 
+@wsgi.route_policy(SUB['get'])
 def subnet_show(req, subnet_id):
-    return {'subnet': common.select_fields(req, netapi.subnet_get(subnet_id,
-                                                                  common.scope(req)))}
+    return {'subnet': common.select_fields(req, netapi.subnet_get(
+        subnet_id, common.scope(req, SUB['get'])))}
 
 
+def _own_subnet(req, subnet_id, rule):
+    sn = netapi.subnet_get(subnet_id, common.scope(req, SUB['get']))
+    return common.check_item(req, rule, {'project_id': sn['project_id']}, 'Subnet', subnet_id)
+
+
+@wsgi.route_policy(SUB['update'])
+@wsgi.accepts(schemas.SUBNET_UPDATE)
 def subnet_update(req, subnet_id):
-    b = common.body_of(req, 'subnet')
-    common.check_fields(b, SUBNET_UPDATABLE, 'subnet')
-    return {'subnet': netapi.subnet_update(req.context, subnet_id, common.scope(req), **b)}
+    b = common.body_of(req, 'subnet', schemas.SUBNET_UPDATE)
+    _own_subnet(req, subnet_id, SUB['update'])
+    if 'enable_dhcp' in b:
+        b['enable_dhcp'] = common.to_bool(b['enable_dhcp'], True)
+    return {'subnet': netapi.subnet_update(req.context, subnet_id,
+                                           common.scope(req, SUB['update']), **b)}
 
 
+@wsgi.route_policy(SUB['delete'])
 def subnet_delete(req, subnet_id):
-    netapi.subnet_delete(req.context, subnet_id, common.scope(req))
+    _own_subnet(req, subnet_id, SUB['delete'])
+    netapi.subnet_delete(req.context, subnet_id, common.scope(req, SUB['delete']))
     return webob.Response(status=204)
