@@ -195,8 +195,7 @@ def handle(server, conn, head, body):
     try:
         env = build_environ(server, conn, head, body, head.chunked)
     except HTTPError as exc:
-        resp.keep_alive = False
-        resp._send(error_response(exc.status, exc.message))
+        _send_error(resp, exc.status, exc.message)
         return False
     try:
         result = server.app(env, resp.start_response)

@@ -314,6 +314,23 @@ class HTTPServer:
             conn.registered = False
         conn.sock.close()
 
+    def _linger(self, conn):
+        """Close after a response: stop sending, but read (and drop) what
+        the client still sends for a moment, so that the kernel does not
+        reset the connection before the client has read the response."""
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        if self.stopping:
+            self._close(conn)
+            return
+        conn.state, conn.buf, conn.idle = DRAIN, bytearray(), False
+        conn.deadline = time.monotonic() + 2
+        self._register(conn)
+
     def _fail(self, conn, status, message):
         """Answer ``status`` and close (after reading what the client still sends)."""
         if status >= 500:
@@ -438,7 +455,7 @@ class HTTPServer:
             conn, keep = self._returned.popleft()
             self._busy -= 1
             if not keep or self.stopping:
-                self._close(conn)
+                self._linger(conn)
                 continue
             conn.sock.setblocking(False)
             conn.state, conn.head, conn.idle = HEAD, None, True
