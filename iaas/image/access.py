@@ -14,6 +14,7 @@ image's owner as the target ``project_id``; visibility stays code:
 from iaas import wsgi
 from iaas.api import auth
 from iaas.db import images as db
+from iaas.image import schemas
 
 
 def owner_target(image):
@@ -46,6 +47,8 @@ def can_see(ctx, image, rule='image:get_image'):
 
 def get_visible(ctx, image_id, rule='image:get_image'):
     """The image, or 404 when it does not exist or is hidden from ``ctx``."""
+    if not schemas.is_image_id(image_id):       # no id of ours looks otherwise
+        raise wsgi.NotFound(f'No image found with ID {image_id[:64]}')
     try:
         image = db.image_get(image_id)
     except db.ImageNotFound:

@@ -54,6 +54,8 @@ def _expected_size(req):
             hint = int(hint)
         except ValueError:
             raise wsgi.BadRequest('X-OpenStack-Image-Size must be an integer') from None
+        if hint < 0:
+            raise wsgi.BadRequest('X-OpenStack-Image-Size must not be negative')
         if length is not None and hint != length:
             raise wsgi.BadRequest(f'X-OpenStack-Image-Size {hint} does not match '
                                   f'Content-Length {length}')

@@ -1,5 +1,4 @@
 """/v2/images: create, list, show, JSON-patch update, delete, actions, tags."""
-import json
 import logging
 import urllib.parse
 
@@ -28,13 +27,31 @@ def _check_keys(body):
 def _split(body):
     """(columns, properties, tags) of a validated image body."""
     values = {k: v for k, v in body.items() if k in COLUMNS}
+    for key in ('min_disk', 'min_ram'):
+        if key in values:
+            values[key] = int(values[key])     # 1.0 is an integer to JSON schema
     props = {k: v for k, v in body.items() if k not in schemas.BASE}
+    _check_property_count(props)
     return values, props, body.get('tags')
+
+
+def _check_property_count(props, before=0):
+    if len(props) > max(schemas.MAX_PROPERTIES, before):
+        raise wsgi.RequestTooLarge(f'Maximum number of properties '
+                                   f'({schemas.MAX_PROPERTIES}) exceeded')
+
+
+def _collection_path(req):
+    # The router takes '/v2/images/' for '/v2/images'; Glance has no such
+    # resource (an image without an id).
+    if req.path_info.endswith('/'):
+        raise wsgi.NotFound('The resource could not be found.')
 
 
 @wsgi.route_policy('image:add_image')
 def create(req):
     ctx = req.context
+    _collection_path(req)
     body = req.json()
     _check_keys(body)
     wsgi.validate(body, schemas.writable_schema())
@@ -69,7 +86,10 @@ def show(req, image_id):
 
 # -- list -------------------------------------------------------------------
 
-def _int_param(params, key, minimum=0):
+INT64_MAX = 2 ** 63 - 1
+
+
+def _int_param(params, key, minimum=0, maximum=INT64_MAX):
     raw = params.get(key)
     if raw is None:
         return None
@@ -79,7 +99,22 @@ def _int_param(params, key, minimum=0):
         raise wsgi.BadRequest(f'{key} param must be an integer') from None
     if val < minimum:
         raise wsgi.BadRequest(f'{key} param must be positive')
+    if maximum is not None and val > maximum:
+        raise wsgi.BadRequest(f'{key} param must be at most {maximum}')
     return val
+
+
+def _query(req):
+    """The query parameters; 400 for ones that are not UTF-8 or hold NUL."""
+    try:
+        params = req.GET
+        items = list(params.items())
+    except UnicodeDecodeError:
+        raise wsgi.BadRequest('Query parameters must be valid UTF-8') from None
+    for k, v in items:
+        if '\x00' in k or '\x00' in v:
+            raise wsgi.BadRequest('Query parameters must not contain NUL characters')
+    return params
 
 
 def _bool_param(params, key):
@@ -134,8 +169,10 @@ KNOWN_PARAMS = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'id',
 
 @wsgi.route_policy('image:get_images')
 def index(req):
-    ctx, params = req.context, req.GET
-    limit = _int_param(params, 'limit')
+    ctx = req.context
+    _collection_path(req)
+    params = _query(req)
+    limit = _int_param(params, 'limit', maximum=None)
     if limit is None:
         limit = CONF.image.limit_param_default
     limit = min(limit, CONF.image.api_limit_max)
@@ -164,11 +201,14 @@ def index(req):
     if props:
         filters['properties'] = props
     sort = _sort_params(params)
+    marker = params.get('marker')
+    if marker is not None and not schemas.is_image_id(marker):
+        raise wsgi.BadRequest(f'Invalid marker. Image {marker[:64]} could not be found.')
     try:
         every_project = access.allowed(ctx, 'image:get_images:all_projects',
                                        {'project_id': ctx.project_id})
         images = db.image_list(ctx.project_id, every_project, filters, sort, limit,
-                               params.get('marker'), visibility, member_status)
+                               marker, visibility, member_status)
     except db.MarkerNotFound:
         raise wsgi.BadRequest(f'Invalid marker. Image {params.get("marker")} '
                               'could not be found.') from None
@@ -195,10 +235,7 @@ def _patch_body(req):
     raw = req.body_file.read(req.max_body + 1)
     if len(raw) > req.max_body:
         raise wsgi.RequestTooLarge('Request body is too large')
-    try:
-        ops = json.loads(raw or b'null')
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise wsgi.BadRequest(f'Malformed JSON in request body: {exc}') from None
+    ops = wsgi.parse_json(raw or b'null')
     if not isinstance(ops, list):
         raise wsgi.BadRequest('A JSON patch must be a list of operations')
     return ops
@@ -209,7 +246,7 @@ def _op_path(op):
         raise wsgi.BadRequest(f'Unsupported patch operation: {op!r}; use add, replace '
                               'or remove')
     path = op.get('path')
-    if isinstance(path, list):       # v2.0 patch style
+    if isinstance(path, list) and all(isinstance(p, str) for p in path):  # v2.0 style
         path = '/' + '/'.join(path)
     if not isinstance(path, str) or not path.startswith('/') or path.count('/') != 1:
         raise wsgi.BadRequest(f'Invalid JSON pointer for this resource: {path!r}')
@@ -255,6 +292,9 @@ def update(req, image_id):
     candidate = {k: v for k, v in doc.items()}
     candidate.update(props)
     wsgi.validate(candidate, schemas.writable_schema())
+    _check_property_count(props, len(image['properties']))
+    for key in ('min_disk', 'min_ram'):
+        doc[key] = int(doc[key])
     if doc['visibility'] != image['visibility']:
         access.check_visibility(ctx, doc['visibility'], image)
     if doc['owner'] != image['owner'] and \
@@ -318,8 +358,8 @@ def reactivate(req, image_id):
 @wsgi.route_policy('image:modify_image')
 def add_tag(req, image_id, tag):
     access.get_for(req.context, image_id, 'image:modify_image')
-    if len(tag) > 255:
-        raise wsgi.BadRequest('Tag is longer than 255 characters')
+    if not schemas.valid_text(tag):
+        raise wsgi.BadRequest('A tag is 1 to 255 characters without NUL')
     image = db.image_get(image_id)
     if tag not in image['tags'] and len(image['tags']) >= 128:
         raise wsgi.RequestTooLarge('Maximum number of tags (128) exceeded')
@@ -330,6 +370,7 @@ def add_tag(req, image_id, tag):
 @wsgi.route_policy('image:modify_image')
 def delete_tag(req, image_id, tag):
     access.get_for(req.context, image_id, 'image:modify_image')
-    if not db.tag_delete(image_id, tag):   # PATH_INFO is already decoded
+    if not schemas.valid_text(tag) or not db.tag_delete(image_id, tag):
+        # PATH_INFO is already decoded
         raise wsgi.NotFound(f'Tag {tag} not found on image {image_id}')
     return 204, None

@@ -6,14 +6,20 @@ in its default list only once it has accepted it.
 """
 from iaas import wsgi
 from iaas.db import images as db
-from iaas.image import access
+from iaas.image import access, schemas
 from iaas.image.views import member_view
 
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
 
-def _shared_image(ctx, image_id, rule=None):
+def _not_member(image_id, member_id):
+    return wsgi.NotFound(f'{member_id[:255]} is not a member of image {image_id}')
+
+
+def _shared_image(ctx, image_id, rule=None, member_id=None):
     image = access.get_visible(ctx, image_id)
+    if member_id is not None and not schemas.valid_text(member_id):
+        raise _not_member(image_id, member_id)
     if image['visibility'] != 'shared':
         raise wsgi.Forbidden('Only shared images have members.')
     if rule is not None:
@@ -37,7 +43,8 @@ def create(req, image_id):
     body = req.json()
     wsgi.validate(body, {'type': 'object', 'required': ['member'],
                          'properties': {'member': {'type': 'string', 'minLength': 1,
-                                                   'maxLength': 255}},
+                                                   'maxLength': 255,
+                                                   'pattern': schemas.NO_NUL}},
                          'additionalProperties': False})
     _shared_image(ctx, image_id, 'image:add_member')
     try:
@@ -51,10 +58,10 @@ def create(req, image_id):
 @wsgi.route_policy('image:get_member')
 def show(req, image_id, member_id):
     ctx = req.context
-    image = _shared_image(ctx, image_id)
+    image = _shared_image(ctx, image_id, member_id=member_id)
     if member_id != ctx.project_id and \
             not access.allowed(ctx, 'image:get_member', access.owner_target(image)):
-        raise wsgi.NotFound(f'{member_id} is not a member of image {image_id}')
+        raise _not_member(image_id, member_id)
     try:
         return member_view(db.member_get(image_id, member_id))
     except db.MemberNotFound as exc:
@@ -67,8 +74,9 @@ def update(req, image_id, member_id):
     body = req.json()
     wsgi.validate(body, {'type': 'object', 'required': ['status'],
                          'properties': {'status': {'type': 'string',
-                                                   'enum': list(MEMBER_STATUSES)}}})
-    image = _shared_image(ctx, image_id)
+                                                   'enum': list(MEMBER_STATUSES)}},
+                         'additionalProperties': False})
+    image = _shared_image(ctx, image_id, member_id=member_id)
     # the member project decides (target: the member, not the owner)
     if not access.allowed(ctx, 'image:modify_member', {'project_id': member_id}):
         if member_id != ctx.project_id and \
@@ -76,7 +84,7 @@ def update(req, image_id, member_id):
             raise wsgi.Forbidden('Only the member project may accept or reject a share.')
         if member_id == ctx.project_id:
             raise wsgi.Forbidden('You are not authorized to complete modify_member action.')
-        raise wsgi.NotFound(f'{member_id} is not a member of image {image_id}')
+        raise _not_member(image_id, member_id)
     try:
         return member_view(db.member_update(image_id, member_id, body['status']))
     except db.MemberNotFound as exc:
@@ -86,7 +94,7 @@ def update(req, image_id, member_id):
 @wsgi.route_policy('image:delete_member')
 def delete(req, image_id, member_id):
     ctx = req.context
-    _shared_image(ctx, image_id, 'image:delete_member')
+    _shared_image(ctx, image_id, 'image:delete_member', member_id)
     try:
         db.member_delete(image_id, member_id)
     except db.MemberNotFound as exc:

@@ -1,6 +1,7 @@
 """The JSON schemas Glance publishes under /v2/schemas (glanceclient reads
 them to build its models), also used here to validate image bodies."""
 import copy
+import re
 
 from iaas import wsgi
 from iaas.conf import CONF
@@ -160,17 +161,50 @@ def members_schema():
     }
 
 
+# Bounds of what a client may store (Glance: image_property_quota and
+# image_tag_quota, 128 each).
+MAX_PROPERTIES = 128
+MAX_TAGS = 128
+NO_NUL = '^[^\\x00]*$'        # no NUL: PostgreSQL cannot store it
+UUID_RE = re.compile(UUID_PATTERN)
+OWNER_MAX = 64                  # images.owner is a String(64)
+
+
+def _no_nul(schema):
+    if 'string' in (schema.get('type') if isinstance(schema.get('type'), list)
+                    else [schema.get('type')]) and 'pattern' not in schema \
+            and 'enum' not in schema:
+        schema['pattern'] = NO_NUL
+    return schema
+
+
 def writable_schema():
-    """What a create or a patched image must satisfy (read-only keys aside)."""
+    """What a create or a patched image must satisfy (read-only keys aside):
+    every field typed, every string bounded and free of NUL."""
     s = image_schema()
     props = {k: v for k, v in s['properties'].items() if not v.get('readOnly')}
     for v in props.values():
         v.pop('is_base', None)
+        _no_nul(v)
     props['tags']['uniqueItems'] = False
-    props['tags']['maxItems'] = 128
+    props['tags']['maxItems'] = MAX_TAGS
+    _no_nul(props['tags']['items'])
+    props['owner']['maxLength'] = OWNER_MAX
+    for key in ('instance_uuid', 'architecture', 'os_distro', 'os_version', 'description'):
+        props[key]['maxLength'] = 65535
     return {'type': 'object', 'properties': props,
-            'additionalProperties': {'type': 'string', 'maxLength': 65535},
-            'propertyNames': {'maxLength': 255}}
+            'additionalProperties': _no_nul({'type': 'string', 'maxLength': 65535}),
+            'propertyNames': _no_nul({'type': 'string', 'minLength': 1, 'maxLength': 255})}
+
+
+def valid_text(value, max_length=255):
+    """A path or query value fit to store or look up: a non-empty string of
+    at most ``max_length`` characters without NUL."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and '\x00' not in value
+
+
+def is_image_id(value):
+    return isinstance(value, str) and UUID_RE.match(value) is not None
 
 
 # -- GET /v2/schemas/{image,images,member,members} -----------------------------
