@@ -16,6 +16,7 @@ from iaas import manager, rpc
 from iaas.conf import CONF
 from iaas.db import networks as db
 from iaas.network import dhcp, firewall, linux_net, rpcapi
+from iaas.network import metadata_proxy as metadata_proxy_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ COMPUTE_OWNER = 'compute:nova'
 class NetworkManager(manager.Manager):
     service_name = 'iaas-network'
 
-    def __init__(self, host, net=None):
+    def __init__(self, host, net=None, metadata_proxy=None):
         super().__init__(host)
         self.net = net or linux_net.LinuxNet(CONF.network.netns)
         self.dhcp = dhcp.Dnsmasq(os.path.join(CONF.state_path, 'networks', host), self.net,
@@ -40,6 +41,16 @@ class NetworkManager(manager.Manager):
         # Host-side work only inside a configured namespace, or in our own
         # when the operator asked for it.
         self.host_side = bool(CONF.network.netns) or CONF.network.manage_host_networking
+        # 169.254.169.254 of each served bridge lands on its own socket of
+        # this proxy, which tells the metadata server the network.
+        self.metadata_proxy = metadata_proxy
+        if self.metadata_proxy is None and self.host_side and CONF.network.serve_gateway:
+            self.metadata_proxy = metadata_proxy_mod.MetadataProxy(
+                (CONF.network.metadata_host, CONF.api.metadata_port),
+                CONF.metadata.proxy_port, netns=CONF.network.netns,
+                secret=CONF.metadata.proxy_shared_secret,
+                timeout=CONF.metadata.proxy_timeout,
+                max_connections=CONF.metadata.proxy_max_connections)
 
     # -- lifecycle ------------------------------------------------------------
     def init_host(self):
@@ -55,6 +66,8 @@ class NetworkManager(manager.Manager):
         self.sync()
 
     def cleanup_host(self):
+        if self.metadata_proxy is not None:
+            self.metadata_proxy.close()
         self.net.close()
 
     @manager.periodic_task(spacing=lambda: CONF.network.sync_interval)
@@ -206,6 +219,9 @@ class NetworkManager(manager.Manager):
                         self.net.ensure_address(
                             br, s['gateway_ip'], ipaddress.ip_network(s['cidr']).prefixlen)
         self._remove_stale_links(wanted_bridges, wanted_segments)
+        if self.metadata_proxy is not None:
+            self.metadata_proxy.sync({n['bridge']: (n['id'], self.net.index(n['bridge']))
+                                      for n in served} if cfg.serve_gateway else {})
         self._sync_dhcp(served)
         fw = self._firewall_state(state, served)
         self.last_rules = firewall.apply(lambda argv, input=None: self.net.run(argv, input),
@@ -278,8 +294,9 @@ class NetworkManager(manager.Manager):
                         fw['isolate'].append((a['bridge'], b['bridge']))
         if not cfg.serve_gateway:
             return fw
-        fw['metadata'] = {'bridges': [n['bridge'] for n in served],
-                          'host': cfg.metadata_host, 'port': CONF.api.metadata_port}
+        # to the per-network proxy (its socket on that bridge names the network)
+        fw['metadata'] = {'bridges': [n['bridge'] for n in served], 'host': None,
+                          'port': CONF.metadata.proxy_port}
         served_ids = {n['id'] for n in served}
         fw['floating_ips'] = [f for f in state['floating_ips']
                               if f['network_id'] in served_ids and f['fixed_ip_address']]

@@ -1,9 +1,11 @@
 """The metadata server behind 169.254.169.254.
 
-iaas-network redirects each network's 169.254.169.254:80 here without
-masquerading, so the request's source address is the instance's fixed IP
-(or, from a trusted proxy, its X-Forwarded-For). From that address the
-instance row is found, and served in two layouts:
+iaas-network redirects each network's 169.254.169.254:80 to its metadata
+proxy (a socket per bridge), which forwards here with the guest's address
+in X-Forwarded-For and the network in X-Neutron-Network-ID (signed with
+``[metadata] proxy_shared_secret``); both count only from ``[metadata]
+trusted_proxies``, else the TCP peer is the guest. The instance is the one
+holding that fixed IP on that network, served in two layouts:
 
 * OpenStack: ``/openstack/{latest,2012-08-10,…}/meta_data.json``,
   ``user_data``, ``vendor_data.json``, ``network_data.json``;
@@ -18,6 +20,7 @@ import webob
 from iaas import wsgi
 from iaas.conf import CONF
 from iaas.network import api as netapi
+from iaas.network import metadata_proxy
 
 OPENSTACK_VERSIONS = ['2012-08-10', '2013-04-04', '2013-10-17', '2015-10-15', '2016-06-30',
                       '2016-10-06', '2017-02-22', '2018-08-27', 'latest']
@@ -35,6 +38,22 @@ def _text(body, status=200, content_type='text/plain'):
 
 def _not_found():
     return _text('404 Not Found\n\nThe resource could not be found.\n', 404, 'text/plain')
+
+
+def _client(req):
+    """(guest address, network id or None) of a request. The network comes
+    from iaas-network's metadata proxy (``X-Neutron-Network-ID``), believed
+    only from a trusted proxy and, with ``[metadata] proxy_shared_secret``
+    set, only with a valid signature (403 otherwise)."""
+    address = _client_address(req)
+    network_id = req.headers.get(metadata_proxy.NETWORK_HEADER)
+    if not network_id or req.remote_addr not in CONF.metadata.trusted_proxies:
+        return address, None
+    secret = CONF.metadata.proxy_shared_secret
+    if secret and not metadata_proxy.verify(
+            secret, network_id, address, req.headers.get(metadata_proxy.SIGNATURE_HEADER)):
+        raise wsgi.Forbidden('Invalid metadata proxy signature')
+    return address, network_id
 
 
 def _client_address(req):
@@ -124,8 +143,11 @@ def _listing(node, public_keys_names=None):
     return '\n'.join(lines)
 
 
+@wsgi.public      # no token: the guest is known by its network and address
 def handle(req, path=''):
-    inst, port = netapi.instance_for_address(_client_address(req))
+    # by network + fixed IP; without the network only an address no other
+    # network holds (two projects' overlapping subnets: nothing, not a guess)
+    inst, port = netapi.instance_for_address(*_client(req))
     parts = [p for p in path.split('/') if p]
     if not parts:
         return _text('\n'.join(EC2_VERSIONS + ['openstack']))
@@ -187,6 +209,7 @@ def build_app():
 
 
 def _joined(depth):
+    @wsgi.public
     def handler(req, **params):
         return handle(req, '/'.join(params[f'p{i}'] for i in range(depth)))
     return handler
