@@ -56,7 +56,7 @@ def valid_requests(fc, t):
     r = t.resources
     n = uuid.uuid4().hex[:6]
     pid, uid = t.project_id, t.user_id
-    flavor = fc.admin('compute', 'GET', '/v2.1/flavors', expect=200).json()['flavors'][0]['id']
+    flavor = r['flavor_id']
     auth = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
         'name': t.name, 'domain': {'id': 'default'}, 'password': USER_PASSWORD}}},
         'scope': {'project': {'id': pid}}}}

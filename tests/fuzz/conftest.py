@@ -182,6 +182,7 @@ class FuzzCloud:
             'image', 'GET', f'/v2/images/{img["id"]}', tok).json().get('status') == 'active',
             30)
         flavors = self.call('compute', 'GET', '/v2.1/flavors', tok, 200).json()['flavors']
+        res['flavor_id'] = flavors[0]['id']
         server = self.call('compute', 'POST', '/v2.1/servers', tok, 202, json={'server': {
             'name': f'{t.name}-server', 'imageRef': img['id'],
             'flavorRef': flavors[0]['id'], 'networks': [{'uuid': net['id']}],

@@ -2,6 +2,7 @@
 exchanges (for what a client library refuses to send), deep JSON, and the
 mutations of a valid body."""
 import json
+import math
 import socket
 import time
 
@@ -135,21 +136,57 @@ def get_path(value, path):
 
 
 def mutations(body):
-    """(description, JSON text) for each hostile variant of ``body``: every
-    field replaced by each of BAD_VALUES; every string field with a lone
-    surrogate appended (sent as the JSON escape \\ud800)."""
+    """(description, JSON text, must_refuse) for each hostile variant of
+    ``body``: every field replaced by each of BAD_VALUES; every string field
+    with a lone surrogate appended (sent as the JSON escape \\ud800).
+    ``must_refuse``: no API may accept it (a surrogate; a value of another
+    type than the valid one, see :func:`wrong_type`)."""
     out = []
     for path in leaf_paths(body):
         where = '/'.join(str(p) for p in path)
+        valid = get_path(body, path)
         for bad in BAD_VALUES:
             text = json.dumps(replaced(body, path, bad))
             shown = repr(bad) if not (isinstance(bad, str) and len(bad) > 20) else \
                 f'<{len(bad)} chars>'
-            out.append((f'{where}={shown}', text))
-        if isinstance(get_path(body, path), str):
+            out.append((f'{where}={shown}', text, wrong_type(path, valid, bad)))
+        if isinstance(valid, str):
             out.append((f'{where}+\\ud800', json.dumps(
-                replaced(body, path, get_path(body, path) + SURROGATE))))
+                replaced(body, path, valid + SURROGATE)), True))
     return out
+
+
+def _kind(v):
+    if isinstance(v, bool):
+        return 'bool'
+    if isinstance(v, int | float):
+        return 'number'
+    return type(v).__name__
+
+
+# Fields that take more than their sample's type, as in OpenStack: Nova
+# stores flavor extra spec numbers and booleans as strings, and builds as
+# many servers as the quota allows up to any ``max_count``.
+LENIENT = ('extra_specs', 'max_count')
+
+
+def wrong_type(path, valid, bad):
+    """Whether ``bad`` can never be a right value where ``valid`` is one:
+    another JSON type (null aside: many fields are nullable), a fraction or
+    a number beyond 64 bits where an integer goes, Infinity anywhere, a
+    string of 70,000
+    characters where a name or short string goes."""
+    if bad is None or any(k in LENIENT for k in path):
+        return False
+    if isinstance(bad, float) and not math.isfinite(bad):
+        return True    # Infinity is not JSON
+    if _kind(valid) != _kind(bad):
+        return True
+    if isinstance(valid, int) and not isinstance(valid, bool):
+        return isinstance(bad, float) or abs(bad) >= 2 ** 63
+    if isinstance(valid, str) and len(bad) > 65535:
+        return path[-1] not in ('description', 'blob')
+    return False
 
 
 def assert_no_traceback(text, what):
