@@ -71,15 +71,19 @@ class RequestHead:
         return f'HTTP/{self.version[0]}.{self.version[1]}'
 
 
-def head_too_large(buf, max_line, max_head):
+BARE_LF = re.compile(rb'(?<!\r)\n')
+
+
+def head_too_large(buf, max_line, max_head, start=0):
     """For a head still incomplete in ``buf``: the HTTPError it already
-    deserves (line or head too long, bare LF line ends), else None."""
-    end = buf.find(b'\r\n')
-    if (end < 0 and len(buf) > max_line) or end > max_line:
+    deserves (line or head too long, bare LF line ends), else None.
+    ``start``: how much of ``buf`` an earlier call already checked (so a
+    head that arrives byte by byte costs linear, not quadratic, time)."""
+    if start <= max_line < len(buf) and buf.find(b'\r\n', 0, max_line + 2) < 0:
         return HTTPError(414, f'Request line longer than {max_line} bytes')
     if len(buf) > max_head:
         return HTTPError(431, f'Request header block larger than {max_head} bytes')
-    if re.search(rb'(?<!\r)\n', buf):
+    if BARE_LF.search(buf, max(0, start - 1)):
         return HTTPError(400, 'Header lines must end with CRLF')
     return None
 

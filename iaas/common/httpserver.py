@@ -77,7 +77,7 @@ class Limits:
 
 class Conn:
     __slots__ = ('sock', 'addr', 'buf', 'state', 'deadline', 'idle', 'head', 'decoder',
-                 'body', 'body_len', 'progress', 'registered')
+                 'body', 'body_len', 'progress', 'registered', 'scanned')
 
     def __init__(self, sock, addr, deadline):
         self.sock, self.addr = sock, addr
@@ -89,6 +89,7 @@ class Conn:
         self.body = []
         self.body_len = self.progress = 0
         self.registered = False
+        self.scanned = 0            # bytes of ``buf`` already searched for the head's end
 
 
 _raised_nofile = []
@@ -388,12 +389,14 @@ class HTTPServer:
         if conn.idle:       # the first byte of a request on a kept-alive connection
             conn.idle = False
             conn.deadline = time.monotonic() + lim.header_timeout
-        end = buf.find(b'\r\n\r\n')
+        end = buf.find(b'\r\n\r\n', max(0, conn.scanned - 3))
         if end < 0:
-            err = head_too_large(buf, lim.max_request_line, lim.max_header_size)
+            err = head_too_large(buf, lim.max_request_line, lim.max_header_size, conn.scanned)
             if err:
                 raise err
+            conn.scanned = len(buf)
             return False
+        conn.scanned = 0
         if end > lim.max_header_size:
             raise HTTPError(431, f'Request header block larger than {lim.max_header_size} '
                                  f'bytes')

@@ -163,3 +163,16 @@ def test_rate_guard_lets_a_steady_client_go_on():
     g = RateGuard(timeout=60, min_rate=0, window=10, clock=FakeClock())
     assert g.budget() == 60
     g.account(1000, 0)           # no rate: only the per-wait timeout applies
+
+
+def test_incomplete_head_checked_incrementally():
+    buf = bytearray()
+    seen = 0
+    for byte in b'GET /' + b'a' * 60:      # byte by byte: each call looks at new bytes
+        buf.append(byte)
+        err = head_too_large(buf, 50, 1000, seen)
+        seen = len(buf)
+        if err:
+            break
+    assert err.status == 414 and len(buf) == 51
+    assert head_too_large(b'GET / HTTP/1.1\r\nA: b\n', 50, 1000, 20).status == 400
