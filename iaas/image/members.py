@@ -74,8 +74,9 @@ def update(req, image_id, member_id):
     body = req.json()
     wsgi.validate(body, {'type': 'object', 'required': ['status'],
                          'properties': {'status': {'type': 'string',
-                                                   'enum': list(MEMBER_STATUSES)}},
-                         'additionalProperties': False})
+                                                   'enum': list(MEMBER_STATUSES)},
+                                        # openstacksdk also sends the member
+                                        'member': {'type': 'string', 'maxLength': 255}}})
     image = _shared_image(ctx, image_id, member_id=member_id)
     # the member project decides (target: the member, not the owner)
     if not access.allowed(ctx, 'image:modify_member', {'project_id': member_id}):

@@ -178,7 +178,7 @@ def test_bad_tags_and_members(client):
     r = client.post(f'/v2/images/{iid}/members', json={'member': 'proj-b'})
     assert r.status_code == 200
     for body in ({'status': None}, {'status': 5}, {'status': 'maybe'}, {},
-                 {'status': 'accepted', 'extra': 1}):
+                 {'status': 'accepted', 'member': 5}):
         _error(client.put(f'/v2/images/{iid}/members/proj-b', json=body), 400)
     assert client.get(f'/v2/images/{iid}').json()['tags'] == []
 
