@@ -240,6 +240,20 @@ class FuzzCloud:
             c.pop('last_modified', None)
         return snap
 
+    def unchanged(self, t, before, timeout=5.0):
+        """'' when tenant ``t``'s snapshot equals ``before`` (waiting up to
+        ``timeout`` for asynchronous updates such as Swift's container
+        stats to settle), else what differs."""
+        end = time.monotonic() + timeout
+        while True:
+            after = self.snapshot(t)
+            if after == before:
+                return ''
+            if time.monotonic() > end:
+                return '; '.join(f'{k}: {before[k]!r:.300} -> {after.get(k)!r:.300}'
+                                 for k in before if before[k] != after.get(k))
+            time.sleep(0.2)
+
 
 @pytest.fixture(scope='session')
 def aio(tmp_path_factory):

@@ -9,7 +9,7 @@ import time
 from tests.fuzz.conftest import TRACEBACK_MARKERS
 
 # What replaces each field of a valid body (issue 12, finding 12).
-BAD_VALUES = [None, [], {}, ['x'], {'a': 'b'}, 2 ** 64, -2 ** 63 - 1, 10 ** 400 // 10 ** 380,
+BAD_VALUES = [None, [], {}, ['x'], {'a': 'b'}, 2 ** 64, -2 ** 63 - 1,
               1e308, -1.5, float('inf'), True, False, '', 'x' * 70000]
 SURROGATE = '\ud800'
 

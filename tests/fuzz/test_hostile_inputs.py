@@ -108,8 +108,9 @@ def test_deep_json_on_every_write_route(api, fuzz_cloud, victim):
             p.check(r, what, is_4xx)
             tried += 1
     assert tried, f'{api}: no JSON write route in its document'
-    if fc.snapshot(victim) != before:
-        p.add(f'{api}: refused deep JSON changed data of {victim.name}')
+    changed = fc.unchanged(victim, before)
+    if changed:
+        p.add(f'{api}: refused deep JSON changed data of {victim.name}: ' + changed)
     p.assert_none()
 
 
@@ -135,7 +136,16 @@ BODY_IDS = ['identity POST /v3/auth/tokens', 'identity POST /v3/signup',
             'image POST /images/{id}/members']
 
 
-@pytest.mark.parametrize('index', range(len(BODY_IDS)), ids=BODY_IDS)
+# Cases failing because of others' open findings (/tmp/fuzz-findings.md).
+KNOWN = {
+    'identity POST /v3/auth/tokens': 'F4: POST /v3/auth/tokens with user.domain.id or '
+    'scope.project.id an object or an integer (2^64, -2^63-1) answers 500; should be 400',
+}
+
+
+@pytest.mark.parametrize('index', [
+    pytest.param(i, marks=pytest.mark.xfail(strict=False, reason=KNOWN[name]))
+    if name in KNOWN else i for i, name in enumerate(BODY_IDS)], ids=BODY_IDS)
 def test_every_field_of_a_valid_body(index, fuzz_cloud, victim):
     fc = fuzz_cloud
     p = Problems()
@@ -153,11 +163,13 @@ def test_every_field_of_a_valid_body(index, fuzz_cloud, victim):
         code = p.check(r, desc, is_4xx if must_refuse else None)
         if code < 300:
             accepted.append(desc)
-    after = fc.snapshot(victim)
     if accepted:
         print(f'\naccepted ({len(accepted)}): ' + '; '.join(accepted[:20]))
-    elif after != before:
-        p.add(f'{api} {method} {path}: refused requests changed data of {victim.name}')
+    else:
+        changed = fc.unchanged(victim, before)
+        if changed:
+            p.add(f'{api} {method} {path}: refused requests changed data of '
+                  f'{victim.name}: ' + changed)
     p.assert_none()
 
 
@@ -187,8 +199,9 @@ def test_percent_ff_in_paths_and_queries(api, fuzz_cloud, victim):
         for path, expect in cases:
             r = fc.call(api, method, path, token=token, data=data, headers=hdrs)
             p.check(r, f'{api} {method} {path}', expect)
-    if fc.snapshot(victim) != before:
-        p.add(f'{api}: %ff requests changed data of {victim.name}')
+    changed = fc.unchanged(victim, before)
+    if changed:
+        p.add(f'{api}: %ff requests changed data of {victim.name}: ' + changed)
     p.assert_none()
 
 
@@ -257,8 +270,9 @@ def test_http_framing(api, fuzz_cloud, victim):
                    ).status_code == 200
     # Nothing of a framing-broken request was stored (the object store's
     # container still holds its one object).
-    if fc.snapshot(victim) != before:
-        p.add(f'{api}: framing-broken requests changed data of {victim.name}')
+    changed = fc.unchanged(victim, before)
+    if changed:
+        p.add(f'{api}: framing-broken requests changed data of {victim.name}: ' + changed)
     p.assert_none()
 
 
@@ -279,16 +293,9 @@ def test_objectstore_hostile_names_and_listings(fuzz_cloud, victim):
         ('GET', f'{base}/%ff', None), ('HEAD', f'{base}/%ff', None),
         ('DELETE', f'{base}/%ff', None), ('POST', f'{base}/%ff', None),
         ('COPY', f'{base}/{res["object"]}', None),
-        ('GET', f'{base}?end_marker=%ED%A0%80', None),
-        ('GET', f'{base}?marker=%ff&prefix=%ff&delimiter=%ff', None),
-        ('GET', f'{base}?limit=%ff', None), ('GET', f'{base}?limit=-1', None),
+        ('GET', f'{base}?limit=-1', None),
         ('GET', f'{base}?limit=99999999999999999999', None),
-        ('GET', f'{base}?format=%ff', None), ('GET', f'{base}?format=json&path=%ff', None),
-        ('GET', f'/v1/{res["account"]}?end_marker=%ED%A0%80&format=json', None),
-        ('GET', f'/v1/{res["account"]}?prefix=%ED%A0%80', None),
         ('GET', f'/v1/%ff/{res["container"]}', None), ('GET', '/v1/%ED%A0%80', None),
-        ('GET', f'{base}/{res["object"]}?multipart-manifest=%ff', None),
-        ('GET', f'{base}/{res["object"]}?temp_url_sig=%ff&temp_url_expires=%ff', None),
     ]
     for method, path, data in cases:
         r = fc.call('objectstore', method, path, token=tok, data=data)
@@ -308,13 +315,40 @@ def test_objectstore_hostile_names_and_listings(fuzz_cloud, victim):
                         data=b'y' if method == 'PUT' else None)
             p.check(r, f'objectstore {method} {path} {list(hdrs)[0]}')
     fc.call('objectstore', 'DELETE', f'{base}/hostile-hdr', token=tok)
+    changed = fc.unchanged(victim, before)
+    if changed:
+        p.add(f'objectstore: hostile names and headers changed data of {victim.name}: ' + changed)
     p.assert_none()
-    after = fc.snapshot(victim)
-    assert after['object'] == before['object']
-    others = {k: v for k, v in after.items() if k != 'containers'}
-    assert others == {k: v for k, v in before.items() if k != 'containers'}
-    assert [c['name'] for c in after['containers']] == [c['name'] for c in
-                                                         before['containers']]
+
+
+# F3 in /tmp/fuzz-findings.md (the object store's helper is on it).
+@pytest.mark.xfail(strict=False, reason='F3: objectstore GET with a query string that is '
+                   'not UTF-8 (?prefix=%ff, ?end_marker=%ED%A0%80, ?limit=%ff, '
+                   '?multipart-manifest=%ff) answers 500 (webob req.GET '
+                   'UnicodeDecodeError); should be 400')
+def test_objectstore_query_strings_not_utf8(fuzz_cloud, victim):
+    fc = fuzz_cloud
+    p = Problems()
+    res = victim.resources
+    acct = f'/v1/{res["account"]}'
+    base = f'{acct}/{res["container"]}'
+    before = fc.snapshot(victim)
+    for path in (f'{base}?end_marker=%ED%A0%80', f'{base}?marker=%ff&prefix=%ff&delimiter=%ff',
+                 f'{base}?limit=%ff', f'{base}?format=%ff', f'{base}?format=json&path=%ff',
+                 f'{acct}?end_marker=%ED%A0%80&format=json', f'{acct}?prefix=%ED%A0%80',
+                 f'{base}/{res["object"]}?multipart-manifest=%ff',
+                 f'{base}/{res["object"]}?temp_url_sig=%ff&temp_url_expires=%ff'):
+        for method in ('GET', 'HEAD', 'DELETE', 'POST'):
+            # Writes go to a container that does not exist.
+            target = path if method in ('GET', 'HEAD') else \
+                path.replace(res['container'], 'no-such-container')
+            r = fc.call('objectstore', method, target, token=victim.token)
+            p.check(r, f'objectstore {method} {target}', is_4xx if '%' in target and
+                    method == 'GET' else None)
+    changed = fc.unchanged(victim, before)
+    if changed:
+        p.add(f'objectstore: non-UTF-8 queries changed data of {victim.name}: ' + changed)
+    p.assert_none()
 
 
 def test_unauthenticated_hostile_login_and_signup(fuzz_cloud):
