@@ -209,21 +209,15 @@ def is_image_id(value):
 
 # -- GET /v2/schemas/{image,images,member,members} -----------------------------
 
-@wsgi.route_policy('image:get_schemas')
-def get_image_schema(req):
-    return image_schema()
+def _schema_handler(build):
+    @wsgi.route_policy('image:get_schemas')
+    def handler(req):
+        return build()
+    handler.__name__ = handler.__qualname__ = f'get_{build.__name__}'
+    return handler
 
 
-@wsgi.route_policy('image:get_schemas')
-def get_images_schema(req):
-    return images_schema()
-
-
-@wsgi.route_policy('image:get_schemas')
-def get_member_schema(req):
-    return member_schema()
-
-
-@wsgi.route_policy('image:get_schemas')
-def get_members_schema(req):
-    return members_schema()
+get_image_schema = _schema_handler(image_schema)
+get_images_schema = _schema_handler(images_schema)
+get_member_schema = _schema_handler(member_schema)
+get_members_schema = _schema_handler(members_schema)
