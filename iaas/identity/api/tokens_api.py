@@ -31,6 +31,9 @@ def _token_response(v, token, status, req, with_catalog=True):
 
 
 # The shape Keystone's schema checks; core.authenticate checks the rest.
+_ID = {'type': 'string', 'maxLength': 64}
+_NAME = {'type': 'string', 'maxLength': 255}
+_DOMAIN_REF = {'type': 'object', 'properties': {'id': _ID, 'name': _NAME}}
 AUTH_SCHEMA = {
     'type': 'object', 'required': ['auth'],
     'properties': {'auth': {
@@ -43,13 +46,14 @@ AUTH_SCHEMA = {
                                 'items': {'type': 'string', 'maxLength': 64}},
                     'password': {'type': 'object', 'properties': {'user': {
                         'type': 'object', 'properties': {
-                            'id': {'type': 'string', 'maxLength': 64},
-                            'name': {'type': 'string', 'maxLength': 255},
-                            'password': {'type': 'string', 'maxLength': 4096},
-                            'domain': {'type': 'object'}}}}},
+                            'id': _ID, 'name': _NAME, 'domain': _DOMAIN_REF,
+                            'password': {'type': 'string', 'maxLength': 4096}}}}},
                     'token': {'type': 'object', 'properties': {
                         'id': {'type': 'string', 'maxLength': 1024}}}}},
-            'scope': {'type': ['object', 'string', 'null']}}}}}
+            'scope': {'type': ['object', 'null'], 'properties': {
+                'project': {'type': 'object', 'properties': {
+                    'id': _ID, 'name': _NAME, 'domain': _DOMAIN_REF}},
+                'domain': _DOMAIN_REF}}}}}}
 
 
 @wsgi.public

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from iaas import wsgi
 from iaas.api import auth
 from tests.functional.identity.helpers import Client
 
@@ -33,6 +34,7 @@ state, url, kind, cred = sys.argv[1:5]
 CONF.set_override('state_path', state)
 CONF.set_override('connection', url, group='database')
 CONF.set_override('cache_time', 600, group='identity')
+from iaas import wsgi
 from iaas import wsgi
 from iaas.api import auth
 
@@ -157,7 +159,7 @@ def test_other_process_refuses_within_3s(pg_api, conf, kind, what):
         assert float(line.split()[1]) < DEADLINE, line
         # …and this process (which made the change) refuses at once.
         if what == 'token':
-            with pytest.raises(Exception):
+            with pytest.raises(wsgi.Unauthorized):
                 auth.validate_token(cred)
         else:
             assert auth.context_for_ec2(cred) is None
