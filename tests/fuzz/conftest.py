@@ -17,6 +17,7 @@ import uuid
 import pytest
 import requests
 
+from tests.probe.compute.helpers import deadline_poll
 from tests.probe.fixtures import free_ports, port_options, write_config
 
 BIN = os.path.dirname(sys.executable)
@@ -25,18 +26,6 @@ USER_PASSWORD = 'fuzz-user-secret-1'
 START_TIMEOUT = 120.0
 # Error words a response body must never carry (a leaked Python traceback).
 TRACEBACK_MARKERS = ('Traceback (most recent call last)', 'File "/')
-
-
-def deadline_poll(what, fn, timeout, interval=0.05):
-    """fn() until it returns a truthy value; AssertionError after ``timeout``."""
-    end = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f'{what}: not within {timeout}s')
-        time.sleep(interval)
 
 
 class AllInOne:
@@ -76,7 +65,7 @@ class AllInOne:
                 raise AssertionError(f'iaas-all exited with {self.proc.returncode}:\n'
                                      f'{self.output()[-4000:]}')
             return (self.state / 'admin-openrc').exists()
-        deadline_poll('iaas-all ready', ready, START_TIMEOUT, 0.1)
+        deadline_poll(ready, START_TIMEOUT, 0.1, what='iaas-all ready')
 
     def output(self):
         return self.log_path.read_text(errors='replace')
@@ -178,9 +167,9 @@ class FuzzCloud:
         res['image_id'] = img['id']
         self.call('image', 'PUT', f'/v2/images/{img["id"]}/file', tok, 204,
                   data=b'\0' * 4096, headers={'Content-Type': 'application/octet-stream'})
-        deadline_poll('image active', lambda: self.call(
+        deadline_poll(lambda: self.call(
             'image', 'GET', f'/v2/images/{img["id"]}', tok).json().get('status') == 'active',
-            30)
+            30, what='image active')
         flavors = self.call('compute', 'GET', '/v2.1/flavors', tok, 200).json()['flavors']
         res['flavor_id'] = flavors[0]['id']
         server = self.call('compute', 'POST', '/v2.1/servers', tok, 202, json={'server': {
@@ -188,9 +177,9 @@ class FuzzCloud:
             'flavorRef': flavors[0]['id'], 'networks': [{'uuid': net['id']}],
             'key_name': res['keypair'], 'metadata': {'owner': t.name}}}).json()['server']
         res['server_id'] = server['id']
-        deadline_poll('server ACTIVE', lambda: self.call(
+        deadline_poll(lambda: self.call(
             'compute', 'GET', f'/v2.1/servers/{server["id"]}', tok).json()
-            .get('server', {}).get('status') in ('ACTIVE', 'ERROR'), 60, 0.2)
+            .get('server', {}).get('status') in ('ACTIVE', 'ERROR'), 60, what='server ACTIVE')
         res['account'] = f'AUTH_{t.project_id}'
         res['container'] = f'{t.name}-box'
         res['object'] = 'hello.txt'
@@ -244,15 +233,18 @@ class FuzzCloud:
         """'' when tenant ``t``'s snapshot equals ``before`` (waiting up to
         ``timeout`` for asynchronous updates such as Swift's container
         stats to settle), else what differs."""
-        end = time.monotonic() + timeout
-        while True:
-            after = self.snapshot(t)
-            if after == before:
-                return ''
-            if time.monotonic() > end:
-                return '; '.join(f'{k}: {before[k]!r:.300} -> {after.get(k)!r:.300}'
-                                 for k in before if before[k] != after.get(k))
-            time.sleep(0.2)
+        seen = []
+
+        def same():
+            seen[:] = [self.snapshot(t)]
+            return seen[0] == before
+        try:
+            deadline_poll(same, timeout, what='data unchanged')
+            return ''
+        except AssertionError:
+            after = seen[0]
+            return '; '.join(f'{k}: {before[k]!r:.300} -> {after.get(k)!r:.300}'
+                             for k in before if before[k] != after.get(k))
 
 
 @pytest.fixture(scope='session')

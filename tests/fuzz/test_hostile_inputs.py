@@ -90,9 +90,7 @@ def victim(fuzz_cloud):
 @pytest.mark.parametrize('api', APIS)
 def test_deep_json_on_every_write_route(api, fuzz_cloud, victim):
     fc = fuzz_cloud
-    p = Problems()
-    before = fc.snapshot(victim)
-    ids = real_ids(fc, victim)
+    p, before, ids = Problems(), fc.snapshot(victim), real_ids(fc, victim)
     tried = 0
     for template, method, op in operations(fc, api):
         content = op.get('requestBody', {}).get('content', {})
@@ -178,9 +176,7 @@ def test_every_field_of_a_valid_body(index, fuzz_cloud, victim):
 @pytest.mark.parametrize('api', APIS)
 def test_percent_ff_in_paths_and_queries(api, fuzz_cloud, victim):
     fc = fuzz_cloud
-    p = Problems()
-    before = fc.snapshot(victim)
-    ids = real_ids(fc, victim)
+    p, before, ids = Problems(), fc.snapshot(victim), real_ids(fc, victim)
     for template, method, op in operations(fc, api):
         token = None if op['security'] == [] else fc.admin_token
         data = b'{}' if 'requestBody' in op else None
