@@ -141,7 +141,8 @@ def test_fuzz_api(api, who, share, fuzz_cloud, carol, tmp_path, timing):
           + ' '.join(shlex.quote(c) for c in cmd))
     before = fc.snapshot(fc.alice)
     started = time.monotonic()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True,
+    # In tmp_path: st keeps a cache of crashes (.schemathesis/) in its cwd.
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path,
                        timeout=seconds + 120)
     timing[f'{api}-{who}'] = time.monotonic() - started
     out = r.stdout + r.stderr
