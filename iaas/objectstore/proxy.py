@@ -106,10 +106,12 @@ class Proxy:
         return resp(environ, start_response)
 
     def handle(self, req):
-        try:
-            path = req.path_info
-        except UnicodeDecodeError:
-            raise HTTPError(412, 'Invalid UTF8 or contains NULL') from None
+        path = _valid_text(req)
+        if path is None:
+            raw = req.environ.get('PATH_INFO', '')
+            if self.s3 is not None and not raw.startswith(('/v1/', '/auth/', '/info')):
+                return self.s3.bad_uri(req)
+            raise HTTPError(412, 'Invalid UTF8 or contains NULL')
         if path.startswith('/v1/'):
             return self.swift(req)
         if path.startswith('/auth/v1'):
@@ -310,6 +312,19 @@ class Proxy:
             status = 201 if 201 in statuses else 202
         return webob.Response(status=status, body=b'', content_type='text/html',
                               charset='UTF-8')
+
+
+def _valid_text(req):
+    """The request's path, or None when it or its query string is not valid
+    UTF-8 (a lone surrogate, %ff…) or holds a NUL."""
+    try:
+        path = req.path_info
+        query = req.GET.items()
+    except UnicodeDecodeError:
+        return None
+    if '\x00' in path or any('\x00' in k or '\x00' in v for k, v in query):
+        return None
+    return path
 
 
 def _txid():

@@ -50,6 +50,12 @@ class S3:
             return error_response('InternalError', S3Error('InternalError').message, 500,
                                   resource, req.method)
 
+    @staticmethod
+    def bad_uri(req):
+        """400 InvalidURI for a path or query that is not valid UTF-8."""
+        return error_response('InvalidURI', 'Could not parse the specified URI.', 400, '',
+                              req.method)
+
     def authenticate(self, req):
         sig = s3sig.parse(req)
         if sig is None:
