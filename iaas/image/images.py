@@ -49,6 +49,7 @@ def _collection_path(req):
 
 
 @wsgi.route_policy('image:add_image')
+@wsgi.accepts(schemas.CREATE_BODY)
 def create(req):
     ctx = req.context
     _collection_path(req)

@@ -9,8 +9,6 @@ from iaas.db import images as db
 from iaas.image import access, schemas
 from iaas.image.views import member_view
 
-MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
-
 
 def _not_member(image_id, member_id):
     return wsgi.NotFound(f'{member_id[:255]} is not a member of image {image_id}')
@@ -38,14 +36,11 @@ def index(req, image_id):
 
 
 @wsgi.route_policy('image:add_member')
+@wsgi.accepts(schemas.MEMBER_CREATE_BODY)
 def create(req, image_id):
     ctx = req.context
     body = req.json()
-    wsgi.validate(body, {'type': 'object', 'required': ['member'],
-                         'properties': {'member': {'type': 'string', 'minLength': 1,
-                                                   'maxLength': 255,
-                                                   'pattern': schemas.NO_NUL}},
-                         'additionalProperties': False})
+    wsgi.validate(body, schemas.MEMBER_CREATE_BODY)
     _shared_image(ctx, image_id, 'image:add_member')
     try:
         member = db.member_create(image_id, body['member'])
@@ -69,14 +64,11 @@ def show(req, image_id, member_id):
 
 
 @wsgi.route_policy('image:modify_member')
+@wsgi.accepts(schemas.MEMBER_UPDATE_BODY)
 def update(req, image_id, member_id):
     ctx = req.context
     body = req.json()
-    wsgi.validate(body, {'type': 'object', 'required': ['status'],
-                         'properties': {'status': {'type': 'string',
-                                                   'enum': list(MEMBER_STATUSES)},
-                                        # openstacksdk also sends the member
-                                        'member': {'type': 'string', 'maxLength': 255}}})
+    wsgi.validate(body, schemas.MEMBER_UPDATE_BODY)
     image = _shared_image(ctx, image_id, member_id=member_id)
     # the member project decides (target: the member, not the owner)
     if not access.allowed(ctx, 'image:modify_member', {'project_id': member_id}):

@@ -3,8 +3,8 @@ them to build its models), also used here to validate image bodies."""
 import copy
 import re
 
-from iaas import wsgi
 from iaas.conf import CONF
+from iaas.conf.image import CONTAINER_FORMATS, DISK_FORMATS
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
@@ -44,9 +44,12 @@ _COMMON_PROPERTIES = {
 }
 
 
-def image_schema():
-    disk_formats = [None] + list(CONF.image.disk_formats)
-    container_formats = [None] + list(CONF.image.container_formats)
+def image_schema(disk_formats=None, container_formats=None):
+    """The image schema; formats: the configured ones unless given."""
+    disk_formats = [None] + list(CONF.image.disk_formats if disk_formats is None
+                                 else disk_formats)
+    container_formats = [None] + list(CONF.image.container_formats
+                                      if container_formats is None else container_formats)
     props = {
         'id': {'type': 'string', 'pattern': UUID_PATTERN,
                'description': 'An identifier for the image'},
@@ -178,10 +181,10 @@ def _no_nul(schema):
     return schema
 
 
-def writable_schema():
+def writable_schema(disk_formats=None, container_formats=None):
     """What a create or a patched image must satisfy (read-only keys aside):
     every field typed, every string bounded and free of NUL."""
-    s = image_schema()
+    s = image_schema(disk_formats, container_formats)
     props = {k: v for k, v in s['properties'].items() if not v.get('readOnly')}
     for v in props.values():
         v.pop('is_base', None)
@@ -207,17 +210,16 @@ def is_image_id(value):
     return isinstance(value, str) and UUID_RE.match(value) is not None
 
 
-# -- GET /v2/schemas/{image,images,member,members} -----------------------------
-
-def _schema_handler(build):
-    @wsgi.route_policy('image:get_schemas')
-    def handler(req):
-        return build()
-    handler.__name__ = handler.__qualname__ = f'get_{build.__name__}'
-    return handler
-
-
-get_image_schema = _schema_handler(image_schema)
-get_images_schema = _schema_handler(images_schema)
-get_member_schema = _schema_handler(member_schema)
-get_members_schema = _schema_handler(members_schema)
+# The documented bodies of write routes (OpenAPI; the handlers validate).
+# POST /v2/images: with the default formats (a handler checks the
+# configured ones).
+CREATE_BODY = writable_schema(DISK_FORMATS, CONTAINER_FORMATS)
+MEMBER_CREATE_BODY = {
+    'type': 'object', 'required': ['member'], 'additionalProperties': False,
+    'properties': {'member': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                              'pattern': NO_NUL}}}
+MEMBER_UPDATE_BODY = {
+    'type': 'object', 'required': ['status'],
+    'properties': {'status': {'type': 'string', 'enum': ['pending', 'accepted', 'rejected']},
+                   # openstacksdk also sends the member
+                   'member': {'type': 'string', 'maxLength': 255}}}
