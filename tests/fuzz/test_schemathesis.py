@@ -5,9 +5,13 @@ from ``iaas.api.openapi.objectstore_document``) drives ``st run`` with a
 project-scoped member token of a third tenant, carol. Path parameters may
 also take the ids of real resources — carol's and another tenant's
 (alice's) — so fuzzed bodies reach real handlers and cross-tenant
-requests are tried too. Checks: no response >= 500, no traceback in any
-body, errors in the API's own format (tests/fuzz/st_hooks.py); and alice's
-resources are the same afterwards.
+requests are tried too; then identity, compute and network again with the
+admin's token (admin-only routes: flavors, quotas, users…) and carol's ids
+only. Where a route declares no body schema (``@wsgi.accepts``), the one
+inferred from a valid body (tests/fuzz/bodies.py) is used, with that body
+as example. Checks: no response >= 500, no traceback in any body, errors
+in the API's own format (tests/fuzz/st_hooks.py); and alice's resources
+are the same afterwards.
 
     IAAS_FUZZ_SECONDS   total fuzzing time of all APIs (default 130)
     IAAS_FUZZ_SEED      hypothesis seed (default fixed; printed; replays a run)
