@@ -261,16 +261,15 @@ class API:
         exceeded) when not even ``min_count`` fit. Checked before anything
         proportional to the requested count exists."""
         from iaas.db import quotas
+        per = {'instances': 1, 'cores': flavor['vcpus'], 'ram': flavor['memory_mb']}
+        try:
+            room = quotas.instance_room(project_id, per, min_count, max_count)
+        except quotas.QuotaExceeded as exc:
+            raise ComputeError(str(exc), code=403) from None
         if min_count > MAX_PER_REQUEST:
             raise ComputeError(f'min_count {min_count} is more than the {MAX_PER_REQUEST} '
                                'instances one request may create.')
-        per = {'instances': 1, 'cores': flavor['vcpus'], 'ram': flavor['memory_mb']}
-        try:
-            room = quotas.instance_room(project_id, per, min_count,
-                                        min(max_count, MAX_PER_REQUEST))
-        except quotas.QuotaExceeded as exc:
-            raise ComputeError(str(exc), code=403) from None
-        return room
+        return min(room, MAX_PER_REQUEST)
 
     @staticmethod
     def _check_metadata_quota(project_id, metadata):
@@ -298,6 +297,7 @@ class API:
                     db_networks.port_get(item['port'], project)
                 elif item.get('uuid'):
                     db_networks.network_get(item['uuid'], project)
+                    db_networks.check_fixed_ip(item['uuid'], item.get('fixed_ip'))
                 else:
                     raise ComputeError('Bad networks format: each entry needs a uuid or '
                                        'a port')

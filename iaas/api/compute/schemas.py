@@ -29,6 +29,10 @@ def _int_param(minimum, maximum=MAX_INT, negative=False):
 
 positive_int = _int_param(1)
 non_negative_int = _int_param(0)
+# min_count/max_count: any positive integer, as Nova; the quota (and
+# compute.api.MAX_PER_REQUEST) bounds them before anything is built.
+count = {**positive_int, 'maximum': None}
+del count['maximum']
 boolean = {'type': ['boolean', 'string'],
            'enum': [True, False, 'true', 'false', 'True', 'False', '1', '0', 'yes', 'no',
                     'on', 'off', 't', 'f']}
@@ -44,7 +48,7 @@ SERVER_CREATE = {
                 'user_data': {'type': 'string', 'maxLength': 65535},
                 'metadata': metadata,
                 'availability_zone': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-                'min_count': positive_int, 'max_count': positive_int,
+                'min_count': count, 'max_count': count,
                 'return_reservation_id': boolean,
                 'networks': {'oneOf': [
                     {'type': 'string', 'enum': ['auto', 'none']},
@@ -177,8 +181,8 @@ SERVICE_UPDATE = {'type': 'object', 'properties': {
 
 def int_in(value, field, minimum=0, maximum=MAX_INT):
     """``value`` (an int or a string of digits, as the schemas allow) as an
-    int in [minimum, maximum]; 400 otherwise."""
-    if isinstance(value, bool):
+    int in [minimum, maximum] (``maximum`` None: unbounded); 400 otherwise."""
+    if isinstance(value, (bool, float)):
         raise wsgi.BadRequest(f'Invalid input for field/attribute {field}: '
                               f'{value!r} is not an integer')
     try:
@@ -186,7 +190,7 @@ def int_in(value, field, minimum=0, maximum=MAX_INT):
     except (TypeError, ValueError):
         raise wsgi.BadRequest(f'Invalid input for field/attribute {field}: '
                               f'{str(value)[:40]!r} is not an integer') from None
-    if not minimum <= n <= maximum:
+    if n < minimum or (maximum is not None and n > maximum):
         raise wsgi.BadRequest(f'Invalid input for field/attribute {field}: {n} is not '
                               f'between {minimum} and {maximum}')
     return n
@@ -194,7 +198,7 @@ def int_in(value, field, minimum=0, maximum=MAX_INT):
 
 def truthy(value):
     """A boolean of the schemas' ``boolean`` (true, 'True', '1', 'yes', …)."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, float)):
         return value
     return str(value).lower() in ('true', '1', 'yes', 'on', 't')
 

@@ -54,8 +54,8 @@ def create(req):
     image_ref = s.get('imageRef') or _image_from_bdm(s)
     if not image_ref:
         raise wsgi.BadRequest('Missing imageRef attribute')
-    min_count = schemas.int_in(s.get('min_count', 1), 'min_count', 1)
-    max_count = schemas.int_in(s.get('max_count', min_count), 'max_count', 1)
+    min_count = schemas.int_in(s.get('min_count', 1), 'min_count', 1, None)
+    max_count = schemas.int_in(s.get('max_count', min_count), 'max_count', 1, None)
     if min_count > max_count:
         raise wsgi.BadRequest('min_count must be <= max_count')
     hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
@@ -138,13 +138,14 @@ def _sort(req):
     dirs = req.GET.getall('sort_dir') or []
     if len(keys) > len(SORT_KEYS) or len(dirs) > len(SORT_KEYS):
         raise wsgi.BadRequest('Too many sort keys')
+    for d in dirs:
+        if d not in ('asc', 'desc'):
+            raise wsgi.BadRequest(f'Invalid sort direction: {d[:64]}')
     out = []
     for i, k in enumerate(keys):
         if k not in SORT_KEYS:
             raise wsgi.BadRequest(f'Invalid sort key: {k[:64]}')
         d = dirs[i] if i < len(dirs) else 'desc'
-        if d not in ('asc', 'desc'):
-            raise wsgi.BadRequest(f'Invalid sort direction: {d[:64]}')
         out.append((SORT_KEYS[k], d))
     return out or [('created_at', 'desc')]
 
