@@ -172,6 +172,43 @@ SWIFT_PARAMS = {
     'container': 'A container name (at most 256 bytes).',
     'object': 'An object name (at most 1024 bytes; may contain "/", sent as is).',
 }
+LISTING_QUERY = [('limit', {'type': 'integer', 'minimum': 0}), ('marker', None),
+                 ('end_marker', None), ('prefix', None), ('delimiter', None),
+                 ('format', {'type': 'string', 'enum': ['json', 'xml', 'plain']}),
+                 ('reverse', None)]
+# (method, level) → [(in, name, schema or None for a string)]
+SWIFT_PARAMETERS = {
+    ('GET', 'account'): [('query', n, sch) for n, sch in LISTING_QUERY],
+    ('GET', 'container'): [('query', n, sch) for n, sch in LISTING_QUERY]
+    + [('query', 'path', None)],
+    ('GET', 'object'): [('query', 'multipart-manifest', {'type': 'string',
+                                                         'enum': ['get']}),
+                        ('header', 'Range', None), ('header', 'If-Match', None),
+                        ('header', 'If-None-Match', None)],
+    ('PUT', 'object'): [('query', 'multipart-manifest', {'type': 'string',
+                                                         'enum': ['put']}),
+                        ('header', 'Content-Type', None), ('header', 'ETag', None),
+                        ('header', 'X-Object-Meta-Name', None),
+                        ('header', 'X-Delete-At', {'type': 'integer'}),
+                        ('header', 'X-Delete-After', {'type': 'integer'}),
+                        ('header', 'X-Copy-From', None),
+                        ('header', 'X-Object-Manifest', None)],
+    ('POST', 'object'): [('header', 'X-Object-Meta-Name', None),
+                         ('header', 'X-Delete-At', {'type': 'integer'}),
+                         ('header', 'Content-Type', None)],
+    ('DELETE', 'object'): [('query', 'multipart-manifest', {'type': 'string',
+                                                            'enum': ['delete']})],
+    ('COPY', 'object'): [('header', 'Destination', None),
+                         ('header', 'Destination-Account', None),
+                         ('header', 'X-Fresh-Metadata', None)],
+    ('PUT', 'container'): [('header', 'X-Container-Read', None),
+                           ('header', 'X-Container-Write', None),
+                           ('header', 'X-Container-Meta-Name', None)],
+    ('POST', 'container'): [('header', 'X-Container-Read', None),
+                            ('header', 'X-Container-Write', None),
+                            ('header', 'X-Container-Meta-Name', None)],
+    ('POST', 'account'): [('header', 'X-Account-Meta-Name', None)],
+}
 SWIFT_BODIES = {('PUT', 'object'): 'application/octet-stream',
                 ('POST', 'account'): None, ('POST', 'container'): None,
                 ('POST', 'object'): None, ('PUT', 'container'): None}
@@ -207,6 +244,11 @@ def objectstore_document(server_url=None):
                          'summary': rule.description, 'security': [{TOKEN_SCHEME: []}],
                          'x-policy-rule': rule.name, 'x-scope': wsgi.PROJECT,
                          'responses': copy.deepcopy(RESPONSES)}
+            extra = SWIFT_PARAMETERS.get((method, level))
+            if extra:
+                operation['parameters'] = [
+                    {'name': n, 'in': where, 'required': False,
+                     'schema': sch or {'type': 'string'}} for where, n, sch in extra]
             if (method, level) in SWIFT_BODIES:
                 media = SWIFT_BODIES[(method, level)]
                 if media:

@@ -155,3 +155,6 @@ def test_objectstore_document():
         for o in rule.operations:
             assert ops[(o['path'], o['method'])]['x-policy-rule'] == rule.name
     assert ops[('/info', 'GET')]['security'] == []
+    listing = {p['name'] for p in ops[(cont, 'GET')]['parameters'] if p['in'] == 'query'}
+    assert {'limit', 'marker', 'end_marker', 'prefix', 'delimiter', 'format'} <= listing
+    assert 'X-Copy-From' in {p['name'] for p in ops[(obj, 'PUT')]['parameters']}
