@@ -64,6 +64,14 @@ def _dropped(sock):
     return bool(readable)
 
 
+def _idle(sock):
+    try:
+        readable, _, _ = select.select([sock], [], [], 0.2)
+    except (OSError, ValueError):
+        return True
+    return not readable
+
+
 QUERY = '\x00'   # separates a path from its (encoded) query; names never hold NUL
 
 
@@ -109,6 +117,10 @@ class BackendConn:
     def finish(self):
         if self.chunked:
             self.conn.sock.sendall(b'0\r\n\r\n')
+
+    def answered(self):
+        """True when the node has sent something back (e.g. an early 507)."""
+        return self.conn.sock is not None and not _idle(self.conn.sock)
 
     def getresponse(self):
         try:

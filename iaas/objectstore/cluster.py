@@ -75,6 +75,7 @@ class Cluster:
         next_handoff = self.handoff_iter(part, nodes)
 
         def one(index, node):
+            full = None
             while node is not None:
                 if not self.limited(node):
                     try:
@@ -82,11 +83,15 @@ class Cluster:
                                                           headers_fn(index), body)
                         if status != 507 and status < 500:
                             return status, hdrs, data
-                        self.error(node, f'status {status}')
+                        if hdrs.get('X-Backend-No-Space'):
+                            # a full device refuses this write; it stays in use
+                            full = (status, hdrs, data)
+                        else:
+                            self.error(node, f'status {status}')
                     except Exception as exc:
                         self.error(node, exc)
                 node = next_handoff()
-            return 503, {}, b''
+            return full or (503, {}, b'')
         futures = [self.executor.submit(one, i, n) for i, n in enumerate(nodes)]
         return [f.result() for f in futures]
 

@@ -10,6 +10,7 @@ written to ``<device>/tmp``, fsynced and renamed into place, so a reader
 sees the whole object with its metadata or nothing (no xattrs, whose size
 ext4 limits). The newest .data or .ts wins; older files are removed.
 """
+import errno
 import hashlib
 import json
 import os
@@ -42,6 +43,16 @@ def _fallocate(fd, size):
     if _libc.fallocate(fd, 1, 0, size) != 0:
         import ctypes
         raise OSError(ctypes.get_errno(), 'fallocate failed')
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space(exc):
+    """True for "the device is full" (ENOSPC/EDQUOT, SQLite's "disk is full")."""
+    if isinstance(exc, OSError):
+        return exc.errno in NO_SPACE
+    return type(exc).__name__ == 'OperationalError' and 'disk is full' in str(exc)
 
 
 class DiskFileError(Exception):
@@ -267,8 +278,9 @@ class ObjectWriter:
         faster fsync); the file's size is not changed."""
         try:
             _fallocate(self.fd, size + 4096)
-        except OSError:
-            pass
+        except OSError as exc:
+            if exc.errno in NO_SPACE:     # the device is full: 507, not a short write
+                raise
 
     def commit(self, timestamp, meta):
         """Append the metadata trailer, fsync, rename into place."""

@@ -8,6 +8,7 @@ import http.client
 import queue
 import sys
 import threading
+import time
 
 LOCAL = {}          # (ip, port) -> WSGI app
 _EOF, _ABORT = object(), object()
@@ -141,9 +142,20 @@ class LocalConn:
             self._done.set()
 
     def send(self, data):
-        if self._done.is_set() and isinstance(self._result, BaseException):
-            raise OSError('storage app failed')
-        self.input.q.put(bytes(data), timeout=self.input.timeout)
+        deadline = time.monotonic() + self.input.timeout
+        while True:
+            if self._done.is_set():     # it failed, or answered (e.g. 507) early
+                raise OSError('storage app answered before the end of the body')
+            try:
+                self.input.q.put(bytes(data), timeout=0.05)
+                return
+            except queue.Full:
+                if time.monotonic() > deadline:
+                    raise OSError('timed out sending the request body') from None
+
+    def answered(self):
+        """True when the app has its answer (getresponse will not wait)."""
+        return self._done.is_set()
 
     def finish(self):
         self.input.q.put(_EOF, timeout=self.input.timeout)

@@ -71,8 +71,9 @@ class Sender:
         try:
             self.bc.send(chunk)
         except Exception as exc:
+            # error-limited (or not: a full device) once its answer is known
             self.bc.failed = True
-            self.cluster.error(self.bc.node, exc)
+            self.bc.error = exc
 
     def _run(self):
         while True:
@@ -279,7 +280,7 @@ class ObjectController:
                 for sender in senders:
                     sender.put(chunk)
                 if sum(not bc.failed for bc in conns) < need:
-                    raise HTTPError(503)
+                    raise HTTPError(self._lost_quorum(conns))
             if length is not None and received < length:
                 raise HTTPError(499)
             for sender in senders:
@@ -291,6 +292,7 @@ class ObjectController:
             for sender in senders:
                 sender.join()
             raise
+        failed = [self._failed_status(bc) for bc in conns if bc.failed]
         live = [bc for bc in conns if not bc.failed]
         for bc in live:
             try:
@@ -310,16 +312,39 @@ class ObjectController:
                 cluster.error(bc.node, exc)
                 return 503, None
         results = list(cluster.executor.map(respond, live))
-        statuses = [s for s, _ in results]
+        statuses = [s for s, _ in results] + failed
         if sum(s == 201 for s in statuses) >= need:
             etag = next(e for s, e in results if s == 201)
             return webob.Response(status=201, body=b'', charset=None, headers={
                 'ETag': etag, 'Last-Modified': _http_date(ts), 'Content-Type': 'text/html',
                 'X-Timestamp': ts})
-        for bad in (422, 413, 409, 499):
+        for bad in (422, 413, 409, 499, 507):
             if bad in statuses:
                 raise HTTPError(bad if bad != 409 else 202)
         raise HTTPError(503)
+
+    def _failed_status(self, bc):
+        """The status of a replica whose upload broke off: a full device
+        answers 507 early (the node stays in use for reads and other
+        writes); anything else error-limits the node (503)."""
+        if getattr(bc, 'status', None) is not None:
+            return bc.status
+        status = 503
+        try:
+            if bc.answered():
+                status = bc.getresponse().status
+        except Exception:
+            status = 503
+        bc.close()
+        if status != 507:
+            self.cluster.error(bc.node, getattr(bc, 'error', None) or f'status {status}')
+        bc.status = status
+        return status
+
+    def _lost_quorum(self, conns):
+        """507 when the replicas that dropped out are full devices, else 503."""
+        statuses = [self._failed_status(bc) for bc in conns if bc.failed]
+        return 507 if statuses and all(s == 507 for s in statuses) else 503
 
     def POST(self, req, a, c, o):
         headers = self.object_headers(req, o)

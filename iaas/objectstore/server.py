@@ -59,9 +59,15 @@ class StorageServer:
             resp = text(400, str(exc))
         except FileNotFoundError:
             resp = text(507, 'device not available')
-        except Exception:
-            LOG.exception('%s %s failed', req.method, req.path)
-            resp = text(500, 'internal error')
+        except Exception as exc:
+            if diskfile.no_space(exc):
+                # this device is full: it refuses the write, the proxy goes on
+                LOG.warning('%s %s: device full (%s)', req.method, req.path, exc)
+                resp = text(507, 'Insufficient Storage')
+                resp.headers['X-Backend-No-Space'] = 'true'
+            else:
+                LOG.exception('%s %s failed', req.method, req.path)
+                resp = text(500, 'internal error')
         return resp(environ, start_response)
 
     def handle(self, req):
