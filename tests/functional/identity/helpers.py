@@ -37,3 +37,39 @@ def password_body(name, password, project=None):
     if project:
         body['auth']['scope'] = {'project': {'name': project, 'domain': {'name': 'Default'}}}
     return body
+
+
+ADMIN_PW = 'admin-pass-1'
+MEMBER_PW = 'pw-12345678'
+
+
+def admin_client(admin_password=ADMIN_PW):
+    """Bootstrap the identity service on the configured database; a Client
+    of its app with ``.admin``, a project-scoped admin token."""
+    from iaas.identity import api as identity_api
+    from iaas.identity import bootstrap
+    bootstrap.first_start(admin_password)
+    c = Client(identity_api.build_app())
+    r = c.token('admin', admin_password, 'admin')
+    assert r.status_int == 201, r.body
+    c.admin = r.headers['X-Subject-Token']
+    return c
+
+
+def new_member(api, name, role='member', project=None, password=MEMBER_PW):
+    """A user with ``role`` on ``project`` (made if new; 'p-<name>' by
+    default): {'id', 'project_id', 'role_id', 'token', 'unscoped'}."""
+    a = api.admin
+    project = project or 'p-' + name
+    r = api.call('POST', '/v3/projects', {'project': {'name': project}}, a)
+    pid = r.json['project']['id'] if r.status_int == 201 else \
+        api.call('GET', f'/v3/projects?name={project}', token=a).json['projects'][0]['id']
+    u = api.call('POST', '/v3/users', {'user': {'name': name, 'password': password}}, a)
+    assert u.status_int == 201, u.body
+    uid = u.json['user']['id']
+    rid = api.call('GET', f'/v3/roles?name={role}', token=a).json['roles'][0]['id']
+    assert api.call('PUT', f'/v3/projects/{pid}/users/{uid}/roles/{rid}',
+                    token=a).status_int == 204
+    return {'id': uid, 'project_id': pid, 'role_id': rid,
+            'token': api.token(name, password, project).headers['X-Subject-Token'],
+            'unscoped': api.token(name, password).headers['X-Subject-Token']}

@@ -6,20 +6,14 @@ import json
 import pytest
 
 from iaas.api import auth
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import ADMIN_PW, admin_client, new_member
 
-ADMIN_PW = 'admin-pass-1'
 SERVED = {'identity', 'compute', 'image', 'object-store', 'network'}
 
 
 @pytest.fixture
 def api(db_url):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    c.admin = c.token('admin', ADMIN_PW, 'admin').headers['X-Subject-Token']
-    return c
+    return admin_client()
 
 
 def _types(api):
@@ -51,15 +45,8 @@ def test_catalog_lists_only_served_services(api, conf):
 
 
 def _member(api, name):
-    a = api.admin
-    pid = api.call('POST', '/v3/projects', {'project': {'name': 'p-' + name}}, a) \
-        .json['project']['id']
-    uid = api.call('POST', '/v3/users', {'user': {'name': name, 'password': 'pw-12345678'}},
-                   a).json['user']['id']
-    rid = api.call('GET', '/v3/roles?name=member', token=a).json['roles'][0]['id']
-    api.call('PUT', f'/v3/projects/{pid}/users/{uid}/roles/{rid}', token=a)
-    tok = api.token(name, 'pw-12345678', 'p-' + name).headers['X-Subject-Token']
-    return uid, pid, tok
+    m = new_member(api, name)
+    return m['id'], m['project_id'], m['token']
 
 
 def test_ec2_credential_needs_a_project(api):

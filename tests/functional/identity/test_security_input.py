@@ -12,9 +12,8 @@ import json
 import pytest
 import webob
 
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import ADMIN_PW, admin_client
 
-ADMIN_PW = 'admin-pass-1'
 WRITES = {'POST', 'PUT', 'PATCH'}
 # Write routes that take no body at all.
 NO_BODY = {('PUT', '/v3/projects/{target_id}/users/{user_id}/roles/{role_id}'),
@@ -23,13 +22,8 @@ NO_BODY = {('PUT', '/v3/projects/{target_id}/users/{user_id}/roles/{role_id}'),
 
 @pytest.fixture
 def api(sqlite_db, conf):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
     conf.set_override('user_write_rate', 0, group='api')
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    c.admin = c.token('admin', ADMIN_PW, 'admin').headers['X-Subject-Token']
-    yield c
+    yield admin_client()
     conf.clear_override('user_write_rate', group='api')
 
 

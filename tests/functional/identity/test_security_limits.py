@@ -8,20 +8,14 @@ names that differ from a taken one only in case.
 """
 import pytest
 
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import ADMIN_PW, admin_client
 
-ADMIN_PW = 'admin-pass-1'
 ATTACKER, OPERATOR = '198.51.100.66', '192.0.2.10'
 
 
 @pytest.fixture
 def api(db_url):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    c.admin = c.token('admin', ADMIN_PW, 'admin').headers['X-Subject-Token']
-    return c
+    return admin_client()
 
 
 def _signup(api, name, addr, project=None, password='long-enough-1'):

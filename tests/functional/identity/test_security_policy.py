@@ -9,36 +9,18 @@ import re
 import pytest
 
 from iaas import wsgi
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import admin_client, new_member
 
-ADMIN_PW = 'admin-pass-1'
 PW = 'pw-' + 'x' * 9
 
 
 @pytest.fixture
-def api(sqlite_db, conf):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    c.admin = c.token('admin', ADMIN_PW, 'admin').headers['X-Subject-Token']
-    return c
+def api(sqlite_db):
+    return admin_client()
 
 
-def _user(api, name, role='member', project=None):
-    a = api.admin
-    project = project or 'p-' + name
-    r = api.call('POST', '/v3/projects', {'project': {'name': project}}, a)
-    pid = r.json['project']['id'] if r.status_int == 201 else \
-        api.call('GET', f'/v3/projects?name={project}', token=a).json['projects'][0]['id']
-    uid = api.call('POST', '/v3/users', {'user': {'name': name, 'password': PW}},
-                   a).json['user']['id']
-    rid = api.call('GET', f'/v3/roles?name={role}', token=a).json['roles'][0]['id']
-    assert api.call('PUT', f'/v3/projects/{pid}/users/{uid}/roles/{rid}',
-                    token=a).status_int == 204
-    scoped = api.token(name, PW, project).headers['X-Subject-Token']
-    unscoped = api.token(name, PW).headers['X-Subject-Token']
-    return {'id': uid, 'project_id': pid, 'token': scoped, 'unscoped': unscoped}
+def _user(api, name, role='member'):
+    return new_member(api, name, role=role, password=PW)
 
 
 def test_every_route_declares_a_registered_rule(api):

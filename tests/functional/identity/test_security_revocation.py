@@ -18,9 +18,8 @@ import pytest
 
 from iaas import wsgi
 from iaas.api import auth
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import MEMBER_PW, admin_client, new_member
 
-ADMIN_PW = 'admin-pass-1'
 DEADLINE = 3.0
 
 # The other process: warms its caches with the credential, says READY,
@@ -65,34 +64,22 @@ print('STILL-USABLE', flush=True)
 @pytest.fixture
 def pg_api(conf, tmp_path):
     from iaas.db import migration
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
     from tests.conftest import make_empty_db
     url, drop = make_empty_db('postgresql', tmp_path)
     migration.upgrade(url)
     conf.set_override('connection', url, group='database')
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
+    c = admin_client()
     c.url = url
-    c.admin = c.token('admin', ADMIN_PW, 'admin').headers['X-Subject-Token']
     yield c
     drop()
 
 
 def _member(api, name):
-    a = api.admin
-    pid = api.call('POST', '/v3/projects', {'project': {'name': 'p-' + name}}, a) \
-        .json['project']['id']
-    uid = api.call('POST', '/v3/users', {'user': {'name': name, 'password': 'pw-12345678'}},
-                   a).json['user']['id']
-    rid = api.call('GET', '/v3/roles?name=member', token=a).json['roles'][0]['id']
-    assert api.call('PUT', f'/v3/projects/{pid}/users/{uid}/roles/{rid}',
-                    token=a).status_int == 204
-    tok = api.token(name, 'pw-12345678', 'p-' + name).headers['X-Subject-Token']
-    ec2 = api.call('POST', f'/v3/users/{uid}/credentials/OS-EC2', {'tenant_id': pid}, tok)
+    m = new_member(api, name)
+    ec2 = api.call('POST', f'/v3/users/{m["id"]}/credentials/OS-EC2',
+                   {'tenant_id': m['project_id']}, m['token'])
     assert ec2.status_int == 201, ec2.body
-    return {'user_id': uid, 'project_id': pid, 'role_id': rid, 'token': tok,
-            'access': ec2.json['credential']['access']}
+    return {**m, 'user_id': m['id'], 'access': ec2.json['credential']['access']}
 
 
 def _readline(proc, deadline):
@@ -126,7 +113,7 @@ def _revoke(api, m, kind):
                      headers={'X-Subject-Token': m['token']})
     elif kind == 'password_changed':
         r = api.call('POST', f'/v3/users/{uid}/password', {'user': {
-            'original_password': 'pw-12345678', 'password': 'pw-87654321'}}, m['token'])
+            'original_password': MEMBER_PW, 'password': 'pw-87654321'}}, m['token'])
     elif kind == 'credential_deleted':
         r = api.call('DELETE', f'/v3/users/{uid}/credentials/OS-EC2/{m["access"]}', token=a)
     elif kind == 'user_deleted':
