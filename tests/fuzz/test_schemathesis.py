@@ -58,19 +58,35 @@ def _ids(t, fc):
             'key': 'owner', 'tag': 'fuzz'}
 
 
-def with_real_ids(doc, tenants, fc, extra=None):
-    """``doc`` whose path parameters may also be the real ids of ``tenants``."""
+def _id_values(tenants, fc, extra):
     values = {}
     for t in tenants:
         for k, v in _ids(t, fc).items():
             values.setdefault(k, []).append(v)
     for k, v in (extra or {}).items():
         values.setdefault(k, []).extend(v)
+    return values
+
+
+def _param(p, values):
+    if p['in'] == 'path' and p['name'] in values:
+        p = dict(p, schema={'anyOf': [{'enum': sorted(set(values[p['name']]))},
+                                      {'type': 'string', 'minLength': 1}]})
+    return p
+
+
+def with_real_ids(doc, tenants, fc, extra=None, delete_tenants=()):
+    """``doc`` whose path parameters may also be the real ids of ``tenants``;
+    those of DELETE operations only the ids of ``delete_tenants`` (so the
+    fuzzer does not delete, early on, what the rest of its run would use)."""
+    values = _id_values(tenants, fc, extra)
+    delete_values = _id_values(delete_tenants, fc, None)
     for item in doc['paths'].values():
-        for p in item.get('parameters', []):
-            if p['in'] == 'path' and p['name'] in values:
-                p['schema'] = {'anyOf': [{'enum': sorted(set(values[p['name']]))},
-                                         {'type': 'string', 'minLength': 1}]}
+        params = item.get('parameters', [])
+        if 'delete' in item and params:
+            item['delete'] = dict(item['delete'],
+                                  parameters=[_param(p, delete_values) for p in params])
+        item['parameters'] = [_param(p, values) for p in params]
     return doc
 
 
@@ -146,7 +162,8 @@ def test_fuzz_api(api, who, share, fuzz_cloud, carol, tmp_path, timing):
                                         200).json()['flavors']] or [carol.resources['flavor_id']]
     owners = [carol, fc.alice] if who == 'member' else [carol]
     token = carol.token if who == 'member' else fc.admin_token
-    doc = with_real_ids(_document(fc, api), owners, fc, extra={'flavor_id': flavors})
+    doc = with_real_ids(_document(fc, api), owners, fc, extra={'flavor_id': flavors},
+                        delete_tenants=[fc.alice] if who == 'member' else [])
     doc = with_sample_bodies(doc, api, bodies.valid_requests(fc, carol))
     if api != 'objectstore':    # the object store's document has its own
         doc = with_list_queries(doc)
