@@ -13,6 +13,7 @@ import time
 
 import webob
 
+from iaas.api import openapi
 from iaas.objectstore import listing
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.cluster import best_status
@@ -118,6 +119,9 @@ class Proxy:
             return self.v1_auth(req)
         if path.rstrip('/') == '/info' and req.method in ('GET', 'HEAD'):
             return self.info(req)
+        if path == '/openapi.json' and req.method == 'GET' and 'Authorization' not in req.headers:
+            return webob.Response(json_body=openapi.objectstore_document(req.host_url),
+                                  charset=None, content_type='application/json')
         if self.s3 is not None:
             return self.s3.handle(req)
         raise HTTPError(404)
