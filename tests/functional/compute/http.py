@@ -8,33 +8,31 @@ import time
 import pytest
 import webob
 
+from tests.functional.identity import helpers as identity_helpers
+
 ADMIN_PW = 'admin-pass-1'
 PW = 'pw-' + 'x' * 10
 
 
-class Client:
-    """Calls one WSGI app; ``call`` returns the webob response with
-    ``.json_or_none``."""
+class Client(identity_helpers.Client):
+    """The identity tests' in-process client with a default token, raw
+    bodies and timing; responses carry ``.json_or_none``."""
 
     def __init__(self, app, default_token=None):
-        self.app = app
+        super().__init__(app)
         self.default_token = default_token
 
     def call(self, method, path, body=None, token=None, headers=None, raw=None):
-        req = webob.Request.blank(path, method=method)
-        if raw is not None:
-            req.body = raw
-            req.content_type = 'application/json'
-        elif body is not None:
-            req.body = json.dumps(body).encode()
-            req.content_type = 'application/json'
         token = token or self.default_token
-        if token:
-            req.headers['X-Auth-Token'] = token
-        for k, v in (headers or {}).items():
-            req.headers[k] = v
-        resp = req.get_response(self.app)
-        resp.json_or_none = json.loads(resp.body) if resp.body else None
+        if raw is None:
+            resp = super().call(method, path, body, token, headers)
+        else:
+            req = webob.Request.blank(path, method=method, body=raw,
+                                      content_type='application/json',
+                                      headers={**(headers or {}), 'X-Auth-Token': token})
+            resp = req.get_response(self.app)
+            resp.json_body_or_none = json.loads(resp.body) if resp.body else None
+        resp.json_or_none = resp.json_body_or_none
         return resp
 
     def timed(self, *args, **kw):
