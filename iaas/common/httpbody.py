@@ -168,9 +168,23 @@ class StreamInput:
             while self._fill(MAX_RECV):
                 pass
             return self._take(len(self.buf))
+        if not self.chunked and not self.buf:
+            return self._read_direct(size)
         while len(self.buf) < size and self._fill(size - len(self.buf)):
             pass
         return self._take(size)
+
+    def _read_direct(self, size):
+        """read(size) of a Content-Length body straight from the socket:
+        no copy when one recv brings it all, one join otherwise."""
+        parts, have = [], 0
+        while have < size and self.left > 0 and not self.eof:
+            data = self._recv(min(size - have, self.left))
+            self.left -= len(data)
+            if data:
+                parts.append(data)
+                have += len(data)
+        return parts[0] if len(parts) == 1 else b''.join(parts)
 
     def readline(self, size=-1):
         start = 0

@@ -196,7 +196,9 @@ class HTTPServer:
     def _run(self):
         try:
             while True:
-                for key, _ in self._sel.select(SWEEP_INTERVAL):
+                events = self._sel.select(SWEEP_INTERVAL)
+                self._take_returns()    # kept-alive connections count as idle before accepting
+                for key, _ in events:
                     if key.data is _LISTENER:
                         self._accept()
                     elif key.data is _WAKE:
