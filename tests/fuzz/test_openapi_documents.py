@@ -158,3 +158,19 @@ def test_objectstore_document():
     listing = {p['name'] for p in ops[(cont, 'GET')]['parameters'] if p['in'] == 'query'}
     assert {'limit', 'marker', 'end_marker', 'prefix', 'delimiter', 'format'} <= listing
     assert 'X-Copy-From' in {p['name'] for p in ops[(obj, 'PUT')]['parameters']}
+
+
+def test_every_daemon_serves_its_document(aio):
+    """The real daemons answer GET /openapi.json without a token, each with
+    its own valid document whose server is the address called."""
+    import requests
+    titles = set()
+    for api, url in aio.urls.items():
+        r = requests.get(url + '/openapi.json', timeout=30)
+        assert r.status_code == 200, (api, r.status_code, r.text[:300])
+        assert r.headers['Content-Type'].startswith('application/json')
+        doc = r.json()
+        validate(doc)
+        assert doc['servers'] == [{'url': url}], api
+        titles.add(doc['info']['title'])
+    assert len(titles) == len(aio.urls)
