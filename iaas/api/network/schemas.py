@@ -40,7 +40,7 @@ _NETWORK = {
     'port_security_enabled': BOOL, 'project_id': PROJECT, 'tenant_id': PROJECT,
     'provider:network_type': {'type': 'string', 'maxLength': 16},
     'provider:segmentation_id': _int(0, 16777215, null=True),
-    'provider:physical_network': {'type': ['string', 'null'], 'maxLength': 64},
+    'provider:physical_network': {'type': ['string', 'null'], 'maxLength': 15},  # a link
     'availability_zone_hints': {'type': 'array', 'maxItems': 16,
                                 'items': {'type': 'string', 'maxLength': 255}},
     'is_default': BOOL, 'dns_domain': {'type': 'string', 'maxLength': 255},
