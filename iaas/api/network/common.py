@@ -10,6 +10,7 @@ from iaas.network import api as netapi
 NEUTRON_TYPES = {400: 'HTTPBadRequest', 401: 'HTTPUnauthorized', 403: 'HTTPForbidden',
                  404: 'HTTPNotFound', 405: 'HTTPMethodNotAllowed', 409: 'HTTPConflict',
                  413: 'HTTPRequestEntityTooLarge', 415: 'HTTPUnsupportedMediaType',
+                 429: 'HTTPTooManyRequests',
                  500: 'HTTPInternalServerError', 503: 'HTTPServiceUnavailable'}
 
 
