@@ -112,11 +112,9 @@ def _load(access):
             not _domain_enabled(db, project['domain_id']):
         return refuse('AccessDenied', 'The project is disabled or unknown.')
     names = {r['name'] for r in db.roles_for(user_id, 'project', project_id)}
-    for prior, implied in core.IMPLIED_ROLES.items():
+    for prior in ('admin', 'member'):       # admin ⊃ member ⊃ reader
         if prior in names:
-            names.add(implied)
-    if 'admin' in names:          # admin ⊃ member ⊃ reader
-        names.add(core.IMPLIED_ROLES['member'])
+            names.add(core.IMPLIED_ROLES[prior])
     if not names:
         return refuse('AccessDenied', 'The user has no role on the project any more.')
     roles = tuple(sorted(names))
