@@ -354,13 +354,20 @@ class RPCClient:
                  fanout=False, timeout=None):
         self.topic = topic
         self.version = version
-        self.transport = transport or get_transport()
+        self._transport = transport
         self.server = server
         self.fanout = fanout
         self.timeout = timeout
 
+    @property
+    def transport(self):
+        """The given transport, else the configured one, looked up at each
+        send (a cached dict lookup): a client made at import time follows
+        the configuration in force when it sends."""
+        return self._transport or get_transport()
+
     def prepare(self, server=None, fanout=None, timeout=None, version=None):
-        return RPCClient(self.topic, version or self.version, self.transport,
+        return RPCClient(self.topic, version or self.version, self._transport,
                          server if server is not None else self.server,
                          self.fanout if fanout is None else fanout,
                          timeout if timeout is not None else self.timeout)

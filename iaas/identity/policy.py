@@ -14,6 +14,7 @@ unregistered name falls back to ``admin_or_owner``. ``[identity]
 policy_file`` may override any rule ("name": "check string").
 """
 import threading
+import time
 
 from oslo_policy import policy
 
@@ -198,6 +199,7 @@ def reset():
     global _enforcer
     with _lock:
         _enforcer = None
+        _decisions.clear()
 
 
 # An unscoped token owns no project: its project_id must never match a
@@ -212,5 +214,42 @@ def creds(context):
             'is_admin': bool(context.is_admin)}
 
 
+# Decisions are a pure function of (rule, target, credentials) while the
+# rules stay the same, so they are memoized (a dict lookup instead of
+# oslo.policy's rule walk and its policy-file check on every call). The
+# policy file is looked at again at most once per RELOAD_INTERVAL; when its
+# rules changed, the memo is dropped.
+RELOAD_INTERVAL = 1.0
+MAX_DECISIONS = 50_000
+_decisions = {}
+_reload = {'at': 0.0, 'rules': None}
+
+
+def _fresh_rules(e):
+    now = time.monotonic()
+    if now - _reload['at'] >= RELOAD_INTERVAL:
+        with _lock:
+            if now - _reload['at'] >= RELOAD_INTERVAL:
+                e.load_rules()
+                if e.rules is not _reload['rules']:
+                    _decisions.clear()
+                    _reload['rules'] = e.rules
+                _reload['at'] = now
+
+
 def check(context, rule, target):
-    return enforcer().enforce(rule, target, creds(context))
+    e = enforcer()
+    _fresh_rules(e)
+    c = creds(context)
+    try:
+        key = (rule, tuple(sorted(target.items())), c['user_id'], c['project_id'],
+               c['domain_id'], tuple(c['roles']), c['is_admin'])
+        hit = _decisions.get(key)
+    except TypeError:           # an unhashable target value: no memo
+        return e.enforce(rule, target, c)
+    if hit is None:
+        hit = bool(e.enforce(rule, target, c))
+        if len(_decisions) >= MAX_DECISIONS:
+            _decisions.clear()
+        _decisions[key] = hit
+    return hit

@@ -31,7 +31,11 @@ def versions(req):
 
 
 def _json(fn):
-    return lambda req: fn()
+    """A handler answering ``fn()``: the JSON schemas any project user may read."""
+    @wsgi.route_policy('image:get_schemas')
+    def handler(req):
+        return fn()
+    return handler
 
 
 def build_app(auth_middleware=None):

@@ -13,7 +13,11 @@ project-scoped token and measures:
 * ``POST /v3/auth/tokens`` with a password through the identity WSGI app
   (in process, no socket) for each bcrypt cost: p50 / p99.
 
-Target (issue #3): middleware validation <= 0.2 ms p50, no DB, no bus.
+* the authorization layer (``auth.authorize``: scope, reader check, policy
+  rule, write rate limit) on top of that validation.
+
+Targets: middleware validation <= 0.2 ms p50, no DB, no bus (issue #3);
+the authorization layer <= 0.1 ms p50 beside it (issue #12).
 """
 import argparse
 import os
@@ -97,6 +101,27 @@ def main():
         samples.append(time.perf_counter() - t)
         assert req.environ['iaas.context'].project_id
     print(f'middleware validation, warm:          {fmt(samples)}')
+    warm = statistics.median(samples)
+
+    # The authorization layer of every API (auth.authorize): validation as
+    # above plus scope, reader check, the route's policy rule and, for a
+    # write, the per-user rate limit. Its own cost = the difference.
+    @wsgi.route_policy('project_member')
+    def handler(req):
+        return None
+    CONF.set_override('user_write_rate', 1e9, group='api')
+    for method in ('GET', 'POST'):
+        route = wsgi.Route('/v2.1/servers', None, frozenset({method}), handler)
+        samples = []
+        for _ in range(args.n):
+            req = request(token)
+            req.method = method
+            t = time.perf_counter()
+            auth.authorize(req, route, {})
+            samples.append(time.perf_counter() - t)
+        layer = statistics.median(samples) - warm
+        print(f'authorize ({method:4s} project_member):   {fmt(samples)}  '
+              f'layer alone p50 {layer * 1e3:.3f} ms (target <= 0.1 ms)')
 
     # First sight of each token: decrypt + lookups from the TTL caches.
     fresh = [tokens.issue(*_subject(token, tokens))[0] for _ in range(2000)]

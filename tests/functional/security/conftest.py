@@ -1,0 +1,90 @@
+"""An in-process cloud (identity, compute, network, image APIs on SQLite;
+scheduler and a fake compute host on ``memory://``) with attackers and a
+victim: see cloud.py."""
+import pytest
+
+from tests.functional.security import cloud as cloud_mod
+
+VOLATILE = frozenset({'updated', 'updated_at', 'last_seen', 'heartbeat'})
+
+
+def _strip(value):
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def snapshot(c):
+    """What the victim has, read by the admin (and by the victim itself for
+    per-user resources): path → (status, body without volatile fields)."""
+    v, a = c.victim, c.admin
+    reads = {
+        'compute': [f"/v2.1/servers/{v['server_id']}", f"/v2.1/servers/{v['server_id']}/metadata",
+                    f"/v2.1/os-quota-sets/{v['project_id']}", f"/v2.1/flavors/{v['flavor_id']}",
+                    f"/v2.1/flavors/{v['flavor_id']}/os-flavor-access",
+                    f"/v2.1/flavors/{v['flavor_id']}/os-extra_specs",
+                    f"/v2.1/os-server-groups/{v['group_id']}", '/v2.1/flavors/detail',
+                    f"/v2.1/servers/detail?all_tenants=1&project_id={v['project_id']}"],
+        'network': [f"/v2.0/networks/{v['network_id']}", f"/v2.0/subnets/{v['subnet_id']}",
+                    f"/v2.0/ports/{v['port_id']}", f"/v2.0/floatingips/{v['floatingip_id']}",
+                    f"/v2.0/security-groups/{v['security_group_id']}",
+                    f"/v2.0/ports?network_id={v['network_id']}",
+                    f"/v2.0/ports?device_id={v['server_id']}",
+                    f"/v2.0/networks?project_id={v['project_id']}",
+                    f"/v2.0/security-group-rules?project_id={v['project_id']}"],
+        'image': [f"/v2/images/{v['image_id']}", f"/v2/images/{v['image_id']}/members"],
+        'identity': [f"/v3/users/{v['user_id']}", f"/v3/projects/{v['project_id']}",
+                     f"/v3/role_assignments?user.id={v['user_id']}",
+                     f"/v3/users/{v['user_id']}/credentials/OS-EC2",
+                     f"/v3/credentials/{v['credential_id']}", '/v3/users', '/v3/projects',
+                     '/v3/roles', '/v3/domains', '/v3/services', '/v3/endpoints'],
+    }
+    out = {}
+    for api, paths in reads.items():
+        for p in paths:
+            r = c.call(api, 'GET', p, a)
+            out[f'{api} {p}'] = (r.status, _strip(r.json))
+    vt = c.tokens['victim']
+    out['victim keypairs'] = _strip(c.call('compute', 'GET', '/v2.1/os-keypairs', vt).json)
+    out['victim token'] = c.call('identity', 'GET', '/v3/auth/tokens', a,
+                                 headers={'X-Subject-Token': vt}).status
+    out['image data'] = c.call('image', 'GET', f"/v2/images/{v['image_id']}/file", vt).body
+    return out
+
+
+@pytest.fixture
+def security_cloud(conf, sqlite_db, tmp_path):
+    from iaas import identity
+    from iaas.api import ratelimit
+    from iaas.compute.manager import ComputeManager
+    from iaas.image import stores
+    from iaas.scheduler.manager import SchedulerManager
+    from iaas.service import Service
+    conf.set_override('transport_url', 'memory://')
+    conf.set_override('spawn_delay', 0, group='fake_driver')
+    conf.set_override('report_interval', 1, group='service')
+    conf.set_override('filesystem_store_datadir', str(tmp_path / 'images'), group='image')
+    stores.reset()
+    ratelimit.reset()
+    identity.reset_state()
+    started = []
+    try:
+        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sec-sched'),
+                            host='sec-sched'),
+                    Service('iaas-compute', 'compute', ComputeManager('sec-c1'),
+                            host='sec-c1')):
+            svc.start()
+            started.append(svc)
+            assert svc.wait_ready(10)
+        c = cloud_mod.build(conf)
+        c.snapshot = lambda: snapshot(c)
+        yield c
+    finally:
+        for svc in reversed(started):
+            svc.stop()
+        stores.reset()
+        ratelimit.reset()
+        identity.reset_state()
+        conf.clear_override('filesystem_store_datadir', group='image')

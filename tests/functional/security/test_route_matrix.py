@@ -1,0 +1,262 @@
+"""The route matrix: every route of every API, enumerated from the routers
+themselves, called by every kind of attacker; nothing of the victim's may
+be seen or changed.
+
+A route is classified by its path parameters: one naming the victim's
+resource (server, network, image, user, project…) must answer 401/403/404
+to anyone outside the victim's project; a route without such parameters
+acts on the caller's own resources and may succeed, but its answer may not
+name anything of the victim's. Every write route needs a request body in
+WRITE_BODIES (a valid one, so that a refusal proves the authorization and
+not the body check): a new route fails ``test_every_write_route_has_a_body``
+until it is classified here, and ``test_every_route_declares_a_policy``
+until its handler declares its policy.
+"""
+import re
+
+import pytest
+
+from iaas import wsgi
+from tests.functional.security import cloud as cloud_mod
+
+READ = ('GET', 'HEAD')
+
+
+def _server_actions(v):
+    return [{'os-stop': None}, {'os-start': None}, {'reboot': {'type': 'HARD'}},
+            {'pause': None}, {'suspend': None}, {'lock': None}, {'unlock': None},
+            {'createImage': {'name': 'stolen'}}, {'os-getConsoleOutput': {}},
+            {'addSecurityGroup': {'name': 'default'}},
+            {'removeSecurityGroup': {'name': 'default'}},
+            {'resize': {'flavorRef': v['flavor_id']}}, {'confirmResize': None},
+            {'rebuild': {'imageRef': v['image_id'], 'name': 'pwned'}}]
+
+
+# (METHOD, template) → function(victim) → body (a list: one call per body).
+# The bodies are valid requests; those of collection routes point at the
+# victim's resources wherever the API lets a body name one.
+WRITE_BODIES = {
+    # compute
+    ('POST', '/v2.1/servers'): lambda v: [{'server': {
+        'name': 'x', 'imageRef': v['image_id'], 'flavorRef': v['flavor_id'],
+        'networks': [{'uuid': v['network_id']}], 'key_name': v['name'],
+        'security_groups': [{'name': 'victim-sg'}]}}],
+    ('PUT', '/v2.1/servers/{server_id}'): lambda v: [{'server': {'name': 'pwned'}}],
+    ('DELETE', '/v2.1/servers/{server_id}'): None,
+    ('POST', '/v2.1/servers/{server_id}/action'): _server_actions,
+    ('POST', '/v2.1/servers/{server_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
+    ('PUT', '/v2.1/servers/{server_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
+    ('PUT', '/v2.1/servers/{server_id}/metadata/{key}'):
+        lambda v: [{'meta': {v['key']: 'pwned'}}],
+    ('DELETE', '/v2.1/servers/{server_id}/metadata/{key}'): None,
+    ('POST', '/v2.1/flavors'): lambda v: [{'flavor': {'name': 'evil', 'ram': 64,
+                                                      'vcpus': 1, 'disk': 1}}],
+    ('PUT', '/v2.1/flavors/{flavor_id}'): lambda v: [{'flavor': {'description': 'pwned'}}],
+    ('DELETE', '/v2.1/flavors/{flavor_id}'): None,
+    ('POST', '/v2.1/flavors/{flavor_id}/action'): lambda v: [
+        {'addTenantAccess': {'tenant': 'someone'}},
+        {'removeTenantAccess': {'tenant': v['project_id']}}],
+    ('POST', '/v2.1/flavors/{flavor_id}/os-extra_specs'):
+        lambda v: [{'extra_specs': {'hw:cpu_policy': 'dedicated'}}],
+    ('PUT', '/v2.1/flavors/{flavor_id}/os-extra_specs/{key}'):
+        lambda v: [{v['key']: 'x'}],
+    ('DELETE', '/v2.1/flavors/{flavor_id}/os-extra_specs/{key}'): None,
+    ('POST', '/v2.1/os-keypairs'): lambda v: [{'keypair': {'name': 'mine-key'}}],
+    ('DELETE', '/v2.1/os-keypairs/{name}'): None,
+    ('PUT', '/v2.1/os-quota-sets/{project_id}'):
+        lambda v: [{'quota_set': {'instances': 1000}}],
+    ('DELETE', '/v2.1/os-quota-sets/{project_id}'): None,
+    ('PUT', '/v2.1/os-services/{service_id}'): lambda v: [{'status': 'disabled'}],
+    ('DELETE', '/v2.1/os-services/{service_id}'): None,
+    ('POST', '/v2.1/os-server-groups'): lambda v: [{'server_group': {
+        'name': 'g', 'policies': ['affinity']}}],
+    ('DELETE', '/v2.1/os-server-groups/{group_id}'): None,
+    # network
+    ('POST', '/v2.0/networks'): lambda v: [{'network': {'name': 'n'}}],
+    ('PUT', '/v2.0/networks/{network_id}'): lambda v: [{'network': {'name': 'pwned'}}],
+    ('DELETE', '/v2.0/networks/{network_id}'): None,
+    ('POST', '/v2.0/subnets'): lambda v: [{'subnet': {
+        'network_id': v['network_id'], 'cidr': '10.78.0.0/24', 'ip_version': 4}}],
+    ('PUT', '/v2.0/subnets/{subnet_id}'): lambda v: [{'subnet': {'name': 'pwned'}}],
+    ('DELETE', '/v2.0/subnets/{subnet_id}'): None,
+    ('POST', '/v2.0/ports'): lambda v: [
+        {'port': {'network_id': v['network_id']}},
+        {'port': {'network_id': v['external_network_id'],
+                  'security_groups': [v['security_group_id']]}},
+        {'port': {'network_id': v['external_network_id'], 'device_id': v['server_id'],
+                  'device_owner': 'compute:nova'}}],
+    ('PUT', '/v2.0/ports/{port_id}'): lambda v: [{'port': {'name': 'pwned'}}],
+    ('DELETE', '/v2.0/ports/{port_id}'): None,
+    ('POST', '/v2.0/floatingips'): lambda v: [{'floatingip': {
+        'floating_network_id': v['external_network_id'], 'port_id': v['port_id']}}],
+    ('PUT', '/v2.0/floatingips/{floatingip_id}'): lambda v: [{'floatingip': {'port_id': None}}],
+    ('DELETE', '/v2.0/floatingips/{floatingip_id}'): None,
+    ('POST', '/v2.0/security-groups'): lambda v: [{'security_group': {'name': 'sg'}}],
+    ('PUT', '/v2.0/security-groups/{security_group_id}'):
+        lambda v: [{'security_group': {'name': 'pwned'}}],
+    ('DELETE', '/v2.0/security-groups/{security_group_id}'): None,
+    ('POST', '/v2.0/security-group-rules'): lambda v: [{'security_group_rule': {
+        'security_group_id': v['security_group_id'], 'direction': 'ingress',
+        'protocol': 'tcp', 'port_range_min': 1, 'port_range_max': 65535}}],
+    ('DELETE', '/v2.0/security-group-rules/{rule_id}'): None,
+    # image
+    ('POST', '/v2/images'): lambda v: [{'name': 'mine', 'disk_format': 'raw',
+                                        'container_format': 'bare', 'id': v['image_id']}],
+    ('PATCH', '/v2/images/{image_id}'): lambda v: [[
+        {'op': 'replace', 'path': '/name', 'value': 'pwned'}]],
+    ('DELETE', '/v2/images/{image_id}'): None,
+    ('PUT', '/v2/images/{image_id}/file'): 'raw',
+    ('POST', '/v2/images/{image_id}/actions/deactivate'): None,
+    ('POST', '/v2/images/{image_id}/actions/reactivate'): None,
+    ('PUT', '/v2/images/{image_id}/tags/{tag}'): None,
+    ('DELETE', '/v2/images/{image_id}/tags/{tag}'): None,
+    ('POST', '/v2/images/{image_id}/members'): lambda v: [{'member': 'someone'}],
+    ('PUT', '/v2/images/{image_id}/members/{member_id}'):
+        lambda v: [{'status': 'accepted'}],
+    ('DELETE', '/v2/images/{image_id}/members/{member_id}'): None,
+    # identity
+    ('POST', '/v3/auth/tokens'): 'public',
+    ('DELETE', '/v3/auth/tokens'): 'subject',
+    ('POST', '/v3/domains'): lambda v: [{'domain': {'name': 'evil'}}],
+    ('PATCH', '/v3/domains/{domain_id}'): lambda v: [{'domain': {'description': 'pwned'}}],
+    ('DELETE', '/v3/domains/{domain_id}'): None,
+    ('POST', '/v3/projects'): lambda v: [{'project': {'name': 'evil'}}],
+    ('PATCH', '/v3/projects/{project_id}'): lambda v: [{'project': {'enabled': False}}],
+    ('DELETE', '/v3/projects/{project_id}'): None,
+    ('POST', '/v3/users'): lambda v: [{'user': {'name': 'evil', 'password': 'x' * 12}}],
+    ('PATCH', '/v3/users/{user_id}'): lambda v: [{'user': {'password': 'y' * 12}}],
+    ('DELETE', '/v3/users/{user_id}'): None,
+    ('POST', '/v3/users/{user_id}/password'): lambda v: [{'user': {
+        'original_password': cloud_mod.PW, 'password': 'z' * 12}}],
+    ('POST', '/v3/roles'): lambda v: [{'role': {'name': 'evil'}}],
+    ('PATCH', '/v3/roles/{role_id}'): lambda v: [{'role': {'name': 'evil'}}],
+    ('DELETE', '/v3/roles/{role_id}'): None,
+    ('PUT', '/v3/projects/{target_id}/users/{user_id}/roles/{role_id}'): None,
+    ('DELETE', '/v3/projects/{target_id}/users/{user_id}/roles/{role_id}'): None,
+    ('PUT', '/v3/domains/{target_id}/users/{user_id}/roles/{role_id}'): None,
+    ('DELETE', '/v3/domains/{target_id}/users/{user_id}/roles/{role_id}'): None,
+    ('POST', '/v3/services'): lambda v: [{'service': {'type': 'evil', 'name': 'evil'}}],
+    ('PATCH', '/v3/services/{service_id}'): lambda v: [{'service': {'enabled': False}}],
+    ('DELETE', '/v3/services/{service_id}'): None,
+    ('POST', '/v3/endpoints'): lambda v: [{'endpoint': {
+        'service_id': v['service_id'], 'interface': 'public', 'url': 'http://evil/'}}],
+    ('PATCH', '/v3/endpoints/{endpoint_id}'): lambda v: [{'endpoint': {'url': 'http://evil/'}}],
+    ('DELETE', '/v3/endpoints/{endpoint_id}'): None,
+    ('POST', '/v3/credentials'): lambda v: [{'credential': {
+        'type': 'ec2', 'user_id': v['user_id'], 'project_id': v['project_id'],
+        'blob': '{"access": "evil", "secret": "s"}'}}],
+    ('DELETE', '/v3/credentials/{credential_id}'): None,
+    ('POST', '/v3/users/{user_id}/credentials/OS-EC2'):
+        lambda v: [{'tenant_id': v['project_id']}],
+    ('DELETE', '/v3/users/{user_id}/credentials/OS-EC2/{access}'): None,
+    ('POST', '/v3/signup'): 'public',
+}
+
+# Routes naming the victim's resource that anyone may read all the same.
+PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: "@"
+
+# Per-API names of path parameters whose victim value has another key.
+PARAM_KEYS = {('compute', 'service_id'): 'compute_service_id'}
+
+ATTACKERS = ('no_token', 'unscoped', 'other_member', 'reader', 'disabled_user',
+             'disabled_project', 'revoked')
+DEAD = ('disabled_user', 'disabled_project', 'revoked')
+
+
+def all_routes(c):
+    for api, router in c.apps.items():
+        for route in router.routes:
+            for method in sorted(route.methods - {'HEAD'}):
+                yield api, method, route
+
+
+def test_every_route_declares_a_policy(security_cloud):
+    missing = [f'{api} {m} {r.template}' for api, m, r in all_routes(security_cloud)
+               if r.policy is None]
+    assert not missing, 'routes without a declared policy:\n' + '\n'.join(missing)
+
+
+def test_every_write_route_has_a_body(security_cloud):
+    missing = [f'{m} {r.template}' for api, m, r in all_routes(security_cloud)
+               if m not in READ and (m, r.template.replace('.json', '')) not in WRITE_BODIES]
+    assert not missing, 'classify these routes in WRITE_BODIES:\n' + '\n'.join(missing)
+
+
+def _path(api, template, v):
+    def value(m):
+        key = PARAM_KEYS.get((api, m.group(1)), m.group(1))
+        return str(v[key])
+    return re.sub(r'\{(\w+)\}', value, template)
+
+
+def _victim_params(template):
+    return [p for p in re.findall(r'\{(\w+)\}', template)
+            if p not in cloud_mod.GLOBAL_PARAMS]
+
+
+def _calls(c, api, method, route):
+    """(path, body or raw, headers) of each call to make."""
+    path = _path(api, route.template, c.victim)
+    spec = WRITE_BODIES.get((method, route.template.replace('.json', '')), None) \
+        if method not in READ else None
+    if spec == 'public':
+        return []
+    if spec == 'subject':
+        return [(path, None, {'X-Subject-Token': c.tokens['victim']})]
+    if spec == 'raw':
+        return [(path, b'stolen', {'Content-Type': 'application/octet-stream'})]
+    if method == 'GET' and route.template == '/v3/auth/tokens':
+        return [(path, None, {'X-Subject-Token': c.tokens['victim']})]
+    bodies = spec(c.victim) if spec else [None]
+    headers = {'Content-Type': 'application/openstack-images-v2.1-json-patch'} \
+        if method == 'PATCH' and api == 'image' else {}
+    return [(path, b, headers) for b in bodies]
+
+
+def _leaks(c, resp):
+    text = resp.body.decode('utf-8', 'replace')
+    return sorted(i for i in c.victim_ids if i in text)
+
+
+@pytest.mark.parametrize('attacker', ATTACKERS)
+def test_route_matrix(security_cloud, attacker):
+    c = security_cloud
+    before = c.snapshot()
+    token = None if attacker == 'no_token' else c.tokens[attacker]
+    problems = []
+    for api, method, route in all_routes(c):
+        pol = route.policy
+        if pol is not None and pol.scope == wsgi.PUBLIC:
+            continue
+        if attacker == 'reader' and method in READ:
+            continue     # the reader belongs to the victim's project: it may read
+        for path, body, headers in _calls(c, api, method, route):
+            raw = body if isinstance(body, bytes) else None
+            resp = c.call(api, method, path, token, None if raw else body, headers, raw=raw)
+            what = f'{api} {method} {path} {body!r:.80}: {resp.status} {resp.body[:160]!r}'
+            if resp.status >= 500:
+                problems.append('server error: ' + what)
+            elif attacker == 'no_token' or attacker in DEAD:
+                if resp.status != 401:
+                    problems.append('expected 401: ' + what)
+            elif attacker == 'reader':
+                # A route a reader may write to (its own password, token,
+                # credentials) still refuses the victim's: 403 or 404.
+                allowed = (403, 404) if pol is not None and pol.reader_may_write else (403,)
+                if resp.status not in allowed:
+                    problems.append('expected 403 (reader may not write): ' + what)
+            elif (method, route.template) in PUBLIC_READS:
+                continue
+            elif _victim_params(route.template):
+                if resp.status not in (403, 404):
+                    problems.append('expected 403/404: ' + what)
+            elif resp.status < 300 and _leaks(c, resp):
+                problems.append(f'leaks {_leaks(c, resp)}: ' + what)
+            elif attacker == 'unscoped' and resp.status < 300 and \
+                    (pol is None or pol.scope == wsgi.PROJECT):
+                problems.append('project route served to an unscoped token: ' + what)
+    after = c.snapshot()
+    changed = [k for k in before if before[k] != after.get(k)]
+    assert not problems and not changed, '\n'.join(
+        problems + [f'victim state changed: {k}: {before[k]!r:.200} -> {after.get(k)!r:.200}'
+                    for k in changed])
