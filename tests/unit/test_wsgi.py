@@ -150,3 +150,11 @@ def test_authorizer_runs_after_match_and_can_refuse():
     assert webob.Request.blank('/nope').get_response(r).status_int == 404
     assert seen == [('/things/{thing_id}', {'thing_id': 'a'}),
                     ('/things/{thing_id}', {'thing_id': 'secret'})]
+
+
+def test_undeclared_route_is_refused(conf):
+    from iaas.api import auth
+    r = wsgi.Router(authorizer=auth.authorize)
+    r.add('GET', '/open', lambda req: {'ok': True})      # no policy declared
+    resp = webob.Request.blank('/open').get_response(r)
+    assert resp.status_int == 403
