@@ -274,3 +274,18 @@ def test_list_limit_and_marker(cloud):
     assert len(c.ok('GET', '/v2.0/networks?limit=999999999999', c.a)['networks']) == 5
     for bad in ('limit=-1', 'limit=x', 'marker=nope'):
         _neutron_error(c.call('GET', f'/v2.0/networks?{bad}', c.a), 400)
+
+
+def test_server_fixed_ip_outside_the_network_refused_before_accepting(cloud):
+    """POST /servers networks=[{uuid, fixed_ip}] outside every subnet: 400 at
+    the compute API's network check (was 202, then ERROR)."""
+    from iaas.compute import api as compute_api
+    from iaas.context import RequestContext
+    c = cloud
+    net, _ = c.network(c.a)
+    ctx = RequestContext(user_id='u', project_id=c.pa, roles=['member'])
+    check = compute_api.API()._check_networks
+    with pytest.raises(netapi.Invalid) as exc:
+        check(ctx, [{'uuid': net['id'], 'fixed_ip': '192.0.2.7'}])
+    assert exc.value.code == 400
+    assert check(ctx, [{'uuid': net['id'], 'fixed_ip': '10.1.0.50'}])
