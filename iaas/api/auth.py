@@ -5,8 +5,6 @@
   lookups: no database round trip per request once warm).
 * :func:`token_middleware` / :func:`make_token_middleware` — a
   ``wsgi.Router.middleware`` that requires ``X-Auth-Token``.
-* :func:`ec2_credential` — access key → ``{'access', 'secret', 'user_id',
-  'project_id'}`` for EC2/S3 signature checks.
 * :func:`enforce` — policy check raising ``wsgi.Forbidden``
   (rules: ``admin_required``, ``admin_or_owner``, ``project_reader``,
   ``project_member``, ``reader`` and any registered with
@@ -132,36 +130,6 @@ def make_token_middleware(public_paths=('/',), reader_read_only=True):
 def token_middleware(req):
     """Middleware: every request needs a valid ``X-Auth-Token``."""
     _refuse_reader(req, _authenticate(req))
-
-
-def ec2_credential(access_key):
-    """``{'access', 'secret', 'user_id', 'project_id'}`` or None."""
-    from iaas.identity import credentials
-    cred = credentials.get_ec2(access_key)
-    if cred is None:
-        return None
-    return {k: cred[k] for k in ('access', 'secret', 'user_id', 'project_id')}
-
-
-def context_for_ec2(access_key):
-    """RequestContext of the user/project an EC2 access key belongs to, or None."""
-    from iaas.identity import core
-    cred = ec2_credential(access_key)
-    if cred is None:
-        return None
-    user = core.get_user(cred['user_id'])
-    project = core.get_project(cred['project_id']) if cred['project_id'] else None
-    if user is None or not user['enabled'] or (project is not None and not project['enabled']):
-        return None
-    roles = [r['name'] for r in core.project_roles(user['id'], project['id'])] \
-        if project else []
-    if project is not None and not roles:
-        return None
-    return RequestContext(user_id=user['id'], user_name=user['name'],
-                          project_id=project['id'] if project else None,
-                          project_name=project['name'] if project else None,
-                          domain_id=user['domain_id'], roles=roles,
-                          is_admin='admin' in roles)
 
 
 def enforce(context, rule, target=None):

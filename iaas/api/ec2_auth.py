@@ -52,15 +52,11 @@ class Credential:
         return RequestContext(**kw)
 
 
-_cache = None
-
-
 def _state_cache():
-    global _cache
-    if _cache is None:
-        from iaas.identity.cache import TTLCache
-        _cache = TTLCache(ttl=CHECK_TTL, maxsize=10000)
-    return _cache
+    # Identity's cache of credential states: dropped with the identity caches
+    # after a change in this process and when the shared revision moves.
+    from iaas.identity import cache
+    return cache.ec2_state
 
 
 def forget(access=None):

@@ -90,8 +90,11 @@ roles = TTLCache()       # (user_id, 'project'|'domain', target_id) -> [{'id','n
 catalog = TTLCache()
 ec2 = TTLCache()
 validated = TTLCache(maxsize=50000)  # token string -> (TokenData, context fields)
+# access key -> iaas.api.ec2_auth.Credential (user/project/role state re-read
+# at least once a second, and at once after a change in this process)
+ec2_state = TTLCache(ttl=1.0, maxsize=10000)
 
-ALL = (users, projects, domains, roles, catalog, ec2, validated)
+ALL = (users, projects, domains, roles, catalog, ec2, validated, ec2_state)
 
 
 def clear_all():

@@ -97,6 +97,7 @@ def invalidate(user_id=None, project_id=None, domain_id=None):
     if project_id or domain_id:
         cache.ec2.clear()
     cache.validated.clear()
+    cache.ec2_state.clear()
     revision.WATCH.touch()
 
 
@@ -104,6 +105,7 @@ def invalidate_roles():
     """Drop cached role lookups after a role was renamed or deleted."""
     cache.roles.clear()
     cache.validated.clear()
+    cache.ec2_state.clear()
     revision.WATCH.touch()
 
 

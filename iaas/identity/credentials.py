@@ -50,6 +50,7 @@ def create(user_id, type, blob, project_id=None):
     row = _db().credential_create(user_id, type, encrypt_blob(blob), project_id=project_id,
                                   access=access)
     cache.ec2.clear()
+    cache.ec2_state.clear()
     return to_dict(row)
 
 
@@ -98,3 +99,4 @@ def get_ec2(access):
 def delete(credential_id):
     _db().credential_delete(credential_id)
     cache.ec2.clear()
+    cache.ec2_state.clear()

@@ -73,3 +73,12 @@ def new_member(api, name, role='member', project=None, password=MEMBER_PW):
     return {'id': uid, 'project_id': pid, 'role_id': rid,
             'token': api.token(name, password, project).headers['X-Subject-Token'],
             'unscoped': api.token(name, password).headers['X-Subject-Token']}
+
+
+def ec2_context(access):
+    """The RequestContext an EC2/S3 access key acts with now, or None."""
+    from iaas.api import ec2_auth
+    try:
+        return ec2_auth.context_for(access)
+    except ec2_auth.CredentialError:
+        return None

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from iaas import wsgi
-from iaas.api import auth
+from iaas.api import auth, ec2_auth
 from tests.functional.identity.helpers import Client
 
 ADMIN_PW = 'admin-pass-1'
@@ -282,11 +282,11 @@ def test_ec2_credentials(api):
     r = api.call('POST', base, {'tenant_id': m['project_id']}, m['token'])
     assert r.status_int == 201, r.body
     c = r.json['credential']
-    got = auth.ec2_credential(c['access'])
-    assert got == {'access': c['access'], 'secret': c['secret'],
-                   'user_id': m['user_id'], 'project_id': m['project_id']}
-    assert auth.context_for_ec2(c['access']).project_id == m['project_id']
-    assert auth.ec2_credential('nope') is None
+    got = ec2_auth.lookup(c['access'])
+    assert (got.access, got.secret, got.user_id, got.project_id) == (
+        c['access'], c['secret'], m['user_id'], m['project_id'])
+    assert ec2_auth.context_for(c['access']).project_id == m['project_id']
+    assert ec2_auth.lookup('nope') is None
     # Not for a project the user has no role on, nor for another user.
     assert api.call('POST', base, {'tenant_id': other['project_id']},
                     m['token']).status_int == 403
@@ -298,11 +298,11 @@ def test_ec2_credentials(api):
         'user_id': m['user_id'], 'project_id': m['project_id'], 'type': 'ec2',
         'blob': blob}}, m['token'])
     assert r.status_int == 201
-    assert auth.ec2_credential('AKIDEXAMPLE')['secret'] == 's3cr3t'
+    assert ec2_auth.lookup('AKIDEXAMPLE').secret == 's3cr3t'
     assert sorted(x['access'] for x in api.call('GET', base, token=m['token']).json[
         'credentials']) == sorted([c['access'], 'AKIDEXAMPLE'])
     assert api.call('DELETE', f'{base}/{c["access"]}', token=m['token']).status_int == 204
-    assert auth.ec2_credential(c['access']) is None
+    assert ec2_auth.lookup(c['access']) is None
     # Secrets are not stored in clear.
     from iaas.db import identity as db
     assert all('s3cr3t' not in row['encrypted_blob'] for row in db.credential_list())

@@ -5,8 +5,13 @@ import json
 
 import pytest
 
-from iaas.api import auth
-from tests.functional.identity.helpers import ADMIN_PW, admin_client, new_member
+from iaas.api import ec2_auth
+from tests.functional.identity.helpers import (
+    ADMIN_PW,
+    admin_client,
+    ec2_context,
+    new_member,
+)
 
 SERVED = {'identity', 'compute', 'image', 'object-store', 'network'}
 
@@ -60,12 +65,12 @@ def test_ec2_credential_needs_a_project(api):
         r = api.call('POST', '/v3/credentials', {'credential': {
             'user_id': uid, 'type': 'ec2', 'blob': blob, **extra}}, tok)
         assert r.status_int == 400, r.body
-    assert auth.ec2_credential('AKIDNOPROJECT') is None
+    assert ec2_auth.lookup('AKIDNOPROJECT') is None
     # Rows without a project from before are not usable either.
     from iaas.identity import credentials
     credentials.create(uid, 'ec2', blob)
     assert credentials.get_ec2('AKIDNOPROJECT') is None
-    assert auth.context_for_ec2('AKIDNOPROJECT') is None
+    assert ec2_context('AKIDNOPROJECT') is None
 
 
 @pytest.mark.parametrize('delete', ['user', 'project'])
@@ -74,9 +79,9 @@ def test_ec2_credentials_go_with_their_user_or_project(api, delete):
     uid, pid, tok = _member(api, f'del-{delete}')
     r = api.call('POST', f'/v3/users/{uid}/credentials/OS-EC2', {'tenant_id': pid}, tok)
     access = r.json['credential']['access']
-    assert auth.ec2_credential(access) is not None
+    assert ec2_context(access) is not None
     path = f'/v3/users/{uid}' if delete == 'user' else f'/v3/projects/{pid}'
     assert api.call('DELETE', path, token=api.admin).status_int == 204
-    assert auth.ec2_credential(access) is None
-    assert auth.context_for_ec2(access) is None
+    assert ec2_auth.lookup(access) is None
+    assert ec2_context(access) is None
     assert [c for c in db.credential_list() if c['access'] == access] == []
