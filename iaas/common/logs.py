@@ -18,6 +18,6 @@ def setup(conf, name):
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if conf.debug else logging.INFO)
-    for noisy in ('amqp', 'kombu', 'cheroot', 'alembic'):
+    for noisy in ('amqp', 'kombu', 'alembic'):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

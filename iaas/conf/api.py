@@ -19,9 +19,10 @@ api_opts = [
     cfg.PortOpt('metadata_port', default=8775, help='Instance metadata server.'),
     cfg.IntOpt('threads', default=16, min=1,
                help='Request threads per listening port.'),
-    cfg.IntOpt('max_request_body_size', default=1 << 20, min=1024,
+    cfg.IntOpt('max_request_body_size', default=114688, min=1024,
                help='Largest JSON/XML request body, in bytes, the APIs '
-                    'accept; larger bodies get 413. (Image and object uploads '
+                    'accept; larger bodies get 413 (112 KiB: the default of '
+                    'OpenStack\'s oslo.middleware sizelimit). (Image and object uploads '
                     'stream and are limited by their own quotas.) The HTTP '
                     'server reads bodies up to this size completely before a '
                     'request thread sees the request.'),
@@ -58,11 +59,11 @@ api_opts = [
     cfg.FloatOpt('shutdown_timeout', default=15.0, min=0,
                  help='On SIGTERM, seconds in-flight requests may still run before '
                       'their connections are closed.'),
-    cfg.FloatOpt('user_write_rate', default=20.0, min=0,
+    cfg.FloatOpt('user_write_rate', default=10.0, min=0,
                  help='Writes (POST, PUT, PATCH, DELETE) per second one user '
                       'may make to the APIs of one process, on average; more '
                       'get 429 with Retry-After. 0 turns the limit off.'),
-    cfg.IntOpt('user_write_burst', default=200, min=1,
+    cfg.IntOpt('user_write_burst', default=50, min=1,
                help='Writes one user may make at once before '
                     '[api] user_write_rate applies (the bucket size).'),
 ]

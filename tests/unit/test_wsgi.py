@@ -79,7 +79,8 @@ def test_deep_nesting_refused_without_recursion_error():
 
 def test_lone_surrogates_and_constants_refused():
     for raw in (b'{"name": "\\ud800"}', b'{"\\udfff": 1}', b'{"a": ["x", {"b": "\\ud83d"}]}',
-                b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}'):
+                b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}',
+                b'{"a": "\xed\xa0\x80"}', '{"a": "\\ud800"}'.encode('utf-16')):
         resp = call_big('POST', '/things', raw)
         assert resp.status_int == 400, (raw, resp.body)
     # a proper pair is fine
