@@ -66,6 +66,9 @@ def security_cloud(conf, sqlite_db, tmp_path):
     conf.set_override('spawn_delay', 0, group='fake_driver')
     conf.set_override('report_interval', 1, group='service')
     conf.set_override('filesystem_store_datadir', str(tmp_path / 'images'), group='image')
+    # The matrix makes a few hundred writes per attacker; the write rate
+    # limit has its own test (test_limits.py).
+    conf.set_override('user_write_rate', 0, group='api')
     stores.reset()
     ratelimit.reset()
     identity.reset_state()
@@ -88,3 +91,4 @@ def security_cloud(conf, sqlite_db, tmp_path):
         ratelimit.reset()
         identity.reset_state()
         conf.clear_override('filesystem_store_datadir', group='image')
+        conf.clear_override('user_write_rate', group='api')
