@@ -9,6 +9,8 @@ An operator overrides any rule in ``[identity] policy_file``.
 """
 import importlib
 
+from oslo_policy import policy
+
 # The modules declaring rules, one per API. A module listed here must exist.
 MODULES = (
     'iaas.identity.policy',
@@ -17,6 +19,13 @@ MODULES = (
     'iaas.image.policies',
     'iaas.objectstore.policies',
 )
+
+
+def documented(name, check, description, operations):
+    """A DocumentedRuleDefault; ``operations`` as (method, path) pairs."""
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{'method': m, 'path': p} for m, p in operations])
 
 
 def list_rules():

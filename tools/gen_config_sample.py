@@ -55,21 +55,27 @@ def render():
     return out.getvalue()
 
 
-def main():
+def write_or_check(path, text, argv=None):
+    """Write ``text`` to ``path``, or with ``--check`` exit 1 when the file
+    differs (CI). Shared by the generators in tools/."""
     ap = argparse.ArgumentParser()
     ap.add_argument('--check', action='store_true')
-    args = ap.parse_args()
-    text = render()
+    args = ap.parse_args(argv)
+    name = os.path.relpath(path, ROOT)
     if args.check:
-        current = open(SAMPLE).read() if os.path.exists(SAMPLE) else ''
+        current = open(path).read() if os.path.exists(path) else ''
         if current != text:
-            print('etc/iaas.conf.sample is out of date: run tools/gen_config_sample.py',
+            print(f'{name} is out of date: run {os.path.relpath(sys.argv[0], ROOT)}',
                   file=sys.stderr)
             return 1
         return 0
-    with open(SAMPLE, 'w') as f:
+    with open(path, 'w') as f:
         f.write(text)
     return 0
+
+
+def main():
+    return write_or_check(SAMPLE, render())
 
 
 if __name__ == '__main__':

@@ -5,7 +5,6 @@ as oslopolicy-sample-generator renders them (``--namespace iaas``).
     tools/gen_policy_sample.py           # rewrite the sample
     tools/gen_policy_sample.py --check   # exit 1 if the sample is out of date (CI)
 """
-import argparse
 import io
 import os
 import sys
@@ -30,20 +29,9 @@ def render():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--check', action='store_true')
-    args = ap.parse_args()
-    text = render()
-    if args.check:
-        current = open(SAMPLE).read() if os.path.exists(SAMPLE) else ''
-        if current != text:
-            print('etc/policy.yaml.sample is out of date: run tools/gen_policy_sample.py',
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(SAMPLE, 'w') as f:
-        f.write(text)
-    return 0
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gen_config_sample import write_or_check
+    return write_or_check(SAMPLE, render())
 
 
 if __name__ == '__main__':

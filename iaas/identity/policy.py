@@ -19,6 +19,7 @@ import time
 from oslo_policy import policy
 
 from iaas.conf import CONF
+from iaas.policies import documented
 
 GENERIC_RULES = [
     policy.RuleDefault('admin_required', 'role:admin or is_admin:True',
@@ -60,9 +61,7 @@ TOKENS = '/v3/auth/tokens'
 
 
 def _rule(name, check, what, ops):
-    return policy.DocumentedRuleDefault(
-        name='identity:' + name, check_str=check, description=what,
-        operations=[{'method': m, 'path': p} for m, p in ops])
+    return documented('identity:' + name, check, what, ops)
 
 
 # Keystone's rule names. An admin is the cloud administrator (Keystone's

@@ -19,7 +19,8 @@ project's image it cannot see is a 404, never a 403.
   project's images and the download of a deactivated image;
 * ``modify_member`` (accept or reject a share): the member project itself.
 """
-from oslo_policy import policy
+
+from iaas.policies import documented
 
 READ = 'rule:project_reader'
 WRITE = 'rule:project_member'
@@ -31,9 +32,7 @@ MEMBER = MEMBERS + '/{member_id}'
 
 
 def _rule(name, check, what, ops):
-    return policy.DocumentedRuleDefault(
-        name='image:' + name, check_str=check, description=what,
-        operations=[{'method': m, 'path': p} for m, p in ops])
+    return documented('image:' + name, check, what, ops)
 
 
 RULES = [

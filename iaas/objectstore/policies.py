@@ -11,16 +11,14 @@ Swift's keystoneauth does; a reader-only caller never writes.
 Tempauth users of a standalone object store (no identity) keep their own
 owner rule (:meth:`iaas.objectstore.auth.Auth.is_owner`).
 """
-from oslo_policy import policy
+
+from iaas.policies import documented
 
 READ = 'rule:project_reader or role:ResellerAdmin'
 WRITE = 'rule:project_member or role:ResellerAdmin'
 
 
-def _rule(name, check, what, ops):
-    return policy.DocumentedRuleDefault(
-        name=name, check_str=check, description=what,
-        operations=[{'method': m, 'path': p} for m, p in ops])
+_rule = documented
 
 
 ACCT, CONT, OBJ = '/v1/{account}', '/v1/{account}/{container}', \

@@ -8,7 +8,8 @@ a resource the caller may not even show is answered 404, one it may see
 but not change 403 (as Nova). ``POST /servers/{id}/action`` is declared
 with :data:`SERVERS_ACTION`; the dispatcher checks each action's own rule.
 """
-from oslo_policy import policy
+
+from iaas.policies import documented
 
 ADMIN = 'rule:admin_required'
 READER = 'rule:project_reader'
@@ -24,9 +25,7 @@ RULES = []
 
 
 def _rule(name, check, what, *ops):
-    RULES.append(policy.DocumentedRuleDefault(
-        name=name, check_str=check, description=what,
-        operations=[{'method': m, 'path': p} for m, p in ops]))
+    RULES.append(documented(name, check, what, ops))
     return name
 
 

@@ -10,7 +10,8 @@ attributes a body sets. Whether a caller sees every project's resources
 (Neutron's admin) is the collection's ``get_*`` rule passing on a project
 that is nobody's (:func:`iaas.api.network.common.scope`).
 """
-from oslo_policy import policy
+
+from iaas.policies import documented
 
 ADMIN = 'rule:admin_required'
 READER = 'rule:project_reader'
@@ -26,9 +27,7 @@ RULES = []
 
 
 def _rule(name, check, what, *ops):
-    RULES.append(policy.DocumentedRuleDefault(
-        name=name, check_str=check, description=what,
-        operations=[{'method': m, 'path': p} for m, p in ops]))
+    RULES.append(documented(name, check, what, ops))
     return name
 
 

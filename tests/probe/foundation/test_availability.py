@@ -58,6 +58,10 @@ def admin_token(cloud):
 
 @pytest.fixture(scope='module')
 def victim_requests(cloud):
+    return victim_calls(cloud)
+
+
+def victim_calls(cloud):
     """(name, callable returning the HTTP status) — each on a new connection."""
     token = admin_token(cloud)
     ident, comp = cloud.ports['identity_port'], cloud.ports['compute_port']

@@ -19,9 +19,9 @@ from tests.probe.compute.helpers import Rest
 from tests.probe.fixtures import Cloud, wait_for_port
 from tests.probe.foundation.test_availability import (
     ATTACK_MAX_SECONDS,
-    admin_token,
     attack_while_measuring,
     request,
+    victim_calls,
 )
 
 pytestmark = pytest.mark.slow
@@ -161,13 +161,7 @@ ATTACKS = [redos_filter, open_parentheses, huge_min_count, many_fixed_ips]
 
 @pytest.fixture(scope='module')
 def victim_requests(cloud):
-    token = admin_token(cloud)
-    ident, comp = cloud.ports['identity_port'], cloud.ports['compute_port']
-    return [
-        ('GET /v3', lambda: request(ident, 'GET', '/v3')[0]),
-        ('GET /v2.1/servers', lambda: request(comp, 'GET', '/v2.1/servers',
-                                              {'X-Auth-Token': token})[0]),
-    ]
+    return victim_calls(cloud)
 
 
 @pytest.mark.parametrize('attack', ATTACKS, ids=[a.__name__ for a in ATTACKS])
