@@ -2,7 +2,7 @@
 secret and the :class:`RequestContext` of its user on its project.
 
 A credential is only as good as its user's current state: every request
-re-checks (through a cache of at most :data:`CHECK_TTL` seconds, not the
+re-checks (through ``iaas.identity.cache.ec2_state``: at most 1 s, not the
 identity caches' ``cache_time``) that the credential still exists, the
 user and its domain are enabled, the credential names a project, that
 project and its domain are enabled, and the user still has a role on it.
@@ -19,7 +19,6 @@ from iaas.context import RequestContext
 
 LOG = logging.getLogger(__name__)
 
-CHECK_TTL = 1.0      # seconds a credential's user/project/role state is trusted
 MAX_ACCESS_LEN = 64
 
 

@@ -37,21 +37,11 @@ def map_exception(exc):
     return None
 
 
-def check_query(req):
-    """Middleware: a query string that is not UTF-8 (``?name=%ff``) is a 400
-    in Nova's format, before any handler reads ``req.GET``."""
-    try:
-        req.GET.items()
-    except UnicodeDecodeError:
-        raise wsgi.BadRequest('The query string is not valid UTF-8.') from None
-
-
 def build_app():
     r = wsgi.Router(fault_formatter=wsgi.nova_fault,
                     max_body=CONF.api.max_request_body_size,
                     request_id_headers=('X-OpenStack-Request-ID', 'X-Compute-Request-ID'),
                     authorizer=auth.authorize)
-    r.middleware.append(check_query)
     r.middleware.append(microversion.middleware)
     r.exception_mappers.append(map_exception)
     add = r.add
