@@ -74,6 +74,8 @@ class Proxy:
             pass
         else:
             self.s3 = s3api.S3(self, s3_region)
+        from iaas.objectstore import middleware
+        self.pipeline = middleware.build(self, self.dispatch)
 
     # --- entry ---------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -107,6 +109,10 @@ class Proxy:
         return resp(environ, start_response)
 
     def handle(self, req):
+        return self.pipeline(req)
+
+    def dispatch(self, req):
+        """The innermost handler of the pipeline (:mod:`.middleware`)."""
         path = _valid_text(req)
         if path is None:
             raw = req.environ.get('PATH_INFO', '')
