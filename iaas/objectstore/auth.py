@@ -78,9 +78,26 @@ class Auth:
         self.token_life = token_life
         self.prefix = reseller_prefix
         self.operator_roles = set(operator_roles)
-        self.identity_api = _identity_api() if use_identity else None
+        self._identity_api = _identity_api() if use_identity else None
+        self._identity_seen = False
         self._cache = {}
         self._lock = threading.Lock()
+
+    @property
+    def identity_api(self):
+        """Identity's API, or None: use_identity off, or no identity database
+        (a standalone object store never creates or queries one)."""
+        api = self._identity_api
+        if api is None or self._identity_seen:
+            return api
+        if not identity_database_present():
+            return None
+        self._identity_seen = True
+        return api
+
+    @identity_api.setter
+    def identity_api(self, api):
+        self._identity_api, self._identity_seen = api, False
 
     @classmethod
     def from_conf(cls, conf):
@@ -248,6 +265,21 @@ class Auth:
                 if acl & names or f'{ident.user.split(":")[0]}:*' in acl:
                     return
         raise AuthError(403 if ident else 401, 'Forbidden' if ident else 'Unauthorized')
+
+
+def identity_database_present(conf=None):
+    """False when the identity database is an SQLite file that does not exist
+    (opening it would create an empty one); True for any other database."""
+    from iaas.conf import CONF
+    conf = conf or CONF
+    url = conf.database.connection
+    if not url:
+        path = os.path.join(conf.state_path, 'iaas.sqlite')
+    elif url.startswith('sqlite:///') and len(url) > len('sqlite:///'):
+        path = url[len('sqlite:///'):].split('?', 1)[0]
+    else:
+        return True
+    return os.path.exists(path)
 
 
 def _parse_acl(value):

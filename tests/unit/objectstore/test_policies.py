@@ -1,5 +1,7 @@
 """The object store's policy table, S3 classification and the standalone
 (no identity) mode."""
+import os
+
 import pytest
 
 from iaas.objectstore import policies, s3api
@@ -52,8 +54,18 @@ def test_standalone_never_touches_the_identity_database(conf, monkeypatch):
         auth.identify('gAAAAAsome-identity-token')
     assert e.value.code == 401
     conf.set_override('use_identity', True, group='objectstore')
+    # use_identity on but no identity database: still standalone, and no
+    # database file appears.
+    db_file = os.path.join(conf.state_path, 'iaas.sqlite')
+    auth = Auth.from_conf(conf)
+    assert auth.s3_credential('AKIDUNKNOWN2') is None
+    with pytest.raises(AuthError) as e:
+        auth.identify('gAAAAAsome-identity-token')
+    assert e.value.code == 401
+    assert not os.path.exists(db_file)
+    open(db_file, 'w').close()     # the database exists: identity is asked
     with pytest.raises(AuthError) as e:      # (it would have asked identity)
-        Auth.from_conf(conf).s3_credential('AKIDUNKNOWN2')
+        auth.s3_credential('AKIDUNKNOWN3')
     assert e.value.code == 503
 
 
