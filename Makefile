@@ -4,7 +4,7 @@
 STATE ?= /var/lib/iaas
 CONFIG ?= etc/iaas-allinone.conf
 
-.PHONY: setup run test services sample lint bench-rpc
+.PHONY: setup run test services sample lint bench-rpc conformance
 
 setup:
 	tools/setup.sh
@@ -26,3 +26,8 @@ lint: setup
 
 bench-rpc: setup services
 	.venv/bin/python tools/bench/rpc.py
+
+# The real projects' own suites (Swift functests, ceph s3-tests, Tempest)
+# against a fresh all-in-one; one table beside the real services' scores.
+conformance: setup
+	tools/conformance/run.sh

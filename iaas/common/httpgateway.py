@@ -215,6 +215,7 @@ def handle(server, conn, head, body):
             close = getattr(result, 'close', None)
             if close is not None:
                 close()
+            _log_server_error(server, head, resp.status)
     except ClientGone as exc:
         LOG.debug('%s: client %s gone: %s', server.name, conn.addr[0], exc)
         return False
@@ -228,12 +229,21 @@ def handle(server, conn, head, body):
                      override[1])
             _send_error(resp, *override)
         else:
-            LOG.exception('%s: error in %s %s', server.name, head.method,
+            LOG.exception('%s: server error 500 for %s %s', server.name, head.method,
                           head.target[:200])
             _send_error(resp, 500, 'The server could not answer this request.')
         del exc
         return False
     return resp.keep_alive
+
+
+def _log_server_error(server, head, status):
+    """One warning line per 5xx answer (501 Not Implemented aside: it is
+    the API's answer to what is not served), so a log says whether a run
+    ever failed on the server side (tools/conformance counts them)."""
+    if status and status[:1] == '5' and not status.startswith('501'):
+        LOG.warning('%s: server error %s for %s %s', server.name, status[:3],
+                    head.method, head.target[:200])
 
 
 class _Refused(Exception):
