@@ -8,8 +8,10 @@ are down.
 """
 import json
 import logging
+import re
 import threading
 import time
+import urllib.parse
 
 import webob
 
@@ -79,6 +81,7 @@ class Proxy:
 
     # --- entry ---------------------------------------------------------------------
     def __call__(self, environ, start_response):
+        _decode_slashes(environ)
         req = webob.Request(environ)
         try:
             resp = self.handle(req)
@@ -322,6 +325,24 @@ class Proxy:
             status = 201 if 201 in statuses else 202
         return webob.Response(status=status, body=b'', content_type='text/html',
                               charset='UTF-8')
+
+
+def _decode_slashes(environ):
+    """A Swift path decoded as Swift decodes it: ``%2F`` is a slash
+    (``GET /v1/a/c/x%2Fy`` is object ``x/y``). The HTTP server keeps escaped
+    slashes, so the path is decoded again from the raw request target."""
+    path = environ.get('PATH_INFO', '')
+    if not path.startswith('/v1/') or '%2' not in path.upper():
+        return
+    raw = environ.get('REQUEST_URI') or environ.get('RAW_URI')
+    if raw:
+        raw = raw.split('?', 1)[0].split('#', 1)[0]
+        if not raw.startswith('/'):
+            raw = '/' + raw.split('://', 1)[-1].partition('/')[2]
+        path = urllib.parse.unquote_to_bytes(raw.encode('latin-1', 'replace')).decode('latin-1')
+    else:
+        path = re.sub('%2[fF]', '/', path)
+    environ['PATH_INFO'] = path
 
 
 def _valid_text(req):
