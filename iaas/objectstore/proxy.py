@@ -92,7 +92,7 @@ class Proxy:
             if e.code == 401:
                 resp.headers['WWW-Authenticate'] = 'Swift realm="unknown"'
         except Exception:
-            LOG.exception('%s %s failed', req.method, req.path)
+            LOG.exception('%s %r failed', req.method, environ.get('PATH_INFO'))
             resp = error_response(500, 'An error occurred', method=req.method)
         resp.headers.setdefault('X-Trans-Id', 'tx' + environ.get('iaas.txid', _txid()))
         for k in [k for k in resp.headers if k.lower().startswith('x-object-sysmeta-')]:
@@ -112,16 +112,17 @@ class Proxy:
         return resp(environ, start_response)
 
     def handle(self, req):
-        return self.pipeline(req)
-
-    def dispatch(self, req):
-        """The innermost handler of the pipeline (:mod:`.middleware`)."""
-        path = _valid_text(req)
-        if path is None:
+        # Invalid UTF-8 or a NUL is refused before any filter reads the path.
+        if _valid_text(req) is None:
             raw = req.environ.get('PATH_INFO', '')
             if self.s3 is not None and not raw.startswith(('/v1/', '/auth/', '/info')):
                 return self.s3.bad_uri(req)
             raise HTTPError(412, 'Invalid UTF8 or contains NULL')
+        return self.pipeline(req)
+
+    def dispatch(self, req):
+        """The innermost handler of the pipeline (:mod:`.middleware`)."""
+        path = req.path_info
         if path.startswith('/v1/'):
             return self.swift(req)
         if path.startswith('/auth/v1'):
