@@ -97,6 +97,22 @@ def subrequest(app, ident, method, a, c=None, o=None, query=None, headers=None, 
         return webob.Response(status=e.status, headers=e.headers)
 
 
+def plain_errors(handler):
+    """Swift's middlewares answer their own errors in text/plain: an
+    HTTPError with a message raised by ``handler`` becomes that answer."""
+    def wrapped(req):
+        try:
+            return handler(req)
+        except HTTPError as e:
+            if not e.message:
+                raise
+            resp = webob.Response(status=e.status, headers=e.headers, charset=None,
+                                  content_type='text/plain')
+            resp.body = b'' if req.method == 'HEAD' else e.message.encode()
+            return resp
+    return wrapped
+
+
 def container_header(proxy, a, c, name):
     info = proxy.container_info(a, c)
     if info.get('status', 404) >= 300:
@@ -123,7 +139,7 @@ def version_prefix(obj):
 
 # --- the filter ------------------------------------------------------------------------------
 def make(proxy, app):
-    return VersionedWrites(proxy, app)
+    return plain_errors(VersionedWrites(proxy, app))
 
 
 class VersionedWrites:
