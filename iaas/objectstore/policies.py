@@ -86,6 +86,11 @@ S3 = {
     'HeadObject': 'objectstore:object:get',
     'GetObjectAcl': 'objectstore:object:get',
     'ListParts': 'objectstore:object:get',
+    'PutBucketVersioning': 'objectstore:container:post',
+    'ListObjectVersions': 'objectstore:container:get',
+    'GetObjectVersion': 'objectstore:object:get',
+    'HeadObjectVersion': 'objectstore:object:get',
+    'DeleteObjectVersion': 'objectstore:object:delete',
 }
 
 

@@ -15,8 +15,9 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import policies, s3body, s3sig
+from iaas.objectstore import policies, s3body, s3ext, s3sig
 from iaas.objectstore.auth import AuthError
+from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
 
 LOG = logging.getLogger(__name__)
@@ -34,11 +35,13 @@ class S3:
         from iaas.objectstore import s3multipart
         self.proxy, self.region = proxy, region
         self.multipart = s3multipart.Multipart(self)
+        self.versioning = _versioning_handlers()
 
     # --- entry ------------------------------------------------------------------
     def handle(self, req):
         resource = urllib.parse.unquote(req.path_info)
         try:
+            _check_content_length(req)
             ident = self.authenticate(req)
             return self.dispatch(req, ident)
         except S3Error as e:
@@ -81,17 +84,34 @@ class S3:
         bucket, _, key = path.partition('/')
         op = classify(req.method, bucket, key, req.GET, req.headers)
         if op in ('MethodNotAllowed', 'NotImplemented'):
-            raise S3Error(op)
+            raise S3Error(op)     # before any storage is touched
         # the operation's policy rule on the caller's own account
         if not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
             raise S3Error('AccessDenied')
-        handler = getattr(self, OPERATIONS[op][0]) if OPERATIONS[op][0] != 'multipart' \
-            else getattr(self.multipart, OPERATIONS[op][1])
+        handler = self.handler(op)
         if op == 'ListBuckets':
             return handler(ident)
         if not key:
             return handler(req, ident, bucket)
         return handler(req, ident, bucket, key)
+
+    def handler(self, op):
+        """The callable of an operation (see s3subresources.OPERATIONS)."""
+        owner, name, *fallback = OPERATIONS[op]
+        if owner == 'multipart':
+            return getattr(self.multipart, name)
+        if owner == 'ext':
+            return lambda *args: getattr(s3ext, name)(self, *args)
+        if owner == 'versioning':
+            fn = self.versioning.get(name)
+            if fn is not None:
+                return lambda req, ident, bucket, key=None: fn(self, req, ident, bucket, key)
+            if not fallback or fallback[0] is None:
+                raise S3Error('NotImplemented')
+            name = fallback[0]
+            if hasattr(s3ext, name):
+                return lambda *args: getattr(s3ext, name)(self, *args)
+        return getattr(self, name)
 
     def head_bucket(self, req, ident, bucket):
         self.check_bucket(ident, bucket)
@@ -260,19 +280,31 @@ class S3:
         self.check_bucket(ident, bucket)
         root = parse(req.body_file.read((1 << 20) + 1))
         quiet = (root.findtext('Quiet') or '').lower() == 'true'
-        keys = [o.findtext('Key') for o in root.findall('Object')]
-        if len(keys) > 1000 or any(k is None for k in keys):
+        entries = [(o.findtext('Key'), o.findtext('VersionId'))
+                   for o in root.findall('Object')]
+        if len(entries) > 1000 or any(k is None for k, _ in entries):
             raise S3Error('MalformedXML')
+        versioned = self.versioning.get('multi_delete_entry')
         out = element('DeleteResult')
-        for key in keys:
-            status = self._delete(ident, bucket, key)
-            if status in (204, 404):
-                if not quiet:
-                    add(out, 'Deleted', [('Key', key)])
+        for key, version in entries:
+            extra = []
+            if versioned is not None:
+                result = dict(versioned(self, ident, bucket, key, version))
+                status = result.pop('status')
+                extra = [(k, v) for k, v in result.items() if v not in (None, False)]
+            elif version not in (None, 'null'):
+                status = 501       # no versions here: never the current object
             else:
-                code = _status_code(status)
-                add(out, 'Error', [('Key', key), ('Code', code),
-                                   ('Message', S3Error(code).message)])
+                status = self._delete(ident, bucket, key)
+            if status in (200, 204, 404):
+                if not quiet:
+                    fields = [('Key', key)] + ([('VersionId', version)] if version else [])
+                    add(out, 'Deleted', fields + extra)
+            else:
+                code = 'NotImplemented' if status == 501 else _status_code(status)
+                add(out, 'Error', [('Key', key)] + (
+                    [('VersionId', version)] if version else []) + [
+                    ('Code', code), ('Message', S3Error(code).message)])
         return xml_response(out)
 
     def acl(self, req, ident, bucket, key=None):
@@ -406,55 +438,6 @@ class S3:
         return webob.Response(status=204)
 
 
-# operation → (handler method of S3, or 'multipart' and its method)
-OPERATIONS = {
-    'ListBuckets': ('list_buckets',), 'CreateBucket': ('create_bucket',),
-    'DeleteBucket': ('delete_bucket',), 'HeadBucket': ('head_bucket',),
-    'GetBucketLocation': ('bucket_location',), 'GetBucketVersioning': ('bucket_versioning',),
-    'GetBucketAcl': ('acl',), 'ListObjects': ('list_objects',),
-    'ListMultipartUploads': ('multipart', 'list_uploads'),
-    'DeleteObjects': ('multi_delete',), 'PutObject': ('put_object',),
-    'CopyObject': ('copy_object',), 'UploadPart': ('multipart', 'upload_part'),
-    'UploadPartCopy': ('multipart', 'upload_part_copy'),
-    'CreateMultipartUpload': ('multipart', 'initiate'),
-    'CompleteMultipartUpload': ('multipart', 'complete'),
-    'AbortMultipartUpload': ('multipart', 'abort'), 'DeleteObject': ('delete_object',),
-    'GetObject': ('get_object',),
-    'HeadObject': ('get_object',), 'GetObjectAcl': ('acl',),
-    'ListParts': ('multipart', 'list_parts'),
-}
-
-
-def classify(method, bucket, key, q, headers):
-    """The S3 operation a request is (a key of OPERATIONS), or
-    'MethodNotAllowed' / 'NotImplemented'."""
-    m = method
-    if not bucket:
-        return 'ListBuckets' if m in ('GET', 'HEAD') else 'MethodNotAllowed'
-    if not key:
-        bucket_ops = [
-            (m == 'PUT' and not q, 'CreateBucket'), (m == 'DELETE' and not q, 'DeleteBucket'),
-            (m == 'HEAD', 'HeadBucket'), (m == 'GET' and 'location' in q, 'GetBucketLocation'),
-            (m == 'GET' and 'uploads' in q, 'ListMultipartUploads'),
-            (m == 'GET' and 'versioning' in q, 'GetBucketVersioning'),
-            (m == 'GET' and 'acl' in q, 'GetBucketAcl'), (m == 'GET', 'ListObjects'),
-            (m == 'POST' and 'delete' in q, 'DeleteObjects')]
-        return next((op for hit, op in bucket_ops if hit), 'NotImplemented')
-    object_ops = [
-        (m == 'PUT' and 'uploadId' in q and headers.get('x-amz-copy-source'),
-         'UploadPartCopy'),
-        (m == 'PUT' and 'uploadId' in q, 'UploadPart'),
-        (m == 'PUT' and headers.get('x-amz-copy-source'), 'CopyObject'),
-        (m == 'PUT', 'PutObject'), (m == 'GET' and 'acl' in q, 'GetObjectAcl'),
-        (m in ('GET', 'HEAD') and 'uploadId' in q, 'ListParts'),
-        (m == 'GET', 'GetObject'), (m == 'HEAD', 'HeadObject'),
-        (m == 'DELETE' and 'uploadId' in q, 'AbortMultipartUpload'),
-        (m == 'DELETE', 'DeleteObject'), (m == 'POST' and 'uploads' in q,
-                                          'CreateMultipartUpload'),
-        (m == 'POST' and 'uploadId' in q, 'CompleteMultipartUpload')]
-    return next((op for hit, op in object_ops if hit), 'MethodNotAllowed')
-
-
 def _quote_etag(etag):
     etag = (etag or '').strip('"')
     return f'"{etag}"'
@@ -469,3 +452,23 @@ def _status_code(status):
 
 def manifest_json(parts):
     return json.dumps(parts).encode()
+
+
+def _versioning_handlers():
+    """s3versioning.HANDLERS when that module exists (see s3subresources)."""
+    import importlib
+    try:
+        s3versioning = importlib.import_module('iaas.objectstore.s3versioning')
+    except ModuleNotFoundError as e:
+        if e.name != 'iaas.objectstore.s3versioning':
+            raise
+        return {}
+    return dict(getattr(s3versioning, 'HANDLERS', {}))
+
+
+def _check_content_length(req):
+    """A Content-Length that is not a decimal number is refused at once
+    (it would otherwise wait for a body that never ends)."""
+    value = req.environ.get('CONTENT_LENGTH')
+    if value not in (None, '') and not value.strip().isdigit():
+        raise S3Error('InvalidArgument', 'Invalid Content-Length', 400)

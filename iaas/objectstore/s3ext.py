@@ -1,0 +1,68 @@
+"""S3 operations beyond the basic bucket/object calls: functions
+``fn(s3, req, ident, bucket[, key])`` named in s3subresources.OPERATIONS
+(owner 'ext'), ``s3`` being the :class:`iaas.objectstore.s3api.S3`."""
+from iaas.objectstore.s3xml import S3Error, add, element, xml_response
+
+
+def _s3_time(iso):
+    return iso[:23] + 'Z' if iso else ''
+
+
+# --- versions without versioning (see s3versioning for the real thing) -------------
+def list_versions(s3, req, ident, bucket):
+    """ListObjectVersions of a bucket that never had versioning: each
+    current object is its only ("null") version."""
+    q = req.GET
+    try:
+        max_keys = min(int(q.get('max-keys', 1000)), 1000)
+    except ValueError:
+        raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
+                                         'integer range') from None
+    if max_keys < 0:
+        raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+    prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+    marker = q.get('key-marker', '')
+    query = {'format': 'json', 'limit': max_keys + 1}
+    for k, v in (('prefix', prefix), ('delimiter', delimiter), ('marker', marker)):
+        if v:
+            query[k] = v
+    resp = s3.swift(ident, 'GET', bucket, query=query)
+    if resp.status_int == 404:
+        raise S3Error('NoSuchBucket', BucketName=bucket)
+    if resp.status_int >= 300:
+        raise S3Error('ServiceUnavailable')
+    rows = resp.json if resp.status_int == 200 else []
+    truncated = len(rows) > max_keys
+    rows = rows[:max_keys]
+    root = element('ListVersionsResult', [
+        ('Name', bucket), ('Prefix', prefix), ('KeyMarker', marker),
+        ('VersionIdMarker', q.get('version-id-marker', '')), ('MaxKeys', max_keys)])
+    if delimiter:
+        add(root, 'Delimiter', delimiter)
+    add(root, 'IsTruncated', truncated)
+    if truncated and rows:
+        add(root, 'NextKeyMarker', rows[-1].get('name') or rows[-1].get('subdir'))
+        add(root, 'NextVersionIdMarker', 'null')
+    owner = [('ID', ident.account), ('DisplayName', ident.account)]
+    for r in rows:
+        if 'subdir' in r:
+            continue
+        add(root, 'Version', [
+            ('Key', r['name']), ('VersionId', 'null'), ('IsLatest', True),
+            ('LastModified', _s3_time(r['last_modified'])),
+            ('ETag', '"%s"' % r.get('s3_etag', r['hash'])), ('Size', r['bytes']),
+            ('Owner', owner), ('StorageClass', 'STANDARD')])
+    for r in rows:
+        if 'subdir' in r:
+            add(root, 'CommonPrefixes', [('Prefix', r['subdir'])])
+    return xml_response(root)
+
+
+def null_version(s3, req, ident, bucket, key):
+    """GET/HEAD/DELETE ?versionId=null of a bucket without versioning: the
+    current object; any other version id is not implemented here."""
+    if req.GET.get('versionId') != 'null':
+        raise S3Error('NotImplemented')
+    if req.method == 'DELETE':
+        return s3.delete_object(req, ident, bucket, key)
+    return s3.get_object(req, ident, bucket, key)
