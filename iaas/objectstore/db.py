@@ -230,16 +230,19 @@ class Broker:
         finally:
             conn.close()
 
-    def list(self, limit, marker='', end_marker='', prefix='', delimiter='', reverse=False):
-        """Swift's listing: rows (dicts) and subdirs ({'subdir': …}) in order."""
+    def list(self, limit, marker='', end_marker='', prefix='', delimiter='', reverse=False,
+             path=False):
+        """Swift's listing: rows (dicts) and subdirs ({'subdir': …}) in order;
+        ``path``: only the rows directly under ``prefix`` (no subdirs)."""
         self.merge_pending()
         conn = self._connect()
         try:
-            return self._list(conn, limit, marker, end_marker, prefix, delimiter, reverse)
+            return self._list(conn, limit, marker, end_marker, prefix, delimiter, reverse,
+                              path)
         finally:
             conn.close()
 
-    def _list(self, conn, limit, marker, end_marker, prefix, delimiter, reverse):
+    def _list(self, conn, limit, marker, end_marker, prefix, delimiter, reverse, path=False):
         out = []
         cols = ', '.join(self.columns)
         orig_marker = marker
@@ -265,9 +268,24 @@ class Broker:
             for row in rows:
                 item = dict(zip(self.columns, row, strict=False))
                 name = item['name']
+                if path and name == prefix:
+                    if reverse:
+                        end_marker = name
+                    else:
+                        marker = name
+                    continue
                 if delimiter:
                     idx = name.find(delimiter, len(prefix))
-                    if idx >= 0:
+                    if path and (idx < 0 or idx + len(delimiter) == len(name)):
+                        pass                 # a direct child (or a "dir/" marker)
+                    elif path:
+                        if reverse:
+                            end_marker = name[:idx + 1]
+                        else:
+                            marker = name[:idx + 1] + '\U0010ffff'
+                        stop = True
+                        break
+                    elif idx >= 0:
                         sub = name[:idx + len(delimiter)]
                         if reverse or sub != orig_marker:
                             out.append({'subdir': sub})

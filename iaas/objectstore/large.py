@@ -17,11 +17,12 @@ nest).
 """
 import hashlib
 import json
+import urllib.parse
 
 import webob
 
+from iaas.objectstore import ranges
 from iaas.objectstore.proxy import HTTPError
-from iaas.objectstore.utils import failed_precondition
 
 MAX_MANIFEST = 8 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -79,7 +80,7 @@ class Resolver:
         return self.slo(it.read_all(), stack + ((c, o),), depth + 1)
 
     def dlo(self, bh):
-        c, _, prefix = bh['X-Object-Manifest'].partition('/')
+        c, _, prefix = manifest_value(bh['X-Object-Manifest']).partition('/')
         self.authorize(c, None)      # the listing, as Swift's DLO reads it
         rows = self.p.large.list_all(self.a, c, prefix)
         for r in rows[:1]:           # the same container ACL for every segment
@@ -136,26 +137,47 @@ class LargeObjects:
         ident = req.environ.get('iaas.objectstore.identity')
         segs, etag = self.segments(ident, a, c, o, bh, it)
         total = sum(s[2] for s in segs)
-        resp = webob.Response(conditional_response=True, charset=None)
-        resp.app_iter = SegmentIter(self.p, a, segs)
-        resp.content_length = total
-        resp.headers['Content-Type'] = bh.get('Content-Type', 'application/octet-stream')
-        resp.etag = etag.strip('"')
-        if bh.get('X-Object-Manifest'):
-            resp.headers['ETag'] = etag
+        headers = {'Content-Type': bh.get('Content-Type', 'application/octet-stream'),
+                   'ETag': '"%s"' % etag.strip('"'), 'Accept-Ranges': 'bytes'}
         for k, v in bh.items():
             lk = k.lower()
             if lk.startswith(('x-object-meta-', 'x-object-sysmeta-s3-')) or lk in (
                     'last-modified', 'x-timestamp', 'x-object-manifest', 'x-static-large-object',
                     'content-disposition', 'content-encoding', 'x-delete-at'):
-                resp.headers[k] = v
-        resp.headers['Accept-Ranges'] = 'bytes'
-        lm = resp.last_modified.timestamp() if resp.last_modified else 0
-        if failed_precondition(req, resp.etag, lm):
-            raise HTTPError(412)
-        if req.method == 'GET':
-            rng = req.range.range_for_length(total) if req.range else None
-            resp.app_iter.check_first(rng[0] if rng else 0)
+                headers[k] = v
+        cond = ranges.precondition(req.headers, etag, ranges.last_modified_of(bh), req.method)
+        if cond:
+            from iaas.objectstore.objects import conditional_response
+            resp = conditional_response(cond, headers)
+            resp.headers['ETag'] = headers['ETag']
+            return resp
+        body = SegmentIter(self.p, a, segs)
+        resp = webob.Response(status=200, headers=headers, charset=None)
+        resp.app_iter = body
+        resp.content_length = total
+        spec = ranges.specs(req.headers.get('Range')) if req.method == 'GET' else None
+        if spec and len(spec) > 1 and bh.get('X-Object-Manifest'):
+            spec = None                        # DLO: several ranges → the whole object
+        if spec is None:
+            if req.method == 'GET':
+                body.check_first(0)
+            return resp
+        rs = ranges.satisfiable(spec, total)
+        if not rs:
+            raise HTTPError(416, None, {'Content-Range': f'bytes */{total}'})
+        body.check_first(rs[0][0])
+        resp.status = 206
+        if len(rs) == 1:
+            start, stop = rs[0]
+            resp.app_iter = body.app_iter_range(start, stop)
+            resp.headers['Content-Range'] = ranges.content_range(start, stop, total)
+            resp.content_length = stop - start
+            return resp
+        ctype, length, parts = ranges.multipart(rs, total, headers['Content-Type'],
+                                                body.app_iter_range)
+        resp.app_iter = parts
+        resp.headers['Content-Type'] = ctype
+        resp.content_length = length
         return resp
 
     # --- writing -------------------------------------------------------------
@@ -286,6 +308,15 @@ class LargeObjects:
                 'Response Body': '', 'Errors': errors}
         return webob.Response(status=200, json_body=body, charset=None,
                               content_type='application/json')
+
+
+def manifest_value(value):
+    """'container/prefix' of an X-Object-Manifest header (URL-quoted UTF-8)."""
+    try:
+        value = value.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        pass
+    return urllib.parse.unquote(value).lstrip('/')
 
 
 def _slo_etag(hashes):

@@ -9,28 +9,31 @@ from iaas.objectstore.utils import iso_ms
 PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
 
 
+TRUE = ('true', '1', 'yes', 'on', 't', 'y')
+
+
 def backend_params(req, max_limit):
+    """The listing query for the storage node, checked as Swift checks it: a
+    limit that is not a number is ignored, one over the maximum is 412."""
     from iaas.objectstore.proxy import HTTPError
     q = {}
     for k in PARAMS:
         v = req.GET.get(k)
         if v:
             q[k] = v
-    limit = req.GET.get('limit')
-    if limit is not None:
-        try:
-            n = int(limit)
-        except ValueError:
-            raise HTTPError(412, 'Value of limit must be a positive integer') from None
-        if n < 0:
-            raise HTTPError(412, 'Value of limit must be a positive integer')
+    if 'reverse' in q:
+        q['reverse'] = 'true' if q['reverse'].lower() in TRUE else ''
+        if not q['reverse']:
+            del q['reverse']
+    path = req.GET.get('path')
+    if path is not None:
+        q['path'] = path
+    limit = (req.GET.get('limit') or '').strip()
+    if limit.isdigit():
+        n = int(limit)
         if n > max_limit:
             raise HTTPError(412, f'Maximum limit is {max_limit}')
         q['limit'] = str(n)
-    delim = q.get('delimiter')
-    if delim and len(delim) != 1:
-        from iaas.objectstore.proxy import HTTPError as E
-        raise E(412, 'Bad delimiter')
     return '\x00' + urllib.parse.urlencode(q) if q else ''
 
 
@@ -46,6 +49,12 @@ def out_format(req):
     return 'plain'
 
 
+def content_type(req):
+    return {'json': 'application/json; charset=utf-8',
+            'xml': 'application/xml; charset=utf-8'}.get(out_format(req),
+                                                         'text/plain; charset=utf-8')
+
+
 def object_entry(row):
     if 'subdir' in row:
         return {'subdir': row['subdir']}
@@ -53,11 +62,15 @@ def object_entry(row):
             'content_type': row['content_type'], 'last_modified': iso_ms(row['created_at'])}
 
 
+DEFAULT_POLICY = 'Policy-0'
+
+
 def container_entry(row):
     if 'subdir' in row:
         return {'subdir': row['subdir']}
     return {'name': row['name'], 'count': int(row['object_count']),
-            'bytes': int(row['bytes_used']), 'last_modified': iso_ms(row['put_timestamp'])}
+            'bytes': int(row['bytes_used']), 'last_modified': iso_ms(row['put_timestamp']),
+            'storage_policy': DEFAULT_POLICY}
 
 
 def render(req, kind, name, rows, headers):
@@ -72,7 +85,9 @@ def render(req, kind, name, rows, headers):
         ctype = 'application/xml; charset=utf-8'
     else:
         if not entries:
-            return webob.Response(status=204, headers=headers)
+            resp = webob.Response(status=204, headers=headers, charset=None)
+            resp.headers['Content-Type'] = 'text/plain; charset=utf-8'
+            return resp
         body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
         ctype = 'text/plain; charset=utf-8'
     resp = webob.Response(status=200, headers=headers, body=body, charset=None)

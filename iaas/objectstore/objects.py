@@ -9,15 +9,13 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import client
+from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.proxy import HTTPError
 from iaas.objectstore.utils import check_metadata, normalize_timestamp
 
 CHUNK = 1 << 20          # reads from storage nodes
 PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
-COND_HEADERS = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since',
-                'If-Unmodified-Since')
 PASS_HEADERS = ('Content-Length', 'Content-Type', 'ETag', 'Last-Modified', 'X-Timestamp',
                 'Content-Range', 'Accept-Ranges', 'Content-Disposition', 'Content-Encoding',
                 'X-Delete-At', 'X-Object-Manifest', 'X-Static-Large-Object')
@@ -155,9 +153,10 @@ class ObjectController:
 
     def GET(self, req, a, c, o):
         mm = req.GET.get('multipart-manifest')
-        cond = {k: req.headers[k] for k in COND_HEADERS if k in req.headers}
-        status, bh, it = self.open_get(a, c, o, req.method, cond)
-        if status >= 400 and status not in (412, 416):
+        spec = ranges.specs(req.headers.get('Range')) if req.method == 'GET' else None
+        fwd = {'Range': req.headers['Range']} if spec and len(spec) == 1 else {}
+        status, bh, it = self.open_get(a, c, o, req.method, fwd)
+        if status >= 400 and status != 416:
             raise HTTPError(status)
         if self.p.large.is_manifest(bh) and mm != 'get':
             if status != 200 or it is None:
@@ -167,6 +166,13 @@ class ObjectController:
                 if status >= 300:
                     raise HTTPError(status)
             return self.p.large.get(req, a, c, o, bh, it)
+        if status != 416:
+            cond = ranges.precondition(req.headers, bh.get('ETag'),
+                                       ranges.last_modified_of(bh), req.method)
+            if cond:
+                if it is not None:
+                    it.close()
+                return conditional_response(cond, bh)
         resp = webob.Response(status=status, charset=None)
         resp.app_iter = it if it is not None else []
         for k in PASS_HEADERS:
@@ -176,9 +182,45 @@ class ObjectController:
         for k, v in bh.items():
             if k.lower().startswith('x-object-meta-'):
                 resp.headers[k] = v
+        if 'ETag' in resp.headers:
+            resp.headers['ETag'] = resp.headers['ETag'].strip('"')
         if mm == 'get' and bh.get('X-Static-Large-Object'):
             resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+        if spec and len(spec) > 1 and status == 200:
+            self._multi_range(resp, spec, a, c, o)
         return resp
+
+    def _multi_range(self, resp, spec, a, c, o):
+        """Several ranges of a plain object: 416, one 206, or multipart/byteranges."""
+        length = int(resp.headers['Content-Length'])
+        rs = ranges.satisfiable(spec, length)
+        close = getattr(resp.app_iter, 'close', None)
+        if close is not None:
+            close()
+
+        def read_range(start, stop):
+            st, _bh, it = self.open_get(a, c, o, 'GET', {'Range': f'bytes={start}-{stop - 1}'})
+            if st != 206 or it is None:
+                if it is not None:
+                    it.close()
+                raise HTTPError(503)
+            yield from it
+        if not rs:
+            raise HTTPError(416, None, {'Content-Range': f'bytes */{length}'})
+        if len(rs) == 1:
+            start, stop = rs[0]
+            resp.status = 206
+            resp.app_iter = read_range(start, stop)
+            resp.headers['Content-Range'] = ranges.content_range(start, stop, length)
+            resp.headers['Content-Length'] = str(stop - start)
+            return
+        ctype, total, body = ranges.multipart(
+            rs, length, resp.headers.get('Content-Type', 'application/octet-stream'),
+            read_range)
+        resp.status = 206
+        resp.app_iter = body
+        resp.headers['Content-Type'] = ctype
+        resp.headers['Content-Length'] = str(total)
 
     HEAD = GET
 
@@ -226,6 +268,13 @@ class ObjectController:
         if length is not None and length > self.p.max_file_size:
             raise HTTPError(413, 'Your request is too large.')
         headers = self.object_headers(req, o)
+        inm = req.headers.get('If-None-Match')
+        if inm is not None:
+            if inm.strip() != '*':
+                raise HTTPError(400, 'If-None-Match only supports *')
+            st, _bh, _ = self.open_get(a, c, o, 'HEAD')
+            if st < 300:
+                raise HTTPError(412)
         if req.GET.get('multipart-manifest') == 'put':
             return self.p.large.put_slo(req, a, c, o, headers)
         if req.headers.get('ETag'):
@@ -432,6 +481,20 @@ class ObjectController:
         resp.headers['X-Copied-From'] = urllib.parse.quote(f'{sc}/{so}')
         resp.headers['X-Copied-From-Last-Modified'] = bh.get('Last-Modified', '')
         return resp
+
+
+def conditional_response(status, bh):
+    """The 304/412 answer of a conditional GET/HEAD: the object's ETag,
+    Last-Modified, type and metadata, no body."""
+    resp = webob.Response(status=status, charset=None, body=b'')
+    for k, v in bh.items():
+        lk = k.lower()
+        if lk in ('etag', 'last-modified', 'x-timestamp', 'content-type') or \
+                lk.startswith('x-object-meta-'):
+            resp.headers[k] = v.strip('"') if lk == 'etag' else v
+    if status == 412:
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+    return resp
 
 
 def _split_copy(value):

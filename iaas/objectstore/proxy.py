@@ -8,6 +8,7 @@ are down.
 """
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -23,6 +24,7 @@ from iaas.objectstore.utils import (
     MAX_CONTAINER_NAME,
     MAX_OBJECT_NAME,
     check_metadata,
+    http_date,
     normalize_timestamp,
     split_path,
 )
@@ -50,8 +52,10 @@ class HTTPError(Exception):
 
 
 def error_response(status, message=None, headers=None, method='GET'):
+    """Swift's error answer: the message as the body when there is one, else
+    Swift's default HTML page of the status."""
     title = TITLES.get(status, 'Error')
-    body = f'<html><h1>{title}</h1><p>{message or MESSAGES.get(status, title)}</p></html>'
+    body = message or f'<html><h1>{title}</h1><p>{MESSAGES.get(status, title)}</p></html>'
     resp = webob.Response(status=status, headers=headers or {}, charset=None,
                           content_type='text/html; charset=UTF-8')
     resp.body = b'' if method == 'HEAD' else body.encode()
@@ -90,11 +94,12 @@ class Proxy:
         except AuthError as e:
             resp = error_response(e.code, None, None, req.method)
             if e.code == 401:
-                resp.headers['WWW-Authenticate'] = 'Swift realm="unknown"'
+                resp.headers['WWW-Authenticate'] = _realm(environ)
         except Exception:
             LOG.exception('%s %r failed', req.method, environ.get('PATH_INFO'))
             resp = error_response(500, 'An error occurred', method=req.method)
         resp.headers.setdefault('X-Trans-Id', 'tx' + environ.get('iaas.txid', _txid()))
+        resp.headers.setdefault('X-Openstack-Request-Id', resp.headers['X-Trans-Id'])
         for k in [k for k in resp.headers if k.lower().startswith('x-object-sysmeta-')]:
             del resp.headers[k]
         return resp(environ, start_response)
@@ -125,6 +130,11 @@ class Proxy:
         path = req.path_info
         if path.startswith('/v1/'):
             return self.swift(req)
+        if path == '/v1':
+            raise HTTPError(412, 'Bad URL')
+        if path.startswith('//') and 'Authorization' not in req.headers and \
+                'X-Amz-Credential' not in req.GET and 'AWSAccessKeyId' not in req.GET:
+            raise HTTPError(404)
         if path.startswith('/auth/v1'):
             return self.v1_auth(req)
         if path.rstrip('/') == '/info' and req.method in ('GET', 'HEAD'):
@@ -162,10 +172,13 @@ class Proxy:
 
     # --- Swift ------------------------------------------------------------------------
     def swift(self, req):
+        raw = req.path_info
+        if _empty_segment(raw):
+            raise HTTPError(404)
         try:
-            _v, account, container, obj = split_path(req.path_info, 2, 4, True)
+            _v, account, container, obj = split_path(raw, 2, 4, True)
         except ValueError:
-            raise HTTPError(412, 'Invalid path') from None
+            raise HTTPError(412, 'Bad URL') from None
         if container is not None and (not container or len(container) > MAX_CONTAINER_NAME):
             if container == '' and obj is None:
                 container = None
@@ -252,9 +265,18 @@ class Proxy:
             raise HTTPError(status)
         headers = _pass_headers(hdrs, 'x-account-')
         headers['X-Timestamp'] = hdrs.get('X-Timestamp', '')
+        pol = f'X-Account-Storage-Policy-{listing.DEFAULT_POLICY}-'
+        for what in ('Container-Count', 'Object-Count', 'Bytes-Used'):
+            headers[pol + what] = headers.get(f'X-Account-{what}', '0')
+        return self._listing_response(req, 'account', account, body, headers)
+
+    @staticmethod
+    def _listing_response(req, kind, name, body, headers):
         if req.method == 'HEAD':
-            return webob.Response(status=204, headers=headers)
-        return listing.render(req, 'account', account, json.loads(body), headers)
+            resp = webob.Response(status=204, headers=headers, charset=None)
+            resp.headers['Content-Type'] = listing.content_type(req)
+            return resp
+        return listing.render(req, kind, name, json.loads(body), headers)
 
     account_HEAD = account_GET
 
@@ -285,15 +307,20 @@ class Proxy:
         for k in ('X-Timestamp', 'X-Versions-Location'):
             if hdrs.get(k):
                 headers[k] = hdrs[k]
-        if req.method == 'HEAD':
-            return webob.Response(status=204, headers=headers)
-        return listing.render(req, 'container', container, json.loads(body), headers)
+        headers['X-Storage-Policy'] = listing.DEFAULT_POLICY
+        changed = hdrs.get('X-PUT-Timestamp') or hdrs.get('X-Timestamp')
+        if changed:
+            headers['Last-Modified'] = http_date(math.ceil(float(changed)))
+        return self._listing_response(req, 'container', container, body, headers)
 
     container_HEAD = container_GET
 
     def container_PUT(self, req, account, container):
         if '/' in container:
             raise HTTPError(400, 'Container name cannot contain "/"')
+        policy = req.headers.get('X-Storage-Policy')
+        if policy is not None and policy.strip().lower() != listing.DEFAULT_POLICY.lower():
+            raise HTTPError(400, f'Invalid X-Storage-Policy {policy.strip()!r}')
         err = check_metadata(req.headers, 'container')
         if err:
             raise HTTPError(400, err)
@@ -346,6 +373,23 @@ def _decode_slashes(environ):
     environ['PATH_INFO'] = path
 
 
+def _empty_segment(path):
+    """True for /v1//c/o or /v1/a//o: an empty account or container."""
+    parts = path.split('/', 4)
+    return (len(parts) > 3 and parts[2] == '') or (len(parts) > 4 and parts[3] == '')
+
+
+def _realm(environ):
+    """WWW-Authenticate of a 401: the account of the path, quoted (Swift)."""
+    parts = environ.get('PATH_INFO', '').split('/')
+    account = parts[2] if len(parts) > 2 and parts[1] == 'v1' and parts[2] else 'unknown'
+    try:
+        account = account.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        account = 'unknown'
+    return 'Swift realm="%s"' % urllib.parse.quote(account)
+
+
 def _valid_text(req):
     """The request's path, or None when it or its query string is not valid
     UTF-8 (a lone surrogate, %ff…) or holds a NUL."""
@@ -354,7 +398,9 @@ def _valid_text(req):
         query = req.GET.items()
     except UnicodeDecodeError:
         return None
-    if '\x00' in path or any('\x00' in k or '\x00' in v for k, v in query):
+    if '\x00' in path:
+        return None
+    if not path.startswith('/v1/') and any('\x00' in k or '\x00' in v for k, v in query):
         return None
     return path
 

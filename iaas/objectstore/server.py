@@ -295,6 +295,7 @@ class StorageServer:
             return text(404)
         ts = _timestamp(req)
         broker.update_metadata(_meta_updates(req, 'container', ts))
+        broker.update_put_timestamp(ts)      # a POST changes Last-Modified (Swift)
         return text(204)
 
     def container_DELETE(self, req, dev, part, a, c):
@@ -379,9 +380,14 @@ class StorageServer:
             limit = min(int(p.get('limit', self.listing_limit)), self.listing_limit)
         except ValueError:
             return text(412, 'Value of limit must be an integer')
+        prefix, delimiter, path = p.get('prefix', ''), p.get('delimiter', ''), p.get('path')
+        if path is not None:     # the direct children of a "directory"
+            prefix = path.rstrip('/') + '/' if path else ''
+            delimiter = '/'
         rows = broker.list(limit, p.get('marker', ''), p.get('end_marker', ''),
-                           p.get('prefix', ''), p.get('delimiter', ''),
-                           p.get('reverse', '').lower() in ('1', 'true', 'yes', 'on'))
+                           prefix, delimiter,
+                           p.get('reverse', '').lower() in ('1', 'true', 'yes', 'on'),
+                           path=path is not None)
         body = json.dumps(rows).encode()
         return webob.Response(status=200, headers=headers, body=body,
                               content_type='application/json', charset=None)

@@ -28,3 +28,72 @@ def test_escaped_slash_is_a_slash(swift):
     assert names == ['a%2Fb', 'a/b', 'x/y']
     assert requests.delete(url + '/c/x%2Fy', headers=h).status_code == 204
     assert requests.get(url + '/c/x/y', headers=h).status_code == 404
+
+
+def test_etag_conditionals_and_ranges(swift):
+    import hashlib
+    _store, url, h = swift
+    data = bytes(range(256)) * 40
+    md5 = hashlib.md5(data).hexdigest()
+    r = requests.put(url + '/c/o', data=data, headers=dict(h, **{'Content-Type': 'x/y'}))
+    assert r.headers['ETag'] == md5
+    r = requests.head(url + '/c/o', headers=h)
+    assert r.headers['ETag'] == md5            # unquoted on the Swift API
+    r = requests.get(url + '/c/o', headers=dict(h, **{'If-None-Match': md5}))
+    assert r.status_code == 304 and r.headers['ETag'] == md5
+    r = requests.get(url + '/c/o', headers=dict(h, **{'If-Match': '"bogus", "x"'}))
+    assert r.status_code == 412 and r.headers['ETag'] == md5
+    r = requests.get(url + '/c/o', headers=dict(h, **{'If-Match': f'"a", "{md5}"'}))
+    assert r.status_code == 200 and r.content == data
+    # several ranges: multipart/byteranges; unsatisfiable ones are dropped
+    r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=0-9,20-29,99999-'))
+    assert r.status_code == 206
+    assert r.headers['Content-Type'].startswith('multipart/byteranges')
+    from email.parser import BytesFeedParser
+    p = BytesFeedParser()
+    p.feed(b'Content-Type: ' + r.headers['Content-Type'].encode() + b'\r\n\r\n' + r.content)
+    parts = p.close().get_payload()
+    assert [x['Content-Range'] for x in parts] == ['bytes 0-9/10240', 'bytes 20-29/10240']
+    assert parts[1].get_payload(decode=True) == data[20:30]
+    assert parts[0]['Content-Type'] == 'x/y'
+    r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=99999-,88888-'))
+    assert r.status_code == 416 and r.headers['Content-Range'] == 'bytes */10240'
+    r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=5-2'))   # ignored
+    assert r.status_code == 200
+    # If-None-Match: * on PUT: 412 when the object exists
+    r = requests.put(url + '/c/o', data=b'x', headers=dict(h, **{'If-None-Match': '*'}))
+    assert r.status_code == 412
+    r = requests.put(url + '/c/new', data=b'x', headers=dict(h, **{'If-None-Match': '*'}))
+    assert r.status_code == 201
+
+
+def test_containers_accounts_and_errors(swift):
+    import time
+    _store, url, h = swift
+    r = requests.head(url + '/c', headers=h)
+    assert r.headers['Content-Type'] == 'text/plain; charset=utf-8'
+    assert r.headers['X-Storage-Policy'] == 'Policy-0'
+    lm = r.headers['Last-Modified']
+    time.sleep(1.1)
+    requests.post(url + '/c', headers=dict(h, **{'X-Container-Meta-A': 'b'}))
+    assert requests.head(url + '/c', headers=h).headers['Last-Modified'] != lm
+    r = requests.put(url + '/d', headers=dict(h, **{'X-Storage-Policy': 'nope'}))
+    assert r.status_code == 400
+    r = requests.head(url, headers=h)
+    assert r.headers['X-Account-Storage-Policy-Policy-0-Container-Count'] == '1'
+    assert r.headers['Content-Type'] == 'text/plain; charset=utf-8'
+    assert requests.get(url + '?format=json', headers=h).json()[0]['storage_policy'] == \
+        'Policy-0'
+    # errors: Swift's plain message; empty account/container segment is 404
+    r = requests.put(url + '/c/o', data=b'x', headers=dict(h, **{'X-Delete-At': 'x'}))
+    assert r.status_code == 400 and r.text == 'Non-integer X-Delete-At'
+    base = url.split('/v1/')[0]
+    assert requests.get(base + '/v1//c/o', headers=h).status_code == 404
+    assert requests.get(url + '//o', headers=h).status_code == 404
+    # multi-character delimiters and path listings
+    for name in ('a-_-b', 'a-_-c', 'd/', 'd/e', 'd/f/', 'd/f/g'):
+        requests.put(url + '/c/' + name, data=b'', headers=h)
+    r = requests.get(url + '/c?delimiter=-_-', headers=h)
+    assert r.text.split() == ['a-_-', 'd/', 'd/e', 'd/f/', 'd/f/g']
+    r = requests.get(url + '/c?path=d', headers=h)
+    assert r.text.split() == ['d/e', 'd/f/']
