@@ -170,7 +170,7 @@ class Symlinks:
             return
         ta, tc, to = self.resolve(ident, sa, link)
         if req.method == 'COPY':
-            req.path_info = urllib.parse.quote(f'/v1/{ta}/{tc}/{to}')
+            req.path_info = f'/v1/{ta}/{tc}/{to}'
             if ta != a:
                 req.headers.setdefault('Destination-Account', a)
         else:

@@ -1,0 +1,96 @@
+"""New-style object versioning: X-Versions-Enabled, ?versions, version-id, delete markers."""
+import pytest
+import requests
+
+from iaas.objectstore.middleware import object_versioning as ov
+from tests.functional.objectstore.conftest import Store
+
+MARKER = 'application/x-deleted;swift_versions_deleted=1'
+
+
+@pytest.fixture
+def sw(tmp_path):
+    s = Store(tmp_path, servers=1, replicas=1, in_process=True)
+    token, url = s.token()
+    h = {'X-Auth-Token': token}
+    yield url, h
+    s.stop()
+
+
+def _versions(url, h, c='vc', **q):
+    q.setdefault('format', 'json')
+    r = requests.get(url + f'/{c}?versions', params=q, headers=h)
+    return [] if r.status_code == 204 else r.json()
+
+
+def test_version_names_sort_newest_first():
+    a, b = '1700000000.00001', '1700000000.00002'
+    assert ov.vname('o', b) < ov.vname('o', a)
+    assert ov.split_vname(ov.vname('o/x', a)) == ('o/x', a)
+
+
+def test_versions_kept_and_listed(sw):
+    url, h = sw
+    assert requests.put(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'true'})) \
+        .status_code == 201
+    r = requests.head(url + '/vc', headers=h)
+    assert r.headers['X-Versions-Enabled'] == 'True'
+    assert 'X-Versions-Location' not in r.headers
+    v1 = requests.put(url + '/vc/o', data=b'one', headers=h).headers['X-Object-Version-Id']
+    v2 = requests.put(url + '/vc/o', data=b'two', headers=h).headers['X-Object-Version-Id']
+    assert v1 < v2
+    r = requests.get(url + '/vc/o', headers=h)
+    assert r.content == b'two' and r.headers['X-Object-Version-Id'] == v2
+    assert not any(k.lower().endswith('iaas-version-id') for k in r.headers)
+    r = requests.get(url + '/vc/o', params={'version-id': v1}, headers=h)
+    assert r.content == b'one' and r.headers['X-Object-Version-Id'] == v1
+    rows = _versions(url, h)
+    assert [(e['version_id'], e['is_latest']) for e in rows] == [(v2, True), (v1, False)]
+    # the versions container is hidden from the account
+    names = [c['name'] for c in requests.get(url + '?format=json', headers=h).json()]
+    assert names == ['vc']
+    # the container listing shows the current version only
+    assert [r['name'] for r in requests.get(url + '/vc?format=json', headers=h).json()] == ['o']
+    # delete: a marker, the object is gone, the versions stay
+    r = requests.delete(url + '/vc/o', headers=h)
+    assert r.status_code == 204
+    marker = r.headers['X-Object-Version-Id']
+    assert requests.get(url + '/vc/o', headers=h).status_code == 404
+    rows = _versions(url, h)
+    assert [(e['version_id'], e['is_latest'], e['content_type'] == MARKER) for e in rows] == [
+        (marker, True, True), (v2, False, False), (v1, False, False)]
+    # deleting the marker brings the newest version back
+    r = requests.delete(url + '/vc/o', params={'version-id': marker}, headers=h)
+    assert r.status_code == 204
+    assert requests.get(url + '/vc/o', headers=h).content == b'two'
+    # deleting the current version makes the previous one current
+    requests.delete(url + '/vc/o', params={'version-id': v2}, headers=h)
+    r = requests.get(url + '/vc/o', headers=h)
+    assert r.content == b'one' and r.headers['X-Object-Version-Id'] == v1
+    # a container with versions is not empty
+    assert requests.delete(url + '/vc/o', params={'version-id': v1}, headers=h) \
+        .status_code == 204
+    assert _versions(url, h) == []
+    assert requests.delete(url + '/vc', headers=h).status_code == 204
+
+
+def test_null_version_and_markers(sw):
+    url, h = sw
+    requests.put(url + '/vc', headers=h)
+    requests.put(url + '/vc/o', data=b'plain', headers=h)
+    requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'true'}))
+    rows = _versions(url, h)
+    assert [(e['version_id'], e['is_latest']) for e in rows] == [('null', True)]
+    r = requests.get(url + '/vc/o', params={'version-id': 'null'}, headers=h)
+    assert r.content == b'plain'
+    v = requests.put(url + '/vc/o', data=b'new', headers=h).headers['X-Object-Version-Id']
+    rows = _versions(url, h)
+    assert rows[0]['version_id'] == v and rows[0]['is_latest']
+    assert len(rows) == 2
+    assert requests.get(url + '/vc/o', params={'version-id': 'bogus'}, headers=h) \
+        .status_code == 400
+    r = requests.delete(url + '/vc', headers=h)
+    assert r.status_code == 409
+    # legacy and new-style versioning exclude each other
+    r = requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Location': 'other'}))
+    assert r.status_code == 400
