@@ -42,6 +42,7 @@ class S3:
         resource = urllib.parse.unquote(req.path_info)
         try:
             _check_content_length(req)
+            _decode_path(req.environ)
             ident = self.authenticate(req)
             return self.dispatch(req, ident)
         except S3Error as e:
@@ -80,7 +81,7 @@ class S3:
             raise S3Error(code) from None
 
     def dispatch(self, req, ident):
-        path = req.path_info.lstrip('/')
+        path = req.environ.get('iaas.s3.path', req.path_info).lstrip('/')
         bucket, _, key = path.partition('/')
         op = classify(req.method, bucket, key, req.GET, req.headers)
         if op in ('MethodNotAllowed', 'NotImplemented'):
@@ -339,6 +340,8 @@ class S3:
                     if not v:
                         continue
                 headers[k] = v
+            elif lk in ('cache-control', 'expires', 'content-language', 'x-robots-tag'):
+                headers[k] = v     # stored where Swift stores them (allowed_headers)
         return headers
 
     def put_object(self, req, ident, bucket, key):
@@ -395,35 +398,8 @@ class S3:
         return xml_response(root)
 
     def get_object(self, req, ident, bucket, key):
-        headers = {k: req.headers[k] for k in ('Range', 'If-Match', 'If-None-Match',
-                                               'If-Modified-Since', 'If-Unmodified-Since')
-                   if k in req.headers}
-        resp = self.swift(ident, req.method, bucket, key, headers=headers)
-        status = resp.status_int
-        if status == 304:
-            return webob.Response(status=304, headers={'ETag': resp.headers.get('ETag', '')})
-        if status >= 300:
-            resp.app_iter = []
-            self.object_error(ident, bucket, key, status)
-        out = webob.Response(status=status, charset=None)
-        out.app_iter = resp.app_iter
-        for k in ('Content-Length', 'Content-Type', 'Content-Range', 'Last-Modified',
-                  'Content-Disposition', 'Content-Encoding', 'Accept-Ranges'):
-            if k in resp.headers:
-                out.headers[k] = resp.headers[k]
-        etag = resp.headers.get('X-Object-Sysmeta-S3-Etag') or resp.headers.get('ETag', '')
-        out.headers['ETag'] = _quote_etag(etag)
-        for k, v in resp.headers.items():
-            if k.lower().startswith('x-object-meta-'):
-                out.headers['x-amz-meta-' + k[14:].lower()] = v
-        for p, h in (('response-content-type', 'Content-Type'),
-                     ('response-content-disposition', 'Content-Disposition'),
-                     ('response-content-encoding', 'Content-Encoding'),
-                     ('response-cache-control', 'Cache-Control'),
-                     ('response-expires', 'Expires')):
-            if req.GET.get(p):
-                out.headers[h] = req.GET[p]
-        return out
+        from iaas.objectstore import s3object
+        return s3object.get_object(self, req, ident, bucket, key)
 
     def _delete(self, ident, bucket, key):
         resp = self.swift(ident, 'DELETE', bucket, key, query={'multipart-manifest': 'delete'})
@@ -472,3 +448,29 @@ def _check_content_length(req):
     value = req.environ.get('CONTENT_LENGTH')
     if value not in (None, '') and not value.strip().isdigit():
         raise S3Error('InvalidArgument', 'Invalid Content-Length', 400)
+
+
+def raw_path(environ):
+    """The request target's path as the client sent it (escapes kept), or
+    None when the server did not pass it on."""
+    raw = environ.get('REQUEST_URI') or environ.get('RAW_URI')
+    if not raw:
+        return None
+    raw = raw.split('?', 1)[0].split('#', 1)[0]
+    if not raw.startswith('/'):           # absolute form: http://host/path
+        raw = '/' + raw.split('://', 1)[-1].partition('/')[2]
+    return raw
+
+
+def _decode_path(environ):
+    """PATH_INFO with ``%2F`` decoded as S3 decodes it (key ``a%2Fb`` is
+    ``a/b``); the HTTP server may keep escaped slashes in PATH_INFO."""
+    path = environ.get('PATH_INFO', '')
+    if '%' not in path:
+        return
+    raw = raw_path(environ)
+    if raw is not None:
+        path = urllib.parse.unquote_to_bytes(raw.encode('latin-1', 'replace')).decode('latin-1')
+    else:
+        path = re.sub('%2[fF]', '/', path)
+    environ['PATH_INFO'] = path

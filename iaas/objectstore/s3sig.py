@@ -23,6 +23,26 @@ V2_SUBRESOURCES = {'acl', 'delete', 'lifecycle', 'location', 'logging', 'notific
                    'response-content-type', 'response-expires'}
 
 
+def _canonical_uri(environ, safe):
+    """The path as signed: each segment of the path the client sent decoded
+    and encoded again (an escaped ``%2F`` stays inside its segment)."""
+    raw = environ.get('REQUEST_URI') or environ.get('RAW_URI')
+    if raw:
+        raw = raw.split('?', 1)[0].split('#', 1)[0]
+        if not raw.startswith('/'):
+            raw = '/' + raw.split('://', 1)[-1].partition('/')[2]
+        segments = [urllib.parse.unquote(s, errors='surrogateescape') for s in raw.split('/')]
+    else:
+        path = environ.get('PATH_INFO', '/')
+        try:
+            path = path.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            pass
+        segments = path.split('/')
+    return '/'.join(urllib.parse.quote(s, safe=safe.replace('/', ''), errors='surrogateescape')
+                    for s in segments)
+
+
 class S3AuthError(Exception):
     def __init__(self, code, message, status=403):
         super().__init__(message)
@@ -122,12 +142,7 @@ class SigRequest:
             raise S3AuthError('AuthorizationHeaderMalformed',
                               f"the region '{scope_region}' is wrong; expecting '{region}'",
                               400)
-        path = req.environ.get('PATH_INFO', '/')
-        try:
-            path = path.encode('latin-1').decode('utf-8')
-        except UnicodeError:
-            pass
-        canon_uri = _uri_encode(path, safe='/-_.~')
+        canon_uri = _canonical_uri(req.environ, '/-_.~')
         query = [(k, v) for k, v in _raw_query(req.environ)
                  if not (x['presigned'] and k == 'X-Amz-Signature')]
         canon_query = '&'.join(f'{_uri_encode(k)}={_uri_encode(v)}'
@@ -171,12 +186,7 @@ class SigRequest:
         amz_lines = ''.join(f'{k}:{v}\n' for k, v in amz)
         date = x['expires'] if x['presigned'] else (
             '' if 'x-amz-date' in req.headers else req.headers.get('Date', ''))
-        path = req.environ.get('PATH_INFO', '/')
-        try:
-            path = path.encode('latin-1').decode('utf-8')
-        except UnicodeError:
-            pass
-        resource = urllib.parse.quote(path, safe='/~')
+        resource = _canonical_uri(req.environ, '/~')
         if slash:
             resource += '/'
         sub = sorted((k, v) for k, v in _raw_query(req.environ) if k in V2_SUBRESOURCES)

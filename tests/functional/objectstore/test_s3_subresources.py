@@ -116,3 +116,14 @@ def test_negative_content_length_is_refused_at_once(store):
         head = sock.recv(4096)
     assert head.startswith(b'HTTP/1.1 400'), head
     assert time.monotonic() - started < 5
+
+
+def test_escaped_slash_in_a_key_is_a_slash(s3, store):
+    s3.create_bucket(Bucket='slash')
+    assert signed(store, 'PUT', '/slash/x%2Fy', b'xy').status_code == 200
+    s3.put_object(Bucket='slash', Key='a/b', Body=b'ab')
+    r = signed(store, 'GET', '/slash/a%2Fb')
+    assert r.status_code == 200 and r.content == b'ab'
+    keys = [o['Key'] for o in s3.list_objects_v2(Bucket='slash')['Contents']]
+    assert keys == ['a/b', 'x/y']
+    assert s3.get_object(Bucket='slash', Key='x/y')['Body'].read() == b'xy'

@@ -1,0 +1,95 @@
+"""S3 objects: conditional GETs against the S3 ETag (multipart too), boto3's
+managed download of a multipart object, ?partNumber=, stored headers."""
+import datetime
+import hashlib
+import os
+
+import boto3
+import botocore
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def s3(store):
+    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                        config=Config(s3={'addressing_style': 'path'},
+                                      retries={'max_attempts': 1}))
+
+
+def _status(exc_info):
+    return exc_info.value.response['ResponseMetadata']['HTTPStatusCode']
+
+
+def _multipart(s3, bucket, key, parts):
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
+    done = []
+    for i, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=i, Body=data)
+        done.append({'PartNumber': i, 'ETag': r['ETag']})
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up,
+                                        MultipartUpload={'Parts': done})['ETag']
+
+
+def test_managed_download_of_a_multipart_object(s3, tmp_path):
+    s3.create_bucket(Bucket='mpdl')
+    data = os.urandom(5 * MB) + os.urandom(MB + 17)
+    cfg = TransferConfig(multipart_threshold=MB, multipart_chunksize=MB, max_concurrency=3)
+    src = tmp_path / 'src'
+    src.write_bytes(data)
+    s3.upload_file(str(src), 'mpdl', 'big', Config=cfg)
+    assert s3.head_object(Bucket='mpdl', Key='big')['ETag'].endswith('-2"')
+    dst = tmp_path / 'dst'
+    s3.download_file('mpdl', 'big', str(dst), Config=cfg)
+    assert hashlib.md5(dst.read_bytes()).digest() == hashlib.md5(data).digest()
+
+
+def test_conditional_get_uses_the_s3_etag(s3):
+    s3.create_bucket(Bucket='cond')
+    etag = _multipart(s3, 'cond', 'mp', [b'a' * (5 * MB), b'tail'])
+    assert etag.endswith('-2"')
+    r = s3.get_object(Bucket='cond', Key='mp', IfMatch=etag, Range='bytes=0-3')
+    assert r['Body'].read() == b'aaaa' and r['ETag'] == etag
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='cond', Key='mp', IfMatch='"nope"')
+    assert _status(e) == 412
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='cond', Key='mp', IfNoneMatch=etag)
+    assert _status(e) == 304
+    # If-Match that holds wins over a failing If-Unmodified-Since
+    past = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    assert s3.get_object(Bucket='cond', Key='mp', IfMatch=etag, IfUnmodifiedSince=past,
+                         Range='bytes=0-0')['Body'].read() == b'a'
+    # If-None-Match that fails to match wins over If-Modified-Since in the future
+    future = datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)
+    assert s3.get_object(Bucket='cond', Key='mp', IfNoneMatch='"other"',
+                         IfModifiedSince=future, Range='bytes=0-0')['Body'].read() == b'a'
+
+
+def test_get_part_number(s3):
+    s3.create_bucket(Bucket='parts')
+    _multipart(s3, 'parts', 'mp', [b'1' * (5 * MB), b'22'])
+    r = s3.get_object(Bucket='parts', Key='mp', PartNumber=2)
+    assert r['Body'].read() == b'22' and r['PartsCount'] == 2
+    assert s3.head_object(Bucket='parts', Key='mp', PartNumber=1)['ContentLength'] == 5 * MB
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='parts', Key='mp', PartNumber=3)
+    assert _status(e) == 416
+    s3.put_object(Bucket='parts', Key='plain', Body=b'plain')
+    assert s3.get_object(Bucket='parts', Key='plain', PartNumber=1)['Body'].read() == b'plain'
+
+
+@pytest.mark.xfail(reason='the object server keeps Cache-Control & co. once H2 adds them '
+                          '(/tmp/requests-h1.md)', strict=False)
+def test_stored_headers(s3):
+    s3.create_bucket(Bucket='hdrs')
+    s3.put_object(Bucket='hdrs', Key='k', Body=b'x', CacheControl='no-cache',
+                  ContentLanguage='de', Expires=datetime.datetime(2030, 1, 1),
+                  ContentDisposition='attachment')
+    r = s3.head_object(Bucket='hdrs', Key='k')
+    assert r['CacheControl'] == 'no-cache' and r['ContentLanguage'] == 'de'
+    assert r['ContentDisposition'] == 'attachment' and r['Expires'].year == 2030
