@@ -6,7 +6,7 @@ Response`` that sets ``req.environ['iaas.context']`` instead.
 """
 from iaas import wsgi
 from iaas.api import openapi
-from iaas.image import data, images, members, schemas
+from iaas.image import data, images, members, metadef_schemas, schemas
 
 VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
 HTTP_STATUS = {300: 'Multiple Choices'}
@@ -54,8 +54,10 @@ def build_app(auth_middleware=None):
     add('GET', '/v2/schemas/images', _json(schemas.images_schema))
     add('GET', '/v2/schemas/member', _json(schemas.member_schema))
     add('GET', '/v2/schemas/members', _json(schemas.members_schema))
+    add('GET', '/v2/schemas/metadefs/{name}', metadef_schemas.show)
     add('GET', '/v2/images', images.index)
     add('POST', '/v2/images', images.create)
+    add(['DELETE', 'PUT', 'PATCH'], '/v2/images', images.collection_other)
     add('GET', '/v2/images/{image_id}', images.show)
     add('PATCH', '/v2/images/{image_id}', images.update)
     add('DELETE', '/v2/images/{image_id}', images.delete)

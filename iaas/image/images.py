@@ -48,6 +48,14 @@ def _collection_path(req):
         raise wsgi.NotFound('The resource could not be found.')
 
 
+@wsgi.route_policy('image:get_images')
+def collection_other(req):
+    """DELETE/PUT/PATCH on the collection: 404 for ``/v2/images/`` (an image
+    with an empty id, as Glance), 405 for ``/v2/images`` itself."""
+    _collection_path(req)
+    raise wsgi.MethodNotAllowed(headers={'Allow': 'GET, HEAD, POST'})
+
+
 @wsgi.route_policy('image:add_image')
 @wsgi.accepts(schemas.CREATE_BODY)
 def create(req):
@@ -236,11 +244,31 @@ def _patch_body(req):
     ops = wsgi.parse_json(raw or b'null')
     if not isinstance(ops, list):
         raise wsgi.BadRequest('A JSON patch must be a list of operations')
+    if ctype == PATCH_TYPES[1]:
+        ops = [_draft4(op) for op in ops]
     return ops
 
 
+OPS = ('add', 'replace', 'remove')
+
+
+def _draft4(op):
+    """A v2.0 (JSON-patch draft 4) operation, ``{"replace": "/name", "value": …}``,
+    in today's form ``{"op": "replace", "path": "/name", "value": …}``."""
+    if not isinstance(op, dict) or 'op' in op:
+        return op
+    named = [k for k in OPS if k in op]
+    if len(named) != 1:
+        raise wsgi.BadRequest('Operation objects must contain only one member named '
+                              '"add", "remove", or "replace".')
+    out = {'op': named[0], 'path': op[named[0]]}
+    if 'value' in op:
+        out['value'] = op['value']
+    return out
+
+
 def _op_path(op):
-    if not isinstance(op, dict) or op.get('op') not in ('add', 'replace', 'remove'):
+    if not isinstance(op, dict) or op.get('op') not in OPS:
         raise wsgi.BadRequest(f'Unsupported patch operation: {op!r}; use add, replace '
                               'or remove')
     path = op.get('path')

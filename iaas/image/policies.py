@@ -42,7 +42,7 @@ RULES = [
     _rule('get_image', READ, 'Show an image of the project (images visible by their '
           'visibility or a share are shown to any project).', [('GET', IMAGE)]),
     _rule('get_schemas', READ, 'Read the image JSON schemas.',
-          [('GET', '/v2/schemas/{name}')]),
+          [('GET', '/v2/schemas/{name}'), ('GET', '/v2/schemas/metadefs/{name}')]),
     _rule('add_image', WRITE, 'Create an image (owned by another project: admin).',
           [('POST', '/v2/images')]),
     _rule('modify_image', WRITE, 'Update an image or its tags (a new owner: admin).',

@@ -145,9 +145,11 @@ def test_images_collection_with_trailing_slash(client):
     img = client.create(name='one')
     for method in ('get', 'post'):
         _error(getattr(client, method)('/v2/images/', json={'name': 'x'}), 404)
-    for method in ('delete', 'put', 'patch'):     # the collection has no such method
-        r = getattr(client, method)('/v2/images/')
-        assert r.status_code in (404, 405), (method, r.status_code)
+    for method in ('delete', 'put', 'patch'):     # an image with an empty id: 404
+        _error(getattr(client, method)('/v2/images/'), 404)
+        r = getattr(client, method)('/v2/images')  # the collection has no such method
+        assert r.status_code == 405, (method, r.status_code)
+        assert r.headers['Allow'] == 'GET, HEAD, POST'
     assert [i['id'] for i in client.get('/v2/images').json()['images']] == [img['id']]
 
 
