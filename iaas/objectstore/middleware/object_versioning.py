@@ -125,7 +125,7 @@ class ObjectVersioning:
             return self.read(req, a, c, o, vid)
         if m == 'PUT':
             if vid is not None:
-                raise HTTPError(400, 'version-id is not allowed on PUT')
+                return self.make_latest(req, a, c, o, vid)
             return self.put(req, a, c, o, state)
         if m == 'DELETE':
             return self.delete(req, a, c, o, vid, state)
@@ -312,7 +312,7 @@ class ObjectVersioning:
                 raise HTTPError(503)
             if head is not None:
                 subrequest(self.app, me, 'DELETE', a, c, o)
-            out = webob.Response(status=204)
+            out = webob.Response(status=204 if head is not None else 404)
             out.headers['X-Object-Version-Id'] = marker
             return out
         current = head.headers.get(VERSION_META) if head is not None else None
@@ -328,6 +328,21 @@ class ObjectVersioning:
                 subrequest(self.app, me, 'DELETE', a, c, o)
             self.restore_latest(a, c, o)
         out = webob.Response(status=204)
+        out.headers['X-Object-Version-Id'] = vid
+        return out
+
+    def make_latest(self, req, a, c, o, vid):
+        """PUT ?version-id=X: version X becomes the current one again."""
+        if vid == 'null':
+            raise HTTPError(400, 'Invalid version-id')
+        self.p.authorize(identity(self.p, req), 'PUT', a, c, o)
+        vc, vn = versions_container(c), vname(o, vid)
+        head = self.head_raw(a, vc, vn)
+        if head is None or head.headers.get('Content-Type') == DELETE_MARKER:
+            raise HTTPError(404, headers={'X-Object-Version-Id': vid})
+        resp = self.copy(a, vc, vn, c, o, head, {VERSION_META: vid})
+        out = webob.Response(status=201, charset=None, content_type='text/html')
+        out.headers['ETag'] = resp.headers.get('ETag', '')
         out.headers['X-Object-Version-Id'] = vid
         return out
 
@@ -413,6 +428,9 @@ class ObjectVersioning:
         end = q.get('end_marker')
         if end:
             entries = [e for e in entries if (e['name'] > end if reverse else e['name'] < end)]
+        delimiter = q.get('delimiter')
+        if delimiter:
+            entries = _subdirs(entries, prefix, delimiter)
         entries = entries[:limit]
         return _render(req, c, entries, headers)
 
@@ -477,15 +495,32 @@ def _after(entries, marker, vmarker, reverse):
     return out
 
 
+def _subdirs(entries, prefix, delimiter):
+    out, seen = [], set()
+    for e in entries:
+        i = e['name'].find(delimiter, len(prefix))
+        if i < 0:
+            out.append(e)
+            continue
+        sub = e['name'][:i + len(delimiter)]
+        if sub not in seen:
+            seen.add(sub)
+            out.append({'subdir': sub})
+    return out
+
+
 def _render(req, c, entries, headers):
-    from iaas.objectstore.listing import out_format
-    fmt = out_format(req)
+    fmt = req.GET.get('format', 'json').lower()   # versions listings default to JSON
     if fmt == 'json':
         body = json.dumps(entries).encode()
         ctype = 'application/json; charset=utf-8'
     elif fmt == 'xml':
         parts = ['<?xml version="1.0" encoding="UTF-8"?>', f'<container name={quoteattr(c)}>']
         for e in entries:
+            if 'subdir' in e:
+                parts.append(f'<subdir name={quoteattr(e["subdir"])}><name>'
+                             f'{escape(e["subdir"])}</name></subdir>')
+                continue
             fields = ''.join(f'<{k}>{escape(str(v))}</{k}>' for k, v in e.items())
             parts.append(f'<object>{fields}</object>')
         parts.append('</container>')
@@ -494,7 +529,7 @@ def _render(req, c, entries, headers):
     else:
         if not entries:
             return webob.Response(status=204, headers=headers)
-        body = ''.join(e['name'] + '\n' for e in entries).encode()
+        body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
         ctype = 'text/plain; charset=utf-8'
     resp = webob.Response(status=200, headers=headers, body=body, charset=None)
     resp.headers['Content-Type'] = ctype
