@@ -1,0 +1,69 @@
+"""S3 bucket versioning with unmodified boto3."""
+import boto3
+import botocore
+import pytest
+from botocore.config import Config
+
+from tests.functional.objectstore.conftest import Store
+
+
+@pytest.fixture
+def s3(tmp_path):
+    store = Store(tmp_path, servers=1, replicas=1, in_process=True)
+    yield boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                       aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                       config=Config(s3={'addressing_style': 'path'},
+                                     retries={'max_attempts': 1}))
+    store.stop()
+
+
+def test_versioning_lifecycle(s3):
+    s3.create_bucket(Bucket='vbucket')
+    assert 'Status' not in s3.get_bucket_versioning(Bucket='vbucket')
+    s3.put_object(Bucket='vbucket', Key='k', Body=b'plain')
+    s3.put_bucket_versioning(Bucket='vbucket', VersioningConfiguration={'Status': 'Enabled'})
+    assert s3.get_bucket_versioning(Bucket='vbucket')['Status'] == 'Enabled'
+    v1 = s3.put_object(Bucket='vbucket', Key='k', Body=b'one')['VersionId']
+    v2 = s3.put_object(Bucket='vbucket', Key='k', Body=b'two')['VersionId']
+    assert s3.get_object(Bucket='vbucket', Key='k', VersionId=v1)['Body'].read() == b'one'
+    assert s3.get_object(Bucket='vbucket', Key='k')['Body'].read() == b'two'
+    listing = s3.list_object_versions(Bucket='vbucket')
+    got = [(v['VersionId'], v['IsLatest']) for v in listing['Versions']]
+    assert got[:2] == [(v2, True), (v1, False)]
+    assert len(got) == 3            # the object written before versioning is kept too
+    r = s3.delete_object(Bucket='vbucket', Key='k')
+    assert r['DeleteMarker'] is True
+    marker = r['VersionId']
+    listing = s3.list_object_versions(Bucket='vbucket')
+    assert [(m['VersionId'], m['IsLatest']) for m in listing['DeleteMarkers']] == \
+        [(marker, True)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='vbucket', Key='k')
+    assert e.value.response['Error']['Code'] == 'NoSuchKey'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='vbucket', Key='k', VersionId=marker)
+    assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 405
+    s3.delete_object(Bucket='vbucket', Key='k', VersionId=marker)
+    assert s3.get_object(Bucket='vbucket', Key='k')['Body'].read() == b'two'
+    # clean-up the way the suites do it: every version by id
+    for v in s3.list_object_versions(Bucket='vbucket').get('Versions', []):
+        s3.delete_object(Bucket='vbucket', Key=v['Key'], VersionId=v['VersionId'])
+    assert 'Versions' not in s3.list_object_versions(Bucket='vbucket')
+    s3.delete_bucket(Bucket='vbucket')
+
+
+def test_suspended_and_multi_delete(s3):
+    s3.create_bucket(Bucket='sbucket')
+    s3.put_bucket_versioning(Bucket='sbucket', VersioningConfiguration={'Status': 'Enabled'})
+    v1 = s3.put_object(Bucket='sbucket', Key='a', Body=b'1')['VersionId']
+    s3.put_bucket_versioning(Bucket='sbucket', VersioningConfiguration={'Status': 'Suspended'})
+    assert s3.get_bucket_versioning(Bucket='sbucket')['Status'] == 'Suspended'
+    s3.put_object(Bucket='sbucket', Key='a', Body=b'2')
+    ids = [v['VersionId'] for v in s3.list_object_versions(Bucket='sbucket')['Versions']]
+    assert ids == ['null', v1]
+    r = s3.delete_objects(Bucket='sbucket', Delete={'Objects': [
+        {'Key': 'a', 'VersionId': 'null'}, {'Key': 'a', 'VersionId': v1}]})
+    assert len(r['Deleted']) == 2
+    assert 'Versions' not in s3.list_object_versions(Bucket='sbucket')
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.put_bucket_versioning(Bucket='sbucket', VersioningConfiguration={'Status': 'Bogus'})
