@@ -12,6 +12,7 @@ import logging
 import re
 import time
 import urllib.parse
+import uuid
 
 import webob
 
@@ -26,8 +27,18 @@ SEGMENTS = '+segments'
 
 
 def s3_time(iso):
-    """'2026-11-26T23:40:01.123450' → '2026-11-26T23:40:01.123Z'."""
-    return iso[:23] + 'Z' if iso else ''
+    """'2026-11-26T23:40:01.123450' → '2026-11-26T23:40:02.000Z': rounded up
+    to the second, as HEAD's Last-Modified is (so the two compare equal)."""
+    if not iso:
+        return ''
+    import datetime
+    try:
+        t = datetime.datetime.fromisoformat(iso[:26].rstrip('Z'))
+    except ValueError:
+        return iso[:23] + 'Z'
+    if t.microsecond:
+        t = t.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    return t.strftime('%Y-%m-%dT%H:%M:%S.000Z')
 
 
 class S3:
@@ -40,19 +51,25 @@ class S3:
     # --- entry ------------------------------------------------------------------
     def handle(self, req):
         resource = urllib.parse.unquote(req.path_info)
+        request_id = 'tx' + uuid.uuid4().hex[:21]
         try:
             _check_content_length(req)
             _decode_path(req.environ)
             ident = self.authenticate(req)
-            return self.dispatch(req, ident)
+            resp = self.dispatch(req, ident)
         except S3Error as e:
-            return error_response(e.code, e.message, e.status, resource, req.method, e.extra)
+            resp = error_response(e.code, e.message, e.status, resource, req.method,
+                                  e.extra, request_id)
         except s3sig.S3AuthError as e:
-            return error_response(e.code, e.message, e.status, resource, req.method)
+            resp = error_response(e.code, e.message, e.status, resource, req.method,
+                                  request_id=request_id)
         except Exception:
             LOG.exception('S3 %s %s failed', req.method, req.path)
-            return error_response('InternalError', S3Error('InternalError').message, 500,
-                                  resource, req.method)
+            resp = error_response('InternalError', S3Error('InternalError').message, 500,
+                                  resource, req.method, request_id=request_id)
+        resp.headers['x-amz-request-id'] = request_id
+        resp.headers['x-amz-id-2'] = request_id
+        return resp
 
     @staticmethod
     def bad_uri(req):
@@ -170,7 +187,7 @@ class S3:
         resp = self.swift(ident, 'GET', query={'format': 'json'})
         rows = resp.json if resp.status_int == 200 else []
         root = element('ListAllMyBucketsResult')
-        add(root, 'Owner', [('ID', ident.account), ('DisplayName', ident.account)])
+        add(root, 'Owner', [('ID', ident.user), ('DisplayName', ident.user)])
         buckets = add(root, 'Buckets')
         for r in rows:
             if r['name'].endswith(SEGMENTS):
@@ -269,8 +286,8 @@ class S3:
                       ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes']),
                       ('StorageClass', 'STANDARD')]
             if not v2 or q.get('fetch-owner') == 'true':
-                fields.append(('Owner', [('ID', ident.account),
-                                         ('DisplayName', ident.account)]))
+                fields.append(('Owner', [('ID', ident.user),
+                                         ('DisplayName', ident.user)]))
             add(root, 'Contents', fields)
         for r in rows:
             if 'subdir' in r:
@@ -315,15 +332,15 @@ class S3:
             resp = self.swift(ident, 'HEAD', bucket, key)
             if resp.status_int >= 300:
                 self.object_error(ident, bucket, key, resp.status_int)
-        owner = [('ID', ident.account), ('DisplayName', ident.account)]
+        owner = [('ID', ident.user), ('DisplayName', ident.user)]
         root = element('AccessControlPolicy', [('Owner', owner)])
         grants = add(root, 'AccessControlList')
         grant = add(grants, 'Grant')
         grantee = add(grant, 'Grantee')
         grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
         grantee.set('xsi:type', 'CanonicalUser')
-        add(grantee, 'ID', ident.account)
-        add(grantee, 'DisplayName', ident.account)
+        add(grantee, 'ID', ident.user)
+        add(grantee, 'DisplayName', ident.user)
         add(grant, 'Permission', 'FULL_CONTROL')
         return xml_response(root)
 

@@ -5,7 +5,8 @@ from iaas.objectstore.s3xml import S3Error, add, element, xml_response
 
 
 def _s3_time(iso):
-    return iso[:23] + 'Z' if iso else ''
+    from iaas.objectstore.s3api import s3_time
+    return s3_time(iso)
 
 
 # --- versions without versioning (see s3versioning for the real thing) -------------
@@ -43,7 +44,7 @@ def list_versions(s3, req, ident, bucket):
     if truncated and rows:
         add(root, 'NextKeyMarker', rows[-1].get('name') or rows[-1].get('subdir'))
         add(root, 'NextVersionIdMarker', 'null')
-    owner = [('ID', ident.account), ('DisplayName', ident.account)]
+    owner = [('ID', ident.user), ('DisplayName', ident.user)]
     for r in rows:
         if 'subdir' in r:
             continue

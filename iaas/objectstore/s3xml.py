@@ -54,10 +54,13 @@ class S3Error(Exception):
         self.extra = extra
 
 
-def error_response(code, message, status, resource='', method='GET', extra=None):
+def error_response(code, message, status, resource='', method='GET', extra=None,
+                   request_id=None):
     root = ET.Element('Error')
+    request_id = request_id or 'tx' + uuid.uuid4().hex[:21]
     for tag, text in [('Code', code), ('Message', message), ('Resource', resource),
-                      ('RequestId', 'tx' + uuid.uuid4().hex[:21])] + list((extra or {}).items()):
+                      ('RequestId', request_id), ('HostId', request_id)] + \
+            list((extra or {}).items()):
         ET.SubElement(root, tag).text = str(text)
     resp = webob.Response(status=status, charset=None, content_type='application/xml')
     resp.body = b'' if method == 'HEAD' else _dump(root)

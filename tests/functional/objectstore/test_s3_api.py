@@ -141,7 +141,7 @@ def test_presigned_and_bad_signatures(s3, store):
     assert s3.get_object(Bucket='pub', Key='up.txt')['Body'].read() == b'uploaded by url'
     acl = s3.get_object_acl(Bucket='pub', Key='up.txt')
     assert acl['Grants'][0]['Permission'] == 'FULL_CONTROL'
-    assert s3.get_bucket_acl(Bucket='pub')['Owner']['ID'] == 'AUTH_test'
+    assert s3.get_bucket_acl(Bucket='pub')['Owner']['ID'] == 'test:tester'
 
 
 def test_signature_v2(store):
