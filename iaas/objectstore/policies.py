@@ -91,6 +91,8 @@ S3 = {
     'GetObjectVersion': 'objectstore:object:get',
     'HeadObjectVersion': 'objectstore:object:get',
     'DeleteObjectVersion': 'objectstore:object:delete',
+    'PutBucketAcl': 'objectstore:container:post',
+    'PutObjectAcl': 'objectstore:object:post',
 }
 
 

@@ -164,6 +164,8 @@ class S3:
         elif reader is not None:
             sub.environ['wsgi.input'] = reader
             sub.content_length = length
+            if length is None:
+                sub.headers['Transfer-Encoding'] = 'chunked'
         elif method in ('PUT', 'POST'):
             sub.body = b''
         return sub.get_response(self.proxy.internal_app)
@@ -206,7 +208,8 @@ class S3:
                 raise S3Error('InvalidLocationConstraint',
                               'The specified location-constraint is not valid', 400)
         resp = self.swift(ident, 'PUT', bucket)
-        if resp.status_int == 202:
+        if resp.status_int == 202 and self.region != 'us-east-1':
+            # us-east-1 (as AWS): re-creating your own bucket succeeds
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
@@ -234,6 +237,12 @@ class S3:
         if max_keys < 0:
             raise S3Error('InvalidArgument', 'max-keys must be >= 0')
         prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+        encoding = q.get('encoding-type')
+        if encoding is not None and encoding != 'url':
+            raise S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request')
+
+        def enc(value):
+            return urllib.parse.quote(value, safe='/') if encoding else value
         if v2:
             token = q.get('continuation-token')
             if token:
@@ -255,22 +264,24 @@ class S3:
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
         rows = resp.json if resp.status_int == 200 else []
-        truncated = len(rows) > max_keys
+        truncated = len(rows) > max_keys > 0
         rows = rows[:max_keys]
         root = element('ListBucketResult')
         add(root, 'Name', bucket)
-        add(root, 'Prefix', prefix)
+        add(root, 'Prefix', enc(prefix))
         if v2:
             add(root, 'KeyCount', len(rows))
-            if q.get('continuation-token'):
+            if 'continuation-token' in q:
                 add(root, 'ContinuationToken', q['continuation-token'])
             if q.get('start-after'):
-                add(root, 'StartAfter', q['start-after'])
+                add(root, 'StartAfter', enc(q['start-after']))
         else:
-            add(root, 'Marker', marker)
+            add(root, 'Marker', enc(marker))
         add(root, 'MaxKeys', max_keys)
         if delimiter:
-            add(root, 'Delimiter', delimiter)
+            add(root, 'Delimiter', enc(delimiter))
+        if encoding:
+            add(root, 'EncodingType', encoding)
         add(root, 'IsTruncated', truncated)
         if truncated and rows:
             last = rows[-1].get('name') or rows[-1].get('subdir')
@@ -278,11 +289,11 @@ class S3:
                 add(root, 'NextContinuationToken',
                     base64.urlsafe_b64encode(last.encode()).decode())
             else:
-                add(root, 'NextMarker', last)
+                add(root, 'NextMarker', enc(last))
         for r in rows:
             if 'subdir' in r:
                 continue
-            fields = [('Key', r['name']), ('LastModified', s3_time(r['last_modified'])),
+            fields = [('Key', enc(r['name'])), ('LastModified', s3_time(r['last_modified'])),
                       ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes']),
                       ('StorageClass', 'STANDARD')]
             if not v2 or q.get('fetch-owner') == 'true':
@@ -291,7 +302,7 @@ class S3:
             add(root, 'Contents', fields)
         for r in rows:
             if 'subdir' in r:
-                add(root, 'CommonPrefixes', [('Prefix', r['subdir'])])
+                add(root, 'CommonPrefixes', [('Prefix', enc(r['subdir']))])
         return xml_response(root)
 
     def multi_delete(self, req, ident, bucket):
@@ -364,15 +375,17 @@ class S3:
     def put_object(self, req, ident, bucket, key):
         headers = self._put_headers(req)
         md5 = req.headers.get('Content-MD5')
-        if md5:
+        if md5 is not None:
             try:
                 headers['ETag'] = binascii.hexlify(base64.b64decode(md5, validate=True)).decode()
             except (ValueError, binascii.Error):
                 raise S3Error('InvalidDigest') from None
             if len(headers['ETag']) != 32:
                 raise S3Error('InvalidDigest')
+        from iaas.objectstore import s3object
+        s3object.check_write_conditions(self, req, ident, bucket, key)
         reader, length = s3body.request_body(req)
-        if length > self.proxy.max_file_size:
+        if length is not None and length > self.proxy.max_file_size:
             raise S3Error('EntityTooLarge')
         resp = self.swift(ident, 'PUT', bucket, key, headers=headers, reader=reader,
                           length=length)

@@ -158,7 +158,11 @@ def request_body(req, sig=None):
         return AwsChunkedReader(inp, length, signer), length
     length = req.content_length
     if length is None:
-        raise S3Error('MissingContentLength')
+        if 'chunked' not in req.headers.get('Transfer-Encoding', '').lower():
+            raise S3Error('MissingContentLength')
+        if HEX64.match(sha):
+            return Sha256Reader(inp, sha, float('inf')), None
+        return inp, None
     if HEX64.match(sha):
         return Sha256Reader(inp, sha, length), length
     return inp, length

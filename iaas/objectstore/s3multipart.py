@@ -15,20 +15,24 @@ from iaas.objectstore.s3xml import S3Error, add, element, parse, xml_response
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10000
+DONE_KEPT = 86400      # seconds a completed upload's marker answers a repeated Complete
 
 
 class Multipart:
     def __init__(self, s3):
         self.s3 = s3
 
-    def _marker(self, ident, bucket, upload_id):
+    def _marker(self, ident, bucket, upload_id, done_ok=False):
         if not upload_id or not all(c in '0123456789abcdef' for c in upload_id):
             raise S3Error('NoSuchUpload', UploadId=upload_id)
         resp = self.s3.swift(ident, 'GET', bucket + SEGMENTS, upload_id)
         if resp.status_int != 200:
             self.s3.check_bucket(ident, bucket)
             raise S3Error('NoSuchUpload', UploadId=upload_id)
-        return json.loads(resp.body)
+        marker = json.loads(resp.body)
+        if marker.get('done') and not done_ok:
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
+        return marker
 
     def _parts(self, ident, bucket, upload_id):
         rows, marker = [], ''
@@ -169,7 +173,10 @@ class Multipart:
             marker = self.s3.swift(ident, 'GET', bucket + SEGMENTS, r['name'])
             if marker.status_int != 200:
                 continue
-            key = json.loads(marker.body)['key']
+            info = json.loads(marker.body)
+            if info.get('done'):
+                continue
+            key = info['key']
             if req.GET.get('prefix') and not key.startswith(req.GET['prefix']):
                 continue
             add(root, 'Upload', [('Key', key), ('UploadId', r['name']),
@@ -179,9 +186,11 @@ class Multipart:
 
     def complete(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']
-        marker = self._marker(ident, bucket, upload_id)
+        marker = self._marker(ident, bucket, upload_id, done_ok=True)
         if marker['key'] != key:
             raise S3Error('NoSuchUpload', UploadId=upload_id)
+        if marker.get('done'):      # completed before: the same answer again
+            return self._completed(req, bucket, key, marker['done'])
         root = parse(req.body_file.read((1 << 20) + 1))
         wanted = []
         for p in root.findall('Part'):
@@ -215,7 +224,15 @@ class Multipart:
         used = {n for n, _ in wanted}
         for n in set(have) - used:
             self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, f'{upload_id}/{n:05d}')
-        self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, upload_id)
+        # the marker stays a day as "done": completing again answers the same
+        self.s3.swift(ident, 'PUT', bucket + SEGMENTS, upload_id,
+                      body=json.dumps({'key': key, 'done': s3_etag}).encode(),
+                      headers={'Content-Type': 'application/json',
+                               'X-Delete-After': str(DONE_KEPT)})
+        return self._completed(req, bucket, key, s3_etag)
+
+    @staticmethod
+    def _completed(req, bucket, key, s3_etag):
         return xml_response(element('CompleteMultipartUploadResult', [
             ('Location', f'{req.host_url}/{bucket}/{key}'), ('Bucket', bucket), ('Key', key),
             ('ETag', _quote_etag(s3_etag))]))

@@ -130,3 +130,25 @@ def _close(resp):
     close = getattr(resp.app_iter, 'close', None)
     if close is not None:
         close()
+
+
+def check_write_conditions(s3, req, ident, bucket, key):
+    """If-Match / If-None-Match on a PUT (S3 conditional writes): 412
+    PreconditionFailed when they do not hold, 404 NoSuchKey for If-Match on a
+    missing key."""
+    if_match, if_none = req.headers.get('If-Match'), req.headers.get('If-None-Match')
+    if if_match is None and if_none is None:
+        return
+    head = s3.swift(ident, 'HEAD', bucket, key)
+    if head.status_int == 404:
+        if if_match is not None:
+            s3.object_error(ident, bucket, key, 404)
+        s3.check_bucket(ident, bucket)
+        return
+    if head.status_int >= 300:
+        s3.object_error(ident, bucket, key, head.status_int)
+    etag = s3_etag(head.headers)
+    if if_match is not None and not etag_matches(if_match, etag):
+        raise S3Error('PreconditionFailed', Condition='If-Match')
+    if if_none is not None and etag_matches(if_none, etag):
+        raise S3Error('PreconditionFailed', Condition='If-None-Match')

@@ -251,8 +251,9 @@ def parse(req, now=None):
         access, _, sig = auth[4:].rpartition(':')
         if not access:
             raise S3AuthError('InvalidArgument', 'AWS authorization header is invalid', 400)
-        _check_skew(_http_time(req.headers.get('x-amz-date') or req.headers.get('Date')),
-                    now)
+        date = req.headers['x-amz-date'] if 'x-amz-date' in req.headers \
+            else req.headers.get('Date')
+        _check_skew(_http_time(date), now)
         return SigRequest(2, access, sig, req, presigned=False)
     if 'AWSAccessKeyId' in q and 'Signature' in q:
         try:

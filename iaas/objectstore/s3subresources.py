@@ -25,7 +25,8 @@ SUBRESOURCES = {
                       'DELETE': 'AbortMultipartUpload'}),
     'uploads': ({'GET': 'ListMultipartUploads'}, {'POST': 'CreateMultipartUpload'}),
     # --- object and bucket subresources ------------------------------------------
-    'acl': ({'GET': 'GetBucketAcl', 'PUT': NI}, {'GET': 'GetObjectAcl', 'PUT': NI}),
+    'acl': ({'GET': 'GetBucketAcl', 'PUT': 'PutBucketAcl'},
+            {'GET': 'GetObjectAcl', 'PUT': 'PutObjectAcl'}),
     'tagging': (_ni('GET', 'PUT', 'DELETE'), _ni('GET', 'PUT', 'DELETE')),
     'legal-hold': ({}, _ni('GET', 'PUT')),
     'retention': ({}, _ni('GET', 'PUT')),
@@ -107,6 +108,7 @@ OPERATIONS = {
     'DeleteObject': ('versioning', 'delete_object', 'delete_object'),
     'GetObject': ('s3', 'get_object'), 'HeadObject': ('s3', 'get_object'),
     'GetObjectAcl': ('s3', 'acl'),
+    'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
 }
 

@@ -93,3 +93,68 @@ def test_stored_headers(s3):
     r = s3.head_object(Bucket='hdrs', Key='k')
     assert r['CacheControl'] == 'no-cache' and r['ContentLanguage'] == 'de'
     assert r['ContentDisposition'] == 'attachment' and r['Expires'].year == 2030
+
+
+def test_conditional_put(s3):
+    s3.create_bucket(Bucket='cput')
+    etag = s3.put_object(Bucket='cput', Key='k', Body=b'one')['ETag']
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket='cput', Key='k', Body=b'two', IfNoneMatch='*')
+    assert _status(e) == 412
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket='cput', Key='k', Body=b'two', IfMatch='"abc"')
+    assert _status(e) == 412
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket='cput', Key='new', Body=b'two', IfMatch=etag)
+    assert _status(e) == 404
+    s3.put_object(Bucket='cput', Key='k', Body=b'two', IfMatch=etag)
+    s3.put_object(Bucket='cput', Key='new', Body=b'new', IfNoneMatch='*')
+    assert s3.get_object(Bucket='cput', Key='k')['Body'].read() == b'two'
+
+
+def test_complete_twice_and_listing_details(s3):
+    s3.create_bucket(Bucket='twice')
+    up = s3.create_multipart_upload(Bucket='twice', Key='a+b')['UploadId']
+    etag = s3.upload_part(Bucket='twice', Key='a+b', UploadId=up, PartNumber=1,
+                          Body=b'x')['ETag']
+    parts = {'Parts': [{'PartNumber': 1, 'ETag': etag}]}
+    first = s3.complete_multipart_upload(Bucket='twice', Key='a+b', UploadId=up,
+                                         MultipartUpload=parts)['ETag']
+    again = s3.complete_multipart_upload(Bucket='twice', Key='a+b', UploadId=up,
+                                         MultipartUpload=parts)['ETag']
+    assert first == again
+    assert s3.list_multipart_uploads(Bucket='twice').get('Uploads', []) == []
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.abort_multipart_upload(Bucket='twice', Key='a+b', UploadId=up)
+    r = s3.list_objects(Bucket='twice', EncodingType='url')
+    assert r['Contents'][0]['Key'] in ('a+b', 'a%2Bb')   # botocore may decode it
+    r = s3.list_objects_v2(Bucket='twice', MaxKeys=0)
+    assert not r['IsTruncated'] and r['KeyCount'] == 0
+    head = s3.head_object(Bucket='twice', Key='a+b')
+    listed = s3.list_objects_v2(Bucket='twice')['Contents'][0]
+    assert listed['LastModified'] == head['LastModified']
+
+
+def test_put_acl_private_only(s3):
+    s3.create_bucket(Bucket='acls')
+    s3.put_object(Bucket='acls', Key='k', Body=b'kept')
+    s3.put_bucket_acl(Bucket='acls', ACL='private')
+    s3.put_object_acl(Bucket='acls', Key='k', ACL='private')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object_acl(Bucket='acls', Key='k', ACL='public-read')
+    assert _status(e) == 501
+    assert s3.get_object(Bucket='acls', Key='k')['Body'].read() == b'kept'
+
+
+def test_put_with_chunked_transfer_encoding(s3, store):
+    import requests
+    from botocore.auth import HmacV1Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    s3.create_bucket(Bucket='chunky')
+    url = store.url + '/chunky/k'
+    req = AWSRequest(method='PUT', url=url, headers={'Transfer-Encoding': 'chunked'})
+    HmacV1Auth(Credentials('test:tester', 'testing')).add_auth(req)
+    r = requests.put(url, data=iter([b'abc', b'defg']), headers=dict(req.headers.items()))
+    assert r.status_code == 200, r.content
+    assert s3.get_object(Bucket='chunky', Key='k')['Body'].read() == b'abcdefg'

@@ -66,6 +66,8 @@ def _s3_calls(upload_id):
         'GetObjectVersion': lambda c: c.get_object(Bucket=b, Key=k, VersionId='null'),
         'HeadObjectVersion': lambda c: c.head_object(Bucket=b, Key=k, VersionId='null'),
         'DeleteObjectVersion': lambda c: c.delete_object(Bucket=b, Key=k, VersionId='null'),
+        'PutBucketAcl': lambda c: c.put_bucket_acl(Bucket=b, ACL='private'),
+        'PutObjectAcl': lambda c: c.put_object_acl(Bucket=b, Key=k, ACL='private'),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
         'CreateBucket': lambda c: c.create_bucket(Bucket=b),
