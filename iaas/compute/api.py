@@ -167,7 +167,7 @@ class API:
     def create(self, ctx, name, image_ref, flavor_ref, key_name=None, user_data=None,
                metadata=None, availability_zone=None, min_count=1, max_count=1,
                scheduler_hints=None, description=None, config_drive=False,
-               networks=None, security_groups=None):
+               networks=None, security_groups=None, system_metadata=None):
         project_id = own_project(ctx)
         if availability_zone and ':' in availability_zone:
             enforce(ctx, P.SERVERS_FORCED_HOST, {'project_id': project_id})
@@ -223,7 +223,7 @@ class API:
                 user_id=ctx.user_id, image_ref=image['id'], flavor_id=flavor['id'],
                 flavor=flavor_snapshot, key_name=key_name, key_data=key_data,
                 user_data=user_data, metadata_=dict(metadata or {}),
-                system_metadata={'image_name': image.get('name'),
+                system_metadata={**(system_metadata or {}), 'image_name': image.get('name'),
                                  'networks': networks, 'security_groups': security_groups},
                 vm_state=states.BUILDING, task_state=states.SCHEDULING,
                 power_state=states.NOSTATE, availability_zone=zone,

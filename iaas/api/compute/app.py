@@ -9,6 +9,7 @@ from iaas.api.compute import (
     quotas,
     server_actions,
     server_groups,
+    server_info,
     servers,
     usage,
     versions,
@@ -61,6 +62,11 @@ def build_app():
     add('GET', f'{p}/servers/{{server_id}}/metadata/{{key}}', servers.metadata_show)
     add('PUT', f'{p}/servers/{{server_id}}/metadata/{{key}}', servers.metadata_put)
     add('DELETE', f'{p}/servers/{{server_id}}/metadata/{{key}}', servers.metadata_delete)
+    add('GET', f'{p}/servers/{{server_id}}/ips', server_info.ips_index)
+    add('GET', f'{p}/servers/{{server_id}}/ips/{{network}}', server_info.ips_show)
+    add('GET', f'{p}/servers/{{server_id}}/os-server-password', server_info.password_show)
+    add('DELETE', f'{p}/servers/{{server_id}}/os-server-password',
+        server_info.password_clear)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions', servers.actions_index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions/{{request_id}}',
         servers.actions_show)

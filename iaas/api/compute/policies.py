@@ -88,7 +88,13 @@ for _body, _name, _check, _what in (
         ('addSecurityGroup', 'os_compute_api:os-security-groups:add', MEMBER,
          'Add a security group to a server.'),
         ('removeSecurityGroup', 'os_compute_api:os-security-groups:remove', MEMBER,
-         'Remove a security group from a server.')):
+         'Remove a security group from a server.'),
+        ('createBackup', 'os_compute_api:os-create-backup', MEMBER,
+         'Back a server up into an image, keeping the newest `rotation` backups.'),
+        ('forceDelete', 'os_compute_api:os-deferred-delete:force', MEMBER,
+         'Delete a server at once, whatever its state.'),
+        ('restore', 'os_compute_api:os-deferred-delete:restore', MEMBER,
+         'Restore a soft-deleted server.')):
     ACTION_RULES[_body] = _rule(_name, _check, _what, ('POST', f'{ACTION} ({_body})'))
 UNLOCK_OVERRIDE = _rule('os_compute_api:os-lock-server:unlock:unlock_override', ADMIN,
                         'Unlock a server locked by an administrator; act on any locked '
@@ -107,6 +113,16 @@ METADATA_UPDATE = _rule('os_compute_api:server-metadata:update', MEMBER,
                         'Set a server\'s metadata item.', ('PUT', MD + '/{key}'))
 METADATA_DELETE = _rule('os_compute_api:server-metadata:delete', MEMBER,
                         'Delete a server\'s metadata item.', ('DELETE', MD + '/{key}'))
+
+IPS_INDEX = _rule('os_compute_api:ips:index', READER, 'List a server\'s addresses.',
+                  ('GET', S + '/ips'))
+IPS_SHOW = _rule('os_compute_api:ips:show', READER,
+                 'List a server\'s addresses on one network.', ('GET', S + '/ips/{network}'))
+PW = S + '/os-server-password'
+PASSWORD_SHOW = _rule('os_compute_api:os-server-password:show', READER,
+                      'Show the encrypted password a server left.', ('GET', PW))
+PASSWORD_CLEAR = _rule('os_compute_api:os-server-password:clear', MEMBER,
+                       'Forget the encrypted password a server left.', ('DELETE', PW))
 
 IA = S + '/os-instance-actions'
 ACTIONS_LIST = _rule('os_compute_api:os-instance-actions:list', READER,

@@ -1,12 +1,33 @@
 """/os-quota-sets and /limits."""
 from iaas import wsgi
 from iaas.api import auth
+from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
 from iaas.db import quotas as db
 
 SHOWN = schemas.QUOTA_RESOURCES
+INJECTED = ('injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes')
+# Before 2.36 Nova shows its network quotas too (Neutron enforces them now):
+# its defaults, fixed, as Nova with Neutron does.
+LEGACY = {'fixed_ips': -1, 'floating_ips': 10, 'security_groups': 10,
+          'security_group_rules': 20}
+
+
+def _shown(req):
+    """The quota names of the request's microversion: the network ones
+    only before 2.36, the injected-file ones only before 2.57."""
+    v = mv.version(req)
+    return tuple(k for k in SHOWN if v < (2, 57) or k not in INJECTED)
+
+
+def _quota_set(req, limits, project_id=None):
+    out = {'id': project_id} if project_id is not None else {}
+    out.update({k: limits[k] for k in _shown(req)})
+    if mv.version(req) < (2, 36):
+        out.update(LEGACY)
+    return out
 
 
 def _usage(project_id):
@@ -20,9 +41,7 @@ def _usage(project_id):
 
 @wsgi.route_policy(P.QUOTA_SHOW)
 def show(req, project_id):
-    limits = db.get_limits(project_id)
-    out = {'id': project_id, **{k: limits[k] for k in SHOWN}}
-    return _respond(req, {'quota_set': out})
+    return _respond(req, {'quota_set': _quota_set(req, db.get_limits(project_id), project_id)})
 
 
 @wsgi.route_policy(P.QUOTA_DETAIL)
@@ -30,15 +49,16 @@ def detail(req, project_id):
     limits = db.get_limits(project_id)
     used = _usage(project_id)
     out = {'id': project_id}
-    for k in SHOWN:
+    for k in _shown(req):
         out[k] = {'limit': limits[k], 'in_use': used.get(k, 0), 'reserved': 0}
+    if mv.version(req) < (2, 36):
+        out.update({k: {'limit': n, 'in_use': 0, 'reserved': 0} for k, n in LEGACY.items()})
     return _respond(req, {'quota_set': out})
 
 
 @wsgi.route_policy(P.QUOTA_DEFAULTS)
 def defaults(req, project_id):
-    out = {'id': project_id, **{k: v for k, v in db.defaults().items() if k in SHOWN}}
-    return _respond(req, {'quota_set': out})
+    return _respond(req, {'quota_set': _quota_set(req, db.defaults(), project_id)})
 
 
 @wsgi.route_policy(P.QUOTA_UPDATE)
@@ -48,10 +68,18 @@ def update(req, project_id):
     is a 400 and changes nothing."""
     body = req.json()
     wsgi.validate(body, schemas.QUOTA_UPDATE)
+    shown = _shown(req)
+    extra = set(body['quota_set']) - set(shown) - {'force', 'tenant_id', 'id'}
+    if mv.version(req) < (2, 36):
+        extra -= set(LEGACY)
+    if extra:
+        raise wsgi.BadRequest('Invalid input for field/attribute quota_set. Additional '
+                              f'properties are not allowed ({sorted(extra)[0][:64]!r} '
+                              'was unexpected)')
     values = {k: schemas.int_in(v, k, -1) for k, v in body['quota_set'].items()
-              if k in SHOWN}
+              if k in shown}
     limits = db.set_limits(project_id, values)
-    return _respond(req, {'quota_set': {k: limits[k] for k in SHOWN}})
+    return _respond(req, {'quota_set': _quota_set(req, limits)})
 
 
 @wsgi.route_policy(P.QUOTA_DELETE)
@@ -73,8 +101,17 @@ def limits(req):
                 'maxServerMeta': lim['metadata_items'],
                 'maxServerGroups': lim['server_groups'],
                 'maxServerGroupMembers': lim['server_group_members'],
-                'maxPersonality': lim['injected_files'],
-                'maxPersonalitySize': lim['injected_file_content_bytes'],
                 'totalInstancesUsed': used['instances'], 'totalCoresUsed': used['cores'],
                 'totalRAMUsed': used['ram'], 'totalServerGroupsUsed': used['server_groups']}
+    v = mv.version(req)
+    if v < (2, 36):
+        absolute.update({'maxTotalFloatingIps': LEGACY['floating_ips'],
+                         'maxSecurityGroups': LEGACY['security_groups'],
+                         'maxSecurityGroupRules': LEGACY['security_group_rules'],
+                         'totalFloatingIpsUsed': 0, 'totalSecurityGroupsUsed': 0})
+    if v < (2, 39):
+        absolute['maxImageMeta'] = lim['metadata_items']
+    if v < (2, 57):
+        absolute.update({'maxPersonality': lim['injected_files'],
+                         'maxPersonalitySize': lim['injected_file_content_bytes']})
     return _respond(req, {'limits': {'rate': [], 'absolute': absolute}})

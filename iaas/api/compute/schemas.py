@@ -19,6 +19,9 @@ metadata = {'type': 'object', 'maxProperties': 128,
             'propertyNames': {'type': 'string', 'minLength': 1, 'maxLength': 255},
             'additionalProperties': {'type': 'string', 'maxLength': 255}}
 ref = {'type': ['string', 'integer'], 'minLength': 1, 'maxLength': 255}
+# accessIPv4/v6: checked as addresses of their family by servers.access_ips
+access_ip = {'type': ['string', 'null'], 'maxLength': 64}
+disk_config = {'type': 'string', 'enum': ['AUTO', 'MANUAL']}
 
 
 def _int_param(minimum, maximum=MAX_INT, negative=False):
@@ -67,6 +70,8 @@ SERVER_CREATE = {
                 'block_device_mapping_v2': {'type': 'array', 'maxItems': 32,
                                             'items': {'type': 'object'}},
                 'hostname': {'type': 'string', 'maxLength': 255},
+                'accessIPv4': access_ip, 'accessIPv6': access_ip,
+                'OS-DCF:diskConfig': disk_config,
             }},
         'os:scheduler_hints': {'type': 'object'},
         'OS-SCH-HNT:scheduler_hints': {'type': 'object'},
@@ -75,9 +80,8 @@ SERVER_CREATE = {
 SERVER_UPDATE = {'type': 'object', 'required': ['server'], 'properties': {'server': {
     'type': 'object', 'additionalProperties': False, 'properties': {
         'name': name, 'description': description,
-        'accessIPv4': {'type': 'string', 'maxLength': 64},
-        'accessIPv6': {'type': 'string', 'maxLength': 64},
-        'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
+        'accessIPv4': access_ip, 'accessIPv6': access_ip,
+        'OS-DCF:diskConfig': disk_config,
         'hostname': {'type': 'string', 'maxLength': 255}}}}}
 
 METADATA = {'type': 'object', 'required': ['metadata'], 'properties': {'metadata': metadata}}
@@ -96,7 +100,15 @@ ACTIONS = {
     'rebuild': {'type': 'object', 'required': ['imageRef'], 'properties': {
         'imageRef': {'type': 'string', 'minLength': 1, 'maxLength': 255},
         'name': name, 'metadata': metadata, 'description': description,
-        'adminPass': {'type': 'string', 'maxLength': 255}}},
+        'adminPass': {'type': 'string', 'maxLength': 255},
+        'accessIPv4': access_ip, 'accessIPv6': access_ip,
+        'OS-DCF:diskConfig': disk_config, 'preserve_ephemeral': boolean,
+        'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
+        'user_data': {'type': ['string', 'null'], 'maxLength': 65535}}},
+    'createBackup': {'type': 'object', 'required': ['name', 'backup_type', 'rotation'],
+                     'additionalProperties': False, 'properties': {
+                         'name': name, 'backup_type': {'type': 'string', 'maxLength': 255},
+                         'rotation': non_negative_int, 'metadata': metadata}},
     'resize': {'type': 'object', 'required': ['flavorRef'], 'properties': {
         'flavorRef': ref, 'OS-DCF:diskConfig': {'type': 'string'}}},
     'addSecurityGroup': {'type': 'object', 'required': ['name'], 'properties': {
@@ -108,7 +120,7 @@ ACTIONS = {
 }
 NULL_ARG = {'type': ['null', 'object'], 'maxProperties': 0}
 for _a in ('os-start', 'os-stop', 'pause', 'unpause', 'suspend', 'resume', 'unlock',
-           'confirmResize', 'revertResize'):
+           'confirmResize', 'revertResize', 'forceDelete', 'restore'):
     ACTIONS[_a] = NULL_ARG
 ACTION = {'type': 'object', 'minProperties': 1, 'maxProperties': 1,
           'oneOf': [{'required': [k], 'properties': {k: v}} for k, v in ACTIONS.items()]}

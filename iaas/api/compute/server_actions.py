@@ -5,12 +5,17 @@ dispatcher checks the action's own rule (Nova's name) before it runs, and
 :mod:`iaas.compute.api` checks it again on the server's project (another
 project's server is 404).
 """
+import base64
+import binascii
+import re
+import secrets
+
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
-from iaas.api.compute.servers import _ctx, _detail_view, _respond, compute_api
+from iaas.api.compute.servers import _ctx, _detail_view, _respond, access_ips, compute_api
 
 
 def _simple(name):
@@ -32,29 +37,141 @@ def _create_image(req, server_id, arg):
     return _respond(req, None, 202, {'Location': f'{port_base}/v2/images/{image_id}'})
 
 
+CONTROL_CHARS = re.compile('[\x00-\x08\x0B-\x1F]')
+
+
 def _console(req, server_id, arg):
+    """Nova's tail: the last ``length`` pieces of the log split at newlines
+    (a log ending in a newline gives length-1 lines and the newline), with
+    the control characters other than tab and newline removed."""
     length = (arg or {}).get('length')
     if length is not None:
         length = schemas.int_in(length, 'length', -1)
         if length == -1:
             length = None
-    out = compute_api.console_output(_ctx(req), server_id, length)
-    return _respond(req, {'output': out})
+    if length == 0:
+        compute_api.console_output(_ctx(req), server_id, 1)   # the same checks
+        return _respond(req, {'output': ''})
+    out = compute_api.console_output(_ctx(req), server_id,
+                                     None if length is None else length + 1)
+    if length is not None:
+        out = '\n'.join(out.split('\n')[-length:])
+    return _respond(req, {'output': CONTROL_CHARS.sub('', out)})
 
 
 def _rebuild(req, server_id, arg):
+    """Rebuild answers the server as update does (the full view from 2.75),
+    with key_name from 2.54 and user_data from 2.57, and adminPass."""
     ctx = _ctx(req)
+    v = mv.version(req)
+    values = {}
+    if 'description' in arg:
+        if v < (2, 19):
+            raise wsgi.BadRequest('description is supported from microversion 2.19')
+        values['display_description'] = arg['description']
+    if 'key_name' in arg:
+        if v < (2, 54):
+            raise wsgi.BadRequest('key_name is supported from microversion 2.54')
+        values.update(_key(ctx, arg['key_name']))
+    if 'user_data' in arg:
+        if v < (2, 57):
+            raise wsgi.BadRequest('user_data is supported from microversion 2.57')
+        values['user_data'] = _user_data(arg['user_data'])
+    ips = access_ips(arg)
     inst = compute_api.rebuild(ctx, server_id, arg['imageRef'], name=arg.get('name'),
                                metadata=arg.get('metadata'))
-    return _detail_view(req, ctx, inst, 202)
+    if ips:
+        values['system_metadata'] = {**(inst['system_metadata'] or {}), **ips}
+    if values:
+        inst = compute_api.update(ctx, server_id, **values)
+    return _detail_view(req, ctx, inst, 202, kind='rebuild', extra={
+        'adminPass': arg.get('adminPass') or secrets.token_urlsafe(9)})
+
+
+def _key(ctx, name):
+    """key_name and key_data of the caller's key pair ``name`` (None: none)."""
+    if name is None:
+        return {'key_name': None, 'key_data': None}
+    from iaas.db import keypairs as db_keypairs
+    try:
+        kp = db_keypairs.get(ctx.user_id, name)
+    except db_keypairs.KeyPairNotFound:
+        raise wsgi.BadRequest(f'Invalid key_name provided: {name[:255]}') from None
+    return {'key_name': name, 'key_data': kp['public_key']}
+
+
+def _user_data(data):
+    if data is None:
+        return None
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise wsgi.BadRequest('User data needs to be valid base 64.') from None
+    return data
 
 
 def _resize(req, server_id, arg):
     compute_api.resize(_ctx(req), server_id, str(arg['flavorRef']))
 
 
+def _create_backup(req, server_id, arg):
+    """Nova's createBackup: a snapshot with image_type 'backup' and the
+    backup_type, then only the newest ``rotation`` backups of that type of
+    the server are kept (0: none, and no image is named in the answer)."""
+    ctx = _ctx(req)
+    rotation = schemas.int_in(arg['rotation'], 'rotation', 0)
+    inst = compute_api.get(ctx, server_id, P.ACTION_RULES['createBackup'])
+    props = {**(arg.get('metadata') or {}), 'image_type': 'backup',
+             'backup_type': arg['backup_type'], 'instance_uuid': inst['uuid']}
+    image_id = compute_api.snapshot(ctx, server_id, arg['name'], props)
+    _rotate_backups(ctx, inst, arg['backup_type'], rotation)
+    if rotation == 0:
+        return _respond(req, None, 202)
+    if mv.version(req) >= (2, 45):
+        return _respond(req, {'image_id': image_id}, 202)
+    return _respond(req, None, 202,
+                    {'Location': f'{compute_api.image_url(ctx)}/v2/images/{image_id}'})
+
+
+def _rotate_backups(ctx, inst, backup_type, rotation):
+    from iaas.db import images as db_images
+    backups = db_images.image_list(
+        inst['project_id'], filters={'owner': inst['project_id'], 'properties': {
+            'image_type': 'backup', 'backup_type': backup_type,
+            'instance_uuid': inst['uuid']}},
+        sort=(('created_at', 'desc'),), limit=1000)
+    for image in backups[rotation:]:
+        compute_api._delete_image(ctx, image['id'])
+
+
+def _force_delete(req, server_id, arg):
+    """Nova's forceDelete: delete now, whatever the state (202)."""
+    compute_api.delete(_ctx(req), server_id)
+
+
+def _restore(req, server_id, arg):
+    """Nova's restore of a soft-deleted server. Deletes here are never
+    deferred, so a server that exists is in no state to restore (409)."""
+    inst = compute_api.get(_ctx(req), server_id, P.ACTION_RULES['restore'])
+    raise wsgi.Conflict(f"Cannot 'restore' instance {inst['uuid']} while it is in "
+                        f"vm_state {inst['vm_state']}")
+
+
+def _confirm_resize(req, server_id, arg):
+    compute_api.confirm_resize(_ctx(req), server_id)
+    return _respond(req, None, 204)
+
+
 def _lock(req, server_id, arg):
-    compute_api.lock(_ctx(req), server_id)
+    ctx = _ctx(req)
+    reason = (arg or {}).get('locked_reason')
+    if reason is not None and mv.version(req) < (2, 73):
+        raise wsgi.BadRequest('locked_reason is supported from microversion 2.73')
+    compute_api.lock(ctx, server_id)
+    if reason is not None:
+        inst = compute_api.get(ctx, server_id, P.ACTION_RULES['lock'])
+        compute_api.update(ctx, server_id, system_metadata={
+            **(inst['system_metadata'] or {}), 'locked_reason': reason})
 
 
 def _unlock(req, server_id, arg):
@@ -77,7 +194,8 @@ ACTIONS = {
     'suspend': _simple('suspend'), 'resume': _simple('resume'),
     'reboot': _reboot, 'createImage': _create_image, 'os-getConsoleOutput': _console,
     'rebuild': _rebuild, 'resize': _resize,
-    'confirmResize': lambda req, sid, arg: compute_api.confirm_resize(_ctx(req), sid),
+    'confirmResize': _confirm_resize, 'createBackup': _create_backup,
+    'forceDelete': _force_delete, 'restore': _restore,
     'revertResize': lambda req, sid, arg: compute_api.revert_resize(_ctx(req), sid),
     'lock': _lock, 'unlock': _unlock,
     'addSecurityGroup': _security_group('add', P.ACTION_RULES['addSecurityGroup']),

@@ -1,5 +1,6 @@
 """/servers: create, list, show, update, delete, metadata, instance actions."""
 import datetime
+import ipaddress
 import secrets
 
 from iaas import states, wsgi
@@ -65,16 +66,41 @@ def create(req):
         availability_zone=s.get('availability_zone'), min_count=min_count,
         max_count=max_count, scheduler_hints=hints, description=s.get('description'),
         config_drive=schemas.truthy(s.get('config_drive', False)),
-        networks=s.get('networks'), security_groups=s.get('security_groups'))
+        networks=s.get('networks'), security_groups=s.get('security_groups'),
+        system_metadata=access_ips(s))
     if schemas.truthy(s.get('return_reservation_id', False)):
         return _respond(req, {'reservation_id': reservation_id}, 202)
     first = created[0]
-    out = views.server_brief(req, first)
-    out.update({'adminPass': s.get('adminPass') or secrets.token_urlsafe(9),
-                'OS-DCF:diskConfig': 'MANUAL',
-                'security_groups': s.get('security_groups') or [{'name': 'default'}]})
+    # Nova's create view: id, links, OS-DCF:diskConfig, the requested groups
+    # (or default) and the password; not the name.
+    out = {'id': first['uuid'], 'links': views.server_brief(req, first)['links'],
+           'OS-DCF:diskConfig': 'MANUAL',
+           'security_groups': s.get('security_groups') or [{'name': 'default'}],
+           'adminPass': s.get('adminPass') or secrets.token_urlsafe(9)}
     location = out['links'][0]['href']
     return _respond(req, {'server': out}, 202, {'Location': location})
+
+
+def access_ips(s):
+    """The system metadata keeping ``accessIPv4``/``accessIPv6`` of a create
+    or update body (canonical text; '' clears); 400 for what is not an
+    address of that family (as Nova's ipv4/ipv6 formats)."""
+    out = {}
+    for key, field, cls in (('accessIPv4', 'access_ip_v4', ipaddress.IPv4Address),
+                            ('accessIPv6', 'access_ip_v6', ipaddress.IPv6Address)):
+        if key not in s:
+            continue
+        raw = s[key]
+        if raw in ('', None):
+            out[field] = ''
+            continue
+        try:
+            out[field] = str(cls(raw))
+        except ValueError:
+            raise wsgi.BadRequest(f'Invalid input for field/attribute {key}. Value: '
+                                  f'{str(raw)[:64]}. {str(raw)[:64]!r} is not a \''
+                                  f"{'ipv4' if key.endswith('4') else 'ipv6'}'") from None
+    return out
 
 
 def _since(p, key):
@@ -178,6 +204,8 @@ def _list(req, detail):
     if all_filters and _flag(req, 'deleted'):
         filters['vm_states'] = ['deleted']
         filters.setdefault('changes_since', datetime.datetime(1970, 1, 1))
+    if req.GET.get('ip') or req.GET.get('ip6'):
+        filters['uuids'] = _ip_matches(req, ctx, filters, all_tenants, project)
     items = compute_api.list(ctx, filters=filters, all_tenants=all_tenants,
                              project_id=project, sort=sort, limit=limit,
                              marker=req.GET.get('marker'))
@@ -188,7 +216,7 @@ def _list(req, detail):
         groups = network_api.security_groups_for_instances(uuids)
         extended = _may(ctx, P.EXTENDED_ATTRIBUTES)
         servers = [views.server_detail(req, i, v, extended, addresses.get(i['uuid']),
-                                       groups.get(i['uuid'])) for i in items]
+                                       groups.get(i['uuid']), kind='list') for i in items]
     else:
         servers = [views.server_brief(req, i) for i in items]
     body = {'servers': servers}
@@ -201,6 +229,30 @@ def _list(req, detail):
     return _respond(req, body)
 
 
+def _ip_matches(req, ctx, filters, all_tenants, project):
+    """uuids of the servers (among those the other filters keep) with an
+    address matching the ``ip`` (IPv4) or ``ip6`` (IPv6) regular expression,
+    searched anywhere in the address as Nova does (RE2: linear time)."""
+    from iaas.db import instances as db
+    from iaas.network import api as network_api
+    wanted = []
+    for key, version in (('ip', 4), ('ip6', 6)):
+        if req.GET.get(key):
+            try:
+                wanted.append((version, db.name_filter(req.GET[key])))
+            except ValueError as exc:
+                raise wsgi.BadRequest(str(exc).replace('name filter', f'{key} filter')) \
+                    from None
+    candidates = [i['uuid'] for i in compute_api.list(
+        ctx, filters=filters, all_tenants=all_tenants, project_id=project)]
+    out = []
+    for uuid, addrs in network_api.addresses_for_instances(candidates).items():
+        if all(any(a['version'] == version and rx.search(a['addr'])
+                   for items in addrs.values() for a in items) for version, rx in wanted):
+            out.append(uuid)
+    return out
+
+
 @wsgi.route_policy(P.SERVERS_INDEX)
 def index(req):
     return _list(req, detail=False)
@@ -211,10 +263,11 @@ def detail(req):
     return _list(req, detail=True)
 
 
-def _detail_view(req, ctx, inst, status=200):
+def _detail_view(req, ctx, inst, status=200, kind='show', extra=None):
     extended = _may(ctx, P.EXTENDED_ATTRIBUTES, inst['project_id'])
-    return _respond(req, {'server': views.server_detail(req, inst, mv.version(req),
-                                                        extended)}, status)
+    out = views.server_detail(req, inst, mv.version(req), extended, kind=kind)
+    out.update(extra or {})
+    return _respond(req, {'server': out}, status)
 
 
 @wsgi.route_policy(P.SERVERS_SHOW)
@@ -237,9 +290,13 @@ def update(req, server_id):
             raise wsgi.BadRequest('description is supported from microversion 2.19')
         values['display_description'] = s['description']
     ctx = _ctx(req)
+    ips = access_ips(s)
+    if ips:
+        inst = compute_api.get(ctx, server_id, P.SERVERS_UPDATE)
+        values['system_metadata'] = {**(inst['system_metadata'] or {}), **ips}
     inst = compute_api.update(ctx, server_id, **values) if values else \
         compute_api.get(ctx, server_id, P.SERVERS_UPDATE)
-    return _detail_view(req, ctx, inst)
+    return _detail_view(req, ctx, inst, kind='update')
 
 
 @wsgi.route_policy(P.SERVERS_DELETE)
@@ -299,36 +356,52 @@ def metadata_delete(req, server_id, key):
 
 # -- instance actions ------------------------------------------------------------
 
-def _action_view(a):
-    return {'action': a['action'], 'instance_uuid': a['instance_uuid'],
-            'request_id': a['request_id'], 'user_id': a['user_id'],
-            'project_id': a['project_id'], 'start_time': wsgi.isotime(a['start_time'], False),
-            'message': a['message'], 'updated_at': wsgi.isotime(
-                a['updated_at'] or a['created_at'], False)}
+def _action_view(a, v):
+    out = {'action': a['action'], 'instance_uuid': a['instance_uuid'],
+           'request_id': a['request_id'], 'user_id': a['user_id'],
+           'project_id': a['project_id'], 'start_time': wsgi.isotime(a['start_time'], False),
+           'message': a['message']}
+    if v >= (2, 58):
+        out['updated_at'] = wsgi.isotime(a['updated_at'] or a['created_at'], False)
+    return out
 
 
 @wsgi.route_policy(P.ACTIONS_LIST)
 def actions_index(req, server_id):
     from iaas.db import instances as db
     compute_api.get(_ctx(req), server_id, P.ACTIONS_LIST)
-    return _respond(req, {'instanceActions': [_action_view(a)
+    v = mv.version(req)
+    return _respond(req, {'instanceActions': [_action_view(a, v)
                                               for a in db.actions_list(server_id)]})
 
 
 @wsgi.route_policy(P.ACTIONS_SHOW)
 def actions_show(req, server_id, request_id):
+    """Nova: events for everyone from 2.51 (before: only with the details
+    rule), their traceback with the details rule; from 2.62 each event's
+    hostId, and its host with the details rule."""
     from iaas.db import instances as db
     ctx = _ctx(req)
+    v = mv.version(req)
     inst = compute_api.get(ctx, server_id, P.ACTIONS_SHOW)
     a = db.action_get(server_id, request_id)
     if a is None:
         raise wsgi.NotFound(f'Action for request_id {request_id} on instance {server_id} '
                             'not found')
     details = _may(ctx, P.ACTIONS_EVENT_DETAILS, inst['project_id'])
-    out = _action_view(a)
-    out['events'] = [{'event': e['event'], 'start_time': wsgi.isotime(e['start_time'], False),
-                      'finish_time': wsgi.isotime(e['finish_time'], False),
-                      'result': e['result'],
-                      **({'traceback': e['traceback'], 'host': e['host']}
-                         if details else {})} for e in a['events']]
+    out = _action_view(a, v)
+    if v >= (2, 51) or details:
+        out['events'] = [_event_view(e, v, details, inst['project_id']) for e in a['events']]
     return _respond(req, {'instanceAction': out})
+
+
+def _event_view(e, v, details, project_id):
+    out = {'event': e['event'], 'start_time': wsgi.isotime(e['start_time'], False),
+           'finish_time': wsgi.isotime(e['finish_time'], False), 'result': e['result']}
+    if details:
+        out['traceback'] = e['traceback']
+    if v >= (2, 62):
+        out['hostId'] = views.host_id(project_id, e['host'])
+        if details:
+            out['host'] = e['host'] or ''
+    return out

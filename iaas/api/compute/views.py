@@ -34,14 +34,30 @@ def _flavor(req, inst, v):
     return {'id': f.get('flavorid'), 'links': _link(req, 'flavors', f.get('flavorid'))}
 
 
-def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
-    """``addresses``/``groups``: the server's, when the caller fetched them in
+PROGRESS_STATUSES = ('ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING')
+FAULT_STATUSES = ('ERROR', 'DELETED')
+
+
+def access_ips(inst):
+    sysmeta = inst.get('system_metadata') or {}
+    return sysmeta.get('access_ip_v4') or '', sysmeta.get('access_ip_v6') or ''
+
+
+def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kind='show'):
+    """A server as Nova's view builder shows it for ``kind``: 'show' (GET
+    /servers/{id}), 'list' (GET /servers/detail), 'update' (PUT) or
+    'rebuild'. Before 2.75 update and rebuild answer the basic view only
+    (no OS-EXT-*, OS-SRV-USG, key_name, config_drive, security groups, nor
+    the address extensions); from 2.75 everything ``show`` has.
+    ``addresses``/``groups``: the server's, when the caller fetched them in
     bulk (lists); otherwise read here from its ports."""
     status = states.status(inst['vm_state'], inst['task_state'])
     if addresses is None and inst['vm_state'] != states.DELETED:
         from iaas.network import api as network_api
         addresses = network_api.addresses_for_instance(inst['uuid'])
         groups = network_api.security_groups_for_instances([inst['uuid']]).get(inst['uuid'])
+    full = kind in ('show', 'list') or v >= (2, 75)
+    v4, v6 = access_ips(inst)
     out = {
         'id': inst['uuid'], 'name': inst['display_name'], 'status': status,
         'tenant_id': inst['project_id'], 'user_id': inst['user_id'],
@@ -49,25 +65,32 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
         'hostId': host_id(inst['project_id'], inst['host']),
         'created': isotime(inst['created_at']),
         'updated': isotime(inst['updated_at'] or inst['created_at']),
-        'addresses': addresses or {},
-        'accessIPv4': '', 'accessIPv6': '',
+        'addresses': _addresses(addresses, extend=full),
+        'accessIPv4': v4, 'accessIPv6': v6,
         'image': {'id': inst['image_ref'], 'links': _link(req, 'images', inst['image_ref'])}
         if inst['image_ref'] else '',
         'flavor': _flavor(req, inst, v),
-        'key_name': inst['key_name'],
-        'config_drive': 'True' if inst['config_drive'] else '',
-        'progress': inst['progress'] if status in ('BUILD', 'ACTIVE') else 0,
         'OS-DCF:diskConfig': 'MANUAL',
-        'OS-EXT-AZ:availability_zone': inst['availability_zone'] or '',
-        'OS-EXT-STS:power_state': inst['power_state'],
-        'OS-EXT-STS:task_state': inst['task_state'],
-        'OS-EXT-STS:vm_state': inst['vm_state'],
-        'OS-SRV-USG:launched_at': _usg(inst['launched_at']),
-        'OS-SRV-USG:terminated_at': _usg(inst['terminated_at']),
-        'os-extended-volumes:volumes_attached': [],
-        'security_groups': [{'name': n} for n in groups or _sg_names(inst)],
         'links': _link(req, 'servers', inst['uuid']),
     }
+    if status in PROGRESS_STATUSES:
+        out['progress'] = inst['progress'] or 0
+    if full:
+        out.update({
+            'OS-EXT-AZ:availability_zone': inst['availability_zone'] or '',
+            'config_drive': 'True' if inst['config_drive'] else '',
+            'key_name': inst['key_name'],
+            'OS-SRV-USG:launched_at': _usg(inst['launched_at']),
+            'OS-SRV-USG:terminated_at': _usg(inst['terminated_at']),
+            'OS-EXT-STS:task_state': inst['task_state'],
+            'OS-EXT-STS:vm_state': inst['vm_state'],
+            'OS-EXT-STS:power_state': inst['power_state'],
+            'os-extended-volumes:volumes_attached': [],
+        })
+        if groups:      # Nova: no key at all for a server without groups
+            out['security_groups'] = [{'name': n} for n in groups]
+    elif kind == 'rebuild' and v >= (2, 54):
+        out['key_name'] = inst['key_name']
     if v >= (2, 9):
         out['locked'] = bool(inst['locked'])
     if v >= (2, 19):
@@ -76,11 +99,14 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
         out['tags'] = []
     if v >= (2, 63):
         out['trusted_image_certificates'] = None
+    if v >= (2, 71) and kind != 'list':
+        out['server_groups'] = _server_groups(inst)
     if v >= (2, 73):
-        out['locked_reason'] = None
+        out['locked_reason'] = (inst.get('system_metadata') or {}).get('locked_reason') \
+            if inst['locked'] else None
     if v >= (2, 96):
         out['pinned_availability_zone'] = None
-    if extended:
+    if extended and full:
         out.update({'OS-EXT-SRV-ATTR:host': inst['host'],
                     'OS-EXT-SRV-ATTR:hypervisor_hostname': inst['node'],
                     'OS-EXT-SRV-ATTR:instance_name': f'instance-{inst["id"]:08x}'})
@@ -89,11 +115,14 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
                         'OS-EXT-SRV-ATTR:reservation_id': inst['reservation_id'],
                         'OS-EXT-SRV-ATTR:launch_index': inst['launch_index'],
                         'OS-EXT-SRV-ATTR:kernel_id': '', 'OS-EXT-SRV-ATTR:ramdisk_id': '',
-                        'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda',
-                        'OS-EXT-SRV-ATTR:user_data': inst['user_data']})
+                        'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda'})
+            if kind != 'rebuild':
+                out['OS-EXT-SRV-ATTR:user_data'] = inst['user_data']
     if v >= (2, 90):
         out['OS-EXT-SRV-ATTR:hostname'] = inst['hostname']
-    if inst.get('fault') and status in ('ERROR', 'DELETED'):
+    if kind == 'rebuild' and v >= (2, 57):
+        out['user_data'] = inst['user_data']
+    if inst.get('fault') and status in FAULT_STATUSES:
         f = inst['fault']
         out['fault'] = {'code': f['code'], 'message': f['message'],
                         'created': isotime(f['created'])}
@@ -102,9 +131,19 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None):
     return out
 
 
-def _sg_names(inst):
-    sgs = (inst.get('system_metadata') or {}).get('security_groups') or [{'name': 'default'}]
-    return [g.get('name', 'default') if isinstance(g, dict) else str(g) for g in sgs]
+def _addresses(addresses, extend=True):
+    """Nova's ``addresses``; without ``extend`` (update/rebuild before 2.75)
+    only ``addr`` and ``version`` of each."""
+    if extend or not addresses:
+        return addresses or {}
+    return {net: [{'addr': a['addr'], 'version': a['version']} for a in items]
+            for net, items in addresses.items()}
+
+
+def _server_groups(inst):
+    from iaas.db import server_groups as db_groups
+    g = db_groups.group_of(inst['uuid'])
+    return [g['uuid']] if g else []
 
 
 def _usg(dt):
