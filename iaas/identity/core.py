@@ -119,6 +119,7 @@ class Validated:
     project: dict | None
     project_domain: dict | None
     roles: tuple   # ({'id', 'name'}, …)
+    app_cred: dict | None = None   # the application credential that issued it
 
     @property
     def role_names(self):
@@ -148,7 +149,30 @@ def _resolve(data):
             roles = tuple(project_roles(user['id'], project['id']))
         if not roles:
             raise AuthFailed('The token is not valid: no role on the project any more.')
-    return Validated(data, user, user_domain, project, project_domain, roles)
+    cred = None
+    if data.app_cred_id is not None:
+        cred, roles = _app_cred_roles(data, roles)
+    return Validated(data, user, user_domain, project, project_domain, roles, cred)
+
+
+def _app_cred_roles(data, roles):
+    """(credential, the roles it leaves the token) of an application
+    credential's token: the credential must still exist, for this user and
+    project, and the user still hold each role it carries."""
+    from iaas.db.app_credentials import get
+    from iaas.identity import app_credentials
+    try:
+        cred = get(data.app_cred_id)
+    except LookupError:
+        raise AuthFailed('The token is not valid: its application credential is '
+                         'gone.') from None
+    if cred['user_id'] != data.user_id or cred['project_id'] != data.project_id:
+        raise AuthFailed('The token is not valid.')
+    kept = app_credentials.restrict(cred, roles)
+    if kept is None:
+        raise AuthFailed('The token is not valid: the user no longer holds the '
+                         'application credential\'s roles.')
+    return cred, kept
 
 
 def validate(token):
@@ -295,7 +319,9 @@ def authenticate(body, source=None):
     if not isinstance(methods, list) or not methods:
         raise AuthBadRequest('identity.methods must be a non-empty list.')
     scope = auth.get('scope')
-    parent_audit = expires_s = None
+    parent_audit = expires_s = app_cred_id = None
+    if methods == ['application_credential']:
+        return _app_cred_token(identity, scope, source)
     if methods == ['password']:
         user = _password_user(identity, source)
         token_methods = ['password']
@@ -308,6 +334,7 @@ def authenticate(body, source=None):
         token_methods = list(dict.fromkeys(list(old.token.methods) + ['token']))
         expires_s = old.token.expires_s
         parent_audit = old.token.audit_id
+        app_cred_id = old.token.app_cred_id    # keeps its restrictions
         if old.project is not None and scope is not None:
             # Keystone: a scoped token cannot be rescoped to another project.
             want = _scope_project(scope)
@@ -316,6 +343,9 @@ def authenticate(body, source=None):
     else:
         raise AuthBadRequest(f'Unsupported authentication methods {methods}.')
     project = _scope_project(scope)
+    if app_cred_id is not None:
+        # An application credential's token stays on the credential's project.
+        project = old.project
     if project is None and scope is None and methods == ['password']:
         project = _default_project(user)
     if project is not None:
@@ -325,8 +355,41 @@ def authenticate(body, source=None):
             raise AuthFailed('The user has no role on the requested project.')
     token, data = tokens.issue(user['id'], token_methods,
                                project['id'] if project else None,
-                               expires_s=expires_s, parent_audit_id=parent_audit)
+                               expires_s=expires_s, parent_audit_id=parent_audit,
+                               app_cred_id=app_cred_id)
     invalidate(user_id=user['id'])
+    return token, _resolve(data)
+
+
+def _app_cred_token(identity, scope, source):
+    """A token of the ``application_credential`` method: always scoped to
+    the credential's project, never longer-lived than the credential."""
+    import time
+
+    from iaas.conf import CONF
+    from iaas.identity import app_credentials
+    if scope:
+        raise AuthFailed('Application credentials cannot request a scope.')
+    try:
+        cred = app_credentials.authenticate(identity.get('application_credential'),
+                                            _find_user, source)
+    except ValueError as exc:
+        raise AuthBadRequest(str(exc)) from None
+    except app_credentials.Refused as exc:
+        LOG.info('application credential authentication failed')
+        raise AuthFailed(str(exc)) from None
+    user = get_user(cred['user_id'])
+    domain = get_domain(user['domain_id']) if user else None
+    project = get_project(cred['project_id'])
+    if user is None or not user['enabled'] or domain is None or not domain['enabled'] \
+            or project is None or not project['enabled']:
+        raise AuthFailed()
+    expires_s = int(time.time()) + CONF.identity.token_expiration
+    until = app_credentials.expires_s(cred)
+    if until is not None:
+        expires_s = min(expires_s, until)
+    token, data = tokens.issue(user['id'], ['application_credential'], project['id'],
+                               expires_s=expires_s, app_cred_id=cred['id'])
     return token, _resolve(data)
 
 
@@ -349,6 +412,10 @@ def token_body(v, with_catalog=True):
                                       'name': v.project_domain['name']}}
         body['is_domain'] = False
         body['roles'] = [dict(r) for r in v.roles]
+    if v.app_cred is not None:
+        body['application_credential'] = {'id': v.app_cred['id'],
+                                          'name': v.app_cred['name'],
+                                          'restricted': not v.app_cred['unrestricted']}
     if with_catalog:
         body['catalog'] = catalog.for_token(v.project['id'] if v.project else None)
     return {'token': body}

@@ -58,6 +58,8 @@ ENDPOINT = ENDPOINTS + '/{endpoint_id}'
 CREDENTIALS = '/v3/credentials'
 CREDENTIAL = CREDENTIALS + '/{credential_id}'
 TOKENS = '/v3/auth/tokens'
+APP_CREDS = USER + '/application_credentials'
+APP_CRED = APP_CREDS + '/{application_credential_id}'
 
 
 def _rule(name, check, what, ops):
@@ -146,6 +148,16 @@ IDENTITY_RULES = [
           'the user has a role on.', [('POST', EC2)]),
     _rule('ec2_delete_credential', OWN_USER, 'Delete an EC2 credential.',
           [('DELETE', EC2 + '/{access}')]),
+    # application credentials (a user's own; an admin may list, show, delete)
+    _rule('create_application_credential', 'user_id:%(user_id)s',
+          'Create an application credential for oneself, for the token\'s project, '
+          'with some of the token\'s roles.', [('POST', APP_CREDS)]),
+    _rule('list_application_credentials', OWN_USER, 'List a user\'s application '
+          'credentials.', [('GET', APP_CREDS)]),
+    _rule('get_application_credential', OWN_USER, 'Show an application credential.',
+          [('GET', APP_CRED)]),
+    _rule('delete_application_credential', OWN_USER, 'Delete an application credential '
+          '(its tokens stop working).', [('DELETE', APP_CRED)]),
     # tokens and auth
     _rule('validate_token', OWN_USER, 'Validate a token (one\'s own, or any as admin).',
           [('GET', TOKENS), ('HEAD', TOKENS)]),

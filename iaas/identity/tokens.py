@@ -1,7 +1,8 @@
 """Token format: a Fernet token over a compact JSON payload.
 
 Payload ``[version, user_id, methods, project_id, issued_ms, expires_s,
-audit_ids]``. Nothing is stored: a token is valid while its signature checks
+audit_ids]``, and the application credential's id last for a token issued
+by one. Nothing is stored: a token is valid while its signature checks
 with one of the repository's keys, it has not expired, and no revocation
 event matches it. Padding ``=`` is stripped (as Keystone does), so tokens are
 URL-safe base64 without padding.
@@ -35,6 +36,7 @@ class TokenData:
     issued_ms: int
     expires_s: int
     audit_ids: tuple
+    app_cred_id: str | None = None
 
     @property
     def issued_at(self):
@@ -85,7 +87,7 @@ def _mask_methods(mask):
 
 
 def issue(user_id, methods, project_id=None, expires_s=None, parent_audit_id=None,
-          now=None):
+          now=None, app_cred_id=None):
     """(token string, TokenData) for a new token."""
     now = time.time() if now is None else now
     issued_ms = int(now * 1000)
@@ -93,10 +95,12 @@ def issue(user_id, methods, project_id=None, expires_s=None, parent_audit_id=Non
         expires_s = int(now) + CONF.identity.token_expiration
     audit_ids = (new_audit_id(),) + ((parent_audit_id,) if parent_audit_id else ())
     data = TokenData(user_id, tuple(methods), project_id, issued_ms, int(expires_s),
-                     audit_ids)
-    payload = json.dumps([VERSION, user_id, _methods_mask(methods), project_id,
-                          issued_ms, int(expires_s), list(audit_ids)],
-                         separators=(',', ':')).encode()
+                     audit_ids, app_cred_id)
+    fields = [VERSION, user_id, _methods_mask(methods), project_id, issued_ms,
+              int(expires_s), list(audit_ids)]
+    if app_cred_id is not None:
+        fields.append(app_cred_id)
+    payload = json.dumps(fields, separators=(',', ':')).encode()
     token = key_repository().encrypt(payload).decode().rstrip('=')
     return token, data
 
@@ -108,7 +112,10 @@ def decode(token, now=None):
     padded = token + '=' * (-len(token) % 4)
     try:
         payload = key_repository().decrypt(padded.encode('ascii'))
-        v, user_id, mask, project_id, issued_ms, expires_s, audit_ids = json.loads(payload)
+        fields = json.loads(payload)
+        if len(fields) == 7:
+            fields.append(None)
+        v, user_id, mask, project_id, issued_ms, expires_s, audit_ids, app_cred = fields
     except (InvalidToken, ValueError, TypeError, UnicodeError):
         raise TokenInvalid('invalid token') from None
     if v != VERSION:
@@ -117,7 +124,7 @@ def decode(token, now=None):
     if expires_s <= now:
         raise TokenInvalid('token expired')
     return TokenData(user_id, _mask_methods(mask), project_id, issued_ms, expires_s,
-                     tuple(audit_ids))
+                     tuple(audit_ids), app_cred)
 
 
 def random_secret(nbytes=20):

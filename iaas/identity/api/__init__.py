@@ -5,12 +5,19 @@ from iaas.conf import CONF
 
 
 def build_app():
-    from iaas.identity.api import catalog_api, resources, signup, tokens_api
+    from iaas.identity.api import (
+        app_credentials_api,
+        catalog_api,
+        resources,
+        signup,
+        tokens_api,
+    )
     router = wsgi.Router(fault_formatter=wsgi.keystone_fault,
                          max_body=CONF.api.max_request_body_size,
                          authorizer=auth.authorize)
     tokens_api.add_routes(router)
     resources.add_routes(router)
+    app_credentials_api.add_routes(router)
     catalog_api.add_routes(router)
     signup.add_routes(router)
     openapi.install(router, 'iaas Identity API (Keystone v3)', '3.14')

@@ -377,6 +377,9 @@ def revoke_grant(req, target_type, target_id, user_id, role_id):
     _db().assignment_remove(user_id, target_type, target_id, role_id)
     if target_type == 'project':
         revoke.revoke_user_project(user_id, target_id)
+        # Keystone: the user's application credentials for the project go too.
+        from iaas.db import app_credentials
+        app_credentials.delete_for(user_id, target_id)
     core.invalidate(user_id=user_id)
     return wsgi.json_response(None, status=204)
 

@@ -49,7 +49,12 @@ AUTH_SCHEMA = {
                             'id': _ID, 'name': _NAME, 'domain': _DOMAIN_REF,
                             'password': {'type': 'string', 'maxLength': 4096}}}}},
                     'token': {'type': 'object', 'properties': {
-                        'id': {'type': 'string', 'maxLength': 1024}}}}},
+                        'id': {'type': 'string', 'maxLength': 1024}}},
+                    'application_credential': {'type': 'object', 'properties': {
+                        'id': _ID, 'name': _NAME,
+                        'secret': {'type': 'string', 'maxLength': 4096},
+                        'user': {'type': 'object', 'properties': {
+                            'id': _ID, 'name': _NAME, 'domain': _DOMAIN_REF}}}}}},
             'scope': {'type': ['object', 'null'], 'properties': {
                 'project': {'type': 'object', 'properties': {
                     'id': _ID, 'name': _NAME, 'domain': _DOMAIN_REF}},

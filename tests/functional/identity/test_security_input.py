@@ -82,15 +82,21 @@ def test_wrong_types_and_lengths_are_400(api):
     from iaas.db import identity as db
     before = (db.user_list(), db.project_list(), db.role_list(), db.domain_list(),
               db.credential_list(), db.service_list())
+    from iaas.db import app_credentials
     cases = list(_cases(api.app))
     assert len(cases) > 60
+    admin_id = db.user_get_by_name('admin', 'default')['id']
     for method, template, body in cases:
-        path = template.replace('{', '').replace('}', '')   # ids that do not exist
+        # Only a user itself may make its application credentials.
+        template_ = template.replace('{user_id}/application_credentials',
+                                     f'{admin_id}/application_credentials')
+        path = template_.replace('{', '').replace('}', '')   # ids that do not exist
         r = api.call(method, path, body, api.admin)
         assert r.status_int == 400, (method, template, body, r.status_int, r.body)
         assert r.json['error']['code'] == 400 and r.json['error']['message']
     assert before == (db.user_list(), db.project_list(), db.role_list(), db.domain_list(),
                       db.credential_list(), db.service_list())
+    assert app_credentials.list_for_user(admin_id) == []
 
 
 @pytest.mark.parametrize('path,body', [

@@ -168,6 +168,9 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
     v['credential_id'] = c.ok('identity', 'POST', '/v3/credentials', vt, {'credential': {
         'type': 'ec2', 'user_id': user_id, 'project_id': project_id,
         'blob': json.dumps({'access': 'victim-blob', 'secret': 's'})}}).json['credential']['id']
+    v['application_credential_id'] = c.ok(
+        'identity', 'POST', f'/v3/users/{user_id}/application_credentials', vt,
+        {'application_credential': {'name': 'victim-app'}}).json['application_credential']['id']
     # image: private, with data, a tag and a member
     img = c.ok('image', 'POST', '/v2/images', vt, {
         'name': 'victim-image', 'disk_format': 'raw', 'container_format': 'bare',

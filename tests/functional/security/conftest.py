@@ -38,6 +38,7 @@ def snapshot(c):
         'identity': [f"/v3/users/{v['user_id']}", f"/v3/projects/{v['project_id']}",
                      f"/v3/role_assignments?user.id={v['user_id']}",
                      f"/v3/users/{v['user_id']}/credentials/OS-EC2",
+                     f"/v3/users/{v['user_id']}/application_credentials",
                      f"/v3/credentials/{v['credential_id']}", '/v3/users', '/v3/projects',
                      '/v3/roles', '/v3/domains', '/v3/services', '/v3/endpoints'],
     }

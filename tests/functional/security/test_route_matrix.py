@@ -105,6 +105,9 @@ WRITE_BODIES = {
     ('PATCH', '/v2/images/{image_id}'): lambda v: [[
         {'op': 'replace', 'path': '/name', 'value': 'pwned'}]],
     ('DELETE', '/v2/images/{image_id}'): None,
+    ('DELETE', '/v2/images'): None,
+    ('PUT', '/v2/images'): None,
+    ('PATCH', '/v2/images'): lambda v: [[{'op': 'replace', 'path': '/name', 'value': 'x'}]],
     ('PUT', '/v2/images/{image_id}/file'): 'raw',
     ('POST', '/v2/images/{image_id}/actions/deactivate'): None,
     ('POST', '/v2/images/{image_id}/actions/reactivate'): None,
@@ -149,6 +152,10 @@ WRITE_BODIES = {
     ('POST', '/v3/users/{user_id}/credentials/OS-EC2'):
         lambda v: [{'tenant_id': v['project_id']}],
     ('DELETE', '/v3/users/{user_id}/credentials/OS-EC2/{access}'): None,
+    ('POST', '/v3/users/{user_id}/application_credentials'):
+        lambda v: [{'application_credential': {'name': 'stolen'}}],
+    ('DELETE', '/v3/users/{user_id}/application_credentials/{application_credential_id}'):
+        None,
     ('POST', '/v3/signup'): 'public',
 }
 

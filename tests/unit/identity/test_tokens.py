@@ -29,6 +29,15 @@ def test_unscoped_and_rescoped_keep_parent_audit(conf):
     assert d2.expires_s == data.expires_s
 
 
+def test_application_credential_id_carried(conf):
+    tok, data = tokens.issue('u1', ['application_credential'], 'p1', app_cred_id='c' * 32)
+    got = tokens.decode(tok)
+    assert got == data and got.app_cred_id == 'c' * 32
+    assert got.methods == ('application_credential',)
+    # Other tokens carry none (and keep the 7-field payload).
+    assert tokens.decode(tokens.issue('u1', ['password'], 'p1')[0]).app_cred_id is None
+
+
 @pytest.mark.parametrize('bad', ['', 'x', 'gAAAAA' + 'A' * 100, 'a' * 2000, 'ünïcode'])
 def test_garbage_rejected(conf, bad):
     with pytest.raises(tokens.TokenInvalid):
