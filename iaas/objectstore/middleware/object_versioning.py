@@ -146,8 +146,7 @@ class ObjectVersioning:
                 raise HTTPError(400, 'Cannot enable object versioning on a container that '
                                      'uses legacy versioned writes')
             if not legacy:
-                if on or current.startswith(OV_PREFIX):
-                    req.headers['X-Versions-Location'] = OV_PREFIX + ('true' if on else 'false')
+                req.headers['X-Versions-Location'] = OV_PREFIX + ('true' if on else 'false')
                 if on:
                     self.p.authorize(identity(self.p, req), m, a, c)
                     resp = subrequest(self.app, preauthed(a), 'PUT', a, versions_container(c))
@@ -296,11 +295,9 @@ class ObjectVersioning:
         self.p.authorize(ident, 'DELETE', a, c, o)
         me = preauthed(a)
         if vid == 'null' or (vid is None and not enabled):
-            head = self.head_raw(a, c, o)
-            if vid == 'null' and head is not None and head.headers.get(VERSION_META):
-                raise HTTPError(404, headers={'X-Object-Version-Id': 'null'})
-            resp = self.app(req)
-            return self.strip(resp, 'null')
+            # the current copy goes, whatever it is; the versions stay (Swift)
+            req.GET.pop('version-id', None)
+            return self.strip(self.app(req), 'null')
         vc = versions_container(c)
         head = self.head_raw(a, c, o)
         if vid is None:
@@ -317,11 +314,7 @@ class ObjectVersioning:
             return out
         current = head.headers.get(VERSION_META) if head is not None else None
         resp = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
-        if resp.status_int == 404:
-            out = webob.Response(status=204)
-            out.headers['X-Object-Version-Id'] = vid
-            return out
-        if resp.status_int >= 300:
+        if resp.status_int >= 300 and resp.status_int != 404:
             raise HTTPError(503)
         if current == vid or head is None:
             if current == vid:
