@@ -165,3 +165,23 @@ class FloatingIP(Base, TimestampMixin):
     # The network host that applies the NAT (None: any / the default one).
     host: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[str | None] = mapped_column(Text)
+
+
+class Router(Base, TimestampMixin):
+    """A project's router: its interfaces are ports (device_id = the router's
+    uuid, device_owner ``network:router_interface``), its gateway a port on
+    an external network (``network:router_gateway``, owned by the external
+    network's project)."""
+    __tablename__ = 'routers'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    name: Mapped[str] = mapped_column(String(255), default='')
+    description: Mapped[str] = mapped_column(String(255), default='')
+    project_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    gateway_network_id: Mapped[int | None] = mapped_column(
+        ForeignKey('networks.id', ondelete='SET NULL'), index=True)
+    enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
+    # extra routes: [{'destination': cidr, 'nexthop': ip}, ...]
+    routes: Mapped[list] = mapped_column(JSON, default=list)

@@ -20,8 +20,20 @@ from iaas.db.network_models import (
     Subnet,
 )
 
+# A rule's protocol as stored (as given) → the kind its ports are checked and
+# filtered by (iaas.network.firewall maps names to numbers the same way).
 PROTOCOLS = {'tcp': 'tcp', 'udp': 'udp', 'icmp': 'icmp', '6': 'tcp', '17': 'udp',
-             '1': 'icmp', 'ipv6-icmp': 'ipv6-icmp', 'icmpv6': 'ipv6-icmp', '58': 'ipv6-icmp'}
+             '1': 'icmp', 'ipv6-icmp': 'ipv6-icmp', 'icmpv6': 'ipv6-icmp', '58': 'ipv6-icmp',
+             'dccp': 'dccp', '33': 'dccp', 'sctp': 'sctp', '132': 'sctp',
+             'udplite': 'udplite', '136': 'udplite', 'gre': 'gre', '47': 'gre',
+             'esp': 'esp', '50': 'esp', 'ah': 'ah', '51': 'ah', 'igmp': 'igmp', '2': 'igmp',
+             'ospf': 'ospf', '89': 'ospf', 'vrrp': 'vrrp', '112': 'vrrp', 'pgm': 'pgm',
+             '113': 'pgm', 'rsvp': 'rsvp', '46': 'rsvp', 'egp': 'egp', '8': 'egp',
+             'encap': 'encap', '98': 'encap', 'ipip': 'ipip', '4': 'ipip',
+             'ipv6-encap': 'ipv6-encap', '41': 'ipv6-encap',
+             'ipv6-frag': 'ipv6-frag', '44': 'ipv6-frag', 'ipv6-nonxt': 'ipv6-nonxt',
+             '59': 'ipv6-nonxt', 'ipv6-opts': 'ipv6-opts', '60': 'ipv6-opts',
+             'ipv6-route': 'ipv6-route', '43': 'ipv6-route'}
 
 
 # -- security groups --------------------------------------------------------------
@@ -152,11 +164,18 @@ def rule_create(security_group_id, direction, project_id=None, ethertype='IPv4',
         raise nb.Invalid(f'Invalid ethertype {ethertype}.', 'InvalidInput')
     if protocol in ('any', ''):
         protocol = None
+    kind = None
     if protocol is not None:
-        protocol = PROTOCOLS.get(str(protocol).lower())
-        if protocol is None:
-            raise nb.Invalid('Security group rule protocol is not supported.',
-                             'SecurityGroupRuleInvalidProtocol')
+        # stored as given (a name lower-cased, or a number): Neutron echoes "17"
+        protocol = str(protocol).lower()
+        kind = PROTOCOLS.get(protocol)
+        if kind is None:
+            if not protocol.isdigit() or int(protocol) > 255:
+                raise nb.Invalid(f'Security group rule protocol {protocol} not supported. '
+                                 'Only protocol values [None, tcp, udp, icmp, ipv6-icmp] '
+                                 'and integer representations [0 to 255] are supported.',
+                                 'SecurityGroupRuleInvalidProtocol')
+            kind = protocol
     if remote_ip_prefix and remote_group_id:
         raise nb.Invalid('Only remote_ip_prefix or remote_group_id may be provided.',
                          'SecurityGroupRemoteGroupAndRemoteIpPrefix')
@@ -170,18 +189,7 @@ def rule_create(security_group_id, direction, project_id=None, ethertype='IPv4',
             raise nb.Invalid('Conflicting value ethertype for remote_ip_prefix.',
                              'SecurityGroupRuleParameterConflict')
         remote_ip_prefix = str(net)
-    for v in (port_range_min, port_range_max):
-        if v is not None and not (0 <= int(v) <= 65535):
-            raise nb.Invalid(f'Invalid port {v}.', 'SecurityGroupInvalidPortValue')
-    if protocol in ('tcp', 'udp'):
-        if port_range_min is not None and port_range_max is None:
-            port_range_max = port_range_min
-        if port_range_min is not None and int(port_range_min) > int(port_range_max):
-            raise nb.Invalid('For TCP/UDP protocols, port_range_min must be <= '
-                             'port_range_max', 'SecurityGroupInvalidPortRange')
-    elif protocol is None and (port_range_min is not None or port_range_max is not None):
-        raise nb.Invalid('Must also specify protocol if port range is given.',
-                         'SecurityGroupProtocolRequiredWithPorts')
+    _check_ports(kind, port_range_min, port_range_max)
     with transaction() as s:
         g = _get_sg(s, security_group_id, project_id)
         if remote_group_id:
@@ -191,7 +199,8 @@ def rule_create(security_group_id, direction, project_id=None, ethertype='IPv4',
                     remote_ip_prefix=remote_ip_prefix, remote_group_uuid=remote_group_id)
         for r in s.scalars(sa.select(SecurityGroupRule).where(
                 SecurityGroupRule.security_group_id == g.id)):
-            if all(getattr(r, k) == v for k, v in vals.items()):
+            if all(getattr(r, k) == v for k, v in vals.items() if k != 'protocol') and \
+                    PROTOCOLS.get(r.protocol, r.protocol) == kind:
                 raise nb.Conflict(f'Security group rule already exists. Rule id is '
                                   f'{r.uuid}.', 'SecurityGroupRuleExists')
         r = SecurityGroupRule(security_group_id=g.id, project_id=g.project_id,
@@ -199,6 +208,35 @@ def rule_create(security_group_id, direction, project_id=None, ethertype='IPv4',
         s.add(r)
         s.flush()
         return _rule_dict(r, g.uuid)
+
+
+def _check_ports(kind, lo, hi):
+    """Neutron's checks of a rule's port range (TCP/UDP ports or ICMP type
+    and code) with its error types and texts."""
+    for v in (lo, hi):
+        if v is not None and not 0 <= int(v) <= 65535:
+            raise nb.Invalid(f'Invalid value for port {v}', 'SecurityGroupInvalidPortValue')
+    if kind in ('tcp', 'udp', 'dccp', 'sctp', 'udplite'):
+        if lo == 0 or hi == 0:
+            raise nb.Invalid('Invalid value for port 0', 'SecurityGroupInvalidPortValue')
+        if (lo is not None or hi is not None) and (
+                lo is None or hi is None or int(lo) > int(hi)):
+            raise nb.Invalid('For TCP/UDP protocols, port_range_min must be <= '
+                             'port_range_max', 'SecurityGroupInvalidPortRange')
+    elif kind in ('icmp', 'ipv6-icmp'):
+        for v, field, attr in ((lo, 'type', 'port_range_min'), (hi, 'code', 'port_range_max')):
+            if v is not None and not 0 <= int(v) <= 255:
+                raise nb.Invalid(f'Invalid value for ICMP {field} ({attr}) {v}. It must be 0 '
+                                 'to 255.', 'SecurityGroupInvalidIcmpValue')
+        if lo is None and hi is not None:
+            raise nb.Invalid(f'ICMP code (port-range-max) {hi} is provided but ICMP type '
+                             '(port-range-min) is missing.', 'SecurityGroupMissingIcmpType')
+    elif kind is None and (lo is not None or hi is not None):
+        raise nb.Invalid('Must also specify protocol if port range is given.',
+                         'SecurityGroupProtocolRequiredWithPorts')
+    elif kind is not None and (lo is not None or hi is not None):
+        raise nb.Invalid(f'Port range is not supported for protocol {kind}.',
+                         'SecurityGroupInvalidProtocolForPortRange')
 
 
 def _get_rule(s, uuid, project_id=None):
@@ -240,15 +278,23 @@ def rule_delete(uuid, project_id=None):
 
 
 # -- floating IPs -----------------------------------------------------------------
+class ExternalGatewayNotFound(nb.NotFound):
+    def __init__(self, message):
+        nb.NetworkError.__init__(self, message)
+        self.type = 'ExternalGatewayForFloatingIPNotFound'
+
+
 def _fip_dict(s, f, net_uuid=None):
     if net_uuid is None:
         net_uuid = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))
-    port_uuid = None
+    port_uuid = router = None
     if f.port_id:
+        from iaas.db import routers
         port_uuid = s.scalar(sa.select(Port.uuid).where(Port.id == f.port_id))
+        router = routers.router_for(s, f.port_id, f.floating_network_id, f.fixed_ip_address)
     return {'id': f.uuid, 'floating_ip_address': f.address, 'floating_network_id': net_uuid,
             'project_id': f.project_id, 'tenant_id': f.project_id, 'port_id': port_uuid,
-            'fixed_ip_address': f.fixed_ip_address, 'router_id': None,
+            'fixed_ip_address': f.fixed_ip_address, 'router_id': router,
             'status': 'ACTIVE' if port_uuid else 'DOWN', 'description': f.description,
             'dns_domain': '', 'dns_name': '', 'port_details': None, 'port_forwardings': [],
             'qos_policy_id': None, 'tags': [], 'revision_number': 0,
@@ -271,6 +317,13 @@ def _associate(s, f, port_uuid, fixed_ip, project_id):
     elif fixed_ip not in ips:
         raise nb.Invalid(f'Port {port_uuid} does not have fixed ip {fixed_ip}.',
                          'BadRequest')
+    from iaas.db import routers
+    if routers.router_for(s, p.id, f.floating_network_id, fixed_ip) is None:
+        # Neutron: a floating IP needs a router between its network and the port's subnet
+        ext = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))
+        raise ExternalGatewayNotFound(
+            f'External network {ext} is not reachable from the subnet of fixed IP '
+            f'{fixed_ip}. Therefore, cannot associate Port {port_uuid} with a Floating IP.')
     taken = s.scalars(sa.select(FloatingIP.uuid).where(
         FloatingIP.port_id == p.id, FloatingIP.fixed_ip_address == fixed_ip,
         FloatingIP.id != f.id)).first()

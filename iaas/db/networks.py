@@ -173,8 +173,9 @@ def network_delete(uuid, project_id=None):
         n = _get_net(s, uuid, project_id)
         if project_id is not None and n.project_id != project_id:
             raise NotFound('Network', uuid)
+        # only DHCP ports go with the network (Neutron); router ports keep it in use
         busy = s.scalars(sa.select(Port.uuid).where(
-            Port.network_id == n.id, ~Port.device_owner.startswith('network:'))).first()
+            Port.network_id == n.id, Port.device_owner != 'network:dhcp')).first()
         if busy or s.scalars(sa.select(FloatingIP.id).where(
                 FloatingIP.floating_network_id == n.id)).first():
             raise Conflict(f'Unable to complete operation on network {uuid}. There are one '
@@ -341,8 +342,8 @@ def _get_subnet(s, uuid, project_id=None):
     q = sa.select(Subnet).join(Network, Network.id == Subnet.network_id).where(
         Subnet.uuid == uuid)
     if project_id is not None:
-        q = q.where(sa.or_(Subnet.project_id == project_id, Network.shared.is_(True),
-                           Network.external.is_(True)))
+        # an external network's subnets are not shown to other projects (Neutron)
+        q = q.where(sa.or_(Subnet.project_id == project_id, Network.shared.is_(True)))
     sn = s.scalars(q).first()
     if sn is None:
         raise NotFound('Subnet', uuid)
@@ -358,8 +359,7 @@ def subnet_list(project_id=None, network_id=None, **filters):
     with transaction() as s:
         q = sa.select(Subnet, Network.uuid).join(Network, Network.id == Subnet.network_id)
         if project_id is not None:
-            q = q.where(sa.or_(Subnet.project_id == project_id, Network.shared.is_(True),
-                               Network.external.is_(True)))
+            q = q.where(sa.or_(Subnet.project_id == project_id, Network.shared.is_(True)))
         if network_id:
             q = q.where(Network.uuid == network_id)
         for k, v in filters.items():
@@ -393,7 +393,7 @@ def subnet_delete(uuid, project_id=None):
         if project_id is not None and sn.project_id != project_id:
             raise NotFound('Subnet', uuid)
         used = s.scalars(sa.select(FixedIP.id).join(Port, Port.id == FixedIP.port_id).where(
-            FixedIP.subnet_id == sn.id, ~Port.device_owner.startswith('network:'))).first()
+            FixedIP.subnet_id == sn.id, Port.device_owner != 'network:dhcp')).first()
         if used:
             raise Conflict(f'Unable to complete operation on subnet {uuid}: One or more '
                            'ports have an IP allocation from this subnet.', 'SubnetInUse')
@@ -605,15 +605,73 @@ def port_list(project_id=None, network_id=None, fixed_ip=None, **filters):
         return [_port_dict(s, p, nu) for p, nu in s.execute(q.order_by(Port.id))]
 
 
-def port_update(uuid, project_id=None, security_groups=None, **values):
-    with transaction() as s:
-        p = _get_port(s, uuid, project_id)
-        for k, v in values.items():
-            setattr(p, {'binding:host_id': 'binding_host'}.get(k, k), v)
-        if security_groups is not None:
-            _set_groups(s, p, security_groups)
-        s.flush()
-        return _port_dict(s, p)
+def port_update(uuid, project_id=None, security_groups=None, fixed_ips=None, **values):
+    """Change a port; ``fixed_ips`` (a list) replaces its addresses: an entry
+    naming an address it holds, or only a subnet it has an address on, keeps
+    that address; others are allocated; the rest are released."""
+    check_fixed_ips_count(fixed_ips)
+    if fixed_ips is not None:
+        purge_released()
+    for attempt in range(RETRIES):
+        try:
+            with transaction() as s:
+                p = _get_port(s, uuid, project_id)
+                for k, v in values.items():
+                    setattr(p, {'binding:host_id': 'binding_host'}.get(k, k), v)
+                if security_groups is not None:
+                    _set_groups(s, p, security_groups)
+                if fixed_ips is not None:
+                    _replace_fixed_ips(s, p, fixed_ips)
+                s.flush()
+                return _port_dict(s, p)
+        except IntegrityError:
+            if attempt > 2 and any(x.get('ip_address') for x in fixed_ips or ()):
+                raise Conflict('Unable to complete operation for network. An IP address '
+                               'asked for is in use.', 'IpAddressInUse') from None
+    raise Conflict('No more IP addresses available on network.', 'IpAddressGenerationFailure')
+
+
+def _replace_fixed_ips(s, p, wanted):
+    subnets = list(s.scalars(sa.select(Subnet).where(
+        Subnet.network_id == p.network_id).order_by(Subnet.id)))
+    by_id = {x.id: x.uuid for x in subnets}
+    held = list(s.scalars(sa.select(FixedIP).where(FixedIP.port_id == p.id)
+                          .order_by(FixedIP.id)))
+    keep, new = set(), []
+    for w in wanted:
+        match = None
+        for f in held:
+            if f.id in keep:
+                continue
+            if w.get('ip_address'):
+                try:
+                    same = ipaddress.ip_address(w['ip_address']) == \
+                        ipaddress.ip_address(f.address)
+                except ValueError:
+                    raise Invalid(f'Invalid IP address {w["ip_address"]}.',
+                                  'InvalidInput') from None
+                if same and (not w.get('subnet_id') or by_id.get(f.subnet_id) ==
+                             w['subnet_id']):
+                    match = f
+            elif w.get('subnet_id') and by_id.get(f.subnet_id) == w['subnet_id']:
+                match = f
+            if match is not None:
+                break
+        if match is not None:
+            keep.add(match.id)
+        else:
+            new.append(w)
+    now = utcnow()
+    for f in held:
+        if f.id not in keep:
+            f.port_id, f.released_at, f.leased = None, now, False
+            s.execute(sa.update(FloatingIP).where(
+                FloatingIP.port_id == p.id, FloatingIP.fixed_ip_address == f.address)
+                .values(port_id=None, fixed_ip_address=None))
+    s.flush()
+    for w in new:
+        _allocate_ip(s, p.network_id, subnets, p.id, w)
+    s.flush()
 
 
 def _release_port(s, p):

@@ -10,6 +10,7 @@ import ipaddress
 import logging
 
 from iaas.db import networks as db
+from iaas.db import routers as db_routers
 from iaas.network import rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ sg_list = _scoped(db.sg_list)
 rule_get = _scoped(db.rule_get)
 rule_list = _scoped(db.rule_list)
 ensure_default_group = _scoped(db.ensure_default_group)
+router_get = _scoped(db_routers.router_get)
+router_list = _scoped(db_routers.router_list)
 check_fixed_ips_count = db.check_fixed_ips_count
 check_fixed_ip = db.check_fixed_ip
 
@@ -155,6 +158,12 @@ sg_update = _notifying(db.sg_update)
 sg_delete = _notifying(db.sg_delete)
 rule_create = _notifying(db.rule_create)
 rule_delete = _notifying(db.rule_delete)
+router_create = _notifying(db_routers.router_create)
+router_update = _notifying(db_routers.router_update)
+router_delete = _notifying(db_routers.router_delete)
+router_add_interface = _notifying(db_routers.add_interface)
+router_remove_interface = _notifying(db_routers.remove_interface)
+ROUTER_PORT_OWNERS = (db_routers.INTERFACE, db_routers.GATEWAY)
 
 
 def security_groups_for_instances(instance_uuids):

@@ -49,11 +49,31 @@ def _v4(ips):
     return [ip for ip in ips if ipaddress.ip_address(ip).version == 4]
 
 
+# IP protocol numbers of the names a rule may carry (rules keep the protocol
+# as the user gave it, "17" or "udp"); iptables gets tcp/udp/icmp by name
+# (the port matches need it) and any other as its number.
+_NUMBERS = {'tcp': 6, 'udp': 17, 'icmp': 1, 'ipv6-icmp': 58, 'icmpv6': 58, 'dccp': 33,
+            'sctp': 132, 'udplite': 136, 'gre': 47, 'esp': 50, 'ah': 51, 'igmp': 2,
+            'ospf': 89, 'vrrp': 112, 'pgm': 113, 'rsvp': 46, 'egp': 8, 'encap': 98,
+            'ipip': 4, 'ipv6-encap': 41, 'ipv6-frag': 44, 'ipv6-nonxt': 59,
+            'ipv6-opts': 60, 'ipv6-route': 43}
+_NAMES = {6: 'tcp', 17: 'udp', 1: 'icmp'}
+
+
+def _protocol(proto):
+    proto = str(proto).lower()
+    num = int(proto) if proto.isdigit() else _NUMBERS.get(proto)
+    if num is None:
+        return proto
+    return _NAMES.get(num, str(num))
+
+
 def _match(rule):
     """iptables match arguments of one security-group rule (no address part)."""
     parts = []
     proto = rule.get('protocol')
     if proto:
+        proto = _protocol(proto)
         parts += ['-p', proto]
         lo, hi = rule.get('port_range_min'), rule.get('port_range_max')
         if proto in ('tcp', 'udp') and lo is not None:

@@ -276,7 +276,10 @@ class NetworkManager(manager.Manager):
                 if sub is None:
                     continue
                 keep.add(n['id'])
-                self.dhcp.ensure(n, n['bridge'], sub, [p for p in n['ports'] if p['ips']])
+                # a router's interface holds the gateway address: no lease for it
+                self.dhcp.ensure(n, n['bridge'], sub, [
+                    p for p in n['ports'] if p['ips'] and
+                    not p['device_owner'].startswith('network:router')])
                 db.fixed_ips_set_leased(n['id'], self.dhcp.leases(n['id']))
         for nid in self.dhcp.running():
             if nid not in keep:

@@ -2,7 +2,15 @@
 subnets, ports, floating IPs, security groups and rules)."""
 from iaas import wsgi
 from iaas.api import auth, openapi
-from iaas.api.network import common, floatingips, networks, policies, ports, secgroups
+from iaas.api.network import (
+    common,
+    floatingips,
+    networks,
+    policies,
+    ports,
+    routers,
+    secgroups,
+)
 from iaas.conf import CONF
 
 EXTENSIONS = [
@@ -13,6 +21,12 @@ EXTENSIONS = [
     ('port-security', 'Port Security', 'Provides port security.'),
     ('standard-attr-description', 'standard-attr-description', 'Description fields.'),
     ('floatingip-pools', 'Floating IP Pools', 'Floating IP pools.'),
+    ('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 '
+     'Neutron networks and access to external networks via a NAT gateway.'),
+    ('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router.'),
+    ('ext-gw-mode', 'Neutron L3 Configurable external gateway mode',
+     'Extension of the router abstraction for specifying whether SNAT should occur on the '
+     'external gateway.'),
 ]
 
 
@@ -33,7 +47,7 @@ def v2_root(req):
     return {'resources': [{'name': n[:-1], 'collection': n,
                            'links': [{'rel': 'self', 'href': f'/v2.0/{n}'}]}
                           for n in ('networks', 'subnets', 'ports', 'floatingips',
-                                    'security-groups', 'security-group-rules')]}
+                                    'security-groups', 'security-group-rules', 'routers')]}
 
 
 @wsgi.route_policy(policies.DISCOVERY, scope=wsgi.ANY)
@@ -76,7 +90,9 @@ def build_app():
             ('security-groups', secgroups, 'sg_create', 'sg_index', 'sg_show', 'sg_update',
              'sg_delete', 'security_group_id'),
             ('security-group-rules', secgroups, 'rule_create', 'rule_index', 'rule_show',
-             None, 'rule_delete', 'rule_id')):
+             None, 'rule_delete', 'rule_id'),
+            ('routers', routers, 'router_create', 'router_index', 'router_show',
+             'router_update', 'router_delete', 'router_id')):
         for suffix in ('', '.json'):
             add('GET', f'{p}/{coll}{suffix}', getattr(mod, index))
             add('POST', f'{p}/{coll}{suffix}', getattr(mod, create))
@@ -85,5 +101,9 @@ def build_app():
         if update:
             add('PUT', item, getattr(mod, update))
         add('DELETE', item, getattr(mod, delete))
+    add('PUT', f'{p}/routers/{{router_id}}/add_router_interface', routers.add_interface)
+    add('PUT', f'{p}/routers/{{router_id}}/remove_router_interface', routers.remove_interface)
+    for suffix in ('', '.json'):
+        add('GET', f'{p}/agents{suffix}', routers.agent_index)
     openapi.install(r, 'iaas Networking API (Neutron v2.0)', '2.0')
     return r

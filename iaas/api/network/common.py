@@ -1,11 +1,14 @@
 """Shared helpers of the network API: Neutron faults, policy scoping, filters,
 pagination, schema-checked bodies."""
+import logging
 import urllib.parse
 
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.network import schemas
 from iaas.network import api as netapi
+
+LOG = logging.getLogger(__name__)
 
 NEUTRON_TYPES = {400: 'HTTPBadRequest', 401: 'HTTPUnauthorized', 403: 'HTTPForbidden',
                  404: 'HTTPNotFound', 405: 'HTTPMethodNotAllowed', 409: 'HTTPConflict',
@@ -100,11 +103,11 @@ def owner(req, body, rule):
     return ctx.project_id
 
 
-def body_of(req, key, schema):
+def body_of(req, key, schema, body=None):
     """The resource body ``{key: {...}}`` checked by ``schema``: unknown
     attributes and wrong types are a 400 before any work."""
-    body = req.json()
-    if not isinstance(body.get(key), dict):
+    body = req.json() if body is None else body
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
         raise wsgi.Fault(f'Resource body required: "{key}"', code=400, type='HTTPBadRequest')
     bad = sorted(set(body[key]) - set(schemas.fields(schema)))
     if bad:
@@ -112,6 +115,49 @@ def body_of(req, key, schema):
                          type='HTTPBadRequest')
     wsgi.validate(body, schema)
     return body[key]
+
+
+# Most resources one bulk create may carry (each is checked before any is made).
+MAX_BULK = 100
+
+
+def bodies_of(req, key, plural, schema):
+    """The resources of a create: ``{key: {...}}`` (one) or Neutron's bulk
+    ``{plural: [{...}, ...]}``; each checked by ``schema`` before any work.
+    Returns (items, bulk)."""
+    body = req.json()
+    if isinstance(body, dict) and plural in body and key not in body:
+        items = body[plural]
+        if not isinstance(items, list) or not items:
+            raise wsgi.Fault('Resources required', code=400, type='HTTPBadRequest')
+        if len(items) > MAX_BULK:
+            raise wsgi.Fault(f'Invalid input: at most {MAX_BULK} {plural} in one request',
+                             code=400, type='HTTPBadRequest')
+        if len(body) > 1:
+            extra = ', '.join(sorted(set(body) - {plural}))
+            raise wsgi.Fault(f"Unrecognized attribute(s) '{extra}'", code=400,
+                             type='HTTPBadRequest')
+        return [body_of(req, key, schema, {key: x}) for x in items], True
+    return [body_of(req, key, schema, body)], False
+
+
+def create_all(items, bulk, key, plural, make, undo):
+    """``make`` each item; all or nothing: when one fails, the ones made are
+    removed again with ``undo`` (Neutron's emulated bulk) and the error is
+    answered. Returns the create response (201)."""
+    made = []
+    try:
+        for item in items:
+            made.append(make(item))
+    except BaseException:
+        for x in reversed(made):
+            try:
+                undo(x)
+            except Exception:
+                LOG.warning('bulk create: could not remove %s %s', key, x.get('id'),
+                            exc_info=True)
+        raise
+    return 201, ({plural: made} if bulk else {key: made[0]})
 
 
 def to_bool(value, default=False):

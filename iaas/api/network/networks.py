@@ -56,7 +56,13 @@ def _segment_args(req, b, proj):
 @wsgi.route_policy(NET['create'])
 @wsgi.accepts(schemas.NETWORK_CREATE)
 def net_create(req):
-    b = common.body_of(req, 'network', schemas.NETWORK_CREATE)
+    items, bulk = common.bodies_of(req, 'network', 'networks', schemas.NETWORK_CREATE)
+    return common.create_all(
+        items, bulk, 'network', 'networks', lambda b: _net_create(req, b),
+        lambda n: netapi.network_delete(req.context, n['id'], netapi.ALL_PROJECTS))
+
+
+def _net_create(req, b):
     proj = common.owner(req, b, NET['create'])
     shared, external = common.to_bool(b.get('shared')), common.to_bool(b.get('router:external'))
     if shared:
@@ -69,7 +75,7 @@ def net_create(req):
         external=external, admin_state_up=common.to_bool(b.get('admin_state_up'), True),
         mtu=b.get('mtu') or 1450, description=b.get('description', ''),
         bridge_prefix=CONF.network.bridge_prefix, **kw)
-    return 201, {'network': net_view(n)}
+    return net_view(n)
 
 
 @wsgi.route_policy(NET['get'])
@@ -113,13 +119,19 @@ def net_delete(req, network_id):
 @wsgi.route_policy(SUB['create'])
 @wsgi.accepts(schemas.SUBNET_CREATE)
 def subnet_create(req):
-    b = common.body_of(req, 'subnet', schemas.SUBNET_CREATE)
+    items, bulk = common.bodies_of(req, 'subnet', 'subnets', schemas.SUBNET_CREATE)
+    return common.create_all(
+        items, bulk, 'subnet', 'subnets', lambda b: _subnet_create(req, b),
+        lambda sn: netapi.subnet_delete(req.context, sn['id'], netapi.ALL_PROJECTS))
+
+
+def _subnet_create(req, b):
     n = _network(req, b['network_id'], NET['get'])
     # a member of the network's project (Neutron: the network's owner)
     common.check_item(req, SUB['create'], {'project_id': n['project_id']}, 'Network',
                       b['network_id'])
     common.owner(req, b, SUB['create'])
-    sn = netapi.subnet_create(
+    return netapi.subnet_create(
         req.context, b['network_id'], b['cidr'],
         project_id=common.scope(req, SUB['create']), name=b.get('name', ''),
         gateway_ip=b.get('gateway_ip', 'auto'), allocation_pools=b.get('allocation_pools'),
@@ -127,7 +139,6 @@ def subnet_create(req):
         enable_dhcp=common.to_bool(b.get('enable_dhcp'), True),
         host_routes=b.get('host_routes') or [], description=b.get('description', ''),
         ip_version=b.get('ip_version'))
-    return 201, {'subnet': sn}
 
 
 @wsgi.route_policy(SUB['get'])

@@ -62,7 +62,8 @@ NETWORK_UPDATE_SHARED = _rule('update_network:shared', ADMIN, 'Share or unshare 
 
 # -- subnets -----------------------------------------------------------------------
 # (checked on the subnet's network's project: a member of the network's project)
-SUBNET = _crud('subnet', 'subnets', 'subnet_id', get=f'{READER} or {SHARED} or {EXTERNAL}')
+# (an external network's subnets are its owner's: Neutron shows them to no one else)
+SUBNET = _crud('subnet', 'subnets', 'subnet_id', get=f'{READER} or {SHARED}')
 
 # -- ports -------------------------------------------------------------------------
 PORT = _crud('port', 'ports', 'port_id')
@@ -90,6 +91,34 @@ FLOATINGIP = _crud('floatingip', 'floatingips', 'floatingip_id')
 FLOATINGIP_ADDRESS = _rule('create_floatingip:floating_ip_address', ADMIN,
                            'Allocate a given floating IP address.',
                            ('POST', f'{P}/floatingips'))
+
+# -- routers -----------------------------------------------------------------------
+ROUTER = _crud('router', 'routers', 'router_id')
+_ROUTERS = f'{P}/routers'
+_ROUTER = _ROUTERS + '/{router_id}'
+ROUTER_INTERFACE = {
+    op: _rule(f'{op}_router_interface', MEMBER, f'{op.capitalize()} a router interface '
+              '(a subnet or port of the router\'s project).',
+              ('PUT', f'{_ROUTER}/{op}_router_interface'))
+    for op in ('add', 'remove')}
+ROUTER_ATTRS = {}
+for _op, _method, _path in (('create', 'POST', _ROUTERS), ('update', 'PUT', _ROUTER)):
+    for _attr, _check, _what in (
+            ('external_gateway_info', MEMBER, 'an external gateway'),
+            ('external_gateway_info:enable_snat', ADMIN, 'the gateway\'s enable_snat'),
+            ('external_gateway_info:external_fixed_ips', ADMIN,
+             'the gateway\'s external fixed IPs')):
+        ROUTER_ATTRS[f'{_op}:{_attr}'] = _rule(f'{_op}_router:{_attr}', _check,
+                                               f'{_op.capitalize()} a router setting {_what}.',
+                                               (_method, _path))
+
+# -- agents (none are exposed) -------------------------------------------------------
+# Neutron answers the list to anyone, with only the agents ``get_agent`` lets
+# the caller see (none for a non-admin).
+AGENT = _rule('get_agent', ADMIN, 'See an agent in the agents list (admin).',
+              ('GET', f'{P}/agents'))
+AGENTS = _rule('network:list_agents', ANY, 'List agents (any valid token; each agent '
+               'shown only to callers passing get_agent).', ('GET', f'{P}/agents'))
 
 # -- security groups ---------------------------------------------------------------
 SECURITY_GROUP = _crud('security_group', 'security-groups', 'security_group_id')

@@ -61,7 +61,13 @@ def _check_attributes(req, op, b, net, owner):
 @wsgi.route_policy(PORT['create'])
 @wsgi.accepts(schemas.PORT_CREATE)
 def port_create(req):
-    b = common.body_of(req, 'port', schemas.PORT_CREATE)
+    items, bulk = common.bodies_of(req, 'port', 'ports', schemas.PORT_CREATE)
+    return common.create_all(
+        items, bulk, 'port', 'ports', lambda b: _port_create(req, b),
+        lambda p: netapi.port_delete(req.context, p['id'], netapi.ALL_PROJECTS))
+
+
+def _port_create(req, b):
     fixed = _fixed_ips(b)
     owner = common.owner(req, b, PORT['create'])
     net = netapi.network_get(b['network_id'], common.scope(req, pol.NETWORK['get']))
@@ -77,7 +83,7 @@ def port_create(req):
         binding_host=b.get('binding:host_id') or None, security_groups=sgs,
         name=b.get('name', ''), admin_state_up=common.to_bool(b.get('admin_state_up'), True),
         description=b.get('description', ''))
-    return 201, {'port': port_view(p)}
+    return port_view(p)
 
 
 @wsgi.route_policy(PORT['get'])
@@ -109,12 +115,16 @@ def port_update(req, port_id):
         if k in b:
             vals[k] = common.to_bool(b[k], True)
     p = netapi.port_update(req.context, port_id, common.scope(req, PORT['update']),
-                           security_groups=b.get('security_groups'), **vals)
+                           security_groups=b.get('security_groups'),
+                           fixed_ips=_fixed_ips(b), **vals)
     return {'port': port_view(p)}
 
 
 @wsgi.route_policy(PORT['delete'])
 def port_delete(req, port_id):
-    _port(req, port_id, PORT['delete'])
+    p = _port(req, port_id, PORT['delete'])
+    if p['device_owner'] in netapi.ROUTER_PORT_OWNERS:
+        raise wsgi.Fault(f'Port {port_id} cannot be deleted directly via the port API: has '
+                         f'device owner {p["device_owner"]}.', code=409, type='L3PortInUse')
     netapi.port_delete(req.context, port_id, common.scope(req, PORT['delete']))
     return webob.Response(status=204)

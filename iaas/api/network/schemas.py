@@ -93,7 +93,7 @@ PORT_CREATE = _body('port', _PORT, required=('network_id',))
 PORT_UPDATE = _body('port', {k: _PORT[k] for k in (
     'name', 'device_id', 'device_owner', 'binding:host_id', 'security_groups',
     'admin_state_up', 'description', 'port_security_enabled', 'binding:profile',
-    'binding:vnic_type', 'dns_name')})
+    'binding:vnic_type', 'dns_name', 'fixed_ips')})
 
 _FIP = {
     'floating_network_id': ID, 'floating_ip_address': ADDRESS, 'port_id': OPT_ID,
@@ -111,8 +111,9 @@ SECURITY_GROUP_CREATE = _body('security_group', {
     'stateful': BOOL, 'tags': TAGS})
 SECURITY_GROUP_UPDATE = _body('security_group', {'name': NAME, 'description': DESCRIPTION})
 
-_PORT_NUMBER = {'oneOf': [_int(0, 65535, null=True),
-                          {'type': 'string', 'pattern': '^[0-9]{1,5}$'}]}
+# Range checked by the handler with Neutron's messages ("Invalid value for port").
+_PORT_NUMBER = {'oneOf': [_int(-2 ** 31, 2 ** 31, null=True),
+                          {'type': 'string', 'pattern': '^-?[0-9]{1,10}$'}]}
 SECURITY_GROUP_RULE_CREATE = _body('security_group_rule', {
     'security_group_id': ID, 'direction': {'enum': ['ingress', 'egress']},
     'ethertype': {'enum': ['IPv4', 'IPv6']},
@@ -122,6 +123,25 @@ SECURITY_GROUP_RULE_CREATE = _body('security_group_rule', {
     'remote_ip_prefix': OPT_ADDRESS, 'remote_group_id': OPT_ID,
     'remote_address_group_id': OPT_ID, 'description': DESCRIPTION, 'project_id': PROJECT,
     'tenant_id': PROJECT}, required=('security_group_id', 'direction'))
+
+
+_GATEWAY = {'type': ['object', 'null'], 'additionalProperties': False, 'properties': {
+    'network_id': ID, 'enable_snat': BOOL,
+    'external_fixed_ips': {'type': 'array', 'maxItems': 5, 'items': _FIXED_IP}}}
+_ROUTER = {
+    'name': NAME, 'description': DESCRIPTION, 'admin_state_up': BOOL,
+    'external_gateway_info': _GATEWAY, 'project_id': PROJECT, 'tenant_id': PROJECT,
+    'routes': {'type': ['array', 'null'], 'maxItems': 50, 'items': _ROUTE},
+    'availability_zone_hints': {'type': 'array', 'maxItems': 16,
+                                'items': {'type': 'string', 'maxLength': 255}},
+    'tags': TAGS,
+}
+ROUTER_CREATE = _body('router', {k: v for k, v in _ROUTER.items() if k != 'routes'})
+ROUTER_UPDATE = _body('router', {k: _ROUTER[k] for k in (
+    'name', 'description', 'admin_state_up', 'external_gateway_info', 'routes')})
+# add_router_interface / remove_router_interface: a bare object, one of the two
+ROUTER_INTERFACE = {'type': 'object', 'additionalProperties': False,
+                    'properties': {'subnet_id': ID, 'port_id': ID}}
 
 
 def fields(schema):

@@ -46,7 +46,10 @@ def sg_show(req, security_group_id):
 @wsgi.accepts(schemas.SECURITY_GROUP_UPDATE)
 def sg_update(req, security_group_id):
     b = common.body_of(req, 'security_group', schemas.SECURITY_GROUP_UPDATE)
-    _group(req, security_group_id, SG['update'])
+    g = _group(req, security_group_id, SG['update'])
+    if b.get('name') == 'default' and g['name'] != 'default':
+        raise wsgi.Fault('Default security group already exists.', code=409,
+                         type='SecurityGroupDefaultAlreadyExists')
     return {'security_group': netapi.sg_update(req.context, security_group_id,
                                                common.scope(req, SG['update']), **b)}
 
@@ -59,7 +62,13 @@ def sg_delete(req, security_group_id):
 
 
 def _port(v):
-    return None if v is None else int(v)
+    """Neutron's port value conversion: None, or an integer 0-65535."""
+    if v is None:
+        return None
+    if not 0 <= int(v) <= 65535:
+        raise wsgi.Fault(f'Invalid value for port {v}', code=400,
+                         type='SecurityGroupInvalidPortValue')
+    return int(v)
 
 
 @wsgi.route_policy(RULE['create'])
@@ -68,12 +77,12 @@ def rule_create(req):
     b = common.body_of(req, 'security_group_rule', schemas.SECURITY_GROUP_RULE_CREATE)
     g = _group(req, b['security_group_id'], RULE['create'])
     proto = b.get('protocol')
+    pmin, pmax = _port(b.get('port_range_min')), _port(b.get('port_range_max'))
     r = netapi.rule_create(
         req.context, g['id'], b['direction'], project_id=common.scope(req, RULE['create']),
         ethertype=b.get('ethertype') or 'IPv4',
         protocol=None if proto is None else str(proto),
-        port_range_min=_port(b.get('port_range_min')),
-        port_range_max=_port(b.get('port_range_max')),
+        port_range_min=pmin, port_range_max=pmax,
         remote_ip_prefix=b.get('remote_ip_prefix'), remote_group_id=b.get('remote_group_id'),
         description=b.get('description', ''))
     return 201, {'security_group_rule': r}

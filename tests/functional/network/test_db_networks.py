@@ -5,6 +5,7 @@ import ipaddress
 import pytest
 
 from iaas.db import networks as db
+from iaas.db import routers as db_routers
 
 
 def _net(project='p1', cidr='10.20.0.0/24', **kw):
@@ -93,9 +94,17 @@ def test_segments(db_url):
 def test_floating_ips(db_url):
     ext = db.network_create('public', None, external=True)
     db.subnet_create(ext['id'], '172.24.4.0/29', gateway_ip='172.24.4.1')
-    n, _ = _net()
+    n, sn = _net()
     p1 = db.port_create(n['id'], project_id='p1', device_id='i1')
     p2 = db.port_create(n['id'], project_id='p1', device_id='i2')
+    # without a router between the external network and the subnet: 404
+    f = db.floatingip_create(ext['id'], 'p1')
+    with pytest.raises(db.NotFound) as e:
+        db.floatingip_update(f['id'], 'p1', port_id=p1['id'])
+    assert e.value.type == 'ExternalGatewayForFloatingIPNotFound'
+    db.floatingip_delete(f['id'], 'p1')
+    r = db_routers.router_create('p1', external_gateway_info={'network_id': ext['id']})
+    db_routers.add_interface(r['id'], 'p1', subnet_id=sn['id'])
     f = db.floatingip_create(ext['id'], 'p1')
     assert f['status'] == 'DOWN' and f['port_id'] is None
     assert f['floating_ip_address'] != '172.24.4.1'
@@ -116,8 +125,8 @@ def test_floating_ips(db_url):
     # deleting the port disassociates
     db.port_delete(p2['id'])
     assert db.floatingip_get(f['id'])['port_id'] is None
-    # pool exhaustion: .2-.6 = 5 addresses, two taken
-    for _ in range(3):
+    # pool exhaustion: .2-.6 = 5 addresses, two taken, one the router's gateway
+    for _ in range(2):
         db.floatingip_create(ext['id'], 'p1')
     with pytest.raises(db.Conflict):
         db.floatingip_create(ext['id'], 'p1')

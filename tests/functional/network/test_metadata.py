@@ -7,6 +7,7 @@ import webob
 from iaas.api.metadata import app as metadata_app
 from iaas.db import instances as db_instances
 from iaas.db import networks as db
+from iaas.db import routers as db_routers
 
 
 def _get(app, path, remote, headers=None):
@@ -22,11 +23,13 @@ def _setup():
         'metadata_': {'role': 'web'}, 'flavor': {'name': 'm1.tiny'}, 'vcpus': 1,
         'memory_mb': 64, 'availability_zone': 'nova'}])[0]
     n = db.network_create('n', 'p1')
-    db.subnet_create(n['id'], '10.50.0.0/24', project_id='p1')
+    sub = db.subnet_create(n['id'], '10.50.0.0/24', project_id='p1')
     port = db.port_create(n['id'], project_id='p1', device_id=inst['uuid'],
                           fixed_ips=[{'ip_address': '10.50.0.7'}])
     ext = db.network_create('public', None, external=True)
     db.subnet_create(ext['id'], '172.24.9.0/24')
+    router = db_routers.router_create('p1', external_gateway_info={'network_id': ext['id']})
+    db_routers.add_interface(router['id'], 'p1', subnet_id=sub['id'])
     db.floatingip_create(ext['id'], 'p1', floating_ip_address='172.24.9.9',
                          port_id=port['id'])
     return inst

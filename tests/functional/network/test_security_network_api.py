@@ -229,7 +229,7 @@ def test_cidr_with_host_bits_refused(cloud):
     ('/v2.0/networks', {'network': {'shared': []}}),
     ('/v2.0/networks', {'network': {'provider:segmentation_id': 2 ** 63}}),
     ('/v2.0/networks', {'network': 'x'}),
-    ('/v2.0/networks', {'networks': [{'name': 'bulk'}]}),
+    ('/v2.0/networks', {'networks': [{'name': 'bulk'}, {'name': None}]}),   # all or none
     ('/v2.0/ports', {'port': {'network_id': None}}),
     ('/v2.0/ports', {'port': {'network_id': 'n', 'fixed_ips': 'x'}}),
     ('/v2.0/ports', {'port': {'network_id': 'n', 'fixed_ips': [{'ip_address': 7}]}}),

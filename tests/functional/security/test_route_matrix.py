@@ -99,6 +99,13 @@ WRITE_BODIES = {
         'security_group_id': v['security_group_id'], 'direction': 'ingress',
         'protocol': 'tcp', 'port_range_min': 1, 'port_range_max': 65535}}],
     ('DELETE', '/v2.0/security-group-rules/{rule_id}'): None,
+    ('POST', '/v2.0/routers'): lambda v: [{'router': {'name': 'r'}}],
+    ('PUT', '/v2.0/routers/{router_id}'): lambda v: [{'router': {'name': 'pwned'}}],
+    ('DELETE', '/v2.0/routers/{router_id}'): None,
+    ('PUT', '/v2.0/routers/{router_id}/add_router_interface'):
+        lambda v: [{'port_id': v['port_id']}],
+    ('PUT', '/v2.0/routers/{router_id}/remove_router_interface'):
+        lambda v: [{'subnet_id': v['subnet_id']}],
     # image
     ('POST', '/v2/images'): lambda v: [{'name': 'mine', 'disk_format': 'raw',
                                         'container_format': 'bare', 'id': v['image_id']}],

@@ -57,3 +57,29 @@ def test_vlan_and_vxlan_segments_at_command_level(conf, sqlite_db):
     assert deleted == {'brqstale', 'vxlan-9'}
     restore = [c for c in net.run.call_args_list if c.args[0][0] == 'iptables-restore']
     assert restore and '-I FORWARD 1 -j iaas-FORWARD' in restore[0].args[1]
+
+
+def test_router_interface_gets_no_dhcp_entry(conf, sqlite_db):
+    """A router's interface port holds the subnet's gateway address: the
+    network's dnsmasq gets host entries for the other ports only."""
+    from unittest import mock
+
+    from iaas.db import networks as db
+    from iaas.db import routers as db_routers
+    conf.set_override('netns', 'ns-x', group='network')
+    n = db.network_create('n', 'p1')
+    sub = db.subnet_create(n['id'], '10.71.0.0/24', project_id='p1')
+    vm = db.port_create(n['id'], project_id='p1', device_id='vm1')
+    r = db_routers.router_create('p1')
+    db_routers.add_interface(r['id'], 'p1', subnet_id=sub['id'])
+    net = mock.MagicMock()
+    net.run.return_value = ''
+    net.links.return_value = {}
+    net.addresses.return_value = []
+    m = manager.NetworkManager('h1', net=net)
+    m.dhcp = mock.MagicMock()
+    m.dhcp.running.return_value = []
+    m.dhcp.leases.return_value = []
+    m.sync()
+    (call,) = m.dhcp.ensure.call_args_list
+    assert [p['id'] for p in call.args[3]] == [vm['id']]
