@@ -51,6 +51,7 @@ class Identity:
     project_id: str | None = None
     read_only: bool = False   # identity 'reader' role only: GET/HEAD in its account
     context: object = None    # identity's RequestContext (policy checks), else None
+    scope: tuple | None = None  # (account, container|None): a tempurl/formpost signature's reach
 
 
 def _identity_api():
@@ -224,6 +225,10 @@ class Auth:
         its owner: tempauth's owner rule, or identity's policy rule."""
         if ident is None:
             return False
+        if ident.scope is not None:
+            acct, cont = ident.scope
+            return account == acct and container is not None and (
+                cont is None or container == cont)
         if ident.context is not None:
             return self.policy_allows(ident, policies.swift_rule(container, obj, method),
                                       account)

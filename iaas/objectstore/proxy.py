@@ -80,6 +80,7 @@ class Proxy:
             pass
         else:
             self.s3 = s3api.S3(self, s3_region)
+        self.info_sections = {}      # /info sections filters add (info_body)
         from iaas.objectstore import middleware
         self.pipeline = middleware.build(self, self.dispatch)
 
@@ -147,19 +148,54 @@ class Proxy:
         raise HTTPError(404)
 
     def info(self, req):
-        body = {'swift': {'version': '2.34.0', 'max_file_size': self.max_file_size,
+        """Swift's /info: what this proxy serves, no more (clients and test
+        suites turn features on from it). Filters add their sections: see
+        :meth:`info_body`."""
+        return webob.Response(json_body=self.info_body(), charset=None,
+                              content_type='application/json')
+
+    def info_body(self):
+        """The core sections, then each loaded filter's: ``proxy.info_sections``
+        (a filter's make() may fill it), a module's ``swift_info(proxy)`` (dict
+        of sections) or its ``INFO`` (its own section; None: not advertised)."""
+        body = {'swift': {'version': '2.38.3', 'max_file_size': self.max_file_size,
                           'max_meta_name_length': 128, 'max_meta_value_length': 256,
                           'max_meta_count': 90, 'max_meta_overall_size': 4096,
+                          'max_header_size': 8192,
                           'max_object_name_length': MAX_OBJECT_NAME,
                           'container_listing_limit': self.listing_limit,
                           'account_listing_limit': self.listing_limit,
+                          'max_account_name_length': 256,
                           'max_container_name_length': MAX_CONTAINER_NAME,
-                          'policies': [{'name': 'default', 'default': True}]},
+                          'valid_api_versions': ['v1', 'v1.0'],
+                          'strict_cors_mode': True, 'allow_account_management': False,
+                          'account_autocreate': True,
+                          'policies': [{'name': listing.DEFAULT_POLICY,
+                                        'aliases': listing.DEFAULT_POLICY,
+                                        'default': True}]},
                 'slo': {'max_manifest_segments': 1000, 'max_manifest_size': 8 * 1024 * 1024,
-                        'min_segment_size': 1},
-                'dlo': {'max_segments': 10000}, 'tempauth': {},
-                's3api': {'max_upload_part_num': 10000, 'max_parts_listing': 1000}}
-        return webob.Response(json_body=body, charset=None, content_type='application/json')
+                        'min_segment_size': 1, 'yield_frequency': 10,
+                        'allow_async_delete': False},
+                'dlo': {'max_segments': 10000}, 'tempauth': {'account_acls': False}}
+        if self.s3 is not None:
+            body['s3api'] = {'max_upload_part_num': 10000, 'max_parts_listing': 1000,
+                             'max_bucket_listing': 1000, 'max_multi_delete_objects': 1000,
+                             'allow_multipart_uploads': True, 's3_acl': False,
+                             'version': '2.38.3'}
+        import sys
+
+        from iaas.objectstore import middleware
+        for name in middleware.PIPELINE:
+            mod = sys.modules.get(f'{middleware.__name__}.{name}')
+            if mod is None:
+                continue
+            fn = getattr(mod, 'swift_info', None)
+            if fn is not None:
+                body.update(fn(self) or {})
+            elif getattr(mod, 'INFO', None) is not None:
+                body[name] = mod.INFO
+        body.update(self.info_sections)
+        return body
 
     def v1_auth(self, req):
         user = req.headers.get('X-Auth-User') or req.headers.get('X-Storage-User')
@@ -286,7 +322,8 @@ class Proxy:
             raise HTTPError(400, err)
         part, nodes = self.ring.get_nodes(account)
         ts = normalize_timestamp()
-        headers = _meta_from(req.headers, 'account')
+        headers = _meta_from(req.headers, 'account',
+                             req.environ.get('iaas.objectstore.sysmeta_ok'))
         headers['X-Timestamp'] = ts
         results = self.cluster.fanout(part, nodes, 'POST',
                                       lambda n: f"/acct/{n['device']}/{part}/{account}",
@@ -337,7 +374,9 @@ class Proxy:
 
     def _container_write(self, req, account, container, method):
         part, nodes = self.ring.get_nodes(account, container)
-        headers = _meta_from(req.headers, 'container') if method != 'DELETE' else {}
+        headers = _meta_from(req.headers, 'container',
+                             req.environ.get('iaas.objectstore.sysmeta_ok')) \
+            if method != 'DELETE' else {}
         headers['X-Timestamp'] = normalize_timestamp()
         results = self.cluster.fanout(
             part, nodes, method,
@@ -416,13 +455,18 @@ def _pass_headers(hdrs, prefix):
                 prefix + 'sysmeta-')}
 
 
-def _meta_from(headers, kind):
+def _meta_from(headers, kind, sysmeta=False):
+    """The metadata headers a client may set; sysmeta only when a filter
+    vouches for it (environ ``iaas.objectstore.sysmeta_ok``, never a header)."""
     out = {}
     for k, v in headers.items():
         lk = k.lower()
         if lk.startswith((f'x-{kind}-meta-', f'x-remove-{kind}-meta-')) or lk in (
                 'x-container-read', 'x-container-write', 'x-remove-container-read',
-                'x-remove-container-write', 'x-versions-location') or \
-                (lk.startswith(f'x-{kind}-sysmeta-') and False):
+                'x-remove-container-write', 'x-versions-location'):
             out[k] = v
+        elif sysmeta and lk.startswith(f'x-{kind}-sysmeta-'):
+            out[k] = v
+        elif sysmeta and lk.startswith(f'x-remove-{kind}-sysmeta-'):
+            out[f'X-{kind.capitalize()}-Sysmeta-' + k[len(f'x-remove-{kind}-sysmeta-'):]] = ''
     return out

@@ -213,6 +213,12 @@ class StorageServer:
                 if k.lower().startswith('x-object-meta-')
                 or k.lower() in diskfile.POST_KEYS}
         self._diskfile(dev, part, a, c, o).write_meta(ts, meta)
+        if meta.get('Content-Type') and \
+                meta['Content-Type'] != reader.meta.get('Content-Type'):
+            # the listing shows the new type (Swift updates the row on POST)
+            row = dict(reader.meta, **{'Content-Type': meta['Content-Type'],
+                                       'Content-Length': str(reader.length)})
+            self.updates.container_update(req, dev, part, a, c, o, ts, 'PUT', row)
         if meta.get('X-Delete-At'):
             self.updates.expiring_add(dev, part, a, c, o, meta['X-Delete-At'], req)
         return text(202)

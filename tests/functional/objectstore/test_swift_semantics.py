@@ -97,3 +97,42 @@ def test_containers_accounts_and_errors(swift):
     assert r.text.split() == ['a-_-', 'd/', 'd/e', 'd/f/', 'd/f/g']
     r = requests.get(url + '/c?path=d', headers=h)
     assert r.text.split() == ['d/e', 'd/f/']
+
+
+def test_info_post_listing_and_filter_hooks(swift):
+    store, url, h = swift
+    base = url.split('/v1/')[0]
+    info = requests.get(base + '/info').json()
+    assert info['swift']['policies'][0]['name'] == 'Policy-0'
+    assert info['s3api']['allow_multipart_uploads'] is True
+    store.proxy.info_sections['example'] = {'x': 1}       # a filter's registration
+    assert requests.get(base + '/info').json()['example'] == {'x': 1}
+    del store.proxy.info_sections['example']
+    # a POST that changes Content-Type changes the listing row too
+    requests.put(url + '/c/o', data=b'abc', headers=dict(h, **{'Content-Type': 'a/b'}))
+    requests.post(url + '/c/o', headers=dict(h, **{'Content-Type': 'c/d'}))
+    row = requests.get(url + '/c?format=json', headers=h).json()[0]
+    assert (row['content_type'], row['bytes']) == ('c/d', 3)
+    # sysmeta: a client's header is dropped; a filter's (environ flag) is kept
+    from webob import Request
+    req = Request.blank('/v1/AUTH_test/c', method='POST',
+                        headers=dict(h, **{'X-Container-Sysmeta-Q': '1'}))
+    assert req.get_response(store.proxy).status_int == 204
+    assert 'X-Container-Sysmeta-Q' not in store.proxy.container_info(
+        'AUTH_test', 'c', fresh=True)['headers']
+    req = Request.blank('/v1/AUTH_test/c', method='POST',
+                        headers=dict(h, **{'X-Container-Sysmeta-Q': '1'}))
+    req.environ['iaas.objectstore.sysmeta_ok'] = True
+    assert req.get_response(store.proxy).status_int == 204
+    assert store.proxy.container_info('AUTH_test', 'c', fresh=True)['headers'][
+        'X-Container-Sysmeta-Q'] == '1'
+
+
+def test_scoped_identity_reaches_only_its_container():
+    from iaas.objectstore.auth import Auth, Identity
+    auth = Auth([], 'secret', use_identity=False)
+    ident = Identity(user='.wsgi.tempurl', account='AUTH_a', scope=('AUTH_a', 'c'))
+    assert auth.is_owner(ident, 'AUTH_a', 'GET', 'c', 'o')
+    assert not auth.is_owner(ident, 'AUTH_a', 'GET', 'other', 'o')
+    assert not auth.is_owner(ident, 'AUTH_a', 'GET')
+    assert not auth.is_owner(ident, 'AUTH_b', 'GET', 'c', 'o')
