@@ -158,3 +158,19 @@ def test_same_rule_from_two_groups_once():
                         'b': {'members': ['10.0.0.9'], 'rules': [dict(allow)]}}}
     egress = [' '.join(r) for r in firewall.build(state)['filter'][firewall._chain('o', 'p')]]
     assert egress.count('-j RETURN') == 1
+
+
+def test_rule_protocol_given_as_number_or_name():
+    """Rules keep the protocol as the user gave it ("17", "udp", "gre"):
+    iptables gets tcp/udp/icmp by name (the port matches need it), others
+    as their number."""
+    _match = firewall._match
+    assert _match({'protocol': '17', 'port_range_min': 53, 'port_range_max': 53}) == \
+        ['-p', 'udp', '--dport', '53']
+    assert _match({'protocol': '6', 'port_range_min': 80, 'port_range_max': 81}) == \
+        ['-p', 'tcp', '--dport', '80:81']
+    assert _match({'protocol': '1', 'port_range_min': 8, 'port_range_max': 0}) == \
+        ['-p', 'icmp', '--icmp-type', '8/0']
+    assert _match({'protocol': 'gre'}) == ['-p', '47']
+    assert _match({'protocol': '132'}) == ['-p', '132']
+    assert _match({'protocol': None}) == []
