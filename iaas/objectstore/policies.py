@@ -93,6 +93,7 @@ S3 = {
     'DeleteObjectVersion': 'objectstore:object:delete',
     'PutBucketAcl': 'objectstore:container:post',
     'PutObjectAcl': 'objectstore:object:post',
+    'GetObjectAttributes': 'objectstore:object:get',
 }
 
 

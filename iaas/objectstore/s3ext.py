@@ -108,3 +108,53 @@ def put_acl(s3, req, ident, bucket, key=None):
         raise S3Error('MissingSecurityHeader', 'Your request was missing a required header',
                       400, MissingHeaderName='x-amz-acl')
     return webob.Response(status=200)
+
+
+# --- GetObjectAttributes -------------------------------------------------------------
+ATTRIBUTES = ('ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize')
+
+
+def get_attributes(s3, req, ident, bucket, key):
+    import json
+
+    from iaas.objectstore.s3object import s3_etag
+    wanted = [a.strip() for a in req.headers.get('x-amz-object-attributes', '').split(',')
+              if a.strip()]
+    if not wanted or any(a not in ATTRIBUTES for a in wanted):
+        raise S3Error('InvalidArgument', 'Invalid attribute name specified.')
+    try:
+        max_parts = min(int(req.headers.get('x-amz-max-parts', 1000)), 1000)
+        marker = int(req.headers.get('x-amz-part-number-marker', 0))
+    except ValueError:
+        raise S3Error('InvalidArgument', 'max-parts and part-number-marker must be '
+                                         'integers') from None
+    resp = s3.swift(ident, 'GET', bucket, key, query={'multipart-manifest': 'get'})
+    if resp.status_int >= 300:
+        s3.object_error(ident, bucket, key, resp.status_int)
+    head = s3.swift(ident, 'HEAD', bucket, key)
+    if head.status_int >= 300:
+        s3.object_error(ident, bucket, key, head.status_int)
+    root = element('GetObjectAttributesResponse')
+    if 'ETag' in wanted:
+        add(root, 'ETag', s3_etag(head.headers))
+    if 'ObjectParts' in wanted and resp.headers.get('X-Static-Large-Object'):
+        try:
+            segments = json.loads(resp.body)
+        except ValueError:
+            segments = []
+        parts = [(n, int(s.get('bytes', 0))) for n, s in enumerate(segments, 1) if n > marker]
+        shown = parts[:max_parts]
+        fields = [('PartsCount', len(segments)), ('PartNumberMarker', marker)]
+        if shown:
+            fields.append(('NextPartNumberMarker', shown[-1][0]))
+        fields += [('MaxParts', max_parts), ('IsTruncated', len(parts) > max_parts)]
+        fields += [('Part', [('PartNumber', n), ('Size', size)]) for n, size in shown]
+        add(root, 'ObjectParts', fields)
+    if 'StorageClass' in wanted:
+        add(root, 'StorageClass', 'STANDARD')
+    if 'ObjectSize' in wanted:
+        add(root, 'ObjectSize', head.headers.get('Content-Length', '0'))
+    out = xml_response(root)
+    if 'Last-Modified' in head.headers:
+        out.headers['Last-Modified'] = head.headers['Last-Modified']
+    return out

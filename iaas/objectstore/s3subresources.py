@@ -34,7 +34,7 @@ SUBRESOURCES = {
     'restore': ({}, _ni('POST')),
     'select': ({}, _ni('POST')),
     'select-type': ({}, _ni('POST')),
-    'attributes': ({}, _ni('GET')),
+    'attributes': ({}, {'GET': 'GetObjectAttributes'}),
     'renameObject': ({}, _ni('PUT')),
     'versioning': ({'GET': 'GetBucketVersioning', 'PUT': 'PutBucketVersioning'}, {}),
     'versions': ({'GET': 'ListObjectVersions'}, {}),
@@ -108,6 +108,7 @@ OPERATIONS = {
     'DeleteObject': ('versioning', 'delete_object', 'delete_object'),
     'GetObject': ('s3', 'get_object'), 'HeadObject': ('s3', 'get_object'),
     'GetObjectAcl': ('s3', 'acl'),
+    'GetObjectAttributes': ('ext', 'get_attributes'),
     'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
 }

@@ -158,3 +158,20 @@ def test_put_with_chunked_transfer_encoding(s3, store):
     r = requests.put(url, data=iter([b'abc', b'defg']), headers=dict(req.headers.items()))
     assert r.status_code == 200, r.content
     assert s3.get_object(Bucket='chunky', Key='k')['Body'].read() == b'abcdefg'
+
+
+def test_get_object_attributes(s3):
+    s3.create_bucket(Bucket='attrs')
+    etag = s3.put_object(Bucket='attrs', Key='plain', Body=b'foo')['ETag'].strip('"')
+    r = s3.get_object_attributes(Bucket='attrs', Key='plain',
+                                 ObjectAttributes=['ETag', 'ObjectParts', 'StorageClass',
+                                                   'ObjectSize'])
+    assert (r['ETag'], r['ObjectSize'], r['StorageClass']) == (etag, 3, 'STANDARD')
+    assert 'ObjectParts' not in r
+    mp = _multipart(s3, 'attrs', 'mp', [b'a' * (5 * MB), b'b' * (5 * MB), b'c'])
+    r = s3.get_object_attributes(Bucket='attrs', Key='mp', MaxParts=1, PartNumberMarker=1,
+                                 ObjectAttributes=['ETag', 'ObjectParts', 'ObjectSize'])
+    assert r['ETag'] == mp.strip('"') and r['ObjectSize'] == 10 * MB + 1
+    p = r['ObjectParts']
+    assert (p['TotalPartsCount'], p['IsTruncated'], p['NextPartNumberMarker']) == (3, True, 2)
+    assert [(x['PartNumber'], x['Size']) for x in p['Parts']] == [(2, 5 * MB)]

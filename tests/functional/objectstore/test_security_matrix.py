@@ -68,6 +68,8 @@ def _s3_calls(upload_id):
         'DeleteObjectVersion': lambda c: c.delete_object(Bucket=b, Key=k, VersionId='null'),
         'PutBucketAcl': lambda c: c.put_bucket_acl(Bucket=b, ACL='private'),
         'PutObjectAcl': lambda c: c.put_object_acl(Bucket=b, Key=k, ACL='private'),
+        'GetObjectAttributes': lambda c: c.get_object_attributes(
+            Bucket=b, Key=k, ObjectAttributes=['ETag', 'ObjectSize']),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
         'CreateBucket': lambda c: c.create_bucket(Bucket=b),

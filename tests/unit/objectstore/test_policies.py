@@ -34,7 +34,8 @@ def test_every_s3_operation_has_a_rule_and_a_handler():
         write = op not in ('ListBuckets', 'HeadBucket', 'GetBucketLocation', 'GetObject',
                            'GetBucketVersioning', 'GetBucketAcl', 'ListObjects', 'HeadObject',
                            'ListMultipartUploads', 'GetObjectAcl', 'ListParts',
-                           'ListObjectVersions', 'GetObjectVersion', 'HeadObjectVersion')
+                           'ListObjectVersions', 'GetObjectVersion', 'HeadObjectVersion',
+                           'GetObjectAttributes')
         assert ('project_member' in rules[rule]) == write, op
     for (_level, method), rule in policies.SWIFT.items():
         assert ('project_member' in rules[rule]) == (method not in ('GET', 'HEAD')), rule
