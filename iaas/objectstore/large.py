@@ -15,6 +15,7 @@ written (size, ETag, or it became a manifest) ends the GET with an error
 instead of a short or wrong body. DLO segments are read raw (DLOs do not
 nest).
 """
+import base64
 import hashlib
 import json
 import urllib.parse
@@ -38,6 +39,7 @@ class Resolver:
         self.allowed = {}
         self.fetches = 0
         self.manifests = []      # (c, o) of every nested manifest met
+        self.parts = []          # lengths of the top-level entries (part numbers)
 
     def authorize(self, c, o, method='GET'):
         key = (c, o is None, method)
@@ -46,20 +48,37 @@ class Resolver:
             self.allowed[key] = True
 
     def slo(self, raw, stack, depth=1):
-        """[(c, o, size, etag)] of a SLO manifest body."""
+        """The leaves of a SLO manifest body: (c, o, size, etag, offset,
+        length) -- bytes [offset, offset+length) of object c/o of ``size``
+        bytes -- or (None, data, n, None, 0, n) for an inline data segment."""
         try:
             manifest = json.loads(raw)
             assert isinstance(manifest, list)
         except (ValueError, AssertionError):
             raise HTTPError(409, 'Bad manifest') from None
         segs = []
+        if depth == 1:
+            self.parts = []          # the length of each top-level entry (part numbers)
         for s in manifest:
+            if depth == 1:
+                self.parts.append(len(segs))
+            if 'data' in s:
+                data = base64.b64decode(s['data'])
+                segs.append((None, data, len(data), None, 0, len(data)))
+                continue
             c, _, o = s['name'].lstrip('/').partition('/')
             self.authorize(c, o)
+            size = int(s['bytes'])
+            start, stop = range_of(s.get('range'), size)
             if s.get('sub_slo'):
-                segs += self.sub_slo(c, o, s['hash'], stack, depth)
+                segs += slice_leaves(self.sub_slo(c, o, s['hash'], stack, depth),
+                                     start, stop)
             else:
-                segs.append((c, o, int(s['bytes']), s['hash']))
+                segs.append((c, o, size, s['hash'], start, stop - start))
+        if depth == 1:       # leaf index of each part → its length
+            bounds = self.parts + [len(segs)]
+            self.parts = [sum(leaf[5] for leaf in segs[bounds[i]:bounds[i + 1]])
+                          for i in range(len(self.parts))]
         return segs
 
     def sub_slo(self, c, o, etag, stack, depth):
@@ -85,7 +104,7 @@ class Resolver:
         rows = self.p.large.list_all(self.a, c, prefix)
         for r in rows[:1]:           # the same container ACL for every segment
             self.authorize(c, r['name'])
-        return [(c, r['name'], int(r['size']), r['etag']) for r in rows]
+        return [(c, r['name'], int(r['size']), r['etag'], 0, int(r['size'])) for r in rows]
 
 
 class LargeObjects:
@@ -103,7 +122,7 @@ class LargeObjects:
         resolver = resolver or Resolver(self.p, ident, a)
         if bh.get('X-Static-Large-Object'):
             segs = resolver.slo(it.read_all(), ((c, o),))
-            etag = bh.get('X-Object-Sysmeta-Slo-Etag') or _slo_etag(s[3] for s in segs)
+            etag = bh.get('X-Object-Sysmeta-Slo-Etag') or _slo_etag(s[3] or '' for s in segs)
             return segs, etag
         if it is not None:
             it.close()
@@ -131,14 +150,17 @@ class LargeObjects:
     def stream(self, ident, a, c, o, bh, it):
         """(length, etag, chunk iterator, headers) of a manifest's whole content."""
         segs, etag = self.segments(ident, a, c, o, bh, it)
-        return sum(s[2] for s in segs), etag, SegmentIter(self.p, a, segs), bh
+        return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs), bh
 
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')
-        segs, etag = self.segments(ident, a, c, o, bh, it)
-        total = sum(s[2] for s in segs)
+        resolver = Resolver(self.p, ident, a)
+        segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        total = sum(s[5] for s in segs)
         headers = {'Content-Type': bh.get('Content-Type', 'application/octet-stream'),
                    'ETag': '"%s"' % etag.strip('"'), 'Accept-Ranges': 'bytes'}
+        if bh.get('X-Static-Large-Object'):
+            headers['X-Manifest-Etag'] = (bh.get('ETag') or '').strip('"')
         for k, v in bh.items():
             lk = k.lower()
             if lk.startswith(('x-object-meta-', 'x-object-sysmeta-s3-')) or lk in (
@@ -155,6 +177,9 @@ class LargeObjects:
         resp = webob.Response(status=200, headers=headers, charset=None)
         resp.app_iter = body
         resp.content_length = total
+        pn = req.GET.get('part-number')
+        if pn is not None and bh.get('X-Static-Large-Object'):
+            return self._part(req, resp, body, resolver.parts, pn, total)
         spec = ranges.specs(req.headers.get('Range')) if req.method == 'GET' else None
         if spec and len(spec) > 1 and bh.get('X-Object-Manifest'):
             spec = None                        # DLO: several ranges → the whole object
@@ -180,12 +205,38 @@ class LargeObjects:
         resp.content_length = length
         return resp
 
+    @staticmethod
+    def _part(req, resp, body, parts, pn, total):
+        """?part-number=N of a SLO: the bytes of its Nth manifest entry."""
+        if not pn.isdigit() or int(pn) < 1:
+            raise HTTPError(400, 'Part number must be an integer greater than 0')
+        n = int(pn)
+        resp.headers['X-Parts-Count'] = str(len(parts))
+        if n > len(parts):
+            hdrs = {k: v for k, v in resp.headers.items()
+                    if k.lower() not in ('content-length', 'content-type')}
+            hdrs['Content-Range'] = f'bytes */{total}'
+            raise HTTPError(416, 'The requested part number is not satisfiable', hdrs)
+        start = sum(parts[:n - 1])
+        stop = start + parts[n - 1]
+        resp.status = 206
+        resp.app_iter = body.app_iter_range(start, stop)
+        resp.headers['Content-Range'] = ranges.content_range(start, stop, total)
+        resp.content_length = stop - start
+        return resp
+
     # --- writing -------------------------------------------------------------
     def _check_segment(self, ident, a, c, o, item, resolver):
         """The manifest entry of one requested segment, or (None, error).
 
         A segment the caller may not read answers as a missing one (its
         existence and size stay private)."""
+        if isinstance(item, dict) and 'data' in item and 'path' not in item:
+            try:
+                data = base64.b64decode(item['data'], validate=True)
+            except (TypeError, ValueError):
+                return None, 'Index: Invalid base64 data'
+            return {'data': base64.b64encode(data).decode('ascii')}, None
         if not isinstance(item, dict) or not isinstance(item.get('path'), str) or \
                 not item['path'].strip('/'):
             return None, 'Index: missing path'
@@ -214,7 +265,16 @@ class LargeObjects:
             return None, f'{path}: Invalid size_bytes'
         entry = {'name': '/' + path, 'hash': etag, 'bytes': size,
                  'content_type': bh.get('Content-Type', ''),
-                 'last_modified': bh.get('Last-Modified', '')}
+                 'last_modified': _iso(bh.get('Last-Modified'))}
+        if item.get('range') is not None:
+            rs = ranges.specs('bytes=' + str(item['range']))
+            if rs is None or len(rs) != 1:
+                return None, f'{path}: Invalid range'
+            got = ranges.satisfiable(rs, size)
+            if not got:
+                return None, f'{path}: Unsatisfiable Range'
+            if got[0] != (0, size):
+                entry['range'] = '%d-%d' % (got[0][0], got[0][1] - 1)
         if sub:
             depth = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
             if depth + 1 > MAX_DEPTH:
@@ -251,14 +311,19 @@ class LargeObjects:
         if errors:
             raise HTTPError(400, 'Errors: ' + '; '.join(errors[:20]))
         manifest = [r for r, _ in results]
+        if all('data' in m for m in manifest):
+            raise HTTPError(400, 'A manifest must include at least one path segment')
         depth = 1 + max((m.pop('depth', 0) for m in manifest), default=0)
         body = json.dumps(manifest).encode()
-        etag = _slo_etag(m['hash'] for m in manifest)
+        etag = _slo_etag(_etag_piece(m) for m in manifest)
+        client_etag = (req.headers.get('ETag') or '').strip('"')
+        if client_etag and client_etag != etag:
+            raise HTTPError(422, 'Unprocessable Entity')
         headers = dict(headers, **{
             'X-Static-Large-Object': 'True',
             'X-Object-Sysmeta-Slo-Etag': etag,
             'X-Object-Sysmeta-Slo-Depth': str(depth),
-            'X-Object-Sysmeta-Slo-Size': str(sum(m['bytes'] for m in manifest))})
+            'X-Object-Sysmeta-Slo-Size': str(sum(_entry_length(m) for m in manifest))})
         for k, v in req.headers.items():
             if k.lower().startswith('x-object-sysmeta-s3-') and \
                     req.environ.get('iaas.objectstore.internal'):
@@ -286,7 +351,8 @@ class LargeObjects:
         if status < 300 and bh.get('X-Static-Large-Object'):
             resolver = Resolver(self.p, ident, a)
             segs, _ = self.segments(ident, a, c, o, bh, it, resolver)
-            targets = [(sc, so) for sc, so, _size, _etag in segs] + resolver.manifests
+            targets = [(leaf[0], leaf[1]) for leaf in segs if leaf[0] is not None] + \
+                resolver.manifests
         elif it is not None:
             it.close()
         deleted = not_found = 0
@@ -310,6 +376,35 @@ class LargeObjects:
                               content_type='application/json')
 
 
+def range_of(value, size):
+    """(start, stop) of a manifest entry's stored 'range' ("a-b", inclusive)
+    within ``size`` bytes; the whole when there is none."""
+    if not value:
+        return 0, size
+    first, _, last = str(value).partition('-')
+    start = int(first) if first else max(0, size - int(last))
+    stop = size if (not first or not last) else min(int(last) + 1, size)
+    return start, stop
+
+
+def slice_leaves(leaves, start, stop):
+    """The leaves covering bytes [start, stop) of the concatenation."""
+    out, offset = [], 0
+    for c, o, size, etag, off, length in leaves:
+        seg_start, seg_end = offset, offset + length
+        offset = seg_end
+        if seg_end <= start or seg_start >= stop:
+            continue
+        lo = max(start, seg_start) - seg_start
+        hi = min(stop, seg_end) - seg_start
+        if c is None:
+            data = o[off + lo:off + hi]
+            out.append((None, data, len(data), None, 0, len(data)))
+        else:
+            out.append((c, o, size, etag, off + lo, hi - lo))
+    return out
+
+
 def manifest_value(value):
     """'container/prefix' of an X-Object-Manifest header (URL-quoted UTF-8)."""
     try:
@@ -317,6 +412,32 @@ def manifest_value(value):
     except UnicodeError:
         pass
     return urllib.parse.unquote(value).lstrip('/')
+
+
+def _etag_piece(entry):
+    """An entry's part of the SLO ETag (Swift: data md5, "hash:range;", hash)."""
+    if 'data' in entry:
+        return hashlib.md5(base64.b64decode(entry['data'])).hexdigest()
+    if entry.get('range'):
+        return '%s:%s;' % (entry['hash'], entry['range'])
+    return entry['hash']
+
+
+def _entry_length(entry):
+    if 'data' in entry:
+        return len(base64.b64decode(entry['data']))
+    start, stop = range_of(entry.get('range'), int(entry['bytes']))
+    return stop - start
+
+
+def _iso(http_date):
+    """Swift's manifest last_modified (2026-12-04T02:40:01.000000)."""
+    import email.utils
+    try:
+        dt = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
+        return ''
+    return dt.strftime('%Y-%m-%dT%H:%M:%S.%f')
 
 
 def _slo_etag(hashes):
@@ -339,21 +460,24 @@ class SegmentIter:
         return self.app_iter_range(0, None)
 
     def app_iter_range(self, start, stop):
-        total = sum(s[2] for s in self.segs)
+        total = sum(s[5] for s in self.segs)
         stop = total if stop is None else min(stop, total)
         return self._gen(start, stop)
 
     def _gen(self, start, stop):
         offset = 0
-        for c, o, size, etag in self.segs:
-            seg_start, seg_end = offset, offset + size
+        for c, o, size, etag, off, length in self.segs:
+            seg_start, seg_end = offset, offset + length
             offset = seg_end
-            if seg_end <= start or size == 0:
+            if seg_end <= start or length == 0:
                 continue
             if seg_start >= stop:
                 break
-            lo = max(start, seg_start) - seg_start
-            hi = min(stop, seg_end) - seg_start
+            lo = max(start, seg_start) - seg_start + off
+            hi = min(stop, seg_end) - seg_start + off
+            if c is None:                 # inline data
+                yield o[lo:hi]
+                continue
             headers = {} if (lo, hi) == (0, size) else {'Range': f'bytes={lo}-{hi - 1}'}
             status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET', headers)
             if status not in (200, 206) or it is None or not _segment_ok(bh, size, etag):
@@ -371,10 +495,12 @@ class SegmentIter:
         """409 now (before the response starts) when the segment holding
         byte ``start`` is missing or not what the manifest says."""
         offset = 0
-        for c, o, size, etag in self.segs:
-            offset += size
-            if size == 0 or offset <= start:
+        for c, o, size, etag, _off, length in self.segs:
+            offset += length
+            if length == 0 or offset <= start:
                 continue
+            if c is None:
+                return
             status, bh, _ = self.p.objects.open_get(self.a, c, o, 'HEAD')
             if status != 200 or not _segment_ok(bh, size, etag):
                 raise HTTPError(409, f'segment {c}/{o} unavailable or changed ({status})')

@@ -136,3 +136,48 @@ def test_scoped_identity_reaches_only_its_container():
     assert not auth.is_owner(ident, 'AUTH_a', 'GET', 'other', 'o')
     assert not auth.is_owner(ident, 'AUTH_a', 'GET')
     assert not auth.is_owner(ident, 'AUTH_b', 'GET', 'c', 'o')
+
+
+def test_slo_ranges_data_segments_and_part_numbers(swift):
+    import base64
+    import hashlib
+    import json
+    _store, url, h = swift
+    segs = {}
+    for name, byte in (('a', b'a'), ('b', b'b'), ('c', b'c')):
+        body = byte * 100
+        requests.put(url + '/c/seg_' + name, data=body, headers=h)
+        segs[name] = hashlib.md5(body).hexdigest()
+    sub = [{'path': '/c/seg_a'}, {'path': '/c/seg_b'}]
+    assert requests.put(url + '/c/sub?multipart-manifest=put', data=json.dumps(sub),
+                        headers=h).status_code == 201
+    sub_etag = hashlib.md5((segs['a'] + segs['b']).encode()).hexdigest()
+    manifest = [
+        {'path': '/c/sub', 'range': '-110'},          # 'a' * 10 + 'b' * 100
+        {'data': base64.b64encode(b'XY').decode()},
+        {'path': '/c/seg_c', 'range': '10-19'},
+    ]
+    r = requests.put(url + '/c/m?multipart-manifest=put', data=json.dumps(manifest),
+                     headers=h)
+    assert r.status_code == 201, r.text
+    want = b'a' * 10 + b'b' * 100 + b'XY' + b'c' * 10
+    etag = hashlib.md5((f'{sub_etag}:90-199;' + hashlib.md5(b'XY').hexdigest() +
+                        f'{segs["c"]}:10-19;').encode()).hexdigest()
+    r = requests.get(url + '/c/m', headers=h)
+    assert r.content == want and r.headers['ETag'] == f'"{etag}"'
+    r = requests.get(url + '/c/m', headers=dict(h, Range='bytes=105-114'))
+    assert r.status_code == 206 and r.content == want[105:115]
+    r = requests.get(url + '/c/m?part-number=2', headers=h)
+    assert r.status_code == 206 and r.content == b'XY'
+    assert r.headers['Content-Range'] == f'bytes 110-111/{len(want)}'
+    assert r.headers['X-Parts-Count'] == '3'
+    assert requests.get(url + '/c/m?part-number=0', headers=h).status_code == 400
+    r = requests.get(url + '/c/m?part-number=4', headers=h)
+    assert r.status_code == 416 and r.headers['Content-Range'] == f'bytes */{len(want)}'
+    # a manifest ETag that does not match → 422; an unsatisfiable range → 400
+    r = requests.put(url + '/c/m2?multipart-manifest=put', data=json.dumps(manifest),
+                     headers=dict(h, ETag='0' * 32))
+    assert r.status_code == 422
+    bad = [{'path': '/c/seg_c', 'range': '500-600'}]
+    r = requests.put(url + '/c/m3?multipart-manifest=put', data=json.dumps(bad), headers=h)
+    assert r.status_code == 400
