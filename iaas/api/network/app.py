@@ -21,6 +21,13 @@ EXTENSIONS = [
     ('port-security', 'Port Security', 'Provides port security.'),
     ('standard-attr-description', 'standard-attr-description', 'Description fields.'),
     ('floatingip-pools', 'Floating IP Pools', 'Floating IP pools.'),
+    ('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),
+    ('net-mtu-writable', 'Network MTU (writable)', 'Provides a writable MTU attribute '
+     'for a network resource.'),
+    ('project-id', 'project_id field enabled', 'Extension that indicates that project_id '
+     'field is enabled.'),
+    ('standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at '
+     'fields to all Neutron resources that have Neutron standard attributes.'),
     ('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 '
      'Neutron networks and access to external networks via a NAT gateway.'),
     ('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router.'),

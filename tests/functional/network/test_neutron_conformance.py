@@ -152,3 +152,16 @@ def test_agents_list_shows_non_admins_nothing(cloud):
     assert c.call('GET', '/v2.0/agents', c.unscoped).status in (200, 403)
     aliases = {e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
     assert 'agent' not in aliases and {'router', 'extraroute'} <= aliases
+
+
+def test_mtu_is_served_and_writable(cloud):
+    c = cloud
+    net = c.ok('POST', '/v2.0/networks', c.a, {'network': {'name': 'm', 'mtu': 1400}})[
+        'network']
+    assert net['mtu'] == 1400
+    up = c.ok('PUT', f"/v2.0/networks/{net['id']}", c.a, {'network': {'mtu': 1300}})
+    assert up['network']['mtu'] == 1300
+    shown = c.ok('GET', f"/v2.0/networks/{net['id']}?fields=id&fields=mtu", c.reader)
+    assert shown == {'network': {'id': net['id'], 'mtu': 1300}}
+    aliases = {e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
+    assert {'net-mtu', 'net-mtu-writable', 'project-id', 'standard-attr-timestamp'} <= aliases
