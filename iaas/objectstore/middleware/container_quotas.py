@@ -1,0 +1,44 @@
+"""Container quotas (Swift's container_quotas): ``X-Container-Meta-Quota-Bytes``
+and ``X-Container-Meta-Quota-Count`` limit what object PUTs may add.
+
+Who may call: whoever may set the container's metadata sets them (the
+values must be whole numbers, else 400); an object PUT over quota is 413,
+answered only to a caller allowed to write there (others get their 401/403).
+"""
+from iaas.objectstore.middleware import common
+from iaas.objectstore.proxy import HTTPError
+
+
+def swift_info(proxy):
+    return {'container_quotas': {}}
+
+
+def make(proxy, app):
+    def handler(req):
+        if common.is_internal(req):
+            return app(req)
+        parts = common.swift_path(req)
+        if parts is None or parts[1] is None:
+            return app(req)
+        account, container, obj = parts
+        if not obj and req.method in ('PUT', 'POST'):
+            for kind, what in (('Bytes', 'bytes'), ('Count', 'count')):
+                val = req.headers.get(f'X-Container-Meta-Quota-{kind}')
+                if val and not val.isdigit():
+                    raise HTTPError(400, f'Invalid {what} quota.')
+        elif obj and req.method == 'PUT':
+            info = common.container_info(proxy, account, container)
+            if 200 <= info['status'] < 300 and over_quota(info, req.content_length or 0):
+                ident = common.identify(proxy, req)
+                proxy.authorize(ident, 'PUT', account, container, obj)
+                raise HTTPError(413, 'Upload exceeds quota.')
+        return app(req)
+    return handler
+
+
+def over_quota(info, length):
+    q = info['meta'].get('quota-bytes', '')
+    if q.isdigit() and int(q) < info['bytes'] + length:
+        return True
+    q = info['meta'].get('quota-count', '')
+    return q.isdigit() and int(q) < info['object_count'] + 1
