@@ -259,8 +259,13 @@ class ComputeManager(manager.Manager):
                 db.event_start(uuid, context.request_id, 'compute_rebuild_instance',
                                host=self.host)
                 self.driver.rebuild(context, inst, image)
-                db.update(uuid, expected_task_state=states.REBUILDING, vm_state=states.ACTIVE,
-                          task_state=None, power_state=states.RUNNING, launched_at=utcnow())
+                stopped = inst['vm_state'] == states.STOPPED
+                if stopped:     # as Nova: a stopped server is stopped again after
+                    self.driver.power_off(inst, CONF.compute.shutdown_timeout)
+                db.update(uuid, expected_task_state=states.REBUILDING,
+                          vm_state=states.STOPPED if stopped else states.ACTIVE,
+                          task_state=None, launched_at=utcnow(),
+                          power_state=states.SHUTDOWN if stopped else states.RUNNING)
                 db.event_finish(uuid, context.request_id, 'compute_rebuild_instance')
             except (db.UnexpectedState, db.InstanceNotFound):
                 return

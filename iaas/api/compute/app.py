@@ -10,6 +10,7 @@ from iaas.api.compute import (
     server_actions,
     server_groups,
     server_info,
+    server_tags,
     servers,
     usage,
     versions,
@@ -67,6 +68,12 @@ def build_app():
     add('GET', f'{p}/servers/{{server_id}}/os-server-password', server_info.password_show)
     add('DELETE', f'{p}/servers/{{server_id}}/os-server-password',
         server_info.password_clear)
+    add('GET', f'{p}/servers/{{server_id}}/tags', server_tags.index)
+    add('PUT', f'{p}/servers/{{server_id}}/tags', server_tags.update_all)
+    add('DELETE', f'{p}/servers/{{server_id}}/tags', server_tags.delete_all)
+    add('GET', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.show)
+    add('PUT', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.update)
+    add('DELETE', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.delete)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions', servers.actions_index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions/{{request_id}}',
         servers.actions_show)

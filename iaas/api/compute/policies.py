@@ -124,6 +124,20 @@ PASSWORD_SHOW = _rule('os_compute_api:os-server-password:show', READER,
 PASSWORD_CLEAR = _rule('os_compute_api:os-server-password:clear', MEMBER,
                        'Forget the encrypted password a server left.', ('DELETE', PW))
 
+T = S + '/tags'
+TAGS_INDEX = _rule('os_compute_api:os-server-tags:index', READER, 'List a server\'s tags.',
+                   ('GET', T))
+TAGS_SHOW = _rule('os_compute_api:os-server-tags:show', READER,
+                  'Check that a server has a tag.', ('GET', T + '/{tag}'))
+TAGS_UPDATE = _rule('os_compute_api:os-server-tags:update', MEMBER, 'Add a tag to a server.',
+                    ('PUT', T + '/{tag}'))
+TAGS_UPDATE_ALL = _rule('os_compute_api:os-server-tags:update_all', MEMBER,
+                        'Replace a server\'s tags.', ('PUT', T))
+TAGS_DELETE = _rule('os_compute_api:os-server-tags:delete', MEMBER,
+                    'Remove a tag from a server.', ('DELETE', T + '/{tag}'))
+TAGS_DELETE_ALL = _rule('os_compute_api:os-server-tags:delete_all', MEMBER,
+                        'Remove every tag of a server.', ('DELETE', T))
+
 IA = S + '/os-instance-actions'
 ACTIONS_LIST = _rule('os_compute_api:os-instance-actions:list', READER,
                      'List a server\'s actions.', ('GET', IA))

@@ -14,12 +14,11 @@ POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
 
 
 def _view(g, v):
-    out = {'id': g['uuid'], 'name': g['name'], 'members': g['members'],
-           'metadata': {}}
-    if v >= (2, 64):
+    out = {'id': g['uuid'], 'name': g['name'], 'members': g['members']}
+    if v >= (2, 64):    # Nova 2.64: policy and rules replace policies and metadata
         out.update({'policy': g['policy'], 'rules': g['rules'] or {}})
     else:
-        out['policies'] = [g['policy']]
+        out.update({'policies': [g['policy']], 'metadata': {}})
     if v >= (2, 13):
         out.update({'project_id': g['project_id'], 'user_id': g['user_id']})
     return out

@@ -9,6 +9,7 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas, views
 from iaas.compute.api import API, ComputeError
+from iaas.compute.api import NotFound as ComputeNotFound
 from iaas.identity import policy
 
 compute_api = API()
@@ -366,10 +367,29 @@ def _action_view(a, v):
     return out
 
 
+def _actions_instance(req, ctx, server_id, rule):
+    """The server whose actions are asked for; from 2.21 a deleted one too
+    (as Nova), with the same rules on its project."""
+    from iaas.db import instances as db
+    try:
+        return compute_api.get(ctx, server_id, rule)
+    except ComputeNotFound:
+        if mv.version(req) < (2, 21):
+            raise
+    try:
+        inst = db.get(server_id, include_deleted=True)
+    except db.InstanceNotFound:
+        inst = None
+    if inst is None or not (_may(ctx, P.SERVERS_SHOW, inst['project_id'])
+                            and _may(ctx, rule, inst['project_id'])):
+        raise wsgi.NotFound(f'Instance {server_id} could not be found.')
+    return inst
+
+
 @wsgi.route_policy(P.ACTIONS_LIST)
 def actions_index(req, server_id):
     from iaas.db import instances as db
-    compute_api.get(_ctx(req), server_id, P.ACTIONS_LIST)
+    _actions_instance(req, _ctx(req), server_id, P.ACTIONS_LIST)
     v = mv.version(req)
     return _respond(req, {'instanceActions': [_action_view(a, v)
                                               for a in db.actions_list(server_id)]})
@@ -383,7 +403,7 @@ def actions_show(req, server_id, request_id):
     from iaas.db import instances as db
     ctx = _ctx(req)
     v = mv.version(req)
-    inst = compute_api.get(ctx, server_id, P.ACTIONS_SHOW)
+    inst = _actions_instance(req, ctx, server_id, P.ACTIONS_SHOW)
     a = db.action_get(server_id, request_id)
     if a is None:
         raise wsgi.NotFound(f'Action for request_id {request_id} on instance {server_id} '

@@ -96,7 +96,7 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kin
     if v >= (2, 19):
         out['description'] = inst['display_description']
     if v >= (2, 26):
-        out['tags'] = []
+        out['tags'] = list((inst.get('system_metadata') or {}).get('tags') or [])
     if v >= (2, 63):
         out['trusted_image_certificates'] = None
     if v >= (2, 71) and kind != 'list':
