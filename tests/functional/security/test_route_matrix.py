@@ -29,7 +29,9 @@ def _server_actions(v):
             {'addSecurityGroup': {'name': 'default'}},
             {'removeSecurityGroup': {'name': 'default'}},
             {'resize': {'flavorRef': v['flavor_id']}}, {'confirmResize': None},
-            {'rebuild': {'imageRef': v['image_id'], 'name': 'pwned'}}]
+            {'rebuild': {'imageRef': v['image_id'], 'name': 'pwned'}},
+            {'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 0}},
+            {'forceDelete': None}, {'restore': None}]
 
 
 # (METHOD, template) → function(victim) → body (a list: one call per body).
@@ -49,6 +51,11 @@ WRITE_BODIES = {
     ('PUT', '/v2.1/servers/{server_id}/metadata/{key}'):
         lambda v: [{'meta': {v['key']: 'pwned'}}],
     ('DELETE', '/v2.1/servers/{server_id}/metadata/{key}'): None,
+    ('DELETE', '/v2.1/servers/{server_id}/os-server-password'): None,
+    ('PUT', '/v2.1/servers/{server_id}/tags'): lambda v: [{'tags': ['pwned']}],
+    ('DELETE', '/v2.1/servers/{server_id}/tags'): None,
+    ('PUT', '/v2.1/servers/{server_id}/tags/{tag}'): None,
+    ('DELETE', '/v2.1/servers/{server_id}/tags/{tag}'): None,
     ('POST', '/v2.1/flavors'): lambda v: [{'flavor': {'name': 'evil', 'ram': 64,
                                                       'vcpus': 1, 'disk': 1}}],
     ('PUT', '/v2.1/flavors/{flavor_id}'): lambda v: [{'flavor': {'description': 'pwned'}}],
@@ -170,7 +177,8 @@ WRITE_BODIES = {
 PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: "@"
 
 # Per-API names of path parameters whose victim value has another key.
-PARAM_KEYS = {('compute', 'service_id'): 'compute_service_id'}
+PARAM_KEYS = {('compute', 'service_id'): 'compute_service_id', ('compute', 'tag'): 'key',
+              ('compute', 'network'): 'name'}
 
 ATTACKERS = ('no_token', 'unscoped', 'other_member', 'reader', 'disabled_user',
              'disabled_project', 'revoked')
