@@ -16,7 +16,7 @@ import uuid
 
 import webob
 
-from iaas.objectstore import policies, s3body, s3ext, s3sig
+from iaas.objectstore import policies, s3body, s3ext, s3post, s3sig
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
@@ -55,8 +55,12 @@ class S3:
         try:
             _check_content_length(req)
             _decode_path(req.environ)
-            ident = self.authenticate(req)
-            resp = self.dispatch(req, ident)
+            bucket, _, key = req.path_info.lstrip('/').partition('/')
+            if s3post.is_post_object(req, bucket, key):
+                resp = s3post.post_object(self, req, bucket)
+            else:
+                ident = self.authenticate(req)
+                resp = self.dispatch(req, ident)
         except S3Error as e:
             resp = error_response(e.code, e.message, e.status, resource, req.method,
                                   e.extra, request_id)

@@ -1,0 +1,72 @@
+"""S3 POST object (browser form upload with a signed policy)."""
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+
+@pytest.fixture
+def s3(store):
+    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                        config=Config(s3={'addressing_style': 'path'},
+                                      retries={'max_attempts': 1}))
+
+
+def _form(conditions, fields, secret='testing', seconds=600):
+    exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    policy = base64.b64encode(json.dumps({
+        'expiration': exp.strftime('%Y-%m-%dT%H:%M:%SZ'), 'conditions': conditions}).encode())
+    sig = base64.b64encode(hmac.new(secret.encode(), policy, hashlib.sha1).digest())
+    return dict({'AWSAccessKeyId': 'test:tester', 'policy': policy, 'signature': sig}, **fields)
+
+
+def _post(store, bucket, form, data=b'bar', filename='up.txt'):
+    files = [(k, (None, v)) for k, v in form.items()] + [('file', (filename, data))]
+    return requests.post(f'{store.url}/{bucket}', files=files, allow_redirects=False)
+
+
+def test_post_object(s3, store):
+    s3.create_bucket(Bucket='form')
+    conds = [{'bucket': 'form'}, ['starts-with', '$key', 'foo'],
+             ['starts-with', '$Content-Type', 'text/'], ['content-length-range', 0, 1024]]
+    r = _post(store, 'form', _form(conds, {'key': 'foo.txt', 'Content-Type': 'text/plain'}))
+    assert r.status_code == 204, r.content
+    got = s3.get_object(Bucket='form', Key='foo.txt')
+    assert got['Body'].read() == b'bar' and got['ContentType'] == 'text/plain'
+    r = _post(store, 'form', _form(conds + [{'success_action_status': '201'}], {
+        'key': 'foo${filename}', 'Content-Type': 'text/plain',
+        'success_action_status': '201'}))
+    assert r.status_code == 201 and b'<Key>fooup.txt</Key>' in r.content
+    assert s3.get_object(Bucket='form', Key='fooup.txt')['Body'].read() == b'bar'
+
+
+@pytest.mark.parametrize('change,status', [
+    ({'signature': 'AAAA'}, 403),                       # bad signature
+    ({'x-amz-meta-extra': 'not in the policy'}, 403),   # field without a condition
+    ({'key': 'bar.txt'}, 403),                          # starts-with fails
+    ({'AWSAccessKeyId': 'no:body'}, 403),
+])
+def test_post_object_refused(s3, store, change, status):
+    s3.create_bucket(Bucket='form')
+    conds = [{'bucket': 'form'}, ['starts-with', '$key', 'foo']]
+    form = _form(conds, {'key': 'foo.txt'})
+    form.update(change)
+    assert _post(store, 'form', form).status_code == status
+    assert s3.list_objects_v2(Bucket='form')['KeyCount'] == 0
+
+
+def test_post_object_policy_limits(s3, store):
+    s3.create_bucket(Bucket='form')
+    conds = [{'bucket': 'form'}, ['starts-with', '$key', ''], ['content-length-range', 0, 2]]
+    assert _post(store, 'form', _form(conds, {'key': 'k'}), data=b'abc').status_code == 400
+    assert _post(store, 'form', _form(conds, {'key': 'k'}, seconds=-60)).status_code == 403
+    assert _post(store, 'form', _form([['STARTS-WITH', '$key', '']],
+                                      {'key': 'k'})).status_code == 400
+    assert s3.list_objects_v2(Bucket='form')['KeyCount'] == 0
