@@ -28,6 +28,8 @@ EXTENSIONS = [
      'field is enabled.'),
     ('standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at '
      'fields to all Neutron resources that have Neutron standard attributes.'),
+    ('ip-substring-filtering', 'IP address substring filtering', 'Provides IP address '
+     'substring filtering when listing ports.'),
     ('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 '
      'Neutron networks and access to external networks via a NAT gateway.'),
     ('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router.'),

@@ -219,7 +219,10 @@ def _wanted(params, item):
             wanted = params.getall(name)
             ips = [f'ip_address={x["ip_address"]}' for x in item.get('fixed_ips', [])]
             subs = [f'subnet_id={x["subnet_id"]}' for x in item.get('fixed_ips', [])]
-            if not all(w in ips or w in subs for w in wanted):
+            addrs = [x['ip_address'] for x in item.get('fixed_ips', [])]
+            if not all(w in ips or w in subs or (   # ip-substring-filtering
+                    w.startswith('ip_address_substr=') and
+                    any(w.split('=', 1)[1] in a for a in addrs)) for w in wanted):
                 return False
         elif field in item and not _match(item[field], params.getall(name)):
             return False

@@ -165,3 +165,22 @@ def test_mtu_is_served_and_writable(cloud):
     assert shown == {'network': {'id': net['id'], 'mtu': 1300}}
     aliases = {e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
     assert {'net-mtu', 'net-mtu-writable', 'project-id', 'standard-attr-timestamp'} <= aliases
+
+
+def test_ports_filtered_by_ip_substring(cloud):
+    c = cloud
+    net, sub = c.network(c.a)
+    p1 = c.ok('POST', '/v2.0/ports', c.a, {'port': {'network_id': net['id'], 'fixed_ips': [
+        {'ip_address': '10.1.0.19'}]}})['port']
+    p2 = c.ok('POST', '/v2.0/ports', c.a, {'port': {'network_id': net['id'], 'fixed_ips': [
+        {'ip_address': '10.1.0.28'}]}})['port']
+
+    def ids(q):
+        return {p['id'] for p in c.ok('GET', f'/v2.0/ports?fixed_ips={q}', c.reader)['ports']}
+    assert ids('ip_address_substr=10.1.0.1') == {p1['id']}
+    assert ids('ip_address_substr=10.1.0.') == {p1['id'], p2['id']}
+    assert ids('ip_address_substr=10.1.0.2') == {p2['id']}
+    assert ids('ip_address=10.1.0.28') == {p2['id']}
+    assert ids(f"subnet_id={sub['id']}") == {p1['id'], p2['id']}
+    assert 'ip-substring-filtering' in {
+        e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
