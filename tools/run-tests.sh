@@ -19,6 +19,14 @@ rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: failing" >&2
-    exit 1
+    rc=1
 fi
-exit "$rc"
+
+# The real projects' own suites, unless pytest was given a selection.
+crc=0
+if [ $# -eq 0 ] && [ -z "${SKIP_CONFORMANCE:-}" ]; then
+    echo "== conformance (Swift functests, ceph s3-tests, Tempest)"
+    tools/conformance/run.sh --check || crc=$?
+fi
+[ "$rc" -ne 0 ] && exit "$rc"
+exit "$crc"

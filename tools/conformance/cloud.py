@@ -35,7 +35,7 @@ S3_USERS = {'main': ('s3main:tester', 's3mainsecret'),
             'alt': ('s3main:alt', 's3altsecret'),
             'tenant': ('s3tenant:tester', 's3tenantsecret')}
 PASSWORD = 'secret'
-TEMPEST_PROJECTS = ('tempest1', 'tempest2', 'tempest3')
+TEMPEST_PROJECTS = tuple(f'tempest{i}' for i in range(1, 7))   # as tempest/accounts.yaml
 
 
 def port(base, name):
@@ -202,9 +202,17 @@ class Cloud:
             'network_id': nid, 'cidr': '10.250.0.0/20', 'ip_version': 4,
             'name': 'private-subnet'}}, endpoint_filter=net)
         self.network_name = 'private'
+        r = s.post('/v2.0/networks', json={'network': {
+            'name': 'public', 'router:external': True}}, endpoint_filter=net)
+        self.public_network_id = r.json()['network']['id']
+        s.post('/v2.0/subnets', json={'subnet': {
+            'network_id': self.public_network_id, 'cidr': '203.0.113.0/24', 'ip_version': 4,
+            'enable_dhcp': False, 'name': 'public-subnet'}}, endpoint_filter=net)
+        exts = s.get('/v2.0/extensions', endpoint_filter=net).json()['extensions']
+        self.network_extensions = ','.join(sorted(e['alias'] for e in exts))
         comp = {'service_type': 'compute', 'interface': 'public'}
         root = s.get('/', endpoint_filter=comp).json()
         self.max_microversion = root.get('version', {}).get('version') or '2.1'
         self.log(f'provisioned: {len(users)} tempest users, images {self.images}, '
-                 f'network {self.network_name}, compute microversions up to '
+                 f'networks {self.network_name} and public, compute microversions up to '
                  f'{self.max_microversion}')

@@ -130,7 +130,8 @@ def suite_tempest(c, stamp, extra, name):
            '--max-microversion', c.max_microversion]
     if extra:
         cmd += ['--regex', extra[0]]
-    env = dict(os.environ, WORKSPACE=ws)
+    env = dict(os.environ, WORKSPACE=ws, PUBLIC_NETWORK_ID=c.public_network_id,
+               FLOATING_NETWORK_NAME='public', NETWORK_EXTENSIONS=c.network_extensions)
     env.setdefault('CONCURRENCY', '2')
     return run_script(cmd, env, name)
 
