@@ -214,7 +214,7 @@ def merge_post_metadata(meta, post):
     """The .data metadata with a POST's user metadata replacing the old."""
     out = {k: v for k, v in meta.items()
            if not k.lower().startswith('x-object-meta-')
-           and k.lower() not in POST_KEYS[1:4]}
+           and k.lower() not in POST_KEYS[1:]}
     for k, v in post.items():
         if k == 'X-Timestamp':
             out['X-Meta-Timestamp'] = v

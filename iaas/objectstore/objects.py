@@ -184,6 +184,7 @@ class ObjectController:
                 resp.headers[k] = v
         if 'ETag' in resp.headers:
             resp.headers['ETag'] = resp.headers['ETag'].strip('"')
+        resp.headers['Accept-Ranges'] = 'bytes'
         if mm == 'get' and bh.get('X-Static-Large-Object'):
             resp.headers['Content-Type'] = 'application/json; charset=utf-8'
         if spec and len(spec) > 1 and status == 200:
@@ -253,11 +254,13 @@ class ObjectController:
                 raise HTTPError(400, 'Non-integer X-Delete-At') from None
             if at < time.time():
                 raise HTTPError(400, 'X-Delete-At in past')
+            headers['X-Delete-At'] = str(min(at, 9999999999))   # Swift's ceiling
 
     def PUT(self, req, a, c, o):
         if req.headers.get('X-Copy-From'):
             src_c, src_o = _split_copy(req.headers['X-Copy-From'])
-            return self.copy(req, a, src_c, src_o, a, c, o)
+            src_a = _header_text(req.headers.get('X-Copy-From-Account')) or a
+            return self.copy(req, src_a, src_c, src_o, a, c, o)
         info = self.p.container_info(a, c)
         if info['status'] >= 300:
             raise HTTPError(404 if info['status'] == 404 else info['status'])
@@ -417,30 +420,38 @@ class ObjectController:
     def DELETE(self, req, a, c, o):
         if req.GET.get('multipart-manifest') == 'delete':
             return self.p.large.delete_slo(req, a, c, o)
-        return self.delete(a, c, o)
+        if_delete_at = req.headers.get('X-If-Delete-At')
+        if if_delete_at is not None and not if_delete_at.strip().isdigit():
+            raise HTTPError(400, 'Bad X-If-Delete-At header value')
+        return self.delete(a, c, o, if_delete_at)
 
-    def delete(self, a, c, o):
+    def delete(self, a, c, o, if_delete_at=None):
         part, nodes = self.ring.get_nodes(a, c, o)
         cpart, cnodes = self.ring.get_nodes(a, c)
         ts = normalize_timestamp()
 
         def hdrs(i):
             cn = cnodes[i % len(cnodes)]
-            return {'X-Timestamp': ts, 'X-Container-Host': f"{cn['ip']}:{cn['port']}",
-                    'X-Container-Device': cn['device'], 'X-Container-Partition': str(cpart)}
+            h = {'X-Timestamp': ts, 'X-Container-Host': f"{cn['ip']}:{cn['port']}",
+                 'X-Container-Device': cn['device'], 'X-Container-Partition': str(cpart)}
+            if if_delete_at is not None:
+                h['X-If-Delete-At'] = if_delete_at.strip()
+            return h
         results = self.cluster.fanout(part, nodes, 'DELETE',
                                       lambda n: f"/obj/{n['device']}/{part}/{a}/{c}/{o}", hdrs)
         status = best_status([r[0] for r in results], len(nodes))
         if status >= 300:
             raise HTTPError(status)
-        return webob.Response(status=204)
+        resp = webob.Response(status=204, charset=None)
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        return resp
 
     def COPY(self, req, a, c, o):
         dest = req.headers.get('Destination')
         if not dest:
             raise HTTPError(412, 'Destination header required')
         dc, do = _split_copy(dest)
-        da = req.headers.get('Destination-Account', a)
+        da = _header_text(req.headers.get('Destination-Account')) or a
         ident = req.environ.get('iaas.objectstore.identity')
         self.p.authorize(ident, 'PUT', da, dc, do)
         return self.copy(req, a, c, o, da, dc, do)
@@ -451,9 +462,17 @@ class ObjectController:
         info = self.p.container_info(da, dc)
         if info['status'] >= 300:
             raise HTTPError(404)
-        status, bh, it = self.open_get(sa, sc, so, 'GET')
-        if status >= 300:
+        rng = req.headers.get('Range')
+        spec = ranges.specs(rng)
+        status, bh, it = self.open_get(sa, sc, so, 'GET',
+                                       {'Range': rng} if spec and len(spec) == 1 else None)
+        if status >= 300 and status != 206:
             raise HTTPError(404 if status == 404 else status)
+        if status == 206 and self.p.large.is_manifest(bh):
+            it.close()
+            status, bh, it = self.open_get(sa, sc, so, 'GET')
+            if status >= 300:
+                raise HTTPError(404 if status == 404 else status)
         if self.p.large.is_manifest(bh) and req.GET.get('multipart-manifest') != 'get':
             length, etag, it, bh = self.p.large.stream(
                 req.environ.get('iaas.objectstore.identity'), sa, sc, so, bh, it)
@@ -471,6 +490,8 @@ class ObjectController:
                     if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
         headers.update(override)
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
+        if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
+            headers.setdefault('X-Object-Manifest', bh['X-Object-Manifest'])
         if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
             headers['X-Static-Large-Object'] = 'True'
             for k, v in bh.items():
@@ -492,12 +513,28 @@ def conditional_response(status, bh):
         if lk in ('etag', 'last-modified', 'x-timestamp', 'content-type') or \
                 lk.startswith('x-object-meta-'):
             resp.headers[k] = v.strip('"') if lk == 'etag' else v
+    resp.headers['Accept-Ranges'] = 'bytes'
     if status == 412:
         resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
     return resp
 
 
+def _header_text(value):
+    """A header naming an account: URL-quoted UTF-8 (WSGI latin-1 text)."""
+    if not value:
+        return value
+    try:
+        value = value.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        pass
+    return urllib.parse.unquote(value).strip('/')
+
+
 def _split_copy(value):
+    try:
+        value = value.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        pass
     value = urllib.parse.unquote(value).lstrip('/')
     c, _, o = value.partition('/')
     if not c or not o:

@@ -56,9 +56,9 @@ def error_response(status, message=None, headers=None, method='GET'):
     Swift's default HTML page of the status."""
     title = TITLES.get(status, 'Error')
     body = message or f'<html><h1>{title}</h1><p>{MESSAGES.get(status, title)}</p></html>'
-    resp = webob.Response(status=status, headers=headers or {}, charset=None,
-                          content_type='text/html; charset=UTF-8')
+    resp = webob.Response(status=status, headers=headers or {}, charset=None)
     resp.body = b'' if method == 'HEAD' else body.encode()
+    resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
     return resp
 
 
@@ -311,16 +311,39 @@ class Proxy:
         if req.method == 'HEAD':
             resp = webob.Response(status=204, headers=headers, charset=None)
             resp.headers['Content-Type'] = listing.content_type(req)
+            resp.headers['Content-Length'] = '0'
             return resp
         return listing.render(req, kind, name, json.loads(body), headers)
 
     account_HEAD = account_GET
 
-    def account_POST(self, req, account):
-        err = check_metadata(req.headers, 'account')
+    def _check_merged_metadata(self, req, kind, part, nodes, path):
+        """400 when the stored metadata with this request's changes would be
+        over the limits (Swift counts the whole, not one request)."""
+        err = check_metadata(req.headers, kind)
         if err:
             raise HTTPError(400, err)
+        prefix = f'x-{kind}-meta-'
+        if not any(k.lower().startswith((prefix, f'x-remove-{kind}-meta-'))
+                   for k in req.headers):
+            return
+        status, hdrs, _ = self.cluster.first(part, nodes, 'HEAD', path)
+        merged = {k.lower(): v for k, v in hdrs.items() if k.lower().startswith(prefix)} \
+            if status < 300 else {}
+        for k, v in req.headers.items():
+            lk = k.lower()
+            if lk.startswith(prefix):
+                merged[lk] = v
+            elif lk.startswith(f'x-remove-{kind}-meta-'):
+                merged.pop(prefix + lk[len(f'x-remove-{kind}-meta-'):], None)
+        err = check_metadata({k: v for k, v in merged.items() if v != ''}, kind)
+        if err:
+            raise HTTPError(400, err)
+
+    def account_POST(self, req, account):
         part, nodes = self.ring.get_nodes(account)
+        self._check_merged_metadata(req, 'account', part, nodes,
+                                    lambda n: f"/acct/{n['device']}/{part}/{account}")
         ts = normalize_timestamp()
         headers = _meta_from(req.headers, 'account',
                              req.environ.get('iaas.objectstore.sysmeta_ok'))
@@ -364,9 +387,10 @@ class Proxy:
         return self._container_write(req, account, container, 'PUT')
 
     def container_POST(self, req, account, container):
-        err = check_metadata(req.headers, 'container')
-        if err:
-            raise HTTPError(400, err)
+        part, nodes = self.ring.get_nodes(account, container)
+        self._check_merged_metadata(
+            req, 'container', part, nodes,
+            lambda n: f"/cont/{n['device']}/{part}/{account}/{container}")
         return self._container_write(req, account, container, 'POST')
 
     def container_DELETE(self, req, account, container):
@@ -390,8 +414,9 @@ class Proxy:
             raise HTTPError(status)
         if method == 'PUT':
             status = 201 if 201 in statuses else 202
-        return webob.Response(status=status, body=b'', content_type='text/html',
-                              charset='UTF-8')
+        resp = webob.Response(status=status, body=b'', charset=None)
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        return resp
 
 
 def _decode_slashes(environ):

@@ -181,3 +181,36 @@ def test_slo_ranges_data_segments_and_part_numbers(swift):
     bad = [{'path': '/c/seg_c', 'range': '500-600'}]
     r = requests.put(url + '/c/m3?multipart-manifest=put', data=json.dumps(bad), headers=h)
     assert r.status_code == 400
+
+
+def test_copy_range_account_header_delete_at_and_dlo_post(swift):
+    _store, url, h = swift
+    data = bytes(range(256)) * 4
+    requests.put(url + '/c/src', data=data, headers=dict(h, **{'X-Object-Meta-K': 'v'}))
+    r = requests.put(url + '/c/dst', headers=dict(h, **{'X-Copy-From': 'c/src',
+                                                        'Range': 'bytes=100-200'}))
+    assert r.status_code == 201
+    r = requests.get(url + '/c/dst', headers=h)
+    assert r.content == data[100:201] and r.headers['X-Object-Meta-K'] == 'v'
+    r = requests.put(url + '/c/dst2', headers=dict(h, **{
+        'X-Copy-From': 'c/src', 'X-Copy-From-Account': 'AUTH_test'}))
+    assert r.status_code == 201
+    r = requests.delete(url + '/c/dst2', headers=dict(h, **{'X-If-Delete-At': 'bad'}))
+    assert r.status_code == 400
+    r = requests.put(url + '/c/far', data=b'', headers=dict(h, **{'X-Delete-At': '1' * 20}))
+    assert r.status_code == 201
+    assert requests.head(url + '/c/far', headers=h).headers['X-Delete-At'] == '9999999999'
+    r = requests.delete(url + '/c/far', headers=h)
+    assert r.headers['Content-Type'] == 'text/html; charset=UTF-8'
+    # a POST without X-Object-Manifest turns a DLO back into a plain object
+    requests.put(url + '/c/seg1', data=b'abc', headers=h)
+    requests.put(url + '/c/dlo', data=b'own', headers=dict(h, **{
+        'X-Object-Manifest': 'c/seg'}))
+    assert requests.get(url + '/c/dlo', headers=h).content == b'abc'
+    requests.post(url + '/c/dlo', headers=dict(h, **{'X-Object-Meta-A': '1'}))
+    assert requests.get(url + '/c/dlo', headers=h).content == b'own'
+    # aggregate metadata over the limit is refused
+    big = {f'X-Container-Meta-K{i:02d}': 'v' * 250 for i in range(15)}
+    assert requests.post(url + '/c', headers=dict(h, **big)).status_code == 204
+    more = {f'X-Container-Meta-L{i:02d}': 'v' * 250 for i in range(15)}
+    assert requests.post(url + '/c', headers=dict(h, **more)).status_code == 400
