@@ -402,7 +402,8 @@ class S3:
     @staticmethod
     def copy_source(req):
         """(bucket, key) of x-amz-copy-source."""
-        src = urllib.parse.unquote(req.headers['x-amz-copy-source']).split('?', 1)[0]
+        # the value is URL-encoded: a '?' starts its query (versionId), '%3F' is in the key
+        src = urllib.parse.unquote(req.headers['x-amz-copy-source'].split('?', 1)[0])
         sb, _, sk = src.lstrip('/').partition('/')
         if not sb or not sk:
             raise S3Error('InvalidArgument', 'Copy Source must mention the source bucket '

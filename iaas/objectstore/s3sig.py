@@ -78,6 +78,8 @@ def _http_time(value):
         dt = email.utils.parsedate_to_datetime(value)
         if dt is None:
             raise ValueError(value)
+        if dt.timestamp() < 0:       # before the epoch: not a valid date at all
+            raise ValueError(value)
         return dt.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         raise S3AuthError('AccessDenied', 'AWS authentication requires a valid Date or '

@@ -175,3 +175,18 @@ def test_get_object_attributes(s3):
     p = r['ObjectParts']
     assert (p['TotalPartsCount'], p['IsTruncated'], p['NextPartNumberMarker']) == (3, True, 2)
     assert [(x['PartNumber'], x['Size']) for x in p['Parts']] == [(2, 5 * MB)]
+
+
+def test_copy_source_with_question_mark_in_the_key(s3):
+    s3.create_bucket(Bucket='qmark')
+    s3.put_object(Bucket='qmark', Key='?versionId', Body=b'odd')
+    s3.copy_object(Bucket='qmark', Key='copy', CopySource={'Bucket': 'qmark',
+                                                           'Key': '?versionId'})
+    assert s3.get_object(Bucket='qmark', Key='copy')['Body'].read() == b'odd'
+
+
+def test_v2_date_before_the_epoch_is_access_denied(store):
+    import requests
+    r = requests.put(store.url + '/epoch', headers={
+        'x-amz-date': 'Tue, 07 Jul 1950 21:53:04 GMT', 'Authorization': 'AWS test:tester:x'})
+    assert r.status_code == 403 and b'<Code>AccessDenied</Code>' in r.content
