@@ -30,6 +30,8 @@ EXTENSIONS = [
      'fields to all Neutron resources that have Neutron standard attributes.'),
     ('ip-substring-filtering', 'IP address substring filtering', 'Provides IP address '
      'substring filtering when listing ports.'),
+    ('service-type', 'Neutron Service Type Management', 'API for retrieving service '
+     'providers for Neutron advanced services.'),
     ('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 '
      'Neutron networks and access to external networks via a NAT gateway.'),
     ('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router.'),
@@ -114,5 +116,6 @@ def build_app():
     add('PUT', f'{p}/routers/{{router_id}}/remove_router_interface', routers.remove_interface)
     for suffix in ('', '.json'):
         add('GET', f'{p}/agents{suffix}', routers.agent_index)
+        add('GET', f'{p}/service-providers{suffix}', routers.service_provider_index)
     openapi.install(r, 'iaas Networking API (Neutron v2.0)', '2.0')
     return r

@@ -120,6 +120,10 @@ AGENT = _rule('get_agent', ADMIN, 'See an agent in the agents list (admin).',
 AGENTS = _rule('network:list_agents', ANY, 'List agents (any valid token; each agent '
                'shown only to callers passing get_agent).', ('GET', f'{P}/agents'))
 
+# -- service providers ---------------------------------------------------------------
+SERVICE_PROVIDER = _rule('get_service_provider', ANY, 'List the service providers (any '
+                         'valid token).', ('GET', f'{P}/service-providers'))
+
 # -- security groups ---------------------------------------------------------------
 SECURITY_GROUP = _crud('security_group', 'security-groups', 'security_group_id')
 SECURITY_GROUP_RULE = _crud('security_group_rule', 'security-group-rules', 'rule_id',

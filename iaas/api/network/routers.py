@@ -123,3 +123,12 @@ def agent_index(req):
     """No agents are exposed: an empty list (Neutron's answer to a caller
     whom get_agent lets see none)."""
     return common.listing(req, [], 'agents')
+
+
+# The one provider of each service this API offers (Neutron's service-type extension).
+SERVICE_PROVIDERS = [{'service_type': 'L3_ROUTER_NAT', 'name': 'iaas', 'default': True}]
+
+
+@wsgi.route_policy(pol.SERVICE_PROVIDER, scope=wsgi.ANY)
+def service_provider_index(req):
+    return common.listing(req, [dict(x) for x in SERVICE_PROVIDERS], 'service_providers')

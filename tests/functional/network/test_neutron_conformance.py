@@ -184,3 +184,13 @@ def test_ports_filtered_by_ip_substring(cloud):
     assert ids(f"subnet_id={sub['id']}") == {p1['id'], p2['id']}
     assert 'ip-substring-filtering' in {
         e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
+
+
+def test_service_providers(cloud):
+    c = cloud
+    body = c.ok('GET', '/v2.0/service-providers', c.reader)
+    assert body == {'service_providers': [
+        {'service_type': 'L3_ROUTER_NAT', 'name': 'iaas', 'default': True}]}
+    assert c.call('GET', '/v2.0/service-providers').status == 401
+    assert 'service-type' in {
+        e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
