@@ -225,11 +225,16 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
         'name': 'public', 'router:external': True, 'shared': False}}).json['network']
     c.ok('network', 'POST', '/v2.0/subnets', c.admin, {'subnet': {
         'network_id': ext['id'], 'cidr': '198.51.100.0/24', 'ip_version': 4}})
+    router = c.ok('network', 'POST', '/v2.0/routers', vt, {'router': {
+        'name': 'victim-router',
+        'external_gateway_info': {'network_id': ext['id']}}}).json['router']
+    c.ok('network', 'PUT', f"/v2.0/routers/{router['id']}/add_router_interface", vt,
+         {'subnet_id': sub['id']})
     fip = c.ok('network', 'POST', '/v2.0/floatingips', vt, {'floatingip': {
         'floating_network_id': ext['id'], 'port_id': port['id']}}).json['floatingip']
     v.update(network_id=net['id'], subnet_id=sub['id'], security_group_id=sg['id'],
              rule_id=rule['id'], port_id=port['id'], floatingip_id=fip['id'],
-             alias='security-group', external_network_id=ext['id'])
+             alias='security-group', external_network_id=ext['id'], router_id=router['id'])
     return v
 
 

@@ -29,6 +29,7 @@ def snapshot(c):
                     f"/v2.1/servers/detail?all_tenants=1&project_id={v['project_id']}"],
         'network': [f"/v2.0/networks/{v['network_id']}", f"/v2.0/subnets/{v['subnet_id']}",
                     f"/v2.0/ports/{v['port_id']}", f"/v2.0/floatingips/{v['floatingip_id']}",
+                    f"/v2.0/routers/{v['router_id']}", f"/v2.0/ports?device_id={v['router_id']}",
                     f"/v2.0/security-groups/{v['security_group_id']}",
                     f"/v2.0/ports?network_id={v['network_id']}",
                     f"/v2.0/ports?device_id={v['server_id']}",
