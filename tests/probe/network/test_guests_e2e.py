@@ -57,6 +57,11 @@ class Lab:
         net = self.os('network', 'create', name)
         self.os('subnet', 'create', '--network', name, '--subnet-range', cidr,
                 f'{name}-sub')
+        # floating IPs reach the network through a router, as in Neutron
+        self.os('router', 'create', f'{name}-router')
+        self.os('router', 'set', '--external-gateway', 'public', f'{name}-router',
+                json_out=False)
+        self.os('router', 'add', 'subnet', f'{name}-router', f'{name}-sub', json_out=False)
         bridge = db_call(self.cloud.config_file, 'network_get', net['id'])['bridge']
         self.topo.wait(f'bridge {bridge} in the host namespace', lambda: self.topo.run(
             self.host, 'ip', 'link', 'show', bridge, check=False).returncode == 0)

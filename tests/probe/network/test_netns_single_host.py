@@ -81,8 +81,8 @@ def _run(cloud, topo, host, ext):
     neutron = Neutron(cloud)
     admin_project = cloud.openstack('token', 'issue')['project_id']
     net_a = neutron('POST', '/networks', {'network': {'name': 'a'}})['network']
-    neutron('POST', '/subnets', {'subnet': {'network_id': net_a['id'], 'cidr': '10.91.0.0/24',
-                                            'ip_version': 4}})
+    sub_a = neutron('POST', '/subnets', {'subnet': {
+        'network_id': net_a['id'], 'cidr': '10.91.0.0/24', 'ip_version': 4}})['subnet']
     net_b = neutron('POST', '/networks', {'network': {'name': 'b',
                                                       'project_id': 'project-b'}})['network']
     neutron('POST', '/subnets', {'subnet': {'network_id': net_b['id'], 'cidr': '10.92.0.0/24',
@@ -143,6 +143,9 @@ def _run(cloud, topo, host, ext):
     # floating IP: ICMP and TCP from outside once the group lets it in
     for n in ('a1', 'a2'):
         topo.serve_tcp(guests[n], n, 22)
+    router = neutron('POST', '/routers', {'router': {
+        'name': 'r', 'external_gateway_info': {'network_id': pub['id']}}})['router']
+    neutron('PUT', f"/routers/{router['id']}/add_router_interface", {'subnet_id': sub_a['id']})
     fip = neutron('POST', '/floatingips', {'floatingip': {
         'floating_network_id': pub['id'], 'port_id': nic['a1']['port_id']}})['floatingip']
     faddr = fip['floating_ip_address']

@@ -25,6 +25,10 @@ def test_openstack_network_workflow(cloud):
     os_('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24',
         '--no-dhcp', 'public-sub')
     port = os_('port', 'create', '--network', 'net1', 'p1')
+    # a floating IP reaches a port through a router, as in Neutron
+    os_('router', 'create', 'r1')
+    os_('router', 'set', '--external-gateway', 'public', 'r1', json_out=False)
+    os_('router', 'add', 'subnet', 'r1', 'sub1', json_out=False)
     assert port['fixed_ips'][0]['ip_address'].startswith('10.9.0.')
     ports = os_('port', 'list')
     assert [p['ID'] for p in ports] == [port['id']]
