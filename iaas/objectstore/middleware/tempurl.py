@@ -108,6 +108,19 @@ def keys_for(proxy, account, container):
 
 
 def make(proxy, app):
+    def hide_keys(req, resp):
+        """A container's tempurl keys are its owner's only (Swift's owner headers)."""
+        if req.method in ('GET', 'HEAD') and any(
+                k.lower().startswith('x-container-meta-temp-url-key') for k in resp.headers):
+            parts = common.swift_path(req)
+            ident = req.environ.get(common.IDENTITY)
+            if parts and parts[1] and not common.is_owner(proxy, ident, parts[0], 'POST',
+                                                          parts[1]):
+                for k in [k for k in resp.headers
+                          if k.lower().startswith('x-container-meta-temp-url-key')]:
+                    del resp.headers[k]
+        return resp
+
     def invalid(req):
         return common.text_response(401, INVALID, method=req.method)
 
@@ -117,7 +130,7 @@ def make(proxy, app):
         q = common.query(req)
         sig, raw_expires = q.get('temp_url_sig'), q.get('temp_url_expires')
         if sig is None and raw_expires is None:
-            return app(req)
+            return hide_keys(req, app(req))
         expires = normalize_expires(raw_expires)
         if not sig or not expires:
             return invalid(req)
