@@ -14,7 +14,8 @@ Three ways in, one :class:`Identity`:
   or an EC2 credential from identity (:mod:`iaas.api.ec2_auth`: the user,
   project and roles are re-checked on every request).
 
-Tempauth: the owner of an account (or a reseller) may do anything in it.
+Tempauth: the account's ``.admin`` users (and resellers) may do anything in
+it; its other users only what the container ACLs grant.
 Identity: the rules of :mod:`iaas.objectstore.policies` decide (project
 reader reads, project member writes, admin anything). Others get only what
 the container's read/write ACLs grant; a reader-only caller never writes.
@@ -235,6 +236,10 @@ class Auth:
         if ident.reseller:
             return True
         if ident.read_only and method not in ('GET', 'HEAD'):
+            return False
+        if ident.project_id is None and '.admin' not in ident.roles:
+            # tempauth: only the account's .admin users own it; the others
+            # get what the container ACLs grant (Swift's tempauth)
             return False
         return ident.account == account
 

@@ -46,3 +46,15 @@ def test_acls_and_roles():
     auth.authorize(reader, 'GET', 'AUTH_p', 'c', 'o', {})
     with pytest.raises(AuthError):
         auth.authorize(reader, 'PUT', 'AUTH_p', 'c', 'o', {})
+
+
+def test_only_admin_users_own_their_account():
+    auth = _auth()
+    other = auth._tempauth_identity('acct:other')      # acct's user without .admin
+    assert not auth.is_owner(other, 'AUTH_acct', 'GET')
+    with pytest.raises(AuthError) as e:
+        auth.authorize(other, 'GET', 'AUTH_acct', 'c', 'o', {})
+    assert e.value.code == 403
+    auth.authorize(other, 'GET', 'AUTH_acct', 'c', 'o', {'read': 'acct:other'})
+    auth.authorize(other, 'PUT', 'AUTH_acct', 'c', 'o', {'write': 'acct'})
+    assert auth.is_owner(auth._tempauth_identity('acct:user'), 'AUTH_acct', 'PUT', 'c')
