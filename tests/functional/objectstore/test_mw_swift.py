@@ -252,3 +252,47 @@ def test_healthcheck_crossdomain_and_info(sw):
         assert section in info, section
     assert info['tempurl']['allowed_digests'] == ['sha1', 'sha256', 'sha512']
     assert json.dumps(info)
+
+
+# --- formpost ----------------------------------------------------------------------------
+def _form(fields, files, boundary='XyZ'):
+    out = []
+    for k, v in fields.items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n')
+    body = ''.join(out).encode()
+    for name, data in files:
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                 f'filename="{name}"\r\nContent-Type: text/x-test\r\n\r\n').encode() + data + b'\r\n'
+    return body + f'--{boundary}--\r\n'.encode(), f'multipart/form-data; boundary={boundary}'
+
+
+def test_formpost_upload_limits_and_signature(sw):
+    s, url, h = sw
+    _set_account_key(s, url, h, 'fk')
+    path = '/v1/AUTH_test/c/up/'
+    exp = int(time.time()) + 60
+
+    def fields(max_size=10, max_count=2, redirect='', key='fk', expires=exp):
+        body = f'{path}\n{redirect}\n{max_size}\n{max_count}\n{expires}'
+        sig = hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+        return {'redirect': redirect, 'max_file_size': max_size, 'max_file_count': max_count,
+                'expires': expires, 'signature': sig}
+    body, ctype = _form(fields(), [('a.txt', b'aaa'), ('b.txt', b'bb')])
+    r = requests.post(s.url + path, data=body, headers={'Content-Type': ctype})
+    assert r.status_code == 201, r.text
+    assert requests.get(url + '/c/up/a.txt', headers=h).content == b'aaa'
+    assert requests.get(url + '/c/up/b.txt', headers=h).headers['Content-Type'] == 'text/x-test'
+    body, ctype = _form(fields(redirect='http://x.example/done'), [('c.txt', b'c')])
+    r = requests.post(s.url + path, data=body, headers={'Content-Type': ctype},
+                      allow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers['Location'] == 'http://x.example/done?status=201&message='
+    # bad signature, expired, too big, too many: nothing more is written
+    for f, files, code in ((fields(key='wrong'), [('d.txt', b'd')], 401),
+                           (fields(expires=int(time.time()) - 5), [('d.txt', b'd')], 401),
+                           (fields(max_size=3), [('d.txt', b'd' * 4)], 400),
+                           (fields(max_count=1), [('e.txt', b'e'), ('d.txt', b'd')], 400)):
+        body, ctype = _form(f, files)
+        r = requests.post(s.url + path, data=body, headers={'Content-Type': ctype})
+        assert r.status_code == code, (f, r.text)
+        assert requests.get(url + '/c/up/d.txt', headers=h).status_code == 404
