@@ -147,10 +147,38 @@ class LargeObjects:
                 return out
             marker = rows[-1]['name']
 
-    def stream(self, ident, a, c, o, bh, it):
-        """(length, etag, chunk iterator, headers) of a manifest's whole content."""
-        segs, etag = self.segments(ident, a, c, o, bh, it)
+    def stream(self, ident, a, c, o, bh, it, part=None):
+        """(length, etag, chunk iterator, headers) of a manifest's whole
+        content, or of its part number ``part`` (a SLO's Nth entry)."""
+        resolver = Resolver(self.p, ident, a)
+        segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        if part is not None:
+            if not part.isdigit() or not 1 <= int(part) <= len(resolver.parts):
+                raise HTTPError(416 if part.isdigit() and int(part) else 400,
+                                'The requested part number is not satisfiable')
+            start = sum(resolver.parts[:int(part) - 1])
+            segs = slice_leaves(segs, start, start + resolver.parts[int(part) - 1])
         return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs), bh
+
+    @staticmethod
+    def raw_manifest(req, resp):
+        """?multipart-manifest=get&format=raw: the manifest as it was PUT
+        (path, etag, size_bytes, range, data), ETag its MD5."""
+        raw = b''.join(resp.app_iter)
+        out = []
+        for e in json.loads(raw):
+            if 'data' in e:
+                out.append({'data': e['data']})
+                continue
+            item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
+            if e.get('range'):
+                item['range'] = e['range']
+            out.append(item)
+        body = json.dumps(out).encode()
+        resp.app_iter = [body]
+        resp.headers['Content-Length'] = str(len(body))
+        resp.headers['ETag'] = hashlib.md5(body).hexdigest()
+        return resp
 
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')
@@ -240,6 +268,9 @@ class LargeObjects:
         if not isinstance(item, dict) or not isinstance(item.get('path'), str) or \
                 not item['path'].strip('/'):
             return None, 'Index: missing path'
+        unknown = set(item) - {'path', 'etag', 'size_bytes', 'range'}
+        if unknown:
+            return None, f"Index: extraneous keys {', '.join(sorted(unknown))}"
         path = item['path'].lstrip('/')
         sc, _, so = path.partition('/')
         if not sc or not so:

@@ -186,6 +186,8 @@ class ObjectController:
             resp.headers['ETag'] = resp.headers['ETag'].strip('"')
         resp.headers['Accept-Ranges'] = 'bytes'
         if mm == 'get' and bh.get('X-Static-Large-Object'):
+            if req.GET.get('format') == 'raw':
+                return self.p.large.raw_manifest(req, resp)
             resp.headers['Content-Type'] = 'application/json; charset=utf-8'
         if spec and len(spec) > 1 and status == 200:
             self._multi_range(resp, spec, a, c, o)
@@ -475,7 +477,8 @@ class ObjectController:
                 raise HTTPError(404 if status == 404 else status)
         if self.p.large.is_manifest(bh) and req.GET.get('multipart-manifest') != 'get':
             length, etag, it, bh = self.p.large.stream(
-                req.environ.get('iaas.objectstore.identity'), sa, sc, so, bh, it)
+                req.environ.get('iaas.objectstore.identity'), sa, sc, so, bh, it,
+                part=req.GET.get('part-number') if bh.get('X-Static-Large-Object') else None)
         else:
             length = int(bh['Content-Length'])
         if length > self.p.max_file_size:

@@ -214,3 +214,26 @@ def test_copy_range_account_header_delete_at_and_dlo_post(swift):
     assert requests.post(url + '/c', headers=dict(h, **big)).status_code == 204
     more = {f'X-Container-Meta-L{i:02d}': 'v' * 250 for i in range(15)}
     assert requests.post(url + '/c', headers=dict(h, **more)).status_code == 400
+
+
+def test_slo_raw_manifest_typos_and_copy_of_a_part(swift):
+    import hashlib
+    import json
+    _store, url, h = swift
+    for n in 'ab':
+        requests.put(url + '/c/s' + n, data=n.encode() * 10, headers=h)
+    man = [{'path': '/c/sa'}, {'path': '/c/sb', 'range': '0-4'}]
+    assert requests.put(url + '/c/m?multipart-manifest=put', data=json.dumps(man),
+                        headers=h).status_code == 201
+    r = requests.get(url + '/c/m?multipart-manifest=get&format=raw', headers=h)
+    raw = r.json()
+    assert r.headers['ETag'] == hashlib.md5(r.content).hexdigest()
+    assert raw[1] == {'path': '/c/sb', 'etag': hashlib.md5(b'b' * 10).hexdigest(),
+                      'size_bytes': 10, 'range': '0-4'}
+    bad = [{'path': '/c/sa', 'teag': 'x'}]
+    assert requests.put(url + '/c/m2?multipart-manifest=put', data=json.dumps(bad),
+                        headers=h).status_code == 400
+    r = requests.put(url + '/c/part2?part-number=2', headers=dict(h, **{
+        'X-Copy-From': 'c/m'}))
+    assert r.status_code == 201
+    assert requests.get(url + '/c/part2', headers=h).content == b'b' * 5
