@@ -112,7 +112,7 @@ ACTIONS = {
                          'name': name, 'backup_type': {'type': 'string', 'maxLength': 255},
                          'rotation': non_negative_int, 'metadata': metadata}},
     'resize': {'type': 'object', 'required': ['flavorRef'], 'properties': {
-        'flavorRef': ref, 'OS-DCF:diskConfig': {'type': 'string'}}},
+        'flavorRef': ref, 'OS-DCF:diskConfig': disk_config}},
     'addSecurityGroup': {'type': 'object', 'required': ['name'], 'properties': {
         'name': {'type': 'string', 'minLength': 1, 'maxLength': 255}}},
     'removeSecurityGroup': {'type': 'object', 'required': ['name'], 'properties': {

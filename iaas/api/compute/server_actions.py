@@ -111,7 +111,20 @@ def _user_data(data):
 
 
 def _resize(req, server_id, arg):
-    compute_api.resize(_ctx(req), server_id, str(arg['flavorRef']))
+    """The disk config is kept before the resize starts (the compute host
+    keeps the old flavor in the system metadata once it has)."""
+    ctx = _ctx(req)
+    disk = access_ips(arg)
+    if disk:
+        inst = compute_api.get(ctx, server_id, P.ACTION_RULES['resize'])
+        old = inst['system_metadata'] or {}
+        compute_api.update(ctx, server_id, system_metadata={**old, **disk})
+    try:
+        compute_api.resize(ctx, server_id, str(arg['flavorRef']))
+    except Exception:
+        if disk:
+            compute_api.update(ctx, server_id, system_metadata=old)
+        raise
 
 
 def _create_backup(req, server_id, arg):

@@ -75,7 +75,7 @@ def create(req):
     # Nova's create view: id, links, OS-DCF:diskConfig, the requested groups
     # (or default) and the password; not the name.
     out = {'id': first['uuid'], 'links': views.server_brief(req, first)['links'],
-           'OS-DCF:diskConfig': 'MANUAL',
+           'OS-DCF:diskConfig': s.get('OS-DCF:diskConfig') or 'MANUAL',
            'security_groups': s.get('security_groups') or [{'name': 'default'}],
            'adminPass': s.get('adminPass') or secrets.token_urlsafe(9)}
     location = out['links'][0]['href']
@@ -83,10 +83,13 @@ def create(req):
 
 
 def access_ips(s):
-    """The system metadata keeping ``accessIPv4``/``accessIPv6`` of a create
-    or update body (canonical text; '' clears); 400 for what is not an
-    address of that family (as Nova's ipv4/ipv6 formats)."""
+    """The system metadata keeping ``accessIPv4``/``accessIPv6`` (canonical
+    text; '' clears) and ``OS-DCF:diskConfig`` of a create, update, rebuild
+    or resize body; 400 for what is not an address of that family (as
+    Nova's ipv4/ipv6 formats)."""
     out = {}
+    if s.get('OS-DCF:diskConfig') in ('AUTO', 'MANUAL'):
+        out['disk_config'] = s['OS-DCF:diskConfig']
     for key, field, cls in (('accessIPv4', 'access_ip_v4', ipaddress.IPv4Address),
                             ('accessIPv6', 'access_ip_v6', ipaddress.IPv6Address)):
         if key not in s:

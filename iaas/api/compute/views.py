@@ -70,7 +70,8 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kin
         'image': {'id': inst['image_ref'], 'links': _link(req, 'images', inst['image_ref'])}
         if inst['image_ref'] else '',
         'flavor': _flavor(req, inst, v),
-        'OS-DCF:diskConfig': 'MANUAL',
+        'OS-DCF:diskConfig': (inst.get('system_metadata') or {}).get('disk_config')
+        or 'MANUAL',
         'links': _link(req, 'servers', inst['uuid']),
     }
     if status in PROGRESS_STATUSES:

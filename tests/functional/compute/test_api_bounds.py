@@ -182,8 +182,11 @@ def test_quota_update_bounds(api):
 
 def test_metadata_user_data_personality_bounds(api):
     base = {'name': 'x', 'imageRef': api.image, 'flavorRef': api.flavor}
-    for extra in ({'metadata': {str(i): 'v' for i in range(129)}},
-                  {'metadata': {'k' * 256: 'v'}}, {'metadata': {'': 'v'}},
+    # more items than the metadata_items quota (128): 403, as Nova
+    r = api.c('POST', '/servers', {'server': dict(base, metadata={
+        str(i): 'v' for i in range(129)})}, api.alice)
+    assert r.status_int == 403 and 'metadata' in r.json['forbidden']['message']
+    for extra in ({'metadata': {'k' * 256: 'v'}}, {'metadata': {'': 'v'}},
                   {'metadata': {'k': 'v' * 256}}, {'metadata': {'k': None}},
                   {'metadata': {'k': 1}}, {'metadata': []},
                   {'user_data': 'A' * 65536}, {'user_data': 12},

@@ -193,3 +193,20 @@ def test_server_group_264_has_no_metadata(api):
     body = {'server_group': {'name': 'g', 'policies': ['affinity']}}
     r = api.c('POST', '/os-server-groups', body, api.alice)
     assert r.json['server_group']['metadata'] == {}
+
+
+def test_disk_config_is_kept(api, compute_services):
+    r = _create(api, **{'OS-DCF:diskConfig': 'AUTO'})
+    assert r.json['server']['OS-DCF:diskConfig'] == 'AUTO'
+    sid = r.json['server']['id']
+    _active(api, sid)
+    assert api.c('GET', f'/servers/{sid}', token=api.alice).json['server'][
+        'OS-DCF:diskConfig'] == 'AUTO'
+    r = api.c('PUT', f'/servers/{sid}', {'server': {'OS-DCF:diskConfig': 'MANUAL'}},
+              api.alice)
+    assert r.json['server']['OS-DCF:diskConfig'] == 'MANUAL'
+    r = api.c('POST', f'/servers/{sid}/action', {'rebuild': {
+        'imageRef': api.image, 'OS-DCF:diskConfig': 'AUTO'}}, api.alice)
+    assert r.json['server']['OS-DCF:diskConfig'] == 'AUTO'
+    assert api.c('PUT', f'/servers/{sid}', {'server': {'OS-DCF:diskConfig': 'SOME'}},
+                 api.alice).status_int == 400
