@@ -72,6 +72,7 @@ class Proxy:
         self.objects = objects.ObjectController(self)
         self.large = large.LargeObjects(self)
         self._cinfo = {}
+        self._aacl = {}
         self._cinfo_lock = threading.Lock()
         self.s3 = None
         try:
@@ -176,7 +177,7 @@ class Proxy:
                 'slo': {'max_manifest_segments': 1000, 'max_manifest_size': 8 * 1024 * 1024,
                         'min_segment_size': 1, 'yield_frequency': 10,
                         'allow_async_delete': False},
-                'dlo': {'max_segments': 10000}, 'tempauth': {'account_acls': False}}
+                'dlo': {'max_segments': 10000}, 'tempauth': {'account_acls': True}}
         if self.s3 is not None:
             body['s3api'] = {'max_upload_part_num': 10000, 'max_parts_listing': 1000,
                              'max_bucket_listing': 1000, 'max_multi_delete_objects': 1000,
@@ -253,11 +254,51 @@ class Proxy:
         owner/policy rule, else the container's ACLs (objects and listings)."""
         if self.auth.is_owner(ident, account, method, container, obj):
             return
+        if ident is not None and ident.context is None and ident.scope is None and \
+                self._account_acl_allows(ident, method, account, container):
+            return
         acls = {}
         if container and (obj is not None or method in ('GET', 'HEAD')):
             info = self.container_info(account, container)
             acls = {'read': info.get('read', ''), 'write': info.get('write', '')}
         self.auth.authorize(ident, method, account, container, obj, acls)
+
+    # --- account ACLs (X-Account-Access-Control, tempauth users) ---------------------------
+    def account_acl(self, account):
+        """{'admin': [...], 'read-write': [...], 'read-only': [...]} (cached 5 s)."""
+        now = time.monotonic()
+        hit = self._aacl.get(account)
+        if hit and hit[0] > now:
+            return hit[1]
+        part, nodes = self.ring.get_nodes(account)
+        status, hdrs, _ = self.cluster.first(
+            part, nodes, 'HEAD', lambda n: f"/acct/{n['device']}/{part}/{account}")
+        acl = {}
+        if status < 300 and hdrs.get(ACL_SYSMETA):
+            try:
+                acl = json.loads(hdrs[ACL_SYSMETA])
+            except ValueError:
+                acl = {}
+        if status != 503:
+            with self._cinfo_lock:
+                if len(self._aacl) > 10000:
+                    self._aacl.clear()
+                self._aacl[account] = (now + 5.0, acl)
+        return acl
+
+    def _account_acl_allows(self, ident, method, account, container):
+        acl = self.account_acl(account)
+        if not acl:
+            return False
+        names = {ident.user, ident.user.split(':', 1)[0]}
+
+        def has(level):
+            return bool(names & set(acl.get(level) or ()))
+        if has('admin'):
+            return True
+        if has('read-write') and (container is not None or method in ('GET', 'HEAD')):
+            return True
+        return has('read-only') and method in ('GET', 'HEAD')
 
     # --- container info cache -------------------------------------------------------------
     def container_info(self, account, container, fresh=False):
@@ -301,6 +342,11 @@ class Proxy:
             raise HTTPError(status)
         headers = _pass_headers(hdrs, 'x-account-')
         headers['X-Timestamp'] = hdrs.get('X-Timestamp', '')
+        ident = req.environ.get('iaas.objectstore.identity')
+        if hdrs.get(ACL_SYSMETA) and (self.auth.is_owner(ident, account, 'POST') or (
+                ident is not None and ident.user in
+                (self.account_acl(account).get('admin') or ()))):
+            headers['X-Account-Access-Control'] = hdrs[ACL_SYSMETA]
         pol = f'X-Account-Storage-Policy-{listing.DEFAULT_POLICY}-'
         for what in ('Container-Count', 'Object-Count', 'Bytes-Used'):
             headers[pol + what] = headers.get(f'X-Account-{what}', '0')
@@ -347,6 +393,10 @@ class Proxy:
         ts = normalize_timestamp()
         headers = _meta_from(req.headers, 'account',
                              req.environ.get('iaas.objectstore.sysmeta_ok'))
+        if 'X-Account-Access-Control' in req.headers:
+            headers[ACL_SYSMETA] = _account_acl_value(req.headers['X-Account-Access-Control'])
+            with self._cinfo_lock:
+                self._aacl.pop(account, None)
         headers['X-Timestamp'] = ts
         results = self.cluster.fanout(part, nodes, 'POST',
                                       lambda n: f"/acct/{n['device']}/{part}/{account}",
@@ -435,6 +485,28 @@ def _decode_slashes(environ):
     else:
         path = re.sub('%2[fF]', '/', path)
     environ['PATH_INFO'] = path
+
+
+ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
+ACL_LEVELS = ('admin', 'read-write', 'read-only')
+
+
+def _account_acl_value(value):
+    """The stored form of an X-Account-Access-Control header (JSON, Swift's
+    version 2 ACL); 400 when it is not one. '' removes the ACL."""
+    if len(value) > 8192:
+        raise HTTPError(400, 'Header value too long')
+    if not value.strip():
+        return ''
+    try:
+        acl = json.loads(value)
+    except ValueError:
+        raise HTTPError(400, 'Invalid JSON in X-Account-Access-Control') from None
+    if not isinstance(acl, dict) or set(acl) - set(ACL_LEVELS) or not all(
+            isinstance(v, list) and all(isinstance(n, str) for n in v)
+            for v in acl.values()):
+        raise HTTPError(400, 'Invalid X-Account-Access-Control')
+    return json.dumps({k: v for k, v in acl.items() if v}) if any(acl.values()) else ''
 
 
 def _empty_segment(path):

@@ -237,3 +237,29 @@ def test_slo_raw_manifest_typos_and_copy_of_a_part(swift):
         'X-Copy-From': 'c/m'}))
     assert r.status_code == 201
     assert requests.get(url + '/c/part2', headers=h).content == b'b' * 5
+
+
+def test_account_acls(swift):
+    import json
+    store, url, h = swift
+    reader, _ = store.token('test:reader', 'rpass')      # test's user without .admin
+    rh = {'X-Auth-Token': reader}
+    requests.put(url + '/c/o', data=b'x', headers=h)
+    assert requests.get(url + '/c/o', headers=rh).status_code == 403
+    r = requests.post(url, headers=dict(h, **{'X-Account-Access-Control': 'invalid'}))
+    assert r.status_code == 400
+    acl = json.dumps({'read-only': ['test:reader']})
+    assert requests.post(url, headers=dict(
+        h, **{'X-Account-Access-Control': acl})).status_code == 204
+    assert requests.head(url, headers=h).headers['X-Account-Access-Control'] == acl
+    store.proxy._aacl.clear()
+    assert requests.get(url + '/c/o', headers=rh).content == b'x'
+    assert 'X-Account-Access-Control' not in requests.head(url, headers=rh).headers
+    assert requests.put(url + '/c/o2', data=b'y', headers=rh).status_code == 403
+    acl = json.dumps({'read-write': ['test:reader']})
+    requests.post(url, headers=dict(h, **{'X-Account-Access-Control': acl}))
+    store.proxy._aacl.clear()
+    assert requests.put(url + '/c/o2', data=b'y', headers=rh).status_code == 201
+    assert requests.post(url, headers=dict(rh, **{'X-Account-Meta-A': 'b'})).status_code == 403
+    r = requests.post(url, headers=dict(h, **{'X-Account-Access-Control': 'x' * 9000}))
+    assert r.status_code == 400
