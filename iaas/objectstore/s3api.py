@@ -112,7 +112,7 @@ class S3:
             raise S3Error('AccessDenied')
         handler = self.handler(op)
         if op == 'ListBuckets':
-            return handler(ident)
+            return handler(req, ident)
         if not key:
             return handler(req, ident, bucket)
         return handler(req, ident, bucket, key)
@@ -189,17 +189,38 @@ class S3:
         raise S3Error(_status_code(status))
 
     # --- buckets ------------------------------------------------------------------------
-    def list_buckets(self, ident):
-        resp = self.swift(ident, 'GET', query={'format': 'json'})
-        rows = resp.json if resp.status_int == 200 else []
+    def list_buckets(self, req, ident):
+        q = req.GET
+        try:
+            max_buckets = int(q.get('max-buckets', 10000))
+        except ValueError:
+            max_buckets = 0
+        if not 1 <= max_buckets <= 10000:
+            raise S3Error('InvalidArgument', 'max-buckets must be between 1 and 10000')
+        query = {'format': 'json'}
+        token = q.get('continuation-token')
+        if token:
+            try:
+                query['marker'] = base64.urlsafe_b64decode(token.encode()).decode()
+            except (ValueError, binascii.Error):
+                raise S3Error('InvalidArgument', 'Invalid continuation token') from None
+        if q.get('prefix'):
+            query['prefix'] = q['prefix']
+        resp = self.swift(ident, 'GET', query=query)
+        rows = [r for r in (resp.json if resp.status_int == 200 else [])
+                if not r['name'].endswith(SEGMENTS)]
+        more, rows = len(rows) > max_buckets, rows[:max_buckets]
         root = element('ListAllMyBucketsResult')
         add(root, 'Owner', [('ID', ident.user), ('DisplayName', ident.user)])
         buckets = add(root, 'Buckets')
         for r in rows:
-            if r['name'].endswith(SEGMENTS):
-                continue
             add(buckets, 'Bucket', [('Name', r['name']),
                                     ('CreationDate', s3_time(r['last_modified']))])
+        if more:
+            add(root, 'ContinuationToken',
+                base64.urlsafe_b64encode(rows[-1]['name'].encode()).decode())
+        if q.get('prefix'):
+            add(root, 'Prefix', q['prefix'])
         return xml_response(root)
 
     def create_bucket(self, req, ident, bucket):

@@ -190,3 +190,14 @@ def test_v2_date_before_the_epoch_is_access_denied(store):
     r = requests.put(store.url + '/epoch', headers={
         'x-amz-date': 'Tue, 07 Jul 1950 21:53:04 GMT', 'Authorization': 'AWS test:tester:x'})
     assert r.status_code == 403 and b'<Code>AccessDenied</Code>' in r.content
+
+
+def test_list_buckets_paginated(s3):
+    for name in ('pg-a', 'pg-b', 'pg-c'):
+        s3.create_bucket(Bucket=name)
+    s3.create_multipart_upload(Bucket='pg-a', Key='k')     # makes pg-a+segments
+    r = s3.list_buckets(MaxBuckets=2)
+    assert [b['Name'] for b in r['Buckets']] == ['pg-a', 'pg-b']
+    r = s3.list_buckets(MaxBuckets=2, ContinuationToken=r['ContinuationToken'])
+    assert [b['Name'] for b in r['Buckets']] == ['pg-c'] and 'ContinuationToken' not in r
+    assert [b['Name'] for b in s3.list_buckets(Prefix='pg-b')['Buckets']] == ['pg-b']
