@@ -543,7 +543,7 @@ def _valid_text(req):
 
 def _txid():
     import uuid
-    return uuid.uuid4().hex[:21] + '-' + format(int(time.time()), 'x')
+    return uuid.uuid4().hex[:21] + '-' + format(int(time.time()), '010x')   # Swift's
 
 
 def _pass_headers(hdrs, prefix):

@@ -15,7 +15,11 @@ def swift(store):
 def test_escaped_slash_is_a_slash(swift):
     _store, url, h = swift
     # PUT x%2Fy stores x/y (never an object literally named "x%2Fy")
-    assert requests.put(url + '/c/x%2Fy', data=b'one', headers=h).status_code == 201
+    r = requests.put(url + '/c/x%2Fy', data=b'one', headers=h)
+    assert r.status_code == 201
+    import re  # Swift's transaction id: tx + 21 hex + '-' + 10 hex
+    assert re.fullmatch(r'tx[0-9a-f]{21}-[0-9a-f]{10}', r.headers['X-Trans-Id'])
+    assert r.headers['X-Openstack-Request-Id'] == r.headers['X-Trans-Id']
     assert requests.get(url + '/c?format=json', headers=h).json()[0]['name'] == 'x/y'
     assert requests.get(url + '/c/x/y', headers=h).content == b'one'
     # GET a%2Fb reads object a/b
