@@ -42,7 +42,8 @@ def _db():
 
 
 def _iso(dt):
-    return None if dt is None else dt.isoformat()
+    # Keystone's form: always six fraction digits, no zone (UTC).
+    return None if dt is None else dt.strftime('%Y-%m-%dT%H:%M:%S.%f')
 
 
 def view(req, c):

@@ -114,6 +114,8 @@ def test_expiry(api):
     assert cred['expires_at'] == when.isoformat()
     tok = _auth(api, id=cred['id'], secret=cred['secret']).json['token']
     assert tok['expires_at'] <= when.strftime('%Y-%m-%dT%H:%M:%S.999999Z')
+    later = _create(api, m, name='later', expires_at='2099-01-01T00:00:00Z')
+    assert later.json['application_credential']['expires_at'] == '2099-01-01T00:00:00.000000'
     assert _create(api, m, name='old', expires_at='2001-01-01T00:00:00').status_int == 400
     assert _create(api, m, name='bad', expires_at='tomorrow').status_int == 400
     # Once expired it no longer authenticates.
