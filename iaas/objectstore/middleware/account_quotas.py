@@ -7,11 +7,13 @@ Who may call: only a reseller admin sets or removes a quota (anyone else
 quota is 413, after the caller is known to be allowed to write there (so
 the quota is not leaked to others); resellers are not held to quotas.
 """
+from iaas.objectstore import listing
 from iaas.objectstore.middleware import common
 from iaas.objectstore.proxy import HTTPError
 
 KINDS = ('Quota-Bytes', 'Quota-Count')
-POLICIES = (('default', 0),)
+POLICIES = ((listing.DEFAULT_POLICY, 0),)   # (name, index) of the storage policies
+QUOTA_KEYS = ('quota-bytes', 'quota-count', 'quota-bytes-policy-0', 'quota-count-policy-0')
 
 
 def swift_info(proxy):
@@ -88,6 +90,8 @@ def make(proxy, app):
         info = common.account_info(proxy, account)
         if info['status'] >= 300:
             return False
+        if any(_quota(info, k, legacy=True) >= 0 for k in QUOTA_KEYS):
+            info = common.account_info(proxy, account, fresh=True)   # usage changes per PUT
         length = req.content_length or 0
         quota = _quota(info, 'quota-bytes', legacy=True)
         if 0 <= quota < info['bytes'] + length:

@@ -81,14 +81,14 @@ def _cache(proxy):
         return c
 
 
-def account_info(proxy, account):
+def account_info(proxy, account, fresh=False):
     """{'status', 'headers', 'meta', 'sysmeta', 'bytes', 'object_count',
     'container_count'} of an account; cached ACCOUNT_INFO_TTL seconds (and
-    forgotten when an account write passes the pipeline)."""
+    forgotten when an account write passes the pipeline) unless ``fresh``."""
     cache = _cache(proxy)
     now = time.monotonic()
     hit = cache.get(account)
-    if hit and hit[0] > now:
+    if hit and hit[0] > now and not fresh:
         return hit[1]
     part, nodes = proxy.ring.get_nodes(account)
     status, hdrs, _ = proxy.cluster.first(
@@ -113,9 +113,9 @@ def forget_account(proxy, account):
         cache.pop(account, None)
 
 
-def container_info(proxy, account, container):
+def container_info(proxy, account, container, fresh=False):
     """The proxy's cached container info plus 'meta' (X-Container-Meta-*)."""
-    info = proxy.container_info(account, container)
+    info = proxy.container_info(account, container, fresh=fresh)
     hdrs = info.get('headers') or {}
     return dict(info, meta=metadata(hdrs, 'container'), sysmeta=sysmeta(hdrs, 'container'))
 
@@ -175,7 +175,8 @@ def call(proxy, app, sub):
 
 
 def text_response(status, body='', headers=None, method='GET'):
-    resp = webob.Response(status=status, headers=headers or {}, charset=None,
+    resp = webob.Response(status=status, charset=None,
                           content_type='text/plain; charset=UTF-8')
+    resp.headers.update(headers or {})
     resp.body = b'' if method == 'HEAD' else body.encode()
     return resp

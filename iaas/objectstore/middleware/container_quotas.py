@@ -28,12 +28,19 @@ def make(proxy, app):
                     raise HTTPError(400, f'Invalid {what} quota.')
         elif obj and req.method == 'PUT':
             info = common.container_info(proxy, account, container)
+            if 200 <= info['status'] < 300 and has_quota(info):
+                # usage changes with every PUT: a quota is checked against fresh totals
+                info = common.container_info(proxy, account, container, fresh=True)
             if 200 <= info['status'] < 300 and over_quota(info, req.content_length or 0):
                 ident = common.identify(proxy, req)
                 proxy.authorize(ident, 'PUT', account, container, obj)
                 raise HTTPError(413, 'Upload exceeds quota.')
         return app(req)
     return handler
+
+
+def has_quota(info):
+    return any(info['meta'].get(k, '').isdigit() for k in ('quota-bytes', 'quota-count'))
 
 
 def over_quota(info, length):
