@@ -227,7 +227,12 @@ class ObjectVersioning:
 
     def read(self, req, a, c, o, vid):
         if vid is None:
-            return self.strip(self.app(req))
+            resp = self.app(req)
+            current = resp.headers.get(VERSION_META)
+            if current and resp.status_int < 300 and 'Content-Location' not in resp.headers:
+                resp.headers['Content-Location'] = urllib.parse.quote(
+                    f'/v1/{a}/{c}/{o}') + '?version-id=' + current
+            return self.strip(resp)
         ident = identity(self.p, req)
         if vid == 'null':
             head = self.head_raw(a, c, o)
@@ -268,8 +273,8 @@ class ObjectVersioning:
         return resp
 
     def put(self, req, a, c, o, enabled):
-        if not enabled:
-            return self.strip(self.app(req), 'null')
+        if not enabled:           # versioning off: a null version, no version id
+            return self.strip(self.app(req), mark=False)
         ident = identity(self.p, req)
         self.p.authorize(ident, 'PUT', a, c, o)
         if req.headers.get('X-Copy-From'):   # from this container: the source as it is now

@@ -41,6 +41,7 @@ def test_versions_kept_and_listed(sw):
     assert v1 < v2
     r = requests.get(url + '/vc/o', headers=h)
     assert r.content == b'two' and r.headers['X-Object-Version-Id'] == v2
+    assert r.headers['Content-Location'] == f'/v1/AUTH_test/vc/o?version-id={v2}'
     assert not any(k.lower().endswith('iaas-version-id') for k in r.headers)
     r = requests.get(url + '/vc/o', params={'version-id': v1}, headers=h)
     assert r.content == b'one' and r.headers['X-Object-Version-Id'] == v1
