@@ -180,17 +180,29 @@ head_object_version = get_object_version
 def _is_marker(s3, ident, bucket, key, vid):
     if vid == 'null':
         return False
+    return any(r.get('version_id') == vid and r.get('content_type') == DELETE_MARKER
+               for r in _rows(s3, ident, bucket, key))
+
+
+def _rows(s3, ident, bucket, key):
     resp = s3.swift(ident, 'GET', bucket, query={'versions': '', 'format': 'json',
                                                  'prefix': key})
     rows = resp.json if resp.status_int == 200 else []
-    return any(r.get('name') == key and r.get('version_id') == vid
-               and r.get('content_type') == DELETE_MARKER for r in rows)
+    return [r for r in rows if r.get('name') == key]
 
 
 def _delete_version(s3, ident, bucket, key, vid):
-    """(status, was a delete marker)."""
-    marker = _is_marker(s3, ident, bucket, key, vid)
+    """(status, was a delete marker). As in S3, deleting the latest version
+    makes the newest remaining one (unless a delete marker) current again."""
+    rows = _rows(s3, ident, bucket, key)
+    mine = [r for r in rows if r.get('version_id') == vid]
+    marker = bool(mine) and mine[0].get('content_type') == DELETE_MARKER
     resp = s3.swift(ident, 'DELETE', bucket, key, query={'version-id': vid})
+    if mine and mine[0].get('is_latest') and vid != 'null':
+        rest = [r for r in rows if r.get('version_id') != vid]
+        if rest and rest[0].get('content_type') != DELETE_MARKER and \
+                rest[0].get('version_id') != 'null':
+            s3.swift(ident, 'PUT', bucket, key, query={'version-id': rest[0]['version_id']})
     return resp.status_int, marker
 
 

@@ -251,8 +251,10 @@ class ObjectVersioning:
             raise HTTPError(404, headers={'X-Object-Version-Id': vid})
         if resp.headers.get('Content-Type') == DELETE_MARKER:
             resp.app_iter = []
-            raise HTTPError(404, headers={'X-Object-Version-Id': vid,
-                                          'Content-Type': DELETE_MARKER})
+            out = webob.Response(status=404, charset=None)
+            out.headers['Content-Type'] = DELETE_MARKER
+            out.headers['X-Object-Version-Id'] = vid
+            return out
         return self.strip(resp, vid)
 
     def archive_null(self, a, c, o, head):
@@ -321,10 +323,8 @@ class ObjectVersioning:
         resp = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
         if resp.status_int >= 300 and resp.status_int != 404:
             raise HTTPError(503)
-        if current == vid or head is None:
-            if current == vid:
-                subrequest(self.app, me, 'DELETE', a, c, o)
-            self.restore_latest(a, c, o)
+        if current == vid:      # no older version comes back (Swift; S3 restores itself)
+            subrequest(self.app, me, 'DELETE', a, c, o)
         out = webob.Response(status=204)
         out.headers['X-Object-Version-Id'] = vid
         return out
@@ -343,20 +343,6 @@ class ObjectVersioning:
         out.headers['ETag'] = resp.headers.get('ETag', '')
         out.headers['X-Object-Version-Id'] = vid
         return out
-
-    def restore_latest(self, a, c, o):
-        """Copy the newest remaining version (not a delete marker) back as current."""
-        vc = versions_container(c)
-        resp = subrequest(self.app, preauthed(a), 'GET', a, vc, query={
-            'format': 'json', 'prefix': o + SEP, 'limit': '1'})
-        rows = resp.json if resp.status_int == 200 else []
-        if not rows or rows[0].get('content_type') == DELETE_MARKER:
-            return
-        name = rows[0]['name']
-        _o, vid = split_vname(name)
-        head = self.head_raw(a, vc, name)
-        if head is not None and vid:
-            self.copy(a, vc, name, c, o, head, {VERSION_META: vid})
 
     def post(self, req, a, c, o):
         head = self.head_raw(a, c, o)
