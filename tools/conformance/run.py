@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -155,6 +156,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--port-base', type=int, default=int(os.environ.get('PORT_BASE', 20000)))
     ap.add_argument('--check', action='store_true', help='fail below the floors or on 5xx')
+    ap.add_argument('--serial', action='store_true',
+                    help='one cloud, one suite at a time (default: the object store '
+                         'suites and Tempest side by side on two clouds)')
     ap.add_argument('suites', nargs='*', default=[])
     args = ap.parse_args(argv)
     suites = args.suites or ['all']
@@ -167,14 +171,34 @@ def main(argv=None):
         ap.error('extra arguments need exactly one suite')
 
     stamp = time.strftime('%Y%m%d-%H%M%S')
-    c = cloud_mod.Cloud(work_dir(), args.port_base, log=log)
-    results = {}        # name: ((p, f, s) or None, seconds)
+    # The object store's suites and Tempest use different accounts: two
+    # clouds (ports base and base+50) run them side by side, one core each.
+    groups = [[n for n in suites if not n.startswith('tempest-')],
+              [n for n in suites if n.startswith('tempest-')]]
+    groups = [g for g in groups if g]
+    if args.serial:
+        groups = [[n for g in groups for n in g]]
+    results, errors = {}, []
     t_all = time.monotonic()
+    threads = []
+    for i, group in enumerate(groups):
+        t = threading.Thread(target=run_group, args=(
+            args.port_base + 50 * i, group, suites, stamp, extra, results, errors))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    return report(results, errors, time.monotonic() - t_all, args.check, bool(extra), suites)
+
+
+def run_group(base, group, suites, stamp, extra, results, errors):
+    """Run ``group`` in order on a fresh cloud at ``base``; fill results/errors."""
+    c = cloud_mod.Cloud(work_dir(), base, log=log)
     try:
         c.start()
         c.provision()
         # Swift's functests count the accounts' containers: they go first.
-        for name in sorted(suites, key=lambda s: s != 'swift'):
+        for name in sorted(group, key=lambda s: s != 'swift'):
             t0 = time.monotonic()
             if name == 'swift':
                 res = suite_swift(c, stamp, extra)
@@ -189,13 +213,15 @@ def main(argv=None):
                 log(f'{name}: no result; runner output ends with:\n{res[1]}')
             else:
                 log(f'{name}: {res[0][0]} passed, {res[0][1]} failed, {res[0][2]} skipped')
+    except Exception as exc:
+        log(f'cloud at {base}: {exc!r}')
+        errors.append(f'cloud at {base} failed: {exc!r}')
     finally:
         c.stop()
-    errors = c.server_errors()
-    return report(results, errors, time.monotonic() - t_all, args.check, bool(extra))
+        errors.extend(c.server_errors())
 
 
-def report(results, errors, elapsed, check, partial):
+def report(results, errors, elapsed, check, partial, requested):
     fl = floors()
     print()
     print(f'{"suite":<24} {"passed":>6} {"failed":>6} {"skipped":>7} {"time":>6} '
@@ -203,6 +229,8 @@ def report(results, errors, elapsed, check, partial):
     bad = []
     for name in SUITES:
         if name not in results:
+            if name in requested:
+                bad.append(f'{SUITES[name][0]}: no result')
             continue
         counts, secs = results[name]
         title, ref = SUITES[name]
@@ -218,7 +246,7 @@ def report(results, errors, elapsed, check, partial):
     for line in errors[:20]:
         print('  ' + line)
     if errors:
-        bad.append(f'{len(errors)} responses with a 5xx status')
+        bad.append(f'{len(errors)} responses with a 5xx status (or a cloud that failed)')
     for b in bad:
         print('FAIL ' + b)
     return 1 if (check and bad) else 0
