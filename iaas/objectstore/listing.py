@@ -87,6 +87,7 @@ def render(req, kind, name, rows, headers):
         if not entries:
             resp = webob.Response(status=204, headers=headers, charset=None)
             resp.headers['Content-Type'] = 'text/plain; charset=utf-8'
+            resp.headers['Content-Length'] = '0'
             return resp
         body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
         ctype = 'text/plain; charset=utf-8'

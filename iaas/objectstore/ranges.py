@@ -119,7 +119,7 @@ def precondition(headers, etag, last_modified, method='GET'):
         since = _date(headers['If-Modified-Since'])
         if since is not None and last_modified is not None and last_modified <= since:
             return 304
-    if im is None and headers.get('If-Unmodified-Since'):
+    if headers.get('If-Unmodified-Since'):      # Swift checks it even after If-Match
         since = _date(headers['If-Unmodified-Since'])
         if since is not None and last_modified is not None and last_modified > since:
             return 412
