@@ -215,7 +215,6 @@ def handle(server, conn, head, body):
             close = getattr(result, 'close', None)
             if close is not None:
                 close()
-            _log_server_error(server, head, resp.status)
     except ClientGone as exc:
         LOG.debug('%s: client %s gone: %s', server.name, conn.addr[0], exc)
         return False
@@ -234,6 +233,7 @@ def handle(server, conn, head, body):
             _send_error(resp, 500, 'The server could not answer this request.')
         del exc
         return False
+    _log_server_error(server, head, resp.status)
     return resp.keep_alive
 
 
