@@ -85,6 +85,8 @@ class Port(Base, TimestampMixin):
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default='DOWN')
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Neutron's allowed_address_pairs: [{'ip_address': ip or cidr, 'mac_address'}]
+    allowed_address_pairs: Mapped[list | None] = mapped_column(JSON)
 
 
 class FixedIP(Base, TimestampMixin):

@@ -475,7 +475,8 @@ def host_state(host=None):
                  'ips': ips.get(p.id, []), 'device_id': p.device_id,
                  'device_owner': p.device_owner, 'host': p.binding_host,
                  'security_groups': pgroups.get(p.id, []),
-                 'port_security_enabled': p.port_security_enabled}
+                 'port_security_enabled': p.port_security_enabled,
+                 'allowed_address_pairs': [dict(x) for x in p.allowed_address_pairs or []]}
             all_ports[p.id] = d
             if d['network_id'] and (host is None or p.binding_host == host):
                 ports.append(d)

@@ -496,6 +496,7 @@ def _port_dict(s, p, net_uuid=None):
             'binding:host_id': p.binding_host or '', 'admin_state_up': p.admin_state_up,
             'status': p.status, 'security_groups': list(groups),
             'port_security_enabled': p.port_security_enabled,
+            'allowed_address_pairs': [dict(x) for x in p.allowed_address_pairs or []],
             'created_at': _iso(p.created_at), 'updated_at': _iso(p.updated_at or p.created_at)}
 
 
@@ -522,6 +523,26 @@ def _set_groups(s, port, group_uuids):
         s.add(PortSecurityGroup(port_id=port.id, security_group_id=found[gu]))
 
 
+def _address_pairs(pairs, mac):
+    """Neutron's allowed address pairs: an address or CIDR each, the port's
+    MAC unless one is given; no repeats."""
+    out = []
+    for x in pairs or ():
+        try:
+            net = ipaddress.ip_network(x['ip_address'], strict=False)
+        except (KeyError, TypeError, ValueError):
+            raise Invalid(f"Invalid input for operation: '{x.get('ip_address')}' is not a "
+                          'valid IP address or CIDR.', 'InvalidInput') from None
+        ip = str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+        pair = {'ip_address': ip, 'mac_address': (x.get('mac_address') or mac).lower()}
+        if pair in out:
+            raise Invalid('Request contains duplicate address pair: mac_address '
+                          f"{pair['mac_address']} ip_address {ip}.",
+                          'DuplicateAddressPairInRequest')
+        out.append(pair)
+    return out
+
+
 def check_fixed_ips_count(fixed_ips):
     """400 when a port asks for more than ``[network] max_fixed_ips_per_port``
     fixed IPs (before any other work: each costs queries under the write lock)."""
@@ -533,7 +554,8 @@ def check_fixed_ips_count(fixed_ips):
 
 def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
                 device_id='', device_owner='', binding_host=None, security_groups=None,
-                name='', admin_state_up=True, description='', owner_project=None):
+                name='', admin_state_up=True, description='', owner_project=None,
+                allowed_address_pairs=None):
     """Create a port with its fixed IPs (default: one from the first subnet with
     free addresses). ``security_groups`` None = the project's default group.
     ``project_id`` limits which networks are visible (None: admin);
@@ -556,6 +578,7 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
                          device_owner=device_owner or '', binding_host=binding_host,
                          name=name or '', admin_state_up=admin_state_up,
                          description=description or '')
+                p.allowed_address_pairs = _address_pairs(allowed_address_pairs, p.mac_address)
                 s.add(p)
                 s.flush()
                 wanted = fixed_ips if fixed_ips is not None else ([{}] if subnets else [])
@@ -617,6 +640,8 @@ def port_update(uuid, project_id=None, security_groups=None, fixed_ips=None, **v
             with transaction() as s:
                 p = _get_port(s, uuid, project_id)
                 for k, v in values.items():
+                    if k == 'allowed_address_pairs':
+                        v = _address_pairs(v, p.mac_address)
                     setattr(p, {'binding:host_id': 'binding_host'}.get(k, k), v)
                 if security_groups is not None:
                     _set_groups(s, p, security_groups)

@@ -83,6 +83,27 @@ def _match(rule):
     return parts
 
 
+def _pairs(port):
+    """The port's IPv4 allowed address pairs."""
+    return [a for a in port.get('allowed_address_pairs') or ()
+            if ipaddress.ip_network(a['ip_address'], strict=False).version == 4]
+
+
+def _cidr(address):
+    net = ipaddress.ip_network(address, strict=False)
+    return str(net) if net.prefixlen != 32 else f'{net.network_address}/32'
+
+
+def _addresses(port):
+    """Sources/destinations of the port's traffic: its IPv4 addresses, then
+    its allowed address pairs' (``a.b.c.d/32`` or a CIDR), without repeats."""
+    out = [f'{ip}/32' for ip in _v4(port['ips'])]
+    for a in _pairs(port):
+        if _cidr(a['ip_address']) not in out:
+            out.append(_cidr(a['ip_address']))
+    return out
+
+
 def _unique(rules):
     """``rules`` without repeats, in order (two groups of a port often carry
     the same rule, e.g. the allow-all egress every new group gets)."""
@@ -141,7 +162,10 @@ def build(state):
             continue
         ch = _chain('s', p['id'])
         mac = p.get('mac_address')
-        filt[ch] = [*([['-m', 'mac', '!', '--mac-source', mac, '-j', 'DROP']] if mac else []),
+        # allowed address pairs: another address (or CIDR) and MAC it may send from
+        filt[ch] = [*(['-m', 'mac', '--mac-source', a['mac_address'], '-s', _cidr(a['ip_address']),
+                       '-j', 'RETURN'] for a in _pairs(p)),
+                    *([['-m', 'mac', '!', '--mac-source', mac, '-j', 'DROP']] if mac else []),
                     *(['-s', f'{ip}/32', '-j', 'RETURN'] for ip in _v4(p['ips'])),
                     ['-s', '0.0.0.0/32', '-d', '255.255.255.255/32', '-p', 'udp',
                      '--sport', '68', '--dport', '67', '-j', 'RETURN'], ['-j', 'DROP']]
@@ -157,17 +181,17 @@ def build(state):
         ch = _chain('o', p['id'])
         filt[ch] = [['-p', 'udp', '--sport', '68', '--dport', '67', '-j', 'RETURN'],
                     *_group_rules(p, groups, 'egress', 'RETURN', use_sets), ['-j', 'DROP']]
-        for ip in _v4(p['ips']):
-            fwd.append(['-s', f'{ip}/32', '-j', ch])
+        for ip in _addresses(p):
+            fwd.append(['-s', ip, '-j', ch])
     for p in guarded:
         ch = _chain('i', p['id'])
         filt[ch] = [['-p', 'udp', '--sport', '67', '--dport', '68', '-j', 'ACCEPT'],
                     *_group_rules(p, groups, 'ingress', 'ACCEPT', use_sets), ['-j', 'DROP']]
-        for ip in _v4(p['ips']):
-            fwd.append(['-d', f'{ip}/32', '-j', ch])
+        for ip in _addresses(p):
+            fwd.append(['-d', ip, '-j', ch])
     for p in guarded:
-        for ip in _v4(p['ips']):
-            fwd.append(['-s', f'{ip}/32', '-j', 'ACCEPT'])
+        for ip in _addresses(p):
+            fwd.append(['-s', ip, '-j', 'ACCEPT'])
 
     pre, out, post = nat['iaas-PREROUTING'], nat['iaas-OUTPUT'], nat['iaas-POSTROUTING']
     md = state.get('metadata')

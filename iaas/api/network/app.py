@@ -32,6 +32,7 @@ EXTENSIONS = [
      'substring filtering when listing ports.'),
     ('service-type', 'Neutron Service Type Management', 'API for retrieving service '
      'providers for Neutron advanced services.'),
+    ('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'),
     ('router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 '
      'Neutron networks and access to external networks via a NAT gateway.'),
     ('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router.'),

@@ -78,6 +78,7 @@ for _op, _method, _path in (('create', 'POST', _PORTS), ('update', 'PUT', _PORT)
             ('fixed_ips:ip_address', NET_OWNER, 'a given fixed IP address'),
             ('fixed_ips:subnet_id', NET_OWNER_OR_SHARED, 'fixed IPs from a given subnet'),
             ('port_security_enabled', NET_OWNER, 'port_security_enabled'),
+            ('allowed_address_pairs', NET_OWNER, 'allowed address pairs'),
             ('binding:host_id', ADMIN, 'the host the port is bound to'),
             ('device_id', f'{ADMIN} or project_id:%(device:project_id)s',
              'a device_id naming an existing server (it must be the port\'s '

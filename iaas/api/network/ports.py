@@ -13,7 +13,7 @@ def port_view(p):
     out = dict(p)
     out.update({'binding:vif_type': 'bridge' if p['binding:host_id'] else 'unbound',
                 'binding:vnic_type': 'normal', 'binding:profile': {},
-                'binding:vif_details': {'port_filter': True}, 'allowed_address_pairs': [],
+                'binding:vif_details': {'port_filter': True},
                 'extra_dhcp_opts': [], 'dns_name': '', 'dns_assignment': [], 'tags': [],
                 'revision_number': 1, 'qos_policy_id': None, 'ip_allocation': 'immediate',
                 'propagate_uplink_status': False})
@@ -35,6 +35,7 @@ def _check_attributes(req, op, b, net, owner):
               'network:shared': bool(net['shared'])}
     checks = [('mac_address', 'mac_address' in b),
               ('port_security_enabled', 'port_security_enabled' in b),
+              ('allowed_address_pairs', bool(b.get('allowed_address_pairs'))),
               ('binding:host_id', bool(b.get('binding:host_id'))),
               ('device_owner', str(b.get('device_owner', '')).startswith('network:')),
               ('fixed_ips', b.get('fixed_ips') is not None),
@@ -82,7 +83,8 @@ def _port_create(req, b):
         device_id=b.get('device_id', ''), device_owner=b.get('device_owner', ''),
         binding_host=b.get('binding:host_id') or None, security_groups=sgs,
         name=b.get('name', ''), admin_state_up=common.to_bool(b.get('admin_state_up'), True),
-        description=b.get('description', ''))
+        description=b.get('description', ''),
+        allowed_address_pairs=b.get('allowed_address_pairs'))
     return port_view(p)
 
 
@@ -111,6 +113,8 @@ def port_update(req, port_id):
     _check_attributes(req, 'update', b, net, cur['project_id'])
     vals = {k: b[k] for k in ('name', 'device_id', 'device_owner', 'binding:host_id',
                               'description') if k in b}
+    if 'allowed_address_pairs' in b:
+        vals['allowed_address_pairs'] = b['allowed_address_pairs'] or []
     for k in ('admin_state_up', 'port_security_enabled'):
         if k in b:
             vals[k] = common.to_bool(b[k], True)

@@ -85,7 +85,10 @@ _PORT = {
     'port_security_enabled': BOOL,
     'binding:vnic_type': {'type': 'string', 'maxLength': 64},
     'binding:profile': {'type': 'object', 'maxProperties': 32},
-    'allowed_address_pairs': {'type': 'array', 'maxItems': 10},
+    'allowed_address_pairs': {'type': 'array', 'maxItems': 10, 'items': {
+        'type': 'object', 'required': ['ip_address'], 'additionalProperties': False,
+        'properties': {'ip_address': ADDRESS, 'mac_address': {
+            'type': 'string', 'pattern': '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$'}}}},
     'extra_dhcp_opts': {'type': 'array', 'maxItems': 10},
     'dns_name': {'type': 'string', 'maxLength': 255}, 'tags': TAGS, 'qos_policy_id': OPT_ID,
 }
@@ -93,7 +96,7 @@ PORT_CREATE = _body('port', _PORT, required=('network_id',))
 PORT_UPDATE = _body('port', {k: _PORT[k] for k in (
     'name', 'device_id', 'device_owner', 'binding:host_id', 'security_groups',
     'admin_state_up', 'description', 'port_security_enabled', 'binding:profile',
-    'binding:vnic_type', 'dns_name', 'fixed_ips')})
+    'binding:vnic_type', 'dns_name', 'fixed_ips', 'allowed_address_pairs')})
 
 _FIP = {
     'floating_network_id': ID, 'floating_ip_address': ADDRESS, 'port_id': OPT_ID,

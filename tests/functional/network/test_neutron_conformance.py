@@ -194,3 +194,33 @@ def test_service_providers(cloud):
     assert c.call('GET', '/v2.0/service-providers').status == 401
     assert 'service-type' in {
         e['alias'] for e in c.ok('GET', '/v2.0/extensions', c.a)['extensions']}
+
+
+def test_allowed_address_pairs(cloud):
+    c = cloud
+    net, _ = c.network(c.a)
+    port = c.ok('POST', '/v2.0/ports', c.a, {'port': {'network_id': net['id'],
+                'allowed_address_pairs': [{'ip_address': '10.1.0.200'}]}})['port']
+    assert port['allowed_address_pairs'] == [
+        {'ip_address': '10.1.0.200', 'mac_address': port['mac_address']}]
+    pairs = [{'ip_address': '10.9.0.0/24', 'mac_address': 'fa:16:3e:00:00:01'},
+             {'ip_address': '10.1.0.201', 'mac_address': 'fa:16:3e:00:00:02'}]
+    up = c.ok('PUT', f"/v2.0/ports/{port['id']}", c.a,
+              {'port': {'allowed_address_pairs': pairs}})['port']
+    assert up['allowed_address_pairs'] == pairs
+    listed = c.ok('GET', '/v2.0/ports', c.reader)['ports']
+    assert listed[0]['allowed_address_pairs'] == pairs
+    _error(c.call('PUT', f"/v2.0/ports/{port['id']}", c.a, {'port': {
+        'allowed_address_pairs': [{'ip_address': 'nope'}]}}), 400)
+    _error(c.call('PUT', f"/v2.0/ports/{port['id']}", c.a, {'port': {
+        'allowed_address_pairs': [pairs[0], pairs[0]]}}), 400)
+    cleared = c.ok('PUT', f"/v2.0/ports/{port['id']}", c.a,
+                   {'port': {'allowed_address_pairs': []}})['port']
+    assert cleared['allowed_address_pairs'] == []
+    # on a shared network of another project: the network owner's (Neutron)
+    shared = c.ok('POST', '/v2.0/networks', c.admin, {'network': {
+        'name': 's', 'shared': True}})['network']
+    c.ok('POST', '/v2.0/subnets', c.admin, {'subnet': {
+        'network_id': shared['id'], 'cidr': '10.60.0.0/24', 'ip_version': 4}})
+    _error(c.call('POST', '/v2.0/ports', c.a, {'port': {'network_id': shared['id'],
+           'allowed_address_pairs': [{'ip_address': '10.60.0.99'}]}}), 403)

@@ -174,3 +174,26 @@ def test_rule_protocol_given_as_number_or_name():
     assert _match({'protocol': 'gre'}) == ['-p', '47']
     assert _match({'protocol': '132'}) == ['-p', '132']
     assert _match({'protocol': None}) == []
+
+
+def test_allowed_address_pairs_pass_anti_spoofing():
+    """A pair's address (or CIDR) may leave the port from the pair's MAC,
+    and traffic to and from it goes through the port's group chains."""
+    port = {'id': 'p1', 'ips': ['10.0.0.5'], 'mac_address': 'fa:16:3e:00:00:05',
+            'devname': 'tap1', 'security_groups': [], 'port_security_enabled': True,
+            'allowed_address_pairs': [
+                {'ip_address': '10.0.0.100', 'mac_address': 'fa:16:3e:00:00:99'},
+                {'ip_address': '10.9.0.0/24', 'mac_address': 'fa:16:3e:00:00:05'},
+                {'ip_address': 'fd00::5', 'mac_address': 'fa:16:3e:00:00:05'}]}
+    chains = firewall.build({'ports': [port], 'groups': {}})['filter']
+    spoof = chains[firewall._chain('s', 'p1')]
+    assert spoof[:3] == [
+        ['-m', 'mac', '--mac-source', 'fa:16:3e:00:00:99', '-s', '10.0.0.100/32', '-j',
+         'RETURN'],
+        ['-m', 'mac', '--mac-source', 'fa:16:3e:00:00:05', '-s', '10.9.0.0/24', '-j',
+         'RETURN'],
+        ['-m', 'mac', '!', '--mac-source', 'fa:16:3e:00:00:05', '-j', 'DROP']]
+    fwd = chains['iaas-FORWARD']
+    for addr in ('10.0.0.5/32', '10.0.0.100/32', '10.9.0.0/24'):
+        assert ['-s', addr, '-j', firewall._chain('o', 'p1')] in fwd
+        assert ['-d', addr, '-j', firewall._chain('i', 'p1')] in fwd
