@@ -293,7 +293,7 @@ class S3:
         rows = rows[:max_keys]
         root = element('ListBucketResult')
         add(root, 'Name', bucket)
-        add(root, 'Prefix', enc(prefix))
+        add(root, 'Prefix', enc(prefix) if v2 else prefix)   # as botocore decodes them
         if v2:
             add(root, 'KeyCount', len(rows))
             if 'continuation-token' in q:

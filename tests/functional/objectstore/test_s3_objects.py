@@ -201,3 +201,11 @@ def test_list_buckets_paginated(s3):
     r = s3.list_buckets(MaxBuckets=2, ContinuationToken=r['ContinuationToken'])
     assert [b['Name'] for b in r['Buckets']] == ['pg-c'] and 'ContinuationToken' not in r
     assert [b['Name'] for b in s3.list_buckets(Prefix='pg-b')['Buckets']] == ['pg-b']
+
+
+def test_listing_with_an_unreadable_prefix(s3):
+    s3.create_bucket(Bucket='unread')
+    s3.put_object(Bucket='unread', Key='foo/bar', Body=b'x')
+    for listing in (s3.list_objects, s3.list_objects_v2):
+        r = listing(Bucket='unread', Prefix='\x0a')
+        assert r['Prefix'] == '\x0a' and 'Contents' not in r
