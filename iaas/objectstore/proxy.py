@@ -534,9 +534,7 @@ def _valid_text(req):
         query = req.GET.items()
     except UnicodeDecodeError:
         return None
-    if '\x00' in path:
-        return None
-    if not path.startswith('/v1/') and any('\x00' in k or '\x00' in v for k, v in query):
+    if '\x00' in path or any('\x00' in k or '\x00' in v for k, v in query):
         return None
     return path
 
