@@ -74,14 +74,17 @@ def make(proxy, app):
         finally:
             if req.method not in ('GET', 'HEAD'):
                 common.forget_account(proxy, account)
-        for kind in KINDS:
-            value = resp.headers.get(f'X-Account-Sysmeta-{kind}')
-            if value:
-                resp.headers[f'X-Account-{kind}'] = value
-            for name, idx in POLICIES:
-                value = resp.headers.get(f'X-Account-Sysmeta-{kind}-Policy-{idx}')
+        if req.method in ('GET', 'HEAD') and resp.status_int < 300:
+            # the proxy hides sysmeta: the quotas come from the account's own headers
+            sysmeta = common.account_info(proxy, account)['sysmeta']
+            for kind in KINDS:
+                value = sysmeta.get(kind.lower())
                 if value:
-                    resp.headers[f'X-Account-{kind}-Policy-{name}'] = value
+                    resp.headers[f'X-Account-{kind}'] = value
+                for name, idx in POLICIES:
+                    value = sysmeta.get(f'{kind.lower()}-policy-{idx}')
+                    if value:
+                        resp.headers[f'X-Account-{kind}-Policy-{name}'] = value
         for k in [k for k in resp.headers if k.lower().startswith('x-account-sysmeta-')]:
             del resp.headers[k]
         return resp

@@ -146,6 +146,17 @@ def is_owner(proxy, ident, account, method='POST', container=None):
         return False
 
 
+def may(proxy, ident, method, account, container=None, obj=None):
+    """Would the proxy let ``ident`` do this (owner, policy or ACL)?"""
+    from iaas.objectstore.auth import AuthError
+    from iaas.objectstore.proxy import HTTPError
+    try:
+        proxy.authorize(ident, method, account, container, obj)
+    except (AuthError, HTTPError):
+        return False
+    return True
+
+
 def make_request(req, method, path, headers=None, body=None, query_string=''):
     """A subrequest of ``req`` (same caller identity, client-facing: not
     marked internal) to ``path`` (an unquoted /v1/... path)."""

@@ -109,15 +109,15 @@ def keys_for(proxy, account, container):
 
 def make(proxy, app):
     def hide_keys(req, resp):
-        """A container's tempurl keys are its owner's only (Swift's owner headers)."""
+        """Tempurl keys are their owner's only (Swift's owner headers): readers
+        through an ACL do not see them."""
+        prefixes = ('x-container-meta-temp-url-key', 'x-account-meta-temp-url-key')
         if req.method in ('GET', 'HEAD') and any(
-                k.lower().startswith('x-container-meta-temp-url-key') for k in resp.headers):
+                k.lower().startswith(prefixes) for k in resp.headers):
             parts = common.swift_path(req)
             ident = req.environ.get(common.IDENTITY)
-            if parts and parts[1] and not common.is_owner(proxy, ident, parts[0], 'POST',
-                                                          parts[1]):
-                for k in [k for k in resp.headers
-                          if k.lower().startswith('x-container-meta-temp-url-key')]:
+            if parts and not common.may(proxy, ident, 'POST', parts[0], parts[1]):
+                for k in [k for k in resp.headers if k.lower().startswith(prefixes)]:
                     del resp.headers[k]
         return resp
 

@@ -132,6 +132,16 @@ def test_account_quota_reseller_only_and_enforced(sw):
     assert requests.put(url + '/c/big', data=b'x' * 11).status_code == 401
     assert requests.put(url + '/c/big', data=b'x' * 11,
                         headers={'X-Auth-Token': admin_tok}).status_code == 201
+    # Swift's non-meta quota headers: kept as sysmeta, shown to the account's users
+    r = requests.post(url, headers={'X-Auth-Token': admin_tok, 'X-Account-Quota-Count': '7',
+                                    'X-Remove-Account-Meta-Quota-Bytes': 't'})
+    assert r.status_code == 204
+    r = requests.head(url, headers=h)
+    assert r.headers['X-Account-Quota-Count'] == '7'
+    assert 'X-Account-Meta-Quota-Bytes' not in r.headers
+    assert not [k for k in r.headers if 'sysmeta' in k.lower()]
+    assert requests.post(url, headers={'X-Auth-Token': admin_tok, 'X-Account-Quota-Count': 'x'}
+                         ).status_code == 400
 
 
 def test_container_quotas(sw):
