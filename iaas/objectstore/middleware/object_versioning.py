@@ -281,6 +281,7 @@ class ObjectVersioning:
         self.p.authorize(ident, 'PUT', a, c, o)
         if req.headers.get('X-Copy-From'):   # from this container: the source as it is now
             self.p.authorize(ident, 'GET', a, *_split(req.headers['X-Copy-From']))
+        self.check_quota(req, a, c)
         self.archive_null(a, c, o, self.head_raw(a, c, o))
         vid = normalize_timestamp()
         vc, vn = versions_container(c), vname(o, vid)
@@ -296,6 +297,16 @@ class ObjectVersioning:
         if head is not None:
             self.copy(a, vc, vn, c, o, head, dict(expiry, **{VERSION_META: vid}))
         return self.strip(resp, vid)
+
+    def check_quota(self, req, a, c):
+        """A container's byte quota counts its versions too (as Swift's does)."""
+        quota = container_header(self.p, a, c, 'X-Container-Meta-Quota-Bytes')
+        if not quota or not quota.isdigit() or req.content_length is None:
+            return
+        used = max(self.p.container_info(a, c, fresh=True).get('bytes', 0),
+                   self.p.container_info(a, versions_container(c), fresh=True).get('bytes', 0))
+        if used + req.content_length > int(quota):
+            raise HTTPError(413, 'Upload exceeds quota.')
 
     def delete(self, req, a, c, o, vid, enabled):
         ident = identity(self.p, req)

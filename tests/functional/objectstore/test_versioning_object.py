@@ -97,3 +97,12 @@ def test_null_version_and_markers(sw):
     # legacy and new-style versioning exclude each other
     r = requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Location': 'other'}))
     assert r.status_code == 400
+
+
+def test_quota_counts_versions(sw):
+    url, h = sw
+    requests.put(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'true'}))
+    requests.put(url + '/vc/o', data=b'aaaaa', headers=h)
+    requests.put(url + '/vc/o', data=b'bbbbb', headers=h)
+    requests.post(url + '/vc', headers=dict(h, **{'X-Container-Meta-Quota-Bytes': '10'}))
+    assert requests.put(url + '/vc/o', data=b'ccccc', headers=h).status_code == 413
