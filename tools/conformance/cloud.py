@@ -28,7 +28,7 @@ TEMPAUTH_USERS = [
     'test:tester2:testing2',        # s3api functests' second key (same account)
     'reseller:reseller:reseller:.reseller_admin',
     's3main:tester:s3mainsecret:.admin',
-    's3main:alt:s3altsecret',
+    's3main:alt:s3altsecret:.admin',     # same account, other owner (s3-tests' alt)
     's3tenant:tester:s3tenantsecret:.admin',
 ]
 S3_USERS = {'main': ('s3main:tester', 's3mainsecret'),
