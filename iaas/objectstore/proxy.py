@@ -506,7 +506,8 @@ def _account_acl_value(value):
             isinstance(v, list) and all(isinstance(n, str) for n in v)
             for v in acl.values()):
         raise HTTPError(400, 'Invalid X-Account-Access-Control')
-    return json.dumps({k: v for k, v in acl.items() if v}) if any(acl.values()) else ''
+    return json.dumps({k: v for k, v in acl.items() if v}, separators=(',', ':')) \
+        if any(acl.values()) else ''
 
 
 def _empty_segment(path):

@@ -252,7 +252,7 @@ def test_account_acls(swift):
     assert requests.get(url + '/c/o', headers=rh).status_code == 403
     r = requests.post(url, headers=dict(h, **{'X-Account-Access-Control': 'invalid'}))
     assert r.status_code == 400
-    acl = json.dumps({'read-only': ['test:reader']})
+    acl = json.dumps({'read-only': ['test:reader']}, separators=(',', ':'))
     assert requests.post(url, headers=dict(
         h, **{'X-Account-Access-Control': acl})).status_code == 204
     assert requests.head(url, headers=h).headers['X-Account-Access-Control'] == acl
