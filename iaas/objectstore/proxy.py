@@ -429,7 +429,8 @@ class Proxy:
         if '/' in container:
             raise HTTPError(400, 'Container name cannot contain "/"')
         policy = req.headers.get('X-Storage-Policy')
-        if policy is not None and policy.strip().lower() != listing.DEFAULT_POLICY.lower():
+        if policy and policy.strip() and \
+                policy.strip().lower() != listing.DEFAULT_POLICY.lower():   # '' = default
             raise HTTPError(400, f'Invalid X-Storage-Policy {policy.strip()!r}')
         err = check_metadata(req.headers, 'container')
         if err:

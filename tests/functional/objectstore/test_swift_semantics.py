@@ -83,6 +83,9 @@ def test_containers_accounts_and_errors(swift):
     assert requests.head(url + '/c', headers=h).headers['Last-Modified'] != lm
     r = requests.put(url + '/d', headers=dict(h, **{'X-Storage-Policy': 'nope'}))
     assert r.status_code == 400
+    r = requests.put(url + '/e', headers=dict(h, **{'X-Storage-Policy': ''}))
+    assert r.status_code == 201
+    requests.delete(url + '/e', headers=h)
     r = requests.head(url, headers=h)
     assert r.headers['X-Account-Storage-Policy-Policy-0-Container-Count'] == '1'
     assert r.headers['Content-Type'] == 'text/plain; charset=utf-8'
