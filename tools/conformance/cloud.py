@@ -25,7 +25,7 @@ TEMPAUTH_USERS = [
     'test:tester3:testing3',
     'test5:tester5:testing5:.admin',
     'test6:tester6:testing6:.admin',
-    'test:tester2:testing2',        # s3api functests' second key (same account)
+    'test:tester2:testing2:.admin', # s3api functests' second key (as Swift's SAIO)
     'reseller:reseller:reseller:.reseller_admin',
     's3main:tester:s3mainsecret:.admin',
     's3main:alt:s3altsecret:.admin',     # same account, other owner (s3-tests' alt)
