@@ -63,6 +63,7 @@ def build_app(auth_middleware=None):
     add('DELETE', '/v2/images/{image_id}', images.delete)
     add('PUT', '/v2/images/{image_id}/file', data.upload)
     add('GET', '/v2/images/{image_id}/file', data.download)
+    add('GET', '/v2/images/{image_id}/tasks', images.tasks)
     add('POST', '/v2/images/{image_id}/actions/deactivate', images.deactivate)
     add('POST', '/v2/images/{image_id}/actions/reactivate', images.reactivate)
     add('PUT', '/v2/images/{image_id}/tags/{tag}', images.add_tag)

@@ -93,6 +93,14 @@ def show(req, image_id):
     return image_view(access.get_visible(req.context, image_id))
 
 
+@wsgi.route_policy('image:get_image')
+def tasks(req, image_id):
+    """Glance's ``GET /v2/images/{id}/tasks`` (2.12): the import tasks of an
+    image. Images here are uploaded, never imported through tasks: none."""
+    access.get_visible(req.context, image_id)
+    return {'tasks': []}
+
+
 # -- list -------------------------------------------------------------------
 
 INT64_MAX = 2 ** 63 - 1

@@ -60,3 +60,13 @@ def test_patch_draft4_bad_operations(client):
         r = _patch20(client, iid, ops)
         assert r.status_code == 400, (ops, r.text)
     assert client.get(f'/v2/images/{iid}').json()['name'] == 'a'
+
+
+def test_image_tasks_are_none_and_hidden_images_404(image_server, client):
+    from tests.functional.image.conftest import Client
+    iid = client.create(name='t')['id']
+    r = client.get(f'/v2/images/{iid}/tasks')
+    assert r.status_code == 200 and r.json() == {'tasks': []}
+    other = Client(image_server, 'proj-other')
+    assert other.get(f'/v2/images/{iid}/tasks').status_code == 404
+    assert client.get('/v2/images/00000000-0000-0000-0000-00000000dead/tasks').status_code == 404
