@@ -402,7 +402,12 @@ class Proxy:
                                       lambda n: f"/acct/{n['device']}/{part}/{account}",
                                       lambda i: headers)
         status = best_status([r[0] for r in results], len(nodes))
-        return webob.Response(status=status if status >= 300 else 204)
+        if status >= 300:
+            raise HTTPError(status)
+        # Swift answers an account POST with an empty text/html body
+        resp = webob.Response(body=b'', content_type='text/html', charset='UTF-8')
+        resp.status = 204       # (webob drops the Content-Type of a Response made as 204)
+        return resp
 
     # --- containers ------------------------------------------------------------------------------
     def container_GET(self, req, account, container):

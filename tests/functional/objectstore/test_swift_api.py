@@ -24,6 +24,9 @@ def test_auth_and_basic_flow(store):
     h = {'X-Auth-Token': token}
     assert requests.get(url, headers={'X-Auth-Token': 'AUTH_tkbogus.x'}).status_code == 401
     assert requests.get(url).status_code == 401
+    r = requests.post(url, headers=dict(h, **{'X-Account-Meta-Team': 'blue'}))
+    assert r.status_code == 204 and r.headers['Content-Type'].startswith('text/html')
+    assert requests.head(url, headers=h).headers['X-Account-Meta-Team'] == 'blue'
     assert requests.put(url + '/c1', headers=h).status_code == 201
     assert requests.put(url + '/c1', headers=h).status_code == 202
     body = os.urandom(3 * 1024 * 1024 + 17)
