@@ -207,7 +207,8 @@ class DiskFile:
 
 
 POST_KEYS = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
-             'x-object-manifest')
+             'x-object-manifest', 'cache-control', 'content-language', 'expires',
+             'x-robots-tag')
 
 
 def merge_post_metadata(meta, post):

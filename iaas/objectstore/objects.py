@@ -18,9 +18,13 @@ CHUNK = 1 << 20          # reads from storage nodes
 PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
 PASS_HEADERS = ('Content-Length', 'Content-Type', 'ETag', 'Last-Modified', 'X-Timestamp',
                 'Content-Range', 'Accept-Ranges', 'Content-Disposition', 'Content-Encoding',
-                'X-Delete-At', 'X-Object-Manifest', 'X-Static-Large-Object')
+                'X-Delete-At', 'X-Object-Manifest', 'X-Static-Large-Object',
+                'Cache-Control', 'Content-Language', 'Expires', 'X-Robots-Tag')
+# What a client may store with an object besides X-Object-Meta-* (Swift's
+# object server allowed_headers)
 USER_HEADERS = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
-                'x-object-manifest')
+                'x-object-manifest', 'cache-control', 'content-language', 'expires',
+                'x-robots-tag')
 
 
 class BackendIter:

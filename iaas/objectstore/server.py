@@ -23,7 +23,10 @@ CHUNK = 1 << 16   # upload reads: small pieces keep the sender and the disk busy
 VERIFY_MAX = 8 * 1024 * 1024   # GETs of objects up to this size verify the MD5
 
 OBJ_KEEP = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
-            'x-object-manifest', 'x-static-large-object', 'etag')
+            'x-object-manifest', 'x-static-large-object', 'etag', 'cache-control',
+            'content-language', 'expires', 'x-robots-tag')
+# the stored headers a GET/HEAD answers with (besides metadata, type and ETag)
+OBJ_SHOWN = frozenset(OBJ_KEEP[1:6] + OBJ_KEEP[7:])
 
 
 def text(status, body=''):
@@ -185,7 +188,7 @@ class StorageServer:
         resp.headers['Content-Type'] = meta.get('Content-Type', 'application/octet-stream')
         for k, v in meta.items():
             lk = k.lower()
-            if lk.startswith(('x-object-meta-', 'x-object-sysmeta-')) or lk in OBJ_KEEP[1:6]:
+            if lk.startswith(('x-object-meta-', 'x-object-sysmeta-')) or lk in OBJ_SHOWN:
                 resp.headers[k] = v
         resp.etag = meta['ETag']
         resp.headers['Last-Modified'] = http_date(

@@ -83,8 +83,6 @@ def test_get_part_number(s3):
     assert s3.get_object(Bucket='parts', Key='plain', PartNumber=1)['Body'].read() == b'plain'
 
 
-@pytest.mark.xfail(reason='the object server keeps Cache-Control & co. once H2 adds them '
-                          '(/tmp/requests-h1.md)', strict=False)
 def test_stored_headers(s3):
     s3.create_bucket(Bucket='hdrs')
     s3.put_object(Bucket='hdrs', Key='k', Body=b'x', CacheControl='no-cache',
