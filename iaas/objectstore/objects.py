@@ -158,7 +158,10 @@ class ObjectController:
     def GET(self, req, a, c, o):
         mm = req.GET.get('multipart-manifest')
         spec = ranges.specs(req.headers.get('Range')) if req.method == 'GET' else None
-        fwd = {'Range': req.headers['Range']} if spec and len(spec) == 1 else {}
+        # one range goes to the storage server; several, or a zero-length
+        # suffix ("bytes=-0": unsatisfiable, 416), are answered here
+        single = bool(spec) and len(spec) == 1 and spec[0] != (None, 0)
+        fwd = {'Range': req.headers['Range']} if single else {}
         status, bh, it = self.open_get(a, c, o, req.method, fwd)
         if status >= 400 and status != 416:
             raise HTTPError(status)
@@ -193,7 +196,7 @@ class ObjectController:
             if req.GET.get('format') == 'raw':
                 return self.p.large.raw_manifest(req, resp)
             resp.headers['Content-Type'] = 'application/json; charset=utf-8'
-        if spec and len(spec) > 1 and status == 200:
+        if spec and not single and status == 200:
             self._multi_range(resp, spec, a, c, o)
         return resp
 
@@ -458,22 +461,30 @@ class ObjectController:
             raise HTTPError(412, 'Destination header required')
         dc, do = _split_copy(dest)
         da = _header_text(req.headers.get('Destination-Account')) or a
-        ident = req.environ.get('iaas.objectstore.identity')
-        self.p.authorize(ident, 'PUT', da, dc, do)
-        return self.copy(req, a, c, o, da, dc, do)
+        return self.copy(req, a, c, o, da, dc, do, check_dest=True)
 
-    def copy(self, req, sa, sc, so, da, dc, do):
+    def copy(self, req, sa, sc, so, da, dc, do, check_dest=False):
+        # As Swift's copy middleware: the source is read first (a missing
+        # source is 404 even where the destination is not writable), then
+        # the write is authorized as a PUT to the destination.
         ident = req.environ.get('iaas.objectstore.identity')
         self.p.authorize(ident, 'GET', sa, sc, so)
-        info = self.p.container_info(da, dc)
-        if info['status'] >= 300:
-            raise HTTPError(404)
         rng = req.headers.get('Range')
         spec = ranges.specs(rng)
         status, bh, it = self.open_get(sa, sc, so, 'GET',
                                        {'Range': rng} if spec and len(spec) == 1 else None)
         if status >= 300 and status != 206:
             raise HTTPError(404 if status == 404 else status)
+        try:
+            if check_dest:
+                self.p.authorize(ident, 'PUT', da, dc, do)
+            info = self.p.container_info(da, dc)
+            if info['status'] >= 300:
+                raise HTTPError(404)
+        except Exception:
+            if it is not None:
+                it.close()
+            raise
         if status == 206 and self.p.large.is_manifest(bh):
             it.close()
             status, bh, it = self.open_get(sa, sc, so, 'GET')

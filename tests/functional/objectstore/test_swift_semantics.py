@@ -270,3 +270,24 @@ def test_account_acls(swift):
     assert requests.post(url, headers=dict(rh, **{'X-Account-Meta-A': 'b'})).status_code == 403
     r = requests.post(url, headers=dict(h, **{'X-Account-Access-Control': 'x' * 9000}))
     assert r.status_code == 400
+
+
+def test_zero_suffix_range_and_copy_source_checked_first(swift):
+    store, url, h = swift
+    assert requests.put(url + '/c/o', data=b'0123456789', headers=h).status_code == 201
+    # "bytes=-0" is unsatisfiable (RFC 7233): 416, as Swift answers
+    r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0'))
+    assert r.status_code == 416 and r.headers['Content-Range'] == 'bytes */10'
+    r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0,0-1'))
+    assert r.status_code == 206 and r.content == b'01'
+    # COPY reads the source first: a missing source is 404 even when the
+    # destination (another account, no such container) is not writable
+    tok2, url2 = store.token('test2:tester2', 'testing2')
+    acct2 = url2.rsplit('/', 1)[1]
+    for src in ('/nosuch/o', '/c/nosuch'):
+        r = requests.request('COPY', url + src, headers=dict(
+            h, Destination='nodest/x', **{'Destination-Account': acct2}))
+        assert r.status_code == 404
+    r = requests.request('COPY', url + '/c/o', headers=dict(
+        h, Destination='nodest/x', **{'Destination-Account': acct2}))
+    assert r.status_code == 403
