@@ -17,10 +17,11 @@ every answer). The container's state is kept in ``X-Versions-Location`` as
 """
 import json
 import urllib.parse
-from xml.sax.saxutils import escape, quoteattr
 
 import webob
+import webob.acceptparse
 
+from iaas.objectstore.middleware.common import wsgi_to_str
 from iaas.objectstore.middleware.versioned_writes import (
     DELETE_MARKER,
     OV_PREFIX,
@@ -112,6 +113,8 @@ class ObjectVersioning:
             return self.container(req, a, c)
         if req.environ.get('iaas.objectstore.subrequest') and 'version-id' not in req.GET:
             return self.strip(self.app(req), mark=False)
+        if req.method == 'COPY' and self.copy_as_put(req, a, c, o):
+            return self(req)
         state = self.state(a, c)
         m = req.method
         if state is None:
@@ -121,6 +124,9 @@ class ObjectVersioning:
             return self.strip(self.app(req), mark=False)
         vid = valid_id(req.GET['version-id']) if 'version-id' in req.GET else None
         req.headers.pop(VERSION_META, None)
+        if vid is not None:
+            self.p.authorize(identity(self.p, req), m, a, c, o)
+            self.require_owner(req, a, c, o)
         if m in ('GET', 'HEAD'):
             return self.read(req, a, c, o, vid)
         if m == 'PUT':
@@ -211,6 +217,53 @@ class ObjectVersioning:
         elif current is not None or resp.status_int < 300:
             resp.headers['X-Object-Version-Id'] = current or 'null'
         return resp
+
+    def copy_as_put(self, req, a, c, o):
+        """A COPY whose source is a version or whose destination is versioned
+        becomes the PUT with X-Copy-From it means (Swift's copy filter runs
+        before versioning), so the new copy is a new version."""
+        dest = req.headers.get('Destination')
+        if not dest:
+            return False
+        dc, do = _split(wsgi_to_str(dest))
+        da = urllib.parse.unquote(wsgi_to_str(req.headers.get('Destination-Account') or a))
+        if not dc or not do or '/' in da:
+            return False
+        if 'version-id' not in req.GET and self.state(da, dc) is None:
+            return False
+        sc, so = c, o
+        if 'version-id' in req.GET:
+            vid = valid_id(req.GET['version-id'])
+            req.method = 'GET'
+            self.p.authorize(identity(self.p, req), 'GET', a, c, o)
+            self.require_owner(req, a, c, o)
+            if vid != 'null':
+                if self.state(a, c) is None:
+                    raise HTTPError(404)
+                sc, so = versions_container(c), vname(o, vid)
+                head = self.head_raw(a, sc, so)
+                if head is None or head.headers.get('Content-Type') == DELETE_MARKER:
+                    raise HTTPError(404, headers={'X-Object-Version-Id': vid})
+            req.GET.pop('version-id')
+        req.method = 'PUT'
+        for k in ('Destination', 'Destination-Account'):
+            req.headers.pop(k, None)
+        req.headers['X-Copy-From'] = urllib.parse.quote(f'/{sc}/{so}')
+        if da != a:
+            req.headers['X-Copy-From-Account'] = urllib.parse.quote(a)
+        req.path_info = f'/v1/{da}/{dc}/{do}'
+        req.body = b''
+        return True
+
+    def require_owner(self, req, a, c, o=None):
+        """Versions (listings, ``?version-id=`` requests) are the account
+        owner's only: container ACLs do not reach them (Swift's versions
+        container has none)."""
+        if req.environ.get('iaas.objectstore.internal'):
+            return
+        ident = identity(self.p, req)
+        if not self.p.auth.is_owner(ident, a, req.method, c, o):
+            raise HTTPError(401 if ident is None else 403)
 
     def head_raw(self, a, c, o):
         resp = subrequest(self.app, preauthed(a), 'HEAD', a, c, o, query=RAW)
@@ -396,6 +449,9 @@ class ObjectVersioning:
     def list_versions(self, req, a, c):
         ident = identity(self.p, req)
         self.p.authorize(ident, 'GET', a, c)
+        self.require_owner(req, a, c)
+        if not acceptable(req):
+            raise HTTPError(406)
         q = req.GET
         resp = subrequest(self.app, preauthed(a), 'HEAD', a, c)
         if resp.status_int >= 300:
@@ -445,8 +501,10 @@ class ObjectVersioning:
             cur_id = None
             if name in current:
                 head = self.head_raw(a, c, name) if versions else None
+                if versions and head is None:      # expired meanwhile: versions only
+                    current.pop(name)
                 cur_id = head.headers.get(VERSION_META) if head is not None else None
-                if not cur_id:
+                if not cur_id and name in current:
                     entries.append(_entry(current[name], 'null', True))
             latest_marker = name not in current
             for i, v in enumerate(versions):
@@ -505,27 +563,21 @@ def _subdirs(entries, prefix, delimiter):
 
 
 def _render(req, c, entries, headers):
-    fmt = req.GET.get('format', 'json').lower()   # versions listings default to JSON
-    if fmt == 'json':
-        body = json.dumps(entries).encode()
-        ctype = 'application/json; charset=utf-8'
-    elif fmt == 'xml':
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>', f'<container name={quoteattr(c)}>']
-        for e in entries:
-            if 'subdir' in e:
-                parts.append(f'<subdir name={quoteattr(e["subdir"])}><name>'
-                             f'{escape(e["subdir"])}</name></subdir>')
-                continue
-            fields = ''.join(f'<{k}>{escape(str(v))}</{k}>' for k, v in e.items())
-            parts.append(f'<object>{fields}</object>')
-        parts.append('</container>')
-        body = ''.join(parts).encode()
-        ctype = 'application/xml; charset=utf-8'
-    else:
-        if not entries:
-            return webob.Response(status=204, headers=headers)
-        body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
-        ctype = 'text/plain; charset=utf-8'
+    """Versions listings are JSON only (Swift: 406 for any other format)."""
+    body = json.dumps(entries).encode()
     resp = webob.Response(status=200, headers=headers, body=body, charset=None)
-    resp.headers['Content-Type'] = ctype
+    resp.headers['Content-Type'] = 'application/json; charset=utf-8'
     return resp
+
+
+def acceptable(req):
+    """JSON acceptable to the caller (``format=`` overrides Accept, as Swift's
+    listing_formats does)?"""
+    fmt = req.GET.get('format', '').lower()
+    if fmt:
+        return fmt == 'json'
+    accept = req.headers.get('Accept')
+    if not accept:
+        return True
+    return webob.acceptparse.create_accept_header(accept).best_match(
+        ['application/json']) is not None

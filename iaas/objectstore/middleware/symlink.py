@@ -23,6 +23,7 @@ import urllib.parse
 
 import webob
 
+from iaas.objectstore.middleware.common import wsgi_to_str
 from iaas.objectstore.middleware.versioned_writes import identity, parse, plain_errors, subrequest
 from iaas.objectstore.proxy import HTTPError
 
@@ -98,7 +99,7 @@ class Symlinks:
         h = req.headers
         if req.content_length != 0 or 'X-Copy-From' in h:
             raise HTTPError(400, 'Symlink requests require a zero byte body')
-        raw = urllib.parse.unquote(h.pop('X-Symlink-Target'))
+        raw = urllib.parse.unquote(wsgi_to_str(h.pop('X-Symlink-Target')))
         if raw.startswith('/'):
             raise HTTPError(412, TARGET_FORM)
         tc, _, to = raw.partition('/')
@@ -107,7 +108,7 @@ class Symlinks:
         link = {'symlink_target': f'{tc}/{to}'}
         ta = a
         if 'X-Symlink-Target-Account' in h:
-            ta = urllib.parse.unquote(h.pop('X-Symlink-Target-Account'))
+            ta = urllib.parse.unquote(wsgi_to_str(h.pop('X-Symlink-Target-Account')))
             if not ta or '/' in ta:
                 raise HTTPError(412, 'Account name cannot contain slashes')
             link['symlink_target_account'] = ta
@@ -152,9 +153,9 @@ class Symlinks:
         if req.method == 'COPY':
             sa, sc, so = a, c, o
         elif req.headers.get('X-Copy-From'):
-            src = urllib.parse.unquote(req.headers['X-Copy-From']).lstrip('/')
+            src = urllib.parse.unquote(wsgi_to_str(req.headers['X-Copy-From'])).lstrip('/')
             sc, _, so = src.partition('/')
-            sa = req.headers.get('X-Copy-From-Account', a)
+            sa = urllib.parse.unquote(wsgi_to_str(req.headers.get('X-Copy-From-Account', a)))
             if not sc or not so:
                 return
         else:

@@ -111,3 +111,23 @@ def test_static_link(sw):
     assert requests.get(url + '/c/static', headers=h).content == b'target body'
     requests.put(url + '/c/tgt', data=b'changed', headers=h)
     assert requests.get(url + '/c/static', headers=h).status_code == 409
+
+
+def test_utf8_target_raw_and_quoted(sw):
+    """X-Symlink-Target / X-Copy-From may carry raw UTF-8 (as Swift's test
+    client sends) or URL-quoted UTF-8: both name the same object."""
+    url, h = sw
+    name = 'tgt-\u2603\u00e9'
+    requests.put(url + '/c/' + name, data=b'snow', headers=h)
+    r = requests.put(url + '/c/raw', headers=dict(h, **{
+        'X-Symlink-Target': ('c/' + name).encode('utf-8')}))
+    assert r.status_code == 201
+    assert requests.get(url + '/c/raw', headers=h).content == b'snow'
+    r = requests.put(url + '/c/quoted', headers=dict(h, **{
+        'X-Symlink-Target': 'c/tgt-%E2%98%83%C3%A9'}))
+    assert r.status_code == 201
+    assert requests.get(url + '/c/quoted', headers=h).content == b'snow'
+    r = requests.put(url + '/c/copy', headers=dict(h, **{
+        'X-Copy-From': ('c/raw').encode('utf-8')}))
+    assert r.status_code == 201
+    assert requests.get(url + '/c/copy', headers=h).content == b'snow'

@@ -106,3 +106,70 @@ def test_quota_counts_versions(sw):
     requests.put(url + '/vc/o', data=b'bbbbb', headers=h)
     requests.post(url + '/vc', headers=dict(h, **{'X-Container-Meta-Quota-Bytes': '10'}))
     assert requests.put(url + '/vc/o', data=b'ccccc', headers=h).status_code == 413
+
+
+def _enable(url, h, c='vc'):
+    assert requests.put(url + '/' + c, headers=dict(h, **{'X-Versions-Enabled': 'true'})) \
+        .status_code == 201
+
+
+def test_versions_listing_is_json_only(sw):
+    url, h = sw
+    _enable(url, h)
+    requests.put(url + '/vc/o', data=b'one', headers=h)
+    for q in ({'format': 'xml'}, {'format': 'plain'}):
+        assert requests.get(url + '/vc?versions', params=q, headers=h).status_code == 406
+    for accept in ('text/plain', 'text/xml'):
+        r = requests.get(url + '/vc?versions', headers=dict(h, Accept=accept))
+        assert r.status_code == 406
+    r = requests.get(url + '/vc?versions', headers=h)       # default: JSON
+    assert r.status_code == 200 and r.json()[0]['name'] == 'o'
+
+
+def test_versions_are_the_owners_only(sw, tmp_path):
+    url, h = sw
+    _enable(url, h)
+    vid = requests.put(url + '/vc/o', data=b'one', headers=h).headers['X-Object-Version-Id']
+    r = requests.get(url.rsplit('/v1/', 1)[0] + '/auth/v1.0', headers={
+        'X-Auth-User': 'test:reader', 'X-Auth-Key': 'rpass'})
+    h3 = {'X-Auth-Token': r.headers['X-Auth-Token']}
+    requests.post(url + '/vc', headers=dict(h, **{'X-Container-Read': 'test:reader'}))
+    assert requests.get(url + '/vc/o', headers=h3).content == b'one'
+    assert requests.get(url + '/vc/o', params={'version-id': vid}, headers=h3) \
+        .status_code == 403
+    assert requests.get(url + '/vc?versions', headers=h3).status_code == 403
+
+
+def test_copy_of_an_old_version_is_a_new_version(sw):
+    url, h = sw
+    _enable(url, h)
+    v1 = requests.put(url + '/vc/o', data=b'one', headers=h).headers['X-Object-Version-Id']
+    requests.put(url + '/vc/o', data=b'two', headers=h)
+    r = requests.request('COPY', url + '/vc/o', params={'version-id': v1},
+                         headers=dict(h, Destination='vc/o'))
+    assert r.status_code == 201
+    v3 = r.headers['X-Object-Version-Id']
+    assert v3 > v1
+    assert requests.get(url + '/vc/o', headers=h).content == b'one'
+    assert len(_versions(url, h)) == 3
+    # a plain COPY into a versioned container makes a version too
+    requests.put(url + '/plain', headers=h)
+    requests.put(url + '/plain/src', data=b'src', headers=h)
+    r = requests.request('COPY', url + '/plain/src', headers=dict(h, Destination='vc/o'))
+    assert r.status_code == 201 and r.headers.get('X-Object-Version-Id')
+    assert len(_versions(url, h)) == 4
+    r = requests.request('COPY', url + '/vc/o', params={'version-id': '1.00000'},
+                         headers=dict(h, Destination='vc/o'))
+    assert r.status_code == 404
+
+
+def test_expired_current_copy_leaves_its_versions(sw):
+    import time
+    url, h = sw
+    _enable(url, h)
+    requests.put(url + '/vc/o', data=b'one', headers=dict(h, **{'X-Delete-After': '1'}))
+    assert len(_versions(url, h)) == 1
+    time.sleep(1.5)
+    assert requests.head(url + '/vc/o', headers=h).status_code == 404
+    rows = _versions(url, h)
+    assert len(rows) == 1 and rows[0]['version_id'] != 'null'
