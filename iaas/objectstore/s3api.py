@@ -18,12 +18,22 @@ import webob
 
 from iaas.objectstore import policies, s3body, s3ext, s3post, s3sig
 from iaas.objectstore.auth import AuthError
+from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
+from iaas.objectstore.utils import MAX_OBJECT_NAME
 
 LOG = logging.getLogger(__name__)
 BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$')
 SEGMENTS = '+segments'
+IP_RE = re.compile(r'^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$')
+
+
+def valid_bucket_name(name):
+    """S3's (DNS-compliant) bucket naming rules, as Swift's s3api checks
+    them on every bucket request."""
+    return bool(BUCKET_RE.match(name)) and not IP_RE.match(name) and not any(
+        s in name for s in ('..', '.-', '-.'))
 
 
 def s3_time(iso):
@@ -105,8 +115,17 @@ class S3:
         path = req.environ.get('iaas.s3.path', req.path_info).lstrip('/')
         bucket, _, key = path.partition('/')
         op = classify(req.method, bucket, key, req.GET, req.headers)
-        if op in ('MethodNotAllowed', 'NotImplemented'):
-            raise S3Error(op)     # before any storage is touched
+        # both before any storage is touched; a verb S3 does not have is not
+        # allowed (as Swift's s3api answers it)
+        if op == 'MethodNotAllowed' or req.method not in ALL_METHODS:
+            raise S3Error('MethodNotAllowed')
+        if op == 'NotImplemented':
+            raise S3Error(op, 'The requested resource is not implemented')
+        if bucket and not valid_bucket_name(bucket):
+            raise S3Error('InvalidBucketName', BucketName=bucket)
+        if op in ('PutObject', 'CopyObject', 'CreateMultipartUpload') and \
+                len(key.encode()) > MAX_OBJECT_NAME:
+            raise S3Error('KeyTooLongError', 'Your key is too long.')
         # the operation's policy rule on the caller's own account
         if not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
             raise S3Error('AccessDenied')
@@ -224,7 +243,7 @@ class S3:
         return xml_response(root)
 
     def create_bucket(self, req, ident, bucket):
-        if not BUCKET_RE.match(bucket) or '..' in bucket:
+        if not valid_bucket_name(bucket):
             raise S3Error('InvalidBucketName', BucketName=bucket)
         body = req.body_file.read(1 << 16)
         if body.strip():
@@ -233,12 +252,11 @@ class S3:
                 raise S3Error('InvalidLocationConstraint',
                               'The specified location-constraint is not valid', 400)
         resp = self.swift(ident, 'PUT', bucket)
-        if resp.status_int == 202 and self.region != 'us-east-1':
-            # us-east-1 (as AWS): re-creating your own bucket succeeds
+        if resp.status_int == 202:      # as Swift's s3api (in every region)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
-        return webob.Response(status=200, headers={'Location': '/' + bucket})
+        return RelativeLocation(status=200, headers={'Location': '/' + bucket})
 
     def delete_bucket(self, req, ident, bucket):
         resp = self.swift(ident, 'DELETE', bucket)
@@ -294,36 +312,36 @@ class S3:
         root = element('ListBucketResult')
         add(root, 'Name', bucket)
         add(root, 'Prefix', enc(prefix) if v2 else prefix)   # as botocore decodes them
+        last = (rows[-1].get('name') or rows[-1].get('subdir')) if truncated and rows else None
+        # the elements in the order of S3's schema (Swift validates it)
         if v2:
-            add(root, 'KeyCount', len(rows))
+            if last is not None:
+                add(root, 'NextContinuationToken',
+                    base64.urlsafe_b64encode(last.encode()).decode())
             if 'continuation-token' in q:
                 add(root, 'ContinuationToken', q['continuation-token'])
-            if q.get('start-after'):
+            if 'start-after' in q:
                 add(root, 'StartAfter', enc(q['start-after']))
+            add(root, 'KeyCount', len(rows))
         else:
             add(root, 'Marker', enc(marker))
+            if last is not None:
+                add(root, 'NextMarker', enc(last))
         add(root, 'MaxKeys', max_keys)
         if delimiter:
             add(root, 'Delimiter', enc(delimiter))
         if encoding:
             add(root, 'EncodingType', encoding)
         add(root, 'IsTruncated', truncated)
-        if truncated and rows:
-            last = rows[-1].get('name') or rows[-1].get('subdir')
-            if v2:
-                add(root, 'NextContinuationToken',
-                    base64.urlsafe_b64encode(last.encode()).decode())
-            else:
-                add(root, 'NextMarker', enc(last))
         for r in rows:
             if 'subdir' in r:
                 continue
             fields = [('Key', enc(r['name'])), ('LastModified', s3_time(r['last_modified'])),
-                      ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes']),
-                      ('StorageClass', 'STANDARD')]
+                      ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes'])]
             if not v2 or q.get('fetch-owner') == 'true':
                 fields.append(('Owner', [('ID', ident.user),
                                          ('DisplayName', ident.user)]))
+            fields.append(('StorageClass', 'STANDARD'))
             add(root, 'Contents', fields)
         for r in rows:
             if 'subdir' in r:
@@ -395,6 +413,8 @@ class S3:
                 headers[k] = v
             elif lk in ('cache-control', 'expires', 'content-language', 'x-robots-tag'):
                 headers[k] = v     # stored where Swift stores them (allowed_headers)
+            elif lk in ('x-delete-at', 'x-delete-after'):
+                headers[k] = v     # Swift's expiry, passed on as Swift's s3api does
         return headers
 
     def put_object(self, req, ident, bucket, key):
@@ -416,6 +436,8 @@ class S3:
                           length=length)
         if resp.status_int == 404:
             raise S3Error('NoSuchBucket', BucketName=bucket)
+        if resp.status_int == 400:
+            raise bad_request(req, resp)
         if resp.status_int != 201:
             raise S3Error(_status_code(resp.status_int))
         return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
@@ -424,7 +446,14 @@ class S3:
     def copy_source(req):
         """(bucket, key) of x-amz-copy-source."""
         # the value is URL-encoded: a '?' starts its query (versionId), '%3F' is in the key
-        src = urllib.parse.unquote(req.headers['x-amz-copy-source'].split('?', 1)[0])
+        value = req.headers['x-amz-copy-source']
+        path, sep, qs = value.partition('?')
+        if sep:     # only ?versionId=… (as Swift's s3api)
+            params = urllib.parse.parse_qsl(qs, keep_blank_values=True)
+            if len(params) != 1 or params[0][0] != 'versionId':
+                raise S3Error('InvalidArgument', 'Unsupported copy source parameter.',
+                              ArgumentName='x-amz-copy-source', ArgumentValue=value)
+        src = urllib.parse.unquote(path)
         sb, _, sk = src.lstrip('/').partition('/')
         if not sb or not sk:
             raise S3Error('InvalidArgument', 'Copy Source must mention the source bucket '
@@ -435,7 +464,11 @@ class S3:
         sb, sk = self.copy_source(req)
         self.check_bucket(ident, bucket)
         headers = {'X-Copy-From': urllib.parse.quote(f'/{sb}/{sk}')}
-        if req.headers.get('x-amz-metadata-directive', 'COPY').upper() == 'REPLACE':
+        directive = req.headers.get('x-amz-metadata-directive', 'COPY')
+        if directive not in ('COPY', 'REPLACE'):
+            raise S3Error('InvalidArgument', 'Unknown metadata directive.',
+                          ArgumentName='x-amz-metadata-directive', ArgumentValue=directive)
+        if directive == 'REPLACE':
             headers['X-Fresh-Metadata'] = 'true'
             headers.update(self._put_headers(req))
         elif sb == bucket and sk == key:
@@ -470,9 +503,27 @@ class S3:
         return webob.Response(status=204)
 
 
+class RelativeLocation(webob.Response):
+    """A response whose Location stays as given ('/bucket', as S3 and
+    Swift's s3api answer CreateBucket); webob would make it absolute."""
+
+    def _abs_headerlist(self, environ):
+        return list(self._headerlist)
+
+
 def _quote_etag(etag):
     etag = (etag or '').strip('"')
     return f'"{etag}"'
+
+
+def bad_request(req, resp):
+    """The S3 error of Swift's 400 to a write (as Swift's s3api maps it)."""
+    text = resp.text.strip()[:512]
+    for name in ('X-Delete-At', 'X-Delete-After'):
+        if name in text:
+            return S3Error('InvalidArgument', text, ArgumentName=name,
+                           ArgumentValue=req.headers.get(name, ''))
+    return S3Error('InvalidRequest', text or None)
 
 
 def _status_code(status):

@@ -138,7 +138,12 @@ def request_body(req, sig=None):
     """
     sha = req.headers.get('x-amz-content-sha256', '')
     inp = req.environ['wsgi.input']
-    if sha.startswith('STREAMING-') or 'aws-chunked' in req.headers.get('Content-Encoding', ''):
+    # the body is aws-chunked when the payload hash says so, or the client
+    # says so and gives the decoded length; a plain body that only carries
+    # Content-Encoding: aws-chunked is taken as it is (as Swift's s3api does)
+    if sha.startswith('STREAMING-') or (
+            'aws-chunked' in req.headers.get('Content-Encoding', '')
+            and 'x-amz-decoded-content-length' in req.headers):
         try:
             length = int(req.headers['x-amz-decoded-content-length'])
         except (KeyError, ValueError):

@@ -2,6 +2,7 @@
 S3 ETag, ``"<md5>-N"`` for multipart objects), ``?partNumber=`` and the
 stored headers S3 keeps beside the content."""
 import json
+import time
 
 import webob
 
@@ -84,7 +85,11 @@ def get_object(s3, req, ident, bucket, key):
         rng, parts, span = _part_range(s3, ident, bucket, key, req.GET['partNumber'])
         if rng:
             headers['Range'] = rng
-    resp = s3.swift(ident, req.method, bucket, key, headers=headers)
+    # a ranged HEAD answers as the ranged GET would (Swift's HEAD ignores Range)
+    ranged_head = req.method == 'HEAD' and 'Range' in headers
+    resp = s3.swift(ident, 'GET' if ranged_head else req.method, bucket, key, headers=headers)
+    if ranged_head:
+        _close(resp)
     status = resp.status_int
     if status == 304:
         return webob.Response(status=304, headers={'ETag': '"%s"' % s3_etag(resp.headers)})
@@ -120,10 +125,28 @@ def get_object(s3, req, ident, bucket, key):
             out.headers['x-amz-meta-' + k[14:].lower()] = v
         elif lk == 'x-object-sysmeta-s3-tagging' and v:
             out.headers['x-amz-tagging-count'] = str(len(v.split('&')))
+    if ranged_head:     # no body; the ranged GET's Content-Length kept
+        length = out.headers.get('Content-Length')
+        out.app_iter = []
+        if length is not None:
+            out.headers['Content-Length'] = length
+    expiry = expiration(resp.headers.get('X-Delete-At'))
+    if expiry:
+        out.headers['x-amz-expiration'] = expiry
     for p, h in OVERRIDES:
         if req.GET.get(p):
             out.headers[h] = req.GET[p]
     return out
+
+
+def expiration(delete_at):
+    """x-amz-expiration of an object Swift expires at ``delete_at``."""
+    try:
+        when = int(delete_at)
+    except (TypeError, ValueError):
+        return None
+    return 'expiry-date="%s", rule-id="swift-object-expiration"' % time.strftime(
+        '%a, %d %b %Y %H:%M:%S GMT', time.gmtime(when))
 
 
 def _close(resp):

@@ -89,8 +89,9 @@ def _dump(root):
 
 
 def xml_response(root, status=200, headers=None):
-    resp = webob.Response(status=status, charset=None, content_type='application/xml',
-                          headers=headers or {})
+    # (webob drops content_type when headers= is given, even empty)
+    resp = webob.Response(status=status, charset=None, content_type='application/xml')
+    resp.headers.update(headers or {})
     resp.body = _dump(root)
     return resp
 

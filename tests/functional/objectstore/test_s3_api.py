@@ -25,7 +25,9 @@ def test_buckets_and_objects(s3):
     s3.create_bucket(Bucket='photos')
     assert 'photos' in [b['Name'] for b in s3.list_buckets()['Buckets']]
     assert s3.get_bucket_location(Bucket='photos')['LocationConstraint'] is None
-    s3.create_bucket(Bucket='photos')     # us-east-1: re-creating your own bucket is 200
+    with pytest.raises(botocore.exceptions.ClientError) as e:   # as Swift's s3api
+        s3.create_bucket(Bucket='photos')
+    assert _code(e) == 'BucketAlreadyOwnedByYou'
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.create_bucket(Bucket='Bad_Name')
     assert _code(e) == 'InvalidBucketName'

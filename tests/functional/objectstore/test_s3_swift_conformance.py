@@ -1,0 +1,153 @@
+"""S3 behaviours Swift's own s3api functional tests check: schema order of
+listings, bucket-name validation on every bucket call, MethodNotAllowed for
+unknown verbs, CreateBucket's Location, XML responses' Content-Type."""
+import boto3
+import botocore
+import pytest
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+
+@pytest.fixture
+def s3(store):
+    c = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                     aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                     config=Config(s3={'addressing_style': 'path'},
+                                   retries={'max_attempts': 1}))
+    # let invalid bucket names reach the server
+    c.meta.events.unregister('before-parameter-build.s3',
+                             botocore.handlers.validate_bucket_name)
+    return c
+
+
+def raw(store, method, path, body=b'', headers=None):
+    """A SigV4-signed request as sent (no client-side checks)."""
+    url = store.url + path
+    req = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    req.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+    S3SigV4Auth(Credentials('test:tester', 'testing'), 's3', 'us-east-1').add_auth(req)
+    return requests.request(method, url, data=body, headers=dict(req.headers))
+
+
+def _err(e):
+    return e.value.response['Error']['Code'], \
+        e.value.response['ResponseMetadata']['HTTPStatusCode']
+
+
+def test_listing_elements_in_schema_order(store, s3):
+    s3.create_bucket(Bucket='order')
+    for k in ('a', 'b', 'c'):
+        s3.put_object(Bucket='order', Key=k, Body=b'x')
+    body = raw(store, 'GET', '/order?max-keys=1').text
+    assert body.index('<Marker') < body.index('<NextMarker>') < body.index('<MaxKeys>') \
+        < body.index('<IsTruncated>')
+    assert body.index('<Size>') < body.index('<Owner>') < body.index('<StorageClass>')
+    body = raw(store, 'GET', '/order?list-type=2&max-keys=1&start-after=').text
+    assert body.index('<NextContinuationToken>') < body.index('<StartAfter') \
+        < body.index('<KeyCount>') < body.index('<MaxKeys>')
+    r = s3.list_objects_v2(Bucket='order', StartAfter='', Prefix='')
+    assert r['StartAfter'] == ''
+
+
+def test_invalid_bucket_name_on_every_bucket_call(store, s3):
+    s3.create_bucket(Bucket='valid')
+    for call in (lambda: s3.list_objects(Bucket='bad+name'),
+                 lambda: s3.delete_bucket(Bucket='bad+name'),
+                 lambda: s3.create_bucket(Bucket='bad+name'),
+                 lambda: s3.put_object(Bucket='Bad_Name', Key='k', Body=b'')):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert _err(e) == ('InvalidBucketName', 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_bucket(Bucket='bad+name')
+    assert _err(e) == ('400', 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket='valid')
+    assert _err(e) == ('BucketAlreadyOwnedByYou', 409)
+
+
+def test_unknown_method_and_unimplemented_subresource(store, s3):
+    s3.create_bucket(Bucket='verbs')
+    r = raw(store, 'GETPUT', '/verbs')
+    assert r.status_code == 405 and '<Code>MethodNotAllowed</Code>' in r.text
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object_lock_configuration(Bucket='verbs', ObjectLockConfiguration={})
+    assert _err(e) == ('NotImplemented', 501)
+    assert e.value.response['Error']['Message'] == 'The requested resource is not implemented'
+
+
+def test_create_bucket_location_is_relative(store, s3):
+    r = s3.create_bucket(Bucket='where')
+    assert r['ResponseMetadata']['HTTPHeaders']['location'] == '/where'
+
+
+def test_xml_answers_to_post_have_a_content_type(store, s3):
+    s3.create_bucket(Bucket='posts')
+    s3.put_object(Bucket='posts', Key='k', Body=b'x')
+    r = s3.delete_objects(Bucket='posts', Delete={'Objects': [{'Key': 'k'}]})
+    assert r['ResponseMetadata']['HTTPHeaders']['content-type'] == 'application/xml'
+    r = s3.create_multipart_upload(Bucket='posts', Key='m')
+    assert r['ResponseMetadata']['HTTPHeaders']['content-type'] == 'application/xml'
+
+
+def test_key_too_long(store, s3):
+    s3.create_bucket(Bucket='long')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket='long', Key='x' * 1025, Body=b'')
+    assert _err(e) == ('KeyTooLongError', 400)
+
+
+def test_expiry_headers(store, s3):
+    import time
+    s3.create_bucket(Bucket='expiry')
+    for name, value, msg in (('X-Delete-At', str(int(time.time()) - 140), 'X-Delete-At in past'),
+                             ('X-Delete-At', 'test', 'Non-integer X-Delete-At'),
+                             ('X-Delete-After', '-140', 'X-Delete-After in past')):
+        r = raw(store, 'PUT', '/expiry/o', b'data', {name: value})
+        assert r.status_code == 400 and '<Code>InvalidArgument</Code>' in r.text
+        assert f'<Message>{msg}</Message>' in r.text
+    assert raw(store, 'HEAD', '/expiry/o').status_code == 404
+    at = int(time.time()) + 3600
+    assert raw(store, 'PUT', '/expiry/o', b'data', {'X-Delete-At': str(at)}).status_code == 200
+    want = 'expiry-date="%s", rule-id="swift-object-expiration"' % time.strftime(
+        '%a, %d %b %Y %H:%M:%S GMT', time.gmtime(at))
+    for method in ('HEAD', 'GET'):
+        assert raw(store, method, '/expiry/o').headers['x-amz-expiration'] == want
+
+
+def test_copy_source_parameters_and_directive(store, s3):
+    s3.create_bucket(Bucket='copysrc')
+    s3.put_object(Bucket='copysrc', Key='src', Body=b'content', Metadata={'test': 'src'})
+    for src in ('/copysrc/src?nonsense', '/copysrc/src?versionId=null&nonsense'):
+        r = raw(store, 'PUT', '/copysrc/dst', headers={'x-amz-copy-source': src})
+        assert r.status_code == 400 and '<Code>InvalidArgument</Code>' in r.text
+    r = raw(store, 'PUT', '/copysrc/dst', headers={'x-amz-copy-source': '/copysrc/src',
+                                                  'x-amz-metadata-directive': 'BAD'})
+    assert r.status_code == 400 and '<Code>InvalidArgument</Code>' in r.text
+    r = raw(store, 'PUT', '/copysrc/dst',
+            headers={'x-amz-copy-source': '/copysrc/src?versionId=null'})
+    assert r.status_code == 200
+    got = s3.get_object(Bucket='copysrc', Key='dst')
+    assert got['Body'].read() == b'content' and got['Metadata'] == {'test': 'src'}
+
+
+def test_ranged_head(store, s3):
+    s3.create_bucket(Bucket='rhead')
+    s3.put_object(Bucket='rhead', Key='o', Body=b'abcdefghij')
+    for rng in ('bytes=1-5', 'bytes=5-', 'bytes=-5'):
+        r = raw(store, 'HEAD', '/rhead/o', headers={'Range': rng})
+        assert r.status_code == 206 and r.headers['content-length'] == '5'
+        assert 'accept-ranges' in r.headers
+
+
+def test_plain_body_labelled_aws_chunked(store, s3):
+    s3.create_bucket(Bucket='chunky')
+    body = b'abcd' * 8192
+    s3.put_object(Bucket='chunky', Key='o', Body=body, ContentEncoding='aws-chunked')
+    assert s3.get_object(Bucket='chunky', Key='o')['Body'].read() == body
+    s3.put_object(Bucket='chunky', Key='s', Body=body, ContentEncoding='aws-chunked',
+                  ChecksumAlgorithm='SHA256')
+    assert s3.get_object(Bucket='chunky', Key='s')['Body'].read() == body
