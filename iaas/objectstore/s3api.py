@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -354,7 +355,7 @@ class S3:
         quiet = (root.findtext('Quiet') or '').lower() == 'true'
         entries = [(o.findtext('Key'), o.findtext('VersionId'))
                    for o in root.findall('Object')]
-        if len(entries) > 1000 or any(k is None for k, _ in entries):
+        if not entries or len(entries) > 1000 or any(k is None for k, _ in entries):
             raise S3Error('MalformedXML')
         versioned = self.versioning.get('multi_delete_entry')
         out = element('DeleteResult')
@@ -480,9 +481,9 @@ class S3:
             raise S3Error('NoSuchKey', Key=sk)
         if resp.status_int != 201:
             raise S3Error(_status_code(resp.status_int))
-        root = element('CopyObjectResult', [
-            ('LastModified', time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(
-                float(resp.headers.get('X-Timestamp', time.time()))))),
+        stamp = math.ceil(float(resp.headers.get('X-Timestamp', time.time())))
+        root = element('CopyObjectResult', [   # rounded up, as listings and HEAD are
+            ('LastModified', time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(stamp))),
             ('ETag', _quote_etag(resp.headers['ETag']))])
         return xml_response(root)
 

@@ -145,14 +145,15 @@ class Multipart:
                  if int(p['name'].rsplit('/', 1)[1]) > after]
         truncated = len(parts) > max_parts
         parts = parts[:max_parts]
-        root = element('ListPartsResult', [('Bucket', bucket), ('Key', key),
-                                           ('UploadId', upload_id),
-                                           ('PartNumberMarker', after)])
-        if parts:
-            add(root, 'NextPartNumberMarker', int(parts[-1]['name'].rsplit('/', 1)[1]))
-        add(root, 'MaxParts', max_parts)
-        add(root, 'IsTruncated', truncated)
-        add(root, 'StorageClass', 'STANDARD')
+        user = [('ID', ident.user), ('DisplayName', ident.user)]
+        # in the order of S3's schema (Swift's s3api validates it)
+        root = element('ListPartsResult', [
+            ('Bucket', bucket), ('Key', key), ('UploadId', upload_id),
+            ('Initiator', user), ('Owner', user), ('StorageClass', 'STANDARD'),
+            ('PartNumberMarker', after),
+            ('NextPartNumberMarker',
+             int(parts[-1]['name'].rsplit('/', 1)[1]) if parts else after),
+            ('MaxParts', max_parts), ('IsTruncated', truncated)])
         for p in parts:
             add(root, 'Part', [('PartNumber', int(p['name'].rsplit('/', 1)[1])),
                                ('LastModified', s3_time(p['last_modified'])),
@@ -164,9 +165,9 @@ class Multipart:
         resp = self.s3.swift(ident, 'GET', bucket + SEGMENTS, query={
             'format': 'json', 'delimiter': '/'})
         rows = resp.json if resp.status_int == 200 else []
-        root = element('ListMultipartUploadsResult', [('Bucket', bucket),
-                                                      ('MaxUploads', 1000),
-                                                      ('IsTruncated', False)])
+        q = req.GET
+        user = [('ID', ident.user), ('DisplayName', ident.user)]
+        uploads = []
         for r in rows:
             if 'name' not in r:
                 continue
@@ -179,9 +180,23 @@ class Multipart:
             key = info['key']
             if req.GET.get('prefix') and not key.startswith(req.GET['prefix']):
                 continue
-            add(root, 'Upload', [('Key', key), ('UploadId', r['name']),
-                                 ('Initiated', s3_time(r['last_modified'])),
-                                 ('StorageClass', 'STANDARD')])
+            uploads.append([('Key', key), ('UploadId', r['name']), ('Initiator', user),
+                            ('Owner', user), ('StorageClass', 'STANDARD'),
+                            ('Initiated', s3_time(r['last_modified']))])
+        uploads.sort(key=lambda u: (u[0][1], u[5][1]))    # by key, then initiation
+        last = uploads[-1] if len(uploads) > 1 else None   # (as Swift's s3api)
+        # in the order of S3's schema (Swift's s3api validates it)
+        root = element('ListMultipartUploadsResult', [
+            ('Bucket', bucket), ('KeyMarker', q.get('key-marker', '')),
+            ('UploadIdMarker', q.get('upload-id-marker', '')),
+            ('NextKeyMarker', last[0][1] if last else ''),
+            ('NextUploadIdMarker', last[1][1] if last else '')])
+        if q.get('prefix'):
+            add(root, 'Prefix', q['prefix'])
+        add(root, 'MaxUploads', 1000)
+        add(root, 'IsTruncated', False)
+        for fields in uploads:
+            add(root, 'Upload', fields)
         return xml_response(root)
 
     def complete(self, req, ident, bucket, key):

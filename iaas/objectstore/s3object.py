@@ -92,7 +92,8 @@ def get_object(s3, req, ident, bucket, key):
         _close(resp)
     status = resp.status_int
     if status == 304:
-        return webob.Response(status=304, headers={'ETag': '"%s"' % s3_etag(resp.headers)})
+        return webob.Response(status=304, headers={'ETag': '"%s"' % s3_etag(resp.headers),
+                                                   'Accept-Ranges': 'bytes'})
     if status >= 300:
         resp.app_iter = []
         s3.object_error(ident, bucket, key, status)
@@ -102,7 +103,7 @@ def get_object(s3, req, ident, bucket, key):
         raise S3Error('PreconditionFailed', Condition='If-Match')
     if if_none is not None and etag_matches(if_none, etag):
         _close(resp)
-        out = webob.Response(status=304, headers={'ETag': f'"{etag}"'})
+        out = webob.Response(status=304, headers={'ETag': f'"{etag}"', 'Accept-Ranges': 'bytes'})
         if 'Last-Modified' in resp.headers:
             out.headers['Last-Modified'] = resp.headers['Last-Modified']
         return out

@@ -230,7 +230,7 @@ def parse(req, now=None):
             cred = q['X-Amz-Credential'].split('/')
             access, scope = '/'.join(cred[:-4]), cred[-4:]
             amz_date = q['X-Amz-Date']
-            expires = int(q['X-Amz-Expires'])
+            expires = q['X-Amz-Expires']
             signed = q['X-Amz-SignedHeaders'].split(';')
             sig = q['X-Amz-Signature']
         except (KeyError, ValueError, IndexError):
@@ -238,10 +238,7 @@ def parse(req, now=None):
                               'Query-string authentication requires X-Amz-Credential, '
                               'X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and '
                               'X-Amz-Signature', 400) from None
-        if not 1 <= expires <= MAX_PRESIGN:
-            raise S3AuthError('AuthorizationQueryParametersError',
-                              'X-Amz-Expires must be more than 0 and less than a week '
-                              f'({MAX_PRESIGN} seconds)', 400)
+        expires = _presign_expires(expires)
         signed_at = _amz_time(amz_date)
         if signed_at - now > MAX_SKEW:
             raise S3AuthError('AccessDenied', 'Request is not valid yet')
@@ -264,6 +261,29 @@ def parse(req, now=None):
             raise S3AuthError('AccessDenied', 'Invalid Expires') from None
         if expires < now:
             raise S3AuthError('AccessDenied', 'Request has expired')
+        if expires >= 2 ** 31:
+            raise S3AuthError('AccessDenied', 'Invalid date (should be seconds since epoch): '
+                              + q['Expires'])
         return SigRequest(2, q['AWSAccessKeyId'], q['Signature'], req, presigned=True,
                           expires=str(expires))
     return None
+
+
+def _presign_expires(value):
+    """X-Amz-Expires as an int, checked as S3 (and Swift's s3api) check it."""
+    try:
+        expires = int(value)
+    except ValueError:
+        expires = None
+    if expires is None or expires >= 2 ** 63:
+        err = 'X-Amz-Expires should be a number'
+    elif expires < 0:
+        err = 'X-Amz-Expires must be non-negative'
+    elif expires == 0:      # AWS's minimum is 1
+        err = 'X-Amz-Expires must be more than 0'
+    elif expires > MAX_PRESIGN:
+        err = ('X-Amz-Expires must be less than a week (in seconds); that is, the given '
+               f'X-Amz-Expires must be less than {MAX_PRESIGN} seconds')
+    else:
+        return expires
+    raise S3AuthError('AuthorizationQueryParametersError', err, 400)

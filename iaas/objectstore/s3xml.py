@@ -58,7 +58,8 @@ def error_response(code, message, status, resource='', method='GET', extra=None,
                    request_id=None):
     root = ET.Element('Error')
     request_id = request_id or 'tx' + uuid.uuid4().hex[:21]
-    for tag, text in [('Code', code), ('Message', message), ('Resource', resource),
+    # no <Resource> (as Swift's s3api): the body echoes nothing of the request
+    for tag, text in [('Code', code), ('Message', message),
                       ('RequestId', request_id), ('HostId', request_id)] + \
             list((extra or {}).items()):
         ET.SubElement(root, tag).text = str(text)

@@ -151,3 +151,70 @@ def test_plain_body_labelled_aws_chunked(store, s3):
     s3.put_object(Bucket='chunky', Key='s', Body=body, ContentEncoding='aws-chunked',
                   ChecksumAlgorithm='SHA256')
     assert s3.get_object(Bucket='chunky', Key='s')['Body'].read() == body
+
+
+def test_error_bodies_echo_no_resource(store, s3):
+    r = raw(store, 'PUT', '/no-such-xxe-bucket/k', b'x')
+    assert r.status_code == 404 and '<Resource>' not in r.text
+
+
+def test_presigned_expiry_limits(store, s3):
+    s3.create_bucket(Bucket='presign')
+    v4 = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                      aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                      config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}))
+    for expires, msg in ((-1, 'X-Amz-Expires must be non-negative'),
+                         (604801, 'X-Amz-Expires must be less than 604800 seconds'),
+                         (2 ** 63, 'X-Amz-Expires should be a number')):
+        url = v4.generate_presigned_url('list_objects', Params={'Bucket': 'presign'},
+                                        ExpiresIn=3600)
+        assert 'X-Amz-Expires=3600' in url
+        url = url.replace('X-Amz-Expires=3600', f'X-Amz-Expires={expires}')
+        r = requests.get(url)
+        assert r.status_code == 400 and 'AuthorizationQueryParametersError' in r.text
+        assert msg in r.text
+    v2 = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                      aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                      config=Config(signature_version='s3', s3={'addressing_style': 'path'}))
+    r = requests.get(v2.generate_presigned_url('list_objects', Params={'Bucket': 'presign'},
+                                               ExpiresIn=2 ** 32))
+    assert r.status_code == 403 and 'should be seconds since epoch' in r.text
+
+
+def test_copy_time_matches_listing_and_304_has_accept_ranges(store, s3):
+    s3.create_bucket(Bucket='ctime')
+    s3.put_object(Bucket='ctime', Key='src', Body=b'x')
+    r = raw(store, 'PUT', '/ctime/dst', headers={'x-amz-copy-source': '/ctime/src'})
+    stamp = r.text.split('<LastModified>')[1].split('<')[0]
+    listed = [o for o in s3.list_objects(Bucket='ctime')['Contents'] if o['Key'] == 'dst']
+    assert listed[0]['LastModified'].strftime('%Y-%m-%dT%H:%M:%S.000Z') == stamp
+    etag = s3.head_object(Bucket='ctime', Key='src')['ETag']
+    r = raw(store, 'GET', '/ctime/src', headers={'If-None-Match': etag})
+    assert r.status_code == 304 and r.headers['accept-ranges'] == 'bytes'
+
+
+def test_multi_delete_without_objects_is_malformed(store, s3):
+    s3.create_bucket(Bucket='mdel')
+    body = b'<Delete><Quiet>true</Quiet></Delete>'
+    import base64
+    import hashlib
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    r = raw(store, 'POST', '/mdel?delete', body, {'Content-MD5': md5})
+    assert r.status_code == 400 and '<Code>MalformedXML</Code>' in r.text
+
+
+def test_upload_listings_in_schema_order(store, s3):
+    s3.create_bucket(Bucket='mpl')
+    ids = [s3.create_multipart_upload(Bucket='mpl', Key=k)['UploadId'] for k in ('b', 'a')]
+    s3.upload_part(Bucket='mpl', Key='b', UploadId=ids[0], PartNumber=1, Body=b'x')
+    body = raw(store, 'GET', '/mpl?uploads').text
+    order = ['<Bucket>', '<KeyMarker', '<UploadIdMarker', '<NextKeyMarker>',
+             '<NextUploadIdMarker>', '<MaxUploads>', '<IsTruncated>', '<Upload>']
+    assert [body.index(t) for t in order] == sorted(body.index(t) for t in order)
+    r = s3.list_multipart_uploads(Bucket='mpl')
+    assert [u['Key'] for u in r['Uploads']] == ['a', 'b'] and r['NextKeyMarker'] == 'b'
+    assert r['Uploads'][0]['Initiator']['ID'] == 'test:tester'
+    body = raw(store, 'GET', f'/mpl/b?uploadId={ids[0]}').text
+    order = ['<Initiator>', '<Owner>', '<StorageClass>', '<PartNumberMarker>',
+             '<NextPartNumberMarker>', '<MaxParts>', '<IsTruncated>', '<Part>']
+    assert [body.index(t) for t in order] == sorted(body.index(t) for t in order)
