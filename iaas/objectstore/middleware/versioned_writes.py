@@ -30,7 +30,7 @@ import urllib.parse
 import webob
 
 from iaas.objectstore.auth import Identity
-from iaas.objectstore.proxy import HTTPError
+from iaas.objectstore.proxy import HTTPError, error_response
 from iaas.objectstore.utils import MAX_CONTAINER_NAME, normalize_timestamp, split_path
 
 INFO = {'allowed_flags': ['x-versions-location', 'x-history-location']}
@@ -93,8 +93,8 @@ def subrequest(app, ident, method, a, c=None, o=None, query=None, headers=None, 
         sub.body = body or b''
     try:
         return app(sub)
-    except HTTPError as e:
-        return webob.Response(status=e.status, headers=e.headers)
+    except HTTPError as e:      # answered as the proxy would (Content-Type, body)
+        return error_response(e.status, e.message, e.headers, method)
 
 
 def plain_errors(handler):
@@ -106,9 +106,9 @@ def plain_errors(handler):
         except HTTPError as e:
             if not e.message:
                 raise
-            resp = webob.Response(status=e.status, headers=e.headers, charset=None,
-                                  content_type='text/plain')
+            resp = webob.Response(status=e.status, headers=e.headers, charset=None)
             resp.body = b'' if req.method == 'HEAD' else e.message.encode()
+            resp.headers['Content-Type'] = 'text/plain'    # also when headers were given
             return resp
     return wrapped
 

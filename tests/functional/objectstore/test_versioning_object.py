@@ -173,3 +173,23 @@ def test_expired_current_copy_leaves_its_versions(sw):
     assert requests.head(url + '/vc/o', headers=h).status_code == 404
     rows = _versions(url, h)
     assert len(rows) == 1 and rows[0]['version_id'] != 'null'
+
+
+def test_version_errors_answered_like_the_proxy(sw):
+    """A version's error raised inside (SLO part-number 416) keeps Swift's
+    Content-Type and headers (X-Parts-Count, Content-Range)."""
+    import json
+    url, h = sw
+    _enable(url, h)
+    requests.put(url + '/segs', headers=h)
+    requests.put(url + '/segs/a', data=b'a' * 10, headers=h)
+    manifest = json.dumps([{'path': '/segs/a'}])
+    r = requests.put(url + '/vc/slo?multipart-manifest=put', data=manifest, headers=h)
+    assert r.status_code == 201
+    vid = r.headers['X-Object-Version-Id']
+    r = requests.head(url + '/vc/slo', params={'version-id': vid, 'part-number': '2'},
+                      headers=h)
+    assert r.status_code == 416
+    assert r.headers['Content-Type'].startswith('text/')
+    assert r.headers['X-Object-Version-Id'] == vid
+    assert r.headers['Content-Range'] == 'bytes */10'
