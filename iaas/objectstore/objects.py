@@ -517,6 +517,9 @@ class ObjectController:
                     headers[k] = v
         self._delete_at(req, headers)
         resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
+        for k, v in headers.items():     # Swift answers the copy's metadata
+            if k.lower().startswith('x-object-meta-'):
+                resp.headers[k] = v
         resp.headers['X-Copied-From'] = urllib.parse.quote(f'{sc}/{so}')
         resp.headers['X-Copied-From-Last-Modified'] = bh.get('Last-Modified', '')
         return resp

@@ -43,6 +43,9 @@ MESSAGES = {404: 'The resource could not be found.',
             503: 'The server is currently unavailable. Please try again at a later time.'}
 
 
+HTML = {'Content-Type': 'text/html; charset=UTF-8'}
+
+
 class HTTPError(Exception):
     def __init__(self, status, message=None, headers=None):
         super().__init__(message)
@@ -58,7 +61,8 @@ def error_response(status, message=None, headers=None, method='GET'):
     body = message or f'<html><h1>{title}</h1><p>{MESSAGES.get(status, title)}</p></html>'
     resp = webob.Response(status=status, headers=headers or {}, charset=None)
     resp.body = b'' if method == 'HEAD' else body.encode()
-    resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+    if 'Content-Type' not in (headers or {}):
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
     return resp
 
 
@@ -219,11 +223,17 @@ class Proxy:
         if container is not None and (not container or len(container) > MAX_CONTAINER_NAME):
             if container == '' and obj is None:
                 container = None
+            elif container and obj is None and req.method == 'PUT':   # Swift's text
+                raise HTTPError(400, f'Container name length of {len(container)} '
+                                     f'longer than {MAX_CONTAINER_NAME}', dict(HTML))
             else:
                 raise HTTPError(400, 'Invalid container name')
         if obj is not None and (not obj or len(obj.encode()) > MAX_OBJECT_NAME):
             if obj == '':
                 obj = None
+            elif req.method == 'PUT':
+                raise HTTPError(400, f'Object name length of {len(obj.encode())} longer '
+                                     f'than {MAX_OBJECT_NAME}', {'Content-Type': 'text/plain'})
             else:
                 raise HTTPError(400, 'Invalid object name')
         for name in (account, container, obj):

@@ -291,3 +291,22 @@ def test_zero_suffix_range_and_copy_source_checked_first(swift):
     r = requests.request('COPY', url + '/c/o', headers=dict(
         h, Destination='nodest/x', **{'Destination-Account': acct2}))
     assert r.status_code == 403
+
+
+def test_long_names_and_copy_answer_metadata(swift):
+    _store, url, h = swift
+    r = requests.put(url + '/' + 'X' * 2048, headers=h)
+    assert r.status_code == 400
+    assert r.text == 'Container name length of 2048 longer than 256'
+    assert r.headers['Content-Type'].startswith('text/')
+    r = requests.put(url + '/c/' + 'X' * 1100, data=b'x', headers=h)
+    assert r.status_code == 400 and r.text == 'Object name length of 1100 longer than 1024'
+    assert r.headers['Content-Type'].startswith('text/plain')
+    assert requests.put(url + '/c/o', data=b'x', headers=dict(
+        h, **{'X-Object-Meta-Old': '1'})).status_code == 201
+    r = requests.put(url + '/c/p', data=b'', headers=dict(
+        h, **{'X-Copy-From': 'c/o', 'X-Object-Meta-New': '2'}))
+    assert r.status_code == 201
+    assert r.headers['X-Object-Meta-Old'] == '1' and r.headers['X-Object-Meta-New'] == '2'
+    r = requests.request('COPY', url + '/c/o', headers=dict(h, Destination='c/q'))
+    assert r.status_code == 201 and r.headers['X-Object-Meta-Old'] == '1'
