@@ -82,6 +82,9 @@ class S3:
             LOG.exception('S3 %s %s failed', req.method, req.path)
             resp = error_response('InternalError', S3Error('InternalError').message, 500,
                                   resource, req.method, request_id=request_id)
+        if 'Content-Type' not in resp.headers and resp.status_int != 304:
+            # Swift's default for answers without a body (UploadPart, abort, …)
+            resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
         resp.headers['x-amz-request-id'] = request_id
         resp.headers['x-amz-id-2'] = request_id
         return resp
@@ -357,6 +360,9 @@ class S3:
                    for o in root.findall('Object')]
         if not entries or len(entries) > 1000 or any(k is None for k, _ in entries):
             raise S3Error('MalformedXML')
+        if any(k == '' for k, _ in entries):
+            raise S3Error('UserKeyMustBeSpecified', 'The request was well-formed but did not '
+                          'include a key for one of the objects.')
         versioned = self.versioning.get('multi_delete_entry')
         out = element('DeleteResult')
         for key, version in entries:

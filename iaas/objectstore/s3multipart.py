@@ -135,7 +135,8 @@ class Multipart:
 
     def list_parts(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']
-        self._marker(ident, bucket, upload_id)
+        if self._marker(ident, bucket, upload_id)['key'] != key:
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
         try:
             max_parts = min(int(req.GET.get('max-parts', 1000)), 1000)
             after = int(req.GET.get('part-number-marker', 0))
@@ -204,8 +205,11 @@ class Multipart:
         marker = self._marker(ident, bucket, upload_id, done_ok=True)
         if marker['key'] != key:
             raise S3Error('NoSuchUpload', UploadId=upload_id)
+        if_none = _complete_conditions(req)
         if marker.get('done'):      # completed before: the same answer again
             return self._completed(req, bucket, key, marker['done'])
+        if if_none and self.s3.swift(ident, 'HEAD', bucket, key).status_int < 300:
+            raise S3Error('PreconditionFailed', Condition='If-None-Match')
         root = parse(req.body_file.read((1 << 20) + 1))
         wanted = []
         for p in root.findall('Part'):
@@ -254,11 +258,24 @@ class Multipart:
 
     def abort(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']
-        self._marker(ident, bucket, upload_id)
+        if self._marker(ident, bucket, upload_id)['key'] != key:   # another key's upload
+            raise S3Error('NoSuchUpload', UploadId=upload_id)
         for p in self._parts(ident, bucket, upload_id):
             self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, p['name'])
         self.s3.swift(ident, 'DELETE', bucket + SEGMENTS, upload_id)
         return webob.Response(status=204)
+
+
+def _complete_conditions(req):
+    """Whether CompleteMultipartUpload carries ``If-None-Match: *`` (the
+    one condition Swift's s3api implements there; others are 501)."""
+    for name in ('If-Match', 'If-Modified-Since', 'If-Unmodified-Since'):
+        if name in req.headers:
+            raise S3Error('NotImplemented')
+    value = req.headers.get('If-None-Match')
+    if value is not None and value.strip() != '*':
+        raise S3Error('NotImplemented')
+    return value is not None
 
 
 def _copy_range(value):

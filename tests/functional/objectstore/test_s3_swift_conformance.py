@@ -218,3 +218,55 @@ def test_upload_listings_in_schema_order(store, s3):
     order = ['<Initiator>', '<Owner>', '<StorageClass>', '<PartNumberMarker>',
              '<NextPartNumberMarker>', '<MaxParts>', '<IsTruncated>', '<Part>']
     assert [body.index(t) for t in order] == sorted(body.index(t) for t in order)
+
+
+def test_bodiless_answers_have_swifts_content_type(store, s3):
+    s3.create_bucket(Bucket='ctype')
+    up = s3.create_multipart_upload(Bucket='ctype', Key='k')['UploadId']
+    r = raw(store, 'PUT', f'/ctype/k?partNumber=1&uploadId={up}', b'x')
+    assert r.status_code == 200 and r.headers['content-type'] == 'text/html; charset=UTF-8'
+    r = raw(store, 'DELETE', f'/ctype/k?uploadId={up}')
+    assert r.status_code == 204 and r.headers['content-type'] == 'text/html; charset=UTF-8'
+
+
+def test_upload_of_another_key_is_no_such_upload(store, s3):
+    s3.create_bucket(Bucket='other')
+    up = s3.create_multipart_upload(Bucket='other', Key='k')['UploadId']
+    for call in (lambda: s3.abort_multipart_upload(Bucket='other', Key='x', UploadId=up),
+                 lambda: s3.list_parts(Bucket='other', Key='x', UploadId=up)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert _err(e) == ('NoSuchUpload', 404)
+    assert s3.list_parts(Bucket='other', Key='k', UploadId=up)['UploadId'] == up
+
+
+def test_multi_delete_blank_key(store, s3):
+    s3.create_bucket(Bucket='blank')
+    body = b'<Delete><Object><Key></Key></Object></Delete>'
+    import base64
+    import hashlib
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    r = raw(store, 'POST', '/blank?delete', body, {'Content-MD5': md5})
+    assert r.status_code == 400 and '<Code>UserKeyMustBeSpecified</Code>' in r.text
+
+
+def test_complete_conditions(store, s3):
+    s3.create_bucket(Bucket='ccond')
+    xml = '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag></Part>' \
+          '</CompleteMultipartUpload>'
+
+    def upload():
+        up = s3.create_multipart_upload(Bucket='ccond', Key='k')['UploadId']
+        etag = s3.upload_part(Bucket='ccond', Key='k', UploadId=up, PartNumber=1,
+                              Body=b'x')['ETag']
+        return up, xml.format(etag).encode()
+    up, body = upload()
+    for h in ({'If-Match': '*'}, {'If-None-Match': '"abc"'},
+              {'If-Modified-Since': 'Wed, 21 Oct 2015 07:28:00 GMT'}):
+        r = raw(store, 'POST', f'/ccond/k?uploadId={up}', body, h)
+        assert r.status_code == 501, h
+    r = raw(store, 'POST', f'/ccond/k?uploadId={up}', body, {'If-None-Match': '*'})
+    assert r.status_code == 200
+    up, body = upload()
+    r = raw(store, 'POST', f'/ccond/k?uploadId={up}', body, {'If-None-Match': '*'})
+    assert r.status_code == 412 and '<Code>PreconditionFailed</Code>' in r.text
