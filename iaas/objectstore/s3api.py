@@ -85,6 +85,8 @@ class S3:
         if 'Content-Type' not in resp.headers and resp.status_int != 304:
             # Swift's default for answers without a body (UploadPart, abort, …)
             resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        if resp.status_int == 204:
+            resp.headers['Content-Length'] = '0'
         resp.headers['x-amz-request-id'] = request_id
         resp.headers['x-amz-id-2'] = request_id
         return resp

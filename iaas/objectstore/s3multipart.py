@@ -93,7 +93,10 @@ class Multipart:
                              headers=headers, reader=reader, length=length)
         if resp.status_int != 201:
             raise S3Error(_status_code(resp.status_int))
-        return webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
+        out = webob.Response(status=200, headers={'ETag': _quote_etag(resp.headers['ETag'])})
+        if 'Last-Modified' in resp.headers:    # the part's, as Swift's s3api answers
+            out.headers['Last-Modified'] = resp.headers['Last-Modified']
+        return out
 
     def upload_part_copy(self, req, ident, bucket, key):
         """A part copied from (a byte range of) an object the caller may read."""

@@ -225,8 +225,10 @@ def test_bodiless_answers_have_swifts_content_type(store, s3):
     up = s3.create_multipart_upload(Bucket='ctype', Key='k')['UploadId']
     r = raw(store, 'PUT', f'/ctype/k?partNumber=1&uploadId={up}', b'x')
     assert r.status_code == 200 and r.headers['content-type'] == 'text/html; charset=UTF-8'
+    assert r.headers['last-modified'].endswith(' GMT')
     r = raw(store, 'DELETE', f'/ctype/k?uploadId={up}')
     assert r.status_code == 204 and r.headers['content-type'] == 'text/html; charset=UTF-8'
+    assert r.headers['content-length'] == '0'
 
 
 def test_upload_of_another_key_is_no_such_upload(store, s3):
