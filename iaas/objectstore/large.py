@@ -326,6 +326,43 @@ class LargeObjects:
         raw = req.body_file.read(MAX_MANIFEST + 1)
         if len(raw) > MAX_MANIFEST:
             raise HTTPError(413, 'Manifest File > 8388608 bytes')
+        if req.GET.get('heartbeat', '').lower() in ('on', 'true', '1', 'yes'):
+            return self._heartbeat(req, a, c, o, headers, raw)
+        return self._put_manifest(req, a, c, o, headers, raw)
+
+    def _heartbeat(self, req, a, c, o, headers, raw):
+        """Swift's ``?heartbeat=on``: 202 at once, a space every few seconds
+        while the segments are checked, then the outcome as a report (text, or
+        JSON when the caller accepts it): status, ETag, Last Modified, errors."""
+        import threading
+        box = {}
+
+        def work():
+            try:
+                box['resp'] = self._put_manifest(req, a, c, o, headers, raw)
+            except HTTPError as e:
+                box['error'] = e
+            except Exception:        # noqa: BLE001 -- reported, never a dropped stream
+                box['error'] = HTTPError(503)
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        fmt = 'json' if 'application/json' in req.headers.get('Accept', '') else 'plain'
+
+        def body():
+            yield b' '
+            while True:
+                thread.join(HEARTBEAT_SECONDS)
+                if not thread.is_alive():
+                    break
+                yield b' '
+            yield b'\r\n\r\n' + _heartbeat_report(box, fmt)
+        resp = webob.Response(status=202, charset=None)
+        resp.headers['Content-Type'] = ('application/json' if fmt == 'json'
+                                        else 'text/plain')
+        resp.app_iter = body()
+        return resp
+
+    def _put_manifest(self, req, a, c, o, headers, raw):
         try:
             items = json.loads(raw)
             assert isinstance(items, list) and items
@@ -550,3 +587,35 @@ def _segment_ok(bh, size, etag):
     total = int(rng.rsplit('/', 1)[1]) if rng and rng.rsplit('/', 1)[1].isdigit() else \
         int(bh.get('Content-Length') or -1)
     return total == size
+
+
+HEARTBEAT_SECONDS = 10
+STATUS_TEXT = {201: '201 Created', 400: '400 Bad Request', 404: '404 Not Found',
+               403: '403 Forbidden', 413: '413 Request Entity Too Large',
+               422: '422 Unprocessable Entity', 503: '503 Service Unavailable'}
+
+
+def _heartbeat_report(box, fmt):
+    """The body Swift's SLO ends a heartbeating PUT with."""
+    errors = []
+    if 'resp' in box:
+        resp = box['resp']
+        data = {'Response Status': '201 Created', 'Response Body': '',
+                'Etag': resp.headers.get('ETag', ''),
+                'Last Modified': resp.headers.get('Last-Modified', '')}
+    else:
+        e = box['error']
+        status = STATUS_TEXT.get(e.status, str(e.status))
+        data = {'Response Status': status, 'Response Body': status.partition(' ')[2]}
+        msg = e.message or ''
+        if msg.startswith('Errors: '):
+            for item in msg[len('Errors: '):].split('; '):
+                path, _, why = item.rpartition(': ')
+                errors.append([path, STATUS_TEXT.get(int(why), why) if why.isdigit() else why])
+        elif msg:
+            data['Response Body'] = msg
+    if fmt == 'json':
+        return json.dumps(dict(data, Errors=errors)).encode()
+    out = [f'{k}: {v}\n' for k, v in data.items()] + ['Errors:\n']
+    out += [f'{path}, {why}\n' for path, why in errors]
+    return ''.join(out).encode()

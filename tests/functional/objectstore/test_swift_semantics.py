@@ -310,3 +310,23 @@ def test_long_names_and_copy_answer_metadata(swift):
     assert r.headers['X-Object-Meta-Old'] == '1' and r.headers['X-Object-Meta-New'] == '2'
     r = requests.request('COPY', url + '/c/o', headers=dict(h, Destination='c/q'))
     assert r.status_code == 201 and r.headers['X-Object-Meta-Old'] == '1'
+
+
+def test_slo_put_heartbeat_reports_in_the_body(swift):
+    import json
+    _store, url, h = swift
+    assert requests.put(url + '/c/s1', data=b'a' * 1024 * 1024, headers=h).status_code == 201
+    m = [{'path': 'c/s1'}]
+    q = '/c/man?multipart-manifest=put&heartbeat=on'
+    r = requests.put(url + q, data=json.dumps(m), headers=h)
+    assert r.status_code == 202 and r.headers['Transfer-Encoding'] == 'chunked'
+    first, cr, rest = r.content.split(b'\n', 2)
+    assert not first.strip() and cr == b'\r'
+    lines = rest.decode().split('\n')
+    assert 'Response Status: 201 Created' in lines and lines[-2:] == ['Errors:', '']
+    assert any(x.startswith('Etag: ') for x in lines)
+    r = requests.put(url + q, data=json.dumps(m + [{'path': 'non-existent/segment'}]),
+                     headers=dict(h, Accept='application/json'))
+    report = json.loads(r.content.split(b'\n', 2)[2])
+    assert report == {'Response Status': '400 Bad Request', 'Response Body': 'Bad Request',
+                      'Errors': [['non-existent/segment', '404 Not Found']]}
