@@ -167,8 +167,10 @@ class ObjectVersioning:
             return self.list_versions(req, a, c)
         if m == 'DELETE' and self.state(a, c) is not None:
             self.p.authorize(identity(self.p, req), m, a, c)
-            info = self.p.container_info(a, versions_container(c), fresh=True)
-            if info.get('status') == 200 and info.get('object_count'):
+            # a listing, not the (maybe not yet updated) object count
+            kept = subrequest(self.app, preauthed(a), 'GET', a, versions_container(c),
+                              query={'format': 'json', 'limit': '1'})
+            if kept.status_int == 200 and kept.json:
                 raise HTTPError(409, 'There was a conflict when trying to complete your '
                                      'request.')
             resp = self.app(req)

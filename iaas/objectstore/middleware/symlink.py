@@ -166,6 +166,12 @@ class Symlinks:
         if head.status_int >= 300 or not link:
             return
         if req.GET.get('symlink') == 'get':
+            if 'X-Symlink-Target-Account' in req.headers:   # the copy targets that account
+                ta = urllib.parse.unquote(wsgi_to_str(req.headers.pop('X-Symlink-Target-Account')))
+                if not ta or '/' in ta:
+                    raise HTTPError(412, 'Account name cannot contain slashes')
+                link['symlink_target_account'] = ta
+                req.headers.setdefault('Content-Type', _ctype)
             if 'Content-Type' in req.headers:       # keep the copy a link
                 req.headers['Content-Type'] = join_type(req.headers['Content-Type'], link)
             return

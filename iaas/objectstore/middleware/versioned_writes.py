@@ -30,6 +30,7 @@ import urllib.parse
 import webob
 
 from iaas.objectstore.auth import Identity
+from iaas.objectstore.middleware.common import wsgi_to_str
 from iaas.objectstore.proxy import HTTPError, error_response
 from iaas.objectstore.utils import MAX_CONTAINER_NAME, normalize_timestamp, split_path
 
@@ -125,7 +126,7 @@ def container_header(proxy, a, c, name):
 
 
 def check_container_name(value):
-    name = urllib.parse.unquote(value)
+    name = urllib.parse.unquote(wsgi_to_str(value))     # raw UTF-8 or quoted
     if '/' in name:
         raise HTTPError(412, 'Container name cannot contain "/"')
     if not name or len(name) > MAX_CONTAINER_NAME:
@@ -233,7 +234,7 @@ class VersionedWrites:
         dest = req.headers.get('Destination')
         if not dest:
             return None
-        value = urllib.parse.unquote(dest).lstrip('/')
+        value = urllib.parse.unquote(wsgi_to_str(dest)).lstrip('/')
         dc, _, do = value.partition('/')
         if not dc or not do:
             return None

@@ -131,3 +131,17 @@ def test_utf8_target_raw_and_quoted(sw):
         'X-Copy-From': ('c/raw').encode('utf-8')}))
     assert r.status_code == 201
     assert requests.get(url + '/c/copy', headers=h).content == b'snow'
+
+
+def test_copy_of_link_with_target_account(sw):
+    """PUT ?symlink=get + X-Copy-From + X-Symlink-Target-Account: the copied
+    link points into that account (Swift)."""
+    url, h = sw
+    requests.put(url + '/c/link', headers=dict(h, **{'X-Symlink-Target': 'c/tgt'}))
+    r = requests.put(url + '/c/copy?symlink=get', headers=dict(h, **{
+        'X-Copy-From': 'c/link', 'X-Symlink-Target-Account': 'AUTH_other'}))
+    assert r.status_code == 201
+    r = requests.head(url + '/c/copy?symlink=get', headers=h)
+    assert r.headers['X-Symlink-Target-Account'] == 'AUTH_other'
+    assert r.headers['X-Symlink-Target'] == 'c/tgt'
+    assert r.headers['Content-Type'] == 'application/symlink'

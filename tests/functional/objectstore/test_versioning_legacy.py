@@ -106,3 +106,20 @@ def test_others_cannot_version_or_delete(store):
     assert r.status_code == 403
     assert len(_names(url, h)) == 1
     assert requests.get(url + '/objs/o', headers=h).content == b'two'
+
+
+def test_utf8_location_raw_or_quoted(store):
+    """X-Versions-Location / X-History-Location in raw UTF-8 (as Swift's
+    test client sends it) names the same container as its quoted form."""
+    token, url = store.token()
+    h = {'X-Auth-Token': token}
+    requests.put(url + '/v%C3%A9rs', headers=h)
+    requests.put(url + '/objs', headers=h)
+    r = requests.post(url + '/objs', headers=dict(h, **{
+        'X-History-Location': 'v\u00e9rs'.encode('utf-8')}))
+    assert r.status_code == 204
+    assert requests.head(url + '/objs', headers=h).headers['X-History-Location'] \
+        == 'v%C3%A9rs'
+    requests.put(url + '/objs/o', data=b'one', headers=h)
+    assert requests.delete(url + '/objs/o', headers=h).status_code == 204
+    assert len(_names(url, h, 'v%C3%A9rs')) == 2      # the version and the marker

@@ -193,3 +193,15 @@ def test_version_errors_answered_like_the_proxy(sw):
     assert r.headers['Content-Type'].startswith('text/')
     assert r.headers['X-Object-Version-Id'] == vid
     assert r.headers['Content-Range'] == 'bytes */10'
+
+
+def test_container_with_versions_cannot_be_deleted(sw):
+    url, h = sw
+    _enable(url, h)
+    name = '<function Utils.create_name at 0x7f0>'
+    requests.put(url + '/vc/' + name, data=b'foo', headers=h)
+    requests.delete(url + '/vc/' + name, headers=h)
+    assert len(_versions(url, h)) == 2
+    assert requests.delete(url + '/vc', headers=h).status_code == 409
+    requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'false'}))
+    assert requests.delete(url + '/vc', headers=h).status_code == 409
