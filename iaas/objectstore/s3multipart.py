@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import json
 import re
+import urllib.parse
 import uuid
 
 import webob
@@ -256,7 +257,7 @@ class Multipart:
     @staticmethod
     def _completed(req, bucket, key, s3_etag):
         return xml_response(element('CompleteMultipartUploadResult', [
-            ('Location', f'{req.host_url}/{bucket}/{key}'), ('Bucket', bucket), ('Key', key),
+            ('Location', req.host_url + urllib.parse.quote(f'/{bucket}/{key}')), ('Bucket', bucket), ('Key', key),
             ('ETag', _quote_etag(s3_etag))]))
 
     def abort(self, req, ident, bucket, key):

@@ -272,3 +272,13 @@ def test_complete_conditions(store, s3):
     up, body = upload()
     r = raw(store, 'POST', f'/ccond/k?uploadId={up}', body, {'If-None-Match': '*'})
     assert r.status_code == 412 and '<Code>PreconditionFailed</Code>' in r.text
+
+
+def test_complete_location_is_quoted(store, s3):
+    s3.create_bucket(Bucket='loc')
+    key = 'obj1\N{SNOWMAN}'
+    up = s3.create_multipart_upload(Bucket='loc', Key=key)['UploadId']
+    etag = s3.upload_part(Bucket='loc', Key=key, UploadId=up, PartNumber=1, Body=b'x')['ETag']
+    r = s3.complete_multipart_upload(Bucket='loc', Key=key, UploadId=up, MultipartUpload={
+        'Parts': [{'PartNumber': 1, 'ETag': etag}]})
+    assert r['Location'] == store.url + '/loc/obj1%E2%98%83'
