@@ -606,7 +606,11 @@ def _heartbeat_report(box, fmt):
     else:
         e = box['error']
         status = STATUS_TEXT.get(e.status, str(e.status))
-        data = {'Response Status': status, 'Response Body': status.partition(' ')[2]}
+        body = status.partition(' ')[2]
+        if e.status == 400:     # Swift's text of a 400
+            body += ('\nThe server could not comply with the request since it is either '
+                     'malformed or otherwise incorrect.')
+        data = {'Response Status': status, 'Response Body': body}
         msg = e.message or ''
         if msg.startswith('Errors: '):
             for item in msg[len('Errors: '):].split('; '):

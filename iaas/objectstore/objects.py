@@ -216,7 +216,8 @@ class ObjectController:
                 raise HTTPError(503)
             yield from it
         if not rs:
-            raise HTTPError(416, None, {'Content-Range': f'bytes */{length}'})
+            raise HTTPError(416, None, {'Content-Range': f'bytes */{length}',
+                                        'ETag': resp.headers.get('ETag', '')})
         if len(rs) == 1:
             start, stop = rs[0]
             resp.status = 206

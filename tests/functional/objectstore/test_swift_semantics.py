@@ -278,6 +278,7 @@ def test_zero_suffix_range_and_copy_source_checked_first(swift):
     # "bytes=-0" is unsatisfiable (RFC 7233): 416, as Swift answers
     r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0'))
     assert r.status_code == 416 and r.headers['Content-Range'] == 'bytes */10'
+    assert r.headers['ETag'] == '781e5e245d69b566979b86e28d23f2c7'
     r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0,0-1'))
     assert r.status_code == 206 and r.content == b'01'
     # COPY reads the source first: a missing source is 404 even when the
@@ -328,5 +329,7 @@ def test_slo_put_heartbeat_reports_in_the_body(swift):
     r = requests.put(url + q, data=json.dumps(m + [{'path': 'non-existent/segment'}]),
                      headers=dict(h, Accept='application/json'))
     report = json.loads(r.content.split(b'\n', 2)[2])
-    assert report == {'Response Status': '400 Bad Request', 'Response Body': 'Bad Request',
+    assert report == {'Response Status': '400 Bad Request',
+                      'Response Body': 'Bad Request\nThe server could not comply with the '
+                      'request since it is either malformed or otherwise incorrect.',
                       'Errors': [['non-existent/segment', '404 Not Found']]}
