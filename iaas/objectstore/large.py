@@ -610,6 +610,8 @@ def _heartbeat_report(box, fmt):
         if e.status == 400:     # Swift's text of a 400
             body += ('\nThe server could not comply with the request since it is either '
                      'malformed or otherwise incorrect.')
+        elif e.status == 422:
+            body += '\nUnable to process the contained instructions'
         data = {'Response Status': status, 'Response Body': body}
         msg = e.message or ''
         if msg.startswith('Errors: '):

@@ -217,7 +217,8 @@ class ObjectController:
             yield from it
         if not rs:
             raise HTTPError(416, None, {'Content-Range': f'bytes */{length}',
-                                        'ETag': resp.headers.get('ETag', '')})
+                                        'ETag': resp.headers.get('ETag', ''),
+                                        'Accept-Ranges': 'bytes'})
         if len(rs) == 1:
             start, stop = rs[0]
             resp.status = 206

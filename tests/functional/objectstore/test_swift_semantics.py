@@ -279,6 +279,7 @@ def test_zero_suffix_range_and_copy_source_checked_first(swift):
     r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0'))
     assert r.status_code == 416 and r.headers['Content-Range'] == 'bytes */10'
     assert r.headers['ETag'] == '781e5e245d69b566979b86e28d23f2c7'
+    assert r.headers['Accept-Ranges'] == 'bytes'
     r = requests.get(url + '/c/o', headers=dict(h, Range='bytes=-0,0-1'))
     assert r.status_code == 206 and r.content == b'01'
     # COPY reads the source first: a missing source is 404 even when the
