@@ -618,7 +618,7 @@ def _heartbeat_report(box, fmt):
             for item in msg[len('Errors: '):].split('; '):
                 path, _, why = item.rpartition(': ')
                 errors.append([path, STATUS_TEXT.get(int(why), why) if why.isdigit() else why])
-        elif msg:
+        elif msg and msg != status.partition(' ')[2]:
             data['Response Body'] = msg
     if fmt == 'json':
         return json.dumps(dict(data, Errors=errors)).encode()
