@@ -88,7 +88,7 @@ def head_too_large(buf, max_line, max_head, start=0):
     return None
 
 
-def parse_head(data, max_line=16384, max_headers=100):
+def parse_head(data, max_line=16384, max_headers=256):
     """Parse a request head (``data`` without the final CRLFCRLF)."""
     lines = data.split(b'\r\n')
     request_line = lines[0]

@@ -52,7 +52,7 @@ class Limits:
     rate_window: float = 10.0            # … per this many seconds of waiting
     max_request_line: int = 16384
     max_header_size: int = 65536
-    max_headers: int = 100
+    max_headers: int = 256               # Swift lets 90 metadata items + the rest through
     prebuffer: int = 1 << 20             # bodies up to this size are read before dispatch
     max_connections: int = 2048          # per port; 0: no cap
     max_connections_per_source: int = 128    # per port and client address; 0: no cap
