@@ -316,7 +316,11 @@ class StorageServer:
             return text(404)
         if info['object_count']:
             return text(409, 'There was a conflict when trying to complete your request.')
-        broker.update_delete_timestamp(_timestamp(req))
+        ts = _timestamp(req)
+        broker.update_delete_timestamp(ts)
+        # As Swift: a deleted container forgets its metadata and ACLs, so one
+        # created again under the same name starts without them.
+        broker.update_metadata({k: ('', ts) for k, (v, _t) in info['metadata'].items() if v})
         self.updates.container_changed(broker.path, now=True)
         return text(204)
 

@@ -206,3 +206,17 @@ def test_interrupted_upload_leaves_nothing(store):
     assert _poll(clean)
     assert requests.get(url + '/c/partial', headers=h).status_code == 404
     assert requests.get(url + '/c?format=json', headers=h).json() == []
+
+
+def test_deleted_container_forgets_its_acls_and_metadata(store):
+    token, url = store.token()
+    h = {'X-Auth-Token': token}
+    assert requests.put(url + '/gone', headers=dict(h, **{
+        'X-Container-Read': '.r:*', 'X-Container-Meta-Color': 'red'})).status_code == 201
+    assert requests.delete(url + '/gone', headers=h).status_code == 204
+    assert requests.put(url + '/gone', headers=h).status_code == 201
+    r = requests.head(url + '/gone', headers=h)
+    assert r.status_code == 204
+    assert 'X-Container-Read' not in r.headers and 'X-Container-Meta-Color' not in r.headers
+    # and anonymous readers are no longer let in
+    assert requests.get(url + '/gone').status_code in (401, 403)
