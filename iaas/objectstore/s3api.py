@@ -22,6 +22,7 @@ from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
+from iaas.objectstore.s3xml import max_keys as parse_max_keys
 from iaas.objectstore.utils import MAX_OBJECT_NAME
 
 LOG = logging.getLogger(__name__)
@@ -278,13 +279,7 @@ class S3:
     def list_objects(self, req, ident, bucket):
         q = req.GET
         v2 = q.get('list-type') == '2'
-        try:
-            max_keys = min(int(q.get('max-keys', 1000)), 1000)
-        except ValueError:
-            raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
-                                             'integer range') from None
-        if max_keys < 0:
-            raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+        max_keys = parse_max_keys(q)
         prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
         encoding = q.get('encoding-type')
         if encoding is not None and encoding != 'url':

@@ -4,6 +4,7 @@
 import webob
 
 from iaas.objectstore.s3xml import S3Error, add, element, xml_response
+from iaas.objectstore.s3xml import max_keys as parse_max_keys
 
 
 def _s3_time(iso):
@@ -16,13 +17,7 @@ def list_versions(s3, req, ident, bucket):
     """ListObjectVersions of a bucket that never had versioning: each
     current object is its only ("null") version."""
     q = req.GET
-    try:
-        max_keys = min(int(q.get('max-keys', 1000)), 1000)
-    except ValueError:
-        raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
-                                         'integer range') from None
-    if max_keys < 0:
-        raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+    max_keys = parse_max_keys(q)
     prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
     marker = q.get('key-marker', '')
     query = {'format': 'json', 'limit': max_keys + 1}

@@ -15,7 +15,15 @@ import webob
 
 from iaas.objectstore.middleware.object_versioning import versions_container, vname
 from iaas.objectstore.middleware.versioned_writes import DELETE_MARKER
-from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
+from iaas.objectstore.s3xml import (
+    S3Error,
+    add,
+    element,
+    error_response,
+    parse,
+    xml_response,
+)
+from iaas.objectstore.s3xml import max_keys as parse_max_keys
 
 
 def _time(iso):
@@ -59,13 +67,7 @@ def put_bucket_versioning(s3, req, ident, bucket, key=None):
 
 def list_object_versions(s3, req, ident, bucket, key=None):
     q = req.GET
-    try:
-        max_keys = min(int(q.get('max-keys', 1000)), 1000)
-    except ValueError:
-        raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
-                                         'integer range') from None
-    if max_keys < 0:
-        raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+    max_keys = parse_max_keys(q)
     prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
     kmarker, vmarker = q.get('key-marker', ''), q.get('version-id-marker', '')
     if vmarker and not kmarker:

@@ -108,3 +108,16 @@ def parse(body, max_size=1 << 20):
         if '}' in el.tag:
             el.tag = el.tag.split('}', 1)[1]
     return root
+
+
+def max_keys(query, limit=1000):
+    """A listing's max-keys (``query``: the request's GET params), at most
+    ``limit``; S3's InvalidArgument when it is not a number >= 0."""
+    try:
+        n = min(int(query.get('max-keys', limit)), limit)
+    except ValueError:
+        raise S3Error('InvalidArgument', 'Provided max-keys not an integer or within '
+                                         'integer range') from None
+    if n < 0:
+        raise S3Error('InvalidArgument', 'max-keys must be >= 0')
+    return n
