@@ -30,8 +30,11 @@ def test_openstack_network_workflow(cloud):
     os_('router', 'set', '--external-gateway', 'public', 'r1', json_out=False)
     os_('router', 'add', 'subnet', 'r1', 'sub1', json_out=False)
     assert port['fixed_ips'][0]['ip_address'].startswith('10.9.0.')
-    ports = os_('port', 'list')
-    assert [p['ID'] for p in ports] == [port['id']]
+    # besides p1: the router's interface on sub1 and its gateway port
+    ports = {p['ID'] for p in os_('port', 'list')}
+    router_ports = {p['ID'] for p in os_('port', 'list', '--router', 'r1')}
+    assert len(router_ports) == 2 and port['id'] not in router_ports
+    assert ports == {port['id']} | router_ports
 
     fip = os_('floating', 'ip', 'create', 'public')
     assert fip['floating_ip_address'].startswith('172.24.4.')
@@ -96,5 +99,8 @@ def test_openstack_network_workflow(cloud):
     assert r.returncode != 0          # the port is still there
     os_('port', 'delete', 'p1', json_out=False)
     os_('floating', 'ip', 'delete', fip['floating_ip_address'], json_out=False)
+    # the router's interface holds the network too (409 until it is removed)
+    assert os_('network', 'delete', 'net1', check=False, json_out=False).returncode != 0
+    os_('router', 'remove', 'subnet', 'r1', 'sub1', json_out=False)
     os_('network', 'delete', 'net1', json_out=False)
     assert 'net1' not in {n['Name'] for n in os_('network', 'list')}
