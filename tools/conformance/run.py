@@ -139,7 +139,17 @@ def suite_tempest(c, stamp, extra, name):
     env = dict(os.environ, WORKSPACE=ws, PUBLIC_NETWORK_ID=c.public_network_id,
                FLOATING_NETWORK_NAME='public', NETWORK_EXTENSIONS=c.network_extensions)
     env.setdefault('CONCURRENCY', '2')
-    return run_script(cmd, env, name)
+    res = run_script(cmd, env, name)
+    if res[0] and res[0][1]:
+        # which ones, in CI's log too (the workspace does not outlive CI)
+        try:
+            with open(os.path.join(ws, 'results.txt')) as f:
+                failed = [ln.split(' ... ')[0] for ln in f if ' ... FAIL' in ln]
+        except OSError:
+            failed = []
+        for ln in failed[:40]:
+            log(f'{name}: FAILED {ln}')
+    return res
 
 
 def floors():
