@@ -206,3 +206,21 @@ def wait_for(predicate, timeout, interval=0.05):
         if time.monotonic() - start > timeout:
             raise AssertionError(f'condition not met within {timeout} s')
         time.sleep(interval)
+
+
+def s3_client(url, access='test:tester', secret='testing'):
+    """boto3 against ``url``: path-style addressing, no retries (a test sees
+    each answer as the server gave it)."""
+    import boto3
+    from botocore.config import Config
+    return boto3.client('s3', endpoint_url=url, region_name='us-east-1',
+                        aws_access_key_id=access, aws_secret_access_key=secret,
+                        config=Config(s3={'addressing_style': 'path'},
+                                      retries={'max_attempts': 1}))
+
+
+@pytest.fixture
+def s3(store):
+    """An S3 client of test:tester (the account's .admin) on ``store``."""
+    return s3_client(store.url)
+

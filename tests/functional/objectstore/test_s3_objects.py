@@ -4,21 +4,11 @@ import datetime
 import hashlib
 import os
 
-import boto3
 import botocore
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def s3(store):
-    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
-                        config=Config(s3={'addressing_style': 'path'},
-                                      retries={'max_attempts': 1}))
 
 
 def _status(exc_info):

@@ -5,18 +5,8 @@ import hashlib
 import hmac
 import json
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
-
-
-@pytest.fixture
-def s3(store):
-    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
-                        config=Config(s3={'addressing_style': 'path'},
-                                      retries={'max_attempts': 1}))
 
 
 def _form(conditions, fields, secret='testing', seconds=600):

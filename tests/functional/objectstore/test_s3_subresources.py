@@ -5,12 +5,10 @@ import hashlib
 import socket
 import time
 
-import boto3
 import pytest
 import requests
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 
 from iaas.objectstore.s3subresources import NI, SUBRESOURCES
@@ -21,14 +19,6 @@ DATA = b'precious bytes, never to be replaced'
 
 # subresources whose implemented writes legitimately change something
 WRITES_OK = {'uploads', 'uploadId', 'delete'}
-
-
-@pytest.fixture
-def s3(store):
-    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
-                        config=Config(s3={'addressing_style': 'path'},
-                                      retries={'max_attempts': 1}))
 
 
 def signed(store, method, path, body=b'', headers=None):

@@ -10,13 +10,12 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from tests.functional.objectstore.conftest import s3_client
+
 
 @pytest.fixture
 def s3(store):
-    c = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                     aws_access_key_id='test:tester', aws_secret_access_key='testing',
-                     config=Config(s3={'addressing_style': 'path'},
-                                   retries={'max_attempts': 1}))
+    c = s3_client(store.url)
     # let invalid bucket names reach the server
     c.meta.events.unregister('before-parameter-build.s3',
                              botocore.handlers.validate_bucket_name)

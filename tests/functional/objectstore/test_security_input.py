@@ -1,10 +1,8 @@
 """Hostile input gets a clear 4xx, never a 500, and stores nothing (issue
 12, finding 12's object store parts)."""
-import boto3
 import botocore
 import pytest
 import requests
-from botocore.config import Config
 
 BAD_QUERIES = ['end_marker=%ED%A0%80', 'marker=%ff', 'prefix=%ED%A0%80&format=json',
                'delimiter=%ED%A0%80', 'limit=%ff', 'format=%ff', 'multipart-manifest=%ff',
@@ -27,14 +25,6 @@ def test_invalid_utf8_in_swift_paths_and_queries(store):
                 assert r.status_code in (400, 412), (method, level, q, r.status_code)
     assert requests.get(url + '/c/o', headers=h).content == b'kept'
     assert requests.get(url + '/c', headers=h).text == 'o\n'
-
-
-@pytest.fixture
-def s3(store):
-    return boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                        aws_access_key_id='test:tester', aws_secret_access_key='testing',
-                        config=Config(s3={'addressing_style': 'path'},
-                                      retries={'max_attempts': 1}))
 
 
 def test_invalid_utf8_over_s3(store, s3):

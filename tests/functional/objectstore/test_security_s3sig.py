@@ -19,15 +19,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from tests.functional.objectstore.conftest import s3_client
+
 ACCESS, SECRET = 'test:tester', 'testing'
 
 
 @pytest.fixture
 def s3(store):
-    client = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
-                          aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
-                          config=Config(s3={'addressing_style': 'path'},
-                                        retries={'max_attempts': 1}))
+    client = s3_client(store.url, ACCESS, SECRET)
     client.create_bucket(Bucket='sig')
     client.put_object(Bucket='sig', Key='k', Body=b'kept')
     return client
