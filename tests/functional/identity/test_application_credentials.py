@@ -4,21 +4,14 @@ import datetime
 
 import pytest
 
-from tests.functional.identity.helpers import Client, new_member
+from tests.functional.identity.helpers import admin_client, new_member
 
 ADMIN_PW = 'admin-pass-1'
 
 
 @pytest.fixture
 def api(db_url):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    r = c.token('admin', ADMIN_PW, 'admin')
-    assert r.status_int == 201, r.body
-    c.admin = r.headers['X-Subject-Token']
-    return c
+    return admin_client(ADMIN_PW)
 
 
 def _create(api, m, token=None, **body):

@@ -5,21 +5,14 @@ import pytest
 
 from iaas import wsgi
 from iaas.api import auth, ec2_auth
-from tests.functional.identity.helpers import Client
+from tests.functional.identity.helpers import Client, admin_client
 
 ADMIN_PW = 'admin-pass-1'
 
 
 @pytest.fixture
 def api(db_url):
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    bootstrap.first_start(ADMIN_PW)
-    c = Client(identity_api.build_app())
-    r = c.token('admin', ADMIN_PW, 'admin')
-    assert r.status_int == 201, r.body
-    c.admin = r.headers['X-Subject-Token']
-    return c
+    return admin_client(ADMIN_PW)
 
 
 def make_member(api, name, project, role='member', password='pw-' + 'x' * 8):
