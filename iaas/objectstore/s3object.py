@@ -6,7 +6,8 @@ import time
 
 import webob
 
-from iaas.objectstore.s3xml import S3Error
+from iaas.objectstore import s3versioning
+from iaas.objectstore.s3xml import S3Error, error_response
 
 # headers S3 stores with an object and returns on GET/HEAD (Swift's object
 # server allowed_headers): passed to Swift as they are
@@ -94,6 +95,15 @@ def get_object(s3, req, ident, bucket, key):
     if status == 304:
         return webob.Response(status=304, headers={'ETag': '"%s"' % s3_etag(resp.headers),
                                                    'Accept-Ranges': 'bytes'})
+    if status == 404 and req.GET.get('versionId') is None:
+        resp.app_iter = []
+        marker = s3versioning.current_marker(s3, ident, bucket, key)
+        if marker is not None:
+            out = error_response('NoSuchKey', S3Error('NoSuchKey').message, 404,
+                                 method=req.method, extra={'Key': key})
+            out.headers['x-amz-delete-marker'] = 'true'
+            out.headers['x-amz-version-id'] = marker
+            return out
     if status >= 300:
         resp.app_iter = []
         s3.object_error(ident, bucket, key, status)

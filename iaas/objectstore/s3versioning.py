@@ -186,6 +186,20 @@ def _is_marker(s3, ident, bucket, key, vid):
                for r in _rows(s3, ident, bucket, key))
 
 
+def current_marker(s3, ident, bucket, key):
+    """The version id of the delete marker that is ``key``'s latest version
+    in a bucket that has had versioning, else None (S3 answers a GET/HEAD of
+    such a key 404 with ``x-amz-delete-marker: true``)."""
+    head = s3.swift(ident, 'HEAD', bucket)
+    if head.status_int >= 300 or head.headers.get('X-Versions-Enabled') is None:
+        return None
+    rows = _rows(s3, ident, bucket, key)
+    latest = [r for r in rows if r.get('is_latest')]
+    if latest and latest[0].get('content_type') == DELETE_MARKER:
+        return latest[0].get('version_id')
+    return None
+
+
 def _rows(s3, ident, bucket, key):
     resp = s3.swift(ident, 'GET', bucket, query={'versions': '', 'format': 'json',
                                                  'prefix': key})

@@ -40,6 +40,15 @@ def test_versioning_lifecycle(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket='vbucket', Key='k')
     assert e.value.response['Error']['Code'] == 'NoSuchKey'
+    # a key whose latest version is a delete marker says so (GET and HEAD)
+    hdrs = e.value.response['ResponseMetadata']['HTTPHeaders']
+    assert hdrs['x-amz-delete-marker'] == 'true' and hdrs['x-amz-version-id'] == marker
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket='vbucket', Key='k')
+    assert e.value.response['ResponseMetadata']['HTTPHeaders']['x-amz-delete-marker'] == 'true'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket='vbucket', Key='never-there')
+    assert 'x-amz-delete-marker' not in e.value.response['ResponseMetadata']['HTTPHeaders']
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket='vbucket', Key='k', VersionId=marker)
     assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 405
@@ -67,3 +76,4 @@ def test_suspended_and_multi_delete(s3):
     assert 'Versions' not in s3.list_object_versions(Bucket='sbucket')
     with pytest.raises(botocore.exceptions.ClientError):
         s3.put_bucket_versioning(Bucket='sbucket', VersioningConfiguration={'Status': 'Bogus'})
+
