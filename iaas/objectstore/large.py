@@ -22,7 +22,8 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import ranges
+from iaas.objectstore import listing, ranges
+from iaas.objectstore.auth import AuthError
 from iaas.objectstore.proxy import HTTPError
 
 MAX_MANIFEST = 8 * 1024 * 1024
@@ -34,17 +35,19 @@ MAX_SUB_MANIFESTS = 100  # sub-manifests one request may read (bounded work)
 class Resolver:
     """Expands a manifest into its leaf segments as ``ident`` may read them."""
 
-    def __init__(self, proxy, ident, a, method='GET'):
+    def __init__(self, proxy, ident, a, method='GET', referer=None):
         self.p, self.ident, self.a, self.method = proxy, ident, a, method
+        self.referer = referer   # the client's Referer (``.r:`` ACLs of segment containers)
         self.allowed = {}
         self.fetches = 0
         self.manifests = []      # (c, o) of every nested manifest met
         self.parts = []          # lengths of the top-level entries (part numbers)
 
-    def authorize(self, c, o, method='GET'):
-        key = (c, o is None, method)
+    def authorize(self, c, o, method='GET', account=None):
+        account = account or self.a
+        key = (account, c, o is None, method)
         if key not in self.allowed:
-            self.p.authorize(self.ident, method, self.a, c, o)   # raises AuthError
+            self.p.authorize(self.ident, method, account, c, o, self.referer)   # AuthError
             self.allowed[key] = True
 
     def slo(self, raw, stack, depth=1):
@@ -158,7 +161,7 @@ class LargeObjects:
                                 'The requested part number is not satisfiable')
             start = sum(resolver.parts[:int(part) - 1])
             segs = slice_leaves(segs, start, start + resolver.parts[int(part) - 1])
-        return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs), bh
+        return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs, resolver), bh
 
     @staticmethod
     def raw_manifest(req, resp):
@@ -182,8 +185,15 @@ class LargeObjects:
 
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')
-        resolver = Resolver(self.p, ident, a)
-        segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        resolver = Resolver(self.p, ident, a, referer=req.headers.get('Referer'))
+        try:
+            segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        except AuthError:
+            if not bh.get('X-Static-Large-Object'):
+                raise          # DLO: its segment listing answers 403 (Swift)
+            # SLO: a segment the caller may not read fails the GET as any
+            # unusable segment does (Swift's 409), nothing of it shown
+            raise HTTPError(409, 'A segment of this manifest could not be read') from None
         total = sum(s[5] for s in segs)
         headers = {'Content-Type': bh.get('Content-Type', 'application/octet-stream'),
                    'ETag': '"%s"' % etag.strip('"'), 'Accept-Ranges': 'bytes'}
@@ -201,7 +211,7 @@ class LargeObjects:
             resp = conditional_response(cond, headers)
             resp.headers['ETag'] = headers['ETag']
             return resp
-        body = SegmentIter(self.p, a, segs)
+        body = SegmentIter(self.p, a, segs, resolver)
         resp = webob.Response(status=200, headers=headers, charset=None)
         resp.app_iter = body
         resp.content_length = total
@@ -281,7 +291,10 @@ class LargeObjects:
             resolver.authorize(sc, so)
         except Exception:   # AuthError: answer as if it were missing
             return None, f'{path}: 404'
-        status, bh, _ = self.p.objects.open_get(a, sc, so, 'HEAD')
+        try:
+            status, bh, _ = open_segment(self.p, a, sc, so, 'HEAD', None, resolver.authorize)
+        except Exception:   # AuthError of a link's target: as if missing
+            return None, f'{path}: 404'
         if status >= 300:
             return None, f'{path}: {404 if status == 404 else status}'
         sub = bool(bh.get('X-Static-Large-Object'))
@@ -396,10 +409,7 @@ class LargeObjects:
             if k.lower().startswith('x-object-sysmeta-s3-') and \
                     req.environ.get('iaas.objectstore.internal'):
                 headers[k] = v
-        headers['X-Object-Sysmeta-Container-Update-Override-Size'] = \
-            headers['X-Object-Sysmeta-Slo-Size']
-        headers['X-Object-Sysmeta-Container-Update-Override-Etag'] = \
-            headers.get('X-Object-Sysmeta-S3-Etag', etag)
+        headers.update(listing_overrides(hashlib.md5(body).hexdigest(), headers))
         headers.pop('ETag', None)
         from io import BytesIO
         resp = self.p.objects.put_stream(a, c, o, headers, BytesIO(body), len(body))
@@ -442,6 +452,17 @@ class LargeObjects:
                 'Response Body': '', 'Errors': errors}
         return webob.Response(status=200, json_body=body, charset=None,
                               content_type='application/json')
+
+
+def listing_overrides(manifest_etag, meta):
+    """The container update override of a manifest whose own body has MD5
+    ``manifest_etag`` and whose sysmeta is ``meta``: its listing row shows
+    the total size, the manifest's MD5 as ``hash`` and the SLO (and S3)
+    ETag as parameters (Swift's ``slo_etag``)."""
+    return {'X-Object-Sysmeta-Container-Update-Override-Size': meta['X-Object-Sysmeta-Slo-Size'],
+            'X-Object-Sysmeta-Container-Update-Override-Etag': listing.listing_etag(
+                manifest_etag, meta['X-Object-Sysmeta-Slo-Etag'],
+                meta.get('X-Object-Sysmeta-S3-Etag'))}
 
 
 def range_of(value, size):
@@ -515,14 +536,48 @@ def _slo_etag(hashes):
     return md5.hexdigest()
 
 
+def open_segment(proxy, a, c, o, method='GET', headers=None, authorize=None):
+    """open_get of a segment, following symlinks as a client's GET would
+    (Swift's SLO reads segments through the symlink filter): a segment that
+    is a link reads as its target, which ``authorize(c, o, account=…)``
+    checks first."""
+    from iaas.objectstore.middleware import symlink
+    for _ in range(symlink.SYMLOOP_MAX + 1):
+        status, bh, it = proxy.objects.open_get(a, c, o, method, headers)
+        if status == 416 and headers:     # a link has no bytes: is it one?
+            status, bh, it = proxy.objects.open_get(a, c, o, 'HEAD')
+            if status >= 300 or not symlink.split_type(bh.get('Content-Type', ''))[1]:
+                return 416, bh, None
+        link = symlink.split_type(bh.get('Content-Type', ''))[1] if status < 300 else {}
+        if not link:
+            return status, bh, it
+        if it is not None:
+            it.close()
+        a = link.get('symlink_target_account', a)
+        c, _, o = link['symlink_target'].partition('/')
+        if authorize is not None:
+            authorize(c, o, account=a)
+    return 409, {}, None
+
+
 class SegmentIter:
     """The concatenated segments; app_iter_range for Range requests.
 
     Each segment must still be what the manifest says (not a manifest, same
-    size and ETag); otherwise the body ends with an error, never short."""
+    size and ETag); otherwise the body ends with an error, never short. A
+    segment that is a symlink reads as its target (checked by ``resolver``:
+    one the reader may not read fails as a changed segment does)."""
 
-    def __init__(self, proxy, account, segs):
+    def __init__(self, proxy, account, segs, resolver=None):
         self.p, self.a, self.segs = proxy, account, segs
+        self.resolver = resolver
+
+    def _open(self, c, o, method, headers=None):
+        try:
+            return open_segment(self.p, self.a, c, o, method, headers,
+                                self.resolver and self.resolver.authorize)
+        except AuthError:
+            raise HTTPError(409, f'segment {c}/{o} may not be read') from None
 
     def __iter__(self):
         return self.app_iter_range(0, None)
@@ -547,7 +602,7 @@ class SegmentIter:
                 yield o[lo:hi]
                 continue
             headers = {} if (lo, hi) == (0, size) else {'Range': f'bytes={lo}-{hi - 1}'}
-            status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET', headers)
+            status, bh, it = self._open(c, o, 'GET', headers)
             if status not in (200, 206) or it is None or not _segment_ok(bh, size, etag):
                 if it is not None:
                     it.close()
@@ -569,7 +624,7 @@ class SegmentIter:
                 continue
             if c is None:
                 return
-            status, bh, _ = self.p.objects.open_get(self.a, c, o, 'HEAD')
+            status, bh, _ = self._open(c, o, 'HEAD')
             if status != 200 or not _segment_ok(bh, size, etag):
                 raise HTTPError(409, f'segment {c}/{o} unavailable or changed ({status})')
             return

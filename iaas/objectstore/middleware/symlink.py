@@ -9,11 +9,11 @@ answers the link itself with its ``X-Symlink-Target*`` headers. POST to a
 link updates the link and answers 307 with the target's ``Location``; COPY /
 ``X-Copy-From`` of a link copies its target (``?symlink=get``: the link).
 JSON container listings carry ``symlink_path`` (and ``symlink_etag``,
-``symlink_bytes`` for static links).
+``symlink_bytes`` for static links, ``slo_etag`` for a static link to a SLO).
 
 Storage: the link lives in the object's own Content-Type parameters
 (``symlink_target=…;symlink_target_account=…;symlink_target_etag=…;
-symlink_target_bytes=…``, values URL-quoted), so it is kept by copies,
+symlink_target_bytes=…;slo_etag=…``, values URL-quoted), so it is kept by copies,
 shows in the container listing row and needs no extra metadata; this filter
 strips the parameters from every answer and from clients' own Content-Types.
 """
@@ -30,7 +30,7 @@ from iaas.objectstore.proxy import HTTPError
 SYMLOOP_MAX = 2
 INFO = {'symloop_max': SYMLOOP_MAX, 'static_links': True}
 KEYS = ('symlink_target', 'symlink_target_account', 'symlink_target_etag',
-        'symlink_target_bytes')
+        'symlink_target_bytes', 'slo_etag')
 COND = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since')
 MD5_EMPTY = 'd41d8cd98f00b204e9800998ecf8427e'
 TARGET_FORM = 'X-Symlink-Target header must be of the form <container name>/<object name>'
@@ -139,6 +139,8 @@ class Symlinks:
                                      f'X-Symlink-Target-Etag header {etag!r}')
             link['symlink_target_etag'] = etag
             link['symlink_target_bytes'] = target.headers.get('Content-Length', '0')
+            if target.headers.get('X-Static-Large-Object') and not tlink:
+                link['slo_etag'] = (target.headers.get('ETag') or '').strip('"')
             if not ctype:
                 ctype = tctype or 'application/octet-stream'
         h['Content-Type'] = join_type(split_type(ctype or 'application/symlink')[0], link)
@@ -306,6 +308,8 @@ class Symlinks:
                 if link.get('symlink_target_etag'):
                     row['symlink_etag'] = link['symlink_target_etag']
                     row['symlink_bytes'] = int(link.get('symlink_target_bytes') or 0)
+                if link.get('slo_etag'):     # a static link to a SLO (as Swift)
+                    row['slo_etag'] = '"%s"' % link['slo_etag']
             resp.body = json.dumps(rows).encode()
         elif 'xml' in ctype:
             text = resp.body.decode()
