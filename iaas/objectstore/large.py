@@ -8,9 +8,10 @@ HEAD answers the total size without reading segments (SLO keeps it in
 Segments are read (and, for ``?multipart-manifest=delete``, deleted) as
 the requesting user: each segment's container passes the same owner/ACL
 checks as a direct request would (403 otherwise, before any byte goes
-out). An SLO may list other SLOs (``sub_slo``), nested at most
-:data:`MAX_DEPTH` deep; a manifest that reaches itself is refused at PUT
-and fails the GET (409). A segment that changed since the manifest was
+out). An SLO may list other SLOs (``sub_slo``); one nested deeper than
+:data:`MAX_DEPTH` is stored but fails the GET (409), as Swift's; a manifest
+that reaches itself is refused at PUT and fails the GET (409). Segments that
+are symlinks are read as their targets. A segment that changed since the manifest was
 written (size, ETag, or it became a manifest) ends the GET with an error
 instead of a short or wrong body. DLO segments are read raw (DLOs do not
 nest).
@@ -24,12 +25,16 @@ import webob
 
 from iaas.objectstore import listing, ranges
 from iaas.objectstore.auth import AuthError
-from iaas.objectstore.proxy import HTTPError
+from iaas.objectstore.proxy import TITLES, HTTPError
 
 MAX_MANIFEST = 8 * 1024 * 1024
 MAX_SEGMENTS = 1000
 MAX_DEPTH = 10           # nested SLOs (Swift's max_manifest_depth)
 MAX_SUB_MANIFESTS = 100  # sub-manifests one request may read (bounded work)
+
+
+class TooDeep(HTTPError):
+    """A manifest nested deeper than :data:`MAX_DEPTH` (its GET fails)."""
 
 
 class Resolver:
@@ -88,11 +93,11 @@ class Resolver:
         if (c, o) in stack:
             raise HTTPError(409, f'Manifest cycle: {c}/{o} includes itself')
         if depth >= MAX_DEPTH:
-            raise HTTPError(409, f'Max manifest depth ({MAX_DEPTH}) exceeded')
+            raise TooDeep(409, f'Max manifest depth ({MAX_DEPTH}) exceeded')
         self.fetches += 1
         if self.fetches > MAX_SUB_MANIFESTS:
             raise HTTPError(409, 'Too many nested manifests')
-        status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET')
+        status, bh, it = open_segment(self.p, self.a, c, o, 'GET', None, self.authorize)
         if status != 200 or it is None or not bh.get('X-Static-Large-Object') or \
                 (bh.get('X-Object-Sysmeta-Slo-Etag') or '').strip('"') != etag.strip('"'):
             if it is not None:
@@ -167,21 +172,17 @@ class LargeObjects:
     def raw_manifest(req, resp):
         """?multipart-manifest=get&format=raw: the manifest as it was PUT
         (path, etag, size_bytes, range, data), ETag its MD5."""
-        raw = b''.join(resp.app_iter)
-        out = []
-        for e in json.loads(raw):
-            if 'data' in e:
-                out.append({'data': e['data']})
-                continue
-            item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
-            if e.get('range'):
-                item['range'] = e['range']
-            out.append(item)
-        body = json.dumps(out).encode()
+        body = json.dumps(put_form(b''.join(resp.app_iter))).encode()
         resp.app_iter = [body]
         resp.headers['Content-Length'] = str(len(body))
         resp.headers['ETag'] = hashlib.md5(body).hexdigest()
         return resp
+
+    def copy_manifest(self, req, a, c, o, headers, it):
+        """A copy of a SLO's manifest (``?multipart-manifest=get``): PUT
+        again as Swift's copy does, every segment checked as the copier may
+        read it from the destination's account (400 listing the problems)."""
+        return self._put_manifest(req, a, c, o, headers, json.dumps(put_form(it.read_all())))
 
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')
@@ -273,66 +274,66 @@ class LargeObjects:
             try:
                 data = base64.b64decode(item['data'], validate=True)
             except (TypeError, ValueError):
-                return None, 'Index: Invalid base64 data'
+                return None, ('Index', 'Invalid base64 data')
             return {'data': base64.b64encode(data).decode('ascii')}, None
         if not isinstance(item, dict) or not isinstance(item.get('path'), str) or \
                 not item['path'].strip('/'):
-            return None, 'Index: missing path'
+            return None, ('Index', 'missing path')
         unknown = set(item) - {'path', 'etag', 'size_bytes', 'range'}
         if unknown:
-            return None, f"Index: extraneous keys {', '.join(sorted(unknown))}"
+            return None, ('Index', f"extraneous keys {', '.join(sorted(unknown))}")
         path = item['path'].lstrip('/')
         sc, _, so = path.partition('/')
         if not sc or not so:
-            return None, f'{path}: 404'
+            return None, (path, 404)
         if (sc, so) == (c, o):
-            return None, f'{path}: Manifest cannot reference itself'
-        try:
+            return None, (path, 'Manifest cannot reference itself')
+        try:   # (403 comes from the container's ACL: the object's existence stays private)
             resolver.authorize(sc, so)
-        except Exception:   # AuthError: answer as if it were missing
-            return None, f'{path}: 404'
-        try:
             status, bh, _ = open_segment(self.p, a, sc, so, 'HEAD', None, resolver.authorize)
-        except Exception:   # AuthError of a link's target: as if missing
-            return None, f'{path}: 404'
+        except AuthError:
+            return None, (path, 403)
         if status >= 300:
-            return None, f'{path}: {404 if status == 404 else status}'
+            return None, (path, status)
         sub = bool(bh.get('X-Static-Large-Object'))
         size = int(bh.get('X-Object-Sysmeta-Slo-Size') or bh['Content-Length'])
         etag = (bh.get('X-Object-Sysmeta-Slo-Etag') or bh['ETag']).strip('"')
         try:
             if item.get('etag') and str(item['etag']).strip('"') != etag:
-                return None, f'{path}: Etag Mismatch'
+                return None, (path, 'Etag Mismatch')
             if item.get('size_bytes') is not None and int(item['size_bytes']) != size:
-                return None, f'{path}: Size Mismatch'
+                return None, (path, 'Size Mismatch')
         except (TypeError, ValueError):
-            return None, f'{path}: Invalid size_bytes'
+            return None, (path, 'Invalid size_bytes')
         entry = {'name': '/' + path, 'hash': etag, 'bytes': size,
                  'content_type': bh.get('Content-Type', ''),
                  'last_modified': _iso(bh.get('Last-Modified'))}
         if item.get('range') is not None:
             rs = ranges.specs('bytes=' + str(item['range']))
             if rs is None or len(rs) != 1:
-                return None, f'{path}: Invalid range'
+                return None, (path, 'Invalid range')
             got = ranges.satisfiable(rs, size)
             if not got:
-                return None, f'{path}: Unsatisfiable Range'
+                return None, (path, 'Unsatisfiable Range')
             if got[0] != (0, size):
                 entry['range'] = '%d-%d' % (got[0][0], got[0][1] - 1)
         if sub:
-            depth = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
-            if depth + 1 > MAX_DEPTH:
-                return None, f'{path}: Max manifest depth ({MAX_DEPTH}) exceeded'
+            # Deeper than MAX_DEPTH is accepted here and fails the GET (409),
+            # as Swift's; the walk for cycles stops at that depth.
             entry['sub_slo'] = True
-            entry['depth'] = depth
+            entry['depth'] = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
             try:      # a cycle through it (another manifest listing this one)
                 leaves = resolver.sub_slo(sc, so, etag, ((c, o),), depth=1)
+            except TooDeep:
+                leaves = []
             except HTTPError as e:
-                return None, f'{path}: {e.message}'
+                return None, (path, e.message)
+            except AuthError:
+                return None, (path, 403)
             except Exception:
-                return None, f'{path}: 404'
+                return None, (path, 404)
             if (c, o) in resolver.manifests + [(x[0], x[1]) for x in leaves]:
-                return None, f'{path}: Manifest cycle'
+                return None, (path, 'Manifest cycle')
         return entry, None
 
     def put_slo(self, req, a, c, o, headers):
@@ -390,7 +391,7 @@ class LargeObjects:
         results = list(self.p.cluster.executor.map(check, items))
         errors = [e for _, e in results if e]
         if errors:
-            raise HTTPError(400, 'Errors: ' + '; '.join(errors[:20]))
+            raise SegmentErrors(errors)
         manifest = [r for r, _ in results]
         if all('data' in m for m in manifest):
             raise HTTPError(400, 'A manifest must include at least one path segment')
@@ -452,6 +453,21 @@ class LargeObjects:
                 'Response Body': '', 'Errors': errors}
         return webob.Response(status=200, json_body=body, charset=None,
                               content_type='application/json')
+
+
+def put_form(raw):
+    """The entries of a stored manifest as a client PUTs them (path, etag,
+    size_bytes, range; data)."""
+    out = []
+    for e in json.loads(raw):
+        if 'data' in e:
+            out.append({'data': e['data']})
+            continue
+        item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
+        if e.get('range'):
+            item['range'] = e['range']
+        out.append(item)
+    return out
 
 
 def listing_overrides(manifest_etag, meta):
@@ -644,6 +660,25 @@ def _segment_ok(bh, size, etag):
     return total == size
 
 
+class SegmentErrors(HTTPError):
+    """The 400 of a manifest whose segments are not usable: each one's
+    (path, problem) listed as Swift's SLO lists them (``403 Forbidden``,
+    ``404 Not Found``, ``Etag Mismatch``, ...)."""
+
+    def __init__(self, problems):
+        self.problems = [(path, status_text(why)) for path, why in problems]
+        super().__init__(400, 'Errors:\n' + ''.join(f'{path}, {why}\n'
+                                                    for path, why in self.problems[:1000]),
+                         {'Content-Type': 'text/plain'})
+
+
+def status_text(why):
+    """'404 Not Found' of a status number; other problems as they are."""
+    if isinstance(why, int):
+        return f'{why} {TITLES.get(why, "Error")}'
+    return why
+
+
 HEARTBEAT_SECONDS = 10
 STATUS_TEXT = {201: '201 Created', 400: '400 Bad Request', 404: '404 Not Found',
                403: '403 Forbidden', 413: '413 Request Entity Too Large',
@@ -669,10 +704,8 @@ def _heartbeat_report(box, fmt):
             body += '\nUnable to process the contained instructions'
         data = {'Response Status': status, 'Response Body': body}
         msg = e.message or ''
-        if msg.startswith('Errors: '):
-            for item in msg[len('Errors: '):].split('; '):
-                path, _, why = item.rpartition(': ')
-                errors.append([path, STATUS_TEXT.get(int(why), why) if why.isdigit() else why])
+        if isinstance(e, SegmentErrors):
+            errors = [list(problem) for problem in e.problems]
         elif msg and msg != status.partition(' ')[2]:
             data['Response Body'] = msg
     if fmt == 'json':

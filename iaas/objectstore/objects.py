@@ -9,7 +9,7 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import client, large, ranges
+from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.proxy import HTTPError
 from iaas.objectstore.utils import check_metadata, normalize_timestamp
@@ -517,15 +517,13 @@ class ObjectController:
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
             headers.setdefault('X-Object-Manifest', bh['X-Object-Manifest'])
-        if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
-            headers['X-Static-Large-Object'] = 'True'
-            for k, v in bh.items():
-                if k.lower().startswith('x-object-sysmeta-slo-'):
-                    headers[k] = v
-            if bh.get('X-Object-Sysmeta-Slo-Etag') and bh.get('X-Object-Sysmeta-Slo-Size'):
-                headers.update(large.listing_overrides(bh.get('ETag', ''), bh))
         self._delete_at(req, headers)
-        resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
+        if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
+            headers.update({k: v for k, v in bh.items()
+                            if k.lower().startswith('x-object-sysmeta-s3-')})
+            resp = self.p.large.copy_manifest(req, da, dc, do, headers, it)
+        else:
+            resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
         for k, v in headers.items():     # Swift answers the copy's metadata
             if k.lower().startswith('x-object-meta-'):
                 resp.headers[k] = v

@@ -23,6 +23,7 @@ import urllib.parse
 
 import webob
 
+from iaas.objectstore.auth import AuthError
 from iaas.objectstore.middleware.common import wsgi_to_str
 from iaas.objectstore.middleware.versioned_writes import identity, parse, plain_errors, subrequest
 from iaas.objectstore.proxy import HTTPError
@@ -266,8 +267,13 @@ class Symlinks:
             tc, _, to = link['symlink_target'].partition('/')
             location = {'Content-Location': urllib.parse.quote(f'/v1/{ta}/{tc}/{to}')}
             want = link.get('symlink_target_etag')
-            resp = subrequest(self.app, ident, req.method, ta, tc, to, query=query,
-                              headers=headers)
+            try:
+                resp = subrequest(self.app, ident, req.method, ta, tc, to, query=query,
+                                  headers=headers)
+            except AuthError as e:      # still tell where the link points (Swift)
+                if e.code != 403:
+                    raise
+                raise HTTPError(403, None, location) from None
             ctype, link = split_type(resp.headers.get('Content-Type', ''))
             if want and (resp.status_int < 300 or resp.status_int in (304, 412)):
                 tetag = resp.headers.get('ETag') or ''

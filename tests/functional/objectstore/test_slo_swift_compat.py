@@ -139,3 +139,68 @@ def test_referer_acl_on_manifest_and_segment_containers(sw):
 ])
 def test_referrer_allowed(referer, acl, allowed):
     assert auth.referrer_allowed(referer, sorted(acl)) is allowed
+
+
+def test_manifest_copy_to_another_account_checks_segments_there(sw):
+    url, h, other = sw
+    acct2 = url.rsplit('/', 1)[0] + '/AUTH_test2'
+    _put_slo(url + '/m/m', h, ['/c/a', '/c/b'])
+    requests.put(acct2 + '/d', headers=dict(other, **{'X-Container-Write': 'test:tester'}))
+
+    def copy():
+        return requests.request('COPY', url + '/m/m?multipart-manifest=get', headers=dict(
+            h, Destination='d/m', **{'Destination-Account': 'AUTH_test2'}))
+    r = copy()                                    # no such container there: 403 each
+    assert r.status_code == 400 and r.text.count('403 Forbidden') == 2
+    requests.put(acct2 + '/c', headers=dict(other, **{'X-Container-Read': 'test:tester'}))
+    r = copy()
+    assert r.status_code == 400 and r.text.count('404 Not Found') == 2
+    for n, body in SEG.items():
+        requests.put(f'{acct2}/c/{n}', data=body, headers=other)
+    assert copy().status_code == 201
+    assert requests.get(acct2 + '/d/m', headers=other).content == SEG['a'] + SEG['b']
+    row = _row(acct2, other, 'd', 'm')
+    assert (row['bytes'], row['slo_etag']) == (20, f'"{SLO_ETAG}"')
+
+
+def test_manifest_put_errors_as_swift_lists_them(sw):
+    url, h, _ = sw
+    r = requests.put(url + '/m/m?multipart-manifest=put', headers=h, data=json.dumps([
+        {'path': '/c/a', 'etag': 'nope'}, {'path': '/c/missing'}]))
+    assert r.status_code == 400
+    assert r.text == 'Errors:\nc/a, Etag Mismatch\nc/missing, 404 Not Found\n'
+
+
+def test_link_to_an_unreadable_target_says_where_it_points(sw):
+    url, h, other = sw
+    acct2 = url.rsplit('/', 1)[0] + '/AUTH_test2'
+    requests.put(acct2 + '/links', headers=other)
+    r = requests.put(acct2 + '/links/l', data=b'', headers=dict(other, **{
+        'X-Symlink-Target': 'c/a', 'X-Symlink-Target-Account': 'AUTH_test'}))
+    assert r.status_code == 201
+    r = requests.get(acct2 + '/links/l', headers=other)
+    assert r.status_code == 403 and r.headers['Content-Location'] == '/v1/AUTH_test/c/a'
+    requests.post(url + '/c', headers=dict(h, **{'X-Container-Read': 'test2:tester2'}))
+    assert requests.get(acct2 + '/links/l', headers=other).content == SEG['a']
+
+
+def test_post_without_content_type_keeps_the_posted_one(sw):
+    url, h, _ = sw
+    _put_slo(url + '/m/m', h, ['/c/a'])
+    requests.post(url + '/m/m', headers=dict(h, **{'Content-Type': 'image/jpeg'}))
+    requests.post(url + '/m/m', headers=dict(h, **{'X-Object-Meta-Test': 'x'}))
+    r = requests.head(url + '/m/m', headers=h)
+    assert (r.headers['Content-Type'], r.headers['X-Object-Meta-Test']) == ('image/jpeg', 'x')
+    assert _row(url, h, 'm', 'm')['content_type'] == 'image/jpeg'
+
+
+def test_manifests_through_links_nest(sw):
+    url, h, _ = sw
+    # manifest -> link -> link -> manifest -> link -> link -> object
+    requests.put(url + '/c/l2a', data=b'', headers=dict(h, **{'X-Symlink-Target': 'c/la'}))
+    assert _put_slo(url + '/m/inner', h, ['/c/l2a']).status_code == 201
+    requests.put(url + '/c/li', data=b'', headers=dict(h, **{'X-Symlink-Target': 'm/inner'}))
+    requests.put(url + '/c/l2i', data=b'', headers=dict(h, **{'X-Symlink-Target': 'c/li'}))
+    assert _put_slo(url + '/m/outer', h, ['/c/l2i', '/c/lb']).status_code == 201
+    r = requests.get(url + '/m/outer', headers=h)
+    assert (r.status_code, r.content) == (200, SEG['a'] + SEG['b'])
