@@ -93,7 +93,7 @@ class Resolver:
         if (c, o) in stack:
             raise HTTPError(409, f'Manifest cycle: {c}/{o} includes itself')
         if depth >= MAX_DEPTH:
-            raise TooDeep(409, f'Max manifest depth ({MAX_DEPTH}) exceeded')
+            raise TooDeep(409)      # Swift's plain Conflict page
         self.fetches += 1
         if self.fetches > MAX_SUB_MANIFESTS:
             raise HTTPError(409, 'Too many nested manifests')
