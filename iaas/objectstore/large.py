@@ -178,11 +178,29 @@ class LargeObjects:
         resp.headers['ETag'] = hashlib.md5(body).hexdigest()
         return resp
 
-    def copy_manifest(self, req, a, c, o, headers, it):
-        """A copy of a SLO's manifest (``?multipart-manifest=get``): PUT
-        again as Swift's copy does, every segment checked as the copier may
-        read it from the destination's account (400 listing the problems)."""
-        return self._put_manifest(req, a, c, o, headers, json.dumps(put_form(it.read_all())))
+    def copy_manifest(self, req, a, c, o, headers, bh, it):
+        """A copy of a SLO's manifest (``?multipart-manifest=get``): a
+        client's is PUT again as Swift's copy does, every segment checked as
+        the copier may read it from the destination's account (400 listing
+        the problems); the versioning filters' own copies (archive, restore)
+        keep the manifest as it is, as Swift's do."""
+        from iaas.objectstore.middleware.versioned_writes import SUBREQ
+        headers = dict(headers, **{k: v for k, v in bh.items()
+                                   if k.lower().startswith('x-object-sysmeta-s3-')})
+        raw = it.read_all()
+        if not req.environ.get(SUBREQ):
+            try:
+                items = put_form(raw)
+            except (ValueError, KeyError, TypeError):
+                raise HTTPError(409, 'Bad manifest') from None
+            return self._put_manifest(req, a, c, o, headers, json.dumps(items))
+        headers['X-Static-Large-Object'] = 'True'
+        headers.update({k: v for k, v in bh.items()
+                        if k.lower().startswith('x-object-sysmeta-slo-')})
+        if bh.get('X-Object-Sysmeta-Slo-Etag') and bh.get('X-Object-Sysmeta-Slo-Size'):
+            headers.update(listing_overrides(bh.get('ETag', ''), headers))
+        from io import BytesIO
+        return self.p.objects.put_stream(a, c, o, headers, BytesIO(raw), len(raw))
 
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')

@@ -519,9 +519,7 @@ class ObjectController:
             headers.setdefault('X-Object-Manifest', bh['X-Object-Manifest'])
         self._delete_at(req, headers)
         if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
-            headers.update({k: v for k, v in bh.items()
-                            if k.lower().startswith('x-object-sysmeta-s3-')})
-            resp = self.p.large.copy_manifest(req, da, dc, do, headers, it)
+            resp = self.p.large.copy_manifest(req, da, dc, do, headers, bh, it)
         else:
             resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
         for k, v in headers.items():     # Swift answers the copy's metadata

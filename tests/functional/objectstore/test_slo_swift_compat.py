@@ -204,3 +204,16 @@ def test_manifests_through_links_nest(sw):
     assert _put_slo(url + '/m/outer', h, ['/c/l2i', '/c/lb']).status_code == 201
     r = requests.get(url + '/m/outer', headers=h)
     assert (r.status_code, r.content) == (200, SEG['a'] + SEG['b'])
+
+
+def test_versioning_archives_a_manifest_as_it_is(sw):
+    """The versioning filters' own copies keep the manifest (no new check of
+    its segments: one deleted since does not stop the overwrite)."""
+    url, h, _ = sw
+    requests.put(url + '/old', headers=h)
+    requests.put(url + '/v', headers=dict(h, **{'X-Versions-Location': 'old'}))
+    assert _put_slo(url + '/v/m', h, ['/c/a', '/c/b']).status_code == 201
+    requests.delete(url + '/c/b', headers=h)
+    assert requests.put(url + '/v/m', data=b'new', headers=h).status_code == 201
+    rows = requests.get(url + '/old?format=json', headers=h).json()
+    assert [(r['bytes'], r['slo_etag']) for r in rows] == [(20, f'"{SLO_ETAG}"')]
