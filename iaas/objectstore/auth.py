@@ -254,16 +254,16 @@ class Auth:
         project = account[len(self.prefix):] if account.startswith(self.prefix) else None
         return bool(policy.check(ident.context, rule, {'project_id': project or None}))
 
-    def authorize(self, ident, method, account, container, obj, acls):
-        """None when allowed; raise AuthError(401 if anonymous, else 403)."""
+    def authorize(self, ident, method, account, container, obj, acls, referer=None):
+        """None when allowed; raise AuthError(401 if anonymous, else 403).
+        ``referer``: the request's Referer, for ``.r:`` ACL entries."""
         if self.is_owner(ident, account, method, container, obj):
             return
         if container:
             read = method in ('GET', 'HEAD')
             acl = _parse_acl(acls.get('read' if read else 'write', ''))
-            if read and obj is not None and '.r:*' in acl:
-                return
-            if read and obj is None and '.r:*' in acl and '.rlistings' in acl:
+            if read and referrer_allowed(referer, acl) and (
+                    obj is not None or '.rlistings' in acl):
                 return
             if ident is not None and (read or not ident.read_only):
                 names = {ident.user, ident.account, ident.account[len(self.prefix):]}
@@ -290,6 +290,30 @@ def identity_database_present(conf=None):
     else:
         return True
     return os.path.exists(path)
+
+
+def referrer_allowed(referer, acl):
+    """True when the ``.r:`` entries of a read ACL let a request from
+    ``referer`` in (Swift's referrer_allowed): ``.r:*`` anyone,
+    ``.r:host`` / ``.r:*.domain`` / ``.r:.domain`` that host or domain,
+    ``.r:-host`` refuses it again (a refusal wins over any grant)."""
+    import urllib.parse
+    try:
+        host = urllib.parse.urlparse(referer or '').hostname or 'unknown'
+    except ValueError:
+        host = 'unknown'
+    allow = deny_any = False
+    for entry in acl:
+        if not entry.startswith('.r:'):
+            continue
+        want = entry[3:]
+        deny = want.startswith('-')
+        want = want.lstrip('-')
+        if want != '*' and want.startswith('*'):
+            want = want[1:]
+        if want in ('*', host) or (want.startswith('.') and host.endswith(want)):
+            deny_any, allow = deny_any or deny, allow or not deny
+    return allow and not deny_any
 
 
 def _parse_acl(value):

@@ -8,9 +8,10 @@ HEAD answers the total size without reading segments (SLO keeps it in
 Segments are read (and, for ``?multipart-manifest=delete``, deleted) as
 the requesting user: each segment's container passes the same owner/ACL
 checks as a direct request would (403 otherwise, before any byte goes
-out). An SLO may list other SLOs (``sub_slo``), nested at most
-:data:`MAX_DEPTH` deep; a manifest that reaches itself is refused at PUT
-and fails the GET (409). A segment that changed since the manifest was
+out). An SLO may list other SLOs (``sub_slo``); one nested deeper than
+:data:`MAX_DEPTH` is stored but fails the GET (409), as Swift's; a manifest
+that reaches itself is refused at PUT and fails the GET (409). Segments that
+are symlinks are read as their targets. A segment that changed since the manifest was
 written (size, ETag, or it became a manifest) ends the GET with an error
 instead of a short or wrong body. DLO segments are read raw (DLOs do not
 nest).
@@ -22,8 +23,9 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import ranges
-from iaas.objectstore.proxy import HTTPError
+from iaas.objectstore import listing, ranges
+from iaas.objectstore.auth import AuthError
+from iaas.objectstore.proxy import TITLES, HTTPError
 
 MAX_MANIFEST = 8 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -31,20 +33,26 @@ MAX_DEPTH = 10           # nested SLOs (Swift's max_manifest_depth)
 MAX_SUB_MANIFESTS = 100  # sub-manifests one request may read (bounded work)
 
 
+class TooDeep(HTTPError):
+    """A manifest nested deeper than :data:`MAX_DEPTH` (its GET fails)."""
+
+
 class Resolver:
     """Expands a manifest into its leaf segments as ``ident`` may read them."""
 
-    def __init__(self, proxy, ident, a, method='GET'):
+    def __init__(self, proxy, ident, a, method='GET', referer=None):
         self.p, self.ident, self.a, self.method = proxy, ident, a, method
+        self.referer = referer   # the client's Referer (``.r:`` ACLs of segment containers)
         self.allowed = {}
         self.fetches = 0
         self.manifests = []      # (c, o) of every nested manifest met
         self.parts = []          # lengths of the top-level entries (part numbers)
 
-    def authorize(self, c, o, method='GET'):
-        key = (c, o is None, method)
+    def authorize(self, c, o, method='GET', account=None):
+        account = account or self.a
+        key = (account, c, o is None, method)
         if key not in self.allowed:
-            self.p.authorize(self.ident, method, self.a, c, o)   # raises AuthError
+            self.p.authorize(self.ident, method, account, c, o, self.referer)   # AuthError
             self.allowed[key] = True
 
     def slo(self, raw, stack, depth=1):
@@ -85,11 +93,11 @@ class Resolver:
         if (c, o) in stack:
             raise HTTPError(409, f'Manifest cycle: {c}/{o} includes itself')
         if depth >= MAX_DEPTH:
-            raise HTTPError(409, f'Max manifest depth ({MAX_DEPTH}) exceeded')
+            raise TooDeep(409)      # Swift's plain Conflict page
         self.fetches += 1
         if self.fetches > MAX_SUB_MANIFESTS:
             raise HTTPError(409, 'Too many nested manifests')
-        status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET')
+        status, bh, it = open_segment(self.p, self.a, c, o, 'GET', None, self.authorize)
         if status != 200 or it is None or not bh.get('X-Static-Large-Object') or \
                 (bh.get('X-Object-Sysmeta-Slo-Etag') or '').strip('"') != etag.strip('"'):
             if it is not None:
@@ -158,32 +166,53 @@ class LargeObjects:
                                 'The requested part number is not satisfiable')
             start = sum(resolver.parts[:int(part) - 1])
             segs = slice_leaves(segs, start, start + resolver.parts[int(part) - 1])
-        return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs), bh
+        return sum(s[5] for s in segs), etag, SegmentIter(self.p, a, segs, resolver), bh
 
     @staticmethod
     def raw_manifest(req, resp):
         """?multipart-manifest=get&format=raw: the manifest as it was PUT
         (path, etag, size_bytes, range, data), ETag its MD5."""
-        raw = b''.join(resp.app_iter)
-        out = []
-        for e in json.loads(raw):
-            if 'data' in e:
-                out.append({'data': e['data']})
-                continue
-            item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
-            if e.get('range'):
-                item['range'] = e['range']
-            out.append(item)
-        body = json.dumps(out).encode()
+        body = json.dumps(put_form(b''.join(resp.app_iter))).encode()
         resp.app_iter = [body]
         resp.headers['Content-Length'] = str(len(body))
         resp.headers['ETag'] = hashlib.md5(body).hexdigest()
         return resp
 
+    def copy_manifest(self, req, a, c, o, headers, bh, it):
+        """A copy of a SLO's manifest (``?multipart-manifest=get``): a
+        client's is PUT again as Swift's copy does, every segment checked as
+        the copier may read it from the destination's account (400 listing
+        the problems); the versioning filters' own copies (archive, restore)
+        keep the manifest as it is, as Swift's do."""
+        from iaas.objectstore.middleware.versioned_writes import SUBREQ
+        headers = dict(headers, **{k: v for k, v in bh.items()
+                                   if k.lower().startswith('x-object-sysmeta-s3-')})
+        raw = it.read_all()
+        if not req.environ.get(SUBREQ):
+            try:
+                items = put_form(raw)
+            except (ValueError, KeyError, TypeError):
+                raise HTTPError(409, 'Bad manifest') from None
+            return self._put_manifest(req, a, c, o, headers, json.dumps(items))
+        headers['X-Static-Large-Object'] = 'True'
+        headers.update({k: v for k, v in bh.items()
+                        if k.lower().startswith('x-object-sysmeta-slo-')})
+        if bh.get('X-Object-Sysmeta-Slo-Etag') and bh.get('X-Object-Sysmeta-Slo-Size'):
+            headers.update(listing_overrides(bh.get('ETag', ''), headers))
+        from io import BytesIO
+        return self.p.objects.put_stream(a, c, o, headers, BytesIO(raw), len(raw))
+
     def get(self, req, a, c, o, bh, it):
         ident = req.environ.get('iaas.objectstore.identity')
-        resolver = Resolver(self.p, ident, a)
-        segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        resolver = Resolver(self.p, ident, a, referer=req.headers.get('Referer'))
+        try:
+            segs, etag = self.segments(ident, a, c, o, bh, it, resolver)
+        except AuthError:
+            if not bh.get('X-Static-Large-Object'):
+                raise          # DLO: its segment listing answers 403 (Swift)
+            # SLO: a segment the caller may not read fails the GET as any
+            # unusable segment does (Swift's 409), nothing of it shown
+            raise HTTPError(409, 'A segment of this manifest could not be read') from None
         total = sum(s[5] for s in segs)
         headers = {'Content-Type': bh.get('Content-Type', 'application/octet-stream'),
                    'ETag': '"%s"' % etag.strip('"'), 'Accept-Ranges': 'bytes'}
@@ -201,7 +230,7 @@ class LargeObjects:
             resp = conditional_response(cond, headers)
             resp.headers['ETag'] = headers['ETag']
             return resp
-        body = SegmentIter(self.p, a, segs)
+        body = SegmentIter(self.p, a, segs, resolver)
         resp = webob.Response(status=200, headers=headers, charset=None)
         resp.app_iter = body
         resp.content_length = total
@@ -263,63 +292,66 @@ class LargeObjects:
             try:
                 data = base64.b64decode(item['data'], validate=True)
             except (TypeError, ValueError):
-                return None, 'Index: Invalid base64 data'
+                return None, ('Index', 'Invalid base64 data')
             return {'data': base64.b64encode(data).decode('ascii')}, None
         if not isinstance(item, dict) or not isinstance(item.get('path'), str) or \
                 not item['path'].strip('/'):
-            return None, 'Index: missing path'
+            return None, ('Index', 'missing path')
         unknown = set(item) - {'path', 'etag', 'size_bytes', 'range'}
         if unknown:
-            return None, f"Index: extraneous keys {', '.join(sorted(unknown))}"
+            return None, ('Index', f"extraneous keys {', '.join(sorted(unknown))}")
         path = item['path'].lstrip('/')
         sc, _, so = path.partition('/')
         if not sc or not so:
-            return None, f'{path}: 404'
+            return None, (path, 404)
         if (sc, so) == (c, o):
-            return None, f'{path}: Manifest cannot reference itself'
-        try:
+            return None, (path, 'Manifest cannot reference itself')
+        try:   # (403 comes from the container's ACL: the object's existence stays private)
             resolver.authorize(sc, so)
-        except Exception:   # AuthError: answer as if it were missing
-            return None, f'{path}: 404'
-        status, bh, _ = self.p.objects.open_get(a, sc, so, 'HEAD')
+            status, bh, _ = open_segment(self.p, a, sc, so, 'HEAD', None, resolver.authorize)
+        except AuthError:
+            return None, (path, 403)
         if status >= 300:
-            return None, f'{path}: {404 if status == 404 else status}'
+            return None, (path, status)
         sub = bool(bh.get('X-Static-Large-Object'))
         size = int(bh.get('X-Object-Sysmeta-Slo-Size') or bh['Content-Length'])
         etag = (bh.get('X-Object-Sysmeta-Slo-Etag') or bh['ETag']).strip('"')
         try:
             if item.get('etag') and str(item['etag']).strip('"') != etag:
-                return None, f'{path}: Etag Mismatch'
+                return None, (path, 'Etag Mismatch')
             if item.get('size_bytes') is not None and int(item['size_bytes']) != size:
-                return None, f'{path}: Size Mismatch'
+                return None, (path, 'Size Mismatch')
         except (TypeError, ValueError):
-            return None, f'{path}: Invalid size_bytes'
+            return None, (path, 'Invalid size_bytes')
         entry = {'name': '/' + path, 'hash': etag, 'bytes': size,
                  'content_type': bh.get('Content-Type', ''),
                  'last_modified': _iso(bh.get('Last-Modified'))}
         if item.get('range') is not None:
             rs = ranges.specs('bytes=' + str(item['range']))
             if rs is None or len(rs) != 1:
-                return None, f'{path}: Invalid range'
+                return None, (path, 'Invalid range')
             got = ranges.satisfiable(rs, size)
             if not got:
-                return None, f'{path}: Unsatisfiable Range'
+                return None, (path, 'Unsatisfiable Range')
             if got[0] != (0, size):
                 entry['range'] = '%d-%d' % (got[0][0], got[0][1] - 1)
         if sub:
-            depth = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
-            if depth + 1 > MAX_DEPTH:
-                return None, f'{path}: Max manifest depth ({MAX_DEPTH}) exceeded'
+            # Deeper than MAX_DEPTH is accepted here and fails the GET (409),
+            # as Swift's; the walk for cycles stops at that depth.
             entry['sub_slo'] = True
-            entry['depth'] = depth
+            entry['depth'] = int(bh.get('X-Object-Sysmeta-Slo-Depth') or 1)
             try:      # a cycle through it (another manifest listing this one)
                 leaves = resolver.sub_slo(sc, so, etag, ((c, o),), depth=1)
+            except TooDeep:
+                leaves = []
             except HTTPError as e:
-                return None, f'{path}: {e.message}'
+                return None, (path, e.message)
+            except AuthError:
+                return None, (path, 403)
             except Exception:
-                return None, f'{path}: 404'
+                return None, (path, 404)
             if (c, o) in resolver.manifests + [(x[0], x[1]) for x in leaves]:
-                return None, f'{path}: Manifest cycle'
+                return None, (path, 'Manifest cycle')
         return entry, None
 
     def put_slo(self, req, a, c, o, headers):
@@ -377,7 +409,7 @@ class LargeObjects:
         results = list(self.p.cluster.executor.map(check, items))
         errors = [e for _, e in results if e]
         if errors:
-            raise HTTPError(400, 'Errors: ' + '; '.join(errors[:20]))
+            raise SegmentErrors(errors)
         manifest = [r for r, _ in results]
         if all('data' in m for m in manifest):
             raise HTTPError(400, 'A manifest must include at least one path segment')
@@ -396,10 +428,7 @@ class LargeObjects:
             if k.lower().startswith('x-object-sysmeta-s3-') and \
                     req.environ.get('iaas.objectstore.internal'):
                 headers[k] = v
-        headers['X-Object-Sysmeta-Container-Update-Override-Size'] = \
-            headers['X-Object-Sysmeta-Slo-Size']
-        headers['X-Object-Sysmeta-Container-Update-Override-Etag'] = \
-            headers.get('X-Object-Sysmeta-S3-Etag', etag)
+        headers.update(listing_overrides(hashlib.md5(body).hexdigest(), headers))
         headers.pop('ETag', None)
         from io import BytesIO
         resp = self.p.objects.put_stream(a, c, o, headers, BytesIO(body), len(body))
@@ -442,6 +471,32 @@ class LargeObjects:
                 'Response Body': '', 'Errors': errors}
         return webob.Response(status=200, json_body=body, charset=None,
                               content_type='application/json')
+
+
+def put_form(raw):
+    """The entries of a stored manifest as a client PUTs them (path, etag,
+    size_bytes, range; data)."""
+    out = []
+    for e in json.loads(raw):
+        if 'data' in e:
+            out.append({'data': e['data']})
+            continue
+        item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
+        if e.get('range'):
+            item['range'] = e['range']
+        out.append(item)
+    return out
+
+
+def listing_overrides(manifest_etag, meta):
+    """The container update override of a manifest whose own body has MD5
+    ``manifest_etag`` and whose sysmeta is ``meta``: its listing row shows
+    the total size, the manifest's MD5 as ``hash`` and the SLO (and S3)
+    ETag as parameters (Swift's ``slo_etag``)."""
+    return {'X-Object-Sysmeta-Container-Update-Override-Size': meta['X-Object-Sysmeta-Slo-Size'],
+            'X-Object-Sysmeta-Container-Update-Override-Etag': listing.listing_etag(
+                manifest_etag, meta['X-Object-Sysmeta-Slo-Etag'],
+                meta.get('X-Object-Sysmeta-S3-Etag'))}
 
 
 def range_of(value, size):
@@ -515,14 +570,48 @@ def _slo_etag(hashes):
     return md5.hexdigest()
 
 
+def open_segment(proxy, a, c, o, method='GET', headers=None, authorize=None):
+    """open_get of a segment, following symlinks as a client's GET would
+    (Swift's SLO reads segments through the symlink filter): a segment that
+    is a link reads as its target, which ``authorize(c, o, account=…)``
+    checks first."""
+    from iaas.objectstore.middleware import symlink
+    for _ in range(symlink.SYMLOOP_MAX + 1):
+        status, bh, it = proxy.objects.open_get(a, c, o, method, headers)
+        if status == 416 and headers:     # a link has no bytes: is it one?
+            status, bh, it = proxy.objects.open_get(a, c, o, 'HEAD')
+            if status >= 300 or not symlink.split_type(bh.get('Content-Type', ''))[1]:
+                return 416, bh, None
+        link = symlink.split_type(bh.get('Content-Type', ''))[1] if status < 300 else {}
+        if not link:
+            return status, bh, it
+        if it is not None:
+            it.close()
+        a = link.get('symlink_target_account', a)
+        c, _, o = link['symlink_target'].partition('/')
+        if authorize is not None:
+            authorize(c, o, account=a)
+    return 409, {}, None
+
+
 class SegmentIter:
     """The concatenated segments; app_iter_range for Range requests.
 
     Each segment must still be what the manifest says (not a manifest, same
-    size and ETag); otherwise the body ends with an error, never short."""
+    size and ETag); otherwise the body ends with an error, never short. A
+    segment that is a symlink reads as its target (checked by ``resolver``:
+    one the reader may not read fails as a changed segment does)."""
 
-    def __init__(self, proxy, account, segs):
+    def __init__(self, proxy, account, segs, resolver=None):
         self.p, self.a, self.segs = proxy, account, segs
+        self.resolver = resolver
+
+    def _open(self, c, o, method, headers=None):
+        try:
+            return open_segment(self.p, self.a, c, o, method, headers,
+                                self.resolver and self.resolver.authorize)
+        except AuthError:
+            raise HTTPError(409, f'segment {c}/{o} may not be read') from None
 
     def __iter__(self):
         return self.app_iter_range(0, None)
@@ -547,7 +636,7 @@ class SegmentIter:
                 yield o[lo:hi]
                 continue
             headers = {} if (lo, hi) == (0, size) else {'Range': f'bytes={lo}-{hi - 1}'}
-            status, bh, it = self.p.objects.open_get(self.a, c, o, 'GET', headers)
+            status, bh, it = self._open(c, o, 'GET', headers)
             if status not in (200, 206) or it is None or not _segment_ok(bh, size, etag):
                 if it is not None:
                     it.close()
@@ -569,7 +658,7 @@ class SegmentIter:
                 continue
             if c is None:
                 return
-            status, bh, _ = self.p.objects.open_get(self.a, c, o, 'HEAD')
+            status, bh, _ = self._open(c, o, 'HEAD')
             if status != 200 or not _segment_ok(bh, size, etag):
                 raise HTTPError(409, f'segment {c}/{o} unavailable or changed ({status})')
             return
@@ -587,6 +676,25 @@ def _segment_ok(bh, size, etag):
     total = int(rng.rsplit('/', 1)[1]) if rng and rng.rsplit('/', 1)[1].isdigit() else \
         int(bh.get('Content-Length') or -1)
     return total == size
+
+
+class SegmentErrors(HTTPError):
+    """The 400 of a manifest whose segments are not usable: each one's
+    (path, problem) listed as Swift's SLO lists them (``403 Forbidden``,
+    ``404 Not Found``, ``Etag Mismatch``, ...)."""
+
+    def __init__(self, problems):
+        self.problems = [(path, status_text(why)) for path, why in problems]
+        super().__init__(400, 'Errors:\n' + ''.join(f'{path}, {why}\n'
+                                                    for path, why in self.problems[:1000]),
+                         {'Content-Type': 'text/plain'})
+
+
+def status_text(why):
+    """'404 Not Found' of a status number; other problems as they are."""
+    if isinstance(why, int):
+        return f'{why} {TITLES.get(why, "Error")}'
+    return why
 
 
 HEARTBEAT_SECONDS = 10
@@ -614,10 +722,8 @@ def _heartbeat_report(box, fmt):
             body += '\nUnable to process the contained instructions'
         data = {'Response Status': status, 'Response Body': body}
         msg = e.message or ''
-        if msg.startswith('Errors: '):
-            for item in msg[len('Errors: '):].split('; '):
-                path, _, why = item.rpartition(': ')
-                errors.append([path, STATUS_TEXT.get(int(why), why) if why.isdigit() else why])
+        if isinstance(e, SegmentErrors):
+            errors = [list(problem) for problem in e.problems]
         elif msg and msg != status.partition(' ')[2]:
             data['Response Body'] = msg
     if fmt == 'json':

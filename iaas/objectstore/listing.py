@@ -58,8 +58,46 @@ def content_type(req):
 def object_entry(row):
     if 'subdir' in row:
         return {'subdir': row['subdir']}
-    return {'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
-            'content_type': row['content_type'], 'last_modified': iso_ms(row['created_at'])}
+    return with_slo_etag({'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
+                          'content_type': row['content_type'],
+                          'last_modified': iso_ms(row['created_at'])})
+
+
+def with_slo_etag(entry):
+    """A listing entry as Swift shows it: a manifest's stored hash
+    ``<manifest md5>; s3_etag=…; slo_etag=…`` keeps its other parameters
+    (``s3_etag``) and gives ``slo_etag`` a key of its own, quoted."""
+    base, params = split_hash(entry.get('hash') or '')
+    if 'slo_etag' in params:
+        entry['slo_etag'] = '"%s"' % params.pop('slo_etag')
+        entry['hash'] = base + ''.join(f'; {k}={v}' for k, v in params.items())
+    return entry
+
+
+def split_hash(value):
+    """(etag, {parameter: value}) of a listing hash ``etag; k=v; …``."""
+    base, _, rest = value.partition(';')
+    params = {}
+    for part in rest.split(';'):
+        k, eq, v = part.strip().partition('=')
+        if eq:
+            params[k.lower()] = v
+    return base.strip(), params
+
+
+def s3_etag(entry):
+    """The ETag S3 shows for a listing entry (a multipart upload's own)."""
+    base, params = split_hash(entry.get('hash') or '')
+    return params.get('s3_etag') or entry.get('s3_etag') or base
+
+
+def listing_etag(manifest_etag, slo_etag, s3_etag=None):
+    """The hash a manifest's listing row stores (Swift's container update
+    override): the manifest's MD5 with its S3 and SLO ETags as parameters."""
+    value = manifest_etag.strip('"')
+    if s3_etag:
+        value += f'; s3_etag={s3_etag}'
+    return value + f'; slo_etag={slo_etag}'
 
 
 DEFAULT_POLICY = 'Policy-0'

@@ -237,13 +237,18 @@ class ObjectController:
     HEAD = GET
 
     # --- writing -----------------------------------------------------------------
-    def object_headers(self, req, obj):
+    def object_headers(self, req, obj, post=False):
+        """The headers a client's PUT (``post``: POST) stores; a POST
+        without a Content-Type keeps the object's (as Swift's)."""
         err = check_metadata(req.headers, 'object')
         if err:
             raise HTTPError(400, err)
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
-        if not headers.get('Content-Type') or req.headers.get('X-Detect-Content-Type'):
+        if post and not headers.get('Content-Type') and \
+                not req.headers.get('X-Detect-Content-Type'):
+            headers.pop('Content-Type', None)
+        elif not headers.get('Content-Type') or req.headers.get('X-Detect-Content-Type'):
             headers['Content-Type'] = mimetypes.guess_type(obj)[0] or \
                 'application/octet-stream'
         self._delete_at(req, headers)
@@ -410,7 +415,7 @@ class ObjectController:
         return 507 if statuses and all(s == 507 for s in statuses) else 503
 
     def POST(self, req, a, c, o):
-        headers = self.object_headers(req, o)
+        headers = self.object_headers(req, o, post=True)
         part, nodes = self.ring.get_nodes(a, c, o)
         cpart, cnodes = self.ring.get_nodes(a, c)
         ts = normalize_timestamp()
@@ -512,13 +517,11 @@ class ObjectController:
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
             headers.setdefault('X-Object-Manifest', bh['X-Object-Manifest'])
-        if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
-            headers['X-Static-Large-Object'] = 'True'
-            for k, v in bh.items():
-                if k.lower().startswith('x-object-sysmeta-slo-'):
-                    headers[k] = v
         self._delete_at(req, headers)
-        resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
+        if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
+            resp = self.p.large.copy_manifest(req, da, dc, do, headers, bh, it)
+        else:
+            resp = self.put_stream(da, dc, do, headers, IterReader(it), length)
         for k, v in headers.items():     # Swift answers the copy's metadata
             if k.lower().startswith('x-object-meta-'):
                 resp.headers[k] = v

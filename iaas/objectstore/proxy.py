@@ -245,7 +245,7 @@ class Proxy:
                                        or req.headers.get('X-Storage-Token'))
         req.environ['iaas.objectstore.identity'] = ident
         method = req.method
-        self.authorize(ident, method, account, container, obj)
+        self.authorize(ident, method, account, container, obj, req.headers.get('Referer'))
         if obj is not None:
             handler = getattr(self.objects, method, None)
             args = (account, container, obj)
@@ -259,9 +259,10 @@ class Proxy:
             raise HTTPError(405)
         return handler(req, *args)
 
-    def authorize(self, ident, method, account, container=None, obj=None):
+    def authorize(self, ident, method, account, container=None, obj=None, referer=None):
         """Raise AuthError unless ``ident`` may do ``method`` there: the
-        owner/policy rule, else the container's ACLs (objects and listings)."""
+        owner/policy rule, else the container's ACLs (objects and listings;
+        ``referer`` for their ``.r:`` entries)."""
         if self.auth.is_owner(ident, account, method, container, obj):
             return
         if ident is not None and ident.context is None and ident.scope is None and \
@@ -271,7 +272,7 @@ class Proxy:
         if container and (obj is not None or method in ('GET', 'HEAD')):
             info = self.container_info(account, container)
             acls = {'read': info.get('read', ''), 'write': info.get('write', '')}
-        self.auth.authorize(ident, method, account, container, obj, acls)
+        self.auth.authorize(ident, method, account, container, obj, acls, referer)
 
     # --- account ACLs (X-Account-Access-Control, tempauth users) ---------------------------
     def account_acl(self, account):

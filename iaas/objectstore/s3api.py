@@ -17,7 +17,7 @@ import uuid
 
 import webob
 
-from iaas.objectstore import policies, s3body, s3ext, s3post, s3sig
+from iaas.objectstore import listing, policies, s3body, s3ext, s3post, s3sig
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
@@ -338,7 +338,7 @@ class S3:
             if 'subdir' in r:
                 continue
             fields = [('Key', enc(r['name'])), ('LastModified', s3_time(r['last_modified'])),
-                      ('ETag', _quote_etag(r['hash'])), ('Size', r['bytes'])]
+                      ('ETag', _quote_etag(listing.s3_etag(r))), ('Size', r['bytes'])]
             if not v2 or q.get('fetch-owner') == 'true':
                 fields.append(('Owner', [('ID', ident.user),
                                          ('DisplayName', ident.user)]))

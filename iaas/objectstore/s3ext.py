@@ -3,6 +3,7 @@
 (owner 'ext'), ``s3`` being the :class:`iaas.objectstore.s3api.S3`."""
 import webob
 
+from iaas.objectstore import listing
 from iaas.objectstore.s3xml import S3Error, add, element, xml_response
 from iaas.objectstore.s3xml import max_keys as parse_max_keys
 
@@ -48,7 +49,7 @@ def list_versions(s3, req, ident, bucket):
         add(root, 'Version', [
             ('Key', r['name']), ('VersionId', 'null'), ('IsLatest', True),
             ('LastModified', _s3_time(r['last_modified'])),
-            ('ETag', '"%s"' % r.get('s3_etag', r['hash'])), ('Size', r['bytes']),
+            ('ETag', '"%s"' % listing.s3_etag(r)), ('Size', r['bytes']),
             ('Owner', owner), ('StorageClass', 'STANDARD')])
     for r in rows:
         if 'subdir' in r:

@@ -13,6 +13,7 @@ import urllib.parse
 
 import webob
 
+from iaas.objectstore import listing
 from iaas.objectstore.middleware.object_versioning import versions_container, vname
 from iaas.objectstore.middleware.versioned_writes import DELETE_MARKER
 from iaas.objectstore.s3xml import (
@@ -110,7 +111,7 @@ def list_object_versions(s3, req, ident, bucket, key=None):
             add(root, 'DeleteMarker', common + [('Owner', owner)])
         else:
             add(root, 'Version', common + [
-                ('ETag', '"%s"' % r.get('s3_etag', r['hash'])), ('Size', r['bytes']),
+                ('ETag', '"%s"' % listing.s3_etag(r)), ('Size', r['bytes']),
                 ('Owner', owner), ('StorageClass', 'STANDARD')])
     for r in rows:
         if 'subdir' in r:

@@ -215,6 +215,10 @@ class StorageServer:
         meta = {k: v for k, v in req.headers.items()
                 if k.lower().startswith('x-object-meta-')
                 or k.lower() in diskfile.POST_KEYS}
+        if not any(k.lower() == 'content-type' for k in meta) and \
+                reader.meta.get('Content-Type'):
+            # no type given: the one set by an earlier POST stays (Swift)
+            meta['Content-Type'] = reader.meta['Content-Type']
         self._diskfile(dev, part, a, c, o).write_meta(ts, meta)
         if meta.get('Content-Type') and \
                 meta['Content-Type'] != reader.meta.get('Content-Type'):

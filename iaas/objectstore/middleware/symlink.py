@@ -9,11 +9,11 @@ answers the link itself with its ``X-Symlink-Target*`` headers. POST to a
 link updates the link and answers 307 with the target's ``Location``; COPY /
 ``X-Copy-From`` of a link copies its target (``?symlink=get``: the link).
 JSON container listings carry ``symlink_path`` (and ``symlink_etag``,
-``symlink_bytes`` for static links).
+``symlink_bytes`` for static links, ``slo_etag`` for a static link to a SLO).
 
 Storage: the link lives in the object's own Content-Type parameters
 (``symlink_target=…;symlink_target_account=…;symlink_target_etag=…;
-symlink_target_bytes=…``, values URL-quoted), so it is kept by copies,
+symlink_target_bytes=…;slo_etag=…``, values URL-quoted), so it is kept by copies,
 shows in the container listing row and needs no extra metadata; this filter
 strips the parameters from every answer and from clients' own Content-Types.
 """
@@ -23,6 +23,7 @@ import urllib.parse
 
 import webob
 
+from iaas.objectstore.auth import AuthError
 from iaas.objectstore.middleware.common import wsgi_to_str
 from iaas.objectstore.middleware.versioned_writes import identity, parse, plain_errors, subrequest
 from iaas.objectstore.proxy import HTTPError
@@ -30,7 +31,7 @@ from iaas.objectstore.proxy import HTTPError
 SYMLOOP_MAX = 2
 INFO = {'symloop_max': SYMLOOP_MAX, 'static_links': True}
 KEYS = ('symlink_target', 'symlink_target_account', 'symlink_target_etag',
-        'symlink_target_bytes')
+        'symlink_target_bytes', 'slo_etag')
 COND = ('Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since')
 MD5_EMPTY = 'd41d8cd98f00b204e9800998ecf8427e'
 TARGET_FORM = 'X-Symlink-Target header must be of the form <container name>/<object name>'
@@ -139,6 +140,8 @@ class Symlinks:
                                      f'X-Symlink-Target-Etag header {etag!r}')
             link['symlink_target_etag'] = etag
             link['symlink_target_bytes'] = target.headers.get('Content-Length', '0')
+            if target.headers.get('X-Static-Large-Object') and not tlink:
+                link['slo_etag'] = (target.headers.get('ETag') or '').strip('"')
             if not ctype:
                 ctype = tctype or 'application/octet-stream'
         h['Content-Type'] = join_type(split_type(ctype or 'application/symlink')[0], link)
@@ -264,8 +267,13 @@ class Symlinks:
             tc, _, to = link['symlink_target'].partition('/')
             location = {'Content-Location': urllib.parse.quote(f'/v1/{ta}/{tc}/{to}')}
             want = link.get('symlink_target_etag')
-            resp = subrequest(self.app, ident, req.method, ta, tc, to, query=query,
-                              headers=headers)
+            try:
+                resp = subrequest(self.app, ident, req.method, ta, tc, to, query=query,
+                                  headers=headers)
+            except AuthError as e:      # still tell where the link points (Swift)
+                if e.code != 403:
+                    raise
+                raise HTTPError(403, None, location) from None
             ctype, link = split_type(resp.headers.get('Content-Type', ''))
             if want and (resp.status_int < 300 or resp.status_int in (304, 412)):
                 tetag = resp.headers.get('ETag') or ''
@@ -306,6 +314,8 @@ class Symlinks:
                 if link.get('symlink_target_etag'):
                     row['symlink_etag'] = link['symlink_target_etag']
                     row['symlink_bytes'] = int(link.get('symlink_target_bytes') or 0)
+                if link.get('slo_etag'):     # a static link to a SLO (as Swift)
+                    row['slo_etag'] = '"%s"' % link['slo_etag']
             resp.body = json.dumps(rows).encode()
         elif 'xml' in ctype:
             text = resp.body.decode()

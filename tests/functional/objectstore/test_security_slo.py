@@ -101,7 +101,7 @@ def test_nested_manifests_are_whole_and_bounded(acct):
     assert requests.head(url + '/shared/m2', headers=own).headers['Content-Length'] == '15'
     r = requests.get(url + '/shared/m2', headers=dict(own, Range='bytes=3-11'))
     assert r.status_code == 206 and r.content == b'A' * 9
-    # depth: ten levels are fine, the eleventh is refused
+    # depth: ten levels are fine, an eleventh is stored (as Swift) but not read
     prev = 'm1'
     for level in range(2, 11):
         name = f'n{level}'
@@ -109,7 +109,9 @@ def test_nested_manifests_are_whole_and_bounded(acct):
                     ).status_code == 201, level
         prev = name
     assert requests.get(url + f'/shared/{prev}', headers=own).content == b'A' * 5
-    assert _slo(url + '/shared/n11', own, [{'path': f'/shared/{prev}'}]).status_code == 400
+    assert _slo(url + '/shared/n11', own, [{'path': f'/shared/{prev}'}]).status_code == 201
+    r = requests.get(url + '/shared/n11', headers=own)
+    assert r.status_code == 409 and b'<h1>Conflict</h1>' in r.content
     # a manifest that would include itself
     assert _slo(url + '/shared/self', own, [{'path': '/shared/self'}]).status_code == 400
     assert _slo(url + '/shared/a', own, [{'path': '/shared/m2'}]).status_code == 400
