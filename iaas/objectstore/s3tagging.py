@@ -6,20 +6,22 @@ An object's tags are its ``X-Object-Sysmeta-S3-Tagging`` (the tag set
 URL-encoded, in order: ``k1=v1&k2=v2``), written with the object or by a
 POST that re-sends the object's metadata unchanged; a bucket's are its
 ``Tagging`` document (:mod:`s3config`). S3's limits: 10 tags per object, 50
-per bucket, keys 1–128 and values 0–256 characters, no key twice.
+per bucket, keys 1–128 and values 0–256 characters, no key twice; a tag set
+is kept in key order.
 """
 import urllib.parse
 
 import webob
 
 from iaas.objectstore import s3config
-from iaas.objectstore.s3xml import S3Error, add, element, xml_response
+from iaas.objectstore.s3xml import S3Error, add, element, parse, xml_response
 
 SYSMETA = 'X-Object-Sysmeta-S3-Tagging'
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50
 MAX_KEY, MAX_VALUE = 128, 256
 MAX_HEADER = 8192
+MAX_XML = 64 * 1024
 # what a tagging POST re-sends so that the object's metadata stays as it was
 KEEP = ('content-type', 'content-disposition', 'content-encoding', 'cache-control',
         'content-language', 'expires', 'x-robots-tag', 'x-delete-at', 'x-object-manifest')
@@ -42,12 +44,16 @@ def check(tags, limit):
         if k in seen:
             raise invalid('Cannot provide multiple Tags with the same key')
         seen.add(k)
-    return tags
+    return sorted(tags)     # kept and answered in key order (as S3 and RGW answer)
 
 
 def parse_xml(req, limit):
-    """[(key, value)] of a <Tagging><TagSet><Tag>… body."""
-    root = s3config.read_xml(req, 64 * 1024)
+    """[(key, value)] of a <Tagging><TagSet><Tag>… request body."""
+    return tags_of(s3config.read_xml(req, MAX_XML), limit)
+
+
+def tags_of(root, limit):
+    """[(key, value)] of a parsed <Tagging> document, checked."""
     tagset = root.find('TagSet')
     if root.tag != 'Tagging' or tagset is None:
         raise S3Error('MalformedXML')
@@ -96,6 +102,14 @@ def put_headers(req):
     if value is None:
         return {}
     return {SYSMETA: encode(parse_header(value))}
+
+
+def post_headers(value):
+    """The Swift headers storing a POST Object form's ``tagging`` field (a
+    <Tagging> document)."""
+    if len(value) > MAX_XML:
+        raise S3Error('MaxMessageLengthExceeded', 'Your request was too big.', 400)
+    return {SYSMETA: encode(tags_of(parse(value.encode()), MAX_OBJECT_TAGS))}
 
 
 def copy_headers(req):
