@@ -106,6 +106,7 @@ S3 = {
     'GetPublicAccessBlock': 'objectstore:container:get',
     'PutPublicAccessBlock': 'objectstore:container:post',
     'DeletePublicAccessBlock': 'objectstore:container:post',
+    'PutBucketPolicy': 'objectstore:container:post',
 }
 
 

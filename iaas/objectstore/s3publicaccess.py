@@ -12,9 +12,13 @@ Enforcement hooks:
 * :func:`ignore_public_acls` — IgnorePublicAcls: whether the ACL code must
   evaluate the bucket's and its objects' ACLs as if their public grants were
   absent.
-* BlockPublicPolicy / RestrictPublicBuckets concern bucket policies, which
-  do not exist here (PutBucketPolicy is 501): stored and answered only.
+* BlockPublicPolicy — bucket policies are not implemented (PutBucketPolicy
+  answers 501 NotImplemented, nothing stored), but a public policy on a
+  bucket that blocks them is refused first with AccessDenied, as S3 does
+  (:func:`put_bucket_policy`). RestrictPublicBuckets: stored and answered only.
 """
+import json
+
 import webob
 
 from iaas.objectstore import s3config
@@ -100,3 +104,42 @@ def ignore_public_acls(s3, account, bucket):
     conf = configuration(s3, account, bucket)
     return bool(conf and conf['IgnorePublicAcls'])
 
+
+
+# --- bucket policies: refused when public and blocked, else not implemented ---------------
+MAX_POLICY = 20 * 1024      # S3's limit of a bucket policy
+
+
+def is_public_policy(doc):
+    """Whether a policy document allows anyone: an Allow statement whose
+    Principal is ``*`` or ``{"AWS": "*"}`` (or a list holding ``*``) and
+    that has no Condition."""
+    statements = doc.get('Statement', []) if isinstance(doc, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements if isinstance(statements, list) else []:
+        if not isinstance(st, dict) or st.get('Effect') != 'Allow' or st.get('Condition'):
+            continue
+        principal = st.get('Principal')
+        if isinstance(principal, dict):
+            principal = principal.get('AWS')
+        if principal == '*' or (isinstance(principal, list) and '*' in principal):
+            return True
+    return False
+
+
+def put_bucket_policy(s3, req, ident, bucket):
+    s3config.bucket_sysmeta(s3, ident.account, bucket)
+    if req.content_length is not None and req.content_length > MAX_POLICY:
+        raise S3Error('PolicyTooLarge', 'Policies must be no more than 20 KB', 400)
+    body = req.body_file.read(MAX_POLICY + 1)
+    if len(body) > MAX_POLICY:
+        raise S3Error('PolicyTooLarge', 'Policies must be no more than 20 KB', 400)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise S3Error('MalformedPolicy', 'Policies must be valid JSON', 400) from None
+    conf = configuration(s3, ident.account, bucket)
+    if conf and conf['BlockPublicPolicy'] and is_public_policy(doc):
+        raise S3Error('AccessDenied')
+    raise S3Error('NotImplemented', 'Bucket policies are not implemented')

@@ -45,7 +45,8 @@ SUBRESOURCES = {
     'delete': ({'POST': 'DeleteObjects'}, {}),
     'cors': ({'GET': 'GetBucketCors', 'PUT': 'PutBucketCors', 'DELETE': 'DeleteBucketCors'},
              {}),
-    'policy': (_ni('GET', 'PUT', 'DELETE'), {}),
+    # (PutBucketPolicy: 403 for a public policy under BlockPublicPolicy, else 501)
+    'policy': ({'GET': NI, 'PUT': 'PutBucketPolicy', 'DELETE': NI}, {}),
     'policyStatus': (_ni('GET'), {}),
     'lifecycle': (_ni('GET', 'PUT', 'DELETE'), {}),
     'logging': (_ni('GET', 'PUT'), {}),
@@ -131,6 +132,7 @@ OPERATIONS = {
     'GetPublicAccessBlock': ('publicaccess', 'get_public_access_block'),
     'PutPublicAccessBlock': ('publicaccess', 'put_public_access_block'),
     'DeletePublicAccessBlock': ('publicaccess', 'delete_public_access_block'),
+    'PutBucketPolicy': ('publicaccess', 'put_bucket_policy'),
 }
 
 
