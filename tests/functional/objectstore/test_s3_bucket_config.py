@@ -87,6 +87,10 @@ def test_tagging_on_put_copy_and_multipart(s3):
         'Parts': [{'PartNumber': 1, 'ETag': etag}]})
     assert [t['Key'] for t in s3.get_object_tagging(Bucket='wtags', Key='mp')['TagSet']] == \
         ['x', 'y']
+    s3.put_object_tagging(Bucket='wtags', Key='mp', Tagging={'TagSet': _tags(3)})
+    got = s3.get_object(Bucket='wtags', Key='mp')     # still the multipart object
+    assert got['Body'].read() == b'p' and got['ETag'].endswith('-1"')
+    assert got['TagCount'] == 3
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.put_object(Bucket='wtags', Key='many', Body=DATA,
                       Tagging='&'.join(f'k{i}=v' for i in range(11)))
