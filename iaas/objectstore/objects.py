@@ -189,6 +189,7 @@ class ObjectController:
         for k, v in bh.items():
             if k.lower().startswith('x-object-meta-'):
                 resp.headers[k] = v
+        resp.headers.update(s3_sysmeta(req, bh))
         if 'ETag' in resp.headers:
             resp.headers['ETag'] = resp.headers['ETag'].strip('"')
         resp.headers['Accept-Ranges'] = 'bytes'
@@ -245,6 +246,7 @@ class ObjectController:
             raise HTTPError(400, err)
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        headers.update(s3_sysmeta(req, req.headers))
         if post and not headers.get('Content-Type') and \
                 not req.headers.get('X-Detect-Content-Type'):
             headers.pop('Content-Type', None)
@@ -511,8 +513,11 @@ class ObjectController:
             headers = {k: v for k, v in bh.items()
                        if k.lower().startswith('x-object-meta-') or k.lower() in
                        ('content-type', 'content-disposition', 'content-encoding')}
+        # the S3 layer's tags go with the copy unless it names others
+        headers.update({k: v for k, v in bh.items() if k.lower() == S3_TAGGING})
         override = {k: v for k, v in req.headers.items()
                     if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        override.update(s3_sysmeta(req, req.headers))
         headers.update(override)
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
@@ -528,6 +533,18 @@ class ObjectController:
         resp.headers['X-Copied-From'] = urllib.parse.quote(f'{sc}/{so}')
         resp.headers['X-Copied-From-Last-Modified'] = bh.get('Last-Modified', '')
         return resp
+
+
+S3_TAGGING = 'x-object-sysmeta-s3-tagging'
+
+
+def s3_sysmeta(req, headers):
+    """The S3 layer's object sysmeta (X-Object-Sysmeta-S3-*) among
+    ``headers``, for its own subrequests only (never a client's)."""
+    if not req.environ.get('iaas.objectstore.internal'):
+        return {}
+    return {k: v for k, v in headers.items()
+            if k.lower().startswith('x-object-sysmeta-s3-')}
 
 
 def conditional_response(status, bh):

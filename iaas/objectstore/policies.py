@@ -94,6 +94,19 @@ S3 = {
     'PutBucketAcl': 'objectstore:container:post',
     'PutObjectAcl': 'objectstore:object:post',
     'GetObjectAttributes': 'objectstore:object:get',
+    'GetBucketCors': 'objectstore:container:get',
+    'PutBucketCors': 'objectstore:container:post',
+    'DeleteBucketCors': 'objectstore:container:post',
+    'GetObjectTagging': 'objectstore:object:get',
+    'PutObjectTagging': 'objectstore:object:post',
+    'DeleteObjectTagging': 'objectstore:object:post',
+    'GetBucketTagging': 'objectstore:container:get',
+    'PutBucketTagging': 'objectstore:container:post',
+    'DeleteBucketTagging': 'objectstore:container:post',
+    'GetPublicAccessBlock': 'objectstore:container:get',
+    'PutPublicAccessBlock': 'objectstore:container:post',
+    'DeletePublicAccessBlock': 'objectstore:container:post',
+    'PutBucketPolicy': 'objectstore:container:post',
 }
 
 

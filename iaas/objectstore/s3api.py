@@ -7,6 +7,7 @@ Buckets are containers; multipart uploads keep their parts in the
 """
 import base64
 import binascii
+import importlib
 import json
 import logging
 import math
@@ -17,10 +18,19 @@ import uuid
 
 import webob
 
-from iaas.objectstore import listing, policies, s3body, s3ext, s3post, s3sig
+from iaas.objectstore import (
+    listing,
+    policies,
+    s3body,
+    s3cors,
+    s3post,
+    s3publicaccess,
+    s3sig,
+    s3tagging,
+)
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3subresources import ALL as ALL_METHODS
-from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
+from iaas.objectstore.s3subresources import MODULES, OPERATIONS, classify  # noqa: F401
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
 from iaas.objectstore.s3xml import max_keys as parse_max_keys
 from iaas.objectstore.utils import MAX_OBJECT_NAME
@@ -64,14 +74,18 @@ class S3:
     def handle(self, req):
         resource = urllib.parse.unquote(req.path_info)
         request_id = 'tx' + uuid.uuid4().hex[:21]
+        bucket = ''
         try:
             _check_content_length(req)
             _decode_path(req.environ)
             bucket, _, key = req.path_info.lstrip('/').partition('/')
             if s3post.is_post_object(req, bucket, key):
                 resp = s3post.post_object(self, req, bucket)
+            elif req.method == 'OPTIONS' and bucket:     # a CORS preflight: anonymous
+                resp = s3cors.preflight(self, req, bucket)
             else:
                 ident = self.authenticate(req)
+                req.environ['iaas.s3.account'] = ident.account
                 resp = self.dispatch(req, ident)
         except S3Error as e:
             resp = error_response(e.code, e.message, e.status, resource, req.method,
@@ -83,6 +97,10 @@ class S3:
             LOG.exception('S3 %s %s failed', req.method, req.path)
             resp = error_response('InternalError', S3Error('InternalError').message, 500,
                                   resource, req.method, request_id=request_id)
+        if req.headers.get('Origin') and req.environ.get('iaas.s3.account'):
+            path = req.environ.get('iaas.s3.path', req.path_info)
+            resp = s3cors.decorate(self, req, resp, req.environ['iaas.s3.account'],
+                                   path.lstrip('/').partition('/')[0])
         if 'Content-Type' not in resp.headers and resp.status_int != 304:
             # Swift's default for answers without a body (UploadPart, abort, …)
             resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
@@ -148,8 +166,9 @@ class S3:
         owner, name, *fallback = OPERATIONS[op]
         if owner == 'multipart':
             return getattr(self.multipart, name)
-        if owner == 'ext':
-            return lambda *args: getattr(s3ext, name)(self, *args)
+        if owner in MODULES:
+            fn = getattr(importlib.import_module('iaas.objectstore.' + MODULES[owner]), name)
+            return lambda *args: fn(self, *args)
         if owner == 'versioning':
             fn = self.versioning.get(name)
             if fn is not None:
@@ -157,6 +176,7 @@ class S3:
             if not fallback or fallback[0] is None:
                 raise S3Error('NotImplemented')
             name = fallback[0]
+            s3ext = importlib.import_module('iaas.objectstore.s3ext')
             if hasattr(s3ext, name):
                 return lambda *args: getattr(s3ext, name)(self, *args)
         return getattr(self, name)
@@ -189,6 +209,7 @@ class S3:
         sub = webob.Request.blank(url, method=method, headers=headers or {})
         sub.environ['iaas.objectstore.identity'] = ident
         sub.environ['iaas.objectstore.internal'] = True
+        sub.environ['iaas.objectstore.sysmeta_ok'] = True   # headers built here only
         if body is not None:
             sub.body = body
         elif reader is not None:
@@ -431,6 +452,8 @@ class S3:
                 raise S3Error('InvalidDigest') from None
             if len(headers['ETag']) != 32:
                 raise S3Error('InvalidDigest')
+        headers.update(s3tagging.put_headers(req))
+        s3publicaccess.deny_public_request_acl(self, req, ident.account, bucket)
         from iaas.objectstore import s3object
         s3object.check_write_conditions(self, req, ident, bucket, key)
         reader, length = s3body.request_body(req)
@@ -475,9 +498,12 @@ class S3:
         if directive == 'REPLACE':
             headers['X-Fresh-Metadata'] = 'true'
             headers.update(self._put_headers(req))
-        elif sb == bucket and sk == key:
+        elif sb == bucket and sk == key and \
+                req.headers.get('x-amz-tagging-directive') != 'REPLACE':
             raise S3Error('InvalidRequest', 'This copy request is illegal because it is trying '
                           'to copy an object to itself without changing the metadata.')
+        headers.update(s3tagging.copy_headers(req))
+        s3publicaccess.deny_public_request_acl(self, req, ident.account, bucket)
         resp = self.swift(ident, 'PUT', bucket, key, headers=headers, body=b'')
         if resp.status_int == 404:
             self.check_bucket(ident, sb)

@@ -92,6 +92,9 @@ def put_acl(s3, req, ident, bucket, key=None):
     if (canned is not None) + bool(grants) + bool(body.strip()) > 1:
         raise S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants '
                       'or an ACL body is not allowed')
+    from iaas.objectstore import s3publicaccess
+    s3publicaccess.deny_public_acl(s3, ident.account, bucket, canned,
+                                   [req.headers[h] for h in grants])
     if canned not in (None, 'private') or grants:
         raise S3Error('NotImplemented')
     if body.strip():

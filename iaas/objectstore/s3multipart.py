@@ -48,11 +48,14 @@ class Multipart:
 
     def initiate(self, req, ident, bucket, key):
         self.s3.check_bucket(ident, bucket)
+        from iaas.objectstore import s3publicaccess, s3tagging
+        tag_headers = s3tagging.put_headers(req)
+        s3publicaccess.deny_public_request_acl(self.s3, req, ident.account, bucket)
         resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS)
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
         upload_id = uuid.uuid4().hex
-        headers = self.s3._put_headers(req)
+        headers = dict(self.s3._put_headers(req), **tag_headers)
         marker = {'key': key, 'headers': headers}
         resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, upload_id,
                              body=json.dumps(marker).encode(),

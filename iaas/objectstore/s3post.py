@@ -12,7 +12,7 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import policies
+from iaas.objectstore import policies, s3publicaccess, s3tagging
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3xml import S3Error, element, xml_response
 
@@ -190,7 +190,10 @@ def post_object(s3, req, bucket):
             headers[name.title()] = value
         elif name.startswith('x-amz-meta-'):
             headers['X-Object-Meta-' + name[11:]] = value
+    if fields.get('tagging'):
+        headers.update(s3tagging.post_headers(fields['tagging']))
     s3.check_bucket(ident, bucket)
+    s3publicaccess.deny_public_acl(s3, ident.account, bucket, fields.get('acl'))
     resp = s3.swift(ident, 'PUT', bucket, key, headers=headers, reader=f, length=size)
     if resp.status_int != 201:
         s3.object_error(ident, bucket, key, resp.status_int)

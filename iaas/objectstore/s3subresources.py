@@ -27,7 +27,10 @@ SUBRESOURCES = {
     # --- object and bucket subresources ------------------------------------------
     'acl': ({'GET': 'GetBucketAcl', 'PUT': 'PutBucketAcl'},
             {'GET': 'GetObjectAcl', 'PUT': 'PutObjectAcl'}),
-    'tagging': (_ni('GET', 'PUT', 'DELETE'), _ni('GET', 'PUT', 'DELETE')),
+    'tagging': ({'GET': 'GetBucketTagging', 'PUT': 'PutBucketTagging',
+                 'DELETE': 'DeleteBucketTagging'},
+                {'GET': 'GetObjectTagging', 'PUT': 'PutObjectTagging',
+                 'DELETE': 'DeleteObjectTagging'}),
     'legal-hold': ({}, _ni('GET', 'PUT')),
     'retention': ({}, _ni('GET', 'PUT')),
     'torrent': ({}, _ni('GET')),
@@ -40,8 +43,10 @@ SUBRESOURCES = {
     'versions': ({'GET': 'ListObjectVersions'}, {}),
     'location': ({'GET': 'GetBucketLocation'}, {}),
     'delete': ({'POST': 'DeleteObjects'}, {}),
-    'cors': (_ni('GET', 'PUT', 'DELETE'), {}),
-    'policy': (_ni('GET', 'PUT', 'DELETE'), {}),
+    'cors': ({'GET': 'GetBucketCors', 'PUT': 'PutBucketCors', 'DELETE': 'DeleteBucketCors'},
+             {}),
+    # (PutBucketPolicy: 403 for a public policy under BlockPublicPolicy, else 501)
+    'policy': ({'GET': NI, 'PUT': 'PutBucketPolicy', 'DELETE': NI}, {}),
     'policyStatus': (_ni('GET'), {}),
     'lifecycle': (_ni('GET', 'PUT', 'DELETE'), {}),
     'logging': (_ni('GET', 'PUT'), {}),
@@ -55,7 +60,8 @@ SUBRESOURCES = {
     'metrics': (_ni('GET', 'PUT', 'DELETE'), {}),
     'intelligent-tiering': (_ni('GET', 'PUT', 'DELETE'), {}),
     'ownershipControls': (_ni('GET', 'PUT', 'DELETE'), {}),
-    'publicAccessBlock': (_ni('GET', 'PUT', 'DELETE'), {}),
+    'publicAccessBlock': ({'GET': 'GetPublicAccessBlock', 'PUT': 'PutPublicAccessBlock',
+                           'DELETE': 'DeletePublicAccessBlock'}, {}),
     'requestPayment': (_ni('GET', 'PUT'), {}),
     'object-lock': (_ni('GET', 'PUT'), {}),
     'session': (_ni('GET'), {}),
@@ -83,7 +89,10 @@ PARAMETERS = {
 # operation → (handler owner, method name); owner 's3' = iaas.objectstore.s3api.S3,
 # 'multipart' = its Multipart, 'versioning' = s3versioning.HANDLERS[name] (501 or the
 # fallback method of S3 named third when that module or name is absent),
-# 'ext' = iaas.objectstore.s3ext.Extra
+# 'ext' = iaas.objectstore.s3ext.Extra; an owner in MODULES: fn(s3, req, ident, bucket[, key])
+# of that module
+MODULES = {'ext': 's3ext', 'cors': 's3cors', 'tagging': 's3tagging',
+           'publicaccess': 's3publicaccess'}
 OPERATIONS = {
     'ListBuckets': ('s3', 'list_buckets'), 'CreateBucket': ('s3', 'create_bucket'),
     'DeleteBucket': ('s3', 'delete_bucket'), 'HeadBucket': ('s3', 'head_bucket'),
@@ -111,6 +120,19 @@ OPERATIONS = {
     'GetObjectAttributes': ('ext', 'get_attributes'),
     'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
+    'GetBucketCors': ('cors', 'get_bucket_cors'),
+    'PutBucketCors': ('cors', 'put_bucket_cors'),
+    'DeleteBucketCors': ('cors', 'delete_bucket_cors'),
+    'GetObjectTagging': ('tagging', 'get_object_tagging'),
+    'PutObjectTagging': ('tagging', 'put_object_tagging'),
+    'DeleteObjectTagging': ('tagging', 'delete_object_tagging'),
+    'GetBucketTagging': ('tagging', 'get_bucket_tagging'),
+    'PutBucketTagging': ('tagging', 'put_bucket_tagging'),
+    'DeleteBucketTagging': ('tagging', 'delete_bucket_tagging'),
+    'GetPublicAccessBlock': ('publicaccess', 'get_public_access_block'),
+    'PutPublicAccessBlock': ('publicaccess', 'put_public_access_block'),
+    'DeletePublicAccessBlock': ('publicaccess', 'delete_public_access_block'),
+    'PutBucketPolicy': ('publicaccess', 'put_bucket_policy'),
 }
 
 

@@ -213,7 +213,7 @@ class StorageServer:
         if reader.meta.get('X-Meta-Timestamp', reader.meta['X-Timestamp']) >= ts:
             return text(409)
         meta = {k: v for k, v in req.headers.items()
-                if k.lower().startswith('x-object-meta-')
+                if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))
                 or k.lower() in diskfile.POST_KEYS}
         if not any(k.lower() == 'content-type' for k in meta) and \
                 reader.meta.get('Content-Type'):

@@ -60,3 +60,17 @@ def test_post_object_policy_limits(s3, store):
     assert _post(store, 'form', _form([['STARTS-WITH', '$key', '']],
                                       {'key': 'k'})).status_code == 400
     assert s3.list_objects_v2(Bucket='form')['KeyCount'] == 0
+
+
+def test_post_object_tagging(s3, store):
+    s3.create_bucket(Bucket='formtags')
+    tagging = ('<Tagging><TagSet><Tag><Key>0</Key><Value>0</Value></Tag></TagSet>'
+               '</Tagging>')
+    conds = [{'bucket': 'formtags'}, ['starts-with', '$key', ''],
+             ['starts-with', '$tagging', '']]
+    r = _post(store, 'formtags', _form(conds, {'key': 'k', 'tagging': tagging}))
+    assert r.status_code == 204, r.content
+    assert s3.get_object_tagging(Bucket='formtags', Key='k')['TagSet'] == [
+        {'Key': '0', 'Value': '0'}]
+    r = _post(store, 'formtags', _form(conds, {'key': 'bad', 'tagging': '<Tagging'}))
+    assert r.status_code == 400

@@ -70,6 +70,23 @@ def _s3_calls(upload_id):
         'PutObjectAcl': lambda c: c.put_object_acl(Bucket=b, Key=k, ACL='private'),
         'GetObjectAttributes': lambda c: c.get_object_attributes(
             Bucket=b, Key=k, ObjectAttributes=['ETag', 'ObjectSize']),
+        'GetBucketCors': lambda c: c.get_bucket_cors(Bucket=b),
+        'PutBucketCors': lambda c: c.put_bucket_cors(Bucket=b, CORSConfiguration={
+            'CORSRules': [{'AllowedMethods': ['GET'], 'AllowedOrigins': ['*']}]}),
+        'DeleteBucketCors': lambda c: c.delete_bucket_cors(Bucket=b),
+        'GetObjectTagging': lambda c: c.get_object_tagging(Bucket=b, Key=k),
+        'PutObjectTagging': lambda c: c.put_object_tagging(Bucket=b, Key=k, Tagging={
+            'TagSet': [{'Key': 'evil', 'Value': '1'}]}),
+        'DeleteObjectTagging': lambda c: c.delete_object_tagging(Bucket=b, Key=k),
+        'GetBucketTagging': lambda c: c.get_bucket_tagging(Bucket=b),
+        'PutBucketTagging': lambda c: c.put_bucket_tagging(Bucket=b, Tagging={
+            'TagSet': [{'Key': 'evil', 'Value': '1'}]}),
+        'DeleteBucketTagging': lambda c: c.delete_bucket_tagging(Bucket=b),
+        'GetPublicAccessBlock': lambda c: c.get_public_access_block(Bucket=b),
+        'PutPublicAccessBlock': lambda c: c.put_public_access_block(
+            Bucket=b, PublicAccessBlockConfiguration={'BlockPublicAcls': True}),
+        'DeletePublicAccessBlock': lambda c: c.delete_public_access_block(Bucket=b),
+        'PutBucketPolicy': lambda c: c.put_bucket_policy(Bucket=b, Policy='{}'),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
         'CreateBucket': lambda c: c.create_bucket(Bucket=b),
@@ -213,3 +230,11 @@ def test_s3_operation_matrix(cloud, matrix):
     assert failures == []
     assert _snapshot(cloud, 'A') == matrix['before']['A']
     assert _snapshot(cloud, 'C') == matrix['before']['C']
+    # the bucket configurations and tags (system metadata, not in the snapshot)
+    owner = cloud.s3(cloud.ec2('alice'))
+    assert owner.get_object_tagging(Bucket=BUCKET, Key=KEY)['TagSet'] == []
+    for call in (owner.get_bucket_cors, owner.get_bucket_tagging,
+                 owner.get_public_access_block):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call(Bucket=BUCKET)
+        assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 404

@@ -18,9 +18,11 @@ def test_no_subresource_is_a_plain_write(name, method, key):
 
 
 @pytest.mark.parametrize('method,key,query,headers,op', [
-    ('PUT', 'k', {'tagging': ''}, {}, NI),
+    ('PUT', 'k', {'tagging': ''}, {}, 'PutObjectTagging'),
     ('PUT', 'k', {'legal-hold': ''}, {}, NI),
-    ('DELETE', 'k', {'tagging': ''}, {}, NI),
+    ('DELETE', 'k', {'tagging': ''}, {}, 'DeleteObjectTagging'),
+    ('PUT', '', {'cors': ''}, {}, 'PutBucketCors'),
+    ('GET', '', {'publicAccessBlock': ''}, {}, 'GetPublicAccessBlock'),
     ('PUT', 'k', {'uploadId': 'u', 'partNumber': '1'}, {'x-amz-copy-source': 'b/s'},
      'UploadPartCopy'),
     ('GET', 'k', {'versionId': 'v'}, {}, 'GetObjectVersion'),
