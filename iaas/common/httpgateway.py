@@ -119,7 +119,9 @@ class Responder:
             headers = [(n, v) for n, v in headers if n.lower() != 'connection']
         if not self.keep_alive:
             headers = headers + [('Connection', 'close')]
-        elif self.head.version < (1, 1):
+        elif self.head.version < (1, 1) or 'keep-alive' in {
+                t.strip().lower() for t in (self.head.get('connection') or '').split(',')}:
+            # kept alive as asked (HTTP/1.1 keeps it anyway; eventlet, as Swift runs, says so)
             headers = headers + [('Connection', 'keep-alive')]
         if 'date' not in names:
             headers = headers + [('Date', http_date())]
