@@ -94,6 +94,7 @@ S3 = {
     'PutBucketAcl': 'objectstore:container:post',
     'PutObjectAcl': 'objectstore:object:post',
     'GetObjectAttributes': 'objectstore:object:get',
+    'GetObjectLockConfiguration': 'objectstore:container:get',
 }
 
 

@@ -86,7 +86,7 @@ class S3:
         if 'Content-Type' not in resp.headers and resp.status_int != 304:
             # Swift's default for answers without a body (UploadPart, abort, …)
             resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
-        if resp.status_int == 204:
+        if resp.status_int in (204, 304):     # (Swift's s3api says so on a 304 too)
             resp.headers['Content-Length'] = '0'
         resp.headers['x-amz-request-id'] = request_id
         resp.headers['x-amz-id-2'] = request_id
@@ -384,8 +384,10 @@ class S3:
         return xml_response(out)
 
     def acl(self, req, ident, bucket, key=None):
-        """The owner has FULL_CONTROL (canned 'private'); ACL documents are not kept."""
-        self.check_bucket(ident, bucket)
+        """The owner has FULL_CONTROL; a bucket whose container is public
+        (PutBucketAcl public-read[-write]) also grants AllUsers READ (WRITE)."""
+        info = self.check_bucket(ident, bucket)
+        public = s3ext.public_grants(info) if key is None else []
         if key is not None:
             resp = self.swift(ident, 'HEAD', bucket, key)
             if resp.status_int >= 300:
@@ -393,13 +395,18 @@ class S3:
         owner = [('ID', ident.user), ('DisplayName', ident.user)]
         root = element('AccessControlPolicy', [('Owner', owner)])
         grants = add(root, 'AccessControlList')
-        grant = add(grants, 'Grant')
-        grantee = add(grant, 'Grantee')
-        grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
-        grantee.set('xsi:type', 'CanonicalUser')
-        add(grantee, 'ID', ident.user)
-        add(grantee, 'DisplayName', ident.user)
-        add(grant, 'Permission', 'FULL_CONTROL')
+        for perm in ['FULL_CONTROL'] + public:
+            grant = add(grants, 'Grant')
+            grantee = add(grant, 'Grantee')
+            grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
+            if perm == 'FULL_CONTROL':
+                grantee.set('xsi:type', 'CanonicalUser')
+                add(grantee, 'ID', ident.user)
+                add(grantee, 'DisplayName', ident.user)
+            else:
+                grantee.set('xsi:type', 'Group')
+                add(grantee, 'URI', s3ext.ALL_USERS)
+            add(grant, 'Permission', perm)
         return xml_response(root)
 
     # --- objects -------------------------------------------------------------------------

@@ -126,6 +126,8 @@ def get_object(s3, req, ident, bucket, key):
             out.headers['x-amz-meta-' + k[14:].lower()] = v
         elif lk == 'x-object-sysmeta-s3-tagging' and v:
             out.headers['x-amz-tagging-count'] = str(len(v.split('&')))
+        elif lk == 'x-object-version-id' and v:     # a versioned bucket's (Swift's s3api)
+            out.headers['x-amz-version-id'] = v
     if ranged_head:     # no body; the ranged GET's Content-Length kept
         length = out.headers.get('Content-Length')
         out.app_iter = []

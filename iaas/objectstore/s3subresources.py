@@ -57,7 +57,7 @@ SUBRESOURCES = {
     'ownershipControls': (_ni('GET', 'PUT', 'DELETE'), {}),
     'publicAccessBlock': (_ni('GET', 'PUT', 'DELETE'), {}),
     'requestPayment': (_ni('GET', 'PUT'), {}),
-    'object-lock': (_ni('GET', 'PUT'), {}),
+    'object-lock': ({'GET': 'GetObjectLockConfiguration', 'PUT': NI}, {}),
     'session': (_ni('GET'), {}),
     'metadataTable': (_ni('GET', 'POST', 'DELETE'), {}),
     'metadataConfiguration': (_ni('GET', 'POST', 'DELETE'), {}),
@@ -109,6 +109,7 @@ OPERATIONS = {
     'GetObject': ('s3', 'get_object'), 'HeadObject': ('s3', 'get_object'),
     'GetObjectAcl': ('s3', 'acl'),
     'GetObjectAttributes': ('ext', 'get_attributes'),
+    'GetObjectLockConfiguration': ('ext', 'get_object_lock'),
     'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
 }

@@ -70,6 +70,7 @@ def _s3_calls(upload_id):
         'PutObjectAcl': lambda c: c.put_object_acl(Bucket=b, Key=k, ACL='private'),
         'GetObjectAttributes': lambda c: c.get_object_attributes(
             Bucket=b, Key=k, ObjectAttributes=['ETag', 'ObjectSize']),
+        'GetObjectLockConfiguration': lambda c: c.get_object_lock_configuration(Bucket=b),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
         'CreateBucket': lambda c: c.create_bucket(Bucket=b),

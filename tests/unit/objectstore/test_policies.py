@@ -35,7 +35,7 @@ def test_every_s3_operation_has_a_rule_and_a_handler():
                            'GetBucketVersioning', 'GetBucketAcl', 'ListObjects', 'HeadObject',
                            'ListMultipartUploads', 'GetObjectAcl', 'ListParts',
                            'ListObjectVersions', 'GetObjectVersion', 'HeadObjectVersion',
-                           'GetObjectAttributes')
+                           'GetObjectAttributes', 'GetObjectLockConfiguration')
         assert ('project_member' in rules[rule]) == write, op
     for (_level, method), rule in policies.SWIFT.items():
         assert ('project_member' in rules[rule]) == (method not in ('GET', 'HEAD')), rule
