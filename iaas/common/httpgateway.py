@@ -31,6 +31,9 @@ class ClientGone(Exception):
     """The response could not be delivered; the connection is closed."""
 
 
+RAW_HEADERS = 'iaas.headers_raw'
+
+
 def build_environ(server, conn, head, wsgi_input, chunked):
     path, query = split_target(head.target)
     env = {
@@ -42,6 +45,9 @@ def build_environ(server, conn, head, wsgi_input, chunked):
         'wsgi.version': (1, 0), 'wsgi.url_scheme': 'http', 'wsgi.input': wsgi_input,
         'wsgi.errors': sys.stderr, 'wsgi.multithread': True, 'wsgi.multiprocess': False,
         'wsgi.run_once': False, 'wsgi.input_terminated': chunked,
+        # every field as received, names lowercased (eventlet's headers_raw):
+        # the S3 layer signs and keeps the x-amz-meta-a_b dropped below
+        RAW_HEADERS: tuple(head.headers),
     }
     for name, value in head.headers:
         if '_' in name:         # X_Auth_Token must not pass for X-Auth-Token

@@ -19,6 +19,7 @@ import webob
 
 from iaas.objectstore import policies, s3body, s3ext, s3post, s3sig
 from iaas.objectstore.auth import AuthError
+from iaas.objectstore.s3object import META_IGNORED, meta_to_swift
 from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import OPERATIONS, classify  # noqa: F401 (re-exported)
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
@@ -412,10 +413,11 @@ class S3:
     # --- objects -------------------------------------------------------------------------
     def _put_headers(self, req):
         headers = {}
-        for k, v in req.headers.items():
+        for k, v in list(req.headers.items()) + s3sig.underscored(req.environ):
             lk = k.lower()
             if lk.startswith('x-amz-meta-'):
-                headers['X-Object-Meta-' + k[11:]] = v
+                if not any(c in k for c in META_IGNORED):
+                    headers['X-Object-Meta-' + meta_to_swift(k[11:])] = v
             elif lk in ('content-type', 'content-disposition', 'content-encoding'):
                 if lk == 'content-encoding':
                     v = ','.join(p for p in v.split(',') if p.strip() != 'aws-chunked')

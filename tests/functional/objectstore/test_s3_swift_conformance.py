@@ -381,3 +381,25 @@ def test_versions_and_content_headers_on_heads(store, s3):
             % status).encode())
         assert r.status_code == 400 and '<Code>MalformedXML</Code>' in r.text
     assert s3.get_bucket_versioning(Bucket='heads')['Status'] == 'Enabled'
+
+
+@pytest.mark.parametrize('signature', ['s3', 's3v4'])
+def test_metadata_names_with_underscores_and_separators(store, signature):
+    c = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                     aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                     config=Config(s3={'addressing_style': 'path'}, signature_version=signature,
+                                   retries={'max_attempts': 1}))
+    c.create_bucket(Bucket='meta')
+    weird = '!"#$%&\'()*+-./<=>?@[\\]^`{|}~'
+    md = dict({'foo-bar': 'baz', 'foo_bar': 'also baz'}, **{ch: ch for ch in weird})
+    c.put_object(Bucket='meta', Key='k', Body=b'x', Metadata=md)
+    kept = '!#$%&\'(*+-.^`|~'        # AWS (and Swift's s3api) ignore the others
+    want = dict({'foo-bar': 'baz', 'foo_bar': 'also baz'}, **{ch: ch for ch in kept})
+    assert c.head_object(Bucket='meta', Key='k')['Metadata'] == want
+    # the underscore is stored as Swift's s3api stores it
+    tok, url = store.token()
+    h = requests.head(url + '/meta/k', headers={'X-Auth-Token': tok}).headers
+    assert h['X-Object-Meta-Foo=5Fbar'] == 'also baz' and h['X-Object-Meta-Foo-Bar'] == 'baz'
+    # a copy keeps them
+    c.copy_object(Bucket='meta', Key='k2', CopySource={'Bucket': 'meta', 'Key': 'k'})
+    assert c.head_object(Bucket='meta', Key='k2')['Metadata'] == want
