@@ -31,6 +31,9 @@ class ClientGone(Exception):
     """The response could not be delivered; the connection is closed."""
 
 
+RAW_HEADERS = 'iaas.headers_raw'
+
+
 def build_environ(server, conn, head, wsgi_input, chunked):
     path, query = split_target(head.target)
     env = {
@@ -42,6 +45,9 @@ def build_environ(server, conn, head, wsgi_input, chunked):
         'wsgi.version': (1, 0), 'wsgi.url_scheme': 'http', 'wsgi.input': wsgi_input,
         'wsgi.errors': sys.stderr, 'wsgi.multithread': True, 'wsgi.multiprocess': False,
         'wsgi.run_once': False, 'wsgi.input_terminated': chunked,
+        # every field as received, names lowercased (eventlet's headers_raw):
+        # the S3 layer signs and keeps the x-amz-meta-a_b dropped below
+        RAW_HEADERS: tuple(head.headers),
     }
     for name, value in head.headers:
         if '_' in name:         # X_Auth_Token must not pass for X-Auth-Token
@@ -119,7 +125,9 @@ class Responder:
             headers = [(n, v) for n, v in headers if n.lower() != 'connection']
         if not self.keep_alive:
             headers = headers + [('Connection', 'close')]
-        elif self.head.version < (1, 1):
+        elif self.head.version < (1, 1) or 'keep-alive' in {
+                t.strip().lower() for t in (self.head.get('connection') or '').split(',')}:
+            # kept alive as asked (HTTP/1.1 keeps it anyway; eventlet, as Swift runs, says so)
             headers = headers + [('Connection', 'keep-alive')]
         if 'date' not in names:
             headers = headers + [('Date', http_date())]

@@ -222,7 +222,8 @@ class LargeObjects:
             lk = k.lower()
             if lk.startswith(('x-object-meta-', 'x-object-sysmeta-s3-')) or lk in (
                     'last-modified', 'x-timestamp', 'x-object-manifest', 'x-static-large-object',
-                    'content-disposition', 'content-encoding', 'x-delete-at'):
+                    'content-disposition', 'content-encoding', 'x-delete-at',
+                    'cache-control', 'content-language', 'expires', 'x-robots-tag'):
                 headers[k] = v
         cond = ranges.precondition(req.headers, etag, ranges.last_modified_of(bh), req.method)
         if cond:

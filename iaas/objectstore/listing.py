@@ -4,7 +4,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import webob
 
-from iaas.objectstore.utils import iso_ms
+from iaas.objectstore.utils import iso_ms, wsgi_to_str
 
 PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
 
@@ -59,7 +59,8 @@ def object_entry(row):
     if 'subdir' in row:
         return {'subdir': row['subdir']}
     return with_slo_etag({'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
-                          'content_type': row['content_type'],
+                          # stored as the object's header came (UTF-8 as latin-1)
+                          'content_type': wsgi_to_str(row['content_type']),
                           'last_modified': iso_ms(row['created_at'])})
 
 

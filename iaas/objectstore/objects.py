@@ -173,13 +173,18 @@ class ObjectController:
                 if status >= 300:
                     raise HTTPError(status)
             return self.p.large.get(req, a, c, o, bh, it)
-        if status != 416:
-            cond = ranges.precondition(req.headers, bh.get('ETag'),
-                                       ranges.last_modified_of(bh), req.method)
-            if cond:
-                if it is not None:
-                    it.close()
-                return conditional_response(cond, bh)
+        if status == 416:
+            if it is not None:
+                it.close()
+            raise HTTPError(416, None, {'Content-Range': bh.get('Content-Range', ''),
+                                        'ETag': (bh.get('ETag') or '').strip('"'),
+                                        'Accept-Ranges': 'bytes'})
+        cond = ranges.precondition(req.headers, bh.get('ETag'),
+                                   ranges.last_modified_of(bh), req.method)
+        if cond:
+            if it is not None:
+                it.close()
+            return conditional_response(cond, bh)
         resp = webob.Response(status=status, charset=None)
         resp.app_iter = it if it is not None else []
         for k in PASS_HEADERS:

@@ -107,6 +107,7 @@ S3 = {
     'PutPublicAccessBlock': 'objectstore:container:post',
     'DeletePublicAccessBlock': 'objectstore:container:post',
     'PutBucketPolicy': 'objectstore:container:post',
+    'GetObjectLockConfiguration': 'objectstore:container:get',
 }
 
 

@@ -138,8 +138,9 @@ class Proxy:
             return self.swift(req)
         if path == '/v1':
             raise HTTPError(412, 'Bad URL')
-        if path.startswith('//') and 'Authorization' not in req.headers and \
-                'X-Amz-Credential' not in req.GET and 'AWSAccessKeyId' not in req.GET:
+        s3_signed = 'Authorization' in req.headers or 'X-Amz-Credential' in req.GET or \
+            'AWSAccessKeyId' in req.GET
+        if path.startswith('//') and not s3_signed:
             raise HTTPError(404)
         if path.startswith('/auth/v1'):
             return self.v1_auth(req)
@@ -148,6 +149,9 @@ class Proxy:
         if path == '/openapi.json' and req.method == 'GET' and 'Authorization' not in req.headers:
             return webob.Response(json_body=openapi.objectstore_document(req.host_url),
                                   charset=None, content_type='application/json')
+        if not s3_signed and ('X-Auth-Token' in req.headers or 'X-Storage-Token' in req.headers):
+            # a Swift client's request (Swift's s3api passes it on) outside /v1/
+            raise HTTPError(412, 'Bad URL')
         if self.s3 is not None:
             return self.s3.handle(req)
         raise HTTPError(404)
@@ -311,6 +315,26 @@ class Proxy:
             return True
         return has('read-only') and method in ('GET', 'HEAD')
 
+    def swift_owner(self, req, account):
+        """Is the caller the account's owner (Swift's ``swift_owner``): its
+        owner rule, an account-ACL admin, or a subrequest of ours. Only owners
+        see and set :data:`OWNER_HEADERS`."""
+        if req.environ.get('iaas.objectstore.internal'):
+            return True
+        ident = req.environ.get('iaas.objectstore.identity')
+        if self.auth.is_owner(ident, account, 'POST'):
+            return True
+        if ident is None or ident.context is not None or ident.scope is not None:
+            return False
+        admins = self.account_acl(account).get('admin') or ()
+        return bool({ident.user, ident.user.split(':', 1)[0]} & set(admins))
+
+    def _owner_only(self, req, account, headers):
+        """``headers`` without the owner headers unless the caller owns the account."""
+        if self.swift_owner(req, account):
+            return headers
+        return {k: v for k, v in headers.items() if not _owner_header(k)}
+
     # --- container info cache -------------------------------------------------------------
     def container_info(self, account, container, fresh=False):
         """{'status', 'read', 'write', 'object_count', 'bytes', 'meta'} (cached 5 s)."""
@@ -353,11 +377,9 @@ class Proxy:
             raise HTTPError(status)
         headers = _pass_headers(hdrs, 'x-account-')
         headers['X-Timestamp'] = hdrs.get('X-Timestamp', '')
-        ident = req.environ.get('iaas.objectstore.identity')
-        if hdrs.get(ACL_SYSMETA) and (self.auth.is_owner(ident, account, 'POST') or (
-                ident is not None and ident.user in
-                (self.account_acl(account).get('admin') or ()))):
+        if hdrs.get(ACL_SYSMETA):
             headers['X-Account-Access-Control'] = hdrs[ACL_SYSMETA]
+        headers = self._owner_only(req, account, headers)
         pol = f'X-Account-Storage-Policy-{listing.DEFAULT_POLICY}-'
         for what in ('Container-Count', 'Object-Count', 'Bytes-Used'):
             headers[pol + what] = headers.get(f'X-Account-{what}', '0')
@@ -402,8 +424,8 @@ class Proxy:
         self._check_merged_metadata(req, 'account', part, nodes,
                                     lambda n: f"/acct/{n['device']}/{part}/{account}")
         ts = normalize_timestamp()
-        headers = _meta_from(req.headers, 'account',
-                             req.environ.get('iaas.objectstore.sysmeta_ok'))
+        headers = self._owner_only(req, account, _meta_from(
+            req.headers, 'account', req.environ.get('iaas.objectstore.sysmeta_ok')))
         if 'X-Account-Access-Control' in req.headers:
             headers[ACL_SYSMETA] = _account_acl_value(req.headers['X-Account-Access-Control'])
             with self._cinfo_lock:
@@ -437,6 +459,7 @@ class Proxy:
         changed = hdrs.get('X-PUT-Timestamp') or hdrs.get('X-Timestamp')
         if changed:
             headers['Last-Modified'] = http_date(math.ceil(float(changed)))
+        headers = self._owner_only(req, account, headers)
         return self._listing_response(req, 'container', container, body, headers)
 
     container_HEAD = container_GET
@@ -465,8 +488,8 @@ class Proxy:
 
     def _container_write(self, req, account, container, method):
         part, nodes = self.ring.get_nodes(account, container)
-        headers = _meta_from(req.headers, 'container',
-                             req.environ.get('iaas.objectstore.sysmeta_ok')) \
+        headers = self._owner_only(req, account, _meta_from(
+            req.headers, 'container', req.environ.get('iaas.objectstore.sysmeta_ok'))) \
             if method != 'DELETE' else {}
         headers['X-Timestamp'] = normalize_timestamp()
         results = self.cluster.fanout(
@@ -506,6 +529,19 @@ def _decode_slashes(environ):
 
 ACL_SYSMETA = 'X-Account-Sysmeta-Core-Access-Control'
 ACL_LEVELS = ('admin', 'read-write', 'read-only')
+# Swift's swift_owner_headers: only the account's owner sees or sets them (a
+# user with read-write access through an ACL gets them dropped, silently)
+OWNER_HEADERS = ('x-container-read', 'x-container-write', 'x-container-sync-key',
+                 'x-container-sync-to', 'x-account-meta-temp-url-key',
+                 'x-account-meta-temp-url-key-2', 'x-container-meta-temp-url-key',
+                 'x-container-meta-temp-url-key-2', 'x-account-access-control')
+
+
+def _owner_header(name):
+    name = name.lower()
+    if name.startswith('x-remove-'):
+        name = 'x-' + name[len('x-remove-'):]
+    return name in OWNER_HEADERS
 
 
 def _account_acl_value(value):
@@ -546,13 +582,16 @@ def _realm(environ):
 
 def _valid_text(req):
     """The request's path, or None when it or its query string is not valid
-    UTF-8 (a lone surrogate, %ff…) or holds a NUL."""
+    UTF-8 (a lone surrogate, %ff…) or holds a NUL (allowed in a Swift
+    listing's markers, as Swift does: ``marker=b1%00`` starts just after b1)."""
     try:
         path = req.path_info
         query = req.GET.items()
     except UnicodeDecodeError:
         return None
-    if '\x00' in path or any('\x00' in k or '\x00' in v for k, v in query):
+    markers = ('marker', 'end_marker') if path.startswith('/v1/') else ()
+    if '\x00' in path or any('\x00' in k or ('\x00' in v and k not in markers)
+                             for k, v in query):
         return None
     return path
 
@@ -576,7 +615,8 @@ def _meta_from(headers, kind, sysmeta=False):
         lk = k.lower()
         if lk.startswith((f'x-{kind}-meta-', f'x-remove-{kind}-meta-')) or lk in (
                 'x-container-read', 'x-container-write', 'x-remove-container-read',
-                'x-remove-container-write', 'x-versions-location'):
+                'x-remove-container-write', 'x-versions-location',
+                'x-container-sync-key', 'x-remove-container-sync-key'):
             out[k] = v
         elif sysmeta and lk.startswith(f'x-{kind}-sysmeta-'):
             out[k] = v

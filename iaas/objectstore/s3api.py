@@ -23,12 +23,14 @@ from iaas.objectstore import (
     policies,
     s3body,
     s3cors,
+    s3ext,
     s3post,
     s3publicaccess,
     s3sig,
     s3tagging,
 )
 from iaas.objectstore.auth import AuthError
+from iaas.objectstore.s3object import META_IGNORED, meta_to_swift
 from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import MODULES, OPERATIONS, classify  # noqa: F401
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
@@ -104,7 +106,7 @@ class S3:
         if 'Content-Type' not in resp.headers and resp.status_int != 304:
             # Swift's default for answers without a body (UploadPart, abort, …)
             resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
-        if resp.status_int == 204:
+        if resp.status_int in (204, 304):     # (Swift's s3api says so on a 304 too)
             resp.headers['Content-Length'] = '0'
         resp.headers['x-amz-request-id'] = request_id
         resp.headers['x-amz-id-2'] = request_id
@@ -405,8 +407,10 @@ class S3:
         return xml_response(out)
 
     def acl(self, req, ident, bucket, key=None):
-        """The owner has FULL_CONTROL (canned 'private'); ACL documents are not kept."""
-        self.check_bucket(ident, bucket)
+        """The owner has FULL_CONTROL; a bucket whose container is public
+        (PutBucketAcl public-read[-write]) also grants AllUsers READ (WRITE)."""
+        info = self.check_bucket(ident, bucket)
+        public = s3ext.public_grants(info) if key is None else []
         if key is not None:
             resp = self.swift(ident, 'HEAD', bucket, key)
             if resp.status_int >= 300:
@@ -414,22 +418,28 @@ class S3:
         owner = [('ID', ident.user), ('DisplayName', ident.user)]
         root = element('AccessControlPolicy', [('Owner', owner)])
         grants = add(root, 'AccessControlList')
-        grant = add(grants, 'Grant')
-        grantee = add(grant, 'Grantee')
-        grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
-        grantee.set('xsi:type', 'CanonicalUser')
-        add(grantee, 'ID', ident.user)
-        add(grantee, 'DisplayName', ident.user)
-        add(grant, 'Permission', 'FULL_CONTROL')
+        for perm in ['FULL_CONTROL'] + public:
+            grant = add(grants, 'Grant')
+            grantee = add(grant, 'Grantee')
+            grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
+            if perm == 'FULL_CONTROL':
+                grantee.set('xsi:type', 'CanonicalUser')
+                add(grantee, 'ID', ident.user)
+                add(grantee, 'DisplayName', ident.user)
+            else:
+                grantee.set('xsi:type', 'Group')
+                add(grantee, 'URI', s3ext.ALL_USERS)
+            add(grant, 'Permission', perm)
         return xml_response(root)
 
     # --- objects -------------------------------------------------------------------------
     def _put_headers(self, req):
         headers = {}
-        for k, v in req.headers.items():
+        for k, v in list(req.headers.items()) + s3sig.underscored(req.environ):
             lk = k.lower()
             if lk.startswith('x-amz-meta-'):
-                headers['X-Object-Meta-' + k[11:]] = v
+                if not any(c in k for c in META_IGNORED):
+                    headers['X-Object-Meta-' + meta_to_swift(k[11:])] = v
             elif lk in ('content-type', 'content-disposition', 'content-encoding'):
                 if lk == 'content-encoding':
                     v = ','.join(p for p in v.split(',') if p.strip() != 'aws-chunked')

@@ -22,6 +22,20 @@ OVERRIDES = (('response-content-type', 'Content-Type'),
              ('response-expires', 'Expires'))
 
 
+# AWS ignores user metadata whose name holds one of these (so does Swift's s3api)
+META_IGNORED = ' "),/;<=>?@[\\]{}'
+
+
+def meta_to_swift(name):
+    """A user metadata name as stored: '_' as '=5F' (WSGI cannot tell it
+    from '-'; Swift's s3api does the same, see :func:`meta_from_swift`)."""
+    return name.replace('_', '=5F')
+
+
+def meta_from_swift(name):
+    return name.lower().replace('=5f', '_')
+
+
 def etag_matches(condition, etag):
     """Whether an If-Match / If-None-Match value names ``etag`` (or is *)."""
     etag = etag.strip('"')
@@ -133,9 +147,11 @@ def get_object(s3, req, ident, bucket, key):
     for k, v in resp.headers.items():
         lk = k.lower()
         if lk.startswith('x-object-meta-'):
-            out.headers['x-amz-meta-' + k[14:].lower()] = v
+            out.headers['x-amz-meta-' + meta_from_swift(k[14:])] = v
         elif lk == 'x-object-sysmeta-s3-tagging' and v:
             out.headers['x-amz-tagging-count'] = str(len(v.split('&')))
+        elif lk == 'x-object-version-id' and v:     # a versioned bucket's (Swift's s3api)
+            out.headers['x-amz-version-id'] = v
     if ranged_head:     # no body; the ranged GET's Content-Length kept
         length = out.headers.get('Content-Length')
         out.app_iter = []

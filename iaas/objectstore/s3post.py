@@ -14,6 +14,7 @@ import webob
 
 from iaas.objectstore import policies, s3publicaccess, s3tagging
 from iaas.objectstore.auth import AuthError
+from iaas.objectstore.s3object import META_IGNORED, meta_to_swift
 from iaas.objectstore.s3xml import S3Error, element, xml_response
 
 # fields never named by the policy's conditions
@@ -188,8 +189,8 @@ def post_object(s3, req, bucket):
     for name, value in fields.items():
         if name in OBJECT_FIELDS:
             headers[name.title()] = value
-        elif name.startswith('x-amz-meta-'):
-            headers['X-Object-Meta-' + name[11:]] = value
+        elif name.startswith('x-amz-meta-') and not any(c in name for c in META_IGNORED):
+            headers['X-Object-Meta-' + meta_to_swift(name[11:])] = value
     if fields.get('tagging'):
         headers.update(s3tagging.post_headers(fields['tagging']))
     s3.check_bucket(ident, bucket)

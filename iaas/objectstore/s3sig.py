@@ -12,6 +12,8 @@ import hmac
 import time
 import urllib.parse
 
+from iaas.common.httpgateway import RAW_HEADERS
+
 MAX_SKEW = 15 * 60
 MAX_PRESIGN = 7 * 24 * 3600
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
@@ -51,6 +53,13 @@ class S3AuthError(Exception):
 
 def _uri_encode(s, safe='-_.~'):
     return urllib.parse.quote(s, safe=safe)
+
+
+def underscored(environ):
+    """[(name, value)] of the request's fields whose names hold '_' (names
+    lowercased): the WSGI environ has none (X_A would pass for X-A there),
+    yet S3 clients sign and store them (x-amz-meta-a_b)."""
+    return [(n, v) for n, v in environ.get(RAW_HEADERS, ()) if '_' in n]
 
 
 def _raw_query(environ):
@@ -150,9 +159,12 @@ class SigRequest:
         canon_query = '&'.join(f'{_uri_encode(k)}={_uri_encode(v)}'
                                for k, v in sorted(query))
         headers = []
+        extra = underscored(req.environ)
         for h in x['signed_headers']:
             if h == 'host':
                 v = req.host
+            elif '_' in h:
+                v = ','.join(v for n, v in extra if n == h)
             else:
                 v = req.headers.get(h, '')
             headers.append(f"{h}:{' '.join(v.strip().split())}\n")
@@ -183,7 +195,8 @@ class SigRequest:
     # --- V2 -----------------------------------------------------------------
     def _v2(self, secret, slash=False):
         req, x = self.req, self.extra
-        amz = sorted((k.lower(), ' '.join(v.strip().split())) for k, v in req.headers.items()
+        amz = sorted((k.lower(), ' '.join(v.strip().split()))
+                     for k, v in list(req.headers.items()) + underscored(req.environ)
                      if k.lower().startswith('x-amz-'))
         amz_lines = ''.join(f'{k}:{v}\n' for k, v in amz)
         date = x['expires'] if x['presigned'] else (

@@ -56,9 +56,8 @@ def put_bucket_versioning(s3, req, ident, bucket, key=None):
     if root.tag != 'VersioningConfiguration':
         raise S3Error('MalformedXML')
     status = root.findtext('Status')
-    if status not in ('Enabled', 'Suspended'):
-        raise S3Error('IllegalVersioningConfigurationException',
-                      'The Versioning element must be specified', 400)
+    if status not in ('Enabled', 'Suspended'):    # missing, blank or unknown (Swift's s3api)
+        raise S3Error('MalformedXML')
     resp = s3.swift(ident, 'POST', bucket,
                     headers={'X-Versions-Enabled': 'true' if status == 'Enabled' else 'false'})
     if resp.status_int >= 300:
@@ -92,7 +91,7 @@ def list_object_versions(s3, req, ident, bucket, key=None):
     root = element('ListVersionsResult', [
         ('Name', bucket), ('Prefix', prefix), ('KeyMarker', kmarker),
         ('VersionIdMarker', vmarker), ('MaxKeys', max_keys)])
-    if delimiter:
+    if 'delimiter' in q:    # even when blank (Swift's s3api, unlike ListObjects)
         add(root, 'Delimiter', delimiter)
     add(root, 'IsTruncated', truncated)
     if truncated and rows:

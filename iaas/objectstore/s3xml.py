@@ -34,6 +34,8 @@ ERRORS = {
     'NoSuchUpload': (404, 'The specified multipart upload does not exist.'),
     'NotImplemented': (501, 'A header you provided implies functionality that is not '
                             'implemented.'),
+    'ObjectLockConfigurationNotFoundError': (404, 'Object Lock configuration does not '
+                                                  'exist for this bucket'),
     'PreconditionFailed': (412, 'At least one of the preconditions you specified did not '
                                 'hold.'),
     'ServiceUnavailable': (503, 'Please reduce your request rate.'),

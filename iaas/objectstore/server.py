@@ -15,7 +15,7 @@ import time
 
 import webob
 
-from iaas.objectstore import db, diskfile, replication, updates
+from iaas.objectstore import db, diskfile, ranges, replication, updates
 from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
 
 LOG = logging.getLogger(__name__)
@@ -200,6 +200,11 @@ class StorageServer:
         if failed_precondition(req, meta['ETag'], lm):
             reader.close()
             return text(412)
+        spec = ranges.specs(req.headers.get('Range')) if req.method == 'GET' else None
+        if spec is not None and len(spec) == 1:
+            # one range as Swift reads it (a suffix longer than the object
+            # is the whole object, not webob's 416)
+            return _single_range(resp, reader, spec)
         return resp
 
     object_HEAD = object_GET
@@ -410,6 +415,24 @@ class StorageServer:
                               content_type='application/json', charset=None)
 
 
+def _single_range(resp, reader, spec):
+    rs = ranges.satisfiable(spec, reader.length)
+    resp.conditional_response = False
+    if not rs:
+        reader.close()
+        resp.status = 416
+        resp.app_iter = []
+        resp.content_length = 0
+        resp.headers['Content-Range'] = f'bytes */{reader.length}'
+        return resp
+    start, stop = rs[0]
+    resp.status = 206
+    resp.app_iter = reader.iter_range(start, stop)
+    resp.content_length = stop - start
+    resp.headers['Content-Range'] = ranges.content_range(start, stop, reader.length)
+    return resp
+
+
 class FileIter:
     """App iter over an open object; webob calls app_iter_range for Range."""
 
@@ -451,11 +474,12 @@ def _meta_updates(req, kind, ts):
         lk = k.lower()
         if lk.startswith((f'x-{kind}-meta-', f'x-{kind}-sysmeta-')) or lk in (
                 'x-container-read', 'x-container-write', 'x-versions-location',
-                'x-account-meta-temp-url-key'):
+                'x-container-sync-key', 'x-account-meta-temp-url-key'):
             out[_title(k)] = (v, ts)
         elif lk.startswith(f'x-remove-{kind}-meta-'):
             out[_title(f'x-{kind}-meta-' + lk[len(f'x-remove-{kind}-meta-'):])] = ('', ts)
-        elif lk in ('x-remove-container-read', 'x-remove-container-write'):
+        elif lk in ('x-remove-container-read', 'x-remove-container-write',
+                    'x-remove-container-sync-key'):
             out[_title('x-' + lk[len('x-remove-'):])] = ('', ts)
     return out
 

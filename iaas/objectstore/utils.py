@@ -29,6 +29,14 @@ def iso_ms(ts):
         round((t - int(t)) * 1e6) % 1000000)
 
 
+def wsgi_to_str(value):
+    """A header value as read off the wire (latin-1 of UTF-8 bytes) → text."""
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def quote(s):
     return urllib.parse.quote(s, safe='/')
 

@@ -22,6 +22,13 @@ def status_of(data):
     return e.value.status
 
 
+def test_field_names_with_separators_pass():
+    # as Python's and eventlet's servers let them (S3 metadata: x-amz-meta-( …)
+    h = parse_head(head('X-Amz-Meta-(: a', 'x-amz-meta-a=5Fb: b', 'X-Amz-Meta-": c'))
+    assert h.get('x-amz-meta-(') == 'a' and h.get('x-amz-meta-a=5fb') == 'b'
+    assert h.get('x-amz-meta-"') == 'c'
+
+
 def test_plain_request():
     h = parse_head(head('Host: a', 'X-Auth-Token:  tok ', 'Accept: a', 'accept: b'))
     assert (h.method, h.target, h.version) == ('POST', '/x', (1, 1))
@@ -44,6 +51,9 @@ def test_plain_request():
     (['No colon here'], 400),
     (['Bad Name: x'], 400),
     (['Name : x'], 400),
+    (['Name\t: x'], 400),
+    (['X-A\x01: x'], 400),
+    (['X-\xe9: x'], 400),
     (['X-A: 1', ' folded'], 400),
     (['X-A: a\x00b'], 400),
     (['Expect: 200-ok'], 417),

@@ -6,6 +6,8 @@ import weakref
 
 import webob
 
+from iaas.objectstore.utils import wsgi_to_str  # noqa: F401 (the filters import it from here)
+
 INTERNAL = 'iaas.objectstore.internal'
 IDENTITY = 'iaas.objectstore.identity'
 GENERATOR = 'iaas.objectstore.content_generator'   # 'staticweb' on its own pages
@@ -52,14 +54,6 @@ def metadata(headers, kind):
     prefix = f'x-{kind}-meta-'
     return {k.lower()[len(prefix):]: wsgi_to_str(v) for k, v in headers.items()
             if k.lower().startswith(prefix)}
-
-
-def wsgi_to_str(value):
-    """A header value as read off the wire (latin-1 of UTF-8 bytes) → text."""
-    try:
-        return value.encode('latin-1').decode('utf-8')
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
 
 
 def sysmeta(headers, kind):

@@ -25,7 +25,13 @@ import webob
 
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.middleware.common import wsgi_to_str
-from iaas.objectstore.middleware.versioned_writes import identity, parse, plain_errors, subrequest
+from iaas.objectstore.middleware.versioned_writes import (
+    identity,
+    parse,
+    plain_errors,
+    preauthed,
+    subrequest,
+)
 from iaas.objectstore.proxy import HTTPError
 
 SYMLOOP_MAX = 2
@@ -206,8 +212,11 @@ class Symlinks:
     def post(self, req, a, c, o):
         if 'X-Symlink-Target' in req.headers:
             raise HTTPError(400, 'A PUT request is required to set a symlink target')
-        head = subrequest(self.app, identity(self.p, req), 'HEAD', a, c, o,
-                          query={'symlink': 'get'})
+        # a caller who may write but not read (a write-only container ACL)
+        # may still POST: the object is looked at on its behalf (Swift asks
+        # the object server, which answers 307 for a link)
+        self.p.authorize(identity(self.p, req), 'POST', a, c, o)
+        head = subrequest(self.app, preauthed(a), 'HEAD', a, c, o, query={'symlink': 'get'})
         ctype, link = split_type(head.headers.get('Content-Type', ''))
         if head.status_int >= 300 or not link:
             return self.app(req)

@@ -100,16 +100,17 @@ def subrequest(app, ident, method, a, c=None, o=None, query=None, headers=None, 
 
 def plain_errors(handler):
     """Swift's middlewares answer their own errors in text/plain: an
-    HTTPError with a message raised by ``handler`` becomes that answer."""
+    HTTPError with a message raised by ``handler`` becomes that answer (one
+    that names its Content-Type, as the proxy's own HTML errors do, keeps it)."""
     def wrapped(req):
         try:
             return handler(req)
         except HTTPError as e:
-            if not e.message:
+            if not e.message or any(k.lower() == 'content-type' for k in e.headers):
                 raise
             resp = webob.Response(status=e.status, headers=e.headers, charset=None)
             resp.body = b'' if req.method == 'HEAD' else e.message.encode()
-            resp.headers['Content-Type'] = 'text/plain'    # also when headers were given
+            resp.headers['Content-Type'] = 'text/plain'
             return resp
     return wrapped
 

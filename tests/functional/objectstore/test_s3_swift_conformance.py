@@ -281,3 +281,124 @@ def test_complete_location_is_quoted(store, s3):
     r = s3.complete_multipart_upload(Bucket='loc', Key=key, UploadId=up, MultipartUpload={
         'Parts': [{'PartNumber': 1, 'ETag': etag}]})
     assert r['Location'] == store.url + '/loc/obj1%E2%98%83'
+
+
+def test_object_lock_configuration_is_never_there(store, s3):
+    s3.create_bucket(Bucket='locks')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_lock_configuration(Bucket='locks')
+    assert _err(e) == ('ObjectLockConfigurationNotFoundError', 404)
+    assert e.value.response['Error']['Message'] == \
+        'Object Lock configuration does not exist for this bucket'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_lock_configuration(Bucket='nolocks')
+    assert _err(e) == ('NoSuchBucket', 404)
+    # an object's ?object-lock is not ours: 501 before anything is read or written
+    r = raw(store, 'PUT', '/locks/k?object-lock', body=b'x')
+    assert r.status_code == 501
+    assert s3.list_objects(Bucket='locks').get('Contents') is None
+
+
+def test_blank_delimiter_of_a_versions_listing_is_echoed(store, s3):
+    s3.create_bucket(Bucket='blank')
+    s3.put_object(Bucket='blank', Key='k', Body=b'x')
+    r = s3.list_object_versions(Bucket='blank', Delimiter='', KeyMarker='', Prefix='')
+    assert (r['Delimiter'], r['KeyMarker'], r['Prefix']) == ('', '', '')
+    assert 'Delimiter' not in s3.list_objects(Bucket='blank', Delimiter='')
+    r = s3.list_object_versions(Bucket='blank')
+    assert 'Delimiter' not in r
+
+
+def test_canned_bucket_acls_are_the_containers_acls(store, s3):
+    s3.create_bucket(Bucket='pub')
+    s3.put_object(Bucket='pub', Key='k', Body=b'x')
+    anon = store.url + '/v1/AUTH_test/pub'
+    assert requests.get(anon + '/k').status_code == 401
+
+    def grants():
+        return sorted((g['Grantee']['Type'], g['Permission'])
+                      for g in s3.get_bucket_acl(Bucket='pub')['Grants'])
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL')]
+    s3.put_bucket_acl(Bucket='pub', ACL='public-read')
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL'), ('Group', 'READ')]
+    assert requests.get(anon + '/k').content == b'x'        # as Swift's s3api does
+    assert requests.get(anon).text == 'k\n'
+    assert requests.put(anon + '/new', data=b'y').status_code == 401
+    s3.put_bucket_acl(Bucket='pub', ACL='public-read-write')
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL'), ('Group', 'READ'),
+                        ('Group', 'WRITE')]
+    assert requests.put(anon + '/new', data=b'y').status_code == 401   # never public writes
+    s3.put_bucket_acl(Bucket='pub', ACL='private')
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL')]
+    assert requests.get(anon + '/k').status_code == 401
+    # an ACL document: owner FULL_CONTROL + AllUsers READ is public-read
+    owner = s3.get_bucket_acl(Bucket='pub')['Owner']
+    policy = {'Owner': owner, 'Grants': [
+        {'Grantee': {'Type': 'CanonicalUser', 'ID': owner['ID']}, 'Permission': 'FULL_CONTROL'},
+        {'Grantee': {'Type': 'Group', 'URI': 'http://acs.amazonaws.com/groups/global/AllUsers'},
+         'Permission': 'READ'}]}
+    s3.put_bucket_acl(Bucket='pub', AccessControlPolicy=policy)
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL'), ('Group', 'READ')]
+    # what cannot be kept changes nothing
+    for kw in ({'ACL': 'authenticated-read'}, {'GrantRead': 'id=someone'},
+               {'AccessControlPolicy': dict(policy, Grants=policy['Grants'] + [
+                   {'Grantee': {'Type': 'CanonicalUser', 'ID': 'someone'},
+                    'Permission': 'READ'}])}):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.put_bucket_acl(Bucket='pub', **kw)
+        assert _err(e) == ('NotImplemented', 501)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object_acl(Bucket='pub', Key='k', ACL='public-read')
+    assert _err(e) == ('NotImplemented', 501)
+    assert grants() == [('CanonicalUser', 'FULL_CONTROL'), ('Group', 'READ')]
+    assert [g['Grantee']['Type'] for g in s3.get_object_acl(Bucket='pub', Key='k')[
+        'Grants']] == ['CanonicalUser']
+
+
+def test_versions_and_content_headers_on_heads(store, s3):
+    s3.create_bucket(Bucket='heads')
+    up = s3.create_multipart_upload(Bucket='heads', Key='mpu', ContentType='foo/bar',
+                                    ContentLanguage='en-US', CacheControl='no-cache',
+                                    Expires='Thu, 01 Dec 1994 16:00:00 GMT')['UploadId']
+    etag = s3.upload_part(Bucket='heads', Key='mpu', UploadId=up, PartNumber=1,
+                          Body=b'x' * 10)['ETag']
+    s3.complete_multipart_upload(Bucket='heads', Key='mpu', UploadId=up, MultipartUpload={
+        'Parts': [{'PartNumber': 1, 'ETag': etag}]})
+    h = s3.head_object(Bucket='heads', Key='mpu')['ResponseMetadata']['HTTPHeaders']
+    assert (h['content-language'], h['cache-control'], h['expires']) == \
+        ('en-US', 'no-cache', 'Thu, 01 Dec 1994 16:00:00 GMT')
+    assert 'x-amz-version-id' not in h
+    r = raw(store, 'HEAD', '/heads/mpu', headers={'If-None-Match': h['etag']})
+    assert r.status_code == 304 and r.headers['Content-Length'] == '0'
+    s3.put_bucket_versioning(Bucket='heads', VersioningConfiguration={'Status': 'Enabled'})
+    vid = s3.put_object(Bucket='heads', Key='v', Body=b'v')['VersionId']
+    assert s3.head_object(Bucket='heads', Key='v')['VersionId'] == vid
+    assert s3.get_object(Bucket='heads', Key='v')['VersionId'] == vid
+    for status in ('...', ''):
+        r = raw(store, 'PUT', '/heads?versioning', body=(
+            '<VersioningConfiguration><Status>%s</Status></VersioningConfiguration>'
+            % status).encode())
+        assert r.status_code == 400 and '<Code>MalformedXML</Code>' in r.text
+    assert s3.get_bucket_versioning(Bucket='heads')['Status'] == 'Enabled'
+
+
+@pytest.mark.parametrize('signature', ['s3', 's3v4'])
+def test_metadata_names_with_underscores_and_separators(store, signature):
+    c = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
+                     aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                     config=Config(s3={'addressing_style': 'path'}, signature_version=signature,
+                                   retries={'max_attempts': 1}))
+    c.create_bucket(Bucket='meta')
+    weird = '!"#$%&\'()*+-./<=>?@[\\]^`{|}~'
+    md = dict({'foo-bar': 'baz', 'foo_bar': 'also baz'}, **{ch: ch for ch in weird})
+    c.put_object(Bucket='meta', Key='k', Body=b'x', Metadata=md)
+    kept = '!#$%&\'(*+-.^`|~'        # AWS (and Swift's s3api) ignore the others
+    want = dict({'foo-bar': 'baz', 'foo_bar': 'also baz'}, **{ch: ch for ch in kept})
+    assert c.head_object(Bucket='meta', Key='k')['Metadata'] == want
+    # the underscore is stored as Swift's s3api stores it
+    tok, url = store.token()
+    h = requests.head(url + '/meta/k', headers={'X-Auth-Token': tok}).headers
+    assert h['X-Object-Meta-Foo=5Fbar'] == 'also baz' and h['X-Object-Meta-Foo-Bar'] == 'baz'
+    # a copy keeps them
+    c.copy_object(Bucket='meta', Key='k2', CopySource={'Bucket': 'meta', 'Key': 'k'})
+    assert c.head_object(Bucket='meta', Key='k2')['Metadata'] == want

@@ -87,6 +87,7 @@ def _s3_calls(upload_id):
             Bucket=b, PublicAccessBlockConfiguration={'BlockPublicAcls': True}),
         'DeletePublicAccessBlock': lambda c: c.delete_public_access_block(Bucket=b),
         'PutBucketPolicy': lambda c: c.put_bucket_policy(Bucket=b, Policy='{}'),
+        'GetObjectLockConfiguration': lambda c: c.get_object_lock_configuration(Bucket=b),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
         'CreateBucket': lambda c: c.create_bucket(Bucket=b),

@@ -352,6 +352,20 @@ def test_keepalive_and_pipelining(serve):
         assert not closed_by_server(s, 0.3)
 
 
+def test_keepalive_asked_is_answered(serve):
+    # a client that asks for keep-alive is told it got it (as eventlet, under
+    # Swift, tells it); one that asks nothing gets no Connection header
+    svc = serve()
+    with connect(svc.port) as s:
+        s.sendall(b'GET /a HTTP/1.1\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.1\r\n\r\n')
+        _status, headers, body = read_response(s, 5)
+        assert headers.get('connection') == 'keep-alive'
+        n = int(headers['content-length'])
+        _status, headers, _body = read_response_rest(s, body[n:], 5)
+        assert 'connection' not in headers
+        assert not closed_by_server(s, 0.3)
+
+
 def test_http10_and_close_delimited_response(serve):
     svc = serve()
     with connect(svc.port) as s:

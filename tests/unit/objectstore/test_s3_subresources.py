@@ -33,6 +33,9 @@ def test_no_subresource_is_a_plain_write(name, method, key):
     ('PUT', '', {'lifecycle': ''}, {}, NI),
     ('PUT', 'k', {'x-id': 'PutObject'}, {}, 'PutObject'),
     ('GET', '', {'list-type': '2'}, {}, 'ListObjects'),
+    ('GET', '', {'object-lock': ''}, {}, 'GetObjectLockConfiguration'),
+    ('PUT', '', {'object-lock': ''}, {}, NI),
+    ('GET', 'k', {'object-lock': ''}, {}, NI),
 ])
 def test_classify(method, key, query, headers, op):
     assert classify(method, 'b', key, query, headers) == op
