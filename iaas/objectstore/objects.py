@@ -12,7 +12,7 @@ import webob
 from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.proxy import HTTPError
-from iaas.objectstore.utils import check_metadata, normalize_timestamp
+from iaas.objectstore.utils import check_metadata, normalize_timestamp, s3_sysmeta
 
 CHUNK = 1 << 20          # reads from storage nodes
 PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
@@ -186,8 +186,8 @@ class ObjectController:
             v = bh.get(k)
             if v is not None:
                 resp.headers[k] = v
-        for k, v in bh.items():
-            if k.lower().startswith('x-object-meta-'):
+        for k, v in bh.items():     # (sysmeta never leaves the proxy: see proxy.__call__)
+            if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-s3-')):
                 resp.headers[k] = v
         if 'ETag' in resp.headers:
             resp.headers['ETag'] = resp.headers['ETag'].strip('"')
@@ -243,6 +243,7 @@ class ObjectController:
             raise HTTPError(400, err)
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        headers.update(s3_sysmeta(req, 'object'))      # the S3 layer's object ACL
         if not headers.get('Content-Type') or req.headers.get('X-Detect-Content-Type'):
             headers['Content-Type'] = mimetypes.guess_type(obj)[0] or \
                 'application/octet-stream'
@@ -508,6 +509,7 @@ class ObjectController:
                        ('content-type', 'content-disposition', 'content-encoding')}
         override = {k: v for k, v in req.headers.items()
                     if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
+        override.update(s3_sysmeta(req, 'object'))
         headers.update(override)
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':

@@ -1,7 +1,6 @@
 """S3 operations beyond the basic bucket/object calls: functions
 ``fn(s3, req, ident, bucket[, key])`` named in s3subresources.OPERATIONS
 (owner 'ext'), ``s3`` being the :class:`iaas.objectstore.s3api.S3`."""
-import webob
 
 from iaas.objectstore.s3xml import S3Error, add, element, xml_response
 from iaas.objectstore.s3xml import max_keys as parse_max_keys
@@ -64,45 +63,6 @@ def null_version(s3, req, ident, bucket, key):
     if req.method == 'DELETE':
         return s3.delete_object(req, ident, bucket, key)
     return s3.get_object(req, ident, bucket, key)
-
-
-# --- ACLs: only the owner's FULL_CONTROL (canned "private") is kept ----------------
-CANNED = ('private', 'public-read', 'public-read-write', 'authenticated-read',
-          'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control',
-          'log-delivery-write')
-
-
-def put_acl(s3, req, ident, bucket, key=None):
-    """PutBucketAcl / PutObjectAcl: the ACL every bucket and object has here
-    (owner FULL_CONTROL) is accepted as a no-op; any other grant is not
-    implemented (501), nothing is changed."""
-    from iaas.objectstore.s3xml import parse
-    s3.check_bucket(ident, bucket)
-    if key is not None:
-        head = s3.swift(ident, 'HEAD', bucket, key)
-        if head.status_int >= 300:
-            s3.object_error(ident, bucket, key, head.status_int)
-    canned = req.headers.get('x-amz-acl')
-    grants = [h for h in req.headers if h.lower().startswith('x-amz-grant-')]
-    body = req.body_file.read((1 << 16) + 1)
-    if canned is not None and canned not in CANNED:
-        raise S3Error('InvalidArgument', 'Invalid canned ACL', ArgumentName='x-amz-acl',
-                      ArgumentValue=canned)
-    if (canned is not None) + bool(grants) + bool(body.strip()) > 1:
-        raise S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants '
-                      'or an ACL body is not allowed')
-    if canned not in (None, 'private') or grants:
-        raise S3Error('NotImplemented')
-    if body.strip():
-        root = parse(body)
-        found = [(g.findtext('Grantee/ID'), g.findtext('Permission'))
-                 for g in root.findall('AccessControlList/Grant')]
-        if found != [(ident.user, 'FULL_CONTROL')]:
-            raise S3Error('NotImplemented')
-    elif canned is None:
-        raise S3Error('MissingSecurityHeader', 'Your request was missing a required header',
-                      400, MissingHeaderName='x-amz-acl')
-    return webob.Response(status=200)
 
 
 # --- GetObjectAttributes -------------------------------------------------------------

@@ -83,7 +83,7 @@ PARAMETERS = {
 # operation → (handler owner, method name); owner 's3' = iaas.objectstore.s3api.S3,
 # 'multipart' = its Multipart, 'versioning' = s3versioning.HANDLERS[name] (501 or the
 # fallback method of S3 named third when that module or name is absent),
-# 'ext' = iaas.objectstore.s3ext.Extra
+# 'ext' = iaas.objectstore.s3ext, 'acl' = iaas.objectstore.s3acl
 OPERATIONS = {
     'ListBuckets': ('s3', 'list_buckets'), 'CreateBucket': ('s3', 'create_bucket'),
     'DeleteBucket': ('s3', 'delete_bucket'), 'HeadBucket': ('s3', 'head_bucket'),
@@ -94,7 +94,7 @@ OPERATIONS = {
     'GetObjectVersion': ('versioning', 'get_object_version', 'null_version'),
     'HeadObjectVersion': ('versioning', 'head_object_version', 'null_version'),
     'DeleteObjectVersion': ('versioning', 'delete_object_version', 'null_version'),
-    'GetBucketAcl': ('s3', 'acl'),
+    'GetBucketAcl': ('acl', 'get_acl'),
     'ListObjects': ('s3', 'list_objects'),
     'ListMultipartUploads': ('multipart', 'list_uploads'),
     'DeleteObjects': ('s3', 'multi_delete'),
@@ -107,9 +107,9 @@ OPERATIONS = {
     'AbortMultipartUpload': ('multipart', 'abort'),
     'DeleteObject': ('versioning', 'delete_object', 'delete_object'),
     'GetObject': ('s3', 'get_object'), 'HeadObject': ('s3', 'get_object'),
-    'GetObjectAcl': ('s3', 'acl'),
+    'GetObjectAcl': ('acl', 'get_acl'),
     'GetObjectAttributes': ('ext', 'get_attributes'),
-    'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
+    'PutBucketAcl': ('acl', 'put_acl'), 'PutObjectAcl': ('acl', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
 }
 

@@ -212,9 +212,12 @@ class StorageServer:
         reader.close()
         if reader.meta.get('X-Meta-Timestamp', reader.meta['X-Timestamp']) >= ts:
             return text(409)
-        meta = {k: v for k, v in req.headers.items()
-                if k.lower().startswith('x-object-meta-')
-                or k.lower() in diskfile.POST_KEYS}
+        # the sysmeta a POST sets (the proxy passes only the S3 layer's) or
+        # an earlier .meta held is kept; user metadata is replaced
+        meta = {k: v for k, v in reader.meta.items() if k.lower().startswith('x-object-sysmeta-')}
+        meta.update((k, v) for k, v in req.headers.items()
+                    if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))
+                    or k.lower() in diskfile.POST_KEYS)
         self._diskfile(dev, part, a, c, o).write_meta(ts, meta)
         if meta.get('Content-Type') and \
                 meta['Content-Type'] != reader.meta.get('Content-Type'):
