@@ -1,6 +1,7 @@
 """S3 access control lists on buckets and objects.
 
-An ACL is an owner (the S3 user id that created the bucket or object) and
+An ACL is an owner (the S3 user that created the bucket or object, see
+:func:`principal`) and
 a list of grants ``(kind, grantee, permission)``: kind ``id`` (a user) or
 ``uri`` (a group: AllUsers, AuthenticatedUsers, LogDelivery). It is kept as
 JSON in ``X-Container-Sysmeta-S3-Acl`` / ``X-Object-Sysmeta-S3-Acl`` (only the
@@ -188,6 +189,14 @@ def from_xml(body, owner):
     return ACL(owner, grants)
 
 
+def principal(ident):
+    """The S3 user an identity acts as (owner and grantee ids): a tempauth
+    user on its own, an identity (keystone-style) user as its project, the
+    way IAM users of one AWS account share its canonical user, so that a
+    project's members keep sharing its buckets."""
+    return ident.account if ident.project_id else ident.user
+
+
 # --- where ACLs are kept ------------------------------------------------------------------
 def bucket_acl(s3, ident, bucket, fresh=False):
     """(container info, the bucket's ACL or None)."""
@@ -210,7 +219,7 @@ def enforce(s3, req, ident, op, bucket, key):
     that writes an object, the new object's ACL header is left in the
     environ (:data:`NEW_OBJECT`) for the write to store."""
     _info, bacl = bucket_acl(s3, ident, bucket)
-    user = ident.user
+    user = principal(ident)
     if op in WRITES_OBJECT:
         new = from_headers(req, user, bacl.owner if bacl else user) or \
             canned('private', user)
@@ -238,8 +247,8 @@ def _copy_source_readable(s3, req, ident):
     if bacl is None:
         return
     status, oacl = object_acl(s3, ident, sb, sk, bacl.owner)
-    if (status < 300 and not oacl.allows(ident.user, 'READ')) or (
-            status == 404 and not bacl.allows(ident.user, 'READ')):
+    if (status < 300 and not oacl.allows(principal(ident), 'READ')) or (
+            status == 404 and not bacl.allows(principal(ident), 'READ')):
         raise S3Error('AccessDenied')
 
 
@@ -252,14 +261,14 @@ def can_list(s3, ident, name):
     """Whether ListBuckets shows bucket ``name`` to the caller: buckets it
     owns (and those without an ACL), as S3 lists only the caller's own."""
     info, acl = bucket_acl(s3, ident, name)
-    return info['status'] < 300 and (acl is None or acl.owner == ident.user)
+    return info['status'] < 300 and (acl is None or acl.owner == principal(ident))
 
 
 # --- the ?acl operations ------------------------------------------------------------------
 def get_acl(s3, req, ident, bucket, key=None):
     s3.check_bucket(ident, bucket)
     _info, bacl = bucket_acl(s3, ident, bucket)
-    owner = bacl.owner if bacl else ident.user
+    owner = bacl.owner if bacl else principal(ident)
     if key is None:
         return xml_response((bacl or canned('private', owner)).xml())
     status, oacl = object_acl(s3, ident, bucket, key, owner)
@@ -273,7 +282,7 @@ def put_acl(s3, req, ident, bucket, key=None):
     AccessControlPolicy body (exactly one); the owner stays who it was."""
     s3.check_bucket(ident, bucket)
     _info, bacl = bucket_acl(s3, ident, bucket)
-    bucket_owner = bacl.owner if bacl else ident.user
+    bucket_owner = bacl.owner if bacl else principal(ident)
     head = None
     owner = bucket_owner
     if key is not None:

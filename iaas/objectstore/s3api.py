@@ -265,10 +265,11 @@ class S3:
                               'The specified location-constraint is not valid', 400)
         info, acl = s3acl.bucket_acl(self, ident, bucket, fresh=True)
         if info['status'] < 300:
-            if acl is not None and acl.owner != ident.user:
+            if acl is not None and acl.owner != s3acl.principal(ident):
                 raise S3Error('BucketAlreadyExists', BucketName=bucket)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
-        acl = s3acl.from_headers(req, ident.user) or s3acl.canned('private', ident.user)
+        me = s3acl.principal(ident)
+        acl = s3acl.from_headers(req, me) or s3acl.canned('private', me)
         resp = self.swift(ident, 'PUT', bucket, headers={s3acl.BUCKET_META: acl.dump()})
         if resp.status_int == 202:      # as Swift's s3api (in every region)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
