@@ -506,7 +506,8 @@ class ObjectController:
         if req.headers.get('X-Fresh-Metadata', '').lower() not in ('true', '1', 'yes'):
             headers = {k: v for k, v in bh.items()
                        if k.lower().startswith('x-object-meta-') or k.lower() in
-                       ('content-type', 'content-disposition', 'content-encoding')}
+                       ('content-type', 'content-disposition', 'content-encoding',
+                        'x-object-sysmeta-s3-acl')}   # (the S3 layer sends its own)
         override = {k: v for k, v in req.headers.items()
                     if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
         override.update(s3_sysmeta(req, 'object'))

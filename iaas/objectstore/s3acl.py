@@ -15,6 +15,7 @@ through Swift, or before ACLs were kept) is left as it was: every user of
 the account has full control of it.
 """
 import json
+import urllib.parse
 
 import webob
 
@@ -206,10 +207,11 @@ def bucket_acl(s3, ident, bucket, fresh=False):
     return info, ACL.load(info['headers'].get(BUCKET_META))
 
 
-def object_acl(s3, ident, bucket, key, owner):
-    """(HEAD status, the object's ACL); an object without one is the
-    bucket owner's, private."""
-    resp = s3.swift(ident, 'HEAD', bucket, key)
+def object_acl(s3, ident, bucket, key, owner, version=None):
+    """(HEAD status, the ACL of the object or of its version ``version``);
+    an object without one is the bucket owner's, private."""
+    query = {'version-id': version} if version else None
+    resp = s3.swift(ident, 'HEAD', bucket, key, query=query)
     acl = ACL.load(resp.headers.get(OBJECT_META)) if resp.status_int < 300 else None
     return resp.status_int, acl or canned('private', owner)
 
@@ -227,11 +229,8 @@ def enforce(s3, req, ident, op, bucket, key):
     if bacl is None:
         return       # no ACL kept (or no bucket: the handler answers)
     if op in OBJECT_PERMISSION:
-        status, oacl = object_acl(s3, ident, bucket, key, bacl.owner)
-        if status == 404 and not bacl.allows(user, 'READ'):
-            raise S3Error('AccessDenied')    # no telling what exists without READ
-        if status < 300 and not oacl.allows(user, OBJECT_PERMISSION[op]):
-            raise S3Error('AccessDenied')
+        _check_object(s3, ident, bucket, key, bacl, OBJECT_PERMISSION[op],
+                      req.GET.get('versionId'))
     elif op in BUCKET_PERMISSION:
         if not bacl.allows(user, BUCKET_PERMISSION[op]):
             raise S3Error('AccessDenied')
@@ -241,15 +240,22 @@ def enforce(s3, req, ident, op, bucket, key):
         _copy_source_readable(s3, req, ident)
 
 
+def _check_object(s3, ident, bucket, key, bacl, permission, version=None):
+    """AccessDenied unless the object's ACL grants ``permission``; when there
+    is no such object (or it cannot be read) the bucket's READ is needed: no
+    telling what exists without it."""
+    status, oacl = object_acl(s3, ident, bucket, key, bacl.owner, version)
+    user = principal(ident)
+    if not (oacl.allows(user, permission) if status < 300 else bacl.allows(user, 'READ')):
+        raise S3Error('AccessDenied')
+
+
 def _copy_source_readable(s3, req, ident):
     sb, sk = s3.copy_source(req)
     _info, bacl = bucket_acl(s3, ident, sb)
-    if bacl is None:
-        return
-    status, oacl = object_acl(s3, ident, sb, sk, bacl.owner)
-    if (status < 300 and not oacl.allows(principal(ident), 'READ')) or (
-            status == 404 and not bacl.allows(principal(ident), 'READ')):
-        raise S3Error('AccessDenied')
+    if bacl is not None:
+        query = urllib.parse.parse_qs(req.headers['x-amz-copy-source'].partition('?')[2])
+        _check_object(s3, ident, sb, sk, bacl, 'READ', query.get('versionId', [None])[0])
 
 
 def new_object_headers(req):

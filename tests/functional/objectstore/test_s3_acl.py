@@ -218,3 +218,18 @@ def test_a_swift_made_container_keeps_the_accounts_access(store, s3, alt):
     requests.put(url + '/swift-made', headers={'X-Auth-Token': token})
     alt.put_object(Bucket='swift-made', Key='k', Body=b'x')
     assert s3.get_object(Bucket='swift-made', Key='k')['Body'].read() == b'x'
+
+
+def test_an_old_version_keeps_its_own_acl(s3, alt):
+    s3.create_bucket(Bucket='acl-v', ACL='public-read')
+    s3.put_bucket_versioning(Bucket='acl-v', VersioningConfiguration={'Status': 'Enabled'})
+    old = s3.put_object(Bucket='acl-v', Key='k', Body=b'old secret')['VersionId']
+    new = s3.put_object(Bucket='acl-v', Key='k', Body=b'new', ACL='public-read')['VersionId']
+    assert alt.get_object(Bucket='acl-v', Key='k')['Body'].read() == b'new'
+    assert alt.get_object(Bucket='acl-v', Key='k', VersionId=new)['Body'].read() == b'new'
+    assert denied(alt.get_object, Bucket='acl-v', Key='k', VersionId=old) == 'AccessDenied'
+    alt.create_bucket(Bucket='alt-b')
+    assert denied(alt.copy_object, Bucket='alt-b', Key='c', CopySource={
+        'Bucket': 'acl-v', 'Key': 'k', 'VersionId': old}) == 'AccessDenied'
+    assert s3.get_object(Bucket='acl-v', Key='k', VersionId=old)['Body'].read() == \
+        b'old secret'
