@@ -277,7 +277,7 @@ def get_acl(s3, req, ident, bucket, key=None):
     owner = bacl.owner if bacl else principal(ident)
     if key is None:
         return xml_response((bacl or canned('private', owner)).xml())
-    status, oacl = object_acl(s3, ident, bucket, key, owner)
+    status, oacl = object_acl(s3, ident, bucket, key, owner, req.GET.get('versionId'))
     if status >= 300:
         s3.object_error(ident, bucket, key, status)
     return xml_response(oacl.xml())
@@ -291,6 +291,9 @@ def put_acl(s3, req, ident, bucket, key=None):
     bucket_owner = bacl.owner if bacl else principal(ident)
     head = None
     owner = bucket_owner
+    if key is not None and 'versionId' in req.GET:
+        # an old version's metadata is not changed here (a POST is the current's)
+        raise S3Error('NotImplemented', 'Setting the ACL of one version is not implemented')
     if key is not None:
         head = s3.swift(ident, 'HEAD', bucket, key)
         if head.status_int >= 300:

@@ -233,3 +233,22 @@ def test_an_old_version_keeps_its_own_acl(s3, alt):
         'Bucket': 'acl-v', 'Key': 'k', 'VersionId': old}) == 'AccessDenied'
     assert s3.get_object(Bucket='acl-v', Key='k', VersionId=old)['Body'].read() == \
         b'old secret'
+
+
+def test_acl_changes_reach_the_current_version_only(s3, alt):
+    s3.create_bucket(Bucket='acl-v', ACL='public-read')
+    s3.put_bucket_versioning(Bucket='acl-v', VersioningConfiguration={'Status': 'Enabled'})
+    old = s3.put_object(Bucket='acl-v', Key='k', Body=b'old')['VersionId']
+    cur = s3.put_object(Bucket='acl-v', Key='k', Body=b'new', ACL='public-read')['VersionId']
+    # one old version's ACL is not changed here; nothing else is either
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object_acl(Bucket='acl-v', Key='k', VersionId=old, ACL='public-read')
+    assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 501
+    assert len(s3.get_object_acl(Bucket='acl-v', Key='k', VersionId=old)['Grants']) == 1
+    assert denied(alt.get_object, Bucket='acl-v', Key='k', VersionId=old) == 'AccessDenied'
+    # making the current object private closes its version id too
+    assert alt.get_object(Bucket='acl-v', Key='k', VersionId=cur)['Body'].read() == b'new'
+    s3.put_object_acl(Bucket='acl-v', Key='k', ACL='private')
+    assert denied(alt.get_object, Bucket='acl-v', Key='k') == 'AccessDenied'
+    assert denied(alt.get_object, Bucket='acl-v', Key='k', VersionId=cur) == 'AccessDenied'
+    assert s3.get_object(Bucket='acl-v', Key='k')['Body'].read() == b'new'
