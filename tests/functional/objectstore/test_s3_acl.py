@@ -252,3 +252,19 @@ def test_acl_changes_reach_the_current_version_only(s3, alt):
     assert denied(alt.get_object, Bucket='acl-v', Key='k') == 'AccessDenied'
     assert denied(alt.get_object, Bucket='acl-v', Key='k', VersionId=cur) == 'AccessDenied'
     assert s3.get_object(Bucket='acl-v', Key='k')['Body'].read() == b'new'
+
+
+def test_multipart_upload_keeps_the_acl_asked_at_its_start(s3, alt):
+    s3.create_bucket(Bucket='acl-b', ACL='public-read-write')
+    up = alt.create_multipart_upload(Bucket='acl-b', Key='mp', ACL='public-read')
+    etag = alt.upload_part(Bucket='acl-b', Key='mp', UploadId=up['UploadId'], PartNumber=1,
+                           Body=b'part')['ETag']
+    alt.complete_multipart_upload(Bucket='acl-b', Key='mp', UploadId=up['UploadId'],
+                                  MultipartUpload={'Parts': [{'PartNumber': 1,
+                                                              'ETag': etag}]})
+    assert denied(s3.get_object_acl, Bucket='acl-b', Key='mp') == 'AccessDenied'
+    acl = alt.get_object_acl(Bucket='acl-b', Key='mp')
+    assert acl['Owner']['ID'] == 'test:alt'
+    assert grants(acl) == [('http://acs.amazonaws.com/groups/global/AllUsers', 'READ'),
+                           ('test:alt', 'FULL_CONTROL')]
+    assert s3.get_object(Bucket='acl-b', Key='mp')['Body'].read() == b'part'
