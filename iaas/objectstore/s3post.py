@@ -12,7 +12,7 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import policies
+from iaas.objectstore import policies, s3acl
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3xml import S3Error, element, xml_response
 
@@ -190,6 +190,12 @@ def post_object(s3, req, bucket):
             headers[name.title()] = value
         elif name.startswith('x-amz-meta-'):
             headers['X-Object-Meta-' + name[11:]] = value
+    # the bucket's ACL as for a PutObject; the new object's ACL from the
+    # (policy-checked) acl field only, never from an unsigned request header
+    acl_req = webob.Request.blank('/', headers={'x-amz-acl': fields['acl']}
+                                  if 'acl' in fields else {})
+    s3acl.enforce(s3, acl_req, ident, 'PutObject', bucket, key)
+    headers.update(s3acl.new_object_headers(acl_req))
     s3.check_bucket(ident, bucket)
     resp = s3.swift(ident, 'PUT', bucket, key, headers=headers, reader=f, length=size)
     if resp.status_int != 201:

@@ -268,3 +268,29 @@ def test_multipart_upload_keeps_the_acl_asked_at_its_start(s3, alt):
     assert grants(acl) == [('http://acs.amazonaws.com/groups/global/AllUsers', 'READ'),
                            ('test:alt', 'FULL_CONTROL')]
     assert s3.get_object(Bucket='acl-b', Key='mp')['Body'].read() == b'part'
+
+
+def _alt_form(bucket, fields):
+    from tests.functional.objectstore.test_s3_post import _form
+    conds = [{'bucket': bucket}, ['starts-with', '$key', '']] + [
+        {k: v} for k, v in fields.items() if k != 'key']
+    return dict(_form(conds, fields, secret='altpass'), AWSAccessKeyId='test:alt')
+
+
+def test_form_post_obeys_the_bucket_acl(store, s3, alt):
+    from tests.functional.objectstore.test_s3_post import _post
+    s3.create_bucket(Bucket='acl-b')
+    r = _post(store, 'acl-b', _alt_form('acl-b', {'key': 'k'}))
+    assert r.status_code == 403 and b'AccessDenied' in r.content
+    assert 'Contents' not in s3.list_objects(Bucket='acl-b')
+    s3.put_bucket_acl(Bucket='acl-b', ACL='public-read-write')
+    # an unsigned header does not choose the new object's ACL; the form's field does
+    files = [(k, (None, v)) for k, v in _alt_form('acl-b', {'key': 'k'}).items()]
+    r = requests.post(f'{store.url}/acl-b', files=files + [('file', ('f', b'x'))],
+                      headers={'x-amz-acl': 'public-read-write'})
+    assert r.status_code == 204, r.content
+    assert grants(alt.get_object_acl(Bucket='acl-b', Key='k')) == [
+        ('test:alt', 'FULL_CONTROL')]
+    r = _post(store, 'acl-b', _alt_form('acl-b', {'key': 'k2', 'acl': 'public-read'}))
+    assert r.status_code == 204, r.content
+    assert s3.get_object(Bucket='acl-b', Key='k2')['Body'].read() == b'bar'
