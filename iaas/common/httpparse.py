@@ -159,11 +159,10 @@ def _framing(head):
         if not DIGITS.match(value):
             raise HTTPError(400, 'Content-Length must be a non-negative integer')
         head.length = int(value)
-    expect = head.get('expect')
-    if expect is not None:
-        if expect.strip().lower() != '100-continue':
-            raise HTTPError(417, 'Only Expect: 100-continue is supported')
-        head.expect_continue = head.version >= (1, 1)
+    # only 100-continue means anything; any other expectation (an empty
+    # one, '200') is ignored as eventlet (Swift) and S3 ignore it, not 417
+    expect = (head.get('expect') or '').strip().lower()
+    head.expect_continue = expect == '100-continue' and head.version >= (1, 1)
     tokens = {t.strip().lower() for t in (head.get('connection') or '').split(',')}
     head.keep_alive = ('close' not in tokens if head.version >= (1, 1)
                        else 'keep-alive' in tokens)

@@ -12,7 +12,7 @@ import webob
 from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.proxy import HTTPError
-from iaas.objectstore.utils import check_metadata, normalize_timestamp
+from iaas.objectstore.utils import check_metadata, normalize_timestamp, s3_sysmeta
 
 CHUNK = 1 << 20          # reads from storage nodes
 PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
@@ -191,10 +191,9 @@ class ObjectController:
             v = bh.get(k)
             if v is not None:
                 resp.headers[k] = v
-        for k, v in bh.items():
-            if k.lower().startswith('x-object-meta-'):
+        for k, v in bh.items():     # (sysmeta never leaves the proxy: see proxy.__call__)
+            if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-s3-')):
                 resp.headers[k] = v
-        resp.headers.update(s3_sysmeta(req, bh))
         if 'ETag' in resp.headers:
             resp.headers['ETag'] = resp.headers['ETag'].strip('"')
         resp.headers['Accept-Ranges'] = 'bytes'
@@ -251,7 +250,7 @@ class ObjectController:
             raise HTTPError(400, err)
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
-        headers.update(s3_sysmeta(req, req.headers))
+        headers.update(s3_sysmeta(req, 'object'))      # the S3 layer's ACL and tags
         if post and not headers.get('Content-Type') and \
                 not req.headers.get('X-Detect-Content-Type'):
             headers.pop('Content-Type', None)
@@ -517,12 +516,13 @@ class ObjectController:
         if req.headers.get('X-Fresh-Metadata', '').lower() not in ('true', '1', 'yes'):
             headers = {k: v for k, v in bh.items()
                        if k.lower().startswith('x-object-meta-') or k.lower() in
-                       ('content-type', 'content-disposition', 'content-encoding')}
+                       ('content-type', 'content-disposition', 'content-encoding',
+                        'x-object-sysmeta-s3-acl')}   # (the S3 layer sends its own)
         # the S3 layer's tags go with the copy unless it names others
         headers.update({k: v for k, v in bh.items() if k.lower() == S3_TAGGING})
         override = {k: v for k, v in req.headers.items()
                     if k.lower().startswith('x-object-meta-') or k.lower() in USER_HEADERS}
-        override.update(s3_sysmeta(req, req.headers))
+        override.update(s3_sysmeta(req, 'object'))
         headers.update(override)
         headers.setdefault('Content-Type', bh.get('Content-Type', 'application/octet-stream'))
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
@@ -542,14 +542,6 @@ class ObjectController:
 
 S3_TAGGING = 'x-object-sysmeta-s3-tagging'
 
-
-def s3_sysmeta(req, headers):
-    """The S3 layer's object sysmeta (X-Object-Sysmeta-S3-*) among
-    ``headers``, for its own subrequests only (never a client's)."""
-    if not req.environ.get('iaas.objectstore.internal'):
-        return {}
-    return {k: v for k, v in headers.items()
-            if k.lower().startswith('x-object-sysmeta-s3-')}
 
 
 def conditional_response(status, bh):

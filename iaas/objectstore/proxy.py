@@ -26,6 +26,7 @@ from iaas.objectstore.utils import (
     check_metadata,
     http_date,
     normalize_timestamp,
+    s3_sysmeta,
     split_path,
 )
 
@@ -491,6 +492,8 @@ class Proxy:
         headers = self._owner_only(req, account, _meta_from(
             req.headers, 'container', req.environ.get('iaas.objectstore.sysmeta_ok'))) \
             if method != 'DELETE' else {}
+        if method != 'DELETE':
+            headers.update(s3_sysmeta(req, 'container'))     # the S3 layer's bucket ACL
         headers['X-Timestamp'] = normalize_timestamp()
         results = self.cluster.fanout(
             part, nodes, method,

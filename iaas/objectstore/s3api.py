@@ -21,9 +21,9 @@ import webob
 from iaas.objectstore import (
     listing,
     policies,
+    s3acl,
     s3body,
     s3cors,
-    s3ext,
     s3post,
     s3publicaccess,
     s3sig,
@@ -35,7 +35,7 @@ from iaas.objectstore.s3subresources import ALL as ALL_METHODS
 from iaas.objectstore.s3subresources import MODULES, OPERATIONS, classify  # noqa: F401
 from iaas.objectstore.s3xml import S3Error, add, element, error_response, parse, xml_response
 from iaas.objectstore.s3xml import max_keys as parse_max_keys
-from iaas.objectstore.utils import MAX_OBJECT_NAME
+from iaas.objectstore.utils import MAX_OBJECT_NAME, S3_SUBREQUEST
 
 LOG = logging.getLogger(__name__)
 BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$')
@@ -156,6 +156,8 @@ class S3:
         # the operation's policy rule on the caller's own account
         if not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
             raise S3Error('AccessDenied')
+        if bucket and op != 'CreateBucket':
+            s3acl.enforce(self, req, ident, op, bucket, key or None)
         handler = self.handler(op)
         if op == 'ListBuckets':
             return handler(req, ident)
@@ -212,6 +214,7 @@ class S3:
         sub.environ['iaas.objectstore.identity'] = ident
         sub.environ['iaas.objectstore.internal'] = True
         sub.environ['iaas.objectstore.sysmeta_ok'] = True   # headers built here only
+        sub.environ[S3_SUBREQUEST] = True
         if body is not None:
             sub.body = body
         elif reader is not None:
@@ -258,6 +261,7 @@ class S3:
         resp = self.swift(ident, 'GET', query=query)
         rows = [r for r in (resp.json if resp.status_int == 200 else [])
                 if not r['name'].endswith(SEGMENTS)]
+        rows = _own_buckets(self, ident, rows, max_buckets + 1)
         more, rows = len(rows) > max_buckets, rows[:max_buckets]
         root = element('ListAllMyBucketsResult')
         add(root, 'Owner', [('ID', ident.user), ('DisplayName', ident.user)])
@@ -281,7 +285,14 @@ class S3:
             if loc is not None and loc.text and loc.text != self.region:
                 raise S3Error('InvalidLocationConstraint',
                               'The specified location-constraint is not valid', 400)
-        resp = self.swift(ident, 'PUT', bucket)
+        info, acl = s3acl.bucket_acl(self, ident, bucket, fresh=True)
+        if info['status'] < 300:
+            if acl is not None and acl.owner != s3acl.principal(ident):
+                raise S3Error('BucketAlreadyExists', BucketName=bucket)
+            raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
+        me = s3acl.principal(ident)
+        acl = s3acl.from_headers(req, me) or s3acl.canned('private', me)
+        resp = self.swift(ident, 'PUT', bucket, headers={s3acl.BUCKET_META: acl.dump()})
         if resp.status_int == 202:      # as Swift's s3api (in every region)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         if resp.status_int >= 300:
@@ -406,32 +417,6 @@ class S3:
                     ('Code', code), ('Message', S3Error(code).message)])
         return xml_response(out)
 
-    def acl(self, req, ident, bucket, key=None):
-        """The owner has FULL_CONTROL; a bucket whose container is public
-        (PutBucketAcl public-read[-write]) also grants AllUsers READ (WRITE)."""
-        info = self.check_bucket(ident, bucket)
-        public = s3ext.public_grants(info) if key is None else []
-        if key is not None:
-            resp = self.swift(ident, 'HEAD', bucket, key)
-            if resp.status_int >= 300:
-                self.object_error(ident, bucket, key, resp.status_int)
-        owner = [('ID', ident.user), ('DisplayName', ident.user)]
-        root = element('AccessControlPolicy', [('Owner', owner)])
-        grants = add(root, 'AccessControlList')
-        for perm in ['FULL_CONTROL'] + public:
-            grant = add(grants, 'Grant')
-            grantee = add(grant, 'Grantee')
-            grantee.set('xmlns:xsi', 'http://www.w3.org/2001/XMLSchema-instance')
-            if perm == 'FULL_CONTROL':
-                grantee.set('xsi:type', 'CanonicalUser')
-                add(grantee, 'ID', ident.user)
-                add(grantee, 'DisplayName', ident.user)
-            else:
-                grantee.set('xsi:type', 'Group')
-                add(grantee, 'URI', s3ext.ALL_USERS)
-            add(grant, 'Permission', perm)
-        return xml_response(root)
-
     # --- objects -------------------------------------------------------------------------
     def _put_headers(self, req):
         headers = {}
@@ -450,6 +435,7 @@ class S3:
                 headers[k] = v     # stored where Swift stores them (allowed_headers)
             elif lk in ('x-delete-at', 'x-delete-after'):
                 headers[k] = v     # Swift's expiry, passed on as Swift's s3api does
+        headers.update(s3acl.new_object_headers(req))    # the new object's ACL
         return headers
 
     def put_object(self, req, ident, bucket, key):
@@ -514,6 +500,7 @@ class S3:
                           'to copy an object to itself without changing the metadata.')
         headers.update(s3tagging.copy_headers(req))
         s3publicaccess.deny_public_request_acl(self, req, ident.account, bucket)
+        headers.update(s3acl.new_object_headers(req))
         resp = self.swift(ident, 'PUT', bucket, key, headers=headers, body=b'')
         if resp.status_int == 404:
             self.check_bucket(ident, sb)
@@ -549,6 +536,17 @@ class RelativeLocation(webob.Response):
 
     def _abs_headerlist(self, environ):
         return list(self._headerlist)
+
+
+def _own_buckets(s3, ident, rows, limit):
+    """The first ``limit`` of the listing ``rows`` that the caller owns."""
+    out = []
+    for r in rows:
+        if len(out) >= limit:
+            break
+        if s3acl.can_list(s3, ident, r['name']):
+            out.append(r)
+    return out
 
 
 def _quote_etag(etag):

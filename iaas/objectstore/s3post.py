@@ -12,7 +12,7 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import policies, s3publicaccess, s3tagging
+from iaas.objectstore import policies, s3acl, s3publicaccess, s3tagging
 from iaas.objectstore.auth import AuthError
 from iaas.objectstore.s3object import META_IGNORED, meta_to_swift
 from iaas.objectstore.s3xml import S3Error, element, xml_response
@@ -193,6 +193,12 @@ def post_object(s3, req, bucket):
             headers['X-Object-Meta-' + meta_to_swift(name[11:])] = value
     if fields.get('tagging'):
         headers.update(s3tagging.post_headers(fields['tagging']))
+    # the bucket's ACL as for a PutObject; the new object's ACL from the
+    # (policy-checked) acl field only, never from an unsigned request header
+    acl_req = webob.Request.blank('/', headers={'x-amz-acl': fields['acl']}
+                                  if 'acl' in fields else {})
+    s3acl.enforce(s3, acl_req, ident, 'PutObject', bucket, key)
+    headers.update(s3acl.new_object_headers(acl_req))
     s3.check_bucket(ident, bucket)
     s3publicaccess.deny_public_acl(s3, ident.account, bucket, fields.get('acl'))
     resp = s3.swift(ident, 'PUT', bucket, key, headers=headers, reader=f, length=size)

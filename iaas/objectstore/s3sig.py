@@ -255,7 +255,7 @@ def parse(req, now=None):
         signed_at = _amz_time(amz_date)
         if signed_at - now > MAX_SKEW:
             raise S3AuthError('AccessDenied', 'Request is not valid yet')
-        if signed_at + expires < now:
+        if signed_at + expires < now or expires == 0:     # 0: expired at once (403)
             raise S3AuthError('AccessDenied', 'Request has expired')
         return SigRequest(4, access, sig, req, scope=scope, signed_headers=signed,
                           amz_date=amz_date, presigned=True)
@@ -292,8 +292,6 @@ def _presign_expires(value):
         err = 'X-Amz-Expires should be a number'
     elif expires < 0:
         err = 'X-Amz-Expires must be non-negative'
-    elif expires == 0:      # AWS's minimum is 1
-        err = 'X-Amz-Expires must be more than 0'
     elif expires > MAX_PRESIGN:
         err = ('X-Amz-Expires must be less than a week (in seconds); that is, the given '
                f'X-Amz-Expires must be less than {MAX_PRESIGN} seconds')

@@ -89,9 +89,9 @@ PARAMETERS = {
 # operation → (handler owner, method name); owner 's3' = iaas.objectstore.s3api.S3,
 # 'multipart' = its Multipart, 'versioning' = s3versioning.HANDLERS[name] (501 or the
 # fallback method of S3 named third when that module or name is absent),
-# 'ext' = iaas.objectstore.s3ext.Extra; an owner in MODULES: fn(s3, req, ident, bucket[, key])
+# 'ext' = iaas.objectstore.s3ext; an owner in MODULES: fn(s3, req, ident, bucket[, key])
 # of that module
-MODULES = {'ext': 's3ext', 'cors': 's3cors', 'tagging': 's3tagging',
+MODULES = {'ext': 's3ext', 'acl': 's3acl', 'cors': 's3cors', 'tagging': 's3tagging',
            'publicaccess': 's3publicaccess'}
 OPERATIONS = {
     'ListBuckets': ('s3', 'list_buckets'), 'CreateBucket': ('s3', 'create_bucket'),
@@ -103,7 +103,7 @@ OPERATIONS = {
     'GetObjectVersion': ('versioning', 'get_object_version', 'null_version'),
     'HeadObjectVersion': ('versioning', 'head_object_version', 'null_version'),
     'DeleteObjectVersion': ('versioning', 'delete_object_version', 'null_version'),
-    'GetBucketAcl': ('s3', 'acl'),
+    'GetBucketAcl': ('acl', 'get_acl'),
     'ListObjects': ('s3', 'list_objects'),
     'ListMultipartUploads': ('multipart', 'list_uploads'),
     'DeleteObjects': ('s3', 'multi_delete'),
@@ -116,10 +116,10 @@ OPERATIONS = {
     'AbortMultipartUpload': ('multipart', 'abort'),
     'DeleteObject': ('versioning', 'delete_object', 'delete_object'),
     'GetObject': ('s3', 'get_object'), 'HeadObject': ('s3', 'get_object'),
-    'GetObjectAcl': ('s3', 'acl'),
+    'GetObjectAcl': ('acl', 'get_acl'),
     'GetObjectAttributes': ('ext', 'get_attributes'),
     'GetObjectLockConfiguration': ('ext', 'get_object_lock'),
-    'PutBucketAcl': ('ext', 'put_acl'), 'PutObjectAcl': ('ext', 'put_acl'),
+    'PutBucketAcl': ('acl', 'put_acl'), 'PutObjectAcl': ('acl', 'put_acl'),
     'ListParts': ('multipart', 'list_parts'),
     'GetBucketCors': ('cors', 'get_bucket_cors'),
     'PutBucketCors': ('cors', 'put_bucket_cors'),

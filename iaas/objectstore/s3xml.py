@@ -9,6 +9,9 @@ NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 ERRORS = {
     'AccessDenied': (403, 'Access Denied.'),
     'BadDigest': (400, 'The Content-MD5 you specified did not match what we received.'),
+    'BucketAlreadyExists': (409, 'The requested bucket name is not available. The bucket '
+                                 'namespace is shared by all users of the system. Please '
+                                 'select a different name and try again.'),
     'BucketAlreadyOwnedByYou': (409, 'Your previous request to create the named bucket '
                                      'succeeded and you already own it.'),
     'BucketNotEmpty': (409, 'The bucket you tried to delete is not empty'),
@@ -25,6 +28,8 @@ ERRORS = {
     'InvalidPartOrder': (400, 'The list of parts was not in ascending order.'),
     'InvalidRange': (416, 'The requested range is not satisfiable'),
     'InvalidRequest': (400, 'Invalid Request'),
+    'MalformedACLError': (400, 'The XML you provided was not well-formed or did not '
+                               'validate against our published schema.'),
     'MalformedXML': (400, 'The XML you provided was not well-formed or did not validate '
                           'against our published schema.'),
     'MethodNotAllowed': (405, 'The specified method is not allowed against this resource.'),
@@ -41,6 +46,7 @@ ERRORS = {
     'ServiceUnavailable': (503, 'Please reduce your request rate.'),
     'SignatureDoesNotMatch': (403, 'The request signature we calculated does not match the '
                                    'signature you provided.'),
+    'UnexpectedContent': (400, 'This request does not support content.'),
     'XAmzContentSHA256Mismatch': (400, "The provided 'x-amz-content-sha256' header does not "
                                        'match what was computed.'),
 }

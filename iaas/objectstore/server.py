@@ -217,9 +217,12 @@ class StorageServer:
         reader.close()
         if reader.meta.get('X-Meta-Timestamp', reader.meta['X-Timestamp']) >= ts:
             return text(409)
-        meta = {k: v for k, v in req.headers.items()
-                if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))
-                or k.lower() in diskfile.POST_KEYS}
+        # the sysmeta a POST sets (the proxy passes only the S3 layer's) or
+        # an earlier .meta held is kept; user metadata is replaced
+        meta = {k: v for k, v in reader.meta.items() if k.lower().startswith('x-object-sysmeta-')}
+        meta.update((k, v) for k, v in req.headers.items()
+                    if k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))
+                    or k.lower() in diskfile.POST_KEYS)
         if not any(k.lower() == 'content-type' for k in meta) and \
                 reader.meta.get('Content-Type'):
             # no type given: the one set by an earlier POST stays (Swift)

@@ -98,3 +98,17 @@ def failed_precondition(req, etag, last_modified):
     if since is not None and last_modified > since.timestamp():
         return True
     return False
+
+
+S3_SUBREQUEST = 'iaas.objectstore.s3'   # environ: a subrequest of the S3 layer
+INTERNAL = 'iaas.objectstore.internal'  # environ: a subrequest of the proxy's filters
+
+
+def s3_sysmeta(req, kind):
+    """The ``X-<kind>-Sysmeta-S3-*`` headers of a request when the S3 layer
+    or the pipeline's own filters sent it (environ flags, never a header);
+    nothing for a client's own."""
+    if not (req.environ.get(S3_SUBREQUEST) or req.environ.get(INTERNAL)):
+        return {}
+    prefix = f'x-{kind}-sysmeta-s3-'
+    return {k: v for k, v in req.headers.items() if k.lower().startswith(prefix)}

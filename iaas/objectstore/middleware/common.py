@@ -6,9 +6,11 @@ import weakref
 
 import webob
 
-from iaas.objectstore.utils import wsgi_to_str  # noqa: F401 (the filters import it from here)
+from iaas.objectstore.utils import (
+    INTERNAL,  # noqa: F401 (the filters import it from here)
+    wsgi_to_str,  # noqa: F401
+)
 
-INTERNAL = 'iaas.objectstore.internal'
 IDENTITY = 'iaas.objectstore.identity'
 GENERATOR = 'iaas.objectstore.content_generator'   # 'staticweb' on its own pages
 

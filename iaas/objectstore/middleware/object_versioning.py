@@ -33,7 +33,7 @@ from iaas.objectstore.middleware.versioned_writes import (
     subrequest,
 )
 from iaas.objectstore.proxy import HTTPError
-from iaas.objectstore.utils import iso_ms, normalize_timestamp
+from iaas.objectstore.utils import S3_SUBREQUEST, iso_ms, normalize_timestamp, s3_sysmeta
 
 INFO = {}
 HIDDEN = '\x01versions\x01'
@@ -422,12 +422,13 @@ class ObjectVersioning:
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith('x-object-meta-') or k.lower() in (
                        'content-type', 'content-disposition', 'content-encoding')}
+        headers.update(s3_sysmeta(req, 'object'))    # an S3 ACL change: the version's too
         headers[VERSION_META] = vid
         req.headers[VERSION_META] = vid
         resp = self.app(req)
         if resp.status_int < 300:
             subrequest(self.app, preauthed(a), 'POST', a, versions_container(c), vname(o, vid),
-                       headers=headers)
+                       headers=headers, environ={S3_SUBREQUEST: req.environ.get(S3_SUBREQUEST)})
         return self.strip(resp, vid)
 
     # --- ?versions listings -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from iaas.objectstore.ring import Ring, RingBuilder
 from iaas.objectstore.server import StorageServer
 from iaas.service import WSGIService
 
-USERS = ['test:tester:testing:.admin', 'test2:tester2:testing2:.admin', 'test:reader:rpass']
+USERS = ['test:tester:testing:.admin', 'test:alt:altpass:.admin', 'test2:tester2:testing2:.admin', 'test:reader:rpass']
 
 
 def free_port():

@@ -123,14 +123,13 @@ def test_complete_twice_and_listing_details(s3):
     assert listed['LastModified'] == head['LastModified']
 
 
-def test_put_acl_private_only(s3):
+def test_put_acl_keeps_the_object(s3):
     s3.create_bucket(Bucket='acls')
     s3.put_object(Bucket='acls', Key='k', Body=b'kept')
     s3.put_bucket_acl(Bucket='acls', ACL='private')
     s3.put_object_acl(Bucket='acls', Key='k', ACL='private')
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        s3.put_object_acl(Bucket='acls', Key='k', ACL='public-read')
-    assert _status(e) == 501
+    s3.put_object_acl(Bucket='acls', Key='k', ACL='public-read')
+    assert len(s3.get_object_acl(Bucket='acls', Key='k')['Grants']) == 2
     assert s3.get_object(Bucket='acls', Key='k')['Body'].read() == b'kept'
 
 

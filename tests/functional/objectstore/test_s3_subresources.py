@@ -73,7 +73,8 @@ def test_unknown_object_writes_never_replace_the_object(s3, store, method, query
     s3.create_bucket(Bucket='keep')
     s3.put_object(Bucket='keep', Key='obj', Body=DATA)
     r = signed(store, method, f'/keep/obj?{query}', TAGGING)
-    assert r.status_code in (200, 204, 501), r.content
+    assert r.status_code in (200, 204, 501) or (query == 'acl' and r.status_code == 400), \
+        r.content
     got = s3.get_object(Bucket='keep', Key='obj')
     assert got['Body'].read() == DATA
     assert got['ETag'] == '"%s"' % hashlib.md5(DATA).hexdigest()

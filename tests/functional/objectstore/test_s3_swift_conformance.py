@@ -172,6 +172,10 @@ def test_presigned_expiry_limits(store, s3):
         r = requests.get(url)
         assert r.status_code == 400 and 'AuthorizationQueryParametersError' in r.text
         assert msg in r.text
+    # 0 is a valid value that has always expired (403, as Swift's s3api)
+    r = requests.get(v4.generate_presigned_url('list_objects', Params={'Bucket': 'presign'},
+                                               ExpiresIn=0))
+    assert r.status_code == 403 and 'Request has expired' in r.text
     v2 = boto3.client('s3', endpoint_url=store.url, region_name='us-east-1',
                       aws_access_key_id='test:tester', aws_secret_access_key='testing',
                       config=Config(signature_version='s3', s3={'addressing_style': 'path'}))
