@@ -12,6 +12,26 @@ def _s3_time(iso):
     return s3_time(iso)
 
 
+def versions_page(resp, bucket, q, max_keys, kmarker, vmarker=None):
+    """(rows, truncated, ListVersionsResult root with its head elements) of
+    a ListObjectVersions page from the Swift listing answer ``resp``."""
+    if resp.status_int == 404:
+        raise S3Error('NoSuchBucket', BucketName=bucket)
+    if resp.status_int >= 300:
+        raise S3Error('ServiceUnavailable')
+    rows = resp.json if resp.status_int == 200 else []
+    truncated = len(rows) > max_keys
+    rows = rows[:max_keys]
+    root = element('ListVersionsResult', [
+        ('Name', bucket), ('Prefix', q.get('prefix', '')), ('KeyMarker', kmarker),
+        ('VersionIdMarker', q.get('version-id-marker', '') if vmarker is None else vmarker),
+        ('MaxKeys', max_keys)])
+    if 'delimiter' in q:    # even when blank (Swift's s3api, unlike ListObjects)
+        add(root, 'Delimiter', q.get('delimiter', ''))
+    add(root, 'IsTruncated', truncated)
+    return rows, truncated, root
+
+
 # --- versions without versioning (see s3versioning for the real thing) -------------
 def list_versions(s3, req, ident, bucket):
     """ListObjectVersions of a bucket that never had versioning: each
@@ -25,19 +45,7 @@ def list_versions(s3, req, ident, bucket):
         if v:
             query[k] = v
     resp = s3.swift(ident, 'GET', bucket, query=query)
-    if resp.status_int == 404:
-        raise S3Error('NoSuchBucket', BucketName=bucket)
-    if resp.status_int >= 300:
-        raise S3Error('ServiceUnavailable')
-    rows = resp.json if resp.status_int == 200 else []
-    truncated = len(rows) > max_keys
-    rows = rows[:max_keys]
-    root = element('ListVersionsResult', [
-        ('Name', bucket), ('Prefix', prefix), ('KeyMarker', marker),
-        ('VersionIdMarker', q.get('version-id-marker', '')), ('MaxKeys', max_keys)])
-    if 'delimiter' in q:    # even when blank (Swift's s3api, unlike ListObjects)
-        add(root, 'Delimiter', delimiter)
-    add(root, 'IsTruncated', truncated)
+    rows, truncated, root = versions_page(resp, bucket, q, max_keys, marker)
     if truncated and rows:
         add(root, 'NextKeyMarker', rows[-1].get('name') or rows[-1].get('subdir'))
         add(root, 'NextVersionIdMarker', 'null')

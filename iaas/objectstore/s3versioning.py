@@ -13,7 +13,7 @@ import urllib.parse
 
 import webob
 
-from iaas.objectstore import listing
+from iaas.objectstore import listing, s3ext
 from iaas.objectstore.middleware.object_versioning import versions_container, vname
 from iaas.objectstore.middleware.versioned_writes import DELETE_MARKER
 from iaas.objectstore.s3xml import (
@@ -79,21 +79,9 @@ def list_object_versions(s3, req, ident, bucket, key=None):
         if v:
             query[k] = v
     resp = s3.swift(ident, 'GET', bucket, query=query)
-    if resp.status_int == 404:
-        raise S3Error('NoSuchBucket', BucketName=bucket)
     if resp.status_int == 400 and vmarker:
         raise S3Error('InvalidArgument', 'Invalid version id specified')
-    if resp.status_int >= 300:
-        raise S3Error('ServiceUnavailable')
-    rows = resp.json if resp.status_int == 200 else []
-    truncated = len(rows) > max_keys
-    rows = rows[:max_keys]
-    root = element('ListVersionsResult', [
-        ('Name', bucket), ('Prefix', prefix), ('KeyMarker', kmarker),
-        ('VersionIdMarker', vmarker), ('MaxKeys', max_keys)])
-    if 'delimiter' in q:    # even when blank (Swift's s3api, unlike ListObjects)
-        add(root, 'Delimiter', delimiter)
-    add(root, 'IsTruncated', truncated)
+    rows, truncated, root = s3ext.versions_page(resp, bucket, q, max_keys, kmarker, vmarker)
     if truncated and rows:
         last = rows[-1]
         add(root, 'NextKeyMarker', last.get('name') or last.get('subdir'))

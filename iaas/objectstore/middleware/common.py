@@ -21,6 +21,12 @@ def is_internal(req):
     return bool(req.environ.get(INTERNAL))
 
 
+def client_path(req):
+    """:func:`swift_path` of a client's request; None for the filters' own
+    subrequests (and for any path that is not ``/v1/...``)."""
+    return None if is_internal(req) else swift_path(req)
+
+
 def swift_path(req):
     """(account, container, obj) of a ``/v1/...`` request (container/obj None
     when absent), or None for any other path or one that is not UTF-8."""

@@ -15,9 +15,7 @@ def swift_info(proxy):
 
 def make(proxy, app):
     def handler(req):
-        if common.is_internal(req):
-            return app(req)
-        parts = common.swift_path(req)
+        parts = common.client_path(req)
         if parts is None or parts[1] is None:
             return app(req)
         account, container, obj = parts

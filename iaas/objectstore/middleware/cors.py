@@ -88,9 +88,7 @@ def make(proxy, app):
         return resp
 
     def handler(req):
-        if common.is_internal(req):
-            return app(req)
-        parts = common.swift_path(req)
+        parts = common.client_path(req)
         if parts is None:
             return app(req)
         account, container, obj = parts
