@@ -93,10 +93,12 @@ def test_openstack_identity_workflow(cloud):
     assert r.returncode != 0 and 'HTTP 401' in r.stderr
 
     # expired → 401
-    short = _mint_token_with_server_keys(cloud, ua['id'], pa['id'], 1)
+    # (8 s: minting runs a Python process, which takes seconds on a loaded
+    # machine; a 1 s token could be expired before its first use)
+    short = _mint_token_with_server_keys(cloud, ua['id'], pa['id'], 8)
     assert requests.get(f'{base}/projects/{pa["id"]}', headers={'X-Auth-Token': short},
                         timeout=10).status_code == 200
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         code = requests.get(f'{base}/projects/{pa["id"]}', headers={'X-Auth-Token': short},
                             timeout=10).status_code
