@@ -483,6 +483,13 @@ class S3:
                                              'and key: sourcebucket/sourcekey')
         return sb, sk
 
+    @staticmethod
+    def copy_source_version(req):
+        """The versionId x-amz-copy-source names (after its '?'), else None."""
+        _path, sep, qs = req.headers['x-amz-copy-source'].partition('?')
+        return dict(urllib.parse.parse_qsl(qs, keep_blank_values=True)).get('versionId') \
+            if sep else None
+
     def copy_object(self, req, ident, bucket, key):
         sb, sk = self.copy_source(req)
         self.check_bucket(ident, bucket)

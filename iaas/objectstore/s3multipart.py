@@ -106,8 +106,11 @@ class Multipart:
         """A part copied from (a byte range of) an object the caller may read."""
         upload_id, number = self._part_target(req, ident, bucket, key)
         sb, sk = self.s3.copy_source(req)
+        version = self.s3.copy_source_version(req)
+        # the version the source names, not the current one
+        query = {'version-id': version} if version else None
         wanted = _copy_range(req.headers.get('x-amz-copy-source-range'))
-        head = self.s3.swift(ident, 'HEAD', sb, sk)
+        head = self.s3.swift(ident, 'HEAD', sb, sk, query=query)
         if head.status_int >= 300:
             self.s3.object_error(ident, sb, sk, head.status_int)
         size = int(head.headers.get('Content-Length') or 0)
@@ -123,7 +126,7 @@ class Multipart:
             length = size
         if length > self.s3.proxy.max_file_size:
             raise S3Error('EntityTooLarge')
-        src = self.s3.swift(ident, 'GET', sb, sk, headers=headers)
+        src = self.s3.swift(ident, 'GET', sb, sk, query=query, headers=headers)
         if src.status_int not in (200, 206) or int(src.headers.get('Content-Length', -1)) \
                 != length:
             src.app_iter = []
@@ -135,10 +138,13 @@ class Multipart:
                              reader=IterReader(src.app_iter), length=length)
         if resp.status_int != 201:
             raise S3Error(_status_code(resp.status_int))
-        return xml_response(element('CopyPartResult', [
+        out = xml_response(element('CopyPartResult', [
             ('LastModified', s3_time(resp.headers.get('X-Timestamp') and _iso(
                 resp.headers['X-Timestamp']))),
             ('ETag', _quote_etag(resp.headers['ETag']))]))
+        if version:
+            out.headers['x-amz-copy-source-version-id'] = version
+        return out
 
     def list_parts(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']

@@ -77,3 +77,20 @@ def test_suspended_and_multi_delete(s3):
     with pytest.raises(botocore.exceptions.ClientError):
         s3.put_bucket_versioning(Bucket='sbucket', VersioningConfiguration={'Status': 'Bogus'})
 
+
+
+def test_upload_part_copy_of_a_version(s3):
+    """UploadPartCopy with x-amz-copy-source ?versionId copies that version,
+    not the current one."""
+    s3.create_bucket(Bucket='pcsrc')
+    s3.create_bucket(Bucket='pcdst')
+    s3.put_bucket_versioning(Bucket='pcsrc', VersioningConfiguration={'Status': 'Enabled'})
+    v1 = s3.put_object(Bucket='pcsrc', Key='k', Body=b'one' * 1000)['VersionId']
+    s3.put_object(Bucket='pcsrc', Key='k', Body=b'two' * 1000)
+    up = s3.create_multipart_upload(Bucket='pcdst', Key='d')['UploadId']
+    r = s3.upload_part_copy(Bucket='pcdst', Key='d', UploadId=up, PartNumber=1,
+                            CopySource={'Bucket': 'pcsrc', 'Key': 'k', 'VersionId': v1})
+    assert r['CopySourceVersionId'] == v1
+    s3.complete_multipart_upload(Bucket='pcdst', Key='d', UploadId=up, MultipartUpload={
+        'Parts': [{'PartNumber': 1, 'ETag': r['CopyPartResult']['ETag']}]})
+    assert s3.get_object(Bucket='pcdst', Key='d')['Body'].read() == b'one' * 1000
