@@ -4,7 +4,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import webob
 
-from iaas.objectstore.utils import iso_ms, wsgi_to_str
+from iaas.objectstore.utils import header_params, iso_ms, wsgi_to_str
 
 PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
 
@@ -77,13 +77,7 @@ def with_slo_etag(entry):
 
 def split_hash(value):
     """(etag, {parameter: value}) of a listing hash ``etag; k=v; …``."""
-    base, _, rest = value.partition(';')
-    params = {}
-    for part in rest.split(';'):
-        k, eq, v = part.strip().partition('=')
-        if eq:
-            params[k.lower()] = v
-    return base.strip(), params
+    return header_params(value)
 
 
 def s3_etag(entry):

@@ -15,7 +15,6 @@ through Swift, or before ACLs were kept) is left as it was: every user of
 the account has full control of it.
 """
 import json
-import urllib.parse
 
 import webob
 
@@ -255,8 +254,7 @@ def _copy_source_readable(s3, req, ident):
     sb, sk = s3.copy_source(req)
     _info, bacl = bucket_acl(s3, ident, sb)
     if bacl is not None:
-        query = urllib.parse.parse_qs(req.headers['x-amz-copy-source'].partition('?')[2])
-        _check_object(s3, ident, sb, sk, bacl, 'READ', query.get('versionId', [None])[0])
+        _check_object(s3, ident, sb, sk, bacl, 'READ', s3.copy_source_version(req))
 
 
 def new_object_headers(req):

@@ -63,6 +63,18 @@ def mkdirs(path):
     os.makedirs(path, exist_ok=True)
 
 
+def header_params(value):
+    """(value, {parameter: value}) of a header ``value; k=v; …`` (names
+    lowercased, a parameter without '=' has the value '')."""
+    base, _, rest = value.partition(';')
+    params = {}
+    for item in rest.split(';'):
+        k, _, v = item.strip().partition('=')
+        if k:
+            params[k.lower()] = v.strip()
+    return base.strip(), params
+
+
 def check_metadata(headers, kind):
     """Validate X-<kind>-Meta-* headers; return an error string or None."""
     prefix = f'x-{kind}-meta-'

@@ -19,6 +19,7 @@ import webob
 
 from iaas.objectstore.auth import Identity
 from iaas.objectstore.middleware import common, tempurl
+from iaas.objectstore.utils import header_params
 
 MAX_VALUE_LENGTH = 4096
 MAX_HEADER_BYTES = 8192
@@ -118,13 +119,8 @@ class _Capped:
 
 
 def _disposition(value):
-    kind, _, rest = value.partition(';')
-    attrs = {}
-    for item in rest.split(';'):
-        k, _, v = item.strip().partition('=')
-        if k:
-            attrs[k.lower()] = v.strip().strip('"')
-    return kind.strip().lower(), attrs
+    kind, attrs = header_params(value)
+    return kind.lower(), {k: v.strip('"') for k, v in attrs.items()}
 
 
 def make(proxy, app):
