@@ -382,10 +382,18 @@ class RPCClient:
         if self.fanout:
             ex = self.transport.fanout_exchange(self.topic)
             self.transport.publish(body, ex, '', deadline, declare=[ex])
-        else:
-            key = f'{self.topic}.{self.server}' if self.server else self.topic
+        elif self.server:
+            key = f'{self.topic}.{self.server}'
             self.transport.publish(body, self.transport.exchange, key, deadline,
                                    declare=[self.transport.exchange])
+        else:
+            # The topic's shared queue is declared by the sender too, so a
+            # request sent before any server of the topic has started waits
+            # for one instead of being dropped by the exchange.
+            queue = kombu.Queue(f'{self.transport.exchange_name}.{self.topic}',
+                                self.transport.exchange, routing_key=self.topic, durable=True)
+            self.transport.publish(body, self.transport.exchange, self.topic, deadline,
+                                   declare=[self.transport.exchange, queue])
 
     def cast(self, context, method, **kwargs):
         """Send and return at once; nothing comes back."""

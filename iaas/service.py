@@ -8,9 +8,9 @@ import signal
 import socket
 import threading
 
-from iaas import rpc
+from iaas import rpc, servicegroup
 from iaas.conf import CONF
-from iaas.db import services as db_services
+from iaas.exception import ServiceNotFound
 
 LOG = logging.getLogger(__name__)
 
@@ -19,13 +19,15 @@ class Service:
     """Runs a manager for ``binary`` on ``host``: RPC, periodic tasks, heartbeat."""
 
     def __init__(self, binary, topic, manager, host=None, transport=None,
-                 report_interval=None):
+                 report_interval=None, registry=None):
         self.binary = binary
         self.topic = topic
         self.host = host or CONF.host
         self.manager = manager
         self.transport = transport
         self.report_interval = report_interval or CONF.service.report_interval
+        # the service row: in the database, or through the conductor
+        self.registry = registry or servicegroup.for_manager(manager, transport)
         self.rpcserver = None
         self.service_ref = None
         self._stop = threading.Event()
@@ -35,7 +37,7 @@ class Service:
         return f'<Service {self.binary} on {self.host}>'
 
     def start(self):
-        self.service_ref = db_services.service_register(self.host, self.binary, self.topic)
+        self.service_ref = self.registry.register(self.host, self.binary, self.topic)
         self.manager.init_host()
         if self.topic:
             self.rpcserver = rpc.RPCServer(self.topic, self.host, self.manager,
@@ -60,10 +62,10 @@ class Service:
 
     def heartbeat(self):
         try:
-            db_services.service_heartbeat(self.service_ref['id'])
-        except db_services.ServiceNotFound:
+            self.registry.heartbeat(self.service_ref['id'])
+        except ServiceNotFound:
             LOG.warning('service row of %s vanished; registering again', self.binary)
-            self.service_ref = db_services.service_register(self.host, self.binary, self.topic)
+            self.service_ref = self.registry.register(self.host, self.binary, self.topic)
         except Exception:
             LOG.exception('heartbeat of %s failed; will retry', self.binary)
 

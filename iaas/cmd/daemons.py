@@ -18,6 +18,11 @@ def build_scheduler(launcher):
     _rpc_service('iaas-scheduler', rpcapi.TOPIC, manager.SchedulerManager)(launcher)
 
 
+def build_conductor(launcher):
+    from iaas.conductor import manager, rpcapi
+    _rpc_service('iaas-conductor', rpcapi.TOPIC, manager.ConductorManager)(launcher)
+
+
 def build_compute(launcher):
     from iaas.compute import manager, rpcapi
     _rpc_service('iaas-compute', rpcapi.TOPIC, manager.ComputeManager)(launcher)
@@ -62,6 +67,7 @@ DAEMONS = {
     'iaas-api': build_api,
     'iaas-image': build_image,
     'iaas-objectstore': build_objectstore,
+    'iaas-conductor': build_conductor,     # before the hosts that register through it
     'iaas-scheduler': build_scheduler,
     'iaas-compute': build_compute,
     'iaas-network': build_network,
@@ -69,9 +75,17 @@ DAEMONS = {
 }
 
 
+# Daemons of hypervisor and network hosts: no database credentials; their
+# state goes through iaas-conductor, and any database use fails loudly.
+NO_DATABASE = ('iaas-compute', 'iaas-network')
+
+
 def _main(name):
     def main(argv=None):
         from iaas.cmd import common
+        if name in NO_DATABASE:
+            from iaas.db import engine
+            engine.forbid(f'{name} reaches state through iaas-conductor')
         return common.run_services(name, DAEMONS[name], argv)
     main.__name__ = main.__qualname__ = name.replace('iaas-', '') + '_main'
     return main
@@ -82,6 +96,7 @@ api_main = _main('iaas-api')
 image_main = _main('iaas-image')
 objectstore_main = _main('iaas-objectstore')
 scheduler_main = _main('iaas-scheduler')
+conductor_main = _main('iaas-conductor')
 compute_main = _main('iaas-compute')
 network_main = _main('iaas-network')
 volume_main = _main('iaas-volume')

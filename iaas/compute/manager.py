@@ -5,6 +5,11 @@ builds at once; more wait in line), one operation per instance at a time.
 Every state change is a compare-and-swap on the instance's task_state, so
 a delete that arrives during a build wins cleanly: the build notices and
 removes what it made.
+
+A compute host holds no database credentials: it reads and writes instances,
+action events and its resource report through iaas-conductor
+(:mod:`iaas.conductor.rpcapi`), and hands a failed build back to it for
+rescheduling.
 """
 import collections
 import concurrent.futures
@@ -15,10 +20,13 @@ import traceback
 from iaas import manager, rpc, states
 from iaas.compute import snapshot, virt
 from iaas.compute.virt import driver as virt_driver
+from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
-from iaas.db import compute_nodes as db_nodes
-from iaas.db import instances as db
-from iaas.db.base import utcnow
+from iaas.context import get_admin_context
+from iaas.exception import InstanceNotFound, UnexpectedState
+from iaas.network import rpcapi as network_rpcapi
+
+GONE_OR_CHANGED = (UnexpectedState, InstanceNotFound)
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +55,7 @@ def _simple_rpc(action):
 
 class ComputeManager(manager.Manager):
     service_name = 'iaas-compute'
+    state_via_conductor = True    # holds no database credentials
 
     def __init__(self, host, driver=None):
         super().__init__(host)
@@ -56,29 +65,44 @@ class ComputeManager(manager.Manager):
         self._builds = threading.BoundedSemaphore(CONF.compute.max_concurrent_builds)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             CONF.compute.max_concurrent_builds + 8, thread_name_prefix='compute-op')
-        from iaas.scheduler import rpcapi as scheduler_rpcapi
-        self.scheduler = scheduler_rpcapi.SchedulerAPI()
-        from iaas.network import rpcapi as network_rpcapi
+        self.conductor = conductor_rpcapi.ConductorAPI()
         self.network_api = network_rpcapi.NetworkAPI()
+
+    def _update(self, context, uuid, expected_task_state, **values):
+        """Compare-and-swap through the conductor; False if the instance is
+        gone or no longer in ``expected_task_state``."""
+        try:
+            self.conductor.instance_update(context, uuid, expected_task_state, **values)
+            return True
+        except GONE_OR_CHANGED:
+            return False
+
+    def _get(self, context, uuid):
+        try:
+            return self.conductor.instance_get(context, uuid)
+        except InstanceNotFound:
+            return None
+
+    def _event(self, context, uuid, event, finish=False, result='Success', tb=None):
+        self.conductor.action_event(context, uuid, event, self.host, finish=finish,
+                                    result=result, traceback=tb)
 
     # -- lifecycle ----------------------------------------------------------
     def init_host(self):
         self.driver.init_host()
-        self.report_resources(None)
+        ctx = get_admin_context()
+        self.report_resources(ctx)
         # Operations this host was running when it stopped cannot finish now.
-        for inst in db.in_progress_on_hosts([self.host]):
+        for inst in self.conductor.instances_on_host(ctx, self.host, busy_only=True):
             if inst['vm_state'] == states.BUILDING:
-                db.set_error(inst['uuid'], 'Compute service restarted during the build',
-                             host=self.host)
+                self.conductor.instance_error(
+                    ctx, inst['uuid'], 'Compute service restarted during the build',
+                    self.host, expected_task_state=inst['task_state'])
             elif inst['task_state'] == states.DELETING:
-                self._pool.submit(self._terminate, None, inst['uuid'])
+                self._pool.submit(self._terminate, ctx, inst['uuid'])
             else:
-                try:
-                    db.update(inst['uuid'], expected_task_state=inst['task_state'],
-                              task_state=None)
-                except (db.UnexpectedState, db.InstanceNotFound):
-                    pass
-        self._sync_power_states()
+                self._update(ctx, inst['uuid'], inst['task_state'], task_state=None)
+        self._sync_power_states(ctx)
 
     def cleanup_host(self):
         self._pool.shutdown(wait=True, cancel_futures=False)
@@ -104,16 +128,15 @@ class ComputeManager(manager.Manager):
 
     def _build(self, context, uuid, spec, attempt):
         with self._builds, self._lock(uuid):
-            try:
-                inst = db.get(uuid)
-            except db.InstanceNotFound:
+            inst = self._get(context, uuid)
+            if inst is None:
                 return
             if inst['task_state'] != states.SPAWNING or inst['host'] != self.host:
                 LOG.info('build of %s dropped: now %s on %s', uuid, inst['task_state'],
                          inst['host'])
                 return
-            rid = context.request_id
-            db.event_start(uuid, rid, 'compute_build_and_run_instance', host=self.host)
+            event = 'compute_build_and_run_instance'
+            self._event(context, uuid, event)
             try:
                 sysmeta = inst.get('system_metadata') or {}
                 network_info = []
@@ -125,24 +148,21 @@ class ComputeManager(manager.Manager):
                 self.driver.spawn(context, inst, spec.get('image') or {},
                                   admin_password=None, network_info=network_info)
             except Exception as exc:
-                db.event_finish(uuid, rid, 'compute_build_and_run_instance', 'Error',
-                                traceback.format_exc())
+                self._event(context, uuid, event, True, 'Error', traceback.format_exc())
                 self._build_failed(context, inst, spec, attempt, exc)
                 return
-            try:
-                db.update(uuid, expected_task_state=states.SPAWNING,
-                          vm_state=states.ACTIVE, task_state=None,
-                          power_state=states.RUNNING, launched_at=utcnow(), progress=100)
-            except (db.UnexpectedState, db.InstanceNotFound):
+            if not self._update(context, uuid, states.SPAWNING, vm_state=states.ACTIVE,
+                                task_state=None, power_state=states.RUNNING,
+                                launched_at=True, progress=100):
                 # Deleted while spawning: the terminate waiting on our lock
                 # removes the guest. Gone, or failed meanwhile (the reaper timed
                 # the build out, or saw this host down, and released its
                 # resources): nobody else will, so remove it here.
                 LOG.info('instance %s changed during its build; not activating', uuid)
-                if _orphaned(uuid, self.host):
+                if self._orphaned(context, uuid):
                     self.driver.destroy(context, inst)
                 return
-            db.event_finish(uuid, rid, 'compute_build_and_run_instance')
+            self._event(context, uuid, event, True)
             LOG.info('instance %s active on %s', uuid, self.host)
 
     def _build_failed(self, context, inst, spec, attempt, exc):
@@ -152,29 +172,8 @@ class ComputeManager(manager.Manager):
             self.driver.destroy(context, inst)
         except Exception:
             LOG.exception('cleanup of failed build %s', uuid)
-        max_attempts = getattr(getattr(CONF, 'scheduler', None), 'max_attempts', 3)
-        if attempt < max_attempts:
-            try:
-                db.update(uuid, expected_task_state=states.SPAWNING, host=None, node=None,
-                          task_state=states.SCHEDULING)
-            except (db.UnexpectedState, db.InstanceNotFound):
-                return
-            db_nodes.refresh_usage(self.host)
-            spec = dict(spec)
-            spec['instance_uuids'] = [uuid]
-            spec['num_instances'] = 1
-            spec['group'] = None if not spec.get('group') else spec['group']
-            spec['ignore_hosts'] = list(spec.get('ignore_hosts') or []) + [self.host]
-            self.scheduler.build_instances(context, spec, attempt=attempt + 1)
-            return
-        db.set_error(uuid, f'Build of instance {uuid} failed after {attempt} attempts; '
-                     f'last on {self.host}: {exc}', host=self.host,
-                     expected_task_state=states.SPAWNING)
-        try:
-            db.update(uuid, host=None, node=None)
-        except (db.UnexpectedState, db.InstanceNotFound):
-            pass
-        db_nodes.refresh_usage(self.host)
+        # The conductor reschedules (another host) or moves it to ERROR.
+        self.conductor.build_failed(context, uuid, self.host, spec, attempt, str(exc))
 
     # -- delete -------------------------------------------------------------
     @rpc.expose
@@ -183,27 +182,25 @@ class ComputeManager(manager.Manager):
 
     def _terminate(self, context, uuid):
         with self._lock(uuid):
-            try:
-                inst = db.get(uuid)
-            except db.InstanceNotFound:
+            inst = self._get(context, uuid)
+            if inst is None:
                 return
             try:
                 self.driver.destroy(context, inst)
             except Exception as exc:
                 LOG.exception('destroy of %s failed', uuid)
-                db.set_error(uuid, f'Delete failed: {exc}', host=self.host)
+                self.conductor.instance_error(context, uuid, f'Delete failed: {exc}',
+                                              self.host, any_task_state=True)
                 return
             if (inst.get('system_metadata') or {}).get('networks') not in (None, 'none', []):
                 try:
                     self.network_api.deallocate_for_instance(context, uuid, self.host)
                 except Exception:
                     LOG.exception('releasing the ports of %s failed', uuid)
-            db.soft_delete(uuid)
-            db_nodes.refresh_usage(self.host)
+            self.conductor.instance_destroyed(context, uuid, self.host)
             with self._locks_guard:
                 self._locks.pop(uuid, None)
-            if context is not None:
-                db.event_finish(uuid, context.request_id, 'compute_terminate_instance')
+            self._event(context, uuid, 'compute_terminate_instance', True)
             LOG.info('instance %s deleted', uuid)
 
     # -- power and lifecycle actions -----------------------------------------
@@ -211,30 +208,24 @@ class ComputeManager(manager.Manager):
         call, vm_after, expected = SIMPLE_ACTIONS[action]
         event = f'compute_{action}_instance'
         with self._lock(uuid):
-            try:
-                inst = db.get(uuid)
-            except db.InstanceNotFound:
+            inst = self._get(context, uuid)
+            if inst is None:
                 return
-            db.event_start(uuid, context.request_id, event, host=self.host)
+            self._event(context, uuid, event)
             try:
                 call(self.driver, context, inst, kw)
                 power = self.driver.get_info(inst)['power_state']
             except Exception as exc:
                 LOG.exception('%s of %s failed', action, uuid)
-                db.event_finish(uuid, context.request_id, event, 'Error',
-                                traceback.format_exc())
-                db.add_fault(uuid, f'{action} failed: {exc}', host=self.host)
-                try:
-                    db.update(uuid, expected_task_state=expected, task_state=None)
-                except (db.UnexpectedState, db.InstanceNotFound):
-                    pass
+                self._event(context, uuid, event, True, 'Error', traceback.format_exc())
+                self.conductor.instance_fault(context, uuid, f'{action} failed: {exc}',
+                                              self.host)
+                self._update(context, uuid, expected, task_state=None)
                 return
-            try:
-                db.update(uuid, expected_task_state=expected, vm_state=vm_after,
-                          task_state=None, power_state=power)
-            except (db.UnexpectedState, db.InstanceNotFound):
+            if not self._update(context, uuid, expected, vm_state=vm_after,
+                                task_state=None, power_state=power):
                 LOG.info('%s of %s: instance changed meanwhile', action, uuid)
-            db.event_finish(uuid, context.request_id, event)
+            self._event(context, uuid, event, True)
 
     start_instance = _simple_rpc('start')
     stop_instance = _simple_rpc('stop')
@@ -253,27 +244,32 @@ class ComputeManager(manager.Manager):
         self._run(self._rebuild, context, instance_uuid, image or {})
 
     def _rebuild(self, context, uuid, image):
+        event = 'compute_rebuild_instance'
         with self._lock(uuid):
+            inst = self._get(context, uuid)
+            if inst is None:
+                return
             try:
-                inst = db.get(uuid)
-                db.event_start(uuid, context.request_id, 'compute_rebuild_instance',
-                               host=self.host)
+                self._event(context, uuid, event)
                 self.driver.rebuild(context, inst, image)
                 stopped = inst['vm_state'] == states.STOPPED
                 if stopped:     # as Nova: a stopped server is stopped again after
                     self.driver.power_off(inst, CONF.compute.shutdown_timeout)
-                db.update(uuid, expected_task_state=states.REBUILDING,
-                          vm_state=states.STOPPED if stopped else states.ACTIVE,
-                          task_state=None, launched_at=utcnow(),
-                          power_state=states.SHUTDOWN if stopped else states.RUNNING)
-                db.event_finish(uuid, context.request_id, 'compute_rebuild_instance')
-            except (db.UnexpectedState, db.InstanceNotFound):
-                return
             except Exception as exc:
                 LOG.exception('rebuild of %s failed', uuid)
-                db.event_finish(uuid, context.request_id, 'compute_rebuild_instance', 'Error',
-                                traceback.format_exc())
-                db.set_error(uuid, f'Rebuild failed: {exc}', host=self.host)
+                self._event(context, uuid, event, True, 'Error', traceback.format_exc())
+                self._failed(context, uuid, f'Rebuild failed: {exc}', states.REBUILDING)
+                return
+            if self._update(context, uuid, states.REBUILDING,
+                            vm_state=states.STOPPED if stopped else states.ACTIVE,
+                            task_state=None, launched_at=True,
+                            power_state=states.SHUTDOWN if stopped else states.RUNNING):
+                self._event(context, uuid, event, True)
+
+    def _failed(self, context, uuid, message, expected_task_state):
+        """ERROR with a fault, if the operation still owns the instance."""
+        self.conductor.instance_error(context, uuid, message, self.host,
+                                      expected_task_state=expected_task_state)
 
     @rpc.expose
     def snapshot_instance(self, context, instance_uuid, image_id):
@@ -282,24 +278,21 @@ class ComputeManager(manager.Manager):
     def _snapshot(self, context, uuid, image_id):
         with self._lock(uuid):
             event = 'compute_snapshot_instance'
-            try:
-                inst = db.get(uuid)
-            except db.InstanceNotFound:
+            inst = self._get(context, uuid)
+            if inst is None:
                 return
-            db.event_start(uuid, context.request_id, event, host=self.host)
+            self._event(context, uuid, event)
             try:
                 self.driver.snapshot(context, inst, image_id, snapshot.uploader(image_id))
                 result, tb = 'Success', None
             except Exception as exc:
                 LOG.exception('snapshot of %s failed', uuid)
                 result, tb = 'Error', traceback.format_exc()
-                db.add_fault(uuid, f'Snapshot failed: {exc}', host=self.host)
+                self.conductor.instance_fault(context, uuid, f'Snapshot failed: {exc}',
+                                              self.host)
                 snapshot.discard(image_id)
-            try:
-                db.update(uuid, expected_task_state=states.IMAGE_SNAPSHOT, task_state=None)
-            except (db.UnexpectedState, db.InstanceNotFound):
-                pass
-            db.event_finish(uuid, context.request_id, event, result, tb)
+            self._update(context, uuid, states.IMAGE_SNAPSHOT, task_state=None)
+            self._event(context, uuid, event, True, result, tb)
 
     @rpc.expose
     def resize_instance(self, context, instance_uuid, new_flavor, old_host=None):
@@ -307,24 +300,25 @@ class ComputeManager(manager.Manager):
 
     def _resize(self, context, uuid, new_flavor):
         """Runs on the destination host the scheduler claimed."""
+        event = 'compute_resize_instance'
         with self._lock(uuid):
+            inst = self._get(context, uuid)
+            if inst is None:
+                return
             try:
-                inst = db.get(uuid)
-                db.event_start(uuid, context.request_id, 'compute_resize_instance',
-                               host=self.host)
+                self._event(context, uuid, event)
                 if self.driver.list_instances().count(uuid):
                     self.driver.resize(context, inst, new_flavor)
                 else:
                     self.driver.spawn(context, inst, {}, None, None)
                 power = self.driver.get_info(inst)['power_state']
-                db.update(uuid, expected_task_state=states.RESIZE_MIGRATING,
-                          vm_state=states.RESIZED, task_state=None, power_state=power)
-                db.event_finish(uuid, context.request_id, 'compute_resize_instance')
-            except (db.UnexpectedState, db.InstanceNotFound):
-                return
             except Exception as exc:
                 LOG.exception('resize of %s failed', uuid)
-                db.set_error(uuid, f'Resize failed: {exc}', host=self.host)
+                self._failed(context, uuid, f'Resize failed: {exc}', states.RESIZE_MIGRATING)
+                return
+            if self._update(context, uuid, states.RESIZE_MIGRATING, vm_state=states.RESIZED,
+                            task_state=None, power_state=power):
+                self._event(context, uuid, event, True)
 
     @rpc.expose
     def revert_resize_instance(self, context, instance_uuid, old_flavor, vm_state):
@@ -333,8 +327,10 @@ class ComputeManager(manager.Manager):
     def _revert_resize(self, context, uuid, old_flavor, vm_state):
         """Runs on the original host, which the API claimed back."""
         with self._lock(uuid):
+            inst = self._get(context, uuid)
+            if inst is None:
+                return
             try:
-                inst = db.get(uuid)
                 if uuid in self.driver.list_instances():
                     self.driver.resize(context, inst, old_flavor)
                 else:
@@ -342,14 +338,14 @@ class ComputeManager(manager.Manager):
                 if vm_state == states.STOPPED:
                     self.driver.power_off(inst, 0)
                 power = self.driver.get_info(inst)['power_state']
-                db.update(uuid, expected_task_state=states.RESIZE_REVERTING,
-                          vm_state=vm_state, task_state=None, power_state=power)
-                db.event_finish(uuid, context.request_id, 'compute_revert_resize')
-            except (db.UnexpectedState, db.InstanceNotFound):
-                return
             except Exception as exc:
                 LOG.exception('revert of resize of %s failed', uuid)
-                db.set_error(uuid, f'Resize revert failed: {exc}', host=self.host)
+                self._failed(context, uuid, f'Resize revert failed: {exc}',
+                             states.RESIZE_REVERTING)
+                return
+            if self._update(context, uuid, states.RESIZE_REVERTING, vm_state=vm_state,
+                            task_state=None, power_state=power):
+                self._event(context, uuid, 'compute_revert_resize', True)
 
     @rpc.expose
     def cleanup_resize_source(self, context, instance_uuid):
@@ -359,7 +355,7 @@ class ComputeManager(manager.Manager):
     # -- reads ---------------------------------------------------------------
     @rpc.expose
     def get_console_output(self, context, instance_uuid, length=None):
-        inst = db.get(instance_uuid)
+        inst = self.conductor.instance_get(context, instance_uuid)
         try:
             text = self.driver.get_console_output(context, inst)
         except virt_driver.InstanceNotFoundInDriver:
@@ -372,26 +368,26 @@ class ComputeManager(manager.Manager):
     @manager.periodic_task(spacing=lambda: CONF.compute.resource_report_interval)
     def report_resources(self, context):
         res = self.driver.get_available_resource()
-        sched = getattr(CONF, 'scheduler', None)
-        db_nodes.upsert(
-            self.host, res.get('hypervisor_hostname') or self.host,
-            vcpus=res['vcpus'],
-            memory_mb=max(0, res['memory_mb'] - CONF.compute.reserved_host_memory_mb),
-            local_gb=max(0, res['local_gb'] - CONF.compute.reserved_host_disk_gb),
-            hypervisor_type=res.get('hypervisor_type', 'unknown'),
-            hypervisor_version=res.get('hypervisor_version', 0),
-            cpu_info=res.get('cpu_info'),
-            cpu_allocation_ratio=getattr(sched, 'cpu_allocation_ratio', 16.0),
-            ram_allocation_ratio=getattr(sched, 'ram_allocation_ratio', 1.5),
-            disk_allocation_ratio=getattr(sched, 'disk_allocation_ratio', 1.0))
+        sched = CONF.scheduler
+        self.conductor.compute_node_report(
+            context, self.host, res.get('hypervisor_hostname') or self.host, {
+                'vcpus': res['vcpus'],
+                'memory_mb': max(0, res['memory_mb'] - CONF.compute.reserved_host_memory_mb),
+                'local_gb': max(0, res['local_gb'] - CONF.compute.reserved_host_disk_gb),
+                'hypervisor_type': res.get('hypervisor_type', 'unknown'),
+                'hypervisor_version': res.get('hypervisor_version', 0),
+                'cpu_info': res.get('cpu_info'),
+                'cpu_allocation_ratio': sched.cpu_allocation_ratio,
+                'ram_allocation_ratio': sched.ram_allocation_ratio,
+                'disk_allocation_ratio': sched.disk_allocation_ratio})
 
     @manager.periodic_task(spacing=lambda: CONF.compute.sync_power_state_interval)
     def sync_power_states(self, context):
-        self._sync_power_states()
+        self._sync_power_states(context)
 
-    def _sync_power_states(self):
+    def _sync_power_states(self, context):
         present = set(self.driver.list_instances())
-        for inst in db.list_(filters={'host': self.host}):
+        for inst in self.conductor.instances_on_host(context, self.host):
             if inst['task_state'] is not None or inst['vm_state'] == states.BUILDING:
                 continue   # an operation owns it
             with self._lock(inst['uuid']):
@@ -411,16 +407,9 @@ class ComputeManager(manager.Manager):
                     values['vm_state'] = states.STOPPED
                     LOG.info('instance %s stopped by itself; now SHUTOFF', inst['uuid'])
                 if values:
-                    try:
-                        db.update(inst['uuid'], expected_task_state=None, **values)
-                    except (db.UnexpectedState, db.InstanceNotFound):
-                        pass
+                    self._update(context, inst['uuid'], None, **values)
 
-
-def _orphaned(uuid, host):
-    """True if a guest of ``uuid`` on ``host`` belongs to no live instance there."""
-    try:
-        inst = db.get(uuid)
-    except db.InstanceNotFound:
-        return True
-    return inst['host'] != host or inst['vm_state'] == states.ERROR
+    def _orphaned(self, context, uuid):
+        """True if a guest of ``uuid`` here belongs to no live instance here."""
+        inst = self._get(context, uuid)
+        return inst is None or inst['host'] != self.host or inst['vm_state'] == states.ERROR

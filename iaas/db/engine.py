@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from iaas.conf import CONF
+from iaas.exception import NoDatabase
 
 _lock = threading.Lock()
 _engines: dict[str, sa.Engine] = {}
@@ -55,7 +56,20 @@ def make_engine(url, conf=CONF):
     return engine
 
 
+_forbidden = None
+
+
+def forbid(reason):
+    """Refuse every database use in this process from now on (hypervisor and
+    network hosts hold no database credentials): a stray access fails loudly
+    instead of opening the embedded default."""
+    global _forbidden
+    _forbidden = reason
+
+
 def get_engine(url=None):
+    if _forbidden:
+        raise NoDatabase(f'no database in this process: {_forbidden}')
     url = url or connection_url()
     with _lock:
         if url not in _engines:

@@ -13,18 +13,17 @@ import os
 import threading
 
 from iaas import manager, rpc
+from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
-from iaas.db import networks as db
+from iaas.context import get_admin_context
 from iaas.network import dhcp, firewall, linux_net, rpcapi
 from iaas.network import metadata_proxy as metadata_proxy_mod
 
 LOG = logging.getLogger(__name__)
 
-COMPUTE_OWNER = 'compute:nova'
-
-
 class NetworkManager(manager.Manager):
     service_name = 'iaas-network'
+    state_via_conductor = True    # holds no database credentials
 
     def __init__(self, host, net=None, metadata_proxy=None):
         super().__init__(host)
@@ -34,6 +33,7 @@ class NetworkManager(manager.Manager):
                                  lease_time=CONF.network.dhcp_lease_time,
                                  domain=CONF.network.dns_domain,
                                  user=CONF.network.dnsmasq_user)
+        self.conductor = conductor_rpcapi.ConductorAPI()
         self._sync_lock = threading.Lock()
         self.last_rules = None
         self._fw_memo = {}         # what firewall.apply loaded last (skips no-op reloads)
@@ -72,46 +72,30 @@ class NetworkManager(manager.Manager):
 
     @manager.periodic_task(spacing=lambda: CONF.network.sync_interval)
     def periodic_sync(self, context):
-        self.sync()
+        self.sync(context)
 
     # -- RPC ------------------------------------------------------------------
     @rpc.expose
     def refresh(self, context):
-        self.sync()
+        self.sync(context)
 
     @rpc.expose
     def allocate_for_instance(self, context, instance_uuid, project_id=None,
                               requested_networks=None, security_groups=None, host=None):
         """Make (or re-bind, after a reschedule) the instance's ports, bound to
         compute ``host`` (default: this host); returns its network_info."""
-        host = host or self.host
-        existing = db.port_list(device_id=instance_uuid)
-        for p in existing:
-            if p['binding:host_id'] != host:
-                db.port_update(p['id'], **{'binding:host_id': host})
-        if not existing:
-            groups = self._group_ids(project_id, security_groups)
-            for req in self._requested(project_id, requested_networks):
-                if req.get('port'):
-                    db.port_get(req['port'], project_id)     # the project's own port
-                    db.port_update(req['port'], device_id=instance_uuid,
-                                   device_owner=COMPUTE_OWNER, **{'binding:host_id': host})
-                    continue
-                fixed = [{'ip_address': req['fixed_ip']}] if req.get('fixed_ip') else None
-                # scoped to the project: its own networks and shared ones only
-                db.port_create(req['uuid'], project_id=project_id, fixed_ips=fixed,
-                               device_id=instance_uuid, device_owner=COMPUTE_OWNER,
-                               binding_host=host, security_groups=groups)
-        self.sync()
+        self.conductor.ports_allocate(context, instance_uuid, project_id, requested_networks,
+                                      security_groups, host or self.host)
+        self.sync(context)
         self._tell_others(context)
         return self.get_instance_nw_info(context, instance_uuid)
 
     @rpc.expose
     def deallocate_for_instance(self, context, instance_uuid):
-        gone = db.ports_delete_for_device(instance_uuid)
-        self.sync()
+        gone = self.conductor.ports_deallocate(context, instance_uuid)
+        self.sync(context)
         self._tell_others(context)
-        return [p['id'] for p in gone]
+        return gone
 
     @rpc.expose
     def get_instance_nw_info(self, context, instance_uuid):
@@ -119,34 +103,9 @@ class NetworkManager(manager.Manager):
         ``network: {id, bridge, label, mtu, subnets: [{cidr, gateway, netmask,
         dns, dhcp, ips: [{address}]}]}``) plus flat keys (``port_id``, ``mac``,
         ``ips``, ``bridge``, ``network_id``, ``gateway``, ``cidr``, …)."""
-        out = []
         dhcp_on = CONF.network.network_manager != 'flat'
-        for p in db.port_list(device_id=instance_uuid):
-            n = db.network_get(p['network_id'])
-            subnets = {s['id']: s for s in db.subnet_list(network_id=n['id'])}
-            vsubs = []
-            for sid, s in subnets.items():
-                ips = [x['ip_address'] for x in p['fixed_ips'] if x['subnet_id'] == sid]
-                if not ips:
-                    continue
-                cidr = ipaddress.ip_network(s['cidr'])
-                vsubs.append({'cidr': s['cidr'], 'gateway': s['gateway_ip'],
-                              'netmask': str(cidr.netmask), 'dns': s['dns_nameservers'],
-                              'dhcp': bool(s['enable_dhcp'] and dhcp_on),
-                              'ips': [{'address': a} for a in ips]})
-            first = vsubs[0] if vsubs else {}
-            out.append({'id': p['id'], 'address': p['mac_address'], 'devname': devname(p['id']),
-                        'type': 'bridge', 'mtu': n['mtu'],
-                        'network': {'id': n['id'], 'bridge': n['bridge'], 'label': n['name'],
-                                    'mtu': n['mtu'], 'subnets': vsubs},
-                        'port_id': p['id'], 'mac': p['mac_address'],
-                        'ips': [x['ip_address'] for x in p['fixed_ips']],
-                        'bridge': n['bridge'], 'network_id': n['id'], 'network_name': n['name'],
-                        'cidr': first.get('cidr'), 'netmask': first.get('netmask'),
-                        'gateway': first.get('gateway'), 'dns': first.get('dns', []),
-                        'dhcp': first.get('dhcp', False), 'segment_type': n['segment_type'],
-                        'segment_id': n['segment_id']})
-        return out
+        return [vif(x['port'], x['network'], x['subnets'], dhcp_on)
+                for x in self.conductor.ports_of_instance(context, instance_uuid)]
 
     def _tell_others(self, context):
         """Other hosts serve the same networks (gateway, DHCP entries, remote
@@ -156,45 +115,16 @@ class NetworkManager(manager.Manager):
         except Exception:
             LOG.warning('could not ask the other network hosts to refresh', exc_info=True)
 
-    def _requested(self, project_id, requested):
-        if requested in ('none', []):
-            return []
-        if requested in (None, 'auto'):
-            nets = [n for n in db.network_list(project_id=project_id) if not n['external']]
-            own = [n for n in nets if n['project_id'] == project_id] or \
-                [n for n in nets if n['shared']]
-            return [{'uuid': own[0]['id']}] if own else []
-        out = []
-        for r in requested:
-            if r.get('port'):
-                out.append({'port': r['port']})
-            elif r.get('uuid'):
-                out.append({'uuid': r['uuid'], 'fixed_ip': r.get('fixed_ip')})
-        return out
-
-    def _group_ids(self, project_id, names):
-        if not names or not project_id:
-            return None
-        by_name = {g['name']: g['id'] for g in db.sg_list(project_id)}
-        ids = []
-        for n in names:
-            n = n.get('name') if isinstance(n, dict) else n
-            if n == 'default':
-                ids.append(db.ensure_default_group(project_id)['id'])
-            elif n in by_name or n in by_name.values():
-                ids.append(by_name.get(n, n))
-            else:
-                raise db.NotFound('Security group', n)
-        return ids
-
     # -- host-side state --------------------------------------------------------
-    def sync(self):
-        """Make this host's bridges, segments, dnsmasq and iptables match the DB."""
+    def sync(self, context=None):
+        """Make this host's bridges, segments, dnsmasq and iptables match the
+        DB (read through the conductor)."""
         if not self.host_side:
             return
+        context = context or get_admin_context()
         with self._sync_lock:
-            state = db.host_state(self.host)
-            self._sync_locked(state)
+            state = self.conductor.network_host_state(context, self.host)
+            self._sync_locked(context, state)
 
     def _served(self, state):
         local_nets = {p['network_id'] for p in state['ports']}
@@ -202,7 +132,7 @@ class NetworkManager(manager.Manager):
             return state['networks']
         return [n for n in state['networks'] if n['id'] in local_nets]
 
-    def _sync_locked(self, state):
+    def _sync_locked(self, context, state):
         cfg = CONF.network
         served = self._served(state)
         wanted_bridges, wanted_segments = set(), set()
@@ -222,7 +152,7 @@ class NetworkManager(manager.Manager):
         if self.metadata_proxy is not None:
             self.metadata_proxy.sync({n['bridge']: (n['id'], self.net.index(n['bridge']))
                                       for n in served} if cfg.serve_gateway else {})
-        self._sync_dhcp(served)
+        self._sync_dhcp(context, served)
         fw = self._firewall_state(state, served)
         self.last_rules = firewall.apply(lambda argv, input=None: self.net.run(argv, input),
                                          fw, self._fw_memo)
@@ -267,7 +197,7 @@ class NetworkManager(manager.Manager):
                 LOG.info('removing stale link %s', name)
                 self.net.delete_link(name)
 
-    def _sync_dhcp(self, served):
+    def _sync_dhcp(self, context, served):
         keep = set()
         if CONF.network.network_manager != 'flat' and CONF.network.serve_gateway:
             for n in served:
@@ -280,7 +210,8 @@ class NetworkManager(manager.Manager):
                 self.dhcp.ensure(n, n['bridge'], sub, [
                     p for p in n['ports'] if p['ips'] and
                     not p['device_owner'].startswith('network:router')])
-                db.fixed_ips_set_leased(n['id'], self.dhcp.leases(n['id']))
+                self.conductor.fixed_ips_leased(context, n['id'],
+                                                sorted(self.dhcp.leases(n['id'])))
         for nid in self.dhcp.running():
             if nid not in keep:
                 self.dhcp.stop(nid)
@@ -331,6 +262,32 @@ class NetworkManager(manager.Manager):
             self.net.ensure_address(iface, a, 32)
         for a in sorted(have - wanted):
             self.net.delete_address(iface, a, 32)
+
+
+def vif(p, n, subnets, dhcp_on):
+    """The Nova-style VIF of port ``p`` on network ``n`` with its ``subnets``."""
+    vsubs = []
+    for s in subnets:
+        ips = [x['ip_address'] for x in p['fixed_ips'] if x['subnet_id'] == s['id']]
+        if not ips:
+            continue
+        cidr = ipaddress.ip_network(s['cidr'])
+        vsubs.append({'cidr': s['cidr'], 'gateway': s['gateway_ip'],
+                      'netmask': str(cidr.netmask), 'dns': s['dns_nameservers'],
+                      'dhcp': bool(s['enable_dhcp'] and dhcp_on),
+                      'ips': [{'address': a} for a in ips]})
+    first = vsubs[0] if vsubs else {}
+    return {'id': p['id'], 'address': p['mac_address'], 'devname': devname(p['id']),
+            'type': 'bridge', 'mtu': n['mtu'],
+            'network': {'id': n['id'], 'bridge': n['bridge'], 'label': n['name'],
+                        'mtu': n['mtu'], 'subnets': vsubs},
+            'port_id': p['id'], 'mac': p['mac_address'],
+            'ips': [x['ip_address'] for x in p['fixed_ips']],
+            'bridge': n['bridge'], 'network_id': n['id'], 'network_name': n['name'],
+            'cidr': first.get('cidr'), 'netmask': first.get('netmask'),
+            'gateway': first.get('gateway'), 'dns': first.get('dns', []),
+            'dhcp': first.get('dhcp', False), 'segment_type': n['segment_type'],
+            'segment_id': n['segment_id']}
 
 
 def devname(port_id):

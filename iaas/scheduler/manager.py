@@ -1,14 +1,10 @@
 """The iaas-scheduler RPC endpoint: places instances and claims their
 resources, then hands each build to its compute host.
 
-It also runs the reaper: a periodic scan that moves builds stuck past
-``[compute] build_timeout`` (or on a compute host that went down) to ERROR
-with a fault, and clears task states stuck past ``[compute] action_timeout``,
-so nothing stays in BUILD or in a task forever. Several schedulers may run:
-claims are atomic in the database and the reaper's changes are
-compare-and-swaps.
+Several schedulers may run: claims are atomic in the database. A failed
+build comes back through iaas-conductor, which reschedules it here (with the
+failed host in ``ignore_hosts``); the conductor also runs the build reaper.
 """
-import datetime
 import logging
 
 from iaas import manager, rpc, states
@@ -138,41 +134,3 @@ class SchedulerManager(manager.Manager):
             db.update(instance_uuid, expected_task_state=states.RESIZE_PREP, task_state=None)
         except (db.UnexpectedState, db.InstanceNotFound):
             pass
-
-    # -- the reaper -----------------------------------------------------------
-    @manager.periodic_task(spacing=lambda: CONF.compute.reap_interval)
-    def reap_stuck(self, context):
-        now = utcnow()
-        down_hosts = [s['host'] for s in db_services.service_list(binary='iaas-compute')
-                      if not db_services.is_up(s, CONF.service.service_down_time)]
-        for inst in db.in_progress_on_hosts(down_hosts):
-            if inst['vm_state'] == states.BUILDING:
-                self._fail(inst, f'Compute host {inst["host"]} went down during the build')
-            elif inst['task_state'] == states.DELETING:
-                # The host is gone: delete locally, as Nova does.
-                db.soft_delete(inst['uuid'])
-                db_nodes.refresh_usage(inst['host'])
-        cutoff = now - datetime.timedelta(seconds=CONF.compute.build_timeout)
-        for inst in db.building_older_than(cutoff):
-            self._fail(inst, f'Build timed out after {CONF.compute.build_timeout} s '
-                             f'(task {inst["task_state"]}, host {inst["host"]})')
-        cutoff = now - datetime.timedelta(seconds=CONF.compute.action_timeout)
-        for inst in db.busy_older_than(cutoff):
-            try:
-                db.update(inst['uuid'], expected_task_state=inst['task_state'],
-                          task_state=None)
-                db.add_fault(inst['uuid'], f'Task {inst["task_state"]} timed out after '
-                                           f'{CONF.compute.action_timeout} s')
-            except (db.UnexpectedState, db.InstanceNotFound):
-                pass
-
-    def _fail(self, inst, message):
-        if db.set_error(inst['uuid'], message, host=inst['host'],
-                        expected_task_state=inst['task_state']) is not None:
-            LOG.warning('instance %s: %s', inst['uuid'], message)
-            if inst['host']:
-                try:
-                    db.update(inst['uuid'], host=None, node=None)
-                except (db.UnexpectedState, db.InstanceNotFound):
-                    pass
-                db_nodes.refresh_usage(inst['host'])

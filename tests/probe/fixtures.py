@@ -72,6 +72,10 @@ def wait_for_port(port, host='127.0.0.1', timeout=30.0, proc=None, what='daemon'
     raise TimeoutError(f'{what} did not listen on {host}:{port} within {timeout}s')
 
 
+# Daemons that reach the database through iaas-conductor.
+CONDUCTED = ('iaas-compute', 'iaas-network')
+
+
 def write_config(path, state_path, db_url=None, ports=None, sections=None,
                  transport_url='filesystem://', host='probe', control_exchange=None):
     """Write an iaas config file.
@@ -177,11 +181,14 @@ class Cloud:
             raise RuntimeError(f'iaas-manage {args} failed: {r.stdout}\n{r.stderr}')
         return r
 
-    def host_config(self, host, sections=None):
+    def host_config(self, host, sections=None, database=True):
         """Write a sibling config for another ``[DEFAULT] host`` (same ports,
         database, bus and state_path; ``sections`` merged over the cloud's),
-        e.g. for a second iaas-compute. Returns its path."""
+        e.g. for a second iaas-compute. ``database=False``: no ``[database]``
+        section (a hypervisor or network host). Returns its path."""
         args = dict(self.config_args)
+        if not database:
+            args['db_url'] = None
         merged = {g: dict(o) for g, o in args.pop('sections', {}).items()}
         for g, opts in (sections or {}).items():
             merged.setdefault(g, {}).update(opts)
@@ -195,6 +202,8 @@ class Cloud:
         ``config_file``: another config (see host_config); ``key``: the name it
         gets in ``daemons`` (default ``name``; give one per extra instance)."""
         key = key or name
+        if name in CONDUCTED and 'iaas-conductor' not in self.daemons:
+            self.start('iaas-conductor', wait_port=False)   # their state goes through it
         d = Daemon(name, config_file or self.config_file, self.tmp_path / f'{key}.log')
         self.daemons[key] = d
         port = self.ports['identity_port'] if wait_port is None else wait_port

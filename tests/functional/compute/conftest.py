@@ -50,6 +50,7 @@ def flavor(db_url):
 def compute_services(conf, db_url):
     """iaas-scheduler + one iaas-compute ('fc1', fake driver) in this process."""
     from iaas.compute.manager import ComputeManager
+    from iaas.conductor.manager import ConductorManager
     from iaas.scheduler.manager import SchedulerManager
     from iaas.service import Service
     conf.set_override('transport_url', 'memory://')
@@ -57,7 +58,9 @@ def compute_services(conf, db_url):
     conf.set_override('report_interval', 1, group='service')
     started = []
     try:
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
+        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
+                            host='cond1'),
+                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
                             host='sched1'),
                     Service('iaas-compute', 'compute', ComputeManager('fc1'), host='fc1')):
             svc.start()

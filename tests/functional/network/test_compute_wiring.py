@@ -49,6 +49,7 @@ def flavor(db_url):
 @pytest.fixture
 def services(conf, db_url):
     from iaas.compute.manager import ComputeManager
+    from iaas.conductor.manager import ConductorManager
     from iaas.network.manager import NetworkManager
     from iaas.scheduler.manager import SchedulerManager
     from iaas.service import Service
@@ -59,7 +60,9 @@ def services(conf, db_url):
         pytest.skip('compute manager does not call the network service yet')
     started = []
     try:
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
+        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
+                            host='cond1'),
+                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
                             host='sched1'),
                     Service('iaas-network', 'network', NetworkManager('fc1'), host='fc1'),
                     Service('iaas-compute', 'compute', cm, host='fc1')):

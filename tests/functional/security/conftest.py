@@ -61,6 +61,7 @@ def security_cloud(conf, sqlite_db, tmp_path):
     from iaas import identity
     from iaas.api import ratelimit
     from iaas.compute.manager import ComputeManager
+    from iaas.conductor.manager import ConductorManager
     from iaas.image import stores
     from iaas.scheduler.manager import SchedulerManager
     from iaas.service import Service
@@ -76,7 +77,9 @@ def security_cloud(conf, sqlite_db, tmp_path):
     identity.reset_state()
     started = []
     try:
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sec-sched'),
+        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('sec-cond'),
+                            host='sec-cond'),
+                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sec-sched'),
                             host='sec-sched'),
                     Service('iaas-compute', 'compute', ComputeManager('sec-c1'),
                             host='sec-c1')):

@@ -129,7 +129,9 @@ class ComputeCloud:
         return f'iaas-compute-{host}'
 
     def start_compute(self, host, sections=None):
-        cfg = self.cloud.host_config(host, sections)
+        """iaas-compute for ``host``, configured as a hypervisor host: no
+        ``[database]`` section (its state goes through iaas-conductor)."""
+        cfg = self.cloud.host_config(host, sections, database=False)
         return self.cloud.start('iaas-compute', config_file=cfg, wait_port=False,
                                 key=self.compute_key(host))
 
@@ -155,7 +157,8 @@ class ComputeCloud:
         ex = self.cloud.config_args.get('control_exchange')
         if not ex:
             return
-        names = [f'{ex}.scheduler', f'{ex}.scheduler.ctl', f'{ex}.compute']
+        names = [f'{ex}.scheduler', f'{ex}.scheduler.ctl', f'{ex}.compute',
+                 f'{ex}.conductor', f'{ex}.conductor.ctl']
         names += [f'{ex}.compute.{h}' for h in self.hosts]
         try:
             with kombu.Connection(RABBIT, connect_timeout=5) as conn:

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from iaas.compute import rpcapi as compute_rpcapi
+from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.db import services as db_services
 from iaas.network import rpcapi as network_rpcapi
 from iaas.scheduler import rpcapi as scheduler_rpcapi
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 BIN = os.path.dirname(sys.executable)
 RPC_DAEMONS = {
+    'iaas-conductor': conductor_rpcapi.ConductorAPI,
     'iaas-scheduler': scheduler_rpcapi.SchedulerAPI,
     'iaas-compute': compute_rpcapi.ComputeAPI,
     'iaas-network': network_rpcapi.NetworkAPI,

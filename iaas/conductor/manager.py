@@ -1,0 +1,184 @@
+"""The iaas-conductor RPC endpoint: the database on behalf of hypervisor and
+network hosts, rescheduling of failed builds, and the build reaper.
+
+iaas-compute and iaas-network hold no database credentials: a compromised
+hypervisor host can only ask for what the methods below allow, about
+instances and ports, each a compare-and-swap where a state changes. Several
+conductors may run (topic ``conductor``, any of them answers); the reaper's
+changes are compare-and-swaps, so two reapers never fight.
+"""
+import datetime
+import logging
+
+from iaas import manager, rpc, states
+from iaas.conductor import ports
+from iaas.conf import CONF
+from iaas.db import compute_nodes as db_nodes
+from iaas.db import instances as db
+from iaas.db import services as db_services
+from iaas.db.base import utcnow
+from iaas.scheduler import rpcapi as scheduler_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+# What a hypervisor host may write on an instance (no project, flavor,
+# quota or ownership fields).
+HOST_WRITABLE = frozenset({'vm_state', 'task_state', 'power_state', 'launched_at',
+                           'progress', 'host', 'node'})
+# What a hypervisor host reports about itself.
+NODE_FIELDS = ('vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_version',
+               'cpu_info', 'cpu_allocation_ratio', 'ram_allocation_ratio',
+               'disk_allocation_ratio')
+
+
+class ConductorManager(manager.Manager):
+    service_name = 'iaas-conductor'
+
+    def __init__(self, host):
+        super().__init__(host)
+        self.scheduler = scheduler_rpcapi.SchedulerAPI()
+
+    # -- service rows -----------------------------------------------------------
+    @rpc.expose
+    def service_register(self, context, host, binary, topic):
+        return db_services.service_register(host, binary, topic)
+
+    @rpc.expose
+    def service_heartbeat(self, context, service_id):
+        db_services.service_heartbeat(service_id)
+
+    # -- instances --------------------------------------------------------------
+    @rpc.expose
+    def instance_get(self, context, instance_uuid):
+        return db.get(instance_uuid)
+
+    @rpc.expose
+    def instance_update(self, context, instance_uuid, expected_task_state, values):
+        bad = set(values) - HOST_WRITABLE
+        if bad:
+            raise ValueError(f'a compute host may not write {", ".join(sorted(bad))}')
+        if values.get('launched_at') is True:
+            values['launched_at'] = utcnow()
+        return db.update(instance_uuid, expected_task_state=expected_task_state, **values)
+
+    @rpc.expose
+    def instance_fault(self, context, instance_uuid, message, host):
+        db.add_fault(instance_uuid, message, host=host)
+
+    @rpc.expose
+    def instance_error(self, context, instance_uuid, message, host,
+                       expected_task_state=None, any_task_state=False):
+        expected = db.ANY if any_task_state else expected_task_state
+        return db.set_error(instance_uuid, message, host=host, expected_task_state=expected)
+
+    @rpc.expose
+    def instance_destroyed(self, context, instance_uuid, host):
+        db.soft_delete(instance_uuid)
+        db_nodes.refresh_usage(host)
+
+    @rpc.expose
+    def instances_on_host(self, context, host, busy_only=False):
+        if busy_only:
+            return db.in_progress_on_hosts([host])
+        return db.list_(filters={'host': host})
+
+    @rpc.expose
+    def action_event(self, context, instance_uuid, event, host, finish=False,
+                     result='Success', traceback=None):
+        if finish:
+            db.event_finish(instance_uuid, context.request_id, event, result, traceback)
+        else:
+            db.event_start(instance_uuid, context.request_id, event, host=host)
+
+    @rpc.expose
+    def compute_node_report(self, context, host, node, resources):
+        db_nodes.upsert(host, node, **{k: resources[k] for k in NODE_FIELDS
+                                       if k in resources})
+
+    # -- failed builds: reschedule or ERROR ---------------------------------------
+    @rpc.expose
+    def build_failed(self, context, instance_uuid, host, request_spec, attempt, message):
+        uuid = instance_uuid
+        if attempt < CONF.scheduler.max_attempts:
+            try:
+                db.update(uuid, expected_task_state=states.SPAWNING, host=None, node=None,
+                          task_state=states.SCHEDULING)
+            except (db.UnexpectedState, db.InstanceNotFound):
+                return      # deleted or failed meanwhile: nothing to reschedule
+            db_nodes.refresh_usage(host)
+            spec = dict(request_spec, instance_uuids=[uuid], num_instances=1,
+                        group=request_spec.get('group') or None,
+                        ignore_hosts=list(request_spec.get('ignore_hosts') or []) + [host])
+            self.scheduler.build_instances(context, spec, attempt=attempt + 1)
+            return
+        if db.set_error(uuid, f'Build of instance {uuid} failed after {attempt} attempts; '
+                        f'last on {host}: {message}', host=host,
+                        expected_task_state=states.SPAWNING) is not None:
+            self._release(uuid, host)
+
+    def _release(self, uuid, host):
+        """An instance now in ERROR holds no host's resources."""
+        try:
+            db.update(uuid, expected_vm_state=states.ERROR, host=None, node=None)
+        except (db.UnexpectedState, db.InstanceNotFound):
+            pass
+        db_nodes.refresh_usage(host)
+
+    # -- the reaper -----------------------------------------------------------------
+    @manager.periodic_task(spacing=lambda: CONF.compute.reap_interval)
+    def reap_stuck(self, context):
+        """Builds stuck past ``[compute] build_timeout`` or on a compute host
+        that went down → ERROR with a fault; deletes on a dead host finish
+        locally; tasks stuck past ``action_timeout`` are cleared."""
+        now = utcnow()
+        down_hosts = [s['host'] for s in db_services.service_list(binary='iaas-compute')
+                      if not db_services.is_up(s, CONF.service.service_down_time)]
+        for inst in db.in_progress_on_hosts(down_hosts):
+            if inst['vm_state'] == states.BUILDING:
+                self._fail(inst, f'Compute host {inst["host"]} went down during the build')
+            elif inst['task_state'] == states.DELETING:
+                # The host is gone: delete locally, as Nova does.
+                db.soft_delete(inst['uuid'])
+                db_nodes.refresh_usage(inst['host'])
+        cutoff = now - datetime.timedelta(seconds=CONF.compute.build_timeout)
+        for inst in db.building_older_than(cutoff):
+            self._fail(inst, f'Build timed out after {CONF.compute.build_timeout} s '
+                             f'(task {inst["task_state"]}, host {inst["host"]})')
+        cutoff = now - datetime.timedelta(seconds=CONF.compute.action_timeout)
+        for inst in db.busy_older_than(cutoff):
+            try:
+                db.update(inst['uuid'], expected_task_state=inst['task_state'],
+                          task_state=None)
+                db.add_fault(inst['uuid'], f'Task {inst["task_state"]} timed out after '
+                                           f'{CONF.compute.action_timeout} s')
+            except (db.UnexpectedState, db.InstanceNotFound):
+                pass
+
+    def _fail(self, inst, message):
+        if db.set_error(inst['uuid'], message, host=inst['host'],
+                        expected_task_state=inst['task_state']) is not None:
+            LOG.warning('instance %s: %s', inst['uuid'], message)
+            if inst['host']:
+                self._release(inst['uuid'], inst['host'])
+
+    # -- ports, for network hosts ------------------------------------------------
+    @rpc.expose
+    def ports_allocate(self, context, instance_uuid, project_id, requested_networks,
+                       security_groups, host):
+        ports.allocate(instance_uuid, project_id, requested_networks, security_groups, host)
+
+    @rpc.expose
+    def ports_deallocate(self, context, instance_uuid):
+        return ports.deallocate(instance_uuid)
+
+    @rpc.expose
+    def ports_of_instance(self, context, instance_uuid):
+        return ports.of_instance(instance_uuid)
+
+    @rpc.expose
+    def network_host_state(self, context, host):
+        return ports.host_state(host)
+
+    @rpc.expose
+    def fixed_ips_leased(self, context, network_id, addresses):
+        return ports.leased(network_id, addresses)

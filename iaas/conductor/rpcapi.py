@@ -1,0 +1,119 @@
+"""Client side of the iaas-conductor RPC API: the only place naming its topic and methods.
+
+Hypervisor (iaas-compute) and network (iaas-network) hosts hold no database
+credentials; every read and write of shared state they need is one of the
+calls below, served by iaas-conductor (topic ``conductor``, any conductor
+host). Each is a call with a deadline (``rpc_response_timeout``), so the
+caller knows its write landed; exceptions come back by type
+(``iaas.exception.InstanceNotFound``, ``UnexpectedState``,
+``ServiceNotFound``).
+
+Instance writes are compare-and-swaps: ``expected_task_state`` is a required
+argument (a value or a list; ``None`` means "no task running").
+"""
+from iaas import rpc
+from iaas.conf import CONF
+
+TOPIC = 'conductor'
+
+
+class ConductorAPI(rpc.ClientAPI):
+    TOPIC = TOPIC
+    VERSION = '1.0'
+
+    def _call(self, context, method, **kwargs):
+        cctx = self.client.prepare(timeout=CONF.rpc_response_timeout)
+        return cctx.call(context, method, **kwargs)
+
+    # -- service rows (the heartbeat of a host without a database) ----------
+    def service_register(self, context, host, binary, topic):
+        """Call: create or refresh the service row of (host, binary); returns it."""
+        return self._call(context, 'service_register', host=host, binary=binary, topic=topic)
+
+    def service_heartbeat(self, context, service_id):
+        """Call: the service is alive (ServiceNotFound if its row is gone)."""
+        return self._call(context, 'service_heartbeat', service_id=service_id)
+
+    # -- instances ------------------------------------------------------------
+    def instance_get(self, context, instance_uuid):
+        """Call: the instance as a dict (InstanceNotFound if gone)."""
+        return self._call(context, 'instance_get', instance_uuid=instance_uuid)
+
+    def instance_update(self, context, instance_uuid, expected_task_state, **values):
+        """Call: compare-and-swap ``values`` if the task_state is as expected
+        (UnexpectedState otherwise); returns the new dict. ``launched_at=True``
+        stamps the conductor's current time."""
+        return self._call(context, 'instance_update', instance_uuid=instance_uuid,
+                          expected_task_state=expected_task_state, values=values)
+
+    def instance_fault(self, context, instance_uuid, message, host):
+        """Call: record a fault (the instance keeps its state)."""
+        return self._call(context, 'instance_fault', instance_uuid=instance_uuid,
+                          message=message, host=host)
+
+    def instance_error(self, context, instance_uuid, message, host,
+                       expected_task_state=None, any_task_state=False):
+        """Call: ERROR with a fault, in one transaction; None if the instance
+        is gone or no longer in ``expected_task_state`` (``any_task_state``:
+        whatever its task)."""
+        return self._call(context, 'instance_error', instance_uuid=instance_uuid,
+                          message=message, host=host, expected_task_state=expected_task_state,
+                          any_task_state=any_task_state)
+
+    def instance_destroyed(self, context, instance_uuid, host):
+        """Call: the guest is gone from ``host``: mark the instance deleted and
+        recount the host's usage."""
+        return self._call(context, 'instance_destroyed', instance_uuid=instance_uuid,
+                          host=host)
+
+    def build_failed(self, context, instance_uuid, host, request_spec, attempt, message):
+        """Call: the build on ``host`` failed (its guest removed): reschedule
+        to another host, or ERROR with a fault after ``[scheduler]
+        max_attempts``."""
+        return self._call(context, 'build_failed', instance_uuid=instance_uuid, host=host,
+                          request_spec=request_spec, attempt=attempt, message=message)
+
+    def instances_on_host(self, context, host, busy_only=False):
+        """Call: the live instances placed on ``host`` (``busy_only``: those
+        building or with a task running)."""
+        return self._call(context, 'instances_on_host', host=host, busy_only=busy_only)
+
+    def action_event(self, context, instance_uuid, event, host, finish=False,
+                     result='Success', traceback=None):
+        """Call: start (or finish, with its result) an event of the instance
+        action of this request (``context.request_id``)."""
+        return self._call(context, 'action_event', instance_uuid=instance_uuid, event=event,
+                          host=host, finish=finish, result=result, traceback=traceback)
+
+    def compute_node_report(self, context, host, node, resources):
+        """Call: the hypervisor's capacity (vcpus, memory_mb, local_gb,
+        hypervisor_type/version, cpu_info), reserved amounts already taken off."""
+        return self._call(context, 'compute_node_report', host=host, node=node,
+                          resources=resources)
+
+    # -- network (for iaas-network hosts) ----------------------------------------
+    def ports_allocate(self, context, instance_uuid, project_id, requested_networks,
+                       security_groups, host):
+        """Call: make (or re-bind to ``host``, after a reschedule) the
+        instance's ports in the project's networks."""
+        return self._call(context, 'ports_allocate', instance_uuid=instance_uuid,
+                          project_id=project_id, requested_networks=requested_networks,
+                          security_groups=security_groups, host=host)
+
+    def ports_deallocate(self, context, instance_uuid):
+        """Call: delete the instance's ports; returns their ids."""
+        return self._call(context, 'ports_deallocate', instance_uuid=instance_uuid)
+
+    def ports_of_instance(self, context, instance_uuid):
+        """Call: [{'port', 'network', 'subnets'}] for each port of the instance."""
+        return self._call(context, 'ports_of_instance', instance_uuid=instance_uuid)
+
+    def network_host_state(self, context, host):
+        """Call: what network ``host`` must apply (networks with subnets and
+        ports, its ports, security groups, floating IPs)."""
+        return self._call(context, 'network_host_state', host=host)
+
+    def fixed_ips_leased(self, context, network_id, addresses):
+        """Call: the addresses of ``network_id`` that dnsmasq has leased."""
+        return self._call(context, 'fixed_ips_leased', network_id=network_id,
+                          addresses=addresses)
