@@ -23,7 +23,7 @@ compute_opts = [
     cfg.IntOpt('resource_report_interval', default=30, min=1,
                help='Seconds between two reports of this host\'s capacity.'),
     cfg.IntOpt('reap_interval', default=10, min=1,
-               help='Seconds between two scans (in iaas-scheduler) for builds and '
+               help='Seconds between two scans (in iaas-conductor) for builds and '
                     'tasks stuck past their timeout or on a host that went down.'),
     cfg.StrOpt('default_availability_zone', default='nova',
                help='Availability zone of hosts not placed in another.'),
