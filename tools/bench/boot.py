@@ -3,7 +3,7 @@
     .venv/bin/python tools/bench/boot.py [--latency-n 100] [--total 1000]
                                          [--concurrency 50] [--hosts 1]
 
-Starts iaas-api, iaas-image, iaas-scheduler and ``--hosts`` iaas-compute
+Starts iaas-api, iaas-image, iaas-scheduler, iaas-conductor and ``--hosts`` iaas-compute
 (fake driver, zero spawn delay, capacity far beyond the run) as separate
 processes over real RabbitMQ and a fresh PostgreSQL database (the probe
 helpers in tests/probe/compute/helpers.py), quotas unlimited. Then:
