@@ -441,6 +441,17 @@ class API:
                                (400, 403, 409, 413) else 503)
         return r.json()['id']
 
+    def rotate_backups(self, ctx, inst, backup_type, rotation):
+        """Delete the instance's ``backup_type`` backups beyond the newest
+        ``rotation`` (Nova's createBackup rotation)."""
+        backups = db_images.image_list(
+            inst['project_id'], filters={'owner': inst['project_id'], 'properties': {
+                'image_type': 'backup', 'backup_type': backup_type,
+                'instance_uuid': inst['uuid']}},
+            sort=(('created_at', 'desc'),), limit=1000)
+        for image in backups[rotation:]:
+            self._delete_image(ctx, image['id'])
+
     def _delete_image(self, ctx, image_id):
         try:
             requests.delete(f'{self.image_url(ctx)}/v2/images/{image_id}', timeout=30,

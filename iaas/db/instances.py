@@ -16,6 +16,7 @@ from iaas.db.models import (
     InstanceGroupMember,
 )
 from iaas.db.utils import row_to_dict
+from iaas.exception import InstanceNotFound, MarkerNotFound, UnexpectedState  # noqa: F401
 
 ANY = object()
 
@@ -36,23 +37,6 @@ def _project_filter(project_id):
     if project_id is None:
         raise ValueError('project_id None: a lookup needs a project or ALL_PROJECTS')
     return None if project_id is ALL_PROJECTS else project_id
-
-
-class InstanceNotFound(LookupError):
-    expected = True
-
-    def __init__(self, uuid):
-        super().__init__(f'Instance {uuid} could not be found.')
-        self.uuid = uuid
-
-
-class UnexpectedState(Exception):
-    """A compare-and-swap found the instance in another state (HTTP 409)."""
-    expected = True
-
-
-class MarkerNotFound(LookupError):
-    expected = True
 
 
 def _fault_dict(f):

@@ -19,6 +19,7 @@ from iaas.db.network_models import (
     SecurityGroupRule,
     Subnet,
 )
+from iaas.exception import ExternalGatewayNotFound  # noqa: F401
 
 # A rule's protocol as stored (as given) → the kind its ports are checked and
 # filtered by (iaas.network.firewall maps names to numbers the same way).
@@ -278,12 +279,6 @@ def rule_delete(uuid, project_id=None):
 
 
 # -- floating IPs -----------------------------------------------------------------
-class ExternalGatewayNotFound(nb.NotFound):
-    def __init__(self, message):
-        nb.NetworkError.__init__(self, message)
-        self.type = 'ExternalGatewayForFloatingIPNotFound'
-
-
 def _fip_dict(s, f, net_uuid=None):
     if net_uuid is None:
         net_uuid = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))

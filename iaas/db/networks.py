@@ -26,39 +26,15 @@ from iaas.db.network_models import (
     SecurityGroup,
     Subnet,
 )
+from iaas.exception import (  # noqa: F401
+    Conflict,
+    Invalid,
+    NetworkError,
+    NotFound,
+    SecurityGroupNotFound,
+)
 
 RETRIES = 60
-
-
-class NetworkError(Exception):
-    """Base of the expected errors; ``type`` is Neutron's error type."""
-    expected = True
-    code = 400
-    type = 'BadRequest'
-
-
-class NotFound(NetworkError, LookupError):
-    code = 404
-
-    def __init__(self, kind, ident):
-        super().__init__(f'{kind} {ident} could not be found.')
-        self.type = f'{kind.replace(" ", "")}NotFound'
-
-
-class Conflict(NetworkError):
-    code = 409
-
-    def __init__(self, message, type='Conflict'):
-        super().__init__(message)
-        self.type = type
-
-
-class Invalid(NetworkError):
-    code = 400
-
-    def __init__(self, message, type='BadRequest'):
-        super().__init__(message)
-        self.type = type
 
 
 def _grace():
@@ -498,12 +474,6 @@ def _port_dict(s, p, net_uuid=None):
             'port_security_enabled': p.port_security_enabled,
             'allowed_address_pairs': [dict(x) for x in p.allowed_address_pairs or []],
             'created_at': _iso(p.created_at), 'updated_at': _iso(p.updated_at or p.created_at)}
-
-
-class SecurityGroupNotFound(NotFound):
-    def __init__(self, ident):
-        NetworkError.__init__(self, f'Security group {ident} does not exist')
-        self.type = 'SecurityGroupNotFound'
 
 
 def _set_groups(s, port, group_uuids):

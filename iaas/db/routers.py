@@ -15,17 +15,10 @@ import sqlalchemy as sa
 from iaas.db import networks as nb
 from iaas.db.engine import transaction
 from iaas.db.network_models import FixedIP, FloatingIP, Network, Port, Router, Subnet
+from iaas.exception import InterfaceNotFound  # noqa: F401
 
 INTERFACE = 'network:router_interface'
 GATEWAY = 'network:router_gateway'
-
-
-class InterfaceNotFound(nb.NetworkError, LookupError):
-    code = 404
-
-    def __init__(self, message, type):
-        super().__init__(message)
-        self.type = type
 
 
 def _router_dict(s, r):

@@ -6,10 +6,7 @@ import sqlalchemy as sa
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Service
-
-
-class ServiceNotFound(LookupError):
-    expected = True
+from iaas.exception import ServiceNotFound  # noqa: F401
 
 
 def _as_dict(svc: Service):

@@ -11,19 +11,16 @@ import logging
 
 from iaas.db import networks as db
 from iaas.db import routers as db_routers
+from iaas.exception import (  # noqa: F401  (the errors of this API)
+    Conflict,
+    Invalid,
+    NetworkError,
+    NotFound,
+    ProjectRequired,
+)
 from iaas.network import rpcapi
 
 LOG = logging.getLogger(__name__)
-
-NetworkError = db.NetworkError
-NotFound = db.NotFound
-Conflict = db.Conflict
-Invalid = db.Invalid
-
-
-class ProjectRequired(NetworkError):
-    code = 403
-    type = 'HTTPForbidden'
 
 
 class _AllProjects:

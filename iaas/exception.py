@@ -1,0 +1,129 @@
+"""Expected errors of the services, raised by their queries and domain
+logic and caught by their REST layers.
+
+They live here, not in ``iaas/db/``, so the REST layers (``iaas/api/``)
+name them without importing the database layer. ``expected = True`` marks
+an error the WSGI layer reports without a traceback. The network errors
+keep Neutron's error ``type`` and the HTTP status Neutron answers with
+(``code``); the REST layer renders them.
+"""
+
+
+# -- compute --------------------------------------------------------------------
+class FlavorNotFound(LookupError):
+    expected = True
+
+
+class FlavorExists(ValueError):
+    expected = True
+
+
+class FlavorAccessExists(ValueError):
+    expected = True
+
+
+class KeyPairNotFound(LookupError):
+    expected = True
+
+
+class KeyPairExists(ValueError):
+    expected = True
+
+
+class InvalidKeyPair(ValueError):
+    expected = True
+
+
+class GroupNotFound(LookupError):
+    expected = True
+
+
+class ServiceNotFound(LookupError):
+    expected = True
+
+
+class ComputeNodeNotFound(LookupError):
+    expected = True
+
+
+class InstanceNotFound(LookupError):
+    expected = True
+
+    def __init__(self, uuid):
+        super().__init__(f'Instance {uuid} could not be found.')
+        self.uuid = uuid
+
+
+class UnexpectedState(Exception):
+    """A compare-and-swap found the instance in another state (HTTP 409)."""
+    expected = True
+
+
+class MarkerNotFound(LookupError):
+    expected = True
+
+
+class QuotaExceeded(Exception):
+    expected = True
+
+    def __init__(self, resource, requested, used, limit):
+        self.resource, self.requested, self.used, self.limit = resource, requested, used, limit
+        super().__init__(f'Quota exceeded for {resource}: Requested {requested}, '
+                         f'but already used {used} of {limit} {resource}')
+
+
+# -- network --------------------------------------------------------------------
+class NetworkError(Exception):
+    """Base of the expected network errors; ``type`` is Neutron's error type."""
+    expected = True
+    code = 400
+    type = 'BadRequest'
+
+
+class NotFound(NetworkError, LookupError):
+    code = 404
+
+    def __init__(self, kind, ident):
+        super().__init__(f'{kind} {ident} could not be found.')
+        self.type = f'{kind.replace(" ", "")}NotFound'
+
+
+class Conflict(NetworkError):
+    code = 409
+
+    def __init__(self, message, type='Conflict'):
+        super().__init__(message)
+        self.type = type
+
+
+class Invalid(NetworkError):
+    code = 400
+
+    def __init__(self, message, type='BadRequest'):
+        super().__init__(message)
+        self.type = type
+
+
+class ProjectRequired(NetworkError):
+    code = 403
+    type = 'HTTPForbidden'
+
+
+class SecurityGroupNotFound(NotFound):
+    def __init__(self, ident):
+        NetworkError.__init__(self, f'Security group {ident} does not exist')
+        self.type = 'SecurityGroupNotFound'
+
+
+class ExternalGatewayNotFound(NotFound):
+    def __init__(self, message):
+        NetworkError.__init__(self, message)
+        self.type = 'ExternalGatewayForFloatingIPNotFound'
+
+
+class InterfaceNotFound(NetworkError, LookupError):
+    code = 404
+
+    def __init__(self, message, type):
+        super().__init__(message)
+        self.type = type
