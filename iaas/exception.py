@@ -1,12 +1,52 @@
-"""Exceptions shared across the process boundary.
+"""Expected errors of the services, raised by their queries and domain
+logic and caught by their REST layers.
 
-Exceptions raised by a service and re-raised at an RPC caller (see
-``iaas.rpc.deserialize_exception``) live here, so a caller re-creates them
-without importing the module that raised them: a hypervisor host gets
-``InstanceNotFound`` from the conductor without importing ``iaas.db``.
-``expected = True`` marks an outcome of normal operation (not logged as a
-failure by the RPC server).
+They live here, not in ``iaas/db/``, so the REST layers (``iaas/api/``)
+name them without importing the database layer, and an RPC caller
+re-raises them by type (``iaas.rpc.deserialize_exception``) without
+importing the module that raised them: a hypervisor host gets
+``InstanceNotFound`` from the conductor without importing ``iaas.db``. ``expected = True`` marks
+an error the WSGI layer reports without a traceback. The network errors
+keep Neutron's error ``type`` and the HTTP status Neutron answers with
+(``code``); the REST layer renders them.
 """
+
+
+# -- compute --------------------------------------------------------------------
+class FlavorNotFound(LookupError):
+    expected = True
+
+
+class FlavorExists(ValueError):
+    expected = True
+
+
+class FlavorAccessExists(ValueError):
+    expected = True
+
+
+class KeyPairNotFound(LookupError):
+    expected = True
+
+
+class KeyPairExists(ValueError):
+    expected = True
+
+
+class InvalidKeyPair(ValueError):
+    expected = True
+
+
+class GroupNotFound(LookupError):
+    expected = True
+
+
+class ServiceNotFound(LookupError):
+    expected = True
+
+
+class ComputeNodeNotFound(LookupError):
+    expected = True
 
 
 class InstanceNotFound(LookupError):
@@ -18,14 +58,81 @@ class InstanceNotFound(LookupError):
 
 
 class UnexpectedState(Exception):
-    """A compare-and-swap found the resource in another state (HTTP 409)."""
+    """A compare-and-swap found the instance in another state (HTTP 409)."""
     expected = True
 
 
-class ServiceNotFound(LookupError):
+class MarkerNotFound(LookupError):
     expected = True
 
 
+class QuotaExceeded(Exception):
+    expected = True
+
+    def __init__(self, resource, requested, used, limit):
+        self.resource, self.requested, self.used, self.limit = resource, requested, used, limit
+        super().__init__(f'Quota exceeded for {resource}: Requested {requested}, '
+                         f'but already used {used} of {limit} {resource}')
+
+
+# -- network --------------------------------------------------------------------
+class NetworkError(Exception):
+    """Base of the expected network errors; ``type`` is Neutron's error type."""
+    expected = True
+    code = 400
+    type = 'BadRequest'
+
+
+class NotFound(NetworkError, LookupError):
+    code = 404
+
+    def __init__(self, kind, ident):
+        super().__init__(f'{kind} {ident} could not be found.')
+        self.type = f'{kind.replace(" ", "")}NotFound'
+
+
+class Conflict(NetworkError):
+    code = 409
+
+    def __init__(self, message, type='Conflict'):
+        super().__init__(message)
+        self.type = type
+
+
+class Invalid(NetworkError):
+    code = 400
+
+    def __init__(self, message, type='BadRequest'):
+        super().__init__(message)
+        self.type = type
+
+
+class ProjectRequired(NetworkError):
+    code = 403
+    type = 'HTTPForbidden'
+
+
+class SecurityGroupNotFound(NotFound):
+    def __init__(self, ident):
+        NetworkError.__init__(self, f'Security group {ident} does not exist')
+        self.type = 'SecurityGroupNotFound'
+
+
+class ExternalGatewayNotFound(NotFound):
+    def __init__(self, message):
+        NetworkError.__init__(self, message)
+        self.type = 'ExternalGatewayForFloatingIPNotFound'
+
+
+class InterfaceNotFound(NetworkError, LookupError):
+    code = 404
+
+    def __init__(self, message, type):
+        super().__init__(message)
+        self.type = type
+
+
+# -- processes ----------------------------------------------------------------------
 class NoDatabase(RuntimeError):
     """This process holds no database credentials (hypervisor and network
     hosts): its state goes through the conductor."""

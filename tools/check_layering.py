@@ -2,8 +2,15 @@
 """Layering rules of ARCHITECTURE.md, checked on the source text.
 
 * Drivers (packages named virt, stores, drivers, backends, and
-  network/linux_net*.py) import nothing from iaas.db, iaas.api, iaas.rpc.
+  network/linux_net*.py) import nothing from iaas.db, iaas.api, iaas.rpc,
+  and no other service package: only the shared packages
+  (:data:`SHARED_PACKAGES`), top-level modules (``iaas.states``…) and their
+  own service's package (``iaas/compute/virt/…`` → ``iaas.compute``).
+* The REST layers (:data:`REST_LAYERS`) import nothing from iaas.db: they
+  call their service's internal API.
 * Only rpcapi.py modules (and iaas/rpc.py itself) construct RPC clients.
+
+``check(root)`` returns the violations of the tree under ``root``.
 """
 import ast
 import os
@@ -12,6 +19,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVER_DIRS = {'virt', 'stores', 'drivers', 'backends'}
 DRIVER_FORBIDDEN = ('iaas.db', 'iaas.api', 'iaas.rpc')
+# Packages under iaas/ that belong to no service: any layer may import them.
+SHARED_PACKAGES = {'common', 'conf', 'privileged'}
+# The HTTP layers that reach state only through their service's API.
+REST_LAYERS = ('iaas/api/compute', 'iaas/api/network', 'iaas/api/metadata')
+REST_FORBIDDEN = ('iaas.db',)
 
 
 def imports(tree):
@@ -25,34 +37,89 @@ def imports(tree):
                 yield node.lineno, f'{node.module}.{a.name}'
 
 
+def _first_per_line(found):
+    """One violation per import statement (``from a.b import c`` names a.b and a.b.c)."""
+    seen = set()
+    for lineno, message in found:
+        if lineno not in seen:
+            seen.add(lineno)
+            yield message
+
+
+def _forbids(mod, prefixes):
+    return any(mod == p or mod.startswith(p + '.') for p in prefixes)
+
+
 def is_driver(rel):
     parts = rel.split(os.sep)
     return bool(DRIVER_DIRS & set(parts[:-1])) or \
         (len(parts) > 2 and parts[1] == 'network' and parts[-1].startswith('linux_net'))
 
 
-def main():
+def is_rest_layer(rel):
+    return any(rel == d + '.py' or rel.startswith(d.replace('/', os.sep) + os.sep)
+               for d in REST_LAYERS)
+
+
+def service_packages(root):
+    """Names of the packages directly under ``root``/iaas (services and layers)."""
+    base = os.path.join(root, 'iaas')
+    return {n for n in os.listdir(base)
+            if os.path.isfile(os.path.join(base, n, '__init__.py'))} - SHARED_PACKAGES
+
+
+def _driver_errors(rel, tree, services):
+    own = rel.split(os.sep)[1]
+    for lineno, mod in imports(tree):
+        parts = mod.split('.')
+        if _forbids(mod, DRIVER_FORBIDDEN):
+            yield lineno, f'{rel}:{lineno}: a driver imports {mod}'
+        elif parts[0] == 'iaas' and len(parts) > 1 and parts[1] in services \
+                and parts[1] != own:
+            yield lineno, (f'{rel}:{lineno}: a driver imports {mod}, another service '
+                           f'(only iaas.{own}, {", ".join(sorted(SHARED_PACKAGES))})')
+
+
+def _rest_errors(rel, tree):
+    for lineno, mod in imports(tree):
+        if _forbids(mod, REST_FORBIDDEN):
+            yield lineno, (f"{rel}:{lineno}: a REST layer imports {mod} (call the service's "
+                           'API)')
+
+
+def _rpc_client_errors(rel, tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, 'id', '')
+            if fname == 'RPCClient':
+                yield f'{rel}:{node.lineno}: RPC client built outside rpcapi.py'
+
+
+def check(root=ROOT):
+    """The layering violations of the tree under ``root`` (``root/iaas``)."""
     errors = []
-    for dirpath, _dirs, files in os.walk(os.path.join(ROOT, 'iaas')):
-        for name in files:
+    services = service_packages(root)
+    for dirpath, _dirs, files in sorted(os.walk(os.path.join(root, 'iaas'))):
+        for name in sorted(files):
             if not name.endswith('.py'):
                 continue
             path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, ROOT)
-            tree = ast.parse(open(path, encoding='utf-8').read(), rel)
+            rel = os.path.relpath(path, root)
+            with open(path, encoding='utf-8') as f:
+                tree = ast.parse(f.read(), rel)
             if is_driver(rel):
-                for lineno, mod in imports(tree):
-                    if mod.startswith(DRIVER_FORBIDDEN):
-                        errors.append(f'{rel}:{lineno}: a driver imports {mod}')
+                errors.extend(_first_per_line(_driver_errors(rel, tree, services)))
+            if is_rest_layer(rel):
+                errors.extend(_first_per_line(_rest_errors(rel, tree)))
             if name != 'rpcapi.py' and rel != os.path.join('iaas', 'rpc.py'):
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Call):
-                        f = node.func
-                        fname = f.attr if isinstance(f, ast.Attribute) else \
-                            getattr(f, 'id', '')
-                        if fname == 'RPCClient':
-                            errors.append(f'{rel}:{node.lineno}: RPC client built outside '
-                                          'rpcapi.py')
+                errors.extend(_rpc_client_errors(rel, tree))
+    return errors
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    errors = check(argv[0] if argv else ROOT)
     for e in errors:
         print(e)
     return 1 if errors else 0

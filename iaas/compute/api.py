@@ -26,6 +26,7 @@ from iaas.db import instances as db
 from iaas.db import keypairs as db_keypairs
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.network import api as network_api
 from iaas.scheduler import rpcapi as scheduler_rpcapi
 from iaas.scheduler.host_state import RequestSpec
 
@@ -281,27 +282,26 @@ class API:
     def _check_networks(self, ctx, networks):
         """Requested networks/ports must exist and be visible to the project.
         'auto' with no network the project could use becomes 'none' (no NIC)."""
-        from iaas.db import networks as db_networks
         if networks in (None, 'auto'):
-            usable = [n for n in db_networks.network_list(project_id=own_project(ctx))
+            usable = [n for n in network_api.network_list(project_id=own_project(ctx))
                       if not n['external']]
             return networks if usable else 'none'
         if not isinstance(networks, list):
             return networks   # 'none'
-        project = None if _sees_everything(ctx) else own_project(ctx)
+        project = network_api.ALL_PROJECTS if _sees_everything(ctx) else own_project(ctx)
         for item in networks:
             if not isinstance(item, dict):
                 raise ComputeError('Bad networks format')
             try:
                 if item.get('port'):
-                    db_networks.port_get(item['port'], project)
+                    network_api.port_get(item['port'], project)
                 elif item.get('uuid'):
-                    db_networks.network_get(item['uuid'], project)
-                    db_networks.check_fixed_ip(item['uuid'], item.get('fixed_ip'))
+                    network_api.network_get(item['uuid'], project)
+                    network_api.check_fixed_ip(item['uuid'], item.get('fixed_ip'))
                 else:
                     raise ComputeError('Bad networks format: each entry needs a uuid or '
                                        'a port')
-            except db_networks.NotFound:
+            except network_api.NotFound:
                 what = 'Port' if item.get('port') else 'Network'
                 raise ComputeError(f"{what} {item.get('port') or item.get('uuid')} could "
                                    'not be found.') from None
@@ -310,7 +310,6 @@ class API:
     def _check_security_groups(self, ctx, groups):
         """Each requested group (``{'name': name or id}``) must be one of the
         project's, as Nova checks before it accepts the server."""
-        from iaas.network import api as network_api
         for item in groups or []:
             name = item.get('name') if isinstance(item, dict) else None
             if not isinstance(name, str) or not name:
@@ -440,6 +439,17 @@ class API:
                                f'{r.text[:300]}', code=r.status_code if r.status_code in
                                (400, 403, 409, 413) else 503)
         return r.json()['id']
+
+    def rotate_backups(self, ctx, inst, backup_type, rotation):
+        """Delete the instance's ``backup_type`` backups beyond the newest
+        ``rotation`` (Nova's createBackup rotation)."""
+        backups = db_images.image_list(
+            inst['project_id'], filters={'owner': inst['project_id'], 'properties': {
+                'image_type': 'backup', 'backup_type': backup_type,
+                'instance_uuid': inst['uuid']}},
+            sort=(('created_at', 'desc'),), limit=1000)
+        for image in backups[rotation:]:
+            self._delete_image(ctx, image['id'])
 
     def _delete_image(self, ctx, image_id):
         try:

@@ -5,7 +5,7 @@ image_group = cfg.OptGroup('image', title='Image service options',
                            help='The image API (iaas-image), where image data is '
                                 'kept, and how much of it a project may keep.')
 
-# Every default disk_format is one whose data iaas.image.inspection can
+# Every default disk_format is one whose data iaas.common.inspection can
 # check (Glance's list less ploop, which nothing can inspect).
 DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso']
 CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed']

@@ -13,10 +13,7 @@ from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import ComputeNode, Instance, Service
 from iaas.db.utils import row_to_dict
-
-
-class ComputeNodeNotFound(LookupError):
-    expected = True
+from iaas.exception import ComputeNodeNotFound  # noqa: F401
 
 
 def upsert(host, node, **values):

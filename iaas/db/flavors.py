@@ -6,18 +6,7 @@ from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Flavor, FlavorProject
 from iaas.db.utils import row_to_dict
-
-
-class FlavorNotFound(LookupError):
-    expected = True
-
-
-class FlavorExists(ValueError):
-    expected = True
-
-
-class FlavorAccessExists(ValueError):
-    expected = True
+from iaas.exception import FlavorAccessExists, FlavorExists, FlavorNotFound  # noqa: F401
 
 
 def _to_dict(f):

@@ -16,7 +16,7 @@ from iaas.db.models import (
     InstanceGroupMember,
 )
 from iaas.db.utils import row_to_dict
-from iaas.exception import InstanceNotFound, UnexpectedState  # noqa: F401 (re-exported)
+from iaas.exception import InstanceNotFound, MarkerNotFound, UnexpectedState  # noqa: F401
 
 ANY = object()
 
@@ -37,10 +37,6 @@ def _project_filter(project_id):
     if project_id is None:
         raise ValueError('project_id None: a lookup needs a project or ALL_PROJECTS')
     return None if project_id is ALL_PROJECTS else project_id
-
-
-class MarkerNotFound(LookupError):
-    expected = True
 
 
 def _fault_dict(f):

@@ -7,14 +7,7 @@ from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import KeyPair
 from iaas.db.utils import row_to_dict
-
-
-class KeyPairNotFound(LookupError):
-    expected = True
-
-
-class KeyPairExists(ValueError):
-    expected = True
+from iaas.exception import KeyPairExists, KeyPairNotFound  # noqa: F401
 
 
 def create(user_id, name, public_key, fingerprint, type_='ssh', project_id=None):

@@ -1,7 +1,6 @@
 """Security groups and rules, floating IPs, and the per-host view of the
 network service. Re-exported by :mod:`iaas.db.networks` (the facade)."""
 import ipaddress
-import random
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,8 @@ from iaas.db.network_models import (
     SecurityGroupRule,
     Subnet,
 )
+from iaas.exception import ExternalGatewayNotFound  # noqa: F401
+from iaas.network import ipam
 
 # A rule's protocol as stored (as given) → the kind its ports are checked and
 # filtered by (iaas.network.firewall maps names to numbers the same way).
@@ -278,12 +279,6 @@ def rule_delete(uuid, project_id=None):
 
 
 # -- floating IPs -----------------------------------------------------------------
-class ExternalGatewayNotFound(nb.NotFound):
-    def __init__(self, message):
-        nb.NetworkError.__init__(self, message)
-        self.type = 'ExternalGatewayForFloatingIPNotFound'
-
-
 def _fip_dict(s, f, net_uuid=None):
     if net_uuid is None:
         net_uuid = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))
@@ -351,27 +346,8 @@ def floatingip_create(floating_network_id, project_id, floating_ip_address=None,
                     FloatingIP.floating_network_id == n.id)))
                 used |= set(s.scalars(sa.select(FixedIP.address).where(
                     FixedIP.network_id == n.id)))
-                if floating_ip_address:
-                    addr = str(ipaddress.ip_address(floating_ip_address))
-                    if addr in used:
-                        raise nb.Conflict(f'Unable to complete operation for network '
-                                          f'{floating_network_id}. The IP address {addr} is '
-                                          'in use.', 'IpAddressInUse')
-                    if not any(ipaddress.ip_address(addr) in ipaddress.ip_network(x.cidr)
-                               for x in subnets):
-                        raise nb.Invalid(f'IP address {addr} is not a valid IP for the '
-                                         'external network.', 'InvalidIpForNetwork')
-                else:
-                    free = []
-                    for sn in subnets:
-                        free = nb._pool_candidates(sn, used)
-                        if free:
-                            break
-                    if not free:
-                        raise nb.Conflict('No more IP addresses available on network '
-                                          f'{floating_network_id}.',
-                                          'IpAddressGenerationFailure')
-                    addr = random.choice(free)
+                addr = ipam.choose_floating_address(subnets, used, floating_network_id,
+                                                    floating_ip_address)
                 f = FloatingIP(floating_network_id=n.id, address=addr, project_id=project_id,
                                description=description or '')
                 s.add(f)

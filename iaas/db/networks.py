@@ -1,16 +1,16 @@
 """Queries of the network service: networks, subnets, ports and their fixed
-IPs (IPAM), floating IPs, security groups and rules, and the per-host view
+IPs, floating IPs, security groups and rules, and the per-host view
 iaas-network rebuilds its state from.
 
 Every function takes and returns plain dicts with Neutron's field names
 (``id`` is the uuid). ``project_id=None`` means "any project" (admin).
-Address allocation relies on the unique (network, address) constraints: a
+What a subnet or port may be and which address is handed out is decided by
+:mod:`iaas.network.ipam` (pure functions) on the rows loaded here. Address
+allocation relies on the unique (network, address) constraints: a
 candidate is inserted and a collision with a concurrent allocation retries
 the whole transaction, so no address is ever handed out twice.
 """
 import datetime
-import ipaddress
-import random
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,47 +26,16 @@ from iaas.db.network_models import (
     SecurityGroup,
     Subnet,
 )
+from iaas.exception import (  # noqa: F401
+    Conflict,
+    Invalid,
+    NetworkError,
+    NotFound,
+    SecurityGroupNotFound,
+)
+from iaas.network import ipam
 
 RETRIES = 60
-
-
-class NetworkError(Exception):
-    """Base of the expected errors; ``type`` is Neutron's error type."""
-    expected = True
-    code = 400
-    type = 'BadRequest'
-
-
-class NotFound(NetworkError, LookupError):
-    code = 404
-
-    def __init__(self, kind, ident):
-        super().__init__(f'{kind} {ident} could not be found.')
-        self.type = f'{kind.replace(" ", "")}NotFound'
-
-
-class Conflict(NetworkError):
-    code = 409
-
-    def __init__(self, message, type='Conflict'):
-        super().__init__(message)
-        self.type = type
-
-
-class Invalid(NetworkError):
-    code = 400
-
-    def __init__(self, message, type='BadRequest'):
-        super().__init__(message)
-        self.type = type
-
-
-def _grace():
-    from iaas.conf import CONF
-    try:
-        return CONF.network.fixed_ip_release_grace
-    except Exception:
-        return 60
 
 
 def _visible(q, model, project_id, shared_ok=False):
@@ -201,138 +170,23 @@ def _subnet_dict(s, sn, net_uuid=None):
             'created_at': _iso(sn.created_at), 'updated_at': _iso(sn.updated_at or sn.created_at)}
 
 
-def _parse_cidr(cidr, strict=False):
-    """The network of ``cidr``; with ``strict`` a prefix with host bits set
-    (``2001:db8::/8``) is refused, never silently turned into another one."""
-    try:
-        net = ipaddress.ip_network(cidr, strict=False)
-    except (TypeError, ValueError):
-        raise Invalid(f"Invalid input for cidr. Reason: '{cidr}' is not a valid IP "
-                      'subnet.', 'InvalidInput') from None
-    try:
-        if strict:
-            ipaddress.ip_network(cidr, strict=True)
-    except ValueError:
-        raise Invalid(f"Invalid input for cidr. Reason: '{cidr}' has host bits set "
-                      f"(the network is '{net}').", 'InvalidInput') from None
-    return net
-
-
-def _ip(value, what):
-    try:
-        return ipaddress.ip_address(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"Invalid input for {what}. Reason: '{value}' is not a valid IP "
-                      'address.', 'InvalidInput') from None
-
-
-def _limit(cfg_name, default):
-    from iaas.conf import CONF
-    try:
-        return getattr(CONF.network, cfg_name)
-    except Exception:   # noqa: BLE001 - options not registered (bare DB use)
-        return default
-
-
-def _check_dns(servers):
-    """Name servers are IP addresses (nothing else reaches dnsmasq), at most
-    ``[network] max_dns_nameservers``, no duplicates."""
-    servers = list(servers or ())
-    cap = _limit('max_dns_nameservers', 5)
-    if len(servers) > cap:
-        raise Invalid(f'Number of DNS nameservers exceeds the limit {cap} for subnet.',
-                      'DNSNameServersExhausted')
-    out = [str(_ip(x, 'dns_nameservers')) for x in servers]
-    if len(set(out)) != len(out):
-        raise Invalid('Duplicate nameserver in dns_nameservers.', 'InvalidInput')
-    return out
-
-
-def _check_routes(routes, version):
-    """Host routes: ``destination`` a CIDR (no host bits), ``nexthop`` an IP
-    address, both of the subnet's IP version; at most ``[network]
-    max_subnet_host_routes``."""
-    routes = list(routes or ())
-    cap = _limit('max_subnet_host_routes', 20)
-    if len(routes) > cap:
-        raise Invalid(f'Unable to complete operation for subnet. The number of host routes '
-                      f'exceeds the limit {cap}.', 'HostRoutesExhausted')
-    out = []
-    for r in routes:
-        if not isinstance(r, dict) or set(r) != {'destination', 'nexthop'}:
-            raise Invalid('Invalid input for host_routes: each needs exactly destination '
-                          'and nexthop.', 'InvalidInput')
-        dest = _parse_cidr(r['destination'], strict=True)
-        hop = _ip(r['nexthop'], 'host_routes')
-        if dest.version != version or hop.version != version:
-            raise Invalid('Invalid input for host_routes: IP version mismatch with the '
-                          'subnet.', 'InvalidInput')
-        route = {'destination': str(dest), 'nexthop': str(hop)}
-        if route in out:
-            raise Invalid('Duplicate hostroute in host_routes.', 'InvalidInput')
-        out.append(route)
-    return out
-
-
-def _check_gateway(gateway_ip, net, cidr):
-    if gateway_ip is None:
-        return None
-    gw = _ip(gateway_ip, 'gateway_ip')
-    if gw not in net:
-        raise Invalid(f'Gateway {gateway_ip} is not in subnet {cidr}.', 'InvalidInput')
-    return str(gw)
-
-
-def _check_pools(pools, net, cidr):
-    out = []
-    for p in pools or ():
-        try:
-            a, b = ipaddress.ip_address(p['start']), ipaddress.ip_address(p['end'])
-        except (KeyError, ValueError, TypeError):
-            raise Invalid('Invalid allocation pool.', 'InvalidInput') from None
-        if a not in net or b not in net or a > b:
-            raise Invalid(f'The allocation pool {p["start"]}-{p["end"]} spans beyond the '
-                          f'subnet cidr {cidr}.', 'InvalidInput')
-        out.append({'start': str(a), 'end': str(b)})
-    return out
-
-
 def subnet_create(network_uuid, cidr, project_id=None, name='', gateway_ip='auto',
                   allocation_pools=None, dns_nameservers=(), enable_dhcp=True,
                   host_routes=(), description='', ip_version=None, owner_check=True):
-    """``gateway_ip``: 'auto' = the first host address, None = no gateway."""
-    net = _parse_cidr(cidr, strict=True)
-    if ip_version and int(ip_version) != net.version:
-        raise Invalid('ip_version does not match the cidr.', 'InvalidInput')
-    if net.num_addresses < 4:
-        raise Invalid(f'Invalid CIDR {cidr}: too small.', 'InvalidInput')
-    hosts_first, hosts_last = net[1], net[-2] if net.version == 4 else net[-1]
-    if gateway_ip == 'auto':
-        gateway_ip = str(hosts_first)
-    gateway_ip = _check_gateway(gateway_ip, net, cidr)
-    dns_nameservers = _check_dns(dns_nameservers)
-    host_routes = _check_routes(host_routes, net.version)
-    pools = _check_pools(allocation_pools, net, cidr)
-    if not pools:
-        first = hosts_first
-        if gateway_ip is not None and ipaddress.ip_address(gateway_ip) == first:
-            first = first + 1
-        pools = [{'start': str(first), 'end': str(hosts_last)}]
+    """``gateway_ip``: 'auto' = the first host address, None = no gateway
+    (checked by :func:`iaas.network.ipam.new_subnet`)."""
+    net, checked = ipam.new_subnet(cidr, ip_version, gateway_ip, allocation_pools,
+                                   dns_nameservers, host_routes)
     with transaction() as s:
         n = _get_net(s, network_uuid, project_id)
         if owner_check and project_id is not None and n.project_id != project_id \
                 and not n.shared:
             raise NotFound('Network', network_uuid)
-        for other in s.scalars(sa.select(Subnet).where(Subnet.network_id == n.id)):
-            if _parse_cidr(other.cidr).overlaps(net):
-                raise Invalid(f'Invalid input for operation: Requested subnet with cidr: '
-                              f'{net} for network: {network_uuid} overlaps with another '
-                              'subnet.', 'InvalidInput')
+        ipam.check_no_overlap(net, s.scalars(sa.select(Subnet.cidr).where(
+            Subnet.network_id == n.id)), network_uuid)
         sn = Subnet(network_id=n.id, project_id=project_id or n.project_id, name=name or '',
                     description=description or '', ip_version=net.version, cidr=str(net),
-                    gateway_ip=gateway_ip, dns_nameservers=list(dns_nameservers or []),
-                    allocation_pools=pools, host_routes=list(host_routes or []),
-                    enable_dhcp=bool(enable_dhcp))
+                    enable_dhcp=bool(enable_dhcp), **checked)
         s.add(sn)
         s.flush()
         return _subnet_dict(s, sn, n.uuid)
@@ -375,13 +229,7 @@ def subnet_update(uuid, project_id=None, **values):
         sn = _get_subnet(s, uuid, project_id)
         if project_id is not None and sn.project_id != project_id:
             raise NotFound('Subnet', uuid)
-        net = _parse_cidr(sn.cidr)
-        checks = {'gateway_ip': lambda v: _check_gateway(v, net, sn.cidr),
-                  'dns_nameservers': _check_dns,
-                  'host_routes': lambda v: _check_routes(v, net.version),
-                  'allocation_pools': lambda v: _check_pools(v, net, sn.cidr)}
-        values = {k: checks[k](v) if k in checks else v for k, v in values.items()}
-        for k, v in values.items():
+        for k, v in ipam.subnet_changes(sn.cidr, values).items():
             setattr(sn, k, v)
         s.flush()
         return _subnet_dict(s, sn)
@@ -401,10 +249,10 @@ def subnet_delete(uuid, project_id=None):
         s.delete(sn)
 
 
-# -- IPAM -----------------------------------------------------------------------
+# -- fixed IPs ------------------------------------------------------------------
 def purge_released(grace=None):
     """Forget released fixed IPs whose grace period is over; returns how many."""
-    grace = _grace() if grace is None else grace
+    grace = ipam.release_grace() if grace is None else grace
     cutoff = utcnow() - datetime.timedelta(seconds=grace)
     with transaction() as s:
         return s.execute(sa.delete(FixedIP).where(
@@ -412,70 +260,19 @@ def purge_released(grace=None):
             FixedIP.released_at <= cutoff)).rowcount
 
 
-def _pool_candidates(sn, used, limit=16):
-    out = []
-    for p in sn.allocation_pools or ():
-        a, b = ipaddress.ip_address(p['start']), ipaddress.ip_address(p['end'])
-        ip = a
-        while ip <= b:
-            if str(ip) not in used and str(ip) != sn.gateway_ip:
-                out.append(str(ip))
-                if len(out) >= limit:
-                    return out
-            ip += 1
-    return out
-
-
 def _allocate_ip(s, net_id, subnets, port_id, wanted):
-    """Insert one fixed IP row for ``port_id``: ``wanted`` = {subnet_id?, ip_address?}."""
-    ip = wanted.get('ip_address')
-    sub_uuid = wanted.get('subnet_id')
-    cands = subnets
-    if sub_uuid:
-        cands = [x for x in subnets if x.uuid == sub_uuid]
-        if not cands:
-            raise Invalid(f'Subnet {sub_uuid} is not on the network.', 'InvalidInput')
-    if ip:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            raise Invalid(f'Invalid IP address {ip}.', 'InvalidInput') from None
-        sn = next((x for x in cands if addr in ipaddress.ip_network(x.cidr)), None)
-        if sn is None:
-            raise Invalid(f'IP address {ip} is not a valid IP for the specified subnet.',
-                          'InvalidIpForSubnet')
-        if s.scalars(sa.select(FixedIP.id).where(FixedIP.network_id == net_id,
-                                                 FixedIP.address == str(addr))).first():
-            raise Conflict(f'Unable to complete operation for network. The IP address '
-                           f'{ip} is in use.', 'IpAddressInUse')
-        s.add(FixedIP(network_id=net_id, subnet_id=sn.id, port_id=port_id, address=str(addr)))
-        return
-    used = set(s.scalars(sa.select(FixedIP.address).where(FixedIP.network_id == net_id)))
-    for sn in cands:
-        free = _pool_candidates(sn, used)
-        if free:
-            s.add(FixedIP(network_id=net_id, subnet_id=sn.id, port_id=port_id,
-                          address=random.choice(free)))
-            return
-    raise Conflict('No more IP addresses available on network.',
-                   'IpAddressGenerationFailure')
+    """Insert one fixed IP row for ``port_id``: ``wanted`` = {subnet_id?,
+    ip_address?}; the address is :func:`iaas.network.ipam.choose_address`'s."""
+    def is_used(address):
+        return s.scalars(sa.select(FixedIP.id).where(FixedIP.network_id == net_id,
+                                                     FixedIP.address == address)).first() \
+            is not None
 
+    def used_addresses():
+        return set(s.scalars(sa.select(FixedIP.address).where(FixedIP.network_id == net_id)))
 
-def check_fixed_ip(network_uuid, fixed_ip):
-    """Invalid (400) unless ``fixed_ip`` is an IP address inside a subnet of
-    network ``network_uuid``: a server asking for ``networks: [{"uuid",
-    "fixed_ip"}]`` is refused before it is accepted, not left in ERROR."""
-    if fixed_ip is None:
-        return
-    addr = _ip(fixed_ip, 'fixed_ip')
-    if not any(addr in ipaddress.ip_network(sn['cidr'])
-               for sn in subnet_list(network_id=network_uuid)):
-        raise Invalid(f'Fixed IP address {fixed_ip} is not in a subnet of network '
-                      f'{network_uuid}.', 'InvalidIpForNetwork')
-
-
-def _random_mac():
-    return 'fa:16:3e:%02x:%02x:%02x' % tuple(random.randrange(256) for _ in range(3))
+    sn, address = ipam.choose_address(subnets, wanted, is_used, used_addresses)
+    s.add(FixedIP(network_id=net_id, subnet_id=sn.id, port_id=port_id, address=address))
 
 
 # -- ports ----------------------------------------------------------------------
@@ -500,12 +297,6 @@ def _port_dict(s, p, net_uuid=None):
             'created_at': _iso(p.created_at), 'updated_at': _iso(p.updated_at or p.created_at)}
 
 
-class SecurityGroupNotFound(NotFound):
-    def __init__(self, ident):
-        NetworkError.__init__(self, f'Security group {ident} does not exist')
-        self.type = 'SecurityGroupNotFound'
-
-
 def _set_groups(s, port, group_uuids):
     """Make ``group_uuids`` the port's groups. Each must be a group of the
     port's own project (as Neutron: another project's group "does not
@@ -523,35 +314,6 @@ def _set_groups(s, port, group_uuids):
         s.add(PortSecurityGroup(port_id=port.id, security_group_id=found[gu]))
 
 
-def _address_pairs(pairs, mac):
-    """Neutron's allowed address pairs: an address or CIDR each, the port's
-    MAC unless one is given; no repeats."""
-    out = []
-    for x in pairs or ():
-        try:
-            net = ipaddress.ip_network(x['ip_address'], strict=False)
-        except (KeyError, TypeError, ValueError):
-            raise Invalid(f"Invalid input for operation: '{x.get('ip_address')}' is not a "
-                          'valid IP address or CIDR.', 'InvalidInput') from None
-        ip = str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
-        pair = {'ip_address': ip, 'mac_address': (x.get('mac_address') or mac).lower()}
-        if pair in out:
-            raise Invalid('Request contains duplicate address pair: mac_address '
-                          f"{pair['mac_address']} ip_address {ip}.",
-                          'DuplicateAddressPairInRequest')
-        out.append(pair)
-    return out
-
-
-def check_fixed_ips_count(fixed_ips):
-    """400 when a port asks for more than ``[network] max_fixed_ips_per_port``
-    fixed IPs (before any other work: each costs queries under the write lock)."""
-    cap = _limit('max_fixed_ips_per_port', 5)
-    if fixed_ips is not None and len(fixed_ips) > cap:
-        raise Invalid('Invalid input for operation: Exceeded maximum amount of fixed ips '
-                      f'per port ({cap}).', 'InvalidInput')
-
-
 def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
                 device_id='', device_owner='', binding_host=None, security_groups=None,
                 name='', admin_state_up=True, description='', owner_project=None,
@@ -560,7 +322,7 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
     free addresses). ``security_groups`` None = the project's default group.
     ``project_id`` limits which networks are visible (None: admin);
     ``owner_project`` (default ``project_id``) owns the port."""
-    check_fixed_ips_count(fixed_ips)
+    ipam.check_fixed_ips_count(fixed_ips)
     purge_released()
     owner = owner_project or project_id
     if security_groups is None and owner and not device_owner.startswith('network:'):
@@ -574,11 +336,12 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
                 subnets = list(s.scalars(sa.select(Subnet).where(
                     Subnet.network_id == n.id).order_by(Subnet.id)))
                 p = Port(network_id=n.id, project_id=owner or n.project_id,
-                         mac_address=mac_address or _random_mac(), device_id=device_id or '',
+                         mac_address=mac_address or ipam.random_mac(), device_id=device_id or '',
                          device_owner=device_owner or '', binding_host=binding_host,
                          name=name or '', admin_state_up=admin_state_up,
                          description=description or '')
-                p.allowed_address_pairs = _address_pairs(allowed_address_pairs, p.mac_address)
+                p.allowed_address_pairs = ipam.address_pairs(allowed_address_pairs,
+                                                              p.mac_address)
                 s.add(p)
                 s.flush()
                 wanted = fixed_ips if fixed_ips is not None else ([{}] if subnets else [])
@@ -632,7 +395,7 @@ def port_update(uuid, project_id=None, security_groups=None, fixed_ips=None, **v
     """Change a port; ``fixed_ips`` (a list) replaces its addresses: an entry
     naming an address it holds, or only a subnet it has an address on, keeps
     that address; others are allocated; the rest are released."""
-    check_fixed_ips_count(fixed_ips)
+    ipam.check_fixed_ips_count(fixed_ips)
     if fixed_ips is not None:
         purge_released()
     for attempt in range(RETRIES):
@@ -641,7 +404,7 @@ def port_update(uuid, project_id=None, security_groups=None, fixed_ips=None, **v
                 p = _get_port(s, uuid, project_id)
                 for k, v in values.items():
                     if k == 'allowed_address_pairs':
-                        v = _address_pairs(v, p.mac_address)
+                        v = ipam.address_pairs(v, p.mac_address)
                     setattr(p, {'binding:host_id': 'binding_host'}.get(k, k), v)
                 if security_groups is not None:
                     _set_groups(s, p, security_groups)
@@ -662,30 +425,7 @@ def _replace_fixed_ips(s, p, wanted):
     by_id = {x.id: x.uuid for x in subnets}
     held = list(s.scalars(sa.select(FixedIP).where(FixedIP.port_id == p.id)
                           .order_by(FixedIP.id)))
-    keep, new = set(), []
-    for w in wanted:
-        match = None
-        for f in held:
-            if f.id in keep:
-                continue
-            if w.get('ip_address'):
-                try:
-                    same = ipaddress.ip_address(w['ip_address']) == \
-                        ipaddress.ip_address(f.address)
-                except ValueError:
-                    raise Invalid(f'Invalid IP address {w["ip_address"]}.',
-                                  'InvalidInput') from None
-                if same and (not w.get('subnet_id') or by_id.get(f.subnet_id) ==
-                             w['subnet_id']):
-                    match = f
-            elif w.get('subnet_id') and by_id.get(f.subnet_id) == w['subnet_id']:
-                match = f
-            if match is not None:
-                break
-        if match is not None:
-            keep.add(match.id)
-        else:
-            new.append(w)
+    keep, new = ipam.keep_fixed_ips(held, wanted, by_id)
     now = utcnow()
     for f in held:
         if f.id not in keep:

@@ -14,19 +14,11 @@ from iaas.conf import CONF
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Instance, KeyPair, Quota, QuotaUsage
+from iaas.exception import QuotaExceeded  # noqa: F401
 
 RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
              'server_group_members', 'injected_files', 'injected_file_content_bytes',
              'injected_file_path_bytes')
-
-
-class QuotaExceeded(Exception):
-    expected = True
-
-    def __init__(self, resource, requested, used, limit):
-        self.resource, self.requested, self.used, self.limit = resource, requested, used, limit
-        super().__init__(f'Quota exceeded for {resource}: Requested {requested}, '
-                         f'but already used {used} of {limit} {resource}')
 
 
 def defaults():

@@ -15,17 +15,11 @@ import sqlalchemy as sa
 from iaas.db import networks as nb
 from iaas.db.engine import transaction
 from iaas.db.network_models import FixedIP, FloatingIP, Network, Port, Router, Subnet
+from iaas.exception import InterfaceNotFound  # noqa: F401
+from iaas.network import ipam
 
 INTERFACE = 'network:router_interface'
 GATEWAY = 'network:router_gateway'
-
-
-class InterfaceNotFound(nb.NetworkError, LookupError):
-    code = 404
-
-    def __init__(self, message, type):
-        super().__init__(message)
-        self.type = type
 
 
 def _router_dict(s, r):
@@ -115,7 +109,7 @@ def _set_gateway(s, r, info):
     if not subnets:
         raise nb.Invalid(f'Bad router request: No subnets on external network {n.uuid}.',
                          'BadRequest')
-    p = Port(network_id=n.id, project_id=n.project_id or '', mac_address=nb._random_mac(),
+    p = Port(network_id=n.id, project_id=n.project_id or '', mac_address=ipam.random_mac(),
              device_id=r.uuid, device_owner=GATEWAY, status='ACTIVE',
              port_security_enabled=False)
     s.add(p)
@@ -126,20 +120,7 @@ def _set_gateway(s, r, info):
 
 
 def _check_routes(s, r, routes):
-    cidrs = [ipaddress.ip_network(sn.cidr) for sn in _interface_subnets(s, r)]
-    out = []
-    for route in routes or ():
-        try:
-            dest = ipaddress.ip_network(route['destination'], strict=False)
-            hop = ipaddress.ip_address(route['nexthop'])
-        except (KeyError, TypeError, ValueError):
-            raise nb.Invalid('Invalid input for routes: each needs a destination CIDR and a '
-                             'nexthop address.', 'InvalidInput') from None
-        if not any(hop in c for c in cidrs):
-            raise nb.Invalid(f'Invalid format for routes: {route}, the nexthop is not '
-                             'connected with router.', 'InvalidRoutes')
-        out.append({'destination': str(dest), 'nexthop': str(hop)})
-    return out
+    return ipam.router_routes(routes, [sn.cidr for sn in _interface_subnets(s, r)])
 
 
 def router_create(project_id, name='', description='', admin_state_up=True,
@@ -244,7 +225,7 @@ def add_interface(uuid, project_id=None, subnet_id=None, port_id=None):
             _check_overlap(s, r, [sn])
             subnets = [sn]
             p = Port(network_id=sn.network_id, project_id=r.project_id,
-                     mac_address=nb._random_mac(), device_id=r.uuid, device_owner=INTERFACE,
+                     mac_address=ipam.random_mac(), device_id=r.uuid, device_owner=INTERFACE,
                      status='ACTIVE', port_security_enabled=False)
             s.add(p)
             s.flush()

@@ -6,10 +6,7 @@ from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Instance, InstanceGroup, InstanceGroupMember
 from iaas.db.utils import row_to_dict
-
-
-class GroupNotFound(LookupError):
-    expected = True
+from iaas.exception import GroupNotFound  # noqa: F401
 
 
 def _to_dict(s, g):

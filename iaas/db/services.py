@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Service
-from iaas.exception import ServiceNotFound  # noqa: F401 (re-exported)
+from iaas.exception import ServiceNotFound  # noqa: F401
 
 
 def _as_dict(svc: Service):

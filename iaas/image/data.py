@@ -3,7 +3,7 @@
 Upload: queued → saving (a compare-and-swap that also reserves the
 announced size against the project's quota), then the request body flows
 in 1 MiB chunks through one pass that counts, hashes (MD5 and SHA-512),
-inspects the format (:mod:`iaas.image.inspection`) and hands the chunk to the store. Every check that can
+inspects the format (:mod:`iaas.common.inspection`) and hands the chunk to the store. Every check that can
 refuse the upload raises *inside* that pass, so the store discards what it
 wrote; the image then goes back to ``queued``. Only when the store has the
 whole, verified image does saving → active happen, together with the
@@ -22,9 +22,10 @@ import time
 import webob
 
 from iaas import wsgi
+from iaas.common import inspection
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import access, inspection, janitor, states, stores
+from iaas.image import access, janitor, states, stores
 from iaas.image.hashing import ParallelHashes
 from iaas.image.images import delete_data
 

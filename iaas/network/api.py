@@ -11,19 +11,16 @@ import logging
 
 from iaas.db import networks as db
 from iaas.db import routers as db_routers
-from iaas.network import rpcapi
+from iaas.exception import (  # noqa: F401  (the errors of this API)
+    Conflict,
+    Invalid,
+    NetworkError,
+    NotFound,
+    ProjectRequired,
+)
+from iaas.network import ipam, rpcapi
 
 LOG = logging.getLogger(__name__)
-
-NetworkError = db.NetworkError
-NotFound = db.NotFound
-Conflict = db.Conflict
-Invalid = db.Invalid
-
-
-class ProjectRequired(NetworkError):
-    code = 403
-    type = 'HTTPForbidden'
 
 
 class _AllProjects:
@@ -95,8 +92,16 @@ rule_list = _scoped(db.rule_list)
 ensure_default_group = _scoped(db.ensure_default_group)
 router_get = _scoped(db_routers.router_get)
 router_list = _scoped(db_routers.router_list)
-check_fixed_ips_count = db.check_fixed_ips_count
-check_fixed_ip = db.check_fixed_ip
+check_fixed_ips_count = ipam.check_fixed_ips_count
+
+
+def check_fixed_ip(network_uuid, fixed_ip):
+    """Invalid (400) unless ``fixed_ip`` is an IP address inside a subnet of
+    network ``network_uuid``: a server asking for ``networks: [{"uuid",
+    "fixed_ip"}]`` is refused before it is accepted, not left in ERROR."""
+    if fixed_ip is not None:
+        ipam.check_fixed_ip([sn['cidr'] for sn in db.subnet_list(network_id=network_uuid)],
+                            network_uuid, fixed_ip)
 
 
 def instance_for_address(address, network_id=None):

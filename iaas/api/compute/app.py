@@ -17,7 +17,7 @@ from iaas.api.compute import (
 )
 from iaas.compute import api as compute_api
 from iaas.conf import CONF
-from iaas.db import instances as db_instances
+from iaas.exception import InstanceNotFound, NetworkError, UnexpectedState
 from iaas.states import InvalidState
 
 
@@ -26,12 +26,11 @@ def map_exception(exc):
         return wsgi.Fault(str(exc), code=exc.code)
     if isinstance(exc, InvalidState):
         return wsgi.Conflict(str(exc))
-    if isinstance(exc, db_instances.InstanceNotFound):
+    if isinstance(exc, InstanceNotFound):
         return wsgi.NotFound(str(exc))
-    if isinstance(exc, db_instances.UnexpectedState):
+    if isinstance(exc, UnexpectedState):
         return wsgi.Conflict(str(exc))
-    from iaas.network import api as network_api
-    if isinstance(exc, network_api.NetworkError):
+    if isinstance(exc, NetworkError):
         return wsgi.Fault(str(exc), code=exc.code)
     from iaas import rpc
     if isinstance(exc, rpc.RPCTimeout):

@@ -10,7 +10,8 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas, views
 from iaas.api.compute.servers import _ctx, _may, _respond
-from iaas.db import flavors as db
+from iaas.compute import flavors
+from iaas.exception import FlavorAccessExists, FlavorExists, FlavorNotFound
 
 CREATE_SCHEMA = schemas.FLAVOR_CREATE
 SORT_KEYS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb', 'id', 'created_at')
@@ -41,11 +42,11 @@ def _list(req, brief):
     if limit == 0:
         return _respond(req, {'flavors': []})
     try:
-        items = db.list_(ctx.project_id, include_private=see_all,
+        items = flavors.list_(ctx.project_id, include_private=see_all,
                          is_public=_is_public_filter(req) if see_all else None,
                          min_ram=min_ram, min_disk=min_disk, sort_key=sort_key,
                          sort_dir=sort_dir, limit=limit, marker=req.GET.get('marker'))
-    except db.FlavorNotFound as exc:
+    except FlavorNotFound as exc:
         raise wsgi.BadRequest(str(exc)) from None
     return _respond(req, {'flavors': [views.flavor(req, f, v, brief=brief) for f in items]})
 
@@ -63,8 +64,8 @@ def detail(req):
 def _flavor_or_404(req, flavor_id):
     ctx = _ctx(req)
     try:
-        return db.get(flavor_id, ctx.project_id, include_private=_may(ctx, P.FLAVOR_ACCESS))
-    except db.FlavorNotFound as exc:
+        return flavors.get(flavor_id, ctx.project_id, include_private=_may(ctx, P.FLAVOR_ACCESS))
+    except FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
 
 
@@ -94,10 +95,10 @@ def create(req):
         raise wsgi.BadRequest('Invalid input for field/attribute rxtx_factor: must be '
                               f'greater than 0 and at most {schemas.MAX_FLOAT}')
     try:
-        out = db.create(f['name'], ram, vcpus, disk, flavorid=f.get('id'),
+        out = flavors.create(f['name'], ram, vcpus, disk, flavorid=f.get('id'),
                         ephemeral_gb=ephemeral, swap=swap, rxtx_factor=rxtx,
                         is_public=is_public, description=f.get('description'))
-    except db.FlavorExists as exc:
+    except FlavorExists as exc:
         raise wsgi.Conflict(str(exc)) from None
     return _respond(req, {'flavor': views.flavor(req, out, mv.version(req))})
 
@@ -105,8 +106,8 @@ def create(req):
 @wsgi.route_policy(P.FLAVOR_DELETE)
 def delete(req, flavor_id):
     try:
-        db.delete(flavor_id)
-    except db.FlavorNotFound as exc:
+        flavors.delete(flavor_id)
+    except FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 202)
 
@@ -117,8 +118,8 @@ def update(req, flavor_id):
     body = req.json()
     wsgi.validate(body, schemas.FLAVOR_UPDATE)
     try:
-        f = db.update(flavor_id, description=body['flavor']['description'])
-    except db.FlavorNotFound as exc:
+        f = flavors.update(flavor_id, description=body['flavor']['description'])
+    except FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, {'flavor': views.flavor(req, f, mv.version(req))})
 
@@ -135,7 +136,7 @@ def extra_specs_create(req, flavor_id):
     wsgi.validate(body, schemas.EXTRA_SPECS)
     specs = body['extra_specs']
     _flavor_or_404(req, flavor_id)
-    out = db.set_extra_specs(flavor_id, {k: _spec_str(v) for k, v in specs.items()})
+    out = flavors.set_extra_specs(flavor_id, {k: _spec_str(v) for k, v in specs.items()})
     return _respond(req, {'extra_specs': out})
 
 
@@ -160,15 +161,15 @@ def extra_spec_update(req, flavor_id, key):
         raise wsgi.BadRequest('Request body and URI mismatch')
     _flavor_or_404(req, flavor_id)
     value = _spec_str(body[key])
-    db.set_extra_specs(flavor_id, {key: value})
+    flavors.set_extra_specs(flavor_id, {key: value})
     return _respond(req, {key: value})
 
 
 @wsgi.route_policy(P.EXTRA_SPECS_DELETE)
 def extra_spec_delete(req, flavor_id, key):
     try:
-        db.delete_extra_spec(flavor_id, key)
-    except db.FlavorNotFound as exc:
+        flavors.delete_extra_spec(flavor_id, key)
+    except FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 202)
 
@@ -179,7 +180,7 @@ def access_index(req, flavor_id):
     if f['is_public']:
         raise wsgi.NotFound('Access list not available for public flavors.')
     return _respond(req, {'flavor_access': [{'flavor_id': flavor_id, 'tenant_id': p}
-                                            for p in db.access_list(flavor_id)]})
+                                            for p in flavors.access_list(flavor_id)]})
 
 
 @wsgi.route_policy(P.FLAVOR_ACTION)
@@ -195,12 +196,12 @@ def action(req, flavor_id):
         if name == 'addTenantAccess':
             if f['is_public']:
                 raise wsgi.Conflict('Can not add access to a public flavor.')
-            projects = db.access_add(flavor_id, arg['tenant'])
+            projects = flavors.access_add(flavor_id, arg['tenant'])
         else:
-            projects = db.access_remove(flavor_id, arg['tenant'])
-    except db.FlavorAccessExists as exc:
+            projects = flavors.access_remove(flavor_id, arg['tenant'])
+    except FlavorAccessExists as exc:
         raise wsgi.Conflict(str(exc)) from None
-    except db.FlavorNotFound as exc:
+    except FlavorNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, {'flavor_access': [{'flavor_id': flavor_id, 'tenant_id': p}
                                             for p in projects]})

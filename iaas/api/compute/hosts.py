@@ -4,14 +4,13 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond, compute_api
+from iaas.compute import hosts
 from iaas.conf import CONF
-from iaas.db import compute_nodes as db_nodes
-from iaas.db import instances as db_instances
-from iaas.db import services as db_services
+from iaas.exception import ComputeNodeNotFound, ServiceNotFound
 
 
 def _svc_view(s, v):
-    up = db_services.is_up(s, CONF.service.service_down_time)
+    up = hosts.is_up(s)
     return {'id': s['uuid'] if v >= (2, 53) else s['id'], 'binary': s['binary'],
             'host': s['host'], 'zone': 'internal' if s['binary'] != 'iaas-compute'
             else (s['availability_zone'] or CONF.compute.default_availability_zone),
@@ -24,12 +23,12 @@ def _svc_view(s, v):
 @wsgi.route_policy(P.SERVICES_LIST)
 def services_index(req):
     v = mv.version(req)
-    rows = db_services.service_list(binary=req.GET.get('binary'), host=req.GET.get('host'))
+    rows = hosts.service_list(binary=req.GET.get('binary'), host=req.GET.get('host'))
     return _respond(req, {'services': [_svc_view(s, v) for s in rows]})
 
 
 def _find_service(ident):
-    for s in db_services.service_list():
+    for s in hosts.service_list():
         if str(s['id']) == ident or s['uuid'] == ident:
             return s
     raise wsgi.NotFound(f'Service {ident} not found.')
@@ -45,8 +44,8 @@ def services_update(req, service_id):
     if service_id in ('enable', 'disable', 'disable-log-reason', 'force-down'):
         host, binary = body.get('host'), body.get('binary')
         try:
-            s = db_services.service_get(host, binary)
-        except db_services.ServiceNotFound as exc:
+            s = hosts.service_get(host, binary)
+        except ServiceNotFound as exc:
             raise wsgi.NotFound(str(exc)) from None
         values = {'enable': {'disabled': False, 'disabled_reason': None},
                   'disable': {'disabled': True},
@@ -67,20 +66,20 @@ def services_update(req, service_id):
             values['forced_down'] = schemas.truthy(body['forced_down'])
         if not values:
             raise wsgi.BadRequest('Nothing to update')
-    s = db_services.service_update(s['host'], s['binary'], **values)
+    s = hosts.service_update(s['host'], s['binary'], **values)
     return _respond(req, {'service': _svc_view(s, v)})
 
 
 @wsgi.route_policy(P.SERVICES_DELETE)
 def services_delete(req, service_id):
     s = _find_service(service_id)
-    db_services.service_delete(s['host'], s['binary'])
+    hosts.service_delete(s['host'], s['binary'])
     return _respond(req, None, 204)
 
 
 def _hv_view(cn, v, detail, svc_map):
     s = svc_map.get(cn['host'])
-    up = s is not None and db_services.is_up(s, CONF.service.service_down_time)
+    up = s is not None and hosts.is_up(s)
     out = {'id': cn['uuid'] if v >= (2, 53) else cn['id'],
            'hypervisor_hostname': cn['hypervisor_hostname'],
            'state': 'up' if up else 'down',
@@ -107,14 +106,14 @@ def _hv_view(cn, v, detail, svc_map):
 
 
 def _svc_map():
-    return {s['host']: s for s in db_services.service_list(binary='iaas-compute')}
+    return {s['host']: s for s in hosts.service_list(binary='iaas-compute')}
 
 
 @wsgi.route_policy(P.HYPERVISORS_LIST)
 def hypervisors_index(req, detail=False):
     v = mv.version(req)
     svc = _svc_map()
-    nodes = db_nodes.list_()
+    nodes = hosts.node_list()
     pattern = req.GET.get('hypervisor_hostname_pattern')
     if pattern:
         nodes = [n for n in nodes if pattern in n['hypervisor_hostname']]
@@ -129,8 +128,8 @@ def hypervisors_detail(req):
 @wsgi.route_policy(P.HYPERVISORS_SHOW)
 def hypervisor_show(req, hypervisor_id):
     try:
-        cn = db_nodes.get(hypervisor_id)
-    except db_nodes.ComputeNodeNotFound as exc:
+        cn = hosts.node_get(hypervisor_id)
+    except ComputeNodeNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, {'hypervisor': _hv_view(cn, mv.version(req), True, _svc_map())})
 
@@ -139,7 +138,7 @@ def hypervisor_show(req, hypervisor_id):
 def hypervisor_statistics(req):
     if mv.version(req) >= (2, 88):
         raise wsgi.NotFound('The statistics API was removed in microversion 2.88.')
-    nodes = db_nodes.list_()
+    nodes = hosts.node_list()
     keys = ('vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used', 'local_gb',
             'local_gb_used', 'running_vms')
     stats = {k: sum(n[k] for n in nodes) for k in keys}
@@ -153,12 +152,11 @@ def hypervisor_statistics(req):
 @wsgi.route_policy(P.HYPERVISORS_SERVERS)
 def hypervisor_servers(req, hypervisor_id):
     try:
-        cn = db_nodes.get(hypervisor_id)
-    except db_nodes.ComputeNodeNotFound as exc:
+        cn = hosts.node_get(hypervisor_id)
+    except ComputeNodeNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     servers = [{'uuid': i['uuid'], 'name': i['display_name']}
-               for i in db_instances.list_(db_instances.ALL_PROJECTS,
-                                           filters={'host': cn['host']})]
+               for i in hosts.servers_on(cn['host'])]
     return _respond(req, {'hypervisors': [dict(_hv_view(cn, mv.version(req), False,
                                                         _svc_map()), servers=servers)]})
 
@@ -176,14 +174,13 @@ def az_index(req):
 def az_detail(req):
     out = []
     by_zone = {}
-    for s in db_services.service_list():
+    for s in hosts.service_list():
         zone = s['availability_zone'] if s['binary'] == 'iaas-compute' else 'internal'
         by_zone.setdefault(zone or CONF.compute.default_availability_zone, {}).setdefault(
             s['host'], {})[s['binary']] = {
-            'available': not s['disabled'] and
-            db_services.is_up(s, CONF.service.service_down_time),
+            'available': not s['disabled'] and hosts.is_up(s),
             'active': not s['disabled'],
             'updated_at': wsgi.isotime(s['last_seen_up'], False)}
-    for zone, hosts in sorted(by_zone.items()):
-        out.append({'zoneName': zone, 'zoneState': {'available': True}, 'hosts': hosts})
+    for zone, members in sorted(by_zone.items()):
+        out.append({'zoneName': zone, 'zoneState': {'available': True}, 'hosts': members})
     return _respond(req, {'availabilityZoneInfo': out})

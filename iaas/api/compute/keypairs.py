@@ -1,51 +1,14 @@
 """/os-keypairs: generate (private key returned once) or import, per user."""
-import base64
-import hashlib
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
-from iaas.db import keypairs as db
-from iaas.db import quotas
+from iaas.compute import keypairs
+from iaas.exception import InvalidKeyPair, KeyPairExists, KeyPairNotFound, QuotaExceeded
 
 SCHEMA = schemas.KEYPAIR_CREATE
-
-
-def fingerprint(public_key):
-    """Nova's fingerprint: MD5 of the key blob, colon-separated hex."""
-    parts = public_key.strip().split()
-    if len(parts) < 2:
-        raise ValueError('not an OpenSSH public key')
-    blob = base64.b64decode(parts[1])
-    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
-    return ':'.join(digest[i:i + 2] for i in range(0, 32, 2))
-
-
-def validate_public_key(public_key):
-    try:
-        serialization.load_ssh_public_key(public_key.strip().encode())
-        return fingerprint(public_key)
-    except (ValueError, TypeError, IndexError, base64.binascii.Error):
-        raise wsgi.BadRequest('Keypair data is invalid: failed to generate fingerprint') \
-            from None
-
-
-def generate(kind='rsa'):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == 'rsa' \
-        else ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.TraditionalOpenSSL
-                                if kind == 'rsa' else serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                           serialization.PublicFormat.OpenSSH).decode()
-    return private, public + ' Generated-by-iaas'
 
 
 def _view(kp, v, with_private=None):
@@ -75,9 +38,9 @@ def index(req):
     if limit == 0:
         return _respond(req, {'keypairs': []})
     try:
-        rows = db.list_(_user(req, P.KEYPAIRS_INDEX), limit=limit,
+        rows = keypairs.list_(_user(req, P.KEYPAIRS_INDEX), limit=limit,
                         marker=req.GET.get('marker'))
-    except db.KeyPairNotFound as exc:
+    except KeyPairNotFound as exc:
         raise wsgi.BadRequest(str(exc)) from None
     return _respond(req, {'keypairs': [{'keypair': {k: val for k, val in _view(r, v).items()
                                                     if k != 'user_id'}} for r in rows]})
@@ -98,18 +61,21 @@ def create(req):
     private = None
     if kp.get('public_key'):
         public = kp['public_key'].strip()
-        fp = validate_public_key(public)
+        try:
+            fp = keypairs.validate_public_key(public)
+        except InvalidKeyPair as exc:
+            raise wsgi.BadRequest(str(exc)) from None
     else:
         if v >= (2, 92):
             raise wsgi.BadRequest('public_key is required from microversion 2.92')
-        private, public = generate()
-        fp = fingerprint(public)
+        private, public = keypairs.generate()
+        fp = keypairs.fingerprint(public)
     try:
-        row = db.create(user_id, kp['name'], public, fp, kp.get('type', 'ssh'),
+        row = keypairs.create(user_id, kp['name'], public, fp, kp.get('type', 'ssh'),
                         project_id=ctx.project_id)
-    except db.KeyPairExists as exc:
+    except KeyPairExists as exc:
         raise wsgi.Conflict(str(exc)) from None
-    except quotas.QuotaExceeded:
+    except QuotaExceeded:
         raise wsgi.Forbidden('Quota exceeded, too many key pairs.') from None
     status = 201 if v >= (2, 2) else 200
     return _respond(req, {'keypair': _view(row, v, private)}, status)
@@ -118,8 +84,8 @@ def create(req):
 @wsgi.route_policy(P.KEYPAIRS_SHOW)
 def show(req, name):
     try:
-        row = db.get(_user(req, P.KEYPAIRS_SHOW), name)
-    except db.KeyPairNotFound as exc:
+        row = keypairs.get(_user(req, P.KEYPAIRS_SHOW), name)
+    except KeyPairNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     out = _view(row, mv.version(req))
     out.update({'id': row['id'], 'created_at': wsgi.isotime(row['created_at'], False),
@@ -130,7 +96,7 @@ def show(req, name):
 @wsgi.route_policy(P.KEYPAIRS_DELETE)
 def delete(req, name):
     try:
-        db.delete(_user(req, P.KEYPAIRS_DELETE), name)
-    except db.KeyPairNotFound as exc:
+        keypairs.delete(_user(req, P.KEYPAIRS_DELETE), name)
+    except KeyPairNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 202 if mv.version(req) < (2, 2) else 204)

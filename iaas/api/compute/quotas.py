@@ -5,7 +5,7 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
-from iaas.db import quotas as db
+from iaas.compute import quotas
 
 SHOWN = schemas.QUOTA_RESOURCES
 INJECTED = ('injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes')
@@ -30,24 +30,18 @@ def _quota_set(req, limits, project_id=None):
     return out
 
 
-def _usage(project_id):
-    u = db.usage(project_id)
-    return {'instances': u['instances'], 'cores': u['cores'], 'ram': u['ram'],
-            'server_groups': u.get('server_groups', 0)}
-
-
 # The router checks each route's rule with the path's {project_id} as target
 # (another project's quotas: admin only by default).
 
 @wsgi.route_policy(P.QUOTA_SHOW)
 def show(req, project_id):
-    return _respond(req, {'quota_set': _quota_set(req, db.get_limits(project_id), project_id)})
+    return _respond(req, {'quota_set': _quota_set(req, quotas.get_limits(project_id), project_id)})
 
 
 @wsgi.route_policy(P.QUOTA_DETAIL)
 def detail(req, project_id):
-    limits = db.get_limits(project_id)
-    used = _usage(project_id)
+    limits = quotas.get_limits(project_id)
+    used = quotas.usage(project_id)
     out = {'id': project_id}
     for k in _shown(req):
         out[k] = {'limit': limits[k], 'in_use': used.get(k, 0), 'reserved': 0}
@@ -58,7 +52,7 @@ def detail(req, project_id):
 
 @wsgi.route_policy(P.QUOTA_DEFAULTS)
 def defaults(req, project_id):
-    return _respond(req, {'quota_set': _quota_set(req, db.defaults(), project_id)})
+    return _respond(req, {'quota_set': _quota_set(req, quotas.defaults(), project_id)})
 
 
 @wsgi.route_policy(P.QUOTA_UPDATE)
@@ -78,13 +72,13 @@ def update(req, project_id):
                               'was unexpected)')
     values = {k: schemas.int_in(v, k, -1) for k, v in body['quota_set'].items()
               if k in shown}
-    limits = db.set_limits(project_id, values)
+    limits = quotas.set_limits(project_id, values)
     return _respond(req, {'quota_set': _quota_set(req, limits)})
 
 
 @wsgi.route_policy(P.QUOTA_DELETE)
 def delete(req, project_id):
-    db.reset_limits(project_id)
+    quotas.reset_limits(project_id)
     return _respond(req, None, 202)
 
 
@@ -94,8 +88,8 @@ def limits(req):
     project_id = req.GET.get('tenant_id') or ctx.project_id
     if project_id != ctx.project_id:
         auth.enforce(ctx, P.LIMITS_OTHER, {'project_id': project_id})
-    lim = db.get_limits(project_id)
-    used = _usage(project_id)
+    lim = quotas.get_limits(project_id)
+    used = quotas.usage(project_id)
     absolute = {'maxTotalInstances': lim['instances'], 'maxTotalCores': lim['cores'],
                 'maxTotalRAMSize': lim['ram'], 'maxTotalKeypairs': lim['key_pairs'],
                 'maxServerMeta': lim['metadata_items'],

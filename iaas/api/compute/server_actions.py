@@ -16,6 +16,8 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _detail_view, _respond, access_ips, compute_api
+from iaas.compute import keypairs
+from iaas.exception import KeyPairNotFound
 
 
 def _simple(name):
@@ -92,10 +94,9 @@ def _key(ctx, name):
     """key_name and key_data of the caller's key pair ``name`` (None: none)."""
     if name is None:
         return {'key_name': None, 'key_data': None}
-    from iaas.db import keypairs as db_keypairs
     try:
-        kp = db_keypairs.get(ctx.user_id, name)
-    except db_keypairs.KeyPairNotFound:
+        kp = keypairs.get(ctx.user_id, name)
+    except KeyPairNotFound:
         raise wsgi.BadRequest(f'Invalid key_name provided: {name[:255]}') from None
     return {'key_name': name, 'key_data': kp['public_key']}
 
@@ -137,24 +138,13 @@ def _create_backup(req, server_id, arg):
     props = {**(arg.get('metadata') or {}), 'image_type': 'backup',
              'backup_type': arg['backup_type'], 'instance_uuid': inst['uuid']}
     image_id = compute_api.snapshot(ctx, server_id, arg['name'], props)
-    _rotate_backups(ctx, inst, arg['backup_type'], rotation)
+    compute_api.rotate_backups(ctx, inst, arg['backup_type'], rotation)
     if rotation == 0:
         return _respond(req, None, 202)
     if mv.version(req) >= (2, 45):
         return _respond(req, {'image_id': image_id}, 202)
     return _respond(req, None, 202,
                     {'Location': f'{compute_api.image_url(ctx)}/v2/images/{image_id}'})
-
-
-def _rotate_backups(ctx, inst, backup_type, rotation):
-    from iaas.db import images as db_images
-    backups = db_images.image_list(
-        inst['project_id'], filters={'owner': inst['project_id'], 'properties': {
-            'image_type': 'backup', 'backup_type': backup_type,
-            'instance_uuid': inst['uuid']}},
-        sort=(('created_at', 'desc'),), limit=1000)
-    for image in backups[rotation:]:
-        compute_api._delete_image(ctx, image['id'])
 
 
 def _force_delete(req, server_id, arg):

@@ -5,9 +5,9 @@ from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _may, _respond
+from iaas.compute import server_groups as groups
 from iaas.compute.api import own_project
-from iaas.db import quotas
-from iaas.db import server_groups as db
+from iaas.exception import GroupNotFound, QuotaExceeded
 from iaas.identity import policy
 
 POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
@@ -36,7 +36,7 @@ def index(req):
     limit = wsgi.list_limit(req, default=1000)
     if limit == 0:
         return _respond(req, {'server_groups': []})
-    rows = db.list_(None if all_projects else own_project(ctx), limit=limit,
+    rows = groups.list_(None if all_projects else own_project(ctx), limit=limit,
                     offset=_int_param(req, 'offset'))
     return _respond(req, {'server_groups': [_view(g, mv.version(req)) for g in rows]})
 
@@ -56,8 +56,8 @@ def create(req):
     if policy not in POLICIES:
         raise wsgi.BadRequest(f'Invalid policy; one of {", ".join(POLICIES)}')
     try:
-        g = db.create(own_project(ctx), ctx.user_id, sg['name'], policy, sg.get('rules'))
-    except quotas.QuotaExceeded:
+        g = groups.create(own_project(ctx), ctx.user_id, sg['name'], policy, sg.get('rules'))
+    except QuotaExceeded:
         raise wsgi.Forbidden('Quota exceeded, too many server groups.') from None
     return _respond(req, {'server_group': _view(g, v)})
 
@@ -66,8 +66,8 @@ def _group(req, group_id, rule):
     """The group if the caller may show it (404 otherwise) and do ``rule``."""
     ctx = _ctx(req)
     try:
-        g = db.get(group_id)
-    except db.GroupNotFound as exc:
+        g = groups.get(group_id)
+    except GroupNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     target = {'project_id': g['project_id'], 'user_id': g['user_id']}
     if not policy.check(ctx, P.GROUPS_SHOW, target):
@@ -86,7 +86,7 @@ def show(req, group_id):
 def delete(req, group_id):
     g = _group(req, group_id, P.GROUPS_DELETE)
     try:
-        db.delete(group_id, g['project_id'])
-    except db.GroupNotFound as exc:
+        groups.delete(group_id, g['project_id'])
+    except GroupNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return _respond(req, None, 204)

@@ -8,8 +8,10 @@ from iaas.api import auth
 from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
 from iaas.api.compute import schemas, views
+from iaas.compute import instances
 from iaas.compute.api import API, ComputeError
 from iaas.compute.api import NotFound as ComputeNotFound
+from iaas.exception import InstanceNotFound
 from iaas.identity import policy
 
 compute_api = API()
@@ -237,13 +239,12 @@ def _ip_matches(req, ctx, filters, all_tenants, project):
     """uuids of the servers (among those the other filters keep) with an
     address matching the ``ip`` (IPv4) or ``ip6`` (IPv6) regular expression,
     searched anywhere in the address as Nova does (RE2: linear time)."""
-    from iaas.db import instances as db
     from iaas.network import api as network_api
     wanted = []
     for key, version in (('ip', 4), ('ip6', 6)):
         if req.GET.get(key):
             try:
-                wanted.append((version, db.name_filter(req.GET[key])))
+                wanted.append((version, instances.name_filter(req.GET[key])))
             except ValueError as exc:
                 raise wsgi.BadRequest(str(exc).replace('name filter', f'{key} filter')) \
                     from None
@@ -373,15 +374,14 @@ def _action_view(a, v):
 def _actions_instance(req, ctx, server_id, rule):
     """The server whose actions are asked for; from 2.21 a deleted one too
     (as Nova), with the same rules on its project."""
-    from iaas.db import instances as db
     try:
         return compute_api.get(ctx, server_id, rule)
     except ComputeNotFound:
         if mv.version(req) < (2, 21):
             raise
     try:
-        inst = db.get(server_id, include_deleted=True)
-    except db.InstanceNotFound:
+        inst = instances.get_including_deleted(server_id)
+    except InstanceNotFound:
         inst = None
     if inst is None or not (_may(ctx, P.SERVERS_SHOW, inst['project_id'])
                             and _may(ctx, rule, inst['project_id'])):
@@ -391,11 +391,10 @@ def _actions_instance(req, ctx, server_id, rule):
 
 @wsgi.route_policy(P.ACTIONS_LIST)
 def actions_index(req, server_id):
-    from iaas.db import instances as db
     _actions_instance(req, _ctx(req), server_id, P.ACTIONS_LIST)
     v = mv.version(req)
     return _respond(req, {'instanceActions': [_action_view(a, v)
-                                              for a in db.actions_list(server_id)]})
+                                              for a in instances.actions_list(server_id)]})
 
 
 @wsgi.route_policy(P.ACTIONS_SHOW)
@@ -403,11 +402,10 @@ def actions_show(req, server_id, request_id):
     """Nova: events for everyone from 2.51 (before: only with the details
     rule), their traceback with the details rule; from 2.62 each event's
     hostId, and its host with the details rule."""
-    from iaas.db import instances as db
     ctx = _ctx(req)
     v = mv.version(req)
     inst = _actions_instance(req, ctx, server_id, P.ACTIONS_SHOW)
-    a = db.action_get(server_id, request_id)
+    a = instances.action_get(server_id, request_id)
     if a is None:
         raise wsgi.NotFound(f'Action for request_id {request_id} on instance {server_id} '
                             'not found')

@@ -4,8 +4,7 @@ import datetime
 from iaas import wsgi
 from iaas.api.compute import policies as P
 from iaas.api.compute.servers import _respond
-from iaas.db import instances as db
-from iaas.db.base import utcnow
+from iaas.compute import usage as compute_usage
 
 
 def _parse(value, default):
@@ -21,7 +20,7 @@ def _parse(value, default):
 
 
 def _period(req):
-    now = utcnow()
+    now = compute_usage.now()
     start = _parse(req.GET.get('start'), now - datetime.timedelta(days=1))
     end = _parse(req.GET.get('end'), now)
     if end < start:
@@ -34,11 +33,7 @@ def _usage(project_id, start, end, detailed):
     servers = []
     totals = {'total_hours': 0.0, 'total_vcpus_usage': 0.0, 'total_memory_mb_usage': 0.0,
               'total_local_gb_usage': 0.0}
-    for inst in db.usage_in_period(project_id, start, end):
-        began = max(inst['launched_at'] or inst['created_at'], start)
-        stopped = min(inst['terminated_at'] or end, end)
-        hours = db.hours_between(began, stopped)
-        disk = (inst['root_gb'] or 0) + (inst['ephemeral_gb'] or 0)
+    for inst, hours, disk in compute_usage.instance_usage(project_id, start, end):
         totals['total_hours'] += hours
         totals['total_vcpus_usage'] += hours * (inst['vcpus'] or 0)
         totals['total_memory_mb_usage'] += hours * (inst['memory_mb'] or 0)
@@ -71,7 +66,7 @@ def show(req, project_id):
 def index(req):
     start, end, asked_end = _period(req)
     detailed = req.GET.get('detailed') in ('1', 'true', 'True')
-    projects = {i['project_id'] for i in db.usage_in_period(db.ALL_PROJECTS, start, end)}
+    projects = compute_usage.projects_in_period(start, end)
     out = []
     for p in sorted(projects):
         totals, servers = _usage(p, start, end, detailed)

@@ -2,6 +2,7 @@
 import hashlib
 
 from iaas import states
+from iaas.compute import server_groups
 from iaas.wsgi import isotime
 
 
@@ -142,8 +143,7 @@ def _addresses(addresses, extend=True):
 
 
 def _server_groups(inst):
-    from iaas.db import server_groups as db_groups
-    g = db_groups.group_of(inst['uuid'])
+    g = server_groups.group_of(inst['uuid'])
     return [g['uuid']] if g else []
 
 

@@ -1,4 +1,4 @@
-"""Format detection and safety checks (iaas.image.inspection over
+"""Format detection and safety checks (iaas.common.inspection over
 oslo.utils' format inspector), on hand-built headers and (when qemu-img is
 installed) on images qemu-img made: the acceptance tests of the adapter."""
 import shutil
@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from iaas.image import inspection as fi
+from iaas.common import inspection as fi
 
 QCOW2_EXT_DATA_FILE = 0x44415441
 QCOW2_INCOMPAT_DATA_FILE = 1 << 2

@@ -3,8 +3,8 @@ import base64
 import json
 import subprocess
 
+from iaas.common import inspection
 from iaas.compute.virt.libvirt import configdrive
-from iaas.image import inspection
 
 INST = {'uuid': '7d1f0c2e-aaaa-4bbb-8ccc-dddd00001111', 'id': 42,
         'display_name': 'vm1', 'hostname': 'vm1', 'project_id': 'proj',

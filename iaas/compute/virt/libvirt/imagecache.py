@@ -1,9 +1,9 @@
 """Base images cached on this host, shared by every guest booted from them.
 
 ``$instances_path/_base/<image id>`` holds the image data, downloaded once
-from the image service (size and hashes verified by
-:mod:`iaas.image.fetch`), then inspected by the same checks as uploads
-(:mod:`iaas.image.inspection`): the real format must match the declared
+from the image service through :mod:`iaas.compute.image_client` (size
+and hashes verified), then inspected by the same checks as uploads
+(:mod:`iaas.common.inspection`): the real format must match the declared
 ``disk_format``; a qcow2 naming a backing file or an external data file,
 an unsafe vmdk, … is refused (such an image could make the host read its
 own files). Formats other than qcow2/raw are converted to qcow2 once. Every
@@ -21,8 +21,9 @@ import subprocess
 import threading
 import time
 
+from iaas.common import inspection
+from iaas.compute import image_client
 from iaas.compute.virt import driver
-from iaas.image import fetch, inspection
 
 LOG = logging.getLogger(__name__)
 
@@ -48,19 +49,12 @@ def qemu_img_info(path, fmt, force_share=False):
     return json.loads(qemu_img('info', *extra, '-f', fmt, '--output', 'json', path))
 
 
-def service_fetcher(image_id, dest):
-    """Download ``image_id`` with the service account's token."""
-    from iaas.common import service_auth
-    client = service_auth.get_client()
-    try:
-        return fetch.fetch_image(client.endpoint('image'), image_id, dest,
-                                 token=client.token(), session=client.session)
-    except service_auth.ServiceAuthError as exc:
-        raise driver.DriverError(f'cannot reach the image service: {exc}') from exc
-
-
 class ImageCache:
-    def __init__(self, base_dir, fetcher=service_fetcher):
+    """``fetcher(image_id, dest)`` downloads a verified image and returns its
+    record (default: :func:`iaas.compute.image_client.fetch`); it raises
+    ``image_client.ImageFetchError`` on failure."""
+
+    def __init__(self, base_dir, fetcher=image_client.fetch):
         self.base_dir = base_dir
         self.fetcher = fetcher
         self._locks = collections.defaultdict(threading.Lock)
@@ -114,7 +108,7 @@ class ImageCache:
         t0 = time.monotonic()
         try:
             image = self.fetcher(image_id, part)
-        except fetch.ImageFetchError as exc:
+        except image_client.ImageFetchError as exc:
             raise driver.DriverError(f'image {image_id} download failed: {exc}') from exc
         try:
             fmt = self._validate(image_id, part, image.get('disk_format'))

@@ -1,0 +1,104 @@
+"""tools/check_layering.py on small trees: each rule fails on a bad import
+and passes a good tree; and the real tree passes."""
+import importlib.util
+import os
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+_spec = importlib.util.spec_from_file_location(
+    'check_layering', os.path.join(ROOT, 'tools', 'check_layering.py'))
+checker = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(checker)
+
+# A minimal tree: two services, a shared package, a REST layer, drivers.
+GOOD = {
+    'iaas/__init__.py': '',
+    'iaas/states.py': '',
+    'iaas/db/__init__.py': '',
+    'iaas/db/flavors.py': '',
+    'iaas/common/__init__.py': '',
+    'iaas/common/inspection.py': '',
+    'iaas/conf/__init__.py': 'CONF = None\n',
+    'iaas/image/__init__.py': '',
+    'iaas/image/fetch.py': '',
+    'iaas/image/stores/__init__.py': 'from iaas.conf import CONF\n',
+    'iaas/compute/__init__.py': '',
+    'iaas/compute/flavors.py': 'from iaas.db import flavors as db\n',
+    'iaas/compute/image_client.py': 'from iaas.image import fetch\n',
+    'iaas/compute/virt/__init__.py': '',
+    'iaas/compute/virt/libvirt/__init__.py': '',
+    'iaas/compute/virt/libvirt/imagecache.py': textwrap.dedent('''\
+        from iaas import states
+        from iaas.common import inspection
+        from iaas.compute import image_client
+        '''),
+    'iaas/api/__init__.py': '',
+    'iaas/api/compute/__init__.py': '',
+    'iaas/api/compute/flavors.py': 'from iaas.compute import flavors\n',
+    'iaas/api/ec2_auth.py': 'from iaas.db import flavors\n',   # not a listed REST layer
+}
+
+
+def tree(tmp_path, **changes):
+    files = dict(GOOD)
+    files.update({k.replace('__', '/') + '.py': v for k, v in changes.items()})
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def test_good_tree_passes(tmp_path):
+    root = tree(tmp_path)
+    assert checker.check(root) == []
+    assert checker.main([root]) == 0
+
+
+@pytest.mark.parametrize('text', [
+    'from iaas.db import flavors\n',
+    'import iaas.db.flavors\n',
+    'from iaas import db\n',
+    'def f():\n    from iaas.db import flavors\n',     # hidden in a function
+])
+def test_rest_layer_importing_the_db_fails(tmp_path, text, capsys):
+    root = tree(tmp_path, iaas__api__compute__flavors=text)
+    errors = checker.check(root)
+    assert len(errors) == 1 and 'a REST layer imports iaas.db' in errors[0]
+    assert errors[0].startswith(os.path.join('iaas', 'api', 'compute', 'flavors.py'))
+    assert checker.main([root]) == 1
+    assert 'REST layer' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('text', [
+    'from iaas.image import fetch\n',
+    'from iaas import image\n',
+    'import iaas.image.fetch\n',
+])
+def test_driver_importing_another_service_fails(tmp_path, text):
+    root = tree(tmp_path, iaas__compute__virt__libvirt__imagecache=text)
+    errors = checker.check(root)
+    assert len(errors) == 1 and 'another service' in errors[0], errors
+
+
+def test_store_driver_importing_compute_fails(tmp_path):
+    root = tree(tmp_path, iaas__image__stores__file='from iaas.compute import flavors\n')
+    assert ['another service' in e for e in checker.check(root)] == [True]
+
+
+def test_driver_importing_the_db_fails(tmp_path):
+    root = tree(tmp_path, iaas__compute__virt__fake='from iaas.db import flavors\n')
+    assert any('a driver imports iaas.db' in e for e in checker.check(root))
+
+
+def test_rpc_client_outside_rpcapi_fails(tmp_path):
+    root = tree(tmp_path, iaas__compute__manager='import x\nc = x.RPCClient()\n')
+    assert checker.check(root) == [f'{os.path.join("iaas", "compute", "manager.py")}:2: '
+                                   'RPC client built outside rpcapi.py']
+
+
+def test_the_source_tree_passes():
+    assert checker.check(ROOT) == []
