@@ -9,6 +9,10 @@
 * The REST layers (:data:`REST_LAYERS`) import nothing from iaas.db: they
   call their service's internal API.
 * Only rpcapi.py modules (and iaas/rpc.py itself) construct RPC clients.
+* Hypervisor and network hosts hold no database credentials: nothing the
+  modules of :data:`HOST_MODULES` import, directly or through others (the
+  whole import closure, imports inside functions included), is under
+  iaas.db.
 
 ``check(root)`` returns the violations of the tree under ``root``.
 """
@@ -24,6 +28,13 @@ SHARED_PACKAGES = {'common', 'conf', 'privileged'}
 # The HTTP layers that reach state only through their service's API.
 REST_LAYERS = ('iaas/api/compute', 'iaas/api/network', 'iaas/api/metadata')
 REST_FORBIDDEN = ('iaas.db',)
+# What iaas-compute and iaas-network run: their managers and every module
+# under these packages/paths (drivers, host-side helpers).
+HOST_MODULES = ('iaas.compute.manager', 'iaas.network.manager')
+HOST_TREES = ('iaas/compute/virt', 'iaas/network/linux_net.py', 'iaas/network/dhcp.py',
+              'iaas/network/firewall.py', 'iaas/network/ipsets.py',
+              'iaas/network/metadata_proxy.py')
+HOST_FORBIDDEN = ('iaas.db',)
 
 
 def imports(tree):
@@ -96,6 +107,73 @@ def _rpc_client_errors(rel, tree):
                 yield f'{rel}:{node.lineno}: RPC client built outside rpcapi.py'
 
 
+def _module_file(root, mod):
+    path = os.path.join(root, *mod.split('.'))
+    if os.path.isfile(os.path.join(path, '__init__.py')):
+        return os.path.join(path, '__init__.py')
+    return path + '.py' if os.path.isfile(path + '.py') else None
+
+
+def _iaas_deps(root, mod):
+    """The iaas modules (and their parent packages) ``mod`` imports."""
+    path = _module_file(root, mod)
+    if path is None:
+        return set()
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), path)
+    out = set()
+    for _lineno, name in imports(tree):
+        parts = name.split('.')
+        if parts[0] != 'iaas':
+            continue
+        for i in range(1, len(parts) + 1):
+            sub = '.'.join(parts[:i])
+            if _module_file(root, sub):
+                out.add(sub)
+    return out
+
+
+def host_start_modules(root):
+    out = list(HOST_MODULES)
+    for tree in HOST_TREES:
+        base = os.path.join(root, tree)
+        paths = [base] if base.endswith('.py') else \
+            [os.path.join(d, n) for d, _s, fs in os.walk(base) for n in fs if n.endswith('.py')]
+        for p in sorted(paths):
+            if os.path.isfile(p):
+                rel = os.path.relpath(p, root)[:-3].replace(os.sep, '.')
+                out.append(rel[:-len('.__init__')] if rel.endswith('.__init__') else rel)
+    return out
+
+
+def _host_errors(root):
+    """Import chains from a host module to the database layer."""
+    errors = []
+    for start in host_start_modules(root):
+        if not _module_file(root, start):
+            continue
+        parent = {start: None}
+        todo = [start]
+        while todo:
+            mod = todo.pop()
+            for dep in sorted(_iaas_deps(root, mod)):
+                if dep not in parent:
+                    parent[dep] = mod
+                    todo.append(dep)
+        entries = {}     # the importer outside iaas.db → the module it reaches (deepest)
+        for mod in sorted(parent):
+            if _forbids(mod, HOST_FORBIDDEN) and parent[mod] is not None \
+                    and not _forbids(parent[mod], HOST_FORBIDDEN):
+                entries[parent[mod]] = max(entries.get(parent[mod], ''), mod, key=len)
+        for mod in sorted(entries.values()):
+            chain = [mod]
+            while parent[chain[-1]] is not None:
+                chain.append(parent[chain[-1]])
+            errors.append(f'{start}: a hypervisor/network host module reaches the '
+                          f'database: {" <- ".join(chain)}')
+    return errors
+
+
 def check(root=ROOT):
     """The layering violations of the tree under ``root`` (``root/iaas``)."""
     errors = []
@@ -114,6 +192,7 @@ def check(root=ROOT):
                 errors.extend(_first_per_line(_rest_errors(rel, tree)))
             if name != 'rpcapi.py' and rel != os.path.join('iaas', 'rpc.py'):
                 errors.extend(_rpc_client_errors(rel, tree))
+    errors.extend(_host_errors(root))
     return errors
 
 

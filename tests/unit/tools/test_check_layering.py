@@ -102,3 +102,26 @@ def test_rpc_client_outside_rpcapi_fails(tmp_path):
 
 def test_the_source_tree_passes():
     assert checker.check(ROOT) == []
+
+
+def test_compute_manager_reaching_the_db_through_another_module_fails(tmp_path):
+    """The trust boundary: not only direct imports — a hypervisor host's
+    manager that imports a helper that imports iaas.db fails, with the chain."""
+    root = tree(tmp_path, iaas__compute__manager='from iaas.compute import flavors\n')
+    errors = checker.check(root)
+    assert len(errors) == 1, errors
+    assert 'iaas.compute.manager: a hypervisor/network host module reaches the database: ' \
+           'iaas.db.flavors <- iaas.compute.flavors <- iaas.compute.manager' in errors[0]
+
+
+def test_network_manager_importing_the_db_inside_a_function_fails(tmp_path):
+    root = tree(tmp_path, iaas__network____init__='',
+                iaas__network__manager='def sync():\n    from iaas.db import flavors\n')
+    errors = checker.check(root)
+    assert errors and all('iaas.network.manager' in e for e in errors), errors
+
+
+def test_host_modules_through_the_conductor_pass(tmp_path):
+    root = tree(tmp_path, iaas__conductor____init__='', iaas__conductor__rpcapi='',
+                iaas__compute__manager='from iaas.conductor import rpcapi\n')
+    assert checker.check(root) == []
