@@ -14,7 +14,7 @@ from oslo_config import cfg
 # package that adds a group adds its module name here.
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
            'scheduler', 'quota', 'compute', 'service_user', 'network', 'metadata',
-           'libvirt']
+           'libvirt', 'privsep']
 
 CONF = cfg.ConfigOpts()
 

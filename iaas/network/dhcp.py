@@ -12,6 +12,8 @@ import shutil
 import signal
 import time
 
+from iaas.privileged import network as privileged_network
+
 LOG = logging.getLogger(__name__)
 
 
@@ -59,6 +61,11 @@ class Dnsmasq:
         except (OSError, ValueError):
             return None
         return pid if self._dir(network_id) in cmdline else None
+
+    def _signal(self, network_id, pid, signum):
+        """Signal this network's dnsmasq (it runs as another user: through
+        the privileged entry point, which checks it is our dnsmasq)."""
+        privileged_network.signal_dnsmasq(pid, int(signum), self._paths(network_id)['pid'])
 
     def argv(self, network, bridge, subnet, paths):
         net = ipaddress.ip_network(subnet['cidr'])
@@ -108,7 +115,7 @@ class Dnsmasq:
         pid = self.pid(network['id'])
         if pid:
             if changed:
-                os.kill(pid, signal.SIGHUP)
+                self._signal(network['id'], pid, signal.SIGHUP)
             return pid
         if not os.path.exists(paths['leases']):
             open(paths['leases'], 'a').close()
@@ -125,10 +132,7 @@ class Dnsmasq:
     def stop(self, network_id, remove=True):
         pid = self.pid(network_id)
         if pid:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self._signal(network_id, pid, signal.SIGTERM)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and os.path.exists(f'/proc/{pid}'):
                 time.sleep(0.05)

@@ -23,6 +23,7 @@ from iaas.compute.virt import driver
 from iaas.compute.virt.libvirt import config, configdrive, imagecache
 from iaas.compute.virt.libvirt.connection import Connection
 from iaas.conf import CONF
+from iaas.privileged import CommandError, instances
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +36,15 @@ POWER = {libvirt.VIR_DOMAIN_NOSTATE: states.NOSTATE,
          libvirt.VIR_DOMAIN_CRASHED: states.CRASHED,
          libvirt.VIR_DOMAIN_PMSUSPENDED: states.SUSPENDED_POWER}
 SNAPSHOT_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def _driver_errors():
+    """A failed privileged operation as the DriverError callers expect."""
+    try:
+        yield
+    except CommandError as exc:
+        raise driver.DriverError(str(exc)) from exc
 
 
 def _not_found(exc):
@@ -186,17 +196,17 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info('guest %s started (%s) in %.2fs', uuid, self.virt_type,
                  time.monotonic() - t0)
         if CONF.libvirt.boot_wait_pattern:
-            self._wait_boot(uuid, p['console'], t0)
+            self._wait_boot(uuid, t0)
 
-    def _wait_boot(self, uuid, console, t0):
+    def _wait_boot(self, uuid, t0):
         """Hold the build slot until the console shows the guest booted."""
         pattern = re.compile(CONF.libvirt.boot_wait_pattern.encode())
         end = time.monotonic() + CONF.libvirt.boot_wait_timeout
         while time.monotonic() < end:
-            with contextlib.suppress(FileNotFoundError), open(console, 'rb') as f:
-                if pattern.search(f.read()):
-                    LOG.info('guest %s booted in %.2fs', uuid, time.monotonic() - t0)
-                    return
+            if pattern.search(instances.read_console(uuid, CONF.libvirt.console_log_max_bytes)
+                              or b''):
+                LOG.info('guest %s booted in %.2fs', uuid, time.monotonic() - t0)
+                return
             if self._state(uuid) != libvirt.VIR_DOMAIN_RUNNING:
                 raise driver.DriverError(f'guest {uuid} stopped while booting')
             time.sleep(0.1)
@@ -328,7 +338,8 @@ class LibvirtDriver(driver.ComputeDriver):
                 self._dom(uuid, lambda d: d.suspend())
                 paused = True
             try:
-                imagecache.qemu_img('convert', '-U', '-f', 'qcow2', '-O', 'qcow2', disk, tmp)
+                with _driver_errors():
+                    instances.snapshot_disk(uuid, os.path.basename(tmp))
             finally:
                 if paused:
                     self._dom(uuid, lambda d: d.resume())
@@ -340,16 +351,10 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info('snapshot of %s uploaded as image %s', uuid, image_id)
 
     def get_console_output(self, context, instance):
-        path = self._paths(instance['uuid'])['console']
-        limit = CONF.libvirt.console_log_max_bytes
-        try:
-            with open(path, 'rb') as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - limit))
-                data = f.read()
-        except FileNotFoundError:
+        data = instances.read_console(instance['uuid'], CONF.libvirt.console_log_max_bytes)
+        if data is None:
             if instance['uuid'] not in self.list_instances():
-                raise driver.InstanceNotFoundInDriver(f'no guest {instance["uuid"]}') from None
+                raise driver.InstanceNotFoundInDriver(f'no guest {instance["uuid"]}')
             return ''
         return data.decode('utf-8', errors='replace')
 
@@ -360,10 +365,10 @@ class LibvirtDriver(driver.ComputeDriver):
                        root_gb=new_flavor.get('root_gb', instance.get('root_gb')))
         was_on = self._state(uuid) != libvirt.VIR_DOMAIN_SHUTOFF
         self.power_off(instance, CONF.compute.shutdown_timeout)
-        disk = self._paths(uuid)['disk']
         want = int(resized.get('root_gb') or 0) * (1 << 30)
-        if want > (imagecache.qemu_img_info(disk, 'qcow2').get('virtual-size') or 0):
-            imagecache.qemu_img('resize', '-f', 'qcow2', disk, str(want))
+        if want:
+            with _driver_errors():
+                instances.grow_disk(uuid, want)
         xml = self._xml(resized)
         self.conn.call(lambda c: c.defineXML(xml))
         if was_on:
