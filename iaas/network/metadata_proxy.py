@@ -8,6 +8,9 @@ the socket a connection arrives on names the network — even when two
 projects' subnets overlap and both guests have the same address. Being
 bound to the bridge also sends the replies out of that bridge, not out of
 whichever bridge the routing table would pick for the shared address.
+The sockets are made by the privileged entry point
+``iaas.privileged.network.listen_on_device`` (entering the namespace needs
+CAP_SYS_ADMIN) and handed to this unprivileged process.
 
 The proxy forwards the request (GET/HEAD only) to the metadata server
 (``[network] metadata_host``:``[api] metadata_port``) with the guest's
@@ -18,15 +21,15 @@ the guest are dropped. The metadata server believes them only from
 ``[metadata] trusted_proxies`` (and only with a valid signature when a
 secret is set).
 """
-import ctypes
 import hashlib
 import hmac
 import http.client
 import logging
-import os
 import selectors
 import socket
 import threading
+
+from iaas.privileged import network as privileged_network
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +40,6 @@ DROPPED = {'x-forwarded-for', NETWORK_HEADER.lower(), SIGNATURE_HEADER.lower(),
            'content-length', 'upgrade', 'te', 'trailer', 'host'}
 MAX_HEAD = 16 * 1024
 MAX_RESPONSE = 4 << 20
-CLONE_NEWNET = 0x40000000
 
 
 def sign(secret, network_id, address):
@@ -48,53 +50,6 @@ def sign(secret, network_id, address):
 
 def verify(secret, network_id, address, signature):
     return hmac.compare_digest(sign(secret, network_id, address), signature or '')
-
-
-def _setns(netns):
-    """Move the calling thread into network namespace ``netns`` (by name)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(os.path.join('/run/netns', netns), os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f'setns({netns}): {os.strerror(err)}')
-    finally:
-        os.close(fd)
-
-
-def _in_netns(netns, func):
-    """``func()`` run in a thread that entered network namespace ``netns``
-    (sockets keep the namespace they were made in)."""
-    if not netns:
-        return func()
-    out = {}
-
-    def run():
-        try:
-            _setns(netns)
-            out['value'] = func()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            out['error'] = exc
-    t = threading.Thread(target=run, name=f'metadata-proxy-setns-{netns}', daemon=True)
-    t.start()
-    t.join()
-    if 'error' in out:
-        raise out['error']
-    return out['value']
-
-
-def _listen(bridge, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, bridge.encode())
-        s.bind(('0.0.0.0', port))
-        s.listen(64)
-        s.setblocking(False)
-    except OSError:
-        s.close()
-        raise
-    return s
 
 
 class MetadataProxy:
@@ -132,7 +87,7 @@ class MetadataProxy:
                 if br in self._listeners:
                     continue
                 try:
-                    sock = _in_netns(self.netns, lambda br=br: _listen(br, self.port))
+                    sock = privileged_network.listen(self.netns, br, self.port)
                 except OSError as exc:
                     LOG.warning('metadata proxy: cannot listen on %s port %s: %s', br,
                                 self.port, exc)
