@@ -19,25 +19,43 @@ from iaas.privileged import CONTEXTS
 CONFIG_ARGS = ('--config-file', '--config-dir')
 
 
-def config_args(argv):
-    """The ``--config-file``/``--config-dir`` arguments of ``argv``, in order."""
-    out, i = [], 0
+class UsageError(SystemExit):
+    pass
+
+
+def parse(argv):
+    """(config arguments, context path) of a helper command line, which must
+    be ``(--config-file F | --config-dir D)… --privsep_context
+    iaas.privileged.<context> --privsep_sock_path /abs/path`` and nothing
+    else (sudoers patterns end in a wildcard: no second context may ride on
+    it)."""
+    known = {f'{__package__}.{ctx.name}' for ctx in CONTEXTS}
+    config, single, i = [], {}, 0
     while i < len(argv):
-        arg = argv[i]
-        key, sep, value = arg.partition('=')
-        if key in CONFIG_ARGS and sep:
-            out += [key, value]
-        elif arg in CONFIG_ARGS and i + 1 < len(argv):
-            out += [arg, argv[i + 1]]
-            i += 1
+        key, sep, value = argv[i].partition('=')
+        if not sep:
+            if i + 1 >= len(argv):
+                raise UsageError(f'iaas-privsep-helper: {key} needs a value')
+            value, i = argv[i + 1], i + 1
         i += 1
-    return out
+        if key in CONFIG_ARGS:
+            config += [key, value]
+        elif key in ('--privsep_context', '--privsep_sock_path') and key not in single:
+            single[key] = value
+        else:
+            raise UsageError(f'iaas-privsep-helper: argument refused: {key}')
+    if single.get('--privsep_context') not in known:
+        raise UsageError('iaas-privsep-helper: --privsep_context must be one of '
+                         + ', '.join(sorted(known)))
+    if not single.get('--privsep_sock_path', '').startswith('/'):
+        raise UsageError('iaas-privsep-helper: --privsep_sock_path must be an absolute path')
+    return config, single['--privsep_context']
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    CONF(config_args(argv), project='iaas', prog='iaas-privsep-helper',
-         default_config_files=[])
+    config, _context = parse(argv)
+    CONF(config, project='iaas', prog='iaas-privsep-helper', default_config_files=[])
     for ctx in CONTEXTS:
         ctx.serve()
     sys.argv[1:] = argv

@@ -4,6 +4,8 @@ the network's bridge in the host namespace), which forwards it to the
 metadata server (the cloud's iaas-api) naming the network; the server finds
 the instance by network and fixed IP."""
 import json
+import os
+import shlex
 import shutil
 import sys
 
@@ -30,15 +32,39 @@ print(json.dumps({'uuid': i['uuid'], 'id': i['id']}))
 """
 
 
-def test_guest_reads_metadata(tmp_path, topo):
+def _privsep_daemons(config_file):
+    """Contexts of the privsep daemons started with ``config_file``."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().decode(errors='replace').split('\0')
+        except OSError:
+            continue
+        if str(config_file) in argv and '--privsep_context' in argv:
+            out.append(argv[argv.index('--privsep_context') + 1])
+    return out
+
+
+@pytest.mark.parametrize('privsep_mode', ['inline', 'daemon'])
+def test_guest_reads_metadata(tmp_path, topo, privsep_mode):
+    """Also with [privsep] mode = daemon: links, iptables, dnsmasq and the
+    proxy's sockets in the namespace all come from the privsep daemon."""
     host = topo.ns('host')
+    privsep = {'mode': privsep_mode, 'helper_command': shlex.join(
+        [sys.executable, '-m', 'iaas.privileged.helper',
+         '--config-file', str(tmp_path / 'iaas.conf')])}
     cloud = Cloud.create(tmp_path, sections={'network': {
-        'network_manager': 'flat_dhcp', 'netns': host, 'dnsmasq_user': 'root'}})
+        'network_manager': 'flat_dhcp', 'netns': host, 'dnsmasq_user': 'root'},
+        'privsep': privsep})
+    assert cloud.config_file == tmp_path / 'iaas.conf'
     try:
         cloud.start('iaas-api')
         cloud.start('iaas-network', wait_port=False)
         topo.wait('iaas-network', lambda: any('iaas-FORWARD' in x
                                               for x in _iptables_rules(topo, host)))
+        assert _privsep_daemons(cloud.config_file) == (
+            ['iaas.privileged.net_admin'] if privsep_mode == 'daemon' else [])
         project = cloud.openstack('token', 'issue')['project_id']
         inst = json.loads(sh(sys.executable, '-c', MAKE_INSTANCE, str(cloud.config_file),
                              project).stdout)
