@@ -2,6 +2,7 @@
 process; here inline, as the tests run as root)."""
 import os
 import signal
+import sys
 import uuid
 
 import pytest
@@ -100,3 +101,25 @@ def test_read_console_tail(conf):
     with open(os.path.join(d, 'console.log'), 'wb') as f:
         f.write(b'0123456789abcdef')
     assert instances.read_console(u, 6) == b'abcdef'
+
+
+def test_daemon_mode_starts_the_helper_sudoers_allows(conf, tmp_path):
+    """Without [privsep] helper_command: sudo, the helper beside this
+    Python, the service's own config files (what etc/sudoers.d/iaas names)."""
+    cfg = tmp_path / 'iaas.conf'
+    cfg.write_text('[privsep]\nmode = daemon\n')
+    conf(['--config-file', str(cfg)], project='iaas')
+    try:
+        net_admin.configure(conf)
+        assert net_admin.mode == 'daemon' and net_admin.client_mode
+        cmd = net_admin.helper_command('/run/x.sock')
+        assert cmd == ['sudo', os.path.join(os.path.dirname(sys.executable),
+                                            'iaas-privsep-helper'),
+                       '--config-file', str(cfg), '--privsep_context',
+                       'iaas.privileged.net_admin', '--privsep_sock_path', '/run/x.sock']
+        conf.set_override('mode', 'inline', group='privsep')
+        net_admin.configure(conf)
+        assert net_admin.mode == 'inline' and not net_admin.client_mode
+    finally:
+        conf.clear_override('mode', group='privsep')
+        net_admin.reset()
