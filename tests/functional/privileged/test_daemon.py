@@ -4,14 +4,25 @@ points run in that daemon with only the context's capabilities, and the
 allow-list refuses in the daemon too."""
 import os
 import shlex
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
 import pytest
 
-from iaas.privileged import CONTEXTS, Refused, instance_files, instances, net_admin, network
+from iaas.privileged import (
+    CONTEXTS,
+    CommandError,
+    Refused,
+    instance_files,
+    instances,
+    net_admin,
+    network,
+)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='starts the helper as root')
 
@@ -107,3 +118,27 @@ def test_listening_socket_made_by_the_daemon_is_handed_back(daemon_mode):
         network.listen(None, 'lo', 22)
     with pytest.raises(Refused, match='reply socket refused'):
         network.listen_on_device(None, 'lo', 0, '/run/some.sock')
+
+
+@pytest.mark.skipif(not shutil.which('qemu-img'), reason='needs qemu-img')
+def test_instance_disk_operations_in_the_daemon(daemon_mode, conf):
+    """What the libvirt driver's snapshot and resize ask of instance_files."""
+    u = str(uuid.uuid4())
+    d = os.path.join(conf.compute.instances_path, u)
+    os.makedirs(d)
+    disk = os.path.join(d, 'disk')
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', disk, '1M'], check=True)
+    os.chmod(disk, 0o600)
+    assert instances.disk_virtual_size(u) == 1 << 20
+    assert instances.grow_disk(u, 2 << 20) is True
+    assert instances.grow_disk(u, 1 << 20) is False          # never shrinks
+    assert instances.disk_virtual_size(u) == 2 << 20
+    fd, tmp = tempfile.mkstemp(prefix=f'.snap-{u}-', dir=d)
+    os.close(fd)
+    instances.snapshot_disk(u, os.path.basename(tmp))
+    info = subprocess.run(['qemu-img', 'info', '--output', 'json', tmp], check=True,
+                          capture_output=True, text=True).stdout
+    assert '"format": "qcow2"' in info
+    with pytest.raises(CommandError, match='qemu-img info failed'):
+        instances.disk_virtual_size(str(uuid.uuid4()))       # no such disk
+    assert instance_files.mode == 'daemon'
