@@ -26,6 +26,7 @@ from iaas.db import instances as db
 from iaas.db import keypairs as db_keypairs
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.image import access as image_access
 from iaas.scheduler import rpcapi as scheduler_rpcapi
 from iaas.scheduler.host_state import RequestSpec
 
@@ -86,16 +87,6 @@ def _sees_everything(ctx):
     return allowed(ctx, 'admin_required', {'project_id': None})
 
 
-def _image_visible(image, ctx):
-    if image['owner'] and image['owner'] == ctx.project_id or _sees_everything(ctx):
-        return True
-    if image['visibility'] in ('public', 'community'):
-        return True
-    if image['visibility'] == 'shared':
-        return db_images.member_get_status(image['id'], ctx.project_id) == 'accepted'
-    return False
-
-
 FLAVOR_SNAPSHOT_KEYS = ('id', 'flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
                         'ephemeral_gb', 'swap', 'extra_specs')
 
@@ -152,7 +143,7 @@ class API:
             image = db_images.image_get(image_ref)
         except (db_images.ImageNotFound, ValueError):
             raise ComputeError(f'Image {image_ref} could not be found.') from None
-        if not _image_visible(image, ctx):
+        if not image_access.can_see(ctx, image):    # the image service's rule
             raise ComputeError(f'Image {image_ref} could not be found.')
         return image
 
