@@ -7,8 +7,12 @@ hypervisor says). Clients see ``status``, derived from the first two.
 An action is allowed when the instance's vm_state is in the action's set
 and its task_state is idle (or in the action's extra set); the API moves it
 to the action's task_state with a compare-and-swap on (vm_state,
-task_state), so two actions on one instance cannot interleave.
+task_state), so two actions on one instance cannot interleave. The same
+table says what the action leaves on success and on failure; the compute
+manager's completions read it (:func:`completion`).
 """
+from typing import NamedTuple
+
 # vm_state
 ACTIVE = 'active'
 BUILDING = 'building'
@@ -82,28 +86,100 @@ STATUS_TO_VM_STATES = {'BUILD': [BUILDING], 'ACTIVE': [ACTIVE], 'SHUTOFF': [STOP
                        'REBOOT': [ACTIVE], 'HARD_REBOOT': [ACTIVE], 'RESIZE': [ACTIVE, STOPPED],
                        'REBUILD': [ACTIVE, STOPPED, ERROR]}
 
-ANY = object()
+class _Marker:
+    def __init__(self, name):
+        self.name = name
 
-# action → (allowed vm_states, allowed task_states, task_state it sets)
+    def __repr__(self):
+        return self.name
+
+
+ANY = _Marker('ANY')            # any vm_state / task_state may begin the action
+KEEP = _Marker('KEEP')          # on success: the vm_state it had; on failure: the
+                                # task_state cleared, the vm_state kept, a fault recorded
+PREVIOUS = _Marker('PREVIOUS')  # on success: the vm_state saved before the action
+                                # (a stopped server is stopped again after a rebuild;
+                                # a revert restores the vm_state before the resize)
+FROM_DRIVER = _Marker('FROM_DRIVER')  # power_state: what the hypervisor reports after
+
+
+class Action(NamedTuple):
+    """One row of the instance state table.
+
+    ``vm_states``/``task_states``: the states the action may begin from
+    (ANY: every one). ``task_state``: the task_state the API sets with its
+    compare-and-swap, and the one the completion expects (``done_from``
+    when more than one may be found at the end: a hard reboot supersedes a
+    soft one). ``vm_state``/``power_state``: after success (KEEP,
+    PREVIOUS, FROM_DRIVER as above). ``on_failure``: ERROR (with a fault),
+    or KEEP (the task_state cleared, a fault recorded, the instance as
+    before).
+    """
+    vm_states: object
+    task_states: object
+    task_state: str | None
+    vm_state: object
+    power_state: object
+    on_failure: object
+    done_from: tuple = ()
+
+    @property
+    def expected_task_state(self):
+        """The task_state(s) the completion's compare-and-swap expects."""
+        if not self.done_from:
+            return self.task_state
+        return self.done_from if len(self.done_from) > 1 else self.done_from[0]
+
+
+_LIVE = frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR})
+_IDLE = frozenset({None})
+
 ACTIONS = {
-    'start': ({STOPPED}, {None}, POWERING_ON),
-    'stop': ({ACTIVE, ERROR}, {None}, POWERING_OFF),
-    'reboot': ({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR}, {None}, REBOOTING),
-    'reboot_hard': ({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR},
-                    {None, REBOOTING, REBOOTING_HARD}, REBOOTING_HARD),
-    'pause': ({ACTIVE}, {None}, PAUSING),
-    'unpause': ({PAUSED}, {None}, UNPAUSING),
-    'suspend': ({ACTIVE}, {None}, SUSPENDING),
-    'resume': ({SUSPENDED}, {None}, RESUMING),
-    'rebuild': ({ACTIVE, STOPPED, ERROR}, {None}, REBUILDING),
-    'snapshot': ({ACTIVE, STOPPED, PAUSED, SUSPENDED}, {None}, IMAGE_SNAPSHOT),
-    'resize': ({ACTIVE, STOPPED}, {None}, RESIZE_PREP),
-    'confirm_resize': ({RESIZED}, {None}, RESIZE_CONFIRMING),
-    'revert_resize': ({RESIZED}, {None}, RESIZE_REVERTING),
-    'delete': (ANY, ANY, DELETING),
-    'console_output': ({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED, BUILDING},
-                       ANY, None),
+    # Nova's boot: the API creates BUILDING/SCHEDULING; the scheduler moves
+    # it to SPAWNING on the host it claimed; a failed build is rescheduled
+    # (conductor) until max_attempts, then ERROR.
+    'build': Action(frozenset({BUILDING}), frozenset({SCHEDULING}), SPAWNING,
+                    ACTIVE, RUNNING, ERROR),
+    'start': Action(frozenset({STOPPED}), _IDLE, POWERING_ON, ACTIVE, FROM_DRIVER, KEEP),
+    'stop': Action(frozenset({ACTIVE, ERROR}), _IDLE, POWERING_OFF, STOPPED, FROM_DRIVER,
+                   KEEP),
+    'reboot': Action(_LIVE, _IDLE, REBOOTING, ACTIVE, FROM_DRIVER, KEEP,
+                     (REBOOTING, REBOOTING_HARD)),
+    'reboot_hard': Action(_LIVE, frozenset({None, REBOOTING, REBOOTING_HARD}),
+                          REBOOTING_HARD, ACTIVE, FROM_DRIVER, KEEP,
+                          (REBOOTING, REBOOTING_HARD)),
+    'pause': Action(frozenset({ACTIVE}), _IDLE, PAUSING, PAUSED, FROM_DRIVER, KEEP),
+    'unpause': Action(frozenset({PAUSED}), _IDLE, UNPAUSING, ACTIVE, FROM_DRIVER, KEEP),
+    'suspend': Action(frozenset({ACTIVE}), _IDLE, SUSPENDING, SUSPENDED, FROM_DRIVER, KEEP),
+    'resume': Action(frozenset({SUSPENDED}), _IDLE, RESUMING, ACTIVE, FROM_DRIVER, KEEP),
+    'rebuild': Action(frozenset({ACTIVE, STOPPED, ERROR}), _IDLE, REBUILDING, PREVIOUS,
+                      FROM_DRIVER, ERROR),
+    'snapshot': Action(frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED}), _IDLE,
+                       IMAGE_SNAPSHOT, KEEP, KEEP, KEEP),
+    # The API sets RESIZE_PREP, the scheduler RESIZE_MIGRATING once it has
+    # claimed the destination (no room: the task_state is cleared), and the
+    # destination host RESIZED.
+    'resize': Action(frozenset({ACTIVE, STOPPED}), _IDLE, RESIZE_PREP, RESIZED,
+                     FROM_DRIVER, ERROR, (RESIZE_MIGRATING,)),
+    # Confirm is the API's alone: RESIZED and idle → ACTIVE in one swap.
+    'confirm_resize': Action(frozenset({RESIZED}), _IDLE, None, ACTIVE, KEEP, KEEP),
+    'revert_resize': Action(frozenset({RESIZED}), _IDLE, RESIZE_REVERTING, PREVIOUS,
+                            FROM_DRIVER, ERROR),
+    'delete': Action(ANY, ANY, DELETING, DELETED, NOSTATE, ERROR),
+    # A read: no task_state, no outcome.
+    'console_output': Action(frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED,
+                                        BUILDING}), ANY, None, KEEP, KEEP, KEEP),
 }
+
+
+def completion(action):
+    """(vm_state after success, task_state(s) the completion expects) of an
+    action whose outcome is a fixed vm_state (the compute manager's
+    simple actions)."""
+    row = ACTIONS[action]
+    if row.vm_state in (KEEP, PREVIOUS):
+        raise ValueError(f'{action} has no fixed vm_state after success')
+    return row.vm_state, row.expected_task_state
 
 
 class InvalidState(Exception):
@@ -113,7 +189,8 @@ class InvalidState(Exception):
 
 def check_action(action, vm_state, task_state):
     """Return the task_state the action sets; raise InvalidState if not allowed."""
-    vm_ok, task_ok, new_task = ACTIONS[action]
+    row = ACTIONS[action]
+    vm_ok, task_ok, new_task = row.vm_states, row.task_states, row.task_state
     if (vm_ok is not ANY and vm_state not in vm_ok) or \
             (task_ok is not ANY and task_state not in task_ok):
         shown = action.replace('_hard', '').replace('_', ' ')

@@ -26,6 +26,7 @@ from iaas.db import instances as db
 from iaas.db import keypairs as db_keypairs
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.image import access as image_access
 from iaas.network import api as network_api
 from iaas.scheduler import rpcapi as scheduler_rpcapi
 from iaas.scheduler.host_state import RequestSpec
@@ -87,16 +88,6 @@ def _sees_everything(ctx):
     return allowed(ctx, 'admin_required', {'project_id': None})
 
 
-def _image_visible(image, ctx):
-    if image['owner'] and image['owner'] == ctx.project_id or _sees_everything(ctx):
-        return True
-    if image['visibility'] in ('public', 'community'):
-        return True
-    if image['visibility'] == 'shared':
-        return db_images.member_get_status(image['id'], ctx.project_id) == 'accepted'
-    return False
-
-
 FLAVOR_SNAPSHOT_KEYS = ('id', 'flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
                         'ephemeral_gb', 'swap', 'extra_specs')
 
@@ -153,7 +144,7 @@ class API:
             image = db_images.image_get(image_ref)
         except (db_images.ImageNotFound, ValueError):
             raise ComputeError(f'Image {image_ref} could not be found.') from None
-        if not _image_visible(image, ctx):
+        if not image_access.can_see(ctx, image):    # the image service's rule
             raise ComputeError(f'Image {image_ref} could not be found.')
         return image
 
@@ -398,7 +389,12 @@ class API:
             values['display_name'] = name
         if metadata is not None:
             values['metadata'] = metadata
-        db.update(uuid, **values)
+        try:    # still ours: a delete may have taken the instance meanwhile
+            db.update(uuid, expected_task_state=inst['task_state'], **values)
+        except db.UnexpectedState as exc:
+            raise Conflict(str(exc)) from None
+        except db.InstanceNotFound:
+            raise NotFound(f'Instance {uuid} could not be found.') from None
         self.compute.instance_action(ctx, inst['host'], uuid, 'rebuild',
                                      image={'id': image['id'],
                                             'properties': image.get('properties') or {}})
@@ -480,8 +476,9 @@ class API:
         for k in ('old_flavor', 'old_node', 'old_vm_state'):
             sysmeta.pop(k, None)
         try:
-            db.update(uuid, expected_vm_state=states.RESIZED, expected_task_state=None,
-                      vm_state=states.ACTIVE, system_metadata=sysmeta)
+            confirm = states.ACTIONS['confirm_resize']
+            db.update(uuid, expected_vm_state=confirm.vm_states, expected_task_state=None,
+                      vm_state=confirm.vm_state, system_metadata=sysmeta)
         except db.UnexpectedState as exc:
             raise Conflict(str(exc)) from None
         db.action_start(uuid, 'confirmResize', ctx.request_id, ctx.user_id, ctx.project_id)
@@ -501,7 +498,8 @@ class API:
         if not old or not old_host:
             raise Conflict('Nothing to revert.')
         got = db_nodes.claim(old_host, old_node, uuid, old,
-                             expected_task_state=None, task_state=states.RESIZE_REVERTING,
+                             expected_vm_state=states.RESIZED, expected_task_state=None,
+                             task_state=states.ACTIONS['revert_resize'].task_state,
                              flavor=old, flavor_id=old.get('id'), vcpus=old['vcpus'],
                              memory_mb=old['memory_mb'], root_gb=old['root_gb'],
                              ephemeral_gb=old.get('ephemeral_gb', 0),
@@ -528,7 +526,7 @@ class API:
     def lock(self, ctx, uuid, reason=None):
         inst = self.get(ctx, uuid, P.ACTION_RULES['lock'])
         # As Nova: locked by someone of another project (an operator) → 'admin'.
-        db.update(uuid, locked=True,
+        db.set_fields(uuid, locked=True,
                   locked_by='owner' if inst['project_id'] == ctx.project_id else 'admin')
         db.action_start(uuid, 'lock', ctx.request_id, ctx.user_id, ctx.project_id)
         return inst
@@ -538,19 +536,19 @@ class API:
         if inst['locked'] and inst.get('locked_by') == 'admin' and \
                 not allowed(ctx, P.UNLOCK_OVERRIDE, owner_of(inst)):
             raise Forbidden('Instance was locked by an administrator.')
-        db.update(uuid, locked=False, locked_by=None)
+        db.set_fields(uuid, locked=False, locked_by=None)
         db.action_start(uuid, 'unlock', ctx.request_id, ctx.user_id, ctx.project_id)
 
     def update(self, ctx, uuid, **values):
         self.get(ctx, uuid, P.SERVERS_UPDATE)
-        return db.update(uuid, **values)
+        return db.set_fields(uuid, **values)
 
     def set_metadata(self, ctx, uuid, metadata, replace=False, rule=None):
         inst = self.get(ctx, uuid, rule or (P.METADATA_UPDATE_ALL if replace
                                             else P.METADATA_CREATE))
         new = dict(metadata) if replace else {**(inst['metadata'] or {}), **metadata}
         self._check_metadata_quota(inst['project_id'], new)
-        return db.update(uuid, metadata=new)['metadata']
+        return db.set_fields(uuid, metadata=new)['metadata']
 
     def delete_metadata(self, ctx, uuid, key):
         inst = self.get(ctx, uuid, P.METADATA_DELETE)
@@ -558,7 +556,7 @@ class API:
         if key not in md:
             raise NotFound(f'Metadata item was not found: {key}')
         del md[key]
-        db.update(uuid, metadata=md)
+        db.set_fields(uuid, metadata=md)
 
     def availability_zones(self, ctx, only_available=True):
         zones = {CONF.compute.default_availability_zone}

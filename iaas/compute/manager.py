@@ -30,17 +30,18 @@ GONE_OR_CHANGED = (UnexpectedState, InstanceNotFound)
 
 LOG = logging.getLogger(__name__)
 
-# action → (driver call, vm_state after, task_state expected, event name)
+# action → (driver call, vm_state after, task_state expected): the last
+# two are the state table's (states.completion).
 SIMPLE_ACTIONS = {
-    'start': (lambda d, ctx, i, kw: d.power_on(ctx, i), states.ACTIVE, states.POWERING_ON),
+    'start': (lambda d, ctx, i, kw: d.power_on(ctx, i), *states.completion('start')),
     'stop': (lambda d, ctx, i, kw: d.power_off(i, CONF.compute.shutdown_timeout),
-             states.STOPPED, states.POWERING_OFF),
+             *states.completion('stop')),
     'reboot': (lambda d, ctx, i, kw: d.reboot(ctx, i, kw.get('reboot_type', 'SOFT')),
-               states.ACTIVE, (states.REBOOTING, states.REBOOTING_HARD)),
-    'pause': (lambda d, ctx, i, kw: d.pause(i), states.PAUSED, states.PAUSING),
-    'unpause': (lambda d, ctx, i, kw: d.unpause(i), states.ACTIVE, states.UNPAUSING),
-    'suspend': (lambda d, ctx, i, kw: d.suspend(ctx, i), states.SUSPENDED, states.SUSPENDING),
-    'resume': (lambda d, ctx, i, kw: d.resume(ctx, i), states.ACTIVE, states.RESUMING),
+               *states.completion('reboot')),
+    'pause': (lambda d, ctx, i, kw: d.pause(i), *states.completion('pause')),
+    'unpause': (lambda d, ctx, i, kw: d.unpause(i), *states.completion('unpause')),
+    'suspend': (lambda d, ctx, i, kw: d.suspend(ctx, i), *states.completion('suspend')),
+    'resume': (lambda d, ctx, i, kw: d.resume(ctx, i), *states.completion('resume')),
 }
 
 

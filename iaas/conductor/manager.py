@@ -68,8 +68,10 @@ class ConductorManager(manager.Manager):
     @rpc.expose
     def instance_error(self, context, instance_uuid, message, host,
                        expected_task_state=None, any_task_state=False):
+        # any_task_state: a failed delete ends in ERROR whatever the task.
         expected = db.ANY if any_task_state else expected_task_state
-        return db.set_error(instance_uuid, message, host=host, expected_task_state=expected)
+        return db.set_error(instance_uuid, message, host=host, expected_task_state=expected,
+                            force=any_task_state)
 
     @rpc.expose
     def instance_destroyed(self, context, instance_uuid, host):

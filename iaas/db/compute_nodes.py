@@ -9,6 +9,7 @@ lock, so a node is never oversubscribed.
 """
 import sqlalchemy as sa
 
+from iaas.db import instances
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import ComputeNode, Instance, Service
@@ -67,12 +68,15 @@ def _fits(cn, used, flavor):
             used['local_gb_used'] + disk <= cn.local_gb * cn.disk_allocation_ratio)
 
 
-def claim(host, node, instance_uuid, resources, expected_task_state='scheduling', **values):
+def claim(host, node, instance_uuid, resources, expected_task_state='scheduling',
+          expected_vm_state=instances.ANY, **values):
     """Place the instance on (host, node) if ``resources`` (a flavor: vcpus,
     memory_mb, root_gb, ephemeral_gb) fit; ``values`` go to the instance row
     in the same transaction. True on success;
     False if it no longer fits; None if the instance is gone or was not
-    in ``expected_task_state`` (deleted meanwhile)."""
+    in ``expected_task_state`` (None: idle) and ``expected_vm_state``
+    (deleted or changed meanwhile): the instance's part is
+    :func:`instances.guarded`'s compare-and-swap."""
     with transaction() as s:
         n = s.execute(sa.update(ComputeNode).where(
             ComputeNode.host == host, ComputeNode.hypervisor_hostname == node,
@@ -84,9 +88,7 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         used = _usage(s, host, node)
         if not _fits(cn, used, resources):
             return False
-        q = sa.update(Instance).where(Instance.uuid == instance_uuid, Instance.deleted == 0)
-        if expected_task_state is not None:
-            q = q.where(Instance.task_state == expected_task_state)
+        q = instances.guarded(instance_uuid, expected_vm_state, expected_task_state)
         if not s.execute(q.values(host=host, node=node, updated_at=utcnow(),
                                   **values)).rowcount:
             return None

@@ -98,7 +98,10 @@ def member_get_status(image_id, member):
 
 def image_update(image_id, values=None, set_properties=None, remove_properties=(),
                  tags=None, expected_status=None):
-    """Change columns, properties and (when given) the whole tag set."""
+    """Change columns, properties and (when given) the whole tag set; never
+    the status (a transition of :mod:`iaas.image.states`)."""
+    if 'status' in (values or {}):
+        raise ValueError('image status changes only by iaas.image.states.transition')
     with transaction() as s:
         img = _get(s, image_id, lock=True)
         if expected_status is not None and img.status not in expected_status:
@@ -122,19 +125,27 @@ def image_update(image_id, values=None, set_properties=None, remove_properties=(
         return _image_dict(s, img)
 
 
-def image_cas_status(image_id, expected, new, **values):
-    """Set status ``new`` only while it is one of ``expected``; True when it was."""
+def image_cas_status(image_id, expected, new, location=None, **values):
+    """Set status ``new`` only while it is one of ``expected``; True when it
+    was. ``location`` ({store, url, meta}): added in the same transaction.
+    Callers go through :func:`iaas.image.states.transition` (the table of
+    allowed transitions); this is its compare-and-swap."""
     if isinstance(expected, str):
         expected = (expected,)
     with transaction() as s:
         n = s.execute(sa.update(Image).where(
             Image.id == image_id, Image.deleted == 0, Image.status.in_(expected)).values(
                 status=new, updated_at=utcnow(), **values)).rowcount
+        if n == 1 and location is not None:
+            s.add(ImageLocation(image_id=image_id, store=location['store'],
+                                url=location['url'], meta=location.get('meta') or {}))
         return n == 1
 
 
-def image_destroy(image_id, expected=None):
-    """Mark the image deleted; returns its active locations (for the store)."""
+def image_destroy(image_id, new, expected=None):
+    """Mark the image deleted (status ``new``); returns its active locations
+    (for the store), or None when its status is not one of ``expected``.
+    Callers go through :func:`iaas.image.states.delete`."""
     with transaction() as s:
         img = _get(s, image_id, lock=True)
         if expected is not None and img.status not in expected:
@@ -144,7 +155,7 @@ def image_destroy(image_id, expected=None):
                     image_id=image_id, status='active'))]
         s.execute(sa.update(ImageLocation).filter_by(image_id=image_id).values(
             status='pending_delete'))
-        img.status = 'deleted'
+        img.status = new
         img.deleted = 1
         img.deleted_at = utcnow()
         img.reserved_size = 0
@@ -161,29 +172,18 @@ def location_forget(image_id, url):
         s.execute(sa.delete(ImageLocation).filter_by(image_id=image_id, url=url))
 
 
-def activate(image_id, values, store, url, meta=None):
-    """saving → active with the upload's size and hashes, plus its location,
-    in one transaction. False when the image left 'saving' meanwhile."""
-    with transaction() as s:
-        n = s.execute(sa.update(Image).where(
-            Image.id == image_id, Image.deleted == 0, Image.status == 'saving').values(
-                status='active', updated_at=utcnow(), reserved_size=0, **values)).rowcount
-        if n != 1:
-            return False
-        s.add(ImageLocation(image_id=image_id, store=store, url=url, meta=meta or {}))
-        return True
-
-
-def reset_stale_uploads(older_than):
-    """Images left 'saving' (no progress since ``older_than``, e.g. after a
-    crash) go back to 'queued' and drop their reservation; returns their ids."""
+def cas_stale_status(expected, new, older_than, **values):
+    """Images in status ``expected`` with no change since ``older_than``
+    (e.g. an upload left 'saving' by a crash) move to ``new``, each by a
+    compare-and-swap on ``expected``; returns their ids. Callers go through
+    :func:`iaas.image.states.reset_stale_uploads`."""
     with transaction() as s:
         ids = list(s.scalars(sa.select(Image.id).where(
-            Image.deleted == 0, Image.status == 'saving',
+            Image.deleted == 0, Image.status == expected,
             sa.func.coalesce(Image.updated_at, Image.created_at) < older_than)))
         if ids:
-            s.execute(sa.update(Image).where(Image.id.in_(ids), Image.status == 'saving').values(
-                status='queued', reserved_size=0, updated_at=utcnow()))
+            s.execute(sa.update(Image).where(Image.id.in_(ids), Image.status == expected).values(
+                status=new, updated_at=utcnow(), **values))
         return ids
 
 

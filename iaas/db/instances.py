@@ -144,16 +144,50 @@ def get(uuid, project_id=ALL_PROJECTS, include_deleted=False):
         return _to_dict(inst)
 
 
-def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, **values):
+# The columns that hold an instance's state: written only by a
+# compare-and-swap (:func:`update`), never by :func:`set_fields`.
+STATE_FIELDS = frozenset({'vm_state', 'task_state', 'power_state', 'host', 'node',
+                          'deleted', 'launched_at', 'terminated_at'})
+
+
+class UnguardedUpdate(TypeError):
+    """A programming error: a state write without expected states (or force=True)."""
+
+
+def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, force=False, **values):
     """Compare-and-swap: change ``values`` only if the states are as expected.
 
-    ``expected_*`` may be a value or a list/tuple/set of values.
-    Raises InstanceNotFound or UnexpectedState; returns the new dict.
+    ``expected_*`` may be a value or a list/tuple/set of values. At least
+    one is required: an unguarded write is refused (UnguardedUpdate) unless
+    ``force=True`` says an operator really overrides whatever state the
+    instance is in. Raises InstanceNotFound or UnexpectedState; returns the
+    new dict.
     """
+    _require_guard(expected_vm_state, expected_task_state, force, 'update')
+    return _write(uuid, expected_vm_state, expected_task_state, values)
+
+
+def set_fields(uuid, **values):
+    """Change fields that are not the instance's state (name, metadata, lock,
+    ...) whatever state it is in; InstanceNotFound if it is gone."""
+    bad = STATE_FIELDS.intersection(values)
+    if bad:
+        raise UnguardedUpdate(f'{", ".join(sorted(bad))}: state fields change only by '
+                              'a compare-and-swap (instances.update)')
+    return _write(uuid, ANY, ANY, values)
+
+
+def _require_guard(expected_vm_state, expected_task_state, force, what):
+    if expected_vm_state is ANY and expected_task_state is ANY and not force:
+        raise UnguardedUpdate(f'instances.{what} needs expected_vm_state or '
+                              'expected_task_state (or force=True for an override)')
+
+
+def _write(uuid, expected_vm_state, expected_task_state, values):
     if 'metadata' in values:
         values['metadata_'] = values.pop('metadata')
     with transaction() as s:
-        q = _cas(uuid, expected_vm_state, expected_task_state)
+        q = guarded(uuid, expected_vm_state, expected_task_state)
         values.setdefault('updated_at', utcnow())
         n = s.execute(q.values(**values)).rowcount
         inst = _query(s, uuid)
@@ -167,14 +201,15 @@ def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, **values):
         return _to_dict(inst)
 
 
-def _cas(uuid, expected_vm_state=ANY, expected_task_state=ANY):
-    """UPDATE of the live instance ``uuid`` if its states are as expected."""
+def guarded(uuid, expected_vm_state=ANY, expected_task_state=ANY):
+    """UPDATE of the live instance ``uuid`` if its states are as expected
+    (the compare-and-swap every state write is; ANY: not compared)."""
     q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted == 0)
     for col, expected in ((Instance.vm_state, expected_vm_state),
                           (Instance.task_state, expected_task_state)):
         if expected is ANY:
             continue
-        options = list(expected) if isinstance(expected, (list, tuple, set)) \
+        options = list(expected) if isinstance(expected, (list, tuple, set, frozenset)) \
             else [expected]
         q = q.where(sa.or_(*[col.is_(None) if o is None else col == o for o in options]))
     return q
@@ -203,12 +238,15 @@ def add_fault(uuid, message, code=500, details=None, host=None):
                             details=details, host=host))
 
 
-def set_error(uuid, message, code=500, details=None, host=None, expected_task_state=ANY):
+def set_error(uuid, message, code=500, details=None, host=None, expected_task_state=ANY,
+              force=False):
     """Move to ERROR (task_state cleared) and record why, in one transaction
     (nobody sees an ERROR without its fault). None if the instance is gone
-    or not in ``expected_task_state``."""
+    or not in ``expected_task_state``. As :func:`update`, an expected
+    task_state is required unless ``force=True``."""
+    _require_guard(ANY, expected_task_state, force, 'set_error')
     with transaction() as s:
-        n = s.execute(_cas(uuid, expected_task_state=expected_task_state).values(
+        n = s.execute(guarded(uuid, expected_task_state=expected_task_state).values(
             vm_state='error', task_state=None, updated_at=utcnow())).rowcount
         if not n:
             return None

@@ -3,10 +3,14 @@
 The rules are oslo.policy's (:mod:`iaas.image.policies`), checked with the
 image's owner as the target ``project_id``; visibility stays code:
 
-* an image is visible to a caller whose ``image:get_image`` passes on it
-  (its owner's project; admins), and to everyone when it is public or
-  community, and to a project it is shared with (any member status) when
-  it is shared. Anything else is a 404, as a missing image;
+* :func:`can_see` is the one rule of who may show an image, or boot it
+  (the compute API asks it too): a caller whose ``image:get_image``
+  passes on it (its owner's project; admins), everyone when it is public
+  or community, and a project it is shared with, whatever its member
+  status (pending, accepted or rejected), as Glance: the member status
+  only decides what the *list* shows (``member_status``, accepted by
+  default: :func:`iaas.db.images.image_list`). Anything else is a 404,
+  as a missing image;
 * a change needs its rule (``image:modify_image``, …) on the owner's
   project: a visible image of another project is a 403, a reader's
   change is a 403.
@@ -35,6 +39,7 @@ def enforce(ctx, rule, image):
 
 
 def can_see(ctx, image, rule='image:get_image'):
+    """Whether ``ctx`` may show (or boot) ``image``; see the module's rules."""
     if allowed(ctx, rule, owner_target(image)):
         return True
     vis = image['visibility']

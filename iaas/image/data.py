@@ -242,7 +242,7 @@ def _upload(req, image_id):
     values = {'size': chunks.size, 'checksum': chunks.md5,
               'os_hash_algo': 'sha512', 'os_hash_value': chunks.sha512,
               'virtual_size': _virtual_size(chunks)}
-    if not db.activate(image_id, values, store_name, url, meta):
+    if not states.activate(image_id, values, store_name, url, meta):
         delete_data(image_id, [{'store': store_name, 'url': url, 'meta': meta}])
         raise wsgi.Fault(f'Image {image_id} was deleted or changed during the upload',
                          code=410)

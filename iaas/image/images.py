@@ -80,7 +80,7 @@ def create(req):
             raise wsgi.Conflict(f'Image with identifier {values["id"]} already exists!')
         except db.ImageNotFound:
             pass
-    values['status'] = 'queued'
+    values['status'] = states.INITIAL
     try:
         image = db.image_create(values, props, tags)
     except db.ImageExists:
@@ -350,7 +350,7 @@ def delete(req, image_id):
     if image['protected']:
         raise wsgi.Forbidden(f'Image {image_id} is protected and cannot be deleted.')
     try:
-        locations = db.image_destroy(image_id)
+        locations = states.delete(image_id)
     except db.ImageNotFound:
         raise wsgi.NotFound(f'No image found with ID {image_id}') from None
     delete_data(image_id, locations)

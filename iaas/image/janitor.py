@@ -19,6 +19,7 @@ import time
 
 from iaas.db import images as db
 from iaas.db.base import utcnow
+from iaas.image import states
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def run_once(conf, stale_after=None):
     from iaas.image import stores
     if stale_after is None:
         stale_after = conf.image.upload_stale_timeout
-    reset = db.reset_stale_uploads(utcnow() - datetime.timedelta(seconds=stale_after))
+    reset = states.reset_stale_uploads(utcnow() - datetime.timedelta(seconds=stale_after))
     for image_id in reset:
         LOG.warning('image %s was saving without progress for %ss: back to queued',
                     image_id, stale_after)

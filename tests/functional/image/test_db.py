@@ -2,6 +2,7 @@
 import pytest
 
 from iaas.db import images as db
+from iaas.image import states
 
 
 def _mk(name, owner='p1', **kw):
@@ -25,11 +26,11 @@ def test_create_get_update_destroy(db_url):
     assert db.image_cas_status(img['id'], 'queued', 'saving', reserved_size=100)
     assert not db.image_cas_status(img['id'], 'queued', 'saving')
     assert db.project_usage('p1') == 100
-    assert db.activate(img['id'], {'size': 42, 'checksum': 'c'}, 'file', 'file:///x')
+    assert states.activate(img['id'], {'size': 42, 'checksum': 'c'}, 'file', 'file:///x')
     assert db.project_usage('p1') == 42
     assert db.image_get(img['id'])['locations'] == [{'store': 'file', 'url': 'file:///x',
                                                      'meta': {}}]
-    locs = db.image_destroy(img['id'])
+    locs = states.delete(img['id'])
     assert locs == [{'store': 'file', 'url': 'file:///x', 'meta': {}}]
     with pytest.raises(db.ImageNotFound):
         db.image_get(img['id'])

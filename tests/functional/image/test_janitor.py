@@ -3,7 +3,7 @@ import os
 import time
 
 from iaas.db import images as db
-from iaas.image import janitor
+from iaas.image import janitor, states
 
 
 def test_stale_saving_image_goes_back_to_queued(image_conf):
@@ -29,7 +29,7 @@ def test_pending_delete_retried_and_tmp_files_removed(image_conf):
     with open(path, 'wb') as f:
         f.write(b'data')
     db.location_add(img['id'], 'file', 'file://' + path)
-    db.image_destroy(img['id'])          # the location is now pending_delete
+    states.delete(img['id'])             # the location is now pending_delete
     assert db.pending_deletes()[0]['url'] == 'file://' + path
     old_tmp = os.path.join(d, '.abc.1234.tmp')
     new_tmp = os.path.join(d, '.def.5678.tmp')
