@@ -28,6 +28,13 @@ from iaas.network import rpcapi as network_rpcapi
 
 GONE_OR_CHANGED = (UnexpectedState, InstanceNotFound)
 
+# What each long operation's completion expects and writes: iaas/states.py.
+BUILD = states.ACTIONS['build']
+REBUILD = states.ACTIONS['rebuild']
+SNAPSHOT = states.ACTIONS['snapshot']
+RESIZE = states.ACTIONS['resize']
+REVERT = states.ACTIONS['revert_resize']
+
 LOG = logging.getLogger(__name__)
 
 # action → (driver call, vm_state after, task_state expected): the last
@@ -132,7 +139,7 @@ class ComputeManager(manager.Manager):
             inst = self._get(context, uuid)
             if inst is None:
                 return
-            if inst['task_state'] != states.SPAWNING or inst['host'] != self.host:
+            if inst['task_state'] != BUILD.task_state or inst['host'] != self.host:
                 LOG.info('build of %s dropped: now %s on %s', uuid, inst['task_state'],
                          inst['host'])
                 return
@@ -152,8 +159,9 @@ class ComputeManager(manager.Manager):
                 self._event(context, uuid, event, True, 'Error', traceback.format_exc())
                 self._build_failed(context, inst, spec, attempt, exc)
                 return
-            if not self._update(context, uuid, states.SPAWNING, vm_state=states.ACTIVE,
-                                task_state=None, power_state=states.RUNNING,
+            if not self._update(context, uuid, BUILD.expected_task_state,
+                                vm_state=BUILD.vm_state, task_state=None,
+                                power_state=BUILD.power_state,
                                 launched_at=True, progress=100):
                 # Deleted while spawning: the terminate waiting on our lock
                 # removes the guest. Gone, or failed meanwhile (the reaper timed
@@ -259,9 +267,10 @@ class ComputeManager(manager.Manager):
             except Exception as exc:
                 LOG.exception('rebuild of %s failed', uuid)
                 self._event(context, uuid, event, True, 'Error', traceback.format_exc())
-                self._failed(context, uuid, f'Rebuild failed: {exc}', states.REBUILDING)
+                self._failed(context, uuid, f'Rebuild failed: {exc}',
+                             REBUILD.expected_task_state)
                 return
-            if self._update(context, uuid, states.REBUILDING,
+            if self._update(context, uuid, REBUILD.expected_task_state,
                             vm_state=states.STOPPED if stopped else states.ACTIVE,
                             task_state=None, launched_at=True,
                             power_state=states.SHUTDOWN if stopped else states.RUNNING):
@@ -292,7 +301,7 @@ class ComputeManager(manager.Manager):
                 self.conductor.instance_fault(context, uuid, f'Snapshot failed: {exc}',
                                               self.host)
                 snapshot.discard(image_id)
-            self._update(context, uuid, states.IMAGE_SNAPSHOT, task_state=None)
+            self._update(context, uuid, SNAPSHOT.expected_task_state, task_state=None)
             self._event(context, uuid, event, True, result, tb)
 
     @rpc.expose
@@ -315,9 +324,10 @@ class ComputeManager(manager.Manager):
                 power = self.driver.get_info(inst)['power_state']
             except Exception as exc:
                 LOG.exception('resize of %s failed', uuid)
-                self._failed(context, uuid, f'Resize failed: {exc}', states.RESIZE_MIGRATING)
+                self._failed(context, uuid, f'Resize failed: {exc}',
+                             RESIZE.expected_task_state)
                 return
-            if self._update(context, uuid, states.RESIZE_MIGRATING, vm_state=states.RESIZED,
+            if self._update(context, uuid, RESIZE.expected_task_state, vm_state=RESIZE.vm_state,
                             task_state=None, power_state=power):
                 self._event(context, uuid, event, True)
 
@@ -342,9 +352,9 @@ class ComputeManager(manager.Manager):
             except Exception as exc:
                 LOG.exception('revert of resize of %s failed', uuid)
                 self._failed(context, uuid, f'Resize revert failed: {exc}',
-                             states.RESIZE_REVERTING)
+                             REVERT.expected_task_state)
                 return
-            if self._update(context, uuid, states.RESIZE_REVERTING, vm_state=vm_state,
+            if self._update(context, uuid, REVERT.expected_task_state, vm_state=vm_state,
                             task_state=None, power_state=power):
                 self._event(context, uuid, 'compute_revert_resize', True)
 
