@@ -1,0 +1,97 @@
+"""The identity and compute apps in this process (webob, no sockets) over
+one SQLite database per module, with the scheduler and one
+compute host (fake driver) on the memory bus: ``cloud`` has .admin, .alice
+(member of proj-a), .bob (member of proj-b), .reader (reader of proj-a),
+.image, .flavor and helpers to boot servers and call at a microversion."""
+import time
+
+import pytest
+
+from iaas import states
+from tests.functional.compute import http
+
+HOST = 'fc1'
+
+
+def wait_for(check, timeout=15, what='condition'):
+    """check() once it is true; AssertionError after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise AssertionError(f'{what} not reached within {timeout}s (last: {last!r})')
+        time.sleep(0.01)
+
+
+class Cloud(http.Cloud):
+    def c(self, method, path, body=None, token=None, v=None, **kw):
+        """A compute call (path below /v2.1) at microversion ``v``."""
+        if v is not None:
+            kw['headers'] = {**kw.get('headers', {}), 'OpenStack-API-Version': f'compute {v}'}
+        return super().c(method, path, body, token, **kw)
+
+    def ok(self, method, path, body=None, token=None, v=None, status=None):
+        r = self.c(method, path, body, token, v)
+        assert r.status_int < 300 if status is None else r.status_int == status, \
+            f'{method} {path}: {r.status} {r.body[:400]!r}'
+        return r.json_or_none
+
+    def boot(self, token=None, name='vm', wait=True, **extra):
+        """A server of ``token``'s project (alice's by default), ACTIVE on fc1."""
+        token = token or self.alice
+        body = {'server': {'name': name, 'imageRef': self.image, 'flavorRef': self.flavor,
+                           'networks': 'none', **extra}}
+        sid = self.ok('POST', '/servers', body, token, v='2.37')['server']['id']
+        if wait:
+            self.wait_active(sid)
+        return sid
+
+    def instance(self, sid):
+        from iaas.db import instances as db_instances
+        return db_instances.get(sid)
+
+    def wait_active(self, sid):
+        def ok():
+            inst = self.instance(sid)
+            return inst['vm_state'] == states.ACTIVE and inst['task_state'] is None
+        wait_for(ok, what=f'{sid} ACTIVE')
+
+
+@pytest.fixture(scope='module')
+def cloud(api_env):
+    from iaas.api.compute import app as compute_app
+    from iaas.compute.manager import ComputeManager
+    from iaas.db import flavors as db_flavors
+    from iaas.db import images as db_images
+    from iaas.identity import api as identity_api
+    from iaas.identity import bootstrap
+    from iaas.scheduler.manager import SchedulerManager
+    from iaas.service import Service
+    api_env.set_override('spawn_delay', 0, group='fake_driver')
+    api_env.set_override('report_interval', 1, group='service')
+    bootstrap.first_start(http.ADMIN_PW)
+    c = Cloud(http.Client(identity_api.build_app()), http.Client(compute_app.build_app()))
+    c.admin, c.admin_project = c.token('admin', http.ADMIN_PW, 'admin')
+    c.alice, c.a_project = c.member('alice', 'proj-a')
+    c.bob, c.b_project = c.member('bob', 'proj-b')
+    c.reader, _ = c.member('rita', 'proj-a', role='reader')
+    c.image = db_images.image_create({
+        'name': 'img', 'status': 'active', 'visibility': 'public', 'disk_format': 'raw',
+        'container_format': 'bare', 'size': 4096, 'owner': 'someone'})['id']
+    c.flavor = db_flavors.create('unit.small', 128, 1, 1, flavorid='unit-1',
+                                 description='small one')['flavorid']
+    started = []
+    try:
+        # as tests/functional/compute/conftest.py's compute_services
+        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
+                            host='sched1'),
+                    Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
+            svc.start()
+            started.append(svc)
+            assert svc.wait_ready(10)
+        yield c
+    finally:
+        for svc in reversed(started):
+            svc.stop()

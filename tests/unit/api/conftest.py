@@ -1,0 +1,44 @@
+"""Module-scoped in-process clouds for the REST layer tests: one SQLite
+database, the ``memory://`` bus and a bootstrapped identity service per
+test module (``api_env``), so each module pays for the set-up once.
+
+The function-scoped ``conf`` fixture of tests/conftest.py resets CONF after
+each test; these modules do not use it, and ``api_env`` undoes its own
+overrides when the module ends."""
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import RUN_ID, TEST_EXCHANGE_PREFIX
+
+
+@pytest.fixture(scope='module')
+def api_env(tmp_path_factory):
+    """CONF on a fresh migrated SQLite database and the memory bus."""
+    from iaas import identity, rpc
+    from iaas.api import ratelimit
+    from iaas.conf import CONF
+    from iaas.db import engine, migration
+    tmp = tmp_path_factory.mktemp('api')
+    CONF([], project='iaas', default_config_files=[])
+    overrides = [('state_path', str(tmp / 'state'), None), ('host', f'test-{RUN_ID}', None),
+                 ('control_exchange', f'{TEST_EXCHANGE_PREFIX}{uuid.uuid4().hex[:8]}', None),
+                 ('transport_url', 'memory://', None),
+                 ('bcrypt_rounds', 4, 'identity'), ('user_write_rate', 0, 'api')]
+    url = f'sqlite:///{tmp}/api.sqlite'
+    migration.upgrade(url)
+    overrides.append(('connection', url, 'database'))
+    for name, value, group in overrides:
+        CONF.set_override(name, value, group=group)
+    os.makedirs(CONF.state_path, exist_ok=True)
+    identity.reset_state()
+    ratelimit.reset()
+    yield CONF
+    identity.reset_state()
+    ratelimit.reset()
+    rpc.cleanup()
+    engine.dispose_all()
+    for name, _value, group in overrides:
+        CONF.clear_override(name, group=group)
+    CONF.reset()
