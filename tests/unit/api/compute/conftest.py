@@ -1,8 +1,9 @@
-"""The identity and compute apps in this process (webob, no sockets) over
-one SQLite database per module, with the scheduler and one
-compute host (fake driver) on the memory bus: ``cloud`` has .admin, .alice
-(member of proj-a), .bob (member of proj-b), .reader (reader of proj-a),
-.image, .flavor and helpers to boot servers and call at a microversion."""
+"""The identity, compute and network apps in this process (webob, no
+sockets) over one SQLite database per module, with the scheduler, one
+compute host (fake driver) and its network host (IPAM only) on the memory
+bus: ``cloud`` has .admin, .alice (member of proj-a), .bob (member of
+proj-b), .reader (reader of proj-a), .image, .flavor, .network (the network
+API's client) and helpers to boot servers and call at a microversion."""
 import time
 
 import pytest
@@ -62,17 +63,20 @@ class Cloud(http.Cloud):
 @pytest.fixture(scope='module')
 def cloud(api_env):
     from iaas.api.compute import app as compute_app
+    from iaas.api.network import app as network_app
     from iaas.compute.manager import ComputeManager
     from iaas.db import flavors as db_flavors
     from iaas.db import images as db_images
     from iaas.identity import api as identity_api
     from iaas.identity import bootstrap
+    from iaas.network.manager import NetworkManager
     from iaas.scheduler.manager import SchedulerManager
     from iaas.service import Service
     api_env.set_override('spawn_delay', 0, group='fake_driver')
     api_env.set_override('report_interval', 1, group='service')
     bootstrap.first_start(http.ADMIN_PW)
     c = Cloud(http.Client(identity_api.build_app()), http.Client(compute_app.build_app()))
+    c.network = http.Client(network_app.build_app())
     c.admin, c.admin_project = c.token('admin', http.ADMIN_PW, 'admin')
     c.alice, c.a_project = c.member('alice', 'proj-a')
     c.bob, c.b_project = c.member('bob', 'proj-b')
@@ -84,9 +88,10 @@ def cloud(api_env):
                                  description='small one')['flavorid']
     started = []
     try:
-        # as tests/functional/compute/conftest.py's compute_services
+        # as tests/functional/network/test_compute_wiring.py's services
         for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
                             host='sched1'),
+                    Service('iaas-network', 'network', NetworkManager(HOST), host=HOST),
                     Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
             svc.start()
             started.append(svc)
