@@ -1,7 +1,12 @@
+import uuid
+from types import SimpleNamespace
+
 import pytest
 
 from iaas.cli.main import main
+from tests.functional.identity import helpers
 from tests.unit.cli.fake_cloud import FakeCloud
+from tests.unit.cli.real_cloud import RealCloud
 
 
 @pytest.fixture
@@ -43,3 +48,28 @@ def run(capsys):
         assert 'Traceback' not in err
         return rc, out, err
     return _run
+
+
+# -- the real in-process cloud (tests/unit/cli/real_cloud.py) -------------------------------
+
+@pytest.fixture(scope='module')
+def real(api_env):
+    cloud = RealCloud(api_env).start()
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def real_user(real, cfg_path, monkeypatch):
+    """A new user, member of its own new project, and the OS_* variables
+    that log the CLI in as it (requests recorded from here on)."""
+    name = f'u{uuid.uuid4().hex[:8]}'
+    user = real.member(name, f'p-{name}')
+    env = {'OS_AUTH_URL': real.auth_url, 'OS_USERNAME': name,
+           'OS_PASSWORD': helpers.MEMBER_PW, 'OS_PROJECT_NAME': f'p-{name}',
+           'OS_USER_DOMAIN_NAME': 'Default', 'OS_PROJECT_DOMAIN_NAME': 'Default',
+           'OS_INTERFACE': 'public'}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    real.requests.clear()
+    return SimpleNamespace(name=name, env=env, **user)

@@ -9,6 +9,17 @@ import time
 import pytest
 
 from iaas import states
+from iaas.api.compute import app as compute_app
+from iaas.api.network import app as network_app
+from iaas.compute.manager import ComputeManager
+from iaas.db import flavors as db_flavors
+from iaas.db import images as db_images
+from iaas.db import instances as db_instances
+from iaas.identity import api as identity_api
+from iaas.identity import bootstrap
+from iaas.network.manager import NetworkManager
+from iaas.scheduler.manager import SchedulerManager
+from iaas.service import Service
 from tests.functional.compute import http
 
 HOST = 'fc1'
@@ -50,7 +61,6 @@ class Cloud(http.Cloud):
         return sid
 
     def instance(self, sid):
-        from iaas.db import instances as db_instances
         return db_instances.get(sid)
 
     def wait_active(self, sid):
@@ -62,16 +72,6 @@ class Cloud(http.Cloud):
 
 @pytest.fixture(scope='module')
 def cloud(api_env):
-    from iaas.api.compute import app as compute_app
-    from iaas.api.network import app as network_app
-    from iaas.compute.manager import ComputeManager
-    from iaas.db import flavors as db_flavors
-    from iaas.db import images as db_images
-    from iaas.identity import api as identity_api
-    from iaas.identity import bootstrap
-    from iaas.network.manager import NetworkManager
-    from iaas.scheduler.manager import SchedulerManager
-    from iaas.service import Service
     api_env.set_override('spawn_delay', 0, group='fake_driver')
     api_env.set_override('report_interval', 1, group='service')
     bootstrap.first_start(http.ADMIN_PW)

@@ -6,6 +6,8 @@ import uuid
 import pytest
 
 from iaas import states
+from iaas.api.compute import servers
+from iaas.compute import snapshot
 from tests.unit.api.compute.conftest import wait_for
 
 IMAGE_ID = str(uuid.uuid4())
@@ -87,8 +89,6 @@ def test_locked_reason_from_2_73(cloud):
 def no_image_service(cloud, monkeypatch):
     """The image service's side of a snapshot stubbed: the API 'creates'
     IMAGE_ID and the compute host's upload stores nothing."""
-    from iaas.api.compute import servers
-    from iaas.compute import snapshot
     monkeypatch.setattr(servers.compute_api, '_create_snapshot_image',
                         lambda ctx, inst, name, metadata: IMAGE_ID)
     monkeypatch.setattr(servers.compute_api, '_delete_image', lambda ctx, image_id: None)

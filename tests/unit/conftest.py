@@ -1,4 +1,4 @@
-"""Module-scoped in-process clouds for the REST layer tests: one SQLite
+"""Module-scoped in-process clouds for the REST layer and CLI tests: one SQLite
 database, the ``memory://`` bus and a bootstrapped identity service per
 test module (``api_env``), so each module pays for the set-up once.
 
@@ -10,16 +10,16 @@ import uuid
 
 import pytest
 
+from iaas import identity, rpc
+from iaas.api import ratelimit
+from iaas.conf import CONF
+from iaas.db import engine, migration
 from tests.conftest import RUN_ID, TEST_EXCHANGE_PREFIX
 
 
 @pytest.fixture(scope='module')
 def api_env(tmp_path_factory):
     """CONF on a fresh migrated SQLite database and the memory bus."""
-    from iaas import identity, rpc
-    from iaas.api import ratelimit
-    from iaas.conf import CONF
-    from iaas.db import engine, migration
     tmp = tmp_path_factory.mktemp('api')
     CONF([], project='iaas', default_config_files=[])
     overrides = [('state_path', str(tmp / 'state'), None), ('host', f'test-{RUN_ID}', None),
