@@ -5,10 +5,12 @@ the scheduler, a compute host (fake driver) and its network host (IPAM
 only) on the memory bus, over one SQLite database (``api_env``).
 
 Every request an application answers is recorded in ``cloud.requests`` as
-(service, method, path, query dict, json body or None), so tests can check
-what the CLI sent as they did with tests/unit/cli/fake_cloud.py."""
+(service, method, path, query dict, headers, json body or None), so tests
+can check what the CLI sent as they did with tests/unit/cli/fake_cloud.py."""
 import json
 import urllib.parse
+
+from requests.structures import CaseInsensitiveDict
 
 from iaas.api.compute import app as compute_app
 from iaas.api.network import app as network_app
@@ -41,8 +43,18 @@ class Recorder:
                 body = raw
         query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''), keep_blank_values=True)
         self.cloud.requests.append((self.service, environ['REQUEST_METHOD'],
-                                    environ['PATH_INFO'], query, body))
+                                    environ['PATH_INFO'], query, _headers(environ), body))
         return self.app(environ, start_response)
+
+
+def _headers(environ):
+    """The request's header fields, by case-insensitive name."""
+    out = CaseInsensitiveDict({k[5:].replace('_', '-'): v for k, v in environ.items()
+                               if k.startswith('HTTP_')})
+    for key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+        if environ.get(key):
+            out[key.replace('_', '-')] = environ[key]
+    return out
 
 
 class _Replay:

@@ -48,7 +48,7 @@ def test_keypair_create_writes_private_key_0600(real, real_user, run, tmp_path):
     kp = _keypair(real, real_user, 'k1')
     assert kp['fingerprint'] in out and 'PRIVATE KEY' not in out
     (post,) = real.calls('compute', 'POST', KEYPAIRS)
-    assert post[4] == {'keypair': {'name': 'k1'}}
+    assert post[5] == {'keypair': {'name': 'k1'}}
     # the private key matches the public key the API keeps
     loaded = serialization.load_pem_private_key(private.encode(), None)
     public = loaded.public_key().public_bytes(serialization.Encoding.OpenSSH,
@@ -78,7 +78,7 @@ def test_keypair_import_list_delete(real, real_user, run, tmp_path):
     rc, out, err = run('keypair', 'import', 'mine', '--public-key', str(pub))
     assert rc == 0, err
     (post,) = real.calls('compute', 'POST', KEYPAIRS)
-    assert post[4] == {'keypair': {'name': 'mine', 'public_key': f'{public} me@host'}}
+    assert post[5] == {'keypair': {'name': 'mine', 'public_key': f'{public} me@host'}}
     fingerprint = _keypair(real, real_user, 'mine')['fingerprint']
     rc, out, _ = run('keypair', 'list', '-f', 'json')
     assert json.loads(out) == [{'Name': 'mine', 'Fingerprint': fingerprint, 'Type': 'ssh'}]
