@@ -73,3 +73,12 @@ def real_user(real, cfg_path, monkeypatch):
         monkeypatch.setenv(k, v)
     real.requests.clear()
     return SimpleNamespace(name=name, env=env, **user)
+
+
+@pytest.fixture(scope='module')
+def flavors(real):
+    """Public flavors m1.tiny (ID 1) and m1.small (ID 2)."""
+    for body in ({'name': 'm1.tiny', 'ram': 512, 'vcpus': 1, 'disk': 1, 'id': '1'},
+                 {'name': 'm1.small', 'ram': 2048, 'vcpus': 1, 'disk': 20, 'id': '2'}):
+        r = real.api('compute', 'POST', '/v2.1/flavors', real.admin, {'flavor': body})
+        assert r.status_int == 200, r.body

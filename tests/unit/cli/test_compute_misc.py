@@ -15,14 +15,6 @@ from iaas.db import instances as db_instances
 KEYPAIRS = '/v2.1/os-keypairs'
 
 
-@pytest.fixture(scope='module')
-def flavors(real):
-    for body in ({'name': 'm1.tiny', 'ram': 512, 'vcpus': 1, 'disk': 1, 'id': '1'},
-                 {'name': 'm1.small', 'ram': 2048, 'vcpus': 1, 'disk': 20, 'id': '2'}):
-        r = real.api('compute', 'POST', '/v2.1/flavors', real.admin, {'flavor': body})
-        assert r.status_int == 200, r.body
-
-
 def _keypair(real, user, name):
     r = real.api('compute', 'GET', f'{KEYPAIRS}/{name}', user.token)
     return r.json['keypair'] if r.status_int == 200 else None
