@@ -46,7 +46,7 @@ def test_error_formats():
     assert e.api_message == '500 Internal Server Error Boom'
 
 
-def test_format_option_before_or_after_the_command(fake, osenv, run):
+def test_format_option_before_or_after_the_command(real, flavors, real_user, run):
     rc, out, _ = run('-f', 'json', 'flavor', 'list')
     assert rc == 0 and json.loads(out)[0]['Name'] == 'm1.tiny'
     rc, out, _ = run('flavor', 'list', '-f', 'value', '-c', 'Name')
