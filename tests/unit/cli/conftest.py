@@ -1,3 +1,6 @@
+"""Fixtures of the CLI tests: the real APIs in this process (``real``, one
+per module, tests/unit/cli/real_cloud.py), a new user logged in through
+OS_* variables (``real_user``), a private config path and ``run``."""
 import uuid
 from types import SimpleNamespace
 
@@ -5,15 +8,7 @@ import pytest
 
 from iaas.cli.main import main
 from tests.functional.identity import helpers
-from tests.unit.cli.fake_cloud import FakeCloud
 from tests.unit.cli.real_cloud import RealCloud
-
-
-@pytest.fixture
-def fake():
-    cloud = FakeCloud().start()
-    yield cloud
-    cloud.stop()
 
 
 @pytest.fixture
@@ -28,18 +23,6 @@ def cfg_path(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def osenv(fake, cfg_path, monkeypatch):
-    """OS_* variables pointing at the fake cloud."""
-    env = {'OS_AUTH_URL': fake.auth_url, 'OS_USERNAME': 'demo', 'OS_PASSWORD': 'secret',
-           'OS_PROJECT_NAME': 'demo', 'OS_USER_DOMAIN_NAME': 'Default',
-           'OS_PROJECT_DOMAIN_NAME': 'Default', 'OS_REGION_NAME': 'RegionOne',
-           'OS_INTERFACE': 'public'}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return env
-
-
-@pytest.fixture
 def run(capsys):
     """run('server', 'list') -> (exit code, stdout, stderr)."""
     def _run(*argv):
@@ -49,8 +32,6 @@ def run(capsys):
         return rc, out, err
     return _run
 
-
-# -- the real in-process cloud (tests/unit/cli/real_cloud.py) -------------------------------
 
 @pytest.fixture(scope='module')
 def real(api_env):

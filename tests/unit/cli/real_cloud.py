@@ -6,7 +6,9 @@ only) on the memory bus, over one SQLite database (``api_env``).
 
 Every request an application answers is recorded in ``cloud.requests`` as
 (service, method, path, query dict, headers, json body or None), so tests
-can check what the CLI sent as they did with tests/unit/cli/fake_cloud.py."""
+can check what the CLI sent; :meth:`RealCloud.fail` makes the next requests
+for a path answer 503 (a restarting API). This replaces the hand-written
+fake cloud the CLI tests used before."""
 import json
 import urllib.parse
 
@@ -14,6 +16,7 @@ from requests.structures import CaseInsensitiveDict
 
 from iaas.api.compute import app as compute_app
 from iaas.api.network import app as network_app
+from iaas.common import service_auth
 from iaas.compute.manager import ComputeManager
 from iaas.identity import api as identity_api
 from iaas.image import app as image_app
@@ -42,8 +45,15 @@ class Recorder:
             except ValueError:
                 body = raw
         query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''), keep_blank_values=True)
-        self.cloud.requests.append((self.service, environ['REQUEST_METHOD'],
-                                    environ['PATH_INFO'], query, _headers(environ), body))
+        method, path = environ['REQUEST_METHOD'], environ['PATH_INFO']
+        self.cloud.requests.append((self.service, method, path, query, _headers(environ),
+                                    body))
+        fault = self.cloud.injected(self.service, method, path)
+        if fault is not None:
+            out = json.dumps({'computeFault': {'code': 503, 'message': fault}}).encode()
+            start_response('503 Service Unavailable', [('Content-Type', 'application/json'),
+                                                       ('Content-Length', str(len(out)))])
+            return [out]
         return self.app(environ, start_response)
 
 
@@ -70,10 +80,18 @@ class _Replay:
         return self.read(n)
 
 
+def forget_service_client():
+    """Drop the process's cached service client (its token and catalog
+    are another cloud's, or made with another password)."""
+    with service_auth._client_lock:
+        service_auth._client = None
+
+
 class RealCloud:
     def __init__(self, conf):
         self.conf = conf
         self.requests = []
+        self.faults = []
         apps = {'identity': identity_api.build_app(), 'compute': compute_app.build_app(),
                 'image': image_app.build_app(), 'network': network_app.build_app()}
         self.http = {name: WSGIService(f'cli-test-{name}', Recorder(self, name, app),
@@ -92,6 +110,9 @@ class RealCloud:
         self.conf.set_override('network_port', ports['network'], group='api')
         self.conf.set_override('port', ports['image'], group='image')
         self.conf.set_override('catalog_services', list(APIS), group='identity')
+        # the compute host uploads snapshots to the image API as the admin
+        self.conf.set_override('password', helpers.ADMIN_PW, group='service_user')
+        forget_service_client()
         self.identity = helpers.admin_client(helpers.ADMIN_PW)
         self.admin = self.identity.admin
         self._start_hosts()
@@ -123,6 +144,19 @@ class RealCloud:
         """A new user with the member role on ``project`` (made if new):
         {'id', 'project_id', 'token', …} (tests/functional/identity/helpers)."""
         return helpers.new_member(self.identity, name, project=project)
+
+    def fail(self, service, method, path, times, message='restarting'):
+        """Answer the next ``times`` ``method`` requests for exactly ``path``
+        with a 503 carrying ``message`` (a restarting API, as the CLI may meet)."""
+        self.faults.append({'key': (service, method, path), 'left': times,
+                            'message': message})
+
+    def injected(self, service, method, path):
+        for fault in self.faults:
+            if fault['key'] == (service, method, path) and fault['left'] > 0:
+                fault['left'] -= 1
+                return fault['message']
+        return None
 
     def calls(self, service, method, path_prefix):
         return [r for r in self.requests

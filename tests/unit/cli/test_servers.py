@@ -1,15 +1,17 @@
 """``iaas server …`` against the real compute, image, network and identity
 APIs in this process, with a compute host on the fake driver
 (tests/unit/cli/real_cloud.py): request shapes, name/ID resolution,
---wait, API error messages. What needs injected failures (transient 503s,
-a build that goes to ERROR, a stuck build, a snapshot left queued) stays
-in test_servers_faults.py on tests/unit/cli/fake_cloud.py."""
+--wait progress, transient 503s (injected by the recorder), builds that
+fail or do not finish, snapshots, API error messages."""
 import base64
 import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from tests.functional.identity import helpers
+from tests.unit.cli.real_cloud import forget_service_client
 
 SERVERS = '/v2.1/servers'
 
@@ -215,3 +217,94 @@ def test_console_log(real, flavors, real_user, run, image):
     assert rc == 0 and last == out.splitlines(keepends=True)[-1]
     assert actions(real, sid) == [{'os-getConsoleOutput': {}},
                                   {'os-getConsoleOutput': {'length': 2}}]
+
+
+# -- progress, transient errors, failures ---------------------------------------------------
+
+@pytest.fixture
+def slow_spawn(real):
+    """The fake driver spawns in 0.5 s (the build is seen in BUILD)."""
+    real.conf.set_override('spawn_delay', 0.5, group='fake_driver')
+    yield
+    real.conf.set_override('spawn_delay', 0, group='fake_driver')
+
+
+def test_create_wait_shows_progress_until_active(real, flavors, real_user, run, image,
+                                                 slow_spawn):
+    rc, out, err = create(run, '--wait')
+    assert rc == 0, err
+    lines = [line for line in err.splitlines() if line.startswith('server web1')]
+    states = [line.split(': ', 1)[1].rsplit(' [', 1)[0] for line in lines]
+    assert states[0].startswith('BUILD (') and 'BUILD (spawning)' in states
+    assert states[-1] == 'ACTIVE' and len(set(states)) == len(states)
+    assert 'ACTIVE' in out and 'cirros (' in out and 'm1.tiny' in out
+
+
+def test_wait_retries_transient_api_errors(real, flavors, real_user, run, image):
+    assert create(run, '--wait')[0] == 0
+    sid = server_id(real, real_user, 'web1')
+    real.fail('compute', 'GET', f'{SERVERS}/{sid}', 2)
+    rc, _, err = run('server', 'stop', 'web1', '--wait')
+    assert rc == 0, err
+    assert 'retrying: restarting (HTTP 503)' in err
+    assert 'SHUTOFF' in err.strip().splitlines()[-1]
+    real.fail('compute', 'GET', f'{SERVERS}/{sid}', 10000)
+    try:
+        rc, _, err = run('server', 'start', 'web1', '--wait', '--timeout', '0.3')
+    finally:
+        real.faults.clear()
+    assert rc == 1 and err.strip().splitlines()[-1] == 'Error: restarting (HTTP 503)'
+
+
+@pytest.fixture
+def huge_flavor(real):
+    """A flavor no compute host has room for (more disk than the fake host has)."""
+    r = real.api('compute', 'POST', '/v2.1/flavors', real.admin, {'flavor': {
+        'name': 'm1.huge', 'ram': 512, 'vcpus': 1, 'disk': 100000, 'id': 'huge'}})
+    assert r.status_int == 200, r.body
+    yield 'm1.huge'
+    real.api('compute', 'DELETE', '/v2.1/flavors/huge', real.admin)
+
+
+def test_create_wait_error_prints_fault_and_exits_1(real, flavors, real_user, run, image,
+                                                    huge_flavor):
+    rc, out, err = run('server', 'create', 'boom1', '--image', 'cirros', '--flavor',
+                       huge_flavor, '--wait')
+    assert rc == 1
+    assert 'went to ERROR: No valid host was found.' in err
+
+
+def test_create_wait_times_out(real, flavors, real_user, run, image, slow_spawn):
+    rc, _, err = create(run, '--wait', '--timeout', '0.3', name='stuck1')
+    assert rc == 1
+    assert 'timed out after 0.3s' in err and 'BUILD (' in err
+
+
+def test_snapshot_wait(real, flavors, real_user, run, image):
+    assert create(run, '--wait')[0] == 0
+    rc, out, err = run('server', 'snapshot', 'web1', 'web1-snap', '--wait', '-f', 'json')
+    assert rc == 0, err
+    img = json.loads(out)
+    assert img['name'] == 'web1-snap' and img['status'] == 'active' and img['size'] > 0
+    assert 'active' in err
+    assert actions(real, server_id(real, real_user, 'web1')) == [
+        {'createImage': {'name': 'web1-snap'}}]
+
+
+@pytest.fixture
+def broken_service_user(real):
+    """The compute host's service login fails: snapshots are never uploaded."""
+    real.conf.set_override('password', 'not-the-password', group='service_user')
+    forget_service_client()
+    yield
+    real.conf.set_override('password', helpers.ADMIN_PW, group='service_user')
+    forget_service_client()
+
+
+def test_snapshot_wait_fails_when_server_task_ends_but_image_stays_queued(
+        real, flavors, real_user, run, image, monkeypatch, broken_service_user):
+    monkeypatch.setattr('iaas.cli.wait.SNAPSHOT_GRACE', 0.2)
+    assert create(run, '--wait', name='nosnap')[0] == 0
+    rc, _, err = run('server', 'snapshot', 'nosnap', 'snap', '--wait')
+    assert rc == 1
+    assert 'the snapshot failed' in err and 'is still queued' in err
