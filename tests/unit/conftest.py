@@ -1,6 +1,7 @@
 """Module-scoped in-process clouds for the REST layer and CLI tests: one SQLite
 database, the ``memory://`` bus and a bootstrapped identity service per
-test module (``api_env``), so each module pays for the set-up once.
+test module (``api_env``), so each module pays for the set-up once; and
+the daemons a server needs on that bus (``hosts``).
 
 The function-scoped ``conf`` fixture of tests/conftest.py resets CONF after
 each test; these modules do not use it, and ``api_env`` undoes its own
@@ -12,8 +13,12 @@ import pytest
 
 from iaas import identity, rpc
 from iaas.api import ratelimit
+from iaas.compute.manager import ComputeManager
 from iaas.conf import CONF
 from iaas.db import engine, migration
+from iaas.network.manager import NetworkManager
+from iaas.scheduler.manager import SchedulerManager
+from iaas.service import Service
 from tests.conftest import RUN_ID, TEST_EXCHANGE_PREFIX
 
 
@@ -42,3 +47,28 @@ def api_env(tmp_path_factory):
     for name, _value, group in overrides:
         CONF.clear_override(name, group=group)
     CONF.reset()
+
+
+HOST = 'fc1'
+
+
+@pytest.fixture(scope='module')
+def hosts(api_env):
+    """The scheduler, one compute host (fake driver, spawning at once) and
+    its network host (IPAM only, no netns) in this process, as
+    tests/functional/network/test_compute_wiring.py's ``services``."""
+    api_env.set_override('spawn_delay', 0, group='fake_driver')
+    api_env.set_override('report_interval', 1, group='service')
+    started = []
+    try:
+        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
+                            host='sched1'),
+                    Service('iaas-network', 'network', NetworkManager(HOST), host=HOST),
+                    Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
+            svc.start()
+            started.append(svc)
+            assert svc.wait_ready(10)
+        yield started
+    finally:
+        for svc in reversed(started):
+            svc.stop()

@@ -34,7 +34,7 @@ def run(capsys):
 
 
 @pytest.fixture(scope='module')
-def real(api_env):
+def real(api_env, hosts):
     cloud = RealCloud(api_env).start()
     yield cloud
     cloud.stop()

@@ -1,8 +1,8 @@
 """The real iaas APIs for CLI tests, in this process: identity, compute,
 image and network applications served over HTTP (iaas.service.WSGIService
-on free ports of 127.0.0.1, listed in the catalog bootstrap writes), with
-the scheduler, a compute host (fake driver) and its network host (IPAM
-only) on the memory bus, over one SQLite database (``api_env``).
+on free ports of 127.0.0.1, listed in the catalog bootstrap writes), over
+one SQLite database (``api_env``); the compute and network hosts are the
+``hosts`` fixture's (tests/unit/conftest.py).
 
 Every request an application answers is recorded in ``cloud.requests`` as
 (service, method, path, query dict, headers, json body or None), so tests
@@ -17,12 +17,9 @@ from requests.structures import CaseInsensitiveDict
 from iaas.api.compute import app as compute_app
 from iaas.api.network import app as network_app
 from iaas.common import service_auth
-from iaas.compute.manager import ComputeManager
 from iaas.identity import api as identity_api
 from iaas.image import app as image_app
-from iaas.network.manager import NetworkManager
-from iaas.scheduler.manager import SchedulerManager
-from iaas.service import Service, WSGIService
+from iaas.service import WSGIService
 from tests.functional.identity import helpers
 
 APIS = ('identity', 'compute', 'image', 'network')
@@ -97,7 +94,6 @@ class RealCloud:
         self.http = {name: WSGIService(f'cli-test-{name}', Recorder(self, name, app),
                                        '127.0.0.1', 0, threads=4)
                      for name, app in apps.items()}
-        self.services = []
 
     def start(self):
         """Serve the APIs, then bootstrap (the catalog names their ports)."""
@@ -115,24 +111,9 @@ class RealCloud:
         forget_service_client()
         self.identity = helpers.admin_client(helpers.ADMIN_PW)
         self.admin = self.identity.admin
-        self._start_hosts()
         return self
 
-    def _start_hosts(self):
-        self.conf.set_override('spawn_delay', 0, group='fake_driver')
-        self.conf.set_override('report_interval', 1, group='service')
-        # as tests/functional/network/test_compute_wiring.py's services
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
-                            host='sched1'),
-                    Service('iaas-network', 'network', NetworkManager('fc1'), host='fc1'),
-                    Service('iaas-compute', 'compute', ComputeManager('fc1'), host='fc1')):
-            svc.start()
-            self.services.append(svc)
-            assert svc.wait_ready(10)
-
     def stop(self):
-        for svc in reversed(self.services):
-            svc.stop()
         for svc in self.http.values():
             svc.stop(2)
 

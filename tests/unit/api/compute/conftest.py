@@ -4,37 +4,18 @@ compute host (fake driver) and its network host (IPAM only) on the memory
 bus: ``cloud`` has .admin, .alice (member of proj-a), .bob (member of
 proj-b), .reader (reader of proj-a), .image, .flavor, .network (the network
 API's client) and helpers to boot servers and call at a microversion."""
-import time
-
 import pytest
 
 from iaas import states
 from iaas.api.compute import app as compute_app
 from iaas.api.network import app as network_app
-from iaas.compute.manager import ComputeManager
 from iaas.db import flavors as db_flavors
 from iaas.db import images as db_images
 from iaas.db import instances as db_instances
 from iaas.identity import api as identity_api
 from iaas.identity import bootstrap
-from iaas.network.manager import NetworkManager
-from iaas.scheduler.manager import SchedulerManager
-from iaas.service import Service
 from tests.functional.compute import http
-
-HOST = 'fc1'
-
-
-def wait_for(check, timeout=15, what='condition'):
-    """check() once it is true; AssertionError after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > end:
-            raise AssertionError(f'{what} not reached within {timeout}s (last: {last!r})')
-        time.sleep(0.01)
+from tests.functional.compute.conftest import wait_for
 
 
 class Cloud(http.Cloud):
@@ -71,9 +52,7 @@ class Cloud(http.Cloud):
 
 
 @pytest.fixture(scope='module')
-def cloud(api_env):
-    api_env.set_override('spawn_delay', 0, group='fake_driver')
-    api_env.set_override('report_interval', 1, group='service')
+def cloud(api_env, hosts):
     bootstrap.first_start(http.ADMIN_PW)
     c = Cloud(http.Client(identity_api.build_app()), http.Client(compute_app.build_app()))
     c.network = http.Client(network_app.build_app())
@@ -86,17 +65,4 @@ def cloud(api_env):
         'container_format': 'bare', 'size': 4096, 'owner': 'someone'})['id']
     c.flavor = db_flavors.create('unit.small', 128, 1, 1, flavorid='unit-1',
                                  description='small one')['flavorid']
-    started = []
-    try:
-        # as tests/functional/network/test_compute_wiring.py's services
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
-                            host='sched1'),
-                    Service('iaas-network', 'network', NetworkManager(HOST), host=HOST),
-                    Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
-            svc.start()
-            started.append(svc)
-            assert svc.wait_ready(10)
-        yield c
-    finally:
-        for svc in reversed(started):
-            svc.stop()
+    return c
