@@ -238,3 +238,60 @@ def test_hypervisor_statistics_removed_at_2_88(cloud):
     assert stats['count'] >= 1 and stats['vcpus'] >= 1
     r = cloud.c('GET', '/os-hypervisors/statistics', token=cloud.admin, v='2.88')
     assert r.status_int == 404
+
+
+# Nova's os-services update routes by microversion: before 2.53 the path names
+# an action (enable, disable, disable-log-reason, force-down from 2.11) and
+# the body the host and binary; from 2.53 the path is the service's uuid
+# (anything else: 400) and the legacy actions are gone.
+
+@pytest.fixture
+def compute_service(cloud):
+    """fc1's iaas-compute service, enabled and up again after the test."""
+    s = _compute_service(cloud, '2.53')
+    yield s
+    cloud.ok('PUT', f'/os-services/{s["id"]}', {'status': 'enabled', 'forced_down': False},
+             cloud.admin, v='2.53')
+
+
+def _disabled(cloud):
+    return _compute_service(cloud, '2.53')['status'] == 'disabled'
+
+
+@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update has no '
+                   'version check: PUT /os-services/{id} (a 2.53 route) updates the service '
+                   'at 2.1-2.52 too, where Nova answers 404 "Unknown action"')
+def test_service_update_by_id_does_not_exist_before_2_53(cloud, compute_service):
+    old_id = _compute_service(cloud, '2.52')['id']
+    r = cloud.c('PUT', f'/os-services/{old_id}', {'status': 'disabled'}, cloud.admin,
+                v='2.52')
+    assert r.status_int == 404, r.body
+    assert not _disabled(cloud)
+
+
+@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update serves the '
+                   'legacy PUT /os-services/{enable,disable,...} actions at every version; '
+                   'Nova removed them at 2.53 (the path must be a uuid there: 400)')
+def test_legacy_service_actions_end_at_2_53(cloud, compute_service):
+    body = {'host': 'fc1', 'binary': 'iaas-compute'}
+    r = cloud.c('PUT', '/os-services/disable', body, cloud.admin, v='2.53')
+    assert r.status_int == 400, r.body
+    assert not _disabled(cloud)
+
+
+def test_legacy_service_actions_before_2_53(cloud, compute_service):
+    body = {'host': 'fc1', 'binary': 'iaas-compute'}
+    r = cloud.c('PUT', '/os-services/disable', body, cloud.admin, v='2.52')
+    assert r.status_int == 200, r.body
+    assert r.json['service']['status'] == 'disabled' and _disabled(cloud)
+    r = cloud.c('PUT', '/os-services/enable', body, cloud.admin, v='2.52')
+    assert r.json['service']['status'] == 'enabled' and not _disabled(cloud)
+
+
+@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update accepts the '
+                   'force-down action at every version; Nova has it from 2.11 (404 before)')
+def test_force_down_action_from_2_11(cloud, compute_service):
+    body = {'host': 'fc1', 'binary': 'iaas-compute', 'forced_down': True}
+    r = cloud.c('PUT', '/os-services/force-down', body, cloud.admin, v='2.10')
+    assert r.status_int == 404, r.body
+    assert not _compute_service(cloud, '2.53')['forced_down']
