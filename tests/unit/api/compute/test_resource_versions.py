@@ -295,3 +295,24 @@ def test_force_down_action_from_2_11(cloud, compute_service):
     r = cloud.c('PUT', '/os-services/force-down', body, cloud.admin, v='2.10')
     assert r.status_int == 404, r.body
     assert not _compute_service(cloud, '2.53')['forced_down']
+
+
+@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.hypervisor_show takes an '
+                   'integer id at every version; from 2.53 Nova takes only the uuid (400 '
+                   '"Invalid uuid" for anything else)')
+def test_hypervisor_integer_id_refused_from_2_53(cloud):
+    old = _hypervisor(cloud, '2.52')
+    r = cloud.c('GET', f'/os-hypervisors/{old["id"]}', token=cloud.admin, v='2.53')
+    assert r.status_int == 400, r.body
+
+
+@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.hypervisor_servers serves '
+                   'GET /os-hypervisors/{id}/servers at every version; Nova removed it at '
+                   '2.53 (404; GET /os-hypervisors?with_servers=true replaces it)')
+def test_hypervisor_servers_route_ends_at_2_53(cloud):
+    new = _hypervisor(cloud, '2.53')
+    old = _hypervisor(cloud, '2.52')
+    r = cloud.c('GET', f'/os-hypervisors/{old["id"]}/servers', token=cloud.admin, v='2.52')
+    assert r.status_int == 200, r.body
+    r = cloud.c('GET', f'/os-hypervisors/{new["id"]}/servers', token=cloud.admin, v='2.53')
+    assert r.status_int == 404, r.body
