@@ -116,6 +116,7 @@ class RealCloud:
     def stop(self):
         for svc in self.http.values():
             svc.stop(2)
+        forget_service_client()     # its token and catalog name servers that are gone
 
     @property
     def auth_url(self):
