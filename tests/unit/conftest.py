@@ -14,6 +14,7 @@ import pytest
 from iaas import identity, rpc
 from iaas.api import ratelimit
 from iaas.compute.manager import ComputeManager
+from iaas.conductor.manager import ConductorManager
 from iaas.conf import CONF
 from iaas.db import engine, migration
 from iaas.network.manager import NetworkManager
@@ -54,14 +55,16 @@ HOST = 'fc1'
 
 @pytest.fixture(scope='module')
 def hosts(api_env):
-    """The scheduler, one compute host (fake driver, spawning at once) and
-    its network host (IPAM only, no netns) in this process, as
+    """The conductor, the scheduler, one compute host (fake driver, spawning
+    at once) and its network host (IPAM only, no netns) in this process, as
     tests/functional/network/test_compute_wiring.py's ``services``."""
     api_env.set_override('spawn_delay', 0, group='fake_driver')
     api_env.set_override('report_interval', 1, group='service')
     started = []
     try:
-        for svc in (Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
+        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
+                            host='cond1'),
+                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
                             host='sched1'),
                     Service('iaas-network', 'network', NetworkManager(HOST), host=HOST),
                     Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
