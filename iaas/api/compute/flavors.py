@@ -115,6 +115,8 @@ def delete(req, flavor_id):
 @wsgi.route_policy(P.FLAVOR_UPDATE)
 @wsgi.accepts(schemas.FLAVOR_UPDATE)
 def update(req, flavor_id):
+    if mv.version(req) < (2, 55):
+        raise wsgi.NotFound('Flavor update (a description) is microversion 2.55 and later.')
     body = req.json()
     wsgi.validate(body, schemas.FLAVOR_UPDATE)
     try:

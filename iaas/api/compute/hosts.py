@@ -1,4 +1,6 @@
 """Admin views of the hosts: /os-services, /os-hypervisors, /os-availability-zone."""
+from oslo_utils import uuidutils
+
 from iaas import wsgi
 from iaas.api.compute import microversion as mv
 from iaas.api.compute import policies as P
@@ -27,6 +29,10 @@ def services_index(req):
     return _respond(req, {'services': [_svc_view(s, v) for s in rows]})
 
 
+# PUT /os-services/<action> before 2.53 (force-down from 2.11); a uuid from 2.53.
+LEGACY_SERVICE_ACTIONS = ('enable', 'disable', 'disable-log-reason', 'force-down')
+
+
 def _find_service(ident):
     for s in hosts.service_list():
         if str(s['id']) == ident or s['uuid'] == ident:
@@ -41,7 +47,13 @@ def services_update(req, service_id):
     v = mv.version(req)
     body = req.json()
     wsgi.validate(body, schemas.SERVICE_UPDATE)
-    if service_id in ('enable', 'disable', 'disable-log-reason', 'force-down'):
+    legacy = v < (2, 53)
+    if legacy and service_id not in LEGACY_SERVICE_ACTIONS or \
+            service_id == 'force-down' and v < (2, 11):
+        raise wsgi.NotFound(f'Unknown action {service_id}')
+    if not legacy and not uuidutils.is_uuid_like(service_id):
+        raise wsgi.BadRequest(f'Invalid uuid {service_id}')
+    if legacy:
         host, binary = body.get('host'), body.get('binary')
         try:
             s = hosts.service_get(host, binary)
@@ -125,8 +137,15 @@ def hypervisors_detail(req):
     return hypervisors_index(req, detail=True)
 
 
+def _check_hypervisor_id(req, ident):
+    """From 2.53 a hypervisor is named by its uuid only."""
+    if mv.version(req) >= (2, 53) and not uuidutils.is_uuid_like(ident):
+        raise wsgi.BadRequest(f'Invalid uuid {ident}')
+
+
 @wsgi.route_policy(P.HYPERVISORS_SHOW)
 def hypervisor_show(req, hypervisor_id):
+    _check_hypervisor_id(req, hypervisor_id)
     try:
         cn = hosts.node_get(hypervisor_id)
     except ComputeNodeNotFound as exc:
@@ -151,6 +170,9 @@ def hypervisor_statistics(req):
 
 @wsgi.route_policy(P.HYPERVISORS_SERVERS)
 def hypervisor_servers(req, hypervisor_id):
+    if mv.version(req) >= (2, 53):
+        raise wsgi.NotFound('GET /os-hypervisors/{id}/servers was removed in microversion '
+                            '2.53; use GET /os-hypervisors?with_servers=true.')
     try:
         cn = hosts.node_get(hypervisor_id)
     except ComputeNodeNotFound as exc:

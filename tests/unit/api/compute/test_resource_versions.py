@@ -162,9 +162,6 @@ def test_flavor_description_update_at_2_55(cloud, private_flavor):
         == 'd'
 
 
-@pytest.mark.xfail(strict=True, reason='PUT /flavors/{id} is Nova 2.55 (the route does not '
-                   'exist before): iaas/api/compute/flavors.update has no version check and '
-                   'changes the description at 2.1-2.54 too')
 def test_flavor_update_does_not_exist_before_2_55(cloud, private_flavor):
     r = cloud.c('PUT', f'/flavors/{private_flavor}', {'flavor': {'description': 'old'}},
                 cloud.admin, v='2.54')
@@ -258,9 +255,6 @@ def _disabled(cloud):
     return _compute_service(cloud, '2.53')['status'] == 'disabled'
 
 
-@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update has no '
-                   'version check: PUT /os-services/{id} (a 2.53 route) updates the service '
-                   'at 2.1-2.52 too, where Nova answers 404 "Unknown action"')
 def test_service_update_by_id_does_not_exist_before_2_53(cloud, compute_service):
     old_id = _compute_service(cloud, '2.52')['id']
     r = cloud.c('PUT', f'/os-services/{old_id}', {'status': 'disabled'}, cloud.admin,
@@ -269,9 +263,6 @@ def test_service_update_by_id_does_not_exist_before_2_53(cloud, compute_service)
     assert not _disabled(cloud)
 
 
-@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update serves the '
-                   'legacy PUT /os-services/{enable,disable,...} actions at every version; '
-                   'Nova removed them at 2.53 (the path must be a uuid there: 400)')
 def test_legacy_service_actions_end_at_2_53(cloud, compute_service):
     body = {'host': 'fc1', 'binary': 'iaas-compute'}
     r = cloud.c('PUT', '/os-services/disable', body, cloud.admin, v='2.53')
@@ -288,8 +279,6 @@ def test_legacy_service_actions_before_2_53(cloud, compute_service):
     assert r.json['service']['status'] == 'enabled' and not _disabled(cloud)
 
 
-@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.services_update accepts the '
-                   'force-down action at every version; Nova has it from 2.11 (404 before)')
 def test_force_down_action_from_2_11(cloud, compute_service):
     body = {'host': 'fc1', 'binary': 'iaas-compute', 'forced_down': True}
     r = cloud.c('PUT', '/os-services/force-down', body, cloud.admin, v='2.10')
@@ -297,18 +286,12 @@ def test_force_down_action_from_2_11(cloud, compute_service):
     assert not _compute_service(cloud, '2.53')['forced_down']
 
 
-@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.hypervisor_show takes an '
-                   'integer id at every version; from 2.53 Nova takes only the uuid (400 '
-                   '"Invalid uuid" for anything else)')
 def test_hypervisor_integer_id_refused_from_2_53(cloud):
     old = _hypervisor(cloud, '2.52')
     r = cloud.c('GET', f'/os-hypervisors/{old["id"]}', token=cloud.admin, v='2.53')
     assert r.status_int == 400, r.body
 
 
-@pytest.mark.xfail(strict=True, reason='iaas/api/compute/hosts.hypervisor_servers serves '
-                   'GET /os-hypervisors/{id}/servers at every version; Nova removed it at '
-                   '2.53 (404; GET /os-hypervisors?with_servers=true replaces it)')
 def test_hypervisor_servers_route_ends_at_2_53(cloud):
     new = _hypervisor(cloud, '2.53')
     old = _hypervisor(cloud, '2.52')
