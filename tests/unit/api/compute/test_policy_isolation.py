@@ -232,10 +232,14 @@ def test_unknown_flavor_keypair_host_are_404(cloud):
                         ('/flavors/nope/os-extra_specs', cloud.alice),
                         (f'/flavors/{cloud.flavor}/os-extra_specs/nope', cloud.alice),
                         ('/os-keypairs/nope', cloud.alice),
-                        ('/os-hypervisors/99999', cloud.admin),
                         (f'/os-hypervisors/{MISSING}', cloud.admin)):
         r = cloud.c('GET', path, token=token, v='2.53')
         assert r.status_int == 404, (path, r.body)
+    # an integer hypervisor id: unknown before 2.53, not a uuid from 2.53 (as Nova)
+    assert cloud.c('GET', '/os-hypervisors/99999', token=cloud.admin, v='2.52') \
+        .status_int == 404
+    assert cloud.c('GET', '/os-hypervisors/99999', token=cloud.admin, v='2.53') \
+        .status_int == 400
     assert cloud.c('DELETE', '/os-keypairs/nope', token=cloud.alice).status_int == 404
     assert cloud.c('PUT', f'/os-services/{MISSING}', {'status': 'disabled'}, cloud.admin,
                    v='2.53').status_int == 404
