@@ -140,7 +140,7 @@ def test_a_broken_document_is_refused():
 
 
 def test_objectstore_document():
-    from iaas.objectstore import policies
+    from iaas.api.objectstore import policies
     doc = openapi.objectstore_document('http://swift.example:8080')
     validate(doc)
     ops = {(t, m): op for t, m, op in _operations(doc)}
