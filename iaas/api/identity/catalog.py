@@ -3,8 +3,7 @@
 import json
 
 from iaas import wsgi
-from iaas.identity import catalog, credentials
-from iaas.identity.api.common import (
+from iaas.api.identity.common import (
     BOOL,
     ID,
     NAME,
@@ -19,6 +18,7 @@ from iaas.identity.api.common import (
     link,
     list_limit,
 )
+from iaas.identity import catalog, credentials
 
 ANY = wsgi.ANY
 

@@ -2,8 +2,7 @@
 import functools
 
 from iaas import wsgi
-from iaas.identity import core, passwords, revoke
-from iaas.identity.api.common import (
+from iaas.api.identity.common import (
     BOOL,
     ID,
     NAME,
@@ -19,6 +18,7 @@ from iaas.identity.api.common import (
     link,
     list_limit,
 )
+from iaas.identity import core, passwords, revoke
 
 ANY = wsgi.ANY
 

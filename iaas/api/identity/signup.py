@@ -8,9 +8,9 @@ written: a project without rows gets the defaults).
 import re
 
 from iaas import wsgi
+from iaas.api.identity.common import handles_errors
 from iaas.conf import CONF
 from iaas.identity import limits, passwords
-from iaas.identity.api.common import handles_errors
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$')
 NAME_HELP = ('2-64 characters: letters, digits and . _ @ + -, '
@@ -35,8 +35,8 @@ def _check_name(kind, name):
 @wsgi.accepts(SIGNUP_SCHEMA)
 @handles_errors
 def signup(req):
+    from iaas.api.identity.resources import project_view, user_view
     from iaas.db import identity as db
-    from iaas.identity.api.resources import project_view, user_view
     if not CONF.identity.allow_signup:
         raise wsgi.Forbidden('Sign-up is disabled on this cloud.')
     body = req.json()

@@ -3,8 +3,7 @@ show, delete. The secret is in the create response only."""
 import datetime
 
 from iaas import wsgi
-from iaas.identity import app_credentials, core
-from iaas.identity.api.common import (
+from iaas.api.identity.common import (
     BOOL,
     NAME,
     body_of,
@@ -15,6 +14,7 @@ from iaas.identity.api.common import (
     link,
     list_limit,
 )
+from iaas.identity import app_credentials, core
 
 COLLECTION = '/v3/users/{user_id}/application_credentials'
 ITEM = COLLECTION + '/{application_credential_id}'

@@ -5,20 +5,14 @@ from iaas.conf import CONF
 
 
 def build_app():
-    from iaas.identity.api import (
-        app_credentials_api,
-        catalog_api,
-        resources,
-        signup,
-        tokens_api,
-    )
+    from iaas.api.identity import app_credentials, catalog, resources, signup, tokens
     router = wsgi.Router(fault_formatter=wsgi.keystone_fault,
                          max_body=CONF.api.max_request_body_size,
                          authorizer=auth.authorize)
-    tokens_api.add_routes(router)
+    tokens.add_routes(router)
     resources.add_routes(router)
-    app_credentials_api.add_routes(router)
-    catalog_api.add_routes(router)
+    app_credentials.add_routes(router)
+    catalog.add_routes(router)
     signup.add_routes(router)
     openapi.install(router, 'iaas Identity API (Keystone v3)', '3.14')
     return router
