@@ -16,8 +16,8 @@ from iaas.api import openapi
 def _builders():
     from iaas.api.compute import app as compute_app
     from iaas.api.identity import app as identity_api
+    from iaas.api.image import app as image_app
     from iaas.api.network import app as network_app
-    from iaas.image import app as image_app
     return {'identity': identity_api.build_app, 'compute': compute_app.build_app,
             'network': network_app.build_app, 'image': image_app.build_app}
 

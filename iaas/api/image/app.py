@@ -6,7 +6,7 @@ Response`` that sets ``req.environ['iaas.context']`` instead.
 """
 from iaas import wsgi
 from iaas.api import openapi
-from iaas.image import data, images, members, metadef_schemas, schemas
+from iaas.api.image import data, images, members, metadef_schemas, schemas
 
 VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
 HTTP_STATUS = {300: 'Multiple Choices'}

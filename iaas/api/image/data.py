@@ -22,12 +22,12 @@ import time
 import webob
 
 from iaas import wsgi
+from iaas.api.image.images import delete_data
 from iaas.common import inspection
 from iaas.conf import CONF
 from iaas.db import images as db
 from iaas.image import access, janitor, states, stores
 from iaas.image.hashing import ParallelHashes
-from iaas.image.images import delete_data
 
 LOG = logging.getLogger(__name__)
 

@@ -3,10 +3,11 @@ import logging
 import urllib.parse
 
 from iaas import wsgi
+from iaas.api.image import schemas
+from iaas.api.image.views import image_view
 from iaas.conf import CONF
 from iaas.db import images as db
-from iaas.image import access, schemas, states, stores
-from iaas.image.views import image_view
+from iaas.image import access, states, stores
 
 LOG = logging.getLogger(__name__)
 

@@ -5,9 +5,10 @@ project accepts or rejects the share itself. A project sees a shared image
 in its default list only once it has accepted it.
 """
 from iaas import wsgi
+from iaas.api.image import schemas
+from iaas.api.image.views import member_view
 from iaas.db import images as db
-from iaas.image import access, schemas
-from iaas.image.views import member_view
+from iaas.image import access
 
 
 def _not_member(image_id, member_id):
