@@ -1,4 +1,4 @@
-"""S3 request signatures (iaas/objectstore/s3sig.py) against requests
+"""S3 request signatures (iaas/api/objectstore/s3/sig.py) against requests
 signed by botocore (SigV4 header and presigned query, SigV2 header and
 query) with fixed credentials and dates, made into the WSGI environ the
 HTTP gateway builds; and the aws-chunked chunk signatures against the
@@ -24,8 +24,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from iaas.api.objectstore.s3 import sig as s3sig
 from iaas.common import httpgateway
-from iaas.objectstore import s3sig  # the module under test (moves with the s3 package)
 
 ACCESS, SECRET = 'AKIDUNITTEST', 'unit/secret+key'
 REGION = 'RegionOne'
