@@ -17,7 +17,7 @@ MODULES = (
     'iaas.api.compute.policies',
     'iaas.api.network.policies',
     'iaas.image.policies',
-    'iaas.objectstore.policies',
+    'iaas.api.objectstore.policies',
 )
 
 

@@ -7,7 +7,7 @@ from iaas.conf import CONF
 
 def enabled_apps():
     apps = []
-    from iaas.identity import api as identity_api
+    from iaas.api.identity import app as identity_api
     apps.append(('identity', identity_api.build_app(), CONF.api.identity_port))
     from iaas.api.compute import app as compute_app
     apps.append(('compute', compute_app.build_app(), CONF.api.compute_port))

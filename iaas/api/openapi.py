@@ -216,10 +216,10 @@ SWIFT_BODIES = {('PUT', 'object'): 'application/octet-stream',
 
 def objectstore_document(server_url=None):
     """The OpenAPI 3.1 document of the object store's Swift API, from the
-    operations its policy rules (iaas.objectstore.policies) name; plus the
+    operations its policy rules (iaas.api.objectstore.policies) name; plus the
     public ``/info`` and ``/auth/v1.0``. S3 is described by AWS, not here.
     Errors are Swift's plain-text bodies."""
-    from iaas.objectstore import policies
+    from iaas.api.objectstore import policies
     paths = {
         '/info': {'get': {'operationId': 'get /info', 'summary': 'cluster capabilities',
                           'security': [], 'x-policy-rule': None, 'x-scope': wsgi.PUBLIC,

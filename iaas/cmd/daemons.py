@@ -47,7 +47,7 @@ def build_api(launcher):
 
 def build_image(launcher):
     """iaas-image: the Glance-v2-compatible image API."""
-    from iaas.image import app
+    from iaas.api.image import app
     from iaas.image.janitor import Janitor
     launcher.add(WSGIService('image', app.build_app(), CONF.image.listen or CONF.api.listen,
                              CONF.image.port, threads=CONF.image.threads))

@@ -17,8 +17,8 @@ image's owner as the target ``project_id``; visibility stays code:
 """
 from iaas import wsgi
 from iaas.api import auth
+from iaas.api.image import schemas
 from iaas.db import images as db
-from iaas.image import schemas
 
 
 def owner_target(image):

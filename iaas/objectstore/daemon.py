@@ -35,7 +35,7 @@ def load_ring():
 
 
 def make_storage(ring):
-    from iaas.objectstore.server import StorageServer
+    from iaas.objectstore.storage.server import StorageServer
     oc = CONF.objectstore
     return StorageServer(oc.devices, ring, fsync=oc.fsync, max_file_size=oc.max_file_size,
                          addr=(oc.storage_ip, oc.storage_port),
@@ -43,9 +43,9 @@ def make_storage(ring):
 
 
 def make_proxy(ring):
-    from iaas.objectstore.auth import Auth
+    from iaas.api.objectstore.auth import Auth
+    from iaas.api.objectstore.proxy import Proxy
     from iaas.objectstore.cluster import Cluster
-    from iaas.objectstore.proxy import Proxy
     oc = CONF.objectstore
     cluster = Cluster(ring, oc.conn_timeout, oc.node_timeout, oc.error_suppression_interval)
     return Proxy(ring, cluster, Auth.from_conf(CONF), max_file_size=oc.max_file_size,
@@ -55,11 +55,11 @@ def make_proxy(ring):
 def loop_function(name, server, ring):
     oc = CONF.objectstore
     if name == 'replicator':
-        from iaas.objectstore.replication import Replicator
+        from iaas.objectstore.storage.replication import Replicator
         rep = Replicator(server, ring, oc.conn_timeout)
         return rep.run_once, oc.replicator_interval
     if name == 'auditor':
-        from iaas.objectstore.auditor import audit_once
+        from iaas.objectstore.storage.auditor import audit_once
         return (lambda: audit_once(oc.devices, oc.auditor_bytes_per_second)), \
             oc.auditor_interval
     if name == 'expirer':

@@ -15,9 +15,9 @@ from iaas.api import openapi
 
 def _builders():
     from iaas.api.compute import app as compute_app
+    from iaas.api.identity import app as identity_api
+    from iaas.api.image import app as image_app
     from iaas.api.network import app as network_app
-    from iaas.identity import api as identity_api
-    from iaas.image import app as image_app
     return {'identity': identity_api.build_app, 'compute': compute_app.build_app,
             'network': network_app.build_app, 'image': image_app.build_app}
 
@@ -140,7 +140,7 @@ def test_a_broken_document_is_refused():
 
 
 def test_objectstore_document():
-    from iaas.objectstore import policies
+    from iaas.api.objectstore import policies
     doc = openapi.objectstore_document('http://swift.example:8080')
     validate(doc)
     ops = {(t, m): op for t, m, op in _operations(doc)}

@@ -63,7 +63,7 @@ def main():
     migration.upgrade(url)
     from iaas import identity
     from iaas.api import auth
-    from iaas.identity import api as identity_api
+    from iaas.api.identity import app as identity_api
     from iaas.identity import bootstrap, cache, tokens
     rounds = args.bcrypt_rounds or [CONF.identity.bcrypt_rounds]
 

@@ -89,9 +89,9 @@ def api(conf, db_url):
     from iaas import identity
     from iaas.api import ratelimit
     from iaas.api.compute import app as compute_app
+    from iaas.api.identity import app as identity_api
     from iaas.db import flavors as db_flavors
     from iaas.db import images as db_images
-    from iaas.identity import api as identity_api
     from iaas.identity import bootstrap
     conf.set_override('bcrypt_rounds', 4, group='identity')
     conf.set_override('user_write_rate', 0, group='api')

@@ -46,7 +46,7 @@ MEMBER_PW = 'pw-12345678'
 def admin_client(admin_password=ADMIN_PW):
     """Bootstrap the identity service on the configured database; a Client
     of its app with ``.admin``, a project-scoped admin token."""
-    from iaas.identity import api as identity_api
+    from iaas.api.identity import app as identity_api
     from iaas.identity import bootstrap
     bootstrap.first_start(admin_password)
     c = Client(identity_api.build_app())

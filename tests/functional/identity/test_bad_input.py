@@ -30,7 +30,7 @@ BAD_AUTH = [
 
 @pytest.fixture
 def api(sqlite_db):
-    from iaas.identity import api as identity_api
+    from iaas.api.identity import app as identity_api
     from iaas.identity import bootstrap
     bootstrap.first_start('admin-pass-1')
     return Client(identity_api.build_app())

@@ -174,7 +174,7 @@ def test_auth_wrong_types_are_400(api, auth):
 
 
 def test_lists_are_capped(api, conf):
-    from iaas.identity.api import common
+    from iaas.api.identity import common
     rid = api.call('GET', '/v3/roles?name=member', token=api.admin).json['roles'][0]['id']
     for i in range(4):
         p = api.call('POST', '/v3/projects', {'project': {'name': f'lp{i}'}}, api.admin)

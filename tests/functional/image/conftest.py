@@ -61,7 +61,7 @@ def image_conf(conf, sqlite_db, tmp_path):
 
 @pytest.fixture
 def image_server(image_conf):
-    from iaas.image.app import build_app
+    from iaas.api.image.app import build_app
     from iaas.service import WSGIService
     svc = WSGIService('image-test', build_app(header_auth), '127.0.0.1', 0, threads=8)
     svc.start()

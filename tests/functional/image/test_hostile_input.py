@@ -202,8 +202,8 @@ def test_upload_size_headers(client):
 def any_db_client(conf, db_url, tmp_path):
     """A client of an image app on each database (SQLite, PostgreSQL,
     MariaDB): what one database stores happily another refuses."""
+    from iaas.api.image.app import build_app
     from iaas.image import stores
-    from iaas.image.app import build_app
     from iaas.service import WSGIService
     from tests.functional.image.conftest import Client, header_auth
     conf.set_override('filesystem_store_datadir', str(tmp_path / 'images'), group='image')

@@ -7,9 +7,10 @@ import pytest
 
 from iaas import wsgi
 from iaas.api import auth
+from iaas.api.image import data, images, members
 from iaas.context import RequestContext
 from iaas.identity import policy
-from iaas.image import data, images, members, policies
+from iaas.image import policies
 from tests.functional.image.conftest import Client
 
 
@@ -105,7 +106,7 @@ def router_client(image_conf, monkeypatch):
     """The production app (the router authorizes by declared policies),
     with the token's context taken from test headers: X-Test-Project ''
     is an unscoped token, no header no token."""
-    from iaas.image.app import build_app
+    from iaas.api.image.app import build_app
     from iaas.service import WSGIService
 
     def authenticate(req):

@@ -5,12 +5,12 @@ import socket
 
 import pytest
 
+from iaas.api.objectstore.auth import Auth
+from iaas.api.objectstore.proxy import Proxy
 from iaas.objectstore import local
-from iaas.objectstore.auth import Auth
 from iaas.objectstore.cluster import Cluster
-from iaas.objectstore.proxy import Proxy
 from iaas.objectstore.ring import Ring, RingBuilder
-from iaas.objectstore.server import StorageServer
+from iaas.objectstore.storage.server import StorageServer
 from iaas.service import WSGIService
 
 USERS = ['test:tester:testing:.admin', 'test:alt:altpass:.admin', 'test2:tester2:testing2:.admin', 'test:reader:rpass']

@@ -6,7 +6,7 @@ import os
 import requests
 
 from iaas.objectstore import client
-from iaas.objectstore.replication import Replicator
+from iaas.objectstore.storage.replication import Replicator
 from iaas.service import WSGIService
 from tests.functional.objectstore.conftest import Store
 

@@ -31,7 +31,7 @@ def cloud(sqlite_db, conf, tmp_path):
             'scope': {'project': {'id': project}}}})
         return tok
     store = Store(tmp_path / 'os')
-    from iaas.objectstore.auth import Auth
+    from iaas.api.objectstore.auth import Auth
     store.proxy.auth = Auth([], 'secret', use_identity=True)
     yield {'store': store, 'alice': token('alice', 'alicepw', proj['id']),
            'admin': token('admin', 'adminpw', boot['project']['id']),

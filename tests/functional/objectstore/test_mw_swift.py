@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from iaas.objectstore.auth import Auth
-from iaas.objectstore.middleware import bulk, tempurl
+from iaas.api.objectstore.auth import Auth
+from iaas.api.objectstore.middleware import bulk, tempurl
 from tests.functional.objectstore.conftest import USERS, Store
 
 

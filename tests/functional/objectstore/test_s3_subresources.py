@@ -11,7 +11,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from iaas.objectstore.s3subresources import NI, SUBRESOURCES
+from iaas.api.objectstore.s3.subresources import NI, SUBRESOURCES
 
 TAGGING = (b'<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet>'
            b'</Tagging>')

@@ -314,7 +314,7 @@ def test_blank_delimiter_of_a_versions_listing_is_echoed(store, s3):
 
 
 def test_canned_bucket_acls_show_as_grants(store, s3):
-    """S3 ACLs are S3's (s3acl.py): the grants show; the Swift API's
+    """S3 ACLs are S3's (iaas/api/objectstore/s3/acl.py): the grants show; the Swift API's
     anonymous access is not opened by them (S3 ACLs never reach beyond
     the account's own S3 callers)."""
     s3.create_bucket(Bucket='pub')

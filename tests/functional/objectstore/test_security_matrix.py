@@ -1,6 +1,6 @@
 """The object store's route matrix (issue 12, "must be shown"): every Swift
 verb at account/container/object level and every S3 operation the S3
-dispatcher knows — both enumerated from iaas.objectstore.policies, so a new
+dispatcher knows — both enumerated from iaas.api.objectstore.policies, so a new
 operation fails here until it is classified — tried by callers who must not
 get in; afterwards the victim's containers and objects are unchanged."""
 import botocore
@@ -9,7 +9,8 @@ import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from iaas.objectstore import policies, s3api
+from iaas.api.objectstore import policies
+from iaas.api.objectstore.s3 import app as s3api
 from tests.functional.objectstore.conftest import wait_for
 
 BUCKET, KEY = 'victim', 'obj'

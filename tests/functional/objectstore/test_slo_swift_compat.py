@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from iaas.objectstore import auth, listing
+from iaas.api.objectstore import auth, listing
 from tests.functional.objectstore.conftest import Store
 
 SEG = {n: n.encode() * 10 for n in 'ab'}

@@ -136,7 +136,7 @@ def test_info_post_listing_and_filter_hooks(swift):
 
 
 def test_scoped_identity_reaches_only_its_container():
-    from iaas.objectstore.auth import Auth, Identity
+    from iaas.api.objectstore.auth import Auth, Identity
     auth = Auth([], 'secret', use_identity=False)
     ident = Identity(user='.wsgi.tempurl', account='AUTH_a', scope=('AUTH_a', 'c'))
     assert auth.is_owner(ident, 'AUTH_a', 'GET', 'c', 'o')

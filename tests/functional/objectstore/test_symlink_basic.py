@@ -4,7 +4,7 @@ import hashlib
 import pytest
 import requests
 
-from iaas.objectstore.middleware import symlink
+from iaas.api.objectstore.middleware import symlink
 from tests.functional.objectstore.conftest import Store
 
 MD5_EMPTY = hashlib.md5(b'').hexdigest()

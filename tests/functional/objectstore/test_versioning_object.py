@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from iaas.objectstore.middleware import object_versioning as ov
+from iaas.api.objectstore.middleware import object_versioning as ov
 from tests.functional.objectstore.conftest import Store
 
 MARKER = 'application/x-deleted;swift_versions_deleted=1'

@@ -36,9 +36,9 @@ class Cloud:
 
     def __init__(self):
         from iaas.api.compute import app as compute_app
+        from iaas.api.identity import app as identity_api
+        from iaas.api.image import app as image_app
         from iaas.api.network import app as network_app
-        from iaas.identity import api as identity_api
-        from iaas.image import app as image_app
         self.apps = {'identity': identity_api.build_app(),
                      'compute': compute_app.build_app(),
                      'network': network_app.build_app(),

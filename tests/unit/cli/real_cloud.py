@@ -15,10 +15,10 @@ import urllib.parse
 from requests.structures import CaseInsensitiveDict
 
 from iaas.api.compute import app as compute_app
+from iaas.api.identity import app as identity_api
+from iaas.api.image import app as image_app
 from iaas.api.network import app as network_app
 from iaas.common import service_auth
-from iaas.identity import api as identity_api
-from iaas.image import app as image_app
 from iaas.service import WSGIService
 from tests.functional.identity import helpers
 

@@ -8,11 +8,11 @@ import pytest
 
 from iaas import states
 from iaas.api.compute import app as compute_app
+from iaas.api.identity import app as identity_api
 from iaas.api.network import app as network_app
 from iaas.db import flavors as db_flavors
 from iaas.db import images as db_images
 from iaas.db import instances as db_instances
-from iaas.identity import api as identity_api
 from iaas.identity import bootstrap
 from tests.functional.compute import http
 from tests.functional.compute.conftest import wait_for

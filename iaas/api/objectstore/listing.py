@@ -1,0 +1,143 @@
+"""Account and container listings in Swift's formats: plain, json, xml."""
+import urllib.parse
+from xml.sax.saxutils import escape, quoteattr
+
+import webob
+
+from iaas.objectstore.utils import header_params, iso_ms, wsgi_to_str
+
+PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
+
+
+TRUE = ('true', '1', 'yes', 'on', 't', 'y')
+
+
+def backend_params(req, max_limit):
+    """The listing query for the storage node, checked as Swift checks it: a
+    limit that is not a number is ignored, one over the maximum is 412."""
+    from iaas.api.objectstore.proxy import HTTPError
+    q = {}
+    for k in PARAMS:
+        v = req.GET.get(k)
+        if v:
+            q[k] = v
+    if 'reverse' in q:
+        q['reverse'] = 'true' if q['reverse'].lower() in TRUE else ''
+        if not q['reverse']:
+            del q['reverse']
+    path = req.GET.get('path')
+    if path is not None:
+        q['path'] = path
+    limit = (req.GET.get('limit') or '').strip()
+    if limit.isdigit():
+        n = int(limit)
+        if n > max_limit:
+            raise HTTPError(412, f'Maximum limit is {max_limit}')
+        q['limit'] = str(n)
+    return '\x00' + urllib.parse.urlencode(q) if q else ''
+
+
+def out_format(req):
+    fmt = req.GET.get('format', '').lower()
+    if fmt in ('json', 'xml', 'plain'):
+        return fmt
+    accept = req.headers.get('Accept', '')
+    if 'application/json' in accept:
+        return 'json'
+    if 'application/xml' in accept or 'text/xml' in accept:
+        return 'xml'
+    return 'plain'
+
+
+def content_type(req):
+    return {'json': 'application/json; charset=utf-8',
+            'xml': 'application/xml; charset=utf-8'}.get(out_format(req),
+                                                         'text/plain; charset=utf-8')
+
+
+def object_entry(row):
+    if 'subdir' in row:
+        return {'subdir': row['subdir']}
+    return with_slo_etag({'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
+                          # stored as the object's header came (UTF-8 as latin-1)
+                          'content_type': wsgi_to_str(row['content_type']),
+                          'last_modified': iso_ms(row['created_at'])})
+
+
+def with_slo_etag(entry):
+    """A listing entry as Swift shows it: a manifest's stored hash
+    ``<manifest md5>; s3_etag=…; slo_etag=…`` keeps its other parameters
+    (``s3_etag``) and gives ``slo_etag`` a key of its own, quoted."""
+    base, params = split_hash(entry.get('hash') or '')
+    if 'slo_etag' in params:
+        entry['slo_etag'] = '"%s"' % params.pop('slo_etag')
+        entry['hash'] = base + ''.join(f'; {k}={v}' for k, v in params.items())
+    return entry
+
+
+def split_hash(value):
+    """(etag, {parameter: value}) of a listing hash ``etag; k=v; …``."""
+    return header_params(value)
+
+
+def s3_etag(entry):
+    """The ETag S3 shows for a listing entry (a multipart upload's own)."""
+    base, params = split_hash(entry.get('hash') or '')
+    return params.get('s3_etag') or entry.get('s3_etag') or base
+
+
+def listing_etag(manifest_etag, slo_etag, s3_etag=None):
+    """The hash a manifest's listing row stores (Swift's container update
+    override): the manifest's MD5 with its S3 and SLO ETags as parameters."""
+    value = manifest_etag.strip('"')
+    if s3_etag:
+        value += f'; s3_etag={s3_etag}'
+    return value + f'; slo_etag={slo_etag}'
+
+
+DEFAULT_POLICY = 'Policy-0'
+
+
+def container_entry(row):
+    if 'subdir' in row:
+        return {'subdir': row['subdir']}
+    return {'name': row['name'], 'count': int(row['object_count']),
+            'bytes': int(row['bytes_used']), 'last_modified': iso_ms(row['put_timestamp']),
+            'storage_policy': DEFAULT_POLICY}
+
+
+def render(req, kind, name, rows, headers):
+    entries = [object_entry(r) if kind == 'container' else container_entry(r) for r in rows]
+    fmt = out_format(req)
+    if fmt == 'json':
+        import json
+        body = json.dumps(entries).encode()
+        ctype = 'application/json; charset=utf-8'
+    elif fmt == 'xml':
+        body = _xml(kind, name, entries).encode()
+        ctype = 'application/xml; charset=utf-8'
+    else:
+        if not entries:
+            resp = webob.Response(status=204, headers=headers, charset=None)
+            resp.headers['Content-Type'] = 'text/plain; charset=utf-8'
+            resp.headers['Content-Length'] = '0'
+            return resp
+        body = ''.join((e.get('name') or e.get('subdir')) + '\n' for e in entries).encode()
+        ctype = 'text/plain; charset=utf-8'
+    resp = webob.Response(status=200, headers=headers, body=body, charset=None)
+    resp.headers['Content-Type'] = ctype
+    return resp
+
+
+def _xml(kind, name, entries):
+    tag = 'object' if kind == 'container' else 'container'
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{kind} name={quoteattr(name)}>']
+    for e in entries:
+        if 'subdir' in e:
+            out.append(f'<subdir name={quoteattr(e["subdir"])}><name>{escape(e["subdir"])}'
+                       '</name></subdir>')
+            continue
+        fields = ''.join(f'<{k}>{escape(str(v))}</{k}>' for k, v in e.items())
+        out.append(f'<{tag}>{fields}</{tag}>')
+    out.append(f'</{kind}>')
+    return ''.join(out)
