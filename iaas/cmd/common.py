@@ -19,7 +19,13 @@ def run_services(name, build, argv=None, on_ready=None):
     from iaas.service import Launcher
     parse_args(argv, name)
     launcher = Launcher()
-    build(launcher)
+    try:
+        build(launcher)
+    except Exception as exc:
+        # An unknown plug-in name, a bad option: stop here, saying why.
+        LOG.exception('%s could not start', name)
+        print(f'{name} could not start: {exc}', file=sys.stderr)
+        return 1
     LOG.info('%s starting: host=%s state_path=%s bus=%s', name, CONF.host,
              CONF.state_path, CONF.transport_url.split('@')[-1])
     try:

@@ -129,5 +129,5 @@ def test_changing_default_store_keeps_old_images(kind, client, image_conf, reque
 
 def test_unknown_store_name_fails_clearly(image_conf):
     from iaas.image import stores
-    with pytest.raises(stores.UnknownStore, match='known stores: file, objectstore, s3'):
+    with pytest.raises(stores.UnknownStore, match="unknown image store 'ftp'; known: file, objectstore, s3"):
         stores.get_store('ftp')
