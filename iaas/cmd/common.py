@@ -3,12 +3,13 @@ import logging
 import sys
 
 from iaas.common import logs
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
 
 
 def parse_args(argv, name, default_config_files=None):
+    register_all(CONF)
     CONF(argv[1:] if argv is not None else sys.argv[1:], project='iaas', prog=name,
          default_config_files=default_config_files)
     logs.setup(CONF, name)
