@@ -3,6 +3,7 @@ import logging
 import sys
 
 from iaas.common import logs
+from iaas.common.plugins import UnknownPlugin
 from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ def run_services(name, build, argv=None, on_ready=None):
     try:
         build(launcher)
     except Exception as exc:
-        # An unknown plug-in name, a bad option: stop here, saying why.
-        LOG.exception('%s could not start', name)
+        # An unknown plug-in name, a bad option: stop here, saying why (an
+        # unknown name needs no traceback).
+        LOG.error('%s could not start', name, exc_info=not isinstance(exc, UnknownPlugin))
         print(f'{name} could not start: {exc}', file=sys.stderr)
         return 1
     LOG.info('%s starting: host=%s state_path=%s bus=%s', name, CONF.host,
