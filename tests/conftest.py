@@ -14,6 +14,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from iaas.conf import CONF, register_all
+
 PG_ADMIN = os.environ.get('IAAS_TEST_PG', 'postgresql+psycopg2://postgres@127.0.0.1:5432/test')
 MY_ADMIN = os.environ.get('IAAS_TEST_MYSQL', 'mysql+pymysql://root@127.0.0.1:3306/test')
 RABBIT = os.environ.get('IAAS_TEST_RABBIT', 'pyamqp://guest:guest@127.0.0.1:5672//')
@@ -21,6 +23,11 @@ RABBIT = os.environ.get('IAAS_TEST_RABBIT', 'pyamqp://guest:guest@127.0.0.1:5672
 RUN_ID = uuid.uuid4().hex[:8]
 # Exchanges (and so queue names, which start with the exchange) of this run.
 TEST_EXCHANGE_PREFIX = f'iaas-test-{RUN_ID}-'
+
+
+def pytest_configure(config):
+    # What every entry point does before it parses its command line.
+    register_all(CONF)
 
 
 def pytest_sessionfinish(session, exitstatus):

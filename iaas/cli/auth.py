@@ -1,5 +1,5 @@
 """Credentials (``OS_*`` variables / options, or the config file), token
-issue through ``POST /v3/auth/tokens`` and endpoint lookup in the catalog.
+issue and endpoint lookup in the catalog, both with keystoneauth1.
 
 Sources, in order:
 1. ``--os-*`` options / ``OS_*`` variables when any of auth URL, user name
@@ -15,8 +15,14 @@ import getpass
 import os
 import sys
 
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+from keystoneauth1.access import service_catalog
+from keystoneauth1.identity import v3
+
 from iaas.cli import config
-from iaas.cli.errors import APIError, CLIError
+from iaas.cli.errors import CLIError, api_error
+from iaas.cli.http import USER_AGENT, where
 
 # option/config key -> environment variable (as python-openstackclient)
 ENV = {'auth_url': 'OS_AUTH_URL', 'username': 'OS_USERNAME', 'user_id': 'OS_USER_ID',
@@ -103,49 +109,51 @@ def _require(creds, source):
                        f'(or run "iaas login")')
 
 
-def token_request_body(creds):
-    """The password auth body openstackclient sends (CALLS.md §1b)."""
-    user = {'password': creds['password']}
+def password_plugin(creds):
+    """The keystoneauth1 v3 password plug-in for ``creds``: it sends the body
+    openstackclient sends (CALLS.md §1b)."""
+    kw = {'auth_url': auth_url_v3(creds['auth_url']), 'password': creds['password']}
     if creds.get('user_id'):
-        user['id'] = creds['user_id']
+        kw['user_id'] = creds['user_id']
     else:
-        user['name'] = creds['username']
+        kw['username'] = creds['username']
         if creds.get('user_domain_id'):
-            user['domain'] = {'id': creds['user_domain_id']}
+            kw['user_domain_id'] = creds['user_domain_id']
         else:
-            user['domain'] = {'name': creds.get('user_domain_name') or 'Default'}
+            kw['user_domain_name'] = creds.get('user_domain_name') or 'Default'
     if creds.get('project_id'):
-        project = {'id': creds['project_id']}
+        kw['project_id'] = creds['project_id']
     else:
-        project = {'name': creds['project_name']}
+        kw['project_name'] = creds['project_name']
         if creds.get('project_domain_id'):
-            project['domain'] = {'id': creds['project_domain_id']}
+            kw['project_domain_id'] = creds['project_domain_id']
         else:
-            project['domain'] = {'name': creds.get('project_domain_name') or 'Default'}
-    return {'auth': {'identity': {'methods': ['password'], 'password': {'user': user}},
-                     'scope': {'project': project}}}
+            kw['project_domain_name'] = creds.get('project_domain_name') or 'Default'
+    return v3.Password(**kw)
 
 
 def issue_token(transport, creds):
-    """POST /v3/auth/tokens → the token fields the CLI caches."""
+    """A token from Keystone (keystoneauth1 over the transport's HTTP
+    session) → the token fields the CLI caches."""
     url = auth_url_v3(creds['auth_url']) + '/auth/tokens'
+    session = ks_session.Session(session=transport.session, timeout=transport.timeout[1],
+                                 user_agent=USER_AGENT)
     try:
-        resp = transport.request('POST', url, json=token_request_body(creds))
-    except APIError as exc:
-        raise CLIError(f'authentication failed at {creds["auth_url"]}: {exc.message}') from None
-    token = resp.headers.get('X-Subject-Token')
-    try:
-        body = resp.json()['token']
-    except (ValueError, KeyError, TypeError):
-        body = None
-    if not token or not isinstance(body, dict):
-        raise CLIError(f'{url} answered {resp.status_code} without a token')
-    project = body.get('project') or {}
-    user = body.get('user') or {}
-    return {'token': token, 'expires_at': body.get('expires_at'),
-            'catalog': body.get('catalog') or [],
-            'token_project_id': project.get('id'), 'token_project_name': project.get('name'),
-            'token_user_id': user.get('id'), 'token_user_name': user.get('name')}
+        access = password_plugin(creds).get_access(session)
+    except ks_exc.HttpError as exc:
+        message = api_error(exc.response).message if exc.response is not None else str(exc)
+        raise CLIError(f'authentication failed at {creds["auth_url"]}: {message}') from None
+    except ks_exc.ConnectFailure:
+        raise CLIError(f'cannot connect to {where(url)} (POST {url}): is the service '
+                       f'running and the URL right?') from None
+    except ks_exc.ClientException as exc:
+        raise CLIError(f'authentication failed at {creds["auth_url"]}: {exc}') from None
+    if transport.debug:
+        print(f'DEBUG POST {url} -> token for project {access.project_id}', file=sys.stderr)
+    return {'token': access.auth_token, 'expires_at': access.expires.isoformat(),
+            'catalog': access.service_catalog.catalog or [],
+            'token_project_id': access.project_id, 'token_project_name': access.project_name,
+            'token_user_id': access.user_id, 'token_user_name': access.username}
 
 
 class Session:
@@ -183,20 +191,16 @@ class Session:
 
     def endpoint(self, service_type):
         """The catalog URL of ``service_type`` for our interface and region."""
-        found = [s for s in self.catalog if s.get('type') == service_type]
-        if not found:
+        catalog = service_catalog.ServiceCatalogV3(self.catalog)
+        if not catalog.get_endpoints(service_type=service_type):
             raise CLIError(f'the service catalog has no {service_type!r} service')
-        for svc in found:
-            for ep in svc.get('endpoints') or []:
-                iface = str(ep.get('interface', '')).lower().removesuffix('url')
-                if iface != self.interface:
-                    continue
-                if self.region and self.region not in (ep.get('region_id'), ep.get('region')):
-                    continue
-                return ep['url'].rstrip('/')
-        where = f' in region {self.region!r}' if self.region else ''
-        raise CLIError(f'no {self.interface} endpoint for {service_type!r}{where} in the '
-                       f'service catalog')
+        try:
+            return catalog.url_for(service_type=service_type, interface=self.interface,
+                                   region_name=self.region).rstrip('/')
+        except ks_exc.EndpointNotFound:
+            where_ = f' in region {self.region!r}' if self.region else ''
+            raise CLIError(f'no {self.interface} endpoint for {service_type!r}{where_} in '
+                           f'the service catalog') from None
 
 
 def _valid(tokinfo):

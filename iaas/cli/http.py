@@ -14,7 +14,7 @@ USER_AGENT = 'iaas-cli/0.1'
 DEFAULT_TIMEOUT = (10, 120)   # connect, read
 
 
-def _where(url):
+def where(url):
     parts = urlsplit(url)
     return f'{parts.scheme}://{parts.netloc}' if parts.netloc else url
 
@@ -35,9 +35,9 @@ class Transport:
             resp = self.session.request(method, url, headers=headers,
                                         timeout=timeout or self.timeout, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise CLIError(f'TLS error talking to {_where(url)}: {exc}') from None
+            raise CLIError(f'TLS error talking to {where(url)}: {exc}') from None
         except requests.exceptions.ConnectionError:
-            raise CLIError(f'cannot connect to {_where(url)} ({method} {url}): is the '
+            raise CLIError(f'cannot connect to {where(url)} ({method} {url}): is the '
                            f'service running and the URL right?') from None
         except requests.exceptions.Timeout:
             raise CLIError(f'{method} {url} timed out') from None

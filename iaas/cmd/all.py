@@ -14,7 +14,7 @@ import secrets
 import sys
 
 from iaas.cmd import daemons
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _pop_state_path(argv):
 
 def admin_password():
     """The admin password: configured, or generated once and kept in state_path."""
-    configured = getattr(getattr(CONF, 'identity', None), 'admin_password', None)
+    configured = CONF.identity.admin_password
     if configured:
         return configured
     path = os.path.join(CONF.state_path, 'admin-password')
@@ -62,7 +62,7 @@ def write_openrc(password):
         'OS_PROJECT_NAME': 'admin',
         'OS_USER_DOMAIN_NAME': 'Default',
         'OS_PROJECT_DOMAIN_NAME': 'Default',
-        'OS_REGION_NAME': getattr(getattr(CONF, 'identity', None), 'region', 'RegionOne'),
+        'OS_REGION_NAME': CONF.identity.region,
         'OS_INTERFACE': 'public',
     }
     tmp = path + '.tmp'
@@ -78,6 +78,7 @@ def write_openrc(password):
 def main(argv=None):
     argv, state_path = _pop_state_path(list(sys.argv[1:] if argv is None else argv))
     from iaas.service import Launcher
+    register_all(CONF)
     CONF(argv, project='iaas', prog='iaas-all')
     if state_path:
         CONF.set_override('state_path', os.path.abspath(state_path))

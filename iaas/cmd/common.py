@@ -3,12 +3,14 @@ import logging
 import sys
 
 from iaas.common import logs
-from iaas.conf import CONF
+from iaas.common.plugins import UnknownPlugin
+from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
 
 
 def parse_args(argv, name, default_config_files=None):
+    register_all(CONF)
     CONF(argv[1:] if argv is not None else sys.argv[1:], project='iaas', prog=name,
          default_config_files=default_config_files)
     logs.setup(CONF, name)
@@ -19,7 +21,14 @@ def run_services(name, build, argv=None, on_ready=None):
     from iaas.service import Launcher
     parse_args(argv, name)
     launcher = Launcher()
-    build(launcher)
+    try:
+        build(launcher)
+    except Exception as exc:
+        # An unknown plug-in name, a bad option: stop here, saying why (an
+        # unknown name needs no traceback).
+        LOG.error('%s could not start', name, exc_info=not isinstance(exc, UnknownPlugin))
+        print(f'{name} could not start: {exc}', file=sys.stderr)
+        return 1
     LOG.info('%s starting: host=%s state_path=%s bus=%s', name, CONF.host,
              CONF.state_path, CONF.transport_url.split('@')[-1])
     try:

@@ -48,7 +48,9 @@ def build_api(launcher):
 def build_image(launcher):
     """iaas-image: the Glance-v2-compatible image API."""
     from iaas.api.image import app
+    from iaas.image import stores
     from iaas.image.janitor import Janitor
+    stores.check_configured(CONF)
     launcher.add(WSGIService('image', app.build_app(), CONF.image.listen or CONF.api.listen,
                              CONF.image.port, threads=CONF.image.threads))
     launcher.add(Janitor(CONF))

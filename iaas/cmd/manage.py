@@ -13,7 +13,7 @@ import sys
 from oslo_config import cfg
 
 from iaas.common import logs
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
 
 
 def print_table(headers, rows, out=sys.stdout):
@@ -117,6 +117,7 @@ def _add_parsers(subparsers):
 
 def main(argv=None):
     _load_extra_commands()
+    register_all(CONF)
     CONF.register_cli_opt(cfg.SubCommandOpt('category', handler=_add_parsers))
     try:
         CONF(argv if argv is not None else sys.argv[1:], project='iaas', prog='iaas-manage')

@@ -1,18 +1,23 @@
-"""A token and endpoints for service-to-service calls (``[service_user]``).
+"""A token and endpoints for service-to-service calls (``[service_user]``),
+through a keystoneauth1 session.
 
     client = service_auth.get_client()
     url = client.endpoint('image')          # from the token's catalog
     requests.get(url + '/v2/images', headers=client.headers())
 
-The token is cached and renewed five minutes before it expires.
+keystoneauth1 caches the token and fetches a new one shortly before it
+expires.
 """
-import datetime
 import os
 import threading
 
-import requests
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 from iaas.conf import CONF
+
+TIMEOUT = 30
 
 
 class ServiceAuthError(Exception):
@@ -23,9 +28,8 @@ def _password():
     su = CONF.service_user
     if su.password:
         return su.password
-    pw = getattr(getattr(CONF, 'identity', None), 'admin_password', None)
-    if pw:
-        return pw
+    if CONF.identity.admin_password:
+        return CONF.identity.admin_password
     path = os.path.join(CONF.state_path, 'admin-password')
     if os.path.exists(path):
         with open(path) as f:
@@ -33,60 +37,57 @@ def _password():
     raise ServiceAuthError('no [service_user] password configured')
 
 
+def _auth_url():
+    return CONF.service_user.auth_url or \
+        f'http://{CONF.api.public_host}:{CONF.api.identity_port}/v3'
+
+
 class ServiceClient:
+    """The service account's keystoneauth1 session; ``session`` is its
+    ``requests.Session`` for the calls themselves."""
+
     def __init__(self):
         self._lock = threading.Lock()
-        self._token = None
-        self._expires = None
-        self._catalog = []
-        self.session = requests.Session()
+        self._ks = None
 
-    def _auth_url(self):
-        return CONF.service_user.auth_url or \
-            f'http://{CONF.api.public_host}:{CONF.api.identity_port}/v3'
+    def _keystone(self):
+        # Built on first use: the password may be written after the daemon starts.
+        with self._lock:
+            if self._ks is None:
+                su = CONF.service_user
+                auth = v3.Password(auth_url=_auth_url(), username=su.username,
+                                   password=_password(), user_domain_name=su.user_domain_name,
+                                   project_name=su.project_name,
+                                   project_domain_name=su.project_domain_name)
+                self._ks = ks_session.Session(auth=auth, timeout=TIMEOUT)
+            return self._ks
 
-    def _authenticate(self):
-        su = CONF.service_user
-        body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
-            'name': su.username, 'password': _password(),
-            'domain': {'name': su.user_domain_name}}}},
-            'scope': {'project': {'name': su.project_name,
-                                  'domain': {'name': su.project_domain_name}}}}}
-        try:
-            r = self.session.post(self._auth_url().rstrip('/') + '/auth/tokens', json=body,
-                                  timeout=30)
-        except requests.RequestException as exc:
-            raise ServiceAuthError(f'identity unreachable: {exc}') from exc
-        if r.status_code != 201:
-            raise ServiceAuthError(f'service login failed: {r.status_code} {r.text[:200]}')
-        tok = r.json()['token']
-        self._token = r.headers['X-Subject-Token']
-        self._expires = datetime.datetime.fromisoformat(tok['expires_at'].replace('Z', '+00:00'))
-        self._catalog = tok.get('catalog', [])
+    @property
+    def session(self):
+        return self._keystone().session
 
     def token(self):
-        with self._lock:
-            now = datetime.datetime.now(datetime.UTC)
-            if self._token is None or self._expires - now < datetime.timedelta(minutes=5):
-                self._authenticate()
-            return self._token
+        try:
+            return self._keystone().get_token()
+        except ks_exc.ClientException as exc:
+            raise ServiceAuthError(f'service login failed: {exc}') from exc
 
     def headers(self, extra=None):
         return {'X-Auth-Token': self.token(), **(extra or {})}
 
     def endpoint(self, service_type):
-        self.token()
         su = CONF.service_user
-        for svc in self._catalog:
-            if svc.get('type') != service_type:
-                continue
-            eps = svc.get('endpoints', [])
-            for want in (su.interface, 'public'):
-                for ep in eps:
-                    if ep.get('interface') == want and \
-                            ep.get('region_id', ep.get('region')) in (su.region_name, None):
-                        return ep['url'].rstrip('/')
-        raise ServiceAuthError(f'no {service_type} endpoint in the catalog')
+        try:
+            url = self._keystone().get_endpoint(
+                service_type=service_type, interface=[su.interface, 'public'],
+                region_name=su.region_name)
+        except ks_exc.EndpointNotFound:
+            url = None
+        except ks_exc.ClientException as exc:
+            raise ServiceAuthError(f'service login failed: {exc}') from exc
+        if not url:
+            raise ServiceAuthError(f'no {service_type} endpoint in the catalog')
+        return url.rstrip('/')
 
 
 _client = None

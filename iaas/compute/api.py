@@ -416,8 +416,7 @@ class API:
         return image_id
 
     def image_url(self, ctx):
-        port = getattr(getattr(CONF, 'image', None), 'port', 9292)
-        return f'http://{CONF.api.public_host}:{port}'
+        return f'http://{CONF.api.public_host}:{CONF.image.port}'
 
     def _create_snapshot_image(self, ctx, inst, name, metadata):
         body = {'name': name, 'visibility': 'private',

@@ -1,8 +1,9 @@
 """Configuration: one module per option group.
 
-Each module exposes ``register_opts(conf)`` and ``list_opts()``; the option
-modules register nothing on import. ``CONF`` below is the process-wide
-object, filled by :func:`register_all` which this package calls once.
+Each module exposes ``register_opts(conf)`` and ``list_opts()``; nothing
+registers on import. ``CONF`` below is the process-wide object; every entry
+point (iaas/cmd/*, the object store's command, the tools, tests/conftest.py)
+calls :func:`register_all` once before it parses the command line.
 ``tools/gen_config_sample.py`` writes ``etc/iaas.conf.sample`` from
 :func:`list_opts`.
 """
@@ -23,9 +24,12 @@ def _modules():
     return [importlib.import_module(f'{__name__}.{m}') for m in MODULES]
 
 
-def register_all(conf):
+def register_all(conf=CONF):
+    """Register every option group on ``conf``; idempotent (oslo.config
+    ignores an option or group registered again)."""
     for mod in _modules():
         mod.register_opts(conf)
+    return conf
 
 
 def list_opts():
@@ -35,6 +39,3 @@ def list_opts():
         for group, opts in mod.list_opts().items():
             out.append((group, opts))
     return out
-
-
-register_all(CONF)

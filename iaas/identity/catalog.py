@@ -16,14 +16,8 @@ def known_services(conf=CONF):
     host = conf.api.public_host
     api = conf.api
 
-    def group_port(group, default):
-        try:
-            return getattr(getattr(conf, group), 'port', None) or default
-        except Exception:
-            return default
-
-    image_port = group_port('image', 9292)
-    object_port = group_port('objectstore', 8080)
+    image_port = conf.image.port
+    object_port = conf.objectstore.port
     return [
         ('identity', 'keystone', 'Identity', f'http://{host}:{api.identity_port}/v3'),
         ('compute', 'nova', 'Compute', f'http://{host}:{api.compute_port}/v2.1'),

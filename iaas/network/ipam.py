@@ -20,17 +20,10 @@ from iaas.exception import Conflict, Invalid
 CANDIDATES = 16
 
 
-def _limit(name, default):
-    try:
-        return getattr(CONF.network, name)
-    except Exception:   # noqa: BLE001 - options not registered (bare DB use)
-        return default
-
-
 def release_grace():
     """Seconds a released fixed IP stays out of use (``[network]
     fixed_ip_release_grace``)."""
-    return _limit('fixed_ip_release_grace', 60)
+    return CONF.network.fixed_ip_release_grace
 
 
 def parse_cidr(cidr, strict=False):
@@ -63,7 +56,7 @@ def check_dns(servers):
     """Name servers are IP addresses (nothing else reaches dnsmasq), at most
     ``[network] max_dns_nameservers``, no duplicates."""
     servers = list(servers or ())
-    cap = _limit('max_dns_nameservers', 5)
+    cap = CONF.network.max_dns_nameservers
     if len(servers) > cap:
         raise Invalid(f'Number of DNS nameservers exceeds the limit {cap} for subnet.',
                       'DNSNameServersExhausted')
@@ -78,7 +71,7 @@ def check_routes(routes, version):
     address, both of the subnet's IP version; at most ``[network]
     max_subnet_host_routes``."""
     routes = list(routes or ())
-    cap = _limit('max_subnet_host_routes', 20)
+    cap = CONF.network.max_subnet_host_routes
     if len(routes) > cap:
         raise Invalid(f'Unable to complete operation for subnet. The number of host routes '
                       f'exceeds the limit {cap}.', 'HostRoutesExhausted')
@@ -174,7 +167,7 @@ def random_mac():
 def check_fixed_ips_count(fixed_ips):
     """400 when a port asks for more than ``[network] max_fixed_ips_per_port``
     fixed IPs (before any other work: each costs queries under the write lock)."""
-    cap = _limit('max_fixed_ips_per_port', 5)
+    cap = CONF.network.max_fixed_ips_per_port
     if fixed_ips is not None and len(fixed_ips) > cap:
         raise Invalid('Invalid input for operation: Exceeded maximum amount of fixed ips '
                       f'per port ({cap}).', 'InvalidInput')

@@ -13,7 +13,7 @@ import sys
 
 from oslo_privsep import daemon
 
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
 from iaas.privileged import CONTEXTS
 
 CONFIG_ARGS = ('--config-file', '--config-dir')
@@ -55,6 +55,7 @@ def parse(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     config, _context = parse(argv)
+    register_all(CONF)
     CONF(config, project='iaas', prog='iaas-privsep-helper', default_config_files=[])
     for ctx in CONTEXTS:
         ctx.serve()

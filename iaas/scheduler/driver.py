@@ -4,8 +4,8 @@
     hosts = sched.select_destinations(spec, host_states)   # one HostState per instance
 
 Filters and weighers are plug-ins named in config and found through the
-``iaas.scheduler.filters`` / ``iaas.scheduler.weighers`` entry points (the
-built-in ones are also known without the package metadata). The manager
+``iaas.scheduler.filters`` / ``iaas.scheduler.weighers`` entry points
+(:mod:`iaas.common.plugins`). The manager
 builds the ``HostState`` list from the DB and makes the claims atomic there;
 this module only decides.
 
@@ -23,12 +23,11 @@ many hosts.
 """
 import dataclasses
 import heapq
-import importlib
 import logging
 import random
 import time
-from importlib import metadata
 
+from iaas.common import plugins
 from iaas.scheduler import filters as filters_mod
 from iaas.scheduler import weighers as weighers_mod
 from iaas.scheduler.filters import BaseHostFilter
@@ -38,31 +37,11 @@ from iaas.scheduler.weighers import BaseWeigher
 LOG = logging.getLogger(__name__)
 
 
-class UnknownPlugin(ValueError):
-    """A filter or weigher name in config matches no known plug-in."""
+UnknownPlugin = plugins.UnknownPlugin
 
 
-def _known(group, builtin):
-    """{short name: entry point or "module:Class"} of a plug-in group."""
-    known = dict(builtin)
-    try:
-        for ep in metadata.entry_points(group=group):
-            known[ep.name] = ep
-    except Exception:  # broken metadata must not hide the built-ins
-        LOG.exception('Cannot list entry points of %s', group)
-    return known
-
-
-def _load_class(target):
-    if isinstance(target, metadata.EntryPoint):
-        return target.load()
-    mod, _, attr = target.partition(':')
-    return getattr(importlib.import_module(mod), attr)
-
-
-def load_plugins(names, group, builtin, base, what, option):
+def load_plugins(names, group, base, option):
     """Classes for ``names`` (short names, classes or instances are passed through)."""
-    known = None
     out = []
     for name in names:
         if isinstance(name, base) or (isinstance(name, type) and issubclass(name, base)):
@@ -71,16 +50,10 @@ def load_plugins(names, group, builtin, base, what, option):
         name = str(name).strip()
         if not name:
             continue
-        if known is None:
-            known = _known(group, builtin)
-        if name not in known:
-            raise UnknownPlugin(
-                f'Unknown scheduler {what} {name!r} in [scheduler] {option}; '
-                f'known {what}s: {", ".join(sorted(known))}')
-        cls = _load_class(known[name])
+        cls = plugins.load(group, name, f'[scheduler] {option}')
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise UnknownPlugin(f'Scheduler {what} {name!r} ({cls!r}) is not a '
-                                f'{base.__name__}')
+            raise TypeError(f'{plugins.GROUPS[group]} {name!r} ({cls!r}) is not a '
+                            f'{base.__name__}')
         out.append(cls)
     return out
 
@@ -106,12 +79,10 @@ class FilterScheduler:
             weighers = group.weighers
         self.filters = [f if isinstance(f, BaseHostFilter) else f()
                         for f in load_plugins(filters, filters_mod.ENTRY_POINT_GROUP,
-                                              filters_mod.BUILTIN, BaseHostFilter,
-                                              'filter', 'enabled_filters')]
+                                              BaseHostFilter, 'enabled_filters')]
         self.weighers = [w if isinstance(w, BaseWeigher) else w(self._multiplier(w))
                          for w in load_plugins(weighers, weighers_mod.ENTRY_POINT_GROUP,
-                                               weighers_mod.BUILTIN, BaseWeigher,
-                                               'weigher', 'weighers')]
+                                               BaseWeigher, 'weighers')]
         self.host_subset_size = max(1, int(host_subset_size if host_subset_size is not None
                                            else group.host_subset_size))
 

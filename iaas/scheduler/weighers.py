@@ -148,13 +148,5 @@ class ServerGroupSoftAntiAffinityWeigher(_SoftGroupWeigher):
     _sign = -1
 
 
-BUILTIN = {
-    'RAMWeigher': 'iaas.scheduler.weighers:RAMWeigher',
-    'VCPUWeigher': 'iaas.scheduler.weighers:VCPUWeigher',
-    'DiskWeigher': 'iaas.scheduler.weighers:DiskWeigher',
-    'ServerGroupSoftAffinityWeigher': 'iaas.scheduler.weighers:ServerGroupSoftAffinityWeigher',
-    'ServerGroupSoftAntiAffinityWeigher':
-        'iaas.scheduler.weighers:ServerGroupSoftAntiAffinityWeigher',
-}
-
+#: Entry-point group of these plug-ins (pyproject.toml).
 ENTRY_POINT_GROUP = 'iaas.scheduler.weighers'

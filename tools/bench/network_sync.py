@@ -35,7 +35,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from iaas.conf import CONF  # noqa: E402
+from iaas.conf import CONF, register_all  # noqa: E402
 
 
 def setup_db(n, tmp):
@@ -125,6 +125,7 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit('needs root (network namespaces, iptables)')
+    register_all(CONF)
     CONF([], project='iaas', default_config_files=[])
     CONF.set_override('transport_url', 'memory://')
     print(f'{"ports":>6} {"remote groups":>14} {"rules":>7} {"db ms":>8} {"build ms":>9} '

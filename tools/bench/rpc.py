@@ -22,7 +22,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from iaas import rpc  # noqa: E402
-from iaas.conf import CONF  # noqa: E402
+from iaas.conf import CONF, register_all  # noqa: E402
 
 RABBIT = 'pyamqp://guest:guest@127.0.0.1:5672//'
 
@@ -47,6 +47,7 @@ class Bench:
 
 
 def setup(url, state, exchange):
+    register_all(CONF)
     CONF([], project='iaas', default_config_files=[])
     CONF.set_override('transport_url', url)
     CONF.set_override('state_path', state)

@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from iaas.conf import CONF  # noqa: E402
+from iaas.conf import CONF, register_all  # noqa: E402
 from iaas.scheduler.driver import FilterScheduler  # noqa: E402
 from iaas.scheduler.host_state import HostState, RequestSpec  # noqa: E402
 
@@ -104,6 +104,7 @@ def main():
     ap.add_argument('--n', type=int, default=300, help='decisions per case')
     ap.add_argument('--seed', type=int, default=1)
     args = ap.parse_args()
+    register_all(CONF)
     CONF([], project='iaas', default_config_files=[])
     print(f'filters: {", ".join(CONF.scheduler.enabled_filters)}')
     print(f'weighers: {", ".join(CONF.scheduler.weighers)}')

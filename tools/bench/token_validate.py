@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import webob  # noqa: E402
 
 from iaas import wsgi  # noqa: E402
-from iaas.conf import CONF  # noqa: E402
+from iaas.conf import CONF, register_all  # noqa: E402
 
 
 def pct(samples, p):
@@ -55,6 +55,7 @@ def main():
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix='bench-identity-')
+    register_all(CONF)
     CONF([], project='iaas', default_config_files=[])
     CONF.set_override('state_path', tmp)
     url = args.db or f'sqlite:///{tmp}/bench.sqlite'

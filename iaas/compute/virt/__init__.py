@@ -1,17 +1,12 @@
 """Hypervisor drivers, chosen by ``[compute] compute_driver`` (entry points
-``iaas.compute.drivers`` in pyproject.toml)."""
-from importlib.metadata import entry_points
+``iaas.compute.drivers`` in pyproject.toml, loaded by :mod:`iaas.common.plugins`)."""
+from iaas.common import plugins
 
 GROUP = 'iaas.compute.drivers'
 
-
-class UnknownDriver(Exception):
-    pass
+# An unknown driver name (kept as a name of its own for the callers).
+UnknownDriver = plugins.UnknownPlugin
 
 
 def load_driver(name, host):
-    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
-    if name not in eps:
-        raise UnknownDriver(f'unknown compute_driver {name!r}; known: '
-                            f'{", ".join(sorted(eps)) or "none"}')
-    return eps[name].load()(host)
+    return plugins.load(GROUP, name, '[compute] compute_driver')(host)

@@ -28,16 +28,13 @@ class FakeDriver(driver.ComputeDriver):
         self.spawned = 0
 
     # -- capacity and accounting --------------------------------------------
-    def _ratio(self, name, default):
-        return getattr(getattr(CONF, 'scheduler', None), name, default)
-
     def capacity(self):
-        fc = CONF.fake_driver
-        return {'vcpus': fc.vcpus * self._ratio('cpu_allocation_ratio', 16.0),
+        fc, sc = CONF.fake_driver, CONF.scheduler
+        return {'vcpus': fc.vcpus * sc.cpu_allocation_ratio,
                 'memory_mb': (fc.memory_mb - CONF.compute.reserved_host_memory_mb)
-                * self._ratio('ram_allocation_ratio', 1.5),
+                * sc.ram_allocation_ratio,
                 'local_gb': (fc.local_gb - CONF.compute.reserved_host_disk_gb)
-                * self._ratio('disk_allocation_ratio', 1.0)}
+                * sc.disk_allocation_ratio}
 
     def _used(self):
         used = {'vcpus': 0, 'memory_mb': 0, 'local_gb': 0}

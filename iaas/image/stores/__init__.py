@@ -10,19 +10,16 @@ iterator raises (client gone, checksum or format refused, quota), the store
 removes everything it wrote and lets the exception through: no half image
 is ever left behind.
 
-Stores are named by short names, resolved through the ``iaas.image.stores``
-entry points (pyproject.toml) and the built-in table below; an unknown
-name fails at start-up with a clear message.
+Stores are named by short names, the ``iaas.image.stores`` entry points
+(pyproject.toml) loaded by :mod:`iaas.common.plugins`; iaas-image checks its
+configured store with :func:`check_configured` while it starts, so an
+unknown name fails at start-up with the known ones listed.
 """
-import importlib
 import threading
-from importlib import metadata
 
-BUILTIN = {
-    'file': 'iaas.image.stores.file:FileStore',
-    'objectstore': 'iaas.image.stores.objectstore:ObjectStore',
-    's3': 'iaas.image.stores.s3:S3Store',
-}
+from iaas.common import plugins
+
+GROUP = 'iaas.image.stores'
 
 CHUNK = 1 << 20
 
@@ -35,7 +32,7 @@ class NotFoundInStore(StoreError):
     pass
 
 
-class UnknownStore(ValueError):
+class UnknownStore(plugins.UnknownPlugin):
     pass
 
 
@@ -62,17 +59,12 @@ _stores = {}
 
 
 def _resolve(name):
-    target = None
-    for ep in metadata.entry_points(group='iaas.image.stores'):
-        if ep.name == name:
-            return ep.load()
-    target = BUILTIN.get(name)
-    if target is None:
-        known = sorted(set(BUILTIN) | {ep.name for ep in metadata.entry_points(
-            group='iaas.image.stores')})
-        raise UnknownStore(f'Unknown image store {name!r}; known stores: {", ".join(known)}')
-    mod, _, cls = target.partition(':')
-    return getattr(importlib.import_module(mod), cls)
+    return plugins.load(GROUP, name, error=UnknownStore)
+
+
+def check_configured(conf):
+    """Start-up check of iaas-image: the configured default store exists."""
+    plugins.check(GROUP, conf.image.default_store, '[image] default_store', UnknownStore)
 
 
 def get_store(name, conf=None):

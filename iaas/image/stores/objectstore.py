@@ -12,11 +12,59 @@ import contextlib
 import threading
 import urllib.parse
 
-import requests
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import plugin
+from keystoneauth1 import session as ks_session
 
 from iaas.image.stores import CHUNK, NotFoundInStore, Store, StoreError
 
 TIMEOUT = 60
+
+
+class _FixedAuth(plugin.BaseAuthPlugin):
+    """``objectstore_storage_url`` with a fixed ``objectstore_token`` (or none)."""
+
+    def __init__(self, storage_url, token):
+        super().__init__()
+        self._url, self._token = storage_url.rstrip('/'), token
+
+    def get_token(self, session, **kwargs):
+        return self._token
+
+    def get_endpoint(self, session, **kwargs):
+        return self._url
+
+
+class _SwiftV1Auth(plugin.BaseAuthPlugin):
+    """Swift v1 auth (``X-Auth-User``/``X-Auth-Key`` → storage URL and token);
+    the token is kept until a 401 invalidates it."""
+
+    def __init__(self, auth_url, user, key):
+        super().__init__()
+        self._auth_url, self._user, self._key = auth_url, user, key
+        self._lock = threading.Lock()
+        self._auth = None       # (storage_url, token)
+
+    def _get(self, session):
+        with self._lock:
+            if self._auth is None:
+                r = session.get(self._auth_url, authenticated=False, raise_exc=False,
+                                headers={'X-Auth-User': self._user, 'X-Auth-Key': self._key})
+                if r.status_code not in (200, 204):
+                    raise StoreError(f'objectstore auth failed: {r.status_code}')
+                self._auth = (r.headers['X-Storage-Url'].rstrip('/'), r.headers['X-Auth-Token'])
+            return self._auth
+
+    def get_token(self, session, **kwargs):
+        return self._get(session)[1]
+
+    def get_endpoint(self, session, **kwargs):
+        return self._get(session)[0]
+
+    def invalidate(self):
+        with self._lock:
+            self._auth = None
+        return True
 
 
 class _Body:
@@ -39,43 +87,37 @@ class ObjectStore(Store):
 
     def __init__(self, conf):
         super().__init__(conf)
-        self._session = requests.Session()
         self._lock = threading.Lock()
-        self._auth = None       # (storage_url, token)
+        self._ks = None         # keystoneauth1 session of the account
         self._containers = set()
 
     # -- auth and requests ---------------------------------------------------
 
-    def _authenticate(self, force=False):
+    def _keystone(self):
         with self._lock:
-            if self._auth and not force:
-                return self._auth
-            c = self.conf.image
-            if c.objectstore_storage_url:
-                self._auth = (c.objectstore_storage_url.rstrip('/'), c.objectstore_token)
-                return self._auth
-            if not c.objectstore_auth_url:
-                raise StoreError('objectstore store: set [image] objectstore_auth_url '
-                                 '(or objectstore_storage_url)')
-            r = self._session.get(c.objectstore_auth_url, timeout=TIMEOUT, headers={
-                'X-Auth-User': c.objectstore_user or '', 'X-Auth-Key': c.objectstore_key or ''})
-            if r.status_code not in (200, 204):
-                raise StoreError(f'objectstore auth failed: {r.status_code}')
-            self._auth = (r.headers['X-Storage-Url'].rstrip('/'), r.headers['X-Auth-Token'])
-            return self._auth
+            if self._ks is None:
+                c = self.conf.image
+                if c.objectstore_storage_url:
+                    auth = _FixedAuth(c.objectstore_storage_url, c.objectstore_token)
+                elif c.objectstore_auth_url:
+                    auth = _SwiftV1Auth(c.objectstore_auth_url, c.objectstore_user or '',
+                                        c.objectstore_key or '')
+                else:
+                    raise StoreError('objectstore store: set [image] objectstore_auth_url '
+                                     '(or objectstore_storage_url)')
+                self._ks = ks_session.Session(auth=auth, timeout=TIMEOUT)
+            return self._ks
 
     def _request(self, method, path, **kw):
-        for attempt in (0, 1):
-            url, token = self._authenticate(force=attempt == 1)
-            headers = dict(kw.pop('headers', None) or {})
-            if token:
-                headers['X-Auth-Token'] = token
-            r = self._session.request(method, url + path, headers=headers,
-                                      timeout=TIMEOUT, **kw)
-            if r.status_code != 401 or 'data' in kw:
-                return r
-            kw.pop('stream', None)
-        return r
+        """One request to the account; a 401 re-authenticates and retries once
+        unless a body was being sent (it cannot be sent twice)."""
+        ks = self._keystone()
+        try:
+            return ks.request(path, method, endpoint_filter={'service_type': 'object-store'},
+                              authenticated=bool(ks.auth.get_token(ks)), raise_exc=False,
+                              allow_reauth='data' not in kw, log=False, **kw)
+        except ks_exc.ClientException as exc:
+            raise StoreError(f'objectstore {method} failed: {exc}') from exc
 
     @staticmethod
     def _quote(container, obj=None):

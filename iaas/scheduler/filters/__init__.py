@@ -45,18 +45,5 @@ class BaseHostFilter:
         return f'<{type(self).__name__} {self.name}>'
 
 
-#: Built-in filters by short name ("module:Class"); entry points of the
-#: ``iaas.scheduler.filters`` group add to (or override) these.
-BUILTIN = {
-    'ComputeFilter': 'iaas.scheduler.filters.compute:ComputeFilter',
-    'AvailabilityZoneFilter': 'iaas.scheduler.filters.compute:AvailabilityZoneFilter',
-    'RamFilter': 'iaas.scheduler.filters.resources:RamFilter',
-    'DiskFilter': 'iaas.scheduler.filters.resources:DiskFilter',
-    'VCPUFilter': 'iaas.scheduler.filters.resources:VCPUFilter',
-    'ImagePropertiesFilter': 'iaas.scheduler.filters.image_props:ImagePropertiesFilter',
-    'ServerGroupAffinityFilter': 'iaas.scheduler.filters.affinity:ServerGroupAffinityFilter',
-    'ServerGroupAntiAffinityFilter':
-        'iaas.scheduler.filters.affinity:ServerGroupAntiAffinityFilter',
-}
-
+#: Entry-point group of these plug-ins (pyproject.toml).
 ENTRY_POINT_GROUP = 'iaas.scheduler.filters'

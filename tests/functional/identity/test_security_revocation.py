@@ -27,7 +27,8 @@ DEADLINE = 3.0
 # it is refused.
 OTHER = r'''
 import sys, time
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
+register_all(CONF)
 CONF([], project='iaas', default_config_files=[])
 state, url, kind, cred = sys.argv[1:5]
 CONF.set_override('state_path', state)

@@ -129,5 +129,31 @@ def test_changing_default_store_keeps_old_images(kind, client, image_conf, reque
 
 def test_unknown_store_name_fails_clearly(image_conf):
     from iaas.image import stores
-    with pytest.raises(stores.UnknownStore, match='known stores: file, objectstore, s3'):
+    with pytest.raises(stores.UnknownStore, match="unknown image store 'ftp'; known: file, objectstore, s3"):
         stores.get_store('ftp')
+
+
+def test_objectstore_reauthenticates_once_after_401(image_conf, request, monkeypatch):
+    from iaas.image import stores
+    from tests.functional.image import swift_stub
+    stub = request.getfixturevalue('swift_stub')
+    _configure(image_conf, 'objectstore', request)
+    store = stores.get_store('objectstore')
+    url, meta = store.add('img-1', iter([b'x' * 100]), 100)
+    logins = sum(1 for r in stub.requests if r[1] == '/auth/v1.0')
+    monkeypatch.setattr(swift_stub, 'TOKEN', 'AUTH_tk_rotated')    # the old token expires
+    assert b''.join(store.get(url, meta)) == b'x' * 100
+    assert sum(1 for r in stub.requests if r[1] == '/auth/v1.0') == logins + 1
+
+
+def test_objectstore_fixed_storage_url_and_token(image_conf, request):
+    from iaas.image import stores
+    from tests.functional.image import swift_stub
+    stub = request.getfixturevalue('swift_stub')
+    image_conf.set_override('default_store', 'objectstore', group='image')
+    image_conf.set_override('objectstore_storage_url', stub.url + '/v1/AUTH_test', group='image')
+    image_conf.set_override('objectstore_token', swift_stub.TOKEN, group='image')
+    store = stores.get_store('objectstore')
+    url, meta = store.add('img-2', iter([b'y' * 10]), 10)
+    assert b''.join(store.get(url, meta)) == b'y' * 10
+    assert not any(r[1] == '/auth/v1.0' for r in stub.requests)

@@ -25,7 +25,8 @@ def _admin_headers(cloud):
 def _mint_token_with_server_keys(cloud, user_id, project_id, lifetime):
     """A token signed with the server's own keys that expires in ``lifetime`` s."""
     code = ('import sys, time\n'
-            'from iaas.conf import CONF\n'
+            'from iaas.conf import CONF, register_all\n'
+            'register_all(CONF)\n'
             'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
             'from iaas.identity import tokens\n'
             'tok, _ = tokens.issue(sys.argv[2], ["password"], sys.argv[3],\n'

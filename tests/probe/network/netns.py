@@ -187,7 +187,8 @@ class Topology:
 def rpc_call(config_file, method, **kwargs):
     """Call a network rpcapi method from a separate process on the cloud's bus."""
     code = ('import json, sys\n'
-            'from iaas.conf import CONF\n'
+            'from iaas.conf import CONF, register_all\n'
+            'register_all(CONF)\n'
             'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
             'from iaas.context import get_admin_context\n'
             'from iaas.network import rpcapi\n'
@@ -202,7 +203,8 @@ def rpc_call(config_file, method, **kwargs):
 def db_call(config_file, func, *args):
     """Call ``iaas.db.networks.<func>(*args)`` against the cloud's database."""
     code = ('import json, sys\n'
-            'from iaas.conf import CONF\n'
+            'from iaas.conf import CONF, register_all\n'
+            'register_all(CONF)\n'
             'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
             'from iaas.db import networks\n'
             'print(json.dumps(getattr(networks, sys.argv[2])(*json.loads(sys.argv[3]))))\n')

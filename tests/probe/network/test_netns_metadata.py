@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slow,
 
 MAKE_INSTANCE = """
 import json, sys
-from iaas.conf import CONF
+from iaas.conf import CONF, register_all
+register_all(CONF)
 CONF(['--config-file', sys.argv[1]], project='iaas')
 from iaas.db import instances
 i = instances.create_with_quota(sys.argv[2], [{
