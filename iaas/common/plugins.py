@@ -12,6 +12,7 @@ starts, so an unknown name stops it at once with the known ones listed::
 
     unknown image store 'ftp'; known: file, objectstore, s3
 """
+import functools
 from importlib import metadata
 
 # What each entry-point group holds, as the error messages say it.
@@ -34,7 +35,11 @@ class UnknownPlugin(ValueError):
                          f'{", ".join(self.known) or "none"}')
 
 
+@functools.cache
 def _entry_points(group):
+    """Read once per process: scanning every installed distribution's
+    metadata costs milliseconds and megabytes, and a store is looked up per
+    request. Installing a plug-in means restarting the daemon anyway."""
     return {ep.name: ep for ep in metadata.entry_points(group=group)}
 
 
@@ -56,4 +61,9 @@ def check(group, wanted, where=None, error=UnknownPlugin):
 def load(group, name, where=None, error=UnknownPlugin):
     """The object (usually a class) the entry point ``name`` of ``group`` names."""
     check(group, name, where, error)
+    return _load(group, name)
+
+
+@functools.cache
+def _load(group, name):
     return _entry_points(group)[name].load()
