@@ -9,7 +9,7 @@ from iaas.common import service_auth
 from iaas.compute import image_client
 from iaas.compute.virt import driver
 from iaas.compute.virt.libvirt import imagecache
-from tests.unit.libvirt.test_imagecache import _ImageServer
+from tests.unit.compute.virt.libvirt.test_imagecache import _ImageServer
 
 
 class FakeClient:
