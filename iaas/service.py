@@ -9,6 +9,7 @@ import socket
 import threading
 
 from iaas import rpc, servicegroup
+from iaas.common import httpserver
 from iaas.conf import CONF
 from iaas.exception import ServiceNotFound
 
@@ -89,7 +90,6 @@ class WSGIService:
     heads and small bodies read off the request threads, limits from [api])."""
 
     def __init__(self, name, app, host, port, threads=None, limits=None):
-        from iaas.common import httpserver
         self.name, self.app = name, app
         self.server = httpserver.HTTPServer(
             app, host, port, name=name, threads=threads or CONF.api.threads,

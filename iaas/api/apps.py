@@ -2,17 +2,17 @@
 
 Each API issue adds its application here: (name, app, port).
 """
+from iaas.api.compute import app as compute_app
+from iaas.api.identity import app as identity_api
+from iaas.api.metadata import app as metadata_app
+from iaas.api.network import app as network_app
 from iaas.conf import CONF
 
 
 def enabled_apps():
     apps = []
-    from iaas.api.identity import app as identity_api
     apps.append(('identity', identity_api.build_app(), CONF.api.identity_port))
-    from iaas.api.compute import app as compute_app
     apps.append(('compute', compute_app.build_app(), CONF.api.compute_port))
-    from iaas.api.network import app as network_app
     apps.append(('network', network_app.build_app(), CONF.api.network_port))
-    from iaas.api.metadata import app as metadata_app
     apps.append(('metadata', metadata_app.build_app(), CONF.api.metadata_port))
     return apps

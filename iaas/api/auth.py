@@ -13,7 +13,10 @@
 import logging
 
 from iaas import wsgi
+from iaas.api import ratelimit
+from iaas.conf import CONF
 from iaas.context import RequestContext
+from iaas.identity import core, policy
 
 LOG = logging.getLogger(__name__)
 
@@ -22,7 +25,6 @@ READ_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS'})
 
 def context_from(v, token=None, request_id=None):
     """A RequestContext for a Validated token record."""
-    from iaas.identity import core
     kw = {} if request_id is None else {'request_id': request_id}
     roles = v.role_names
     return RequestContext(
@@ -35,7 +37,6 @@ def context_from(v, token=None, request_id=None):
 
 def validate_token(token, request_id=None):
     """RequestContext of a valid token; ``wsgi.Unauthorized`` otherwise."""
-    from iaas.identity import core
     if not token or not isinstance(token, str):
         raise wsgi.Unauthorized('The request you have made requires authentication.')
     try:
@@ -60,7 +61,6 @@ def _authenticate(req):
 
 
 def _www_authenticate():
-    from iaas.conf import CONF
     return {'WWW-Authenticate':
             f'Keystone uri="http://{CONF.api.public_host}:{CONF.api.identity_port}/v3"'}
 
@@ -101,7 +101,6 @@ def authorize(req, route, params):
             target[key] = params[key]
     enforce(ctx, pol.rule, target)
     if req.method not in READ_METHODS:
-        from iaas.api import ratelimit
         ratelimit.check_write(ctx.user_id)
     return ctx
 
@@ -137,7 +136,6 @@ def enforce(context, rule, target=None):
 
     ``target`` defaults to the caller's own project.
     """
-    from iaas.identity import policy
     if context is None:
         raise wsgi.Unauthorized('The request you have made requires authentication.')
     if target is None:
@@ -149,5 +147,4 @@ def enforce(context, rule, target=None):
 
 def register_rules(rules):
     """Register ``oslo_policy.policy.RuleDefault``s of a service."""
-    from iaas.identity import policy
     policy.register_rules(rules)

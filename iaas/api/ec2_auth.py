@@ -16,6 +16,8 @@ import json
 import logging
 
 from iaas.context import RequestContext
+from iaas.db import identity as db
+from iaas.identity import cache, core, credentials
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +56,6 @@ class Credential:
 def _state_cache():
     # Identity's cache of credential states: dropped with the identity caches
     # after a change in this process and when the shared revision moves.
-    from iaas.identity import cache
     return cache.ec2_state
 
 
@@ -82,8 +83,6 @@ def _get(fn, *args):
 
 
 def _load(access):
-    from iaas.db import identity as db
-    from iaas.identity import core, credentials
     row = _get(db.credential_get_by_access, access)
     if row is None or row['type'] != 'ec2':
         return None

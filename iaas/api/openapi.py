@@ -16,6 +16,7 @@ import copy
 import re
 
 from iaas import wsgi
+from iaas.api.objectstore import policies
 
 OPENAPI_VERSION = '3.1.0'
 _PARAM = re.compile(r'\{(\w+)\}')   # as in wsgi.compile_template
@@ -219,7 +220,6 @@ def objectstore_document(server_url=None):
     operations its policy rules (iaas.api.objectstore.policies) name; plus the
     public ``/info`` and ``/auth/v1.0``. S3 is described by AWS, not here.
     Errors are Swift's plain-text bodies."""
-    from iaas.api.objectstore import policies
     paths = {
         '/info': {'get': {'operationId': 'get /info', 'summary': 'cluster capabilities',
                           'security': [], 'x-policy-rule': None, 'x-scope': wsgi.PUBLIC,

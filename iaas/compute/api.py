@@ -24,8 +24,10 @@ from iaas.db import flavors as db_flavors
 from iaas.db import images as db_images
 from iaas.db import instances as db
 from iaas.db import keypairs as db_keypairs
+from iaas.db import quotas
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.identity import policy
 from iaas.image import access as image_access
 from iaas.network import api as network_api
 from iaas.scheduler import rpcapi as scheduler_rpcapi
@@ -63,7 +65,6 @@ class Forbidden(ComputeError):
 
 def allowed(ctx, rule, target):
     """Whether ``ctx`` passes the policy ``rule`` on ``target``."""
-    from iaas.identity import policy
     return policy.check(ctx, rule, target)
 
 
@@ -223,7 +224,6 @@ class API:
                 root_gb=flavor['root_gb'], ephemeral_gb=flavor['ephemeral_gb'],
                 config_drive=bool(config_drive), reservation_id=reservation_id,
                 launch_index=i))
-        from iaas.db import quotas
         try:
             created = db.create_with_quota(
                 project_id, values_list, min_count=min_count,
@@ -252,7 +252,6 @@ class API:
         quota has room for, and at most MAX_PER_REQUEST; 403 (Nova's quota
         exceeded) when not even ``min_count`` fit. Checked before anything
         proportional to the requested count exists."""
-        from iaas.db import quotas
         per = {'instances': 1, 'cores': flavor['vcpus'], 'ram': flavor['memory_mb']}
         try:
             room = quotas.instance_room(project_id, per, min_count, max_count)
@@ -265,7 +264,6 @@ class API:
 
     @staticmethod
     def _check_metadata_quota(project_id, metadata):
-        from iaas.db import quotas
         limit = quotas.get_limits(project_id)['metadata_items']
         if metadata and 0 <= limit < len(metadata):
             raise ComputeError('Quota exceeded for metadata items', code=403)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from iaas.db import networks as nb
+from iaas.db import routers
 from iaas.db.engine import transaction
 from iaas.db.models import Instance
 from iaas.db.network_models import (
@@ -284,7 +285,6 @@ def _fip_dict(s, f, net_uuid=None):
         net_uuid = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))
     port_uuid = router = None
     if f.port_id:
-        from iaas.db import routers
         port_uuid = s.scalar(sa.select(Port.uuid).where(Port.id == f.port_id))
         router = routers.router_for(s, f.port_id, f.floating_network_id, f.fixed_ip_address)
     return {'id': f.uuid, 'floating_ip_address': f.address, 'floating_network_id': net_uuid,
@@ -312,7 +312,6 @@ def _associate(s, f, port_uuid, fixed_ip, project_id):
     elif fixed_ip not in ips:
         raise nb.Invalid(f'Port {port_uuid} does not have fixed ip {fixed_ip}.',
                          'BadRequest')
-    from iaas.db import routers
     if routers.router_for(s, p.id, f.floating_network_id, fixed_ip) is None:
         # Neutron: a floating IP needs a router between its network and the port's subnet
         ext = s.scalar(sa.select(Network.uuid).where(Network.id == f.floating_network_id))

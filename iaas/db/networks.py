@@ -326,7 +326,7 @@ def port_create(network_uuid, project_id=None, fixed_ips=None, mac_address=None,
     purge_released()
     owner = owner_project or project_id
     if security_groups is None and owner and not device_owner.startswith('network:'):
-        security_groups = [ensure_default_group(owner)['id']]
+        security_groups = [_security.ensure_default_group(owner)['id']]
     for attempt in range(RETRIES):
         try:
             with transaction() as s:
@@ -510,23 +510,34 @@ def fixed_ip_lookup(address, network_id=None):
                 'project_id': row[3]}
 
 
-from iaas.db.network_security import (  # noqa: E402,F401  (re-exported facade)
-    addresses_by_device,
-    ensure_default_group,
-    floatingip_create,
-    floatingip_delete,
-    floatingip_get,
-    floatingip_list,
-    floatingip_update,
-    groups_by_device,
-    host_state,
-    rule_create,
-    rule_delete,
-    rule_get,
-    rule_list,
-    sg_create,
-    sg_delete,
-    sg_get,
-    sg_list,
-    sg_update,
-)
+# Security groups and floating IPs live in network_security.py, which
+# imports this module; they are served from here too (one facade), resolved
+# when first asked for so either module may be imported first.
+from iaas.db import network_security as _security  # noqa: E402
+
+_SECURITY_NAMES = frozenset({
+    'addresses_by_device',
+    'ensure_default_group',
+    'floatingip_create',
+    'floatingip_delete',
+    'floatingip_get',
+    'floatingip_list',
+    'floatingip_update',
+    'groups_by_device',
+    'host_state',
+    'rule_create',
+    'rule_delete',
+    'rule_get',
+    'rule_list',
+    'sg_create',
+    'sg_delete',
+    'sg_get',
+    'sg_list',
+    'sg_update',
+})
+
+
+def __getattr__(name):
+    if name in _SECURITY_NAMES:
+        return getattr(_security, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from iaas.conf import CONF
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
-from iaas.db.models import Instance, KeyPair, Quota, QuotaUsage
+from iaas.db.models import Instance, InstanceGroup, KeyPair, Quota, QuotaUsage
 from iaas.exception import QuotaExceeded  # noqa: F401
 
 RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
@@ -108,7 +108,6 @@ def usage(project_id, user_id=None):
         if user_id:
             out['key_pairs'] = s.scalar(sa.select(sa.func.count(KeyPair.id)).where(
                 KeyPair.user_id == user_id, KeyPair.deleted == 0))
-        from iaas.db.models import InstanceGroup
         out['server_groups'] = s.scalar(sa.select(sa.func.count(InstanceGroup.id)).where(
             InstanceGroup.project_id == project_id, InstanceGroup.deleted == 0))
         return out

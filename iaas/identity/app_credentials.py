@@ -16,6 +16,9 @@ import datetime
 import hashlib
 import secrets as _secrets
 
+from iaas.db import app_credentials
+from iaas.db.base import utcnow
+from iaas.db.identity import NotFound
 from iaas.identity import passwords
 
 SECRET_BYTES = 64          # a generated secret: 86 URL-safe characters
@@ -43,12 +46,10 @@ def new_secret():
 
 
 def _db():
-    from iaas.db import app_credentials
     return app_credentials
 
 
 def _now():
-    from iaas.db.base import utcnow
     return utcnow()
 
 
@@ -78,7 +79,6 @@ def restrict(cred, current_roles):
 def find(ref, find_user):
     """The credential an ``application_credential`` auth object names: by
     ``id``, or by ``name`` and its ``user`` (id, or name and domain)."""
-    from iaas.db.identity import NotFound
     if any('\x00' in v for v in (ref.get('id'), ref.get('name')) if isinstance(v, str)):
         return None             # PostgreSQL cannot compare with NUL
     try:

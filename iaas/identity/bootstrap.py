@@ -6,6 +6,9 @@ brings the catalog's endpoints in line with the configured ports.
 """
 import logging
 
+from iaas.db import identity as db
+from iaas.identity import catalog, core, passwords, tokens
+
 LOG = logging.getLogger(__name__)
 
 DEFAULT_DOMAIN_ID = 'default'
@@ -21,8 +24,6 @@ def _get_or_create(getter, creator):
 
 def bootstrap(admin_password, reset_password=False, admin_user='admin',
               admin_project='admin'):
-    from iaas.db import identity as db
-    from iaas.identity import catalog, core, passwords
     if not admin_password:
         raise ValueError('an admin password is required')
     domain, _ = _get_or_create(
@@ -54,7 +55,6 @@ def bootstrap(admin_password, reset_password=False, admin_user='admin',
 
 def first_start(admin_password):
     """iaas-all hook: bootstrap on every start (creates only what is missing)."""
-    from iaas.identity import tokens
     tokens.key_repository().setup()
     bootstrap(admin_password)
 

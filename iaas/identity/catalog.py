@@ -6,6 +6,7 @@ filled in per token (object-store ``…/v1/AUTH_$(project_id)s``). Endpoints
 that still need a project id are left out of unscoped tokens.
 """
 from iaas.conf import CONF
+from iaas.db import identity as db
 from iaas.identity import cache
 
 INTERFACES = ('public', 'internal', 'admin')
@@ -45,7 +46,6 @@ def sync_from_config(conf=CONF):
     """Create or update the configured services and their endpoints, and
     remove those of iaas's own services no longer served (idempotent;
     services an operator added stay)."""
-    from iaas.db import identity as db
     region = conf.identity.region
     wanted = configured_services(conf)
     keep = {(t, n) for t, n, _d, _u in wanted}
@@ -71,7 +71,6 @@ def invalidate():
 
 
 def _raw():
-    from iaas.db import identity as db
     return cache.catalog.get_or_load('catalog', db.catalog)
 
 

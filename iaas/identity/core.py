@@ -7,7 +7,10 @@ record with no database round trip once the caches are warm.
 import dataclasses
 import logging
 
-from iaas.identity import cache, passwords, revision, tokens
+from iaas.conf import CONF
+from iaas.db import identity as db
+from iaas.db.app_credentials import get
+from iaas.identity import app_credentials, cache, catalog, passwords, revision, tokens
 from iaas.identity.revoke import REVOCATIONS
 
 LOG = logging.getLogger(__name__)
@@ -31,7 +34,6 @@ class AuthForbidden(Exception):
 # --- cached lookups --------------------------------------------------------
 
 def _db():
-    from iaas.db import identity as db
     return db
 
 
@@ -159,8 +161,6 @@ def _app_cred_roles(data, roles):
     """(credential, the roles it leaves the token) of an application
     credential's token: the credential must still exist, for this user and
     project, and the user still hold each role it carries."""
-    from iaas.db.app_credentials import get
-    from iaas.identity import app_credentials
     try:
         cred = get(data.app_cred_id)
     except LookupError:
@@ -366,8 +366,6 @@ def _app_cred_token(identity, scope, source):
     the credential's project, never longer-lived than the credential."""
     import time
 
-    from iaas.conf import CONF
-    from iaas.identity import app_credentials
     if scope:
         raise AuthFailed('Application credentials cannot request a scope.')
     try:
@@ -395,7 +393,6 @@ def _app_cred_token(identity, scope, source):
 
 def token_body(v, with_catalog=True):
     """The Keystone ``{"token": …}`` document for a Validated record."""
-    from iaas.identity import catalog
     data = v.token
     body = {
         'methods': list(data.methods),

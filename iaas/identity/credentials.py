@@ -3,6 +3,7 @@ import json
 import secrets
 
 from iaas.conf import CONF
+from iaas.db import identity as db
 from iaas.identity import cache, fernet
 
 _repo = None
@@ -26,7 +27,6 @@ def decrypt_blob(enc: str) -> str:
 
 
 def _db():
-    from iaas.db import identity as db
     return db
 
 

@@ -17,6 +17,7 @@ Over a limit: :class:`RateLimited` (the APIs answer 429 with Retry-After).
 import hashlib
 
 from iaas.conf import CONF
+from iaas.db import identity as db
 
 
 class RateLimited(Exception):
@@ -32,7 +33,6 @@ def key(kind, *parts):
 
 
 def _db():
-    from iaas.db import identity as db
     return db
 
 

@@ -5,12 +5,12 @@
     iaas-manage token setup
 """
 from iaas.conf import CONF
+from iaas.identity import bootstrap as bs
+from iaas.identity import tokens
 
 
 def bootstrap(args):
     """Create the Default domain, roles, admin project/user and the catalog."""
-    from iaas.identity import bootstrap as bs
-    from iaas.identity import tokens
     tokens.key_repository().setup()
     out = bs.bootstrap(args.admin_password, reset_password=args.reset_password)
     print(f"bootstrap done: domain {out['domain']['id']}, project admin "
@@ -20,14 +20,12 @@ def bootstrap(args):
 
 def token_rotate(_args):
     """Promote the staged Fernet key to primary and stage a new one."""
-    from iaas.identity import tokens
     primary = tokens.key_repository().rotate()
     print(f'fernet keys rotated in {CONF.identity.key_repository}: primary key {primary}')
 
 
 def token_setup(_args):
     """Create the Fernet key repository if it is empty."""
-    from iaas.identity import tokens
     tokens.key_repository().setup()
     print(f'fernet keys in {CONF.identity.key_repository}')
 

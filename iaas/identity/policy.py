@@ -18,6 +18,7 @@ import time
 
 from oslo_policy import policy
 
+from iaas import policies
 from iaas.conf import CONF
 from iaas.policies import documented
 
@@ -199,7 +200,6 @@ def enforcer():
             if CONF.identity.policy_file:
                 kw['policy_file'] = CONF.identity.policy_file
             e = policy.Enforcer(CONF, default_rule='default', **kw)
-            from iaas import policies
             e.register_defaults(policies.list_rules() + _extra)
             e.load_rules()
             _enforcer = e

@@ -20,6 +20,7 @@ import time
 from sqlalchemy import exc as sa_exc
 
 from iaas.conf import CONF
+from iaas.db import identity as db
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ class RevisionWatch:
             self._lock.release()
 
     def _poll(self):
-        from iaas.db import identity as db
         try:
             value = db.revision_get()
         except sa_exc.SQLAlchemyError as exc:

@@ -14,6 +14,7 @@ import threading
 import time
 
 from iaas.conf import CONF
+from iaas.db import identity as db
 from iaas.db.base import utcnow
 from iaas.identity import revision
 
@@ -35,7 +36,6 @@ class RevocationList:
         self.user_project = {}
 
     def _load(self):
-        from iaas.db import identity as db
         audit, user, project, user_project = set(), {}, {}, {}
         for ev in db.revocation_list():
             before = _ms(ev['issued_before'])
@@ -97,7 +97,6 @@ revision.WATCH.on_change(REVOCATIONS.stale)
 
 
 def _record(**match):
-    from iaas.db import identity as db
     now = utcnow()
     # Matching tokens cannot outlive this (token lifetime + clock slack).
     expires = now + datetime.timedelta(seconds=CONF.identity.token_expiration + 300)

@@ -19,7 +19,7 @@ import time
 
 from iaas.db import images as db
 from iaas.db.base import utcnow
-from iaas.image import states
+from iaas.image import states, stores
 
 LOG = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ PROGRESS_INTERVAL = 30
 
 
 def run_once(conf, stale_after=None):
-    from iaas.image import stores
     if stale_after is None:
         stale_after = conf.image.upload_stale_timeout
     reset = states.reset_stale_uploads(utcnow() - datetime.timedelta(seconds=stale_after))

@@ -9,6 +9,7 @@ import inspect
 import ipaddress
 import logging
 
+from iaas.db import instances as db_instances
 from iaas.db import networks as db
 from iaas.db import routers as db_routers
 from iaas.exception import (  # noqa: F401  (the errors of this API)
@@ -109,7 +110,6 @@ def instance_for_address(address, network_id=None):
     ``address`` on network ``network_id``, or (None, None). Without the
     network, only an address no other network's port holds is answered.
     For the metadata server."""
-    from iaas.db import instances as db_instances
     found = db.fixed_ip_lookup(address, network_id)
     if not found or not found['device_id']:
         return None, None
@@ -125,7 +125,6 @@ def instance_for_address(address, network_id=None):
 def device_project(device_id):
     """Project of the (not deleted) server ``device_id`` names, or None when
     it names no server (Neutron lets device_id be any string)."""
-    from iaas.db import instances as db_instances
     if not device_id:
         return None
     try:

@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.parse
 
+from iaas.objectstore import local
+
 CHUNK = 1 << 20
 
 
@@ -151,7 +153,6 @@ class BackendConn:
 
 def connect(node, method, path, headers, conn_timeout=0.5, timeout=10, chunked=False):
     """A BackendConn, or a LocalConn when the node's server is in this process."""
-    from iaas.objectstore import local
     app = local.lookup(node) if local.LOCAL else None
     if app is not None:
         return local.LocalConn(app, node, method, path, headers, timeout, chunked)

@@ -28,6 +28,7 @@ import random
 import time
 
 from iaas.common import plugins
+from iaas.conf import CONF
 from iaas.scheduler import filters as filters_mod
 from iaas.scheduler import weighers as weighers_mod
 from iaas.scheduler.filters import BaseHostFilter
@@ -69,8 +70,7 @@ class FilterScheduler:
     """
 
     def __init__(self, filters=None, weighers=None, conf=None, host_subset_size=None):
-        if conf is None:
-            from iaas.conf import CONF as conf
+        conf = CONF if conf is None else conf
         self.conf = conf
         group = conf.scheduler
         if filters is None:

@@ -1,5 +1,5 @@
 """The Compute API v2.1 application: routes, auth, microversions, faults."""
-from iaas import wsgi
+from iaas import rpc, wsgi
 from iaas.api import auth, openapi
 from iaas.api.compute import (
     flavors,
@@ -32,7 +32,6 @@ def map_exception(exc):
         return wsgi.Conflict(str(exc))
     if isinstance(exc, NetworkError):
         return wsgi.Fault(str(exc), code=exc.code)
-    from iaas import rpc
     if isinstance(exc, rpc.RPCTimeout):
         return wsgi.Fault('The compute host did not answer in time.', code=503)
     return None

@@ -18,6 +18,7 @@ from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _detail_view, _respond, access_ips, compute_api
 from iaas.compute import keypairs
 from iaas.exception import KeyPairNotFound
+from iaas.network import api as network_api
 
 
 def _simple(name):
@@ -183,7 +184,6 @@ def _unlock(req, server_id, arg):
 
 def _security_group(change, rule):
     def run(req, server_id, arg):
-        from iaas.network import api as network_api
         ctx = _ctx(req)
         inst = compute_api.get(ctx, server_id, rule)
         getattr(network_api, f'{change}_security_group')(ctx, inst['uuid'],

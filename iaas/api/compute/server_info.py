@@ -10,10 +10,10 @@ forgets it (it does not change the guest's password).
 from iaas import wsgi
 from iaas.api.compute import policies as P
 from iaas.api.compute.servers import _ctx, _respond, compute_api
+from iaas.network import api as network_api
 
 
 def _addresses(server_id):
-    from iaas.network import api as network_api
     addrs = network_api.addresses_for_instance(server_id)
     return {net: [{'version': a['version'], 'addr': a['addr']} for a in items]
             for net, items in addrs.items()}

@@ -13,6 +13,7 @@ from iaas.compute.api import API, ComputeError
 from iaas.compute.api import NotFound as ComputeNotFound
 from iaas.exception import InstanceNotFound
 from iaas.identity import policy
+from iaas.network import api as network_api
 
 compute_api = API()
 MAX_LIMIT = 1000
@@ -216,7 +217,6 @@ def _list(req, detail):
                              project_id=project, sort=sort, limit=limit,
                              marker=req.GET.get('marker'))
     if detail:
-        from iaas.network import api as network_api
         uuids = [i['uuid'] for i in items]
         addresses = network_api.addresses_for_instances(uuids)
         groups = network_api.security_groups_for_instances(uuids)
@@ -239,7 +239,6 @@ def _ip_matches(req, ctx, filters, all_tenants, project):
     """uuids of the servers (among those the other filters keep) with an
     address matching the ``ip`` (IPv4) or ``ip6`` (IPv6) regular expression,
     searched anywhere in the address as Nova does (RE2: linear time)."""
-    from iaas.network import api as network_api
     wanted = []
     for key, version in (('ip', 4), ('ip6', 6)):
         if req.GET.get(key):

@@ -3,6 +3,7 @@ import hashlib
 
 from iaas import states
 from iaas.compute import server_groups
+from iaas.network import api as network_api
 from iaas.wsgi import isotime
 
 
@@ -54,7 +55,6 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kin
     bulk (lists); otherwise read here from its ports."""
     status = states.status(inst['vm_state'], inst['task_state'])
     if addresses is None and inst['vm_state'] != states.DELETED:
-        from iaas.network import api as network_api
         addresses = network_api.addresses_for_instance(inst['uuid'])
         groups = network_api.security_groups_for_instances([inst['uuid']]).get(inst['uuid'])
     full = kind in ('show', 'list') or v >= (2, 75)

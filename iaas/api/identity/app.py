@@ -1,11 +1,11 @@
 """The Keystone-v3-compatible identity API (iaas-api, :5000)."""
 from iaas import wsgi
 from iaas.api import auth, openapi
+from iaas.api.identity import app_credentials, catalog, resources, signup, tokens
 from iaas.conf import CONF
 
 
 def build_app():
-    from iaas.api.identity import app_credentials, catalog, resources, signup, tokens
     router = wsgi.Router(fault_formatter=wsgi.keystone_fault,
                          max_body=CONF.api.max_request_body_size,
                          authorizer=auth.authorize)

@@ -14,6 +14,8 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
+from iaas.db import app_credentials as db
+from iaas.db.identity import NotFound
 from iaas.identity import app_credentials, core
 
 COLLECTION = '/v3/users/{user_id}/application_credentials'
@@ -37,7 +39,6 @@ CREATE_SCHEMA = body_schema('application_credential', {
 
 
 def _db():
-    from iaas.db import app_credentials as db
     return db
 
 
@@ -140,7 +141,6 @@ def index(req, user_id):
 
 
 def _load(user_id, application_credential_id):
-    from iaas.db.identity import NotFound
     try:
         cred = None if '\x00' in application_credential_id else \
             _db().get(application_credential_id)

@@ -18,13 +18,14 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
+from iaas.conf import CONF
+from iaas.db import identity as db
 from iaas.identity import catalog, credentials
 
 ANY = wsgi.ANY
 
 
 def _db():
-    from iaas.db import identity as db
     return db
 
 
@@ -149,7 +150,6 @@ def endpoint_delete(req, endpoint_id):
 
 
 def _regions():
-    from iaas.conf import CONF
     names = {CONF.identity.region}
     names |= {e['region_id'] for e in _db().endpoint_list() if e['region_id']}
     return sorted(names)

@@ -3,6 +3,8 @@ import functools
 
 from iaas import wsgi
 from iaas.api import auth
+from iaas.db import identity as db
+from iaas.identity import policy
 
 # Lists answer at most this many entries (``?limit=`` may ask for fewer);
 # a cut list says ``"truncated": true`` as Keystone's list_limit does.
@@ -14,7 +16,6 @@ def handles_errors(func):
     ValueError 400."""
     @functools.wraps(func)
     def wrapper(req, *args, **params):
-        from iaas.db import identity as db
         try:
             return func(req, *args, **params)
         except db.Duplicate as exc:
@@ -47,7 +48,6 @@ def enforce(req, rule, target=None):
 def allowed(req, rule, target=None):
     """Whether the caller passes ``rule`` on ``target`` (default: its own
     project, user and domain), without raising."""
-    from iaas.identity import policy
     ctx = req.context
     if ctx is None:
         return False

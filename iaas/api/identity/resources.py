@@ -18,13 +18,16 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
+from iaas.conf import CONF
+from iaas.db import app_credentials
+from iaas.db import identity as db
+from iaas.db.base import utcnow
 from iaas.identity import core, passwords, revoke
 
 ANY = wsgi.ANY
 
 
 def _db():
-    from iaas.db import identity as db
     return db
 
 
@@ -196,7 +199,6 @@ PASSWORD_CHANGE = body_schema('user', {
 
 
 def _check_password_policy(password):
-    from iaas.conf import CONF
     if len(password) < CONF.identity.min_password_length:
         raise wsgi.BadRequest(f'The password must be at least '
                               f'{CONF.identity.min_password_length} characters long.')
@@ -248,7 +250,6 @@ def user_update(req, user_id):
 
 
 def _utcnow():
-    from iaas.db.base import utcnow
     return utcnow()
 
 
@@ -378,7 +379,6 @@ def revoke_grant(req, target_type, target_id, user_id, role_id):
     if target_type == 'project':
         revoke.revoke_user_project(user_id, target_id)
         # Keystone: the user's application credentials for the project go too.
-        from iaas.db import app_credentials
         app_credentials.delete_for(user_id, target_id)
     core.invalidate(user_id=user_id)
     return wsgi.json_response(None, status=204)

@@ -9,7 +9,9 @@ import re
 
 from iaas import wsgi
 from iaas.api.identity.common import handles_errors
+from iaas.api.identity.resources import project_view, user_view
 from iaas.conf import CONF
+from iaas.db import identity as db
 from iaas.identity import limits, passwords
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$')
@@ -35,8 +37,6 @@ def _check_name(kind, name):
 @wsgi.accepts(SIGNUP_SCHEMA)
 @handles_errors
 def signup(req):
-    from iaas.api.identity.resources import project_view, user_view
-    from iaas.db import identity as db
     if not CONF.identity.allow_signup:
         raise wsgi.Forbidden('Sign-up is disabled on this cloud.')
     body = req.json()

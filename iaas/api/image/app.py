@@ -6,6 +6,7 @@ Response`` that sets ``req.environ['iaas.context']`` instead.
 """
 from iaas import wsgi
 from iaas.api import openapi
+from iaas.api.auth import authorize
 from iaas.api.image import data, images, members, metadef_schemas, schemas
 
 VERSIONS = [('v2.17', 'CURRENT')] + [(f'v2.{n}', 'SUPPORTED') for n in range(16, -1, -1)]
@@ -42,7 +43,6 @@ def build_app(auth_middleware=None):
     """The Glance v2 app; every route authorized by its declared policy
     (``iaas.api.auth.authorize``), or — in tests — by ``auth_middleware``."""
     if auth_middleware is None:
-        from iaas.api.auth import authorize
         router = wsgi.Router(fault_formatter=glance_fault, authorizer=authorize)
     else:
         router = wsgi.Router(fault_formatter=glance_fault)

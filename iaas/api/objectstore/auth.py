@@ -32,6 +32,7 @@ import threading
 import time
 
 from iaas.api.objectstore import policies
+from iaas.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
@@ -280,7 +281,6 @@ class Auth:
 def identity_database_present(conf=None):
     """False when the identity database is an SQLite file that does not exist
     (opening it would create an empty one); True for any other database."""
-    from iaas.conf import CONF
     conf = conf or CONF
     url = conf.database.connection
     if not url:

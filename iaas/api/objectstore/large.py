@@ -25,7 +25,10 @@ import webob
 
 from iaas.api.objectstore import listing
 from iaas.api.objectstore.auth import AuthError
-from iaas.api.objectstore.proxy import TITLES, HTTPError
+from iaas.api.objectstore.errors import TITLES, HTTPError
+from iaas.api.objectstore.middleware import symlink
+from iaas.api.objectstore.middleware.versioned_writes import SUBREQ
+from iaas.api.objectstore.objects import conditional_response
 from iaas.objectstore import ranges
 
 MAX_MANIFEST = 8 * 1024 * 1024
@@ -185,7 +188,6 @@ class LargeObjects:
         the copier may read it from the destination's account (400 listing
         the problems); the versioning filters' own copies (archive, restore)
         keep the manifest as it is, as Swift's do."""
-        from iaas.api.objectstore.middleware.versioned_writes import SUBREQ
         headers = dict(headers, **{k: v for k, v in bh.items()
                                    if k.lower().startswith('x-object-sysmeta-s3-')})
         raw = it.read_all()
@@ -228,7 +230,6 @@ class LargeObjects:
                 headers[k] = v
         cond = ranges.precondition(req.headers, etag, ranges.last_modified_of(bh), req.method)
         if cond:
-            from iaas.api.objectstore.objects import conditional_response
             resp = conditional_response(cond, headers)
             resp.headers['ETag'] = headers['ETag']
             return resp
@@ -577,7 +578,6 @@ def open_segment(proxy, a, c, o, method='GET', headers=None, authorize=None):
     (Swift's SLO reads segments through the symlink filter): a segment that
     is a link reads as its target, which ``authorize(c, o, account=…)``
     checks first."""
-    from iaas.api.objectstore.middleware import symlink
     for _ in range(symlink.SYMLOOP_MAX + 1):
         status, bh, it = proxy.objects.open_get(a, c, o, method, headers)
         if status == 416 and headers:     # a link has no bytes: is it one?

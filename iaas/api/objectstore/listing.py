@@ -4,6 +4,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import webob
 
+from iaas.api.objectstore.errors import HTTPError
 from iaas.objectstore.utils import header_params, iso_ms, wsgi_to_str
 
 PARAMS = ('marker', 'end_marker', 'prefix', 'delimiter', 'reverse')
@@ -15,7 +16,6 @@ TRUE = ('true', '1', 'yes', 'on', 't', 'y')
 def backend_params(req, max_limit):
     """The listing query for the storage node, checked as Swift checks it: a
     limit that is not a number is ignored, one over the maximum is 412."""
-    from iaas.api.objectstore.proxy import HTTPError
     q = {}
     for k in PARAMS:
         v = req.GET.get(k)

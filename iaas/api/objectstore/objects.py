@@ -9,10 +9,10 @@ import urllib.parse
 
 import webob
 
-from iaas.api.objectstore.proxy import HTTPError
+from iaas.api.objectstore.errors import HTTPError
 from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
-from iaas.objectstore.utils import check_metadata, normalize_timestamp, s3_sysmeta
+from iaas.objectstore.utils import check_metadata, http_date, normalize_timestamp, s3_sysmeta
 
 CHUNK = 1 << 20          # reads from storage nodes
 PUT_CHUNK = 1 << 16      # pieces of an upload handed to the replicas (as Swift)
@@ -584,5 +584,4 @@ def _split_copy(value):
 
 
 def _http_date(ts):
-    from iaas.objectstore.utils import http_date
     return http_date(int(float(ts) + 0.999999))

@@ -17,8 +17,9 @@ import urllib.parse
 import webob
 
 from iaas.api import openapi
-from iaas.api.objectstore import listing
+from iaas.api.objectstore import large, listing, middleware, objects
 from iaas.api.objectstore.auth import AuthError
+from iaas.api.objectstore.errors import HTML, HTTPError, error_response
 from iaas.objectstore.cluster import best_status
 from iaas.objectstore.utils import (
     MAX_CONTAINER_NAME,
@@ -32,45 +33,9 @@ from iaas.objectstore.utils import (
 
 LOG = logging.getLogger(__name__)
 
-TITLES = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-          405: 'Method Not Allowed', 409: 'Conflict', 411: 'Length Required',
-          412: 'Precondition Failed', 413: 'Request Entity Too Large',
-          416: 'Requested Range Not Satisfiable', 422: 'Unprocessable Entity',
-          499: 'Client Disconnect', 503: 'Service Unavailable', 507: 'Insufficient Storage'}
-MESSAGES = {404: 'The resource could not be found.',
-            401: 'This server could not verify that you are authorized to access the '
-                 'document you requested.',
-            409: 'There was a conflict when trying to complete your request.',
-            503: 'The server is currently unavailable. Please try again at a later time.'}
-
-
-HTML = {'Content-Type': 'text/html; charset=UTF-8'}
-
-
-class HTTPError(Exception):
-    def __init__(self, status, message=None, headers=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
-def error_response(status, message=None, headers=None, method='GET'):
-    """Swift's error answer: the message as the body when there is one, else
-    Swift's default HTML page of the status."""
-    title = TITLES.get(status, 'Error')
-    body = message or f'<html><h1>{title}</h1><p>{MESSAGES.get(status, title)}</p></html>'
-    resp = webob.Response(status=status, headers=headers or {}, charset=None)
-    resp.body = b'' if method == 'HEAD' else body.encode()
-    if 'Content-Type' not in (headers or {}):
-        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
-    return resp
-
-
 class Proxy:
     def __init__(self, ring, cluster, auth, max_file_size=5 * 1024 ** 3,
                  listing_limit=10000, s3_region='us-east-1'):
-        from iaas.api.objectstore import large, objects
         self.ring, self.cluster, self.auth = ring, cluster, auth
         self.max_file_size = max_file_size
         self.listing_limit = listing_limit
@@ -87,7 +52,6 @@ class Proxy:
         else:
             self.s3 = s3api.S3(self, s3_region)
         self.info_sections = {}      # /info sections filters add (info_body)
-        from iaas.api.objectstore import middleware
         self.pipeline = middleware.build(self, self.dispatch)
 
     # --- entry ---------------------------------------------------------------------
@@ -194,7 +158,6 @@ class Proxy:
                              'version': '2.38.3'}
         import sys
 
-        from iaas.api.objectstore import middleware
         for name in middleware.PIPELINE:
             mod = sys.modules.get(f'{middleware.__name__}.{name}')
             if mod is None:

@@ -18,6 +18,7 @@ unknown name fails at start-up with the known ones listed.
 import threading
 
 from iaas.common import plugins
+from iaas.conf import CONF
 
 GROUP = 'iaas.image.stores'
 
@@ -69,7 +70,6 @@ def check_configured(conf):
 
 def get_store(name, conf=None):
     """The (cached) store instance called ``name``."""
-    from iaas.conf import CONF
     conf = conf or CONF
     key = (name, id(conf))
     with _lock:
@@ -85,6 +85,5 @@ def reset():
 
 
 def default_store(conf=None):
-    from iaas.conf import CONF
     conf = conf or CONF
     return get_store(conf.image.default_store, conf)

@@ -16,6 +16,7 @@ import time
 import webob
 
 from iaas.objectstore import ranges
+from iaas.objectstore.ring import hash_path
 from iaas.objectstore.storage import db, diskfile, replication, updates
 from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
 
@@ -105,7 +106,6 @@ class StorageServer:
         return handler(req, *args)
 
     def _hash(self, a, c=None, o=None):
-        from iaas.objectstore.ring import hash_path
         prefix, suffix = ('', 'iaas') if self.ring is None else (
             self.ring.hash_prefix, self.ring.hash_suffix)
         return hash_path(a, c, o, prefix, suffix)

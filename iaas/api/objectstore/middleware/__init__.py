@@ -10,7 +10,7 @@ A filter module defines ``make(proxy, app)`` that returns a handler
 ``handler(req) -> webob.Response``; ``app`` is the next handler inside. A
 filter may answer by itself, change the request, call ``app`` (maybe several
 times: subrequests go through ``app`` or through ``proxy.internal_app``) or
-change the response. It raises ``iaas.api.objectstore.proxy.HTTPError`` for a
+change the response. It raises ``iaas.api.objectstore.errors.HTTPError`` for a
 Swift error response. Filters that serve clients only (tempurl, formpost,
 staticweb, bulk, ...) pass internal requests straight to ``app``.
 

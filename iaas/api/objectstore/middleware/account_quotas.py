@@ -8,8 +8,8 @@ quota is 413, after the caller is known to be allowed to write there (so
 the quota is not leaked to others); resellers are not held to quotas.
 """
 from iaas.api.objectstore import listing
+from iaas.api.objectstore.errors import HTTPError
 from iaas.api.objectstore.middleware import common
-from iaas.api.objectstore.proxy import HTTPError
 
 KINDS = ('Quota-Bytes', 'Quota-Count')
 POLICIES = ((listing.DEFAULT_POLICY, 0),)   # (name, index) of the storage policies

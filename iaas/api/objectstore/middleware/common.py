@@ -6,6 +6,8 @@ import weakref
 
 import webob
 
+from iaas.api.objectstore.auth import AuthError
+from iaas.api.objectstore.errors import HTTPError, error_response
 from iaas.objectstore.utils import (
     INTERNAL,  # noqa: F401 (the filters import it from here)
     wsgi_to_str,  # noqa: F401
@@ -150,8 +152,6 @@ def is_owner(proxy, ident, account, method='POST', container=None):
 
 def may(proxy, ident, method, account, container=None, obj=None):
     """Would the proxy let ``ident`` do this (owner, policy or ACL)?"""
-    from iaas.api.objectstore.auth import AuthError
-    from iaas.api.objectstore.proxy import HTTPError
     try:
         proxy.authorize(ident, method, account, container, obj)
     except (AuthError, HTTPError):
@@ -177,8 +177,6 @@ def make_request(req, method, path, headers=None, body=None, query_string=''):
 
 def call(proxy, app, sub):
     """``app(sub)`` with Swift errors turned into their responses."""
-    from iaas.api.objectstore.auth import AuthError
-    from iaas.api.objectstore.proxy import HTTPError, error_response
     try:
         return app(sub)
     except HTTPError as e:

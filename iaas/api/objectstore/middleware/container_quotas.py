@@ -5,8 +5,8 @@ Who may call: whoever may set the container's metadata sets them (the
 values must be whole numbers, else 400); an object PUT over quota is 413,
 answered only to a caller allowed to write there (others get their 401/403).
 """
+from iaas.api.objectstore.errors import HTTPError
 from iaas.api.objectstore.middleware import common
-from iaas.api.objectstore.proxy import HTTPError
 
 
 def swift_info(proxy):

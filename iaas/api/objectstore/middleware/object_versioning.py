@@ -21,6 +21,7 @@ import urllib.parse
 import webob
 import webob.acceptparse
 
+from iaas.api.objectstore.errors import HTTPError
 from iaas.api.objectstore.middleware.common import wsgi_to_str
 from iaas.api.objectstore.middleware.versioned_writes import (
     DELETE_MARKER,
@@ -32,7 +33,6 @@ from iaas.api.objectstore.middleware.versioned_writes import (
     preauthed,
     subrequest,
 )
-from iaas.api.objectstore.proxy import HTTPError
 from iaas.objectstore.utils import S3_SUBREQUEST, iso_ms, normalize_timestamp, s3_sysmeta
 
 INFO = {}

@@ -24,6 +24,7 @@ import urllib.parse
 import webob
 
 from iaas.api.objectstore.auth import AuthError
+from iaas.api.objectstore.errors import HTTPError
 from iaas.api.objectstore.middleware.common import wsgi_to_str
 from iaas.api.objectstore.middleware.versioned_writes import (
     identity,
@@ -32,7 +33,6 @@ from iaas.api.objectstore.middleware.versioned_writes import (
     preauthed,
     subrequest,
 )
-from iaas.api.objectstore.proxy import HTTPError
 
 SYMLOOP_MAX = 2
 INFO = {'symloop_max': SYMLOOP_MAX, 'static_links': True}

@@ -30,8 +30,8 @@ import urllib.parse
 import webob
 
 from iaas.api.objectstore.auth import Identity
+from iaas.api.objectstore.errors import HTTPError, error_response
 from iaas.api.objectstore.middleware.common import wsgi_to_str
-from iaas.api.objectstore.proxy import HTTPError, error_response
 from iaas.objectstore.utils import MAX_CONTAINER_NAME, normalize_timestamp, split_path
 
 INFO = {'allowed_flags': ['x-versions-location', 'x-history-location']}

@@ -23,10 +23,13 @@ from iaas.api.objectstore.auth import AuthError
 from iaas.api.objectstore.s3 import acl as s3acl
 from iaas.api.objectstore.s3 import body as s3body
 from iaas.api.objectstore.s3 import cors as s3cors
+from iaas.api.objectstore.s3 import multipart as s3multipart
+from iaas.api.objectstore.s3 import objects as s3object
 from iaas.api.objectstore.s3 import post as s3post
 from iaas.api.objectstore.s3 import publicaccess as s3publicaccess
 from iaas.api.objectstore.s3 import sig as s3sig
 from iaas.api.objectstore.s3 import tagging as s3tagging
+from iaas.api.objectstore.s3.common import SEGMENTS, _quote_etag, _status_code, s3_time
 from iaas.api.objectstore.s3.objects import META_IGNORED, meta_to_swift
 from iaas.api.objectstore.s3.subresources import ALL as ALL_METHODS
 from iaas.api.objectstore.s3.subresources import MODULES, OPERATIONS, classify  # noqa: F401
@@ -43,7 +46,6 @@ from iaas.objectstore.utils import MAX_OBJECT_NAME, S3_SUBREQUEST
 
 LOG = logging.getLogger(__name__)
 BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$')
-SEGMENTS = '+segments'
 IP_RE = re.compile(r'^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$')
 
 
@@ -54,24 +56,9 @@ def valid_bucket_name(name):
         s in name for s in ('..', '.-', '-.'))
 
 
-def s3_time(iso):
-    """'2026-11-26T23:40:01.123450' → '2026-11-26T23:40:02.000Z': rounded up
-    to the second, as HEAD's Last-Modified is (so the two compare equal)."""
-    if not iso:
-        return ''
-    import datetime
-    try:
-        t = datetime.datetime.fromisoformat(iso[:26].rstrip('Z'))
-    except ValueError:
-        return iso[:23] + 'Z'
-    if t.microsecond:
-        t = t.replace(microsecond=0) + datetime.timedelta(seconds=1)
-    return t.strftime('%Y-%m-%dT%H:%M:%S.000Z')
-
 
 class S3:
     def __init__(self, proxy, region='us-east-1'):
-        from iaas.api.objectstore.s3 import multipart as s3multipart
         self.proxy, self.region = proxy, region
         self.multipart = s3multipart.Multipart(self)
         self.versioning = _versioning_handlers()
@@ -454,7 +441,6 @@ class S3:
                 raise S3Error('InvalidDigest')
         headers.update(s3tagging.put_headers(req))
         s3publicaccess.deny_public_request_acl(self, req, ident.account, bucket)
-        from iaas.api.objectstore.s3 import objects as s3object
         s3object.check_write_conditions(self, req, ident, bucket, key)
         reader, length = s3body.request_body(req)
         if length is not None and length > self.proxy.max_file_size:
@@ -525,7 +511,6 @@ class S3:
         return xml_response(root)
 
     def get_object(self, req, ident, bucket, key):
-        from iaas.api.objectstore.s3 import objects as s3object
         return s3object.get_object(self, req, ident, bucket, key)
 
     def _delete(self, ident, bucket, key):
@@ -560,11 +545,6 @@ def _own_buckets(s3, ident, rows, limit):
     return out
 
 
-def _quote_etag(etag):
-    etag = (etag or '').strip('"')
-    return f'"{etag}"'
-
-
 def bad_request(req, resp):
     """The S3 error of Swift's 400 to a write (as Swift's s3api maps it)."""
     text = resp.text.strip()[:512]
@@ -573,13 +553,6 @@ def bad_request(req, resp):
             return S3Error('InvalidArgument', text, ArgumentName=name,
                            ArgumentValue=req.headers.get(name, ''))
     return S3Error('InvalidRequest', text or None)
-
-
-def _status_code(status):
-    return {401: 'AccessDenied', 403: 'AccessDenied', 404: 'NoSuchKey',
-            409: 'BucketNotEmpty', 411: 'MissingContentLength', 412: 'PreconditionFailed',
-            413: 'EntityTooLarge', 416: 'InvalidRange', 422: 'BadDigest',
-            400: 'InvalidArgument', 503: 'ServiceUnavailable'}.get(status, 'InternalError')
 
 
 def manifest_json(parts):

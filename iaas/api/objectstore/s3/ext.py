@@ -3,12 +3,12 @@
 (owner 'ext'), ``s3`` being the :class:`iaas.api.objectstore.s3.app.S3`."""
 
 from iaas.api.objectstore import listing
+from iaas.api.objectstore.s3.common import s3_etag, s3_time
 from iaas.api.objectstore.s3.xmldoc import S3Error, add, element, xml_response
 from iaas.api.objectstore.s3.xmldoc import max_keys as parse_max_keys
 
 
 def _s3_time(iso):
-    from iaas.api.objectstore.s3.app import s3_time
     return s3_time(iso)
 
 
@@ -89,7 +89,6 @@ ATTRIBUTES = ('ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize')
 def get_attributes(s3, req, ident, bucket, key):
     import json
 
-    from iaas.api.objectstore.s3.objects import s3_etag
     wanted = [a.strip() for a in req.headers.get('x-amz-object-attributes', '').split(',')
               if a.strip()]
     if not wanted or any(a not in ATTRIBUTES for a in wanted):

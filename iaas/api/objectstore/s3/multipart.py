@@ -11,8 +11,13 @@ import uuid
 
 import webob
 
-from iaas.api.objectstore.s3.app import SEGMENTS, _quote_etag, _status_code, s3_time
+from iaas.api.objectstore.objects import IterReader
+from iaas.api.objectstore.s3 import body as s3body
+from iaas.api.objectstore.s3 import publicaccess as s3publicaccess
+from iaas.api.objectstore.s3 import tagging as s3tagging
+from iaas.api.objectstore.s3.common import SEGMENTS, _quote_etag, _status_code, s3_time
 from iaas.api.objectstore.s3.xmldoc import S3Error, add, element, parse, xml_response
+from iaas.objectstore.utils import iso_ms
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -48,8 +53,6 @@ class Multipart:
 
     def initiate(self, req, ident, bucket, key):
         self.s3.check_bucket(ident, bucket)
-        from iaas.api.objectstore.s3 import publicaccess as s3publicaccess
-        from iaas.api.objectstore.s3 import tagging as s3tagging
         tag_headers = s3tagging.put_headers(req)
         s3publicaccess.deny_public_request_acl(self.s3, req, ident.account, bucket)
         resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS)
@@ -82,7 +85,6 @@ class Multipart:
 
     def upload_part(self, req, ident, bucket, key):
         upload_id, number = self._part_target(req, ident, bucket, key)
-        from iaas.api.objectstore.s3 import body as s3body
         reader, length = s3body.request_body(req)
         if length > self.s3.proxy.max_file_size:
             raise S3Error('EntityTooLarge')
@@ -133,7 +135,6 @@ class Multipart:
             src.app_iter = []
             self.s3.object_error(ident, sb, sk, src.status_int if src.status_int >= 300
                                  else 409)
-        from iaas.api.objectstore.objects import IterReader
         resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, f'{upload_id}/{number:05d}',
                              headers={'Content-Type': 'application/octet-stream'},
                              reader=IterReader(src.app_iter), length=length)
@@ -306,5 +307,4 @@ def _copy_range(value):
 
 
 def _iso(ts):
-    from iaas.objectstore.utils import iso_ms
     return iso_ms(ts)

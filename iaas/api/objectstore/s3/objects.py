@@ -7,6 +7,7 @@ import time
 import webob
 
 from iaas.api.objectstore.s3 import versioning as s3versioning
+from iaas.api.objectstore.s3.common import s3_etag
 from iaas.api.objectstore.s3.xmldoc import S3Error, error_response
 
 # headers S3 stores with an object and returns on GET/HEAD (Swift's object
@@ -46,10 +47,6 @@ def etag_matches(condition, etag):
         if tag == '*' or tag.strip('"') == etag:
             return True
     return False
-
-
-def s3_etag(headers):
-    return (headers.get('X-Object-Sysmeta-S3-Etag') or headers.get('ETag', '')).strip('"')
 
 
 def _part_range(s3, ident, bucket, key, number):

@@ -17,6 +17,7 @@ from iaas.api.objectstore import listing
 from iaas.api.objectstore.middleware.object_versioning import versions_container, vname
 from iaas.api.objectstore.middleware.versioned_writes import DELETE_MARKER
 from iaas.api.objectstore.s3 import ext as s3ext
+from iaas.api.objectstore.s3 import objects as s3object
 from iaas.api.objectstore.s3.xmldoc import (
     S3Error,
     add,
@@ -147,7 +148,6 @@ def _version_id(req):
 
 
 def get_object_version(s3, req, ident, bucket, key):
-    from iaas.api.objectstore.s3 import objects as s3object
     vid = _version_id(req)
     probe = s3.swift(ident, 'HEAD', bucket, key, query={'version-id': vid})
     if probe.status_int == 404 and _is_marker(s3, ident, bucket, key, vid):
