@@ -9,6 +9,10 @@
 * The REST layers (:data:`REST_LAYERS`) import nothing from iaas.db: they
   call their service's internal API.
 * Only rpcapi.py modules (and iaas/rpc.py itself) construct RPC clients.
+* Modules import iaas code at their top, not inside functions (an import
+  hidden in a function dodges a cycle instead of fixing it); only the
+  modules of :data:`LAZY_IMPORTS` load parts on demand, each for the reason
+  given there.
 * Hypervisor and network hosts hold no database credentials: nothing the
   modules of :data:`HOST_MODULES` import, directly or through others (the
   whole import closure, imports inside functions included), is under
@@ -35,6 +39,17 @@ HOST_TREES = ('iaas/compute/virt', 'iaas/network/linux_net.py', 'iaas/network/dh
               'iaas/network/firewall.py', 'iaas/network/ipsets.py',
               'iaas/network/metadata_proxy.py')
 HOST_FORBIDDEN = ('iaas.db',)
+# Modules allowed to import iaas code inside functions, and why.
+LAZY_IMPORTS = {
+    'iaas/cmd/daemons.py': 'each daemon loads only the services it runs',
+    'iaas/cmd/all.py': 'each daemon loads only the services it runs',
+    'iaas/cmd/common.py': 'each daemon loads only the services it runs',
+    'iaas/cmd/manage.py': 'each iaas-manage command loads only what it uses',
+    'iaas/objectstore/daemon.py': 'a standalone object store runs without the other services',
+    'iaas/objectstore/cmd.py': 'a standalone object store runs without the other services',
+    'iaas/api/objectstore/auth.py': 'the identity service is optional for the object store',
+    'iaas/api/objectstore/proxy.py': 'the S3 layer is optional (skipped when absent)',
+}
 
 
 def imports(tree):
@@ -96,6 +111,18 @@ def _rest_errors(rel, tree):
         if _forbids(mod, REST_FORBIDDEN):
             yield lineno, (f"{rel}:{lineno}: a REST layer imports {mod} (call the service's "
                            'API)')
+
+
+def _lazy_import_errors(rel, tree):
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    mods = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                        else [node.module or ''] if node.level == 0 else []
+                    if any(m == 'iaas' or m.startswith('iaas.') for m in mods):
+                        yield (f'{rel}:{node.lineno}: imports {", ".join(mods)} inside a '
+                               'function (import at the top; fix the cycle if there is one)')
 
 
 def _rpc_client_errors(rel, tree):
@@ -192,6 +219,8 @@ def check(root=ROOT):
                 errors.extend(_first_per_line(_rest_errors(rel, tree)))
             if name != 'rpcapi.py' and rel != os.path.join('iaas', 'rpc.py'):
                 errors.extend(_rpc_client_errors(rel, tree))
+            if rel.replace(os.sep, '/') not in LAZY_IMPORTS:
+                errors.extend(_lazy_import_errors(rel, tree))
     errors.extend(_host_errors(root))
     return errors
 
