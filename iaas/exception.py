@@ -12,6 +12,21 @@ keep Neutron's error ``type`` and the HTTP status Neutron answers with
 """
 
 
+class ServiceError(Exception):
+    """An expected refusal by a service: ``code`` is the HTTP status the REST
+    layers answer with (rendered in each API's own fault format by
+    ``iaas.wsgi.Router``), ``type`` the error type APIs that name one show
+    (Neutron's ``NeutronError.type``)."""
+    expected = True
+    code = 400
+    type = None
+
+    def __init__(self, message=None, code=None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
 # -- compute --------------------------------------------------------------------
 class FlavorNotFound(LookupError):
     expected = True
@@ -49,17 +64,17 @@ class ComputeNodeNotFound(LookupError):
     expected = True
 
 
-class InstanceNotFound(LookupError):
-    expected = True
+class InstanceNotFound(ServiceError, LookupError):
+    code = 404
 
     def __init__(self, uuid):
         super().__init__(f'Instance {uuid} could not be found.')
         self.uuid = uuid
 
 
-class UnexpectedState(Exception):
-    """A compare-and-swap found the instance in another state (HTTP 409)."""
-    expected = True
+class UnexpectedState(ServiceError):
+    """A compare-and-swap found the instance in another state."""
+    code = 409
 
 
 class MarkerNotFound(LookupError):
@@ -76,10 +91,8 @@ class QuotaExceeded(Exception):
 
 
 # -- network --------------------------------------------------------------------
-class NetworkError(Exception):
+class NetworkError(ServiceError):
     """Base of the expected network errors; ``type`` is Neutron's error type."""
-    expected = True
-    code = 400
     type = 'BadRequest'
 
 

@@ -13,6 +13,8 @@ manager's completions read it (:func:`completion`).
 """
 from typing import NamedTuple
 
+from iaas.exception import ServiceError
+
 # vm_state
 ACTIVE = 'active'
 BUILDING = 'building'
@@ -182,9 +184,9 @@ def completion(action):
     return row.vm_state, row.expected_task_state
 
 
-class InvalidState(Exception):
-    """The action is not allowed in the instance's current state (HTTP 409)."""
-    expected = True
+class InvalidState(ServiceError):
+    """The action is not allowed in the instance's current state."""
+    code = 409
 
 
 def check_action(action, vm_state, task_state):

@@ -20,6 +20,7 @@ import webob
 import webob.exc
 
 from iaas.context import new_request_id
+from iaas.exception import ServiceError
 
 LOG = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ NOVA_FAULT_NAMES = {400: 'badRequest', 401: 'unauthorized', 403: 'forbidden',
 def nova_fault(fault):
     """Nova's error body: {"itemNotFound": {"code": 404, "message": …}}."""
     name = NOVA_FAULT_NAMES.get(fault.code, 'computeFault')
-    return {name: {'code': fault.code, 'message': fault.message, **fault.extra}}
+    extra = {k: v for k, v in fault.extra.items() if k != 'type'}   # Neutron's, not Nova's
+    return {name: {'code': fault.code, 'message': fault.message, **extra}}
 
 
 class Request(webob.Request):
@@ -456,6 +458,9 @@ class Router:
             resp = self.fault_response(Fault(exc.explanation or exc.title, code=exc.code))
         except Exception as exc:
             fault = next((f for f in (m(exc) for m in self.exception_mappers) if f), None)
+            if fault is None and isinstance(exc, ServiceError):
+                fault = Fault(str(exc), code=exc.code,
+                              **({'type': exc.type} if exc.type else {}))
             if fault is not None:
                 resp = self.fault_response(fault)
             else:

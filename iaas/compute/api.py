@@ -27,6 +27,7 @@ from iaas.db import keypairs as db_keypairs
 from iaas.db import quotas
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.exception import ServiceError
 from iaas.identity import policy
 from iaas.image import access as image_access
 from iaas.network import api as network_api
@@ -40,15 +41,8 @@ HOSTNAME_BAD = re.compile(r'[^a-z0-9-]+')
 MAX_PER_REQUEST = 1000
 
 
-class ComputeError(Exception):
-    """A request the API refuses; ``code`` is its HTTP status."""
-    expected = True
-    code = 400
-
-    def __init__(self, message, code=None):
-        super().__init__(message)
-        if code:
-            self.code = code
+class ComputeError(ServiceError):
+    """A request the compute API refuses; ``code`` is its HTTP status."""
 
 
 class NotFound(ComputeError):

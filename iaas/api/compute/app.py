@@ -15,23 +15,10 @@ from iaas.api.compute import (
     usage,
     versions,
 )
-from iaas.compute import api as compute_api
 from iaas.conf import CONF
-from iaas.exception import InstanceNotFound, NetworkError, UnexpectedState
-from iaas.states import InvalidState
 
 
 def map_exception(exc):
-    if isinstance(exc, compute_api.ComputeError):
-        return wsgi.Fault(str(exc), code=exc.code)
-    if isinstance(exc, InvalidState):
-        return wsgi.Conflict(str(exc))
-    if isinstance(exc, InstanceNotFound):
-        return wsgi.NotFound(str(exc))
-    if isinstance(exc, UnexpectedState):
-        return wsgi.Conflict(str(exc))
-    if isinstance(exc, NetworkError):
-        return wsgi.Fault(str(exc), code=exc.code)
     if isinstance(exc, rpc.RPCTimeout):
         return wsgi.Fault('The compute host did not answer in time.', code=503)
     return None

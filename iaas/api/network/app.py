@@ -83,7 +83,6 @@ def build_app():
                     max_body=CONF.api.max_request_body_size,
                     request_id_headers=('X-OpenStack-Request-ID',),
                     authorizer=auth.authorize)
-    r.exception_mappers.append(common.map_exception)
     add = r.add
     p = '/v2.0'
     add('GET', '/', versions)

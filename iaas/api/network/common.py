@@ -24,12 +24,6 @@ def neutron_fault(fault):
                              'message': fault.message, 'detail': ''}}
 
 
-def map_exception(exc):
-    if isinstance(exc, netapi.NetworkError):
-        return wsgi.Fault(str(exc), code=exc.code, type=exc.type)
-    return None
-
-
 # A project id nobody has: a caller passing a rule on it passes it on every
 # project (Neutron's admin).
 ANY_PROJECT = '\x00any-project'
