@@ -13,14 +13,10 @@ import pytest
 
 from iaas import identity, rpc
 from iaas.api import ratelimit
-from iaas.compute.manager import ComputeManager
-from iaas.conductor.manager import ConductorManager
 from iaas.conf import CONF
 from iaas.db import engine, migration
-from iaas.network.manager import NetworkManager
-from iaas.scheduler.manager import SchedulerManager
-from iaas.service import Service
 from tests.conftest import RUN_ID, TEST_EXCHANGE_PREFIX
+from tests.inprocess import control_plane, running
 
 
 @pytest.fixture(scope='module')
@@ -60,18 +56,5 @@ def hosts(api_env):
     tests/functional/network/test_compute_wiring.py's ``services``."""
     api_env.set_override('spawn_delay', 0, group='fake_driver')
     api_env.set_override('report_interval', 1, group='service')
-    started = []
-    try:
-        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
-                            host='cond1'),
-                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
-                            host='sched1'),
-                    Service('iaas-network', 'network', NetworkManager(HOST), host=HOST),
-                    Service('iaas-compute', 'compute', ComputeManager(HOST), host=HOST)):
-            svc.start()
-            started.append(svc)
-            assert svc.wait_ready(10)
+    with running(control_plane(compute=[HOST], network=[HOST])) as started:
         yield started
-    finally:
-        for svc in reversed(started):
-            svc.stop()

@@ -10,6 +10,7 @@ import pytest
 from iaas import states
 from iaas.context import RequestContext
 from tests.functional.compute.http import api  # noqa: F401  (HTTP fixture)
+from tests.inprocess import control_plane, running
 
 PROJECT = 'proj-func'
 USER = 'user-func'
@@ -48,28 +49,13 @@ def flavor(db_url):
 
 @pytest.fixture
 def compute_services(conf, db_url):
-    """iaas-scheduler + one iaas-compute ('fc1', fake driver) in this process."""
-    from iaas.compute.manager import ComputeManager
-    from iaas.conductor.manager import ConductorManager
-    from iaas.scheduler.manager import SchedulerManager
-    from iaas.service import Service
+    """iaas-conductor, iaas-scheduler and one iaas-compute ('fc1', fake driver) in
+    this process."""
     conf.set_override('transport_url', 'memory://')
     conf.set_override('spawn_delay', 0, group='fake_driver')
     conf.set_override('report_interval', 1, group='service')
-    started = []
-    try:
-        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
-                            host='cond1'),
-                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
-                            host='sched1'),
-                    Service('iaas-compute', 'compute', ComputeManager('fc1'), host='fc1')):
-            svc.start()
-            started.append(svc)
-            assert svc.wait_ready(10)
+    with running(control_plane(compute=['fc1'])) as started:
         yield started
-    finally:
-        for svc in reversed(started):
-            svc.stop()
 
 
 def new_instance_values(n=1, **over):

@@ -13,6 +13,7 @@ from iaas.compute import api as compute_api
 from iaas.context import RequestContext
 from iaas.db import instances as db_instances
 from iaas.db import networks as db
+from tests.inprocess import control_plane, running
 
 PROJECT = 'proj-netwire'
 
@@ -49,30 +50,13 @@ def flavor(db_url):
 @pytest.fixture
 def services(conf, db_url):
     from iaas.compute.manager import ComputeManager
-    from iaas.conductor.manager import ConductorManager
-    from iaas.network.manager import NetworkManager
-    from iaas.scheduler.manager import SchedulerManager
-    from iaas.service import Service
     conf.set_override('transport_url', 'memory://')
     conf.set_override('spawn_delay', 0, group='fake_driver')
     cm = ComputeManager('fc1')
     if not hasattr(cm, 'network_api'):
         pytest.skip('compute manager does not call the network service yet')
-    started = []
-    try:
-        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('cond1'),
-                            host='cond1'),
-                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sched1'),
-                            host='sched1'),
-                    Service('iaas-network', 'network', NetworkManager('fc1'), host='fc1'),
-                    Service('iaas-compute', 'compute', cm, host='fc1')):
-            svc.start()
-            started.append(svc)
-            assert svc.wait_ready(10)
+    with running(control_plane(compute=[cm], network=['fc1'])) as started:
         yield started
-    finally:
-        for svc in reversed(started):
-            svc.stop()
 
 
 def _settled(uuid, vm_state):

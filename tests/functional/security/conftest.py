@@ -4,6 +4,7 @@ victim: see cloud.py."""
 import pytest
 
 from tests.functional.security import cloud as cloud_mod
+from tests.inprocess import control_plane, running
 
 VOLATILE = frozenset({'updated', 'updated_at', 'last_seen', 'heartbeat'})
 
@@ -60,11 +61,7 @@ def snapshot(c):
 def security_cloud(conf, sqlite_db, tmp_path):
     from iaas import identity
     from iaas.api import ratelimit
-    from iaas.compute.manager import ComputeManager
-    from iaas.conductor.manager import ConductorManager
     from iaas.image import stores
-    from iaas.scheduler.manager import SchedulerManager
-    from iaas.service import Service
     conf.set_override('transport_url', 'memory://')
     conf.set_override('spawn_delay', 0, group='fake_driver')
     conf.set_override('report_interval', 1, group='service')
@@ -75,23 +72,12 @@ def security_cloud(conf, sqlite_db, tmp_path):
     stores.reset()
     ratelimit.reset()
     identity.reset_state()
-    started = []
     try:
-        for svc in (Service('iaas-conductor', 'conductor', ConductorManager('sec-cond'),
-                            host='sec-cond'),
-                    Service('iaas-scheduler', 'scheduler', SchedulerManager('sec-sched'),
-                            host='sec-sched'),
-                    Service('iaas-compute', 'compute', ComputeManager('sec-c1'),
-                            host='sec-c1')):
-            svc.start()
-            started.append(svc)
-            assert svc.wait_ready(10)
-        c = cloud_mod.build(conf)
-        c.snapshot = lambda: snapshot(c)
-        yield c
+        with running(control_plane('sec-', compute=['sec-c1'])):
+            c = cloud_mod.build(conf)
+            c.snapshot = lambda: snapshot(c)
+            yield c
     finally:
-        for svc in reversed(started):
-            svc.stop()
         stores.reset()
         ratelimit.reset()
         identity.reset_state()
