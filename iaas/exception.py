@@ -90,6 +90,23 @@ class QuotaExceeded(Exception):
                          f'but already used {used} of {limit} {resource}')
 
 
+# -- image ----------------------------------------------------------------------
+class ImageNotFound(LookupError):
+    expected = True
+
+
+class ImageExists(ValueError):
+    expected = True
+
+
+class MemberNotFound(LookupError):
+    expected = True
+
+
+class MemberExists(ValueError):
+    expected = True
+
+
 # -- network --------------------------------------------------------------------
 class NetworkError(ServiceError):
     """Base of the expected network errors; ``type`` is Neutron's error type."""

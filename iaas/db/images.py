@@ -10,6 +10,13 @@ import sqlalchemy as sa
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.image_models import Image, ImageLocation, ImageMember, ImageProperty, ImageTag
+from iaas.exception import (  # noqa: F401 (raised here, caught by the image API)
+    ImageExists,
+    ImageNotFound,
+    MarkerNotFound,
+    MemberExists,
+    MemberNotFound,
+)
 
 IMAGE_COLUMNS = ('id', 'name', 'status', 'visibility', 'protected', 'os_hidden',
                  'disk_format', 'container_format', 'min_disk', 'min_ram', 'size',
@@ -19,26 +26,6 @@ IMAGE_COLUMNS = ('id', 'name', 'status', 'visibility', 'protected', 'os_hidden',
 SORT_KEYS = {'name', 'status', 'container_format', 'disk_format', 'size', 'id',
              'created_at', 'updated_at', 'min_disk', 'min_ram', 'visibility', 'owner',
              'virtual_size'}
-
-
-class ImageNotFound(LookupError):
-    expected = True
-
-
-class ImageExists(ValueError):
-    expected = True
-
-
-class MemberNotFound(LookupError):
-    expected = True
-
-
-class MemberExists(ValueError):
-    expected = True
-
-
-class MarkerNotFound(LookupError):
-    expected = True
 
 
 def _image_dict(s, img, full=True):
