@@ -21,6 +21,7 @@
 ``check(root)`` returns the violations of the tree under ``root``.
 """
 import ast
+import functools
 import os
 import sys
 
@@ -141,6 +142,7 @@ def _module_file(root, mod):
     return path + '.py' if os.path.isfile(path + '.py') else None
 
 
+@functools.cache
 def _iaas_deps(root, mod):
     """The iaas modules (and their parent packages) ``mod`` imports."""
     path = _module_file(root, mod)
