@@ -1,6 +1,6 @@
 """kombu's ``filesystem://`` transport, made safe and fast for several processes.
 
-Two changes to kombu's channel:
+Three changes to kombu's channel:
 
 * Writes are atomic. kombu creates a ``*.msg`` file and then writes it, so
   a consumer in another process can take the file while it is still empty
@@ -11,6 +11,12 @@ Two changes to kombu's channel:
   Here one listing serves every queue of the channel until the folder's
   mtime changes, and a message is claimed by an atomic rename, so two
   consumers never both take it.
+* Binding a queue cannot corrupt the exchange table. kombu creates a missing
+  table with ``open("wb")``, which truncates outside any lock: two threads
+  binding at once can leave one's table written over the head of the
+  other's (``Extra data`` on the next publish). Here a missing table appears
+  atomically, already holding ``[]``, and every bind is a read-modify-write
+  under the exclusive lock.
 """
 import collections
 import os
@@ -19,6 +25,7 @@ import uuid
 from time import monotonic
 
 from kombu.transport import filesystem
+from kombu.transport.filesystem import LOCK_EX, exchange_queue_t, lock, unlock
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -40,6 +47,31 @@ class Channel(filesystem.Channel):
         with open(tmp, 'wb') as f:
             f.write(str_to_bytes(dumps(payload)))
         os.rename(tmp, final)
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        table = self._exchange_file(exchange)
+        self.control_folder.mkdir(exist_ok=True)
+        if not table.exists():
+            tmp = table.with_name(f'.tmp-{uuid.uuid4().hex}-{table.name}')
+            tmp.write_bytes(b'[]')
+            try:
+                os.link(tmp, table)   # fails if another binder made it first
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        entry = exchange_queue_t(routing_key or '', pattern or '', queue or '')
+        with table.open('rb+', buffering=0) as f:
+            lock(f, LOCK_EX)
+            try:
+                queues = [exchange_queue_t(*q) for q in loads(bytes_to_str(f.read()))]
+                if entry not in queues:
+                    queues.insert(0, entry)
+                    f.seek(0)
+                    f.write(str_to_bytes(dumps(queues)))
+                    f.truncate()
+            finally:
+                unlock(f)
 
     def _relist(self):
         """Refresh the pending messages of every queue if the folder changed."""
