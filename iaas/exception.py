@@ -90,6 +90,23 @@ class QuotaExceeded(Exception):
                          f'but already used {used} of {limit} {resource}')
 
 
+# -- identity -------------------------------------------------------------------
+class IdentityNotFound(ServiceError, LookupError):
+    """No such domain, project, user, role, grant, service, endpoint or
+    credential (Keystone answers 404)."""
+    code = 404
+
+
+class IdentityConflict(ServiceError, ValueError):
+    """A name or id already taken, or a row still in use (409)."""
+    code = 409
+
+
+class IdentityForbidden(ServiceError):
+    """A change the identity service refuses whoever asks (403)."""
+    code = 403
+
+
 # -- image ----------------------------------------------------------------------
 class ImageNotFound(LookupError):
     expected = True

@@ -12,12 +12,11 @@ project and its domain are enabled, and the user still has a role on it.
     ctx = cred.context()                     # or CredentialError
 """
 import dataclasses
-import json
 import logging
 
 from iaas.context import RequestContext
-from iaas.db import identity as db
 from iaas.identity import cache, core, credentials
+from iaas.identity import resources as ident
 
 LOG = logging.getLogger(__name__)
 
@@ -83,14 +82,14 @@ def _get(fn, *args):
 
 
 def _load(access):
-    row = _get(db.credential_get_by_access, access)
-    if row is None or row['type'] != 'ec2':
-        return None
     try:
-        secret = json.loads(credentials.decrypt_blob(row['encrypted_blob']))['secret']
+        row = credentials.get_ec2_row(access)
     except (ValueError, KeyError, TypeError):
         LOG.warning('EC2 credential %s has an unreadable blob', access)
         return None
+    if row is None:
+        return None
+    secret = row['secret']
     user_id, project_id = row['user_id'], row['project_id']
     fields = {'user_id': user_id, 'project_id': project_id, 'roles': ()}
 
@@ -98,14 +97,14 @@ def _load(access):
         return Credential(access, secret, user_id, project_id, (code, message), fields)
     if not project_id:
         return refuse('InvalidAccessKeyId', 'The credential is not bound to a project.')
-    user = _get(db.user_get, user_id)
-    if user is None or not user['enabled'] or not _domain_enabled(db, user['domain_id']):
+    user = _get(ident.user_get, user_id)
+    if user is None or not user['enabled'] or not _domain_enabled(user['domain_id']):
         return refuse('AccessDenied', 'The user is disabled or unknown.')
-    project = _get(db.project_get, project_id)
+    project = _get(ident.project_get, project_id)
     if project is None or not project['enabled'] or \
-            not _domain_enabled(db, project['domain_id']):
+            not _domain_enabled(project['domain_id']):
         return refuse('AccessDenied', 'The project is disabled or unknown.')
-    names = {r['name'] for r in db.roles_for(user_id, 'project', project_id)}
+    names = {r['name'] for r in ident.roles_for(user_id, 'project', project_id)}
     for prior in ('admin', 'member'):       # admin ⊃ member ⊃ reader
         if prior in names:
             names.add(core.IMPLIED_ROLES[prior])
@@ -118,8 +117,8 @@ def _load(access):
     return Credential(access, secret, user_id, project_id, None, fields)
 
 
-def _domain_enabled(db, domain_id):
-    domain = _get(db.domain_get, domain_id)
+def _domain_enabled(domain_id):
+    domain = _get(ident.domain_get, domain_id)
     return domain is not None and bool(domain['enabled'])
 
 

@@ -2,7 +2,8 @@
 catalog, credentials, revocation events, login failures.
 
 Rows come back as plain dicts. Missing rows raise :class:`NotFound`,
-unique-constraint clashes :class:`Duplicate`.
+unique-constraint clashes :class:`Duplicate` (``IdentityNotFound`` and
+``IdentityConflict`` of :mod:`iaas.exception`).
 """
 import datetime
 
@@ -24,14 +25,11 @@ from iaas.db.identity_models import (
     RoleAssignment,
     User,
 )
+from iaas.exception import IdentityConflict, IdentityNotFound
 
-
-class NotFound(LookupError):
-    expected = True
-
-
-class Duplicate(ValueError):
-    expected = True
+# The identity service's errors under the names its queries raise them by.
+NotFound = IdentityNotFound
+Duplicate = IdentityConflict
 
 
 def _d(obj):

@@ -18,7 +18,7 @@ import secrets as _secrets
 
 from iaas.db import app_credentials
 from iaas.db.base import utcnow
-from iaas.db.identity import NotFound
+from iaas.exception import IdentityNotFound as NotFound
 from iaas.identity import passwords
 
 SECRET_BYTES = 64          # a generated secret: 86 URL-safe characters
@@ -47,6 +47,7 @@ def new_secret():
 
 def _db():
     return app_credentials
+
 
 
 def _now():

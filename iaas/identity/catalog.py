@@ -70,6 +70,56 @@ def invalidate():
     cache.catalog.clear()
 
 
+# -- services and endpoints (the /v3/services and /v3/endpoints records); a
+# -- change empties the cached catalog that tokens carry
+service_list = db.service_list
+service_get = db.service_get
+endpoint_list = db.endpoint_list
+endpoint_get = db.endpoint_get
+
+
+def service_create(type, name, description=None, enabled=True):
+    row = db.service_create(type, name, description=description, enabled=enabled)
+    invalidate()
+    return row
+
+
+def service_update(service_id, **values):
+    row = db.service_update(service_id, **values)
+    invalidate()
+    return row
+
+
+def service_delete(service_id):
+    db.service_delete(service_id)
+    invalidate()
+
+
+def endpoint_create(service_id, interface, url, region_id=None, enabled=True):
+    row = db.endpoint_create(service_id, interface, url, region_id=region_id,
+                             enabled=enabled)
+    invalidate()
+    return row
+
+
+def endpoint_update(endpoint_id, **values):
+    row = db.endpoint_update(endpoint_id, **values)
+    invalidate()
+    return row
+
+
+def endpoint_delete(endpoint_id):
+    db.endpoint_delete(endpoint_id)
+    invalidate()
+
+
+def regions(conf=CONF):
+    """The configured region and every region an endpoint names, sorted."""
+    names = {conf.identity.region}
+    names |= {e['region_id'] for e in db.endpoint_list() if e['region_id']}
+    return sorted(names)
+
+
 def _raw():
     return cache.catalog.get_or_load('catalog', db.catalog)
 

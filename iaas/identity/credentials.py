@@ -30,6 +30,26 @@ def _db():
     return db
 
 
+def list_(user_id=None, type=None, limit=None):
+    """Credential rows (blobs still encrypted: see :func:`to_dict`)."""
+    return db.credential_list(user_id=user_id, type=type, limit=limit)
+
+
+def get(credential_id):
+    """The credential as the API shows it; ``IdentityNotFound``."""
+    return to_dict(db.credential_get(credential_id))
+
+
+def ec2_of_user(user_id, limit=None):
+    """The user's EC2 credentials: [{access, secret, project_id, id}]."""
+    out = []
+    for r in db.credential_list(user_id=user_id, type='ec2', limit=limit):
+        blob = json.loads(decrypt_blob(r['encrypted_blob']))
+        out.append({'access': r['access'], 'secret': blob['secret'],
+                    'project_id': r['project_id'], 'id': r['id']})
+    return out
+
+
 def to_dict(row):
     """A credential row as the API shows it (blob decrypted)."""
     return {'id': row['id'], 'user_id': row['user_id'], 'project_id': row['project_id'],

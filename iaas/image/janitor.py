@@ -17,9 +17,8 @@ import os
 import threading
 import time
 
-from iaas.db import images as db
 from iaas.db.base import utcnow
-from iaas.image import states, stores
+from iaas.image import api, states
 
 LOG = logging.getLogger(__name__)
 
@@ -33,13 +32,7 @@ def run_once(conf, stale_after=None):
     for image_id in reset:
         LOG.warning('image %s was saving without progress for %ss: back to queued',
                     image_id, stale_after)
-    for loc in db.pending_deletes():
-        try:
-            stores.get_store(loc['store']).delete(loc['url'], loc['meta'])
-            db.location_forget(loc['image_id'], loc['url'])
-        except Exception as exc:
-            LOG.warning('data of deleted image %s at %s still not removed: %s',
-                        loc['image_id'], loc['url'], exc)
+    api.retry_pending_deletes()
     removed = _clean_file_store_tmp(conf.image.filesystem_store_datadir, stale_after)
     return {'reset': reset, 'tmp_removed': removed}
 

@@ -14,9 +14,8 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
-from iaas.db import app_credentials as db
-from iaas.db.identity import NotFound
 from iaas.identity import app_credentials, core
+from iaas.identity import resources as ident
 
 COLLECTION = '/v3/users/{user_id}/application_credentials'
 ITEM = COLLECTION + '/{application_credential_id}'
@@ -36,10 +35,6 @@ CREATE_SCHEMA = body_schema('application_credential', {
     'access_rules': {'type': 'array', 'maxItems': 0},
     'system': {'type': ['string', 'null'], 'maxLength': 64},
 }, required=['name'])
-
-
-def _db():
-    return db
 
 
 def _iso(dt):
@@ -118,12 +113,10 @@ def create(req, user_id):
     project_id = req.context.project_id
     expires_at = _expires_at(body.get('expires_at'))
     roles = _roles(body.get('roles'), v.roles, user_id, project_id)
-    secret = body.get('secret') or app_credentials.new_secret()
-    cred = _db().create(user_id, project_id, body['name'],
-                        app_credentials.hash_secret(secret), roles,
-                        description=body.get('description'),
-                        unrestricted=body.get('unrestricted', False),
-                        expires_at=expires_at)
+    cred, secret = ident.app_credential_create(
+        user_id, project_id, body['name'], roles, secret=body.get('secret'),
+        description=body.get('description'), unrestricted=body.get('unrestricted', False),
+        expires_at=expires_at)
     out = view(req, cred)
     out['secret'] = secret
     return 201, {'application_credential': out}
@@ -136,17 +129,13 @@ def index(req, user_id):
     name = req.GET.get('name')
     if '\x00' in user_id or (name is not None and '\x00' in name):
         return collection(req, 'application_credentials', [], view, limit)
-    rows = _db().list_for_user(user_id, name=name, limit=limit + 1)
+    rows = ident.app_credentials_of_user(user_id, name=name, limit=limit + 1)
     return collection(req, 'application_credentials', rows, view, limit)
 
 
 def _load(user_id, application_credential_id):
-    try:
-        cred = None if '\x00' in application_credential_id else \
-            _db().get(application_credential_id)
-    except NotFound:
-        cred = None
-    if cred is None or cred['user_id'] != user_id:
+    cred = ident.app_credential_of_user(user_id, application_credential_id)
+    if cred is None:
         raise wsgi.NotFound(f'Could not find application credential: '
                             f'{application_credential_id[:64]}.')
     return cred
@@ -164,8 +153,7 @@ def delete(req, user_id, application_credential_id):
     cred = _load(user_id, application_credential_id)
     _refuse_restricted(_caller(req))
     enforce(req, 'identity:delete_application_credential', {'user_id': cred['user_id']})
-    _db().delete(cred['id'])
-    core.invalidate(user_id=user_id)
+    ident.app_credential_delete(cred)
     return wsgi.json_response(None, status=204)
 
 

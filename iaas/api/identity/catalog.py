@@ -1,7 +1,5 @@
 """Services, endpoints and regions (the catalog), and credentials
 (/v3/credentials and /v3/users/{id}/credentials/OS-EC2)."""
-import json
-
 from iaas import wsgi
 from iaas.api.identity.common import (
     BOOL,
@@ -18,15 +16,10 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
-from iaas.conf import CONF
-from iaas.db import identity as db
 from iaas.identity import catalog, credentials
+from iaas.identity import resources as ident
 
 ANY = wsgi.ANY
-
-
-def _db():
-    return db
 
 
 def service_view(req, s):
@@ -58,7 +51,7 @@ ENDPOINT_UPDATE = body_schema('endpoint', ENDPOINT_PROPS)
 @handles_errors
 def service_list(req):
     limit = list_limit(req)
-    rows = _db().service_list(type=req.GET.get('type'), name=req.GET.get('name'),
+    rows = catalog.service_list(type=req.GET.get('type'), name=req.GET.get('name'),
                               limit=limit + 1)
     return collection(req, 'services', rows, service_view, limit)
 
@@ -68,17 +61,16 @@ def service_list(req):
 @handles_errors
 def service_create(req):
     s = body_of(req, 'service', SERVICE_CREATE)
-    row = _db().service_create(s['type'], s.get('name') or s['type'],
+    row = catalog.service_create(s['type'], s.get('name') or s['type'],
                                description=s.get('description'),
                                enabled=s.get('enabled', True))
-    catalog.invalidate()
     return 201, {'service': service_view(req, row)}
 
 
 @wsgi.route_policy('identity:get_service')
 @handles_errors
 def service_get(req, service_id):
-    return {'service': service_view(req, _db().service_get(service_id))}
+    return {'service': service_view(req, catalog.service_get(service_id))}
 
 
 @wsgi.route_policy('identity:update_service')
@@ -86,16 +78,14 @@ def service_get(req, service_id):
 @handles_errors
 def service_update(req, service_id):
     s = body_of(req, 'service', SERVICE_UPDATE)
-    row = _db().service_update(service_id, **{k: s[k] for k in SERVICE_PROPS if k in s})
-    catalog.invalidate()
+    row = catalog.service_update(service_id, **{k: s[k] for k in SERVICE_PROPS if k in s})
     return {'service': service_view(req, row)}
 
 
 @wsgi.route_policy('identity:delete_service')
 @handles_errors
 def service_delete(req, service_id):
-    _db().service_delete(service_id)
-    catalog.invalidate()
+    catalog.service_delete(service_id)
     return wsgi.json_response(None, status=204)
 
 
@@ -103,7 +93,7 @@ def service_delete(req, service_id):
 @handles_errors
 def endpoint_list(req):
     limit = list_limit(req)
-    rows = _db().endpoint_list(service_id=req.GET.get('service_id'),
+    rows = catalog.endpoint_list(service_id=req.GET.get('service_id'),
                                interface=req.GET.get('interface'),
                                region_id=req.GET.get('region_id') or req.GET.get('region'),
                                limit=limit + 1)
@@ -115,17 +105,16 @@ def endpoint_list(req):
 @handles_errors
 def endpoint_create(req):
     e = body_of(req, 'endpoint', ENDPOINT_CREATE)
-    row = _db().endpoint_create(e['service_id'], e['interface'], e['url'],
+    row = catalog.endpoint_create(e['service_id'], e['interface'], e['url'],
                                 region_id=e.get('region_id') or e.get('region'),
                                 enabled=e.get('enabled', True))
-    catalog.invalidate()
     return 201, {'endpoint': endpoint_view(req, row)}
 
 
 @wsgi.route_policy('identity:get_endpoint')
 @handles_errors
 def endpoint_get(req, endpoint_id):
-    return {'endpoint': endpoint_view(req, _db().endpoint_get(endpoint_id))}
+    return {'endpoint': endpoint_view(req, catalog.endpoint_get(endpoint_id))}
 
 
 @wsgi.route_policy('identity:update_endpoint')
@@ -136,23 +125,15 @@ def endpoint_update(req, endpoint_id):
     values = {k: e[k] for k in ('service_id', 'interface', 'url', 'enabled') if k in e}
     if 'region_id' in e or 'region' in e:
         values['region_id'] = e.get('region_id') or e.get('region')
-    row = _db().endpoint_update(endpoint_id, **values)
-    catalog.invalidate()
+    row = catalog.endpoint_update(endpoint_id, **values)
     return {'endpoint': endpoint_view(req, row)}
 
 
 @wsgi.route_policy('identity:delete_endpoint')
 @handles_errors
 def endpoint_delete(req, endpoint_id):
-    _db().endpoint_delete(endpoint_id)
-    catalog.invalidate()
+    catalog.endpoint_delete(endpoint_id)
     return wsgi.json_response(None, status=204)
-
-
-def _regions():
-    names = {CONF.identity.region}
-    names |= {e['region_id'] for e in _db().endpoint_list() if e['region_id']}
-    return sorted(names)
 
 
 def _region_view(req, name):
@@ -163,14 +144,14 @@ def _region_view(req, name):
 @wsgi.route_policy('identity:list_regions', scope=ANY)
 @handles_errors
 def region_list(req):
-    return {'regions': [_region_view(req, r) for r in _regions()],
+    return {'regions': [_region_view(req, r) for r in catalog.regions()],
             'links': collection_links(req)}
 
 
 @wsgi.route_policy('identity:get_region', scope=ANY)
 @handles_errors
 def region_get(req, region_id):
-    if region_id not in _regions():
+    if region_id not in catalog.regions():
         raise wsgi.NotFound(f'Could not find region: {region_id}.')
     return {'region': _region_view(req, region_id)}
 
@@ -196,8 +177,7 @@ def _check_project_access(user_id, project_id):
     requires a project for EC2 credentials: it scopes every S3/EC2 request)."""
     if project_id is None:
         raise wsgi.BadRequest('An EC2 credential needs a project (project_id/tenant_id).')
-    _db().project_get(project_id)
-    if not _db().roles_for(user_id, 'project', project_id):
+    if not ident.has_project_role(user_id, project_id):
         raise wsgi.Forbidden('The user has no role on that project.')
 
 
@@ -210,7 +190,7 @@ def credential_list(req):
             raise wsgi.Forbidden('You are not authorized to perform the requested action.')
         user_id = req.context.user_id
     limit = list_limit(req)
-    rows = _db().credential_list(user_id=user_id, type=req.GET.get('type'), limit=limit + 1)
+    rows = credentials.list_(user_id=user_id, type=req.GET.get('type'), limit=limit + 1)
     return collection(req, 'credentials', [credentials.to_dict(r) for r in rows],
                       credential_view, limit)
 
@@ -221,18 +201,18 @@ def credential_list(req):
 def credential_create(req):
     c = body_of(req, 'credential', CRED_CREATE)
     enforce(req, 'identity:create_credential', {'user_id': c['user_id']})
-    _db().user_get(c['user_id'])
+    ident.user_get(c['user_id'])
     if c['type'] == 'ec2':
         _check_project_access(c['user_id'], c.get('project_id'))
     elif c.get('project_id') is not None:
-        _db().project_get(c['project_id'])
+        ident.project_get(c['project_id'])
     row = credentials.create(c['user_id'], c['type'], c['blob'],
                              project_id=c.get('project_id'))
     return 201, {'credential': credential_view(req, row)}
 
 
 def _get_visible(req, credential_id, rule):
-    row = credentials.to_dict(_db().credential_get(credential_id))
+    row = credentials.get(credential_id)
     if not allowed(req, rule, {'user_id': row['user_id']}):
         raise wsgi.NotFound(f'Could not find credential: {credential_id}.')
     return row
@@ -259,22 +239,13 @@ def ec2_view(req, user_id, c):
             'links': link(req, f"users/{user_id}/credentials/OS-EC2/{c['access']}")}
 
 
-def _ec2_rows(user_id, limit=None):
-    out = []
-    for r in _db().credential_list(user_id=user_id, type='ec2', limit=limit):
-        blob = json.loads(credentials.decrypt_blob(r['encrypted_blob']))
-        out.append({'access': r['access'], 'secret': blob['secret'],
-                    'project_id': r['project_id'], 'id': r['id']})
-    return out
-
-
 @wsgi.route_policy('identity:ec2_create_credential', scope=ANY, reader_may_write=True)
 @wsgi.accepts(EC2_CREATE)
 @handles_errors
 def ec2_create(req, user_id):
     body = req.json()
     wsgi.validate(body, EC2_CREATE)
-    _db().user_get(user_id)
+    ident.user_get(user_id)
     _check_project_access(user_id, body['tenant_id'])
     c = credentials.create_ec2(user_id, body['tenant_id'])
     return 201, {'credential': ec2_view(req, user_id, c)}
@@ -284,7 +255,7 @@ def ec2_create(req, user_id):
 @handles_errors
 def ec2_list(req, user_id):
     limit = list_limit(req)
-    return collection(req, 'credentials', _ec2_rows(user_id, limit + 1),
+    return collection(req, 'credentials', credentials.ec2_of_user(user_id, limit + 1),
                       lambda req, c: ec2_view(req, user_id, c), limit)
 
 

@@ -3,7 +3,7 @@ import functools
 
 from iaas import wsgi
 from iaas.api import auth
-from iaas.db import identity as db
+from iaas.exception import IdentityConflict, IdentityForbidden, IdentityNotFound
 from iaas.identity import policy
 
 # Lists answer at most this many entries (``?limit=`` may ask for fewer);
@@ -12,17 +12,19 @@ LIST_LIMIT = 1000
 
 
 def handles_errors(func):
-    """Turn facade errors into Keystone faults: NotFound 404, Duplicate 409,
-    ValueError 400."""
+    """Turn the identity service's errors into Keystone faults: not found
+    404, conflict 409, forbidden 403, ValueError 400."""
     @functools.wraps(func)
     def wrapper(req, *args, **params):
         try:
             return func(req, *args, **params)
-        except db.Duplicate as exc:
+        except IdentityConflict as exc:
             raise wsgi.Conflict(f'Conflict occurred attempting to store the '
                                 f'resource: {exc}.') from None
-        except db.NotFound as exc:
+        except IdentityNotFound as exc:
             raise wsgi.NotFound(str(exc)) from None
+        except IdentityForbidden as exc:
+            raise wsgi.Forbidden(str(exc)) from None
         except ValueError as exc:
             raise wsgi.BadRequest(str(exc)) from None
     return wrapper

@@ -18,17 +18,10 @@ from iaas.api.identity.common import (
     link,
     list_limit,
 )
-from iaas.conf import CONF
-from iaas.db import app_credentials
-from iaas.db import identity as db
-from iaas.db.base import utcnow
-from iaas.identity import core, passwords, revoke
+from iaas.identity import core, passwords
+from iaas.identity import resources as ident
 
 ANY = wsgi.ANY
-
-
-def _db():
-    return db
 
 
 def domain_view(req, d):
@@ -61,10 +54,7 @@ def role_view(req, r):
 
 
 def _domain_id(req, given):
-    if given:
-        _db().domain_get(given)
-        return given
-    return req.context.domain_id or 'default'
+    return ident.domain_of(given, req.context.domain_id or 'default')
 
 
 # --- domains -----------------------------------------------------------------
@@ -78,7 +68,7 @@ DOMAIN_UPDATE = body_schema('domain', DOMAIN_PROPS)
 @handles_errors
 def domain_list(req):
     limit = list_limit(req)
-    rows = _db().domain_list(name=req.GET.get('name'), enabled=flag(req, 'enabled'),
+    rows = ident.domain_list(name=req.GET.get('name'), enabled=flag(req, 'enabled'),
                              limit=limit + 1)
     rows = [d for d in rows if allowed(req, 'identity:get_domain', {'domain_id': d['id']})]
     return collection(req, 'domains', rows, domain_view, limit)
@@ -89,7 +79,7 @@ def domain_list(req):
 @handles_errors
 def domain_create(req):
     d = body_of(req, 'domain', DOMAIN_CREATE)
-    row = _db().domain_create(d['name'], description=d.get('description'),
+    row = ident.domain_create(d['name'], description=d.get('description'),
                               enabled=d.get('enabled', True))
     return 201, {'domain': domain_view(req, row)}
 
@@ -97,7 +87,7 @@ def domain_create(req):
 @wsgi.route_policy('identity:get_domain', scope=ANY)
 @handles_errors
 def domain_get(req, domain_id):
-    return {'domain': domain_view(req, _db().domain_get(domain_id))}
+    return {'domain': domain_view(req, ident.domain_get(domain_id))}
 
 
 @wsgi.route_policy('identity:update_domain')
@@ -106,19 +96,14 @@ def domain_get(req, domain_id):
 def domain_update(req, domain_id):
     d = body_of(req, 'domain', DOMAIN_UPDATE)
     values = {k: d[k] for k in ('name', 'description', 'enabled') if k in d}
-    row = _db().domain_update(domain_id, **values)
-    core.invalidate(domain_id=domain_id)
+    row = ident.domain_update(domain_id, **values)
     return {'domain': domain_view(req, row)}
 
 
 @wsgi.route_policy('identity:delete_domain')
 @handles_errors
 def domain_delete(req, domain_id):
-    row = _db().domain_get(domain_id)
-    if row['enabled']:
-        raise wsgi.Forbidden('Cannot delete a domain that is enabled; disable it first.')
-    _db().domain_delete(domain_id)
-    core.invalidate(domain_id=domain_id)
+    ident.domain_delete(domain_id)
     return wsgi.json_response(None, status=204)
 
 
@@ -133,13 +118,13 @@ PROJECT_UPDATE = body_schema('project', PROJECT_PROPS)
 @wsgi.route_policy('identity:list_projects', scope=ANY)
 @handles_errors
 def project_list(req):
-    db, limit = _db(), list_limit(req)
+    limit = list_limit(req)
     if allowed(req, 'identity:list_projects:all'):
-        rows = db.project_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
+        rows = ident.project_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
                                enabled=flag(req, 'enabled'), limit=limit + 1)
     else:
         # Everyone else sees the projects it has a role on.
-        rows = [p for p in db.projects_of_user(req.context.user_id, limit=limit + 1)
+        rows = [p for p in ident.projects_of_user(req.context.user_id, limit=limit + 1)
                 if all(req.GET.get(k) in (None, str(p[k])) for k in ('name', 'domain_id'))]
     return collection(req, 'projects', rows, project_view, limit)
 
@@ -151,7 +136,7 @@ def project_create(req):
     p = body_of(req, 'project', PROJECT_CREATE)
     if p.get('is_domain'):
         raise wsgi.BadRequest('Projects acting as domains are not supported.')
-    row = _db().project_create(p['name'], _domain_id(req, p.get('domain_id')),
+    row = ident.project_create(p['name'], _domain_id(req, p.get('domain_id')),
                                description=p.get('description'),
                                enabled=p.get('enabled', True))
     return 201, {'project': project_view(req, row)}
@@ -160,7 +145,7 @@ def project_create(req):
 @wsgi.route_policy('identity:get_project')
 @handles_errors
 def project_get(req, project_id):
-    return {'project': project_view(req, _db().project_get(project_id))}
+    return {'project': project_view(req, ident.project_get(project_id))}
 
 
 @wsgi.route_policy('identity:update_project')
@@ -169,19 +154,14 @@ def project_get(req, project_id):
 def project_update(req, project_id):
     p = body_of(req, 'project', PROJECT_UPDATE)
     values = {k: p[k] for k in ('name', 'description', 'enabled') if k in p}
-    row = _db().project_update(project_id, **values)
-    if values.get('enabled') is False:
-        revoke.revoke_project(project_id)
-    core.invalidate(project_id=project_id)
+    row = ident.project_update(project_id, **values)
     return {'project': project_view(req, row)}
 
 
 @wsgi.route_policy('identity:delete_project')
 @handles_errors
 def project_delete(req, project_id):
-    _db().project_delete(project_id)
-    revoke.revoke_project(project_id)
-    core.invalidate(project_id=project_id)
+    ident.project_delete(project_id)
     return wsgi.json_response(None, status=204)
 
 
@@ -198,17 +178,11 @@ PASSWORD_CHANGE = body_schema('user', {
     required=['password', 'original_password'])
 
 
-def _check_password_policy(password):
-    if len(password) < CONF.identity.min_password_length:
-        raise wsgi.BadRequest(f'The password must be at least '
-                              f'{CONF.identity.min_password_length} characters long.')
-
-
 @wsgi.route_policy('identity:list_users')
 @handles_errors
 def user_list(req):
     limit = list_limit(req)
-    rows = _db().user_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
+    rows = ident.user_list(domain_id=req.GET.get('domain_id'), name=req.GET.get('name'),
                            enabled=flag(req, 'enabled'), limit=limit + 1)
     return collection(req, 'users', rows, user_view, limit)
 
@@ -218,18 +192,17 @@ def user_list(req):
 @handles_errors
 def user_create(req):
     u = body_of(req, 'user', USER_CREATE)
-    pw = u.get('password')
     values = {k: u[k] for k in ('email', 'description', 'default_project_id', 'enabled')
               if u.get(k) is not None}
-    row = _db().user_create(u['name'], _domain_id(req, u.get('domain_id')),
-                            passwords.hash_password(pw) if pw else None, **values)
+    row = ident.user_create(u['name'], _domain_id(req, u.get('domain_id')),
+                            u.get('password'), **values)
     return 201, {'user': user_view(req, row)}
 
 
 @wsgi.route_policy('identity:get_user', scope=ANY)
 @handles_errors
 def user_get(req, user_id):
-    return {'user': user_view(req, _db().user_get(user_id))}
+    return {'user': user_view(req, ident.user_get(user_id))}
 
 
 @wsgi.route_policy('identity:update_user')
@@ -239,26 +212,14 @@ def user_update(req, user_id):
     u = body_of(req, 'user', USER_UPDATE)
     values = {k: u[k] for k in ('name', 'email', 'description', 'default_project_id',
                                 'enabled') if k in u}
-    if u.get('password'):
-        values['password_hash'] = passwords.hash_password(u['password'])
-        values['password_changed_at'] = _utcnow()
-    row = _db().user_update(user_id, **values)
-    if 'password_hash' in values or values.get('enabled') is False:
-        revoke.revoke_user(user_id)
-    core.invalidate(user_id=user_id)
+    row = ident.user_update(user_id, password=u.get('password'), **values)
     return {'user': user_view(req, row)}
-
-
-def _utcnow():
-    return utcnow()
 
 
 @wsgi.route_policy('identity:delete_user')
 @handles_errors
 def user_delete(req, user_id):
-    _db().user_delete(user_id)
-    revoke.revoke_user(user_id)
-    core.invalidate(user_id=user_id)
+    ident.user_delete(user_id)
     return wsgi.json_response(None, status=204)
 
 
@@ -267,21 +228,13 @@ def user_delete(req, user_id):
 @handles_errors
 def user_change_password(req, user_id):
     u = body_of(req, 'user', PASSWORD_CHANGE)
-    user = _db().user_get(user_id)
-    source = req.remote_addr
     try:
-        passwords.check_rate_limit(user_id, source)
+        ident.change_password(user_id, u['original_password'], u['password'],
+                              source=req.remote_addr)
     except passwords.RateLimited as exc:
         raise too_many_attempts(exc) from None
-    if not passwords.check_password(u['original_password'], user['password_hash']):
-        passwords.record_failure(user_id, source)
-        raise wsgi.Unauthorized('The request you have made requires authentication.')
-    _check_password_policy(u['password'])
-    _db().user_update(user_id, password_hash=passwords.hash_password(u['password']),
-                      password_changed_at=_utcnow())
-    passwords.clear_failures(user_id, source)
-    revoke.revoke_user(user_id)
-    core.invalidate(user_id=user_id)
+    except core.AuthFailed as exc:
+        raise wsgi.Unauthorized(exc.message) from None
     return wsgi.json_response(None, status=204)
 
 
@@ -293,9 +246,9 @@ def too_many_attempts(exc):
 @wsgi.route_policy('identity:list_user_projects', scope=ANY)
 @handles_errors
 def user_projects(req, user_id):
-    _db().user_get(user_id)
+    ident.user_get(user_id)
     limit = list_limit(req)
-    return collection(req, 'projects', _db().projects_of_user(user_id, limit=limit + 1),
+    return collection(req, 'projects', ident.projects_of_user(user_id, limit=limit + 1),
                       project_view, limit)
 
 
@@ -310,7 +263,7 @@ ROLE_UPDATE = body_schema('role', ROLE_PROPS)
 @handles_errors
 def role_list(req):
     limit = list_limit(req)
-    return collection(req, 'roles', _db().role_list(name=req.GET.get('name'),
+    return collection(req, 'roles', ident.role_list(name=req.GET.get('name'),
                                                     limit=limit + 1), role_view, limit)
 
 
@@ -319,13 +272,13 @@ def role_list(req):
 @handles_errors
 def role_create(req):
     r = body_of(req, 'role', ROLE_CREATE)
-    return 201, {'role': role_view(req, _db().role_create(r['name'], r.get('description')))}
+    return 201, {'role': role_view(req, ident.role_create(r['name'], r.get('description')))}
 
 
 @wsgi.route_policy('identity:get_role')
 @handles_errors
 def role_get(req, role_id):
-    return {'role': role_view(req, _db().role_get(role_id))}
+    return {'role': role_view(req, ident.role_get(role_id))}
 
 
 @wsgi.route_policy('identity:update_role')
@@ -333,62 +286,43 @@ def role_get(req, role_id):
 @handles_errors
 def role_update(req, role_id):
     r = body_of(req, 'role', ROLE_UPDATE)
-    row = _db().role_update(role_id, **{k: r[k] for k in ('name', 'description') if k in r})
-    core.invalidate_roles()
+    row = ident.role_update(role_id, **{k: r[k] for k in ('name', 'description') if k in r})
     return {'role': role_view(req, row)}
 
 
 @wsgi.route_policy('identity:delete_role')
 @handles_errors
 def role_delete(req, role_id):
-    _db().role_delete(role_id)
-    core.invalidate_roles()
+    ident.role_delete(role_id)
     return wsgi.json_response(None, status=204)
-
-
-def _check_target(target_type, target_id, user_id, role_id):
-    db = _db()
-    (db.project_get if target_type == 'project' else db.domain_get)(target_id)
-    db.user_get(user_id)
-    db.role_get(role_id)
 
 
 @wsgi.route_policy('identity:create_grant')
 @handles_errors
 def grant(req, target_type, target_id, user_id, role_id):
-    _check_target(target_type, target_id, user_id, role_id)
-    _db().assignment_add(user_id, target_type, target_id, role_id)
-    core.invalidate(user_id=user_id)
+    ident.grant(user_id, target_type, target_id, role_id)
     return wsgi.json_response(None, status=204)
 
 
 @wsgi.route_policy('identity:check_grant')
 @handles_errors
 def check_grant(req, target_type, target_id, user_id, role_id):
-    _check_target(target_type, target_id, user_id, role_id)
-    if not _db().assignment_list(user_id=user_id, target_type=target_type,
-                                 target_id=target_id, role_id=role_id):
-        raise wsgi.NotFound('Could not find role assignment.')
+    ident.check_grant(user_id, target_type, target_id, role_id)
     return wsgi.json_response(None, status=204)
 
 
 @wsgi.route_policy('identity:revoke_grant')
 @handles_errors
 def revoke_grant(req, target_type, target_id, user_id, role_id):
-    _db().assignment_remove(user_id, target_type, target_id, role_id)
-    if target_type == 'project':
-        revoke.revoke_user_project(user_id, target_id)
-        # Keystone: the user's application credentials for the project go too.
-        app_credentials.delete_for(user_id, target_id)
-    core.invalidate(user_id=user_id)
+    ident.revoke_grant(user_id, target_type, target_id, role_id)
     return wsgi.json_response(None, status=204)
 
 
 @wsgi.route_policy('identity:list_grants', scope=ANY)
 @handles_errors
 def list_grants(req, target_type, target_id, user_id):
-    roles = _db().roles_for(user_id, target_type, target_id)
-    return {'roles': [role_view(req, _db().role_get(r['id'])) for r in roles],
+    roles = ident.roles_for(user_id, target_type, target_id)
+    return {'roles': [role_view(req, ident.role_get(r['id'])) for r in roles],
             'links': collection_links(req)}
 
 
@@ -402,7 +336,7 @@ def role_assignments(req):
     project_id, domain_id = req.GET.get('scope.project.id'), req.GET.get('scope.domain.id')
     target_type = 'project' if project_id else ('domain' if domain_id else None)
     limit = list_limit(req)
-    rows = _db().assignment_list(user_id=user_id, target_type=target_type,
+    rows = ident.assignment_list(user_id=user_id, target_type=target_type,
                                  target_id=project_id or domain_id,
                                  role_id=req.GET.get('role.id'), limit=limit + 1)
     names = flag(req, 'include_names')
@@ -420,16 +354,14 @@ def role_assignments(req):
 
 
 def _add_names(role, user, scope, a):
-    db = _db()
-
     def domain_ref(domain_id):
         d = core.get_domain(domain_id)
         return {'id': domain_id, 'name': d['name'] if d else None}
-    role['name'] = db.role_get(a['role_id'])['name']
-    u = db.user_get(a['user_id'])
+    role['name'] = ident.role_get(a['role_id'])['name']
+    u = ident.user_get(a['user_id'])
     user.update(name=u['name'], domain=domain_ref(u['domain_id']))
     if a['target_type'] == 'project':
-        p = db.project_get(a['target_id'])
+        p = ident.project_get(a['target_id'])
         scope.update(name=p['name'], domain=domain_ref(p['domain_id']))
     else:
         scope['name'] = domain_ref(a['target_id'])['name']

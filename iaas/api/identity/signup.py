@@ -11,8 +11,9 @@ from iaas import wsgi
 from iaas.api.identity.common import handles_errors
 from iaas.api.identity.resources import project_view, user_view
 from iaas.conf import CONF
-from iaas.db import identity as db
+from iaas.exception import IdentityConflict
 from iaas.identity import limits, passwords
+from iaas.identity import resources as ident
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$')
 NAME_HELP = ('2-64 characters: letters, digits and . _ @ + -, '
@@ -47,9 +48,7 @@ def signup(req):
     _check_name('user', u['name'])
     project_name = (body.get('project') or {}).get('name') or u['name']
     _check_name('project', project_name)
-    if len(u['password']) < CONF.identity.min_password_length:
-        raise wsgi.BadRequest(f'The password must be at least '
-                              f'{CONF.identity.min_password_length} characters long.')
+    ident.check_password_policy(u['password'])
     if len(u['password'].encode()) > passwords.MAX_PASSWORD_BYTES:
         raise wsgi.BadRequest('The password is longer than 72 bytes.')
     try:
@@ -57,23 +56,11 @@ def signup(req):
     except limits.RateLimited as exc:
         raise wsgi.TooManyRequests('Too many sign-ups from this address; try again later.',
                                    headers={'Retry-After': str(exc.retry_after)}) from None
-    domain = db.domain_get_by_name(CONF.identity.signup_domain)
-    # Names differing only in case (Admin beside admin) would pass for one
-    # another: taken is taken, whatever the case.
-    if db.user_name_taken(u['name'], domain['id']):
-        raise wsgi.Conflict(f'The user name {u["name"]} is taken.')
-    if db.project_name_taken(project_name, domain['id']):
-        raise wsgi.Conflict(f'The project name {project_name} is taken.')
-    member = db.role_get_by_name('member')
-    project = db.project_create(project_name, domain['id'],
-                                description=f'Personal project of {u["name"]}')
     try:
-        user = db.user_create(u['name'], domain['id'], passwords.hash_password(u['password']),
-                              email=u.get('email'), default_project_id=project['id'])
-    except db.Duplicate:
-        db.project_delete(project['id'])
-        raise wsgi.Conflict(f'The user name {u["name"]} is taken.') from None
-    db.assignment_add(user['id'], 'project', project['id'], member['id'])
+        user, project = ident.sign_up(u['name'], u['password'], project_name,
+                                      CONF.identity.signup_domain, email=u.get('email'))
+    except IdentityConflict as exc:
+        raise wsgi.Conflict(str(exc)) from None
     return 201, {'user': user_view(req, user), 'project': project_view(req, project)}
 
 

@@ -3,8 +3,8 @@ from iaas import wsgi
 from iaas.api import auth
 from iaas.api.identity import common
 from iaas.api.identity.resources import project_view
-from iaas.db import identity as db
 from iaas.identity import catalog, core, passwords, revoke
+from iaas.identity import resources as ident
 
 VERSION_UPDATED = '2020-04-07T00:00:00Z'
 
@@ -131,7 +131,7 @@ def auth_catalog(req):
 
 @wsgi.route_policy('identity:get_auth_projects', scope=wsgi.ANY)
 def auth_projects(req):
-    return {'projects': [project_view(req, p) for p in db.projects_of_user(
+    return {'projects': [project_view(req, p) for p in ident.projects_of_user(
         req.context.user_id, limit=common.LIST_LIMIT) if p['enabled']],
         'links': {'self': req.path_url, 'previous': None, 'next': None}}
 

@@ -22,11 +22,10 @@ import time
 import webob
 
 from iaas import wsgi
-from iaas.api.image.images import delete_data
 from iaas.common import inspection
 from iaas.conf import CONF
-from iaas.db import images as db
 from iaas.image import access, janitor, states, stores
+from iaas.image import api as images
 from iaas.image.hashing import ParallelHashes
 
 LOG = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def _quota_room(project_id, own_reservation):
     quota = CONF.image.user_storage_quota
     if not quota:
         return None
-    return quota - (db.project_usage(project_id) - own_reservation)
+    return quota - (images.project_usage(project_id) - own_reservation)
 
 
 @wsgi.route_policy('image:upload_image')
@@ -243,7 +242,7 @@ def _upload(req, image_id):
               'os_hash_algo': 'sha512', 'os_hash_value': chunks.sha512,
               'virtual_size': _virtual_size(chunks)}
     if not states.activate(image_id, values, store_name, url, meta):
-        delete_data(image_id, [{'store': store_name, 'url': url, 'meta': meta}])
+        images.delete_data(image_id, [{'store': store_name, 'url': url, 'meta': meta}])
         raise wsgi.Fault(f'Image {image_id} was deleted or changed during the upload',
                          code=410)
     return 204, None

@@ -1,15 +1,13 @@
 """/v2/images: create, list, show, JSON-patch update, delete, actions, tags."""
-import logging
 import urllib.parse
 
 from iaas import wsgi
 from iaas.api.image import schemas
 from iaas.api.image.views import image_view
 from iaas.conf import CONF
-from iaas.db import images as db
-from iaas.image import access, states, stores
-
-LOG = logging.getLogger(__name__)
+from iaas.exception import ImageExists, ImageNotFound, MarkerNotFound
+from iaas.image import access, states
+from iaas.image import api as images
 
 PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
                'application/openstack-images-v2.0-json-patch')
@@ -76,15 +74,9 @@ def create(req):
     access.check_visibility(ctx, values['visibility'], owner=values['owner'])
     if 'id' in body:
         values['id'] = body['id'].lower()
-        try:
-            db.image_get(values['id'])
-            raise wsgi.Conflict(f'Image with identifier {values["id"]} already exists!')
-        except db.ImageNotFound:
-            pass
-    values['status'] = states.INITIAL
     try:
-        image = db.image_create(values, props, tags)
-    except db.ImageExists:
+        image = images.image_create(values, props, tags)
+    except ImageExists:
         raise wsgi.Conflict(f'Image with identifier {values["id"]} already exists!') from None
     return 201, image_view(image), {'Location': f'{req.application_url}/v2/images/{image["id"]}'}
 
@@ -168,9 +160,9 @@ def _sort_params(params):
         for i, key in enumerate(keys):
             sort.append((key, dirs[i] if len(dirs) > 1 else dirs[0]))
     for key, direction in sort:
-        if key not in db.SORT_KEYS:
+        if key not in images.SORT_KEYS:
             raise wsgi.BadRequest(f'Invalid sort key: {key}. It should be one of: '
-                                  f'{", ".join(sorted(db.SORT_KEYS))}')
+                                  f'{", ".join(sorted(images.SORT_KEYS))}')
         if direction not in ('asc', 'desc'):
             raise wsgi.BadRequest(f'Invalid sort direction: {direction}')
     return sort
@@ -222,16 +214,16 @@ def index(req):
     try:
         every_project = access.allowed(ctx, 'image:get_images:all_projects',
                                        {'project_id': ctx.project_id})
-        images = db.image_list(ctx.project_id, every_project, filters, sort, limit,
-                               marker, visibility, member_status)
-    except db.MarkerNotFound:
+        found = images.image_list(ctx.project_id, every_project, filters, sort, limit,
+                                  marker, visibility, member_status)
+    except MarkerNotFound:
         raise wsgi.BadRequest(f'Invalid marker. Image {params.get("marker")} '
                               'could not be found.') from None
-    body = {'images': [image_view(i) for i in images], 'first': '/v2/images',
+    body = {'images': [image_view(i) for i in found], 'first': '/v2/images',
             'schema': '/v2/schemas/images'}
-    if images and len(images) == limit:
+    if found and len(found) == limit:
         nxt = [(k, v) for k, v in params.items() if k != 'marker']
-        nxt.append(('marker', images[-1]['id']))
+        nxt.append(('marker', found[-1]['id']))
         body['next'] = '/v2/images?' + urllib.parse.urlencode(nxt)
     if req.query_string:
         body['first'] = '/v2/images?' + urllib.parse.urlencode(
@@ -338,7 +330,7 @@ def update(req, image_id):
     values = {k: v for k, v in doc.items() if k in COLUMNS and v != image[k]}
     changed_props = {k: v for k, v in props.items() if image['properties'].get(k) != v}
     tags = doc['tags'] if sorted(set(doc['tags'])) != image['tags'] else None
-    updated = db.image_update(image_id, values, changed_props,
+    updated = images.image_update(image_id, values, changed_props,
                               removed & set(image['properties']), tags)
     return image_view(updated)
 
@@ -352,21 +344,10 @@ def delete(req, image_id):
         raise wsgi.Forbidden(f'Image {image_id} is protected and cannot be deleted.')
     try:
         locations = states.delete(image_id)
-    except db.ImageNotFound:
+    except ImageNotFound:
         raise wsgi.NotFound(f'No image found with ID {image_id}') from None
-    delete_data(image_id, locations)
+    images.delete_data(image_id, locations)
     return 204, None
-
-
-def delete_data(image_id, locations):
-    for loc in locations or ():
-        try:
-            stores.get_store(loc['store']).delete(loc['url'], loc['meta'])
-            db.location_forget(image_id, loc['url'])
-        except Exception:
-            # The location stays 'pending_delete' in the database for an
-            # operator (or a later cleanup) to retry.
-            LOG.exception('could not delete data of image %s at %s', image_id, loc['url'])
 
 
 @wsgi.route_policy('image:deactivate')
@@ -395,17 +376,15 @@ def add_tag(req, image_id, tag):
     access.get_for(req.context, image_id, 'image:modify_image')
     if not schemas.valid_text(tag):
         raise wsgi.BadRequest('A tag is 1 to 255 characters without NUL')
-    image = db.image_get(image_id)
-    if tag not in image['tags'] and len(image['tags']) >= 128:
-        raise wsgi.RequestTooLarge('Maximum number of tags (128) exceeded')
-    db.tag_add(image_id, tag)
+    if not images.tag_add(image_id, tag):
+        raise wsgi.RequestTooLarge(f'Maximum number of tags ({images.MAX_TAGS}) exceeded')
     return 204, None
 
 
 @wsgi.route_policy('image:modify_image')
 def delete_tag(req, image_id, tag):
     access.get_for(req.context, image_id, 'image:modify_image')
-    if not schemas.valid_text(tag) or not db.tag_delete(image_id, tag):
+    if not schemas.valid_text(tag) or not images.tag_delete(image_id, tag):
         # PATH_INFO is already decoded
         raise wsgi.NotFound(f'Tag {tag} not found on image {image_id}')
     return 204, None

@@ -7,8 +7,9 @@ in its default list only once it has accepted it.
 from iaas import wsgi
 from iaas.api.image import schemas
 from iaas.api.image.views import member_view
-from iaas.db import images as db
+from iaas.exception import MemberExists, MemberNotFound
 from iaas.image import access
+from iaas.image import api as images
 
 
 def _not_member(image_id, member_id):
@@ -30,7 +31,7 @@ def _shared_image(ctx, image_id, rule=None, member_id=None):
 def index(req, image_id):
     ctx = req.context
     image = _shared_image(ctx, image_id)
-    members = db.member_list(image_id)
+    members = images.member_list(image_id)
     if not access.allowed(ctx, 'image:get_members', access.owner_target(image)):
         members = [m for m in members if m['member_id'] == ctx.project_id]
     return {'members': [member_view(m) for m in members], 'schema': '/v2/schemas/members'}
@@ -44,8 +45,8 @@ def create(req, image_id):
     wsgi.validate(body, schemas.MEMBER_CREATE_BODY)
     _shared_image(ctx, image_id, 'image:add_member')
     try:
-        member = db.member_create(image_id, body['member'])
-    except db.MemberExists:
+        member = images.member_create(image_id, body['member'])
+    except MemberExists:
         raise wsgi.Conflict(f'Member {body["member"]} already exists for image '
                             f'{image_id}') from None
     return member_view(member)
@@ -59,8 +60,8 @@ def show(req, image_id, member_id):
             not access.allowed(ctx, 'image:get_member', access.owner_target(image)):
         raise _not_member(image_id, member_id)
     try:
-        return member_view(db.member_get(image_id, member_id))
-    except db.MemberNotFound as exc:
+        return member_view(images.member_get(image_id, member_id))
+    except MemberNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
 
 
@@ -80,8 +81,8 @@ def update(req, image_id, member_id):
             raise wsgi.Forbidden('You are not authorized to complete modify_member action.')
         raise _not_member(image_id, member_id)
     try:
-        return member_view(db.member_update(image_id, member_id, body['status']))
-    except db.MemberNotFound as exc:
+        return member_view(images.member_update(image_id, member_id, body['status']))
+    except MemberNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
 
 
@@ -90,7 +91,7 @@ def delete(req, image_id, member_id):
     ctx = req.context
     _shared_image(ctx, image_id, 'image:delete_member', member_id)
     try:
-        db.member_delete(image_id, member_id)
-    except db.MemberNotFound as exc:
+        images.member_delete(image_id, member_id)
+    except MemberNotFound as exc:
         raise wsgi.NotFound(str(exc)) from None
     return 204, None
