@@ -14,7 +14,7 @@ from oslo_policy import policy
 # The modules declaring rules, one per API. A module listed here must exist.
 MODULES = (
     'iaas.identity.policy',
-    'iaas.api.compute.policies',
+    'iaas.compute.policies',
     'iaas.api.network.policies',
     'iaas.image.policies',
     'iaas.api.objectstore.policies',

@@ -8,6 +8,8 @@
   own service's package (``iaas/compute/virt/…`` → ``iaas.compute``).
 * The REST layers (:data:`REST_LAYERS`) import nothing from iaas.db: they
   call their service's internal API.
+* Service logic imports no REST layer (only :data:`REST_IMPORTERS`, which
+  build the applications, do).
 * Only rpcapi.py modules (and iaas/rpc.py itself) construct RPC clients.
 * Modules import iaas code at their top, not inside functions (an import
   hidden in a function dodges a cycle instead of fixing it); only the
@@ -35,6 +37,9 @@ SHARED_PACKAGES = {'common', 'conf', 'privileged'}
 # iaas/api/*.py helpers): all of it reaches state through its service.
 REST_LAYERS = ('iaas/api',)
 REST_FORBIDDEN = ('iaas.db',)
+# Service logic does not import the REST layers; only what serves the
+# applications does (the daemon builders, the standalone object store).
+REST_IMPORTERS = ('iaas/cmd', 'iaas/objectstore/daemon.py')
 # What iaas-compute and iaas-network run: their managers and every module
 # under these packages/paths (drivers, host-side helpers).
 HOST_MODULES = ('iaas.compute.manager', 'iaas.network.manager')
@@ -85,9 +90,14 @@ def is_driver(rel):
         (len(parts) > 2 and parts[1] == 'network' and parts[-1].startswith('linux_net'))
 
 
+def _under(rel, paths):
+    """Whether ``rel`` is one of ``paths`` (files or folders, '/'-separated)."""
+    rel = rel.replace(os.sep, '/')
+    return any(rel == p or rel == p + '.py' or rel.startswith(p + '/') for p in paths)
+
+
 def is_rest_layer(rel):
-    return any(rel == d + '.py' or rel.startswith(d.replace('/', os.sep) + os.sep)
-               for d in REST_LAYERS)
+    return _under(rel, REST_LAYERS)
 
 
 def service_packages(root):
@@ -114,6 +124,13 @@ def _rest_errors(rel, tree):
         if _forbids(mod, REST_FORBIDDEN):
             yield lineno, (f"{rel}:{lineno}: a REST layer imports {mod} (call the service's "
                            'API)')
+
+
+def _imports_rest_errors(rel, tree):
+    for lineno, mod in imports(tree):
+        if _forbids(mod, ('iaas.api',)):
+            yield lineno, (f'{rel}:{lineno}: service logic imports {mod}, a REST layer '
+                           '(move what both need into the service)')
 
 
 def _lazy_import_errors(rel, tree):
@@ -221,6 +238,8 @@ def check(root=ROOT):
                 errors.extend(_first_per_line(_driver_errors(rel, tree, services)))
             if is_rest_layer(rel):
                 errors.extend(_first_per_line(_rest_errors(rel, tree)))
+            elif not _under(rel, REST_IMPORTERS):
+                errors.extend(_first_per_line(_imports_rest_errors(rel, tree)))
             if name != 'rpcapi.py' and rel != os.path.join('iaas', 'rpc.py'):
                 errors.extend(_rpc_client_errors(rel, tree))
             if rel.replace(os.sep, '/') not in LAZY_IMPORTS:

@@ -2,7 +2,7 @@
 
 The REST layer (``iaas/api/compute/``) calls this and nothing below it.
 Ownership is decided by the compute policy rules
-(:mod:`iaas.api.compute.policies`) on the instance's own project: one the
+(:mod:`iaas.compute.policies`) on the instance's own project: one the
 caller may not show is simply not found (404), one it may see but not
 change is 403. A context without a project owns nothing: it creates
 nothing and lists nothing of its own (defence in depth; the router
@@ -16,7 +16,7 @@ import re
 import requests
 
 from iaas import states
-from iaas.api.compute import policies as P
+from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes

@@ -7,10 +7,10 @@ public flavors and the private ones their project was given access to.
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas, views
 from iaas.api.compute.servers import _ctx, _may, _respond
 from iaas.compute import flavors
+from iaas.compute import policies as P
 from iaas.exception import FlavorAccessExists, FlavorExists, FlavorNotFound
 
 CREATE_SCHEMA = schemas.FLAVOR_CREATE

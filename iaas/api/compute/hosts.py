@@ -3,10 +3,10 @@ from oslo_utils import uuidutils
 
 from iaas import wsgi
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond, compute_api
 from iaas.compute import hosts
+from iaas.compute import policies as P
 from iaas.conf import CONF
 from iaas.exception import ComputeNodeNotFound, ServiceNotFound
 

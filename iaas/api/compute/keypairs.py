@@ -2,10 +2,10 @@
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
 from iaas.compute import keypairs
+from iaas.compute import policies as P
 from iaas.exception import InvalidKeyPair, KeyPairExists, KeyPairNotFound, QuotaExceeded
 
 SCHEMA = schemas.KEYPAIR_CREATE

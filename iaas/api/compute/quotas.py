@@ -2,9 +2,9 @@
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _respond
+from iaas.compute import policies as P
 from iaas.compute import quotas
 
 SHOWN = schemas.QUOTA_RESOURCES

@@ -13,10 +13,10 @@ import secrets
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas
 from iaas.api.compute.servers import _ctx, _detail_view, _respond, access_ips, compute_api
 from iaas.compute import keypairs
+from iaas.compute import policies as P
 from iaas.exception import KeyPairNotFound
 from iaas.network import api as network_api
 

@@ -8,8 +8,8 @@ owner (system metadata ``password``; '' when there is none); DELETE
 forgets it (it does not change the guest's password).
 """
 from iaas import wsgi
-from iaas.api.compute import policies as P
 from iaas.api.compute.servers import _ctx, _respond, compute_api
+from iaas.compute import policies as P
 from iaas.network import api as network_api
 
 

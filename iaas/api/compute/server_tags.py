@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from iaas import wsgi
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute.servers import _ctx, _respond, compute_api
+from iaas.compute import policies as P
 
 MAX_TAGS = 50
 TAG = {'type': 'string', 'minLength': 1, 'maxLength': 60, 'pattern': '^[^,/]*$'}

@@ -6,9 +6,9 @@ import secrets
 from iaas import states, wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import policies as P
 from iaas.api.compute import schemas, views
 from iaas.compute import instances
+from iaas.compute import policies as P
 from iaas.compute.api import API, ComputeError
 from iaas.compute.api import NotFound as ComputeNotFound
 from iaas.exception import InstanceNotFound

@@ -2,8 +2,8 @@
 import datetime
 
 from iaas import wsgi
-from iaas.api.compute import policies as P
 from iaas.api.compute.servers import _respond
+from iaas.compute import policies as P
 from iaas.compute import usage as compute_usage
 
 

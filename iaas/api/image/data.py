@@ -22,10 +22,11 @@ import time
 import webob
 
 from iaas import wsgi
+from iaas.api.image import access
 from iaas.common import inspection
 from iaas.conf import CONF
-from iaas.image import access, janitor, states, stores
 from iaas.image import api as images
+from iaas.image import janitor, states, stores
 from iaas.image.hashing import ParallelHashes
 
 LOG = logging.getLogger(__name__)

@@ -2,12 +2,12 @@
 import urllib.parse
 
 from iaas import wsgi
-from iaas.api.image import schemas
+from iaas.api.image import access, schemas
 from iaas.api.image.views import image_view
 from iaas.conf import CONF
 from iaas.exception import ImageExists, ImageNotFound, MarkerNotFound
-from iaas.image import access, states
 from iaas.image import api as images
+from iaas.image import states
 
 PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
                'application/openstack-images-v2.0-json-patch')

@@ -5,10 +5,9 @@ project accepts or rejects the share itself. A project sees a shared image
 in its default list only once it has accepted it.
 """
 from iaas import wsgi
-from iaas.api.image import schemas
+from iaas.api.image import access, schemas
 from iaas.api.image.views import member_view
 from iaas.exception import MemberExists, MemberNotFound
-from iaas.image import access
 from iaas.image import api as images
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from iaas import wsgi
 from iaas.api.compute import app as compute_app
-from iaas.api.compute import policies
+from iaas.compute import policies
 from iaas.context import RequestContext
 from tests.functional.compute.http import create_server
 

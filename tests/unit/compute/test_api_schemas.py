@@ -3,7 +3,8 @@ import jsonschema
 import pytest
 
 from iaas import wsgi
-from iaas.api.compute import policies, schemas
+from iaas.api.compute import schemas
+from iaas.compute import policies
 from iaas.db import quotas
 
 

@@ -147,3 +147,20 @@ def test_import_inside_a_function_allowed_where_listed(tmp_path):
     root = tree(tmp_path, iaas__cmd____init__='',
                 iaas__cmd__daemons='def build():\n    from iaas.compute import flavors\n')
     assert checker.check(root) == []
+
+
+@pytest.mark.parametrize('text', [
+    'from iaas.api.compute import flavors\n',
+    'import iaas.api.compute.flavors\n',
+    'from iaas import api\n',
+])
+def test_service_logic_importing_a_rest_layer_fails(tmp_path, text):
+    root = tree(tmp_path, iaas__compute__flavors=text)
+    errors = checker.check(root)
+    assert len(errors) == 1 and 'service logic imports iaas.api' in errors[0]
+    assert errors[0].startswith(os.path.join('iaas', 'compute', 'flavors.py'))
+
+
+def test_daemon_builders_may_import_rest_layers(tmp_path):
+    root = tree(tmp_path, iaas__cmd__daemons='from iaas.api.compute import flavors\n')
+    assert checker.check(root) == []

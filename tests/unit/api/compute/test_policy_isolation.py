@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from iaas.api.compute import policies as P
+from iaas.compute import policies as P
 
 MISSING = str(uuid.uuid4())
 
