@@ -180,6 +180,12 @@ class InterfaceNotFound(NetworkError, LookupError):
 
 
 # -- processes ----------------------------------------------------------------------
+class HostNotAuthorized(ServiceError):
+    """A conductor call not signed by a known host key, or about what the
+    signing host does not own (its own instances, rows and node)."""
+    code = 403
+
+
 class NoDatabase(RuntimeError):
     """This process holds no database credentials (hypervisor and network
     hosts): its state goes through the conductor."""

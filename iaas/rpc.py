@@ -44,6 +44,7 @@ import kombu
 from iaas.common import fsbus
 from iaas.conf import CONF
 from iaas.context import RequestContext
+from iaas.exception import HostNotAuthorized
 
 LOG = logging.getLogger(__name__)
 
@@ -351,13 +352,15 @@ class RPCClient:
     """Sends requests to a topic. rpcapi.py modules are its only users."""
 
     def __init__(self, topic, version='1.0', transport=None, server=None,
-                 fanout=False, timeout=None):
+                 fanout=False, timeout=None, signer=None):
         self.topic = topic
         self.version = version
         self._transport = transport
         self.server = server
         self.fanout = fanout
         self.timeout = timeout
+        # signer(body) -> envelope: who sends, proven (iaas.conductor.hostauth)
+        self.signer = signer
 
     @property
     def transport(self):
@@ -370,7 +373,7 @@ class RPCClient:
         return RPCClient(self.topic, version or self.version, self._transport,
                          server if server is not None else self.server,
                          self.fanout if fanout is None else fanout,
-                         timeout if timeout is not None else self.timeout)
+                         timeout if timeout is not None else self.timeout, self.signer)
 
     def _envelope(self, context, method, args):
         if isinstance(context, RequestContext):
@@ -379,6 +382,8 @@ class RPCClient:
                 'context': context or {}, 'version': self.version}
 
     def _send(self, body, deadline):
+        if self.signer is not None:
+            body = self.signer(body)
         if self.fanout:
             ex = self.transport.fanout_exchange(self.topic)
             self.transport.publish(body, ex, '', deadline, declare=[ex])
@@ -433,10 +438,14 @@ class RPCClient:
 class RPCServer(_ConsumerLoop):
     """Serves one topic for one host, dispatching to an endpoint's exposed methods."""
 
-    def __init__(self, topic, host, endpoint, transport=None, workers=None):
+    def __init__(self, topic, host, endpoint, transport=None, workers=None, verifier=None):
         workers = workers or CONF.rpc_workers
         super().__init__(transport or get_transport(), prefetch=workers)
         self.topic, self.host, self.endpoint = topic, host, endpoint
+        # verifier(envelope) -> (request, caller): only signed requests are
+        # served (``ping`` aside); the caller goes to the endpoint as
+        # ``context.caller``
+        self.verifier = verifier
         self.name = f'rpc-{topic}'
         self.methods = exposed_methods(endpoint)
         self.workers = workers
@@ -478,9 +487,25 @@ class RPCServer(_ConsumerLoop):
             self._slots.release()
         message.requeue()
 
+    def _open(self, body):
+        """(request, caller, refusal) of what came off the queue."""
+        if self.verifier is None:
+            return body, None, None
+        if 'signed' not in body:
+            if body.get('method') == 'ping':
+                return body, None, None
+            return body, None, HostNotAuthorized(f'{self.topic} takes only signed calls')
+        try:
+            request, caller = self.verifier(body)
+            return request, caller, None
+        except Exception as exc:
+            LOG.warning('refused a %s call: %s', self.topic, exc)
+            return self.verifier.peek(body), None, exc
+
     def _handle(self, body):
         try:
-            reply = self._dispatch(body)
+            body, caller, refusal = self._open(body)
+            reply = self._dispatch(body, caller, refusal)
             if body.get('reply_to') and reply is not None:
                 reply['msg_id'] = body.get('msg_id')
                 self.transport.publish(reply, self.transport.reply_exchange,
@@ -493,16 +518,19 @@ class RPCServer(_ConsumerLoop):
                 self._inflight -= 1
                 self._inflight_lock.notify_all()
 
-    def _dispatch(self, body):
+    def _dispatch(self, body, caller=None, refusal=None):
         method = body.get('method')
         deadline = body.get('deadline')
         if deadline and time.time() > deadline:
             LOG.warning('dropping %s.%s: its caller gave up', self.topic, method)
             return None
         try:
+            if refusal is not None:
+                raise refusal
             if method not in self.methods:
                 raise NoSuchMethod(f'{self.topic} has no RPC method {method!r}')
             ctx = RequestContext.from_dict(body.get('context'))
+            ctx.caller = caller
             result = getattr(self.endpoint, method)(ctx, **(body.get('args') or {}))
             return {'result': result}
         except Exception as exc:

@@ -42,7 +42,8 @@ class Service:
         self.manager.init_host()
         if self.topic:
             self.rpcserver = rpc.RPCServer(self.topic, self.host, self.manager,
-                                           transport=self.transport)
+                                           transport=self.transport,
+                                           verifier=getattr(self.manager, 'rpc_verifier', None))
             self.rpcserver.start()
         self._spawn(self._heartbeat_loop, 'heartbeat')
         if self.manager.periodic_tasks_list():

@@ -3,7 +3,8 @@
 Daemons that hold database credentials (api, scheduler, conductor, image,
 volume) write their service row themselves; hypervisor and network hosts,
 which hold none, go through iaas-conductor. A manager says which with its
-``state_via_conductor`` class attribute.
+``conductor_role`` class attribute (``compute``/``network``: the role its
+calls are signed in).
 """
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.context import get_admin_context
@@ -19,8 +20,8 @@ class DatabaseRegistry:
 
 
 class ConductorRegistry:
-    def __init__(self, transport=None):
-        self.conductor = conductor_rpcapi.ConductorAPI(transport=transport)
+    def __init__(self, role, host=None, transport=None):
+        self.conductor = conductor_rpcapi.ConductorAPI(role, host, transport=transport)
 
     def register(self, host, binary, topic):
         return self.conductor.service_register(get_admin_context(), host, binary, topic)
@@ -30,6 +31,7 @@ class ConductorRegistry:
 
 
 def for_manager(manager, transport=None):
-    if getattr(manager, 'state_via_conductor', False):
-        return ConductorRegistry(transport)
+    role = getattr(manager, 'conductor_role', None)
+    if role:
+        return ConductorRegistry(role, manager.host, transport)
     return DatabaseRegistry()

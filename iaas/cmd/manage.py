@@ -5,6 +5,7 @@
     iaas-manage service list
     iaas-manage service disable HOST BINARY [--reason TEXT]
     iaas-manage service enable HOST BINARY
+    iaas-manage conductor host-key HOST compute|network
 
 Further command groups register through COMMANDS below.
 """
@@ -74,6 +75,13 @@ def service_enable(args):
     print(f'{args.svc_binary} on {args.svc_host} enabled')
 
 
+def conductor_host_key(args):
+    """Print the key of a hypervisor/network host (for its [conductor] compute_key
+    or network_key); run on a conductor host (makes the master key if missing)."""
+    from iaas.conductor import hostauth
+    print(hostauth.derive(hostauth.load_master(create=True), args.key_host, args.role))
+
+
 # group -> action -> (handler, [(args, kwargs) for add_argument])
 COMMANDS = {
     'db': {
@@ -88,6 +96,10 @@ COMMANDS = {
                                       (['--reason'], {'default': None})]),
         'enable': (service_enable, [(['svc_host'], {'metavar': 'HOST'}),
                                     (['svc_binary'], {'metavar': 'BINARY'})]),
+    },
+    'conductor': {
+        'host-key': (conductor_host_key, [(['key_host'], {'metavar': 'HOST'}),
+                                          (['role'], {'choices': ['compute', 'network']})]),
     },
 }
 

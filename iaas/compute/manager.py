@@ -63,7 +63,8 @@ def _simple_rpc(action):
 
 class ComputeManager(manager.Manager):
     service_name = 'iaas-compute'
-    state_via_conductor = True    # holds no database credentials
+    # holds no database credentials: state through the conductor, as a compute host
+    conductor_role = 'compute'
 
     def __init__(self, host, driver=None):
         super().__init__(host)
@@ -73,7 +74,7 @@ class ComputeManager(manager.Manager):
         self._builds = threading.BoundedSemaphore(CONF.compute.max_concurrent_builds)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             CONF.compute.max_concurrent_builds + 8, thread_name_prefix='compute-op')
-        self.conductor = conductor_rpcapi.ConductorAPI()
+        self.conductor = conductor_rpcapi.ConductorAPI(self.conductor_role, host)
         self.network_api = network_rpcapi.NetworkAPI()
 
     def _update(self, context, uuid, expected_task_state, **values):

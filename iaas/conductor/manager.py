@@ -2,8 +2,13 @@
 network hosts, rescheduling of failed builds, and the build reaper.
 
 iaas-compute and iaas-network hold no database credentials: a compromised
-hypervisor host can only ask for what the methods below allow, about
-instances and ports, each a compare-and-swap where a state changes. Several
+hypervisor host can only ask for what the methods below allow, each a
+compare-and-swap where a state changes. Every call is signed with the
+sending host's key (:mod:`iaas.conductor.hostauth`), and a compute host
+acts only on its own: the instances placed on it, its service rows, its
+compute node; another host's instance is "not found". Network hosts serve
+every instance's ports (as Neutron's agents do), in the instance's own
+project. Several
 conductors may run (topic ``conductor``, any of them answers); the reaper's
 changes are compare-and-swaps, so two reapers never fight.
 """
@@ -11,12 +16,13 @@ import datetime
 import logging
 
 from iaas import manager, rpc, states
-from iaas.conductor import ports
+from iaas.conductor import hostauth, ports
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
 from iaas.db import services as db_services
 from iaas.db.base import utcnow
+from iaas.exception import HostNotAuthorized, InstanceNotFound
 from iaas.scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -37,49 +43,97 @@ class ConductorManager(manager.Manager):
     def __init__(self, host):
         super().__init__(host)
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        # the RPC server takes only calls signed with a host key
+        self.rpc_verifier = hostauth.Verifier(hostauth.load_master(create=True))
+
+    # -- who may ask ------------------------------------------------------------
+    @staticmethod
+    def _caller(context, role=None):
+        caller = getattr(context, 'caller', None)
+        if caller is None:
+            raise HostNotAuthorized('the conductor takes only signed calls')
+        if role is not None and caller.role != role:
+            raise HostNotAuthorized(f'{caller.role} host {caller.host} may not do what '
+                                    f'only a {role} host does')
+        return caller
+
+    def _own_host(self, context, host, role='compute'):
+        caller = self._caller(context, role)
+        if host != caller.host:
+            raise HostNotAuthorized(f'{role} host {caller.host} may not act for host '
+                                    f'{str(host)[:255]}')
+        return host
+
+    def _own_instance(self, context, instance_uuid, include_deleted=False):
+        """The instance, if it is placed on the calling compute host; to any
+        other host it does not exist."""
+        caller = self._caller(context, 'compute')
+        inst = db.get(instance_uuid, include_deleted=include_deleted)
+        if inst['host'] != caller.host:
+            raise InstanceNotFound(instance_uuid)
+        return inst
 
     # -- service rows -----------------------------------------------------------
     @rpc.expose
     def service_register(self, context, host, binary, topic):
+        caller = self._caller(context)
+        self._own_host(context, host, caller.role)
+        if binary != f'iaas-{caller.role}':
+            raise HostNotAuthorized(f'a {caller.role} host may not register {binary!r}')
         return db_services.service_register(host, binary, topic)
 
     @rpc.expose
     def service_heartbeat(self, context, service_id):
+        caller = self._caller(context)
+        mine = {s['id'] for s in db_services.service_list(binary=f'iaas-{caller.role}',
+                                                           host=caller.host)}
+        if service_id not in mine:
+            raise HostNotAuthorized(f'service {service_id} is not one of {caller.host}\'s')
         db_services.service_heartbeat(service_id)
 
     # -- instances --------------------------------------------------------------
     @rpc.expose
     def instance_get(self, context, instance_uuid):
-        return db.get(instance_uuid)
+        return self._own_instance(context, instance_uuid)
 
     @rpc.expose
     def instance_update(self, context, instance_uuid, expected_task_state, values):
         bad = set(values) - HOST_WRITABLE
         if bad:
             raise ValueError(f'a compute host may not write {", ".join(sorted(bad))}')
+        self._own_instance(context, instance_uuid)
+        if values.get('host') not in (None, context.caller.host) or \
+                ('host' not in values and 'node' in values):
+            raise HostNotAuthorized('a compute host may place an instance only on itself')
         if values.get('launched_at') is True:
             values['launched_at'] = utcnow()
         return db.update(instance_uuid, expected_task_state=expected_task_state, **values)
 
     @rpc.expose
     def instance_fault(self, context, instance_uuid, message, host):
-        db.add_fault(instance_uuid, message, host=host)
+        self._own_instance(context, instance_uuid)
+        db.add_fault(instance_uuid, message, host=context.caller.host)
 
     @rpc.expose
     def instance_error(self, context, instance_uuid, message, host,
                        expected_task_state=None, any_task_state=False):
         # any_task_state: a failed delete ends in ERROR whatever the task.
+        self._own_instance(context, instance_uuid)
+        host = context.caller.host
         expected = db.ANY if any_task_state else expected_task_state
         return db.set_error(instance_uuid, message, host=host, expected_task_state=expected,
                             force=any_task_state)
 
     @rpc.expose
     def instance_destroyed(self, context, instance_uuid, host):
+        self._own_instance(context, instance_uuid)
+        host = context.caller.host
         db.soft_delete(instance_uuid)
         db_nodes.refresh_usage(host)
 
     @rpc.expose
     def instances_on_host(self, context, host, busy_only=False):
+        self._own_host(context, host)
         if busy_only:
             return db.in_progress_on_hosts([host])
         return db.list_(filters={'host': host})
@@ -87,6 +141,9 @@ class ConductorManager(manager.Manager):
     @rpc.expose
     def action_event(self, context, instance_uuid, event, host, finish=False,
                      result='Success', traceback=None):
+        # the last event of a delete comes after the row is gone
+        self._own_instance(context, instance_uuid, include_deleted=finish)
+        host = context.caller.host
         if finish:
             db.event_finish(instance_uuid, context.request_id, event, result, traceback)
         else:
@@ -94,12 +151,15 @@ class ConductorManager(manager.Manager):
 
     @rpc.expose
     def compute_node_report(self, context, host, node, resources):
+        self._own_host(context, host)
         db_nodes.upsert(host, node, **{k: resources[k] for k in NODE_FIELDS
                                        if k in resources})
 
     # -- failed builds: reschedule or ERROR ---------------------------------------
     @rpc.expose
     def build_failed(self, context, instance_uuid, host, request_spec, attempt, message):
+        self._own_instance(context, instance_uuid)
+        host = context.caller.host
         uuid = instance_uuid
         if attempt < CONF.scheduler.max_attempts:
             try:
@@ -167,20 +227,27 @@ class ConductorManager(manager.Manager):
     @rpc.expose
     def ports_allocate(self, context, instance_uuid, project_id, requested_networks,
                        security_groups, host):
+        self._caller(context, 'network')
+        if db.get(instance_uuid)['project_id'] != project_id:
+            raise HostNotAuthorized('ports are made in their instance\'s own project')
         ports.allocate(instance_uuid, project_id, requested_networks, security_groups, host)
 
     @rpc.expose
     def ports_deallocate(self, context, instance_uuid):
+        self._caller(context, 'network')
         return ports.deallocate(instance_uuid)
 
     @rpc.expose
     def ports_of_instance(self, context, instance_uuid):
+        self._caller(context, 'network')
         return ports.of_instance(instance_uuid)
 
     @rpc.expose
     def network_host_state(self, context, host):
+        self._own_host(context, host, 'network')
         return ports.host_state(host)
 
     @rpc.expose
     def fixed_ips_leased(self, context, network_id, addresses):
+        self._caller(context, 'network')
         return ports.leased(network_id, addresses)

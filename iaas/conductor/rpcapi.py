@@ -12,14 +12,21 @@ Instance writes are compare-and-swaps: ``expected_task_state`` is a required
 argument (a value or a list; ``None`` means "no task running").
 """
 from iaas import rpc
+from iaas.conductor import hostauth
 from iaas.conf import CONF
 
 TOPIC = 'conductor'
 
 
 class ConductorAPI(rpc.ClientAPI):
+    """``role``: the caller's (``compute`` or ``network``); every call is
+    signed with this host's key for it (:mod:`iaas.conductor.hostauth`)."""
     TOPIC = TOPIC
     VERSION = '1.0'
+
+    def __init__(self, role, host=None, transport=None):
+        super().__init__(transport=transport)
+        self.client.signer = hostauth.Signer(role, host)
 
     def _call(self, context, method, **kwargs):
         cctx = self.client.prepare(timeout=CONF.rpc_response_timeout)

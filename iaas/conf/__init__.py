@@ -14,7 +14,7 @@ from oslo_config import cfg
 # Option modules, in the order they appear in the sample file. A service
 # package that adds a group adds its module name here.
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
-           'scheduler', 'quota', 'compute', 'service_user', 'network', 'metadata',
+           'scheduler', 'conductor', 'quota', 'compute', 'service_user', 'network', 'metadata',
            'libvirt', 'privsep']
 
 CONF = cfg.ConfigOpts()

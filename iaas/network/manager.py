@@ -23,7 +23,8 @@ LOG = logging.getLogger(__name__)
 
 class NetworkManager(manager.Manager):
     service_name = 'iaas-network'
-    state_via_conductor = True    # holds no database credentials
+    # holds no database credentials: state through the conductor, as a network host
+    conductor_role = 'network'
 
     def __init__(self, host, net=None, metadata_proxy=None):
         super().__init__(host)
@@ -33,7 +34,7 @@ class NetworkManager(manager.Manager):
                                  lease_time=CONF.network.dhcp_lease_time,
                                  domain=CONF.network.dns_domain,
                                  user=CONF.network.dnsmasq_user)
-        self.conductor = conductor_rpcapi.ConductorAPI()
+        self.conductor = conductor_rpcapi.ConductorAPI(self.conductor_role, host)
         self._sync_lock = threading.Lock()
         self.last_rules = None
         self._fw_memo = {}         # what firewall.apply loaded last (skips no-op reloads)

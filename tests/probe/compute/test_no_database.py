@@ -2,7 +2,13 @@
 with a config that has no ``[database]`` section (over RabbitMQ, the cloud on
 PostgreSQL) runs the whole life cycle — boot, stop, start, snapshot, delete —
 through iaas-conductor. Any database use in that process would fail loudly
-(iaas.db.engine.forbid), so a stray access shows up as a failed operation."""
+(iaas.db.engine.forbid), so a stray access shows up as a failed operation.
+Nor can it read the conductor's master key: it signs its calls with the host
+key an operator gave it (``iaas-manage conductor host-key nodb1 compute``)."""
+import secrets
+import subprocess
+import sys
+
 import pytest
 import requests
 
@@ -11,12 +17,28 @@ from tests.probe.compute.helpers import Rest, deadline_poll, start_compute_cloud
 pytestmark = pytest.mark.slow
 
 
+def _host_key(master_file, host):
+    conf = master_file.parent / 'keytool.conf'
+    conf.write_text(f'[conductor]\nmaster_key_file = {master_file}\n')
+    return subprocess.run([sys.executable, '-m', 'iaas.cmd.manage', '--config-file', str(conf),
+                           'conductor', 'host-key', host, 'compute'], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def test_compute_host_without_database_runs_the_life_cycle(tmp_path):
-    cc = start_compute_cloud(tmp_path, hosts=('nodb1',))
+    master = tmp_path / 'conductor-master.key'
+    master.write_text(secrets.token_hex(32))
+    master.chmod(0o600)
+    key = _host_key(master, 'nodb1')
+    cc = start_compute_cloud(
+        tmp_path, hosts=('nodb1',), sections={'conductor': {'master_key_file': str(master)}},
+        host_sections={'nodb1': {'conductor': {'master_key_file': str(tmp_path / 'none'),
+                                               'compute_key': key}}})
     try:
         cfg = (tmp_path / 'iaas-nodb1.conf').read_text()
         assert '[database]' not in cfg and 'postgresql' not in cfg
         assert 'transport_url = pyamqp://' in cfg     # the real bus
+        assert str(master) not in cfg and key in cfg
         rest = Rest(cc.cloud)
         image = rest.upload_image()
         flavor = rest.create_flavor('nodb.small', 256)

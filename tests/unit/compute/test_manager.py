@@ -27,7 +27,7 @@ class Casts:
 def mgr(conf, sqlite_db):
     conf.set_override('spawn_delay', 0, group='fake_driver')
     m = ComputeManager(HOST)
-    m.conductor = direct_conductor()
+    m.conductor = direct_conductor(HOST)
     m.scheduler_casts = m.conductor.client.endpoint.scheduler = Casts()
     m.report_resources(RequestContext(is_admin=True))
     yield m

@@ -14,7 +14,7 @@ class Untouchable:
 
 def test_no_host_side_work_by_default(conf, sqlite_db):
     m = manager.NetworkManager('h1', net=Untouchable())
-    m.conductor = direct_conductor()
+    m.conductor = direct_conductor('h1', 'network')
     assert m.host_side is False
     m.init_host()
     m.sync()
@@ -47,7 +47,7 @@ def test_vlan_and_vxlan_segments_at_command_level(conf, sqlite_db):
     net.links.return_value = {'brqstale': 'bridge', 'vxlan-9': 'vxlan', 'eth1': ''}
     net.addresses.return_value = []
     m = manager.NetworkManager('h1', net=net)
-    m.conductor = direct_conductor()
+    m.conductor = direct_conductor('h1', 'network')
     m.sync()
     net.ensure_bridge.assert_any_call(v['bridge'], 1450)
     net.ensure_vlan.assert_called_once_with('eth1', 101, v['bridge'])
@@ -80,7 +80,7 @@ def test_router_interface_gets_no_dhcp_entry(conf, sqlite_db):
     net.links.return_value = {}
     net.addresses.return_value = []
     m = manager.NetworkManager('h1', net=net)
-    m.conductor = direct_conductor()
+    m.conductor = direct_conductor('h1', 'network')
     m.dhcp = mock.MagicMock()
     m.dhcp.running.return_value = []
     m.dhcp.leases.return_value = []

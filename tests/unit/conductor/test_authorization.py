@@ -1,0 +1,94 @@
+"""What the conductor lets a (verified) host do: a compute host only its own
+instances, service rows and node — another host's instance does not exist
+for it —; a network host ports and leases, in the instance's own project."""
+import uuid
+
+import pytest
+
+from iaas import states
+from iaas.context import RequestContext
+from iaas.db import compute_nodes as db_nodes
+from iaas.db import instances as db
+from iaas.db import services as db_services
+from iaas.exception import HostNotAuthorized, InstanceNotFound
+from tests.unit.conductor.direct import direct_conductor
+
+OWNER, OTHER = 'auth-c1', 'auth-c2'
+
+
+@pytest.fixture
+def ctx(conf, sqlite_db):
+    return RequestContext(user_id='u', project_id='p', roles=['member'])
+
+
+@pytest.fixture
+def instance(ctx):
+    values = dict(uuid=str(uuid.uuid4()), project_id='p', user_id='u', display_name='x',
+                  vm_state=states.BUILDING, task_state=states.SPAWNING, host=OWNER,
+                  node=OWNER, vcpus=1, memory_mb=256, root_gb=1, ephemeral_gb=0,
+                  metadata_={}, system_metadata={'networks': 'none'})
+    db.create_with_quota('p', [values])
+    return values['uuid']
+
+
+def test_the_owning_host_reads_and_writes_its_instance(ctx, instance):
+    mine = direct_conductor(OWNER)
+    assert mine.instance_get(ctx, instance)['host'] == OWNER
+    mine.instance_update(ctx, instance, states.SPAWNING, task_state=None,
+                         vm_state=states.ACTIVE)
+    assert db.get(instance)['vm_state'] == states.ACTIVE
+
+
+@pytest.mark.parametrize('call', [
+    lambda c, ctx, u: c.instance_get(ctx, u),
+    lambda c, ctx, u: c.instance_update(ctx, u, states.SPAWNING, task_state=None),
+    lambda c, ctx, u: c.instance_fault(ctx, u, 'x', OTHER),
+    lambda c, ctx, u: c.instance_error(ctx, u, 'x', OTHER, any_task_state=True),
+    lambda c, ctx, u: c.instance_destroyed(ctx, u, OTHER),
+    lambda c, ctx, u: c.action_event(ctx, u, 'compute_x', OTHER),
+    lambda c, ctx, u: c.build_failed(ctx, u, OTHER, {}, 1, 'x'),
+])
+def test_another_compute_host_finds_no_such_instance(ctx, instance, call):
+    before = db.get(instance)
+    with pytest.raises(InstanceNotFound):
+        call(direct_conductor(OTHER), ctx, instance)
+    assert db.get(instance) == before
+    assert db.get(instance, include_deleted=True)['deleted'] == 0
+
+
+def test_a_host_places_an_instance_only_on_itself(ctx, instance):
+    mine = direct_conductor(OWNER)
+    for values in ({'host': OTHER}, {'node': 'elsewhere'}):
+        with pytest.raises(HostNotAuthorized):
+            mine.instance_update(ctx, instance, states.SPAWNING, **values)
+    assert db.get(instance)['host'] == OWNER
+
+
+def test_a_host_speaks_only_for_its_own_rows(ctx, instance):
+    other = direct_conductor(OTHER)
+    with pytest.raises(HostNotAuthorized):
+        other.instances_on_host(ctx, OWNER)
+    with pytest.raises(HostNotAuthorized):
+        other.compute_node_report(ctx, OWNER, OWNER, {'vcpus': 1000})
+    with pytest.raises(HostNotAuthorized):
+        other.service_register(ctx, OWNER, 'iaas-compute', 'compute')
+    with pytest.raises(HostNotAuthorized):        # a compute host is no network host
+        other.service_register(ctx, OTHER, 'iaas-network', 'network')
+    mine = direct_conductor(OWNER).service_register(ctx, OWNER, 'iaas-compute', 'compute')
+    with pytest.raises(HostNotAuthorized):
+        other.service_heartbeat(ctx, mine['id'])
+    direct_conductor(OWNER).service_heartbeat(ctx, mine['id'])
+    assert [s['host'] for s in db_services.service_list(binary='iaas-network')] == []
+    assert all(n['vcpus'] != 1000 for n in db_nodes.list_(host=OWNER))
+
+
+def test_roles_do_not_mix(ctx, instance):
+    net = direct_conductor('auth-n1', 'network')
+    with pytest.raises(HostNotAuthorized):
+        net.instance_update(ctx, instance, states.SPAWNING, task_state=None)
+    with pytest.raises(HostNotAuthorized):
+        direct_conductor(OWNER).ports_deallocate(ctx, instance)
+    with pytest.raises(HostNotAuthorized):      # ports only in the instance's project
+        net.ports_allocate(ctx, instance, 'another-project', 'none', None, OWNER)
+    net.ports_allocate(ctx, instance, 'p', 'none', None, OWNER)
+    assert net.ports_of_instance(ctx, instance) == []
