@@ -18,12 +18,14 @@ network host sends to iaas-conductor is signed:
   conductor a :class:`Caller`; the conductor then lets the host touch only
   what is its own (``iaas/conductor/manager.py``).
 
-Not covered here: a host with bus credentials that can read other hosts'
-queues can replay a message it captured within ``max_message_age`` (the
-writes are compare-and-swaps, so a replay repeats a change, it cannot make
-a new one); per-host RabbitMQ users with permissions on their own queues
-close that (docs/operators/deployment.md).
+A conductor also refuses a signature it has already served (within
+``max_message_age``). Not covered: with several conductors, a host that can
+read other hosts' queues could replay a captured call to another conductor
+within ``max_message_age`` (the writes are compare-and-swaps, so a replay
+repeats a change, it cannot make a new one); per-host RabbitMQ users with
+permissions on their own queues close that (docs/operators/deployment.md).
 """
+import collections
 import dataclasses
 import hashlib
 import hmac
@@ -119,7 +121,8 @@ class Signer:
             time.sleep(0.1)
 
     def __call__(self, body):
-        payload = dumps(dict(body, sent_at=time.time()))
+        # a nonce: two identical requests in one clock tick are still two
+        payload = dumps(dict(body, sent_at=time.time(), nonce=secrets.token_hex(8)))
         return {'iaas': body.get('iaas'), 'signed': payload, 'sender': self.host,
                 'role': self.role, 'sig': _mac(self.key(), self.role, self.host, payload)}
 
@@ -128,8 +131,22 @@ class Verifier:
     """Opens signed envelopes (``RPCServer(verifier=…)``) with host keys
     derived from the master key."""
 
+    MAX_SEEN = 200_000      # signatures remembered (a bound on memory)
+
     def __init__(self, master):
         self.master = master
+        self._seen = collections.OrderedDict()    # sig -> when it stops mattering
+        self._lock = threading.Lock()
+
+    def _first_time(self, sig, now):
+        with self._lock:
+            while self._seen and (len(self._seen) >= self.MAX_SEEN or
+                                  next(iter(self._seen.values())) < now):
+                self._seen.popitem(last=False)
+            if sig in self._seen:
+                return False
+            self._seen[sig] = now + CONF.conductor.max_message_age + 60
+            return True
 
     @staticmethod
     def peek(envelope):
@@ -157,4 +174,6 @@ class Verifier:
         if not -60 < age < CONF.conductor.max_message_age:
             raise HostNotAuthorized(f'a call from {sender} sent {age:.0f} s ago '
                                     f'(clocks apart, or replayed)')
+        if not self._first_time(sig, time.time()):
+            raise HostNotAuthorized(f'a call from {sender} replayed')
         return body, Caller(sender, role)

@@ -76,6 +76,19 @@ def test_a_key_of_another_cloud_and_old_calls_are_refused(conf):
         hostauth.Verifier(MASTER)(old)
 
 
+def test_a_replayed_call_is_refused(conf, monkeypatch):
+    signer, verifier = _signer(conf, 'c1', 'compute'), hostauth.Verifier(MASTER)
+    env = signer({'method': 'm'})
+    verifier(env)
+    with pytest.raises(HostNotAuthorized, match='replayed'):
+        verifier(dict(env))
+    verifier(signer({'method': 'm'}))             # the same request, sent again: new
+    monkeypatch.setattr(hostauth.Verifier, 'MAX_SEEN', 2)
+    for _ in range(3):                            # memory stays bounded
+        verifier(signer({'method': 'm'}))
+    assert len(verifier._seen) <= 2
+
+
 def test_without_a_key_the_signer_says_how_to_make_one(conf):
     conf.set_override('rpc_response_timeout', 1)
     with pytest.raises(HostNotAuthorized, match='iaas-manage conductor host-key c9 network'):
