@@ -205,3 +205,52 @@ def test_container_with_versions_cannot_be_deleted(sw):
     assert requests.delete(url + '/vc', headers=h).status_code == 409
     requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'false'}))
     assert requests.delete(url + '/vc', headers=h).status_code == 409
+
+
+def test_current_versions_listed_and_counted_as_swift_symlinks(sw):
+    """A current version is listed as Swift's version symlink (its bytes and
+    hash, ``version_symlink``, ``symlink_path``) and counts no bytes of its
+    own: the container's bytes are its null versions' plus all versions'."""
+    import hashlib
+    url, h = sw
+    requests.put(url + '/vc', headers=h)
+    requests.put(url + '/vc/null', data=b'not-versioned', headers=h)    # 13 bytes
+    requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'true'}))
+    requests.put(url + '/vc/o', data=b'version1', headers=h)
+    vid = requests.put(url + '/vc/o', data=b'version22', headers=dict(
+        h, **{'Content-Type': 'text/jibberish'})).headers['X-Object-Version-Id']
+    r = requests.head(url + '/vc', headers=h)
+    assert r.headers['X-Container-Bytes-Used'] == str(13 + 8 + 9)
+    assert r.headers['X-Container-Object-Count'] == '2'
+    rows = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}
+    assert 'version_symlink' not in rows['null'] and rows['null']['bytes'] == 13
+    o = rows['o']
+    o.pop('last_modified')
+    assert o == {'name': 'o', 'bytes': 9, 'content_type': 'text/jibberish',
+                 'hash': hashlib.md5(b'version22').hexdigest(), 'version_symlink': True,
+                 'symlink_path': f'/v1/AUTH_test/vc/o?version-id={vid}'}
+    xml = requests.get(url + '/vc?format=xml', headers=h).text
+    assert '<bytes>9</bytes>' in xml and 'version_id=' not in xml
+    # a POST keeps the row a version's, with the new type
+    requests.post(url + '/vc/o', headers=dict(h, **{'Content-Type': 'text/other'}))
+    o = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}['o']
+    assert (o['bytes'], o['content_type'], o['version_symlink']) == (9, 'text/other', True)
+    # restoring an old version: its bytes
+    v1 = _versions(url, h)[-1]['version_id']
+    requests.put(url + '/vc/o', params={'version-id': v1}, headers=h)
+    o = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}['o']
+    assert (o['bytes'], o['symlink_path']) == (8, f'/v1/AUTH_test/vc/o?version-id={v1}')
+    # a byte quota counts the versions once (13 + 8 + 9 used)
+    requests.post(url + '/vc', headers=dict(h, **{'X-Container-Meta-Quota-Bytes': '35'}))
+    assert requests.put(url + '/vc/p', data=b'x' * 9, headers=h).status_code == 413
+    assert requests.put(url + '/vc/p', data=b'x' * 5, headers=h).status_code == 201
+
+
+def test_dlo_segments_in_a_versioned_container(sw):
+    url, h = sw
+    _enable(url, h)
+    for i, data in enumerate((b'11', b'22', b'33')):
+        requests.put(url + f'/vc/segs/{i}', data=data, headers=h)
+    requests.put(url + '/vc/man', data=b'', headers=dict(h, **{'X-Object-Manifest': 'vc/segs/'}))
+    assert requests.get(url + '/vc/man', headers=h).content == b'112233'
+
