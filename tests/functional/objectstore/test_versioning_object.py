@@ -254,3 +254,24 @@ def test_dlo_segments_in_a_versioned_container(sw):
     requests.put(url + '/vc/man', data=b'', headers=dict(h, **{'X-Object-Manifest': 'vc/segs/'}))
     assert requests.get(url + '/vc/man', headers=h).content == b'112233'
 
+
+def test_delete_a_manifest_version_with_its_segments(sw):
+    import json
+    url, h = sw
+    _enable(url, h)
+    requests.put(url + '/segs', headers=h)
+    requests.put(url + '/segs/a', data=b'a' * 10, headers=h)
+    manifest = json.dumps([{'path': '/segs/a'}])
+    vid = requests.put(url + '/vc/slo?multipart-manifest=put', data=manifest, headers=h) \
+        .headers['X-Object-Version-Id']
+    requests.put(url + '/vc/slo', data=b'plain', headers=h)
+    r = requests.delete(url + '/vc/slo', params={'version-id': vid,
+                                                 'multipart-manifest': 'delete'},
+                        headers=dict(h, Accept='application/json'))
+    assert r.status_code == 200 and r.headers['X-Object-Version-Id'] == vid
+    body = r.json()
+    assert (body['Number Deleted'], body['Errors']) == (2, [])
+    assert requests.head(url + '/segs/a', headers=h).status_code == 404
+    assert [e['version_id'] for e in _versions(url, h)] != [vid]
+    assert len(_versions(url, h)) == 1
+    assert requests.get(url + '/vc/slo', headers=h).content == b'plain'

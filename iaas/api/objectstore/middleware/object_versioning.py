@@ -405,12 +405,19 @@ class ObjectVersioning:
             out.headers['X-Object-Version-Id'] = marker
             return out
         current = head.headers.get(VERSION_META) if head is not None else None
-        resp = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
-        if resp.status_int >= 300 and resp.status_int != 404:
-            raise HTTPError(503)
-        if current == vid:      # no older version comes back (Swift; S3 restores itself)
+        if req.GET.get('multipart-manifest') == 'delete':
+            # the version and its segments, each as the caller may (SLO's answer)
+            out = subrequest(self.app, ident, 'DELETE', a, vc, vname(o, vid),
+                             query={'multipart-manifest': 'delete'},
+                             headers={'Accept': req.headers.get('Accept', '')})
+        else:
+            out = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
+            if out.status_int >= 300 and out.status_int != 404:
+                raise HTTPError(503)
+            out = webob.Response(status=204)
+        if current == vid and out.status_int < 300:
+            # no older version comes back (Swift; S3 restores itself)
             subrequest(self.app, me, 'DELETE', a, c, o)
-        out = webob.Response(status=204)
         out.headers['X-Object-Version-Id'] = vid
         return out
 
