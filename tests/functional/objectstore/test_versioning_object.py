@@ -255,6 +255,27 @@ def test_dlo_segments_in_a_versioned_container(sw):
     assert requests.get(url + '/vc/man', headers=h).content == b'112233'
 
 
+def test_versions_after_a_marker_are_listed_as_swift_lists_them(sw):
+    """Swift's listing that starts within a name (marker + version_marker)
+    does not see that name's current version: none of its versions is the
+    latest, but a delete marker (as Swift answers; its bug 2147042)."""
+    url, h = sw
+    _enable(url, h)
+    v1 = requests.put(url + '/vc/b', data=b'one', headers=h).headers['X-Object-Version-Id']
+    requests.put(url + '/vc/c', data=b'one', headers=h)
+    requests.delete(url + '/vc/c', headers=h)
+    rows = _versions(url, h)
+    assert [(e['name'], e['is_latest']) for e in rows] == [
+        ('b', True), ('c', True), ('c', False)]
+    rows = _versions(url, h, marker='b', version_marker='null')
+    assert [(e['name'], e['version_id'], e['is_latest']) for e in rows] == [
+        ('b', v1, False), ('c', rows[1]['version_id'], True), ('c', rows[2]['version_id'], False)]
+    requests.put(url + '/vc/c', data=b'two', headers=h)
+    rows = _versions(url, h, marker='c', version_marker='null')
+    assert [(e['content_type'] == MARKER, e['is_latest']) for e in rows] == [
+        (False, False), (True, True), (False, False)]
+
+
 def test_delete_a_manifest_version_with_its_segments(sw):
     import json
     url, h = sw

@@ -505,6 +505,8 @@ class ObjectVersioning:
             raise HTTPError(400, 'version_marker param requires marker')
         if marker:
             entries = _after(entries, marker, vmarker, reverse)
+            if not req.environ.get(S3_SUBREQUEST):     # S3's IsLatest is right
+                entries = _latest_unseen(entries, marker)
         end = q.get('end_marker')
         if end:
             entries = [e for e in entries if (e['name'] > end if reverse else e['name'] < end)]
@@ -575,6 +577,19 @@ def _after(entries, marker, vmarker, reverse):
         if keep:
             out.append(e)
     return out
+
+
+def _latest_unseen(entries, marker):
+    """Swift lists the versions of ``marker`` (the name a page starts in)
+    without that name's current version, which its listing of the container
+    itself leaves out, so none of them is the latest but for a delete marker
+    (Swift's is_latest rule when no current version is seen; its bug 2147042)."""
+    seen = False
+    for e in entries:
+        if e['name'] == marker:
+            e['is_latest'] = not seen and e['content_type'] == DELETE_MARKER
+            seen = seen or e['is_latest']
+    return entries
 
 
 def _subdirs(entries, prefix, delimiter):
