@@ -154,7 +154,7 @@ class LargeObjects:
             if status >= 300:
                 raise HTTPError(503)
             rows = json.loads(body)
-            out += rows
+            out += [listing.row_as_listed(r) for r in rows]
             if len(rows) < 10000:
                 return out
             marker = rows[-1]['name']
@@ -201,7 +201,10 @@ class LargeObjects:
         headers.update({k: v for k, v in bh.items()
                         if k.lower().startswith('x-object-sysmeta-slo-')})
         if bh.get('X-Object-Sysmeta-Slo-Etag') and bh.get('X-Object-Sysmeta-Slo-Size'):
-            headers.update(listing_overrides(bh.get('ETag', ''), headers))
+            row = listing_overrides(bh.get('ETag', ''), headers)
+            headers.update(row)
+            headers.update(listing.version_row(req, row[listing.OVERRIDE_SIZE],
+                                               row[listing.OVERRIDE_ETAG]))
         from io import BytesIO
         return self.p.objects.put_stream(a, c, o, headers, BytesIO(raw), len(raw))
 
@@ -496,8 +499,8 @@ def listing_overrides(manifest_etag, meta):
     ``manifest_etag`` and whose sysmeta is ``meta``: its listing row shows
     the total size, the manifest's MD5 as ``hash`` and the SLO (and S3)
     ETag as parameters (Swift's ``slo_etag``)."""
-    return {'X-Object-Sysmeta-Container-Update-Override-Size': meta['X-Object-Sysmeta-Slo-Size'],
-            'X-Object-Sysmeta-Container-Update-Override-Etag': listing.listing_etag(
+    return {listing.OVERRIDE_SIZE: meta['X-Object-Sysmeta-Slo-Size'],
+            listing.OVERRIDE_ETAG: listing.listing_etag(
                 manifest_etag, meta['X-Object-Sysmeta-Slo-Etag'],
                 meta.get('X-Object-Sysmeta-S3-Etag'))}
 

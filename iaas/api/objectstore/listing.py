@@ -55,13 +55,62 @@ def content_type(req):
                                                          'text/plain; charset=utf-8')
 
 
-def object_entry(row):
+def object_entry(row, path=None):
+    """A container listing entry; ``path`` (``/v1/<a>/<c>``, text) names the
+    current versions of a versioned container (see :func:`version_row`)."""
     if 'subdir' in row:
         return {'subdir': row['subdir']}
-    return with_slo_etag({'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
-                          # stored as the object's header came (UTF-8 as latin-1)
-                          'content_type': wsgi_to_str(row['content_type']),
-                          'last_modified': iso_ms(row['created_at'])})
+    entry = {'name': row['name'], 'hash': row['etag'], 'bytes': int(row['size']),
+             # stored as the object's header came (UTF-8 as latin-1)
+             'content_type': wsgi_to_str(row['content_type']),
+             'last_modified': iso_ms(row['created_at'])}
+    return with_slo_etag(with_version(entry, path))
+
+
+# --- the current version of a versioned container ------------------------------------------
+# Swift's current version is a symlink to the version in the hidden versions
+# container: its listing row counts no bytes (the container's totals are its
+# own objects' plus the versions container's) and shows the version's bytes
+# and hash, ``version_symlink`` and ``symlink_path`` (``...?version-id=``).
+# Ours is a copy of the version whose row says the same through the container
+# update override (size 0, the version's bytes and id as hash parameters).
+VERSION_COPY = 'iaas.objectstore.version_copy'   # environ: the copy is version <id>'s
+OVERRIDE_SIZE = 'X-Object-Sysmeta-Container-Update-Override-Size'
+OVERRIDE_ETAG = 'X-Object-Sysmeta-Container-Update-Override-Etag'
+
+
+def version_row(req, size, etag):
+    """The container update override of the copy a request writes as the
+    current version (environ :data:`VERSION_COPY`, set by the versioning
+    filter only), given the row it would have had; else nothing."""
+    vid = req.environ.get(VERSION_COPY)
+    if not vid:
+        return {}
+    return {OVERRIDE_SIZE: '0', OVERRIDE_ETAG: '%s; version_bytes=%d; version_id=%s' % (
+        str(etag).strip('"'), int(size), vid)}
+
+
+def row_as_listed(row):
+    """A storage listing row with the size and hash its entry shows."""
+    if 'etag' not in row:
+        return row
+    entry = with_version({'hash': row['etag'], 'bytes': row['size']}, None)
+    return dict(row, etag=entry['hash'], size=entry['bytes'])
+
+
+def with_version(entry, path):
+    """The entry of a current version's row as Swift lists its symlink."""
+    base, params = split_hash(entry.get('hash') or '')
+    if 'version_id' not in params:
+        return entry
+    vid, size = params.pop('version_id'), params.pop('version_bytes', '0')
+    entry['hash'] = base + ''.join(f'; {k}={v}' for k, v in params.items())
+    entry['bytes'] = int(size) if size.isdigit() else 0
+    if path:
+        entry['symlink_path'] = urllib.parse.quote(
+            f"{path}/{entry['name']}") + '?version-id=' + vid
+        entry['version_symlink'] = True
+    return entry
 
 
 def with_slo_etag(entry):
@@ -106,8 +155,10 @@ def container_entry(row):
             'storage_policy': DEFAULT_POLICY}
 
 
-def render(req, kind, name, rows, headers):
-    entries = [object_entry(r) if kind == 'container' else container_entry(r) for r in rows]
+def render(req, kind, name, rows, headers, path=None):
+    """``path``: the container's ``/v1/<a>/<c>`` (text), for :func:`object_entry`."""
+    entries = [object_entry(r, path) if kind == 'container' else container_entry(r)
+               for r in rows]
     fmt = out_format(req)
     if fmt == 'json':
         import json

@@ -9,6 +9,7 @@ import urllib.parse
 
 import webob
 
+from iaas.api.objectstore import listing
 from iaas.api.objectstore.errors import HTTPError
 from iaas.objectstore import client, ranges
 from iaas.objectstore.cluster import best_status, quorum
@@ -528,6 +529,9 @@ class ObjectController:
         if bh.get('X-Object-Manifest') and req.GET.get('multipart-manifest') == 'get':
             headers.setdefault('X-Object-Manifest', bh['X-Object-Manifest'])
         self._delete_at(req, headers)
+        if not (self.p.large.is_manifest(bh) and req.GET.get('multipart-manifest') != 'get'):
+            # a raw copy: its row is the source's (a manifest's: see copy_manifest)
+            headers.update(listing.version_row(req, length, bh.get('ETag', '')))
         if bh.get('X-Static-Large-Object') and req.GET.get('multipart-manifest') == 'get':
             resp = self.p.large.copy_manifest(req, da, dc, do, headers, bh, it)
         else:

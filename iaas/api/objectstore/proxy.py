@@ -350,13 +350,13 @@ class Proxy:
         return self._listing_response(req, 'account', account, body, headers)
 
     @staticmethod
-    def _listing_response(req, kind, name, body, headers):
+    def _listing_response(req, kind, name, body, headers, path=None):
         if req.method == 'HEAD':
             resp = webob.Response(status=204, headers=headers, charset=None)
             resp.headers['Content-Type'] = listing.content_type(req)
             resp.headers['Content-Length'] = '0'
             return resp
-        return listing.render(req, kind, name, json.loads(body), headers)
+        return listing.render(req, kind, name, json.loads(body), headers, path)
 
     account_HEAD = account_GET
 
@@ -424,7 +424,8 @@ class Proxy:
         if changed:
             headers['Last-Modified'] = http_date(math.ceil(float(changed)))
         headers = self._owner_only(req, account, headers)
-        return self._listing_response(req, 'container', container, body, headers)
+        return self._listing_response(req, 'container', container, body, headers,
+                                      f'/v1/{account}/{container}')
 
     container_HEAD = container_GET
 

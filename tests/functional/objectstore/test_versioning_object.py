@@ -205,3 +205,94 @@ def test_container_with_versions_cannot_be_deleted(sw):
     assert requests.delete(url + '/vc', headers=h).status_code == 409
     requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'false'}))
     assert requests.delete(url + '/vc', headers=h).status_code == 409
+
+
+def test_current_versions_listed_and_counted_as_swift_symlinks(sw):
+    """A current version is listed as Swift's version symlink (its bytes and
+    hash, ``version_symlink``, ``symlink_path``) and counts no bytes of its
+    own: the container's bytes are its null versions' plus all versions'."""
+    import hashlib
+    url, h = sw
+    requests.put(url + '/vc', headers=h)
+    requests.put(url + '/vc/null', data=b'not-versioned', headers=h)    # 13 bytes
+    requests.post(url + '/vc', headers=dict(h, **{'X-Versions-Enabled': 'true'}))
+    requests.put(url + '/vc/o', data=b'version1', headers=h)
+    vid = requests.put(url + '/vc/o', data=b'version22', headers=dict(
+        h, **{'Content-Type': 'text/jibberish'})).headers['X-Object-Version-Id']
+    r = requests.head(url + '/vc', headers=h)
+    assert r.headers['X-Container-Bytes-Used'] == str(13 + 8 + 9)
+    assert r.headers['X-Container-Object-Count'] == '2'
+    rows = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}
+    assert 'version_symlink' not in rows['null'] and rows['null']['bytes'] == 13
+    o = rows['o']
+    o.pop('last_modified')
+    assert o == {'name': 'o', 'bytes': 9, 'content_type': 'text/jibberish',
+                 'hash': hashlib.md5(b'version22').hexdigest(), 'version_symlink': True,
+                 'symlink_path': f'/v1/AUTH_test/vc/o?version-id={vid}'}
+    xml = requests.get(url + '/vc?format=xml', headers=h).text
+    assert '<bytes>9</bytes>' in xml and 'version_id=' not in xml
+    # a POST keeps the row a version's, with the new type
+    requests.post(url + '/vc/o', headers=dict(h, **{'Content-Type': 'text/other'}))
+    o = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}['o']
+    assert (o['bytes'], o['content_type'], o['version_symlink']) == (9, 'text/other', True)
+    # restoring an old version: its bytes
+    v1 = _versions(url, h)[-1]['version_id']
+    requests.put(url + '/vc/o', params={'version-id': v1}, headers=h)
+    o = {e['name']: e for e in requests.get(url + '/vc?format=json', headers=h).json()}['o']
+    assert (o['bytes'], o['symlink_path']) == (8, f'/v1/AUTH_test/vc/o?version-id={v1}')
+    # a byte quota counts the versions once (13 + 8 + 9 used)
+    requests.post(url + '/vc', headers=dict(h, **{'X-Container-Meta-Quota-Bytes': '35'}))
+    assert requests.put(url + '/vc/p', data=b'x' * 9, headers=h).status_code == 413
+    assert requests.put(url + '/vc/p', data=b'x' * 5, headers=h).status_code == 201
+
+
+def test_dlo_segments_in_a_versioned_container(sw):
+    url, h = sw
+    _enable(url, h)
+    for i, data in enumerate((b'11', b'22', b'33')):
+        requests.put(url + f'/vc/segs/{i}', data=data, headers=h)
+    requests.put(url + '/vc/man', data=b'', headers=dict(h, **{'X-Object-Manifest': 'vc/segs/'}))
+    assert requests.get(url + '/vc/man', headers=h).content == b'112233'
+
+
+def test_versions_after_a_marker_are_listed_as_swift_lists_them(sw):
+    """Swift's listing that starts within a name (marker + version_marker)
+    does not see that name's current version: none of its versions is the
+    latest, but a delete marker (as Swift answers; its bug 2147042)."""
+    url, h = sw
+    _enable(url, h)
+    v1 = requests.put(url + '/vc/b', data=b'one', headers=h).headers['X-Object-Version-Id']
+    requests.put(url + '/vc/c', data=b'one', headers=h)
+    requests.delete(url + '/vc/c', headers=h)
+    rows = _versions(url, h)
+    assert [(e['name'], e['is_latest']) for e in rows] == [
+        ('b', True), ('c', True), ('c', False)]
+    rows = _versions(url, h, marker='b', version_marker='null')
+    assert [(e['name'], e['version_id'], e['is_latest']) for e in rows] == [
+        ('b', v1, False), ('c', rows[1]['version_id'], True), ('c', rows[2]['version_id'], False)]
+    requests.put(url + '/vc/c', data=b'two', headers=h)
+    rows = _versions(url, h, marker='c', version_marker='null')
+    assert [(e['content_type'] == MARKER, e['is_latest']) for e in rows] == [
+        (False, False), (True, True), (False, False)]
+
+
+def test_delete_a_manifest_version_with_its_segments(sw):
+    import json
+    url, h = sw
+    _enable(url, h)
+    requests.put(url + '/segs', headers=h)
+    requests.put(url + '/segs/a', data=b'a' * 10, headers=h)
+    manifest = json.dumps([{'path': '/segs/a'}])
+    vid = requests.put(url + '/vc/slo?multipart-manifest=put', data=manifest, headers=h) \
+        .headers['X-Object-Version-Id']
+    requests.put(url + '/vc/slo', data=b'plain', headers=h)
+    r = requests.delete(url + '/vc/slo', params={'version-id': vid,
+                                                 'multipart-manifest': 'delete'},
+                        headers=dict(h, Accept='application/json'))
+    assert r.status_code == 200 and r.headers['X-Object-Version-Id'] == vid
+    body = r.json()
+    assert (body['Number Deleted'], body['Errors']) == (2, [])
+    assert requests.head(url + '/segs/a', headers=h).status_code == 404
+    assert [e['version_id'] for e in _versions(url, h)] != [vid]
+    assert len(_versions(url, h)) == 1
+    assert requests.get(url + '/vc/slo', headers=h).content == b'plain'

@@ -94,3 +94,18 @@ def test_upload_part_copy_of_a_version(s3):
     s3.complete_multipart_upload(Bucket='pcdst', Key='d', UploadId=up, MultipartUpload={
         'Parts': [{'PartNumber': 1, 'ETag': r['CopyPartResult']['ETag']}]})
     assert s3.get_object(Bucket='pcdst', Key='d')['Body'].read() == b'one' * 1000
+
+
+def test_version_pages_keep_is_latest(s3):
+    """S3's IsLatest holds on every page (Swift's own ``?versions`` listing
+    after a marker within a name does not: see test_versioning_object)."""
+    s3.create_bucket(Bucket='vbucket')
+    s3.put_bucket_versioning(Bucket='vbucket', VersioningConfiguration={'Status': 'Enabled'})
+    s3.put_object(Bucket='vbucket', Key='k', Body=b'one')
+    s3.delete_object(Bucket='vbucket', Key='k')
+    v3 = s3.put_object(Bucket='vbucket', Key='k', Body=b'three')['VersionId']
+    page = s3.list_object_versions(Bucket='vbucket', MaxKeys=1)
+    assert [(v['VersionId'], v['IsLatest']) for v in page['Versions']] == [(v3, True)]
+    page = s3.list_object_versions(Bucket='vbucket', MaxKeys=1, KeyMarker='k',
+                                   VersionIdMarker=v3)
+    assert [m['IsLatest'] for m in page['DeleteMarkers']] == [False]

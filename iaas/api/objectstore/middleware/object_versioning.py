@@ -10,9 +10,12 @@ it was turned on) are the ``null`` version.
 Layout: every version lives in a hidden container ``\\x01versions\\x01<c>``
 as ``<object>\\x01<inverted version id>`` (newest first within a name); the
 container itself holds a copy of the current version, so plain reads,
-ranges, large objects and listings of the container need nothing from here.
-The current copy carries its version id in :data:`VERSION_META` (hidden from
-every answer). The container's state is kept in ``X-Versions-Location`` as
+ranges and large objects need nothing from here. The current copy carries
+its version id in :data:`VERSION_META` (hidden from every answer), and its
+listing row is that of Swift's version symlink (``listing.version_row``: no
+bytes of its own, the version's bytes and hash, ``version_symlink``,
+``symlink_path``); a versioned container's bytes add its versions'. The
+container's state is kept in ``X-Versions-Location`` as
 ``versioning/true|false`` (see :mod:`.versioned_writes`).
 """
 import json
@@ -22,6 +25,7 @@ import webob
 import webob.acceptparse
 
 from iaas.api.objectstore.errors import HTTPError
+from iaas.api.objectstore.listing import VERSION_COPY
 from iaas.api.objectstore.middleware.common import wsgi_to_str
 from iaas.api.objectstore.middleware.versioned_writes import (
     DELETE_MARKER,
@@ -183,7 +187,19 @@ class ObjectVersioning:
             if value.startswith(OV_PREFIX):
                 resp.headers['X-Versions-Enabled'] = \
                     'True' if value[len(OV_PREFIX):] == 'true' else 'False'
+                self.add_versions_bytes(resp, a, c)
         return resp
+
+    def add_versions_bytes(self, resp, a, c):
+        """A versioned container's bytes are its own objects' (its current
+        versions count none) and its versions' (Swift's)."""
+        used = resp.headers.get('X-Container-Bytes-Used')
+        if used is None or not used.isdigit():
+            return
+        head = subrequest(self.app, preauthed(a), 'HEAD', a, versions_container(c))
+        more = head.headers.get('X-Container-Bytes-Used') if head.status_int < 300 else None
+        if more and more.isdigit():
+            resp.headers['X-Container-Bytes-Used'] = str(int(used) + int(more))
 
     def account_listing(self, req):
         """Hide the versions containers (they sort first: names start with \\x01)."""
@@ -319,12 +335,15 @@ class ObjectVersioning:
         vid = normalize_timestamp(head.headers.get('X-Timestamp') or '0')
         self.copy(a, c, o, versions_container(c), vname(o, vid), head, {VERSION_META: vid})
 
-    def copy(self, a, sc, so, dc, do, head, extra=None):
+    def copy(self, a, sc, so, dc, do, head, extra=None, current=None):
+        """Copy ``sc/so`` raw to ``dc/do``; ``current``: the copy is the
+        current version of that id (its listing row: see ``listing.version_row``)."""
         headers = {'X-Copy-From': urllib.parse.quote(f'/{sc}/{so}')}
         if head.headers.get('X-Object-Manifest'):
             headers['X-Object-Manifest'] = head.headers['X-Object-Manifest']
         headers.update(extra or {})
-        resp = subrequest(self.app, preauthed(a), 'PUT', a, dc, do, query=RAW, headers=headers)
+        resp = subrequest(self.app, preauthed(a), 'PUT', a, dc, do, query=RAW, headers=headers,
+                          environ={VERSION_COPY: current} if current else None)
         if resp.status_int >= 300:
             raise HTTPError(503 if resp.status_int >= 500 else resp.status_int)
         return resp
@@ -350,7 +369,7 @@ class ObjectVersioning:
             return self.strip(resp, vid)
         head = self.head_raw(a, vc, vn)
         if head is not None:
-            self.copy(a, vc, vn, c, o, head, dict(expiry, **{VERSION_META: vid}))
+            self.copy(a, vc, vn, c, o, head, dict(expiry, **{VERSION_META: vid}), vid)
         return self.strip(resp, vid)
 
     def check_quota(self, req, a, c):
@@ -358,8 +377,8 @@ class ObjectVersioning:
         quota = container_header(self.p, a, c, 'X-Container-Meta-Quota-Bytes')
         if not quota or not quota.isdigit() or req.content_length is None:
             return
-        used = max(self.p.container_info(a, c, fresh=True).get('bytes', 0),
-                   self.p.container_info(a, versions_container(c), fresh=True).get('bytes', 0))
+        used = self.p.container_info(a, c, fresh=True).get('bytes', 0) + \
+            self.p.container_info(a, versions_container(c), fresh=True).get('bytes', 0)
         if used + req.content_length > int(quota):
             raise HTTPError(413, 'Upload exceeds quota.')
 
@@ -386,12 +405,19 @@ class ObjectVersioning:
             out.headers['X-Object-Version-Id'] = marker
             return out
         current = head.headers.get(VERSION_META) if head is not None else None
-        resp = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
-        if resp.status_int >= 300 and resp.status_int != 404:
-            raise HTTPError(503)
-        if current == vid:      # no older version comes back (Swift; S3 restores itself)
+        if req.GET.get('multipart-manifest') == 'delete':
+            # the version and its segments, each as the caller may (SLO's answer)
+            out = subrequest(self.app, ident, 'DELETE', a, vc, vname(o, vid),
+                             query={'multipart-manifest': 'delete'},
+                             headers={'Accept': req.headers.get('Accept', '')})
+        else:
+            out = subrequest(self.app, me, 'DELETE', a, vc, vname(o, vid))
+            if out.status_int >= 300 and out.status_int != 404:
+                raise HTTPError(503)
+            out = webob.Response(status=204)
+        if current == vid and out.status_int < 300:
+            # no older version comes back (Swift; S3 restores itself)
             subrequest(self.app, me, 'DELETE', a, c, o)
-        out = webob.Response(status=204)
         out.headers['X-Object-Version-Id'] = vid
         return out
 
@@ -404,7 +430,7 @@ class ObjectVersioning:
         head = self.head_raw(a, vc, vn)
         if head is None or head.headers.get('Content-Type') == DELETE_MARKER:
             raise HTTPError(404, headers={'X-Object-Version-Id': vid})
-        resp = self.copy(a, vc, vn, c, o, head, {VERSION_META: vid})
+        resp = self.copy(a, vc, vn, c, o, head, {VERSION_META: vid}, vid)
         out = webob.Response(status=201, charset=None, content_type='text/html')
         out.headers['ETag'] = resp.headers.get('ETag', '')
         out.headers['X-Object-Version-Id'] = vid
@@ -479,6 +505,8 @@ class ObjectVersioning:
             raise HTTPError(400, 'version_marker param requires marker')
         if marker:
             entries = _after(entries, marker, vmarker, reverse)
+            if not req.environ.get(S3_SUBREQUEST):     # S3's IsLatest is right
+                entries = _latest_unseen(entries, marker)
         end = q.get('end_marker')
         if end:
             entries = [e for e in entries if (e['name'] > end if reverse else e['name'] < end)]
@@ -549,6 +577,19 @@ def _after(entries, marker, vmarker, reverse):
         if keep:
             out.append(e)
     return out
+
+
+def _latest_unseen(entries, marker):
+    """Swift lists the versions of ``marker`` (the name a page starts in)
+    without that name's current version, which its listing of the container
+    itself leaves out, so none of them is the latest but for a delete marker
+    (Swift's is_latest rule when no current version is seen; its bug 2147042)."""
+    seen = False
+    for e in entries:
+        if e['name'] == marker:
+            e['is_latest'] = not seen and e['content_type'] == DELETE_MARKER
+            seen = seen or e['is_latest']
+    return entries
 
 
 def _subdirs(entries, prefix, delimiter):
