@@ -184,6 +184,19 @@ class Topology:
         self.root_links.clear()
 
 
+# The instance a port is made for exists (the conductor makes ports only in
+# their instance's project): a bare row, as the compute API would have made.
+ENSURE_INSTANCE = ('from iaas.db import instances\n'
+                   'if a["method"] == "allocate_for_instance":\n'
+                   '    try:\n'
+                   '        instances.get(a["instance_uuid"])\n'
+                   '    except instances.InstanceNotFound:\n'
+                   '        instances.create_with_quota(a["project_id"], [{\n'
+                   '            "uuid": a["instance_uuid"], "project_id": a["project_id"],\n'
+                   '            "user_id": "u", "display_name": a["instance_uuid"],\n'
+                   '            "host": a["host"], "vcpus": 1, "memory_mb": 64}])\n')
+
+
 def rpc_call(config_file, method, **kwargs):
     """Call a network rpcapi method from a separate process on the cloud's bus."""
     code = ('import json, sys\n'
@@ -192,7 +205,7 @@ def rpc_call(config_file, method, **kwargs):
             'CONF(["--config-file", sys.argv[1]], project="iaas")\n'
             'from iaas.context import get_admin_context\n'
             'from iaas.network import rpcapi\n'
-            'a = json.loads(sys.argv[2])\n'
+            'a = json.loads(sys.argv[2])\n' + ENSURE_INSTANCE +
             'print(json.dumps(getattr(rpcapi.NetworkAPI(), a.pop("method"))('
             'get_admin_context(), **a)))\n')
     r = sh(sys.executable, '-c', code, str(config_file),
