@@ -185,11 +185,83 @@ def test_malformed_policy_document_is_400(store, s3):
         assert r.status_code == 400 and b'<Code>Malformed' in r.content
 
 
-def test_anonymous_still_refused_on_public_objects(store, s3):
+def test_anonymous_gets_what_allusers_grants(store, s3, other):
     s3.create_bucket(Bucket='acl-b', ACL='public-read')
     s3.put_object(Bucket='acl-b', Key='k', Body=b'x', ACL='public-read')
-    assert requests.get(store.url + '/acl-b/k').status_code == 403
-    assert requests.get(store.url + '/acl-b').status_code == 403
+    s3.put_object(Bucket='acl-b', Key='p', Body=b'secret')
+    s3.put_object(Bucket='acl-b', Key='a', Body=b'auth', ACL='authenticated-read')
+    url = store.url + '/acl-b'
+    assert requests.get(url + '/k').content == b'x'
+    r = requests.get(url)
+    assert r.status_code == 200 and b'<Key>k</Key>' in r.content
+    for key in ('p', 'a'):     # private; AuthenticatedUsers is not anonymous
+        r = requests.get(f'{url}/{key}')
+        assert r.status_code == 403 and b'<Code>AccessDenied</Code>' in r.content
+    assert b'<Code>NoSuchKey</Code>' in requests.get(url + '/none').content
+    # READ is not WRITE, and nothing but the owner changes an ACL
+    assert requests.put(url + '/new', data=b'y').status_code == 403
+    assert requests.delete(url + '/k').status_code == 403
+    assert requests.put(url + '?acl', headers={'x-amz-acl': 'public-read-write'}
+                        ).status_code == 403
+    # the Swift API is not opened by S3 grants
+    assert requests.get(store.url + '/v1/AUTH_test/acl-b/k').status_code == 401
+    # a caller naming another bucket owner is refused
+    r = requests.get(url + '/k', headers={'x-amz-expected-bucket-owner': 'test:alt'})
+    assert r.status_code == 403
+    assert s3.get_object(Bucket='acl-b', Key='k', ExpectedBucketOwner='test:tester')
+    # a name another account also uses reaches the first one's bucket only
+    other.create_bucket(Bucket='acl-b', ACL='public-read')
+    other.put_object(Bucket='acl-b', Key='k', Body=b'other', ACL='public-read')
+    assert requests.get(url + '/k').content == b'x'
+    # once gone, it is NoSuchBucket to anonymous callers too
+    for key in ('k', 'p', 'a'):
+        s3.delete_object(Bucket='acl-b', Key=key)
+    s3.delete_bucket(Bucket='acl-b')
+    r = requests.get(url + '/k')
+    assert r.status_code == 404 and b'<Code>NoSuchBucket</Code>' in r.content
+    assert requests.get(store.url).status_code == 403       # ListBuckets
+    assert requests.put(store.url + '/anon-new').status_code == 404   # CreateBucket
+
+
+def test_anonymous_writes_only_where_allusers_may(store, s3):
+    s3.create_bucket(Bucket='acl-w', ACL='public-read-write')
+    r = requests.put(store.url + '/acl-w/k', data=b'anon')
+    assert r.status_code == 200
+    acl = s3.get_object_acl(Bucket='acl-w', Key='k')      # the bucket owner's
+    assert acl['Owner']['ID'] == 'test:tester'
+    assert s3.get_object(Bucket='acl-w', Key='k')['Body'].read() == b'anon'
+    assert requests.get(store.url + '/acl-w/k').status_code == 403   # private object
+    assert requests.delete(store.url + '/acl-w/k').status_code == 204
+    # IgnorePublicAcls: the public grants count for nothing
+    s3.put_object(Bucket='acl-w', Key='pub', Body=b'p', ACL='public-read')
+    assert requests.get(store.url + '/acl-w/pub').content == b'p'
+    s3.put_public_access_block(Bucket='acl-w', PublicAccessBlockConfiguration={
+        'IgnorePublicAcls': True})
+    assert requests.get(store.url + '/acl-w/pub').status_code == 403
+    assert requests.get(store.url + '/acl-w').status_code == 403
+    assert requests.put(store.url + '/acl-w/k2', data=b'x').status_code == 403
+    assert s3.get_object(Bucket='acl-w', Key='pub')['Body'].read() == b'p'
+
+
+def test_a_bucket_without_an_acl_is_closed_to_anonymous(store, s3):
+    token, url = store.token()
+    requests.put(url + '/swift-made', headers={'X-Auth-Token': token})
+    requests.put(url + '/swift-made/k', data=b'x', headers={'X-Auth-Token': token})
+    assert requests.get(store.url + '/swift-made/k').status_code == 404   # not indexed
+    s3.put_bucket_acl(Bucket='swift-made', ACL='public-read')    # joins the index
+    assert requests.get(store.url + '/swift-made').status_code == 200
+    assert requests.get(store.url + '/swift-made/k').status_code == 403   # no object ACL
+
+
+def test_ignore_public_acls_applies_to_signed_callers(s3, alt):
+    s3.create_bucket(Bucket='acl-i', ACL='public-read')
+    s3.put_object(Bucket='acl-i', Key='k', Body=b'x', ACL='public-read')
+    assert alt.get_object(Bucket='acl-i', Key='k')['Body'].read() == b'x'
+    s3.put_public_access_block(Bucket='acl-i', PublicAccessBlockConfiguration={
+        'IgnorePublicAcls': True})
+    assert denied(alt.get_object, Bucket='acl-i', Key='k') == 'AccessDenied'
+    assert denied(alt.list_objects, Bucket='acl-i') == 'AccessDenied'
+    assert s3.get_object(Bucket='acl-i', Key='k')['Body'].read() == b'x'
 
 
 def test_swift_clients_cannot_forge_acls(store, s3):

@@ -183,8 +183,11 @@ def test_cors_preflight_and_response_headers(s3, store):
         if asked:
             hdrs['Access-Control-Request-Headers'] = asked
         assert requests.options(url, headers=hdrs, timeout=10).status_code == status, origin
-    # anonymous, no key named: nothing said about any bucket
-    assert requests.options(store.url + '/corsp/k', headers=pre, timeout=10).status_code == 403
+    # anonymous, no key named: the bucket index names the account
+    r = requests.options(store.url + '/corsp/k', headers=pre, timeout=10)
+    assert r.status_code == 200 and r.headers['Access-Control-Allow-Origin'] == 'a.suffix'
+    assert requests.options(store.url + '/nobucket/k', headers=pre,
+                            timeout=10).status_code == 403
     r = signed(store, 'GET', '/corsp/k', headers={'Origin': 'start12end'})
     assert r.status_code == 200 and r.content == DATA
     assert r.headers['Access-Control-Allow-Origin'] == 'start12end'
