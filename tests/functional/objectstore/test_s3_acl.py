@@ -366,3 +366,15 @@ def test_form_post_obeys_the_bucket_acl(store, s3, alt):
     r = _post(store, 'acl-b', _alt_form('acl-b', {'key': 'k2', 'acl': 'public-read'}))
     assert r.status_code == 204, r.content
     assert s3.get_object(Bucket='acl-b', Key='k2')['Body'].read() == b'bar'
+
+
+def test_an_upload_names_who_started_it(s3, alt):
+    s3.create_bucket(Bucket='acl-mp', ACL='public-read-write')
+    mine = s3.create_multipart_upload(Bucket='acl-mp', Key='a')['UploadId']
+    theirs = alt.create_multipart_upload(Bucket='acl-mp', Key='b')['UploadId']
+    for client in (s3, alt):
+        got = [(u['UploadId'], u['Initiator']['ID'], u['Owner']['DisplayName'])
+               for u in client.list_multipart_uploads(Bucket='acl-mp')['Uploads']]
+        assert got == [(mine, 'test:tester', 'test:tester'), (theirs, 'test:alt', 'test:alt')]
+    parts = s3.list_parts(Bucket='acl-mp', Key='b', UploadId=theirs)
+    assert parts['Initiator']['ID'] == 'test:alt'
