@@ -160,7 +160,11 @@ def test_acl_change_keeps_the_object(s3):
 @pytest.mark.parametrize('kw, code', [
     ({'ACL': 'public-everything'}, 'InvalidArgument'),
     ({'GrantRead': 'nonsense'}, 'InvalidArgument'),
-    ({'GrantRead': 'emailAddress="a@example.com"'}, 'NotImplemented'),
+    ({'GrantRead': 'emailAddress="a@example.com"'}, 'UnresolvableGrantByEmailAddress'),
+    ({'GrantRead': 'id="test:nobody"'}, 'InvalidArgument'),       # no such user
+    ({'AccessControlPolicy': {'Owner': {'ID': 'test:tester'}, 'Grants': [
+        {'Grantee': {'ID': '_foo', 'Type': 'CanonicalUser'},
+         'Permission': 'FULL_CONTROL'}]}}, 'InvalidArgument'),
     ({'ACL': 'public-read', 'GrantRead': 'id="test:alt"'}, 'InvalidRequest'),
     ({'AccessControlPolicy': {'Owner': {'ID': 'test:tester'}, 'Grants': [
         {'Grantee': {'URI': 'http://example.com/all', 'Type': 'Group'},
@@ -175,6 +179,17 @@ def test_bad_acls_are_refused_and_change_nothing(s3, kw, code):
     assert grants(s3.get_bucket_acl(Bucket='acl-b')) == before
     assert grants(s3.get_object_acl(Bucket='acl-b', Key='k')) == [
         ('test:tester', 'FULL_CONTROL')]
+
+
+def test_a_new_bucket_or_object_grants_known_users_only(s3):
+    assert denied(s3.create_bucket, Bucket='acl-n', GrantRead='id="nobody:here"') == \
+        'InvalidArgument'
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_bucket(Bucket='acl-n')
+    s3.create_bucket(Bucket='acl-n', GrantRead='id="test2:tester2"')
+    assert denied(s3.put_object, Bucket='acl-n', Key='k', Body=b'x',
+                  GrantRead='id="nobody:here"') == 'InvalidArgument'
+    assert 'Contents' not in s3.list_objects_v2(Bucket='acl-n')
 
 
 def test_malformed_policy_document_is_400(store, s3):

@@ -142,8 +142,9 @@ def _grantee(kind, value, source):
         return 'id', value
     if kind == 'uri' and value in GROUPS:
         return 'uri', value
-    if kind in ('emailaddress', 'email'):
-        raise S3Error('NotImplemented', 'Grants by e-mail address are not implemented')
+    if kind in ('emailaddress', 'email'):     # no user here has an e-mail address
+        raise S3Error('UnresolvableGrantByEmailAddress', 'The e-mail address you provided '
+                      'does not match any account on record.', 400, EmailAddress=value)
     raise S3Error('InvalidArgument', 'Invalid grantee', ArgumentName=source,
                   ArgumentValue=value)
 
@@ -210,6 +211,18 @@ def is_anonymous(ident):
     return not ident.user
 
 
+def check_grantees(s3, acl):
+    """InvalidArgument when a grant names a user id nobody has: a tempauth
+    user ``account:user``, or (identity) a project's account."""
+    auth = s3.proxy.auth
+    for kind, who, _perm in acl.grants:
+        if kind != 'id' or who == acl.owner or who in auth.users or (
+                auth.identity_api is not None and who.startswith(auth.prefix)):
+            continue
+        raise S3Error('InvalidArgument', 'Invalid id', ArgumentName='CanonicalUser/ID',
+                      ArgumentValue=who)
+
+
 def principal(ident):
     """The S3 user an identity acts as (owner and grantee ids): a tempauth
     user on its own, an identity (keystone-style) user as its project, the
@@ -250,6 +263,7 @@ def enforce(s3, req, ident, op, bucket, key):
         writer = user or bacl.owner
         new = from_headers(req, writer, bacl.owner if bacl else writer) or \
             canned('private', writer)
+        check_grantees(s3, new)
         req.environ[NEW_OBJECT] = {OBJECT_META: new.dump()}
     if bacl is None:
         return       # no ACL kept (or no bucket: the handler answers)
@@ -347,6 +361,7 @@ def put_acl(s3, req, ident, bucket, key=None):
             raise S3Error('MissingSecurityHeader', 'Your request was missing a required '
                           'header', 400, MissingHeaderName='x-amz-acl')
         acl = from_xml(body, owner)
+    check_grantees(s3, acl)
     # BlockPublicAcls refuses a public ACL (AllUsers / AuthenticatedUsers grants)
     s3publicaccess.deny_public_acl(s3, ident.account, bucket, grants=acl.grants)
     if key is None:

@@ -300,6 +300,7 @@ class S3:
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         me = s3acl.principal(ident)
         acl = s3acl.from_headers(req, me) or s3acl.canned('private', me)
+        s3acl.check_grantees(self, acl)
         resp = self.swift(ident, 'PUT', bucket, headers={s3acl.BUCKET_META: acl.dump()})
         if resp.status_int == 202:      # as Swift's s3api (in every region)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)

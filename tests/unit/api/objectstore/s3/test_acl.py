@@ -62,7 +62,7 @@ def test_grant_headers():
     ({'x-amz-grant-read': 'bob'}, 'InvalidArgument'),
     ({'x-amz-grant-read': 'uri="http://example.com/everyone"'}, 'InvalidArgument'),
     ({'x-amz-grant-read': 'id=""'}, 'InvalidArgument'),
-    ({'x-amz-grant-read': 'emailAddress="a@b.c"'}, 'NotImplemented'),
+    ({'x-amz-grant-read': 'emailAddress="a@b.c"'}, 'UnresolvableGrantByEmailAddress'),
     ({'x-amz-grant-read': ','.join(f'id=u{i}' for i in range(101))}, 'MalformedACLError'),
 ])
 def test_bad_grant_headers(headers, code):
@@ -109,7 +109,7 @@ def test_policy_document_with_no_grants():
     (policy('alice', ('CanonicalUser', '', 'READ')), 'MalformedACLError'),
     (policy('alice', ('Group', '<URI>http://x/y</URI>', 'READ')), 'InvalidArgument'),
     (policy('alice', ('AmazonCustomerByEmail', '<EmailAddress>a@b</EmailAddress>',
-                      'READ')), 'NotImplemented'),
+                      'READ')), 'UnresolvableGrantByEmailAddress'),
 ])
 def test_bad_policy_documents(body, code):
     assert code_of(s3acl.from_xml, body, 'alice') == code
