@@ -23,6 +23,7 @@ import json
 import webob
 
 from iaas.api.objectstore.auth import Identity
+from iaas.api.objectstore.s3 import bucketpolicy as s3bucketpolicy
 from iaas.api.objectstore.s3 import buckets as s3buckets
 from iaas.api.objectstore.s3 import publicaccess as s3publicaccess
 from iaas.api.objectstore.s3.xmldoc import S3Error, add, element, parse, xml_response
@@ -253,20 +254,25 @@ def enforce(s3, req, ident, op, bucket, key):
     """AccessDenied unless the caller's grants allow ``op``; for an operation
     that writes an object, the new object's ACL header is left in the
     environ (:data:`NEW_OBJECT`) for the write to store."""
-    _info, bacl = bucket_acl(s3, ident, bucket)
-    if bacl is None and is_anonymous(ident):
-        raise S3Error('AccessDenied')
+    info, bacl = bucket_acl(s3, ident, bucket)
     user = principal(ident)
+    owner = bacl.owner if bacl else user
+    # the bucket policy first: an explicit Deny refuses, an Allow grants
+    verdict = s3bucketpolicy.evaluate(s3, req, ident, op, bucket, key, owner, user) \
+        if info['status'] < 300 else None
+    if verdict == 'Deny' or (bacl is None and is_anonymous(ident) and verdict is None):
+        raise S3Error('AccessDenied')
     _expected_owner(req, 'x-amz-expected-bucket-owner', bacl, user)
     if op in WRITES_OBJECT:
         # an anonymous writer's object is the bucket owner's
-        writer = user or bacl.owner
-        new = from_headers(req, writer, bacl.owner if bacl else writer) or \
-            canned('private', writer)
+        writer = user or owner or ident.account
+        new = from_headers(req, writer, owner or writer) or canned('private', writer)
         check_grantees(s3, new)
         req.environ[NEW_OBJECT] = {OBJECT_META: new.dump()}
-    if bacl is None:
-        return       # no ACL kept (or no bucket: the handler answers)
+    if bacl is None or verdict == 'Allow':
+        if op in ('CopyObject', 'UploadPartCopy') and verdict == 'Allow':
+            _copy_source_readable(s3, req, ident)
+        return       # no ACL kept (or no bucket: the handler answers), or allowed
     public = not s3publicaccess.ignore_public_acls(s3, ident.account, bucket)
     if op in OBJECT_PERMISSION:
         _check_object(s3, ident, bucket, key, bacl, OBJECT_PERMISSION[op],
