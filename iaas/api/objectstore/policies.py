@@ -107,6 +107,8 @@ S3 = {
     'PutPublicAccessBlock': 'objectstore:container:post',
     'DeletePublicAccessBlock': 'objectstore:container:post',
     'PutBucketPolicy': 'objectstore:container:post',
+    'GetBucketPolicy': 'objectstore:container:get',
+    'DeleteBucketPolicy': 'objectstore:container:post',
     'GetObjectLockConfiguration': 'objectstore:container:get',
 }
 

@@ -160,7 +160,11 @@ def test_acl_change_keeps_the_object(s3):
 @pytest.mark.parametrize('kw, code', [
     ({'ACL': 'public-everything'}, 'InvalidArgument'),
     ({'GrantRead': 'nonsense'}, 'InvalidArgument'),
-    ({'GrantRead': 'emailAddress="a@example.com"'}, 'NotImplemented'),
+    ({'GrantRead': 'emailAddress="a@example.com"'}, 'UnresolvableGrantByEmailAddress'),
+    ({'GrantRead': 'id="test:nobody"'}, 'InvalidArgument'),       # no such user
+    ({'AccessControlPolicy': {'Owner': {'ID': 'test:tester'}, 'Grants': [
+        {'Grantee': {'ID': '_foo', 'Type': 'CanonicalUser'},
+         'Permission': 'FULL_CONTROL'}]}}, 'InvalidArgument'),
     ({'ACL': 'public-read', 'GrantRead': 'id="test:alt"'}, 'InvalidRequest'),
     ({'AccessControlPolicy': {'Owner': {'ID': 'test:tester'}, 'Grants': [
         {'Grantee': {'URI': 'http://example.com/all', 'Type': 'Group'},
@@ -177,6 +181,17 @@ def test_bad_acls_are_refused_and_change_nothing(s3, kw, code):
         ('test:tester', 'FULL_CONTROL')]
 
 
+def test_a_new_bucket_or_object_grants_known_users_only(s3):
+    assert denied(s3.create_bucket, Bucket='acl-n', GrantRead='id="nobody:here"') == \
+        'InvalidArgument'
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_bucket(Bucket='acl-n')
+    s3.create_bucket(Bucket='acl-n', GrantRead='id="test2:tester2"')
+    assert denied(s3.put_object, Bucket='acl-n', Key='k', Body=b'x',
+                  GrantRead='id="nobody:here"') == 'InvalidArgument'
+    assert 'Contents' not in s3.list_objects_v2(Bucket='acl-n')
+
+
 def test_malformed_policy_document_is_400(store, s3):
     s3.create_bucket(Bucket='acl-b')
     from tests.functional.objectstore.test_s3_subresources import signed
@@ -185,11 +200,83 @@ def test_malformed_policy_document_is_400(store, s3):
         assert r.status_code == 400 and b'<Code>Malformed' in r.content
 
 
-def test_anonymous_still_refused_on_public_objects(store, s3):
+def test_anonymous_gets_what_allusers_grants(store, s3, other):
     s3.create_bucket(Bucket='acl-b', ACL='public-read')
     s3.put_object(Bucket='acl-b', Key='k', Body=b'x', ACL='public-read')
-    assert requests.get(store.url + '/acl-b/k').status_code == 403
-    assert requests.get(store.url + '/acl-b').status_code == 403
+    s3.put_object(Bucket='acl-b', Key='p', Body=b'secret')
+    s3.put_object(Bucket='acl-b', Key='a', Body=b'auth', ACL='authenticated-read')
+    url = store.url + '/acl-b'
+    assert requests.get(url + '/k').content == b'x'
+    r = requests.get(url)
+    assert r.status_code == 200 and b'<Key>k</Key>' in r.content
+    for key in ('p', 'a'):     # private; AuthenticatedUsers is not anonymous
+        r = requests.get(f'{url}/{key}')
+        assert r.status_code == 403 and b'<Code>AccessDenied</Code>' in r.content
+    assert b'<Code>NoSuchKey</Code>' in requests.get(url + '/none').content
+    # READ is not WRITE, and nothing but the owner changes an ACL
+    assert requests.put(url + '/new', data=b'y').status_code == 403
+    assert requests.delete(url + '/k').status_code == 403
+    assert requests.put(url + '?acl', headers={'x-amz-acl': 'public-read-write'}
+                        ).status_code == 403
+    # the Swift API is not opened by S3 grants
+    assert requests.get(store.url + '/v1/AUTH_test/acl-b/k').status_code == 401
+    # a caller naming another bucket owner is refused
+    r = requests.get(url + '/k', headers={'x-amz-expected-bucket-owner': 'test:alt'})
+    assert r.status_code == 403
+    assert s3.get_object(Bucket='acl-b', Key='k', ExpectedBucketOwner='test:tester')
+    # a name another account also uses reaches the first one's bucket only
+    other.create_bucket(Bucket='acl-b', ACL='public-read')
+    other.put_object(Bucket='acl-b', Key='k', Body=b'other', ACL='public-read')
+    assert requests.get(url + '/k').content == b'x'
+    # once gone, it is NoSuchBucket to anonymous callers too
+    for key in ('k', 'p', 'a'):
+        s3.delete_object(Bucket='acl-b', Key=key)
+    s3.delete_bucket(Bucket='acl-b')
+    r = requests.get(url + '/k')
+    assert r.status_code == 404 and b'<Code>NoSuchBucket</Code>' in r.content
+    assert requests.get(store.url).status_code == 403       # ListBuckets
+    assert requests.put(store.url + '/anon-new').status_code == 404   # CreateBucket
+
+
+def test_anonymous_writes_only_where_allusers_may(store, s3):
+    s3.create_bucket(Bucket='acl-w', ACL='public-read-write')
+    r = requests.put(store.url + '/acl-w/k', data=b'anon')
+    assert r.status_code == 200
+    acl = s3.get_object_acl(Bucket='acl-w', Key='k')      # the bucket owner's
+    assert acl['Owner']['ID'] == 'test:tester'
+    assert s3.get_object(Bucket='acl-w', Key='k')['Body'].read() == b'anon'
+    assert requests.get(store.url + '/acl-w/k').status_code == 403   # private object
+    assert requests.delete(store.url + '/acl-w/k').status_code == 204
+    # IgnorePublicAcls: the public grants count for nothing
+    s3.put_object(Bucket='acl-w', Key='pub', Body=b'p', ACL='public-read')
+    assert requests.get(store.url + '/acl-w/pub').content == b'p'
+    s3.put_public_access_block(Bucket='acl-w', PublicAccessBlockConfiguration={
+        'IgnorePublicAcls': True})
+    assert requests.get(store.url + '/acl-w/pub').status_code == 403
+    assert requests.get(store.url + '/acl-w').status_code == 403
+    assert requests.put(store.url + '/acl-w/k2', data=b'x').status_code == 403
+    assert s3.get_object(Bucket='acl-w', Key='pub')['Body'].read() == b'p'
+
+
+def test_a_bucket_without_an_acl_is_closed_to_anonymous(store, s3):
+    token, url = store.token()
+    requests.put(url + '/swift-made', headers={'X-Auth-Token': token})
+    requests.put(url + '/swift-made/k', data=b'x', headers={'X-Auth-Token': token})
+    assert requests.get(store.url + '/swift-made/k').status_code == 404   # not indexed
+    s3.put_bucket_acl(Bucket='swift-made', ACL='public-read')    # joins the index
+    assert requests.get(store.url + '/swift-made').status_code == 200
+    assert requests.get(store.url + '/swift-made/k').status_code == 403   # no object ACL
+
+
+def test_ignore_public_acls_applies_to_signed_callers(s3, alt):
+    s3.create_bucket(Bucket='acl-i', ACL='public-read')
+    s3.put_object(Bucket='acl-i', Key='k', Body=b'x', ACL='public-read')
+    assert alt.get_object(Bucket='acl-i', Key='k')['Body'].read() == b'x'
+    s3.put_public_access_block(Bucket='acl-i', PublicAccessBlockConfiguration={
+        'IgnorePublicAcls': True})
+    assert denied(alt.get_object, Bucket='acl-i', Key='k') == 'AccessDenied'
+    assert denied(alt.list_objects, Bucket='acl-i') == 'AccessDenied'
+    assert s3.get_object(Bucket='acl-i', Key='k')['Body'].read() == b'x'
 
 
 def test_swift_clients_cannot_forge_acls(store, s3):
@@ -294,3 +381,15 @@ def test_form_post_obeys_the_bucket_acl(store, s3, alt):
     r = _post(store, 'acl-b', _alt_form('acl-b', {'key': 'k2', 'acl': 'public-read'}))
     assert r.status_code == 204, r.content
     assert s3.get_object(Bucket='acl-b', Key='k2')['Body'].read() == b'bar'
+
+
+def test_an_upload_names_who_started_it(s3, alt):
+    s3.create_bucket(Bucket='acl-mp', ACL='public-read-write')
+    mine = s3.create_multipart_upload(Bucket='acl-mp', Key='a')['UploadId']
+    theirs = alt.create_multipart_upload(Bucket='acl-mp', Key='b')['UploadId']
+    for client in (s3, alt):
+        got = [(u['UploadId'], u['Initiator']['ID'], u['Owner']['DisplayName'])
+               for u in client.list_multipart_uploads(Bucket='acl-mp')['Uploads']]
+        assert got == [(mine, 'test:tester', 'test:tester'), (theirs, 'test:alt', 'test:alt')]
+    parts = s3.list_parts(Bucket='acl-mp', Key='b', UploadId=theirs)
+    assert parts['Initiator']['ID'] == 'test:alt'

@@ -183,8 +183,11 @@ def test_cors_preflight_and_response_headers(s3, store):
         if asked:
             hdrs['Access-Control-Request-Headers'] = asked
         assert requests.options(url, headers=hdrs, timeout=10).status_code == status, origin
-    # anonymous, no key named: nothing said about any bucket
-    assert requests.options(store.url + '/corsp/k', headers=pre, timeout=10).status_code == 403
+    # anonymous, no key named: the bucket index names the account
+    r = requests.options(store.url + '/corsp/k', headers=pre, timeout=10)
+    assert r.status_code == 200 and r.headers['Access-Control-Allow-Origin'] == 'a.suffix'
+    assert requests.options(store.url + '/nobucket/k', headers=pre,
+                            timeout=10).status_code == 403
     r = signed(store, 'GET', '/corsp/k', headers={'Origin': 'start12end'})
     assert r.status_code == 200 and r.content == DATA
     assert r.headers['Access-Control-Allow-Origin'] == 'start12end'
@@ -223,20 +226,3 @@ def test_public_access_block(s3, store):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_public_access_block(Bucket='pab')
     assert _err(e) == (404, 'NoSuchPublicAccessBlockConfiguration')
-
-
-def test_public_policy_blocked_else_not_implemented(s3, store):
-    import json
-    s3.create_bucket(Bucket='pol')
-    public = json.dumps({'Version': '2012-10-17', 'Statement': [{
-        'Effect': 'Allow', 'Principal': {'AWS': '*'}, 'Action': 's3:GetObject',
-        'Resource': 'arn:aws:s3:::pol/*'}]})
-    r = signed(store, 'PUT', '/pol?policy', public.encode())
-    assert r.status_code == 501
-    s3.put_public_access_block(Bucket='pol', PublicAccessBlockConfiguration={
-        'BlockPublicPolicy': True})
-    r = signed(store, 'PUT', '/pol?policy', public.encode())
-    assert r.status_code == 403 and b'AccessDenied' in r.content
-    assert signed(store, 'PUT', '/pol?policy', b'{nope').status_code == 400
-    assert signed(store, 'PUT', '/pol?policy', b' ' * (21 * 1024)).status_code == 400
-    assert signed(store, 'GET', '/pol?policy').status_code == 501

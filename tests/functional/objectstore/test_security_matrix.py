@@ -3,6 +3,8 @@ verb at account/container/object level and every S3 operation the S3
 dispatcher knows — both enumerated from iaas.api.objectstore.policies, so a new
 operation fails here until it is classified — tried by callers who must not
 get in; afterwards the victim's containers and objects are unchanged."""
+import json
+
 import botocore
 import pytest
 import requests
@@ -87,7 +89,11 @@ def _s3_calls(upload_id):
         'PutPublicAccessBlock': lambda c: c.put_public_access_block(
             Bucket=b, PublicAccessBlockConfiguration={'BlockPublicAcls': True}),
         'DeletePublicAccessBlock': lambda c: c.delete_public_access_block(Bucket=b),
-        'PutBucketPolicy': lambda c: c.put_bucket_policy(Bucket=b, Policy='{}'),
+        'PutBucketPolicy': lambda c: c.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            'Statement': [{'Effect': 'Allow', 'Principal': '*', 'Action': 's3:*',
+                           'Resource': [f'arn:aws:s3:::{b}', f'arn:aws:s3:::{b}/*']}]})),
+        'GetBucketPolicy': lambda c: c.get_bucket_policy(Bucket=b),
+        'DeleteBucketPolicy': lambda c: c.delete_bucket_policy(Bucket=b),
         'GetObjectLockConfiguration': lambda c: c.get_object_lock_configuration(Bucket=b),
         # last: for another project's key it makes a bucket in its own account
         'DeleteBucket': lambda c: c.delete_bucket(Bucket=b),
@@ -236,7 +242,7 @@ def test_s3_operation_matrix(cloud, matrix):
     owner = cloud.s3(cloud.ec2('alice'))
     assert owner.get_object_tagging(Bucket=BUCKET, Key=KEY)['TagSet'] == []
     for call in (owner.get_bucket_cors, owner.get_bucket_tagging,
-                 owner.get_public_access_block):
+                 owner.get_public_access_block, owner.get_bucket_policy):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             call(Bucket=BUCKET)
         assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 404

@@ -91,9 +91,9 @@ def test_errors_outside_v1_and_container_name_length(swift):
     assert r.status_code == 412 and r.text == 'Bad URL' and r.headers['X-Trans-Id']
     r = requests.get(store.url + '/bucket', headers=h)
     assert r.status_code == 412
-    # without a Swift token it is an S3 request (anonymous: denied)
+    # without a Swift token it is an S3 request (anonymous, on no bucket)
     r = requests.get(store.url + '/bucket')
-    assert r.status_code == 403 and b'<Code>AccessDenied</Code>' in r.content
+    assert r.status_code == 404 and b'<Code>NoSuchBucket</Code>' in r.content
     r = requests.put(url + '/' + 'X' * 2048, headers=h)
     assert r.status_code == 400
     assert r.headers['Content-Type'] == 'text/html; charset=UTF-8'

@@ -7,17 +7,24 @@ a list of grants ``(kind, grantee, permission)``: kind ``id`` (a user) or
 JSON in ``X-Container-Sysmeta-S3-Acl`` / ``X-Object-Sysmeta-S3-Acl`` (only the
 S3 layer can set those, see ``utils.s3_sysmeta``).
 
-ACLs only narrow what the account's own users may do through S3: the bucket
-is always looked up in the caller's account (another account's buckets are
-never reachable), anonymous requests are refused before this, and Swift's
-own checks still apply to every subrequest. A bucket without an ACL (made
-through Swift, or before ACLs were kept) is left as it was: every user of
-the account has full control of it.
+A signed request's bucket is always looked up in the caller's account
+(another account's buckets are never reachable by its users), and Swift's
+own checks still apply to every subrequest. An unsigned request is
+anonymous (:func:`anonymous`): its bucket is found through the bucket index
+(:mod:`.buckets`) and it may do only what grants to AllUsers allow. A
+bucket without an ACL (made through Swift, or before ACLs were kept) is
+left as it was: every user of the account has full control of it, and
+anonymous callers none. A bucket whose PublicAccessBlock says
+IgnorePublicAcls is evaluated as if AllUsers / AuthenticatedUsers grants
+were absent.
 """
 import json
 
 import webob
 
+from iaas.api.objectstore.auth import Identity
+from iaas.api.objectstore.s3 import bucketpolicy as s3bucketpolicy
+from iaas.api.objectstore.s3 import buckets as s3buckets
 from iaas.api.objectstore.s3 import publicaccess as s3publicaccess
 from iaas.api.objectstore.s3.xmldoc import S3Error, add, element, parse, xml_response
 
@@ -74,17 +81,20 @@ class ACL:
         return json.dumps({'Owner': self.owner, 'Grants': [list(g) for g in self.grants]},
                           separators=(',', ':'))
 
-    def allows(self, user, permission):
-        """Whether (authenticated) ``user`` has ``permission``: the owner has
-        full control whatever the grants say (as Swift's s3api: an owner who
-        revoked every grant can still clean up); anyone else needs a grant."""
+    def allows(self, user, permission, public=True):
+        """Whether ``user`` ('' = anonymous) has ``permission``: the owner
+        has full control whatever the grants say (as Swift's s3api: an owner
+        who revoked every grant can still clean up); anyone else needs a
+        grant: to them, to AllUsers, or (signed requests) to
+        AuthenticatedUsers. ``public=False``: those two groups' grants are
+        ignored (IgnorePublicAcls)."""
         if user and user == self.owner:
             return True
+        groups = ((ALL_USERS, AUTH_USERS) if user else (ALL_USERS,)) if public else ()
         for kind, who, perm in self.grants:
             if perm not in (permission, 'FULL_CONTROL'):
                 continue
-            if (kind == 'id' and who == user) or (kind == 'uri' and who in (ALL_USERS,
-                                                                           AUTH_USERS)):
+            if (kind == 'id' and user and who == user) or (kind == 'uri' and who in groups):
                 return True
         return False
 
@@ -133,8 +143,9 @@ def _grantee(kind, value, source):
         return 'id', value
     if kind == 'uri' and value in GROUPS:
         return 'uri', value
-    if kind in ('emailaddress', 'email'):
-        raise S3Error('NotImplemented', 'Grants by e-mail address are not implemented')
+    if kind in ('emailaddress', 'email'):     # no user here has an e-mail address
+        raise S3Error('UnresolvableGrantByEmailAddress', 'The e-mail address you provided '
+                      'does not match any account on record.', 400, EmailAddress=value)
     raise S3Error('InvalidArgument', 'Invalid grantee', ArgumentName=source,
                   ArgumentValue=value)
 
@@ -190,6 +201,29 @@ def from_xml(body, owner):
     return ACL(owner, grants)
 
 
+def anonymous(account):
+    """The identity of an unsigned request on a bucket of ``account``: no
+    user (see :func:`is_anonymous`); its subrequests reach that account's
+    containers only, and only after the ACLs allowed the operation."""
+    return Identity(user='', account=account, scope=(account, None))
+
+
+def is_anonymous(ident):
+    return not ident.user
+
+
+def check_grantees(s3, acl):
+    """InvalidArgument when a grant names a user id nobody has: a tempauth
+    user ``account:user``, or (identity) a project's account."""
+    auth = s3.proxy.auth
+    for kind, who, _perm in acl.grants:
+        if kind != 'id' or who == acl.owner or who in auth.users or (
+                auth.identity_api is not None and who.startswith(auth.prefix)):
+            continue
+        raise S3Error('InvalidArgument', 'Invalid id', ArgumentName='CanonicalUser/ID',
+                      ArgumentValue=who)
+
+
 def principal(ident):
     """The S3 user an identity acts as (owner and grantee ids): a tempauth
     user on its own, an identity (keystone-style) user as its project, the
@@ -220,41 +254,66 @@ def enforce(s3, req, ident, op, bucket, key):
     """AccessDenied unless the caller's grants allow ``op``; for an operation
     that writes an object, the new object's ACL header is left in the
     environ (:data:`NEW_OBJECT`) for the write to store."""
-    _info, bacl = bucket_acl(s3, ident, bucket)
+    info, bacl = bucket_acl(s3, ident, bucket)
     user = principal(ident)
+    owner = bacl.owner if bacl else user
+    # the bucket policy first: an explicit Deny refuses, an Allow grants
+    verdict = s3bucketpolicy.evaluate(s3, req, ident, op, bucket, key, owner, user) \
+        if info['status'] < 300 else None
+    if verdict == 'Deny' or (bacl is None and is_anonymous(ident) and verdict is None):
+        raise S3Error('AccessDenied')
+    _expected_owner(req, 'x-amz-expected-bucket-owner', bacl, user)
     if op in WRITES_OBJECT:
-        new = from_headers(req, user, bacl.owner if bacl else user) or \
-            canned('private', user)
+        # an anonymous writer's object is the bucket owner's
+        writer = user or owner or ident.account
+        new = from_headers(req, writer, owner or writer) or canned('private', writer)
+        check_grantees(s3, new)
         req.environ[NEW_OBJECT] = {OBJECT_META: new.dump()}
-    if bacl is None:
-        return       # no ACL kept (or no bucket: the handler answers)
+    if bacl is None or verdict == 'Allow':
+        if op in ('CopyObject', 'UploadPartCopy') and verdict == 'Allow':
+            _copy_source_readable(s3, req, ident)
+        return       # no ACL kept (or no bucket: the handler answers), or allowed
+    public = not s3publicaccess.ignore_public_acls(s3, ident.account, bucket)
     if op in OBJECT_PERMISSION:
         _check_object(s3, ident, bucket, key, bacl, OBJECT_PERMISSION[op],
-                      req.GET.get('versionId'))
+                      req.GET.get('versionId'), public)
     elif op in BUCKET_PERMISSION:
-        if not bacl.allows(user, BUCKET_PERMISSION[op]):
+        if not bacl.allows(user, BUCKET_PERMISSION[op], public):
             raise S3Error('AccessDenied')
-    elif user != bacl.owner:
+    elif not user or user != bacl.owner:
         raise S3Error('AccessDenied')
     if op in ('CopyObject', 'UploadPartCopy'):
         _copy_source_readable(s3, req, ident)
 
 
-def _check_object(s3, ident, bucket, key, bacl, permission, version=None):
+def _check_object(s3, ident, bucket, key, bacl, permission, version=None, public=True):
     """AccessDenied unless the object's ACL grants ``permission``; when there
     is no such object (or it cannot be read) the bucket's READ is needed: no
     telling what exists without it."""
     status, oacl = object_acl(s3, ident, bucket, key, bacl.owner, version)
     user = principal(ident)
-    if not (oacl.allows(user, permission) if status < 300 else bacl.allows(user, 'READ')):
+    if not (oacl.allows(user, permission, public) if status < 300
+            else bacl.allows(user, 'READ', public)):
+        raise S3Error('AccessDenied')
+
+
+def _expected_owner(req, header, bacl, user):
+    """AccessDenied when the request names (``header``) a bucket owner
+    other than the bucket's (a bucket without an ACL is its caller's)."""
+    expected = req.headers.get(header)
+    if expected is not None and expected.strip() != (bacl.owner if bacl else user):
         raise S3Error('AccessDenied')
 
 
 def _copy_source_readable(s3, req, ident):
     sb, sk = s3.copy_source(req)
     _info, bacl = bucket_acl(s3, ident, sb)
+    if bacl is None and is_anonymous(ident):
+        raise S3Error('AccessDenied')
+    _expected_owner(req, 'x-amz-source-expected-bucket-owner', bacl, principal(ident))
     if bacl is not None:
-        _check_object(s3, ident, sb, sk, bacl, 'READ', s3.copy_source_version(req))
+        _check_object(s3, ident, sb, sk, bacl, 'READ', s3.copy_source_version(req),
+                      not s3publicaccess.ignore_public_acls(s3, ident.account, sb))
 
 
 def new_object_headers(req):
@@ -308,10 +367,13 @@ def put_acl(s3, req, ident, bucket, key=None):
             raise S3Error('MissingSecurityHeader', 'Your request was missing a required '
                           'header', 400, MissingHeaderName='x-amz-acl')
         acl = from_xml(body, owner)
+    check_grantees(s3, acl)
     # BlockPublicAcls refuses a public ACL (AllUsers / AuthenticatedUsers grants)
     s3publicaccess.deny_public_acl(s3, ident.account, bucket, grants=acl.grants)
     if key is None:
         resp = s3.swift(ident, 'POST', bucket, headers={BUCKET_META: acl.dump()})
+        if resp.status_int < 300:     # (a bucket made before the index joins it)
+            s3buckets.claim(s3, ident.account, bucket)
     else:
         resp = s3.swift(ident, 'POST', bucket, key, headers=dict(
             _kept_metadata(head.headers), **{OBJECT_META: acl.dump()}))

@@ -22,6 +22,7 @@ from iaas.api.objectstore import listing, policies
 from iaas.api.objectstore.auth import AuthError
 from iaas.api.objectstore.s3 import acl as s3acl
 from iaas.api.objectstore.s3 import body as s3body
+from iaas.api.objectstore.s3 import buckets as s3buckets
 from iaas.api.objectstore.s3 import cors as s3cors
 from iaas.api.objectstore.s3 import multipart as s3multipart
 from iaas.api.objectstore.s3 import objects as s3object
@@ -77,7 +78,7 @@ class S3:
             elif req.method == 'OPTIONS' and bucket:     # a CORS preflight: anonymous
                 resp = s3cors.preflight(self, req, bucket)
             else:
-                ident = self.authenticate(req)
+                ident = self.authenticate(req) or self.anonymous(bucket)
                 req.environ['iaas.s3.account'] = ident.account
                 resp = self.dispatch(req, ident)
         except S3Error as e:
@@ -110,9 +111,10 @@ class S3:
                               req.method)
 
     def authenticate(self, req):
+        """The identity that signed the request, None when it is unsigned."""
         sig = s3sig.parse(req)
         if sig is None:
-            raise S3Error('AccessDenied', 'Anonymous access is not allowed')
+            return None
         try:
             cred = self.proxy.auth.s3_credential(sig.access_key)
         except AuthError:
@@ -129,6 +131,17 @@ class S3:
                 else 'AccessDenied'
             raise S3Error(code) from None
 
+    def anonymous(self, bucket):
+        """The identity of an unsigned request on ``bucket``: anonymous
+        (:func:`s3acl.anonymous`) in the account the bucket index names;
+        no bucket named is AccessDenied, one not indexed NoSuchBucket."""
+        if not bucket:
+            raise S3Error('AccessDenied', 'Anonymous access is not allowed')
+        account = s3buckets.lookup(self, bucket)
+        if account is None:
+            raise S3Error('NoSuchBucket', BucketName=bucket)
+        return s3acl.anonymous(account)
+
     def dispatch(self, req, ident):
         path = req.environ.get('iaas.s3.path', req.path_info).lstrip('/')
         bucket, _, key = path.partition('/')
@@ -144,8 +157,12 @@ class S3:
         if op in ('PutObject', 'CopyObject', 'CreateMultipartUpload') and \
                 len(key.encode()) > MAX_OBJECT_NAME:
             raise S3Error('KeyTooLongError', 'Your key is too long.')
-        # the operation's policy rule on the caller's own account
-        if not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
+        # the operation's policy rule on the caller's own account; an
+        # anonymous caller has nothing but what the ACLs grant AllUsers
+        if s3acl.is_anonymous(ident):
+            if op in ('CreateBucket', 'ListBuckets'):
+                raise S3Error('AccessDenied')
+        elif not self.proxy.auth.policy_allows(ident, policies.S3[op], ident.account):
             raise S3Error('AccessDenied')
         if bucket and op != 'CreateBucket':
             s3acl.enforce(self, req, ident, op, bucket, key or None)
@@ -283,11 +300,13 @@ class S3:
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         me = s3acl.principal(ident)
         acl = s3acl.from_headers(req, me) or s3acl.canned('private', me)
+        s3acl.check_grantees(self, acl)
         resp = self.swift(ident, 'PUT', bucket, headers={s3acl.BUCKET_META: acl.dump()})
         if resp.status_int == 202:      # as Swift's s3api (in every region)
             raise S3Error('BucketAlreadyOwnedByYou', BucketName=bucket)
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
+        s3buckets.claim(self, ident.account, bucket)    # for anonymous requests
         return RelativeLocation(status=200, headers={'Location': '/' + bucket})
 
     def delete_bucket(self, req, ident, bucket):
@@ -299,6 +318,7 @@ class S3:
         if resp.status_int >= 300:
             raise S3Error(_status_code(resp.status_int))
         self.swift(ident, 'DELETE', bucket + SEGMENTS)
+        s3buckets.release(self, ident.account, bucket)
         return webob.Response(status=204)
 
     def list_objects(self, req, ident, bucket):

@@ -14,12 +14,14 @@ Who may call: Put/Delete as any bucket configuration write; the preflight is
 anonymous (browsers send no credentials with it). It needs the bucket's
 account: taken from the access key a request names (Authorization header or
 presigned query, not verified: the answer only says what the owner
-published for browsers), see :func:`bucket_account`.
+published for browsers), else from the bucket index, see
+:func:`bucket_account`.
 """
 import re
 
 import webob
 
+from iaas.api.objectstore.s3 import buckets as s3buckets
 from iaas.api.objectstore.s3 import config as s3config
 from iaas.api.objectstore.s3 import sig as s3sig
 from iaas.api.objectstore.s3.xmldoc import S3Error, add, element, xml_response
@@ -153,16 +155,16 @@ def allow_headers(rule, origin, resp):
 
 
 # --- requests -------------------------------------------------------------------------
-def bucket_account(s3, req):
+def bucket_account(s3, req, bucket):
     """The account a bucket of this anonymous request is looked for in: that
-    of the access key it names (signature not checked), else None. (Buckets
-    live in their owner's account; a bucket-name index would replace this.)"""
+    of the access key it names (signature not checked), else the one the
+    bucket index names (:mod:`.buckets`), else None."""
     try:
         sig = s3sig.parse(req) if _names_a_key(req) else None
     except s3sig.S3AuthError:
         sig = None
     if sig is None:
-        return None
+        return s3buckets.lookup(s3, bucket)
     try:
         cred = s3.proxy.auth.s3_credential(sig.access_key)
         return cred[1]().account if cred else None
@@ -184,7 +186,7 @@ def preflight(s3, req, bucket):
                                     'needed.', 400)
     if not method:
         raise S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null', 400)
-    account = bucket_account(s3, req)
+    account = bucket_account(s3, req, bucket)
     if account is None:
         raise S3Error('AccessForbidden', FORBIDDEN, 403)
     rules = rules_of(s3, account, bucket)

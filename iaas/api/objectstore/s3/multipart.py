@@ -60,7 +60,7 @@ class Multipart:
             raise S3Error(_status_code(resp.status_int))
         upload_id = uuid.uuid4().hex
         headers = dict(self.s3._put_headers(req), **tag_headers)
-        marker = {'key': key, 'headers': headers}
+        marker = {'key': key, 'headers': headers, 'initiator': ident.user}
         resp = self.s3.swift(ident, 'PUT', bucket + SEGMENTS, upload_id,
                              body=json.dumps(marker).encode(),
                              headers={'Content-Type': 'application/json'})
@@ -150,7 +150,8 @@ class Multipart:
 
     def list_parts(self, req, ident, bucket, key):
         upload_id = req.GET['uploadId']
-        if self._marker(ident, bucket, upload_id)['key'] != key:
+        marker = self._marker(ident, bucket, upload_id)
+        if marker['key'] != key:
             raise S3Error('NoSuchUpload', UploadId=upload_id)
         try:
             max_parts = min(int(req.GET.get('max-parts', 1000)), 1000)
@@ -161,7 +162,7 @@ class Multipart:
                  if int(p['name'].rsplit('/', 1)[1]) > after]
         truncated = len(parts) > max_parts
         parts = parts[:max_parts]
-        user = [('ID', ident.user), ('DisplayName', ident.user)]
+        user = _initiator(marker, ident)
         # in the order of S3's schema (Swift's s3api validates it)
         root = element('ListPartsResult', [
             ('Bucket', bucket), ('Key', key), ('UploadId', upload_id),
@@ -182,7 +183,6 @@ class Multipart:
             'format': 'json', 'delimiter': '/'})
         rows = resp.json if resp.status_int == 200 else []
         q = req.GET
-        user = [('ID', ident.user), ('DisplayName', ident.user)]
         uploads = []
         for r in rows:
             if 'name' not in r:
@@ -196,6 +196,7 @@ class Multipart:
             key = info['key']
             if req.GET.get('prefix') and not key.startswith(req.GET['prefix']):
                 continue
+            user = _initiator(info, ident)
             uploads.append([('Key', key), ('UploadId', r['name']), ('Initiator', user),
                             ('Owner', user), ('StorageClass', 'STANDARD'),
                             ('Initiated', s3_time(r['last_modified']))])
@@ -308,3 +309,10 @@ def _copy_range(value):
 
 def _iso(ts):
     return iso_ms(ts)
+
+
+def _initiator(marker, ident):
+    """ID / DisplayName of who started an upload (an upload started before
+    this was kept: the caller)."""
+    user = marker.get('initiator', ident.user)
+    return [('ID', user), ('DisplayName', user)]

@@ -92,7 +92,7 @@ def _check_conditions(doc, fields, bucket, size):
                                               f'Condition failed: ["eq", "${name}", "{want}"]')
             covered.add(name)
         elif isinstance(cond, list) and len(cond) == 3:
-            op = cond[0]
+            op = cond[0].lower() if isinstance(cond[0], str) else cond[0]   # any case
             if op == 'content-length-range':
                 try:
                     low, high = int(cond[1]), int(cond[2])
@@ -127,8 +127,9 @@ def _check_conditions(doc, fields, bucket, size):
                       + name)
 
 
-def _authenticate(s3, fields):
-    """The identity that signed the form's policy."""
+def _authenticate(s3, fields, bucket):
+    """The identity that signed the form's policy; a form that names no
+    access key is anonymous (:meth:`S3.anonymous`)."""
     v4 = 'x-amz-credential' in fields
     if v4:
         cred = fields['x-amz-credential'].split('/')
@@ -137,7 +138,7 @@ def _authenticate(s3, fields):
     else:
         access, signature = fields.get('awsaccesskeyid'), fields.get('signature')
     if access is None:
-        raise S3Error('AccessDenied', 'Anonymous access is not allowed')
+        return s3.anonymous(bucket)
     if 'policy' not in fields:
         raise S3Error('InvalidArgument', 'Bucket POST must contain a field named policy',
                       400)
@@ -173,8 +174,10 @@ def _authenticate(s3, fields):
 
 def post_object(s3, req, bucket):
     fields, upload = _form(s3, req)
-    ident = _authenticate(s3, fields)
-    if not s3.proxy.auth.policy_allows(ident, policies.S3['PutObject'], ident.account):
+    ident = _authenticate(s3, fields, bucket)
+    anonymous = s3acl.is_anonymous(ident)
+    if not anonymous and \
+            not s3.proxy.auth.policy_allows(ident, policies.S3['PutObject'], ident.account):
         raise S3Error('AccessDenied')
     if upload is None or not hasattr(upload, 'file'):
         raise S3Error('InvalidArgument', 'POST requires exactly one file upload per '
@@ -182,12 +185,14 @@ def post_object(s3, req, bucket):
     key = fields.get('key')
     if not key:
         raise S3Error('InvalidArgument', 'Bucket POST must contain a field named key', 400)
-    key = key.replace('${filename}', upload.filename or '')
+    # the conditions see the key with ${filename} replaced, as S3 stores it
+    key = fields['key'] = key.replace('${filename}', upload.filename or '')
     f = upload.file
     f.seek(0, 2)
     size = f.tell()
     f.seek(0)
-    _check_conditions(_policy(fields['policy']), fields, bucket, size)
+    if 'policy' in fields:      # (an anonymous form need not have one)
+        _check_conditions(_policy(fields['policy']), fields, bucket, size)
     headers = {}
     for name, value in fields.items():
         if name in OBJECT_FIELDS:
@@ -217,8 +222,9 @@ def post_object(s3, req, bucket):
     status = fields.get('success_action_status')
     location = f'{req.host_url}/{bucket}/{urllib.parse.quote(key)}'
     if status == '201':
-        return xml_response(element('PostResponse', [
-            ('Location', location), ('Bucket', bucket), ('Key', key), ('ETag', etag)]),
+        return xml_response(element('PostResponse', [     # (S3's has no namespace)
+            ('Location', location), ('Bucket', bucket), ('Key', key), ('ETag', etag)],
+            ns=False),
             status=201, headers={'ETag': etag, 'Location': location})
     return webob.Response(status=200 if status == '200' else 204,
                           headers={'ETag': etag, 'Location': location})

@@ -12,13 +12,11 @@ Enforcement hooks:
 * :func:`ignore_public_acls` — IgnorePublicAcls: whether the ACL code must
   evaluate the bucket's and its objects' ACLs as if their public grants were
   absent.
-* BlockPublicPolicy — bucket policies are not implemented (PutBucketPolicy
-  answers 501 NotImplemented, nothing stored), but a public policy on a
-  bucket that blocks them is refused first with AccessDenied, as S3 does
-  (:func:`put_bucket_policy`). RestrictPublicBuckets: stored and answered only.
+* BlockPublicPolicy — a public bucket policy (:func:`is_public_policy`) is
+  refused with AccessDenied by PutBucketPolicy; RestrictPublicBuckets — a
+  bucket whose policy is public refuses anonymous callers (both in
+  :mod:`.bucketpolicy`).
 """
-import json
-
 import webob
 
 from iaas.api.objectstore.s3 import config as s3config
@@ -106,10 +104,7 @@ def ignore_public_acls(s3, account, bucket):
 
 
 
-# --- bucket policies: refused when public and blocked, else not implemented ---------------
-MAX_POLICY = 20 * 1024      # S3's limit of a bucket policy
-
-
+# --- bucket policies (s3/bucketpolicy.py) ---------------------------------------------
 def is_public_policy(doc):
     """Whether a policy document allows anyone: an Allow statement whose
     Principal is ``*`` or ``{"AWS": "*"}`` (or a list holding ``*``) and
@@ -126,20 +121,3 @@ def is_public_policy(doc):
         if principal == '*' or (isinstance(principal, list) and '*' in principal):
             return True
     return False
-
-
-def put_bucket_policy(s3, req, ident, bucket):
-    s3config.bucket_sysmeta(s3, ident.account, bucket)
-    if req.content_length is not None and req.content_length > MAX_POLICY:
-        raise S3Error('PolicyTooLarge', 'Policies must be no more than 20 KB', 400)
-    body = req.body_file.read(MAX_POLICY + 1)
-    if len(body) > MAX_POLICY:
-        raise S3Error('PolicyTooLarge', 'Policies must be no more than 20 KB', 400)
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise S3Error('MalformedPolicy', 'Policies must be valid JSON', 400) from None
-    conf = configuration(s3, ident.account, bucket)
-    if conf and conf['BlockPublicPolicy'] and is_public_policy(doc):
-        raise S3Error('AccessDenied')
-    raise S3Error('NotImplemented', 'Bucket policies are not implemented')

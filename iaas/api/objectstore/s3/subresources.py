@@ -45,8 +45,8 @@ SUBRESOURCES = {
     'delete': ({'POST': 'DeleteObjects'}, {}),
     'cors': ({'GET': 'GetBucketCors', 'PUT': 'PutBucketCors', 'DELETE': 'DeleteBucketCors'},
              {}),
-    # (PutBucketPolicy: 403 for a public policy under BlockPublicPolicy, else 501)
-    'policy': ({'GET': NI, 'PUT': 'PutBucketPolicy', 'DELETE': NI}, {}),
+    'policy': ({'GET': 'GetBucketPolicy', 'PUT': 'PutBucketPolicy',
+                'DELETE': 'DeleteBucketPolicy'}, {}),
     'policyStatus': (_ni('GET'), {}),
     'lifecycle': (_ni('GET', 'PUT', 'DELETE'), {}),
     'logging': (_ni('GET', 'PUT'), {}),
@@ -92,7 +92,7 @@ PARAMETERS = {
 # 'ext' = iaas.api.objectstore.s3.ext; an owner in MODULES: fn(s3, req, ident, bucket[, key])
 # of that module (in iaas.api.objectstore.s3)
 MODULES = {'ext': 'ext', 'acl': 'acl', 'cors': 'cors', 'tagging': 'tagging',
-           'publicaccess': 'publicaccess'}
+           'publicaccess': 'publicaccess', 'bucketpolicy': 'bucketpolicy'}
 OPERATIONS = {
     'ListBuckets': ('s3', 'list_buckets'), 'CreateBucket': ('s3', 'create_bucket'),
     'DeleteBucket': ('s3', 'delete_bucket'), 'HeadBucket': ('s3', 'head_bucket'),
@@ -133,7 +133,9 @@ OPERATIONS = {
     'GetPublicAccessBlock': ('publicaccess', 'get_public_access_block'),
     'PutPublicAccessBlock': ('publicaccess', 'put_public_access_block'),
     'DeletePublicAccessBlock': ('publicaccess', 'delete_public_access_block'),
-    'PutBucketPolicy': ('publicaccess', 'put_bucket_policy'),
+    'PutBucketPolicy': ('bucketpolicy', 'put_bucket_policy'),
+    'GetBucketPolicy': ('bucketpolicy', 'get_bucket_policy'),
+    'DeleteBucketPolicy': ('bucketpolicy', 'delete_bucket_policy'),
 }
 
 

@@ -62,7 +62,7 @@ def test_grant_headers():
     ({'x-amz-grant-read': 'bob'}, 'InvalidArgument'),
     ({'x-amz-grant-read': 'uri="http://example.com/everyone"'}, 'InvalidArgument'),
     ({'x-amz-grant-read': 'id=""'}, 'InvalidArgument'),
-    ({'x-amz-grant-read': 'emailAddress="a@b.c"'}, 'NotImplemented'),
+    ({'x-amz-grant-read': 'emailAddress="a@b.c"'}, 'UnresolvableGrantByEmailAddress'),
     ({'x-amz-grant-read': ','.join(f'id=u{i}' for i in range(101))}, 'MalformedACLError'),
 ])
 def test_bad_grant_headers(headers, code):
@@ -109,7 +109,7 @@ def test_policy_document_with_no_grants():
     (policy('alice', ('CanonicalUser', '', 'READ')), 'MalformedACLError'),
     (policy('alice', ('Group', '<URI>http://x/y</URI>', 'READ')), 'InvalidArgument'),
     (policy('alice', ('AmazonCustomerByEmail', '<EmailAddress>a@b</EmailAddress>',
-                      'READ')), 'NotImplemented'),
+                      'READ')), 'UnresolvableGrantByEmailAddress'),
 ])
 def test_bad_policy_documents(body, code):
     assert code_of(s3acl.from_xml, body, 'alice') == code
@@ -125,3 +125,18 @@ def test_no_stored_acl(value):
 def test_unreadable_stored_acl_lets_nobody_in(value):
     acl = ACL.load(value)
     assert not any(acl.allows(u, 'READ') for u in ('a', '', 'bob'))
+
+
+def test_anonymous_callers_get_allusers_grants_only():
+    acl = ACL('alice', [('uri', AUTH_USERS, 'READ'), ('uri', ALL_USERS, 'WRITE'),
+                        ('id', '', 'FULL_CONTROL')])
+    assert not acl.allows('', 'READ')          # AuthenticatedUsers is signed callers
+    assert acl.allows('bob', 'READ')
+    assert acl.allows('', 'WRITE') and not acl.allows('', 'READ_ACP')   # no '' grantee
+    # IgnorePublicAcls: the two groups' grants count for nothing
+    assert not acl.allows('bob', 'READ', public=False)
+    assert not acl.allows('', 'WRITE', public=False)
+    assert acl.allows('alice', 'READ', public=False)
+    ident = s3acl.anonymous('AUTH_x')
+    assert s3acl.is_anonymous(ident) and s3acl.principal(ident) == ''
+    assert ident.scope == ('AUTH_x', None)
