@@ -144,6 +144,19 @@ def get(uuid, project_id=ALL_PROJECTS, include_deleted=False):
         return _to_dict(inst)
 
 
+def placement_of(uuid, include_deleted=False):
+    """(host, project_id) of an instance (host None when not placed), in one
+    narrow query; InstanceNotFound."""
+    q = sa.select(Instance.host, Instance.project_id).where(Instance.uuid == uuid)
+    if not include_deleted:
+        q = q.where(Instance.deleted == 0)
+    with transaction() as s:
+        row = s.execute(q).first()
+    if row is None:
+        raise InstanceNotFound(uuid)
+    return row[0], row[1]
+
+
 # The columns that hold an instance's state: written only by a
 # compare-and-swap (:func:`update`), never by :func:`set_fields`.
 STATE_FIELDS = frozenset({'vm_state', 'task_state', 'power_state', 'host', 'node',

@@ -92,3 +92,19 @@ def test_roles_do_not_mix(ctx, instance):
         net.ports_allocate(ctx, instance, 'another-project', 'none', None, OWNER)
     net.ports_allocate(ctx, instance, 'p', 'none', None, OWNER)
     assert net.ports_of_instance(ctx, instance) == []
+
+
+def test_the_host_an_instance_moved_to_is_served_at_once(ctx, instance):
+    # one conductor (one placement memo) serving both hosts
+    from iaas.conductor import hostauth
+    from tests.unit.conductor.direct import _DirectClient
+    mine = direct_conductor(OWNER)
+    assert mine.instance_get(ctx, instance)['host'] == OWNER
+    mine.action_event(ctx, instance, 'compute_x', OWNER)      # placement remembered
+    db.update(instance, expected_task_state=states.SPAWNING, host=OTHER, node=OTHER)  # a claim
+    other = direct_conductor(OTHER)
+    other.client = _DirectClient(mine.client.endpoint, hostauth.Caller(OTHER, 'compute'))
+    other.instance_update(ctx, instance, states.SPAWNING, task_state=None)
+    assert db.get(instance)['task_state'] is None
+    with pytest.raises(InstanceNotFound):                     # the old host: gone for it
+        mine.instance_get(ctx, instance)
