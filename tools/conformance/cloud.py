@@ -2,6 +2,7 @@
 base, iaas-all started with the fake compute driver, and the accounts,
 images, flavors and network the suites expect (provision())."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -141,13 +142,23 @@ class Cloud:
 
     def server_errors(self):
         """Lines of the cloud's logs that record a 5xx answer (not 501)."""
+        return [line for line, _why in self.server_error_reports()]
+
+    def server_error_reports(self):
+        """[(line, why)]: each line of the cloud's logs that records a 5xx
+        answer (not 501), with the ERROR records and tracebacks its thread
+        logged just before it (what CI needs to say why)."""
         out = []
         if not os.path.isdir(self.logs):
             return out
         for name in sorted(os.listdir(self.logs)):
             with open(os.path.join(self.logs, name), errors='replace') as f:
-                out += [line.rstrip() for line in f if ': server error 5' in line]
+                lines = [line.rstrip() for line in f]
+            for i, line in enumerate(lines):
+                if ': server error 5' in line:
+                    out.append((line, _preceding_errors(lines, i)))
         return out
+
 
     # --- provisioning ---------------------------------------------------------------
     def session(self):
@@ -216,3 +227,30 @@ class Cloud:
         self.log(f'provisioned: {len(users)} tempest users, images {self.images}, '
                  f'networks {self.network_name} and public, compute microversions up to '
                  f'{self.max_microversion}')
+
+
+def _thread_of(line):
+    """The ``[thread-name]`` of a log record line, or None."""
+    m = re.search(r' \[([^\]]+)\] ', line)
+    return m.group(1) if m else None
+
+
+def _preceding_errors(lines, i, window=400, limit=60):
+    """The ERROR/exception records (with their traceback lines) that the
+    thread of ``lines[i]`` logged in the ``window`` lines before it."""
+    thread = _thread_of(lines[i])
+    picked = []
+    j = max(0, i - window)
+    while j < i:
+        line = lines[j]
+        if thread and _thread_of(line) == thread and (' ERROR ' in line or
+                                                       ' CRITICAL ' in line):
+            picked.append(line)
+            j += 1
+            while j < i and lines[j] and _thread_of(lines[j]) is None and \
+                    not re.match(r'\d{4}-\d\d-\d\d ', lines[j]):
+                picked.append(lines[j])      # the traceback under it
+                j += 1
+            continue
+        j += 1
+    return picked[-limit:]

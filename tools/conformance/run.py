@@ -193,20 +193,21 @@ def main(argv=None):
     groups = [g for g in groups if g]
     if args.serial:
         groups = [[n for g in groups for n in g]]
-    results, errors = {}, []
+    results, errors, reasons = {}, [], []
     t_all = time.monotonic()
     threads = []
     for i, group in enumerate(groups):
         t = threading.Thread(target=run_group, args=(
-            args.port_base + 50 * i, group, suites, stamp, extra, results, errors))
+            args.port_base + 50 * i, group, suites, stamp, extra, results, errors, reasons))
         t.start()
         threads.append(t)
     for t in threads:
         t.join()
-    return report(results, errors, time.monotonic() - t_all, args.check, bool(extra), suites)
+    return report(results, errors, time.monotonic() - t_all, args.check, bool(extra), suites,
+                  reasons)
 
 
-def run_group(base, group, suites, stamp, extra, results, errors):
+def run_group(base, group, suites, stamp, extra, results, errors, reasons):
     """Run ``group`` in order on a fresh cloud at ``base``; fill results/errors."""
     c = cloud_mod.Cloud(work_dir(), base, log=log)
     try:
@@ -233,10 +234,12 @@ def run_group(base, group, suites, stamp, extra, results, errors):
         errors.append(f'cloud at {base} failed: {exc!r}')
     finally:
         c.stop()
-        errors.extend(c.server_errors())
+        for line, why in c.server_error_reports():
+            errors.append(line)
+            reasons.append((line, why))
 
 
-def report(results, errors, elapsed, check, partial, requested):
+def report(results, errors, elapsed, check, partial, requested, reasons=()):
     fl = floors()
     print()
     print(f'{"suite":<24} {"passed":>6} {"failed":>6} {"skipped":>7} {"time":>6} '
@@ -264,7 +267,17 @@ def report(results, errors, elapsed, check, partial, requested):
         bad.append(f'{len(errors)} responses with a 5xx status (or a cloud that failed)')
     for b in bad:
         print('FAIL ' + b)
+    print_reasons(reasons)
     return 1 if (check and bad) else 0
+
+
+def print_reasons(reasons, most=3, frames=6):
+    """Last in the output (CI shows the tail): why the first server errors
+    happened, from the tracebacks logged before them."""
+    for line, why in reasons[:most]:
+        print(f'WHY {line[:160]}')
+        for w in (why[:1] + why[1:][-frames:]) if why else ['  (no ERROR record before it)']:
+            print('    ' + w[:200])
 
 
 if __name__ == '__main__':

@@ -53,9 +53,8 @@ class Broker:
         """Create the file (atomically) if missing; return True when created."""
         if os.path.exists(self.path):
             return False
-        mkdirs(os.path.dirname(self.path))
         tmp = f'{self.path}.{uuid.uuid4().hex}.tmp'
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        conn = _create(tmp)
         try:
             conn.executescript(self.schema)
             cols = dict(info, id=uuid.uuid4().hex, created_at=timestamp,
@@ -379,3 +378,17 @@ class AccountBroker(Broker):
                           'delete_timestamp': delete_timestamp,
                           'object_count': int(object_count), 'bytes_used': int(bytes_used),
                           'deleted': deleted, 'created_at': normalize_timestamp()})
+
+
+def _create(path, tries=5):
+    """A new SQLite file at ``path``, its directories made (again, when the
+    replicator removed one that was empty for a moment)."""
+    for attempt in range(tries):
+        mkdirs(os.path.dirname(path))
+        try:
+            with open(path, 'xb'):      # empty: a valid, empty database
+                break
+        except FileNotFoundError:
+            if attempt == tries - 1:
+                raise
+    return sqlite3.connect(path, isolation_level=None)

@@ -82,8 +82,26 @@ def _write_small(path, tmp_dir, data, fsync=True):
             os.fsync(fd)
     finally:
         os.close(fd)
-    mkdirs(os.path.dirname(path))
-    os.replace(tmp, path)
+    place(tmp, path)
+
+
+# A directory that is empty for a moment (made, its file not yet renamed in)
+# may be removed by the replicator's cleanup at that moment: renaming into it
+# makes it again, a few times (as Swift's link_fd_to_path does).
+PLACE_TRIES = 5
+
+
+def place(tmp, path):
+    """Rename the file ``tmp`` to ``path``, making the directories on the
+    way; a directory removed meanwhile is made again."""
+    for attempt in range(PLACE_TRIES):
+        try:
+            mkdirs(os.path.dirname(path))
+            os.replace(tmp, path)
+            return
+        except FileNotFoundError:
+            if attempt == PLACE_TRIES - 1 or not os.path.exists(tmp):
+                raise
 
 
 def cleanup_dir(hdir):
@@ -296,8 +314,7 @@ class ObjectWriter:
                 os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(self.fd)
         self.fd = None
-        mkdirs(self.df.dir)
-        os.replace(self.tmp, os.path.join(self.df.dir, f'{timestamp}.data'))
+        place(self.tmp, os.path.join(self.df.dir, f'{timestamp}.data'))
         cleanup_dir(self.df.dir)
         return meta
 
@@ -313,8 +330,7 @@ class ObjectWriter:
             os.fsync(self.fd)
         os.close(self.fd)
         self.fd = None
-        mkdirs(self.df.dir)
-        os.replace(self.tmp, os.path.join(self.df.dir, filename))
+        place(self.tmp, os.path.join(self.df.dir, filename))
         cleanup_dir(self.df.dir)
 
     def abort(self):
