@@ -36,6 +36,11 @@ def text(status, body=''):
                           charset=None)
 
 
+class DeviceUnavailable(Exception):
+    """The device a request names is not mounted here (507). Any other
+    missing file is a fault of this server, logged with its traceback."""
+
+
 class StorageServer:
     def __init__(self, devices, ring=None, fsync=True, max_file_size=5 * 1024 ** 3,
                  addr=None, listing_limit=10000):
@@ -53,7 +58,7 @@ class StorageServer:
             raise ValueError('bad device')
         path = os.path.join(self.devices, dev)
         if not os.path.isdir(path):
-            raise FileNotFoundError(dev)
+            raise DeviceUnavailable(dev)
         return path
 
     def __call__(self, environ, start_response):
@@ -62,7 +67,7 @@ class StorageServer:
             resp = self.handle(req)
         except ValueError as exc:
             resp = text(400, str(exc))
-        except FileNotFoundError:
+        except DeviceUnavailable:
             resp = text(507, 'device not available')
         except Exception as exc:
             if diskfile.no_space(exc):
@@ -286,7 +291,7 @@ class StorageServer:
         """The object server's listing update when the container DB is here."""
         try:
             broker = self._container(dev, part, a, c)
-        except (ValueError, FileNotFoundError):
+        except (ValueError, DeviceUnavailable):
             return False
         if not broker.exists():
             return False
