@@ -77,18 +77,24 @@ class ComputeManager(manager.Manager):
         self.conductor = conductor_rpcapi.ConductorAPI(self.conductor_role, host)
         self.network_api = network_rpcapi.NetworkAPI()
 
-    def _update(self, context, uuid, expected_task_state, **values):
+    def _update(self, context, uuid, expected_task_state, finish_event=None, **values):
         """Compare-and-swap through the conductor; False if the instance is
-        gone or no longer in ``expected_task_state``."""
+        gone or no longer in ``expected_task_state``. ``finish_event``: the
+        action event this ends (Success), recorded in the same call."""
         try:
-            self.conductor.instance_update(context, uuid, expected_task_state, **values)
+            self.conductor.instance_update(context, uuid, expected_task_state,
+                                           finish_event=finish_event, **values)
             return True
         except GONE_OR_CHANGED:
             return False
 
-    def _get(self, context, uuid):
+    def _get(self, context, uuid, start_event=None, event_if=None):
+        """The instance (None if gone); ``start_event``: the action event
+        this operation starts, recorded in the same call (when the instance
+        matches ``event_if``)."""
         try:
-            return self.conductor.instance_get(context, uuid)
+            return self.conductor.instance_get(context, uuid, start_event=start_event,
+                                               event_if=event_if)
         except InstanceNotFound:
             return None
 
@@ -136,16 +142,18 @@ class ComputeManager(manager.Manager):
         self._run(self._build, context, instance_uuid, request_spec, attempt)
 
     def _build(self, context, uuid, spec, attempt):
+        event = 'compute_build_and_run_instance'
         with self._builds, self._lock(uuid):
-            inst = self._get(context, uuid)
+            # one round trip: the instance, and the build's event started
+            # when the build is still this host's to do
+            inst = self._get(context, uuid, start_event=event,
+                             event_if={'task_state': BUILD.task_state, 'host': self.host})
             if inst is None:
                 return
             if inst['task_state'] != BUILD.task_state or inst['host'] != self.host:
                 LOG.info('build of %s dropped: now %s on %s', uuid, inst['task_state'],
                          inst['host'])
                 return
-            event = 'compute_build_and_run_instance'
-            self._event(context, uuid, event)
             try:
                 sysmeta = inst.get('system_metadata') or {}
                 network_info = []
@@ -161,8 +169,8 @@ class ComputeManager(manager.Manager):
                 self._build_failed(context, inst, spec, attempt, exc)
                 return
             if not self._update(context, uuid, BUILD.expected_task_state,
-                                vm_state=BUILD.vm_state, task_state=None,
-                                power_state=BUILD.power_state,
+                                finish_event=event, vm_state=BUILD.vm_state,
+                                task_state=None, power_state=BUILD.power_state,
                                 launched_at=True, progress=100):
                 # Deleted while spawning: the terminate waiting on our lock
                 # removes the guest. Gone, or failed meanwhile (the reaper timed
@@ -172,7 +180,6 @@ class ComputeManager(manager.Manager):
                 if self._orphaned(context, uuid):
                     self.driver.destroy(context, inst)
                 return
-            self._event(context, uuid, event, True)
             LOG.info('instance %s active on %s', uuid, self.host)
 
     def _build_failed(self, context, inst, spec, attempt, exc):
@@ -207,10 +214,10 @@ class ComputeManager(manager.Manager):
                     self.network_api.deallocate_for_instance(context, uuid, self.host)
                 except Exception:
                     LOG.exception('releasing the ports of %s failed', uuid)
-            self.conductor.instance_destroyed(context, uuid, self.host)
+            self.conductor.instance_destroyed(context, uuid, self.host,
+                                              finish_event='compute_terminate_instance')
             with self._locks_guard:
                 self._locks.pop(uuid, None)
-            self._event(context, uuid, 'compute_terminate_instance', True)
             LOG.info('instance %s deleted', uuid)
 
     # -- power and lifecycle actions -----------------------------------------
@@ -218,10 +225,9 @@ class ComputeManager(manager.Manager):
         call, vm_after, expected = SIMPLE_ACTIONS[action]
         event = f'compute_{action}_instance'
         with self._lock(uuid):
-            inst = self._get(context, uuid)
+            inst = self._get(context, uuid, start_event=event)
             if inst is None:
                 return
-            self._event(context, uuid, event)
             try:
                 call(self.driver, context, inst, kw)
                 power = self.driver.get_info(inst)['power_state']
@@ -232,10 +238,10 @@ class ComputeManager(manager.Manager):
                                               self.host)
                 self._update(context, uuid, expected, task_state=None)
                 return
-            if not self._update(context, uuid, expected, vm_state=vm_after,
-                                task_state=None, power_state=power):
+            if not self._update(context, uuid, expected, finish_event=event,
+                                vm_state=vm_after, task_state=None, power_state=power):
                 LOG.info('%s of %s: instance changed meanwhile', action, uuid)
-            self._event(context, uuid, event, True)
+                self._event(context, uuid, event, True)
 
     start_instance = _simple_rpc('start')
     stop_instance = _simple_rpc('stop')
@@ -256,11 +262,10 @@ class ComputeManager(manager.Manager):
     def _rebuild(self, context, uuid, image):
         event = 'compute_rebuild_instance'
         with self._lock(uuid):
-            inst = self._get(context, uuid)
+            inst = self._get(context, uuid, start_event=event)
             if inst is None:
                 return
             try:
-                self._event(context, uuid, event)
                 self.driver.rebuild(context, inst, image)
                 stopped = inst['vm_state'] == states.STOPPED
                 if stopped:     # as Nova: a stopped server is stopped again after
@@ -271,11 +276,10 @@ class ComputeManager(manager.Manager):
                 self._failed(context, uuid, f'Rebuild failed: {exc}',
                              REBUILD.expected_task_state)
                 return
-            if self._update(context, uuid, REBUILD.expected_task_state,
-                            vm_state=states.STOPPED if stopped else states.ACTIVE,
-                            task_state=None, launched_at=True,
-                            power_state=states.SHUTDOWN if stopped else states.RUNNING):
-                self._event(context, uuid, event, True)
+            self._update(context, uuid, REBUILD.expected_task_state, finish_event=event,
+                         vm_state=states.STOPPED if stopped else states.ACTIVE,
+                         task_state=None, launched_at=True,
+                         power_state=states.SHUTDOWN if stopped else states.RUNNING)
 
     def _failed(self, context, uuid, message, expected_task_state):
         """ERROR with a fault, if the operation still owns the instance."""
@@ -313,11 +317,10 @@ class ComputeManager(manager.Manager):
         """Runs on the destination host the scheduler claimed."""
         event = 'compute_resize_instance'
         with self._lock(uuid):
-            inst = self._get(context, uuid)
+            inst = self._get(context, uuid, start_event=event)
             if inst is None:
                 return
             try:
-                self._event(context, uuid, event)
                 if self.driver.list_instances().count(uuid):
                     self.driver.resize(context, inst, new_flavor)
                 else:
@@ -328,9 +331,8 @@ class ComputeManager(manager.Manager):
                 self._failed(context, uuid, f'Resize failed: {exc}',
                              RESIZE.expected_task_state)
                 return
-            if self._update(context, uuid, RESIZE.expected_task_state, vm_state=RESIZE.vm_state,
-                            task_state=None, power_state=power):
-                self._event(context, uuid, event, True)
+            self._update(context, uuid, RESIZE.expected_task_state, finish_event=event,
+                         vm_state=RESIZE.vm_state, task_state=None, power_state=power)
 
     @rpc.expose
     def revert_resize_instance(self, context, instance_uuid, old_flavor, vm_state):

@@ -121,15 +121,18 @@ class ConductorManager(manager.Manager):
 
     # -- instances --------------------------------------------------------------
     @rpc.expose
-    def instance_get(self, context, instance_uuid):
+    def instance_get(self, context, instance_uuid, start_event=None, event_if=None):
         caller = self._caller(context, 'compute')
         inst = db.get(instance_uuid)
         if inst['host'] != caller.host:
             raise InstanceNotFound(instance_uuid)
+        if start_event and all(inst.get(k) == v for k, v in (event_if or {}).items()):
+            db.event_start(instance_uuid, context.request_id, start_event, host=caller.host)
         return inst
 
     @rpc.expose
-    def instance_update(self, context, instance_uuid, expected_task_state, values):
+    def instance_update(self, context, instance_uuid, expected_task_state, values,
+                        finish_event=None):
         bad = set(values) - HOST_WRITABLE
         if bad:
             raise ValueError(f'a compute host may not write {", ".join(sorted(bad))}')
@@ -141,7 +144,10 @@ class ConductorManager(manager.Manager):
             values['launched_at'] = utcnow()
         if 'host' in values:
             self._forget_placement(instance_uuid)
-        return db.update(instance_uuid, expected_task_state=expected_task_state, **values)
+        inst = db.update(instance_uuid, expected_task_state=expected_task_state, **values)
+        if finish_event:
+            db.event_finish(instance_uuid, context.request_id, finish_event, 'Success', None)
+        return inst
 
     @rpc.expose
     def instance_fault(self, context, instance_uuid, message, host):
@@ -159,12 +165,14 @@ class ConductorManager(manager.Manager):
                             force=any_task_state)
 
     @rpc.expose
-    def instance_destroyed(self, context, instance_uuid, host):
+    def instance_destroyed(self, context, instance_uuid, host, finish_event=None):
         self._own_instance(context, instance_uuid)
         host = context.caller.host
         db.soft_delete(instance_uuid)
         self._forget_placement(instance_uuid)
         db_nodes.refresh_usage(host)
+        if finish_event:
+            db.event_finish(instance_uuid, context.request_id, finish_event, 'Success', None)
 
     @rpc.expose
     def instances_on_host(self, context, host, busy_only=False):

@@ -42,16 +42,25 @@ class ConductorAPI(rpc.ClientAPI):
         return self._call(context, 'service_heartbeat', service_id=service_id)
 
     # -- instances ------------------------------------------------------------
-    def instance_get(self, context, instance_uuid):
-        """Call: the instance as a dict (InstanceNotFound if gone)."""
-        return self._call(context, 'instance_get', instance_uuid=instance_uuid)
+    def instance_get(self, context, instance_uuid, start_event=None, event_if=None):
+        """Call: the instance as a dict (InstanceNotFound if gone).
 
-    def instance_update(self, context, instance_uuid, expected_task_state, **values):
+        ``start_event``: also start that event of this request's action, in
+        the same round trip, when the instance's fields match ``event_if``
+        (a dict; None: always), as :meth:`action_event` would."""
+        kw = {'start_event': start_event, 'event_if': event_if} if start_event else {}
+        return self._call(context, 'instance_get', instance_uuid=instance_uuid, **kw)
+
+    def instance_update(self, context, instance_uuid, expected_task_state,
+                        finish_event=None, **values):
         """Call: compare-and-swap ``values`` if the task_state is as expected
         (UnexpectedState otherwise); returns the new dict. ``launched_at=True``
-        stamps the conductor's current time."""
+        stamps the conductor's current time. ``finish_event``: once the swap
+        is done, finish that event of this request's action with Success, in
+        the same round trip."""
+        kw = {'finish_event': finish_event} if finish_event else {}
         return self._call(context, 'instance_update', instance_uuid=instance_uuid,
-                          expected_task_state=expected_task_state, values=values)
+                          expected_task_state=expected_task_state, values=values, **kw)
 
     def instance_fault(self, context, instance_uuid, message, host):
         """Call: record a fault (the instance keeps its state)."""
@@ -67,11 +76,13 @@ class ConductorAPI(rpc.ClientAPI):
                           message=message, host=host, expected_task_state=expected_task_state,
                           any_task_state=any_task_state)
 
-    def instance_destroyed(self, context, instance_uuid, host):
+    def instance_destroyed(self, context, instance_uuid, host, finish_event=None):
         """Call: the guest is gone from ``host``: mark the instance deleted and
-        recount the host's usage."""
+        recount the host's usage; ``finish_event``: then finish that event of
+        this request's action (Success), in the same round trip."""
+        kw = {'finish_event': finish_event} if finish_event else {}
         return self._call(context, 'instance_destroyed', instance_uuid=instance_uuid,
-                          host=host)
+                          host=host, **kw)
 
     def build_failed(self, context, instance_uuid, host, request_spec, attempt, message):
         """Call: the build on ``host`` failed (its guest removed): reschedule

@@ -41,18 +41,24 @@ def test_the_owning_host_reads_and_writes_its_instance(ctx, instance):
 
 @pytest.mark.parametrize('call', [
     lambda c, ctx, u: c.instance_get(ctx, u),
+    lambda c, ctx, u: c.instance_get(ctx, u, start_event='compute_x'),
     lambda c, ctx, u: c.instance_update(ctx, u, states.SPAWNING, task_state=None),
+    lambda c, ctx, u: c.instance_update(ctx, u, states.SPAWNING, finish_event='compute_x',
+                                        task_state=None),
     lambda c, ctx, u: c.instance_fault(ctx, u, 'x', OTHER),
     lambda c, ctx, u: c.instance_error(ctx, u, 'x', OTHER, any_task_state=True),
     lambda c, ctx, u: c.instance_destroyed(ctx, u, OTHER),
+    lambda c, ctx, u: c.instance_destroyed(ctx, u, OTHER, finish_event='compute_x'),
     lambda c, ctx, u: c.action_event(ctx, u, 'compute_x', OTHER),
     lambda c, ctx, u: c.build_failed(ctx, u, OTHER, {}, 1, 'x'),
 ])
 def test_another_compute_host_finds_no_such_instance(ctx, instance, call):
+    db.action_start(instance, 'create', ctx.request_id)
     before = db.get(instance)
     with pytest.raises(InstanceNotFound):
         call(direct_conductor(OTHER), ctx, instance)
     assert db.get(instance) == before
+    assert db.action_get(instance, ctx.request_id)['events'] == []
     assert db.get(instance, include_deleted=True)['deleted'] == 0
 
 
