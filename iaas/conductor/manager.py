@@ -83,11 +83,17 @@ class ConductorManager(manager.Manager):
         if hit is not None and hit[1] > now and not fresh:
             return hit[0]
         placement = db.placement_of(instance_uuid, include_deleted)
+        self._remember_placement(instance_uuid, placement, now)
+        return placement
+
+    def _remember_placement(self, instance_uuid, placement, now=None):
+        """Keep (host, project_id) just read (by a query of its own or with
+        the instance) for the next calls of the same operation."""
+        expires = (now or time.monotonic()) + self.PLACEMENT_TTL
         with self._placements_lock:
             if len(self._placements) >= 100_000:
                 self._placements.clear()
-            self._placements[instance_uuid] = (placement, now + self.PLACEMENT_TTL)
-        return placement
+            self._placements[instance_uuid] = (placement, expires)
 
     def _forget_placement(self, instance_uuid):
         with self._placements_lock:
@@ -123,11 +129,15 @@ class ConductorManager(manager.Manager):
     @rpc.expose
     def instance_get(self, context, instance_uuid, start_event=None, event_if=None):
         caller = self._caller(context, 'compute')
-        inst = db.get(instance_uuid)
+        if start_event:
+            # in the read's transaction; only on the caller's own instance
+            inst = db.get_starting_event(instance_uuid, context.request_id, start_event,
+                                         caller.host, dict(event_if or {}, host=caller.host))
+        else:
+            inst = db.get(instance_uuid)
+        self._remember_placement(instance_uuid, (inst['host'], inst['project_id']))
         if inst['host'] != caller.host:
             raise InstanceNotFound(instance_uuid)
-        if start_event and all(inst.get(k) == v for k, v in (event_if or {}).items()):
-            db.event_start(instance_uuid, context.request_id, start_event, host=caller.host)
         return inst
 
     @rpc.expose
@@ -144,10 +154,9 @@ class ConductorManager(manager.Manager):
             values['launched_at'] = utcnow()
         if 'host' in values:
             self._forget_placement(instance_uuid)
-        inst = db.update(instance_uuid, expected_task_state=expected_task_state, **values)
-        if finish_event:
-            db.event_finish(instance_uuid, context.request_id, finish_event, 'Success', None)
-        return inst
+        return db.update(instance_uuid, expected_task_state=expected_task_state,
+                         finish_event=(context.request_id, finish_event) if finish_event
+                         else None, **values)
 
     @rpc.expose
     def instance_fault(self, context, instance_uuid, message, host):

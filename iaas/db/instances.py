@@ -144,6 +144,20 @@ def get(uuid, project_id=ALL_PROJECTS, include_deleted=False):
         return _to_dict(inst)
 
 
+def get_starting_event(uuid, request_id, event, host, event_if=None):
+    """:func:`get`, and in the same transaction the start of ``event`` of
+    the request's action when the instance's fields match ``event_if``
+    (a dict; None: always)."""
+    with transaction() as s:
+        inst = _query(s, uuid)
+        if inst is None:
+            raise InstanceNotFound(uuid)
+        d = _to_dict(inst)
+        if all(d.get(k) == v for k, v in (event_if or {}).items()):
+            _event_start(s, uuid, request_id, event, host)
+        return d
+
+
 def placement_of(uuid, include_deleted=False):
     """(host, project_id) of an instance (host None when not placed), in one
     narrow query; InstanceNotFound."""
@@ -167,17 +181,19 @@ class UnguardedUpdate(TypeError):
     """A programming error: a state write without expected states (or force=True)."""
 
 
-def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, force=False, **values):
+def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, force=False,
+           finish_event=None, **values):
     """Compare-and-swap: change ``values`` only if the states are as expected.
 
     ``expected_*`` may be a value or a list/tuple/set of values. At least
     one is required: an unguarded write is refused (UnguardedUpdate) unless
     ``force=True`` says an operator really overrides whatever state the
     instance is in. Raises InstanceNotFound or UnexpectedState; returns the
-    new dict.
+    new dict. ``finish_event``: (request_id, event) finished with Success in
+    the same transaction, when the swap happened.
     """
     _require_guard(expected_vm_state, expected_task_state, force, 'update')
-    return _write(uuid, expected_vm_state, expected_task_state, values)
+    return _write(uuid, expected_vm_state, expected_task_state, values, finish_event)
 
 
 def set_fields(uuid, **values):
@@ -196,7 +212,7 @@ def _require_guard(expected_vm_state, expected_task_state, force, what):
                               'expected_task_state (or force=True for an override)')
 
 
-def _write(uuid, expected_vm_state, expected_task_state, values):
+def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=None):
     if 'metadata' in values:
         values['metadata_'] = values.pop('metadata')
     with transaction() as s:
@@ -211,6 +227,9 @@ def _write(uuid, expected_vm_state, expected_task_state, values):
                 f'Instance {uuid} is in vm_state {inst.vm_state}, task_state '
                 f'{inst.task_state}; expected vm_state {_shown(expected_vm_state)}, '
                 f'task_state {_shown(expected_task_state)}')
+        if finish_event:
+            request_id, event = finish_event
+            _event_finish(s, uuid, request_id, event, 'Success', None)
         return _to_dict(inst)
 
 
@@ -445,29 +464,36 @@ def _action(s, uuid, request_id):
 
 def event_start(uuid, request_id, event, host=None):
     with transaction() as s:
-        act = _action(s, uuid, request_id)
-        if act is None:
-            return
-        s.add(InstanceActionEvent(action_id=act.id, event=event, start_time=utcnow(),
-                                  host=host))
+        _event_start(s, uuid, request_id, event, host)
+
+
+def _event_start(s, uuid, request_id, event, host):
+    act = _action(s, uuid, request_id)
+    if act is None:
+        return
+    s.add(InstanceActionEvent(action_id=act.id, event=event, start_time=utcnow(), host=host))
 
 
 def event_finish(uuid, request_id, event, result='Success', traceback=None):
     with transaction() as s:
-        act = _action(s, uuid, request_id)
-        if act is None:
-            return
-        ev = s.scalars(sa.select(InstanceActionEvent).where(
-            InstanceActionEvent.action_id == act.id, InstanceActionEvent.event == event)
-            .order_by(InstanceActionEvent.id.desc())).first()
-        now = utcnow()
-        if ev is None:
-            ev = InstanceActionEvent(action_id=act.id, event=event, start_time=now)
-            s.add(ev)
-        ev.finish_time, ev.result, ev.traceback = now, result, traceback
-        act.finish_time = now
-        if result != 'Success':
-            act.message = 'Error'
+        _event_finish(s, uuid, request_id, event, result, traceback)
+
+
+def _event_finish(s, uuid, request_id, event, result, traceback):
+    act = _action(s, uuid, request_id)
+    if act is None:
+        return
+    ev = s.scalars(sa.select(InstanceActionEvent).where(
+        InstanceActionEvent.action_id == act.id, InstanceActionEvent.event == event)
+        .order_by(InstanceActionEvent.id.desc())).first()
+    now = utcnow()
+    if ev is None:
+        ev = InstanceActionEvent(action_id=act.id, event=event, start_time=now)
+        s.add(ev)
+    ev.finish_time, ev.result, ev.traceback = now, result, traceback
+    act.finish_time = now
+    if result != 'Success':
+        act.message = 'Error'
 
 
 def actions_list(uuid):
