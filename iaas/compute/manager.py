@@ -18,6 +18,7 @@ import threading
 import traceback
 
 from iaas import manager, rpc, states
+from iaas.compute import rpcapi as compute_rpcapi
 from iaas.compute import snapshot, virt
 from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
@@ -138,16 +139,20 @@ class ComputeManager(manager.Manager):
 
     # -- build ---------------------------------------------------------------
     @rpc.expose
-    def build_and_run_instance(self, context, instance_uuid, request_spec, attempt=1):
-        self._run(self._build, context, instance_uuid, request_spec, attempt)
+    def build_and_run_instance(self, context, instance_uuid, request_spec, attempt=1,
+                               instance=None):
+        self._run(self._build, context, instance_uuid, request_spec, attempt, instance)
 
-    def _build(self, context, uuid, spec, attempt):
-        event = 'compute_build_and_run_instance'
+    def _build(self, context, uuid, spec, attempt, inst=None):
+        event = compute_rpcapi.BUILD_EVENT
         with self._builds, self._lock(uuid):
-            # one round trip: the instance, and the build's event started
-            # when the build is still this host's to do
-            inst = self._get(context, uuid, start_event=event,
-                             event_if={'task_state': BUILD.task_state, 'host': self.host})
+            if inst is None or inst.get('uuid') != uuid or inst.get('host') != self.host:
+                # not handed on by the claim: one round trip for the
+                # instance and the build's event (when still this host's)
+                inst = self._get(context, uuid, start_event=event,
+                                 event_if={'task_state': BUILD.task_state, 'host': self.host})
+            # (a row handed on is the claim's: a delete since then makes
+            # the final swap fail, and the guest is removed below)
             if inst is None:
                 return
             if inst['task_state'] != BUILD.task_state or inst['host'] != self.host:
@@ -190,7 +195,10 @@ class ComputeManager(manager.Manager):
         except Exception:
             LOG.exception('cleanup of failed build %s', uuid)
         # The conductor reschedules (another host) or moves it to ERROR.
-        self.conductor.build_failed(context, uuid, self.host, spec, attempt, str(exc))
+        try:
+            self.conductor.build_failed(context, uuid, self.host, spec, attempt, str(exc))
+        except InstanceNotFound:
+            LOG.info('instance %s gone during its failed build', uuid)
 
     # -- delete -------------------------------------------------------------
     @rpc.expose

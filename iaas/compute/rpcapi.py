@@ -6,6 +6,8 @@ from iaas import rpc
 from iaas.conf import CONF
 
 TOPIC = 'compute'
+# the action event of a build, started where the build is claimed
+BUILD_EVENT = 'compute_build_and_run_instance'
 
 
 class ComputeAPI(rpc.ClientAPI):
@@ -15,10 +17,14 @@ class ComputeAPI(rpc.ClientAPI):
     def _cast(self, context, host, method, **kwargs):
         self.client.prepare(server=host).cast(context, method, **kwargs)
 
-    def build_and_run_instance(self, context, host, instance_uuid, request_spec, attempt):
-        """Cast: build the instance the scheduler placed on ``host``."""
+    def build_and_run_instance(self, context, host, instance_uuid, request_spec, attempt,
+                               instance=None):
+        """Cast: build the instance the scheduler placed on ``host``.
+        ``instance``: its row as the claim left it, with the build's action
+        event (BUILD_EVENT) started there, so the host need not ask for it."""
+        kw = {'instance': instance} if instance is not None else {}
         self._cast(context, host, 'build_and_run_instance', instance_uuid=instance_uuid,
-                   request_spec=request_spec, attempt=attempt)
+                   request_spec=request_spec, attempt=attempt, **kw)
 
     def terminate_instance(self, context, host, instance_uuid):
         self._cast(context, host, 'terminate_instance', instance_uuid=instance_uuid)

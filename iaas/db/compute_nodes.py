@@ -69,10 +69,12 @@ def _fits(cn, used, flavor):
 
 
 def claim(host, node, instance_uuid, resources, expected_task_state='scheduling',
-          expected_vm_state=instances.ANY, **values):
+          expected_vm_state=instances.ANY, start_event=None, **values):
     """Place the instance on (host, node) if ``resources`` (a flavor: vcpus,
     memory_mb, root_gb, ephemeral_gb) fit; ``values`` go to the instance row
-    in the same transaction. True on success;
+    in the same transaction. True on success (with ``start_event``, a
+    (request_id, event) started on the host in the same transaction: the
+    instance as a dict);
     False if it no longer fits; None if the instance is gone or was not
     in ``expected_task_state`` (None: idle) and ``expected_vm_state``
     (deleted or changed meanwhile): the instance's part is
@@ -93,6 +95,10 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
                                   **values)).rowcount:
             return None
         _refresh(s, cn)
+        if start_event:
+            request_id, event = start_event
+            instances._event_start(s, instance_uuid, request_id, event, host)
+            return instances._to_dict(instances._query(s, instance_uuid))
         return True
 
 

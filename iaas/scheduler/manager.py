@@ -75,13 +75,18 @@ class SchedulerManager(manager.Manager):
                 break
             lost = []
             for uuid, hs in zip(remaining, chosen, strict=False):
+                # the claim starts the build's event and hands the row on,
+                # so the compute host starts spawning without a round trip
                 got = db_nodes.claim(hs.host, hs.node, uuid, spec.flavor,
                                      task_state=states.SPAWNING,
                                      availability_zone=hs.availability_zone,
-                                     scheduled_at=utcnow())
-                if got is True:
+                                     scheduled_at=utcnow(),
+                                     start_event=(context.request_id,
+                                                  compute_rpcapi.BUILD_EVENT))
+                if isinstance(got, dict):
                     one = dict(spec.to_dict(), instance_uuids=[uuid], num_instances=1)
-                    self.compute.build_and_run_instance(context, hs.host, uuid, one, attempt)
+                    self.compute.build_and_run_instance(context, hs.host, uuid, one, attempt,
+                                                        instance=got)
                 elif got is False:
                     lost.append(uuid)   # another claim took the room first: retry
             remaining = lost

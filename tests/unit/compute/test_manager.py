@@ -63,6 +63,39 @@ def test_build_makes_the_instance_active(mgr, ctx):
     assert (event['event'], event['result']) == ('compute_build_and_run_instance', 'Success')
 
 
+def test_a_build_the_claim_handed_on_makes_one_conductor_call(mgr, ctx, monkeypatch):
+    """The scheduler's claim starts the build's event and casts the row:
+    the host reads nothing, and its one call swaps to ACTIVE and finishes
+    the event."""
+    uuid_ = placed(ctx, host=None, node=None, task_state=states.SCHEDULING)
+    db_nodes.upsert(HOST, HOST, vcpus=64, memory_mb=65536, local_gb=1000)
+    inst = db_nodes.claim(HOST, HOST, uuid_, {'vcpus': 1, 'memory_mb': 256, 'root_gb': 1,
+                                              'ephemeral_gb': 0},
+                          task_state=states.SPAWNING,
+                          start_event=(ctx.request_id, 'compute_build_and_run_instance'))
+    assert inst['uuid'] == uuid_ and inst['host'] == HOST
+    (event,) = db.action_get(uuid_, ctx.request_id)['events']
+    assert (event['host'], event['finish_time']) == (HOST, None)
+    called = []
+    client = mgr.conductor.client
+    real = client.call
+    monkeypatch.setattr(client, 'call', lambda c, m, **kw: (called.append(m), real(c, m, **kw))[1])
+    mgr._build(ctx, uuid_, {'image': {}}, 1, inst)
+    assert called == ['instance_update']
+    assert db.get(uuid_)['vm_state'] == states.ACTIVE
+    (event,) = db.action_get(uuid_, ctx.request_id)['events']
+    assert event['result'] == 'Success' and event['finish_time'] is not None
+
+
+def test_a_handed_on_build_deleted_meanwhile_leaves_no_guest(mgr, ctx):
+    uuid_ = placed(ctx)
+    inst = db.get(uuid_)
+    db.update(uuid_, expected_task_state=states.SPAWNING, task_state=states.DELETING)
+    db.soft_delete(uuid_)
+    mgr._build(ctx, uuid_, {'image': {}}, 1, inst)
+    assert uuid_ not in mgr.driver.list_instances()
+
+
 def test_failed_build_is_handed_back_for_rescheduling(mgr, ctx, conf):
     conf.set_override('spawn_failure_rate', 1.0, group='fake_driver')
     uuid_ = placed(ctx)
