@@ -100,6 +100,44 @@ def test_conditional_put(s3):
     assert s3.get_object(Bucket='cput', Key='k')['Body'].read() == b'two'
 
 
+@pytest.mark.parametrize('headers', [
+    {'IfNoneMatch': '"0123456789abcdef0123456789abcdef"'},   # only '*' is S3's
+    {'IfMatch': '*'},
+])
+def test_conditions_s3_does_not_have_are_not_implemented_and_store_nothing(s3, headers):
+    """As S3 and Swift's s3api (its functests): 501, for a new key and an
+    existing one, and nothing written."""
+    s3.create_bucket(Bucket='cput-ni')
+    s3.put_object(Bucket='cput-ni', Key='k', Body=b'one')
+    for key in ('k', 'absent'):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.put_object(Bucket='cput-ni', Key=key, Body=b'two', **headers)
+        assert _status(e) == 501
+        assert e.value.response['Error']['Code'] == 'NotImplemented'
+    assert s3.get_object(Bucket='cput-ni', Key='k')['Body'].read() == b'one'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket='cput-ni', Key='absent')
+    assert _status(e) == 404
+
+
+@pytest.mark.parametrize('header', ['If-Modified-Since', 'If-Unmodified-Since'])
+def test_time_conditions_on_a_put_are_not_implemented(s3, header):
+    s3.create_bucket(Bucket='cput-time')
+
+    def add(request, **_kw):
+        request.headers[header] = 'Sat, 27 Jun 2015 00:00:00 GMT'
+    s3.meta.events.register_first('before-sign.s3.PutObject', add)
+    try:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.put_object(Bucket='cput-time', Key='t', Body=b'x')
+    finally:
+        s3.meta.events.unregister('before-sign.s3.PutObject', add)
+    assert _status(e) == 501
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket='cput-time', Key='t')
+    assert _status(e) == 404
+
+
 def test_complete_twice_and_listing_details(s3):
     s3.create_bucket(Bucket='twice')
     up = s3.create_multipart_upload(Bucket='twice', Key='a+b')['UploadId']

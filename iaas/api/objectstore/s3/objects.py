@@ -182,8 +182,14 @@ def _close(resp):
 def check_write_conditions(s3, req, ident, bucket, key):
     """If-Match / If-None-Match on a PUT (S3 conditional writes): 412
     PreconditionFailed when they do not hold, 404 NoSuchKey for If-Match on a
-    missing key."""
+    missing key. S3 takes ``If-None-Match: *`` and ``If-Match: <ETag>``
+    only; any other condition on a write is 501 NotImplemented, answered
+    before anything is stored (as S3 and Swift's s3api answer it)."""
     if_match, if_none = req.headers.get('If-Match'), req.headers.get('If-None-Match')
+    if 'If-Modified-Since' in req.headers or 'If-Unmodified-Since' in req.headers or \
+            (if_none is not None and if_none.strip() != '*') or \
+            (if_match is not None and if_match.strip() == '*'):
+        raise S3Error('NotImplemented')
     if if_match is None and if_none is None:
         return
     head = s3.swift(ident, 'HEAD', bucket, key)
