@@ -1,7 +1,6 @@
 """What the conductor lets a (verified) host do: a compute host only its own
 instances, service rows and node — another host's instance does not exist
 for it —; a network host ports and leases, in the instance's own project."""
-import uuid
 
 import pytest
 
@@ -11,7 +10,7 @@ from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
 from iaas.db import services as db_services
 from iaas.exception import HostNotAuthorized, InstanceNotFound
-from tests.unit.conductor.direct import direct_conductor
+from tests.unit.conductor.direct import direct_conductor, placed_instance
 
 OWNER, OTHER = 'auth-c1', 'auth-c2'
 
@@ -23,12 +22,7 @@ def ctx(conf, sqlite_db):
 
 @pytest.fixture
 def instance(ctx):
-    values = dict(uuid=str(uuid.uuid4()), project_id='p', user_id='u', display_name='x',
-                  vm_state=states.BUILDING, task_state=states.SPAWNING, host=OWNER,
-                  node=OWNER, vcpus=1, memory_mb=256, root_gb=1, ephemeral_gb=0,
-                  metadata_={}, system_metadata={'networks': 'none'})
-    db.create_with_quota('p', [values])
-    return values['uuid']
+    return placed_instance(OWNER)
 
 
 def test_the_owning_host_reads_and_writes_its_instance(ctx, instance):

@@ -2,7 +2,6 @@
 end it (one round trip each instead of two): started with the instance read
 when the instance matches, finished with the compare-and-swap that ends the
 operation, only when that swap happened."""
-import uuid
 
 import pytest
 
@@ -10,7 +9,7 @@ from iaas import states
 from iaas.context import RequestContext
 from iaas.db import instances as db
 from iaas.exception import UnexpectedState
-from tests.unit.conductor.direct import direct_conductor
+from tests.unit.conductor.direct import direct_conductor, placed_instance
 
 HOST = 'ev-c1'
 EVENT = 'compute_build_and_run_instance'
@@ -23,13 +22,9 @@ def ctx(conf, sqlite_db):
 
 @pytest.fixture
 def instance(ctx):
-    values = dict(uuid=str(uuid.uuid4()), project_id='p', user_id='u', display_name='x',
-                  vm_state=states.BUILDING, task_state=states.SPAWNING, host=HOST,
-                  node=HOST, vcpus=1, memory_mb=256, root_gb=1, ephemeral_gb=0,
-                  metadata_={}, system_metadata={'networks': 'none'})
-    db.create_with_quota('p', [values])
-    db.action_start(values['uuid'], 'create', ctx.request_id)
-    return values['uuid']
+    uuid_ = placed_instance(HOST)
+    db.action_start(uuid_, 'create', ctx.request_id)
+    return uuid_
 
 
 def _events(ctx, instance):
