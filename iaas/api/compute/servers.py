@@ -2,6 +2,7 @@
 import datetime
 import ipaddress
 import secrets
+from urllib.parse import urlencode
 
 from iaas import states, wsgi
 from iaas.api import auth
@@ -230,7 +231,6 @@ def _list(req, detail):
         base = req.host_url + req.script_name + req.path_info
         query = {k: val for k, val in req.GET.items() if k != 'marker'}
         query['marker'] = items[-1]['uuid']
-        from urllib.parse import urlencode
         body['servers_links'] = [{'rel': 'next', 'href': f'{base}?{urlencode(query)}'}]
     return _respond(req, body)
 

@@ -20,6 +20,8 @@ import base64
 import hashlib
 import json
 import urllib.parse
+from io import BytesIO
+from urllib.parse import urlencode
 
 import webob
 
@@ -144,7 +146,6 @@ class LargeObjects:
     def list_all(self, a, c, prefix):
         part, nodes = self.p.ring.get_nodes(a, c)
         marker, out = '', []
-        from urllib.parse import urlencode
         while True:
             q = urlencode({'prefix': prefix, 'marker': marker, 'limit': 10000})
             status, _, body = self.p.cluster.first(
@@ -205,7 +206,6 @@ class LargeObjects:
             headers.update(row)
             headers.update(listing.version_row(req, row[listing.OVERRIDE_SIZE],
                                                row[listing.OVERRIDE_ETAG]))
-        from io import BytesIO
         return self.p.objects.put_stream(a, c, o, headers, BytesIO(raw), len(raw))
 
     def get(self, req, a, c, o, bh, it):
@@ -436,7 +436,6 @@ class LargeObjects:
                 headers[k] = v
         headers.update(listing_overrides(hashlib.md5(body).hexdigest(), headers))
         headers.pop('ETag', None)
-        from io import BytesIO
         resp = self.p.objects.put_stream(a, c, o, headers, BytesIO(body), len(body))
         resp.headers['ETag'] = f'"{etag}"'
         return resp
