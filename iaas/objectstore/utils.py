@@ -63,6 +63,24 @@ def mkdirs(path):
     os.makedirs(path, exist_ok=True)
 
 
+# A directory that is empty for a moment (made, its file not yet in it) may
+# be removed by the replicator's cleanup at that moment (as in Swift, whose
+# link_fd_to_path retries the same way).
+IN_DIR_TRIES = 5
+
+
+def in_dir(path, action):
+    """``action()`` after making the directory of ``path``; made again and
+    retried when ``action`` finds it gone (FileNotFoundError)."""
+    for attempt in range(IN_DIR_TRIES):
+        mkdirs(os.path.dirname(path))
+        try:
+            return action()
+        except FileNotFoundError:
+            if attempt == IN_DIR_TRIES - 1:
+                raise
+
+
 def header_params(value):
     """(value, {parameter: value}) of a header ``value; k=v; …`` (names
     lowercased, a parameter without '=' has the value '')."""

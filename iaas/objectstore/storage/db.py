@@ -15,7 +15,7 @@ import os
 import sqlite3
 import uuid
 
-from iaas.objectstore.utils import mkdirs, normalize_timestamp
+from iaas.objectstore.utils import in_dir, normalize_timestamp
 
 PENDING_MAX = 128 * 1024
 
@@ -380,15 +380,9 @@ class AccountBroker(Broker):
                           'deleted': deleted, 'created_at': normalize_timestamp()})
 
 
-def _create(path, tries=5):
+
+def _create(path):
     """A new SQLite file at ``path``, its directories made (again, when the
     replicator removed one that was empty for a moment)."""
-    for attempt in range(tries):
-        mkdirs(os.path.dirname(path))
-        try:
-            with open(path, 'xb'):      # empty: a valid, empty database
-                break
-        except FileNotFoundError:
-            if attempt == tries - 1:
-                raise
+    in_dir(path, lambda: open(path, 'xb').close())     # empty: a valid database
     return sqlite3.connect(path, isolation_level=None)

@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 
-from iaas.objectstore.utils import mkdirs
+from iaas.objectstore.utils import in_dir, mkdirs
 
 MAGIC = b'IAASOBJ1'
 TRAILER = struct.Struct('>Q8s')
@@ -85,23 +85,10 @@ def _write_small(path, tmp_dir, data, fsync=True):
     place(tmp, path)
 
 
-# A directory that is empty for a moment (made, its file not yet renamed in)
-# may be removed by the replicator's cleanup at that moment: renaming into it
-# makes it again, a few times (as Swift's link_fd_to_path does).
-PLACE_TRIES = 5
-
-
 def place(tmp, path):
     """Rename the file ``tmp`` to ``path``, making the directories on the
-    way; a directory removed meanwhile is made again."""
-    for attempt in range(PLACE_TRIES):
-        try:
-            mkdirs(os.path.dirname(path))
-            os.replace(tmp, path)
-            return
-        except FileNotFoundError:
-            if attempt == PLACE_TRIES - 1 or not os.path.exists(tmp):
-                raise
+    way (again, when the replicator removed one meanwhile)."""
+    in_dir(path, lambda: os.replace(tmp, path))
 
 
 def cleanup_dir(hdir):

@@ -5,6 +5,7 @@ import hashlib
 import os
 import threading
 
+from iaas.objectstore import utils
 from iaas.objectstore.storage import db, diskfile
 from iaas.objectstore.utils import normalize_timestamp
 
@@ -80,7 +81,7 @@ def test_writes_racing_the_replicators_walk_all_land(tmp_path):
 
 def test_a_database_directory_removed_before_its_file_is_made_again(tmp_path, monkeypatch):
     path = str(tmp_path / 'containers' / '0' / 'abc' / 'h' / 'h.db')
-    real_mkdirs = db.mkdirs
+    real_mkdirs = utils.mkdirs
     calls = []
 
     def mkdirs(p):
@@ -88,7 +89,7 @@ def test_a_database_directory_removed_before_its_file_is_made_again(tmp_path, mo
         if not calls:       # made, then removed by a cleanup at once
             os.rmdir(p)
         calls.append(p)
-    monkeypatch.setattr(db, 'mkdirs', mkdirs)
+    monkeypatch.setattr(utils, 'mkdirs', mkdirs)
     broker = db.ContainerBroker(path)
     assert broker.initialize(normalize_timestamp(), {'account': 'a', 'container': 'c'})
     assert len(calls) >= 2
