@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git
     libvirt-daemon-system libvirt-dev qemu-system-x86 qemu-utils genisoimage xorriso
     linux-image-amd64 busybox-static extlinux e2fsprogs cpio
-    dnsmasq-base conntrack iptables ipset iproute2 curl)
+    dnsmasq-base conntrack iptables ipset iproute2 curl
+    tgt qemu-block-extra)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

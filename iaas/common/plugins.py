@@ -21,6 +21,7 @@ GROUPS = {
     'iaas.image.stores': 'image store',
     'iaas.scheduler.filters': 'scheduler filter',
     'iaas.scheduler.weighers': 'scheduler weigher',
+    'iaas.volume.drivers': 'volume driver',
 }
 
 

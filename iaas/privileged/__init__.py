@@ -11,6 +11,9 @@ needs more goes through an entry point of this package, and only these:
 * ``instance_files`` (iaas.privileged.instances) — the console log and
   ``qemu-img`` on an instance's disk, files libvirt hands to the hypervisor's
   user while the guest lives.
+* ``volume_admin`` (iaas.privileged.volume) — the volume backends' root
+  commands of an allow-list (``tgtadm``, the LVM tools, ``qemu-img convert``
+  into a logical volume; see :mod:`iaas.privileged.commands`).
 
 Every entry point checks its arguments itself (in the privileged process)
 and refuses anything else with :class:`Refused`; there is no free-form
@@ -127,4 +130,13 @@ instance_files = Context('instance_files', [
     caps.CAP_FOWNER,
 ], 'instance files of the libvirt driver')
 
-CONTEXTS = (net_admin, instance_files)
+volume_admin = Context('volume_admin', [
+    caps.CAP_SYS_ADMIN,         # device-mapper ioctls of the LVM tools
+    caps.CAP_SYS_RAWIO,         # LVM metadata I/O on physical volumes
+    caps.CAP_MKNOD,             # /dev/<vg>/<lv> nodes made by lvcreate
+    caps.CAP_DAC_OVERRIDE,      # qemu-img into a root-owned device node
+    caps.CAP_DAC_READ_SEARCH,
+    caps.CAP_IPC_LOCK,          # the LVM tools lock their memory
+], 'block-storage exports and LVM of iaas-volume')
+
+CONTEXTS = (net_admin, instance_files, volume_admin)
