@@ -28,7 +28,16 @@
 #     (or "IAAS-TEST-IMAGE-METADATA unavailable" after two minutes); with a
 #     "ping" key in the config drive's meta (server metadata) it pings that
 #     address and prints IAAS-TEST-IMAGE-PING <address> ok|fail;
-#   * runs busybox acpid: the ACPI power button unmounts and powers off.
+#   * runs busybox acpid: the ACPI power button unmounts and powers off;
+#   * watches its virtio disks (every second): whenever the set changes
+#     (hot-plug, unplug, resize) it prints
+#       IAAS-TEST-IMAGE-DISKS vda=<serial>:<sectors> vdb=<serial>:<sectors> ...
+#     and on each disk that appeared (not vda, not read-only, not config-2)
+#     whose first 4 KiB are zeros or carry an earlier mark it prints
+#       IAAS-TEST-IMAGE-VOLUME dev=<vdX> serial=<serial> found=<earlier mark|none>
+#     then writes its own mark into the first 512 bytes,
+#       IAAS-VOLUME-MARK uuid=<instance uuid> serial=<serial> writes=<n>
+#     and prints IAAS-TEST-IMAGE-VOLUME-MARKED dev=<vdX> writes=<n> (volume tests).
 # Idempotent: nothing is rebuilt when OUTPUT exists and its stamp matches
 # this script, the kernel and busybox.
 set -euo pipefail
@@ -231,6 +240,45 @@ if [ -f "$nd" ] && grep -q '"type": *"ipv4"' "$nd"; then
     static_gw=$(jval gateway "$nd")
 fi
 echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot"
+
+# virtio disks: report changes; mark fresh (zeroed) or marked volumes
+mark_disk() {   # $1 device name, $2 serial
+    [ "$1" = vda ] || [ "$2" = config-2 ] && return 0
+    [ "$(cat /sys/block/$1/ro 2>/dev/null)" = 1 ] && return 0
+    head4k=$(head -c 4096 /dev/$1 2>/dev/null | tr -d '\000')
+    case "$head4k" in
+        "") found=none; n=1 ;;
+        IAAS-VOLUME-MARK*)
+            found=$(echo "$head4k" | head -1)
+            n=$(( $(echo "$found" | sed -n 's/.*writes=\([0-9]*\).*/\1/p') + 1 )) ;;
+        *) return 0 ;;
+    esac
+    echo "IAAS-TEST-IMAGE-VOLUME dev=$1 serial=$2 found=$found"
+    printf 'IAAS-VOLUME-MARK uuid=%s serial=%s writes=%s\n' "$uuid" "$2" "$n" |
+        dd of=/dev/$1 bs=512 count=1 conv=sync,fsync 2>/dev/null &&
+        echo "IAAS-TEST-IMAGE-VOLUME-MARKED dev=$1 writes=$n"
+}
+watch_disks() {
+    last=""
+    while :; do
+        now=""
+        for b in /sys/block/vd*; do
+            [ -e "$b/size" ] || continue
+            now="$now ${b##*/}=$(cat $b/serial 2>/dev/null):$(cat $b/size 2>/dev/null)"
+        done
+        if [ "$now" != "$last" ]; then
+            echo "IAAS-TEST-IMAGE-DISKS$now"
+            for e in $now; do
+                d=${e%%=*}; rest=${e#*=}; ser=${rest%:*}
+                case "$last " in *" $d=$ser:"*) continue ;; esac
+                mark_disk "$d" "$ser"
+            done
+            last=$now
+        fi
+        sleep 1
+    done
+}
+watch_disks &
 
 # DHCP on eth0 when there is one
 cat > /etc/udhcpc.script <<'EOS'

@@ -5,7 +5,25 @@ metadata, the flavor inside ``instance['flavor']``) and return plain
 values. They never touch the database or the bus: the manager records what
 they report. Long operations block the calling worker thread; the manager
 bounds how many run at once.
+
+Volumes (block storage) come as Cinder's ``connection_info``
+(``{'driver_volume_type': 'file'|'iscsi'|'nbd'|'rbd', 'data': {...}}``,
+made by the volume service's backend); a driver maps it to a guest disk
+named by the volume id (its *serial*). At boot, ``block_device_info``
+carries the instance's volumes::
+
+    {'root_device_name': '/dev/vda',
+     'block_device_mapping': [{'connection_info': {...}, 'mount_device': '/dev/vda',
+                               'boot_index': 0, 'serial': volume_id,
+                               'delete_on_termination': False}, ...]}
+
+A mapping with ``boot_index`` 0 is the root disk (boot from volume: no
+image disk is made); the others are extra disks.
 """
+import re
+
+DEVICE_PREFIX = 'vd'
+_DEVICE = re.compile(r'^(?:/dev/)?(?:vd|sd|xvd|hd)([a-z])$')
 
 
 class DriverError(Exception):
@@ -14,6 +32,65 @@ class DriverError(Exception):
 
 class InstanceNotFoundInDriver(DriverError):
     """The hypervisor has no guest for this instance."""
+
+
+def device_name(mountpoint):
+    """``'vdb'`` for ``'/dev/vdb'`` (or ``'/dev/sdb'``, ``'xvdb'``, … :
+    every disk is a virtio disk here); None when it is no single-letter
+    disk name."""
+    m = _DEVICE.match(mountpoint or '')
+    return DEVICE_PREFIX + m.group(1) if m else None
+
+
+def pick_device(used, requested=None):
+    """The device name (``'vdb'``) a new disk gets: ``requested`` when it is
+    a valid name and free, else the first free ``vdb``…``vdz`` (``vda`` is
+    the root disk's). ``used`` holds the names taken (with or without
+    ``/dev/``). DriverError when no name is left."""
+    taken = {device_name(u) or u for u in used}
+    want = device_name(requested)
+    if want and want not in taken:
+        return want
+    for c in 'bcdefghijklmnopqrstuvwxyz':
+        if DEVICE_PREFIX + c not in taken:
+            return DEVICE_PREFIX + c
+    raise DriverError('no free disk device name left (vdb..vdz all taken)')
+
+
+VOLUME_TYPES = ('file', 'iscsi', 'nbd', 'rbd')
+
+
+def volume_target(connection_info):
+    """What a volume's disk reads, as ``volume_devices`` reports it: the
+    path of a file volume, ``protocol:name`` of a network one (iSCSI's name
+    is ``IQN/LUN``). DriverError naming an unknown ``driver_volume_type``."""
+    kind = (connection_info or {}).get('driver_volume_type')
+    data = (connection_info or {}).get('data') or {}
+    if kind not in VOLUME_TYPES:
+        raise DriverError(f'unsupported volume type {kind!r} (driver_volume_type; '
+                          f'known: {", ".join(VOLUME_TYPES)})')
+    try:
+        if kind == 'file':
+            return data['path']
+        if kind == 'iscsi':
+            return f'iscsi:{data["target_iqn"]}/{int(data.get("target_lun") or 0)}'
+        return f'{kind}:{data["name"]}'
+    except KeyError as exc:
+        raise DriverError(f'{kind} connection_info without {exc.args[0]!r}') from None
+
+
+def root_mapping(block_device_info):
+    """The block device mapping of the root disk (boot_index 0), or None."""
+    for bdm in (block_device_info or {}).get('block_device_mapping') or []:
+        if bdm.get('boot_index') in (0, '0'):
+            return bdm
+    return None
+
+
+def extra_mappings(block_device_info):
+    """The mappings that are not the root disk, in their given order."""
+    return [b for b in (block_device_info or {}).get('block_device_mapping') or []
+            if b.get('boot_index') not in (0, '0')]
 
 
 class ComputeDriver:
@@ -43,11 +120,47 @@ class ComputeDriver:
 
     def spawn(self, context, instance, image_meta, admin_password=None, network_info=None,
               block_device_info=None):
-        """Create and start the guest; return when it runs."""
+        """Create and start the guest; return when it runs. With a root
+        mapping in ``block_device_info`` (boot_index 0) the guest boots from
+        that volume and ``image_meta`` may be empty; the other mappings
+        become extra disks (see the module's docstring)."""
         raise NotImplementedError
 
     def destroy(self, context, instance, network_info=None, destroy_disks=True):
-        """Remove the guest and (by default) its disks and console log. Idempotent."""
+        """Remove the guest and (by default) its disks and console log. Idempotent.
+        Volumes are never deleted (only the instance's own files); what the
+        driver made for them on this host (e.g. libvirt secrets) goes."""
+        raise NotImplementedError
+
+    # -- volumes --------------------------------------------------------------
+    def attach_volume(self, context, instance, connection_info, mountpoint=None,
+                      serial=None):
+        """Hot-plug the volume into the running guest (into the persistent
+        definition only when it is stopped) and return the device name used
+        (``'/dev/vdb'``): ``mountpoint`` when free, else the next free one.
+        ``serial`` (the volume id) names the disk: the guest sees its first
+        20 characters (virtio-blk's limit) in ``/sys/block/vdX/serial``.
+        DriverError for an unknown ``driver_volume_type`` or a refused
+        attach; InstanceNotFoundInDriver when there is no guest."""
+        raise NotImplementedError
+
+    def detach_volume(self, context, instance, connection_info, mountpoint, serial=None):
+        """Unplug the volume (found by ``serial``, else by ``mountpoint``) from
+        the guest and its persistent definition, waiting (with a deadline)
+        until the guest released it; DriverError when it did not. Nothing
+        happens when it is not attached (idempotent)."""
+        raise NotImplementedError
+
+    def extend_volume(self, context, instance, connection_info, new_size_bytes,
+                      serial=None):
+        """Tell the hypervisor the volume (already grown by its backend) now
+        has ``new_size_bytes``, so the running guest sees the new size."""
+        raise NotImplementedError
+
+    def volume_devices(self, instance):
+        """``[{'serial', 'device', 'target'}]`` of the volumes attached to the
+        guest (device ``'/dev/vdb'``, target what the hypervisor reads: a
+        path or ``protocol:name``), for syncing and debugging."""
         raise NotImplementedError
 
     def power_off(self, instance, timeout=0):

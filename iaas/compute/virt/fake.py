@@ -4,6 +4,9 @@ It has a configurable capacity, spawn delay and failure rate, and keeps
 its own accounting, written to ``$state_path/fake-driver/<host>.json``
 after every change, so tests can check what the scheduler placed against
 what the "hypervisor" saw: peak usage, and spawns refused for lack of room.
+Each guest's volumes (device, serial, target, size) are kept too, and
+written to the same file (never their connection_info: it may hold
+passwords), so control-plane tests can assert what is attached where.
 """
 import json
 import os
@@ -48,7 +51,8 @@ class FakeDriver(driver.ComputeDriver):
         os.makedirs(path, exist_ok=True)
         data = {'host': self.host, 'capacity': self.capacity(), 'used': self._used(),
                 'peak': self.peak, 'refused': self.refused, 'spawned': self.spawned,
-                'guests': {u: {'power_state': g['power_state']}
+                'guests': {u: {'power_state': g['power_state'],
+                               'volumes': self._volume_list(g)}
                            for u, g in self.guests.items()}}
         tmp = os.path.join(path, f'.{self.host}.json.tmp')
         with open(tmp, 'w') as f:
@@ -91,6 +95,7 @@ class FakeDriver(driver.ComputeDriver):
         res = {'vcpus': instance.get('vcpus') or flavor.get('vcpus', 0),
                'memory_mb': instance.get('memory_mb') or flavor.get('memory_mb', 0),
                'local_gb': (instance.get('root_gb') or 0) + (instance.get('ephemeral_gb') or 0)}
+        volumes = self._spawn_volumes(image_meta, instance, block_device_info)
         with self._lock:
             used, cap = self._used(), self.capacity()
             if fc.enforce_capacity and any(used[k] + res[k] > cap[k] for k in res):
@@ -98,7 +103,8 @@ class FakeDriver(driver.ComputeDriver):
                 self._save()
                 raise driver.DriverError(f'fake host {self.host} is full')
             self.guests[instance['uuid']] = {
-                'power_state': RUNNING, 'resources': res,
+                'power_state': RUNNING, 'resources': res, 'volumes': volumes,
+                'boot_from_volume': bool(driver.root_mapping(block_device_info)),
                 'console': [f'fake guest {instance["uuid"]} booting',
                             f'hostname {instance.get("hostname")}',
                             'iaas-fake-guest: login prompt']}
@@ -161,3 +167,82 @@ class FakeDriver(driver.ComputeDriver):
                               + new_flavor.get('ephemeral_gb', 0)}
             g['console'].append(f'resized to {new_flavor.get("name")}')
             self._save()
+
+    # -- volumes ----------------------------------------------------------------
+    @staticmethod
+    def _volume_list(guest):
+        return [{k: v[k] for k in ('serial', 'device', 'target', 'size')}
+                for _, v in sorted(guest.get('volumes', {}).items())]
+
+    @staticmethod
+    def _spawn_volumes(image_meta, instance, block_device_info):
+        root = driver.root_mapping(block_device_info)
+        volumes = {}
+        if root is not None:
+            volumes['vda'] = {'serial': root.get('serial'), 'device': '/dev/vda',
+                              'target': driver.volume_target(root.get('connection_info')),
+                              'size': None, 'connection_info': root.get('connection_info')}
+        used = {'vda'}
+        for bdm in driver.extra_mappings(block_device_info):
+            dev = driver.pick_device(used, bdm.get('mount_device'))
+            used.add(dev)
+            volumes[dev] = {'serial': bdm.get('serial'), 'device': '/dev/' + dev,
+                            'target': driver.volume_target(bdm.get('connection_info')),
+                            'size': None, 'connection_info': bdm.get('connection_info')}
+        return volumes
+
+    def attach_volume(self, context, instance, connection_info, mountpoint=None,
+                      serial=None):
+        target = driver.volume_target(connection_info)
+        with self._lock:
+            g = self._guest(instance)
+            vols = g.setdefault('volumes', {})
+            for dev, v in vols.items():
+                if serial and v['serial'] == serial:
+                    raise driver.DriverError(f'volume {serial} is already attached to '
+                                             f'{instance["uuid"]} as /dev/{dev}')
+            dev = driver.pick_device(set(vols) | {'vda'}, mountpoint)
+            vols[dev] = {'serial': serial, 'device': '/dev/' + dev, 'target': target,
+                         'size': None, 'connection_info': connection_info}
+            g['console'].append(f'attached {serial} as /dev/{dev}')
+            self._save()
+            return '/dev/' + dev
+
+    def _find_volume(self, guest, mountpoint, serial):
+        vols = guest.get('volumes', {})
+        if serial:
+            for dev, v in vols.items():
+                if v['serial'] == serial:
+                    return dev
+        dev = driver.device_name(mountpoint)
+        if dev in vols and (not serial or not vols[dev]['serial']):
+            return dev
+        return None
+
+    def detach_volume(self, context, instance, connection_info, mountpoint, serial=None):
+        with self._lock:
+            g = self._guest(instance)
+            dev = self._find_volume(g, mountpoint, serial)
+            if dev is None:
+                return
+            del g['volumes'][dev]
+            g['console'].append(f'detached {serial} from /dev/{dev}')
+            self._save()
+
+    def extend_volume(self, context, instance, connection_info, new_size_bytes,
+                      serial=None):
+        with self._lock:
+            g = self._guest(instance)
+            for v in g.get('volumes', {}).values():
+                if (serial and v['serial'] == serial) or (
+                        not serial and v['connection_info'] == connection_info):
+                    v['size'] = int(new_size_bytes)
+                    self._save()
+                    return
+            raise driver.DriverError(f'volume {serial} is not attached to '
+                                     f'{instance["uuid"]}')
+
+    def volume_devices(self, instance):
+        with self._lock:
+            return [{k: v[k] for k in ('serial', 'device', 'target')}
+                    for v in self._volume_list(self._guest(instance))]

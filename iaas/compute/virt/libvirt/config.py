@@ -3,7 +3,10 @@
 The XML is built from the instance (vCPUs, memory, name), the paths the
 driver prepared (root overlay, config drive, console log) and the
 network_info the network service gave (one virtio NIC per VIF that names a
-bridge; none when network_info is None). ACPI is always on: clean
+bridge; none when network_info is None) and the volumes' disk elements
+(``volume.disk_element``): a volume at ``vda`` is the root disk (boot from
+volume: no image disk), the others follow the root disk in target order
+(the guest names virtio disks in that order). ACPI is always on: clean
 shutdown and device hot-plug need it. No graphics: the serial console goes
 to a log file (kept by virtlogd, appended across restarts) and a pty.
 """
@@ -59,8 +62,10 @@ def _vifs(network_info):
 
 
 def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine='pc',
-               config_drive_path=None, config_drive_bus='virtio', network_info=None):
-    """The domain XML (a string) for ``instance``."""
+               config_drive_path=None, config_drive_bus='virtio', network_info=None,
+               volume_disks=()):
+    """The domain XML (a string) for ``instance``; ``disk_path`` is None
+    when a volume in ``volume_disks`` (elements) is the root disk."""
     flavor = instance.get('flavor') or {}
     vcpus = int(instance.get('vcpus') or flavor.get('vcpus') or 1)
     memory_mb = int(instance.get('memory_mb') or flavor.get('memory_mb') or 128)
@@ -98,11 +103,18 @@ def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine
     _sub(dom, 'on_crash', 'destroy')
 
     dev = _sub(dom, 'devices')
-    disk = _sub(dev, 'disk', type='file', device='disk')
-    _sub(disk, 'driver', name='qemu', type='qcow2', cache='writeback')
-    _sub(disk, 'source', file=disk_path)
-    _sub(disk, 'target', dev='vda', bus='virtio')
-    _sub(disk, 'serial', instance['uuid'][:20])
+    volumes = sorted(volume_disks, key=lambda d: (len(d.find('target').get('dev')),
+                                                  d.find('target').get('dev')))
+    if disk_path:
+        volumes = [v for v in volumes if v.find('target').get('dev') != 'vda']
+        disk = _sub(dev, 'disk', type='file', device='disk')
+        _sub(disk, 'driver', name='qemu', type='qcow2', cache='writeback')
+        _sub(disk, 'source', file=disk_path)
+        _sub(disk, 'target', dev='vda', bus='virtio')
+        _sub(disk, 'serial', instance['uuid'][:20])
+    elif not volumes or volumes[0].find('target').get('dev') != 'vda':
+        raise ValueError('no root disk: neither an image disk nor a volume at vda')
+    dev.extend(volumes)
     if config_drive_path:
         if config_drive_bus == 'ide':
             cd = _sub(dev, 'disk', type='file', device='cdrom')

@@ -5,6 +5,11 @@ over the cached base image), ``disk.config`` (the config drive ISO),
 ``console.log`` (the serial console, written by virtlogd) and
 ``image_id``. The domain is persistent, named ``<domain_prefix><uuid>``,
 with the instance uuid as its own uuid.
+
+Volumes (``volume.py``) are disks of the domain marked by their alias; a
+booted-from-volume guest has one at ``vda`` and no ``disk`` file. Whenever
+the domain is defined again (hard reboot, resize), its volume disks are
+carried over from the current definition.
 """
 import contextlib
 import json
@@ -15,12 +20,13 @@ import shutil
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import libvirt
 
 from iaas import states
 from iaas.compute.virt import driver
-from iaas.compute.virt.libvirt import config, configdrive, imagecache
+from iaas.compute.virt.libvirt import config, configdrive, imagecache, volume
 from iaas.compute.virt.libvirt.connection import Connection
 from iaas.conf import CONF
 from iaas.privileged import CommandError, instances
@@ -36,6 +42,9 @@ POWER = {libvirt.VIR_DOMAIN_NOSTATE: states.NOSTATE,
          libvirt.VIR_DOMAIN_CRASHED: states.CRASHED,
          libvirt.VIR_DOMAIN_PMSUSPENDED: states.SUSPENDED_POWER}
 SNAPSHOT_CHUNK = 1 << 20
+XML_INACTIVE = libvirt.VIR_DOMAIN_XML_INACTIVE
+AFFECT_CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+AFFECT_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 
 @contextlib.contextmanager
@@ -53,6 +62,8 @@ def _not_found(exc):
 
 class LibvirtDriver(driver.ComputeDriver):
     hypervisor_type = 'QEMU'
+    detach_timeout = 60          # seconds a guest may take to release a volume
+    detach_retry_interval = 5    # the unplug request is repeated this often
 
     def __init__(self, host):
         super().__init__(host)
@@ -64,6 +75,8 @@ class LibvirtDriver(driver.ComputeDriver):
         self.virt_type = None
         self._last_sweep = 0.0
         self._sweep_lock = threading.Lock()
+        self._volume_locks = {}
+        self._volume_locks_lock = threading.Lock()
 
     # -- paths and lookups ------------------------------------------------
     def _dir(self, uuid):
@@ -163,34 +176,77 @@ class LibvirtDriver(driver.ComputeDriver):
             return self.cache.sweep(self._images_in_use(), CONF.libvirt.image_cache_max_age)
 
     # -- spawn --------------------------------------------------------------------
-    def _xml(self, instance, network_info=None):
-        p = self._paths(instance['uuid'])
+    def _xml(self, instance, network_info=None, volume_disks=None):
+        """The domain XML; without ``volume_disks`` the volumes of the
+        current definition (if any) are kept."""
+        uuid = instance['uuid']
+        p = self._paths(uuid)
         cd = p['config'] if os.path.exists(p['config']) else None
+        if volume_disks is None:
+            volume_disks = self._defined_volume_disks(uuid)
+        root_volume = any(d.find('target').get('dev') == 'vda' for d in volume_disks)
         return config.domain_xml(
-            self.domain_name(instance['uuid']), instance, p['disk'], p['console'],
+            self.domain_name(uuid), instance, None if root_volume else p['disk'],
+            p['console'],
             virt_type=self.virt_type or config.choose_virt_type(CONF.libvirt.virt_type),
             machine=CONF.libvirt.machine_type, config_drive_path=cd,
-            config_drive_bus=CONF.libvirt.config_drive_bus, network_info=network_info)
+            config_drive_bus=CONF.libvirt.config_drive_bus, network_info=network_info,
+            volume_disks=volume_disks)
+
+    def _defined_volume_disks(self, uuid):
+        try:
+            return volume.volume_disks(self._dom(uuid, lambda d: d.XMLDesc(XML_INACTIVE)))
+        except driver.InstanceNotFoundInDriver:
+            return []
+
+    def _mapping_disks(self, uuid, block_device_info):
+        """Disk elements (root volume first) of ``block_device_info``'s
+        mappings, defining the secrets they need."""
+        disks, used = [], {'vda'}
+        mappings = []
+        root = driver.root_mapping(block_device_info)
+        if root is not None:
+            mappings.append(('vda', root))
+        for bdm in driver.extra_mappings(block_device_info):
+            dev = driver.pick_device(used, bdm.get('mount_device'))
+            used.add(dev)
+            mappings.append((dev, bdm))
+        for dev, bdm in mappings:
+            disks.append(self._volume_disk(uuid, bdm.get('connection_info') or {}, dev,
+                                           bdm.get('serial')))
+        return disks
+
+    def _volume_disk(self, uuid, connection_info, dev, serial):
+        usage = None
+        password = volume.needs_secret(connection_info)
+        if password is not None:
+            usage = volume.secret_usage(uuid, dev)
+            self.conn.call(lambda c: volume.define_secret(
+                c, usage, password, f'CHAP of volume {serial} on instance {uuid}'))
+        return volume.disk_element(connection_info, dev, serial, usage)
 
     def spawn(self, context, instance, image_meta, admin_password=None, network_info=None,
               block_device_info=None):
         uuid = instance['uuid']
         image_id = (image_meta or {}).get('id') or instance.get('image_ref')
-        if not image_id:
-            raise driver.DriverError('no image to boot from (volume boot is not supported)')
+        from_volume = driver.root_mapping(block_device_info) is not None
+        if not image_id and not from_volume:
+            raise driver.DriverError('no image and no root volume to boot from')
         p = self._paths(uuid)
         os.makedirs(p['dir'], exist_ok=True)
         os.chmod(p['dir'], 0o755)
         t0 = time.monotonic()
-        base, base_fmt = self.cache.ensure(image_id)
-        with open(p['image'], 'w') as f:
-            f.write(image_id)
-        if not os.path.exists(p['disk']):
-            self.cache.create_overlay(base, base_fmt, p['disk'],
-                                      int(instance.get('root_gb') or 0))
+        if not from_volume:
+            base, base_fmt = self.cache.ensure(image_id)
+            with open(p['image'], 'w') as f:
+                f.write(image_id)
+            if not os.path.exists(p['disk']):
+                self.cache.create_overlay(base, base_fmt, p['disk'],
+                                          int(instance.get('root_gb') or 0))
         if CONF.libvirt.force_config_drive or instance.get('config_drive'):
             configdrive.make_drive(p['config'], instance, network_info)
-        xml = self._xml(instance, network_info)
+        disks = self._mapping_disks(uuid, block_device_info) if block_device_info else None
+        xml = self._xml(instance, network_info, disks)
         self.conn.call(lambda c: c.defineXML(xml))
         self._dom(uuid, lambda d: d.create())
         LOG.info('guest %s started (%s) in %.2fs', uuid, self.virt_type,
@@ -234,6 +290,11 @@ class LibvirtDriver(driver.ComputeDriver):
     def destroy(self, context, instance, network_info=None, destroy_disks=True):
         uuid = instance['uuid']
         self._undefine(uuid)
+        # volumes stay (they are the volume service's); their secrets go
+        with contextlib.suppress(libvirt.libvirtError):
+            self.conn.call(lambda c: volume.undefine_instance_secrets(c, uuid))
+        with self._volume_locks_lock:
+            self._volume_locks.pop(uuid, None)
         if destroy_disks:
             shutil.rmtree(self._dir(uuid), ignore_errors=True)
 
@@ -327,6 +388,9 @@ class LibvirtDriver(driver.ComputeDriver):
         uuid = instance['uuid']
         disk = self._paths(uuid)['disk']
         if not os.path.exists(disk):
+            if any(d.find('target').get('dev') == 'vda'
+                   for d in self._defined_volume_disks(uuid)):
+                raise driver.DriverError(f'{uuid} boots from a volume: snapshot the volume')
             raise driver.InstanceNotFoundInDriver(f'no disk for {uuid}')
         paused = False
         fd, tmp = tempfile.mkstemp(prefix=f'.snap-{uuid}-', dir=self._dir(uuid))
@@ -366,10 +430,134 @@ class LibvirtDriver(driver.ComputeDriver):
         was_on = self._state(uuid) != libvirt.VIR_DOMAIN_SHUTOFF
         self.power_off(instance, CONF.compute.shutdown_timeout)
         want = int(resized.get('root_gb') or 0) * (1 << 30)
-        if want:
+        if want and os.path.exists(self._paths(uuid)['disk']):   # not a root volume
             with _driver_errors():
                 instances.grow_disk(uuid, want)
         xml = self._xml(resized)
         self.conn.call(lambda c: c.defineXML(xml))
         if was_on:
             self._dom(uuid, lambda d: d.create())
+
+    # -- volumes -------------------------------------------------------------------
+    def _volume_lock(self, uuid):
+        with self._volume_locks_lock:
+            return self._volume_locks.setdefault(uuid, threading.Lock())
+
+    @staticmethod
+    def _xmls(dom):
+        """(persistent XML, live XML or None) of a domain."""
+        active = dom.isActive()
+        return dom.XMLDesc(XML_INACTIVE), (dom.XMLDesc(0) if active else None)
+
+    def attach_volume(self, context, instance, connection_info, mountpoint=None,
+                      serial=None):
+        uuid = instance['uuid']
+        driver.volume_target(connection_info)           # unknown type: before any work
+        with self._volume_lock(uuid):
+            persistent, live = self._dom(uuid, self._xmls)
+            for xml in (persistent, live):
+                d = volume.find_disk(xml, serial=serial) if serial else None
+                if d is not None:
+                    raise driver.DriverError(
+                        f'volume {serial} is already attached to {uuid} as '
+                        f'/dev/{d.find("target").get("dev")}')
+            dev = driver.pick_device(volume.used_devices(persistent, live), mountpoint)
+            disk = self._volume_disk(uuid, connection_info, dev, serial)
+            usage = volume.secret_usage_of(disk)
+            xml = ET.tostring(disk, encoding='unicode')
+            flags = AFFECT_CONFIG | (AFFECT_LIVE if live is not None else 0)
+            try:
+                self._dom(uuid, lambda d: d.attachDeviceFlags(xml, flags))
+            except libvirt.libvirtError as exc:
+                if usage:
+                    self.conn.call(lambda c: volume.undefine_secret(c, usage))
+                raise driver.DriverError(f'attaching volume {serial} to {uuid} as '
+                                         f'{dev} failed: {exc}') from exc
+        LOG.info('volume %s attached to %s as /dev/%s (%s)', serial, uuid, dev,
+                 'live' if live is not None else 'persistent only')
+        return '/dev/' + dev
+
+    def detach_volume(self, context, instance, connection_info, mountpoint, serial=None):
+        uuid = instance['uuid']
+        target = None
+        with contextlib.suppress(driver.DriverError):
+            target = driver.volume_target(connection_info)
+        with self._volume_lock(uuid):
+            try:
+                persistent, live = self._dom(uuid, self._xmls)
+            except driver.InstanceNotFoundInDriver:
+                return
+            pdisk = volume.find_disk(persistent, serial, mountpoint, target)
+            ldisk = volume.find_disk(live, serial, mountpoint, target)
+            if pdisk is None and ldisk is None:
+                LOG.info('volume %s is not attached to %s; nothing to detach', serial, uuid)
+                return
+            usage = volume.secret_usage_of(pdisk if pdisk is not None else ldisk)
+            if pdisk is not None:
+                xml = ET.tostring(pdisk, encoding='unicode')
+                try:
+                    self._dom(uuid, lambda d: d.detachDeviceFlags(xml, AFFECT_CONFIG))
+                except libvirt.libvirtError as exc:
+                    raise driver.DriverError(f'detaching volume {serial} from the '
+                                             f'definition of {uuid} failed: {exc}') from exc
+            if ldisk is not None:
+                self._detach_live(uuid, ldisk, serial)
+            if usage:
+                self.conn.call(lambda c: volume.undefine_secret(c, usage))
+        LOG.info('volume %s detached from %s', serial, uuid)
+
+    def _detach_live(self, uuid, disk, serial):
+        """Ask the guest to release ``disk`` until it did (repeating the
+        request: a guest may miss the first one while it boots)."""
+        dev = disk.find('target').get('dev')
+        xml = ET.tostring(disk, encoding='unicode')
+
+        def still_there(dom):
+            if not dom.isActive():
+                return False
+            return dev in volume.used_devices(dom.XMLDesc(0))
+        end = time.monotonic() + self.detach_timeout
+        asked = 0.0
+        while True:
+            try:
+                if not self._dom(uuid, still_there):
+                    return
+            except driver.InstanceNotFoundInDriver:
+                return
+            now = time.monotonic()
+            if now >= end:
+                raise driver.DriverError(f'guest {uuid} did not release volume {serial} '
+                                         f'({dev}) within {self.detach_timeout}s')
+            if now - asked >= self.detach_retry_interval:
+                asked = now
+                try:
+                    self._dom(uuid, lambda d: d.detachDeviceFlags(xml, AFFECT_LIVE))
+                except libvirt.libvirtError as exc:
+                    # gone meanwhile, or an unplug already in progress: poll on
+                    LOG.debug('detach %s from %s: %s', dev, uuid, exc)
+            time.sleep(0.2)
+
+    def extend_volume(self, context, instance, connection_info, new_size_bytes,
+                      serial=None):
+        uuid = instance['uuid']
+        target = driver.volume_target(connection_info)
+        persistent, live = self._dom(uuid, self._xmls)
+        if live is None:
+            if volume.find_disk(persistent, serial, None, target) is None:
+                raise driver.DriverError(f'volume {serial} is not attached to {uuid}')
+            return        # a stopped guest reads the size when it starts
+        disk = volume.find_disk(live, serial, None, target)
+        if disk is None:
+            raise driver.DriverError(f'volume {serial} is not attached to {uuid}')
+        dev = disk.find('target').get('dev')
+        try:
+            self._dom(uuid, lambda d: d.blockResize(
+                dev, int(new_size_bytes), libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES))
+        except libvirt.libvirtError as exc:
+            raise driver.DriverError(f'resizing volume {serial} ({dev}) of {uuid} '
+                                     f'failed: {exc}') from exc
+        LOG.info('volume %s of %s now %d bytes', serial, uuid, new_size_bytes)
+
+    def volume_devices(self, instance):
+        persistent, live = self._dom(instance['uuid'], self._xmls)
+        return [volume.describe(d) for d in volume.volume_disks(live or persistent)]
