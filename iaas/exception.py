@@ -179,6 +179,60 @@ class InterfaceNotFound(NetworkError, LookupError):
         self.type = type
 
 
+# -- block storage ------------------------------------------------------------------
+class VolumeError(ServiceError):
+    """A refusal of the volume service (Cinder answers 400 unless said)."""
+
+
+class VolumeNotFound(VolumeError, LookupError):
+    code = 404
+
+    def __init__(self, uuid, what='Volume'):
+        super().__init__(f'{what} {uuid} could not be found.')
+        self.uuid = uuid
+
+
+class SnapshotNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'Snapshot')
+
+
+class BackupNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'Backup')
+
+
+class VolumeTypeNotFound(VolumeNotFound):
+    def __init__(self, ident):
+        super().__init__(ident, 'Volume type')
+
+
+class AttachmentNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'Volume attachment')
+
+
+class InvalidVolume(VolumeError):
+    """Bad input or a status the operation cannot start from (400, as Cinder)."""
+
+
+class VolumeStatusError(InvalidVolume):
+    """A compare-and-swap on a status found another status."""
+
+
+class VolumeConflict(VolumeError):
+    code = 409
+
+
+class VolumeQuotaExceeded(VolumeError):
+    """Cinder's VolumeLimitExceeded / VolumeSizeExceedsAvailableQuota: 413."""
+    code = 413
+
+
+class NoValidBackend(VolumeError):
+    """No backend can hold the volume (the volume ends in error)."""
+
+
 # -- processes ----------------------------------------------------------------------
 class HostNotAuthorized(ServiceError):
     """A conductor call not signed by a known host key, or about what the

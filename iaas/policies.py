@@ -18,6 +18,7 @@ MODULES = (
     'iaas.api.network.policies',
     'iaas.image.policies',
     'iaas.api.objectstore.policies',
+    'iaas.volume.policies',
 )
 
 

@@ -8,11 +8,13 @@ from iaas.conductor.manager import ConductorManager
 from iaas.network.manager import NetworkManager
 from iaas.scheduler.manager import SchedulerManager
 from iaas.service import Service
+from iaas.volume.manager import VolumeManager
 
 
-def control_plane(prefix='', compute=(), network=()):
+def control_plane(prefix='', compute=(), network=(), volume=()):
     """The Service objects, in start order: conductor, scheduler, network
-    hosts, compute hosts (hosts named by the strings, or given as managers)."""
+    hosts, compute hosts, volume hosts (hosts named by the strings, or given
+    as managers)."""
     out = [Service('iaas-conductor', 'conductor', ConductorManager(f'{prefix}cond1'),
                    host=f'{prefix}cond1'),
            Service('iaas-scheduler', 'scheduler', SchedulerManager(f'{prefix}sched1'),
@@ -23,6 +25,9 @@ def control_plane(prefix='', compute=(), network=()):
     for h in compute:
         mgr = h if not isinstance(h, str) else ComputeManager(h)
         out.append(Service('iaas-compute', 'compute', mgr, host=mgr.host))
+    for h in volume:
+        mgr = h if not isinstance(h, str) else VolumeManager(h)
+        out.append(Service('iaas-volume', 'volume', mgr, host=mgr.host))
     return out
 
 

@@ -40,10 +40,11 @@ REST_FORBIDDEN = ('iaas.db',)
 # Service logic does not import the REST layers; only what serves the
 # applications does (the daemon builders, the standalone object store).
 REST_IMPORTERS = ('iaas/cmd', 'iaas/objectstore/daemon.py')
-# What iaas-compute and iaas-network run: their managers and every module
+# What iaas-compute, iaas-network and iaas-volume run: their managers and every module
 # under these packages/paths (drivers, host-side helpers).
-HOST_MODULES = ('iaas.compute.manager', 'iaas.network.manager')
-HOST_TREES = ('iaas/compute/virt', 'iaas/network/linux_net.py', 'iaas/network/dhcp.py',
+HOST_MODULES = ('iaas.compute.manager', 'iaas.network.manager', 'iaas.volume.manager')
+HOST_TREES = ('iaas/compute/virt', 'iaas/volume/drivers', 'iaas/network/linux_net.py',
+              'iaas/network/dhcp.py',
               'iaas/network/firewall.py', 'iaas/network/ipsets.py',
               'iaas/network/metadata_proxy.py')
 HOST_FORBIDDEN = ('iaas.db',)

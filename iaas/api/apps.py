@@ -6,6 +6,7 @@ from iaas.api.compute import app as compute_app
 from iaas.api.identity import app as identity_api
 from iaas.api.metadata import app as metadata_app
 from iaas.api.network import app as network_app
+from iaas.api.volume import app as volume_app
 from iaas.conf import CONF
 
 
@@ -15,4 +16,5 @@ def enabled_apps():
     apps.append(('compute', compute_app.build_app(), CONF.api.compute_port))
     apps.append(('network', network_app.build_app(), CONF.api.network_port))
     apps.append(('metadata', metadata_app.build_app(), CONF.api.metadata_port))
+    apps.append(('volume', volume_app.build_app(), CONF.api.volume_port))
     return apps

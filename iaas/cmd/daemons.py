@@ -77,9 +77,9 @@ DAEMONS = {
 }
 
 
-# Daemons of hypervisor and network hosts: no database credentials; their
+# Daemons of hypervisor, network and volume hosts: no database credentials; their
 # state goes through iaas-conductor, and any database use fails loudly.
-NO_DATABASE = ('iaas-compute', 'iaas-network')
+NO_DATABASE = ('iaas-compute', 'iaas-network', 'iaas-volume')
 
 
 def _main(name):

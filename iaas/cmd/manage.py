@@ -5,7 +5,7 @@
     iaas-manage service list
     iaas-manage service disable HOST BINARY [--reason TEXT]
     iaas-manage service enable HOST BINARY
-    iaas-manage conductor host-key HOST compute|network
+    iaas-manage conductor host-key HOST compute|network|volume
 
 Further command groups register through COMMANDS below.
 """
@@ -99,7 +99,8 @@ COMMANDS = {
     },
     'conductor': {
         'host-key': (conductor_host_key, [(['key_host'], {'metavar': 'HOST'}),
-                                          (['role'], {'choices': ['compute', 'network']})]),
+                                          (['role'],
+                                           {'choices': ['compute', 'network', 'volume']})]),
     },
 }
 

@@ -16,6 +16,7 @@ import re
 import requests
 
 from iaas import states
+from iaas.compute import boot_volumes
 from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conf import CONF
@@ -27,12 +28,16 @@ from iaas.db import keypairs as db_keypairs
 from iaas.db import quotas
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
+from iaas.db import volumes as db_volumes
 from iaas.exception import ServiceError
 from iaas.identity import policy
 from iaas.image import access as image_access
+from iaas.image import upload as image_upload
 from iaas.network import api as network_api
 from iaas.scheduler import rpcapi as scheduler_rpcapi
 from iaas.scheduler.host_state import RequestSpec
+from iaas.volume import api as volume_api
+from iaas.volume import rpcapi as volume_rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -101,6 +106,8 @@ class API:
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.compute = compute_rpcapi.ComputeAPI()
+        self.boot_volumes = boot_volumes.BootVolumes()
+        self.volume_rpc = volume_rpcapi.VolumeAPI()
 
     # -- lookups ---------------------------------------------------------------
     def get(self, ctx, uuid, rule=P.SERVERS_SHOW):
@@ -115,6 +122,7 @@ class API:
             raise NotFound(f'Instance {uuid} could not be found.')
         if rule != P.SERVERS_SHOW:
             enforce(ctx, rule, target)
+        inst['volumes_attached'] = db_volumes.attachments_of_instances([uuid])[uuid]
         return inst
 
     def list(self, ctx, filters=None, all_tenants=False, project_id=None, sort=None,
@@ -126,9 +134,13 @@ class API:
         elif project_id is None:
             project_id = db.ALL_PROJECTS
         try:
-            return db.list_(project_id=project_id, filters=filters,
+            rows = db.list_(project_id=project_id, filters=filters,
                             sort=sort or (('created_at', 'desc'),), limit=limit,
                             marker=marker)
+            atts = db_volumes.attachments_of_instances([r['uuid'] for r in rows])
+            for r in rows:
+                r['volumes_attached'] = atts[r['uuid']]
+            return rows
         except db.MarkerNotFound as exc:
             raise ComputeError(str(exc)) from None
         except ValueError as exc:
@@ -154,8 +166,10 @@ class API:
     def create(self, ctx, name, image_ref, flavor_ref, key_name=None, user_data=None,
                metadata=None, availability_zone=None, min_count=1, max_count=1,
                scheduler_hints=None, description=None, config_drive=False,
-               networks=None, security_groups=None, system_metadata=None):
+               networks=None, security_groups=None, system_metadata=None,
+               block_devices=None):
         project_id = own_project(ctx)
+        bdms = block_devices or []
         if availability_zone and ':' in availability_zone:
             enforce(ctx, P.SERVERS_FORCED_HOST, {'project_id': project_id})
         flavor = self.flavor(ctx, flavor_ref)
@@ -168,7 +182,8 @@ class API:
             raise ComputeError("Flavor's memory is too small for requested image.")
         min_disk = max(image.get('min_disk') or 0,
                        -(-(image.get('size') or 0) // (1 << 30)) if flavor['root_gb'] else 0)
-        if flavor['root_gb'] and min_disk > flavor['root_gb']:
+        boot_volume = any(b['boot_index'] == 0 for b in bdms)
+        if flavor['root_gb'] and min_disk > flavor['root_gb'] and not boot_volume:
             raise ComputeError("Flavor's disk is too small for requested image.")
         key_data = None
         if key_name:
@@ -197,6 +212,10 @@ class API:
                 raise ComputeError(f"Invalid server group {hints['group']}")
         self._check_metadata_quota(project_id, metadata)
         count = self._instance_room(project_id, flavor, min_count, max_count)
+        self.boot_volumes.check(ctx, bdms, count)
+        if bdms:
+            system_metadata = {**(system_metadata or {}), 'boot_volumes': True,
+                               'boot_from_volume': boot_volume}
         flavor_snapshot = flavor_snapshot_of(flavor)
         import uuid as uuid_mod
         reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
@@ -226,6 +245,13 @@ class API:
                         'user_id': ctx.user_id, 'project_id': project_id})
         except quotas.QuotaExceeded as exc:
             raise ComputeError(str(exc), code=403) from None
+        if bdms:
+            try:
+                self.boot_volumes.create(ctx, created[0]['uuid'], bdms)
+            except ServiceError as exc:
+                db.set_error(created[0]['uuid'], f'Volumes of the server: {exc}'[:255],
+                             code=exc.code, expected_task_state=states.SCHEDULING)
+                raise
         spec = RequestSpec(
             instance_uuids=[i['uuid'] for i in created], flavor=flavor_snapshot,
             project_id=project_id,
@@ -327,6 +353,8 @@ class API:
         db.soft_delete(uuid)
         if host:
             db_nodes.refresh_usage(host)
+        if inst['volumes_attached']:
+            volume_api.release_instance_volumes(ctx, uuid, self.volume_rpc)
 
     def _host_up(self, host):
         try:
@@ -408,7 +436,7 @@ class API:
         return image_id
 
     def image_url(self, ctx):
-        return f'http://{CONF.api.public_host}:{CONF.image.port}'
+        return image_upload.image_url()
 
     def _create_snapshot_image(self, ctx, inst, name, metadata):
         body = {'name': name, 'visibility': 'private',
@@ -417,15 +445,10 @@ class API:
         body.update({k: str(v) for k, v in (metadata or {}).items()
                      if k not in ('name', 'visibility', 'id')})
         try:
-            r = requests.post(f'{self.image_url(ctx)}/v2/images', json=body, timeout=30,
-                              headers={'X-Auth-Token': ctx.auth_token or ''})
-        except requests.RequestException as exc:
-            raise ComputeError(f'Image service unavailable: {exc}', code=503) from None
-        if r.status_code != 201:
-            raise ComputeError(f'Image service refused the snapshot: {r.status_code} '
-                               f'{r.text[:300]}', code=r.status_code if r.status_code in
-                               (400, 403, 409, 413) else 503)
-        return r.json()['id']
+            return image_upload.create_record(ctx.auth_token, body)
+        except image_upload.ImageServiceError as exc:
+            raise ComputeError(str(exc).replace('the image:', 'the snapshot:'),
+                               code=exc.code) from None
 
     def rotate_backups(self, ctx, inst, backup_type, rotation):
         """Delete the instance's ``backup_type`` backups beyond the newest

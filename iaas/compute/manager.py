@@ -19,12 +19,13 @@ import traceback
 
 from iaas import manager, rpc, states
 from iaas.compute import rpcapi as compute_rpcapi
-from iaas.compute import snapshot, virt
+from iaas.compute import virt, volume_ops
 from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
 from iaas.context import get_admin_context
 from iaas.exception import InstanceNotFound, UnexpectedState
+from iaas.image import upload as image_upload
 from iaas.network import rpcapi as network_rpcapi
 
 GONE_OR_CHANGED = (UnexpectedState, InstanceNotFound)
@@ -62,7 +63,7 @@ def _simple_rpc(action):
     return method
 
 
-class ComputeManager(manager.Manager):
+class ComputeManager(volume_ops.VolumeOps, manager.Manager):
     service_name = 'iaas-compute'
     # holds no database credentials: state through the conductor, as a compute host
     conductor_role = 'compute'
@@ -159,6 +160,7 @@ class ComputeManager(manager.Manager):
                 LOG.info('build of %s dropped: now %s on %s', uuid, inst['task_state'],
                          inst['host'])
                 return
+            bdi = None
             try:
                 sysmeta = inst.get('system_metadata') or {}
                 network_info = []
@@ -167,10 +169,14 @@ class ComputeManager(manager.Manager):
                         context, uuid, self.host, inst['project_id'],
                         requested_networks=sysmeta['networks'],
                         security_groups=sysmeta.get('security_groups'))
+                if sysmeta.get('boot_volumes'):
+                    bdi = self.prepare_boot_volumes(context, inst)
                 self.driver.spawn(context, inst, spec.get('image') or {},
-                                  admin_password=None, network_info=network_info)
+                                  admin_password=None, network_info=network_info,
+                                  block_device_info=bdi)
             except Exception as exc:
                 self._event(context, uuid, event, True, 'Error', traceback.format_exc())
+                self.undo_boot_volumes(context, bdi)
                 self._build_failed(context, inst, spec, attempt, exc)
                 return
             if not self._update(context, uuid, BUILD.expected_task_state,
@@ -184,7 +190,10 @@ class ComputeManager(manager.Manager):
                 LOG.info('instance %s changed during its build; not activating', uuid)
                 if self._orphaned(context, uuid):
                     self.driver.destroy(context, inst)
+                    self.undo_boot_volumes(context, bdi)
                 return
+            if bdi:
+                self.complete_boot_volumes(context, bdi)
             LOG.info('instance %s active on %s', uuid, self.host)
 
     def _build_failed(self, context, inst, spec, attempt, exc):
@@ -222,6 +231,7 @@ class ComputeManager(manager.Manager):
                     self.network_api.deallocate_for_instance(context, uuid, self.host)
                 except Exception:
                     LOG.exception('releasing the ports of %s failed', uuid)
+            self.release_volumes(context, uuid)
             self.conductor.instance_destroyed(context, uuid, self.host,
                                               finish_event='compute_terminate_instance')
             with self._locks_guard:
@@ -306,14 +316,14 @@ class ComputeManager(manager.Manager):
                 return
             self._event(context, uuid, event)
             try:
-                self.driver.snapshot(context, inst, image_id, snapshot.uploader(image_id))
+                self.driver.snapshot(context, inst, image_id, image_upload.uploader(image_id))
                 result, tb = 'Success', None
             except Exception as exc:
                 LOG.exception('snapshot of %s failed', uuid)
                 result, tb = 'Error', traceback.format_exc()
                 self.conductor.instance_fault(context, uuid, f'Snapshot failed: {exc}',
                                               self.host)
-                snapshot.discard(image_id)
+                image_upload.discard(image_id)
             self._update(context, uuid, SNAPSHOT.expected_task_state, task_state=None)
             self._event(context, uuid, event, True, result, tb)
 

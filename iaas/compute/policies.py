@@ -256,5 +256,20 @@ USAGE_SHOW = _rule('os_compute_api:os-simple-tenant-usage:show', READER,
                    'Usage of a project.', ('GET', U + '/{project_id}'))
 
 
+# -- volume attachments ------------------------------------------------------------
+VA = S + '/os-volume_attachments'
+VOLUME_ATTACH_INDEX = _rule('os_compute_api:os-volumes-attachments:index', READER,
+                            'List the volumes attached to a server.', ('GET', VA))
+VOLUME_ATTACH_SHOW = _rule('os_compute_api:os-volumes-attachments:show', READER,
+                           'Show a volume attachment.', ('GET', VA + '/{volume_id}'))
+VOLUME_ATTACH_CREATE = _rule('os_compute_api:os-volumes-attachments:create', MEMBER,
+                             'Attach a volume to a server.', ('POST', VA))
+VOLUME_ATTACH_UPDATE = _rule('os_compute_api:os-volumes-attachments:update', MEMBER,
+                             'Change an attachment\'s delete_on_termination.',
+                             ('PUT', VA + '/{volume_id}'))
+VOLUME_ATTACH_DELETE = _rule('os_compute_api:os-volumes-attachments:delete', MEMBER,
+                             'Detach a volume from a server.', ('DELETE', VA + '/{volume_id}'))
+
+
 def list_rules():
     return list(RULES)

@@ -52,6 +52,24 @@ class ComputeAPI(rpc.ClientAPI):
         return cctx.call(context, 'get_console_output', instance_uuid=instance_uuid,
                          length=length)
 
+    # -- volumes ---------------------------------------------------------------
+    def attach_volume(self, context, host, instance_uuid, volume_id, volume_host,
+                      attachment_id, device):
+        """Cast: plug the reserved volume into the guest as ``device``."""
+        self._cast(context, host, 'attach_volume', instance_uuid=instance_uuid,
+                   volume_id=volume_id, volume_host=volume_host,
+                   attachment_id=attachment_id, device=device)
+
+    def detach_volume(self, context, host, instance_uuid, attachment):
+        """Cast: unplug the volume of ``attachment`` (its record) from the guest."""
+        self._cast(context, host, 'detach_volume', instance_uuid=instance_uuid,
+                   attachment=attachment)
+
+    def extend_volume(self, context, host, instance_uuid, volume_id, new_size):
+        """Cast: the volume grew to ``new_size`` GiB: let the guest see it."""
+        self._cast(context, host, 'extend_volume', instance_uuid=instance_uuid,
+                   volume_id=volume_id, new_size=new_size)
+
 
 ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'rebuild',
            'snapshot', 'resize')

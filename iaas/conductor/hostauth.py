@@ -39,7 +39,7 @@ from kombu.utils.json import dumps, loads
 from iaas.conf import CONF
 from iaas.exception import HostNotAuthorized
 
-ROLES = ('compute', 'network')
+ROLES = ('compute', 'network', 'volume')
 
 
 @dataclasses.dataclass(frozen=True)

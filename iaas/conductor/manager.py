@@ -18,7 +18,7 @@ import threading
 import time
 
 from iaas import manager, rpc, states
-from iaas.conductor import hostauth, ports
+from iaas.conductor import hostauth, ports, volumes
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
@@ -39,7 +39,7 @@ NODE_FIELDS = ('vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_
                'disk_allocation_ratio')
 
 
-class ConductorManager(manager.Manager):
+class ConductorManager(volumes.VolumeCalls, manager.Manager):
     service_name = 'iaas-conductor'
     PLACEMENT_TTL = 2.0
 

@@ -135,3 +135,87 @@ class ConductorAPI(rpc.ClientAPI):
         """Call: the addresses of ``network_id`` that dnsmasq has leased."""
         return self._call(context, 'fixed_ips_leased', network_id=network_id,
                           addresses=addresses)
+
+    # -- volumes (for volume hosts) -------------------------------------------------
+    def volume_get(self, context, volume_id):
+        """Call: a volume placed on this host (VolumeNotFound otherwise)."""
+        return self._call(context, 'volume_get', volume_id=volume_id)
+
+    def volume_update(self, context, volume_id, expected_status, status, **values):
+        """Call: compare-and-swap the volume's status (VolumeStatusError when
+        it is not ``expected_status``); returns the new dict."""
+        return self._call(context, 'volume_update', volume_id=volume_id,
+                          expected_status=expected_status, status=status, values=values)
+
+    def volume_destroyed(self, context, volume_id):
+        """Call: the backend dropped the volume (it was ``deleting``)."""
+        return self._call(context, 'volume_destroyed', volume_id=volume_id)
+
+    def snapshot_get(self, context, snapshot_id):
+        """Call: a snapshot of a volume placed on this host."""
+        return self._call(context, 'snapshot_get', snapshot_id=snapshot_id)
+
+    def snapshot_update(self, context, snapshot_id, expected_status, status, **values):
+        return self._call(context, 'snapshot_update', snapshot_id=snapshot_id,
+                          expected_status=expected_status, status=status, values=values)
+
+    def snapshot_destroyed(self, context, snapshot_id):
+        return self._call(context, 'snapshot_destroyed', snapshot_id=snapshot_id)
+
+    def volume_backend_report(self, context, backend_name, driver, protocol,
+                              availability_zone, capacity, max_over_subscription_ratio,
+                              reserved_percentage):
+        """Call: this host's backend ``backend_name`` has ``capacity``."""
+        return self._call(context, 'volume_backend_report', backend_name=backend_name,
+                          driver=driver, protocol=protocol,
+                          availability_zone=availability_zone, capacity=capacity,
+                          max_over_subscription_ratio=max_over_subscription_ratio,
+                          reserved_percentage=reserved_percentage)
+
+    def volumes_on_host(self, context):
+        """Call: this host's volumes in a transitional status."""
+        return self._call(context, 'volumes_on_host')
+
+    # -- backups (for volume hosts) ------------------------------------------------
+    def backup_get(self, context, backup_id):
+        """Call: the backup (with ``chain``, the manifests it builds on)."""
+        return self._call(context, 'backup_get', backup_id=backup_id)
+
+    def backup_update(self, context, backup_id, expected_status, status, **values):
+        return self._call(context, 'backup_update', backup_id=backup_id,
+                          expected_status=expected_status, status=status, values=values)
+
+    def backup_destroyed(self, context, backup_id):
+        return self._call(context, 'backup_destroyed', backup_id=backup_id)
+
+    # -- attachments (for compute hosts) -----------------------------------------
+    def attachment_complete(self, context, attachment_id, connection_info, connector,
+                            mountpoint):
+        """Call: the guest has the volume's disk (attachment attached, volume in-use)."""
+        return self._call(context, 'attachment_complete', attachment_id=attachment_id,
+                          connection_info=connection_info, connector=connector,
+                          mountpoint=mountpoint)
+
+    def attachment_failed(self, context, attachment_id):
+        """Call: the attach failed (record removed, volume as it was)."""
+        return self._call(context, 'attachment_failed', attachment_id=attachment_id)
+
+    def detach_complete(self, context, attachment_id):
+        return self._call(context, 'detach_complete', attachment_id=attachment_id)
+
+    def detach_failed(self, context, attachment_id):
+        return self._call(context, 'detach_failed', attachment_id=attachment_id)
+
+    def boot_volumes_reserve(self, context, instance_uuid):
+        """Call: the boot volumes' attachments (each volume reserved), or None
+        while one is still being made (VolumeStatusError if one failed)."""
+        return self._call(context, 'boot_volumes_reserve', instance_uuid=instance_uuid)
+
+    def instance_volumes(self, context, instance_uuid):
+        """Call: the instance's volume attachments (with ``volume_host``)."""
+        return self._call(context, 'instance_volumes', instance_uuid=instance_uuid)
+
+    def instance_volumes_released(self, context, instance_uuid):
+        """Call: the deleted instance's volumes are free (and deleted when
+        marked delete_on_termination)."""
+        return self._call(context, 'instance_volumes_released', instance_uuid=instance_uuid)

@@ -15,7 +15,7 @@ from oslo_config import cfg
 # package that adds a group adds its module name here.
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
            'scheduler', 'conductor', 'quota', 'compute', 'service_user', 'network', 'metadata',
-           'libvirt', 'privsep']
+           'libvirt', 'privsep', 'volume', 'backup']
 
 CONF = cfg.ConfigOpts()
 

@@ -15,6 +15,9 @@ compute_opts = [
     cfg.IntOpt('build_timeout', default=600, min=1,
                help='Seconds a server may stay in BUILD before a periodic task puts '
                     'it in ERROR with a fault.'),
+    cfg.IntOpt('block_device_wait_timeout', default=600, min=1,
+               help='Seconds a build waits for the volumes it boots with to be made '
+                    '(an image converted into a volume takes a while) before it fails.'),
     cfg.IntOpt('action_timeout', default=900, min=1,
                help='Seconds any other task (stop, reboot, snapshot…) may run before '
                     'its task_state is cleared and a fault recorded.'),

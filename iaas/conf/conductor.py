@@ -27,6 +27,9 @@ conductor_opts = [
     cfg.StrOpt('network_key', secret=True, default='',
                help='On network hosts: this host\'s key as an iaas-network '
                     '("iaas-manage conductor host-key HOST network").'),
+    cfg.StrOpt('volume_key', secret=True, default='',
+               help='On volume hosts: this host\'s key as an iaas-volume '
+                    '("iaas-manage conductor host-key HOST volume").'),
     cfg.IntOpt('max_message_age', default=300, min=10,
                help='Seconds a signed call stays acceptable after it was sent '
                     '(bounds the replay of a captured message; host clocks '

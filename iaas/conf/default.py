@@ -9,6 +9,11 @@ default_opts = [
                     'host-specific RPC topics (compute.<host>) and the service '
                     'rows; it need not be a DNS name, but it must be unique '
                     'among the hosts that share a database.'),
+    cfg.HostAddressOpt('my_ip', default='127.0.0.1',
+                       help='Address other hosts reach this host at: volume '
+                            'hosts export volumes to it (iSCSI ACLs, NBD), '
+                            'compute hosts connect to the exports of a volume '
+                            'host at it.'),
     cfg.StrOpt('state_path', default='/var/lib/iaas',
                help='Top directory for all state this host keeps: the embedded '
                     'SQLite database, the filesystem broker, images, instance '

@@ -83,7 +83,8 @@ identity_opts = [
     cfg.IntOpt('min_password_length', default=8, min=1,
                help='Shortest password sign-up and password changes accept.'),
     cfg.ListOpt('catalog_services',
-                default=['identity', 'compute', 'image', 'object-store', 'network'],
+                default=['identity', 'compute', 'image', 'object-store', 'network',
+                         'volumev3', 'block-storage'],
                 help='Service types this deployment serves, which bootstrap '
                      'registers in the service catalog (and removes from it '
                      'when no longer listed): identity, compute, image, '

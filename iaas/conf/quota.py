@@ -1,4 +1,4 @@
-"""[quota] options: default per-project limits of compute resources."""
+"""[quota] options: default per-project limits of compute and block-storage resources."""
 from oslo_config import cfg
 
 quota_group = cfg.OptGroup('quota', title='Quota options',
@@ -20,6 +20,15 @@ quota_opts = [
                help='Bytes per injected file.'),
     cfg.IntOpt('injected_file_path_bytes', default=255, min=-1,
                help='Bytes per injected file path.'),
+    cfg.IntOpt('volumes', default=10, min=-1, help='Volumes per project.'),
+    cfg.IntOpt('snapshots', default=10, min=-1, help='Volume snapshots per project.'),
+    cfg.IntOpt('gigabytes', default=1000, min=-1,
+               help='GiB of volumes and snapshots per project.'),
+    cfg.IntOpt('backups', default=10, min=-1, help='Volume backups per project.'),
+    cfg.IntOpt('backup_gigabytes', default=1000, min=-1,
+               help='GiB of volume backups per project.'),
+    cfg.IntOpt('per_volume_gigabytes', default=-1, min=-1,
+               help='Largest size of one volume in GiB.'),
 ]
 
 

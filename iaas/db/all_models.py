@@ -8,6 +8,7 @@ from iaas.db import (
     image_models,  # noqa: F401
     models,  # noqa: F401
     network_models,  # noqa: F401
+    volume_models,  # noqa: F401
 )
 from iaas.db.base import Base
 

@@ -15,7 +15,7 @@ from iaas.db.models import (
     InstanceFault,
     InstanceGroupMember,
 )
-from iaas.db.utils import row_to_dict
+from iaas.db.utils import after_marker, row_to_dict
 from iaas.exception import InstanceNotFound, MarkerNotFound, UnexpectedState  # noqa: F401
 
 ANY = object()
@@ -399,19 +399,7 @@ def _after_marker(s, q, marker, sort):
     m = s.scalars(sa.select(Instance).where(Instance.uuid == marker)).first()
     if m is None:
         raise MarkerNotFound(f'marker [{marker}] not found')
-    # Keyset pagination on (sort keys..., id).
-    keys = list(sort) + [('id', sort[0][1] if sort else 'asc')]
-    clauses = []
-    for i, (key, direction) in enumerate(keys):
-        col, val = getattr(Instance, key), getattr(m, key)
-        eqs = [getattr(Instance, k) == getattr(m, k) if getattr(m, k) is not None
-               else getattr(Instance, k).is_(None) for k, _ in keys[:i]]
-        if val is None:
-            cmp = sa.false()   # NULL keys: only the tie-breakers below order them
-        else:
-            cmp = col < val if direction == 'desc' else col > val
-        clauses.append(sa.and_(*eqs, cmp))
-    return q.where(sa.or_(*clauses))
+    return after_marker(q, Instance, m, sort)
 
 
 def count_by_host(host):

@@ -19,15 +19,18 @@ from iaas.exception import QuotaExceeded  # noqa: F401
 RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
              'server_group_members', 'injected_files', 'injected_file_content_bytes',
              'injected_file_path_bytes')
+# Block storage's (Cinder's quota set); counted in iaas/db/volumes.py.
+VOLUME_RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes',
+                    'per_volume_gigabytes')
 
 
-def defaults():
-    return {r: getattr(CONF.quota, r) for r in RESOURCES}
+def defaults(resources=RESOURCES):
+    return {r: getattr(CONF.quota, r) for r in resources}
 
 
-def get_limits(project_id, session=None):
+def get_limits(project_id, session=None, resources=RESOURCES):
     def _get(s):
-        limits = defaults()
+        limits = defaults(resources)
         for q in s.scalars(sa.select(Quota).filter_by(project_id=project_id)):
             if q.resource in limits:
                 limits[q.resource] = q.hard_limit
@@ -38,8 +41,8 @@ def get_limits(project_id, session=None):
         return _get(s)
 
 
-def set_limits(project_id, values):
-    bad = set(values) - set(RESOURCES)
+def set_limits(project_id, values, resources=RESOURCES):
+    bad = set(values) - set(resources)
     if bad:
         raise ValueError(f'unknown quota resources: {sorted(bad)}')
     with transaction() as s:
@@ -50,12 +53,13 @@ def set_limits(project_id, values):
                 s.add(Quota(project_id=project_id, resource=resource, hard_limit=limit))
             else:
                 q.hard_limit = limit
-    return get_limits(project_id)
+    return get_limits(project_id, resources=resources)
 
 
-def reset_limits(project_id):
+def reset_limits(project_id, resources=RESOURCES):
     with transaction() as s:
-        s.execute(sa.delete(Quota).where(Quota.project_id == project_id))
+        s.execute(sa.delete(Quota).where(Quota.project_id == project_id,
+                                         Quota.resource.in_(resources)))
 
 
 def ensure_lock_row(project_id, resource='instances'):

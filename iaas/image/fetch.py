@@ -20,6 +20,8 @@ import uuid
 
 import requests
 
+from iaas.common import service_auth
+
 CHUNK = 1 << 20
 
 
@@ -103,3 +105,16 @@ def _verify(image, size, md5, multihash, header_md5):
         raise ImageFetchError(f'image {iid}: MD5 {md5} does not match Content-MD5')
     if image.get('os_hash_value') and multihash != image['os_hash_value']:
         raise ImageFetchError(f'image {iid}: {image.get("os_hash_algo")} hash does not match')
+
+
+def fetch_as_service(image_id, dest):
+    """Download image ``image_id`` to ``dest`` (verified) with the service
+    account's token (compute and volume hosts); returns its record.
+    ImageFetchError when the image service cannot be reached or the data is
+    not the image's."""
+    client = service_auth.get_client()
+    try:
+        return fetch_image(client.endpoint('image'), image_id, dest,
+                           token=client.token(), session=client.session)
+    except service_auth.ServiceAuthError as exc:
+        raise ImageFetchError(f'cannot reach the image service: {exc}') from exc

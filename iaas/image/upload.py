@@ -1,20 +1,50 @@
-"""Uploading a snapshot to the image service from a compute host.
+"""Images made from a server or a volume (a snapshot, an upload): the
+image service's client side, over HTTP only.
 
-The API process creates the image record (queued) with the user's token;
-the compute host streams the data with the service account's token
-(``[service_user]``), over HTTP only.
+The API process creates the image record (queued) with the user's token
+(:func:`create_record`); the compute or volume host streams the data with
+the service account's token (``[service_user]``, :func:`uploader`) or
+deletes the record when it failed (:func:`discard`).
 """
 import logging
 
 import requests
 
 from iaas.common import service_auth
+from iaas.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
 
 class SnapshotUploadError(Exception):
     pass
+
+
+class ImageServiceError(Exception):
+    """The image service refused or could not be reached; ``code`` is the
+    HTTP status to answer the user with."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def image_url():
+    return f'http://{CONF.api.public_host}:{CONF.image.port}'
+
+
+def create_record(token, body):
+    """Create a queued image with ``body`` as the user of ``token``; its id."""
+    try:
+        r = requests.post(f'{image_url()}/v2/images', json=body, timeout=30,
+                          headers={'X-Auth-Token': token or ''})
+    except requests.RequestException as exc:
+        raise ImageServiceError(f'Image service unavailable: {exc}', 503) from None
+    if r.status_code != 201:
+        raise ImageServiceError(f'Image service refused the image: {r.status_code} '
+                                f'{r.text[:300]}', r.status_code if r.status_code in
+                                (400, 403, 409, 413) else 503)
+    return r.json()['id']
 
 
 def uploader(image_id):

@@ -13,9 +13,14 @@ from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
 from iaas.db import services as db_services
+from iaas.db import volume_backends as db_backends
+from iaas.db import volumes as db_volumes
 from iaas.db.base import utcnow
+from iaas.exception import VolumeNotFound, VolumeStatusError
 from iaas.scheduler import driver as sched_driver
+from iaas.scheduler import volumes as volume_placement
 from iaas.scheduler.host_state import HostState, NoValidHost, RequestSpec
+from iaas.volume import rpcapi as volume_rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -29,6 +34,7 @@ class SchedulerManager(manager.Manager):
         super().__init__(host)
         self.driver = sched_driver.FilterScheduler()
         self.compute = compute_rpcapi.ComputeAPI()
+        self.volume = volume_rpcapi.VolumeAPI()
 
     # -- host states ---------------------------------------------------------
     def host_states(self):
@@ -138,4 +144,41 @@ class SchedulerManager(manager.Manager):
         try:
             db.update(instance_uuid, expected_task_state=states.RESIZE_PREP, task_state=None)
         except (db.UnexpectedState, db.InstanceNotFound):
+            pass
+
+    # -- volumes ---------------------------------------------------------------
+    @rpc.expose
+    def create_volume(self, context, volume_id, request_spec):
+        """Place a ``creating`` volume on a backend (atomic claim) and cast its
+        creation there; no backend → the volume ends in error with a fault.
+        ``request_spec``: size, availability_zone, extra_specs, source
+        (what the volume is made from) and, for a volume made from a snapshot
+        or another volume, ``backend`` (it must go where its source is)."""
+        size = request_spec['size']
+        up = {s['host'] for s in db_services.service_list(binary='iaas-volume')
+              if db_services.is_up(s, CONF.service.service_down_time) and not s['disabled']}
+        tried = set()
+        for _ in range(CLAIM_ROUNDS):
+            backends = db_backends.list_()
+            if request_spec.get('backend'):
+                backends = [b for b in backends if b['name'] == request_spec['backend']]
+            found = volume_placement.candidates(
+                backends, size, request_spec.get('availability_zone'),
+                request_spec.get('extra_specs'), up, ignore=tried)
+            if not found:
+                break
+            for b in found:
+                got = db_backends.claim(b['host'], b['backend_name'], volume_id, size)
+                if got is None:
+                    return      # deleted (or changed) meanwhile
+                if got:
+                    vol = db_volumes.get(volume_id)
+                    self.volume.create_volume(context, b['host'], vol,
+                                              request_spec.get('source') or {})
+                    return
+                tried.add(b['name'])
+        try:
+            db_volumes.swap(volume_id, 'creating', 'error',
+                            fault=f'No valid backend was found for {size} GiB')
+        except (VolumeNotFound, VolumeStatusError):
             pass

@@ -17,3 +17,8 @@ class SchedulerAPI(rpc.ClientAPI):
         """Cast: pick a host for the instance with ``new_flavor`` and resize it there."""
         self.client.cast(context, 'resize_instance', instance_uuid=instance_uuid,
                          new_flavor=new_flavor)
+
+    def create_volume(self, context, volume_id, request_spec):
+        """Cast: place the volume on a backend and start its creation there."""
+        self.client.cast(context, 'create_volume', volume_id=volume_id,
+                         request_spec=request_spec)

@@ -57,6 +57,7 @@ class AllInOne:
             'network': f'http://127.0.0.1:{p["network_port"]}',
             'image': f'http://127.0.0.1:{p["image"]}',
             'objectstore': f'http://127.0.0.1:{p["objectstore"]}',
+            'volume': f'http://127.0.0.1:{p["volume_port"]}',
         }
 
     def wait_ready(self):
@@ -180,6 +181,19 @@ class FuzzCloud:
         deadline_poll(lambda: self.call(
             'compute', 'GET', f'/v2.1/servers/{server["id"]}', tok).json()
             .get('server', {}).get('status') in ('ACTIVE', 'ERROR'), 60, what='server ACTIVE')
+        vol = self.call('volume', 'POST', f'/v3/{t.project_id}/volumes', tok, 202, json={
+            'volume': {'size': 1, 'name': f'{t.name}-volume',
+                       'metadata': {'owner': t.name}}}).json()['volume']
+        res['volume_id'] = vol['id']
+        vpath = f'/v3/{t.project_id}/volumes/{vol["id"]}'
+        deadline_poll(lambda: self.call('volume', 'GET', vpath, tok).json()['volume'][
+            'status'] == 'available', 60, what='volume available')
+        snap = self.call('volume', 'POST', f'/v3/{t.project_id}/snapshots', tok, 202, json={
+            'snapshot': {'volume_id': vol['id'], 'name': f'{t.name}-snap'}}).json()['snapshot']
+        res['snapshot_id'] = snap['id']
+        deadline_poll(lambda: self.call(
+            'volume', 'GET', f'/v3/{t.project_id}/snapshots/{snap["id"]}', tok).json()[
+            'snapshot']['status'] == 'available', 60, what='snapshot available')
         res['account'] = f'AUTH_{t.project_id}'
         res['container'] = f'{t.name}-box'
         res['object'] = 'hello.txt'
@@ -221,6 +235,13 @@ class FuzzCloud:
                               tuple(sorted(i.get('tags', []))))
                              for i in get('image', '/v2/images').json()['images']
                              if i.get('owner') == t.project_id),
+            'volumes': sorted((v['id'], v['name'], v['status'], v['size'],
+                               tuple(sorted(v['metadata'].items())))
+                              for v in get('volume', f'/v3/{t.project_id}/volumes/detail')
+                              .json()['volumes']),
+            'snapshots': sorted((x['id'], x['name'], x['status'])
+                                for x in get('volume', f'/v3/{t.project_id}/snapshots')
+                                .json()['snapshots']),
             'containers': get('objectstore', f'/v1/{res["account"]}?format=json').json(),
             'object': get('objectstore', f'/v1/{res["account"]}/{res["container"]}/'
                           f'{res["object"]}').content,

@@ -18,9 +18,10 @@ import pytest
 from iaas.api import openapi
 from tests.fuzz import bodies, hostile
 
-APIS = ('identity', 'compute', 'network', 'image')
+APIS = ('identity', 'compute', 'network', 'image', 'volume')
 PORTS = {'identity': 'identity_port', 'compute': 'compute_port',
-         'network': 'network_port', 'image': 'image', 'objectstore': 'objectstore'}
+         'network': 'network_port', 'image': 'image', 'objectstore': 'objectstore',
+         'volume': 'volume_port'}
 JSON_TYPES = ('application/json', 'application/openstack-images-v2.1-json-patch')
 
 
@@ -45,7 +46,9 @@ def real_ids(fc, t):
     return {'server_id': r['server_id'], 'network_id': r['network_id'],
             'subnet_id': r['subnet_id'], 'security_group_id': r['security_group_id'],
             'image_id': r['image_id'], 'name': r['keypair'], 'project_id': t.project_id,
-            'user_id': t.user_id, 'target_id': t.project_id, 'key': 'owner'}
+            'user_id': t.user_id, 'target_id': t.project_id, 'key': 'owner',
+            'volume_id': r['volume_id'], 'snapshot_id': r['snapshot_id'],
+            'target_project_id': t.project_id, 'type_id': '__DEFAULT__'}
 
 
 class Problems:
@@ -131,7 +134,9 @@ BODY_IDS = ['identity POST /v3/auth/tokens', 'identity POST /v3/signup',
             'network PUT /networks/{id}', 'network POST /subnets', 'network POST /ports',
             'network POST /security-groups', 'network POST /security-group-rules',
             'network POST /floatingips', 'image POST /images', 'image PATCH /images/{id}',
-            'image POST /images/{id}/members']
+            'image POST /images/{id}/members', 'volume POST /volumes',
+            'volume PUT /volumes/{id}', 'volume POST /volumes/{id}/action os-extend',
+            'volume POST /snapshots', 'volume POST /types', 'volume PUT /os-quota-sets/{id}']
 
 
 # Cases failing because of another area's open finding: BODY_IDS entry →
@@ -242,7 +247,7 @@ def _framing_cases(path, token):
 
 WRITE_PATHS = {'identity': '/v3/projects', 'compute': '/v2.1/os-keypairs',
                'network': '/v2.0/networks', 'image': '/v2/images',
-               'objectstore': None}
+               'objectstore': None, 'volume': '/v3/volumes'}
 
 
 @pytest.mark.parametrize('api', APIS + ('objectstore',))

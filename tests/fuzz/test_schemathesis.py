@@ -43,7 +43,8 @@ SEED = int(os.environ.get('IAAS_FUZZ_SEED', '1203'))
 RUNS = [('compute', 'member', 0.18), ('network', 'member', 0.18),
         ('image', 'member', 0.12), ('objectstore', 'member', 0.12),
         ('identity', 'member', 0.12), ('compute', 'admin', 0.10),
-        ('network', 'admin', 0.08), ('identity', 'admin', 0.10)]
+        ('network', 'admin', 0.08), ('identity', 'admin', 0.10),
+        ('volume', 'member', 0.10), ('volume', 'admin', 0.06)]
 CHECKS = 'not_a_server_error,no_traceback_in_body,api_error_format'
 
 
@@ -55,7 +56,8 @@ def _ids(t, fc):
             'image_id': r['image_id'], 'name': r['keypair'], 'project_id': t.project_id,
             'user_id': t.user_id, 'target_id': t.project_id, 'member_id': t.project_id,
             'account': r['account'], 'container': r['container'], 'object': r['object'],
-            'key': 'owner', 'tag': 'fuzz'}
+            'key': 'owner', 'tag': 'fuzz', 'volume_id': r['volume_id'],
+            'snapshot_id': r['snapshot_id'], 'target_project_id': t.project_id}
 
 
 def _id_values(tenants, fc, extra):

@@ -73,7 +73,7 @@ def wait_for_port(port, host='127.0.0.1', timeout=30.0, proc=None, what='daemon'
 
 
 # Daemons that reach the database through iaas-conductor.
-CONDUCTED = ('iaas-compute', 'iaas-network')
+CONDUCTED = ('iaas-compute', 'iaas-network', 'iaas-volume')
 
 
 def write_config(path, state_path, db_url=None, ports=None, sections=None,

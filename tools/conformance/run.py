@@ -37,15 +37,17 @@ SUITES = {
     'tempest-compute': ('Tempest compute', 'no reference (Nova cannot run here)'),
     'tempest-network': ('Tempest network', '-'),
     'tempest-identity': ('Tempest identity v3', '-'),
+    'tempest-volume': ('Tempest volume v3', 'no reference (Cinder cannot run here)'),
 }
 ALL = ['swift', 's3-full', 'tempest-object', 'tempest-image', 'tempest-compute',
        'tempest-network', 'tempest-identity']
 TEMPEST_SERVICE = {'tempest-object': 'object-storage', 'tempest-image': 'image',
                    'tempest-compute': 'compute,image,network', 'tempest-network': 'network',
-                   'tempest-identity': 'identity'}
+                   'tempest-identity': 'identity', 'tempest-volume': 'volume,compute,image'}
 # the selection when --services names more than the suite (compute needs
 # images and networks to be there, not their tests)
-TEMPEST_REGEX = {'tempest-compute': r'^tempest\.api\.compute\.(servers|flavors|keypairs)\.'}
+TEMPEST_REGEX = {'tempest-compute': r'^tempest\.api\.compute\.(servers|flavors|keypairs)\.',
+                 'tempest-volume': r'^tempest\.api\.volume\.'}
 TOTALS = re.compile(r'(\d+) passed, (\d+) failed, (\d+) skipped')
 
 

@@ -14,6 +14,7 @@ from iaas.api.compute import (
     servers,
     usage,
     versions,
+    volume_attachments,
 )
 from iaas.conf import CONF
 
@@ -59,6 +60,12 @@ def build_app():
     add('GET', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.show)
     add('PUT', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.update)
     add('DELETE', f'{p}/servers/{{server_id}}/tags/{{tag}}', server_tags.delete)
+    va = f'{p}/servers/{{server_id}}/os-volume_attachments'
+    add('GET', va, volume_attachments.index)
+    add('POST', va, volume_attachments.create)
+    add('GET', f'{va}/{{volume_id}}', volume_attachments.show)
+    add('PUT', f'{va}/{{volume_id}}', volume_attachments.update)
+    add('DELETE', f'{va}/{{volume_id}}', volume_attachments.delete)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions', servers.actions_index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions/{{request_id}}',
         servers.actions_show)

@@ -8,7 +8,7 @@ from iaas import states, wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
 from iaas.api.compute import schemas, views
-from iaas.compute import instances
+from iaas.compute import boot_volumes, instances
 from iaas.compute import policies as P
 from iaas.compute.api import API, ComputeError
 from iaas.compute.api import NotFound as ComputeNotFound
@@ -57,7 +57,9 @@ def create(req):
     if v >= (2, 37) and 'networks' not in s:
         raise wsgi.BadRequest("Invalid input for field/attribute server: 'networks' is a "
                               'required property')
-    image_ref = s.get('imageRef') or _image_from_bdm(s)
+    bdms = boot_volumes.parse_bdms(s.get('block_device_mapping_v2'))
+    image_ref = s.get('imageRef') or _image_from_bdm(s) or \
+        compute_api.boot_volumes.root_image(_ctx(req), bdms)
     if not image_ref:
         raise wsgi.BadRequest('Missing imageRef attribute')
     min_count = schemas.int_in(s.get('min_count', 1), 'min_count', 1, None)
@@ -72,7 +74,7 @@ def create(req):
         max_count=max_count, scheduler_hints=hints, description=s.get('description'),
         config_drive=schemas.truthy(s.get('config_drive', False)),
         networks=s.get('networks'), security_groups=s.get('security_groups'),
-        system_metadata=access_ips(s))
+        system_metadata=access_ips(s), block_devices=bdms)
     if schemas.truthy(s.get('return_reservation_id', False)):
         return _respond(req, {'reservation_id': reservation_id}, 202)
     first = created[0]

@@ -69,7 +69,8 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kin
         'addresses': _addresses(addresses, extend=full),
         'accessIPv4': v4, 'accessIPv6': v6,
         'image': {'id': inst['image_ref'], 'links': _link(req, 'images', inst['image_ref'])}
-        if inst['image_ref'] else '',
+        if inst['image_ref'] and not (inst.get('system_metadata') or {}).get(
+            'boot_from_volume') else '',
         'flavor': _flavor(req, inst, v),
         'OS-DCF:diskConfig': (inst.get('system_metadata') or {}).get('disk_config')
         or 'MANUAL',
@@ -87,7 +88,7 @@ def server_detail(req, inst, v, extended=False, addresses=None, groups=None, kin
             'OS-EXT-STS:task_state': inst['task_state'],
             'OS-EXT-STS:vm_state': inst['vm_state'],
             'OS-EXT-STS:power_state': inst['power_state'],
-            'os-extended-volumes:volumes_attached': [],
+            'os-extended-volumes:volumes_attached': _volumes_attached(inst, v),
         })
         if groups:      # Nova: no key at all for a server without groups
             out['security_groups'] = [{'name': n} for n in groups]
@@ -140,6 +141,16 @@ def _addresses(addresses, extend=True):
         return addresses or {}
     return {net: [{'addr': a['addr'], 'version': a['version']} for a in items]
             for net, items in addresses.items()}
+
+
+def _volumes_attached(inst, v):
+    out = []
+    for a in inst.get('volumes_attached') or ():
+        item = {'id': a['volume_id']}
+        if v >= (2, 3):
+            item['delete_on_termination'] = bool(a['delete_on_termination'])
+        out.append(item)
+    return out
 
 
 def _server_groups(inst):

@@ -57,7 +57,7 @@ def pick_device(used, requested=None):
     raise DriverError('no free disk device name left (vdb..vdz all taken)')
 
 
-VOLUME_TYPES = ('file', 'iscsi', 'nbd', 'rbd')
+VOLUME_TYPES = ('file', 'iscsi', 'nbd', 'rbd', 'fake')   # 'fake': the fake volume backend
 
 
 def volume_target(connection_info):
@@ -74,6 +74,8 @@ def volume_target(connection_info):
             return data['path']
         if kind == 'iscsi':
             return f'iscsi:{data["target_iqn"]}/{int(data.get("target_lun") or 0)}'
+        if kind == 'fake':
+            return f'fake:{data["volume_id"]}'
         return f'{kind}:{data["name"]}'
     except KeyError as exc:
         raise DriverError(f'{kind} connection_info without {exc.args[0]!r}') from None

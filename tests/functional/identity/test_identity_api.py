@@ -52,8 +52,9 @@ def test_token_body_shape(api):
     assert {x['name'] for x in t['roles']} == {'admin', 'member', 'reader'}
     assert t['methods'] == ['password'] and t['expires_at'].endswith('Z')
     types = {s['type'] for s in t['catalog']}
-    # Only what this deployment serves (finding 14: no EC2, no volume API).
-    assert types == {'identity', 'compute', 'image', 'object-store', 'network'}
+    # Only what this deployment serves (finding 14: no EC2).
+    assert types == {'identity', 'compute', 'image', 'object-store', 'network', 'volumev3',
+                     'block-storage'}
     swift = next(s for s in t['catalog'] if s['type'] == 'object-store')
     assert {e['interface'] for e in swift['endpoints']} == {'public', 'internal', 'admin'}
     assert all(e['url'].endswith('/v1/AUTH_' + t['project']['id'])

@@ -32,17 +32,19 @@ class Response:
 
 
 class Cloud:
-    """The APIs by name: identity, compute, network, image."""
+    """The APIs by name: identity, compute, network, image, volume."""
 
     def __init__(self):
         from iaas.api.compute import app as compute_app
         from iaas.api.identity import app as identity_api
         from iaas.api.image import app as image_app
         from iaas.api.network import app as network_app
+        from iaas.api.volume import app as volume_app
         self.apps = {'identity': identity_api.build_app(),
                      'compute': compute_app.build_app(),
                      'network': network_app.build_app(),
-                     'image': image_app.build_app()}
+                     'image': image_app.build_app(),
+                     'volume': volume_app.build_app()}
 
     def call(self, api, method, path, token=None, body=None, headers=None, raw=None):
         req = webob.Request.blank(path, method=method)
@@ -235,7 +237,35 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
     v.update(network_id=net['id'], subnet_id=sub['id'], security_group_id=sg['id'],
              rule_id=rule['id'], port_id=port['id'], floatingip_id=fip['id'],
              alias='security-group', external_network_id=ext['id'], router_id=router['id'])
+    _victim_volumes(c, vt, v)
     return v
+
+
+def _victim_volumes(c, vt, v):
+    """A volume with metadata and a snapshot, and a private volume type the
+    victim's project may use (with an extra spec)."""
+    p = f"/v3/{v['project_id']}"
+    vol = c.ok('volume', 'POST', f'{p}/volumes', vt, {'volume': {
+        'size': 1, 'name': 'victim-volume', 'metadata': {'victim-key': 'secret'}}}
+    ).json['volume']
+    show = f"{p}/volumes/{vol['id']}"
+    wait_for(lambda: c.call('volume', 'GET', show, vt).json['volume']['status'] == 'available',
+             what='victim volume available')
+    snap = c.ok('volume', 'POST', f'{p}/snapshots', vt, {'snapshot': {
+        'volume_id': vol['id'], 'name': 'victim-snapshot'}}).json['snapshot']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/snapshots/{snap['id']}", vt).json[
+        'snapshot']['status'] == 'available', what='victim snapshot available')
+    vtype = c.ok('volume', 'POST', f"/v3/{v['member_id']}/types", c.admin, {'volume_type': {
+        'name': 'victim-type', 'os-volume-type-access:is_public': False,
+        'extra_specs': {'victim-key': 'x'}}}).json['volume_type']
+    c.ok('volume', 'POST', f"/v3/{v['member_id']}/types/{vtype['id']}/action", c.admin,
+         {'addProjectAccess': {'project': v['project_id']}})
+    backup = c.ok('volume', 'POST', f'{p}/backups', vt, {'backup': {
+        'volume_id': vol['id'], 'name': 'victim-backup'}}).json['backup']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/backups/{backup['id']}", vt).json[
+        'backup']['status'] == 'available', what='victim backup available')
+    v.update(volume_id=vol['id'], snapshot_id=snap['id'], type_id=vtype['id'],
+             target_project_id=v['project_id'], backup_id=backup['id'])
 
 
 def _upload(c, token, image_id):

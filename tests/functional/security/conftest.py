@@ -3,6 +3,9 @@ scheduler and a fake compute host on ``memory://``) with attackers and a
 victim: see cloud.py."""
 import pytest
 
+from iaas.volume.backup import engine as backup_engine
+from iaas.volume.backup import memory
+from iaas.volume.manager import VolumeManager
 from tests.functional.security import cloud as cloud_mod
 from tests.inprocess import control_plane, running
 
@@ -37,6 +40,13 @@ def snapshot(c):
                     f"/v2.0/networks?project_id={v['project_id']}",
                     f"/v2.0/security-group-rules?project_id={v['project_id']}"],
         'image': [f"/v2/images/{v['image_id']}", f"/v2/images/{v['image_id']}/members"],
+        'volume': [f"/v3/{v['project_id']}/volumes/{v['volume_id']}",
+                   f"/v3/{v['project_id']}/snapshots/{v['snapshot_id']}",
+                   f"/v3/{v['project_id']}/backups/{v['backup_id']}",
+                   f"/v3/{v['project_id']}/types/{v['type_id']}",
+                   f"/v3/{v['project_id']}/types/{v['type_id']}/os-volume-type-access",
+                   f"/v3/{v['project_id']}/os-quota-sets/{v['project_id']}",
+                   f"/v3/{v['project_id']}/volumes/detail?all_tenants=1&project_id={v['project_id']}"],
         'identity': [f"/v3/users/{v['user_id']}", f"/v3/projects/{v['project_id']}",
                      f"/v3/role_assignments?user.id={v['user_id']}",
                      f"/v3/users/{v['user_id']}/credentials/OS-EC2",
@@ -58,7 +68,7 @@ def snapshot(c):
 
 
 @pytest.fixture
-def security_cloud(conf, sqlite_db, tmp_path):
+def security_cloud(conf, sqlite_db, tmp_path, monkeypatch):
     from iaas import identity
     from iaas.api import ratelimit
     from iaas.image import stores
@@ -69,11 +79,15 @@ def security_cloud(conf, sqlite_db, tmp_path):
     # The matrix makes a few hundred writes per attacker; the write rate
     # limit has its own test (test_limits.py).
     conf.set_override('user_write_rate', 0, group='api')
+    conf.set_override('enabled_backends', ['file'], group='volume')
+    backup_store = memory.MemoryStore()      # backups: the engine's in-memory store
+    monkeypatch.setattr(VolumeManager, 'engine_factory', staticmethod(
+        lambda: backup_engine.BackupEngine(backup_store, chunk_size=1 << 20)))
     stores.reset()
     ratelimit.reset()
     identity.reset_state()
     try:
-        with running(control_plane('sec-', compute=['sec-c1'])):
+        with running(control_plane('sec-', compute=['sec-c1'], volume=['sec-v1'])):
             c = cloud_mod.build(conf)
             c.snapshot = lambda: snapshot(c)
             yield c

@@ -56,6 +56,12 @@ WRITE_BODIES = {
     ('DELETE', '/v2.1/servers/{server_id}/tags'): None,
     ('PUT', '/v2.1/servers/{server_id}/tags/{tag}'): None,
     ('DELETE', '/v2.1/servers/{server_id}/tags/{tag}'): None,
+    ('POST', '/v2.1/servers/{server_id}/os-volume_attachments'):
+        lambda v: [{'volumeAttachment': {'volumeId': v['volume_id']}}],
+    ('PUT', '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}'):
+        lambda v: [{'volumeAttachment': {'volumeId': v['volume_id'],
+                                         'delete_on_termination': True}}],
+    ('DELETE', '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}'): None,
     ('POST', '/v2.1/flavors'): lambda v: [{'flavor': {'name': 'evil', 'ram': 64,
                                                       'vcpus': 1, 'disk': 1}}],
     ('PUT', '/v2.1/flavors/{flavor_id}'): lambda v: [{'flavor': {'description': 'pwned'}}],
@@ -172,6 +178,63 @@ WRITE_BODIES = {
         None,
     ('POST', '/v3/signup'): 'public',
 }
+
+
+def _volume_actions(v):
+    return [{'os-extend': {'new_size': 2}}, {'os-reset_status': {'status': 'error'}},
+            {'os-set_image_metadata': {'metadata': {'a': 'b'}}},
+            {'os-unset_image_metadata': {'key': 'a'}}, {'os-set_bootable': {'bootable': True}},
+            {'os-force_delete': {}}, {'os-volume_upload_image': {'image_name': 'stolen'}},
+            {'os-force_detach': {}}]
+
+
+# block storage: every route with and without the project in the path
+for _prefix in ('/v3', '/v3/{project_id}'):
+    WRITE_BODIES.update({
+        ('POST', _prefix + '/volumes'): lambda v: [
+            {'volume': {'size': 1}}, {'volume': {'snapshot_id': v['snapshot_id']}},
+            {'volume': {'source_volid': v['volume_id']}},
+            {'volume': {'size': 1, 'volume_type': v['type_id']}}],
+        ('PUT', _prefix + '/volumes/{volume_id}'): lambda v: [{'volume': {'name': 'pwned'}}],
+        ('DELETE', _prefix + '/volumes/{volume_id}'): None,
+        ('POST', _prefix + '/volumes/{volume_id}/action'): _volume_actions,
+        ('POST', _prefix + '/volumes/{volume_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
+        ('PUT', _prefix + '/volumes/{volume_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
+        ('PUT', _prefix + '/volumes/{volume_id}/metadata/{key}'):
+            lambda v: [{'meta': {v['key']: 'pwned'}}],
+        ('DELETE', _prefix + '/volumes/{volume_id}/metadata/{key}'): None,
+        ('POST', _prefix + '/snapshots'): lambda v: [{'snapshot': {'volume_id': v['volume_id'],
+                                                                   'force': True}}],
+        ('PUT', _prefix + '/snapshots/{snapshot_id}'): lambda v: [{'snapshot': {'name': 'x'}}],
+        ('DELETE', _prefix + '/snapshots/{snapshot_id}'): None,
+        ('POST', _prefix + '/snapshots/{snapshot_id}/action'):
+            lambda v: [{'os-reset_status': {'status': 'error'}}],
+        ('POST', _prefix + '/snapshots/{snapshot_id}/metadata'):
+            lambda v: [{'metadata': {'a': 'b'}}],
+        ('PUT', _prefix + '/snapshots/{snapshot_id}/metadata'):
+            lambda v: [{'metadata': {'a': 'b'}}],
+        ('POST', _prefix + '/types'): lambda v: [{'volume_type': {'name': 'evil'}}],
+        ('PUT', _prefix + '/types/{type_id}'): lambda v: [{'volume_type': {'name': 'pwned'}}],
+        ('DELETE', _prefix + '/types/{type_id}'): None,
+        ('POST', _prefix + '/types/{type_id}/action'): lambda v: [
+            {'addProjectAccess': {'project': 'someone'}},
+            {'removeProjectAccess': {'project': v['project_id']}}],
+        ('POST', _prefix + '/types/{type_id}/extra_specs'):
+            lambda v: [{'extra_specs': {'volume_backend_name': 'evil'}}],
+        ('PUT', _prefix + '/types/{type_id}/extra_specs/{key}'): lambda v: [{v['key']: 'y'}],
+        ('DELETE', _prefix + '/types/{type_id}/extra_specs/{key}'): None,
+        ('POST', _prefix + '/backups'): lambda v: [{'backup': {'volume_id': v['volume_id'],
+                                                               'force': True}}],
+        ('PUT', _prefix + '/backups/{backup_id}'): lambda v: [{'backup': {'name': 'pwned'}}],
+        ('DELETE', _prefix + '/backups/{backup_id}'): None,
+        ('POST', _prefix + '/backups/{backup_id}/restore'): lambda v: [
+            {'restore': {}}, {'restore': {'volume_id': v['volume_id']}}],
+        ('POST', _prefix + '/backups/{backup_id}/action'): lambda v: [
+            {'os-reset_status': {'status': 'error'}}, {'os-force_delete': {}}],
+        ('PUT', _prefix + '/os-quota-sets/{target_project_id}'):
+            lambda v: [{'quota_set': {'volumes': 1000}}],
+        ('DELETE', _prefix + '/os-quota-sets/{target_project_id}'): None,
+    })
 
 # Routes naming the victim's resource that anyone may read all the same.
 PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: "@"

@@ -44,8 +44,9 @@ def test_openstack_identity_workflow(cloud):
     assert set(tok) >= {'expires', 'id', 'project_id', 'user_id'}
     cat = cloud.openstack('catalog', 'list')
     types = {c['Type'] for c in cat}
-    # Only what the deployment serves (finding 14: no EC2, no volume API).
-    assert types == {'identity', 'compute', 'image', 'object-store', 'network'}
+    # Only what the deployment serves (finding 14: no EC2).
+    assert types == {'identity', 'compute', 'image', 'object-store', 'network', 'volumev3',
+                     'block-storage'}
     swift = next(c for c in cat if c['Type'] == 'object-store')
     assert all(e['url'].endswith('/v1/AUTH_' + tok['project_id']) for e in swift['Endpoints'])
     assert {e['interface'] for e in swift['Endpoints']} == {'public', 'internal', 'admin'}

@@ -126,7 +126,9 @@ def disk_element(connection_info, device, serial=None, usage=None, cache_probe=N
         _sub(disk, 'driver', name='qemu', type=fmt, cache='none')
         src = _sub(disk, 'source', protocol='nbd', name=data.get('name') or None)
         _sub(src, 'host', name=host, port=port)
-    else:   # rbd
+    elif kind != 'rbd':
+        raise driver.DriverError(f'{kind} volumes attach only to the fake hypervisor')
+    else:
         (name,) = _data(connection_info, 'name')
         _sub(disk, 'driver', name='qemu', type='raw', cache='writeback'
              if data.get('cache') == 'writeback' else 'none')

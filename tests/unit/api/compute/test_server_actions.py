@@ -7,7 +7,7 @@ import pytest
 
 from iaas import states
 from iaas.api.compute import servers
-from iaas.compute import snapshot
+from iaas.image import upload as snapshot
 from tests.unit.api.compute.conftest import wait_for
 
 IMAGE_ID = str(uuid.uuid4())

@@ -1,0 +1,172 @@
+"""Version discovery, quota sets, limits, availability zones, services,
+backend pools and extensions of the block-storage API."""
+from iaas import wsgi
+from iaas.api.volume import schemas, views
+from iaas.api.volume.volumes import API, ctx_of
+from iaas.conf import CONF
+from iaas.volume import api as volume_api
+from iaas.volume import policies as P
+
+UPDATED = '2023-08-31T00:00:00Z'
+
+
+def _version(req):
+    base = views.base_url(req)
+    return {'id': 'v3.0', 'status': 'CURRENT', 'version': views.microversion_fmt(views.MAX_VERSION),
+            'min_version': views.microversion_fmt(views.MIN_VERSION), 'updated': UPDATED,
+            'links': [{'href': f'{base}/v3/', 'rel': 'self'},
+                      {'href': 'https://docs.openstack.org/', 'type': 'text/html',
+                       'rel': 'describedby'}],
+            'media-types': [{'base': 'application/json',
+                             'type': 'application/vnd.openstack.volume+json;version=3'}]}
+
+
+@wsgi.public
+def root(req):
+    return 300, {'versions': [_version(req)]}, {}
+
+
+@wsgi.public
+def v3(req):
+    return views.respond(req, {'versions': [_version(req)]})
+
+
+# -- quotas --------------------------------------------------------------------------------
+def _quota_body(target, limits, usage=None):
+    body = {'id': target, 'groups': -1}
+    for resource, limit in limits.items():
+        if usage is not None:
+            body[resource] = {'limit': limit, 'in_use': usage.get(resource, 0),
+                              'reserved': 0, 'allocated': 0}
+        else:
+            body[resource] = limit
+    for resource in ('volumes', 'gigabytes', 'snapshots'):
+        key = f'{resource}_{CONF.volume.default_volume_type}'
+        body[key] = ({'limit': -1, 'in_use': 0, 'reserved': 0, 'allocated': 0}
+                     if usage is not None else -1)
+    return body
+
+
+def _may_see_quota(req, target_project_id):
+    """The route's rule on the quota set's own project (a member of one
+    project may not read another's through its own URL)."""
+    volume_api.enforce(ctx_of(req), P.QUOTA_SHOW, {'project_id': target_project_id})
+
+
+@wsgi.route_policy(P.QUOTA_SHOW)
+def quota_show(req, target_project_id, project_id=None):
+    _may_see_quota(req, target_project_id)
+    usage = API.quota_usage(target_project_id) \
+        if schemas.to_bool(req.GET.get('usage', 'false')) else None
+    return views.respond(req, {'quota_set': _quota_body(
+        target_project_id, API.quota_limits(target_project_id), usage)})
+
+
+@wsgi.route_policy(P.QUOTA_SHOW)
+def quota_defaults(req, target_project_id, project_id=None):
+    _may_see_quota(req, target_project_id)
+    return views.respond(req, {'quota_set': _quota_body(target_project_id,
+                                                        API.quota_defaults())})
+
+
+@wsgi.route_policy(P.QUOTA_UPDATE)
+@wsgi.accepts(schemas.QUOTA_UPDATE)
+def quota_update(req, target_project_id, project_id=None):
+    body = req.json()
+    wsgi.validate(body, schemas.QUOTA_UPDATE)
+    known = set(API.quota_defaults())
+    values, bad = {}, []
+    for key, value in body['quota_set'].items():
+        if key in known:
+            values[key] = int(value)
+        elif key.rsplit('_', 1)[0] in ('volumes', 'gigabytes', 'snapshots') or \
+                key.startswith(('volumes_', 'gigabytes_', 'snapshots_')) or key == 'groups':
+            continue     # per-type and group quotas: accepted, not enforced (documented)
+        else:
+            bad.append(key)
+    if bad:
+        raise wsgi.BadRequest(f'Bad key(s) in quota set: {",".join(sorted(bad))[:300]}')
+    limits = API.quota_set(target_project_id, values)
+    out = _quota_body(target_project_id, limits)
+    out.pop('id')
+    return views.respond(req, {'quota_set': out})
+
+
+@wsgi.route_policy(P.QUOTA_DELETE)
+def quota_delete(req, target_project_id, project_id=None):
+    API.quota_reset(target_project_id)
+    return views.respond(req, None, 200)
+
+
+@wsgi.route_policy(P.LIMITS)
+def limits(req, project_id=None):
+    ctx = ctx_of(req)
+    lim = API.quota_limits(ctx.project_id)
+    used = API.quota_usage(ctx.project_id)
+    return views.respond(req, {'limits': {'rate': [], 'absolute': {
+        'maxTotalVolumes': lim['volumes'], 'maxTotalSnapshots': lim['snapshots'],
+        'maxTotalVolumeGigabytes': lim['gigabytes'], 'maxTotalBackups': lim['backups'],
+        'maxTotalBackupGigabytes': lim['backup_gigabytes'],
+        'totalVolumesUsed': used['volumes'], 'totalSnapshotsUsed': used['snapshots'],
+        'totalGigabytesUsed': used['gigabytes'], 'totalBackupsUsed': used['backups'],
+        'totalBackupGigabytesUsed': used['backup_gigabytes']}}})
+
+
+# -- zones, services, pools -------------------------------------------------------------------
+@wsgi.route_policy(P.AZ_LIST)
+def availability_zones(req, project_id=None):
+    return views.respond(req, {'availabilityZoneInfo': [
+        {'zoneName': z, 'zoneState': {'available': True}} for z in sorted(API.zones())]})
+
+
+@wsgi.route_policy(P.SERVICES)
+def services(req, project_id=None):
+    out = []
+    backends = API.backends()
+    for svc in API.services():
+        binary = 'cinder-volume' if svc['binary'] == 'iaas-volume' else 'cinder-scheduler'
+        hosts = [b['name'] for b in backends if b['host'] == svc['host']] \
+            if binary == 'cinder-volume' else [svc['host']]
+        for host in hosts or [svc['host']]:
+            out.append({'binary': binary, 'host': host,
+                        'zone': svc['availability_zone'] or 'nova',
+                        'status': 'disabled' if svc['disabled'] else 'enabled',
+                        'state': 'up' if svc['up'] else 'down',
+                        'updated_at': wsgi.isotime(svc['last_seen_up'], False),
+                        'disabled_reason': svc['disabled_reason'], 'frozen': False,
+                        'cluster': None, 'replication_status': 'disabled',
+                        'active_backend_id': None})
+    binary = req.GET.get('binary')
+    host = req.GET.get('host')
+    out = [s for s in out if (not binary or s['binary'] == binary) and
+           (not host or s['host'] == host)]
+    return views.respond(req, {'services': out})
+
+
+@wsgi.route_policy(P.POOLS)
+def pools(req, project_id=None):
+    detail = schemas.to_bool(req.GET.get('detail', 'false'))
+    out = []
+    for b in API.backends():
+        name = f'{b["name"]}#{b["backend_name"]}'
+        pool = {'name': name}
+        if detail:
+            pool['capabilities'] = {
+                'volume_backend_name': b['backend_name'], 'driver_version': '1.0',
+                'storage_protocol': b['protocol'], 'total_capacity_gb': b['total_gb'],
+                'free_capacity_gb': b['free_gb'],
+                'allocated_capacity_gb': b['allocated_gb'],
+                'provisioned_capacity_gb': b['provisioned_gb'],
+                'thin_provisioning_support': b['thin'],
+                'thick_provisioning_support': not b['thin'],
+                'max_over_subscription_ratio': b['max_over_subscription_ratio'],
+                'reserved_percentage': b['reserved_percentage'], 'multiattach': True,
+                'vendor_name': 'iaas', 'pool_name': b['backend_name'],
+                'timestamp': wsgi.isotime(b['updated_at'], False)}
+        out.append(pool)
+    return views.respond(req, {'pools': out})
+
+
+@wsgi.route_policy(P.EXTENSIONS)
+def extensions(req, project_id=None):
+    return views.respond(req, {'extensions': []})

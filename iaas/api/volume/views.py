@@ -1,0 +1,104 @@
+"""Cinder's response shapes for volumes, snapshots, types, quotas."""
+from iaas import wsgi
+from iaas.api.microversion import Microversions
+from iaas.api.microversion import fmt as microversion_fmt  # noqa: F401
+
+MIN_VERSION = (3, 0)
+MAX_VERSION = (3, 70)
+VERSIONS = Microversions('volume', MIN_VERSION, MAX_VERSION)
+version = VERSIONS.version
+
+
+def respond(req, body, status=200, headers=None):
+    return status, body, {**VERSIONS.headers(version(req)), **(headers or {})}
+
+
+def base_url(req):
+    return req.host_url.rstrip('/')
+
+
+def _link(req, kind, uuid, project_id):
+    return [{'href': f'{base_url(req)}/v3/{project_id}/{kind}/{uuid}', 'rel': 'self'},
+            {'href': f'{base_url(req)}/{project_id}/{kind}/{uuid}', 'rel': 'bookmark'}]
+
+
+def attachment(a):
+    return {'server_id': a['instance_uuid'], 'attachment_id': a['uuid'],
+            'attached_at': wsgi.isotime(a['attach_time'], False),
+            'host_name': a['attached_host'], 'volume_id': a['volume_id'],
+            'device': a['mountpoint'], 'id': a['volume_id']}
+
+
+def volume_summary(req, v):
+    return {'id': v['uuid'], 'name': v['display_name'],
+            'links': _link(req, 'volumes', v['uuid'], v['project_id'])}
+
+
+def volume(req, v, attachments=(), vtype=None, admin=False):
+    mv = version(req)
+    out = {
+        'id': v['uuid'], 'name': v['display_name'], 'description': v['display_description'],
+        'status': v['status'], 'size': v['size'], 'availability_zone': v['availability_zone'],
+        'created_at': wsgi.isotime(v['created_at'], False) + '.000000',
+        'updated_at': (wsgi.isotime(v['updated_at'], False) + '.000000'
+                       if v['updated_at'] else None),
+        'attachments': [attachment(a) for a in attachments if a['attach_status'] == 'attached'],
+        'bootable': 'true' if v['bootable'] else 'false', 'encrypted': False,
+        'links': _link(req, 'volumes', v['uuid'], v['project_id']),
+        'metadata': v['metadata'] or {}, 'multiattach': bool(v['multiattach']),
+        'os-vol-tenant-attr:tenant_id': v['project_id'],
+        'replication_status': None, 'snapshot_id': v['snapshot_id'],
+        'source_volid': v['source_volid'], 'user_id': v['user_id'],
+        'volume_type': vtype['name'] if vtype else None,
+        'migration_status': v['migration_status'], 'consistencygroup_id': None,
+    }
+    if v['image_metadata']:
+        out['volume_image_metadata'] = v['image_metadata']
+    if admin:
+        out['os-vol-host-attr:host'] = v['host'] and f'{v["host"]}#{v["host"].split("@")[-1]}'
+        out['os-vol-mig-status-attr:migstat'] = v['migration_status']
+        out['os-vol-mig-status-attr:name_id'] = None
+    if mv >= (3, 13):
+        out['group_id'] = None
+    if mv >= (3, 21):
+        out['provider_id'] = None
+    if mv >= (3, 48):
+        out['service_uuid'] = None
+        out['shared_targets'] = False
+    if mv >= (3, 61):
+        out['volume_type_id'] = v['volume_type_id']
+        if admin:
+            out['cluster_name'] = None
+    if mv >= (3, 63):
+        out['volume_type_id'] = v['volume_type_id']
+    if mv >= (3, 65):
+        out['consumes_quota'] = True
+    return out
+
+
+def snapshot(req, s):
+    mv = version(req)
+    out = {'id': s['uuid'], 'name': s['display_name'], 'description': s['display_description'],
+           'status': s['status'], 'size': s['volume_size'], 'volume_id': s['volume_id'],
+           'created_at': wsgi.isotime(s['created_at'], False) + '.000000',
+           'updated_at': (wsgi.isotime(s['updated_at'], False) + '.000000'
+                          if s['updated_at'] else None),
+           'metadata': s['metadata'] or {},
+           'os-extended-snapshot-attributes:progress': s['progress'],
+           'os-extended-snapshot-attributes:project_id': s['project_id']}
+    if mv >= (3, 14):
+        out['group_snapshot_id'] = None
+    if mv >= (3, 41):
+        out['user_id'] = s['user_id']
+    if mv >= (3, 65):
+        out['consumes_quota'] = True
+    return out
+
+
+def volume_type(t, with_specs=True):
+    out = {'id': t['uuid'], 'name': t['name'], 'description': t['description'],
+           'is_public': t['is_public'], 'os-volume-type-access:is_public': t['is_public'],
+           'qos_specs_id': None}
+    if with_specs:
+        out['extra_specs'] = t['extra_specs'] or {}
+    return out

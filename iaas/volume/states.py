@@ -1,0 +1,90 @@
+"""The one table of volume, snapshot and backup statuses and transitions.
+
+Every status write is a compare-and-swap (``iaas.db.volumes.swap``): an
+operation begins by swapping one of the statuses it may start from
+(``begin``) for its transitional status (``during``), and ends by swapping
+``during`` for its outcome (``success``/``failure``). ``'previous'`` means
+"the status the volume had when the operation began" (kept in
+``previous_status``), as Cinder does for extend, upload and backup of an
+in-use volume. Nothing stays in a transitional status forever: the reaper
+(``iaas.volume.reaper``) ends operations older than ``[volume]
+action_timeout`` with their ``failure`` outcome.
+"""
+import collections
+
+CREATING = 'creating'
+AVAILABLE = 'available'
+RESERVED = 'reserved'
+ATTACHING = 'attaching'
+IN_USE = 'in-use'
+DETACHING = 'detaching'
+EXTENDING = 'extending'
+UPLOADING = 'uploading'
+BACKING_UP = 'backing-up'
+RESTORING = 'restoring-backup'
+DELETING = 'deleting'
+ERROR = 'error'
+ERROR_DELETING = 'error_deleting'
+ERROR_EXTENDING = 'error_extending'
+ERROR_RESTORING = 'error_restoring'
+
+VOLUME_STATUSES = (CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, EXTENDING,
+                   UPLOADING, BACKING_UP, RESTORING, DELETING, ERROR, ERROR_DELETING,
+                   ERROR_EXTENDING, ERROR_RESTORING, 'maintenance')
+PREVIOUS = 'previous'
+
+Op = collections.namedtuple('Op', 'begin during success failure')
+
+# operation → (may begin from, status while it runs, on success, on failure)
+VOLUME_OPS = {
+    'create': Op((), CREATING, AVAILABLE, ERROR),
+    'delete': Op((AVAILABLE, ERROR, ERROR_EXTENDING, ERROR_RESTORING, ERROR_DELETING),
+                 DELETING, None, ERROR_DELETING),
+    'extend': Op((AVAILABLE, IN_USE), EXTENDING, PREVIOUS, ERROR_EXTENDING),
+    'reserve': Op((AVAILABLE,), RESERVED, None, PREVIOUS),
+    'attach': Op((RESERVED,), ATTACHING, IN_USE, AVAILABLE),
+    'detach': Op((IN_USE,), DETACHING, AVAILABLE, IN_USE),
+    'upload': Op((AVAILABLE, IN_USE), UPLOADING, PREVIOUS, PREVIOUS),
+    'backup': Op((AVAILABLE, IN_USE), BACKING_UP, PREVIOUS, PREVIOUS),
+    'restore': Op((AVAILABLE,), RESTORING, AVAILABLE, ERROR_RESTORING),
+    'clone_source': Op((AVAILABLE, IN_USE), None, None, None),
+}
+
+# the statuses an operation is running in (the reaper's and the UI's "busy")
+TRANSITIONAL = frozenset(op.during for op in VOLUME_OPS.values() if op.during)
+
+SNAPSHOT_STATUSES = ('creating', 'available', 'deleting', 'error', 'error_deleting',
+                     'backing-up', 'restoring')
+SNAPSHOT_OPS = {
+    'create': Op((), 'creating', 'available', 'error'),
+    'delete': Op(('available', 'error', 'error_deleting'), 'deleting', None, 'error_deleting'),
+}
+
+BACKUP_STATUSES = ('creating', 'available', 'deleting', 'error', 'error_deleting',
+                   'restoring')
+BACKUP_OPS = {
+    'create': Op((), 'creating', 'available', 'error'),
+    'delete': Op(('available', 'error', 'error_deleting'), 'deleting', None, 'error_deleting'),
+    'restore': Op(('available',), 'restoring', 'available', 'available'),
+}
+
+TABLES = {'volume': VOLUME_OPS, 'snapshot': SNAPSHOT_OPS, 'backup': BACKUP_OPS}
+
+
+def op(kind, name):
+    """The :class:`Op` of ``name`` on a ``kind`` ('volume', 'snapshot', 'backup')."""
+    return TABLES[kind][name]
+
+
+def outcome(op_, which, previous_status):
+    """The status ``op_`` ends in: ``which`` is 'success' or 'failure'."""
+    status = getattr(op_, which)
+    return previous_status if status == PREVIOUS else status
+
+
+def op_running(kind, status):
+    """The name of the operation running in ``status``, or None."""
+    for name, o in TABLES[kind].items():
+        if o.during == status:
+            return name
+    return None
