@@ -143,3 +143,34 @@ def test_server_volumes(volume_cloud):
     cc.openstack('server', 'delete', '--wait', 'bfv1', json_out=False)
     deadline_poll(lambda: root[0]['ID'] not in {v['ID'] for v in cc.openstack(
         'volume', 'list')}, 60, interval=0.3, what='root volume deleted with its server')
+
+
+def test_backups_to_the_object_store(volume_cloud):
+    """volume backup create (full, then incremental) / restore / delete with
+    the real iaas-objectstore (the service account's container)."""
+    cc, _ = volume_cloud
+    cc.cloud.start('iaas-objectstore', wait_port=cc.cloud.ports['objectstore'])
+    cc.openstack('volume', 'create', '--size', '1', 'src')
+    wait_volume(cc, 'src', 'available')
+    full = cc.openstack('volume', 'backup', 'create', '--name', 'full', 'src')
+    assert full['name'] == 'full'
+    wait_volume(cc, 'full', 'available', what='volume backup')
+    wait_volume(cc, 'src', 'available')
+    inc = cc.openstack('volume', 'backup', 'create', '--incremental', '--name', 'inc', 'src')
+    got = wait_volume(cc, 'inc', 'available', what='volume backup')
+    assert got['is_incremental'] in (True, 'True'), got
+    bad = cc.openstack('volume', 'backup', 'delete', 'full', json_out=False, check=False)
+    assert bad.returncode != 0 and 'Incremental backups exist' in bad.stderr, bad.stderr
+    cc.openstack('volume', 'delete', 'src', json_out=False)
+    deadline_poll(lambda: not cc.openstack('volume', 'list'), 60, interval=0.3,
+                  what='source volume gone')
+    restored = cc.openstack('volume', 'backup', 'restore', 'inc', 'restored')
+    vid = restored.get('volume_id') or restored.get('id')
+    deadline_poll(lambda: cc.openstack('volume', 'show', vid)['status'] == 'available', 120,
+                  interval=0.3, what='restored volume available')
+    cc.openstack('volume', 'backup', 'delete', 'inc', json_out=False)
+    deadline_poll(lambda: 'inc' not in {b['Name'] for b in cc.openstack(
+        'volume', 'backup', 'list')}, 60, interval=0.3, what='incremental deleted')
+    cc.openstack('volume', 'backup', 'delete', 'full', json_out=False)
+    deadline_poll(lambda: not cc.openstack('volume', 'backup', 'list'), 60, interval=0.3,
+                  what='backups deleted')
