@@ -11,7 +11,8 @@ APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git
     libvirt-daemon-system libvirt-dev qemu-system-x86 qemu-utils genisoimage xorriso
     linux-image-amd64 busybox-static extlinux e2fsprogs cpio
     dnsmasq-base conntrack iptables ipset iproute2 curl
-    tgt qemu-block-extra)
+    tgt qemu-block-extra
+    ceph-mon ceph-mgr ceph-osd ceph-common python3-rados python3-rbd)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
