@@ -65,10 +65,13 @@ class ComputeAPI(rpc.ClientAPI):
         self._cast(context, host, 'detach_volume', instance_uuid=instance_uuid,
                    attachment=attachment)
 
-    def extend_volume(self, context, host, instance_uuid, volume_id, new_size):
-        """Cast: the volume grew to ``new_size`` GiB: let the guest see it."""
+    def extend_volume(self, context, host, instance_uuid, volume_id, new_size, report=False):
+        """Cast: the volume grew to ``new_size`` GiB: let the guest see it.
+        ``report``: the guest holds the image, so this resize is the extend
+        itself; the host ends the volume's extend through the conductor."""
+        kw = {'report': True} if report else {}
         self._cast(context, host, 'extend_volume', instance_uuid=instance_uuid,
-                   volume_id=volume_id, new_size=new_size)
+                   volume_id=volume_id, new_size=new_size, **kw)
 
 
 ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'rebuild',

@@ -181,15 +181,29 @@ class VolumeOps:
                                            'connector': m['connector']})
 
     @rpc.expose
-    def extend_volume(self, context, instance_uuid, volume_id, new_size):
-        self._run(self._extend_volume, context, instance_uuid, volume_id, new_size)
+    def extend_volume(self, context, instance_uuid, volume_id, new_size, report=False):
+        self._run(self._extend_volume, context, instance_uuid, volume_id, new_size, report)
 
-    def _extend_volume(self, context, instance_uuid, volume_id, new_size):
+    def _extend_volume(self, context, instance_uuid, volume_id, new_size, report=False):
         with self._lock(instance_uuid):
-            inst = self._get(context, instance_uuid)
-            if inst is None:
-                return
-            for att in self.conductor.instance_volumes(context, instance_uuid):
-                if att['volume_id'] == volume_id and att.get('connection_info'):
-                    self.driver.extend_volume(context, inst, att['connection_info'],
-                                              new_size * GiB, serial=volume_id)
+            error = None
+            try:
+                inst = self._get(context, instance_uuid)
+                if inst is None:
+                    raise VolumeNotFound(volume_id, 'Server of volume')
+                for att in self.conductor.instance_volumes(context, instance_uuid):
+                    if att['volume_id'] == volume_id and att.get('connection_info'):
+                        self.driver.extend_volume(context, inst, att['connection_info'],
+                                                  new_size * GiB, serial=volume_id)
+                        break
+                else:
+                    raise VolumeNotFound(volume_id, 'Attachment of volume')
+            except Exception as exc:
+                LOG.exception('growing volume %s of %s failed', volume_id, instance_uuid)
+                error = str(exc)[:400]
+            if report:
+                try:
+                    self.conductor.attached_volume_extended(context, instance_uuid, volume_id,
+                                                            error)
+                except VOLUME_GONE:
+                    pass

@@ -147,6 +147,10 @@ class ConductorAPI(rpc.ClientAPI):
         return self._call(context, 'volume_update', volume_id=volume_id,
                           expected_status=expected_status, status=status, values=values)
 
+    def volume_snapshots(self, context, volume_id):
+        """Call: the snapshots of a volume of this host."""
+        return self._call(context, 'volume_snapshots', volume_id=volume_id)
+
     def volume_destroyed(self, context, volume_id):
         """Call: the backend dropped the volume (it was ``deleting``)."""
         return self._call(context, 'volume_destroyed', volume_id=volume_id)
@@ -205,6 +209,11 @@ class ConductorAPI(rpc.ClientAPI):
 
     def detach_failed(self, context, attachment_id):
         return self._call(context, 'detach_failed', attachment_id=attachment_id)
+
+    def attached_volume_extended(self, context, instance_uuid, volume_id, error=None):
+        """Call: this host grew the volume its guest holds (``error``: why not)."""
+        return self._call(context, 'attached_volume_extended', instance_uuid=instance_uuid,
+                          volume_id=volume_id, error=error)
 
     def boot_volumes_reserve(self, context, instance_uuid):
         """Call: the boot volumes' attachments (each volume reserved), or None

@@ -92,6 +92,12 @@ class VolumeCalls:
         return db.swap(volume_id, expected_status, status, **values)
 
     @rpc.expose
+    def volume_snapshots(self, context, volume_id):
+        """The snapshots of a volume of this host."""
+        self._own_volume(context, volume_id)
+        return db_snapshots.list_(db.ALL_PROJECTS, {'volume_id': volume_id})
+
+    @rpc.expose
     def volume_destroyed(self, context, volume_id):
         self._own_volume(context, volume_id)
         db.destroy(volume_id, expected=(states.DELETING,))
@@ -211,6 +217,22 @@ class VolumeCalls:
     def detach_failed(self, context, attachment_id):
         self._own_attachment(context, attachment_id)
         db.attachment_finish(attachment_id, states.IN_USE, (states.DETACHING,), 'attached')
+
+    @rpc.expose
+    def attached_volume_extended(self, context, instance_uuid, volume_id, error=None):
+        """The server's host grew the volume it holds (the extend of a
+        volume only its guest may write): end the extend."""
+        self._own_instance(context, instance_uuid)
+        if not any(a['volume_id'] == volume_id
+                   for a in db.attachments(instance_uuid=instance_uuid)):
+            raise VolumeNotFound(volume_id)
+        vol = db.get(volume_id)
+        if error is None:
+            db.swap(volume_id, states.EXTENDING, vol['previous_status'] or states.IN_USE)
+        else:
+            db.swap(volume_id, states.EXTENDING, states.ERROR_EXTENDING,
+                    size=vol['previous_size'] or vol['size'],
+                    fault=f'extend failed: {str(error)[:400]}')
 
     @rpc.expose
     def boot_volumes_reserve(self, context, instance_uuid):

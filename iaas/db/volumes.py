@@ -198,6 +198,19 @@ def destroy(uuid, expected=('deleting',)):
             deleted=VolumeAttachment.id, deleted_at=now, attach_status='detached'))
 
 
+def unreserve(uuid):
+    """End a reservation made with the API's os-reserve (``reserved``, no
+    attachment record) back to ``available``, in one transaction; a volume
+    reserved by an attachment keeps it (VolumeStatusError)."""
+    with transaction() as s:
+        atts = s.scalar(sa.select(sa.func.count(VolumeAttachment.id)).where(
+            VolumeAttachment.volume_id == uuid, VolumeAttachment.deleted == 0))
+        if atts:
+            raise VolumeStatusError(f'Volume {uuid} is reserved by an attachment.')
+        return to_dict(swap_row(s, Volume, uuid, ('reserved',), 'available', {},
+                                VolumeNotFound))
+
+
 def dependents(uuid):
     """{'snapshots': n, 'attachments': n} still holding the volume."""
     with transaction() as s:
@@ -234,11 +247,16 @@ def page(s, model, q, filters, sort, sort_keys, limit, marker, offset, convert=t
     """Run listing query ``q`` of ``model``: order by ``sort`` (keys of
     ``sort_keys``; 'name' is display_name), keyset-continue after ``marker``,
     keep rows matching the ``name`` (RE2) and ``metadata`` filters, skip
-    ``offset``, stop at ``limit``."""
-    orders, sort = [], [('display_name' if k == 'name' else k, d) for k, d in sort]
-    for key, direction in sort:
+    ``offset``, stop at ``limit`` (0: nothing, as Cinder)."""
+    if limit == 0:
+        return []
+    for key, _ in sort:
         if key not in sort_keys:
             raise ValueError(f'Invalid sort key {key}')
+    # the API's 'id' is the uuid (the integer id only breaks ties)
+    orders, sort = [], [({'name': 'display_name', 'id': 'uuid'}.get(k, k), d)
+                        for k, d in sort]
+    for key, direction in sort:
         col = getattr(model, key)
         orders.append(col.desc() if direction == 'desc' else col.asc())
     orders.append(model.id.desc() if (sort and sort[0][1] == 'desc') else model.id.asc())

@@ -44,10 +44,17 @@ VOLUME_SORT_KEYS = db.SORT_KEYS
 UPLOAD_FORMATS = ('raw', 'qcow2')
 SNAPSHOT_SORT_KEYS = db_snapshots.SORT_KEYS
 BACKUP_SORT_KEYS = db_backups.SORT_KEYS
+# seconds a cascading volume delete waits for the volume's snapshots to go
 
 
 class Forbidden(ServiceError):
     code = 403
+
+
+class MarkerMissing(VolumeError):
+    """A list's marker names nothing the caller may list (404, as Cinder's
+    MarkerNotFound)."""
+    code = 404
 
 
 def allowed(ctx, rule, target):
@@ -106,7 +113,7 @@ class API:
         """The volume if ``ctx`` may show it (404 otherwise, also for another
         project's) and may do ``rule`` on it (403 otherwise)."""
         try:
-            vol = db.get(uuid)
+            vol = db.get(uuid) if uuid else None
         except VolumeNotFound:
             vol = None
         if vol is None or not allowed(ctx, P.VOLUME_GET, owner_of(vol)):
@@ -124,7 +131,9 @@ class API:
         try:
             return db.list_(project_id, filters, sort or (('created_at', 'desc'),),
                             limit, marker, offset)
-        except (MarkerNotFound, ValueError) as exc:
+        except MarkerNotFound as exc:
+            raise MarkerMissing(str(exc)) from None
+        except ValueError as exc:
             raise InvalidVolume(str(exc)) from None
 
     def attachments_of(self, volume_ids):
@@ -244,24 +253,48 @@ class API:
                                 'must not be migrating, attached, belong to a group, have '
                                 'snapshots, awaiting a transfer, or be disassociated from '
                                 'snapshots after volume transfer.')
+        snaps = []
         if deps['snapshots']:
             if not cascade:
                 raise InvalidVolume(f'Invalid volume: Volume {uuid} still has '
                                     f'{deps["snapshots"]} dependent snapshots.')
-            for snap in db_snapshots.list_(db.ALL_PROJECTS, {'volume_id': uuid}):
-                self.delete_snapshot(ctx, snap['uuid'])
-            raise InvalidVolume(f'Invalid volume: Volume {uuid} still has dependent '
-                                f'snapshots being deleted; retry when they are gone.')
+            snaps = db_snapshots.list_(db.ALL_PROJECTS, {'volume_id': uuid})
+            deletable = states.op('snapshot', 'delete').begin
+            busy = [x['uuid'] for x in snaps if x['status'] not in deletable]
+            if busy:
+                raise InvalidVolume(f'Invalid volume: Snapshot {busy[0]} of volume {uuid} '
+                                    f'is {next(x["status"] for x in snaps if x["uuid"] == busy[0])}'
+                                    f', it cannot be deleted now.')
+            for snap in snaps:
+                enforce(ctx, P.SNAPSHOT_DELETE, owner_of(snap))
         expected = states.op('volume', 'delete').begin
         if force:
             expected = tuple(set(states.VOLUME_STATUSES) - {states.IN_USE, states.DELETING})
         db.begin(uuid, expected, states.DELETING)
+        for snap in snaps:
+            # cascade: the volume host drops them, then the volume
+            try:
+                db_snapshots.swap(snap['uuid'], states.op('snapshot', 'delete').begin,
+                                  'deleting')
+            except (SnapshotNotFound, VolumeStatusError):
+                pass       # gone, or another delete already runs
         if vol['host']:
             self.volume.delete_volume(ctx, vol['host'], uuid)
         else:
             db.destroy(uuid)     # never placed: nothing on any backend
 
     # -- actions -------------------------------------------------------------------
+    def reserve(self, ctx, uuid):
+        """os-reserve: available → reserved (the reaper frees a reservation
+        nothing completes within ``[volume] action_timeout``)."""
+        self.get(ctx, uuid, P.VOLUME_RESERVE)
+        db.begin(uuid, states.op('volume', 'reserve').begin, states.RESERVED)
+
+    def unreserve(self, ctx, uuid):
+        """os-unreserve: a reservation without an attachment → available."""
+        self.get(ctx, uuid, P.VOLUME_UNRESERVE)
+        db.unreserve(uuid)
+
     def extend(self, ctx, uuid, new_size):
         vol = self.get(ctx, uuid, P.VOLUME_EXTEND)
         if vol['status'] == states.IN_USE:
@@ -388,7 +421,9 @@ class API:
         try:
             return db_snapshots.list_(project_id, filters, sort or (('created_at', 'desc'),),
                                       limit, marker, offset)
-        except (MarkerNotFound, ValueError) as exc:
+        except MarkerNotFound as exc:
+            raise MarkerMissing(str(exc)) from None
+        except ValueError as exc:
             raise InvalidVolume(str(exc)) from None
 
     def create_snapshot(self, ctx, volume_id, name=None, description=None, metadata=None,
@@ -412,6 +447,14 @@ class API:
         meta.update(metadata)
         self._check_metadata(meta)
         return db_snapshots.set_fields(uuid, metadata=meta)['metadata']
+
+    def delete_snapshot_metadata(self, ctx, uuid, key):
+        snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_UPDATE)
+        meta = dict(snap['metadata'] or {})
+        if key not in meta:
+            raise VolumeNotFound(f'{uuid} metadata key {key}', 'Metadata of snapshot')
+        del meta[key]
+        db_snapshots.set_fields(uuid, metadata=meta)
 
     def delete_snapshot(self, ctx, uuid):
         snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_DELETE)
@@ -443,7 +486,9 @@ class API:
         try:
             return db_backups.list_(project_id, filters, sort or (('created_at', 'desc'),),
                                     limit, marker, offset)
-        except (MarkerNotFound, ValueError) as exc:
+        except MarkerNotFound as exc:
+            raise MarkerMissing(str(exc)) from None
+        except ValueError as exc:
             raise InvalidVolume(str(exc)) from None
 
     def create_backup(self, ctx, volume_id, name=None, description=None, incremental=False,

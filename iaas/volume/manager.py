@@ -27,6 +27,7 @@ from iaas.exception import SnapshotNotFound, VolumeNotFound, VolumeStatusError
 from iaas.image import fetch as image_fetch
 from iaas.image import upload as image_upload
 from iaas.volume import backups, states
+from iaas.volume.drivers.base import VolumeBusy
 
 LOG = logging.getLogger(__name__)
 GROUP = 'iaas.volume.drivers'
@@ -196,6 +197,9 @@ class VolumeManager(backups.BackupOps, manager.Manager):
         except VolumeNotFound:
             return
         try:
+            for snap in self.conductor.volume_snapshots(context, volume_id):
+                # a cascade delete: the snapshots (all 'deleting') go first
+                self._delete_snapshot(context, snap['uuid'])
             self._driver(volume).delete_volume(self._plain(volume))
         except Exception as exc:
             LOG.exception('volume %s: delete failed', volume_id)
@@ -216,6 +220,20 @@ class VolumeManager(backups.BackupOps, manager.Manager):
             volume = self.conductor.volume_get(context, volume_id)
             self._driver(volume).extend_volume(self._plain(volume), new_size)
         except VolumeNotFound:
+            return
+        except VolumeBusy:
+            attached = [a for a in volume.get('attachments') or ()
+                        if a['attach_status'] == 'attached' and a['attached_host']]
+            if len(attached) == 1:
+                # the guest's qemu holds the image: its host grows it and
+                # ends the extend through the conductor
+                att = attached[0]
+                self.compute.extend_volume(context, att['attached_host'],
+                                           att['instance_uuid'], volume_id, new_size,
+                                           report=True)
+                return
+            self._swap(context, volume_id, states.EXTENDING, states.ERROR_EXTENDING,
+                       fault='extend failed: the volume is held by more than one guest')
             return
         except Exception as exc:
             LOG.exception('volume %s: extend failed', volume_id)

@@ -64,6 +64,12 @@ VOLUME_BOOTABLE = _rule('volume:update_volume_bootable', MEMBER,
 VOLUME_READONLY = _rule('volume:update_readonly_flag', MEMBER,
                         'Mark a volume read-only (os-update_readonly_flag).',
                         ('POST', V + '/action'))
+VOLUME_RESERVE = _rule('volume_extension:volume_actions:reserve', MEMBER,
+                       'Mark an available volume reserved (os-reserve).',
+                       ('POST', V + '/action'))
+VOLUME_UNRESERVE = _rule('volume_extension:volume_actions:unreserve', MEMBER,
+                         'End a reservation made with os-reserve (os-unreserve).',
+                         ('POST', V + '/action'))
 VOLUME_RESET_STATUS = _rule('volume_extension:volume_admin_actions:reset_status', ADMIN,
                             'Reset a volume\'s status (os-reset_status).',
                             ('POST', V + '/action'))
@@ -147,7 +153,7 @@ SERVICES = _rule('volume_extension:services:index', ADMIN, 'List volume services
                  ('GET', P + '/os-services'))
 POOLS = _rule('scheduler_extension:scheduler_stats:get_pools', ADMIN,
               'List backends with their capacity.', ('GET', P + '/scheduler-stats/get_pools'))
-EXTENSIONS = _rule('volume_extension:extensions', READER, 'List API extensions (none).',
+EXTENSIONS = _rule('volume_extension:extensions', READER, 'List the API extensions served.',
                    ('GET', P + '/extensions'))
 
 

@@ -40,7 +40,7 @@ SUITES = {
     'tempest-volume': ('Tempest volume v3', 'no reference (Cinder cannot run here)'),
 }
 ALL = ['swift', 's3-full', 'tempest-object', 'tempest-image', 'tempest-compute',
-       'tempest-network', 'tempest-identity']
+       'tempest-network', 'tempest-identity', 'tempest-volume']
 TEMPEST_SERVICE = {'tempest-object': 'object-storage', 'tempest-image': 'image',
                    'tempest-compute': 'compute,image,network', 'tempest-network': 'network',
                    'tempest-identity': 'identity', 'tempest-volume': 'volume,compute,image'}

@@ -16,6 +16,7 @@ ROUTES = [
     ('GET', '/volumes', volumes.index),
     ('POST', '/volumes', volumes.create),
     ('GET', '/volumes/detail', volumes.detail),
+    ('GET', '/volumes/summary', volumes.summary),
     ('GET', '/volumes/{volume_id}', volumes.show),
     ('PUT', '/volumes/{volume_id}', volumes.update),
     ('DELETE', '/volumes/{volume_id}', volumes.delete),
@@ -36,6 +37,9 @@ ROUTES = [
     ('GET', '/snapshots/{snapshot_id}/metadata', snapshots.metadata_index),
     ('POST', '/snapshots/{snapshot_id}/metadata', snapshots.metadata_update),
     ('PUT', '/snapshots/{snapshot_id}/metadata', snapshots.metadata_replace),
+    ('GET', '/snapshots/{snapshot_id}/metadata/{key}', snapshots.metadata_show),
+    ('PUT', '/snapshots/{snapshot_id}/metadata/{key}', snapshots.metadata_put),
+    ('DELETE', '/snapshots/{snapshot_id}/metadata/{key}', snapshots.metadata_delete),
     ('GET', '/backups', backups.index),
     ('POST', '/backups', backups.create),
     ('GET', '/backups/detail', backups.detail),
@@ -68,6 +72,19 @@ ROUTES = [
 ]
 
 
+# collections whose path with a trailing slash names no item
+_COLLECTIONS = tuple(sorted({p for _, p, _ in ROUTES if p.count('/') == 1 or
+                             p.endswith(('/metadata', '/extra_specs'))}))
+
+
+def no_such_item(req):
+    """``…/volumes/`` (a collection with a trailing slash: an empty id) is
+    404 whatever the method, as in Cinder, whose routes do not strip it."""
+    path = req.path_info
+    if path.endswith('/') and path.rstrip('/').endswith(_COLLECTIONS):
+        raise wsgi.NotFound('The resource could not be found.')
+
+
 def map_exception(exc):
     if isinstance(exc, rpc.RPCTimeout):
         return wsgi.Fault('The volume service did not answer in time.', code=503)
@@ -80,6 +97,7 @@ def build_app():
                     request_id_headers=('X-OpenStack-Request-ID',),
                     authorizer=auth.authorize)
     r.middleware.append(views.VERSIONS.middleware)
+    r.middleware.append(no_such_item)
     r.exception_mappers.append(map_exception)
     r.add('GET', '/', misc.root)
     r.add('GET', '/v3', misc.v3)

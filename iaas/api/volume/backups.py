@@ -26,8 +26,7 @@ RESTORE = {'type': 'object', 'required': ['restore'], 'properties': {
 
 def _view(req, b, detail=True):
     base = {'id': b['uuid'], 'name': b['display_name'],
-            'links': [{'href': f"{views.base_url(req)}/v3/{b['project_id']}/backups/"
-                               f"{b['uuid']}", 'rel': 'self'}]}
+            'links': views.link(req, 'backups', b['uuid'], b['project_id'])}
     if not detail:
         return base
     mv = views.version(req)
@@ -108,7 +107,7 @@ def update(req, backup_id, project_id=None):
     ctx = ctx_of(req)
     row = API.update_backup(ctx, backup_id, **values) if values else \
         API.get_backup(ctx, backup_id, P.BACKUP_UPDATE)
-    return views.respond(req, {'backup': _view(req, row)})
+    return views.respond(req, {'backup': _view(req, row, detail=False)})   # Cinder's summary
 
 
 @wsgi.route_policy(P.BACKUP_DELETE)

@@ -56,7 +56,7 @@ META_ITEM = {'type': 'object', 'required': ['meta'],
 
 ACTION = {'type': 'object', 'minProperties': 1, 'maxProperties': 1}
 EXTEND = {'type': 'object', 'required': ['new_size'],
-          'properties': {'new_size': size}}
+          'properties': {'new_size': {**size, 'type': ['integer', 'string']}}}
 RESET_STATUS = {'type': 'object', 'properties': {
     'status': {'type': 'string', 'maxLength': 64},
     'attach_status': {'type': 'string', 'enum': ['attached', 'detached']},
@@ -72,7 +72,8 @@ READONLY = {'type': 'object', 'required': ['readonly'], 'properties': {'readonly
 SNAPSHOT_CREATE = {
     'type': 'object', 'required': ['snapshot'], 'properties': {
         'snapshot': {'type': 'object', 'required': ['volume_id'], 'properties': {
-            'volume_id': uuid, 'force': boolean, 'name': name, 'description': description,
+            # null is "no such volume" (404), as in Cinder
+            'volume_id': {**uuid, 'type': ['string', 'null']}, 'force': boolean, 'name': name, 'description': description,
             'display_name': name, 'display_description': description,
             'metadata': metadata}}}}
 SNAPSHOT_UPDATE = {

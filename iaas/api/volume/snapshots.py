@@ -16,8 +16,7 @@ def _list(req, detail):
     if detail:
         body = {'snapshots': [views.snapshot(req, s) for s in snaps]}
     else:
-        body = {'snapshots': [{k: v for k, v in views.snapshot(req, s).items()
-                               if not k.startswith('os-extended')} for s in snaps]}
+        body = {'snapshots': [views.snapshot(req, s, extended=False) for s in snaps]}
     if limit and len(snaps) == limit:
         body['snapshots_links'] = [{'rel': 'next', 'href': f'{req.path_url}?limit={limit}'
                                                            f'&marker={snaps[-1]["uuid"]}'}]
@@ -50,7 +49,7 @@ def create(req, project_id=None):
         ctx_of(req), s['volume_id'], name=s.get('name', s.get('display_name')),
         description=s.get('description', s.get('display_description')),
         metadata=s.get('metadata'), force=schemas.to_bool(s.get('force', False)))
-    return views.respond(req, {'snapshot': views.snapshot(req, snap)}, 202)
+    return views.respond(req, {'snapshot': views.snapshot(req, snap, extended=False)}, 202)
 
 
 @wsgi.route_policy(P.SNAPSHOT_UPDATE)
@@ -68,7 +67,7 @@ def update(req, snapshot_id, project_id=None):
     ctx = ctx_of(req)
     snap = API.update_snapshot(ctx, snapshot_id, **values) if values else \
         API.get_snapshot(ctx, snapshot_id, P.SNAPSHOT_UPDATE)
-    return views.respond(req, {'snapshot': views.snapshot(req, snap)})
+    return views.respond(req, {'snapshot': views.snapshot(req, snap, extended=False)})
 
 
 @wsgi.route_policy(P.SNAPSHOT_DELETE)
@@ -99,6 +98,31 @@ def metadata_replace(req, snapshot_id, project_id=None):
     wsgi.validate(body, schemas.METADATA)
     return views.respond(req, {'metadata': API.set_snapshot_metadata(
         ctx_of(req), snapshot_id, body['metadata'], replace=True)})
+
+
+@wsgi.route_policy(P.SNAPSHOT_GET)
+def metadata_show(req, snapshot_id, key, project_id=None):
+    meta = API.get_snapshot(ctx_of(req), snapshot_id)['metadata'] or {}
+    if key not in meta:
+        raise wsgi.NotFound(f'Metadata item was not found for snapshot {snapshot_id}.')
+    return views.respond(req, {'meta': {key: meta[key]}})
+
+
+@wsgi.route_policy(P.SNAPSHOT_UPDATE)
+@wsgi.accepts(schemas.META_ITEM)
+def metadata_put(req, snapshot_id, key, project_id=None):
+    body = req.json()
+    wsgi.validate(body, schemas.META_ITEM)
+    if key not in body['meta']:
+        raise wsgi.BadRequest('Request body and URI mismatch')
+    API.set_snapshot_metadata(ctx_of(req), snapshot_id, body['meta'])
+    return views.respond(req, {'meta': body['meta']})
+
+
+@wsgi.route_policy(P.SNAPSHOT_UPDATE)
+def metadata_delete(req, snapshot_id, key, project_id=None):
+    API.delete_snapshot_metadata(ctx_of(req), snapshot_id, key)
+    return views.respond(req, None, 200)
 
 
 @wsgi.route_policy(P.SNAPSHOT_ACTION)

@@ -3,7 +3,7 @@ import json
 
 from iaas import wsgi
 from iaas.api.volume import schemas, views
-from iaas.exception import InvalidVolume
+from iaas.exception import InvalidVolume, VolumeNotFound
 from iaas.identity import policy
 from iaas.volume import api as volume_api
 from iaas.volume import policies as P
@@ -102,11 +102,35 @@ def detail(req, project_id=None):
     return _list(req, True)
 
 
-def show_volume(req, vol, status=200):
+@wsgi.route_policy(P.VOLUME_GET_ALL)
+def summary(req, project_id=None):
+    """GET /volumes/summary (3.12): count and GiB of the volumes the caller
+    may list (with the same filters as the list); 3.36 adds the metadata
+    values each key has among them."""
+    if views.version(req) < (3, 12):
+        raise VolumeNotFound('summary')
+    all_tenants = schemas.to_bool(req.GET.get('all_tenants', '0')) and \
+        may(req, P.VOLUME_ALL_TENANTS)
+    vols = API.list(ctx_of(req), _filters(req), all_tenants,
+                    req.GET.get('project_id') if all_tenants else None)
+    out = {'total_size': sum(v['size'] or 0 for v in vols), 'total_count': len(vols)}
+    if views.version(req) >= (3, 36):
+        meta = {}
+        for v in vols:
+            for key, value in (v['metadata'] or {}).items():
+                if value not in meta.setdefault(key, []):
+                    meta[key].append(value)
+        out['metadata'] = meta
+    return views.respond(req, {'volume-summary': out})
+
+
+def show_volume(req, vol, status=200, extended=True):
+    """The volume's detail view; create and update answer without the
+    extension attributes (``extended``), as Cinder does."""
     atts = API.attachments_of([vol['uuid']])[vol['uuid']]
     vtype = API.types_by_id().get(vol['volume_type_id'])
     return views.respond(req, {'volume': views.volume(
-        req, vol, atts, vtype, may(req, P.VOLUME_HOST_ATTRIBUTE))}, status)
+        req, vol, atts, vtype, may(req, P.VOLUME_HOST_ATTRIBUTE), extended)}, status)
 
 
 @wsgi.route_policy(P.VOLUME_GET)
@@ -132,7 +156,7 @@ def create(req, project_id=None):
         availability_zone=v.get('availability_zone'), snapshot_id=v.get('snapshot_id'),
         source_volid=v.get('source_volid'), image_ref=image,
         multiattach=schemas.to_bool(v.get('multiattach', False)))
-    return show_volume(req, vol, 202)
+    return show_volume(req, vol, 202, extended=False)
 
 
 @wsgi.route_policy(P.VOLUME_UPDATE)
@@ -151,7 +175,7 @@ def update(req, volume_id, project_id=None):
     if v.get('metadata') is not None:
         API.set_metadata(ctx, volume_id, v['metadata'], replace=True)
     vol = API.update(ctx, volume_id, **values) if values else API.get(ctx, volume_id)
-    return show_volume(req, vol)
+    return show_volume(req, vol, extended=False)
 
 
 @wsgi.route_policy(P.VOLUME_DELETE)
@@ -283,6 +307,23 @@ def _force_delete(req, volume_id, arg):
     API.delete(ctx_of(req), volume_id, force=True)
 
 
+def _reserve(req, volume_id, arg):
+    API.reserve(ctx_of(req), volume_id)
+
+
+def _unreserve(req, volume_id, arg):
+    API.unreserve(ctx_of(req), volume_id)
+
+
+# Cinder's actions this API does not serve (the attach/detach flow is Nova's
+# os-volume_attachments here): 404 for a volume the caller cannot see, as
+# Cinder, else 501; nothing is changed.
+NOT_SERVED = frozenset({
+    'os-attach', 'os-detach', 'os-begin_detaching', 'os-roll_detaching',
+    'os-initialize_connection', 'os-terminate_connection', 'os-update_readonly_flag',
+    'os-retype', 'os-migrate_volume', 'os-migrate_volume_completion', 'os-reimage',
+    'os-unmanage', 'os-reset_status_attachments', 'revert'})
+
 # action → (handler, status of success)
 ACTIONS = {
     'os-extend': (_extend, 202),
@@ -294,6 +335,8 @@ ACTIONS = {
     'os-force_delete': (_force_delete, 202),
     'os-force_detach': (_force_detach, 202),
     'os-volume_upload_image': (_upload, 202),
+    'os-reserve': (_reserve, 202),
+    'os-unreserve': (_unreserve, 202),
 }
 
 
@@ -301,11 +344,14 @@ ACTIONS = {
 @wsgi.accepts(schemas.ACTION)
 def action(req, volume_id, project_id=None):
     """One body key names the action; an action this API does not have is
-    501 before anything is read or changed."""
+    501 before anything is changed (a Cinder action it does not serve is 404
+    first when the volume is not the caller's to see, as in Cinder)."""
     body = req.json()
     wsgi.validate(body, schemas.ACTION)
     name, arg = next(iter(body.items()))
     if name not in ACTIONS:
+        if name in NOT_SERVED:
+            API.get(ctx_of(req), volume_id)
         raise wsgi.Fault(f'Volume action {name[:64]} is not implemented.', code=501)
     handler, status = ACTIONS[name]
     out = handler(req, volume_id, arg if isinstance(arg, dict) else {})

@@ -40,6 +40,11 @@ class VolumeNotFoundInDriver(DriverError):
     """The backend holds no such volume (or snapshot)."""
 
 
+class VolumeBusy(DriverError):
+    """A running guest holds the volume (its image lock): the hypervisor,
+    not the backend, must grow it (qemu's block_resize on the open image)."""
+
+
 class VolumeDriver:
     """A block-storage backend. Subclasses override what their backend does.
 
@@ -101,7 +106,8 @@ class VolumeDriver:
         raise NotImplementedError
 
     def extend_volume(self, volume, new_size_gb):
-        """Grow the volume to ``new_size_gb`` GiB."""
+        """Grow the volume to ``new_size_gb`` GiB. :class:`VolumeBusy` when a
+        running guest holds it and only its hypervisor can grow it."""
         raise NotImplementedError
 
     # -- snapshots ---------------------------------------------------------

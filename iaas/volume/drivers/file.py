@@ -396,7 +396,8 @@ class FileDriver(base.VolumeDriver):
             try:
                 self._grow(path, self.volume_format(volume), int(new_size_gb) * base.GiB)
             except Busy as e:
-                raise DriverError(f'volume {vid} is in use; detach it to extend it') from e
+                raise base.VolumeBusy(f'volume {vid} is held by a running guest; its '
+                                      f'hypervisor must grow it') from e
 
     # -- snapshots ---------------------------------------------------------
 

@@ -213,6 +213,9 @@ for _prefix in ('/v3', '/v3/{project_id}'):
             lambda v: [{'metadata': {'a': 'b'}}],
         ('PUT', _prefix + '/snapshots/{snapshot_id}/metadata'):
             lambda v: [{'metadata': {'a': 'b'}}],
+        ('PUT', _prefix + '/snapshots/{snapshot_id}/metadata/{key}'):
+            lambda v: [{'meta': {v['key']: 'pwned'}}],
+        ('DELETE', _prefix + '/snapshots/{snapshot_id}/metadata/{key}'): None,
         ('POST', _prefix + '/types'): lambda v: [{'volume_type': {'name': 'evil'}}],
         ('PUT', _prefix + '/types/{type_id}'): lambda v: [{'volume_type': {'name': 'pwned'}}],
         ('DELETE', _prefix + '/types/{type_id}'): None,

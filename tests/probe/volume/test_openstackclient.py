@@ -156,7 +156,7 @@ def test_backups_to_the_object_store(volume_cloud):
     assert full['name'] == 'full'
     wait_volume(cc, 'full', 'available', what='volume backup')
     wait_volume(cc, 'src', 'available')
-    inc = cc.openstack('volume', 'backup', 'create', '--incremental', '--name', 'inc', 'src')
+    cc.openstack('volume', 'backup', 'create', '--incremental', '--name', 'inc', 'src')
     got = wait_volume(cc, 'inc', 'available', what='volume backup')
     assert got['is_incremental'] in (True, 'True'), got
     bad = cc.openstack('volume', 'backup', 'delete', 'full', json_out=False, check=False)

@@ -152,7 +152,7 @@ def test_in_use_snapshot_is_a_copy_and_delete_waits_for_the_lock(tmp_path):
         assert s3['provider_location'].startswith('copy:')
         d.delete_snapshot(s1, v)                   # its child (the volume) is locked
         assert os.path.exists(d._snapshot_file(s1)[1] + '.deleted')
-        with pytest.raises(base.DriverError, match='in use'):
+        with pytest.raises(base.VolumeBusy, match='held by a running guest'):
             d.extend_volume(v, 2)
     finally:
         os.kill(holder, 15)
