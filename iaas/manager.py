@@ -42,6 +42,17 @@ class Manager:
     def init_host(self):
         """Called once before the RPC server starts consuming."""
 
+    def _run(self, func, *args):
+        """Run an operation in the manager's pool (``self._pool``, made by
+        subclasses that run long operations); the RPC worker is free at
+        once, and a failure is logged with its traceback."""
+        def wrapped():
+            try:
+                func(*args)
+            except Exception:
+                LOG.exception('%s failed', func.__name__)
+        return self._pool.submit(wrapped)
+
     def cleanup_host(self):
         """Called once after the RPC server stopped."""
 

@@ -129,15 +129,6 @@ class ComputeManager(volume_ops.VolumeOps, manager.Manager):
         with self._locks_guard:
             return self._locks[uuid]
 
-    def _run(self, func, *args):
-        """Run an operation in the pool; the RPC worker is free at once."""
-        def wrapped():
-            try:
-                func(*args)
-            except Exception:
-                LOG.exception('%s failed', func.__name__)
-        return self._pool.submit(wrapped)
-
     # -- build ---------------------------------------------------------------
     @rpc.expose
     def build_and_run_instance(self, context, instance_uuid, request_spec, attempt=1,

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from iaas.db import quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
-from iaas.db.instances import ALL_PROJECTS, _project_filter
+from iaas.db.instances import ALL_PROJECTS
 from iaas.db.utils import row_to_dict
 from iaas.db.volume_models import Volume, VolumeBackup
-from iaas.db.volumes import LOCK, _get, check_quota, page, swap_row
+from iaas.db.volumes import LOCK, _get, check_quota, list_of, swap_row
 from iaas.exception import BackupNotFound, InvalidVolume, VolumeNotFound
 
 SORT_KEYS = {'created_at', 'updated_at', 'id', 'status', 'display_name', 'size'}
@@ -128,17 +128,9 @@ def chain(uuid):
 
 def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
           limit=None, marker=None, offset=None):
-    project_id = _project_filter(project_id)
-    filters = filters or {}
-    with transaction() as s:
-        q = sa.select(VolumeBackup).where(VolumeBackup.deleted == 0)
-        if project_id is not None:
-            q = q.where(VolumeBackup.project_id == project_id)
-        for key in ('status', 'volume_id'):
-            if filters.get(key) is not None:
-                q = q.where(getattr(VolumeBackup, key) == filters[key])
-        return page(s, VolumeBackup, q, filters, sort, SORT_KEYS, limit, marker, offset,
-                    lambda r: _dict(s, r))
+    """Backups as dicts. ``filters``: name (RE2), status, volume_id, metadata."""
+    return list_of(VolumeBackup, project_id, filters, sort, limit, marker, offset, _dict,
+                   SORT_KEYS)
 
 
 def in_status(statuses, older_than=None):

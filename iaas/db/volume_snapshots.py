@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from iaas.db import quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
-from iaas.db.instances import ALL_PROJECTS, _project_filter
+from iaas.db.instances import ALL_PROJECTS
 from iaas.db.utils import row_to_dict
 from iaas.db.volume_models import Volume, VolumeSnapshot
-from iaas.db.volumes import LOCK, _get, check_quota, page, swap_row
+from iaas.db.volumes import LOCK, _get, check_quota, list_of, swap_row
 from iaas.exception import InvalidVolume, SnapshotNotFound
 
 SORT_KEYS = {'created_at', 'updated_at', 'id', 'status', 'display_name', 'volume_size'}
@@ -72,17 +72,8 @@ def destroy(uuid, expected=('deleting',)):
 def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
           limit=None, marker=None, offset=None):
     """Snapshots as dicts. ``filters``: name (RE2), status, volume_id, metadata."""
-    project_id = _project_filter(project_id)
-    filters = filters or {}
-    with transaction() as s:
-        q = sa.select(VolumeSnapshot).where(VolumeSnapshot.deleted == 0)
-        if project_id is not None:
-            q = q.where(VolumeSnapshot.project_id == project_id)
-        for key in ('status', 'volume_id'):
-            if filters.get(key) is not None:
-                q = q.where(getattr(VolumeSnapshot, key) == filters[key])
-        return page(s, VolumeSnapshot, q, filters, sort, SORT_KEYS, limit, marker, offset,
-                    row_to_dict)
+    return list_of(VolumeSnapshot, project_id, filters, sort, limit, marker, offset,
+                   lambda s, r: row_to_dict(r), SORT_KEYS)
 
 
 def in_status(statuses, older_than=None):

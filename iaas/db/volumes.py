@@ -243,6 +243,24 @@ def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
         return page(s, Volume, q, filters, sort, SORT_KEYS, limit, marker, offset)
 
 
+def list_of(model, project_id, filters, sort, limit, marker, offset, convert,
+            sort_keys, exact=('status', 'volume_id')):
+    """Rows of ``model`` (snapshots, backups) of ``project_id`` (or
+    ALL_PROJECTS) matching ``filters`` (the ``exact`` keys, name, metadata),
+    one page (:func:`page`); ``convert(session, row)`` makes each dict."""
+    project_id = _project_filter(project_id)
+    filters = filters or {}
+    with transaction() as s:
+        q = sa.select(model).where(model.deleted == 0)
+        if project_id is not None:
+            q = q.where(model.project_id == project_id)
+        for key in exact:
+            if filters.get(key) is not None:
+                q = q.where(getattr(model, key) == filters[key])
+        return page(s, model, q, filters, sort, sort_keys, limit, marker, offset,
+                    lambda r: convert(s, r))
+
+
 def page(s, model, q, filters, sort, sort_keys, limit, marker, offset, convert=to_dict):
     """Run listing query ``q`` of ``model``: order by ``sort`` (keys of
     ``sort_keys``; 'name' is display_name), keyset-continue after ``marker``,

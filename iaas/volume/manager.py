@@ -107,15 +107,6 @@ class VolumeManager(backups.BackupOps, manager.Manager):
         except KeyError:
             raise VolumeNotFound(volume.get('uuid')) from None
 
-    def _run(self, func, *args):
-        """Run an operation in the pool; the RPC worker is free at once."""
-        def wrapped():
-            try:
-                func(*args)
-            except Exception:
-                LOG.exception('%s failed', func.__name__)
-        return self._pool.submit(wrapped)
-
     def _swap(self, context, volume_id, expected, status, **values):
         """Compare-and-swap through the conductor; None when the volume is
         gone or no longer ``expected``."""

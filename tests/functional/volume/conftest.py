@@ -1,27 +1,15 @@
 """An in-process block-storage cloud: the identity and volume APIs over the
 ``db_url`` database (SQLite, PostgreSQL, MariaDB) with real tokens, and
-iaas-conductor, iaas-scheduler and one iaas-volume host ('fv1', backend
-'fake') on the ``memory://`` bus."""
-import time
-
+iaas-conductor, iaas-scheduler, one iaas-compute ('fv-c1', fake hypervisor)
+and one iaas-volume host ('fv1', the file backend) on the ``memory://`` bus."""
 import pytest
 
+from tests.functional.compute.conftest import wait_for  # noqa: F401 (tests import it here)
 from tests.functional.compute.http import ADMIN_PW, Client, Cloud
 from tests.inprocess import control_plane, running
 
 V3 = 'OpenStack-API-Version'
 BACKEND = 'file'
-
-
-def wait_for(check, timeout=15, interval=0.02, what='condition'):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f'{what} not reached within {timeout}s (last: {last!r})')
 
 
 class VolumeCloud(Cloud):
