@@ -161,14 +161,20 @@ COMMANDS = {
 }
 
 
-def check(argv):
-    """``argv`` if it is on the allow-list, else :class:`Refused`."""
+def _argv(argv):
+    """``argv`` as a list of strings without control characters, else Refused."""
     if not isinstance(argv, (list, tuple)) or not argv or \
             not all(isinstance(a, str) for a in argv):
         raise Refused(f'privileged command refused (not a list of strings): {argv!r}'[:300])
     argv = list(argv)
     if any('\0' in a or '\n' in a for a in argv):
         _refuse(argv, 'control character in an argument')
+    return argv
+
+
+def check(argv):
+    """``argv`` if it is on the allow-list, else :class:`Refused`."""
+    argv = _argv(argv)
     name = argv[0]
     if name == CONF.network.dnsmasq or os.path.basename(name) == 'dnsmasq':
         if not _dnsmasq(argv):
@@ -357,12 +363,7 @@ VOLUME_COMMANDS = {
 
 def check_volume(argv):
     """``argv`` if it is on iaas-volume's allow-list, else :class:`Refused`."""
-    if not isinstance(argv, (list, tuple)) or not argv or \
-            not all(isinstance(a, str) for a in argv):
-        raise Refused(f'privileged command refused (not a list of strings): {argv!r}'[:300])
-    argv = list(argv)
-    if any('\0' in a or '\n' in a for a in argv):
-        _refuse(argv, 'control character in an argument')
+    argv = _argv(argv)
     rule = VOLUME_COMMANDS.get(argv[0])
     if rule is None:
         _refuse(argv, f'unknown command {argv[0]!r}; allowed: '
