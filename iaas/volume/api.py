@@ -157,6 +157,13 @@ class API:
         project_id = own_project(ctx)
         source, backend, image = {}, None, None
         if restore_from:
+            if restore_from['status'] != 'available':
+                raise InvalidVolume(f'Invalid backup: Backup status must be available, but '
+                                    f'it is {restore_from["status"]}.')
+            size = size or restore_from['size']
+            if size < restore_from['size']:
+                raise InvalidVolume(f'Invalid input received: volume size {size}GB is '
+                                    f'smaller than the backup size {restore_from["size"]}GB.')
             source = {'backup_id': restore_from['uuid']}
         elif snapshot_id:
             snap = self.get_snapshot(ctx, snapshot_id)
@@ -204,7 +211,30 @@ class API:
         if availability_zone and availability_zone not in self.zones():
             raise InvalidVolume(f'Invalid input received: Availability zone '
                                 f"'{availability_zone}' is invalid.")
-        vol = db.create({
+        if restore_from:     # the backup is this restore's until it ends
+            db_backups.swap(restore_from['uuid'], ('available',), 'restoring')
+        try:
+            vol = self._create_row(ctx, project_id, size, name, description, vtype, metadata,
+                                   availability_zone, snapshot_id, source_volid, image,
+                                   multiattach, source, restore_from,
+                                   src if snapshot_id else None)
+        except Exception:
+            if restore_from:
+                db_backups.swap(restore_from['uuid'], ('restoring',), 'available')
+            raise
+        if restore_from:
+            db_backups.swap(restore_from['uuid'], ('restoring',), 'restoring',
+                            restore_volume_id=vol['uuid'])
+        spec = {'size': size, 'availability_zone': availability_zone,
+                'extra_specs': vtype['extra_specs'], 'source': source, 'backend': backend}
+        self.scheduler.create_volume(ctx, vol['uuid'], spec)
+        return vol
+
+    @staticmethod
+    def _create_row(ctx, project_id, size, name, description, vtype, metadata,
+                    availability_zone, snapshot_id, source_volid, image, multiattach, source,
+                    restore_from, snapshot_source):
+        return db.create({
             'backup_id': restore_from['uuid'] if restore_from else None,
             'project_id': project_id, 'user_id': ctx.user_id, 'size': size,
             'display_name': name, 'display_description': description,
@@ -213,15 +243,8 @@ class API:
             'snapshot_id': snapshot_id, 'source_volid': source_volid,
             'image_id': image['id'] if image else None, 'multiattach': bool(multiattach),
             'bootable': bool(source.get('volume', {}).get('bootable') or
-                             (src['bootable'] if snapshot_id else False)),
+                             (snapshot_source or {}).get('bootable')),
         })
-        if restore_from:
-            db_backups.swap(restore_from['uuid'], ('restoring',), 'restoring',
-                            restore_volume_id=vol['uuid'])
-        spec = {'size': size, 'availability_zone': availability_zone,
-                'extra_specs': vtype['extra_specs'], 'source': source, 'backend': backend}
-        self.scheduler.create_volume(ctx, vol['uuid'], spec)
-        return vol
 
     def _image(self, ctx, image_ref):
         try:
@@ -528,13 +551,8 @@ class API:
             backup, vol = db_backups.begin_restore(uuid, vol['uuid'], vol['project_id'])
             self.volume.restore_backup(ctx, vol['host'], uuid, vol['uuid'])
             return backup, vol
-        db_backups.swap(uuid, ('available',), 'restoring')
-        try:
-            vol = self.create(ctx, size=backup['size'],
-                              name=name or f'restore_backup_{uuid}', restore_from=backup)
-        except Exception:
-            db_backups.swap(uuid, ('restoring',), 'available')
-            raise
+        vol = self.create(ctx, size=backup['size'], name=name or f'restore_backup_{uuid}',
+                          restore_from=backup)
         return backup, vol
 
     def reset_backup_status(self, ctx, uuid, status):

@@ -85,8 +85,9 @@ def create(req, project_id=None):
     wsgi.validate(body, CREATE)
     b = body['backup']
     if b.get('snapshot_id'):
-        raise wsgi.Fault('Backing up a snapshot is not implemented; back up the volume.',
-                         code=501)
+        API.get(ctx_of(req), b['volume_id'])           # another project's: 404 first
+        raise InvalidVolume('Invalid input received: backing up a snapshot is not '
+                            'supported here; back up the volume (force for in-use).')
     backup = API.create_backup(ctx_of(req), b['volume_id'], b.get('name'),
                                b.get('description'),
                                schemas.to_bool(b.get('incremental', False)),
@@ -144,5 +145,5 @@ def action(req, backup_id, project_id=None):
     elif name == 'os-force_delete':
         API.delete_backup(ctx, backup_id, force=True)
     else:
-        raise wsgi.Fault(f'Backup action {name[:64]} is not implemented.', code=501)
+        raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     return views.respond(req, None, 202)

@@ -132,7 +132,7 @@ def action(req, snapshot_id, project_id=None):
     wsgi.validate(body, schemas.ACTION)
     name, arg = next(iter(body.items()))
     if name != 'os-reset_status':
-        raise wsgi.Fault(f'Snapshot action {name[:64]} is not implemented.', code=501)
+        raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     wsgi.validate(arg, schemas.RESET_STATUS)
     if not arg.get('status'):
         raise InvalidVolume('Invalid input received: status is required.')

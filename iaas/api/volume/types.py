@@ -129,7 +129,7 @@ def action(req, type_id, project_id=None):
     wsgi.validate(body, schemas.ACTION)
     name, arg = next(iter(body.items()))
     if name not in ('addProjectAccess', 'removeProjectAccess'):
-        raise wsgi.Fault(f'Volume type action {name[:64]} is not implemented.', code=501)
+        raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     wsgi.validate(arg, schemas.TYPE_ACCESS)
     if name == 'addProjectAccess':
         types.add_access(type_id, arg['project'])

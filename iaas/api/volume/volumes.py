@@ -144,9 +144,8 @@ def create(req, project_id=None):
     body = req.json()
     wsgi.validate(body, schemas.VOLUME_CREATE)
     v = body['volume']
-    if v.get('backup_id'):
-        raise wsgi.Fault('Creating a volume from a backup is done with the backup\'s '
-                         'restore action here.', code=501)
+    backup = API.get_backup(ctx_of(req), v['backup_id'], P.BACKUP_RESTORE) \
+        if v.get('backup_id') else None
     image = v.get('imageRef') or v.get('image_id')
     vol = API.create(
         ctx_of(req), size=schemas.to_int(v.get('size')),
@@ -155,7 +154,7 @@ def create(req, project_id=None):
         volume_type=v.get('volume_type'), metadata=v.get('metadata'),
         availability_zone=v.get('availability_zone'), snapshot_id=v.get('snapshot_id'),
         source_volid=v.get('source_volid'), image_ref=image,
-        multiattach=schemas.to_bool(v.get('multiattach', False)))
+        multiattach=schemas.to_bool(v.get('multiattach', False)), restore_from=backup)
     return show_volume(req, vol, 202, extended=False)
 
 
@@ -343,15 +342,17 @@ ACTIONS = {
 @wsgi.route_policy(P.VOLUME_ACTION)
 @wsgi.accepts(schemas.ACTION)
 def action(req, volume_id, project_id=None):
-    """One body key names the action; an action this API does not have is
-    501 before anything is changed (a Cinder action it does not serve is 404
-    first when the volume is not the caller's to see, as in Cinder)."""
+    """One body key names the action. A name Cinder does not have is 400
+    ("There is no such action", Cinder's answer); a Cinder action this API
+    does not serve is 404 when the volume is not the caller's to see, else
+    501; nothing is changed either way."""
     body = req.json()
     wsgi.validate(body, schemas.ACTION)
     name, arg = next(iter(body.items()))
     if name not in ACTIONS:
-        if name in NOT_SERVED:
-            API.get(ctx_of(req), volume_id)
+        if name not in NOT_SERVED:     # not a Cinder action at all (Cinder's 400)
+            raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
+        API.get(ctx_of(req), volume_id)
         raise wsgi.Fault(f'Volume action {name[:64]} is not implemented.', code=501)
     handler, status = ACTIONS[name]
     out = handler(req, volume_id, arg if isinstance(arg, dict) else {})

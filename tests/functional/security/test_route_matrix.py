@@ -194,7 +194,8 @@ for _prefix in ('/v3', '/v3/{project_id}'):
         ('POST', _prefix + '/volumes'): lambda v: [
             {'volume': {'size': 1}}, {'volume': {'snapshot_id': v['snapshot_id']}},
             {'volume': {'source_volid': v['volume_id']}},
-            {'volume': {'size': 1, 'volume_type': v['type_id']}}],
+            {'volume': {'size': 1, 'volume_type': v['type_id']}},
+            {'volume': {'backup_id': v['backup_id']}}],
         ('PUT', _prefix + '/volumes/{volume_id}'): lambda v: [{'volume': {'name': 'pwned'}}],
         ('DELETE', _prefix + '/volumes/{volume_id}'): None,
         ('POST', _prefix + '/volumes/{volume_id}/action'): _volume_actions,

@@ -84,6 +84,15 @@ def test_backup_incremental_restore(cloud, conf, store):
     cloud.wait_status(inc, 'available', kind='backups')
     assert _read(new, 0, 3 * MiB) == expected
 
+    # a volume made from a backup (POST /volumes with backup_id, 3.47)
+    r = cloud.v('POST', '/volumes', {'volume': {'backup_id': inc, 'name': 'from-backup'}},
+                version='3.47')
+    assert r.status_int == 202, r.body
+    made = r.json['volume']['id']
+    cloud.wait_status(made, 'available')
+    cloud.wait_status(inc, 'available', kind='backups')
+    assert _read(made, 0, 3 * MiB) == expected
+
     # restore the full backup over an existing volume
     target = cloud.create(size=1, name='target')
     cloud.wait_status(target['id'], 'available')
