@@ -35,24 +35,6 @@ SECTORS_PER_GiB = GiB // 512
 
 # -- fixtures -----------------------------------------------------------------
 
-class PrivateTgtd(Tgtd):
-    """Tgtd of test_volumes on a control port iaas accepts
-    (``[backend_*] tgt_control_port`` and the privileged allow-list stop at
-    32767; Tgtd's own choice may be above)."""
-
-    def __init__(self, workdir):
-        base = 21000 + os.getpid() % 11000
-        self._next = base
-        super().__init__(workdir)
-
-    def __setattr__(self, name, value):
-        if name == 'control' and value > 32767:
-            value = self._next
-            while os.path.exists(f'/var/run/tgtd/socket.{value}'):
-                value += 1
-        super().__setattr__(name, value)
-
-
 def volume_head(path, tmp_path):
     """The first 512 bytes of the volume's data, whatever its file format."""
     out = tmp_path / 'head.raw'
@@ -67,7 +49,7 @@ def volume_head(path, tmp_path):
 def tgtd(guest_env):
     if not shutil.which('tgtd'):
         pytest.skip('tgt not installed (apt-get install tgt)')
-    t = PrivateTgtd(guest_env.instances_path)
+    t = Tgtd(guest_env.instances_path)
     yield t
     t.stop()
 

@@ -203,11 +203,11 @@ class Tgtd:
 
     def __init__(self, workdir):
         self.workdir = workdir
-        self.control = 20000 + os.getpid() % 20000
+        self.control = self._control_port(os.getpid())
         for attempt in range(3):      # a port taken meanwhile: again on fresh ports
             self.port = _free_port()
             while os.path.exists(f'/var/run/tgtd/socket.{self.control}'):
-                self.control += 1
+                self.control = self._control_port(self.control + 1)
             self.log = open(os.path.join(workdir, f'tgtd-{attempt}.log'), 'wb')
             self.proc = subprocess.Popen(
                 ['tgtd', '-f', '-C', str(self.control), '--iscsi',
@@ -219,7 +219,11 @@ class Tgtd:
                 self.stop()
                 if attempt == 2:
                     raise
-                self.control += 1
+                self.control = self._control_port(self.control + 1)
+
+    @staticmethod
+    def _control_port(n):
+        return 20000 + (n - 20000) % 12000     # tgtd takes 0-32767, and so does iaas
 
     def _up(self):
         if self.proc.poll() is not None:
