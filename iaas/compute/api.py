@@ -29,7 +29,7 @@ from iaas.db import quotas
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
 from iaas.db import volumes as db_volumes
-from iaas.exception import ServiceError
+from iaas.exception import ServiceError, VolumeStatusError
 from iaas.identity import policy
 from iaas.image import access as image_access
 from iaas.image import upload as image_upload
@@ -400,10 +400,29 @@ class API:
         self.compute.instance_action(ctx, inst['host'], uuid, 'reboot',
                                      reboot_type='HARD' if hard else 'SOFT')
 
-    def rebuild(self, ctx, uuid, image_ref, name=None, metadata=None):
-        self.get(ctx, uuid, ACTION_RULES['rebuild'])   # 404 before any image check
+    def rebuild(self, ctx, uuid, image_ref, name=None, metadata=None,
+                reimage_boot_volume=False):
+        """Rebuild from ``image_ref``. A volume-backed server keeps its root
+        volume (so only its own image) unless ``reimage_boot_volume`` (compute
+        2.93+): then the root volume is overwritten with the image."""
+        inst = self.get(ctx, uuid, ACTION_RULES['rebuild'])   # 404 before any image check
         image = self.image(ctx, image_ref)
-        inst = self._begin(ctx, uuid, 'rebuild')
+        reimage = None
+        if (inst['system_metadata'] or {}).get('boot_from_volume'):
+            if not reimage_boot_volume and image['id'] != inst['image_ref']:
+                raise ComputeError('Unable to rebuild with a different image for a '
+                                   'volume-backed server.')
+            if reimage_boot_volume:
+                try:
+                    reimage = self.boot_volumes.begin_reimage(inst)
+                except VolumeStatusError as exc:
+                    raise Conflict(f'The root volume cannot be rebuilt: {exc}') from None
+        try:
+            inst = self._begin(ctx, uuid, 'rebuild')
+        except ComputeError:
+            if reimage:
+                self.boot_volumes.abort_reimage(reimage)
+            raise
         values = {'image_ref': image['id']}
         if name:
             values['display_name'] = name
@@ -417,7 +436,8 @@ class API:
             raise NotFound(f'Instance {uuid} could not be found.') from None
         self.compute.instance_action(ctx, inst['host'], uuid, 'rebuild',
                                      image={'id': image['id'],
-                                            'properties': image.get('properties') or {}})
+                                            'properties': image.get('properties') or {}},
+                                     reimage=reimage)
         return db.get(uuid)
 
     def snapshot(self, ctx, uuid, name, metadata=None):

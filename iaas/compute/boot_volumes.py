@@ -5,7 +5,7 @@ attachment record the compute host completes when it boots
 """
 from iaas.compute.virt import driver as virt_driver
 from iaas.db import volumes as db_volumes
-from iaas.exception import InvalidVolume, VolumeNotFound
+from iaas.exception import InvalidVolume, VolumeNotFound, VolumeStatusError
 from iaas.volume import api as volume_api
 from iaas.volume import states as volume_states
 
@@ -128,3 +128,28 @@ class BootVolumes:
             out.append({'volume_id': vol_id, 'device': '/dev/' + dev,
                         'boot_index': b['boot_index']})
         return out
+
+    @staticmethod
+    def begin_reimage(inst):
+        """Begin overwriting the root volume of volume-backed ``inst`` (a
+        rebuild at 2.93+): its volume goes ``downloading``. Returns what the
+        compute host needs; VolumeStatusError when it cannot begin."""
+        root = [a for a in db_volumes.attachments(instance_uuid=inst['uuid'])
+                if a['boot_index'] == 0 and a['attach_status'] == 'attached']
+        if not root:
+            raise VolumeStatusError(f'instance {inst["uuid"]} has no attached root volume')
+        op = volume_states.op('volume', 'reimage')
+        try:
+            vol = db_volumes.begin(root[0]['volume_id'], op.begin, op.during)
+        except VolumeNotFound:
+            raise VolumeStatusError(f'volume {root[0]["volume_id"]} is gone') from None
+        return {'volume_id': vol['uuid'], 'volume_host': vol['host']}
+
+    @staticmethod
+    def abort_reimage(reimage):
+        op = volume_states.op('volume', 'reimage')
+        vol = db_volumes.get(reimage['volume_id'])
+        try:
+            db_volumes.swap(vol['uuid'], (op.during,), vol['previous_status'] or op.begin[0])
+        except (VolumeStatusError, VolumeNotFound):
+            pass

@@ -265,16 +265,23 @@ class ComputeManager(volume_ops.VolumeOps, manager.Manager):
                                        reboot_type=reboot_type))
 
     @rpc.expose
-    def rebuild_instance(self, context, instance_uuid, image=None):
-        self._run(self._rebuild, context, instance_uuid, image or {})
+    def rebuild_instance(self, context, instance_uuid, image=None, reimage=None):
+        self._run(self._rebuild, context, instance_uuid, image or {}, reimage)
 
-    def _rebuild(self, context, uuid, image):
+    def _rebuild(self, context, uuid, image, reimage=None):
+        """``reimage`` ({volume_id, volume_host}): the root volume (already
+        ``downloading``) is overwritten with the image while the guest is off."""
         event = 'compute_rebuild_instance'
         with self._lock(uuid):
             inst = self._get(context, uuid, start_event=event)
             if inst is None:
                 return
             try:
+                if reimage:
+                    self.driver.power_off(inst, CONF.compute.shutdown_timeout)
+                    self.volume_api.reimage_volume(
+                        context, reimage['volume_host'], reimage['volume_id'], image['id'],
+                        timeout=CONF.volume.action_timeout)
                 self.driver.rebuild(context, inst, image)
                 stopped = inst['vm_state'] == states.STOPPED
                 if stopped:     # as Nova: a stopped server is stopped again after

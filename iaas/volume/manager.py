@@ -27,12 +27,28 @@ from iaas.exception import SnapshotNotFound, VolumeNotFound, VolumeStatusError
 from iaas.image import fetch as image_fetch
 from iaas.image import upload as image_upload
 from iaas.volume import backups, states
+from iaas.volume.drivers import base as drivers_base
+from iaas.volume.drivers import file as file_driver
 from iaas.volume.drivers.base import VolumeBusy
 
 LOG = logging.getLogger(__name__)
 GROUP = 'iaas.volume.drivers'
 GONE_OR_CHANGED = (VolumeNotFound, SnapshotNotFound, VolumeStatusError)
 UPLOAD_CHUNK = 4 << 20
+
+
+def _qemu_img(*args, timeout=120):
+    return subprocess.run(['qemu-img', *args], check=True, capture_output=True, text=True,
+                          timeout=timeout).stdout
+
+
+def _image_meta(image_id, image):
+    """A volume's ``volume_image_metadata`` from the image it was made from."""
+    meta = {k: str(image[k]) for k in ('disk_format', 'container_format', 'min_ram',
+                                       'min_disk', 'size', 'checksum')
+            if image.get(k) is not None}
+    meta.update({'image_id': image_id, 'image_name': str(image.get('name') or '')})
+    return meta
 
 
 def backend_conf(name):
@@ -171,11 +187,46 @@ class VolumeManager(backups.BackupOps, manager.Manager):
             image = image_fetch.fetch_as_service(image_id, path)
             fmt = image.get('disk_format') or 'raw'
             update = driver.create_volume_from_image(plain, path, fmt)
-        meta = {k: str(image[k]) for k in ('disk_format', 'container_format', 'min_ram',
-                                           'min_disk', 'size', 'checksum')
-                if image.get(k) is not None}
-        meta.update({'image_id': image_id, 'image_name': str(image.get('name') or '')})
-        return update, {'bootable': True, 'image_metadata': meta}
+        return update, {'bootable': True, 'image_metadata': _image_meta(image_id, image)}
+
+    # -- reimage (the root volume of a server rebuilt at compute 2.93+) ------------
+    @rpc.expose
+    def reimage_volume(self, context, volume_id, image_id):
+        """Overwrite the volume (``downloading``; its guest is off) with the
+        image's data from offset 0; back to its previous status, or ``error``
+        and the caller hears why."""
+        volume = self.conductor.volume_get(context, volume_id)
+        if volume['status'] != states.DOWNLOADING:
+            raise VolumeStatusError(f'volume {volume_id} is {volume["status"]}, '
+                                    f'not {states.DOWNLOADING}')
+        try:
+            meta = self._write_image(self._driver(volume), self._plain(volume), image_id)
+        except Exception as exc:
+            LOG.exception('volume %s: reimage failed', volume_id)
+            self._swap(context, volume_id, states.DOWNLOADING, states.ERROR,
+                       fault=f'reimage failed: {str(exc)[:500]}')
+            raise
+        back = volume['previous_status'] or states.AVAILABLE
+        if self._swap(context, volume_id, states.DOWNLOADING, back, bootable=True,
+                      image_metadata=meta) is None:
+            raise VolumeStatusError(f'volume {volume_id} changed during its reimage')
+
+    @staticmethod
+    def _write_image(driver, plain, image_id):
+        workdir = CONF.volume.image_conversion_dir
+        os.makedirs(workdir, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            path = os.path.join(tmp, 'image')
+            image = image_fetch.fetch_as_service(image_id, path)
+            fmt = drivers_base.qemu_format(image.get('disk_format') or 'raw')
+            file_driver.check_image(_qemu_img, path, fmt, drivers_base.size_bytes(plain))
+            if fmt != 'raw':
+                _qemu_img('convert', '-f', fmt, '-O', 'raw', path, path + '.raw', timeout=3600)
+                path += '.raw'
+            with open(path, 'rb') as src, driver.open_volume(plain, 'r+b') as dst:
+                for chunk in iter(lambda: src.read(UPLOAD_CHUNK), b''):
+                    dst.write(chunk)
+        return _image_meta(image_id, image)
 
     # -- delete / extend -----------------------------------------------------------
     @rpc.expose

@@ -44,6 +44,12 @@ class VolumeAPI(rpc.ClientAPI):
         self._cast(context, host, 'upload_to_image', volume_id=volume_id, image_id=image_id,
                    disk_format=disk_format)
 
+    def reimage_volume(self, context, host, volume_id, image_id, timeout=None):
+        """Call: overwrite the volume (``downloading``) with the image's data;
+        returns once it is back in its previous status (raises otherwise)."""
+        return self._call(context, host, 'reimage_volume', timeout=timeout,
+                          volume_id=volume_id, image_id=image_id)
+
     def create_snapshot(self, context, host, snapshot_id, force=False):
         self._cast(context, host, 'create_snapshot', snapshot_id=snapshot_id, force=force)
 

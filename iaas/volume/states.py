@@ -22,6 +22,7 @@ EXTENDING = 'extending'
 UPLOADING = 'uploading'
 BACKING_UP = 'backing-up'
 RESTORING = 'restoring-backup'
+DOWNLOADING = 'downloading'
 DELETING = 'deleting'
 ERROR = 'error'
 ERROR_DELETING = 'error_deleting'
@@ -29,7 +30,7 @@ ERROR_EXTENDING = 'error_extending'
 ERROR_RESTORING = 'error_restoring'
 
 VOLUME_STATUSES = (CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, EXTENDING,
-                   UPLOADING, BACKING_UP, RESTORING, DELETING, ERROR, ERROR_DELETING,
+                   UPLOADING, BACKING_UP, RESTORING, DOWNLOADING, DELETING, ERROR, ERROR_DELETING,
                    ERROR_EXTENDING, ERROR_RESTORING, 'maintenance')
 PREVIOUS = 'previous'
 
@@ -47,6 +48,8 @@ VOLUME_OPS = {
     'upload': Op((AVAILABLE, IN_USE), UPLOADING, PREVIOUS, PREVIOUS),
     'backup': Op((AVAILABLE, IN_USE), BACKING_UP, PREVIOUS, PREVIOUS),
     'restore': Op((AVAILABLE,), RESTORING, AVAILABLE, ERROR_RESTORING),
+    # the root volume of a server rebuilt at compute 2.93+ (Cinder's os-reimage)
+    'reimage': Op((AVAILABLE, IN_USE), DOWNLOADING, PREVIOUS, ERROR),
     'clone_source': Op((AVAILABLE, IN_USE), None, None, None),
 }
 

@@ -82,7 +82,8 @@ def _rebuild(req, server_id, arg):
         values['user_data'] = _user_data(arg['user_data'])
     ips = access_ips(arg)
     inst = compute_api.rebuild(ctx, server_id, arg['imageRef'], name=arg.get('name'),
-                               metadata=arg.get('metadata'))
+                               metadata=arg.get('metadata'),
+                               reimage_boot_volume=v >= (2, 93))
     if ips:
         values['system_metadata'] = {**(inst['system_metadata'] or {}), **ips}
     if values:

@@ -197,9 +197,10 @@ class ComputeDriver:
         raise NotImplementedError
 
     def rebuild(self, context, instance, image_meta, admin_password=None, network_info=None):
-        """Re-create the guest from ``image_meta``; default: destroy then spawn."""
-        self.destroy(context, instance, network_info)
-        self.spawn(context, instance, image_meta, admin_password, network_info)
+        """Re-create the guest from ``image_meta``: a new root disk (unless the
+        root is a volume) and the same attached volumes, which stay the volume
+        service's and keep their data."""
+        raise NotImplementedError
 
     def resize(self, context, instance, new_flavor):
         """Give the guest ``new_flavor`` (it is powered off and on again)."""

@@ -51,7 +51,7 @@ class FakeDriver(driver.ComputeDriver):
         os.makedirs(path, exist_ok=True)
         data = {'host': self.host, 'capacity': self.capacity(), 'used': self._used(),
                 'peak': self.peak, 'refused': self.refused, 'spawned': self.spawned,
-                'guests': {u: {'power_state': g['power_state'],
+                'guests': {u: {'power_state': g['power_state'], 'image_id': g.get('image_id'),
                                'volumes': self._volume_list(g)}
                            for u, g in self.guests.items()}}
         tmp = os.path.join(path, f'.{self.host}.json.tmp')
@@ -105,6 +105,7 @@ class FakeDriver(driver.ComputeDriver):
             self.guests[instance['uuid']] = {
                 'power_state': RUNNING, 'resources': res, 'volumes': volumes,
                 'boot_from_volume': bool(driver.root_mapping(block_device_info)),
+                'image_id': (image_meta or {}).get('id') or instance.get('image_ref'),
                 'console': [f'fake guest {instance["uuid"]} booting',
                             f'hostname {instance.get("hostname")}',
                             'iaas-fake-guest: login prompt']}
@@ -118,6 +119,16 @@ class FakeDriver(driver.ComputeDriver):
     def destroy(self, context, instance, network_info=None, destroy_disks=True):
         with self._lock:
             self.guests.pop(instance['uuid'], None)
+            self._save()
+
+    def rebuild(self, context, instance, image_meta, admin_password=None, network_info=None):
+        with self._lock:
+            g = self._guest(instance)
+            g.update(power_state=RUNNING, image_id=(image_meta or {}).get('id') or g.get('image_id'),
+                     console=[f'fake guest {instance["uuid"]} rebuilt',
+                              f'hostname {instance.get("hostname")}',
+                              'iaas-fake-guest: login prompt'])
+            self.spawned += 1
             self._save()
 
     def _set_power(self, instance, state, line):

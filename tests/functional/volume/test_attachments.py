@@ -9,10 +9,31 @@ from tests.functional.volume.conftest import wait_for
 MV = {'OpenStack-API-Version': 'compute 2.79'}
 
 
-def _guest_volumes(conf, sid):
+def _guest_state(conf, sid):
     path = os.path.join(conf.state_path, 'fake-driver', 'fv-c1.json')
     with open(path) as f:
-        return json.load(f)['guests'].get(sid, {}).get('volumes', [])
+        return json.load(f)['guests'].get(sid, {})
+
+
+def _guest_volumes(conf, sid):
+    return _guest_state(conf, sid).get('volumes', [])
+
+
+def _other_image():
+    from iaas.db import images as db_images
+    return db_images.image_create({
+        'name': 'img2', 'status': 'active', 'visibility': 'public', 'disk_format': 'raw',
+        'container_format': 'bare', 'size': 4096, 'owner': 'someone'})['id']
+
+
+def _rebuild(cloud, conf, sid, image):
+    """Rebuild ``sid`` from ``image`` and wait until the guest runs it."""
+    r = cloud.c('POST', f'/servers/{sid}/action', {'rebuild': {'imageRef': image}},
+                cloud.alice, headers=MV)
+    assert r.status_int == 202, r.body
+    wait_for(lambda: cloud.c('GET', f'/servers/{sid}', token=cloud.alice).json['server'][
+        'status'] == 'ACTIVE' and _guest_state(conf, sid).get('image_id') == image,
+        what='rebuilt')
 
 
 def test_attach_detach_and_delete_on_termination(cloud, conf):
@@ -46,6 +67,12 @@ def test_attach_detach_and_delete_on_termination(cloud, conf):
     assert r.status_int == 202, r.body
     assert cloud.wait_status(vol['id'], 'in-use')['size'] == 2
     wait_for(lambda: _guest_volumes(conf, sid)[0]['size'] == 2 << 30, what='guest size')
+
+    # a rebuild from another image keeps the volume in the guest
+    _rebuild(cloud, conf, sid, _other_image())
+    assert [(g['serial'], g['device']) for g in _guest_volumes(conf, sid)] == [
+        (vol['id'], '/dev/vdb')]
+    assert cloud.wait_status(vol['id'], 'in-use')['attachments'][0]['server_id'] == sid
 
     r = cloud.c('DELETE', f"/servers/{sid}/os-volume_attachments/{vol['id']}",
                 token=cloud.alice)
@@ -115,6 +142,20 @@ def test_boot_from_volume_and_delete_on_termination(cloud, conf):
     r = cloud.c('DELETE', f"/servers/{sid}/os-volume_attachments/{root['id']}",
                 token=cloud.alice)
     assert r.status_int == 400, r.body
+
+    # rebuild: another image is refused (the root volume is kept); the same
+    # image rebuilds over the same volumes
+    other = _other_image()
+    r = cloud.c('POST', f'/servers/{sid}/action', {'rebuild': {'imageRef': other}},
+                cloud.alice, headers=MV)
+    assert r.status_int == 400, r.body
+    assert 'volume-backed' in r.json['badRequest']['message']
+    assert _guest_state(conf, sid)['image_id'] == cloud.image      # untouched
+    _rebuild(cloud, conf, sid, cloud.image)
+    assert {d['device']: d['serial'] for d in _guest_volumes(conf, sid)} == {
+        '/dev/vda': root['id'], '/dev/vdb': blank}
+    assert cloud.wait_status(root['id'], 'in-use')['attachments'][0]['server_id'] == sid
+
     assert cloud.c('DELETE', f'/servers/{sid}', token=cloud.alice).status_int == 204
     cloud.wait_status(blank, 'deleted')
     assert cloud.wait_status(root['id'], 'available')['attachments'] == []

@@ -154,4 +154,7 @@ wait_for = deadline_poll      # the probes' one deadline poll, under its old nam
 
 
 def marker_lines(text):
-    return [line[line.index(MARKER):] for line in text.splitlines() if MARKER in line]
+    """The boot marker lines of a console log; a last line the guest is
+    still writing (no line end yet) is left for the next read."""
+    complete = text[:text.rfind('\n') + 1] if text else ''
+    return [line[line.index(MARKER):] for line in complete.splitlines() if MARKER in line]

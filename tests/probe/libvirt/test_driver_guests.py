@@ -224,5 +224,13 @@ def test_nic_on_the_named_bridge(drv, guest_env, bridge):
     assert os.path.basename(os.readlink(f'/sys/class/net/{tap}/master')) == bridge
     with open(f'/sys/class/net/{tap}/mtu') as f:
         assert f.read().strip() == '1450'
+    # a hard reboot and a rebuild define the domain again: the NIC stays
+    drv.reboot(None, vm, 'HARD')
+    wait_markers(drv, vm, 2)
+    drv.rebuild(None, vm, {'id': 'img-busybox'})
+    wait_markers(drv, vm, 3)
+    xml = guest_env.domain(vm['uuid']).XMLDesc()
+    assert "<mac address='fa:16:3e:12:34:56'/>" in xml and f"<source bridge='{bridge}'/>" in xml
+    assert os.path.basename(os.readlink(f'/sys/class/net/{tap}/master')) == bridge
     drv.destroy(None, vm)
     assert not os.path.exists(f'/sys/class/net/{tap}')

@@ -243,6 +243,19 @@ def test_boot_from_volume(vol_cloud, guest_env):
     assert f'<serial>{root}</serial>' in xml and f'volume-{root}' in xml
     shown = cc.openstack('server', 'show', 'bfv')
     assert root in str(shown['volumes_attached'])
+    # before 2.93 a rebuild keeps the root volume: the guest's boot count goes on
+    cc.openstack('--os-compute-api-version', '2.92', 'server', 'rebuild', '--image',
+                 cc.image['id'], '--wait', 'bfv', json_out=False, timeout=300)
+    wait_line(cc, 'bfv', f'uuid={uid} hostname=bfv boot=2')
+    # from 2.93 the root volume is written from the image again: boot 1 once more
+    cc.openstack('server', 'rebuild', '--reimage-boot-volume', '--image', cc.image['id'],
+                 '--wait', 'bfv', json_out=False, timeout=300)
+    deadline_poll(lambda: marker_lines(console(cc, 'bfv'))[-1].endswith('boot=1'), BOOT,
+                  interval=1, what='bfv booted from its reimaged root volume')
+    vol = cc.openstack('volume', 'show', root)
+    assert vol['status'] == 'in-use' and vol['volume_image_metadata']['image_id'] == \
+        cc.image['id'], vol
+    assert os.listdir(vdir) == [f'volume-{root}']
 
     cc.openstack('server', 'delete', '--wait', 'bfv', json_out=False, timeout=180)
     assert guest_env.domains() == {}

@@ -63,9 +63,11 @@ def _vifs(network_info):
 
 def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine='pc',
                config_drive_path=None, config_drive_bus='virtio', network_info=None,
-               volume_disks=()):
+               volume_disks=(), interfaces=()):
     """The domain XML (a string) for ``instance``; ``disk_path`` is None
-    when a volume in ``volume_disks`` (elements) is the root disk."""
+    when a volume in ``volume_disks`` (elements) is the root disk;
+    ``interfaces`` (elements of an earlier definition) are kept as they are
+    when there is no ``network_info``."""
     flavor = instance.get('flavor') or {}
     vcpus = int(instance.get('vcpus') or flavor.get('vcpus') or 1)
     memory_mb = int(instance.get('memory_mb') or flavor.get('memory_mb') or 128)
@@ -139,6 +141,9 @@ def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine
         _sub(nic, 'model', type='virtio')
         if vif.get('mtu') or (vif.get('network') or {}).get('mtu'):
             _sub(nic, 'mtu', size=vif.get('mtu') or vif['network']['mtu'])
+
+    if network_info is None:
+        dev.extend(interfaces)
 
     serial = _sub(dev, 'serial', type='pty')
     _sub(serial, 'log', file=console_log, append='on')

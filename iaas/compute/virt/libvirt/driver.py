@@ -176,14 +176,21 @@ class LibvirtDriver(driver.ComputeDriver):
             return self.cache.sweep(self._images_in_use(), CONF.libvirt.image_cache_max_age)
 
     # -- spawn --------------------------------------------------------------------
-    def _xml(self, instance, network_info=None, volume_disks=None):
+    def _xml(self, instance, network_info=None, volume_disks=None, interfaces=None):
         """The domain XML; without ``volume_disks`` the volumes of the
-        current definition (if any) are kept."""
+        current definition (if any) are kept, and without ``network_info``
+        (or ``interfaces``) its NICs."""
         uuid = instance['uuid']
         p = self._paths(uuid)
         cd = p['config'] if os.path.exists(p['config']) else None
+        defined = None
+        if volume_disks is None or (network_info is None and interfaces is None):
+            defined = self._defined_xml(uuid)
         if volume_disks is None:
-            volume_disks = self._defined_volume_disks(uuid)
+            volume_disks = volume.volume_disks(defined)
+        if interfaces is None:
+            interfaces = [] if defined is None else ET.fromstring(defined).findall(
+                'devices/interface')
         root_volume = any(d.find('target').get('dev') == 'vda' for d in volume_disks)
         return config.domain_xml(
             self.domain_name(uuid), instance, None if root_volume else p['disk'],
@@ -191,13 +198,17 @@ class LibvirtDriver(driver.ComputeDriver):
             virt_type=self.virt_type or config.choose_virt_type(CONF.libvirt.virt_type),
             machine=CONF.libvirt.machine_type, config_drive_path=cd,
             config_drive_bus=CONF.libvirt.config_drive_bus, network_info=network_info,
-            volume_disks=volume_disks)
+            volume_disks=volume_disks, interfaces=interfaces)
 
     def _defined_volume_disks(self, uuid):
+        return volume.volume_disks(self._defined_xml(uuid))
+
+    def _defined_xml(self, uuid):
+        """The domain's inactive XML, or None without a domain."""
         try:
-            return volume.volume_disks(self._dom(uuid, lambda d: d.XMLDesc(XML_INACTIVE)))
+            return self._dom(uuid, lambda d: d.XMLDesc(XML_INACTIVE))
         except driver.InstanceNotFoundInDriver:
-            return []
+            return None
 
     def _mapping_disks(self, uuid, block_device_info):
         """Disk elements (root volume first) of ``block_device_info``'s
@@ -268,6 +279,36 @@ class LibvirtDriver(driver.ComputeDriver):
             time.sleep(0.1)
         LOG.warning('guest %s: no %r on its console after %ss; carrying on', uuid,
                     CONF.libvirt.boot_wait_pattern, CONF.libvirt.boot_wait_timeout)
+
+    def rebuild(self, context, instance, image_meta, admin_password=None, network_info=None):
+        """The same domain (volumes, their CHAP secrets, NICs) over a new
+        root disk from ``image_meta``; a root volume is kept as it is."""
+        uuid = instance['uuid']
+        p = self._paths(uuid)
+        volume_disks = self._defined_volume_disks(uuid)
+        xml = self._defined_xml(uuid)
+        if xml is None:
+            raise driver.InstanceNotFoundInDriver(f'no domain for {uuid}')
+        nics = ET.fromstring(xml).findall('devices/interface')
+        self._undefine(uuid)
+        t0 = time.monotonic()
+        if not any(d.find('target').get('dev') == 'vda' for d in volume_disks):
+            image_id = (image_meta or {}).get('id') or instance.get('image_ref')
+            base, base_fmt = self.cache.ensure(image_id)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(p['disk'])
+            with open(p['image'], 'w') as f:
+                f.write(image_id)
+            self.cache.create_overlay(base, base_fmt, p['disk'],
+                                      int(instance.get('root_gb') or 0))
+        if network_info is not None and os.path.exists(p['config']):
+            configdrive.make_drive(p['config'], instance, network_info)
+        new = self._xml(instance, network_info, volume_disks, nics)
+        self.conn.call(lambda c: c.defineXML(new))
+        self._dom(uuid, lambda d: d.create())
+        LOG.info('guest %s rebuilt in %.2fs', uuid, time.monotonic() - t0)
+        if CONF.libvirt.boot_wait_pattern:
+            self._wait_boot(uuid, t0)
 
     # -- destroy --------------------------------------------------------------
     def _undefine(self, uuid):
