@@ -12,6 +12,7 @@ import contextlib
 import copy
 import io
 import threading
+import time
 
 from oslo_config import cfg
 
@@ -23,6 +24,9 @@ CHUNK = 1 << 20
 fake_opts = [
     cfg.FloatOpt('fake_total_gb', default=1000.0, min=0,
                  help='Capacity the fake backend reports.'),
+    cfg.FloatOpt('fake_delay', default=0.0, min=0, max=3600,
+                 help='Seconds every driver operation takes (tests that kill a volume '
+                      'host mid-operation).'),
     cfg.ListOpt('fake_fail_operations', default=[],
                 help='Driver methods that raise DriverError (tests of error paths), '
                      'e.g. create_volume,extend_volume.'),
@@ -118,6 +122,8 @@ class FakeDriver(base.VolumeDriver):
 
     def _call(self, method, oid):
         self.calls.append((method, oid))
+        if self.conf.fake_delay:
+            time.sleep(self.conf.fake_delay)
         if method in (self.conf.fake_fail_operations or []):
             raise DriverError(f'fake backend: {method} fails (fake_fail_operations)')
 
