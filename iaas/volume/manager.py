@@ -396,7 +396,16 @@ class VolumeManager(backups.BackupOps, manager.Manager):
     @rpc.expose
     def initialize_connection(self, context, volume_id, connector):
         volume = self.conductor.volume_get(context, volume_id)
-        return self._driver(volume).initialize_connection(self._plain(volume), connector)
+        info = self._driver(volume).initialize_connection(self._plain(volume), connector)
+        if volume.get('multiattach'):
+            data = info.setdefault('data', {})
+            if str(data.get('format') or 'raw') != 'raw':
+                # two writers of one qcow2 image corrupt its metadata
+                raise drivers_base.DriverError(
+                    f'volume {volume_id} is multiattach but stored as {data["format"]}; '
+                    f'only raw volumes can be written by several guests')
+            data['multiattach'] = True
+        return info
 
     @rpc.expose
     def terminate_connection(self, context, volume_id, connector):

@@ -148,6 +148,10 @@ def disk_element(connection_info, device, serial=None, usage=None, cache_probe=N
         _sub(disk, 'serial', serial)
     if data.get('access_mode') == 'ro':
         _sub(disk, 'readonly')
+    if data.get('multiattach'):
+        # several guests write it: qemu takes no exclusive lock, no host cache
+        disk.find('driver').set('cache', 'none')
+        _sub(disk, 'shareable')
     _sub(disk, 'alias', name=ALIAS_PREFIX + device)
     return disk
 

@@ -113,6 +113,14 @@ def test_unknown_type_named():
         el({'driver_volume_type': 'fibre_channel', 'data': {}})
 
 
+def test_multiattach_disk_is_shareable_without_host_cache():
+    ci = {'driver_volume_type': 'file',
+          'data': {'path': '/v/vol-1', 'format': 'raw', 'multiattach': True}}
+    d = el(ci, cache='writeback')
+    assert d.find('shareable') is not None and d.find('driver').get('cache') == 'none'
+    assert el(FILE_CI).find('shareable') is None
+
+
 def domain(**kw):
     args = dict(name='d', instance={'uuid': UUID}, disk_path='/i/disk',
                 console_log='/i/console.log')
