@@ -135,7 +135,8 @@ class VolumeManager(backups.BackupOps, manager.Manager):
     @staticmethod
     def _plain(volume):
         return {k: volume.get(k) for k in ('uuid', 'size', 'host', 'provider_location',
-                                          'display_name')} | {'id': volume['uuid']}
+                                          'display_name', 'multiattach')} | \
+            {'id': volume['uuid']}
 
     # -- create ------------------------------------------------------------------
     @rpc.expose

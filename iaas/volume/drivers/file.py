@@ -180,6 +180,11 @@ class FileDriver(base.VolumeDriver):
     def new_format(self):
         return self.forced_format or self.conf.volume_format
 
+    def _format_for(self, volume):
+        """The format a new volume is made in: raw when several guests will
+        write it (multiattach), else the backend's."""
+        return 'raw' if volume.get('multiattach') else self.new_format
+
     def volume_format(self, volume):
         """The format the volume was made with (its provider_location)."""
         loc = volume.get('provider_location') or ''
@@ -302,7 +307,7 @@ class FileDriver(base.VolumeDriver):
     def create_volume(self, volume):
         vid = base.check_id(volume['id'])
         size = base.size_bytes(volume)
-        fmt = self.new_format
+        fmt = self._format_for(volume)
         path = self.path(volume)
         with self._lock(vid):
             self._recover(vid)
@@ -328,7 +333,7 @@ class FileDriver(base.VolumeDriver):
         if src_size > size:
             raise DriverError(f'source of {src_size} bytes is larger than the volume '
                               f'({size} bytes)')
-        fmt = self.new_format
+        fmt = self._format_for(volume)
         path = self.path(volume)
         part = path + '.part'
         with self._lock(vid):

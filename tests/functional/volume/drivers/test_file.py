@@ -245,3 +245,22 @@ def test_from_image_is_about_as_fast_as_a_bare_convert(driver, tmp_path):
     bare_t = min(bare() for _ in range(3))
     ours_t = min(ours() for _ in range(3))
     assert bare_t / ours_t >= 0.9, f'bare {bare_t:.3f}s, driver {ours_t:.3f}s'
+
+
+def test_multiattach_volumes_are_raw_whatever_the_backend_format(driver):
+    # several guests write a multiattach volume: never a qcow2 (its metadata)
+    v = new_volume(1)
+    v['multiattach'] = True
+    v.update(driver.create_volume(v))
+    assert v['provider_location'].startswith('raw:')
+    info = driver.initialize_connection(v, {'host': 'h2'})
+    assert info['data']['format'] == 'raw'
+    with open(driver.path(v), 'rb') as f:
+        assert f.read(4) != b'QFI\xfb'
+    s = snap(driver, v)
+    c = from_snap(driver, s)
+    c2 = new_volume(1)
+    c2.update(multiattach=True, snapshot_id=s['id'])
+    c2.update(driver.create_volume_from_snapshot(c2, s))
+    assert c2['provider_location'].startswith('raw:')
+    assert c['provider_location'].startswith(driver.new_format + ':')
