@@ -466,3 +466,53 @@ def attachment_finish(uuid, volume_status, expected_volume, attach_status, **val
                        {'attach_status': 'attached' if left else 'detached'},
                        VolumeNotFound)
         return to_dict(vol), row_to_dict(a)
+
+
+# -- Cinder's attachment API (3.27+) ---------------------------------------------------
+ATTACHMENT_SORT_KEYS = {'created_at', 'updated_at', 'id', 'attach_status', 'volume_id',
+                        'instance_uuid', 'attach_time'}
+
+
+def attachment_list(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
+                    limit=None, marker=None, offset=None):
+    """Attachments of the live volumes of ``project_id`` (or ALL_PROJECTS),
+    matching ``filters`` (volume_id, instance_uuid, attach_status), one
+    page (:func:`page`)."""
+    project_id = _project_filter(project_id)
+    filters = filters or {}
+    with transaction() as s:
+        q = sa.select(VolumeAttachment).join(Volume, sa.and_(
+            Volume.uuid == VolumeAttachment.volume_id, Volume.deleted == 0)).where(
+            VolumeAttachment.deleted == 0)
+        if project_id is not None:
+            q = q.where(Volume.project_id == project_id)
+        for key in ('volume_id', 'instance_uuid', 'attach_status'):
+            if filters.get(key) is not None:
+                q = q.where(getattr(VolumeAttachment, key) == filters[key])
+        return page(s, VolumeAttachment, q, {}, sort, ATTACHMENT_SORT_KEYS, limit, marker,
+                    offset, row_to_dict)
+
+
+def attachment_swap(uuid, expected, attach_status, volume_expected=(), volume_status=None,
+                    **values):
+    """Compare-and-swap an attachment's ``attach_status`` (from one of
+    ``expected``) with ``values`` and, when ``volume_status`` is given, its
+    volume's status (from one of ``volume_expected``), in one transaction.
+    Returns (volume, attachment)."""
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    with transaction() as s:
+        n = s.execute(sa.update(VolumeAttachment).where(
+            VolumeAttachment.uuid == uuid, VolumeAttachment.deleted == 0,
+            VolumeAttachment.attach_status.in_(expected)).values(
+            attach_status=attach_status, **values)).rowcount
+        a = s.scalars(sa.select(VolumeAttachment).where(VolumeAttachment.uuid == uuid)).first()
+        if a is None or a.deleted:
+            raise AttachmentNotFound(uuid)
+        if not n:
+            raise VolumeStatusError(f'Invalid attachment: status must be '
+                                    f'{" or ".join(expected)}, but it is {a.attach_status}.')
+        vol = _get(s, a.volume_id)
+        if volume_status is not None:
+            vol = swap_row(s, Volume, a.volume_id, volume_expected, volume_status, {},
+                           VolumeNotFound)
+        return to_dict(vol), row_to_dict(a)

@@ -35,12 +35,18 @@ VOLUME_CREATE = _rule('volume:create', MEMBER, 'Create a volume.', ('POST', P + 
 VOLUME_CREATE_FROM_IMAGE = _rule('volume:create_from_image', MEMBER,
                                  'Create a volume from an image.', ('POST', P + '/volumes'))
 VOLUME_GET = _rule('volume:get', READER, 'Show a volume (also decides whether another '
-                   'project\'s volume exists for the caller: 404 when not).', ('GET', V))
-VOLUME_GET_ALL = _rule('volume:get_all', READER, 'List volumes.',
-                       ('GET', P + '/volumes'), ('GET', P + '/volumes/detail'))
+                   'project\'s volume exists for the caller: 404 when not), or an '
+                   'attachment of it (Cinder has no rule of its own for that).',
+                   ('GET', V), ('GET', P + '/attachments/{attachment_id}'))
+VOLUME_GET_ALL = _rule('volume:get_all', READER, 'List volumes, or their attachments '
+                       '(Cinder has no rule of its own for that).',
+                       ('GET', P + '/volumes'), ('GET', P + '/volumes/detail'),
+                       ('GET', P + '/attachments'), ('GET', P + '/attachments/detail'))
 VOLUME_ALL_TENANTS = _rule('volume:get_all:all_tenants', ADMIN,
-                           'List the volumes of every project (all_tenants=1).',
-                           ('GET', P + '/volumes'), ('GET', P + '/volumes/detail'))
+                           'List the volumes (or attachments) of every project '
+                           '(all_tenants=1).',
+                           ('GET', P + '/volumes'), ('GET', P + '/volumes/detail'),
+                           ('GET', P + '/attachments'), ('GET', P + '/attachments/detail'))
 VOLUME_UPDATE = _rule('volume:update', MEMBER, 'Rename a volume or change its description '
                       'or metadata.', ('PUT', V), ('POST', V + '/metadata'))
 VOLUME_DELETE = _rule('volume:delete', MEMBER, 'Delete a volume.', ('DELETE', V))
@@ -82,6 +88,24 @@ VOLUME_FORCE_DETACH = _rule('volume_extension:volume_admin_actions:force_detach'
 VOLUME_HOST_ATTRIBUTE = _rule('volume_extension:volume_host_attribute', ADMIN,
                               'See a volume\'s backend (os-vol-host-attr:host).',
                               ('GET', V), ('GET', P + '/volumes/detail'))
+
+# -- attachments (Cinder's attachment API, 3.27+) -----------------------------------
+A = P + '/attachments/{attachment_id}'
+ATTACHMENT_CREATE = _rule('volume:attachment_create', MEMBER,
+                          'Create an attachment: reserve a volume for a server (and export '
+                          'it to a connector when one is given).', ('POST', P + '/attachments'))
+ATTACHMENT_UPDATE = _rule('volume:attachment_update', MEMBER,
+                          'Update an attachment with a connector (export the volume to it).',
+                          ('PUT', A))
+ATTACHMENT_DELETE = _rule('volume:attachment_delete', MEMBER,
+                          'Delete an attachment (withdraw the export, free the volume).',
+                          ('DELETE', A))
+ATTACHMENT_COMPLETE = _rule('volume:attachment_complete', MEMBER,
+                            'Mark a volume attachment process as completed (in-use).',
+                            ('POST', A + '/action (os-complete)'))
+MULTIATTACH_BOOTABLE = _rule('volume:multiattach_bootable_volume', MEMBER,
+                             'Allow multiattach of bootable volumes.',
+                             ('POST', P + '/attachments'))
 
 # -- snapshots -------------------------------------------------------------------------
 SNAPSHOT_CREATE = _rule('volume:create_snapshot', MEMBER, 'Take a snapshot of a volume.',

@@ -9,7 +9,7 @@ project (another project's volume is 404).
 """
 from iaas import rpc, wsgi
 from iaas.api import auth, openapi
-from iaas.api.volume import backups, misc, snapshots, types, views, volumes
+from iaas.api.volume import attachments, backups, misc, snapshots, types, views, volumes
 from iaas.conf import CONF
 
 ROUTES = [
@@ -48,6 +48,13 @@ ROUTES = [
     ('DELETE', '/backups/{backup_id}', backups.delete),
     ('POST', '/backups/{backup_id}/restore', backups.restore),
     ('POST', '/backups/{backup_id}/action', backups.action),
+    ('GET', '/attachments', attachments.index),
+    ('POST', '/attachments', attachments.create),
+    ('GET', '/attachments/detail', attachments.detail),
+    ('GET', '/attachments/{attachment_id}', attachments.show),
+    ('PUT', '/attachments/{attachment_id}', attachments.update),
+    ('DELETE', '/attachments/{attachment_id}', attachments.delete),
+    ('POST', '/attachments/{attachment_id}/action', attachments.action),
     ('GET', '/types', types.index),
     ('POST', '/types', types.create),
     ('GET', '/types/{type_id}', types.show),

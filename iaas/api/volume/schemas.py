@@ -117,3 +117,44 @@ def to_bool(value):
 
 def to_int(value):
     return None if value is None else int(value)
+
+
+# -- attachments (3.27+) --------------------------------------------------------------
+# Cinder's connector: what the attaching host tells the backend about itself.
+# The fields a backend reads are bounded here (they reach export commands on
+# the volume host); others are kept as given, within the body's own limits.
+_word = {'type': ['string', 'null'], 'maxLength': 255, 'pattern': r'^[^\s\x00-\x1f]*$'}
+CONNECTOR = {'type': 'object', 'minProperties': 1, 'maxProperties': 32, 'properties': {
+    'host': {**_word, 'pattern': r'^([A-Za-z0-9][A-Za-z0-9._:-]{0,254})?$'},
+    'ip': {**_word, 'maxLength': 64, 'pattern': r'^([0-9A-Fa-f][0-9A-Fa-f.:%a-z]{0,63})?$'},
+    'initiator': {**_word, 'maxLength': 223,
+                  'pattern': r'^((iqn|eui|naa)\.[A-Za-z0-9.:,_-]{1,219})?$'},
+    'multipath': {'type': ['boolean', 'null']},
+    'platform': _word, 'os_type': _word, 'mountpoint': _word,
+    'mode': {'type': ['string', 'null'], 'enum': ['rw', 'ro', None]},
+    'do_local_attach': {'type': ['boolean', 'null']},
+    'uuid': _word, 'system uuid': _word, 'nqn': _word, 'host_nqn': _word,
+    'wwpns': {'type': ['array', 'null'], 'maxItems': 64, 'items': _word},
+    'wwnns': {'type': ['array', 'null'], 'maxItems': 64, 'items': _word},
+}}
+ATTACHMENT_CREATE = {
+    'type': 'object', 'required': ['attachment'], 'additionalProperties': False,
+    'properties': {'attachment': {
+        'type': 'object', 'required': ['volume_uuid'], 'additionalProperties': False,
+        'properties': {'volume_uuid': uuid,
+                       'instance_uuid': {**uuid, 'type': ['string', 'null']},
+                       # {} (as openstacksdk sends it) or null: no connector
+                       'connector': {**CONNECTOR, 'type': ['object', 'null'],
+                                     'minProperties': 0},
+                       # openstacksdk sends "mode": null at any version
+                       'mode': {'type': 'null'}}}}}
+# 3.54: the attach mode
+ATTACHMENT_CREATE_354 = {**ATTACHMENT_CREATE, 'properties': {'attachment': {
+    **ATTACHMENT_CREATE['properties']['attachment'],
+    'properties': {**ATTACHMENT_CREATE['properties']['attachment']['properties'],
+                   'mode': {'type': ['string', 'null'], 'enum': ['rw', 'ro', None]}}}}}
+ATTACHMENT_UPDATE = {
+    'type': 'object', 'required': ['attachment'], 'additionalProperties': False,
+    'properties': {'attachment': {
+        'type': 'object', 'required': ['connector'], 'additionalProperties': False,
+        'properties': {'connector': CONNECTOR}}}}

@@ -111,3 +111,17 @@ def volume_type(t, with_specs=True):
     if with_specs:
         out['extra_specs'] = t['extra_specs'] or {}
     return out
+
+
+def cinder_attachment(a, detail=True):
+    """Cinder's view of an attachment record (the attachment API, 3.27+):
+    the summary (list) or the detail (show, create, update, list detail;
+    times as Cinder's, '' when unset)."""
+    out = {'id': a['uuid'], 'status': a['attach_status'], 'instance': a['instance_uuid'],
+           'volume_id': a['volume_id']}
+    if detail:
+        out.update(attached_at=_time(a['attach_time']) or '',
+                   detached_at=_time(a['detach_time']) or '',
+                   attach_mode=a['attach_mode'] or 'rw',
+                   connection_info=a['connection_info'])
+    return out

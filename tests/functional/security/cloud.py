@@ -264,8 +264,17 @@ def _victim_volumes(c, vt, v):
         'volume_id': vol['id'], 'name': 'victim-backup'}}).json['backup']
     wait_for(lambda: c.call('volume', 'GET', f"{p}/backups/{backup['id']}", vt).json[
         'backup']['status'] == 'available', what='victim backup available')
+    # a second volume reserved by an attachment (Cinder's attachment API, 3.27+)
+    vol2 = c.ok('volume', 'POST', f'{p}/volumes', vt, {'volume': {
+        'size': 1, 'name': 'victim-attached'}}).json['volume']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/volumes/{vol2['id']}", vt).json[
+        'volume']['status'] == 'available', what='victim volume 2 available')
+    att = c.ok('volume', 'POST', f'{p}/attachments', vt, {'attachment': {
+        'volume_uuid': vol2['id'], 'instance_uuid': v['server_id']}},
+        headers={'OpenStack-API-Version': 'volume 3.44'}).json['attachment']
     v.update(volume_id=vol['id'], snapshot_id=snap['id'], type_id=vtype['id'],
-             target_project_id=v['project_id'], backup_id=backup['id'])
+             target_project_id=v['project_id'], backup_id=backup['id'],
+             attachment_id=att['id'], attached_volume_id=vol2['id'])
 
 
 def _upload(c, token, image_id):

@@ -235,6 +235,15 @@ for _prefix in ('/v3', '/v3/{project_id}'):
             {'restore': {}}, {'restore': {'volume_id': v['volume_id']}}],
         ('POST', _prefix + '/backups/{backup_id}/action'): lambda v: [
             {'os-reset_status': {'status': 'error'}}, {'os-force_delete': {}}],
+        ('POST', _prefix + '/attachments'): lambda v: [
+            {'attachment': {'volume_uuid': v['volume_id']}},
+            {'attachment': {'volume_uuid': v['attached_volume_id'],
+                            'connector': {'host': 'evil', 'ip': '10.9.9.9'}}}],
+        ('PUT', _prefix + '/attachments/{attachment_id}'): lambda v: [
+            {'attachment': {'connector': {'host': 'evil', 'ip': '10.9.9.9'}}}],
+        ('DELETE', _prefix + '/attachments/{attachment_id}'): None,
+        ('POST', _prefix + '/attachments/{attachment_id}/action'):
+            lambda v: [{'os-complete': None}],
         ('PUT', _prefix + '/os-quota-sets/{target_project_id}'):
             lambda v: [{'quota_set': {'volumes': 1000}}],
         ('DELETE', _prefix + '/os-quota-sets/{target_project_id}'): None,
@@ -287,6 +296,10 @@ def _victim_params(template):
             if p not in cloud_mod.GLOBAL_PARAMS]
 
 
+# microversioned APIs are called at their latest version (what clients negotiate)
+LATEST = {'volume': 'volume latest', 'compute': 'compute latest'}
+
+
 def _calls(c, api, method, route):
     """(path, body or raw, headers) of each call to make."""
     path = _path(api, route.template, c.victim)
@@ -303,6 +316,8 @@ def _calls(c, api, method, route):
     bodies = spec(c.victim) if spec else [None]
     headers = {'Content-Type': 'application/openstack-images-v2.1-json-patch'} \
         if method == 'PATCH' and api == 'image' else {}
+    if api in LATEST:      # every route of the API, not only the 3.0 ones
+        headers['OpenStack-API-Version'] = LATEST[api]
     return [(path, b, headers) for b in bodies]
 
 
