@@ -312,4 +312,9 @@ class VolumeCalls:
             db.swap(vol['uuid'], vol['status'], outcome or states.ERROR, **values)
             LOG.warning('volume %s: %s', vol['uuid'], values['fault'])
         except (VolumeStatusError, VolumeNotFound):
-            pass
+            return
+        if name in ('reserve', 'attach'):
+            # the attachment that never completed goes with its operation
+            for att in db.attachments(volume_id=vol['uuid']):
+                if att['attach_status'] in ('reserved', 'attaching'):
+                    db.attachment_drop(att['uuid'])

@@ -142,3 +142,20 @@ def test_the_reaper_ends_operations_of_a_dead_host_and_old_ones(ctx, volume, con
     cond.reap_volumes(ctx)
     got = db.get(volume)
     assert (got['status'], got['size']) == ('error_extending', 1)
+
+
+def test_the_reaper_drops_an_attachment_that_never_completed(ctx, volume, conf):
+    svc = db_services.service_register(OWNER, 'iaas-volume', 'volume')
+    db_services.service_heartbeat(svc['id'])
+    db.swap(volume, 'creating', 'available')
+    _, att = db.reserve(volume, None, ('available',))
+    kept = db.attachments(volume_id=volume)
+    assert [a['uuid'] for a in kept] == [att['uuid']]
+    conf.set_override('action_timeout', 1, group='volume')
+    with transaction() as s:
+        s.execute(sa.update(Volume).where(Volume.uuid == volume).values(
+            status_changed_at=utcnow() - datetime.timedelta(seconds=5)))
+    ConductorManager('vauth-cond').reap_volumes(ctx)
+    got = db.get(volume)
+    assert got['status'] == 'available' and 'reserve did not finish' in got['fault']
+    assert db.attachments(volume_id=volume) == []
