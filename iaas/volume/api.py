@@ -479,9 +479,12 @@ class API:
         del meta[key]
         db_snapshots.set_fields(uuid, metadata=meta)
 
-    def delete_snapshot(self, ctx, uuid):
-        snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_DELETE)
-        snap = db_snapshots.swap(uuid, states.op('snapshot', 'delete').begin, 'deleting')
+    def delete_snapshot(self, ctx, uuid, force=False):
+        """Delete (``force``: whatever its status, admin only) the snapshot."""
+        snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_FORCE_DELETE if force
+                                 else P.SNAPSHOT_DELETE)
+        begin = states.SNAPSHOT_STATUSES if force else states.op('snapshot', 'delete').begin
+        snap = db_snapshots.swap(uuid, begin, 'deleting')
         vol = db.get(snap['volume_id'])
         self.volume.delete_snapshot(ctx, vol['host'], uuid)
 

@@ -124,6 +124,9 @@ SNAPSHOT_ACTION = _rule('volume:snapshot_action', MEMBER, 'Call POST '
                         '/snapshots/{snapshot_id}/action at all.', ('POST', S + '/action'))
 SNAPSHOT_RESET_STATUS = _rule('volume_extension:snapshot_admin_actions:reset_status', ADMIN,
                               'Reset a snapshot\'s status.', ('POST', S + '/action'))
+SNAPSHOT_FORCE_DELETE = _rule('volume_extension:snapshot_admin_actions:force_delete', ADMIN,
+                              'Delete a snapshot whatever its status.',
+                              ('POST', S + '/action'))
 
 # -- backups ------------------------------------------------------------------------------
 B = P + '/backups/{backup_id}'

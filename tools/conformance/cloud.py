@@ -37,6 +37,8 @@ S3_USERS = {'main': ('s3main:tester', 's3mainsecret'),
             'tenant': ('s3tenant:tester', 's3tenantsecret')}
 PASSWORD = 'secret'
 TEMPEST_PROJECTS = tuple(f'tempest{i}' for i in range(1, 7))   # as tempest/accounts.yaml
+# admins (each of its own project) for the suites run.py gives admin credentials
+TEMPEST_ADMINS = tuple(f'tempest-admin{i}' for i in range(1, 4))
 
 
 def port(base, name):
@@ -184,10 +186,12 @@ class Cloud:
             return s.post(f'/{kind}', json={key: dict(body, name=name)},
                           endpoint_filter=ident).json()[key]['id']
 
-        roles = {r: ensure('roles', r, {}) for r in ('member', 'reader', 'ResellerAdmin')}
+        roles = {r: ensure('roles', r, {}) for r in ('member', 'reader', 'ResellerAdmin',
+                                                     'admin')}
         users = [(p, p, 'member') for p in TEMPEST_PROJECTS]
         users += [(p + '-reader', p, 'reader') for p in TEMPEST_PROJECTS]
         users += [('tempest-reseller', 'tempest-reseller', 'ResellerAdmin')]
+        users += [(a, a, 'admin') for a in TEMPEST_ADMINS]
         for user, project, role in users:
             pid = ensure('projects', project, {'domain_id': 'default'})
             uid = ensure('users', user, {'domain_id': 'default', 'password': PASSWORD,

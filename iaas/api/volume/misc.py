@@ -33,7 +33,8 @@ def v3(req):
 
 # -- quotas --------------------------------------------------------------------------------
 def _quota_body(target, limits, usage=None):
-    body = {'id': target, 'groups': -1}
+    body = {'id': target, 'groups': -1 if usage is None else
+            {'limit': -1, 'in_use': 0, 'reserved': 0, 'allocated': 0}}
     for resource, limit in limits.items():
         if usage is not None:
             body[resource] = {'limit': limit, 'in_use': usage.get(resource, 0),
@@ -122,20 +123,27 @@ def availability_zones(req, project_id=None):
 @wsgi.route_policy(P.SERVICES)
 def services(req, project_id=None):
     out = []
+    mv = views.version(req)
     backends = API.backends()
     for svc in API.services():
         binary = 'cinder-volume' if svc['binary'] == 'iaas-volume' else 'cinder-scheduler'
         hosts = [b['name'] for b in backends if b['host'] == svc['host']] \
             if binary == 'cinder-volume' else [svc['host']]
         for host in hosts or [svc['host']]:
-            out.append({'binary': binary, 'host': host,
-                        'zone': svc['availability_zone'] or 'nova',
-                        'status': 'disabled' if svc['disabled'] else 'enabled',
-                        'state': 'up' if svc['up'] else 'down',
-                        'updated_at': wsgi.isotime(svc['last_seen_up'], False),
-                        'disabled_reason': svc['disabled_reason'], 'frozen': False,
-                        'cluster': None, 'replication_status': 'disabled',
-                        'active_backend_id': None})
+            row = {'binary': binary, 'host': host,
+                   'zone': svc['availability_zone'] or 'nova',
+                   'status': 'disabled' if svc['disabled'] else 'enabled',
+                   'state': 'up' if svc['up'] else 'down',
+                   'updated_at': wsgi.isotime(svc['last_seen_up'], False),
+                   'disabled_reason': svc['disabled_reason']}
+            if binary == 'cinder-volume':
+                row.update(frozen=False, replication_status='disabled',
+                           active_backend_id=None)
+                if mv >= (3, 49):
+                    row['backend_state'] = 'up' if svc['up'] else 'down'
+            if mv >= (3, 7):
+                row['cluster'] = None
+            out.append(row)
     binary = req.GET.get('binary')
     host = req.GET.get('host')
     out = [s for s in out if (not binary or s['binary'] == binary) and

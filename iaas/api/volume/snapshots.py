@@ -131,6 +131,9 @@ def action(req, snapshot_id, project_id=None):
     body = req.json()
     wsgi.validate(body, schemas.ACTION)
     name, arg = next(iter(body.items()))
+    if name == 'os-force_delete':
+        API.delete_snapshot(ctx_of(req), snapshot_id, force=True)
+        return views.respond(req, None, 202)
     if name != 'os-reset_status':
         raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     wsgi.validate(arg, schemas.RESET_STATUS)

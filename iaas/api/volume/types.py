@@ -48,7 +48,7 @@ def create(req, project_id=None):
     public = t.get('os-volume-type-access:is_public', t.get('is_public', True))
     row = types.create(t['name'].strip(), t.get('description'), schemas.to_bool(public),
                        t.get('extra_specs'))
-    return views.respond(req, {'volume_type': views.volume_type(row)})
+    return views.respond(req, {'volume_type': views.volume_type(row, kind='create')})
 
 
 @wsgi.route_policy(P.TYPE_MANAGE)
@@ -61,7 +61,7 @@ def update(req, type_id, project_id=None):
     if 'is_public' in t:
         values['is_public'] = schemas.to_bool(t['is_public'])
     row = types.update(type_id, **values) if values else types.get(type_id)
-    return views.respond(req, {'volume_type': views.volume_type(row)})
+    return views.respond(req, {'volume_type': views.volume_type(row, kind='update')})
 
 
 @wsgi.route_policy(P.TYPE_MANAGE)

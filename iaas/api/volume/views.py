@@ -104,10 +104,15 @@ def snapshot(req, s, extended=True):
     return out
 
 
-def volume_type(t, with_specs=True):
+def volume_type(t, with_specs=True, kind='show'):
+    """Cinder's type view: ``show`` (show, list), ``create`` (no
+    qos_specs_id) or ``update`` (neither qos_specs_id nor the access flag)."""
     out = {'id': t['uuid'], 'name': t['name'], 'description': t['description'],
-           'is_public': t['is_public'], 'os-volume-type-access:is_public': t['is_public'],
-           'qos_specs_id': None}
+           'is_public': t['is_public']}
+    if kind != 'update':
+        out['os-volume-type-access:is_public'] = t['is_public']
+    if kind == 'show':
+        out['qos_specs_id'] = None
     if with_specs:
         out['extra_specs'] = t['extra_specs'] or {}
     return out
