@@ -41,7 +41,7 @@ def make_volume(path, chunks):
 
 
 def test_full_and_incremental_backup_and_restore(swift_store, objectstore, tmp_path):
-    e = eng.BackupEngine(swift_store, chunk_size=CS, workers=4)
+    e = eng.BackupEngine(swift_store, chunk_size=CS, workers=4, volume_sha256=True)
     vol = tmp_path / 'volume'
     data = bytearray(make_volume(vol, 12))
     with open(vol, 'rb') as f:

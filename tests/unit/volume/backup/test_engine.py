@@ -2,6 +2,7 @@
 and chained backups, corruption, deletion rules, failures."""
 import hashlib
 import io
+import json
 import os
 import random
 
@@ -44,7 +45,7 @@ def store():
 
 @pytest.fixture
 def engine(store):
-    return eng.BackupEngine(store, chunk_size=CS, workers=3)
+    return eng.BackupEngine(store, chunk_size=CS, workers=3, volume_sha256=True)
 
 
 def test_full_backup_and_restore(engine, store):
@@ -361,4 +362,24 @@ def test_from_conf(conf):
     conf.set_override('compression', 'none', group='backup')
     e = backup.from_conf(conf, store=MemoryStore())
     assert (e.chunk_size, e.workers, e.compression, e.prefix, e.volume_sha256) == \
-        (128 * 1024, 2, 'none', 'backup', True)
+        (128 * 1024, 2, 'none', 'backup', False)
+
+
+def test_memory_is_bounded_for_the_largest_chunks(store):
+    with pytest.raises(eng.BackupError, match='chunk size'):
+        eng.BackupEngine(store, chunk_size=eng.MAX_CHUNK_SIZE + 1)
+    e = eng.BackupEngine(store, workers=64, chunk_size=eng.MAX_CHUNK_SIZE)
+    assert e._window(eng.MAX_CHUNK_SIZE) == 2
+    assert e._window(4 << 20) == 64         # 256 MiB of 4 MiB chunks
+    assert eng.BackupEngine(store, workers=4)._window(4 << 20) == 8
+
+
+def test_a_manifest_with_an_absurd_chunk_size_is_corrupt(engine, store):
+    data = volume(2 * CS)
+    r = engine.backup('b', io.BytesIO(bytes(data)), len(data))
+    m = json.loads(store.objects[r['manifest']])
+    m['chunk_size'] = 1 << 40
+    m['chunk_count'] = 1
+    store.objects[r['manifest']] = json.dumps(m).encode()
+    with pytest.raises(eng.BackupCorrupt, match='chunk size'):
+        engine.restore(r['manifest'], io.BytesIO())

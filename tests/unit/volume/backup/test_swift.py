@@ -5,6 +5,7 @@ import json
 
 import pytest
 import requests
+import urllib3
 
 from iaas.common import service_auth
 from iaas.volume.backup import swift
@@ -31,9 +32,10 @@ class Session:
         self.answers = list(answers)
         self.calls = []
 
-    def request(self, method, url, data=None, params=None, headers=None, timeout=None):
+    def request(self, method, url, data=None, params=None, headers=None, timeout=None,
+                stream=False):
         self.calls.append({'method': method, 'url': url, 'data': data, 'params': params,
-                           'headers': headers})
+                           'headers': headers, 'stream': stream})
         a = self.answers.pop(0)
         if isinstance(a, Exception):
             raise a
@@ -105,6 +107,55 @@ def test_get_delete_and_missing_objects():
     st.delete('there')
 
 
+class Raw:
+    """A streamed body (urllib3's HTTPResponse): read() once, then release_conn()."""
+
+    def __init__(self, body=b'', error=None):
+        self.body, self.error, self.reads, self.released = body, error, 0, False
+
+    def read(self):
+        self.reads += 1
+        if self.error is not None:
+            raise self.error
+        return self.body
+
+    def release_conn(self):
+        self.released = True
+
+
+class Streamed(Resp):
+    def __init__(self, status, raw, headers=None):
+        super().__init__(status, b'', headers)
+        self.raw, self.closed = raw, False
+
+    def close(self):
+        self.closed = True
+
+
+def test_get_streams_the_body_in_one_read_and_retries_a_broken_one():
+    broken = Streamed(200, Raw(error=urllib3.exceptions.ProtocolError('IncompleteRead')))
+    ok = Streamed(200, Raw(b'chunk' * 1000))
+    st, s = store(broken, ok)
+    assert st.get('o') == b'chunk' * 1000
+    assert [c['stream'] for c in s.calls] == [True, True]
+    assert broken.closed and not broken.raw.released       # a broken connection is dropped
+    assert ok.raw.reads == 1 and ok.raw.released and not ok.closed
+
+
+def test_a_connection_pool_per_object_store_address():
+    class MountingSession(Session):
+        mounts = []
+
+        def mount(self, prefix, adapter):
+            self.mounts.append((prefix, adapter._pool_maxsize))
+    s = MountingSession(Resp(200, b'a'), Resp(200, b'b'), Resp(204))
+    st = swift.SwiftStore('backups', auth=Auth(s, 'https://os:8443/v1/AUTH_svc'),
+                          retries=0, pool_size=6)
+    assert st.get('a') == b'a' and st.get('b') == b'b'
+    st.delete('c')
+    assert s.mounts == [('https://os:8443/', 6)]
+
+
 def test_list_pages_and_missing_container():
     page1 = [{'name': f'p/{i}'} for i in range(3)]
     st, s = store(Resp(200, json.dumps(page1).encode()),
@@ -135,5 +186,6 @@ def test_from_conf(conf):
     conf.set_override('swift_url', 'http://h:8080/v1/AUTH_a', group='backup')
     st = swift.SwiftStore.from_conf(conf, auth=swift.StaticAuth('http://unused', 't'))
     assert st.container == 'vb' and st._base() == 'http://h:8080/v1/AUTH_a'
+    assert st._pool_size == conf.backup.workers + 2
     assert swift.StaticAuth('http://h/', 't').headers({'A': '1'}) == \
         {'X-Auth-Token': 't', 'A': '1'}
