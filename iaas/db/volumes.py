@@ -425,20 +425,26 @@ def attachment_drop(uuid):
             attach_status='detached'))
 
 
+def _swap_attachment(s, uuid, expected, values):
+    """In session ``s``: compare-and-swap the attachment from one of the
+    ``expected`` statuses with ``values``; returns its row."""
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    n = s.execute(sa.update(VolumeAttachment).where(
+        VolumeAttachment.uuid == uuid, VolumeAttachment.deleted == 0,
+        VolumeAttachment.attach_status.in_(expected)).values(**values)).rowcount
+    a = s.scalars(sa.select(VolumeAttachment).where(VolumeAttachment.uuid == uuid)).first()
+    if a is None or a.deleted:
+        raise AttachmentNotFound(uuid)
+    if not n:
+        raise VolumeStatusError(f'Invalid attachment: status must be '
+                                f'{" or ".join(expected)}, but it is {a.attach_status}.')
+    return a
+
+
 def attachment_update(uuid, expected, **values):
     """Compare-and-swap an attachment's ``attach_status``."""
-    expected = (expected,) if isinstance(expected, str) else tuple(expected)
     with transaction() as s:
-        n = s.execute(sa.update(VolumeAttachment).where(
-            VolumeAttachment.uuid == uuid, VolumeAttachment.deleted == 0,
-            VolumeAttachment.attach_status.in_(expected)).values(**values)).rowcount
-        a = s.scalars(sa.select(VolumeAttachment).where(VolumeAttachment.uuid == uuid)).first()
-        if a is None or a.deleted:
-            raise AttachmentNotFound(uuid)
-        if not n:
-            raise VolumeStatusError(f'Invalid attachment: status must be '
-                                    f'{" or ".join(expected)}, but it is {a.attach_status}.')
-        return row_to_dict(a)
+        return row_to_dict(_swap_attachment(s, uuid, expected, values))
 
 
 def attachment_finish(uuid, volume_status, expected_volume, attach_status, **values):
@@ -499,18 +505,8 @@ def attachment_swap(uuid, expected, attach_status, volume_expected=(), volume_st
     ``expected``) with ``values`` and, when ``volume_status`` is given, its
     volume's status (from one of ``volume_expected``), in one transaction.
     Returns (volume, attachment)."""
-    expected = (expected,) if isinstance(expected, str) else tuple(expected)
     with transaction() as s:
-        n = s.execute(sa.update(VolumeAttachment).where(
-            VolumeAttachment.uuid == uuid, VolumeAttachment.deleted == 0,
-            VolumeAttachment.attach_status.in_(expected)).values(
-            attach_status=attach_status, **values)).rowcount
-        a = s.scalars(sa.select(VolumeAttachment).where(VolumeAttachment.uuid == uuid)).first()
-        if a is None or a.deleted:
-            raise AttachmentNotFound(uuid)
-        if not n:
-            raise VolumeStatusError(f'Invalid attachment: status must be '
-                                    f'{" or ".join(expected)}, but it is {a.attach_status}.')
+        a = _swap_attachment(s, uuid, expected, dict(values, attach_status=attach_status))
         vol = _get(s, a.volume_id)
         if volume_status is not None:
             vol = swap_row(s, Volume, a.volume_id, volume_expected, volume_status, {},
