@@ -146,3 +146,36 @@ def test_types_and_backend_selection(cloud):
     assert pools[0]['name'].startswith(f'fv1@{BACKEND}')
     svcs = cloud.v('GET', '/os-services', **a).json['services']
     assert any(s['binary'] == 'cinder-volume' and s['state'] == 'up' for s in svcs)
+
+
+def test_snapshot_force_delete_and_versioned_views(cloud):
+    vol = cloud.create(size=1)
+    cloud.wait_status(vol['id'], 'available')
+    r = cloud.v('POST', '/snapshots', {'snapshot': {'volume_id': vol['id']}})
+    snap = r.json['snapshot']
+    cloud.wait_status(snap['id'], 'available', kind='snapshots')
+    admin = {'token': cloud.admin}
+    act = f"/snapshots/{snap['id']}/action"
+    assert cloud.v('POST', act, {'os-reset_status': {'status': 'creating'}},
+                   **admin).status_int == 202
+    # a plain delete refuses 'creating'; the member may not force; the admin may
+    assert cloud.v('DELETE', f"/snapshots/{snap['id']}").status_int == 400
+    assert cloud.v('POST', act, {'os-force_delete': {}}).status_int == 403
+    assert cloud.v('POST', act, {'os-force_delete': {}}, **admin).status_int == 202
+    cloud.wait_status(snap['id'], 'deleted', kind='snapshots')
+    # services: cluster from 3.7, backend_state from 3.49 (volume binaries)
+    svc = cloud.v('GET', '/os-services', version='3.0', **admin).json['services']
+    vol_svc = [s for s in svc if s['binary'] == 'cinder-volume']
+    assert vol_svc and all('cluster' not in s and 'backend_state' not in s for s in svc)
+    svc = cloud.v('GET', '/os-services', version='3.49', **admin).json['services']
+    assert all('cluster' in s for s in svc)
+    assert {s['backend_state'] for s in svc if s['binary'] == 'cinder-volume'} == {'up'}
+    # types: create shows no qos_specs_id, update no access flag either
+    t = cloud.v('POST', '/types', {'volume_type': {'name': 'fv-views'}}, **admin).json[
+        'volume_type']
+    assert 'qos_specs_id' not in t and t['os-volume-type-access:is_public'] is True
+    u = cloud.v('PUT', f"/types/{t['id']}", {'volume_type': {'description': 'd'}},
+                **admin).json['volume_type']
+    assert 'qos_specs_id' not in u and 'os-volume-type-access:is_public' not in u
+    shown = cloud.v('GET', f"/types/{t['id']}", **admin).json['volume_type']
+    assert shown['qos_specs_id'] is None
