@@ -596,5 +596,19 @@ class API:
         return out
 
     @staticmethod
+    def set_service_disabled(host, binary, disabled, reason=None):
+        """Enable or disable the services of ``binary`` (Cinder's name) on
+        ``host`` (Cinder's host filter); VolumeNotFound when there is none."""
+        ours = {'cinder-volume': 'iaas-volume', 'cinder-scheduler': 'iaas-scheduler'}
+        name = host.split('@', 1)[0]
+        svcs = [s for s in db_services.service_list(binary=ours.get(binary, '-'))
+                if s['host'] == name] if binary in ours else []
+        if not svcs:
+            raise VolumeNotFound(f'{binary} on {host}', 'Service')
+        for svc in svcs:
+            db_services.service_update(svc['host'], svc['binary'], disabled=disabled,
+                                       disabled_reason=reason if disabled else None)
+
+    @staticmethod
     def backends():
         return db_backends.list_()

@@ -178,6 +178,10 @@ AZ_LIST = _rule('volume_extension:availability_zone_list', READER,
                 'List availability zones.', ('GET', P + '/os-availability-zone'))
 SERVICES = _rule('volume_extension:services:index', ADMIN, 'List volume services.',
                  ('GET', P + '/os-services'))
+SERVICES_UPDATE = _rule('volume_extension:services:update', ADMIN,
+                        'Enable or disable a volume service (the scheduler skips a '
+                        'disabled one), or freeze/thaw its host.',
+                        ('PUT', P + '/os-services/{action}'))
 POOLS = _rule('scheduler_extension:scheduler_stats:get_pools', ADMIN,
               'List backends with their capacity.', ('GET', P + '/scheduler-stats/get_pools'))
 EXTENSIONS = _rule('volume_extension:extensions', READER, 'List the API extensions served.',

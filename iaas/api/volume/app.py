@@ -74,6 +74,7 @@ ROUTES = [
     ('GET', '/limits', misc.limits),
     ('GET', '/os-availability-zone', misc.availability_zones),
     ('GET', '/os-services', misc.services),
+    ('PUT', '/os-services/{action}', misc.service_update),
     ('GET', '/scheduler-stats/get_pools', misc.pools),
     ('GET', '/extensions', misc.extensions),
 ]

@@ -120,6 +120,42 @@ def availability_zones(req, project_id=None):
         {'zoneName': z, 'zoneState': {'available': True}} for z in sorted(API.zones())]})
 
 
+def _host_matches(name, wanted):
+    """Cinder's host filter: 'h' matches h, h@backend (and pools of them),
+    'h@b' matches h@b and its pools."""
+    return name == wanted or name.startswith(wanted + ('#' if '@' in wanted else '@'))
+
+
+@wsgi.route_policy(P.SERVICES_UPDATE)
+@wsgi.accepts(schemas.SERVICE_UPDATE)
+def service_update(req, action, project_id=None):
+    """PUT /os-services/{enable,disable,disable-log-reason,freeze,thaw}."""
+    body = req.json()
+    wsgi.validate(body, schemas.SERVICE_UPDATE)
+    host = body.get('host')
+    if action in ('freeze', 'thaw'):
+        if not host or not any(_host_matches(s['host'], host) for s in
+                               API.services() if s['binary'] == 'iaas-volume'):
+            raise wsgi.BadRequest(f'Invalid input received: host {str(host)[:255]!r} has '
+                                  f'no volume service.')
+        raise wsgi.Fault(f'{action} (replication failover) is not implemented.', code=501)
+    if action not in ('enable', 'disable', 'disable-log-reason'):
+        raise wsgi.NotFound(f'Unknown action {action[:64]}')
+    binary = body.get('binary') or body.get('service')
+    if not host or not binary:
+        raise wsgi.BadRequest('Invalid input received: host and binary are required.')
+    reason = body.get('disabled_reason')
+    if action == 'disable-log-reason' and not (reason and reason.strip()):
+        raise wsgi.BadRequest('Invalid input received: disabled_reason is required.')
+    disabled = action != 'enable'
+    API.set_service_disabled(host, binary, disabled, reason)
+    out = {'host': host, 'binary': binary, 'service': binary, 'disabled': disabled,
+           'status': 'disabled' if disabled else 'enabled'}
+    if action == 'disable-log-reason':
+        out['disabled_reason'] = reason
+    return views.respond(req, out)
+
+
 @wsgi.route_policy(P.SERVICES)
 def services(req, project_id=None):
     out = []
@@ -147,7 +183,7 @@ def services(req, project_id=None):
     binary = req.GET.get('binary')
     host = req.GET.get('host')
     out = [s for s in out if (not binary or s['binary'] == binary) and
-           (not host or s['host'] == host)]
+           (not host or _host_matches(s['host'], host))]
     return views.respond(req, {'services': out})
 
 

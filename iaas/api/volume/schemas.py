@@ -158,3 +158,11 @@ ATTACHMENT_UPDATE = {
     'properties': {'attachment': {
         'type': 'object', 'required': ['connector'], 'additionalProperties': False,
         'properties': {'connector': CONNECTOR}}}}
+
+SERVICE_UPDATE = {'type': 'object', 'properties': {
+    'host': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    'binary': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    'service': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    'disabled_reason': {'type': ['string', 'null'], 'maxLength': 255},
+    'backend_id': {'type': ['string', 'null'], 'maxLength': 255},
+    'cluster': {'type': ['string', 'null'], 'maxLength': 255}}}

@@ -153,7 +153,7 @@ def build(conf):
 
 # Path parameters naming things every user may see (or only admins change).
 GLOBAL_PARAMS = frozenset({'alias', 'hypervisor_id', 'region_id', 'service_id',
-                           'endpoint_id', 'role_id', 'domain_id'})
+                           'endpoint_id', 'role_id', 'domain_id', 'action'})
 
 
 def _victim_resources(c, vt, project_id, user_id, admin_project):
@@ -274,7 +274,10 @@ def _victim_volumes(c, vt, v):
         headers={'OpenStack-API-Version': 'volume 3.44'}).json['attachment']
     v.update(volume_id=vol['id'], snapshot_id=snap['id'], type_id=vtype['id'],
              target_project_id=v['project_id'], backup_id=backup['id'],
-             attachment_id=att['id'], attached_volume_id=vol2['id'])
+             attachment_id=att['id'], attached_volume_id=vol2['id'],
+             service_action='disable',
+             volume_host=c.call('volume', 'GET', show, c.admin).json['volume'][
+                 'os-vol-host-attr:host'].split('@')[0])
 
 
 def _upload(c, token, image_id):

@@ -247,6 +247,8 @@ for _prefix in ('/v3', '/v3/{project_id}'):
         ('PUT', _prefix + '/os-quota-sets/{target_project_id}'):
             lambda v: [{'quota_set': {'volumes': 1000}}],
         ('DELETE', _prefix + '/os-quota-sets/{target_project_id}'): None,
+        ('PUT', _prefix + '/os-services/{action}'):
+            lambda v: [{'host': v['volume_host'], 'binary': 'cinder-volume'}],
     })
 
 # Routes naming the victim's resource that anyone may read all the same.
@@ -254,7 +256,7 @@ PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: 
 
 # Per-API names of path parameters whose victim value has another key.
 PARAM_KEYS = {('compute', 'service_id'): 'compute_service_id', ('compute', 'tag'): 'key',
-              ('compute', 'network'): 'name'}
+              ('compute', 'network'): 'name', ('volume', 'action'): 'service_action'}
 
 ATTACKERS = ('no_token', 'unscoped', 'other_member', 'reader', 'disabled_user',
              'disabled_project', 'revoked')

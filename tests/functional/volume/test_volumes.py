@@ -170,6 +170,35 @@ def test_snapshot_force_delete_and_versioned_views(cloud):
     svc = cloud.v('GET', '/os-services', version='3.49', **admin).json['services']
     assert all('cluster' in s for s in svc)
     assert {s['backend_state'] for s in svc if s['binary'] == 'cinder-volume'} == {'up'}
+    # the host filter takes the host part of host@backend, as Cinder's
+    host = vol_svc[0]['host']
+    for wanted in (host, host.split('@')[0]):
+        got = cloud.v('GET', f'/os-services?host={wanted}&binary=cinder-volume',
+                      **admin).json['services']
+        assert [s['host'] for s in got] == [host]
+    assert cloud.v('GET', f"/os-services?host={host.split('@')[0][:-1]}",
+                   **admin).json['services'] == []
+    # disable (with a reason) and enable a volume service; bad calls are 4xx
+    short = host.split('@')[0]
+    body = {'host': short, 'binary': 'cinder-volume', 'disabled_reason': 'maintenance'}
+    r = cloud.v('PUT', '/os-services/disable-log-reason', body, **admin)
+    assert r.status_int == 200 and r.json['disabled'] is True, r.body
+    got = cloud.v('GET', '/os-services?binary=cinder-volume', **admin).json['services']
+    assert {(s['status'], s['disabled_reason']) for s in got} == {('disabled', 'maintenance')}
+    r = cloud.v('PUT', '/os-services/enable', {'host': short, 'binary': 'cinder-volume'},
+                **admin)
+    assert r.status_int == 200 and r.json['status'] == 'enabled'
+    assert cloud.v('PUT', '/os-services/disable', {'host': short, 'binary': 'cinder-volume'}
+                   ).status_int == 403                                  # admin only
+    for action, b, code in (('enable', {'host': 'nope', 'binary': 'cinder-volume'}, 404),
+                            ('disable', {'host': short, 'binary': 'nope'}, 404),
+                            ('disable-log-reason', dict(body, disabled_reason=None), 400),
+                            ('freeze', {'host': 'nope'}, 400), ('thaw', {'host': short}, 501),
+                            ('reboot', {'host': short}, 404)):
+        r = cloud.v('PUT', f'/os-services/{action}', b, **admin)
+        assert r.status_int == code, (action, r.status_int, r.body)
+    got = cloud.v('GET', '/os-services?binary=cinder-volume', **admin).json['services']
+    assert {s['status'] for s in got} == {'enabled'}
     # types: create shows no qos_specs_id, update no access flag either
     t = cloud.v('POST', '/types', {'volume_type': {'name': 'fv-views'}}, **admin).json[
         'volume_type']
