@@ -15,6 +15,15 @@ SPEC_BACKEND = 'volume_backend_name'
 SPEC_PROTOCOL = 'storage_protocol'
 
 
+def suits(b, specs):
+    """Whether backend ``b`` has what a type's extra ``specs`` ask for."""
+    wanted = specs.get(SPEC_BACKEND)
+    if wanted and wanted not in (b['backend_name'], b.get('volume_backend_name')):
+        return False
+    proto = specs.get(SPEC_PROTOCOL)
+    return not proto or proto.lower() == (b['protocol'] or '').lower()
+
+
 def candidates(backends, size, availability_zone=None, extra_specs=None, up_hosts=None,
                ignore=()):
     """The backends (dicts of :func:`db_backends.list_`) that can take ``size``
@@ -28,11 +37,7 @@ def candidates(backends, size, availability_zone=None, extra_specs=None, up_host
             continue
         if availability_zone and b['availability_zone'] != availability_zone:
             continue
-        wanted = specs.get(SPEC_BACKEND)
-        if wanted and wanted not in (b['backend_name'], b.get('volume_backend_name')):
-            continue
-        proto = specs.get(SPEC_PROTOCOL)
-        if proto and proto.lower() != (b['protocol'] or '').lower():
+        if not suits(b, specs):
             continue
         room = db_backends.limit_gb(b) - b['allocated_gb']
         if room < size:

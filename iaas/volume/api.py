@@ -34,6 +34,7 @@ from iaas.identity import policy
 from iaas.image import access as image_access
 from iaas.image import upload as image_upload
 from iaas.scheduler import rpcapi as scheduler_rpcapi
+from iaas.scheduler import volumes as scheduler_volumes
 from iaas.volume import policies as P
 from iaas.volume import rpcapi as volume_rpcapi
 from iaas.volume import states
@@ -401,6 +402,26 @@ class API:
         del meta[key]
         db.set_fields(uuid, image_metadata=meta)
 
+    def retype(self, ctx, uuid, new_type, migration_policy='never'):
+        """Give the volume another type its backend suits (no migration:
+        a type that wants another backend is refused whatever the policy)."""
+        vol = self.get(ctx, uuid, P.VOLUME_RETYPE)
+        if vol['status'] not in (states.AVAILABLE, states.IN_USE):
+            raise VolumeStatusError(f'Invalid volume: volume {uuid} status must be available '
+                                    f'or in-use, but it is {vol["status"]}.')
+        vtype = self.volume_type(ctx, new_type)
+        if vtype['uuid'] == vol['volume_type_id']:
+            raise InvalidVolume('Invalid input received: the new volume type is the '
+                                'volume\'s type.')
+        specs = vtype['extra_specs'] or {}
+        backend = next((b for b in db_backends.list_() if b['name'] == vol['host']), None)
+        if backend is None or not scheduler_volumes.suits(backend, specs):
+            how = ' (migration_policy on-demand: volume migration is not supported)' \
+                if migration_policy == 'on-demand' else ''
+            raise InvalidVolume(f'Invalid volume: type {vtype["name"]} needs another backend '
+                                f'than {vol["host"]}{how}.')
+        return db.swap(uuid, (vol['status'],), vol['status'], volume_type_id=vtype['uuid'])
+
     def set_bootable(self, ctx, uuid, bootable):
         self.get(ctx, uuid, P.VOLUME_BOOTABLE)
         db.set_fields(uuid, bootable=bool(bootable))
@@ -487,6 +508,18 @@ class API:
         snap = db_snapshots.swap(uuid, begin, 'deleting')
         vol = db.get(snap['volume_id'])
         self.volume.delete_snapshot(ctx, vol['host'], uuid)
+
+    # os-update_snapshot_status: the transitions Cinder allows
+    SNAPSHOT_UPDATES = {'creating': ('creating', 'available', 'error'),
+                        'deleting': ('deleting', 'error_deleting')}
+
+    def update_snapshot_status(self, ctx, uuid, status, progress=None):
+        snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_UPDATE_STATUS)
+        if status not in self.SNAPSHOT_UPDATES.get(snap['status'], ()):
+            raise InvalidVolume(f'Invalid input received: snapshot status may not change '
+                                f'from {snap["status"]} to {str(status)[:32]}.')
+        values = {'progress': progress} if progress is not None else {}
+        db_snapshots.swap(uuid, snap['status'], status, **values)
 
     def reset_snapshot_status(self, ctx, uuid, status):
         snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_RESET_STATUS)

@@ -54,6 +54,9 @@ VOLUME_ACTION = _rule('volume:action', MEMBER, 'Call POST /volumes/{volume_id}/a
                       'all; each action then checks its own rule.', ('POST', V + '/action'))
 VOLUME_EXTEND = _rule('volume:extend', MEMBER, 'Extend a volume (os-extend).',
                       ('POST', V + '/action'))
+VOLUME_RETYPE = _rule('volume:retype', MEMBER, 'Change a volume\'s type (os-retype; '
+                      'without migration: the volume\'s backend must suit the new type).',
+                      ('POST', V + '/action'))
 VOLUME_EXTEND_ATTACHED = _rule('volume:extend_attached_volume', MEMBER,
                                'Extend an attached volume.', ('POST', V + '/action'))
 VOLUME_IMAGE_METADATA = _rule('volume_extension:volume_image_metadata:set', MEMBER,
@@ -124,6 +127,10 @@ SNAPSHOT_ACTION = _rule('volume:snapshot_action', MEMBER, 'Call POST '
                         '/snapshots/{snapshot_id}/action at all.', ('POST', S + '/action'))
 SNAPSHOT_RESET_STATUS = _rule('volume_extension:snapshot_admin_actions:reset_status', ADMIN,
                               'Reset a snapshot\'s status.', ('POST', S + '/action'))
+SNAPSHOT_UPDATE_STATUS = _rule('snapshot_extension:snapshot_actions:update_snapshot_status',
+                               MEMBER, 'Update a snapshot\'s status and progress during '
+                               'its creation or deletion (os-update_snapshot_status).',
+                               ('POST', S + '/action'))
 SNAPSHOT_FORCE_DELETE = _rule('volume_extension:snapshot_admin_actions:force_delete', ADMIN,
                               'Delete a snapshot whatever its status.',
                               ('POST', S + '/action'))

@@ -125,6 +125,11 @@ def metadata_delete(req, snapshot_id, key, project_id=None):
     return views.respond(req, None, 200)
 
 
+UPDATE_STATUS = {'type': 'object', 'required': ['status'], 'properties': {
+    'status': {'type': 'string', 'maxLength': 32},
+    'progress': {'type': 'string', 'pattern': '^[0-9]{1,3}%$'}}}
+
+
 @wsgi.route_policy(P.SNAPSHOT_ACTION)
 @wsgi.accepts(schemas.ACTION)
 def action(req, snapshot_id, project_id=None):
@@ -133,6 +138,11 @@ def action(req, snapshot_id, project_id=None):
     name, arg = next(iter(body.items()))
     if name == 'os-force_delete':
         API.delete_snapshot(ctx_of(req), snapshot_id, force=True)
+        return views.respond(req, None, 202)
+    if name == 'os-update_snapshot_status':
+        wsgi.validate(arg, UPDATE_STATUS)
+        API.update_snapshot_status(ctx_of(req), snapshot_id, arg['status'],
+                                   arg.get('progress'))
         return views.respond(req, None, 202)
     if name != 'os-reset_status':
         raise wsgi.BadRequest(f'There is no such action: {name[:64]}')

@@ -302,6 +302,16 @@ def _force_detach(req, volume_id, arg):
     API.force_detach(ctx_of(req), volume_id, arg.get('attachment_id'))
 
 
+RETYPE = {'type': 'object', 'required': ['new_type'], 'properties': {
+    'new_type': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    'migration_policy': {'type': ['string', 'null'], 'enum': ['never', 'on-demand', None]}}}
+
+
+def _retype(req, volume_id, arg):
+    wsgi.validate(arg, RETYPE)
+    API.retype(ctx_of(req), volume_id, arg['new_type'], arg.get('migration_policy') or 'never')
+
+
 def _force_delete(req, volume_id, arg):
     API.delete(ctx_of(req), volume_id, force=True)
 
@@ -320,7 +330,7 @@ def _unreserve(req, volume_id, arg):
 NOT_SERVED = frozenset({
     'os-attach', 'os-detach', 'os-begin_detaching', 'os-roll_detaching',
     'os-initialize_connection', 'os-terminate_connection', 'os-update_readonly_flag',
-    'os-retype', 'os-migrate_volume', 'os-migrate_volume_completion', 'os-reimage',
+    'os-migrate_volume', 'os-migrate_volume_completion', 'os-reimage',
     'os-unmanage', 'os-reset_status_attachments', 'revert'})
 
 # action → (handler, status of success)
@@ -336,6 +346,7 @@ ACTIONS = {
     'os-volume_upload_image': (_upload, 202),
     'os-reserve': (_reserve, 202),
     'os-unreserve': (_unreserve, 202),
+    'os-retype': (_retype, 202),
 }
 
 

@@ -208,3 +208,40 @@ def test_snapshot_force_delete_and_versioned_views(cloud):
     assert 'qos_specs_id' not in u and 'os-volume-type-access:is_public' not in u
     shown = cloud.v('GET', f"/types/{t['id']}", **admin).json['volume_type']
     assert shown['qos_specs_id'] is None
+
+
+def test_retype_without_migration_and_snapshot_status_updates(cloud):
+    admin = {'token': cloud.admin}
+    vol = cloud.create(size=1)
+    cloud.wait_status(vol['id'], 'available')
+    backend = cloud.v('GET', f"/volumes/{vol['id']}", **admin).json['volume'][
+        'os-vol-host-attr:host'].split('@')[1].split('#')[0]
+    same = cloud.v('POST', '/types', {'volume_type': {
+        'name': 'fv-here', 'extra_specs': {'volume_backend_name': backend}}}, **admin)
+    other = cloud.v('POST', '/types', {'volume_type': {
+        'name': 'fv-elsewhere', 'extra_specs': {'volume_backend_name': 'nowhere'}}}, **admin)
+    assert same.status_int == other.status_int == 200
+    act = f"/volumes/{vol['id']}/action"
+    # a type the volume's backend suits: changed in place
+    r = cloud.v('POST', act, {'os-retype': {'new_type': 'fv-here'}})
+    assert r.status_int == 202, r.body
+    assert cloud.v('GET', f"/volumes/{vol['id']}").json['volume']['volume_type'] == 'fv-here'
+    # one that would need another backend (no migration here), or the same type: 400
+    for body in ({'new_type': 'fv-elsewhere', 'migration_policy': 'on-demand'},
+                 {'new_type': 'fv-elsewhere'}, {'new_type': 'fv-here'}, {'new_type': 'nope'},
+                 {'new_type': 'fv-here', 'migration_policy': 'always'}):
+        r = cloud.v('POST', act, {'os-retype': body})
+        assert r.status_int in (400, 404), (body, r.status_int, r.body)
+    assert cloud.v('GET', f"/volumes/{vol['id']}").json['volume']['volume_type'] == 'fv-here'
+
+    snap = cloud.v('POST', '/snapshots', {'snapshot': {'volume_id': vol['id']}}).json[
+        'snapshot']
+    cloud.wait_status(snap['id'], 'available', kind='snapshots')
+    sact = f"/snapshots/{snap['id']}/action"
+    upd = {'os-update_snapshot_status': {'status': 'error', 'progress': '80%'}}
+    assert cloud.v('POST', sact, upd).status_int == 400          # not from available
+    assert cloud.v('POST', sact, {'os-reset_status': {'status': 'creating'}},
+                   **admin).status_int == 202
+    assert cloud.v('POST', sact, upd).status_int == 202
+    got = cloud.v('GET', f"/snapshots/{snap['id']}").json['snapshot']
+    assert got['status'] == 'error' and got['os-extended-snapshot-attributes:progress'] == '80%'
