@@ -189,6 +189,9 @@ SERVICES_UPDATE = _rule('volume_extension:services:update', ADMIN,
                         'Enable or disable a volume service (the scheduler skips a '
                         'disabled one), or freeze/thaw its host.',
                         ('PUT', P + '/os-services/{action}'))
+CAPABILITIES = _rule('volume_extension:capabilities', ADMIN,
+                     'Show a backend\'s capabilities.',
+                     ('GET', P + '/capabilities/{hostname}'))
 POOLS = _rule('scheduler_extension:scheduler_stats:get_pools', ADMIN,
               'List backends with their capacity.', ('GET', P + '/scheduler-stats/get_pools'))
 EXTENSIONS = _rule('volume_extension:extensions', READER, 'List the API extensions served.',

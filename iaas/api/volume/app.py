@@ -76,6 +76,7 @@ ROUTES = [
     ('GET', '/os-services', misc.services),
     ('PUT', '/os-services/{action}', misc.service_update),
     ('GET', '/scheduler-stats/get_pools', misc.pools),
+    ('GET', '/capabilities/{hostname}', misc.capabilities),
     ('GET', '/extensions', misc.extensions),
 ]
 

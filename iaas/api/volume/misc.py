@@ -196,8 +196,7 @@ def pools(req, project_id=None):
         pool = {'name': name}
         if detail:
             pool['capabilities'] = {
-                'volume_backend_name': b['backend_name'], 'driver_version': '1.0',
-                'storage_protocol': b['protocol'], 'total_capacity_gb': b['total_gb'],
+                **_stats(b), 'total_capacity_gb': b['total_gb'],
                 'free_capacity_gb': b['free_gb'],
                 'allocated_capacity_gb': b['allocated_gb'],
                 'provisioned_capacity_gb': b['provisioned_gb'],
@@ -205,10 +204,33 @@ def pools(req, project_id=None):
                 'thick_provisioning_support': not b['thin'],
                 'max_over_subscription_ratio': b['max_over_subscription_ratio'],
                 'reserved_percentage': b['reserved_percentage'], 'multiattach': True,
-                'vendor_name': 'iaas', 'pool_name': b['backend_name'],
+                'pool_name': b['backend_name'],
                 'timestamp': wsgi.isotime(b['updated_at'], False)}
         out.append(pool)
     return views.respond(req, {'pools': out})
+
+
+def _stats(b):
+    return {'volume_backend_name': b['backend_name'], 'driver_version': '1.0',
+            'storage_protocol': b['protocol'], 'vendor_name': 'iaas'}
+
+
+@wsgi.route_policy(P.CAPABILITIES)
+def capabilities(req, hostname, project_id=None):
+    """GET /capabilities/{host@backend[#pool]}: what the backend offers."""
+    name = hostname.split('#', 1)[0]
+    b = next((b for b in API.backends() if b['name'] == name), None)
+    if b is None:
+        raise wsgi.NotFound(f'Service {hostname[:255]} could not be found.')
+    return views.respond(req, {
+        **_stats(b), 'namespace': f'OS::Storage::Capabilities::{b["name"]}',
+        'pool_name': None, 'display_name': None, 'description': None, 'visibility': None,
+        'replication_targets': [],
+        'properties': {
+            'thin_provisioning': {'title': 'Thin Provisioning', 'type': 'boolean',
+                                  'description': 'Sets thin provisioning.'},
+            'multiattach': {'title': 'Multiattach', 'type': 'boolean',
+                            'description': 'Volumes may be attached to several servers.'}}})
 
 
 # The API extensions of Cinder this API serves (name, alias, description,

@@ -153,7 +153,7 @@ def build(conf):
 
 # Path parameters naming things every user may see (or only admins change).
 GLOBAL_PARAMS = frozenset({'alias', 'hypervisor_id', 'region_id', 'service_id',
-                           'endpoint_id', 'role_id', 'domain_id', 'action'})
+                           'endpoint_id', 'role_id', 'domain_id', 'action', 'hostname'})
 
 
 def _victim_resources(c, vt, project_id, user_id, admin_project):
@@ -276,8 +276,9 @@ def _victim_volumes(c, vt, v):
              target_project_id=v['project_id'], backup_id=backup['id'],
              attachment_id=att['id'], attached_volume_id=vol2['id'],
              service_action='disable',
-             volume_host=c.call('volume', 'GET', show, c.admin).json['volume'][
-                 'os-vol-host-attr:host'].split('@')[0])
+             hostname=c.call('volume', 'GET', show, c.admin).json['volume'][
+                 'os-vol-host-attr:host'])
+    v['volume_host'] = v['hostname'].split('@')[0]
 
 
 def _upload(c, token, image_id):

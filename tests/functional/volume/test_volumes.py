@@ -170,6 +170,13 @@ def test_snapshot_force_delete_and_versioned_views(cloud):
     svc = cloud.v('GET', '/os-services', version='3.49', **admin).json['services']
     assert all('cluster' in s for s in svc)
     assert {s['backend_state'] for s in svc if s['binary'] == 'cinder-volume'} == {'up'}
+    # a backend's capabilities, by host@backend (and #pool) as get_pools names it
+    pools = cloud.v('GET', '/scheduler-stats/get_pools?detail=true', **admin).json['pools']
+    caps = cloud.v('GET', f"/capabilities/{pools[0]['name']}", **admin).json
+    assert {k: caps[k] for k in ('volume_backend_name', 'storage_protocol')} == {
+        k: pools[0]['capabilities'][k] for k in ('volume_backend_name', 'storage_protocol')}
+    assert cloud.v('GET', '/capabilities/nowhere@x', **admin).status_int == 404
+    assert cloud.v('GET', f"/capabilities/{pools[0]['name']}").status_int == 403
     # the host filter takes the host part of host@backend, as Cinder's
     host = vol_svc[0]['host']
     for wanted in (host, host.split('@')[0]):
