@@ -66,15 +66,16 @@ def mkdirs(path):
 # A directory that is empty for a moment (made, its file not yet in it) may
 # be removed by the replicator's cleanup at that moment (as in Swift, whose
 # link_fd_to_path retries the same way).
-IN_DIR_TRIES = 5
+IN_DIR_TRIES = 10
 
 
 def in_dir(path, action):
     """``action()`` after making the directory of ``path``; made again and
     retried when ``action`` finds it gone (FileNotFoundError)."""
     for attempt in range(IN_DIR_TRIES):
-        mkdirs(os.path.dirname(path))
         try:
+            # makedirs too: a parent it just made may be removed before the child
+            mkdirs(os.path.dirname(path))
             return action()
         except FileNotFoundError:
             if attempt == IN_DIR_TRIES - 1:
