@@ -90,7 +90,7 @@ def test_bad_input_is_a_clear_4xx(cloud):
     cloud.wait_status(vol['id'], 'available')
     r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-frobnicate': {}})
     assert r.status_int == 400 and 'no such action' in r.body.decode()   # not Cinder's
-    r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-retype': {'new_type': 'x'}})
+    r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-migrate_volume': {'host': 'x'}})
     assert r.status_int == 501                  # Cinder's, not served here
     r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-reset_status': {
         'status': 'error'}})
