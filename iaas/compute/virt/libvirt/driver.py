@@ -191,7 +191,7 @@ class LibvirtDriver(driver.ComputeDriver):
         if interfaces is None:
             interfaces = [] if defined is None else ET.fromstring(defined).findall(
                 'devices/interface')
-        root_volume = any(d.find('target').get('dev') == 'vda' for d in volume_disks)
+        root_volume = volume.root_volume(volume_disks)
         return config.domain_xml(
             self.domain_name(uuid), instance, None if root_volume else p['disk'],
             p['console'],
@@ -248,12 +248,7 @@ class LibvirtDriver(driver.ComputeDriver):
         os.chmod(p['dir'], 0o755)
         t0 = time.monotonic()
         if not from_volume:
-            base, base_fmt = self.cache.ensure(image_id)
-            with open(p['image'], 'w') as f:
-                f.write(image_id)
-            if not os.path.exists(p['disk']):
-                self.cache.create_overlay(base, base_fmt, p['disk'],
-                                          int(instance.get('root_gb') or 0))
+            self._root_disk(p, image_id, instance)
         if CONF.libvirt.force_config_drive or instance.get('config_drive'):
             configdrive.make_drive(p['config'], instance, network_info)
         disks = self._mapping_disks(uuid, block_device_info) if block_device_info else None
@@ -264,6 +259,16 @@ class LibvirtDriver(driver.ComputeDriver):
                  time.monotonic() - t0)
         if CONF.libvirt.boot_wait_pattern:
             self._wait_boot(uuid, t0)
+
+    def _root_disk(self, p, image_id, instance):
+        """The guest's root disk (unless there is one): an overlay of the
+        cached image, grown to the flavor's root_gb."""
+        base, base_fmt = self.cache.ensure(image_id)
+        with open(p['image'], 'w') as f:
+            f.write(image_id)
+        if not os.path.exists(p['disk']):
+            self.cache.create_overlay(base, base_fmt, p['disk'],
+                                      int(instance.get('root_gb') or 0))
 
     def _wait_boot(self, uuid, t0):
         """Hold the build slot until the console shows the guest booted."""
@@ -285,22 +290,18 @@ class LibvirtDriver(driver.ComputeDriver):
         root disk from ``image_meta``; a root volume is kept as it is."""
         uuid = instance['uuid']
         p = self._paths(uuid)
-        volume_disks = self._defined_volume_disks(uuid)
         xml = self._defined_xml(uuid)
         if xml is None:
             raise driver.InstanceNotFoundInDriver(f'no domain for {uuid}')
+        volume_disks = volume.volume_disks(xml)
         nics = ET.fromstring(xml).findall('devices/interface')
         self._undefine(uuid)
         t0 = time.monotonic()
-        if not any(d.find('target').get('dev') == 'vda' for d in volume_disks):
-            image_id = (image_meta or {}).get('id') or instance.get('image_ref')
-            base, base_fmt = self.cache.ensure(image_id)
+        if not volume.root_volume(volume_disks):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(p['disk'])
-            with open(p['image'], 'w') as f:
-                f.write(image_id)
-            self.cache.create_overlay(base, base_fmt, p['disk'],
-                                      int(instance.get('root_gb') or 0))
+            self._root_disk(p, (image_meta or {}).get('id') or instance.get('image_ref'),
+                            instance)
         if network_info is not None and os.path.exists(p['config']):
             configdrive.make_drive(p['config'], instance, network_info)
         new = self._xml(instance, network_info, volume_disks, nics)
@@ -429,8 +430,7 @@ class LibvirtDriver(driver.ComputeDriver):
         uuid = instance['uuid']
         disk = self._paths(uuid)['disk']
         if not os.path.exists(disk):
-            if any(d.find('target').get('dev') == 'vda'
-                   for d in self._defined_volume_disks(uuid)):
+            if volume.root_volume(self._defined_volume_disks(uuid)):
                 raise driver.DriverError(f'{uuid} boots from a volume: snapshot the volume')
             raise driver.InstanceNotFoundInDriver(f'no disk for {uuid}')
         paused = False

@@ -178,6 +178,11 @@ def volume_disks(xml):
     return [d for d in _root(xml).findall('devices/disk') if is_volume_disk(d)]
 
 
+def root_volume(disks):
+    """Whether one of these volume disk elements is the guest's root (vda)."""
+    return any(d.find('target').get('dev') == 'vda' for d in disks)
+
+
 def used_devices(*xmls):
     """Every disk target name (``vda``, ``vdz``, ``hdd``…) in these XMLs."""
     used = set()
