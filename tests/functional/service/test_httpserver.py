@@ -161,7 +161,8 @@ def test_trickling_heads_do_not_hold_request_threads(serve):
             r = requests.get(f'http://127.0.0.1:{svc.port}/v3', timeout=3)
             took.append(time.monotonic() - start)
             assert r.status_code == 200
-        assert max(took) < 0.5, took
+        # a held thread would keep a request waiting for the whole 8 s trickle
+        assert max(took) < 2, took
     finally:
         until_stop.set()
         t.join(5)

@@ -1,7 +1,7 @@
 """The file backend with the real qemu-img: snapshot chains, deleting a
 snapshot in the middle, volumes from snapshots and clones, extend, raw
-I/O through open_volume, the speed of bulk creates and of creates from an
-image."""
+I/O through open_volume, thin bulk creates and creates from an image
+(their speed: tools/bench/volume.py)."""
 import os
 import shutil
 import subprocess
@@ -206,45 +206,38 @@ def test_images_naming_other_files_are_refused(tmp_path):
     assert [n for n in os.listdir(d.volumes_dir)] == []
 
 
-def test_hundred_thin_volumes_within_ten_seconds(driver):
-    start = time.monotonic()
-    for _ in range(100):
-        make(driver, size=1)
-    took = time.monotonic() - start
-    assert took <= 10, f'100 volumes took {took:.1f}s'
+def test_hundred_volumes_are_thin(driver):
+    # the speed of bulk creates is measured by tools/bench/volume.py; here:
+    # each create allocates next to nothing, whatever its size
+    vols = [make(driver, size=1) for _ in range(100)]
     assert driver.get_capacity()['provisioned_gb'] == 100.0
+    allocated = sum(os.stat(driver.path(v)).st_blocks * 512 for v in vols)
+    assert allocated < 100 * MiB, f'100 empty 1 GiB volumes allocate {allocated} bytes'
 
 
-def test_from_image_is_about_as_fast_as_a_bare_convert(driver, tmp_path):
-    """Create from a 256 MiB qcow2 image with data vs ``qemu-img convert``
-    of the same image to the same format (best of three each)."""
+def test_from_image_is_one_convert_and_stays_sparse(driver, tmp_path, monkeypatch):
+    """A bare ``qemu-img convert``'s work and no more (its speed against a
+    bare convert is measured by tools/bench/volume.py): one convert of the
+    image straight into the volume, zeros skipped, nothing rewritten after."""
     img = tmp_path / 'image.qcow2'
     subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', str(img), '512M'], check=True)
-    subprocess.run(['qemu-io', '-c', 'write -P 0x5a 0 256M', str(img)], check=True,
+    subprocess.run(['qemu-io', '-c', 'write -P 0x5a 0 64M', str(img)], check=True,
                    capture_output=True)
-    fmt = driver.conf.volume_format
+    calls = []
+    real = driver._qemu_img
 
-    def bare():
-        out = tmp_path / 'bare'
-        t = time.monotonic()
-        subprocess.run(['qemu-img', 'convert', '-f', 'qcow2', '-O', fmt, str(img), str(out)],
-                       check=True)
-        took = time.monotonic() - t
-        out.unlink()
-        return took
+    def spy(*args, **kw):
+        calls.append(args[0])
+        return real(*args, **kw)
 
-    def ours():
-        v = new_volume(1)
-        t = time.monotonic()
-        v.update(driver.create_volume_from_image(v, str(img), 'qcow2'))
-        took = time.monotonic() - t
-        assert read(driver, v, 256 * MiB - 1, 2) == b'\x5a\0'
-        driver.delete_volume(v)
-        return took
-
-    bare_t = min(bare() for _ in range(3))
-    ours_t = min(ours() for _ in range(3))
-    assert bare_t / ours_t >= 0.9, f'bare {bare_t:.3f}s, driver {ours_t:.3f}s'
+    monkeypatch.setattr(driver, '_qemu_img', spy)
+    v = new_volume(1)
+    v.update(driver.create_volume_from_image(v, str(img), 'qcow2'))
+    assert calls.count('convert') == 1 and 'resize' not in calls, calls
+    assert read(driver, v, 64 * MiB - 1, 2) == b'\x5a\0'
+    allocated = os.stat(driver.path(v)).st_blocks * 512
+    assert allocated < 80 * MiB, f'a 64 MiB image allocates {allocated} bytes in the volume'
+    driver.delete_volume(v)
 
 
 def test_multiattach_volumes_are_raw_whatever_the_backend_format(driver):
