@@ -27,7 +27,10 @@ def _setup():
     port = db.port_create(n['id'], project_id='p1', device_id=inst['uuid'],
                           fixed_ips=[{'ip_address': '10.50.0.7'}])
     ext = db.network_create('public', None, external=True)
-    db.subnet_create(ext['id'], '172.24.9.0/24')
+    # the router's gateway takes the pool's one address; the floating IP is
+    # asked for by address (never the gateway's)
+    db.subnet_create(ext['id'], '172.24.9.0/24',
+                     allocation_pools=[{'start': '172.24.9.8', 'end': '172.24.9.8'}])
     router = db_routers.router_create('p1', external_gateway_info={'network_id': ext['id']})
     db_routers.add_interface(router['id'], 'p1', subnet_id=sub['id'])
     db.floatingip_create(ext['id'], 'p1', floating_ip_address='172.24.9.9',

@@ -17,7 +17,7 @@ def test_v1_tokens():
     with pytest.raises(AuthError):
         auth.v1_auth('acct:user', 'wrong')
     with pytest.raises(AuthError):
-        auth.identify(token[:-2] + 'ff')
+        auth.identify(token[:-2] + ('00' if token.endswith('ff') else 'ff'))
     with pytest.raises(AuthError):      # another key signed it
         Auth(['acct:user:key'], 'other', use_identity=False).identify(token)
     assert auth.identify(None) is None
