@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -31,7 +32,7 @@ def validate_public_key(public_key):
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         return fingerprint(public_key)
-    except (ValueError, TypeError, IndexError, binascii.Error):
+    except (ValueError, TypeError, IndexError, binascii.Error, UnsupportedAlgorithm):
         raise InvalidKeyPair('Keypair data is invalid: failed to generate fingerprint') \
             from None
 
