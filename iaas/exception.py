@@ -202,9 +202,29 @@ class BackupNotFound(VolumeNotFound):
         super().__init__(uuid, 'Backup')
 
 
+class MessageNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'Message')
+
+
 class VolumeTypeNotFound(VolumeNotFound):
     def __init__(self, ident):
         super().__init__(ident, 'Volume type')
+
+
+class VolumeGroupNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'Group')
+
+
+class GroupTypeNotFound(VolumeNotFound):
+    def __init__(self, ident):
+        super().__init__(ident, 'Group type')
+
+
+class GroupSnapshotNotFound(VolumeNotFound):
+    def __init__(self, uuid):
+        super().__init__(uuid, 'GroupSnapshot')
 
 
 class AttachmentNotFound(VolumeNotFound):

@@ -211,6 +211,14 @@ QUOTA_UPDATE = _rule('os_compute_api:os-quota-sets:update', ADMIN,
 QUOTA_DELETE = _rule('os_compute_api:os-quota-sets:delete', ADMIN,
                      'Reset a project\'s quotas to the defaults.', ('DELETE', Q))
 
+# -- networks (Nova's proxy of the network service, 2.1-2.35) -----------------------------
+NETWORKS_LIST = _rule('os_compute_api:os-networks:list', READER,
+                      'List the networks the project may use (id and label).',
+                      ('GET', P + '/os-networks'))
+NETWORKS_SHOW = _rule('os_compute_api:os-networks:show', READER,
+                      'Show a network the project may use (id and label).',
+                      ('GET', P + '/os-networks/{network_id}'))
+
 # -- hosts ---------------------------------------------------------------------------------
 AZ_LIST = _rule('os_compute_api:os-availability-zone:list', READER,
                 'List availability zones.', ('GET', P + '/os-availability-zone'))

@@ -16,6 +16,7 @@ from iaas.conf import CONF
 from iaas.db import services as db_services
 from iaas.db import volume_backends as db_volume_backends
 from iaas.db import volume_backups as db_backups
+from iaas.db import volume_groups as db_groups
 from iaas.db import volume_snapshots as db_snapshots
 from iaas.db import volumes as db
 from iaas.db.base import utcnow
@@ -27,6 +28,8 @@ from iaas.exception import (
     VolumeStatusError,
 )
 from iaas.volume import api as volume_api
+from iaas.volume import groups as volume_groups
+from iaas.volume import messages as user_messages
 from iaas.volume import rpcapi as volume_rpcapi
 from iaas.volume import states
 
@@ -89,7 +92,11 @@ class VolumeCalls:
             values['size'] = vol['previous_size']
         if status == states.AVAILABLE and expected_status == states.CREATING:
             values['launched_at'] = utcnow()
-        return db.swap(volume_id, expected_status, status, **values)
+        new = db.swap(volume_id, expected_status, status, **values)
+        user_messages.volume_ended(context, vol, expected_status, status, values)
+        if vol.get('group_id') and vol['status'] == states.CREATING:
+            db_groups.settle(vol['group_id'])     # its group may be made now
+        return new
 
     @rpc.expose
     def volume_snapshots(self, context, volume_id):
@@ -99,8 +106,10 @@ class VolumeCalls:
 
     @rpc.expose
     def volume_destroyed(self, context, volume_id):
-        self._own_volume(context, volume_id)
+        vol = self._own_volume(context, volume_id)
         db.destroy(volume_id, expected=(states.DELETING,))
+        if vol.get('group_id'):
+            db_groups.finish_delete(vol['group_id'])     # its group may go now
 
     def _own_snapshot(self, context, snapshot_id):
         snap = db_snapshots.get(snapshot_id)
@@ -116,16 +125,22 @@ class VolumeCalls:
 
     @rpc.expose
     def snapshot_update(self, context, snapshot_id, expected_status, status, values=None):
-        self._own_snapshot(context, snapshot_id)
+        snap = self._own_snapshot(context, snapshot_id)
         values = self._checked(values or {}, SNAPSHOT_HOST_WRITABLE)
         if status not in states.SNAPSHOT_STATUSES:
             raise HostNotAuthorized(f'unknown snapshot status {str(status)[:64]!r}')
-        return db_snapshots.swap(snapshot_id, expected_status, status, **values)
+        new = db_snapshots.swap(snapshot_id, expected_status, status, **values)
+        user_messages.snapshot_ended(context, snap, expected_status, status)
+        if snap.get('group_snapshot_id') and snap['status'] == 'creating':
+            db_groups.snapshot_settle(snap['group_snapshot_id'])
+        return new
 
     @rpc.expose
     def snapshot_destroyed(self, context, snapshot_id):
-        self._own_snapshot(context, snapshot_id)
+        snap = self._own_snapshot(context, snapshot_id)
         db_snapshots.destroy(snapshot_id)
+        if snap.get('group_snapshot_id'):
+            db_groups.snapshot_finish_delete(snap['group_snapshot_id'])
 
     @rpc.expose
     def volume_backend_report(self, context, backend_name, driver, protocol,
@@ -170,11 +185,13 @@ class VolumeCalls:
 
     @rpc.expose
     def backup_update(self, context, backup_id, expected_status, status, values=None):
-        self._own_backup(context, backup_id)
+        backup = self._own_backup(context, backup_id)
         values = self._checked(values or {}, BACKUP_HOST_WRITABLE)
         if status not in states.BACKUP_STATUSES:
             raise HostNotAuthorized(f'unknown backup status {str(status)[:64]!r}')
-        return db_backups.swap(backup_id, expected_status, status, **values)
+        new = db_backups.swap(backup_id, expected_status, status, **values)
+        user_messages.backup_ended(context, backup, expected_status, status, values)
+        return new
 
     @rpc.expose
     def backup_destroyed(self, context, backup_id):
@@ -204,8 +221,11 @@ class VolumeCalls:
     def attachment_failed(self, context, attachment_id):
         """The attach did not happen: the record goes, the volume is as before."""
         self._own_attachment(context, attachment_id)
-        db.attachment_finish(attachment_id, states.AVAILABLE,
-                             (states.RESERVED, states.ATTACHING, states.IN_USE), 'detached')
+        vol, _ = db.attachment_finish(attachment_id, states.AVAILABLE,
+                                      (states.RESERVED, states.ATTACHING, states.IN_USE),
+                                      'detached')
+        user_messages.record(context, user_messages.VOLUME, vol, user_messages.ATTACH_VOLUME,
+                             user_messages.ATTACH_ERROR)
 
     @rpc.expose
     def detach_complete(self, context, attachment_id):
@@ -233,6 +253,9 @@ class VolumeCalls:
             db.swap(volume_id, states.EXTENDING, states.ERROR_EXTENDING,
                     size=vol['previous_size'] or vol['size'],
                     fault=f'extend failed: {str(error)[:400]}')
+            user_messages.record(context, user_messages.VOLUME, vol,
+                                 user_messages.EXTEND_VOLUME,
+                                 user_messages.NOTIFY_COMPUTE_SERVICE_FAILED)
 
     @rpc.expose
     def boot_volumes_reserve(self, context, instance_uuid):
@@ -284,19 +307,24 @@ class VolumeCalls:
                 db_snapshots.swap(snap['uuid'], snap['status'], failure.failure,
                                   fault=f'{snap["status"]} timed out')
             except (VolumeStatusError, SnapshotNotFound):
-                pass
-        self._reap_backups(cutoff)
+                continue
+            user_messages.snapshot_ended(context, snap, snap['status'], failure.failure)
+        self._reap_backups(context, cutoff)
+        for kind, uuid in volume_groups.reap(cutoff):
+            LOG.warning('%s %s: did not finish in %s s', kind, uuid, CONF.volume.action_timeout)
+        user_messages.purge_expired()
 
     @staticmethod
-    def _reap_backups(cutoff):
+    def _reap_backups(context, cutoff):
         for b in db_backups.in_status(['creating', 'deleting', 'restoring'], cutoff):
             outcome = {'creating': 'error', 'deleting': 'error_deleting',
                        'restoring': 'available'}[b['status']]
+            values = {'fail_reason': f'{b["status"]} timed out'}
             try:
-                db_backups.swap(b['uuid'], b['status'], outcome,
-                                fail_reason=f'{b["status"]} timed out')
+                db_backups.swap(b['uuid'], b['status'], outcome, **values)
             except (VolumeStatusError, BackupNotFound):
-                pass
+                continue
+            user_messages.backup_ended(context, b, b['status'], outcome, values)
 
     @staticmethod
     def _reap_volume(vol):
@@ -313,6 +341,7 @@ class VolumeCalls:
             LOG.warning('volume %s: %s', vol['uuid'], values['fault'])
         except (VolumeStatusError, VolumeNotFound):
             return
+        user_messages.volume_ended(None, vol, vol['status'], outcome or states.ERROR, values)
         if name in ('reserve', 'attach'):
             # the attachment that never completed goes with its operation
             for att in db.attachments(volume_id=vol['uuid']):

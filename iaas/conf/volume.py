@@ -21,6 +21,10 @@ volume_opts = [
                help='Seconds a volume, snapshot or backup may stay in a transitional '
                     'status (creating, extending, deleting, backing-up…) before the '
                     'reaper ends the operation with its failure outcome.'),
+    cfg.IntOpt('message_ttl', default=2592000, min=1,
+               help='Seconds a user message (GET /v3/{project_id}/messages: why a '
+                    'volume, snapshot or backup ended in error) is kept; the reaper '
+                    'deletes older ones (Cinder\'s message_ttl, 30 days).'),
     cfg.IntOpt('capacity_report_interval', default=30, min=1,
                help='Seconds between two reports of each backend\'s capacity.'),
     cfg.StrOpt('volume_host', default='$host',

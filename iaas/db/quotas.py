@@ -14,6 +14,7 @@ from iaas.conf import CONF
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import Instance, InstanceGroup, KeyPair, Quota, QuotaUsage
+from iaas.db.volume_models import QuotaClass
 from iaas.exception import QuotaExceeded  # noqa: F401
 
 RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups',
@@ -24,13 +25,17 @@ VOLUME_RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_giga
                     'per_volume_gigabytes')
 
 
-def defaults(resources=RESOURCES):
-    return {r: getattr(CONF.quota, r) for r in resources}
+def defaults(resources=RESOURCES, session=None):
+    """The limits of a project without its own: the ``[quota]`` options,
+    overridden by those set on the ``default`` quota class."""
+    limits = {r: getattr(CONF.quota, r) for r in resources}
+    limits.update(class_limits(DEFAULT_CLASS, resources, session))
+    return limits
 
 
 def get_limits(project_id, session=None, resources=RESOURCES):
     def _get(s):
-        limits = defaults(resources)
+        limits = defaults(resources, s)
         for q in s.scalars(sa.select(Quota).filter_by(project_id=project_id)):
             if q.resource in limits:
                 limits[q.resource] = q.hard_limit
@@ -153,3 +158,39 @@ def allowed_count(limits, used, per_instance, wanted):
         room = (limit - used.get(resource, 0)) // each
         best = min(best, max(0, room))
     return best
+
+
+# -- quota classes (Cinder's os-quota-class-sets) -------------------------------------
+DEFAULT_CLASS = 'default'
+
+
+def class_limits(class_name, resources=None, session=None):
+    """{resource: limit} set on the quota class (those of ``resources`` only,
+    when given)."""
+    def _get(s):
+        rows = s.scalars(sa.select(QuotaClass).filter_by(class_name=class_name))
+        return {q.resource: q.hard_limit for q in rows
+                if resources is None or q.resource in resources}
+    if session is not None:
+        return _get(session)
+    with transaction() as s:
+        return _get(s)
+
+
+def set_class_limits(class_name, values):
+    """Set limits of the quota class (the caller checks the resource names)."""
+    for _ in range(3):
+        try:
+            with transaction() as s:
+                for resource, limit in values.items():
+                    q = s.scalars(sa.select(QuotaClass).filter_by(
+                        class_name=class_name, resource=resource)).first()
+                    if q is None:
+                        s.add(QuotaClass(class_name=class_name, resource=resource,
+                                         hard_limit=limit))
+                    else:
+                        q.hard_limit = limit
+            return
+        except IntegrityError:
+            continue   # a row created concurrently: update it on the next round
+    raise RuntimeError(f'cannot set the limits of quota class {class_name}')

@@ -20,21 +20,30 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from iaas.db.base import Base, SoftDeleteMixin, TimestampMixin, uuid_column
 
 
-class VolumeType(Base, TimestampMixin, SoftDeleteMixin):
-    """A kind of volume; its extra spec ``volume_backend_name`` picks backends."""
-    __tablename__ = 'volume_types'
-    __table_args__ = (UniqueConstraint('name', 'deleted'),)
+class _Kind(TimestampMixin, SoftDeleteMixin):
+    """What a kind of volume and a kind of group share: a unique name among
+    the live ones, a description, public or for some projects."""
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (UniqueConstraint('name', 'deleted'),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = uuid_column(unique=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VolumeType(_Kind, Base):
+    """A kind of volume; its extra spec ``volume_backend_name`` picks backends."""
+    __tablename__ = 'volume_types'
+
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
@@ -94,6 +103,8 @@ class Volume(Base, TimestampMixin, SoftDeleteMixin):
     display_name: Mapped[str | None] = mapped_column(String(255))
     display_description: Mapped[str | None] = mapped_column(Text)
     volume_type_id: Mapped[str | None] = mapped_column(String(36))
+    # the generic volume group it belongs to (Cinder 3.13+), iaas/db/volume_groups.py
+    group_id: Mapped[str | None] = mapped_column(String(36), index=True)
     snapshot_id: Mapped[str | None] = mapped_column(String(36))
     source_volid: Mapped[str | None] = mapped_column(String(36))
     image_id: Mapped[str | None] = mapped_column(String(36))
@@ -149,6 +160,8 @@ class VolumeSnapshot(Base, TimestampMixin, SoftDeleteMixin):
     metadata_: Mapped[dict] = mapped_column('metadata', JSON, default=dict)
     provider_location: Mapped[str | None] = mapped_column(Text)
     fault: Mapped[str | None] = mapped_column(Text)
+    # the group snapshot it was taken for (Cinder 3.14+)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class VolumeBackup(Base, TimestampMixin, SoftDeleteMixin):
@@ -179,3 +192,109 @@ class VolumeBackup(Base, TimestampMixin, SoftDeleteMixin):
     data_timestamp: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     fail_reason: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict] = mapped_column('metadata', JSON, default=dict)
+
+
+# -- volume transfers and quota classes (iaas/db/volume_transfers.py, iaas/db/quotas.py) --
+class VolumeTransfer(Base, TimestampMixin, SoftDeleteMixin):
+    """An offer of a volume by its project (``project_id``) to whichever
+    project accepts it with the key only the offer's creator was shown:
+    only a salted hash of the key is kept. Accepted or deleted, the row is
+    soft-deleted (``accepted`` and ``destination_project_id`` tell which)."""
+    __tablename__ = 'volume_transfers'
+    __table_args__ = (Index(None, 'project_id', 'deleted'),
+                      Index(None, 'volume_id', 'deleted'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    volume_id: Mapped[str] = mapped_column(String(36))
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    salt: Mapped[str] = mapped_column(String(64))
+    crypt_hash: Mapped[str] = mapped_column(String(128))
+    no_snapshots: Mapped[bool] = mapped_column(Boolean, default=False)
+    destination_project_id: Mapped[str | None] = mapped_column(String(255))
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QuotaClass(Base, TimestampMixin):
+    """A named set of block-storage limits (Cinder's quota classes): those
+    of class ``default`` are the limits of every project without its own
+    (over the ``[quota]`` options); per-volume-type keys are kept too."""
+    __tablename__ = 'quota_classes'
+    __table_args__ = (UniqueConstraint('class_name', 'resource'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(255))
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(BigInteger)
+
+
+class VolumeMessage(Base, TimestampMixin):
+    """A user message (Cinder 3.3+): why an asynchronous operation on a
+    volume, snapshot or backup ended in error, until ``expires_at``
+    (``[volume] message_ttl``). The text comes from ``action_id`` and
+    ``detail_id`` (:mod:`iaas.volume.messages`); deleting one removes the row."""
+    __tablename__ = 'volume_messages'
+    __table_args__ = (Index(None, 'project_id'), Index(None, 'expires_at'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    resource_uuid: Mapped[str | None] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(String(255))
+    action_id: Mapped[str | None] = mapped_column(String(10))
+    detail_id: Mapped[str | None] = mapped_column(String(10))
+    message_level: Mapped[str] = mapped_column(String(64), default='ERROR')
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+# -- generic volume groups (Cinder 3.11+ group types, 3.13+ groups, 3.14+ snapshots) --
+class GroupType(_Kind, Base):
+    """A kind of volume group; ``group_specs`` are its key/value properties."""
+    __tablename__ = 'group_types'
+
+    group_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class VolumeGroup(Base, TimestampMixin, SoftDeleteMixin):
+    """A generic volume group: volumes of some volume types, snapshotted
+    together. Its volumes name it in ``volumes.group_id``."""
+    __tablename__ = 'volume_groups'
+    __table_args__ = (Index(None, 'project_id', 'deleted'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    availability_zone: Mapped[str] = mapped_column(String(255), default='nova')
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    # the UUIDs of the volume types its volumes may have
+    volume_type_ids: Mapped[list] = mapped_column(JSON, default=list)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    display_description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(64), default='creating')
+    status_changed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    source_group_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class GroupSnapshot(Base, TimestampMixin, SoftDeleteMixin):
+    """A snapshot of every volume of a group; its snapshots name it in
+    ``volume_snapshots.group_snapshot_id``."""
+    __tablename__ = 'group_snapshots'
+    __table_args__ = (Index(None, 'project_id', 'deleted'),
+                      Index(None, 'group_id', 'deleted'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    group_id: Mapped[str] = mapped_column(String(36))
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    display_description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(64), default='creating')
+    status_changed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

@@ -18,6 +18,7 @@ from iaas.db.volume_models import (
     Volume,
     VolumeAttachment,
     VolumeBackup,
+    VolumeGroup,
     VolumeSnapshot,
 )
 from iaas.exception import (
@@ -54,9 +55,11 @@ def usage(s, project_id):
     backups = s.execute(sa.select(sa.func.count(VolumeBackup.id),
                                   sa.func.coalesce(sa.func.sum(VolumeBackup.size), 0)).where(
         VolumeBackup.project_id == project_id, VolumeBackup.deleted == 0)).one()
+    groups = s.scalar(sa.select(sa.func.count(VolumeGroup.id)).where(
+        VolumeGroup.project_id == project_id, VolumeGroup.deleted == 0))
     return {'volumes': int(vols[0]), 'gigabytes': int(vols[1]) + int(snaps[1]),
             'snapshots': int(snaps[0]), 'backups': int(backups[0]),
-            'backup_gigabytes': int(backups[1])}
+            'backup_gigabytes': int(backups[1]), 'groups': int(groups)}
 
 
 def project_usage(project_id):

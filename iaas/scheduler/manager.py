@@ -20,6 +20,7 @@ from iaas.exception import VolumeNotFound, VolumeStatusError
 from iaas.scheduler import driver as sched_driver
 from iaas.scheduler import volumes as volume_placement
 from iaas.scheduler.host_state import HostState, NoValidHost, RequestSpec
+from iaas.volume import messages as user_messages
 from iaas.volume import rpcapi as volume_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -178,7 +179,10 @@ class SchedulerManager(manager.Manager):
                     return
                 tried.add(b['name'])
         try:
-            db_volumes.swap(volume_id, 'creating', 'error',
-                            fault=f'No valid backend was found for {size} GiB')
+            vol = db_volumes.swap(volume_id, 'creating', 'error',
+                                  fault=f'No valid backend was found for {size} GiB')
         except (VolumeNotFound, VolumeStatusError):
-            pass
+            return
+        user_messages.record(context, user_messages.VOLUME, vol,
+                             user_messages.SCHEDULE_ALLOCATE_VOLUME,
+                             user_messages.NO_BACKEND_AVAILABLE)

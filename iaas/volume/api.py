@@ -154,7 +154,9 @@ class API:
     # -- create --------------------------------------------------------------------
     def create(self, ctx, size=None, name=None, description=None, volume_type=None,
                metadata=None, availability_zone=None, snapshot_id=None, source_volid=None,
-               image_ref=None, multiattach=False, restore_from=None):
+               image_ref=None, multiattach=False, restore_from=None, group=None):
+        """``group``: the group (dict) the volume joins; its type must be one
+        of the group's (:mod:`iaas.volume.groups` checks the rest)."""
         project_id = own_project(ctx)
         source, backend, image = {}, None, None
         if restore_from:
@@ -209,6 +211,9 @@ class API:
             raise InvalidVolume(f'Invalid input received: Volume size {size}G exceeds the '
                                 f'largest allowed ({CONF.volume.max_volume_size}G).')
         vtype = self.volume_type(ctx, volume_type) if volume_type else default_type()
+        if group and vtype['uuid'] not in group['volume_type_ids']:
+            raise InvalidVolume(f'Invalid input received: volume type {vtype["uuid"]} is not '
+                                f'one of the volume types of group {group["uuid"]}.')
         if availability_zone and availability_zone not in self.zones():
             raise InvalidVolume(f'Invalid input received: Availability zone '
                                 f"'{availability_zone}' is invalid.")
@@ -218,7 +223,8 @@ class API:
             vol = self._create_row(ctx, project_id, size, name, description, vtype, metadata,
                                    availability_zone, snapshot_id, source_volid, image,
                                    multiattach, source, restore_from,
-                                   src if snapshot_id else None)
+                                   src if snapshot_id else None,
+                                   group['uuid'] if group else None)
         except Exception:
             if restore_from:
                 db_backups.swap(restore_from['uuid'], ('restoring',), 'available')
@@ -234,8 +240,9 @@ class API:
     @staticmethod
     def _create_row(ctx, project_id, size, name, description, vtype, metadata,
                     availability_zone, snapshot_id, source_volid, image, multiattach, source,
-                    restore_from, snapshot_source):
+                    restore_from, snapshot_source, group_id=None):
         return db.create({
+            'group_id': group_id,
             'backup_id': restore_from['uuid'] if restore_from else None,
             'project_id': project_id, 'user_id': ctx.user_id, 'size': size,
             'display_name': name, 'display_description': description,
@@ -268,10 +275,13 @@ class API:
         self.get(ctx, uuid, P.VOLUME_UPDATE)
         return db.set_fields(uuid, **values)
 
-    def delete(self, ctx, uuid, cascade=False, force=False):
+    def delete(self, ctx, uuid, cascade=False, force=False, with_group=False):
+        """``with_group``: the volume's group is being deleted with its
+        volumes (a volume of a group is not deleted alone, as in Cinder)."""
         vol = self.get(ctx, uuid, P.VOLUME_FORCE_DELETE if force else P.VOLUME_DELETE)
         deps = db.dependents(uuid)
-        if deps['attachments'] or vol['attach_status'] == 'attached':
+        if deps['attachments'] or vol['attach_status'] == 'attached' or \
+                (vol.get('group_id') and not with_group):
             raise InvalidVolume('Invalid volume: Volume status must be available or error or '
                                 'error_restoring or error_extending or error_managing and '
                                 'must not be migrating, attached, belong to a group, have '
@@ -471,10 +481,11 @@ class API:
             raise InvalidVolume(str(exc)) from None
 
     def create_snapshot(self, ctx, volume_id, name=None, description=None, metadata=None,
-                        force=False):
+                        force=False, group_snapshot_id=None):
         vol = self.get(ctx, volume_id, P.SNAPSHOT_CREATE)
         self._check_metadata(metadata or {})
         snap = db_snapshots.create({
+            'group_snapshot_id': group_snapshot_id,
             'volume_id': volume_id, 'project_id': vol['project_id'], 'user_id': ctx.user_id,
             'display_name': name, 'display_description': description,
             'metadata_': dict(metadata or {})}, force=force)
@@ -617,6 +628,24 @@ class API:
     @staticmethod
     def quota_usage(project_id):
         return db.project_usage(project_id)
+
+    # quota classes: those of class 'default' are every project's defaults
+    @staticmethod
+    def quota_class(class_name):
+        """The limits of a quota class: the defaults under those set on it
+        (per-volume-type keys included)."""
+        return {**quotas.defaults(quotas.VOLUME_RESOURCES), **quotas.class_limits(class_name)}
+
+    @staticmethod
+    def quota_class_set(class_name, values):
+        quotas.set_class_limits(class_name, values)
+        return API.quota_class(class_name)
+
+    @staticmethod
+    def quota_type_defaults():
+        """The per-volume-type limits set on the default quota class."""
+        return {k: v for k, v in quotas.class_limits(quotas.DEFAULT_CLASS).items()
+                if k not in quotas.VOLUME_RESOURCES}
 
     # -- services and backends -----------------------------------------------------
     @staticmethod

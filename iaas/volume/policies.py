@@ -157,6 +157,14 @@ BACKUP_FORCE_DELETE = _rule('volume_extension:backup_admin_actions:force_delete'
 BACKUP_PROJECT_ATTRIBUTE = _rule('backup:backup_project_attribute', ADMIN,
                                  'See a backup\'s project.', ('GET', B))
 
+# -- user messages (3.3+) ---------------------------------------------------------------
+M = P + '/messages/{message_id}'
+MESSAGE_GET = _rule('message:get', READER, 'Show a user message (another project\'s is '
+                    '404; an admin sees every project\'s).', ('GET', M))
+MESSAGE_GET_ALL = _rule('message:get_all', READER, 'List user messages (an admin\'s list '
+                        'holds every project\'s).', ('GET', P + '/messages'))
+MESSAGE_DELETE = _rule('message:delete', MEMBER, 'Delete a user message.', ('DELETE', M))
+
 # -- volume types ----------------------------------------------------------------------
 TYPE_GET = _rule('volume_extension:type_get', READER, 'Show a volume type.', ('GET', T))
 TYPE_GET_ALL = _rule('volume_extension:type_get_all', READER, 'List volume types.',
@@ -171,6 +179,57 @@ TYPE_EXTRA_SPECS = _rule('volume_extension:types_extra_specs:read', ADMIN,
 TYPE_ACCESS = _rule('volume_extension:volume_type_access', ADMIN,
                     'See and change which projects may use a private volume type.',
                     ('GET', T + '/os-volume-type-access'), ('POST', T + '/action'))
+
+# -- generic volume groups (group types 3.11+, groups 3.13+, group snapshots 3.14+) ----
+GT = P + '/group_types/{group_type_id}'
+G = P + '/groups/{group_id}'
+GS = P + '/group_snapshots/{group_snapshot_id}'
+GROUP_TYPE_GET = _rule('group:group_types:get', READER,
+                       'List and show group types (private ones: admins only).',
+                       ('GET', P + '/group_types'), ('GET', GT),
+                       ('GET', P + '/group_types/default'))
+GROUP_TYPE_CREATE = _rule('group:group_types:create', ADMIN, 'Create a group type.',
+                          ('POST', P + '/group_types'))
+GROUP_TYPE_UPDATE = _rule('group:group_types:update', ADMIN, 'Update a group type.',
+                          ('PUT', GT))
+GROUP_TYPE_DELETE = _rule('group:group_types:delete', ADMIN, 'Delete a group type.',
+                          ('DELETE', GT))
+GROUP_TYPE_SPECS_READ = _rule('group:access_group_types_specs', ADMIN,
+                              'See group types\' group specs.',
+                              ('GET', GT + '/group_specs'),
+                              ('GET', GT + '/group_specs/{key}'))
+GROUP_TYPE_SPECS_MANAGE = _rule('group:group_types_specs', ADMIN,
+                                'Create, update or delete group specs of a group type.',
+                                ('POST', GT + '/group_specs'),
+                                ('PUT', GT + '/group_specs/{key}'),
+                                ('DELETE', GT + '/group_specs/{key}'))
+GROUP_CREATE = _rule('group:create', MEMBER, 'Create a group (also from a group snapshot '
+                     'or another group: POST /groups/action, 3.14).',
+                     ('POST', P + '/groups'), ('POST', P + '/groups/action'))
+GROUP_GET = _rule('group:get', READER, 'Show a group (also decides whether another '
+                  'project\'s group exists for the caller: 404 when not).', ('GET', G))
+GROUP_GET_ALL = _rule('group:get_all', READER, 'List groups.',
+                      ('GET', P + '/groups'), ('GET', P + '/groups/detail'))
+GROUP_UPDATE = _rule('group:update', MEMBER, 'Rename a group, add or remove volumes.',
+                     ('PUT', G))
+GROUP_DELETE = _rule('group:delete', MEMBER, 'Delete a group (and its volumes with '
+                     'delete-volumes); the rule of POST /groups/{group_id}/action.',
+                     ('POST', G + '/action (delete)'))
+GROUP_RESET_STATUS = _rule('group:reset_status', ADMIN, 'Reset a group\'s status (3.20).',
+                           ('POST', G + '/action (reset_status)'))
+GROUP_SNAPSHOT_CREATE = _rule('group:create_group_snapshot', MEMBER,
+                              'Snapshot every volume of a group.',
+                              ('POST', P + '/group_snapshots'))
+GROUP_SNAPSHOT_GET = _rule('group:get_group_snapshot', READER, 'Show a group snapshot.',
+                           ('GET', GS))
+GROUP_SNAPSHOT_GET_ALL = _rule('group:get_all_group_snapshots', READER,
+                               'List group snapshots.', ('GET', P + '/group_snapshots'),
+                               ('GET', P + '/group_snapshots/detail'))
+GROUP_SNAPSHOT_DELETE = _rule('group:delete_group_snapshot', MEMBER,
+                              'Delete a group snapshot and its snapshots.', ('DELETE', GS))
+GROUP_SNAPSHOT_RESET_STATUS = _rule('group:reset_group_snapshot_status', ADMIN,
+                                    'Reset a group snapshot\'s status (3.19).',
+                                    ('POST', GS + '/action'))
 
 # -- quotas, limits, zones, services ---------------------------------------------------
 QUOTA_SHOW = _rule('volume_extension:quotas:show', READER, 'Show a project\'s quotas.',
@@ -196,6 +255,34 @@ POOLS = _rule('scheduler_extension:scheduler_stats:get_pools', ADMIN,
               'List backends with their capacity.', ('GET', P + '/scheduler-stats/get_pools'))
 EXTENSIONS = _rule('volume_extension:extensions', READER, 'List the API extensions served.',
                    ('GET', P + '/extensions'))
+
+# -- volume transfers (os-volume-transfer; volume-transfers 3.55+) -----------------------
+_TRANSFERS = (P + '/os-volume-transfer', P + '/volume-transfers')
+TRANSFER_CREATE = _rule('volume:create_transfer', MEMBER,
+                        'Offer a volume to another project (a volume transfer).',
+                        *[('POST', c) for c in _TRANSFERS])
+TRANSFER_ACCEPT = _rule('volume:accept_transfer', MEMBER,
+                        'Accept a volume transfer into the caller\'s project (by id, from '
+                        'any project, with the transfer\'s key).',
+                        *[('POST', c + '/{transfer_id}/accept') for c in _TRANSFERS])
+TRANSFER_DELETE = _rule('volume:delete_transfer', MEMBER, 'Delete a volume transfer.',
+                        *[('DELETE', c + '/{transfer_id}') for c in _TRANSFERS])
+TRANSFER_GET = _rule('volume:get_transfer', READER, 'Show a volume transfer (another '
+                     'project\'s is 404).', *[('GET', c + '/{transfer_id}') for c in _TRANSFERS])
+TRANSFER_GET_ALL = _rule('volume:get_all_transfers', READER, 'List volume transfers.',
+                         *[('GET', c + x) for c in _TRANSFERS for x in ('', '/detail')])
+TRANSFER_ALL_TENANTS = _rule('volume:get_all_transfers:all_tenants', ADMIN,
+                             'List the volume transfers of every project (all_tenants=1).',
+                             *[('GET', c + x) for c in _TRANSFERS for x in ('', '/detail')])
+
+# -- quota classes -------------------------------------------------------------------------
+QC = P + '/os-quota-class-sets/{quota_class_name}'
+QUOTA_CLASS_SHOW = _rule('volume_extension:quota_classes', ADMIN,
+                         'Show a quota class (class "default": the limits of projects '
+                         'without their own).', ('GET', QC))
+QUOTA_CLASS_UPDATE = _rule('volume_extension:quota_classes:update', ADMIN,
+                           'Set the limits of a quota class (class "default": the default '
+                           'quotas of every project).', ('PUT', QC))
 
 
 def list_rules():

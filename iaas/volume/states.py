@@ -28,10 +28,13 @@ ERROR = 'error'
 ERROR_DELETING = 'error_deleting'
 ERROR_EXTENDING = 'error_extending'
 ERROR_RESTORING = 'error_restoring'
+# offered to another project (a volume transfer): a resting status, not a running
+# operation -- it lasts until the transfer is accepted or deleted, never reaped
+AWAITING_TRANSFER = 'awaiting-transfer'
 
 VOLUME_STATUSES = (CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, EXTENDING,
                    UPLOADING, BACKING_UP, RESTORING, DOWNLOADING, DELETING, ERROR, ERROR_DELETING,
-                   ERROR_EXTENDING, ERROR_RESTORING, 'maintenance')
+                   ERROR_EXTENDING, ERROR_RESTORING, 'maintenance', AWAITING_TRANSFER)
 PREVIOUS = 'previous'
 
 Op = collections.namedtuple('Op', 'begin during success failure')
@@ -51,10 +54,14 @@ VOLUME_OPS = {
     # the root volume of a server rebuilt at compute 2.93+ (Cinder's os-reimage)
     'reimage': Op((AVAILABLE, IN_USE), DOWNLOADING, PREVIOUS, ERROR),
     'clone_source': Op((AVAILABLE, IN_USE), None, None, None),
+    # accepted: available in the receiving project; deleted: back to the donor
+    'transfer': Op((AVAILABLE,), AWAITING_TRANSFER, AVAILABLE, AVAILABLE),
 }
+# statuses an operation leaves a volume in until a user ends it
+RESTING = frozenset({AWAITING_TRANSFER})
 
 # the statuses an operation is running in (the reaper's and the UI's "busy")
-TRANSITIONAL = frozenset(op.during for op in VOLUME_OPS.values() if op.during)
+TRANSITIONAL = frozenset(op.during for op in VOLUME_OPS.values() if op.during) - RESTING
 
 SNAPSHOT_STATUSES = ('creating', 'available', 'deleting', 'error', 'error_deleting',
                      'backing-up', 'restoring')
@@ -71,7 +78,22 @@ BACKUP_OPS = {
     'restore': Op(('available',), 'restoring', 'available', 'available'),
 }
 
-TABLES = {'volume': VOLUME_OPS, 'snapshot': SNAPSHOT_OPS, 'backup': BACKUP_OPS}
+# generic volume groups and group snapshots (iaas/volume/groups.py): 'fill' is
+# the API adding the members of a new one, 'create' its members being made
+# (the conductor settles it); adding/removing volumes is one transaction.
+GROUP_STATUSES = ('creating', 'available', 'deleting', 'error', 'error_deleting',
+                  'updating', 'in-use')
+GROUP_SNAPSHOT_STATUSES = ('creating', 'available', 'deleting', 'error', 'error_deleting',
+                           'updating')
+GROUP_OPS = {
+    'fill': Op((), 'updating', 'creating', 'error'),
+    'create': Op((), 'creating', 'available', 'error'),
+    'delete': Op(('available', 'error', 'error_deleting'), 'deleting', None, 'error_deleting'),
+}
+GROUP_TRANSITIONAL = frozenset(o.during for o in GROUP_OPS.values())
+
+TABLES = {'volume': VOLUME_OPS, 'snapshot': SNAPSHOT_OPS, 'backup': BACKUP_OPS,
+          'group': GROUP_OPS, 'group_snapshot': GROUP_OPS}
 
 
 def op(kind, name):

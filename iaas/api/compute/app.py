@@ -6,6 +6,7 @@ from iaas.api.compute import (
     hosts,
     keypairs,
     microversion,
+    networks,
     quotas,
     server_actions,
     server_groups,
@@ -93,6 +94,8 @@ def build_app():
     add('DELETE', f'{p}/os-quota-sets/{{project_id}}', quotas.delete)
     add('GET', f'{p}/os-quota-sets/{{project_id}}/detail', quotas.detail)
     add('GET', f'{p}/os-quota-sets/{{project_id}}/defaults', quotas.defaults)
+    add('GET', f'{p}/os-networks', networks.index)
+    add('GET', f'{p}/os-networks/{{network_id}}', networks.show)
     add('GET', f'{p}/os-availability-zone', hosts.az_index)
     add('GET', f'{p}/os-availability-zone/detail', hosts.az_detail)
     add('GET', f'{p}/os-services', hosts.services_index)

@@ -9,7 +9,20 @@ project (another project's volume is 404).
 """
 from iaas import rpc, wsgi
 from iaas.api import auth, openapi
-from iaas.api.volume import attachments, backups, misc, snapshots, types, views, volumes
+from iaas.api.volume import (
+    attachments,
+    backups,
+    group_types,
+    groups,
+    messages,
+    misc,
+    quota_classes,
+    snapshots,
+    transfers,
+    types,
+    views,
+    volumes,
+)
 from iaas.conf import CONF
 
 ROUTES = [
@@ -55,6 +68,21 @@ ROUTES = [
     ('PUT', '/attachments/{attachment_id}', attachments.update),
     ('DELETE', '/attachments/{attachment_id}', attachments.delete),
     ('POST', '/attachments/{attachment_id}/action', attachments.action),
+    # volume transfers: the legacy path, and volume-transfers (3.55+)
+    ('GET', '/os-volume-transfer', transfers.index),
+    ('POST', '/os-volume-transfer', transfers.create),
+    ('GET', '/os-volume-transfer/detail', transfers.detail),
+    ('GET', '/os-volume-transfer/{transfer_id}', transfers.show),
+    ('DELETE', '/os-volume-transfer/{transfer_id}', transfers.delete),
+    ('POST', '/os-volume-transfer/{transfer_id}/accept', transfers.accept),
+    ('GET', '/volume-transfers', transfers.index),
+    ('POST', '/volume-transfers', transfers.create),
+    ('GET', '/volume-transfers/detail', transfers.detail),
+    ('GET', '/volume-transfers/{transfer_id}', transfers.show),
+    ('DELETE', '/volume-transfers/{transfer_id}', transfers.delete),
+    ('POST', '/volume-transfers/{transfer_id}/accept', transfers.accept),
+    ('GET', '/os-quota-class-sets/{quota_class_name}', quota_classes.show),
+    ('PUT', '/os-quota-class-sets/{quota_class_name}', quota_classes.update),
     ('GET', '/types', types.index),
     ('POST', '/types', types.create),
     ('GET', '/types/{type_id}', types.show),
@@ -67,6 +95,31 @@ ROUTES = [
     ('GET', '/types/{type_id}/extra_specs/{key}', types.extra_spec_show),
     ('PUT', '/types/{type_id}/extra_specs/{key}', types.extra_spec_update),
     ('DELETE', '/types/{type_id}/extra_specs/{key}', types.extra_spec_delete),
+    # generic volume groups: group types 3.11+, groups 3.13+, group snapshots 3.14+
+    ('GET', '/group_types', group_types.index),
+    ('POST', '/group_types', group_types.create),
+    ('GET', '/group_types/default', group_types.show_default),
+    ('GET', '/group_types/{group_type_id}', group_types.show),
+    ('PUT', '/group_types/{group_type_id}', group_types.update),
+    ('DELETE', '/group_types/{group_type_id}', group_types.delete),
+    ('GET', '/group_types/{group_type_id}/group_specs', group_types.specs_index),
+    ('POST', '/group_types/{group_type_id}/group_specs', group_types.specs_create),
+    ('GET', '/group_types/{group_type_id}/group_specs/{key}', group_types.spec_show),
+    ('PUT', '/group_types/{group_type_id}/group_specs/{key}', group_types.spec_update),
+    ('DELETE', '/group_types/{group_type_id}/group_specs/{key}', group_types.spec_delete),
+    ('GET', '/groups', groups.index),
+    ('POST', '/groups', groups.create),
+    ('GET', '/groups/detail', groups.detail),
+    ('POST', '/groups/action', groups.create_from_src),
+    ('GET', '/groups/{group_id}', groups.show),
+    ('PUT', '/groups/{group_id}', groups.update),
+    ('POST', '/groups/{group_id}/action', groups.action),
+    ('GET', '/group_snapshots', groups.snapshot_index),
+    ('POST', '/group_snapshots', groups.snapshot_create),
+    ('GET', '/group_snapshots/detail', groups.snapshot_detail),
+    ('GET', '/group_snapshots/{group_snapshot_id}', groups.snapshot_show),
+    ('DELETE', '/group_snapshots/{group_snapshot_id}', groups.snapshot_delete),
+    ('POST', '/group_snapshots/{group_snapshot_id}/action', groups.snapshot_action),
     ('GET', '/os-quota-sets/{target_project_id}', misc.quota_show),
     ('PUT', '/os-quota-sets/{target_project_id}', misc.quota_update),
     ('DELETE', '/os-quota-sets/{target_project_id}', misc.quota_delete),
@@ -78,12 +131,15 @@ ROUTES = [
     ('GET', '/scheduler-stats/get_pools', misc.pools),
     ('GET', '/capabilities/{hostname}', misc.capabilities),
     ('GET', '/extensions', misc.extensions),
+    ('GET', '/messages', messages.index),
+    ('GET', '/messages/{message_id}', messages.show),
+    ('DELETE', '/messages/{message_id}', messages.delete),
 ]
 
 
 # collections whose path with a trailing slash names no item
 _COLLECTIONS = tuple(sorted({p for _, p, _ in ROUTES if p.count('/') == 1 or
-                             p.endswith(('/metadata', '/extra_specs'))}))
+                             p.endswith(('/metadata', '/extra_specs', '/group_specs'))}))
 
 
 def no_such_item(req):

@@ -66,8 +66,9 @@ def quota_show(req, target_project_id, project_id=None):
 @wsgi.route_policy(P.QUOTA_SHOW)
 def quota_defaults(req, target_project_id, project_id=None):
     _may_see_quota(req, target_project_id)
-    return views.respond(req, {'quota_set': _quota_body(target_project_id,
-                                                        API.quota_defaults())})
+    return views.respond(req, {'quota_set': {
+        **_quota_body(target_project_id, API.quota_defaults()),
+        **API.quota_type_defaults()}})    # per-type keys of the default quota class
 
 
 @wsgi.route_policy(P.QUOTA_UPDATE)
@@ -235,7 +236,7 @@ def capabilities(req, hostname, project_id=None):
 
 # The API extensions of Cinder this API serves (name, alias, description,
 # updated), as Cinder lists them; the ones it does not serve (os-hosts, QoS,
-# transfers, consistency groups, manage/unmanage, encryption) are left out.
+# consistency groups, manage/unmanage, encryption) are left out.
 EXTENSIONS = (
     ('AdminActions', 'os-admin-actions', 'Enable admin actions.', '2012-08-25'),
     ('Availability_zones', 'os-availability-zone', 'Describe Availability Zones.',
@@ -246,6 +247,8 @@ EXTENSIONS = (
     ('ExtendedSnapshotAttributes', 'os-extended-snapshot-attributes',
      'Extended SnapshotAttributes support.', '2012-06-19'),
     ('Quotas', 'os-quota-sets', 'Quota management support.', '2011-08-08'),
+    ('QuotaClasses', 'os-quota-class-sets', 'Quota classes management support.',
+     '2012-03-12'),
     ('SchedulerHints', 'OS-SCH-HNT', 'Pass arbitrary key/value pairs to the scheduler.',
      '2013-04-18'),
     ('SchedulerStats', 'scheduler-stats', 'Scheduler stats support.', '2014-09-07'),
@@ -263,6 +266,8 @@ EXTENSIONS = (
      'attribute of a volume.', '2013-08-08'),
     ('VolumeTenantAttribute', 'os-vol-tenant-attr', 'Expose the internal project_id as an '
      'attribute of a volume.', '2011-11-03'),
+    ('VolumeTransfer', 'os-volume-transfer', 'Volume transfer management support.',
+     '2013-05-29'),
     ('VolumeTypeAccess', 'os-volume-type-access', 'Volume type access support.',
      '2014-06-26'),
 )

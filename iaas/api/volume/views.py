@@ -69,7 +69,7 @@ def volume(req, v, attachments=(), vtype=None, admin=False, extended=True):
             out['os-vol-mig-status-attr:migstat'] = v['migration_status']
             out['os-vol-mig-status-attr:name_id'] = None
     if mv >= (3, 13):
-        out['group_id'] = None
+        out['group_id'] = v.get('group_id')
     if mv >= (3, 21) and admin:
         out['provider_id'] = None
     if mv >= (3, 48):
@@ -96,7 +96,7 @@ def snapshot(req, s, extended=True):
         out['os-extended-snapshot-attributes:progress'] = s['progress']
         out['os-extended-snapshot-attributes:project_id'] = s['project_id']
     if mv >= (3, 14):
-        out['group_snapshot_id'] = None
+        out['group_snapshot_id'] = s.get('group_snapshot_id')
     if mv >= (3, 41):
         out['user_id'] = s['user_id']
     if mv >= (3, 65):

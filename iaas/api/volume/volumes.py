@@ -6,10 +6,12 @@ from iaas.api.volume import schemas, views
 from iaas.exception import InvalidVolume, VolumeNotFound
 from iaas.identity import policy
 from iaas.volume import api as volume_api
+from iaas.volume import groups as groups_api
 from iaas.volume import policies as P
 from iaas.volume import states
 
 API = volume_api.API()
+GROUPS = groups_api.GroupAPI(API)
 FILTERS = ('name', 'status', 'availability_zone', 'bootable', 'metadata', 'user_id',
            'volume_type_id')
 
@@ -147,6 +149,7 @@ def create(req, project_id=None):
     backup = API.get_backup(ctx_of(req), v['backup_id'], P.BACKUP_RESTORE) \
         if v.get('backup_id') else None
     image = v.get('imageRef') or v.get('image_id')
+    group = _group(req, v.get('group_id'))
     vol = API.create(
         ctx_of(req), size=schemas.to_int(v.get('size')),
         name=v.get('name', v.get('display_name')),
@@ -154,8 +157,16 @@ def create(req, project_id=None):
         volume_type=v.get('volume_type'), metadata=v.get('metadata'),
         availability_zone=v.get('availability_zone'), snapshot_id=v.get('snapshot_id'),
         source_volid=v.get('source_volid'), image_ref=image,
-        multiattach=schemas.to_bool(v.get('multiattach', False)), restore_from=backup)
+        multiattach=schemas.to_bool(v.get('multiattach', False)), restore_from=backup,
+        group=group)
     return show_volume(req, vol, 202, extended=False)
+
+
+def _group(req, group_id):
+    """The group a new volume joins (``group_id``, 3.13+)."""
+    if not group_id or views.version(req) < (3, 13):
+        return None
+    return GROUPS.group_for_volume(ctx_of(req), group_id)
 
 
 @wsgi.route_policy(P.VOLUME_UPDATE)

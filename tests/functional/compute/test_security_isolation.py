@@ -53,7 +53,7 @@ def _path(template, sid):
     return template.format(server_id=sid, key='k', request_id='req-x', flavor_id='sec-1',
                            name='kp', project_id='whatever', service_id='1',
                            hypervisor_id='1', group_id='g', network='net', tag='t',
-                           volume_id='v')
+                           volume_id='v', network_id='n')
 
 
 def test_unscoped_token_refused_on_every_route(api):

@@ -153,7 +153,8 @@ def build(conf):
 
 # Path parameters naming things every user may see (or only admins change).
 GLOBAL_PARAMS = frozenset({'alias', 'hypervisor_id', 'region_id', 'service_id',
-                           'endpoint_id', 'role_id', 'domain_id', 'action', 'hostname'})
+                           'endpoint_id', 'role_id', 'domain_id', 'action', 'hostname',
+                           'quota_class_name'})
 
 
 def _victim_resources(c, vt, project_id, user_id, admin_project):
@@ -238,6 +239,8 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
              rule_id=rule['id'], port_id=port['id'], floatingip_id=fip['id'],
              alias='security-group', external_network_id=ext['id'], router_id=router['id'])
     _victim_volumes(c, vt, v)
+    _victim_transfer(c, vt, v)
+    _victim_groups(c, vt, v)
     return v
 
 
@@ -279,6 +282,58 @@ def _victim_volumes(c, vt, v):
              hostname=c.call('volume', 'GET', show, c.admin).json['volume'][
                  'os-vol-host-attr:host'])
     v['volume_host'] = v['hostname'].split('@')[0]
+    # a user message: a volume of a type no backend suits ends in error
+    ntype = c.ok('volume', 'POST', f"/v3/{v['member_id']}/types", c.admin, {'volume_type': {
+        'name': 'victim-nowhere', 'extra_specs': {'storage_protocol': 'none-such'}}}
+    ).json['volume_type']
+    nowhere = c.ok('volume', 'POST', f'{p}/volumes', vt, {'volume': {
+        'size': 1, 'name': 'victim-unplaced', 'volume_type': ntype['id']}}).json['volume']
+    mv = {'OpenStack-API-Version': 'volume 3.3'}
+    v['message_id'] = wait_for(lambda: next(
+        (m['id'] for m in c.call('volume', 'GET', f'{p}/messages', vt, headers=mv).json[
+            'messages'] if m['resource_uuid'] == nowhere['id']), None),
+        what='victim user message')
+
+
+def _victim_transfer(c, vt, v):
+    """A volume offered for transfer (its key is the victim's only), and the
+    default quota class (every project's default quotas, the victim's too)."""
+    p = f"/v3/{v['project_id']}"
+    vol = c.ok('volume', 'POST', f'{p}/volumes', vt, {'volume': {
+        'size': 1, 'name': 'victim-transfer-volume'}}).json['volume']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/volumes/{vol['id']}", vt).json[
+        'volume']['status'] == 'available', what='victim transfer volume available')
+    t = c.ok('volume', 'POST', f'{p}/os-volume-transfer', vt, {'transfer': {
+        'volume_id': vol['id'], 'name': 'victim-transfer'}}).json['transfer']
+    v.update(transfer_id=t['id'], transfer_volume_id=vol['id'], quota_class_name='default')
+
+
+def _victim_groups(c, vt, v):
+    """A volume group (of a public group type) with a volume and a group
+    snapshot, and a private group type with a group spec."""
+    p, mv = f"/v3/{v['project_id']}", {'OpenStack-API-Version': 'volume 3.20'}
+    admin_p = f"/v3/{v['member_id']}"
+    gtype = c.ok('volume', 'POST', f'{admin_p}/group_types', c.admin, {'group_type': {
+        'name': 'victim-group-type', 'is_public': False,
+        'group_specs': {'victim-key': 'x'}}}, headers=mv).json['group_type']
+    public = c.ok('volume', 'POST', f'{admin_p}/group_types', c.admin, {'group_type': {
+        'name': 'victim-public-group-type'}}, headers=mv).json['group_type']
+    group = c.ok('volume', 'POST', f'{p}/groups', vt, {'group': {
+        'group_type': public['id'], 'volume_types': [v['type_id']], 'name': 'victim-group'}},
+        headers=mv).json['group']
+    vol = c.ok('volume', 'POST', f'{p}/volumes', vt, {'volume': {
+        'size': 1, 'name': 'victim-group-volume', 'volume_type': v['type_id'],
+        'group_id': group['id']}}, headers=mv).json['volume']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/volumes/{vol['id']}", vt).json[
+        'volume']['status'] == 'available', what='victim group volume available')
+    gsnap = c.ok('volume', 'POST', f'{p}/group_snapshots', vt, {'group_snapshot': {
+        'group_id': group['id'], 'name': 'victim-group-snapshot'}}, headers=mv).json[
+        'group_snapshot']
+    wait_for(lambda: c.call('volume', 'GET', f"{p}/group_snapshots/{gsnap['id']}", vt,
+                            headers=mv).json['group_snapshot']['status'] == 'available',
+             what='victim group snapshot available')
+    v.update(group_type_id=gtype['id'], volume_group_id=group['id'],
+             group_volume_id=vol['id'], group_snapshot_id=gsnap['id'])
 
 
 def _upload(c, token, image_id):

@@ -46,6 +46,9 @@ def snapshot(c):
                    f"/v3/{v['project_id']}/types/{v['type_id']}",
                    f"/v3/{v['project_id']}/types/{v['type_id']}/os-volume-type-access",
                    f"/v3/{v['project_id']}/os-quota-sets/{v['project_id']}",
+                   f"/v3/{v['project_id']}/os-volume-transfer/{v['transfer_id']}",
+                   f"/v3/{v['project_id']}/volumes/{v['transfer_volume_id']}",
+                   f"/v3/{v['project_id']}/os-quota-class-sets/default",
                    f"/v3/{v['project_id']}/volumes/detail?all_tenants=1&project_id={v['project_id']}"],
         'identity': [f"/v3/users/{v['user_id']}", f"/v3/projects/{v['project_id']}",
                      f"/v3/role_assignments?user.id={v['user_id']}",
@@ -64,6 +67,17 @@ def snapshot(c):
     out['victim token'] = c.call('identity', 'GET', '/v3/auth/tokens', a,
                                  headers={'X-Subject-Token': vt}).status
     out['image data'] = c.call('image', 'GET', f"/v2/images/{v['image_id']}/file", vt).body
+    out['victim message'] = _strip(c.call(
+        'volume', 'GET', f"/v3/{v['project_id']}/messages/{v['message_id']}", a,
+        headers={'OpenStack-API-Version': 'volume 3.3'}).json)
+    for path in (f"groups/{v['volume_group_id']}?list_volume=true",
+                 f"group_snapshots/{v['group_snapshot_id']}",
+                 f"group_types/{v['group_type_id']}",
+                 f"group_types/{v['group_type_id']}/group_specs",
+                 f"volumes/{v['group_volume_id']}"):
+        out[f'victim {path}'] = _strip(c.call(
+            'volume', 'GET', f"/v3/{v['project_id']}/{path}", a,
+            headers={'OpenStack-API-Version': 'volume 3.70'}).json)
     return out
 
 
