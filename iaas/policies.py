@@ -19,6 +19,7 @@ MODULES = (
     'iaas.image.policies',
     'iaas.api.objectstore.policies',
     'iaas.volume.policies',
+    'iaas.api.ec2.policies',
 )
 
 

@@ -3,6 +3,7 @@
 Each API issue adds its application here: (name, app, port).
 """
 from iaas.api.compute import app as compute_app
+from iaas.api.ec2 import app as ec2_app
 from iaas.api.identity import app as identity_api
 from iaas.api.metadata import app as metadata_app
 from iaas.api.network import app as network_app
@@ -17,4 +18,5 @@ def enabled_apps():
     apps.append(('network', network_app.build_app(), CONF.api.network_port))
     apps.append(('metadata', metadata_app.build_app(), CONF.api.metadata_port))
     apps.append(('volume', volume_app.build_app(), CONF.api.volume_port))
+    apps.append(('ec2', ec2_app.build_app(), CONF.api.ec2_port))
     return apps

@@ -13,9 +13,10 @@ project and its domain are enabled, and the user still has a role on it.
 """
 import dataclasses
 import logging
+import time
 
 from iaas.context import RequestContext
-from iaas.identity import cache, core, credentials
+from iaas.identity import cache, core, credentials, tokens
 from iaas.identity import resources as ident
 
 LOG = logging.getLogger(__name__)
@@ -133,3 +134,18 @@ def context_for(access_key, request_id=None):
                               'The AWS access key Id you provided does not exist in our '
                               'records.')
     return cred.context(request_id)
+
+
+# Life of the token an EC2 request carries for what the API process asks of
+# other services over HTTP on the user's behalf (the image record of
+# CreateImage), as Keystone's /v3/ec2tokens would issue it.
+ON_BEHALF_LIFE = 300
+
+
+def on_behalf_token(ctx):
+    """A short-lived project token (method ``ec2credential``) of the user of
+    ``ctx``; the services that receive it validate the user's current state
+    again."""
+    token, _data = tokens.issue(ctx.user_id, ['ec2credential'], project_id=ctx.project_id,
+                                expires_s=int(time.time()) + ON_BEHALF_LIFE)
+    return token

@@ -29,6 +29,7 @@ from iaas.db import quotas
 from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
 from iaas.db import volumes as db_volumes
+from iaas.ec2 import ids as ec2_ids
 from iaas.exception import ServiceError, VolumeStatusError
 from iaas.identity import policy
 from iaas.image import access as image_access
@@ -220,8 +221,13 @@ class API:
         import uuid as uuid_mod
         reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
         values_list = []
+        uids = [str(uuid_mod.uuid4()) for _ in range(count)]
+        # the EC2 ids the guest's metadata and config drive show (the same the
+        # EC2 API shows for the server and its image), made once, here
+        ec2 = ec2_ids.to_ec2('instance', uids)
+        ami = ec2_ids.one('image', image['id'])
         for i in range(count):
-            uid = str(uuid_mod.uuid4())
+            uid = uids[i]
             shown = name if max_count == 1 else f'{name}-{i + 1}'
             values_list.append(dict(
                 uuid=uid, display_name=shown, display_description=description,
@@ -230,7 +236,8 @@ class API:
                 flavor=flavor_snapshot, key_name=key_name, key_data=key_data,
                 user_data=user_data, metadata_=dict(metadata or {}),
                 system_metadata={**(system_metadata or {}), 'image_name': image.get('name'),
-                                 'networks': networks, 'security_groups': security_groups},
+                                 'networks': networks, 'security_groups': security_groups,
+                                 'ec2_id': ec2[uid], 'ec2_image_id': ami},
                 vm_state=states.BUILDING, task_state=states.SCHEDULING,
                 power_state=states.NOSTATE, availability_zone=zone,
                 vcpus=flavor['vcpus'], memory_mb=flavor['memory_mb'],

@@ -62,6 +62,12 @@ def delete_data(image_id, locations):
                         image_id, loc['url'], exc)
 
 
+def image_delete(image_id):
+    """Delete the image (any status but protected: the caller checks) and
+    then its stored data; ``ImageNotFound`` when it is gone already."""
+    delete_data(image_id, states.delete(image_id))
+
+
 def retry_pending_deletes():
     for loc in db.pending_deletes():
         delete_data(loc['image_id'], [loc])

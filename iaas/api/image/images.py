@@ -343,10 +343,9 @@ def delete(req, image_id):
     if image['protected']:
         raise wsgi.Forbidden(f'Image {image_id} is protected and cannot be deleted.')
     try:
-        locations = states.delete(image_id)
+        images.image_delete(image_id)
     except ImageNotFound:
         raise wsgi.NotFound(f'No image found with ID {image_id}') from None
-    images.delete_data(image_id, locations)
     return 204, None
 
 

@@ -19,6 +19,7 @@ import webob
 
 from iaas import wsgi
 from iaas.conf import CONF
+from iaas.ec2 import ids as ec2_ids
 from iaas.network import api as netapi
 from iaas.network import metadata_proxy
 
@@ -109,15 +110,21 @@ def _ec2_tree(inst, port):
     floating = netapi.floating_for_port(port['id']) if port else []
     flavor = (inst.get('flavor') or {}).get('name', '')
     host = inst.get('hostname') or ''
+    sysmeta = inst.get('system_metadata') or {}
+    groups = netapi.security_groups_for_instances([inst['uuid']]).get(inst['uuid']) or []
     tree = {
-        'ami-id': inst.get('image_ref') or '', 'ami-launch-index': str(inst.get(
-            'launch_index', 0)), 'ami-manifest-path': 'FIXME', 'hostname': host,
-        'instance-action': 'none', 'instance-id': 'i-%08x' % inst['id'],
+        # the EC2 API's ids (made at create time; made now for older servers)
+        'ami-id': sysmeta.get('ec2_image_id') or (ec2_ids.one('image', inst['image_ref'])
+                                                  if inst.get('image_ref') else ''),
+        'ami-launch-index': str(inst.get('launch_index', 0)),
+        'ami-manifest-path': '(unknown)', 'hostname': host,
+        'instance-action': 'none',
+        'instance-id': sysmeta.get('ec2_id') or ec2_ids.one('instance', inst['uuid']),
         'instance-type': flavor, 'local-hostname': host, 'local-ipv4': fixed,
         'public-hostname': host, 'public-ipv4': floating[0] if floating else '',
         'reservation-id': inst.get('reservation_id') or '',
         'placement': {'availability-zone': inst.get('availability_zone') or 'nova'},
-        'security-groups': 'default',
+        'security-groups': '\n'.join(groups),
     }
     if inst.get('key_data'):
         tree['public-keys'] = {'0': {'openssh-key': inst['key_data']}}

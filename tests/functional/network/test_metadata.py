@@ -8,6 +8,7 @@ from iaas.api.metadata import app as metadata_app
 from iaas.db import instances as db_instances
 from iaas.db import networks as db
 from iaas.db import routers as db_routers
+from iaas.ec2 import ids as ec2_ids
 
 
 def _get(app, path, remote, headers=None):
@@ -51,7 +52,10 @@ def test_openstack_and_ec2_layouts(sqlite_db):
         b'#!/bin/sh\necho hi\n'
     assert b'meta_data.json' in _get(app, '/openstack/latest', '10.50.0.7').body
     ec2 = '/latest/meta-data'
-    assert _get(app, f'{ec2}/instance-id', '10.50.0.7').text == 'i-%08x' % inst['id']
+    # the EC2 API's id of the server (made on first sight for a server made
+    # without the compute API, as here)
+    assert _get(app, f'{ec2}/instance-id', '10.50.0.7').text == \
+        ec2_ids.one('instance', inst['uuid'])
     assert _get(app, f'{ec2}/local-ipv4', '10.50.0.7').text == '10.50.0.7'
     assert _get(app, f'{ec2}/public-ipv4', '10.50.0.7').text == '172.24.9.9'
     assert _get(app, f'{ec2}/public-keys/', '10.50.0.7').text == '0=k1'

@@ -12,6 +12,7 @@ import hmac
 import time
 import urllib.parse
 
+from iaas.api import awssig
 from iaas.common.httpgateway import RAW_HEADERS
 
 MAX_SKEW = 15 * 60
@@ -148,7 +149,7 @@ class SigRequest:
     # --- V4 -----------------------------------------------------------------
     def _v4(self, secret, region):
         req, x = self.req, self.extra
-        date, scope_region, service = x['scope'][0], x['scope'][1], x['scope'][2]
+        scope_region = x['scope'][1]
         if scope_region != region and scope_region != 'us-east-1' and region != '*':
             raise S3AuthError('AuthorizationHeaderMalformed',
                               f"the region '{scope_region}' is wrong; expecting '{region}'",
@@ -172,14 +173,9 @@ class SigRequest:
             req.headers.get('x-amz-content-sha256', '')
         canonical = '\n'.join([req.method, canon_uri, canon_query, ''.join(headers),
                                ';'.join(x['signed_headers']), payload])
-        scope = '/'.join(x['scope'])
-        to_sign = '\n'.join(['AWS4-HMAC-SHA256', x['amz_date'], scope,
-                             hashlib.sha256(canonical.encode()).hexdigest()])
-        key = ('AWS4' + secret).encode()
-        for part in (date, scope_region, service, 'aws4_request'):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        self.signing_key, self.scope = key, scope
-        return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        signature, key = awssig.v4_signature(secret, canonical, x['amz_date'], x['scope'])
+        self.signing_key, self.scope = key, '/'.join(x['scope'])
+        return signature
 
     def chunk_signer(self):
         """The signatures of an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-

@@ -77,10 +77,11 @@ def network_data(network_info):
 def ec2_meta_data(instance):
     md = meta_data(instance)
     flavor = instance.get('flavor') or {}
-    iid = instance.get('id')
+    sysmeta = instance.get('system_metadata') or {}
     return {
-        'ami-id': instance.get('image_ref'),
-        'instance-id': f'i-{int(iid):08x}' if isinstance(iid, int) else instance['uuid'],
+        # the EC2 API's ids, made by the compute API at create time
+        'ami-id': sysmeta.get('ec2_image_id') or instance.get('image_ref'),
+        'instance-id': sysmeta.get('ec2_id') or instance['uuid'],
         'instance-type': flavor.get('name'),
         'hostname': md['hostname'], 'local-hostname': md['hostname'],
         'placement': {'availability-zone': md['availability_zone']},

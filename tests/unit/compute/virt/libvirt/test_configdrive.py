@@ -11,7 +11,8 @@ INST = {'uuid': '7d1f0c2e-aaaa-4bbb-8ccc-dddd00001111', 'id': 42,
         'key_name': 'k1', 'key_data': 'ssh-ed25519 AAAAC3Nza test@x',
         'user_data': base64.b64encode(b'#!/bin/sh\necho hello\n').decode(),
         'metadata': {'role': 'web'}, 'availability_zone': 'nova', 'image_ref': 'img',
-        'flavor': {'name': 'm1.nano'}}
+        'flavor': {'name': 'm1.nano'},
+        'system_metadata': {'ec2_id': 'i-0123456789abcdef0', 'ec2_image_id': 'ami-0fedcba9'}}
 
 
 def iso_file(iso, path):
@@ -40,7 +41,8 @@ def test_iso_label_and_files(tmp_path):
     assert nd['networks'][0]['type'] == 'ipv4_dhcp'
     assert nd['services'] == [{'type': 'dns', 'address': '10.0.0.2'}]
     ec2 = json.loads(iso_file(iso, '/ec2/latest/meta-data.json'))
-    assert ec2['instance-id'] == 'i-0000002a'
+    assert ec2['instance-id'] == 'i-0123456789abcdef0'        # the EC2 API's ids
+    assert ec2['ami-id'] == 'ami-0fedcba9'
     assert ec2['public-keys']['k1']['openssh-key'] == INST['key_data']
     assert iso_file(iso, '/ec2/2009-04-04/user-data') == b'#!/bin/sh\necho hello\n'
     assert not (tmp_path / 'disk.config.tmp').exists()

@@ -1,0 +1,51 @@
+"""EC2 ids ↔ UUIDs (:class:`iaas.db.ec2_models.Ec2Id`)."""
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from iaas.db.ec2_models import Ec2Id
+from iaas.db.engine import transaction
+
+BATCH = 500
+
+
+def _existing(s, kind, uuids):
+    out = {}
+    uuids = list(uuids)
+    for i in range(0, len(uuids), BATCH):
+        q = sa.select(Ec2Id.uuid, Ec2Id.ec2_id).where(Ec2Id.kind == kind,
+                                                      Ec2Id.uuid.in_(uuids[i:i + BATCH]))
+        out.update(s.execute(q).all())
+    return out
+
+
+def ids_for(kind, prefix, uuids):
+    """{uuid: ec2 id} for ``uuids`` of one kind, made (``prefix-`` and 17
+    random hex digits) for those that have none yet."""
+    uuids = list(dict.fromkeys(uuids))
+    for _attempt in range(5):
+        with transaction() as s:
+            found = _existing(s, kind, uuids)
+        missing = [u for u in uuids if u not in found]
+        if not missing:
+            return found
+        try:
+            with transaction() as s:
+                for u in missing:
+                    s.add(Ec2Id(kind=kind, uuid=u, ec2_id=f'{prefix}-{secrets.token_hex(9)[:17]}'))
+        except IntegrityError:
+            continue          # another request made some of them: read again
+    raise RuntimeError(f'could not make EC2 ids of {len(uuids)} {kind} resources')
+
+
+def uuids_for(kind, ec2_ids):
+    """{ec2 id: uuid} of those ``ec2_ids`` that name a resource of ``kind``."""
+    ec2_ids = list(dict.fromkeys(ec2_ids))
+    out = {}
+    with transaction() as s:
+        for i in range(0, len(ec2_ids), BATCH):
+            q = sa.select(Ec2Id.ec2_id, Ec2Id.uuid).where(
+                Ec2Id.kind == kind, Ec2Id.ec2_id.in_(ec2_ids[i:i + BATCH]))
+            out.update(s.execute(q).all())
+    return out
