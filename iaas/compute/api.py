@@ -430,7 +430,8 @@ class API:
             if reimage:
                 self.boot_volumes.abort_reimage(reimage)
             raise
-        values = {'image_ref': image['id']}
+        values = {'image_ref': image['id'], 'system_metadata': {
+            **(inst['system_metadata'] or {}), 'ec2_image_id': ec2_ids.one('image', image['id'])}}
         if name:
             values['display_name'] = name
         if metadata is not None:

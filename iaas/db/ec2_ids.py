@@ -22,18 +22,19 @@ def _existing(s, kind, uuids):
 
 def ids_for(kind, prefix, uuids):
     """{uuid: ec2 id} for ``uuids`` of one kind, made (``prefix-`` and 17
-    random hex digits) for those that have none yet."""
+    random hex digits) for those that have none yet; one transaction."""
     uuids = list(dict.fromkeys(uuids))
+    if not uuids:
+        return {}
     for _attempt in range(5):
-        with transaction() as s:
-            found = _existing(s, kind, uuids)
-        missing = [u for u in uuids if u not in found]
-        if not missing:
-            return found
         try:
             with transaction() as s:
-                for u in missing:
-                    s.add(Ec2Id(kind=kind, uuid=u, ec2_id=f'{prefix}-{secrets.token_hex(9)[:17]}'))
+                found = _existing(s, kind, uuids)
+                for u in uuids:
+                    if u not in found:
+                        found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'
+                        s.add(Ec2Id(kind=kind, uuid=u, ec2_id=found[u]))
+            return found
         except IntegrityError:
             continue          # another request made some of them: read again
     raise RuntimeError(f'could not make EC2 ids of {len(uuids)} {kind} resources')

@@ -298,7 +298,8 @@ def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
     """Instances as dicts.
 
     ``filters``: name (regex), vm_states (list), task_state, image_ref, flavor_id,
-    host, changes_since (datetime), uuids (list), user_id, availability_zone,
+    host, changes_since (datetime), or_deleted_since (datetime: the live ones
+    and those deleted since then), uuids (list), user_id, availability_zone,
     locked, ip-free fields only. ``project_id``: one project, or
     ALL_PROJECTS (internal callers, admin listings); None is refused.
     The name filter is a regular expression run by RE2 (linear time,
@@ -312,8 +313,11 @@ def list_(project_id=ALL_PROJECTS, filters=None, sort=(('created_at', 'desc'),),
         if project_id is not None:
             q = q.where(Instance.project_id == project_id)
         since = filters.get('changes_since')
+        kept_since = filters.get('or_deleted_since')
         if since is not None:
             q = q.where(Instance.updated_at >= since)
+        elif kept_since is not None:        # the live ones and those deleted since
+            q = q.where(sa.or_(Instance.deleted == 0, Instance.deleted_at >= kept_since))
         elif not include_deleted:
             q = q.where(Instance.deleted == 0)
         if filters.get('vm_states'):

@@ -39,6 +39,10 @@ def state_view(st):
     return {'code': st[0], 'name': st[1]}
 
 
+def _sysmeta(inst):
+    return inst.get('system_metadata') or {}
+
+
 def _reason(inst):
     if inst['vm_state'] == states.ERROR:
         return {'code': 'Server.InternalError', 'message': 'Server.InternalError: the '
@@ -55,9 +59,19 @@ def _reason(inst):
 class Context:
     """What a batch of instances' views need, loaded in a few queries."""
 
-    def __init__(self, project_id, insts):
+    def __init__(self, project_id, insts, fresh_tags=None):
+        """``fresh_tags``: the instances were made by this request (no ports,
+        volumes or tags but these yet): nothing more to read."""
         uuids = [i['uuid'] for i in insts]
-        self.ec2 = ids.to_ec2('instance', uuids)
+        if fresh_tags is not None:
+            self.ec2 = {i['uuid']: _sysmeta(i).get('ec2_id') for i in insts}
+            self.images = {i['image_ref']: _sysmeta(i).get('ec2_image_id') for i in insts}
+            self.volumes, self.addresses, self.group_names, self.group_ids = {}, {}, {}, {}
+            self.tags = {u: fresh_tags for u in uuids} if fresh_tags else {}
+            return
+        # made at create time (system metadata); looked up for older servers
+        self.ec2 = {i['uuid']: _sysmeta(i).get('ec2_id') for i in insts}
+        self.ec2.update(ids.to_ec2('instance', [u for u, e in self.ec2.items() if not e]))
         self.images = ids.to_ec2('image', [i['image_ref'] for i in insts if i['image_ref']])
         vols = [a['volume_id'] for i in insts for a in i.get('volumes_attached') or []]
         self.volumes = ids.to_ec2('volume', vols)

@@ -37,30 +37,30 @@ resources.register('instance', 'instance', 'InvalidInstanceID.NotFound', _owned)
 
 def _instances(ctx, uuids=None):
     """The project's instances, and those terminated within ``[ec2]
-    terminated_visible`` seconds (EC2 shows them for a while)."""
+    terminated_visible`` seconds (EC2 shows them for a while); one query."""
     f = {'uuids': list(uuids)} if uuids is not None else {}
-    rows = {r['uuid']: r for r in COMPUTE.list(ctx, filters=dict(f))}
     if CONF.ec2.terminated_visible:
-        since = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - \
+        f['or_deleted_since'] = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - \
             datetime.timedelta(seconds=CONF.ec2.terminated_visible)
-        for r in COMPUTE.list(ctx, filters=dict(f, changes_since=since)):
-            if r['uuid'] not in rows and views.state(r) == views.TERMINATED:
-                rows[r['uuid']] = r
-    return list(rows.values())
+    return COMPUTE.list(ctx, filters=f)
 
 
-def _resolve(ctx, wanted, include_terminated=True):
-    """{ec2 id: uuid} of the caller's instances named; NotFound/Malformed."""
+def _resolve(ctx, wanted, include_terminated=True, rows_out=None):
+    """{ec2 id: uuid} of the caller's instances named; NotFound/Malformed.
+    ``rows_out`` (a dict) receives the instances read, by uuid."""
     bad = [i for i in wanted if not ids.well_formed('instance', i)]
     if bad:
         raise errors.EC2Error('InvalidInstanceID.Malformed',
                               f'Invalid id: "{bad[0][:64]}"')
     found = ids.to_uuid('instance', wanted)
-    mine = {r['uuid'] for r in (_instances(ctx, list(found.values())) if include_terminated
-                                else COMPUTE.list(ctx, filters={'uuids': list(found.values())}))}
-    missing = [i for i in wanted if found.get(i) not in mine]
+    rows = {r['uuid']: r for r in (
+        _instances(ctx, list(found.values())) if include_terminated
+        else COMPUTE.list(ctx, filters={'uuids': list(found.values())}))}
+    missing = [i for i in wanted if found.get(i) not in rows]
     if missing:
         raise errors.not_found('InvalidInstanceID.NotFound', missing)
+    if rows_out is not None:
+        rows_out.update(rows)
     return {i: found[i] for i in wanted}
 
 
@@ -152,8 +152,8 @@ def _by_client_token(ctx, token):
             if (r.get('system_metadata') or {}).get('ec2_client_token') == token]
 
 
-def _run_response(ctx, rows):
-    vctx = views.Context(ctx.project_id, rows)
+def _run_response(ctx, rows, fresh_tags=None):
+    vctx = views.Context(ctx.project_id, rows, fresh_tags)
     res = views.reservations(vctx, sorted(rows, key=lambda r: r.get('launch_index') or 0))
     return res[0] if res else {}
 
@@ -205,7 +205,8 @@ def run_instances(ctx, p):
         raise _compute_error(exc) from None
     uuids = [r['uuid'] for r in created]
     tags.apply(ctx, 'instance', uuids, instance_tags.get('instance'))
-    return _run_response(ctx, [dict(r, volumes_attached=[]) for r in created])
+    return _run_response(ctx, [dict(r, volumes_attached=[]) for r in created],
+                         fresh_tags=instance_tags.get('instance') or {})
 
 
 def params_max_user_data():
@@ -215,13 +216,17 @@ def params_max_user_data():
 # -- DescribeInstances / DescribeInstanceStatus ------------------------------------------
 def _described(ctx, p, filters):
     wanted = p.list('InstanceId', max_len=64)
-    uuids = _resolve(ctx, wanted) if wanted else None
-    rows = _instances(ctx, list(uuids.values()) if uuids is not None else None)
+    if wanted:
+        read = {}
+        _resolve(ctx, wanted, rows_out=read)
+        rows = list(read.values())
+    else:
+        rows = _instances(ctx)
     vctx = views.Context(ctx.project_id, rows)
     out = []
     for r in rows:
         view = views.item(vctx, r)
-        if common.matches(filters, views.filter_fields(vctx, r, view)):
+        if not filters or common.matches(filters, views.filter_fields(vctx, r, view)):
             out.append((r, view))
     return vctx, out
 
@@ -283,8 +288,8 @@ def _changes(ctx, p, change):
     wanted = p.list('InstanceId', max_len=64)
     if not wanted:
         raise errors.missing('InstanceId')
-    resolved = _resolve(ctx, wanted)
-    rows = {r['uuid']: r for r in _instances(ctx, list(resolved.values()))}
+    rows = {}
+    resolved = _resolve(ctx, wanted, rows_out=rows)
     out = []
     for ec2_id, uuid in resolved.items():
         before = rows[uuid]

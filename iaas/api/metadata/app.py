@@ -114,8 +114,7 @@ def _ec2_tree(inst, port):
     groups = netapi.security_groups_for_instances([inst['uuid']]).get(inst['uuid']) or []
     tree = {
         # the EC2 API's ids (made at create time; made now for older servers)
-        'ami-id': sysmeta.get('ec2_image_id') or (ec2_ids.one('image', inst['image_ref'])
-                                                  if inst.get('image_ref') else ''),
+        'ami-id': ec2_ids.one('image', inst['image_ref']) if inst.get('image_ref') else '',
         'ami-launch-index': str(inst.get('launch_index', 0)),
         'ami-manifest-path': '(unknown)', 'hostname': host,
         'instance-action': 'none',
