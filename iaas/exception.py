@@ -212,6 +212,11 @@ class VolumeTypeNotFound(VolumeNotFound):
         super().__init__(ident, 'Volume type')
 
 
+class QosSpecsNotFound(VolumeNotFound):
+    def __init__(self, ident):
+        super().__init__(ident, 'QoS spec')
+
+
 class VolumeGroupNotFound(VolumeNotFound):
     def __init__(self, uuid):
         super().__init__(uuid, 'Group')

@@ -27,6 +27,7 @@ quota_opts = [
     cfg.IntOpt('backups', default=10, min=-1, help='Volume backups per project.'),
     cfg.IntOpt('backup_gigabytes', default=1000, min=-1,
                help='GiB of volume backups per project.'),
+    cfg.IntOpt('groups', default=10, min=-1, help='Generic volume groups per project.'),
     cfg.IntOpt('per_volume_gigabytes', default=-1, min=-1,
                help='Largest size of one volume in GiB.'),
 ]

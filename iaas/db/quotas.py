@@ -22,7 +22,7 @@ RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server
              'injected_file_path_bytes')
 # Block storage's (Cinder's quota set); counted in iaas/db/volumes.py.
 VOLUME_RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes',
-                    'per_volume_gigabytes')
+                    'groups', 'per_volume_gigabytes')
 
 
 def defaults(resources=RESOURCES, session=None):

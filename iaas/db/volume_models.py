@@ -45,6 +45,21 @@ class VolumeType(_Kind, Base):
     __tablename__ = 'volume_types'
 
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the QoS specs associated with it (Cinder's qos_specs_id), iaas/db/volume_qos.py
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class QosSpecs(Base, TimestampMixin, SoftDeleteMixin):
+    """Cinder's QoS specs: named key/value limits for a consumer (front-end,
+    back-end or both); volume types name them in ``qos_specs_id``."""
+    __tablename__ = 'volume_qos_specs'
+    __table_args__ = (UniqueConstraint('name', 'deleted'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    consumer: Mapped[str] = mapped_column(String(32), default='back-end')
+    specs: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class VolumeTypeProject(Base):

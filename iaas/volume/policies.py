@@ -275,6 +275,25 @@ TRANSFER_ALL_TENANTS = _rule('volume:get_all_transfers:all_tenants', ADMIN,
                              'List the volume transfers of every project (all_tenants=1).',
                              *[('GET', c + x) for c in _TRANSFERS for x in ('', '/detail')])
 
+# -- QoS specs, hosts -------------------------------------------------------------------
+QS = P + '/qos-specs/{qos_id}'
+QOS_CREATE = _rule('volume_extension:qos_specs_manage:create', ADMIN, 'Create QoS specs.',
+                   ('POST', P + '/qos-specs'))
+QOS_GET = _rule('volume_extension:qos_specs_manage:get', ADMIN,
+                'Show QoS specs and their associations.', ('GET', QS),
+                ('GET', QS + '/associations'))
+QOS_GET_ALL = _rule('volume_extension:qos_specs_manage:get_all', ADMIN, 'List QoS specs.',
+                    ('GET', P + '/qos-specs'))
+QOS_UPDATE = _rule('volume_extension:qos_specs_manage:update', ADMIN,
+                   'Set keys of QoS specs, associate them with volume types or '
+                   'disassociate them.', ('PUT', QS), ('GET', QS + '/associate'),
+                   ('GET', QS + '/disassociate'), ('GET', QS + '/disassociate_all'))
+QOS_DELETE = _rule('volume_extension:qos_specs_manage:delete', ADMIN,
+                   'Delete QoS specs or keys of them.', ('DELETE', QS),
+                   ('PUT', QS + '/delete_keys'))
+HOSTS = _rule('volume_extension:hosts', ADMIN, 'List volume hosts and show what one holds.',
+              ('GET', P + '/os-hosts'), ('GET', P + '/os-hosts/{host_name}'))
+
 # -- quota classes -------------------------------------------------------------------------
 QC = P + '/os-quota-class-sets/{quota_class_name}'
 QUOTA_CLASS_SHOW = _rule('volume_extension:quota_classes', ADMIN,

@@ -33,8 +33,7 @@ def v3(req):
 
 # -- quotas --------------------------------------------------------------------------------
 def _quota_body(target, limits, usage=None):
-    body = {'id': target, 'groups': -1 if usage is None else
-            {'limit': -1, 'in_use': 0, 'reserved': 0, 'allocated': 0}}
+    body = {'id': target}
     for resource, limit in limits.items():
         if usage is not None:
             body[resource] = {'limit': limit, 'in_use': usage.get(resource, 0),
@@ -82,8 +81,8 @@ def quota_update(req, target_project_id, project_id=None):
         if key in known:
             values[key] = int(value)
         elif key.rsplit('_', 1)[0] in ('volumes', 'gigabytes', 'snapshots') or \
-                key.startswith(('volumes_', 'gigabytes_', 'snapshots_')) or key == 'groups':
-            continue     # per-type and group quotas: accepted, not enforced (documented)
+                key.startswith(('volumes_', 'gigabytes_', 'snapshots_')):
+            continue     # per-type quotas: accepted, not enforced (documented)
         else:
             bad.append(key)
     if bad:
@@ -235,8 +234,8 @@ def capabilities(req, hostname, project_id=None):
 
 
 # The API extensions of Cinder this API serves (name, alias, description,
-# updated), as Cinder lists them; the ones it does not serve (os-hosts, QoS,
-# consistency groups, manage/unmanage, encryption) are left out.
+# updated), as Cinder lists them; the ones it does not serve (consistency
+# groups, manage/unmanage, encryption) are left out.
 EXTENSIONS = (
     ('AdminActions', 'os-admin-actions', 'Enable admin actions.', '2012-08-25'),
     ('Availability_zones', 'os-availability-zone', 'Describe Availability Zones.',
@@ -247,6 +246,8 @@ EXTENSIONS = (
     ('ExtendedSnapshotAttributes', 'os-extended-snapshot-attributes',
      'Extended SnapshotAttributes support.', '2012-06-19'),
     ('Quotas', 'os-quota-sets', 'Quota management support.', '2011-08-08'),
+    ('Hosts', 'os-hosts', 'Admin-only host administration.', '2011-06-29'),
+    ('Qos_specs_manage', 'qos-specs', 'QoS specs support.', '2013-08-02'),
     ('QuotaClasses', 'os-quota-class-sets', 'Quota classes management support.',
      '2012-03-12'),
     ('SchedulerHints', 'OS-SCH-HNT', 'Pass arbitrary key/value pairs to the scheduler.',

@@ -48,7 +48,7 @@ def update(req, quota_class_name, project_id=None):
         if key in known or (key.startswith(PER_TYPE) and
                             key.split('_', 1)[1] in type_names):
             values[key] = int(value)
-        elif key not in ('id', 'groups'):     # groups: accepted, not kept (as quota sets)
+        elif key != 'id':
             bad.append(key)
     if bad:
         raise wsgi.BadRequest(f'Bad key(s) in quota class set: '

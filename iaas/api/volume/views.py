@@ -112,7 +112,7 @@ def volume_type(t, with_specs=True, kind='show'):
     if kind != 'update':
         out['os-volume-type-access:is_public'] = t['is_public']
     if kind == 'show':
-        out['qos_specs_id'] = None
+        out['qos_specs_id'] = t.get('qos_specs_id')
     if with_specs:
         out['extra_specs'] = t['extra_specs'] or {}
     return out

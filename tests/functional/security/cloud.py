@@ -154,7 +154,7 @@ def build(conf):
 # Path parameters naming things every user may see (or only admins change).
 GLOBAL_PARAMS = frozenset({'alias', 'hypervisor_id', 'region_id', 'service_id',
                            'endpoint_id', 'role_id', 'domain_id', 'action', 'hostname',
-                           'quota_class_name'})
+                           'quota_class_name', 'host_name'})
 
 
 def _victim_resources(c, vt, project_id, user_id, admin_project):
@@ -334,6 +334,13 @@ def _victim_groups(c, vt, v):
              what='victim group snapshot available')
     v.update(group_type_id=gtype['id'], volume_group_id=group['id'],
              group_volume_id=vol['id'], group_snapshot_id=gsnap['id'])
+    # QoS specs (admin only) associated with the victim's volume type; the
+    # volume host (os-hosts) of the victim's volumes
+    qos = c.ok('volume', 'POST', f'{admin_p}/qos-specs', c.admin, {'qos_specs': {
+        'name': 'victim-qos', 'victim-key': 'x'}}).json['qos_specs']
+    c.ok('volume', 'GET', f"{admin_p}/qos-specs/{qos['id']}/associate?vol_type_id="
+         f"{v['type_id']}", c.admin)
+    v.update(qos_id=qos['id'], host_name=v['hostname'].split('#')[0])
 
 
 def _upload(c, token, image_id):

@@ -293,6 +293,15 @@ for _prefix in ('/v3', '/v3/{project_id}'):
         ('POST', _gs + '/{group_snapshot_id}/action'):
             lambda v: [{'reset_status': {'status': 'error'}}],
     })
+    # QoS specs (admin only)
+    _qs = _prefix + '/qos-specs'
+    WRITE_BODIES.update({
+        ('POST', _qs): lambda v: [{'qos_specs': {'name': 'evil', 'consumer': 'both',
+                                                 'read_iops_sec': '1'}}],
+        ('PUT', _qs + '/{qos_id}'): lambda v: [{'qos_specs': {'victim-key': 'pwned'}}],
+        ('PUT', _qs + '/{qos_id}/delete_keys'): lambda v: [{'keys': ['victim-key']}],
+        ('DELETE', _qs + '/{qos_id}'): None,
+    })
 
 # Routes naming the victim's resource that anyone may read all the same.
 PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: "@"

@@ -266,3 +266,20 @@ def test_reaper_ends_stuck_groups(cloud):
     assert groups.reap(future) == [('group', g['id'])]
     wait_for(lambda: cloud.v('GET', f'/groups/{g["id"]}').json['group']['status'] == 'error',
              what='group in error')
+
+
+def test_groups_quota(cloud):
+    """``groups`` is a quota of its own (default [quota] groups = 10)."""
+    admin = dict(token=cloud.admin, project=cloud.admin_project)
+    qpath = f'/os-quota-sets/{cloud.a_project}'
+    assert cloud.v('GET', f'{qpath}/defaults', **admin).json['quota_set']['groups'] == 10
+    r = cloud.v('PUT', qpath, {'quota_set': {'groups': 1}}, **admin)
+    assert r.status_int == 200 and r.json['quota_set']['groups'] == 1, r.body
+    gtype, vtype = _type(cloud), _vtype(cloud)
+    _group(cloud, gtype, [vtype])
+    usage = cloud.v('GET', f'{qpath}?usage=true').json['quota_set']['groups']
+    assert (usage['limit'], usage['in_use']) == (1, 1)
+    r = cloud.v('POST', '/groups', {'group': {'group_type': gtype['id'],
+                                              'volume_types': [vtype['id']]}})
+    assert r.status_int == 413, r.body
+    assert cloud.v('PUT', qpath, {'quota_set': {'groups': 'x'}}, **admin).status_int == 400

@@ -225,7 +225,7 @@ def test_quota_class_default_is_every_projects_default(cloud):
     admin = dict(token=cloud.admin, project=cloud.admin_project)
     path = '/os-quota-class-sets/default'
     shown = cloud.v('GET', path, **admin).json['quota_class_set']
-    assert shown['id'] == 'default' and shown['volumes'] == 10 and shown['groups'] == -1
+    assert shown['id'] == 'default' and shown['volumes'] == 10 and shown['groups'] == 10
     # members may neither read nor change it
     assert cloud.v('GET', path).status_int == 403
     assert cloud.v('PUT', path, {'quota_class_set': {'volumes': 1}}).status_int == 403
