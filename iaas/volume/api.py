@@ -77,6 +77,21 @@ def owner_of(row):
     return {'project_id': row['project_id'], 'user_id': row.get('user_id')}
 
 
+def visible(ctx, fetch, uuid, missing, show_rule, rule):
+    """The record ``fetch(uuid)`` if ``ctx`` may show it (``missing(uuid)``,
+    the kind's NotFound, otherwise — also for another project's) and may do
+    ``rule`` on it (403 otherwise): every ``get`` of this API."""
+    try:
+        row = fetch(uuid) if uuid else None
+    except missing:
+        row = None
+    if row is None or not allowed(ctx, show_rule, owner_of(row)):
+        raise missing(uuid)
+    if rule != show_rule:
+        enforce(ctx, rule, owner_of(row))
+    return row
+
+
 def default_type():
     return db_types.ensure(CONF.volume.default_volume_type, DEFAULT_TYPE_DESCRIPTION)
 
@@ -113,15 +128,7 @@ class API:
     def get(self, ctx, uuid, rule=P.VOLUME_GET):
         """The volume if ``ctx`` may show it (404 otherwise, also for another
         project's) and may do ``rule`` on it (403 otherwise)."""
-        try:
-            vol = db.get(uuid) if uuid else None
-        except VolumeNotFound:
-            vol = None
-        if vol is None or not allowed(ctx, P.VOLUME_GET, owner_of(vol)):
-            raise VolumeNotFound(uuid)
-        if rule != P.VOLUME_GET:
-            enforce(ctx, rule, owner_of(vol))
-        return vol
+        return visible(ctx, db.get, uuid, VolumeNotFound, P.VOLUME_GET, rule)
 
     def list(self, ctx, filters=None, all_tenants=False, project_id=None, sort=None,
              limit=None, marker=None, offset=None):
@@ -459,15 +466,7 @@ class API:
 
     # -- snapshots -----------------------------------------------------------------
     def get_snapshot(self, ctx, uuid, rule=P.SNAPSHOT_GET):
-        try:
-            snap = db_snapshots.get(uuid)
-        except SnapshotNotFound:
-            snap = None
-        if snap is None or not allowed(ctx, P.SNAPSHOT_GET, owner_of(snap)):
-            raise SnapshotNotFound(uuid)
-        if rule != P.SNAPSHOT_GET:
-            enforce(ctx, rule, owner_of(snap))
-        return snap
+        return visible(ctx, db_snapshots.get, uuid, SnapshotNotFound, P.SNAPSHOT_GET, rule)
 
     def list_snapshots(self, ctx, filters=None, all_tenants=False, sort=None, limit=None,
                        marker=None, offset=None):
@@ -540,15 +539,7 @@ class API:
 
     # -- backups -------------------------------------------------------------------
     def get_backup(self, ctx, uuid, rule=P.BACKUP_GET):
-        try:
-            backup = db_backups.get(uuid)
-        except BackupNotFound:
-            backup = None
-        if backup is None or not allowed(ctx, P.BACKUP_GET, owner_of(backup)):
-            raise BackupNotFound(uuid)
-        if rule != P.BACKUP_GET:
-            enforce(ctx, rule, owner_of(backup))
-        return backup
+        return visible(ctx, db_backups.get, uuid, BackupNotFound, P.BACKUP_GET, rule)
 
     def list_backups(self, ctx, filters=None, all_tenants=False, sort=None, limit=None,
                      marker=None, offset=None):

@@ -104,15 +104,7 @@ class GroupAPI:
     def get(self, ctx, uuid, rule=P.GROUP_GET):
         """The group if ``ctx`` may show it (404 otherwise, also another
         project's) and may do ``rule`` on it (403 otherwise)."""
-        try:
-            group = db.get(uuid) if uuid else None
-        except VolumeGroupNotFound:
-            group = None
-        if group is None or not allowed(ctx, P.GROUP_GET, owner_of(group)):
-            raise VolumeGroupNotFound(uuid)
-        if rule != P.GROUP_GET:
-            enforce(ctx, rule, owner_of(group))
-        return group
+        return volume_api.visible(ctx, db.get, uuid, VolumeGroupNotFound, P.GROUP_GET, rule)
 
     def list(self, ctx, filters=None, sort=None, limit=None, marker=None, offset=None):
         return _page(db.list_, volume_api.own_project(ctx), filters,
@@ -258,15 +250,8 @@ class GroupAPI:
 
     # -- group snapshots -----------------------------------------------------------
     def get_snapshot(self, ctx, uuid, rule=P.GROUP_SNAPSHOT_GET):
-        try:
-            gsnap = db.snapshot_get(uuid) if uuid else None
-        except GroupSnapshotNotFound:
-            gsnap = None
-        if gsnap is None or not allowed(ctx, P.GROUP_SNAPSHOT_GET, owner_of(gsnap)):
-            raise GroupSnapshotNotFound(uuid)
-        if rule != P.GROUP_SNAPSHOT_GET:
-            enforce(ctx, rule, owner_of(gsnap))
-        return gsnap
+        return volume_api.visible(ctx, db.snapshot_get, uuid, GroupSnapshotNotFound,
+                                  P.GROUP_SNAPSHOT_GET, rule)
 
     def list_snapshots(self, ctx, filters=None, sort=None, limit=None, marker=None,
                        offset=None):

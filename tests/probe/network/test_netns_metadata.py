@@ -5,6 +5,7 @@ metadata server (the cloud's iaas-api) naming the network; the server finds
 the instance by network and fixed IP."""
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -87,7 +88,10 @@ def test_guest_reads_metadata(tmp_path, topo, privsep_mode):
             '/openstack/latest/meta_data.json'), timeout=60))
         assert md['uuid'] == inst['uuid']
         assert md['public_keys'] == {'mykey': 'ssh-ed25519 AAAATEST me@probe'}
-        assert fetch('/latest/meta-data/instance-id') == 'i-%08x' % inst['id']
+        # the EC2 API's id of the instance: made once, the same on every read
+        iid = fetch('/latest/meta-data/instance-id')
+        assert re.fullmatch(r'i-[0-9a-f]{17}', iid) and \
+            fetch('/latest/meta-data/instance-id') == iid
         assert fetch('/latest/meta-data/public-keys/0/openssh-key') == \
             'ssh-ed25519 AAAATEST me@probe'
         assert fetch('/latest/meta-data/local-ipv4') == nic['ips'][0]

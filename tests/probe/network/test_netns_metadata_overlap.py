@@ -4,6 +4,7 @@ finding 6). 169.254.169.254:80 arriving on a bridge is redirected to the
 metadata proxy's socket bound to that bridge, which names the network to
 the metadata server (signed) and answers out of the same bridge."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -56,11 +57,15 @@ def test_same_fixed_ip_on_two_networks(tmp_path, topo):
             r = topo.run(g, 'curl', '-sf', '-m', '3', f'http://169.254.169.254{path}',
                          check=False)
             return r.stdout if r.returncode == 0 else None
+        ec2_ids = set()
         for name, (g, inst) in guests.items():
             md = json.loads(topo.wait(f'metadata of {name}', lambda g=g: fetch(
                 g, '/openstack/latest/meta_data.json'), timeout=60))
             assert md['uuid'] == inst['uuid'], name
-            assert fetch(g, '/latest/meta-data/instance-id') == 'i-%08x' % inst['id']
+            iid = fetch(g, '/latest/meta-data/instance-id')
+            assert re.fullmatch(r'i-[0-9a-f]{17}', iid), iid
+            ec2_ids.add(iid)
+        assert len(ec2_ids) == len(guests)      # each guest its own instance's id
         # straight to the metadata server from the shared address: nobody's
         r = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',
                             f'http://127.0.0.1:{cloud.ports["metadata_port"]}/openstack/latest/'

@@ -167,6 +167,9 @@ class FakeSecret:
 
 
 def _err(code, msg):
+    # libvirtError takes the thread's last libvirt error over ``msg``: one
+    # left by an earlier test (a probe's broken connection) must not leak in
+    libvirt.virResetLastError()
     e = libvirt.libvirtError(msg)
     e.err = (code, 0, msg, 0, '', '', '', 0, 0)
     return e
