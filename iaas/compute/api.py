@@ -224,8 +224,8 @@ class API:
         uids = [str(uuid_mod.uuid4()) for _ in range(count)]
         # the EC2 ids the guest's metadata and config drive show (the same the
         # EC2 API shows for the server and its image), made once, here
-        ec2 = ec2_ids.to_ec2('instance', uids)
-        ami = ec2_ids.one('image', image['id'])
+        made = ec2_ids.to_ec2_kinds({'instance': uids, 'image': [image['id']]})
+        ec2, ami = made['instance'], made['image'][image['id']]
         for i in range(count):
             uid = uids[i]
             shown = name if max_count == 1 else f'{name}-{i + 1}'

@@ -23,21 +23,29 @@ def _existing(s, kind, uuids):
 def ids_for(kind, prefix, uuids):
     """{uuid: ec2 id} for ``uuids`` of one kind, made (``prefix-`` and 17
     random hex digits) for those that have none yet; one transaction."""
-    uuids = list(dict.fromkeys(uuids))
-    if not uuids:
-        return {}
+    return ids_for_kinds({kind: (prefix, uuids)})[kind]
+
+
+def ids_for_kinds(wanted):
+    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: (prefix, uuids)}, all in
+    one transaction (see :func:`ids_for`)."""
+    wanted = {k: (prefix, list(dict.fromkeys(uuids))) for k, (prefix, uuids) in wanted.items()}
+    if not any(uuids for _p, uuids in wanted.values()):
+        return {k: {} for k in wanted}
     for _attempt in range(5):
         try:
+            out = {}
             with transaction() as s:
-                found = _existing(s, kind, uuids)
-                for u in uuids:
-                    if u not in found:
-                        found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'
-                        s.add(Ec2Id(kind=kind, uuid=u, ec2_id=found[u]))
-            return found
+                for kind, (prefix, uuids) in wanted.items():
+                    found = out[kind] = _existing(s, kind, uuids) if uuids else {}
+                    for u in uuids:
+                        if u not in found:
+                            found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'
+                            s.add(Ec2Id(kind=kind, uuid=u, ec2_id=found[u]))
+            return out
         except IntegrityError:
             continue          # another request made some of them: read again
-    raise RuntimeError(f'could not make EC2 ids of {len(uuids)} {kind} resources')
+    raise RuntimeError(f'could not make EC2 ids of {sorted(wanted)}')
 
 
 def uuids_for(kind, ec2_ids):

@@ -125,7 +125,6 @@ def _authenticate(req, pairs, body):
         ctx = cred.context(req.request_id)
     except ec2_auth.CredentialError as exc:
         raise errors.auth_failure(exc.message) from None
-    ctx.auth_token = ec2_auth.on_behalf_token(ctx)
     return ctx
 
 

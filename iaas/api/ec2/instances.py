@@ -6,6 +6,7 @@ import base64
 import datetime
 
 from iaas import states
+from iaas.api import ec2_auth
 from iaas.api.ec2 import common, errors, resources, tags
 from iaas.api.ec2 import instance_views as views
 from iaas.api.ec2.actions import action
@@ -378,6 +379,9 @@ def create_image(ctx, p):
     p.bool('NoReboot')
     image_tags = tags.specs_of(p, ('image', 'snapshot'))
     uuid = _resolve(ctx, [ec2_id], include_terminated=False)[ec2_id]
+    # the image record is made over HTTP as the user: the one EC2 action that
+    # needs a token (issued here, not for every request)
+    ctx.auth_token = ec2_auth.on_behalf_token(ctx)
     try:
         image_uuid = COMPUTE.snapshot(ctx, uuid, name, {'description': description}
                                       if description else None)
