@@ -163,8 +163,9 @@ ACTIONS = {
     # destination host RESIZED.
     'resize': Action(frozenset({ACTIVE, STOPPED}), _IDLE, RESIZE_PREP, RESIZED,
                      FROM_DRIVER, ERROR, (RESIZE_MIGRATING,)),
-    # Confirm is the API's alone: RESIZED and idle → ACTIVE in one swap.
-    'confirm_resize': Action(frozenset({RESIZED}), _IDLE, None, ACTIVE, KEEP, KEEP),
+    # Confirm is the API's alone: RESIZED and idle → ACTIVE (STOPPED for a
+    # server that was stopped when the resize began) in one swap.
+    'confirm_resize': Action(frozenset({RESIZED}), _IDLE, None, PREVIOUS, KEEP, KEEP),
     'revert_resize': Action(frozenset({RESIZED}), _IDLE, RESIZE_REVERTING, PREVIOUS,
                             FROM_DRIVER, ERROR),
     'delete': Action(ANY, ANY, DELETING, DELETED, NOSTATE, ERROR),
@@ -182,6 +183,12 @@ def completion(action):
     if row.vm_state in (KEEP, PREVIOUS):
         raise ValueError(f'{action} has no fixed vm_state after success')
     return row.vm_state, row.expected_task_state
+
+
+def resize_confirmed(vm_state_before):
+    """The vm_state a confirmed resize leaves (the row's PREVIOUS): STOPPED
+    for a server that was stopped when the resize began, else ACTIVE."""
+    return STOPPED if vm_state_before == STOPPED else ACTIVE
 
 
 class InvalidState(ServiceError):

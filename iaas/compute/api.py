@@ -179,6 +179,9 @@ class API:
         image = self.image(ctx, image_ref)
         if image['status'] != 'active':
             raise ComputeError(f'Image {image_ref} is not active.')
+        if not any(b['boot_index'] == 0 for b in bdms):
+            # a volume-backed image: its root is a new volume of its snapshot
+            bdms = boot_volumes.image_bdms(image) + bdms
         if image.get('min_ram') and flavor['memory_mb'] < image['min_ram']:
             raise ComputeError("Flavor's memory is too small for requested image.")
         min_disk = max(image.get('min_disk') or 0,
@@ -515,12 +518,13 @@ class API:
             raise Conflict(str(exc)) from None
         sysmeta = dict(inst['system_metadata'] or {})
         old_host = sysmeta.pop('old_host', None)
-        for k in ('old_flavor', 'old_node', 'old_vm_state'):
+        was = sysmeta.pop('old_vm_state', None)
+        for k in ('old_flavor', 'old_node'):
             sysmeta.pop(k, None)
         try:
             confirm = states.ACTIONS['confirm_resize']
             db.update(uuid, expected_vm_state=confirm.vm_states, expected_task_state=None,
-                      vm_state=confirm.vm_state, system_metadata=sysmeta)
+                      vm_state=states.resize_confirmed(was), system_metadata=sysmeta)
         except db.UnexpectedState as exc:
             raise Conflict(str(exc)) from None
         db.action_start(uuid, 'confirmResize', ctx.request_id, ctx.user_id, ctx.project_id)

@@ -3,6 +3,8 @@ checked and made in the API process after the server's row, each with an
 attachment record the compute host completes when it boots
 (:meth:`iaas.compute.volume_ops.VolumeOps.prepare_boot_volumes`).
 """
+import json
+
 from iaas.compute.virt import driver as virt_driver
 from iaas.db import volumes as db_volumes
 from iaas.exception import InvalidVolume, VolumeNotFound, VolumeStatusError
@@ -56,6 +58,26 @@ def parse_bdms(bdms):
         raise InvalidVolume('Boot sequence for the instance and image/block device mapping '
                            'combination is not valid: more than one boot_index 0.')
     return out
+
+
+def image_bdms(image):
+    """The block device mappings a volume-backed image carries (Nova's
+    ``bdm_v2`` and ``block_device_mapping`` properties, as a snapshot of a
+    volume-backed server or EC2's RegisterImage leave them), checked like a
+    request's; [] for an ordinary image."""
+    props = image.get('properties') or {}
+    raw = props.get('block_device_mapping')
+    if not raw or str(props.get('bdm_v2', '')).lower() != 'true':
+        return []
+    try:
+        entries = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise InvalidVolume(f'Image {image["id"]} has a malformed block_device_mapping.') \
+            from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidVolume(f'Image {image["id"]} has a malformed block_device_mapping.')
+    return parse_bdms([dict(e, uuid=e.get('snapshot_id') or e.get('volume_id')
+                            or e.get('image_id') or e.get('uuid')) for e in entries])
 
 
 class BootVolumes:

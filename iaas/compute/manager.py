@@ -342,6 +342,11 @@ class ComputeManager(volume_ops.VolumeOps, manager.Manager):
                 else:
                     self.driver.spawn(context, inst, {}, None, None)
                 power = self.driver.get_info(inst)['power_state']
+                was = (inst.get('system_metadata') or {}).get('old_vm_state')
+                if was == states.STOPPED and power != states.SHUTDOWN:
+                    # a stopped server stays stopped through a resize (as in Nova)
+                    self.driver.power_off(inst, 0)
+                    power = self.driver.get_info(inst)['power_state']
             except Exception as exc:
                 LOG.exception('resize of %s failed', uuid)
                 self._failed(context, uuid, f'Resize failed: {exc}',

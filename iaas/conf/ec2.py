@@ -21,6 +21,11 @@ ec2_opts = [
     cfg.IntOpt('terminated_visible', default=3600, min=0,
                help='Seconds a terminated instance stays visible to '
                     'DescribeInstances (EC2 keeps them for about an hour).'),
+    cfg.IntOpt('modify_timeout', default=60, min=1,
+               help='Seconds ModifyInstanceAttribute waits for the instance type '
+                    'change of a stopped instance (a resize on its host, confirmed '
+                    'at once) before it answers; a change still running then '
+                    'completes anyway and StartInstances confirms it.'),
 ]
 
 

@@ -47,6 +47,32 @@ def create_record(token, body):
     return r.json()['id']
 
 
+def create_volume_backed(token, body):
+    """Create, as the user of ``token``, an image whose data is a volume
+    snapshot (``body`` carries its ``block_device_mapping``): like Nova's
+    snapshot of a volume-backed server, it holds no bytes and is active at
+    once (an empty upload). Its id."""
+    image_id = create_record(token, body)
+    try:
+        r = requests.put(f'{image_url()}/v2/images/{image_id}/file', data=b'', timeout=30,
+                         headers={'X-Auth-Token': token or '',
+                                  'Content-Type': 'application/octet-stream'})
+    except requests.RequestException as exc:
+        r = None
+        error = ImageServiceError(f'Image service unavailable: {exc}', 503)
+    if r is not None and r.status_code == 204:
+        return image_id
+    if r is not None:
+        error = ImageServiceError(f'Image service refused the image data: {r.status_code} '
+                                  f'{r.text[:300]}', 503)
+    try:
+        requests.delete(f'{image_url()}/v2/images/{image_id}', timeout=30,
+                        headers={'X-Auth-Token': token or ''})
+    except requests.RequestException:
+        pass
+    raise error
+
+
 def uploader(image_id):
     """A callable(chunks, disk_format) that stores the data as ``image_id``."""
     def upload(chunks, disk_format):

@@ -42,7 +42,7 @@ EXPECTED = {
                  S.IMAGE_SNAPSHOT, S.KEEP, S.KEEP, S.KEEP),
     'resize': ({S.ACTIVE, S.STOPPED}, {None}, S.RESIZE_PREP, S.RESIZE_MIGRATING, S.RESIZED,
                S.FROM_DRIVER, S.ERROR),
-    'confirm_resize': ({S.RESIZED}, {None}, None, None, S.ACTIVE, S.KEEP, S.KEEP),
+    'confirm_resize': ({S.RESIZED}, {None}, None, None, S.PREVIOUS, S.KEEP, S.KEEP),
     'revert_resize': ({S.RESIZED}, {None}, S.RESIZE_REVERTING, S.RESIZE_REVERTING,
                       S.PREVIOUS, S.FROM_DRIVER, S.ERROR),
     'delete': (ALL_VM, ALL_TASK, S.DELETING, S.DELETING, S.DELETED, S.NOSTATE, S.ERROR),
@@ -110,3 +110,9 @@ def test_the_running_task_state_is_shown_as_a_status(action):
     row = S.ACTIONS[action]
     vm = sorted(row.vm_states)[0] if row.vm_states is not S.ANY else S.ACTIVE
     assert S.status(vm, row.task_state) != 'UNKNOWN'
+
+
+def test_a_confirmed_resize_leaves_a_stopped_server_stopped():
+    assert S.resize_confirmed(S.STOPPED) == S.STOPPED
+    assert S.resize_confirmed(S.ACTIVE) == S.ACTIVE
+    assert S.resize_confirmed(None) == S.ACTIVE

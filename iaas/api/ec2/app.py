@@ -22,7 +22,9 @@ from iaas.api.ec2 import (
     actions,
     addresses,
     errors,
+    image_register,
     images,
+    instance_attrs,
     instances,
     keypairs,
     params,
@@ -38,7 +40,8 @@ from iaas.identity import policy
 
 LOG = logging.getLogger(__name__)
 # the topic modules, each declaring its actions in actions.ACTIONS
-TOPICS = (addresses, images, instances, keypairs, regions, secgroups, tags, volumes)
+TOPICS = (addresses, image_register, images, instance_attrs, instances, keypairs, regions,
+          secgroups, tags, volumes)
 
 # HTTP errors of the router itself (unknown path, method, body too big)
 _ROUTER_CODES = {404: 'InvalidAction', 405: 'InvalidAction', 413: 'RequestEntityTooLarge',

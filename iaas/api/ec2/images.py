@@ -1,4 +1,4 @@
-"""DescribeImages, DeregisterImage, RegisterImage, DescribeImageAttribute,
+"""DescribeImages, DeregisterImage, DescribeImageAttribute,
 ModifyImageAttribute: the images of the image service (the same ones
 ``openstack image list`` shows), seen with its rules
 (:mod:`iaas.image.access`): a project sees its own images, public and
@@ -202,7 +202,7 @@ def describe_images(ctx, p):
     return {'imagesSet': shown, 'nextToken': token}
 
 
-# -- DeregisterImage / RegisterImage -------------------------------------------------------
+# -- DeregisterImage -------------------------------------------------------------------
 @action('DeregisterImage', 'image:delete_image', write=True)
 def deregister_image(ctx, p):
     ec2_id = p.str('ImageId', required=True, max_len=64)
@@ -216,22 +216,6 @@ def deregister_image(ctx, p):
         raise errors.not_found(NOT_FOUND, ec2_id) from None
     tags.forget('image', [image['id']])
     return {'return': True}
-
-
-@action('RegisterImage', 'image:add_image', write=True)
-def register_image(ctx, p):
-    if p.str('ImageLocation', max_len=1024) is not None:
-        raise errors.invalid('ImageLocation (an image bundle in S3) is not supported; '
-                             'upload the image through the image API.')
-    p.str('Name', required=True, max_len=128)
-    snapshots = [b.struct('Ebs').str('SnapshotId', max_len=64)
-                 for b in p.structs('BlockDeviceMapping')]
-    snapshots = [s for s in snapshots if s]
-    if not snapshots:
-        raise errors.missing('ImageLocation')
-    resources.resolve(ctx, snapshots)          # InvalidSnapshot.NotFound first
-    raise errors.EC2Error('NotImplemented', 'Registering an image from a snapshot is not '
-                          'implemented by this cloud.', 501)
 
 
 # -- image attributes -------------------------------------------------------------------------

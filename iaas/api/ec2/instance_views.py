@@ -32,6 +32,8 @@ def state(inst):
         return PENDING
     if vm in (states.STOPPED, states.PAUSED, states.SUSPENDED):
         return STOPPED
+    if vm == states.RESIZED and _sysmeta(inst).get('old_vm_state') == states.STOPPED:
+        return STOPPED                      # a type change (ModifyInstanceAttribute)
     return RUNNING
 
 

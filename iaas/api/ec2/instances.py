@@ -319,11 +319,30 @@ def stop_instances(ctx, p):
     return _changes(ctx, p, stop)
 
 
+def pending_type_change(inst):
+    """A finished type change of a stopped instance (ModifyInstanceAttribute)
+    not confirmed yet."""
+    return inst['vm_state'] == states.RESIZED and inst['task_state'] is None and \
+        (inst.get('system_metadata') or {}).get('old_vm_state') == states.STOPPED
+
+
+def confirm_stopped(ctx, uuid):
+    """Confirm the finished type change of a stopped instance."""
+    try:
+        COMPUTE.confirm_resize(ctx, uuid)
+    except ServiceError as exc:
+        if exc.code != 409:                     # confirmed meanwhile by another call
+            raise _compute_error(exc) from None
+
+
 @action('StartInstances', P.ACTION_RULES['os-start'], write=True)
 def start_instances(ctx, p):
     def start(uuid, inst, prev):
         if prev in (views.RUNNING, views.PENDING):
             return prev
+        if prev == views.STOPPED and pending_type_change(inst):
+            confirm_stopped(ctx, uuid)
+            inst = COMPUTE.get(ctx, uuid)
         if prev != views.STOPPED or inst['vm_state'] != states.STOPPED:
             raise errors.incorrect_state(f"This instance '{ids.one('instance', uuid)}' is "
                                          'not in a state from which it can be started.')

@@ -98,3 +98,25 @@ def _gone(uuid):
         return False
     except db.InstanceNotFound:
         return True
+
+
+@pytest.mark.parametrize('start', [states.ACTIVE, states.STOPPED])
+def test_resize_confirm_keeps_the_power_state_it_began_with(compute_services, conf, ctx,
+                                                            image, flavor, start):
+    from iaas.db import flavors as db_flavors
+    conf.set_override('allow_resize_to_same_host', True, group='compute')
+    bigger = db_flavors.create('func.bigger', 512, 1, 2, flavorid='func-2')['flavorid']
+    api = compute_api.API()
+    uuid = api.create(ctx, 'rs', image, flavor)[0][0]['uuid']
+    settled(uuid, states.ACTIVE)
+    if start == states.STOPPED:
+        api.action(ctx, uuid, 'stop')
+        settled(uuid, states.STOPPED)
+    api.resize(ctx, uuid, bigger)
+    resized = settled(uuid, states.RESIZED)
+    power = states.RUNNING if start == states.ACTIVE else states.SHUTDOWN
+    assert resized['power_state'] == power and resized['memory_mb'] == 512
+    api.confirm_resize(ctx, uuid)
+    done = vm(uuid)
+    assert done['vm_state'] == start and done['task_state'] is None
+    assert 'old_vm_state' not in (done['system_metadata'] or {})

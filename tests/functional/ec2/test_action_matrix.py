@@ -49,6 +49,10 @@ PARAMS = {
     'RebootInstances': lambda v: {'InstanceId.1': v['instance']},
     'TerminateInstances': lambda v: {'InstanceId.1': v['instance']},
     'GetConsoleOutput': lambda v: {'InstanceId': v['instance']},
+    'DescribeInstanceAttribute': lambda v: {'InstanceId': v['instance'],
+                                            'Attribute': 'instanceType'},
+    'ModifyInstanceAttribute': lambda v: {'InstanceId': v['instance'],
+                                          'InstanceType.Value': 'm1.small'},
     'CreateImage': lambda v: {'InstanceId': v['instance'], 'Name': 'stolen'},
     # security groups
     'CreateSecurityGroup': lambda v: {'GroupName': 'victim-sg', 'GroupDescription': 'x'},
@@ -105,7 +109,7 @@ def snapshot(ec2):
     """What alice has, as alice sees it (volatile fields dropped)."""
     c = ec2.client('alice')
     res = c.describe_instances()['Reservations']
-    insts = sorted((i['InstanceId'], i['State']['Name'], i.get('KeyName'),
+    insts = sorted((i['InstanceId'], i['State']['Name'], i.get('KeyName'), i['InstanceType'],
                     tuple(sorted((t['Key'], t['Value']) for t in i.get('Tags', []))))
                    for x in res for i in x['Instances'])
     keys = sorted((k['KeyName'], k['KeyPairId'], k['KeyFingerprint'])
