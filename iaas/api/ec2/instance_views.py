@@ -74,7 +74,11 @@ class Context:
         # made at create time (system metadata); looked up for older servers
         self.ec2 = {i['uuid']: _sysmeta(i).get('ec2_id') for i in insts}
         self.ec2.update(ids.to_ec2('instance', [u for u, e in self.ec2.items() if not e]))
-        self.images = ids.to_ec2('image', [i['image_ref'] for i in insts if i['image_ref']])
+        self.images = {i['image_ref']: _sysmeta(i).get('ec2_image_id') for i in insts
+                       if i['image_ref'] and _sysmeta(i).get('ec2_image_id')}
+        self.images.update(ids.to_ec2('image', list({
+            i['image_ref'] for i in insts if i['image_ref'] and i['image_ref'] not in
+            self.images})))
         vols = [a['volume_id'] for i in insts for a in i.get('volumes_attached') or []]
         self.volumes = ids.to_ec2('volume', vols)
         live = [i['uuid'] for i in insts if state(i) != TERMINATED]
