@@ -21,7 +21,7 @@ from iaas.objectstore.storage import db, diskfile, replication, updates
 from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
 
 LOG = logging.getLogger(__name__)
-CHUNK = 1 << 16   # upload reads: small pieces keep the sender and the disk busy together
+CHUNK = 1 << 20   # upload reads (the disk is kept busy by write-back: diskfile.WRITEBACK_EVERY)
 VERIFY_MAX = 8 * 1024 * 1024   # GETs of objects up to this size verify the MD5
 
 OBJ_KEEP = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
