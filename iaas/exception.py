@@ -27,6 +27,13 @@ class ServiceError(Exception):
             self.code = code
 
 
+class BudgetExceeded(ServiceError):
+    """The project reached 100 % of its enforced monthly budget: new
+    resources are refused (running ones are untouched)."""
+    code = 403
+    type = 'BudgetExceeded'
+
+
 # -- compute --------------------------------------------------------------------
 class FlavorNotFound(LookupError):
     expected = True

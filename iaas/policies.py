@@ -20,6 +20,7 @@ MODULES = (
     'iaas.api.objectstore.policies',
     'iaas.volume.policies',
     'iaas.api.ec2.policies',
+    'iaas.billing.policies',
 )
 
 

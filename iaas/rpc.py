@@ -24,6 +24,10 @@ reconnects wait for it) and publishers retry until the message's deadline.
 Over AMQP publishes are confirmed by the broker, so a publish that returns
 was accepted by it.
 
+Usage notifications (:mod:`iaas.notifications`) go on the same topic exchange,
+persistent, into the durable queue ``<exchange>.notifications.info``
+(:meth:`Transport.notification_queue`, :meth:`Transport.publish_notification`).
+
 Handlers run in a bounded thread pool. A request is acknowledged when a
 worker takes it; on stop, requests received but not yet taken go back to
 the broker, and those running are waited for.
@@ -185,14 +189,16 @@ class Transport:
             except Exception:  # already broken
                 pass
 
-    def publish(self, body, exchange, routing_key, deadline, declare=()):
-        """Publish one message, reconnecting with backoff until ``deadline``."""
+    def publish(self, body, exchange, routing_key, deadline, declare=(), delivery_mode=1):
+        """Publish one message, reconnecting with backoff until ``deadline``
+        (``delivery_mode`` 2: persistent, kept by a broker restart)."""
         delay = 0.05
         while True:
             try:
                 prod = self._producer()
                 prod.publish(body, exchange=exchange, routing_key=routing_key,
-                             declare=list(declare), delivery_mode=1, retry=False)
+                             declare=list(declare), delivery_mode=delivery_mode,
+                             retry=False)
                 return
             except Exception as exc:
                 conn = getattr(self._local, 'conn', None)
@@ -205,6 +211,21 @@ class Transport:
                 LOG.warning('bus unavailable (%s); retrying publish in %.2f s', exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    # -- notifications (iaas/notifications.py publishes, iaas-billing consumes)
+    def notification_queue(self, topic='notifications', priority='info'):
+        """The durable queue ``<exchange>.<topic>.<priority>`` bound to the topic
+        exchange with routing key ``<topic>.<priority>``. Publisher and consumer
+        both declare it, so events sent while no consumer runs wait in it."""
+        key = f'{topic}.{priority}'
+        return kombu.Queue(f'{self.exchange_name}.{key}', self.exchange, routing_key=key,
+                           durable=True)
+
+    def publish_notification(self, body, deadline, topic='notifications', priority='info'):
+        """Publish one notification envelope, persistent, into its queue."""
+        queue = self.notification_queue(topic, priority)
+        self.publish(body, self.exchange, queue.routing_key, deadline,
+                     declare=[self.exchange, queue], delivery_mode=2)
 
     def reply_waiter(self):
         with self._lock:

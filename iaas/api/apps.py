@@ -7,6 +7,7 @@ from iaas.api.ec2 import app as ec2_app
 from iaas.api.identity import app as identity_api
 from iaas.api.metadata import app as metadata_app
 from iaas.api.network import app as network_app
+from iaas.api.rating import app as rating_app
 from iaas.api.volume import app as volume_app
 from iaas.conf import CONF
 
@@ -19,4 +20,5 @@ def enabled_apps():
     apps.append(('metadata', metadata_app.build_app(), CONF.api.metadata_port))
     apps.append(('volume', volume_app.build_app(), CONF.api.volume_port))
     apps.append(('ec2', ec2_app.build_app(), CONF.api.ec2_port))
+    apps.append(('rating', rating_app.build_app(), CONF.api.rating_port))
     return apps

@@ -125,3 +125,8 @@ class Network(Service):
     def root_url(self, url):
         url = url.rstrip('/')
         return url if url.endswith('/v2.0') else url + '/v2.0'
+
+
+class Rating(Service):
+    """The rating API: usage, prices, invoices, budgets."""
+    service_type = 'rating'

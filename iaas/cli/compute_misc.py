@@ -4,7 +4,7 @@ import os
 import sys
 from urllib.parse import quote
 
-from iaas.cli import output, resolve
+from iaas.cli import billing, output, resolve
 from iaas.cli.errors import CLIError
 
 
@@ -15,6 +15,11 @@ def cmd_flavor_list(cloud, args):
     rows = [[f.get('id'), f.get('name'), f.get('ram'), f.get('disk'),
              f.get('OS-FLV-EXT-DATA:ephemeral', 0), f.get('vcpus'),
              f.get('os-flavor-access:is_public', True)] for f in flavors]
+    prices = billing.flavor_prices(cloud)
+    if prices is not None:             # a cloud with a rating service
+        headers.append('Price/hour')
+        for row in rows:
+            row.append(billing.price_of(prices, row[1]))
     output.print_list(args, headers, rows)
 
 

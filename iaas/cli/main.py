@@ -5,20 +5,21 @@ import argparse
 import sys
 import traceback
 
-from iaas.cli import auth, compute_misc, images, login, output, servers, wait
-from iaas.cli.client import Compute, Image, Network
+from iaas.cli import auth, billing, compute_misc, images, login, output, servers, wait
+from iaas.cli.client import Compute, Image, Network, Rating
 from iaas.cli.errors import CLIError
 from iaas.cli.http import Transport
 
 
 class Cloud:
     """What command functions get: ``session``, ``compute``, ``image``,
-    ``network``."""
+    ``network``, ``rating``."""
 
     def __init__(self, transport, args):
         self.transport = transport
         self.args = args
         self._session = self._compute = self._image = self._network = None
+        self._rating = None
 
     @property
     def session(self):
@@ -43,6 +44,12 @@ class Cloud:
         if self._network is None:
             self._network = Network(self.session)
         return self._network
+
+    @property
+    def rating(self):
+        if self._rating is None:
+            self._rating = Rating(self.session)
+        return self._rating
 
 
 def command(subparsers, name, help_text, func=None):
@@ -72,6 +79,7 @@ def build_parser():
     servers.register(sub, command)
     images.register(sub, command)
     compute_misc.register(sub, command)
+    billing.register(sub, command)
     return parser
 
 

@@ -38,6 +38,12 @@ def build_volume(launcher):
     _rpc_service('iaas-volume', rpcapi.TOPIC, manager.VolumeManager)(launcher)
 
 
+def build_billing(launcher):
+    """iaas-billing: usage notifications, reconciliation, invoices, budgets."""
+    from iaas.billing import manager
+    _rpc_service('iaas-billing', manager.TOPIC, manager.BillingManager)(launcher)
+
+
 def build_api(launcher):
     """The REST APIs of iaas-api, one listening port each."""
     from iaas.api import apps
@@ -74,6 +80,7 @@ DAEMONS = {
     'iaas-compute': build_compute,
     'iaas-network': build_network,
     'iaas-volume': build_volume,
+    'iaas-billing': build_billing,
 }
 
 
@@ -102,3 +109,4 @@ conductor_main = _main('iaas-conductor')
 compute_main = _main('iaas-compute')
 network_main = _main('iaas-network')
 volume_main = _main('iaas-volume')
+billing_main = _main('iaas-billing')

@@ -15,7 +15,8 @@ import re
 
 import requests
 
-from iaas import states
+from iaas import notifications, states
+from iaas.billing import enforcement as budget
 from iaas.compute import boot_volumes
 from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
@@ -170,6 +171,7 @@ class API:
                networks=None, security_groups=None, system_metadata=None,
                block_devices=None):
         project_id = own_project(ctx)
+        budget.check(project_id, 'servers')
         bdms = block_devices or []
         if availability_zone and ':' in availability_zone:
             enforce(ctx, P.SERVERS_FORCED_HOST, {'project_id': project_id})
@@ -259,8 +261,9 @@ class API:
             try:
                 self.boot_volumes.create(ctx, created[0]['uuid'], bdms)
             except ServiceError as exc:
-                db.set_error(created[0]['uuid'], f'Volumes of the server: {exc}'[:255],
-                             code=exc.code, expected_task_state=states.SCHEDULING)
+                notifications.instance_error(ctx, db.set_error(
+                    created[0]['uuid'], f'Volumes of the server: {exc}'[:255],
+                    code=exc.code, expected_task_state=states.SCHEDULING), 'compute-api')
                 raise
         spec = RequestSpec(
             instance_uuids=[i['uuid'] for i in created], flavor=flavor_snapshot,
@@ -360,7 +363,7 @@ class API:
             self.compute.terminate_instance(ctx, host, uuid)
             return
         # Nowhere to ask (not placed yet, or its host is down): delete here.
-        db.soft_delete(uuid)
+        notifications.instance_deleted(ctx, db.soft_delete(uuid), 'compute-api')
         if host:
             db_nodes.refresh_usage(host)
         if inst['volumes_attached']:
@@ -523,10 +526,13 @@ class API:
             sysmeta.pop(k, None)
         try:
             confirm = states.ACTIONS['confirm_resize']
-            db.update(uuid, expected_vm_state=confirm.vm_states, expected_task_state=None,
-                      vm_state=states.resize_confirmed(was), system_metadata=sysmeta)
+            done = db.update(uuid, expected_vm_state=confirm.vm_states,
+                             expected_task_state=None,
+                             vm_state=states.resize_confirmed(was), system_metadata=sysmeta)
         except db.UnexpectedState as exc:
             raise Conflict(str(exc)) from None
+        notifications.instance_event(ctx, notifications.INSTANCE_RESIZE_CONFIRM, done,
+                                     service='compute-api')
         db.action_start(uuid, 'confirmResize', ctx.request_id, ctx.user_id, ctx.project_id)
         if old_host and old_host != inst['host']:
             self.compute.cleanup_resize_source(ctx, old_host, uuid)

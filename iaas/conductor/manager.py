@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 
-from iaas import manager, rpc, states
+from iaas import manager, notifications, rpc, states
 from iaas.conductor import hostauth, ports, volumes
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
@@ -154,9 +154,11 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
             values['launched_at'] = utcnow()
         if 'host' in values:
             self._forget_placement(instance_uuid)
-        return db.update(instance_uuid, expected_task_state=expected_task_state,
+        inst = db.update(instance_uuid, expected_task_state=expected_task_state,
                          finish_event=(context.request_id, finish_event) if finish_event
                          else None, **values)
+        notifications.instance_updated(context, expected_task_state, values, inst)
+        return inst
 
     @rpc.expose
     def instance_fault(self, context, instance_uuid, message, host):
@@ -170,14 +172,16 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
         self._own_instance(context, instance_uuid)
         host = context.caller.host
         expected = db.ANY if any_task_state else expected_task_state
-        return db.set_error(instance_uuid, message, host=host, expected_task_state=expected,
+        inst = db.set_error(instance_uuid, message, host=host, expected_task_state=expected,
                             force=any_task_state)
+        notifications.instance_error(context, inst)
+        return inst
 
     @rpc.expose
     def instance_destroyed(self, context, instance_uuid, host, finish_event=None):
         self._own_instance(context, instance_uuid)
         host = context.caller.host
-        db.soft_delete(instance_uuid)
+        notifications.instance_deleted(context, db.soft_delete(instance_uuid))
         self._forget_placement(instance_uuid)
         db_nodes.refresh_usage(host)
         if finish_event:
@@ -226,9 +230,11 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
                         ignore_hosts=list(request_spec.get('ignore_hosts') or []) + [host])
             self.scheduler.build_instances(context, spec, attempt=attempt + 1)
             return
-        if db.set_error(uuid, f'Build of instance {uuid} failed after {attempt} attempts; '
-                        f'last on {host}: {message}', host=host,
-                        expected_task_state=states.SPAWNING) is not None:
+        inst = db.set_error(uuid, f'Build of instance {uuid} failed after {attempt} '
+                            f'attempts; last on {host}: {message}', host=host,
+                            expected_task_state=states.SPAWNING)
+        if inst is not None:
+            notifications.instance_error(context, inst)
             self._release(uuid, host)
 
     def _release(self, uuid, host):
@@ -251,15 +257,16 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
                       if not db_services.is_up(s, CONF.service.service_down_time)]
         for inst in db.in_progress_on_hosts(down_hosts):
             if inst['vm_state'] == states.BUILDING:
-                self._fail(inst, f'Compute host {inst["host"]} went down during the build')
+                self._fail(inst, f'Compute host {inst["host"]} went down during the build',
+                           context)
             elif inst['task_state'] == states.DELETING:
                 # The host is gone: delete locally, as Nova does.
-                db.soft_delete(inst['uuid'])
+                notifications.instance_deleted(context, db.soft_delete(inst['uuid']))
                 db_nodes.refresh_usage(inst['host'])
         cutoff = now - datetime.timedelta(seconds=CONF.compute.build_timeout)
         for inst in db.building_older_than(cutoff):
             self._fail(inst, f'Build timed out after {CONF.compute.build_timeout} s '
-                             f'(task {inst["task_state"]}, host {inst["host"]})')
+                             f'(task {inst["task_state"]}, host {inst["host"]})', context)
         cutoff = now - datetime.timedelta(seconds=CONF.compute.action_timeout)
         for inst in db.busy_older_than(cutoff):
             try:
@@ -270,9 +277,11 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
             except (db.UnexpectedState, db.InstanceNotFound):
                 pass
 
-    def _fail(self, inst, message):
-        if db.set_error(inst['uuid'], message, host=inst['host'],
-                        expected_task_state=inst['task_state']) is not None:
+    def _fail(self, inst, message, context=None):
+        failed = db.set_error(inst['uuid'], message, host=inst['host'],
+                              expected_task_state=inst['task_state'])
+        if failed is not None:
+            notifications.instance_error(context, failed)
             LOG.warning('instance %s: %s', inst['uuid'], message)
             if inst['host']:
                 self._release(inst['uuid'], inst['host'])
@@ -289,7 +298,7 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
     @rpc.expose
     def ports_deallocate(self, context, instance_uuid):
         self._caller(context, 'network')
-        return ports.deallocate(instance_uuid)
+        return ports.deallocate(instance_uuid, context)
 
     @rpc.expose
     def ports_of_instance(self, context, instance_uuid):

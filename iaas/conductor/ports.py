@@ -5,6 +5,7 @@ A network host asks for the ports of an instance to be made (or re-bound to
 a new compute host after a reschedule), deleted, or described; and for the
 state it must apply on its links (:func:`iaas.db.networks.host_state`).
 """
+from iaas import notifications
 from iaas.db import networks as db
 
 COMPUTE_OWNER = 'compute:nova'
@@ -32,8 +33,14 @@ def allocate(instance_uuid, project_id, requested_networks, security_groups, hos
                        binding_host=host, security_groups=groups)
 
 
-def deallocate(instance_uuid):
-    return [p['id'] for p in db.ports_delete_for_device(instance_uuid)]
+def deallocate(instance_uuid, context=None):
+    held = [f for p in db.port_list(device_id=instance_uuid)
+            for f in db.floatingip_list(port_id=p['id'])]
+    gone = [p['id'] for p in db.ports_delete_for_device(instance_uuid)]
+    for fip in held:     # disassociated with their port
+        notifications.floating_ip_event(context, 'floatingip.update.end',
+                                        dict(fip, port_id=None), service='conductor')
+    return gone
 
 
 def of_instance(instance_uuid):

@@ -11,13 +11,14 @@ import datetime
 import functools
 import logging
 
-from iaas import manager, rpc
+from iaas import manager, notifications, rpc
 from iaas.conf import CONF
 from iaas.db import services as db_services
 from iaas.db import volume_backends as db_volume_backends
 from iaas.db import volume_backups as db_backups
 from iaas.db import volume_groups as db_groups
 from iaas.db import volume_snapshots as db_snapshots
+from iaas.db import volume_types as db_types
 from iaas.db import volumes as db
 from iaas.db.base import utcnow
 from iaas.exception import (
@@ -43,6 +44,15 @@ BACKUP_HOST_WRITABLE = frozenset({'object_count', 'manifest', 'container', 'fail
 # statuses a volume host reports its volumes ending an operation in
 VOLUME_OUTCOMES = frozenset(s for o in states.VOLUME_OPS.values()
                             for s in (o.success, o.failure) if s) - {states.PREVIOUS}
+
+
+def _type_name(vol):
+    """The name of the volume's type, for its usage events (None if unknown)."""
+    try:
+        return db_types.get(vol['volume_type_id'])['name'] if vol.get('volume_type_id') \
+            else None
+    except Exception:      # a type deleted meanwhile: the event names its id
+        return None
 
 
 class VolumeCalls:
@@ -93,6 +103,9 @@ class VolumeCalls:
         if status == states.AVAILABLE and expected_status == states.CREATING:
             values['launched_at'] = utcnow()
         new = db.swap(volume_id, expected_status, status, **values)
+        if expected_status in (states.CREATING, states.EXTENDING):
+            notifications.volume_updated(context, expected_status, status, new,
+                                         volume_type=_type_name(new))
         user_messages.volume_ended(context, vol, expected_status, status, values)
         if vol.get('group_id') and vol['status'] == states.CREATING:
             db_groups.settle(vol['group_id'])     # its group may be made now
@@ -108,6 +121,7 @@ class VolumeCalls:
     def volume_destroyed(self, context, volume_id):
         vol = self._own_volume(context, volume_id)
         db.destroy(volume_id, expected=(states.DELETING,))
+        notifications.volume_deleted(context, vol, volume_type=_type_name(vol))
         if vol.get('group_id'):
             db_groups.finish_delete(vol['group_id'])     # its group may go now
 
@@ -130,6 +144,7 @@ class VolumeCalls:
         if status not in states.SNAPSHOT_STATUSES:
             raise HostNotAuthorized(f'unknown snapshot status {str(status)[:64]!r}')
         new = db_snapshots.swap(snapshot_id, expected_status, status, **values)
+        notifications.snapshot_updated(context, expected_status, status, new)
         user_messages.snapshot_ended(context, snap, expected_status, status)
         if snap.get('group_snapshot_id') and snap['status'] == 'creating':
             db_groups.snapshot_settle(snap['group_snapshot_id'])
@@ -139,6 +154,7 @@ class VolumeCalls:
     def snapshot_destroyed(self, context, snapshot_id):
         snap = self._own_snapshot(context, snapshot_id)
         db_snapshots.destroy(snapshot_id)
+        notifications.snapshot_deleted(context, snap)
         if snap.get('group_snapshot_id'):
             db_groups.snapshot_finish_delete(snap['group_snapshot_id'])
 
@@ -248,7 +264,9 @@ class VolumeCalls:
             raise VolumeNotFound(volume_id)
         vol = db.get(volume_id)
         if error is None:
-            db.swap(volume_id, states.EXTENDING, vol['previous_status'] or states.IN_USE)
+            new = db.swap(volume_id, states.EXTENDING, vol['previous_status'] or states.IN_USE)
+            notifications.volume_updated(context, states.EXTENDING, 'extended', new,
+                                         volume_type=_type_name(new))
         else:
             db.swap(volume_id, states.EXTENDING, states.ERROR_EXTENDING,
                     size=vol['previous_size'] or vol['size'],

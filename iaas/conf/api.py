@@ -14,6 +14,8 @@ api_opts = [
     cfg.PortOpt('identity_port', default=5000, help='Keystone-v3-compatible identity API.'),
     cfg.PortOpt('compute_port', default=8774, help='Compute API v2.1.'),
     cfg.PortOpt('ec2_port', default=8773, help='EC2 Query API.'),
+    cfg.PortOpt('rating_port', default=8889,
+                help='Rating API: usage, prices, invoices and budgets (CloudKitty\'s port).'),
     cfg.PortOpt('volume_port', default=8776, help='Block storage API.'),
     cfg.PortOpt('network_port', default=9696, help='Neutron-v2.0-compatible network API.'),
     cfg.PortOpt('metadata_port', default=8775, help='Instance metadata server.'),

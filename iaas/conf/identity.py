@@ -84,11 +84,12 @@ identity_opts = [
                help='Shortest password sign-up and password changes accept.'),
     cfg.ListOpt('catalog_services',
                 default=['identity', 'compute', 'image', 'object-store', 'network',
-                         'volumev3', 'block-storage'],
+                         'volumev3', 'block-storage', 'rating'],
                 help='Service types this deployment serves, which bootstrap '
                      'registers in the service catalog (and removes from it '
                      'when no longer listed): identity, compute, image, '
-                     'object-store, network, ec2, volumev3, block-storage. '
+                     'object-store, network, ec2, volumev3, block-storage, '
+                     'rating. '
                      'List only services something serves.'),
     cfg.StrOpt('policy_file',
                help='Optional YAML/JSON file overriding the built-in policy '

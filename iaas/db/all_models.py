@@ -4,6 +4,7 @@ Alembic's env.py and the tests import this; a new model module adds a line.
 """
 from iaas.db import (
     app_credentials,  # noqa: F401
+    billing_models,  # noqa: F401
     ec2_models,  # noqa: F401
     identity_models,  # noqa: F401
     image_models,  # noqa: F401

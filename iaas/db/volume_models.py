@@ -62,6 +62,22 @@ class QosSpecs(Base, TimestampMixin, SoftDeleteMixin):
     specs: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class VolumeTypeEncryption(Base, TimestampMixin, SoftDeleteMixin):
+    """Cinder's encryption spec of a volume type (one live per type). Kept
+    and shown, never acted on: this cloud has no key manager, so volumes of
+    a type with a live spec are refused (iaas/volume/api.py)."""
+    __tablename__ = 'volume_type_encryption'
+    __table_args__ = (UniqueConstraint('volume_type_id', 'deleted'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encryption_id: Mapped[str] = uuid_column(unique=True)
+    volume_type_id: Mapped[str] = mapped_column(String(36))
+    provider: Mapped[str] = mapped_column(String(255))
+    cipher: Mapped[str | None] = mapped_column(String(255))
+    key_size: Mapped[int | None] = mapped_column()
+    control_location: Mapped[str] = mapped_column(String(255), default='front-end')
+
+
 class VolumeTypeProject(Base):
     """Which projects may use a private volume type."""
     __tablename__ = 'volume_type_projects'

@@ -1,12 +1,13 @@
-"""Volume types: name, description, visibility, extra specs, project access."""
+"""Volume types: name, description, visibility, extra specs, project access,
+encryption specs."""
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.utils import row_to_dict
-from iaas.db.volume_models import Volume, VolumeType, VolumeTypeProject
-from iaas.exception import InvalidVolume, VolumeConflict, VolumeTypeNotFound
+from iaas.db.volume_models import Volume, VolumeType, VolumeTypeEncryption, VolumeTypeProject
+from iaas.exception import InvalidVolume, VolumeConflict, VolumeNotFound, VolumeTypeNotFound
 
 
 def _dict(s, row):
@@ -99,6 +100,9 @@ def delete(ident):
                                 f'{row.uuid} deletion is not allowed with volumes present '
                                 f'with the type.')
         row.deleted, row.deleted_at = row.id, utcnow()
+        enc = _encryption_row(s, row.uuid)
+        if enc is not None:         # the spec goes with its type, as in Cinder
+            enc.deleted, enc.deleted_at = enc.id, utcnow()
 
 
 def list_(project_id=None, is_public=None, include_private=False):
@@ -137,3 +141,83 @@ def remove_access(ident, project_id):
                 VolumeTypeProject.type_id == row.id,
                 VolumeTypeProject.project_id == project_id)).rowcount:
             raise VolumeTypeNotFound(f'{row.uuid} access for {project_id}')
+
+
+# -- encryption specs (Cinder's volume type encryption) --------------------------------
+ENCRYPTION_FIELDS = ('provider', 'cipher', 'key_size', 'control_location')
+
+
+class EncryptionNotFound(VolumeNotFound):
+    def __init__(self, type_id):
+        super().__init__(type_id, 'Volume type encryption for type')
+
+
+def _encryption_row(s, type_uuid):
+    return s.scalars(sa.select(VolumeTypeEncryption).where(
+        VolumeTypeEncryption.volume_type_id == type_uuid,
+        VolumeTypeEncryption.deleted == 0)).first()
+
+
+def _in_use(s, type_uuid, doing):
+    if s.scalar(sa.select(sa.func.count(Volume.id)).where(
+            Volume.volume_type_id == type_uuid, Volume.deleted == 0)):
+        raise InvalidVolume(f'Cannot {doing} encryption specs. Volume type in use.')
+
+
+def get_encryption(ident):
+    """The live encryption spec (a dict) of the type ``ident`` (by uuid or
+    name), None when it has none; VolumeTypeNotFound for no such type."""
+    with transaction() as s:
+        row = _encryption_row(s, _row(s, ident).uuid)
+        return row_to_dict(row) if row is not None else None
+
+
+def encryption_of(type_uuid):
+    """The live spec of the type with this uuid, or None (no type check)."""
+    with transaction() as s:
+        row = _encryption_row(s, type_uuid)
+        return row_to_dict(row) if row is not None else None
+
+
+def create_encryption(ident, values):
+    """Cinder: refused (400) while volumes of the type exist or when the
+    type already has a spec."""
+    try:
+        with transaction() as s:
+            vtype = _row(s, ident)
+            _in_use(s, vtype.uuid, 'create')
+            if _encryption_row(s, vtype.uuid) is not None:
+                raise InvalidVolume(f'Volume type encryption for type {vtype.uuid} '
+                                    f'already exists.')
+            row = VolumeTypeEncryption(volume_type_id=vtype.uuid, **{
+                k: values.get(k) for k in ENCRYPTION_FIELDS if k in values})
+            s.add(row)
+            s.flush()
+            return row_to_dict(row)
+    except IntegrityError:          # a concurrent create won
+        raise InvalidVolume(f'Volume type encryption for type {ident} already '
+                            f'exists.') from None
+
+
+def update_encryption(ident, values):
+    with transaction() as s:
+        vtype = _row(s, ident)
+        _in_use(s, vtype.uuid, 'update')
+        row = _encryption_row(s, vtype.uuid)
+        if row is None:
+            raise EncryptionNotFound(vtype.uuid)
+        for k in ENCRYPTION_FIELDS:
+            if k in values:
+                setattr(row, k, values[k])
+        s.flush()
+        return row_to_dict(row)
+
+
+def delete_encryption(ident):
+    with transaction() as s:
+        vtype = _row(s, ident)
+        _in_use(s, vtype.uuid, 'delete')
+        row = _encryption_row(s, vtype.uuid)
+        if row is None:
+            raise EncryptionNotFound(vtype.uuid)
+        row.deleted, row.deleted_at = row.id, utcnow()

@@ -27,6 +27,8 @@ def known_services(conf=CONF):
          f'http://{host}:{object_port}/v1/AUTH_$(project_id)s'),
         ('network', 'neutron', 'Networking', f'http://{host}:{api.network_port}'),
         ('ec2', 'ec2', 'EC2 Query API', f'http://{host}:{api.ec2_port}'),
+        ('rating', 'cloudkitty', 'Rating: usage, prices, invoices, budgets',
+         f'http://{host}:{api.rating_port}'),
         ('volumev3', 'cinderv3', 'Block storage v3',
          f'http://{host}:{api.volume_port}/v3/$(project_id)s'),
         ('block-storage', 'cinder', 'Block storage',

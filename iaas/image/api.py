@@ -7,6 +7,8 @@ is :mod:`iaas.image.access`. Errors: :mod:`iaas.exception` ``ImageNotFound``,
 """
 import logging
 
+from iaas import notifications
+from iaas.billing import enforcement as budget
 from iaas.db import images as db
 from iaas.exception import ImageExists, ImageNotFound
 from iaas.image import states, stores
@@ -24,6 +26,7 @@ project_usage = db.project_usage
 
 def image_create(values, properties=None, tags=None):
     """A new ``queued`` image; ``ImageExists`` when an id given is taken."""
+    budget.check(values.get('owner'), 'images')
     if values.get('id'):
         try:
             db.image_get(values['id'])
@@ -65,7 +68,10 @@ def delete_data(image_id, locations):
 def image_delete(image_id):
     """Delete the image (any status but protected: the caller checks) and
     then its stored data; ``ImageNotFound`` when it is gone already."""
-    delete_data(image_id, states.delete(image_id))
+    image = db.image_get(image_id)
+    locations = states.delete(image_id)
+    notifications.image_deleted(None, image)
+    delete_data(image_id, locations)
 
 
 def retry_pending_deletes():

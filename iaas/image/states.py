@@ -13,6 +13,7 @@ racing a delete, or two uploads, cannot both win. An image is created
 the schema; this service never needs it, because a failed upload returns
 the image to ``queued`` with nothing stored, ready for another try.
 """
+from iaas import notifications
 from iaas.db import images as db
 
 QUEUED, SAVING, ACTIVE, DEACTIVATED, KILLED, DELETED = (
@@ -51,8 +52,20 @@ def transition(image_id, current, new, location=None, **values):
 def activate(image_id, values, store, url, meta=None):
     """saving → active with the upload's size and hashes, plus its location,
     in one transaction. False when the image left 'saving' meanwhile."""
-    return transition(image_id, SAVING, ACTIVE, reserved_size=0,
+    done = transition(image_id, SAVING, ACTIVE, reserved_size=0,
                       location={'store': store, 'url': url, 'meta': meta}, **values)
+    if done:
+        _notify_active(image_id)
+    return done
+
+
+def _notify_active(image_id):
+    """image.upload, with the image as committed (never fails the upload)."""
+    try:
+        image = db.image_get(image_id)
+    except Exception:
+        return
+    notifications.image_uploaded(None, image)
 
 
 def reset_stale_uploads(older_than):

@@ -9,6 +9,8 @@ import inspect
 import ipaddress
 import logging
 
+from iaas import notifications
+from iaas.billing import enforcement as budget
 from iaas.db import instances as db_instances
 from iaas.db import networks as db
 from iaas.db import routers as db_routers
@@ -153,10 +155,10 @@ subnet_update = _notifying(db.subnet_update)
 subnet_delete = _notifying(db.subnet_delete)
 port_create = _notifying(db.port_create)
 port_update = _notifying(db.port_update)
-port_delete = _notifying(db.port_delete)
-floatingip_create = _notifying(db.floatingip_create)
-floatingip_update = _notifying(db.floatingip_update)
-floatingip_delete = _notifying(db.floatingip_delete)
+_port_delete = _notifying(db.port_delete)
+_floatingip_create = _notifying(db.floatingip_create)
+_floatingip_update = _notifying(db.floatingip_update)
+_floatingip_delete = _notifying(db.floatingip_delete)
 sg_create = _notifying(db.sg_create)
 sg_update = _notifying(db.sg_update)
 sg_delete = _notifying(db.sg_delete)
@@ -168,6 +170,41 @@ router_delete = _notifying(db_routers.router_delete)
 router_add_interface = _notifying(db_routers.add_interface)
 router_remove_interface = _notifying(db_routers.remove_interface)
 ROUTER_PORT_OWNERS = (db_routers.INTERFACE, db_routers.GATEWAY)
+
+
+# floating IPs and ports: the writes above, plus their usage events
+def floatingip_create(context, floating_network_id, project_id, *args, **kwargs):
+    budget.check(project_id, 'floating IPs')
+    fip = _floatingip_create(context, floating_network_id, project_id, *args, **kwargs)
+    notifications.floating_ip_event(context, 'floatingip.create.end', fip,
+                                    service='network-api')
+    return fip
+
+
+def floatingip_update(context, uuid, project_id=None, *args, **kwargs):
+    """floatingip.update.end when the association changed (not for a description)."""
+    before = floatingip_get(uuid, project_id)
+    fip = _floatingip_update(context, uuid, project_id, *args, **kwargs)
+    if fip['port_id'] != before['port_id']:
+        notifications.floating_ip_event(context, 'floatingip.update.end', fip,
+                                        service='network-api')
+    return fip
+
+
+def floatingip_delete(context, uuid, project_id=None):
+    before = floatingip_get(uuid, project_id)
+    _floatingip_delete(context, uuid, project_id)
+    notifications.floating_ip_event(context, 'floatingip.delete.end', before, 'deleted',
+                                    service='network-api')
+
+
+def port_delete(context, uuid, project_id=None):
+    """Delete a port; its floating IPs are disassociated (floatingip.update.end)."""
+    held = db.floatingip_list(port_id=uuid)
+    _port_delete(context, uuid, project_id)
+    for fip in held:
+        notifications.floating_ip_event(context, 'floatingip.update.end',
+                                        dict(fip, port_id=None), service='network-api')
 
 
 def security_groups_for_instances(instance_uuids):

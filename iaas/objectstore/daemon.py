@@ -103,7 +103,7 @@ class LoopService:
 def build(launcher, roles=None, in_process=False):
     """Add the services of ``roles``; ``in_process`` (iaas-all): the proxy calls
     this node's storage server directly and no storage port is opened."""
-    from iaas.objectstore import local
+    from iaas.objectstore import local, usage
     from iaas.service import WSGIService
     oc = CONF.objectstore
     roles = roles or oc.roles
@@ -118,6 +118,9 @@ def build(launcher, roles=None, in_process=False):
     if 'proxy' in roles:
         launcher.add(WSGIService('objectstore-proxy', make_proxy(ring), oc.bind_ip, oc.port,
                                  threads=oc.workers))
+        launcher.add(usage.TrafficFlusher())         # objectstore.account.traffic
+    if in_process or 'storage' in roles:
+        launcher.add(usage.usage_loop(ring))         # objectstore.account.usage
     for name in ('replicator', 'auditor', 'expirer'):
         if name in roles:
             fn, interval = loop_function(name, server, ring)

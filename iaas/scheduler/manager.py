@@ -7,7 +7,7 @@ failed host in ``ignore_hosts``); the conductor also runs the build reaper.
 """
 import logging
 
-from iaas import manager, rpc, states
+from iaas import manager, notifications, rpc, states
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
@@ -104,7 +104,8 @@ class SchedulerManager(manager.Manager):
             msg = f'{msg} (attempt {attempt}; tried hosts: {", ".join(spec.ignore_hosts)})'
         for uuid in remaining:
             LOG.info('no host for %s: %s', uuid, msg)
-            db.set_error(uuid, msg, code=500, expected_task_state=states.SCHEDULING)
+            notifications.instance_error(context, db.set_error(
+                uuid, msg, code=500, expected_task_state=states.SCHEDULING), 'scheduler')
 
     @rpc.expose
     def resize_instance(self, context, instance_uuid, new_flavor):

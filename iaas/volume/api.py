@@ -10,6 +10,8 @@ host (cast), which ends the operation with another swap.
 """
 import logging
 
+from iaas import notifications
+from iaas.billing import enforcement as budget
 from iaas.conf import CONF
 from iaas.db import images as db_images
 from iaas.db import quotas
@@ -38,6 +40,7 @@ from iaas.scheduler import volumes as scheduler_volumes
 from iaas.volume import policies as P
 from iaas.volume import rpcapi as volume_rpcapi
 from iaas.volume import states
+from iaas.volume import types as volume_types
 
 LOG = logging.getLogger(__name__)
 DEFAULT_TYPE_DESCRIPTION = 'Default Volume Type'
@@ -165,6 +168,7 @@ class API:
         """``group``: the group (dict) the volume joins; its type must be one
         of the group's (:mod:`iaas.volume.groups` checks the rest)."""
         project_id = own_project(ctx)
+        budget.check(project_id, 'volumes')
         source, backend, image = {}, None, None
         if restore_from:
             if restore_from['status'] != 'available':
@@ -218,6 +222,7 @@ class API:
             raise InvalidVolume(f'Invalid input received: Volume size {size}G exceeds the '
                                 f'largest allowed ({CONF.volume.max_volume_size}G).')
         vtype = self.volume_type(ctx, volume_type) if volume_type else default_type()
+        volume_types.refuse_encrypted(vtype)
         if group and vtype['uuid'] not in group['volume_type_ids']:
             raise InvalidVolume(f'Invalid input received: volume type {vtype["uuid"]} is not '
                                 f'one of the volume types of group {group["uuid"]}.')
@@ -427,6 +432,7 @@ class API:
             raise VolumeStatusError(f'Invalid volume: volume {uuid} status must be available '
                                     f'or in-use, but it is {vol["status"]}.')
         vtype = self.volume_type(ctx, new_type)
+        volume_types.refuse_encrypted(vtype)
         if vtype['uuid'] == vol['volume_type_id']:
             raise InvalidVolume('Invalid input received: the new volume type is the '
                                 'volume\'s type.')
@@ -482,6 +488,7 @@ class API:
     def create_snapshot(self, ctx, volume_id, name=None, description=None, metadata=None,
                         force=False, group_snapshot_id=None):
         vol = self.get(ctx, volume_id, P.SNAPSHOT_CREATE)
+        budget.check(vol['project_id'], 'snapshots')
         self._check_metadata(metadata or {})
         snap = db_snapshots.create({
             'group_snapshot_id': group_snapshot_id,
@@ -529,7 +536,8 @@ class API:
             raise InvalidVolume(f'Invalid input received: snapshot status may not change '
                                 f'from {snap["status"]} to {str(status)[:32]}.')
         values = {'progress': progress} if progress is not None else {}
-        db_snapshots.swap(uuid, snap['status'], status, **values)
+        notifications.snapshot_updated(ctx, snap['status'], status, db_snapshots.swap(
+            uuid, snap['status'], status, **values), 'volume-api')
 
     def reset_snapshot_status(self, ctx, uuid, status):
         snap = self.get_snapshot(ctx, uuid, P.SNAPSHOT_RESET_STATUS)
@@ -555,6 +563,7 @@ class API:
     def create_backup(self, ctx, volume_id, name=None, description=None, incremental=False,
                       force=False, metadata=None):
         vol = self.get(ctx, volume_id, P.BACKUP_CREATE)
+        budget.check(vol['project_id'], 'backups')
         begin = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
         if vol['status'] == states.IN_USE and not force:
             raise InvalidVolume(f'Invalid volume: Volume {volume_id} is in-use; use force '

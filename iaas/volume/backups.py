@@ -114,7 +114,13 @@ class BackupOps:
         except GONE:
             return
         try:
-            if backup['manifest']:
+            if backup['manifest'] and (backup.get('data_shared') or
+                                       backup['manifest'].get('unverified')):
+                # another record names the same data (export/import), or an
+                # import never verified it: the objects stay, the record goes
+                LOG.info('backup %s: its data is shared with another backup record or '
+                         'was never verified; deleting the record only', backup_id)
+            elif backup['manifest']:
                 self._engine().delete(backup['manifest']['manifest'])
         except Exception as exc:
             LOG.exception('delete of backup %s failed', backup_id)

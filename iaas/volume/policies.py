@@ -156,6 +156,19 @@ BACKUP_FORCE_DELETE = _rule('volume_extension:backup_admin_actions:force_delete'
                             'Delete a backup whatever its status.', ('POST', B + '/action'))
 BACKUP_PROJECT_ATTRIBUTE = _rule('backup:backup_project_attribute', ADMIN,
                                  'See a backup\'s project.', ('GET', B))
+BACKUP_EXPORT = _rule('backup:export-import', ADMIN,
+                      'Export a backup\'s record (what import_record takes back).',
+                      ('GET', B + '/export_record'))
+BACKUP_IMPORT = _rule('backup:backup-import', ADMIN,
+                      'Import a backup record: a backup of data already in the object '
+                      'store (the record names it, so whoever may import may read any '
+                      'backup data whose name they know).',
+                      ('POST', P + '/backups/import_record'))
+BACKUP_IMPORT_PROJECT = _rule('backup:backup-import:project', ADMIN,
+                              'Import a backup record into another project than the '
+                              'caller\'s ("project_id" in the request), or one naming '
+                              'backup data another project\'s backup was made of.',
+                              ('POST', P + '/backups/import_record'))
 
 # -- user messages (3.3+) ---------------------------------------------------------------
 M = P + '/messages/{message_id}'
@@ -176,6 +189,27 @@ TYPE_MANAGE = _rule('volume_extension:types_manage', ADMIN,
                     ('DELETE', T + '/extra_specs/{key}'))
 TYPE_EXTRA_SPECS = _rule('volume_extension:types_extra_specs:read', ADMIN,
                          'See volume types\' extra specs.', ('GET', T + '/extra_specs'))
+_ENC = T + '/encryption'
+TYPE_ENCRYPTION = _rule('volume_extension:volume_type_encryption', ADMIN,
+                        'Base rule of every volume type encryption operation (the '
+                        'specs are kept and shown; no volume is encrypted: volumes of a '
+                        'type with a spec are refused).',
+                        ('POST', _ENC), ('GET', _ENC), ('GET', _ENC + '/{key}'),
+                        ('PUT', _ENC + '/{encryption_id}'),
+                        ('DELETE', _ENC + '/{encryption_id}'))
+_ENC_BASE = 'rule:' + TYPE_ENCRYPTION
+TYPE_ENCRYPTION_CREATE = _rule('volume_extension:volume_type_encryption:create', _ENC_BASE,
+                               'Create the encryption spec of a volume type.',
+                               ('POST', _ENC))
+TYPE_ENCRYPTION_GET = _rule('volume_extension:volume_type_encryption:get', _ENC_BASE,
+                            'Show the encryption spec of a volume type, or one item of it.',
+                            ('GET', _ENC), ('GET', _ENC + '/{key}'))
+TYPE_ENCRYPTION_UPDATE = _rule('volume_extension:volume_type_encryption:update', _ENC_BASE,
+                               'Update the encryption spec of a volume type.',
+                               ('PUT', _ENC + '/{encryption_id}'))
+TYPE_ENCRYPTION_DELETE = _rule('volume_extension:volume_type_encryption:delete', _ENC_BASE,
+                               'Delete the encryption spec of a volume type.',
+                               ('DELETE', _ENC + '/{encryption_id}'))
 TYPE_ACCESS = _rule('volume_extension:volume_type_access', ADMIN,
                     'See and change which projects may use a private volume type.',
                     ('GET', T + '/os-volume-type-access'), ('POST', T + '/action'))

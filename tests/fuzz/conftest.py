@@ -58,6 +58,7 @@ class AllInOne:
             'image': f'http://127.0.0.1:{p["image"]}',
             'objectstore': f'http://127.0.0.1:{p["objectstore"]}',
             'volume': f'http://127.0.0.1:{p["volume_port"]}',
+            'rating': f'http://127.0.0.1:{p["rating_port"]}',
         }
 
     def wait_ready(self):

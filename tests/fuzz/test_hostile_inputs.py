@@ -18,10 +18,10 @@ import pytest
 from iaas.api import openapi
 from tests.fuzz import bodies, hostile
 
-APIS = ('identity', 'compute', 'network', 'image', 'volume')
+APIS = ('identity', 'compute', 'network', 'image', 'volume', 'rating')
 PORTS = {'identity': 'identity_port', 'compute': 'compute_port',
          'network': 'network_port', 'image': 'image', 'objectstore': 'objectstore',
-         'volume': 'volume_port'}
+         'volume': 'volume_port', 'rating': 'rating_port'}
 JSON_TYPES = ('application/json', 'application/openstack-images-v2.1-json-patch')
 
 
@@ -247,7 +247,7 @@ def _framing_cases(path, token):
 
 WRITE_PATHS = {'identity': '/v3/projects', 'compute': '/v2.1/os-keypairs',
                'network': '/v2.0/networks', 'image': '/v2/images',
-               'objectstore': None, 'volume': '/v3/volumes'}
+               'objectstore': None, 'volume': '/v3/volumes', 'rating': '/v1/prices'}
 
 
 @pytest.mark.parametrize('api', APIS + ('objectstore',))

@@ -18,13 +18,14 @@ def _builders():
     from iaas.api.identity import app as identity_api
     from iaas.api.image import app as image_app
     from iaas.api.network import app as network_app
+    from iaas.api.rating import app as rating_app
     from iaas.api.volume import app as volume_app
     return {'identity': identity_api.build_app, 'compute': compute_app.build_app,
             'network': network_app.build_app, 'image': image_app.build_app,
-            'volume': volume_app.build_app}
+            'volume': volume_app.build_app, 'rating': rating_app.build_app}
 
 
-API_NAMES = ('identity', 'compute', 'network', 'image', 'volume')
+API_NAMES = ('identity', 'compute', 'network', 'image', 'volume', 'rating')
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ A failure prints schemathesis' report with a curl command per failing
 request. Replay one API by hand against a running cloud with the command
 line printed at the start of its run.
 """
+import datetime
 import json
 import os
 import shlex
@@ -44,7 +45,8 @@ RUNS = [('compute', 'member', 0.18), ('network', 'member', 0.18),
         ('image', 'member', 0.12), ('objectstore', 'member', 0.12),
         ('identity', 'member', 0.12), ('compute', 'admin', 0.10),
         ('network', 'admin', 0.08), ('identity', 'admin', 0.10),
-        ('volume', 'member', 0.10), ('volume', 'admin', 0.06)]
+        ('volume', 'member', 0.10), ('volume', 'admin', 0.06), ('rating', 'member', 0.04),
+        ('rating', 'admin', 0.03)]
 CHECKS = 'not_a_server_error,no_traceback_in_body,api_error_format'
 
 
@@ -57,7 +59,9 @@ def _ids(t, fc):
             'user_id': t.user_id, 'target_id': t.project_id, 'member_id': t.project_id,
             'account': r['account'], 'container': r['container'], 'object': r['object'],
             'key': 'owner', 'tag': 'fuzz', 'volume_id': r['volume_id'],
-            'snapshot_id': r['snapshot_id'], 'target_project_id': t.project_id}
+            'snapshot_id': r['snapshot_id'], 'target_project_id': t.project_id,
+            'period': datetime.datetime.now(datetime.UTC).strftime('%Y-%m'),
+            'invoice_id': '00000000-0000-4000-8000-000000000000'}
 
 
 def _id_values(tenants, fc, extra):

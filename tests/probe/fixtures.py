@@ -22,7 +22,7 @@ import time
 BIN = os.path.dirname(sys.executable)
 
 API_PORT_OPTS = ('identity_port', 'compute_port', 'ec2_port', 'volume_port',
-                 'network_port', 'metadata_port')
+                 'network_port', 'metadata_port', 'rating_port')
 # Groups other issues add; ``[group] port`` is written for each.
 EXTRA_PORT_GROUPS = ('image', 'objectstore')
 

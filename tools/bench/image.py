@@ -50,7 +50,7 @@ def write_config(workdir, ports):
     state = os.path.join(workdir, 'state')
     os.makedirs(state, exist_ok=True)
     api_ports = {k: free_port() for k in ('compute_port', 'ec2_port', 'volume_port',
-                                          'network_port', 'metadata_port')}
+                                          'network_port', 'metadata_port', 'rating_port')}
     lines = ['[DEFAULT]', 'host = bench', f'state_path = {state}',
              'transport_url = filesystem://', '', '[api]', 'listen = 127.0.0.1',
              'public_host = 127.0.0.1', f'identity_port = {ports["identity"]}']

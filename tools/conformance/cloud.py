@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # Offsets from the port base.
 PORTS = {'identity': 0, 'compute': 1, 'ec2': 2, 'volume': 3, 'network': 4,
-         'metadata': 5, 'image': 6, 'objectstore': 7, 'storage': 8, 'metadata_proxy': 9}
+         'metadata': 5, 'image': 6, 'objectstore': 7, 'storage': 8, 'metadata_proxy': 9,
+         'rating': 10}
 
 # v1.0 (tempauth) users: Swift's functests (test.conf) and ceph's s3-tests.
 # "account:user:key[:role...]"; .admin owns the account.
@@ -64,6 +65,7 @@ ec2_port = {port(base, 'ec2')}
 volume_port = {port(base, 'volume')}
 network_port = {port(base, 'network')}
 metadata_port = {port(base, 'metadata')}
+rating_port = {port(base, 'rating')}
 # the suites write fast from one user
 user_write_rate = 0
 

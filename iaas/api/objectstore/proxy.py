@@ -20,6 +20,7 @@ from iaas.api import openapi
 from iaas.api.objectstore import large, listing, middleware, objects
 from iaas.api.objectstore.auth import AuthError
 from iaas.api.objectstore.errors import HTML, HTTPError, error_response
+from iaas.objectstore import usage
 from iaas.objectstore.cluster import best_status
 from iaas.objectstore.utils import (
     MAX_CONTAINER_NAME,
@@ -73,7 +74,7 @@ class Proxy:
         resp.headers.setdefault('X-Openstack-Request-Id', resp.headers['X-Trans-Id'])
         for k in [k for k in resp.headers if k.lower().startswith('x-object-sysmeta-')]:
             del resp.headers[k]
-        return resp(environ, start_response)
+        return usage.traffic.count(environ, resp, resp(environ, start_response))
 
     def internal_app(self, environ, start_response):
         """For in-process subrequests (S3): no auth headers, sysmeta kept, and

@@ -12,6 +12,7 @@ from iaas.api import auth, openapi
 from iaas.api.volume import (
     attachments,
     backups,
+    encryption,
     group_types,
     groups,
     messages,
@@ -57,7 +58,9 @@ ROUTES = [
     ('GET', '/backups', backups.index),
     ('POST', '/backups', backups.create),
     ('GET', '/backups/detail', backups.detail),
+    ('POST', '/backups/import_record', backups.import_record),
     ('GET', '/backups/{backup_id}', backups.show),
+    ('GET', '/backups/{backup_id}/export_record', backups.export_record),
     ('PUT', '/backups/{backup_id}', backups.update),
     ('DELETE', '/backups/{backup_id}', backups.delete),
     ('POST', '/backups/{backup_id}/restore', backups.restore),
@@ -96,6 +99,11 @@ ROUTES = [
     ('GET', '/types/{type_id}/extra_specs/{key}', types.extra_spec_show),
     ('PUT', '/types/{type_id}/extra_specs/{key}', types.extra_spec_update),
     ('DELETE', '/types/{type_id}/extra_specs/{key}', types.extra_spec_delete),
+    ('GET', '/types/{type_id}/encryption', encryption.index),
+    ('POST', '/types/{type_id}/encryption', encryption.create),
+    ('GET', '/types/{type_id}/encryption/{encryption_id}', encryption.show),   # a key
+    ('PUT', '/types/{type_id}/encryption/{encryption_id}', encryption.update),
+    ('DELETE', '/types/{type_id}/encryption/{encryption_id}', encryption.delete),
     # generic volume groups: group types 3.11+, groups 3.13+, group snapshots 3.14+
     ('GET', '/group_types', group_types.index),
     ('POST', '/group_types', group_types.create),

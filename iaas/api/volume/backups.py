@@ -1,9 +1,11 @@
-"""/v3/{project_id}/backups: create, list, show, update, delete, restore, actions."""
+"""/v3/{project_id}/backups: create, list, show, update, delete, restore, actions,
+export and import of records (:mod:`iaas.volume.backup_records`)."""
 from iaas import wsgi
 from iaas.api.volume import schemas, views
 from iaas.api.volume.volumes import API, ctx_of, list_params, may
 from iaas.exception import InvalidVolume
 from iaas.volume import api as volume_api
+from iaas.volume import backup_records
 from iaas.volume import policies as P
 
 CREATE = {'type': 'object', 'required': ['backup'], 'properties': {
@@ -18,6 +20,15 @@ UPDATE = {'type': 'object', 'required': ['backup'], 'properties': {
     'backup': {'type': 'object', 'properties': {
         'name': schemas.name, 'description': schemas.description,
         'metadata': schemas.metadata}, 'additionalProperties': False}}}
+IMPORT = {'type': 'object', 'required': ['backup-record'], 'properties': {
+    'backup-record': {'type': 'object', 'required': ['backup_service', 'backup_url'],
+                      'additionalProperties': False, 'properties': {
+                          'backup_service': {'type': 'string', 'maxLength': 255},
+                          'backup_url': {'type': 'string', 'minLength': 1,
+                                         'maxLength': backup_records.MAX_URL},
+                          # iaas: the project to import into (another rule)
+                          'project_id': {'type': 'string',
+                                         'pattern': '^[A-Za-z0-9_-]{1,64}$'}}}}}
 RESTORE = {'type': 'object', 'required': ['restore'], 'properties': {
     'restore': {'type': ['object', 'null'], 'properties': {
         'volume_id': {'type': ['string', 'null'], 'maxLength': 36},
@@ -147,3 +158,20 @@ def action(req, backup_id, project_id=None):
     else:
         raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     return views.respond(req, None, 202)
+
+
+@wsgi.route_policy(P.BACKUP_EXPORT)
+def export_record(req, backup_id, project_id=None):
+    return views.respond(req, {'backup-record': backup_records.export_record(
+        ctx_of(req), backup_id)})
+
+
+@wsgi.route_policy(P.BACKUP_IMPORT)
+@wsgi.accepts(IMPORT)
+def import_record(req, project_id=None):
+    body = req.json()
+    wsgi.validate(body, IMPORT)
+    r = body['backup-record']
+    backup = backup_records.import_record(ctx_of(req), r['backup_service'], r['backup_url'],
+                                          r.get('project_id'))
+    return views.respond(req, {'backup': _view(req, backup, detail=False)}, 201)

@@ -39,8 +39,10 @@ class Cloud:
         from iaas.api.identity import app as identity_api
         from iaas.api.image import app as image_app
         from iaas.api.network import app as network_app
+        from iaas.api.rating import app as rating_app
         from iaas.api.volume import app as volume_app
         self.apps = {'identity': identity_api.build_app(),
+                     'rating': rating_app.build_app(),
                      'compute': compute_app.build_app(),
                      'network': network_app.build_app(),
                      'image': image_app.build_app(),
@@ -146,7 +148,7 @@ def build(conf):
          headers={'X-Subject-Token': t['revoked']})
     c.victim_ids = {str(x) for k, x in v.items()
                     if k not in GLOBAL_PARAMS | {'compute_service_id', 'external_network_id',
-                                                 'member_id'}
+                                                 'member_id', 'period', 'prev_period'}
                     and len(str(x)) >= 6}
     return c
 
@@ -241,7 +243,19 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
     _victim_volumes(c, vt, v)
     _victim_transfer(c, vt, v)
     _victim_groups(c, vt, v)
+    _victim_billing(c, vt, v)
     return v
+
+
+def _victim_billing(c, vt, v):
+    """A budget the victim set, and an issued invoice of last month."""
+    from iaas.billing import api as billing_api
+    from iaas.billing import clock
+    v['period'] = clock.period_of(clock.now())
+    v['prev_period'] = clock.previous_period(v['period'])
+    c.ok('rating', 'PUT', f"/v1/projects/{v['project_id']}/budget", vt,
+         {'budget': {'amount': '123.45', 'enforce': False}})
+    v['invoice_id'] = billing_api.invoice_issue(None, v['project_id'], v['prev_period'])['id']
 
 
 def _victim_volumes(c, vt, v):

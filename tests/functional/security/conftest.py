@@ -57,6 +57,10 @@ def snapshot(c):
                      f"/v3/credentials/{v['credential_id']}", '/v3/users', '/v3/projects',
                      '/v3/roles', '/v3/domains', '/v3/services', '/v3/endpoints'],
     }
+    reads['rating'] = [f"/v1/projects/{v['project_id']}/budget",
+                       f"/v1/projects/{v['project_id']}/invoices/{v['prev_period']}",
+                       f"/v1/invoices?project_id={v['project_id']}&period={v['prev_period']}",
+                       '/v1/prices']
     out = {}
     for api, paths in reads.items():
         for p in paths:

@@ -12,6 +12,8 @@ not the body check): a new route fails ``test_every_write_route_has_a_body``
 until it is classified here, and ``test_every_route_declares_a_policy``
 until its handler declares its policy.
 """
+import base64
+import json
 import re
 
 import pytest
@@ -188,6 +190,20 @@ def _volume_actions(v):
             {'os-force_detach': {}}]
 
 
+def _backup_records(v):
+    """Import records naming the victim's backup: its id, and its data under
+    a new id, into the caller's project and into the victim's."""
+    def body(record, **extra):
+        url = base64.b64encode(json.dumps(record).encode()).decode()
+        return {'backup-record': {'backup_service':
+                                  'cinder.backup.drivers.swift.SwiftBackupDriver',
+                                  'backup_url': url, **extra}}
+    theirs = {'id': v['backup_id'], 'size': 1, 'volume_id': v['volume_id']}
+    copy = {'id': '7d1f5a0e-1c2b-4e3f-9a8b-0c1d2e3f4a5b', 'size': 1,
+            'service_metadata': f"backup/{v['backup_id']}"}
+    return [body(theirs), body(copy), body(copy, project_id=v['project_id'])]
+
+
 # Routes where a body's secret, not the caller, is the authorization.
 WRONG_SECRET_400 = set()
 
@@ -239,6 +255,12 @@ for _prefix in ('/v3', '/v3/{project_id}'):
             {'restore': {}}, {'restore': {'volume_id': v['volume_id']}}],
         ('POST', _prefix + '/backups/{backup_id}/action'): lambda v: [
             {'os-reset_status': {'status': 'error'}}, {'os-force_delete': {}}],
+        ('POST', _prefix + '/backups/import_record'): _backup_records,
+        ('POST', _prefix + '/types/{type_id}/encryption'): lambda v: [
+            {'encryption': {'provider': 'luks', 'control_location': 'front-end'}}],
+        ('PUT', _prefix + '/types/{type_id}/encryption/{encryption_id}'):
+            lambda v: [{'encryption': {'key_size': 128}}],
+        ('DELETE', _prefix + '/types/{type_id}/encryption/{encryption_id}'): None,
         ('POST', _prefix + '/attachments'): lambda v: [
             {'attachment': {'volume_uuid': v['volume_id']}},
             {'attachment': {'volume_uuid': v['attached_volume_id'],
@@ -303,13 +325,30 @@ for _prefix in ('/v3', '/v3/{project_id}'):
         ('DELETE', _qs + '/{qos_id}'): None,
     })
 
+# rating
+_rp = '/v1/projects/{project_id}'
+WRITE_BODIES.update({
+    ('POST', '/v1/prices'): lambda v: [{'price': {'meter': 'instance.running',
+                                                  'unit_price': '0'}}],
+    ('PUT', _rp + '/budget'): lambda v: [{'budget': {'amount': '1', 'enforce': True}}],
+    ('DELETE', _rp + '/budget'): None,
+    ('POST', _rp + '/discounts'): lambda v: [{'discount': {'percent': '100'}}],
+    ('POST', _rp + '/credits'): lambda v: [{'credit': {'period': v['prev_period'],
+                                                       'amount': '1000'}}],
+    ('POST', '/v1/invoices'): lambda v: [{'invoice': {'project_id': v['project_id'],
+                                                      'period': v['prev_period']}}],
+    ('PUT', '/v1/invoices/{invoice_id}'): lambda v: [{'invoice': {'state': 'paid'}}],
+    ('POST', '/v1/reconcile'): None,
+})
+
 # Routes naming the victim's resource that anyone may read all the same.
 PUBLIC_READS = {('GET', '/v2.1/os-quota-sets/{project_id}/defaults')}   # Nova: "@"
 
 # Per-API names of path parameters whose victim value has another key.
 PARAM_KEYS = {('compute', 'service_id'): 'compute_service_id', ('compute', 'tag'): 'key',
               ('compute', 'network'): 'name', ('volume', 'action'): 'service_action',
-              ('volume', 'group_id'): 'volume_group_id'}
+              ('volume', 'group_id'): 'volume_group_id',
+              ('volume', 'encryption_id'): 'type_id'}
 
 ATTACKERS = ('no_token', 'unscoped', 'other_member', 'reader', 'disabled_user',
              'disabled_project', 'revoked')

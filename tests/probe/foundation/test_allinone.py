@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 BIN = os.path.dirname(sys.executable)
 PORT_OPTS = ['identity_port', 'compute_port', 'ec2_port', 'volume_port', 'network_port',
-             'metadata_port']
+             'metadata_port', 'rating_port']
 
 
 def free_ports(n):

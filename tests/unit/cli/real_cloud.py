@@ -18,11 +18,12 @@ from iaas.api.compute import app as compute_app
 from iaas.api.identity import app as identity_api
 from iaas.api.image import app as image_app
 from iaas.api.network import app as network_app
+from iaas.api.rating import app as rating_app
 from iaas.common import service_auth
 from iaas.service import WSGIService
 from tests.functional.identity import helpers
 
-APIS = ('identity', 'compute', 'image', 'network')
+APIS = ('identity', 'compute', 'image', 'network', 'rating')
 
 
 class Recorder:
@@ -90,7 +91,8 @@ class RealCloud:
         self.requests = []
         self.faults = []
         apps = {'identity': identity_api.build_app(), 'compute': compute_app.build_app(),
-                'image': image_app.build_app(), 'network': network_app.build_app()}
+                'image': image_app.build_app(), 'network': network_app.build_app(),
+                'rating': rating_app.build_app()}
         self.http = {name: WSGIService(f'cli-test-{name}', Recorder(self, name, app),
                                        '127.0.0.1', 0, threads=4)
                      for name, app in apps.items()}
@@ -104,6 +106,7 @@ class RealCloud:
         self.conf.set_override('identity_port', ports['identity'], group='api')
         self.conf.set_override('compute_port', ports['compute'], group='api')
         self.conf.set_override('network_port', ports['network'], group='api')
+        self.conf.set_override('rating_port', ports['rating'], group='api')
         self.conf.set_override('port', ports['image'], group='image')
         self.conf.set_override('catalog_services', list(APIS), group='identity')
         # the compute host uploads snapshots to the image API as the admin

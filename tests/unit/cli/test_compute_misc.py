@@ -24,9 +24,10 @@ def test_flavor_list_table(real, flavors, real_user, run):
     rc, out, err = run('flavor', 'list')
     assert rc == 0, err
     lines = out.splitlines()
-    assert lines[1].split('|')[1:-1] == [' ID ', ' Name     ', ' RAM  ', ' Disk ',
-                                         ' Ephemeral ', ' VCPUs ', ' Is Public ']
-    assert '| 2  | m1.small | 2048 | 20   | 0         | 1     | True      |' in out
+    assert [h.strip() for h in lines[1].split('|')[1:-1]] == [
+        'ID', 'Name', 'RAM', 'Disk', 'Ephemeral', 'VCPUs', 'Is Public', 'Price/hour']
+    assert [c.strip() for c in next(ln for ln in lines if ' m1.small ' in ln).split('|')[
+        1:-1]][:7] == ['2', 'm1.small', '2048', '20', '0', '1', 'True']
     assert real.calls('compute', 'GET', '/v2.1/flavors/detail')
 
 
