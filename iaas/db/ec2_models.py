@@ -2,7 +2,7 @@
 ``ami-…``, ``vol-…``) to the UUIDs of the resources they name."""
 import datetime
 
-from sqlalchemy import DateTime, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iaas.db.base import Base, utcnow
@@ -35,3 +35,19 @@ class Ec2Tag(Base):
     uuid: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(128))
     value: Mapped[str] = mapped_column(String(256))
+
+
+class Ec2ClientToken(Base):
+    """RunInstances' ClientToken: the one request of a project it made
+    (``digest`` of its parameters) and the instances it made (None while
+    that request is still creating them)."""
+    __tablename__ = 'ec2_client_tokens'
+    __table_args__ = (UniqueConstraint('project_id', 'token',
+                                       name='uniq_ec2_client_tokens0project_id0token'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    token: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    instance_uuids: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)

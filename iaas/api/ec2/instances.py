@@ -14,7 +14,7 @@ from iaas.compute import api as compute_api
 from iaas.compute import boot_volumes, flavors
 from iaas.compute import policies as P
 from iaas.conf import CONF
-from iaas.ec2 import ids
+from iaas.ec2 import client_tokens, ids
 from iaas.exception import ServiceError
 
 COMPUTE = compute_api.API()
@@ -146,11 +146,22 @@ def _bdms(ctx, p, image_uuid):
         raise errors.invalid(str(exc)) from None
 
 
-def _by_client_token(ctx, token):
+def _by_client_token(ctx, p, token):
+    """The instances an earlier RunInstances with ``token`` made ([] when
+    this request is the first: it has claimed the token)."""
     if not token:
         return []
-    return [r for r in _instances(ctx)
-            if (r.get('system_metadata') or {}).get('ec2_client_token') == token]
+    try:
+        uuids = client_tokens.claim(ctx.project_id, token, client_tokens.digest(p.tree))
+    except client_tokens.Mismatch:
+        raise errors.EC2Error('IdempotentParameterMismatch', 'The client token was used '
+                              'with other parameters.') from None
+    except client_tokens.InProgress:
+        raise errors.EC2Error('IdempotentInstanceTokenInUse', 'A request with this '
+                              'client token is still in progress.') from None
+    if uuids is None:
+        return []
+    return _instances(ctx, uuids)
 
 
 def _run_response(ctx, rows, fresh_tags=None):
@@ -167,9 +178,19 @@ def run_instances(ctx, p):
     if min_count > max_count:
         raise errors.invalid('MinCount may not be more than MaxCount.')
     token = p.str('ClientToken', max_len=64)
-    again = _by_client_token(ctx, token)
+    again = _by_client_token(ctx, p, token)
     if again:
         return _run_response(ctx, again)
+    done = []
+    try:
+        return _run(ctx, p, image_id, min_count, max_count, token, done)
+    except BaseException:
+        if token and not done:          # nothing made: the token may be used again
+            client_tokens.failed(ctx.project_id, token)
+        raise
+
+
+def _run(ctx, p, image_id, min_count, max_count, token, done):
     image_uuid = _image_uuid(image_id)
     flavor_ref = _flavor_ref(ctx, p.str('InstanceType', default=DEFAULT_TYPE, max_len=64))
     user_data = p.str('UserData', max_len=params_max_user_data())
@@ -205,6 +226,9 @@ def run_instances(ctx, p):
             raise errors.EC2Error('InvalidParameterValue', msg) from None
         raise _compute_error(exc) from None
     uuids = [r['uuid'] for r in created]
+    if token:
+        client_tokens.made(ctx.project_id, token, uuids)
+    done.append(True)
     tags.apply(ctx, 'instance', uuids, instance_tags.get('instance'))
     return _run_response(ctx, [dict(r, volumes_attached=[]) for r in created],
                          fresh_tags=instance_tags.get('instance') or {})

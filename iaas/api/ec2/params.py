@@ -58,6 +58,11 @@ class Params:
     def _name(self, name):
         return f'{self._prefix}{name}'
 
+    @property
+    def tree(self):
+        """The parameters as parsed (names, indexes as ints)."""
+        return self._tree
+
     def has(self, name):
         return name in self._tree
 

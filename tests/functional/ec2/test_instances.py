@@ -120,6 +120,39 @@ def test_client_token_runs_once(ec2):
     assert a['ReservationId'] == b['ReservationId']
     total = [i for x in c.describe_instances()['Reservations'] for i in x['Instances']]
     assert len(total) == 1
+    # the same token with other parameters: refused, nothing made
+    assert code_of(c.run_instances, ImageId=ami, MinCount=1, MaxCount=1,
+                   InstanceType='m1.small', ClientToken='once-1') == \
+        'IdempotentParameterMismatch'
+    # another project's token of the same name is its own
+    b = ec2.client('bob')
+    _img, bami = ec2.image('bob')
+    assert b.run_instances(ImageId=bami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+                           ClientToken='once-1')['Instances'][0]['InstanceId'] != \
+        a['Instances'][0]['InstanceId']
+    # a request that failed left the token free
+    assert code_of(c.run_instances, ImageId=ami, MinCount=1, MaxCount=1,
+                   InstanceType='no.such', ClientToken='once-2') == 'InvalidParameterValue'
+    c.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+                    ClientToken='once-2')
+    assert len([i for x in c.describe_instances()['Reservations']
+                for i in x['Instances']]) == 2
+
+
+def test_one_client_token_concurrently_makes_one_instance(ec2):
+    import concurrent.futures
+    c = ec2.client('alice')
+    _img, ami = ec2.image()
+    clients = [ec2.client('alice') for _ in range(4)]
+
+    def run(cl):
+        return cl.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+                                ClientToken='race-1')['Instances'][0]['InstanceId']
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        made = set(pool.map(run, clients))
+    assert len(made) == 1
+    assert len([i for x in c.describe_instances()['Reservations']
+                for i in x['Instances']]) == 1
 
 
 def test_errors(ec2):
