@@ -54,7 +54,7 @@ def test_token_body_shape(api):
     types = {s['type'] for s in t['catalog']}
     # Only what this deployment serves (finding 14: no EC2).
     assert types == {'identity', 'compute', 'image', 'object-store', 'network', 'volumev3',
-                     'block-storage'}
+                     'block-storage', 'rating'}
     swift = next(s for s in t['catalog'] if s['type'] == 'object-store')
     assert {e['interface'] for e in swift['endpoints']} == {'public', 'internal', 'admin'}
     assert all(e['url'].endswith('/v1/AUTH_' + t['project']['id'])

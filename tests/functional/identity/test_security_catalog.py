@@ -14,7 +14,7 @@ from tests.functional.identity.helpers import (
 )
 
 SERVED = {'identity', 'compute', 'image', 'object-store', 'network', 'volumev3',
-          'block-storage'}
+          'block-storage', 'rating'}
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_openstack_identity_workflow(cloud):
     types = {c['Type'] for c in cat}
     # Only what the deployment serves (finding 14: no EC2).
     assert types == {'identity', 'compute', 'image', 'object-store', 'network', 'volumev3',
-                     'block-storage'}
+                     'block-storage', 'rating'}
     swift = next(c for c in cat if c['Type'] == 'object-store')
     assert all(e['url'].endswith('/v1/AUTH_' + tok['project_id']) for e in swift['Endpoints'])
     assert {e['interface'] for e in swift['Endpoints']} == {'public', 'internal', 'admin'}
