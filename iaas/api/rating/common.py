@@ -2,7 +2,6 @@
 answers of billing data (Decimals as exact strings, times ISO 8601 UTC),
 and bounded parsing of query parameters."""
 import datetime
-import json
 import re
 
 import webob
@@ -81,7 +80,3 @@ def text(req, name, max_len=255, pattern=None):
         raise wsgi.BadRequest(f'Invalid {name}.')
     return raw
 
-
-def json_of(value):
-    """Billing data as plain JSON values (for embedding)."""
-    return json.loads(billing_invoices.dumps(value))
