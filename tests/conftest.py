@@ -30,6 +30,52 @@ def pytest_configure(config):
     register_all(CONF)
 
 
+# --- running on several workers (pytest-xdist, tools/run-tests.sh) -----------------------
+# Tests run in groups; a group runs on one worker, one test after another.
+# A module is a group (its module fixtures are made once), except:
+# * every test that boots a real guest or touches libvirtd is in one group
+#   ("guests"): one test restarts libvirtd, the test images are built once
+#   into a shared directory, and two TCG guests at once on a 2-CPU machine
+#   would starve each other's boot deadlines;
+# * the fuzz tests share one all-in-one cloud (a session fixture).
+# Tests marked ``exclusive`` (they stop a shared server such as RabbitMQ)
+# are not run on workers at all: run-tests.sh runs them alone afterwards.
+GROUPS = (
+    ('guests', ('tests/probe/libvirt/', 'tests/probe/network/test_guests_e2e.py',
+                'tests/probe/network/test_real_guests_vxlan.py',
+                'tests/probe/ec2/test_ec2_guest.py')),
+    ('fuzz', ('tests/fuzz/',)),
+)
+
+
+def worker_group(nodeid):
+    """The worker group of the test ``nodeid``."""
+    for name, prefixes in GROUPS:
+        if nodeid.startswith(prefixes):
+            return name
+    return nodeid.split('::', 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """On xdist workers: the longest groups first, so they start at once
+    instead of ending the run alone (the scheduler keeps this order)."""
+    if not os.environ.get('PYTEST_XDIST_WORKER'):
+        return
+    rank = {name: i for i, (name, _) in enumerate(GROUPS)}
+    items.sort(key=lambda item: rank.get(worker_group(item.nodeid), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling with our groups as the scopes."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return worker_group(nodeid)
+    return GroupScheduling(config, log)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Delete the queues this run left on the shared RabbitMQ (topic queues
     are durable, so they would pile up run after run)."""

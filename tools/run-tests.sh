@@ -14,8 +14,19 @@ $PY tools/gen_policy_sample.py --check
 
 echo "== tests"
 set +e
-.venv/bin/pytest -p no:cacheprovider -ra --durations=15 "$@"
-rc=$?
+if [ $# -eq 0 ]; then
+    # The whole suite on IAAS_TEST_WORKERS workers in groups (see
+    # tests/conftest.py), then the tests that stop a shared server, alone.
+    .venv/bin/pytest -p no:cacheprovider -ra --durations=25 -n "${IAAS_TEST_WORKERS:-3}" \
+        --no-loadscope-reorder -m 'not exclusive'
+    rc=$?
+    .venv/bin/pytest -p no:cacheprovider -ra -m exclusive
+    erc=$?
+    [ "$rc" -eq 0 ] && rc=$erc
+else
+    .venv/bin/pytest -p no:cacheprovider -ra --durations=15 "$@"
+    rc=$?
+fi
 set -e
 if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: failing" >&2

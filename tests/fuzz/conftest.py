@@ -204,8 +204,31 @@ class FuzzCloud:
                   data=f'hello from {t.name}'.encode())
 
     # --- what a tenant has (to compare before/after) -------------------------------------
-    def snapshot(self, t):
-        """Everything tenant ``t`` sees of its own resources, normalized."""
+    # States a resource leaves by itself: a "before" taken while an earlier
+    # test's server still builds would differ from any later view.
+    TRANSITIONAL = {'BUILD', 'REBUILD', 'RESIZE', 'REBOOT', 'HARD_REBOOT', 'creating',
+                    'deleting', 'extending', 'attaching', 'detaching', 'queued', 'saving',
+                    'importing', 'uploading', 'backing-up', 'restoring-backup'}
+
+    def snapshot(self, t, settle=True):
+        """Everything tenant ``t`` sees of its own resources, normalized;
+        with ``settle``, once none of them is in a transitional state (or
+        after 60 s)."""
+        if not settle:
+            return self._snapshot(t)
+        seen = []
+
+        def settled():
+            seen[:] = [self._snapshot(t)]
+            return not any(row[2] in self.TRANSITIONAL for key in ('servers', 'volumes',
+                           'snapshots', 'images') for row in seen[0][key])
+        try:
+            deadline_poll(settled, 60, what='resources settled')
+        except AssertionError:
+            pass
+        return seen[0]
+
+    def _snapshot(self, t):
         tok = t.token
         res = t.resources
 
@@ -258,7 +281,7 @@ class FuzzCloud:
         seen = []
 
         def same():
-            seen[:] = [self.snapshot(t)]
+            seen[:] = [self.snapshot(t, settle=False)]
             return seen[0] == before
         try:
             deadline_poll(same, timeout, what='data unchanged')

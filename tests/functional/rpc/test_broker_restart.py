@@ -13,7 +13,9 @@ import pytest
 
 from iaas import rpc
 
-pytestmark = [pytest.mark.usefixtures('sqlite_db'), pytest.mark.rabbit, pytest.mark.slow]
+# exclusive: every other test using RabbitMQ would see the broker go away.
+pytestmark = [pytest.mark.usefixtures('sqlite_db'), pytest.mark.rabbit, pytest.mark.slow,
+              pytest.mark.exclusive]
 
 
 def rabbitmqctl(*args):
