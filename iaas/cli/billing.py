@@ -3,6 +3,7 @@ by ``iaas flavor list``: the rating API (catalog type ``rating``)."""
 import datetime as dt
 import os
 import sys
+from decimal import Decimal
 from urllib.parse import quote
 
 from iaas.cli import output
@@ -66,6 +67,43 @@ def cmd_cost(cloud, args):
         data['Budget'] = f"{b['amount']} ({b['percent']} % spent"
         data['Budget'] += ', enforced)' if b['enforce'] else ')'
     output.print_dict(args, data)
+
+
+def _usage_rows(cloud, project, start, end, resource_type):
+    fmt = '%Y-%m-%dT%H:%M:%S'
+    params = {'start': start.strftime(fmt), 'end': end.strftime(fmt), 'bucket': 'day',
+              'limit': 10000, 'offset': 0}
+    if resource_type:
+        params['resource_type'] = resource_type
+    while True:
+        body = cloud.rating.get(f'/v1/projects/{quote(project, safe="")}/usage',
+                                params=params).json()
+        yield from body['usage']
+        if body.get('next_offset') is None:
+            return
+        params['offset'] = body['next_offset']
+
+
+def usage_by_meter(cloud, args, project, start, end):
+    """``iaas usage --meters``: billed quantities per day (or per resource)
+    and meter, summed from the rating service's usage rows."""
+    if end - start > dt.timedelta(days=93):
+        raise CLIError('a usage range is at most 93 days')
+    by_resource = args.by == 'resource'
+    totals = {}
+    for row in _usage_rows(cloud, project, start, end, args.resource_type):
+        key = ((row['resource_type'], row['resource_id']) if by_resource
+               else (row['start'][:10],)) + (row['meter'], row['unit'])
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(str(row['quantity']))
+    head = ['Type', 'Resource'] if by_resource else ['Day']
+    output.print_list(args, head + ['Meter', 'Quantity', 'Unit'],
+                      [[*key[:-1], _qty(q), key[-1]] for key, q in sorted(totals.items())])
+
+
+def _qty(q):
+    """A quantity without trailing zeros beyond 6 decimals (1.5, 24, 0.000278)."""
+    q = q.quantize(Decimal('0.000001'))
+    return format(q.normalize(), 'f') if q else '0'
 
 
 def cmd_invoice_list(cloud, args):

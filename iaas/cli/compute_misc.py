@@ -104,13 +104,20 @@ def parse_date(value, what):
 
 def cmd_usage(cloud, args):
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    start = parse_date(args.start, '--start') if args.start else now - dt.timedelta(weeks=4)
-    end = parse_date(args.end, '--end') if args.end else now + dt.timedelta(days=1)
+    if args.meters:             # billing's view: every meter, this month by default
+        default_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        default_end = now
+    else:
+        default_start, default_end = now - dt.timedelta(weeks=4), now + dt.timedelta(days=1)
+    start = parse_date(args.start, '--start') if args.start else default_start
+    end = parse_date(args.end, '--end') if args.end else default_end
     if end <= start:
         raise CLIError('--end must be after --start')
     project = args.project or cloud.session.project_id
     if not project:
         raise CLIError('the token is not scoped to a project; give --project')
+    if args.meters:
+        return billing.usage_by_meter(cloud, args, project, start, end)
     fmt = '%Y-%m-%dT%H:%M:%S.%f'
     usage = cloud.compute.get(f'/os-simple-tenant-usage/{quote(project, safe="")}',
                               params={'start': start.strftime(fmt),
@@ -166,3 +173,12 @@ def register(sub, command):
     c.add_argument('--project', help="project ID (default: the token's project; others "
                                      "need admin)")
     c.add_argument('--servers', action='store_true', help='one row per server')
+    c.add_argument('--meters', action='store_true',
+                   help='every billed meter (servers, volumes, images, objects, floating '
+                        'IPs, traffic) per day from the rating service; default period: '
+                        'this month to now')
+    c.add_argument('--by', choices=('day', 'resource'), default='day',
+                   help='with --meters: one row per day and meter (default) or per '
+                        'resource and meter')
+    c.add_argument('--type', dest='resource_type', metavar='RESOURCE_TYPE',
+                   help='with --meters: only this resource type (instance, volume, ...)')
