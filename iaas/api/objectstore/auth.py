@@ -222,6 +222,24 @@ class Auth:
         return cred.secret, resolve
 
     # --- authorization --------------------------------------------------------------
+    def budget_refusal(self, ident, what):
+        """The message refusing new ``what`` (containers, objects) of an
+        identity project over its enforced monthly budget (see
+        :mod:`iaas.billing.enforcement`), else None. Reads, deletes and
+        metadata changes are never refused; a standalone store (no identity
+        database) has no budgets."""
+        if ident is None or not ident.project_id or self.identity_api is None:
+            return None
+        from iaas.billing import enforcement
+        from iaas.exception import BudgetExceeded
+        try:
+            enforcement.check(ident.project_id, what)
+        except BudgetExceeded as e:
+            return str(e)
+        except Exception:  # noqa: BLE001 - no budget table, DB down: billing never blocks
+            LOG.exception('budget check of project %s failed; allowing', ident.project_id)
+        return None
+
     def is_owner(self, ident, account, method='GET', container=None, obj=None):
         """May ``ident`` do ``method`` on this account (container, object) as
         its owner: tempauth's owner rule, or identity's policy rule."""

@@ -215,6 +215,11 @@ class Proxy:
         req.environ['iaas.objectstore.identity'] = ident
         method = req.method
         self.authorize(ident, method, account, container, obj, req.headers.get('Referer'))
+        if method in ('PUT', 'COPY') and container is not None:
+            refusal = self.auth.budget_refusal(ident, 'containers' if obj is None
+                                               else 'objects')
+            if refusal:
+                raise HTTPError(403, refusal, {'Content-Type': 'text/plain'})
         if obj is not None:
             handler = getattr(self.objects, method, None)
             args = (account, container, obj)

@@ -58,6 +58,18 @@ def valid_bucket_name(name):
 
 
 
+def _creates(req, bucket):
+    """Whether the request makes a new bucket, object or part (PutObject,
+    CopyObject, CreateBucket, UploadPart, CreateMultipartUpload): what an
+    enforced budget refuses. Subresource PUTs (ACLs, tags, configuration),
+    deletes and completions are not new resources."""
+    if not bucket:
+        return False
+    if req.method == 'PUT':
+        return set(req.GET.keys()) <= {'partNumber', 'uploadId'}
+    return req.method == 'POST' and 'uploads' in req.GET
+
+
 class S3:
     def __init__(self, proxy, region='us-east-1'):
         self.proxy, self.region = proxy, region
@@ -80,6 +92,11 @@ class S3:
             else:
                 ident = self.authenticate(req) or self.anonymous(bucket)
                 req.environ['iaas.s3.account'] = ident.account
+                if _creates(req, bucket):
+                    refusal = self.proxy.auth.budget_refusal(
+                        ident, 'objects' if key else 'buckets')
+                    if refusal:
+                        raise S3Error('AccessDenied', refusal)
                 resp = self.dispatch(req, ident)
         except S3Error as e:
             resp = error_response(e.code, e.message, e.status, resource, req.method,
