@@ -11,7 +11,7 @@ import json
 import re
 
 from iaas.api import ec2_auth
-from iaas.api.ec2 import errors, resources
+from iaas.api.ec2 import block_devices, errors, resources
 from iaas.api.ec2.actions import action
 from iaas.api.ec2.images import ROOT_DEVICE
 from iaas.api.ec2.volumes import VOLUMES
@@ -24,23 +24,15 @@ ARCHITECTURES = ('x86_64', 'i386', 'arm64')
 NAME_CHARS = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]+")
 
 
-def _mapping(ctx, b, root_device):
-    """A Nova block device mapping (image property form) of one
-    ``BlockDeviceMapping.N``, or None for ``NoDevice``/ephemeral entries."""
-    device = b.str('DeviceName', required=True, max_len=64)
-    if b.has('NoDevice') or b.has('VirtualName'):
-        return None
-    ebs = b.struct('Ebs')
-    if ebs.bool('Encrypted'):
-        raise errors.invalid('Encrypted volumes are not supported.')
-    ebs.str('VolumeType', max_len=16)
-    size = ebs.int('VolumeSize', low=1, high=16384)
-    snap_id = ebs.str('SnapshotId', max_len=64)
-    root = device == root_device
-    entry = {'source_type': 'blank', 'destination_type': 'volume', 'device_name': device,
-             'boot_index': 0 if root else None, 'volume_size': size,
-             'delete_on_termination': ebs.bool('DeleteOnTermination', default=True)}
-    if snap_id:
+def _mapping(ctx, m, root_device):
+    """A Nova block device mapping (image property form) of one EBS entry
+    of ``BlockDeviceMapping.N`` (:func:`block_devices.ebs_mappings`)."""
+    root = m.device == root_device
+    entry = {'source_type': 'blank', 'destination_type': 'volume', 'device_name': m.device,
+             'boot_index': 0 if root else None, 'volume_size': m.size,
+             'delete_on_termination': m.delete_on_termination}
+    if m.snapshot_id:
+        snap_id = m.snapshot_id
         uuid = resources.resolve(ctx, [snap_id])['snapshot'][snap_id]
         try:
             snap = VOLUMES.get_snapshot(ctx, uuid)
@@ -49,15 +41,15 @@ def _mapping(ctx, b, root_device):
         if snap['status'] != 'available':
             raise errors.EC2Error('IncorrectState', f"Snapshot '{snap_id}' is not "
                                   f"completed (it is {snap['status']}).")
-        if size is not None and size < snap['volume_size']:
-            raise errors.invalid(f'Volume of {size} GiB is smaller than snapshot '
+        if m.size is not None and m.size < snap['volume_size']:
+            raise errors.invalid(f'Volume of {m.size} GiB is smaller than snapshot '
                                  f"'{snap_id}' ({snap['volume_size']} GiB).")
         entry.update(source_type='snapshot', snapshot_id=uuid,
-                     volume_size=size or snap['volume_size'])
+                     volume_size=m.size or snap['volume_size'])
     elif root:
-        raise errors.invalid(f'The root device {device} needs Ebs.SnapshotId.')
-    elif size is None:
-        raise errors.missing(f'BlockDeviceMapping Ebs.VolumeSize of {device}')
+        raise errors.invalid(f'The root device {m.device} needs Ebs.SnapshotId.')
+    elif m.size is None:
+        raise errors.missing(f'BlockDeviceMapping Ebs.VolumeSize of {m.device}')
     return entry
 
 
@@ -82,11 +74,11 @@ def register_image(ctx, p):
         raise errors.missing('BlockDeviceMapping')
     if len(structs) > 16:
         raise errors.invalid('An image may map at most 16 block devices.')
+    ebs = block_devices.ebs_mappings(p)
     root_device = p.str('RootDeviceName', max_len=64)
     if root_device is None:         # the first device given a snapshot
-        root_device = next((b.str('DeviceName', max_len=64) for b in structs
-                            if b.struct('Ebs').has('SnapshotId')), ROOT_DEVICE)
-    mappings = [m for m in (_mapping(ctx, b, root_device) for b in structs) if m]
+        root_device = next((m.device for m in ebs if m.snapshot_id), ROOT_DEVICE)
+    mappings = [_mapping(ctx, m, root_device) for m in ebs]
     if not any(m['boot_index'] == 0 for m in mappings):
         raise errors.invalid(f'No block device mapping for the root device {root_device}.')
     if len({m['device_name'] for m in mappings}) != len(mappings):

@@ -7,7 +7,7 @@ import datetime
 
 from iaas import states
 from iaas.api import ec2_auth
-from iaas.api.ec2 import common, errors, resources, tags
+from iaas.api.ec2 import block_devices, common, errors, resources, tags
 from iaas.api.ec2 import instance_views as views
 from iaas.api.ec2.actions import action
 from iaas.compute import api as compute_api
@@ -115,30 +115,21 @@ def _bdms(ctx, p, image_uuid):
     """Nova block_device_mapping_v2 of ``BlockDeviceMapping.N``: the root
     device with an Ebs size boots from a new volume of the image."""
     out = []
-    for b in p.structs('BlockDeviceMapping'):
-        device = b.str('DeviceName', required=True, max_len=64)
-        if b.has('NoDevice') or b.has('VirtualName'):
-            continue
-        ebs = b.struct('Ebs')
-        if ebs.bool('Encrypted'):
-            raise errors.invalid('Encrypted volumes are not supported.')
-        size = ebs.int('VolumeSize', low=1, high=16384)
-        snap = ebs.str('SnapshotId', max_len=64)
-        keep = not ebs.bool('DeleteOnTermination', default=True)
-        root = device in (views.ROOT_DEVICE, '/dev/sda1', '/dev/xvda', '/dev/sda')
-        entry = {'destination_type': 'volume', 'delete_on_termination': not keep,
-                 'device_name': device, 'boot_index': 0 if root else None}
-        if snap:
-            found = resources.resolve(ctx, [snap]).get('snapshot', {})
-            entry.update(source_type='snapshot', uuid=found[snap])
+    for m in block_devices.ebs_mappings(p):
+        root = m.device in (views.ROOT_DEVICE, '/dev/sda1', '/dev/xvda', '/dev/sda')
+        entry = {'destination_type': 'volume', 'delete_on_termination': m.delete_on_termination,
+                 'device_name': m.device, 'boot_index': 0 if root else None}
+        if m.snapshot_id:
+            found = resources.resolve(ctx, [m.snapshot_id]).get('snapshot', {})
+            entry.update(source_type='snapshot', uuid=found[m.snapshot_id])
         elif root:
             entry.update(source_type='image', uuid=image_uuid)
         else:
             entry.update(source_type='blank')
-        if size:
-            entry['volume_size'] = size
+        if m.size:
+            entry['volume_size'] = m.size
         elif entry['source_type'] in ('image', 'blank'):
-            raise errors.missing(f'BlockDeviceMapping Ebs.VolumeSize of {device}')
+            raise errors.missing(f'BlockDeviceMapping Ebs.VolumeSize of {m.device}')
         out.append(entry)
     try:
         return boot_volumes.parse_bdms(out)
