@@ -45,6 +45,8 @@ GROUPS = (
                 'tests/probe/network/test_real_guests_vxlan.py',
                 'tests/probe/ec2/test_ec2_guest.py')),
     ('fuzz', ('tests/fuzz/',)),
+    # the dashboard's tests share one all-in-one cloud (a session fixture)
+    ('dashboard', ('tests/functional/dashboard/',)),
 )
 
 

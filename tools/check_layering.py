@@ -35,7 +35,9 @@ SHARED_PACKAGES = {'common', 'conf', 'privileged'}
 # The HTTP layers that reach state only through their service's API.
 # Every API's HTTP code lives under iaas/api/<service>/ (plus the shared
 # iaas/api/*.py helpers): all of it reaches state through its service.
-REST_LAYERS = ('iaas/api',)
+# The web dashboard is a presentation layer too: it reaches state only
+# through the public APIs (with the user's token), never the database.
+REST_LAYERS = ('iaas/api', 'iaas/dashboard')
 REST_FORBIDDEN = ('iaas.db',)
 # Service logic does not import the REST layers; only what serves the
 # applications does (the daemon builders, the standalone object store).

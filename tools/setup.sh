@@ -12,7 +12,8 @@ APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git
     linux-image-amd64 busybox-static extlinux e2fsprogs cpio
     dnsmasq-base conntrack iptables ipset iproute2 curl
     tgt qemu-block-extra
-    ceph-mon ceph-mgr ceph-osd ceph-common python3-rados python3-rbd)
+    ceph-mon ceph-mgr ceph-osd ceph-common python3-rados python3-rbd
+    chromium chromium-driver)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -41,3 +42,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/pip install -q -e '.[test]'
     echo "$want" > "$stamp"
 fi
+
+# The dashboard's vendored JavaScript at its pinned versions (a no-op when the
+# committed copies match their pins).
+tools/build-dashboard-assets.sh

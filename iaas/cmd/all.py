@@ -73,6 +73,7 @@ def write_openrc(password):
     os.replace(tmp, path)
     LOG.info('cloud ready; credentials in %s', path)
     print(f'iaas-all ready: source {path}', flush=True)
+    print(f'dashboard: http://{CONF.api.public_host}:{CONF.dashboard.port}/', flush=True)
 
 
 def main(argv=None):

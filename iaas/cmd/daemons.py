@@ -71,6 +71,14 @@ def build_objectstore(launcher):
     daemon.build(launcher, in_process=True)
 
 
+def build_dashboard(launcher):
+    """iaas-dashboard: the web interface over the public APIs (user's tokens)."""
+    from iaas.dashboard import app
+    launcher.add(WSGIService('dashboard', app.build_app(),
+                             CONF.dashboard.listen or CONF.api.listen, CONF.dashboard.port,
+                             threads=CONF.dashboard.threads))
+
+
 DAEMONS = {
     'iaas-api': build_api,
     'iaas-image': build_image,
@@ -81,6 +89,7 @@ DAEMONS = {
     'iaas-network': build_network,
     'iaas-volume': build_volume,
     'iaas-billing': build_billing,
+    'iaas-dashboard': build_dashboard,
 }
 
 
@@ -110,3 +119,4 @@ compute_main = _main('iaas-compute')
 network_main = _main('iaas-network')
 volume_main = _main('iaas-volume')
 billing_main = _main('iaas-billing')
+dashboard_main = _main('iaas-dashboard')

@@ -15,7 +15,8 @@ from oslo_config import cfg
 # package that adds a group adds its module name here.
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
            'scheduler', 'conductor', 'quota', 'compute', 'service_user', 'network', 'metadata',
-           'libvirt', 'privsep', 'volume', 'backup', 'ec2', 'notifications', 'billing']
+           'libvirt', 'privsep', 'volume', 'backup', 'ec2', 'notifications', 'billing',
+           'dashboard']
 
 CONF = cfg.ConfigOpts()
 

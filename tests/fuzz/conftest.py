@@ -31,20 +31,23 @@ TRACEBACK_MARKERS = ('Traceback (most recent call last)', 'File "/')
 class AllInOne:
     """``iaas-all`` in a subprocess; ``urls`` of every API."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, sections=None):
+        """``sections``: more options ({'group': {'option': value}}), merged in."""
         self.tmp = tmp
         self.state = tmp / 'state'
         names = port_options()
         self.ports = dict(zip(names, free_ports(len(names)), strict=True))
-        self.config = write_config(
-            tmp / 'iaas.conf', self.state, ports=self.ports, host='fuzz', sections={
-                'identity': {'bcrypt_rounds': 4, 'admin_password': ADMIN_PASSWORD},
-                # The fuzzer writes fast: the per-user write limit would
-                # answer most of its requests 429 before any handler ran.
-                'api': {'user_write_rate': 100000, 'user_write_burst': 1000000},
-                'compute': {'compute_driver': 'fake'},
-                'objectstore': {'fsync': False, 'default_replicas': 1,
-                                'default_devices': 1}})
+        merged = {
+            'identity': {'bcrypt_rounds': 4, 'admin_password': ADMIN_PASSWORD},
+            # The fuzzer writes fast: the per-user write limit would
+            # answer most of its requests 429 before any handler ran.
+            'api': {'user_write_rate': 100000, 'user_write_burst': 1000000},
+            'compute': {'compute_driver': 'fake'},
+            'objectstore': {'fsync': False, 'default_replicas': 1, 'default_devices': 1}}
+        for group, opts in (sections or {}).items():
+            merged.setdefault(group, {}).update(opts)
+        self.config = write_config(tmp / 'iaas.conf', self.state, ports=self.ports,
+                                   host='fuzz', sections=merged)
         self.log_path = tmp / 'iaas-all.out'
         self._out = open(self.log_path, 'wb')
         self.proc = subprocess.Popen(
