@@ -57,7 +57,8 @@ def write_config(workdir, ports):
     lines += [f'{k} = {v}' for k, v in api_ports.items()]
     lines += ['', '[identity]', 'bcrypt_rounds = 4', '', '[image]', 'listen = 127.0.0.1',
               f'port = {ports["image"]}', f'filesystem_store_datadir = {workdir}/images',
-              '', '[objectstore]', f'port = {free_port()}', '']
+              '', '[objectstore]', f'port = {free_port()}', '',
+              '[dashboard]', f'port = {free_port()}', '']
     path = os.path.join(workdir, 'iaas.conf')
     with open(path, 'w') as f:
         f.write('\n'.join(lines))

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 # Offsets from the port base.
 PORTS = {'identity': 0, 'compute': 1, 'ec2': 2, 'volume': 3, 'network': 4,
          'metadata': 5, 'image': 6, 'objectstore': 7, 'storage': 8, 'metadata_proxy': 9,
-         'rating': 10}
+         'rating': 10, 'dashboard': 11}
 
 # v1.0 (tempauth) users: Swift's functests (test.conf) and ceph's s3-tests.
 # "account:user:key[:role...]"; .admin owns the account.
@@ -71,6 +71,9 @@ user_write_rate = 0
 
 [image]
 port = {port(base, 'image')}
+
+[dashboard]
+port = {port(base, 'dashboard')}
 
 [metadata]
 proxy_port = {port(base, 'metadata_proxy')}

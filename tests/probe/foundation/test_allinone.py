@@ -28,11 +28,12 @@ def free_ports(n):
 
 
 def write_conf(tmp_path, name):
-    ports = free_ports(len(PORT_OPTS) + 2)
+    ports = free_ports(len(PORT_OPTS) + 3)
     lines = ['[DEFAULT]', f'host = {name}', 'transport_url = filesystem://',
              '[api]', 'listen = 127.0.0.1']
     lines += [f'{opt} = {p}' for opt, p in zip(PORT_OPTS, ports, strict=False)]
-    lines += ['[image]', f'port = {ports[-2]}', '[objectstore]', f'port = {ports[-1]}']
+    lines += ['[image]', f'port = {ports[-3]}', '[objectstore]', f'port = {ports[-2]}',
+              '[dashboard]', f'port = {ports[-1]}']
     path = tmp_path / f'{name}.conf'
     path.write_text('\n'.join(lines) + '\n')
     return path, dict(zip(PORT_OPTS, ports, strict=False))
