@@ -22,6 +22,8 @@ PAUSED = 'paused'
 SUSPENDED = 'suspended'
 STOPPED = 'stopped'
 RESIZED = 'resized'
+SHELVED = 'shelved'
+SHELVED_OFFLOADED = 'shelved_offloaded'
 ERROR = 'error'
 DELETED = 'deleted'
 
@@ -43,6 +45,11 @@ RESIZE_MIGRATING = 'resize_migrating'
 RESIZE_FINISH = 'resize_finish'
 RESIZE_REVERTING = 'resize_reverting'
 RESIZE_CONFIRMING = 'resize_confirming'
+SHELVING = 'shelving'
+SHELVING_IMAGE_PENDING_UPLOAD = 'shelving_image_pending_upload'
+SHELVING_IMAGE_UPLOADING = 'shelving_image_uploading'
+SHELVING_OFFLOADING = 'shelving_offloading'
+UNSHELVING = 'unshelving'
 DELETING = 'deleting'
 
 # power_state (Nova's numbers, as clients print them)
@@ -57,6 +64,8 @@ POWER_STATE_NAMES = {NOSTATE: 'NOSTATE', RUNNING: 'Running', PAUSED_POWER: 'Paus
                      SUSPENDED_POWER: 'Suspended'}
 
 _RESIZE_TASKS = {RESIZE_PREP, RESIZE_MIGRATING, RESIZE_FINISH}
+# The task_states a shelve passes through before SHELVED (Nova's).
+SHELVE_TASKS = (SHELVING, SHELVING_IMAGE_PENDING_UPLOAD, SHELVING_IMAGE_UPLOADING)
 
 
 def status(vm_state, task_state):
@@ -79,14 +88,17 @@ def status(vm_state, task_state):
 
 
 _BASE = {ACTIVE: 'ACTIVE', STOPPED: 'SHUTOFF', PAUSED: 'PAUSED', SUSPENDED: 'SUSPENDED',
-         RESIZED: 'VERIFY_RESIZE', ERROR: 'ERROR', DELETED: 'DELETED', BUILDING: 'BUILD'}
+         RESIZED: 'VERIFY_RESIZE', ERROR: 'ERROR', DELETED: 'DELETED', BUILDING: 'BUILD',
+         SHELVED: 'SHELVED', SHELVED_OFFLOADED: 'SHELVED_OFFLOADED'}
 
 # Status names a client may filter on → vm_states.
 STATUS_TO_VM_STATES = {'BUILD': [BUILDING], 'ACTIVE': [ACTIVE], 'SHUTOFF': [STOPPED],
                        'PAUSED': [PAUSED], 'SUSPENDED': [SUSPENDED], 'ERROR': [ERROR],
                        'VERIFY_RESIZE': [RESIZED], 'DELETED': [DELETED],
                        'REBOOT': [ACTIVE], 'HARD_REBOOT': [ACTIVE], 'RESIZE': [ACTIVE, STOPPED],
-                       'REBUILD': [ACTIVE, STOPPED, ERROR]}
+                       'REBUILD': [ACTIVE, STOPPED, ERROR], 'SHELVED': [SHELVED],
+                       'SHELVED_OFFLOADED': [SHELVED_OFFLOADED]}
+
 
 class _Marker:
     def __init__(self, name):
@@ -168,6 +180,23 @@ ACTIONS = {
     'confirm_resize': Action(frozenset({RESIZED}), _IDLE, None, PREVIOUS, KEEP, KEEP),
     'revert_resize': Action(frozenset({RESIZED}), _IDLE, RESIZE_REVERTING, PREVIOUS,
                             FROM_DRIVER, ERROR),
+    # Shelve (Nova's): the guest is powered off (an image-backed one is
+    # snapshotted on the way: shelving → …pending_upload → …uploading), then
+    # SHELVED; with [DEFAULT] shelved_offload_time 0, or for a volume-backed
+    # server, its host goes on at once to the offload (task_state
+    # shelving_offloading). A failure leaves the server as it was.
+    'shelve': Action(frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED}), _IDLE, SHELVING,
+                     SHELVED, FROM_DRIVER, KEEP, SHELVE_TASKS),
+    # Offload: the guest is destroyed on its host and the host's resources are
+    # freed (host and node cleared); ports and volumes stay the server's.
+    'shelve_offload': Action(frozenset({SHELVED}), _IDLE, SHELVING_OFFLOADING,
+                             SHELVED_OFFLOADED, NOSTATE, KEEP),
+    # Unshelve: a SHELVED guest is powered on again where it is; a
+    # SHELVED_OFFLOADED one is scheduled (the claim keeps task_state
+    # unshelving) and spawned from its shelved image or its root volume. A
+    # failure leaves it as it was (an offloaded one without a host again).
+    'unshelve': Action(frozenset({SHELVED, SHELVED_OFFLOADED}), _IDLE, UNSHELVING, ACTIVE,
+                       FROM_DRIVER, KEEP),
     'delete': Action(ANY, ANY, DELETING, DELETED, NOSTATE, ERROR),
     # A read: no task_state, no outcome.
     'console_output': Action(frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED,

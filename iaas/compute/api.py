@@ -17,9 +17,18 @@ import requests
 
 from iaas import notifications, states
 from iaas.billing import enforcement as budget
-from iaas.compute import boot_volumes
+from iaas.compute import boot_volumes, shelve
 from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
+from iaas.compute.errors import (  # noqa: F401  (the API's names)
+    ComputeError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    allowed,
+    enforce,
+    owner_of,
+)
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import flavors as db_flavors
@@ -32,7 +41,6 @@ from iaas.db import services as db_services
 from iaas.db import volumes as db_volumes
 from iaas.ec2 import ids as ec2_ids
 from iaas.exception import ServiceError, VolumeStatusError
-from iaas.identity import policy
 from iaas.image import access as image_access
 from iaas.image import upload as image_upload
 from iaas.network import api as network_api
@@ -46,37 +54,6 @@ LOG = logging.getLogger(__name__)
 HOSTNAME_BAD = re.compile(r'[^a-z0-9-]+')
 # Instances one create may make, whatever the quota (an unlimited quota too).
 MAX_PER_REQUEST = 1000
-
-
-class ComputeError(ServiceError):
-    """A request the compute API refuses; ``code`` is its HTTP status."""
-
-
-class NotFound(ComputeError):
-    code = 404
-
-
-class Conflict(ComputeError):
-    code = 409
-
-
-class Forbidden(ComputeError):
-    code = 403
-
-
-def allowed(ctx, rule, target):
-    """Whether ``ctx`` passes the policy ``rule`` on ``target``."""
-    return policy.check(ctx, rule, target)
-
-
-def enforce(ctx, rule, target):
-    if not allowed(ctx, rule, target):
-        raise Forbidden(f'Policy does not allow {rule} to be performed.')
-
-
-def owner_of(row):
-    """The policy target of a resource: its project (and user)."""
-    return {'project_id': row['project_id'], 'user_id': row.get('user_id')}
 
 
 def own_project(ctx):
@@ -104,7 +81,7 @@ def hostname_for(name, uuid):
     return host or f'server-{uuid[:8]}'
 
 
-class API:
+class API(shelve.ShelveAPI):
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.compute = compute_rpcapi.ComputeAPI()
@@ -352,6 +329,7 @@ class API:
         self._check_locked(ctx, inst)
         db.action_start(uuid, 'delete', ctx.request_id, ctx.user_id, ctx.project_id)
         host = inst['host']
+        self.release_shelved(ctx, inst)
         if host and self._host_up(host):
             try:
                 db.update(uuid, expected_task_state=_not_deleting(inst),
@@ -381,15 +359,16 @@ class API:
             raise Conflict(f"Instance {inst['uuid']} is locked")
 
     # -- actions -------------------------------------------------------------------
-    def _begin(self, ctx, uuid, action, record=None, rule=None):
-        """Check and take the action's task_state atomically; return the instance."""
+    def _begin(self, ctx, uuid, action, record=None, rule=None, need_host=True):
+        """Check and take the action's task_state atomically; return the instance
+        (``need_host``: 409 for an instance on no host)."""
         inst = self.get(ctx, uuid, rule or ACTION_RULES[action])
         self._check_locked(ctx, inst)
         try:
             task = states.check_action(action, inst['vm_state'], inst['task_state'])
         except states.InvalidState as exc:
             raise Conflict(str(exc)) from None
-        if not inst['host']:
+        if need_host and not inst['host']:
             raise Conflict(f'Instance {uuid} is not on any host.')
         try:
             inst = db.update(uuid, expected_vm_state=inst['vm_state'],

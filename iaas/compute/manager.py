@@ -19,7 +19,7 @@ import traceback
 
 from iaas import manager, rpc, states
 from iaas.compute import rpcapi as compute_rpcapi
-from iaas.compute import virt, volume_ops
+from iaas.compute import shelve_ops, virt, volume_ops
 from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
@@ -63,7 +63,7 @@ def _simple_rpc(action):
     return method
 
 
-class ComputeManager(volume_ops.VolumeOps, manager.Manager):
+class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager):
     service_name = 'iaas-compute'
     # holds no database credentials: state through the conductor, as a compute host
     conductor_role = 'compute'
@@ -117,6 +117,13 @@ class ComputeManager(volume_ops.VolumeOps, manager.Manager):
                     self.host, expected_task_state=inst['task_state'])
             elif inst['task_state'] == states.DELETING:
                 self._pool.submit(self._terminate, ctx, inst['uuid'])
+            elif inst['vm_state'] == states.SHELVED_OFFLOADED:
+                # an unshelve claimed this host: the server goes back to none
+                try:
+                    self.conductor.instance_offloaded(ctx, inst['uuid'], self.host,
+                                                      inst['task_state'])
+                except Exception:
+                    LOG.warning('instance %s: not released', inst['uuid'], exc_info=True)
             else:
                 self._update(ctx, inst['uuid'], inst['task_state'], task_state=None)
         self._sync_power_states(ctx)

@@ -94,11 +94,23 @@ for _body, _name, _check, _what in (
         ('forceDelete', 'os_compute_api:os-deferred-delete:force', MEMBER,
          'Delete a server at once, whatever its state.'),
         ('restore', 'os_compute_api:os-deferred-delete:restore', MEMBER,
-         'Restore a soft-deleted server.')):
+         'Restore a soft-deleted server.'),
+        ('shelve', 'os_compute_api:os-shelve:shelve', MEMBER,
+         'Shelve a server: power it off (snapshotting an image-backed one) and, '
+         'after [DEFAULT] shelved_offload_time, free its host.'),
+        ('shelveOffload', 'os_compute_api:os-shelve:shelve_offload', ADMIN,
+         'Offload a shelved server now: destroy its guest and free its host.'),
+        ('unshelve', 'os_compute_api:os-shelve:unshelve', MEMBER,
+         'Unshelve a server (an offloaded one is scheduled again, in another '
+         'availability zone from microversion 2.77).')):
     ACTION_RULES[_body] = _rule(_name, _check, _what, ('POST', f'{ACTION} ({_body})'))
 UNLOCK_OVERRIDE = _rule('os_compute_api:os-lock-server:unlock:unlock_override', ADMIN,
                         'Unlock a server locked by an administrator; act on any locked '
                         'server.', ('POST', ACTION + ' (unlock)'))
+
+UNSHELVE_TO_HOST = _rule('os_compute_api:os-shelve:unshelve_to_host', ADMIN,
+                         'Unshelve an offloaded server onto a given host (microversion '
+                         '2.91).', ('POST', ACTION + ' (unshelve)'))
 
 MD = S + '/metadata'
 METADATA_INDEX = _rule('os_compute_api:server-metadata:index', READER,

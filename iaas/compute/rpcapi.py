@@ -8,6 +8,8 @@ from iaas.conf import CONF
 TOPIC = 'compute'
 # the action event of a build, started where the build is claimed
 BUILD_EVENT = 'compute_build_and_run_instance'
+# the action event of an offloaded server's unshelve, started where it is claimed
+UNSHELVE_EVENT = 'compute_unshelve_instance'
 
 
 class ComputeAPI(rpc.ClientAPI):
@@ -45,6 +47,25 @@ class ComputeAPI(rpc.ClientAPI):
     def cleanup_resize_source(self, context, host, instance_uuid):
         """Cast to the host a resized server left: remove the old guest."""
         self._cast(context, host, 'cleanup_resize_source', instance_uuid=instance_uuid)
+
+    # -- shelve (iaas/compute/shelve_ops.py) -------------------------------------
+    def shelve_instance(self, context, host, instance_uuid, image_id=None, offload=False):
+        """Cast: power the guest off, snapshot it into ``image_id`` (None: a
+        volume-backed server, no snapshot), SHELVED; then offload it at once
+        when ``offload``."""
+        self._cast(context, host, 'shelve_instance', instance_uuid=instance_uuid,
+                   image_id=image_id, offload=offload)
+
+    def shelve_offload_instance(self, context, host, instance_uuid):
+        """Cast: destroy the SHELVED guest and free this host's resources."""
+        self._cast(context, host, 'shelve_offload_instance', instance_uuid=instance_uuid)
+
+    def unshelve_instance(self, context, host, instance_uuid, request_spec=None):
+        """Cast: power the SHELVED guest on again; with ``request_spec`` (an
+        offloaded server the scheduler claimed this host for): spawn it from
+        the spec's image or its root volume."""
+        kw = {'request_spec': request_spec} if request_spec is not None else {}
+        self._cast(context, host, 'unshelve_instance', instance_uuid=instance_uuid, **kw)
 
     def get_console_output(self, context, host, instance_uuid, length=None):
         """Call (deadline rpc_response_timeout): the guest's console log."""

@@ -33,6 +33,9 @@ LOG = logging.getLogger(__name__)
 # quota or ownership fields).
 HOST_WRITABLE = frozenset({'vm_state', 'task_state', 'power_state', 'launched_at',
                            'progress', 'host', 'node'})
+# task_state an offload ends → the vm_state it finds (conductor instance_offloaded)
+OFFLOAD_FROM = {states.SHELVING_OFFLOADING: states.SHELVED,
+                states.UNSHELVING: states.SHELVED_OFFLOADED}
 # What a hypervisor host reports about itself.
 NODE_FIELDS = ('vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_version',
                'cpu_info', 'cpu_allocation_ratio', 'ram_allocation_ratio',
@@ -188,6 +191,28 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
             db.event_finish(instance_uuid, context.request_id, finish_event, 'Success', None)
 
     @rpc.expose
+    def instance_offloaded(self, context, instance_uuid, host, expected_task_state,
+                           finish_event=None):
+        """The caller destroyed the shelved guest (shelving_offloading), or
+        could not spawn the offloaded one it was unshelving (unshelving): the
+        instance is SHELVED_OFFLOADED on no host, and the host's usage is
+        recounted."""
+        if expected_task_state not in OFFLOAD_FROM:
+            raise ValueError(f'an offload ends no task {str(expected_task_state)[:64]}')
+        self._own_instance(context, instance_uuid)
+        host = context.caller.host
+        inst = db.update(instance_uuid, expected_vm_state=OFFLOAD_FROM[expected_task_state],
+                         expected_task_state=expected_task_state,
+                         finish_event=(context.request_id, finish_event) if finish_event
+                         else None, vm_state=states.SHELVED_OFFLOADED, task_state=None,
+                         power_state=states.NOSTATE, host=None, node=None)
+        self._forget_placement(instance_uuid)
+        db_nodes.refresh_usage(host)
+        if expected_task_state == states.SHELVING_OFFLOADING:
+            notifications.instance_event(context, notifications.INSTANCE_SHELVE_OFFLOAD, inst)
+        return inst
+
+    @rpc.expose
     def instances_on_host(self, context, host, busy_only=False):
         self._own_host(context, host)
         if busy_only:
@@ -269,9 +294,15 @@ class ConductorManager(volumes.VolumeCalls, manager.Manager):
                              f'(task {inst["task_state"]}, host {inst["host"]})', context)
         cutoff = now - datetime.timedelta(seconds=CONF.compute.action_timeout)
         for inst in db.busy_older_than(cutoff):
+            # an offloaded server whose unshelve timed out holds no host either
+            freed = {'host': None, 'node': None} if \
+                inst['vm_state'] == states.SHELVED_OFFLOADED else {}
             try:
                 db.update(inst['uuid'], expected_task_state=inst['task_state'],
-                          task_state=None)
+                          expected_vm_state=inst['vm_state'], task_state=None, **freed)
+                if freed and inst['host']:
+                    self._forget_placement(inst['uuid'])
+                    db_nodes.refresh_usage(inst['host'])
                 db.add_fault(inst['uuid'], f'Task {inst["task_state"]} timed out after '
                                            f'{CONF.compute.action_timeout} s')
             except (db.UnexpectedState, db.InstanceNotFound):

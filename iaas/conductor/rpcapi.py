@@ -84,6 +84,17 @@ class ConductorAPI(rpc.ClientAPI):
         return self._call(context, 'instance_destroyed', instance_uuid=instance_uuid,
                           host=host, **kw)
 
+    def instance_offloaded(self, context, instance_uuid, host, expected_task_state,
+                           finish_event=None):
+        """Call: the shelved guest is gone from ``host`` (``expected_task_state``
+        shelving_offloading), or an unshelve here failed (unshelving): the
+        instance becomes SHELVED_OFFLOADED on no host and the host's usage is
+        recounted; ``finish_event``: finish that event of this request's
+        action (Success) in the same round trip. UnexpectedState otherwise."""
+        kw = {'finish_event': finish_event} if finish_event else {}
+        return self._call(context, 'instance_offloaded', instance_uuid=instance_uuid,
+                          host=host, expected_task_state=expected_task_state, **kw)
+
     def build_failed(self, context, instance_uuid, host, request_spec, attempt, message):
         """Call: the build on ``host`` failed (its guest removed): reschedule
         to another host, or ERROR with a fault after ``[scheduler]

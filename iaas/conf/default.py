@@ -37,6 +37,19 @@ default_opts = [
     cfg.StrOpt('log_dir',
                help='Directory for log files. Unset: log to stderr.'),
     cfg.BoolOpt('debug', default=False, help='Log at DEBUG level.'),
+    cfg.IntOpt('shelved_offload_time', default=0, min=-1,
+               help='Seconds a shelved server keeps its guest (powered off) and its '
+                    'resources on its compute host before the host offloads it: '
+                    'destroys the guest, frees the host\'s vCPUs, RAM and disk for '
+                    'others, and the server becomes SHELVED_OFFLOADED (its ports, '
+                    'addresses and volumes stay; an unshelve schedules it again). '
+                    '0: offload at once (Nova\'s default); -1: never offload '
+                    'by time (an explicit shelveOffload still does). Read by '
+                    'iaas-compute (its periodic offload) and iaas-api (offload at '
+                    'once). A volume-backed server is always offloaded at once.'),
+    cfg.IntOpt('shelved_poll_interval', default=3600, min=1,
+               help='Seconds between two scans by iaas-compute for shelved servers '
+                    'past shelved_offload_time (when it is above 0).'),
 ]
 
 

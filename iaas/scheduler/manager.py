@@ -148,6 +148,42 @@ class SchedulerManager(manager.Manager):
         except (db.UnexpectedState, db.InstanceNotFound):
             pass
 
+    @rpc.expose
+    def unshelve_instance(self, context, instance_uuid, request_spec, host=None):
+        """Place a SHELVED_OFFLOADED instance being unshelved (task_state
+        unshelving) as a build is placed (on ``host`` only, when given):
+        claim the resources of its flavor atomically and have that host
+        spawn it. No host: it stays SHELVED_OFFLOADED, with a fault."""
+        spec = RequestSpec.from_dict(request_spec)
+        msg = 'No valid host was found. Claims kept failing under contention.'
+        for _ in range(CLAIM_ROUNDS):
+            hosts = [h for h in self.host_states() if host is None or h.host == host]
+            try:
+                hs = self.driver.select_destinations(spec, hosts)[0]
+            except NoValidHost as exc:
+                msg = str(exc)
+                break
+            got = db_nodes.claim(hs.host, hs.node, instance_uuid, spec.flavor,
+                                 expected_vm_state=states.SHELVED_OFFLOADED,
+                                 expected_task_state=states.UNSHELVING,
+                                 availability_zone=hs.availability_zone,
+                                 scheduled_at=utcnow(),
+                                 start_event=(context.request_id,
+                                              compute_rpcapi.UNSHELVE_EVENT))
+            if got is None:
+                return      # deleted (or changed) meanwhile
+            if got:
+                self.compute.unshelve_instance(context, hs.host, instance_uuid,
+                                               request_spec=spec.to_dict())
+                return
+        LOG.info('no host to unshelve %s: %s', instance_uuid, msg)
+        db.add_fault(instance_uuid, f'Unshelve failed: {msg}', code=400)
+        try:
+            db.update(instance_uuid, expected_vm_state=states.SHELVED_OFFLOADED,
+                      expected_task_state=states.UNSHELVING, task_state=None)
+        except (db.UnexpectedState, db.InstanceNotFound):
+            pass
+
     # -- volumes ---------------------------------------------------------------
     @rpc.expose
     def create_volume(self, context, volume_id, request_spec):

@@ -18,6 +18,12 @@ class SchedulerAPI(rpc.ClientAPI):
         self.client.cast(context, 'resize_instance', instance_uuid=instance_uuid,
                          new_flavor=new_flavor)
 
+    def unshelve_instance(self, context, instance_uuid, request_spec, host=None):
+        """Cast: place the SHELVED_OFFLOADED instance (on ``host`` if given),
+        claim its resources and have that host spawn it."""
+        self.client.cast(context, 'unshelve_instance', instance_uuid=instance_uuid,
+                         request_spec=request_spec, host=host)
+
     def create_volume(self, context, volume_id, request_spec):
         """Cast: place the volume on a backend and start its creation there."""
         self.client.cast(context, 'create_volume', volume_id=volume_id,

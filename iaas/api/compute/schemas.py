@@ -120,9 +120,20 @@ ACTIONS = {
     'lock': {'type': ['object', 'null'], 'properties': {
         'locked_reason': {'type': 'string', 'maxLength': 255}}},
 }
+# unshelve's argument: before 2.77 null (an object is ignored, as Nova);
+# 2.77-2.90 null or {availability_zone}; from 2.91 null or {availability_zone
+# (null: unpinned), host} (server_actions picks by microversion).
+_host = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+UNSHELVE_V277 = {'type': ['object', 'null'], 'required': ['availability_zone'],
+                 'additionalProperties': False, 'properties': {'availability_zone': name}}
+UNSHELVE_V291 = {'type': ['object', 'null'], 'additionalProperties': False, 'properties': {
+    'availability_zone': {'oneOf': [{'type': 'null'}, name]}, 'host': _host}}
+ACTIONS['unshelve'] = {'type': ['object', 'null'], 'properties': {
+    'availability_zone': {'type': ['string', 'null'], 'maxLength': 255}, 'host': _host}}
 NULL_ARG = {'type': ['null', 'object'], 'maxProperties': 0}
 for _a in ('os-start', 'os-stop', 'pause', 'unpause', 'suspend', 'resume', 'unlock',
-           'confirmResize', 'revertResize', 'forceDelete', 'restore'):
+           'confirmResize', 'revertResize', 'forceDelete', 'restore', 'shelve',
+           'shelveOffload'):
     ACTIONS[_a] = NULL_ARG
 ACTION = {'type': 'object', 'minProperties': 1, 'maxProperties': 1,
           'oneOf': [{'required': [k], 'properties': {k: v}} for k, v in ACTIONS.items()]}

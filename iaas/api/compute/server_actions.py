@@ -183,6 +183,20 @@ def _unlock(req, server_id, arg):
     compute_api.unlock(_ctx(req), server_id)
 
 
+def _unshelve(req, server_id, arg):
+    """Nova's unshelve: ``availability_zone`` from 2.77 (null unpins it from
+    2.91), ``host`` from 2.91 (admin)."""
+    v = mv.version(req)
+    kw = {}
+    if v >= (2, 77):
+        wsgi.validate(arg, schemas.UNSHELVE_V291 if v >= (2, 91) else schemas.UNSHELVE_V277)
+        if arg and 'availability_zone' in arg:
+            kw['availability_zone'] = arg['availability_zone']
+        if arg and arg.get('host'):
+            kw['host'] = arg['host']
+    compute_api.unshelve(_ctx(req), server_id, **kw)
+
+
 def _security_group(change, rule):
     def run(req, server_id, arg):
         ctx = _ctx(req)
@@ -202,9 +216,16 @@ ACTIONS = {
     'forceDelete': _force_delete, 'restore': _restore,
     'revertResize': lambda req, sid, arg: compute_api.revert_resize(_ctx(req), sid),
     'lock': _lock, 'unlock': _unlock,
+    'shelve': lambda req, sid, arg: compute_api.shelve(_ctx(req), sid),
+    'shelveOffload': lambda req, sid, arg: compute_api.shelve_offload(_ctx(req), sid),
+    'unshelve': _unshelve,
     'addSecurityGroup': _security_group('add', P.ACTION_RULES['addSecurityGroup']),
     'removeSecurityGroup': _security_group('remove', P.ACTION_RULES['removeSecurityGroup']),
 }
+
+
+# actions whose rule is checked on the server only (after the 404 of a lookup)
+LOOKUP_FIRST = frozenset({'shelveOffload'})
 
 
 @wsgi.route_policy(P.SERVERS_ACTION)
@@ -219,8 +240,11 @@ def action(req, server_id):
         raise wsgi.BadRequest(f'There is no such action: {name[:64]}')
     wsgi.validate(arg, schemas.ACTIONS[name])
     # The action's own rule on the caller's project first (cheap); the compute
-    # API checks it again on the server's project.
-    auth.enforce(_ctx(req), P.ACTION_RULES[name])
+    # API checks it again on the server's project. An admin-only action is
+    # checked there only, after the lookup, as Nova does: another project's
+    # server is 404 before it is 403.
+    if name not in LOOKUP_FIRST:
+        auth.enforce(_ctx(req), P.ACTION_RULES[name])
     result = handler(req, server_id, arg)
     if result is not None:
         return result

@@ -30,7 +30,8 @@ def state(inst):
         return STOPPING
     if task == states.POWERING_ON:
         return PENDING
-    if vm in (states.STOPPED, states.PAUSED, states.SUSPENDED):
+    if vm in (states.STOPPED, states.PAUSED, states.SUSPENDED, states.SHELVED,
+              states.SHELVED_OFFLOADED):
         return STOPPED
     if vm == states.RESIZED and _sysmeta(inst).get('old_vm_state') == states.STOPPED:
         return STOPPED                      # a type change (ModifyInstanceAttribute)

@@ -19,6 +19,16 @@ carries the instance's volumes::
 
 A mapping with ``boot_index`` 0 is the root disk (boot from volume: no
 image disk is made); the others are extra disks.
+
+Shelve needs nothing more of a driver (``iaas/compute/shelve_ops.py``):
+a shelve is :meth:`~ComputeDriver.power_off` then, for an image-backed
+server, :meth:`~ComputeDriver.snapshot` of the stopped guest; an offload
+is :meth:`~ComputeDriver.destroy` (libvirt: the domain destroyed and
+undefined, its directory of local disks, config drive and console log
+removed; volumes and ports stay); an unshelve is
+:meth:`~ComputeDriver.power_on` (the guest still there) or
+:meth:`~ComputeDriver.spawn` from the shelved image or the root volume
+(``block_device_info`` of the server's attached volumes).
 """
 import re
 

@@ -17,7 +17,8 @@ ACTIONS = ({'os-stop': None}, {'os-start': None}, {'reboot': {'type': 'HARD'}},
            {'os-getConsoleOutput': {'length': 10}}, {'rebuild': {'imageRef': 'x'}},
            {'resize': {'flavorRef': 'sec-1'}}, {'confirmResize': None},
            {'revertResize': None}, {'addSecurityGroup': {'name': 'default'}},
-           {'removeSecurityGroup': {'name': 'default'}})
+           {'removeSecurityGroup': {'name': 'default'}}, {'shelve': None},
+           {'shelveOffload': None}, {'unshelve': None})
 
 
 def _routes():

@@ -19,7 +19,8 @@ ACTION_BODIES = {
     'unlock': None, 'os-getConsoleOutput': {}, 'addSecurityGroup': {'name': 'default'},
     'removeSecurityGroup': {'name': 'default'},
     'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 1},
-    'forceDelete': None, 'restore': None,
+    'forceDelete': None, 'restore': None, 'shelve': None, 'shelveOffload': None,
+    'unshelve': None,
 }
 
 
