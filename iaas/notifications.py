@@ -212,6 +212,9 @@ INSTANCE_CREATE = 'compute.instance.create.end'
 INSTANCE_DELETE = 'compute.instance.delete.end'
 INSTANCE_UPDATE = 'compute.instance.update'
 INSTANCE_RESIZE_CONFIRM = 'compute.instance.resize.confirm.end'
+INSTANCE_SHELVE = 'compute.instance.shelve.end'
+INSTANCE_SHELVE_OFFLOAD = 'compute.instance.shelve_offload.end'
+INSTANCE_UNSHELVE = 'compute.instance.unshelve.end'
 # the completion of a compute host's operation (the task_state its swap expects) →
 # its event; any other completion that writes a vm_state is compute.instance.update
 INSTANCE_COMPLETIONS = {
@@ -224,10 +227,11 @@ INSTANCE_COMPLETIONS = {
     states.RESUMING: 'compute.instance.resume.end',
     # the new flavor is billed from the confirm (compute.instance.resize.confirm.end)
     states.RESIZE_MIGRATING: None,
+    # a shelve ends in whichever of its task_states the snapshot reached
+    **{t: INSTANCE_SHELVE for t in states.SHELVE_TASKS},
+    states.UNSHELVING: INSTANCE_UNSHELVE,
 }
-# shelve/unshelve are in the contract (compute.instance.shelve.end, …unshelve.end)
-# but no such action exists in iaas/states.py yet; 'shelved*' vm_states map to
-# 'shelved' for when they do.
+# compute.instance.shelve_offload.end: ConductorManager.instance_offloaded
 
 
 def instance_state(inst):
@@ -338,6 +342,31 @@ def volume_deleted(context, vol, service='conductor', volume_type=None):
     """``vol``: the row before its soft delete."""
     return notify(context, 'volume.delete.end',
                   volume_payload(vol, 'deleted', volume_type), publisher(service))
+
+
+def volume_retyped(context, vol, volume_type, service='volume-api'):
+    """After an os-retype's swap (``vol``: the row after; ``volume_type``: the
+    new type's name): volume.retype, as Cinder names it."""
+    if not vol:
+        return None
+    return notify(context, 'volume.retype', volume_payload(vol, volume_type=volume_type),
+                  publisher(service), exact(vol.get('updated_at')))
+
+
+def volume_transferred(context, vol, snapshots=(), volume_type=None, service='volume-api'):
+    """After a transfer's accept moved the volume (``vol``: the row after) and
+    ``snapshots`` (their rows after) to the accepting project:
+    volume.transfer.accept.end, and snapshot.transfer.accept.end for each
+    snapshot that went with it."""
+    if not vol:
+        return None
+    out = notify(context, 'volume.transfer.accept.end',
+                 volume_payload(vol, volume_type=volume_type), publisher(service),
+                 exact(vol.get('updated_at')))
+    for snap in snapshots:
+        notify(context, 'snapshot.transfer.accept.end', snapshot_payload(snap),
+               publisher(service), exact(vol.get('updated_at')))
+    return out
 
 
 def snapshot_updated(context, expected_status, status, snap, service='conductor'):

@@ -25,9 +25,12 @@ EVENT_TYPES = frozenset({
     'compute.instance.power_on.end', 'compute.instance.pause.end',
     'compute.instance.unpause.end', 'compute.instance.suspend.end',
     'compute.instance.resume.end', 'compute.instance.shelve.end',
+    'compute.instance.shelve_offload.end',
     'compute.instance.unshelve.end', 'compute.instance.resize.confirm.end',
     'compute.instance.delete.end', 'compute.instance.update',
     'volume.create.end', 'volume.resize.end', 'volume.delete.end',
+    # a new type (price key) / a new project: a new interval from then on
+    'volume.retype', 'volume.transfer.accept.end', 'snapshot.transfer.accept.end',
     'snapshot.create.end', 'snapshot.delete.end',
     'image.upload', 'image.delete',
     'floatingip.create.end', 'floatingip.update.end', 'floatingip.delete.end',

@@ -32,7 +32,7 @@ from iaas.volume import api as volume_api
 from iaas.volume import groups as volume_groups
 from iaas.volume import messages as user_messages
 from iaas.volume import rpcapi as volume_rpcapi
-from iaas.volume import states
+from iaas.volume import states, transfers
 
 LOG = logging.getLogger(__name__)
 
@@ -330,6 +330,8 @@ class VolumeCalls:
         self._reap_backups(context, cutoff)
         for kind, uuid in volume_groups.reap(cutoff):
             LOG.warning('%s %s: did not finish in %s s', kind, uuid, CONF.volume.action_timeout)
+        if transfers.expire():          # [volume] transfer_expiry (off by default)
+            LOG.info('expired volume transfers ended')
         user_messages.purge_expired()
 
     @staticmethod

@@ -33,6 +33,12 @@ volume_opts = [
                help='Metadata items per volume or snapshot.'),
     cfg.StrOpt('image_conversion_dir', default='$state_path/conversion',
                help='Where images are downloaded before conversion into a volume.'),
+    cfg.IntOpt('transfer_expiry', default=0, min=0,
+               help='Seconds a volume transfer (an offer of a volume to another '
+                    'project) may wait to be accepted; 0: forever, as Cinder\'s '
+                    'transfers. An expired offer is no longer shown nor accepted '
+                    '(404) and ends like a deleted one: its volume is available '
+                    'again in its own project.'),
 ]
 
 backend_opts = [

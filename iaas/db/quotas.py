@@ -27,8 +27,9 @@ VOLUME_RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_giga
 
 def defaults(resources=RESOURCES, session=None):
     """The limits of a project without its own: the ``[quota]`` options,
-    overridden by those set on the ``default`` quota class."""
-    limits = {r: getattr(CONF.quota, r) for r in resources}
+    overridden by those set on the ``default`` quota class (-1, unlimited,
+    for a resource without an option: the per-volume-type ones)."""
+    limits = {r: getattr(CONF.quota, r, -1) for r in resources}
     limits.update(class_limits(DEFAULT_CLASS, resources, session))
     return limits
 

@@ -10,10 +10,12 @@ number of schedulers.
 """
 import sqlalchemy as sa
 
+from iaas.db import volumes
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.utils import row_to_dict
 from iaas.db.volume_models import Volume, VolumeBackend, VolumeSnapshot
+from iaas.exception import VolumeNotFound
 
 
 def report(host, backend_name, driver, protocol, availability_zone, capacity,
@@ -38,8 +40,9 @@ def report(host, backend_name, driver, protocol, availability_zone, capacity,
 
 
 def _allocated(s, name):
+    """GiB its volumes and their snapshots take, and those migrating to it."""
     vols = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(Volume.size), 0)).where(
-        Volume.host == name, Volume.deleted == 0))
+        sa.or_(Volume.host == name, Volume.migration_host == name), Volume.deleted == 0))
     snaps = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(VolumeSnapshot.volume_size), 0))
                      .join(Volume, Volume.uuid == VolumeSnapshot.volume_id).where(
         Volume.host == name, VolumeSnapshot.deleted == 0))
@@ -89,6 +92,31 @@ def claim(host, backend_name, volume_uuid, size, expected=('creating',)):
             Volume.host.is_(None)).values(host=name, availability_zone=b['availability_zone'],
                                           updated_at=utcnow())).rowcount
         return True if n else None
+
+
+def claim_migration(name, volume_uuid, expected, status, **values):
+    """Begin the migration of a volume to backend ``name`` ("host@backend"):
+    under the backend's lock, if the volume's size fits there, swap the
+    volume from one of ``expected`` to ``status`` with ``migration_host`` and
+    ``values``. False when it does not fit (or no such backend); the dict of
+    the volume otherwise (VolumeStatusError / VolumeNotFound from the swap)."""
+    host, _, backend_name = name.partition('@')
+    with transaction() as s:
+        n = s.execute(sa.update(VolumeBackend).where(
+            VolumeBackend.host == host, VolumeBackend.backend_name == backend_name,
+            VolumeBackend.deleted == 0).values(
+            generation=VolumeBackend.generation + 1)).rowcount
+        if not n:
+            return False
+        b = row_to_dict(s.scalars(sa.select(VolumeBackend).filter_by(
+            host=host, backend_name=backend_name, deleted=0)).one())
+        size = s.scalar(sa.select(Volume.size).where(Volume.uuid == volume_uuid,
+                                                     Volume.deleted == 0)) or 0
+        if _allocated(s, name) + size > limit_gb(b):
+            return False
+        row = volumes.swap_row(s, Volume, volume_uuid, expected, status,
+                               dict(values, migration_host=name), VolumeNotFound)
+        return volumes.to_dict(row)
 
 
 def remove(host, backend_name):

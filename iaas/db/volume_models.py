@@ -131,6 +131,8 @@ class Volume(Base, TimestampMixin, SoftDeleteMixin):
     status_changed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     attach_status: Mapped[str] = mapped_column(String(64), default='detached')
     migration_status: Mapped[str | None] = mapped_column(String(64))
+    # the "host@backend" an admin's migration copies it to (while migrating)
+    migration_host: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     display_description: Mapped[str | None] = mapped_column(Text)
     volume_type_id: Mapped[str | None] = mapped_column(String(36))

@@ -119,3 +119,14 @@ def disassociate_all(uuid):
         _row(s, uuid)
         for t in _types(s, uuid):
             t.qos_specs_id = None
+
+
+def of_type(s, type_id):
+    """(consumer, specs) of the QoS specs associated with the volume type
+    ``type_id`` (in the caller's session), or (None, None)."""
+    if not type_id:
+        return None, None
+    row = s.execute(sa.select(QosSpecs.consumer, QosSpecs.specs).join(
+        VolumeType, VolumeType.qos_specs_id == QosSpecs.uuid).where(
+        VolumeType.uuid == type_id, QosSpecs.deleted == 0)).first()
+    return (row[0], dict(row[1] or {})) if row is not None else (None, None)

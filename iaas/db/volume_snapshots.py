@@ -28,7 +28,8 @@ def create(values, force=False):
                                     'a snapshot of an attached volume.')
             raise InvalidVolume(f"Invalid volume: Volume {vol.uuid} status must be "
                                 f"available or in-use, but current status is: {vol.status}.")
-        check_quota(s, project_id, {'snapshots': 1, 'gigabytes': vol.size})
+        check_quota(s, project_id, {'snapshots': 1, 'gigabytes': vol.size},
+                    volume_type_id=vol.volume_type_id)
         row = VolumeSnapshot(status='creating', status_changed_at=utcnow(),
                              volume_size=vol.size, **values)
         s.add(row)

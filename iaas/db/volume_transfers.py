@@ -92,7 +92,7 @@ def accept(uuid, project_id, user_id, volume_expected, volume_status):
                   'gigabytes': vol.size + sum(x.volume_size for x in snaps)}
         if vol.project_id == project_id:
             deltas = {}      # already counted there
-        check_quota(s, project_id, deltas, size=vol.size)
+        check_quota(s, project_id, deltas, size=vol.size, volume_type_id=vol.volume_type_id)
         moved = swap_row(s, Volume, vol.uuid, volume_expected, volume_status,
                          {'project_id': project_id, 'user_id': user_id}, VolumeNotFound)
         if snaps:
@@ -114,3 +114,10 @@ def destroy(uuid, volume_expected, volume_status):
         except (VolumeNotFound, VolumeStatusError):
             pass
         return row_to_dict(t)
+
+
+def created_before(cutoff):
+    """The live offers made before ``cutoff`` (expired ones)."""
+    with transaction() as s:
+        return [row_to_dict(r) for r in s.scalars(sa.select(VolumeTransfer).where(
+            VolumeTransfer.deleted == 0, VolumeTransfer.created_at < cutoff))]

@@ -3,6 +3,7 @@ encryption specs."""
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from iaas.db import volume_type_quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.utils import row_to_dict
@@ -60,9 +61,13 @@ def ensure(name, description=None):
 
 
 def update(ident, **values):
+    """Change the type; a new name takes the type's quota keys along
+    (``volumes_<old>`` → ``volumes_<new>``…) in the same transaction."""
     try:
         with transaction() as s:
             row = _row(s, ident)
+            if values.get('name') is not None:
+                volume_type_quotas.rename(s, row.name, values['name'])
             for k, v in values.items():
                 setattr(row, k, v)
             s.flush()
@@ -100,6 +105,7 @@ def delete(ident):
                                 f'{row.uuid} deletion is not allowed with volumes present '
                                 f'with the type.')
         row.deleted, row.deleted_at = row.id, utcnow()
+        volume_type_quotas.drop(s, row.name)     # its per-type limits go with it
         enc = _encryption_row(s, row.uuid)
         if enc is not None:         # the spec goes with its type, as in Cinder
             enc.deleted, enc.deleted_at = enc.id, utcnow()

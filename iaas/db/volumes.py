@@ -9,7 +9,7 @@ transaction, so a quota of 10 volumes holds under any concurrency.
 """
 import sqlalchemy as sa
 
-from iaas.db import quotas
+from iaas.db import quotas, volume_qos, volume_type_quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.instances import ALL_PROJECTS, _project_filter, name_filter
@@ -32,6 +32,8 @@ from iaas.exception import (
 
 __all__ = ['ALL_PROJECTS']
 LOCK = 'volumes'
+# a migration's statuses (iaas.volume.states: the db layer imports no service)
+MAINTENANCE, MIGRATING, COMPLETING = 'maintenance', 'migrating', 'completing'
 SORT_KEYS = {'created_at', 'updated_at', 'id', 'size', 'status', 'display_name', 'name',
              'availability_zone', 'bootable'}
 # Fields only the state machine writes (swap), never set_fields.
@@ -67,9 +69,10 @@ def project_usage(project_id):
         return usage(s, project_id)
 
 
-def check_quota(s, project_id, deltas, size=None):
+def check_quota(s, project_id, deltas, size=None, volume_type_id=None):
     """Lock the project's quota row, count and raise VolumeQuotaExceeded
-    (Cinder's wording) when ``deltas`` do not fit."""
+    (Cinder's wording) when ``deltas`` do not fit, the project's and (with
+    ``volume_type_id``) those of the type (``volumes_<type>``, …)."""
     quotas.lock_project(s, project_id, LOCK)
     limits = quotas.get_limits(project_id, session=s, resources=quotas.VOLUME_RESOURCES)
     per_volume = limits.get('per_volume_gigabytes', -1)
@@ -89,6 +92,7 @@ def check_quota(s, project_id, deltas, size=None):
         raise VolumeQuotaExceeded(
             f"Maximum number of {resource} allowed ({limit}) exceeded for quota "
             f"'{resource}'.")
+    volume_type_quotas.check(s, project_id, volume_type_id, deltas)
     return used
 
 
@@ -99,7 +103,8 @@ def create(values):
     project_id, size = values['project_id'], values['size']
     quotas.ensure_lock_row(project_id, LOCK)
     with transaction() as s:
-        check_quota(s, project_id, {'volumes': 1, 'gigabytes': size}, size=size)
+        check_quota(s, project_id, {'volumes': 1, 'gigabytes': size}, size=size,
+                    volume_type_id=values.get('volume_type_id'))
         row = Volume(status='creating', status_changed_at=utcnow(), **values)
         s.add(row)
         s.flush()
@@ -118,9 +123,14 @@ def _get(s, uuid, project_id=ALL_PROJECTS, model=Volume, not_found=VolumeNotFoun
 
 
 def get(uuid, project_id=ALL_PROJECTS):
-    """The volume (VolumeNotFound if absent or another project's)."""
+    """The volume (VolumeNotFound if absent or another project's), with
+    ``qos``: (consumer, specs) of its type's QoS specs, for the exports its
+    host makes (:func:`iaas.common.qos.front_end`)."""
     with transaction() as s:
-        return to_dict(_get(s, uuid, project_id))
+        row = _get(s, uuid, project_id)
+        out = to_dict(row)
+        out['qos'] = volume_qos.of_type(s, row.volume_type_id)
+        return out
 
 
 def swap_row(s, model, uuid, expected, status, values, not_found, what='volume'):
@@ -144,9 +154,33 @@ def swap_row(s, model, uuid, expected, status, values, not_found, what='volume')
 
 
 def swap(uuid, expected, status, **values):
-    """Compare-and-swap a volume's status (and ``values``); returns the dict."""
+    """Compare-and-swap a volume's status (and ``values``); returns the dict.
+    A swap from ``maintenance`` moves the volume's migration on
+    (:func:`_migration_step`)."""
     with transaction() as s:
+        if expected == MAINTENANCE or (not isinstance(expected, str) and
+                                       MAINTENANCE in expected):
+            values = _migration_step(s, uuid, status, values)
         return to_dict(swap_row(s, Volume, uuid, expected, status, values, VolumeNotFound))
+
+
+def _migration_step(s, uuid, status, values):
+    """The values that go with a swap from ``maintenance`` of a migrating
+    volume (Cinder's migration_status): to ``maintenance`` again, the data
+    is on the target (``completing``); then to ``available`` without a
+    fault, the volume *is* on its target (``success``, its host changed);
+    anything else (a fault: its host's, the reaper's, an admin's reset) ends
+    it in ``error`` on its old host."""
+    row = s.execute(sa.select(Volume.migration_status, Volume.migration_host).where(
+        Volume.uuid == uuid, Volume.deleted == 0)).first()
+    if row is None or row[0] not in (MIGRATING, COMPLETING):
+        return values
+    if status == MAINTENANCE and not values.get('fault'):
+        return {**values, 'migration_status': COMPLETING}
+    if status == 'available' and not values.get('fault') and row[0] == COMPLETING and row[1]:
+        return {**values, 'migration_status': 'success', 'host': row[1],
+                'migration_host': None}
+    return {'migration_status': 'error', **values, 'migration_host': None}
 
 
 def begin(uuid, expected, status, project_id=ALL_PROJECTS, **values):
@@ -168,10 +202,33 @@ def extend(uuid, project_id, new_size, expected):
         if new_size <= row.size:
             raise InvalidVolume(f'New size for extend must be greater than current size. '
                                 f'(current: {row.size}, extended: {new_size}).')
-        check_quota(s, row.project_id, {'gigabytes': new_size - row.size}, size=new_size)
+        check_quota(s, row.project_id, {'gigabytes': new_size - row.size}, size=new_size,
+                    volume_type_id=row.volume_type_id)
         return to_dict(swap_row(s, Volume, uuid, expected, 'extending',
                                 {'previous_status': row.status, 'previous_size': row.size,
                                  'size': new_size}, VolumeNotFound))
+
+
+def retype(uuid, expected, volume_type_id, **values):
+    """Give the volume (one of ``expected``) the type ``volume_type_id``
+    within that type's quota of the volume's project: the volume, its GiB
+    and its snapshots count there from now on (checked under the project's
+    quota lock, as a create)."""
+    project_id = get(uuid)['project_id']
+    quotas.ensure_lock_row(project_id, LOCK)
+    with transaction() as s:
+        quotas.lock_project(s, project_id, LOCK)
+        row = _get(s, uuid, project_id)       # moved meanwhile: not found
+        if row.volume_type_id != volume_type_id:
+            snaps = s.execute(sa.select(
+                sa.func.count(VolumeSnapshot.id),
+                sa.func.coalesce(sa.func.sum(VolumeSnapshot.volume_size), 0)).where(
+                VolumeSnapshot.volume_id == uuid, VolumeSnapshot.deleted == 0)).one()
+            volume_type_quotas.check(s, row.project_id, volume_type_id, {
+                'volumes': 1, 'snapshots': int(snaps[0]),
+                'gigabytes': row.size + int(snaps[1])})
+        return to_dict(swap_row(s, Volume, uuid, expected, row.status,
+                                dict(values, volume_type_id=volume_type_id), VolumeNotFound))
 
 
 def set_fields(uuid, project_id=ALL_PROJECTS, **values):

@@ -19,6 +19,7 @@ from iaas.db import services as db_services
 from iaas.db import volume_backends as db_backends
 from iaas.db import volume_backups as db_backups
 from iaas.db import volume_snapshots as db_snapshots
+from iaas.db import volume_type_quotas as type_quotas
 from iaas.db import volume_types as db_types
 from iaas.db import volumes as db
 from iaas.exception import (
@@ -443,7 +444,10 @@ class API:
                 if migration_policy == 'on-demand' else ''
             raise InvalidVolume(f'Invalid volume: type {vtype["name"]} needs another backend '
                                 f'than {vol["host"]}{how}.')
-        return db.swap(uuid, (vol['status'],), vol['status'], volume_type_id=vtype['uuid'])
+        # within the new type's quota of the volume's project (413 when over)
+        vol = db.retype(uuid, (vol['status'],), vtype['uuid'])
+        notifications.volume_retyped(ctx, vol, vtype['name'])
+        return vol
 
     def set_bootable(self, ctx, uuid, bootable):
         self.get(ctx, uuid, P.VOLUME_BOOTABLE)
@@ -609,43 +613,49 @@ class API:
         db_backups.swap(uuid, backup['status'], status)
 
     # -- quotas --------------------------------------------------------------------
+    # A project's quota set: Cinder's resources, then volumes_<type>,
+    # gigabytes_<type>, snapshots_<type> of every volume type (-1: unlimited).
     @staticmethod
     def quota_limits(project_id):
-        return quotas.get_limits(project_id, resources=quotas.VOLUME_RESOURCES)
+        default_type()     # made on first use: its keys are listed from the start
+        return {**quotas.get_limits(project_id, resources=quotas.VOLUME_RESOURCES),
+                **type_quotas.project_limits(project_id)}
 
     @staticmethod
     def quota_defaults():
-        return quotas.defaults(quotas.VOLUME_RESOURCES)
+        default_type()
+        return {**quotas.defaults(quotas.VOLUME_RESOURCES), **type_quotas.project_defaults()}
+
+    @staticmethod
+    def quota_keys():
+        """The keys a quota set may have (those of the types that exist now)."""
+        default_type()
+        return (*quotas.VOLUME_RESOURCES, *type_quotas.known_keys())
 
     @staticmethod
     def quota_set(project_id, values):
-        return quotas.set_limits(project_id, values, resources=quotas.VOLUME_RESOURCES)
+        quotas.set_limits(project_id, values, resources=API.quota_keys())
+        return API.quota_limits(project_id)
 
     @staticmethod
     def quota_reset(project_id):
-        quotas.reset_limits(project_id, resources=quotas.VOLUME_RESOURCES)
+        quotas.reset_limits(project_id, resources=API.quota_keys())
 
     @staticmethod
     def quota_usage(project_id):
-        return db.project_usage(project_id)
+        return {**db.project_usage(project_id), **type_quotas.project_usage(project_id)}
 
     # quota classes: those of class 'default' are every project's defaults
     @staticmethod
     def quota_class(class_name):
-        """The limits of a quota class: the defaults under those set on it
-        (per-volume-type keys included)."""
-        return {**quotas.defaults(quotas.VOLUME_RESOURCES), **quotas.class_limits(class_name)}
+        """The limits of a quota class: the defaults (per-volume-type keys of
+        every type included) under those set on it."""
+        return {**API.quota_defaults(), **quotas.class_limits(class_name)}
 
     @staticmethod
     def quota_class_set(class_name, values):
         quotas.set_class_limits(class_name, values)
         return API.quota_class(class_name)
-
-    @staticmethod
-    def quota_type_defaults():
-        """The per-volume-type limits set on the default quota class."""
-        return {k: v for k, v in quotas.class_limits(quotas.DEFAULT_CLASS).items()
-                if k not in quotas.VOLUME_RESOURCES}
 
     # -- services and backends -----------------------------------------------------
     @staticmethod

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 
 from iaas import manager, rpc
-from iaas.common import plugins
+from iaas.common import plugins, qos
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
@@ -26,7 +26,7 @@ from iaas.context import get_admin_context
 from iaas.exception import SnapshotNotFound, VolumeNotFound, VolumeStatusError
 from iaas.image import fetch as image_fetch
 from iaas.image import upload as image_upload
-from iaas.volume import backups, states
+from iaas.volume import backups, migration_ops, states
 from iaas.volume.drivers import base as drivers_base
 from iaas.volume.drivers import file as file_driver
 from iaas.volume.drivers.base import VolumeBusy
@@ -69,7 +69,7 @@ def load_backends(host):
     return out
 
 
-class VolumeManager(backups.BackupOps, manager.Manager):
+class VolumeManager(backups.BackupOps, migration_ops.MigrationOps, manager.Manager):
     service_name = 'iaas-volume'
     # holds no database credentials: state through the conductor, as a volume host
     conductor_role = 'volume'
@@ -406,6 +406,11 @@ class VolumeManager(backups.BackupOps, manager.Manager):
                     f'volume {volume_id} is multiattach but stored as {data["format"]}; '
                     f'only raw volumes can be written by several guests')
             data['multiattach'] = True
+        # the front-end QoS of the volume's type (None without): the
+        # hypervisor enforces it, as Cinder's connection_info says
+        consumer, specs = volume.get('qos') or (None, None)
+        info.setdefault('data', {})['qos_specs'] = qos.front_end(consumer, specs,
+                                                                 volume.get('size'))
         return info
 
     @rpc.expose

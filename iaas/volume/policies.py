@@ -88,6 +88,13 @@ VOLUME_FORCE_DELETE = _rule('volume_extension:volume_admin_actions:force_delete'
 VOLUME_FORCE_DETACH = _rule('volume_extension:volume_admin_actions:force_detach', ADMIN,
                             'Take a volume off a server whose host is gone '
                             '(os-force_detach).', ('POST', V + '/action'))
+VOLUME_MIGRATE = _rule('volume_extension:volume_admin_actions:migrate_volume', ADMIN,
+                       'Migrate an available volume to another backend '
+                       '(os-migrate_volume).', ('POST', V + '/action'))
+VOLUME_MIGRATE_COMPLETION = _rule(
+    'volume_extension:volume_admin_actions:migrate_volume_completion', ADMIN,
+    'End a volume\'s migration (os-migrate_volume_completion; here: abort one with '
+    'error=true).', ('POST', V + '/action'))
 VOLUME_HOST_ATTRIBUTE = _rule('volume_extension:volume_host_attribute', ADMIN,
                               'See a volume\'s backend (os-vol-host-attr:host).',
                               ('GET', V), ('GET', P + '/volumes/detail'))

@@ -66,6 +66,26 @@ class VolumeAPI(rpc.ClientAPI):
         return self._call(context, host, 'terminate_connection', volume_id=volume_id,
                           connector=connector)
 
+    # -- migration (iaas/volume/migration_ops.py) ----------------------------------
+    def migrate_volume(self, context, host, volume_id, dest):
+        """Cast to the volume's host: copy the volume (``maintenance``) to
+        backend ``dest`` ("host@backend") and move it there."""
+        self._cast(context, host, 'migrate_volume', volume_id=volume_id, dest=dest)
+
+    def migration_target_create(self, context, host, volume):
+        """Call the target's host: an empty volume (plain dict) to copy into;
+        returns its driver's update (provider_location)."""
+        return self._call(context, host, 'migration_target_create', volume=volume)
+
+    def migration_target_write(self, context, host, volume, offset, data):
+        """Call the target's host: write ``data`` (base64) at ``offset``."""
+        return self._call(context, host, 'migration_target_write', volume=volume,
+                          offset=offset, data=data)
+
+    def migration_target_delete(self, context, host, volume):
+        """Call the target's host: drop the target of a failed migration."""
+        return self._call(context, host, 'migration_target_delete', volume=volume)
+
     # -- backups -----------------------------------------------------------------
     def create_backup(self, context, host, backup_id):
         """Cast to the volume's host: back the volume up (it is ``backing-up``)."""

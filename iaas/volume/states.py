@@ -31,10 +31,12 @@ ERROR_RESTORING = 'error_restoring'
 # offered to another project (a volume transfer): a resting status, not a running
 # operation -- it lasts until the transfer is accepted or deleted, never reaped
 AWAITING_TRANSFER = 'awaiting-transfer'
+# an admin's migration to another backend runs (iaas/volume/migration.py)
+MAINTENANCE = 'maintenance'
 
 VOLUME_STATUSES = (CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, EXTENDING,
                    UPLOADING, BACKING_UP, RESTORING, DOWNLOADING, DELETING, ERROR, ERROR_DELETING,
-                   ERROR_EXTENDING, ERROR_RESTORING, 'maintenance', AWAITING_TRANSFER)
+                   ERROR_EXTENDING, ERROR_RESTORING, MAINTENANCE, AWAITING_TRANSFER)
 PREVIOUS = 'previous'
 
 Op = collections.namedtuple('Op', 'begin during success failure')
@@ -56,7 +58,13 @@ VOLUME_OPS = {
     'clone_source': Op((AVAILABLE, IN_USE), None, None, None),
     # accepted: available in the receiving project; deleted: back to the donor
     'transfer': Op((AVAILABLE,), AWAITING_TRANSFER, AVAILABLE, AVAILABLE),
+    # os-migrate_volume: failure is available *with a fault* (as upload's), on
+    # the old host; migration_status tells (iaas/db/volumes.py: swap)
+    'migrate': Op((AVAILABLE,), MAINTENANCE, AVAILABLE, AVAILABLE),
 }
+# a volume's migration_status (Cinder's) as its migration goes
+MIGRATING, COMPLETING, MIGRATION_SUCCESS, MIGRATION_ERROR = (
+    'migrating', 'completing', 'success', 'error')
 # statuses an operation leaves a volume in until a user ends it
 RESTING = frozenset({AWAITING_TRANSFER})
 

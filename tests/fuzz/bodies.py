@@ -104,6 +104,15 @@ def valid_requests(fc, t):
          {'reboot': {'type': 'SOFT'}}),
         ('compute', 'POST', '/v2.1/servers/{server_id}/action', f'/v2.1/servers/{r["server_id"]}/action', 'member',
          {'addSecurityGroup': {'name': f'{t.name}-sg'}}),
+        # shelve on a server that is not there (the body is checked first; the
+        # tenant's own server must stay as it is); unshelve of an ACTIVE server
+        # and shelveOffload are refused (409) whatever their fields
+        ('compute', 'POST', '/v2.1/servers/{server_id}/action', f'/v2.1/servers/{uuid.uuid4()}/action', 'member',
+         {'shelve': None}),
+        ('compute', 'POST', '/v2.1/servers/{server_id}/action', f'/v2.1/servers/{r["server_id"]}/action', 'member',
+         {'unshelve': {'availability_zone': 'nova', 'host': 'no-such-host'}}),
+        ('compute', 'POST', '/v2.1/servers/{server_id}/action', f'/v2.1/servers/{r["server_id"]}/action', 'admin',
+         {'shelveOffload': None}),
         ('compute', 'POST', '/v2.1/servers/{server_id}/metadata', f'/v2.1/servers/{r["server_id"]}/metadata', 'member',
          {'metadata': {'k': 'v'}}),
         ('compute', 'PUT', '/v2.1/servers/{server_id}/metadata/{key}', f'/v2.1/servers/{r["server_id"]}/metadata/k', 'member',
@@ -169,4 +178,17 @@ def valid_requests(fc, t):
         ('volume', 'PUT', '/v3/{project_id}/os-quota-sets/{target_project_id}',
          f'/v3/{pid}/os-quota-sets/{s["project"]}', 'admin',
          {'quota_set': {'volumes': 10, 'gigabytes': 100}}),
+        # per-volume-type quotas; migration of a volume (to no such backend: 400
+        # whatever the fields, the volume stays), and the abort of none (400)
+        ('volume', 'PUT', '/v3/{project_id}/os-quota-sets/{target_project_id}',
+         f'/v3/{pid}/os-quota-sets/{s["project"]}', 'admin',
+         {'quota_set': {'volumes___DEFAULT__': 10, 'gigabytes___DEFAULT__': 100,
+                        'snapshots___DEFAULT__': 5}}),
+        ('volume', 'POST', '/v3/{project_id}/volumes/{volume_id}/action',
+         f'/v3/{pid}/volumes/{r["volume_id"]}/action', 'admin',
+         {'os-migrate_volume': {'host': 'no-such-host@file#file', 'force_host_copy': False,
+                                'lock_volume': False}}),
+        ('volume', 'POST', '/v3/{project_id}/volumes/{volume_id}/action',
+         f'/v3/{pid}/volumes/{r["volume_id"]}/action', 'admin',
+         {'os-migrate_volume_completion': {'new_volume': r['volume_id'], 'error': True}}),
     ]

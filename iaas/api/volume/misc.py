@@ -3,7 +3,6 @@ backend pools and extensions of the block-storage API."""
 from iaas import wsgi
 from iaas.api.volume import schemas, views
 from iaas.api.volume.volumes import API, ctx_of
-from iaas.conf import CONF
 from iaas.volume import api as volume_api
 from iaas.volume import policies as P
 
@@ -33,6 +32,8 @@ def v3(req):
 
 # -- quotas --------------------------------------------------------------------------------
 def _quota_body(target, limits, usage=None):
+    """Cinder's quota set: every limit (the per-volume-type ones of every
+    type included), with ``usage`` as {limit, in_use, reserved, allocated}."""
     body = {'id': target}
     for resource, limit in limits.items():
         if usage is not None:
@@ -40,10 +41,6 @@ def _quota_body(target, limits, usage=None):
                               'reserved': 0, 'allocated': 0}
         else:
             body[resource] = limit
-    for resource in ('volumes', 'gigabytes', 'snapshots'):
-        key = f'{resource}_{CONF.volume.default_volume_type}'
-        body[key] = ({'limit': -1, 'in_use': 0, 'reserved': 0, 'allocated': 0}
-                     if usage is not None else -1)
     return body
 
 
@@ -65,25 +62,24 @@ def quota_show(req, target_project_id, project_id=None):
 @wsgi.route_policy(P.QUOTA_SHOW)
 def quota_defaults(req, target_project_id, project_id=None):
     _may_see_quota(req, target_project_id)
-    return views.respond(req, {'quota_set': {
-        **_quota_body(target_project_id, API.quota_defaults()),
-        **API.quota_type_defaults()}})    # per-type keys of the default quota class
+    return views.respond(req, {'quota_set': _quota_body(target_project_id,
+                                                        API.quota_defaults())})
 
 
 @wsgi.route_policy(P.QUOTA_UPDATE)
 @wsgi.accepts(schemas.QUOTA_UPDATE)
 def quota_update(req, target_project_id, project_id=None):
+    """Cinder's keys, and ``volumes_<type>``, ``gigabytes_<type>``,
+    ``snapshots_<type>`` of an existing type (what ``openstack quota set
+    --volume-type`` sends); any other key is 400."""
     body = req.json()
     wsgi.validate(body, schemas.QUOTA_UPDATE)
-    known = set(API.quota_defaults())
+    known = set(API.quota_keys())
     values, bad = {}, []
     for key, value in body['quota_set'].items():
         if key in known:
             values[key] = int(value)
-        elif key.rsplit('_', 1)[0] in ('volumes', 'gigabytes', 'snapshots') or \
-                key.startswith(('volumes_', 'gigabytes_', 'snapshots_')):
-            continue     # per-type quotas: accepted, not enforced (documented)
-        else:
+        elif key not in ('id', 'tenant_id', 'project_id'):
             bad.append(key)
     if bad:
         raise wsgi.BadRequest(f'Bad key(s) in quota set: {",".join(sorted(bad))[:300]}')

@@ -3,7 +3,7 @@ classes (admin only). The limits of class ``default`` are those of every
 project without its own (GET /os-quota-sets/{p}/defaults and quota
 enforcement use them); they are kept in the database. Keys of a volume
 type (``volumes_<type>``, ``gigabytes_<type>``, ``snapshots_<type>``) are
-kept and shown, not enforced (as the per-type keys of a project's quota set).
+the defaults of that type's quotas (enforced: iaas/db/volume_type_quotas.py).
 """
 from iaas import wsgi
 from iaas.api.volume import schemas, views
@@ -15,13 +15,10 @@ NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 UPDATE = {'type': 'object', 'required': ['quota_class_set'], 'properties': {
     'quota_class_set': {**schemas.QUOTA_UPDATE['properties']['quota_set'],
                         'properties': {'id': {'type': ['string', 'null'], 'maxLength': 255}}}}}
-PER_TYPE = ('volumes_', 'gigabytes_', 'snapshots_')
 
 
 def _body(name, limits):
-    known = API.quota_defaults()
-    per_type = {k: v for k, v in limits.items() if k not in known}
-    return {**_quota_body(name, {k: v for k, v in limits.items() if k in known}), **per_type}
+    return _quota_body(name, limits)
 
 
 def _name(quota_class_name):
@@ -41,12 +38,10 @@ def update(req, quota_class_name, project_id=None):
     name = _name(quota_class_name)
     body = req.json()
     wsgi.validate(body, UPDATE)
-    known = set(API.quota_defaults())
-    type_names = {t['name'] for t in API.types_by_id().values()}
+    known = set(API.quota_keys())
     values, bad = {}, []
     for key, value in body['quota_class_set'].items():
-        if key in known or (key.startswith(PER_TYPE) and
-                            key.split('_', 1)[1] in type_names):
+        if key in known:
             values[key] = int(value)
         elif key != 'id':
             bad.append(key)

@@ -67,6 +67,17 @@ UNSET_IMAGE_METADATA = {'type': 'object', 'required': ['key'],
                         'properties': {'key': {'type': 'string', 'minLength': 1,
                                                'maxLength': 255}}}
 BOOTABLE = {'type': 'object', 'required': ['bootable'], 'properties': {'bootable': boolean}}
+# os-migrate_volume (3.16+: a cluster instead of a host, not served here)
+MIGRATE = {'type': 'object', 'additionalProperties': False, 'properties': {
+    'host': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255,
+             'pattern': r'^[A-Za-z0-9._:-]+(@[A-Za-z0-9._:-]+)?(#[A-Za-z0-9._:-]+)?$'},
+    'cluster': {'type': ['string', 'null'], 'maxLength': 255},
+    'force_host_copy': boolean, 'lock_volume': boolean}}
+MIGRATE_COMPLETION = {'type': 'object', 'required': ['new_volume'],
+                      'additionalProperties': False, 'properties': {
+                          'new_volume': uuid, 'error': {**boolean, 'type': [
+                              'boolean', 'string', 'null'], 'enum': [*boolean['enum'],
+                                                                     None]}}}
 READONLY = {'type': 'object', 'required': ['readonly'], 'properties': {'readonly': boolean}}
 
 SNAPSHOT_CREATE = {

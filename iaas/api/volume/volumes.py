@@ -7,11 +7,13 @@ from iaas.exception import InvalidVolume, VolumeNotFound
 from iaas.identity import policy
 from iaas.volume import api as volume_api
 from iaas.volume import groups as groups_api
+from iaas.volume import migration as migration_api
 from iaas.volume import policies as P
 from iaas.volume import states
 
 API = volume_api.API()
 GROUPS = groups_api.GroupAPI(API)
+MIGRATIONS = migration_api.Migrations(API)
 FILTERS = ('name', 'status', 'availability_zone', 'bootable', 'metadata', 'user_id',
            'volume_type_id')
 
@@ -323,6 +325,25 @@ def _retype(req, volume_id, arg):
     API.retype(ctx_of(req), volume_id, arg['new_type'], arg.get('migration_policy') or 'never')
 
 
+def _migrate(req, volume_id, arg):
+    wsgi.validate(arg, schemas.MIGRATE)
+    if arg.get('cluster'):
+        raise wsgi.BadRequest('Invalid input received: volume clusters are not supported; '
+                              'name a host.')
+    if not arg.get('host'):
+        raise wsgi.BadRequest('Invalid input received: host is required.')
+    MIGRATIONS.migrate(ctx_of(req), volume_id, arg['host'],
+                       schemas.to_bool(arg.get('force_host_copy', False)),
+                       schemas.to_bool(arg.get('lock_volume', False)))
+
+
+def _migrate_completion(req, volume_id, arg):
+    wsgi.validate(arg, schemas.MIGRATE_COMPLETION)
+    kept = MIGRATIONS.complete(ctx_of(req), volume_id, arg['new_volume'],
+                               schemas.to_bool(arg.get('error', False)))
+    return {'save_volume_id': kept}
+
+
 def _force_delete(req, volume_id, arg):
     API.delete(ctx_of(req), volume_id, force=True)
 
@@ -341,7 +362,7 @@ def _unreserve(req, volume_id, arg):
 NOT_SERVED = frozenset({
     'os-attach', 'os-detach', 'os-begin_detaching', 'os-roll_detaching',
     'os-initialize_connection', 'os-terminate_connection', 'os-update_readonly_flag',
-    'os-migrate_volume', 'os-migrate_volume_completion', 'os-reimage',
+    'os-reimage',
     'os-unmanage', 'os-reset_status_attachments', 'revert'})
 
 # action → (handler, status of success)
@@ -358,6 +379,8 @@ ACTIONS = {
     'os-reserve': (_reserve, 202),
     'os-unreserve': (_unreserve, 202),
     'os-retype': (_retype, 202),
+    'os-migrate_volume': (_migrate, 202),
+    'os-migrate_volume_completion': (_migrate_completion, 200),
 }
 
 

@@ -33,7 +33,9 @@ def _server_actions(v):
             {'resize': {'flavorRef': v['flavor_id']}}, {'confirmResize': None},
             {'rebuild': {'imageRef': v['image_id'], 'name': 'pwned'}},
             {'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 0}},
-            {'forceDelete': None}, {'restore': None}]
+            {'forceDelete': None}, {'restore': None}, {'shelve': None},
+            {'shelveOffload': None}, {'unshelve': None},
+            {'unshelve': {'availability_zone': 'nova'}}]
 
 
 # (METHOD, template) → function(victim) → body (a list: one call per body).
@@ -187,7 +189,9 @@ def _volume_actions(v):
             {'os-set_image_metadata': {'metadata': {'a': 'b'}}},
             {'os-unset_image_metadata': {'key': 'a'}}, {'os-set_bootable': {'bootable': True}},
             {'os-force_delete': {}}, {'os-volume_upload_image': {'image_name': 'stolen'}},
-            {'os-force_detach': {}}]
+            {'os-force_detach': {}},
+            {'os-migrate_volume': {'host': f'{v["volume_host"]}@file#file'}},
+            {'os-migrate_volume_completion': {'new_volume': v['volume_id'], 'error': True}}]
 
 
 def _backup_records(v):

@@ -2,6 +2,8 @@
 ``db_url`` database (SQLite, PostgreSQL, MariaDB) with real tokens, and
 iaas-conductor, iaas-scheduler, one iaas-compute ('fv-c1', fake hypervisor)
 and one iaas-volume host ('fv1', the file backend) on the ``memory://`` bus."""
+import contextlib
+
 import pytest
 
 from tests.functional.compute.conftest import wait_for  # noqa: F401 (tests import it here)
@@ -48,8 +50,10 @@ class VolumeCloud(Cloud):
         return wait_for(check, what=f'{single} {vid} {status}')
 
 
-@pytest.fixture
-def cloud(conf, db_url):
+@contextlib.contextmanager
+def volume_cloud(conf, volume_hosts=('fv1',), backends=(BACKEND,)):
+    """The cloud with ``volume_hosts`` (names, or VolumeManagers) serving
+    ``[volume] enabled_backends`` = ``backends``."""
     from iaas import identity
     from iaas.api import ratelimit
     from iaas.api.identity import app as identity_api
@@ -59,7 +63,7 @@ def cloud(conf, db_url):
     conf.set_override('user_write_rate', 0, group='api')
     conf.set_override('transport_url', 'memory://')
     conf.set_override('report_interval', 1, group='service')
-    conf.set_override('enabled_backends', [BACKEND], group='volume')
+    conf.set_override('enabled_backends', list(backends), group='volume')
     conf.set_override('spawn_delay', 0, group='fake_driver')
     identity.reset_state()
     ratelimit.reset()
@@ -67,7 +71,7 @@ def cloud(conf, db_url):
     from iaas.api.compute import app as compute_app
     from iaas.db import flavors as db_flavors
     from iaas.db import images as db_images
-    with running(control_plane('fv-', compute=['fv-c1'], volume=['fv1'])):
+    with running(control_plane('fv-', compute=['fv-c1'], volume=list(volume_hosts))):
         c = VolumeCloud(Client(identity_api.build_app()), Client(compute_app.build_app()))
         c.image = db_images.image_create({
             'name': 'img', 'status': 'active', 'visibility': 'public', 'disk_format': 'raw',
@@ -81,3 +85,9 @@ def cloud(conf, db_url):
         yield c
     identity.reset_state()
     ratelimit.reset()
+
+
+@pytest.fixture
+def cloud(conf, db_url):
+    with volume_cloud(conf) as c:
+        yield c

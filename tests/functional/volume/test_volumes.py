@@ -90,8 +90,11 @@ def test_bad_input_is_a_clear_4xx(cloud):
     cloud.wait_status(vol['id'], 'available')
     r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-frobnicate': {}})
     assert r.status_int == 400 and 'no such action' in r.body.decode()   # not Cinder's
-    r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-migrate_volume': {'host': 'x'}})
+    r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-update_readonly_flag': {
+        'readonly': True}})
     assert r.status_int == 501                  # Cinder's, not served here
+    r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-migrate_volume': {'host': 'x'}})
+    assert r.status_int == 403                  # admins only
     r = cloud.v('POST', f"/volumes/{vol['id']}/action", {'os-reset_status': {
         'status': 'error'}})
     assert r.status_int == 403                        # admins only

@@ -12,7 +12,7 @@ def test_every_operation_ends_in_a_known_status():
 def test_transitional_statuses_are_those_operations_run_in():
     assert states.TRANSITIONAL == {'creating', 'deleting', 'extending', 'reserved',
                                    'attaching', 'detaching', 'uploading', 'backing-up',
-                                   'restoring-backup', 'downloading'}
+                                   'restoring-backup', 'downloading', 'maintenance'}
     for status in states.TRANSITIONAL:
         assert states.op_running('volume', status) is not None
     assert states.op_running('volume', 'available') is None

@@ -18,6 +18,10 @@ Every volume disk is a virtio disk whose ``<serial>`` is the volume id
 ``ua-iaasvol-<dev>`` marks it as a volume, so the driver tells volumes from
 the instance's own disks in the domain XML (libvirt keeps user aliases in
 the live and the persistent definition).
+
+The front-end QoS of the volume's type (Cinder's ``data['qos_specs']``)
+becomes the disk's ``<iotune>`` (total/read/write bytes and IOPS per
+second, their ``_max`` bursts, ``size_iops_sec``), as Nova writes it.
 """
 import contextlib
 import errno
@@ -26,6 +30,7 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
+from iaas.common import qos
 from iaas.compute.virt import driver
 
 ALIAS_PREFIX = 'ua-iaasvol-'
@@ -152,6 +157,11 @@ def disk_element(connection_info, device, serial=None, usage=None, cache_probe=N
         # several guests write it: qemu takes no exclusive lock, no host cache
         disk.find('driver').set('cache', 'none')
         _sub(disk, 'shareable')
+    limits = qos.iotune(data.get('qos_specs'))
+    if limits:
+        tune = _sub(disk, 'iotune')
+        for key, value in limits.items():
+            _sub(tune, key, value)
     _sub(disk, 'alias', name=ALIAS_PREFIX + device)
     return disk
 
