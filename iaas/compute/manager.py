@@ -177,22 +177,32 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                 self.undo_boot_volumes(context, bdi)
                 self._build_failed(context, inst, spec, attempt, exc)
                 return
-            if not self._update(context, uuid, BUILD.expected_task_state,
-                                finish_event=event, vm_state=BUILD.vm_state,
-                                task_state=None, power_state=BUILD.power_state,
-                                launched_at=True, progress=100):
-                # Deleted while spawning: the terminate waiting on our lock
-                # removes the guest. Gone, or failed meanwhile (the reaper timed
-                # the build out, or saw this host down, and released its
-                # resources): nobody else will, so remove it here.
+            # Deleted while spawning: the terminate waiting on our lock removes
+            # the guest. Gone, or failed meanwhile (the reaper timed the build
+            # out, or saw this host down, and released its resources): nobody
+            # else will, so _activate removes it here.
+            if not self._activate(context, inst, bdi, BUILD.expected_task_state, event,
+                                  vm_state=BUILD.vm_state, power_state=BUILD.power_state,
+                                  progress=100):
                 LOG.info('instance %s changed during its build; not activating', uuid)
-                if self._orphaned(context, uuid):
-                    self.driver.destroy(context, inst)
-                    self.undo_boot_volumes(context, bdi)
                 return
-            if bdi:
-                self.complete_boot_volumes(context, bdi)
             LOG.info('instance %s active on %s', uuid, self.host)
+
+    def _activate(self, context, inst, bdi, expected_task, event, **fields):
+        """The swap that ends a spawn (build, unshelve): ``expected_task`` →
+        no task, ``fields`` set; then the boot volumes' attachments are
+        completed. False when the server changed meanwhile: a guest nobody
+        else will remove (the server gone or failed) is destroyed here."""
+        uuid = inst['uuid']
+        if not self._update(context, uuid, expected_task, finish_event=event, task_state=None,
+                            launched_at=True, **fields):
+            if self._orphaned(context, uuid):
+                self.driver.destroy(context, inst)
+                self.undo_boot_volumes(context, bdi)
+            return False
+        if bdi:
+            self.complete_boot_volumes(context, bdi)
+        return True
 
     def _build_failed(self, context, inst, spec, attempt, exc):
         uuid = inst['uuid']

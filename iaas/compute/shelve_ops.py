@@ -26,7 +26,6 @@ import traceback
 
 from iaas import manager, rpc, states
 from iaas.compute import rpcapi as compute_rpcapi
-from iaas.compute.volume_ops import connector
 from iaas.conf import CONF
 from iaas.image import upload as image_upload
 
@@ -257,16 +256,10 @@ class ShelveOps:
                 self.undo_boot_volumes(context, bdi)
                 self._unshelve_failed(context, inst, exc)
                 return
-            if not self._update(context, uuid, UNSHELVE.task_state,
-                                finish_event=UNSHELVE_EVENT, vm_state=UNSHELVE.vm_state,
-                                task_state=None, power_state=power, launched_at=True):
+            if not self._activate(context, inst, bdi, UNSHELVE.task_state, UNSHELVE_EVENT,
+                                  vm_state=UNSHELVE.vm_state, power_state=power):
                 LOG.info('instance %s changed during its unshelve', uuid)
-                if self._orphaned(context, uuid):
-                    self.driver.destroy(context, inst)
-                    self.undo_boot_volumes(context, bdi)
                 return
-            if bdi:
-                self.complete_boot_volumes(context, bdi)
             self._drop_shelved_image(inst)
             LOG.info('instance %s unshelved on %s', uuid, self.host)
 
@@ -277,22 +270,7 @@ class ShelveOps:
                 if a.get('attach_status') == 'attached']
         if not atts:
             return None
-        conn = connector(self.host)
-        mappings = []
-        try:
-            for att in atts:
-                info = self.volume_api.initialize_connection(context, att['volume_host'],
-                                                             att['volume_id'], conn)
-                mappings.append({'connection_info': info, 'mount_device': att['mountpoint'],
-                                 'boot_index': att.get('boot_index'),
-                                 'serial': att['volume_id'],
-                                 'delete_on_termination': att['delete_on_termination'],
-                                 'attachment_id': att['uuid'],
-                                 'volume_host': att['volume_host'], 'connector': conn})
-        except Exception:
-            self.undo_boot_volumes(context, {'block_device_mapping': mappings})
-            raise
-        return {'root_device_name': '/dev/vda', 'block_device_mapping': mappings}
+        return self.export_volumes(context, atts)
 
     def _unshelve_failed(self, context, inst, exc):
         """Back to the state it began from: SHELVED (task cleared), or

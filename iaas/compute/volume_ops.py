@@ -147,6 +147,11 @@ class VolumeOps:
                 raise TimeoutError(f'the volumes of {uuid} were not made within '
                                    f'{CONF.compute.block_device_wait_timeout} s')
             time.sleep(0.5)
+        return self.export_volumes(context, atts)
+
+    def export_volumes(self, context, atts):
+        """Export the attachment records ``atts`` to this host: the driver's
+        ``block_device_info`` (on a failure, the exports made are withdrawn)."""
         conn = connector(self.host)
         mappings = []
         try:
@@ -154,7 +159,8 @@ class VolumeOps:
                 info = self.volume_api.initialize_connection(context, att['volume_host'],
                                                              att['volume_id'], conn)
                 mappings.append({'connection_info': info, 'mount_device': att['mountpoint'],
-                                 'boot_index': att['boot_index'], 'serial': att['volume_id'],
+                                 'boot_index': att.get('boot_index'),
+                                 'serial': att['volume_id'],
                                  'delete_on_termination': att['delete_on_termination'],
                                  'attachment_id': att['uuid'],
                                  'volume_host': att['volume_host'], 'connector': conn})
