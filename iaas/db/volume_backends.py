@@ -71,20 +71,29 @@ def list_(updated_since=None):
         return out
 
 
+def _locked(s, host, backend_name):
+    """The backend's row as a dict, its row locked for this transaction (a
+    write bumps its generation, so two claims on it go one after the
+    other); None when there is no such backend."""
+    n = s.execute(sa.update(VolumeBackend).where(
+        VolumeBackend.host == host, VolumeBackend.backend_name == backend_name,
+        VolumeBackend.deleted == 0).values(
+        generation=VolumeBackend.generation + 1)).rowcount
+    if not n:
+        return None
+    return row_to_dict(s.scalars(sa.select(VolumeBackend).filter_by(
+        host=host, backend_name=backend_name, deleted=0)).one())
+
+
 def claim(host, backend_name, volume_uuid, size, expected=('creating',)):
     """Place the volume on the backend if ``size`` GiB fit: True; False if
     it no longer fits (or the backend is gone); None when the volume is gone
     or not in ``expected`` any more."""
     name = f'{host}@{backend_name}'
     with transaction() as s:
-        n = s.execute(sa.update(VolumeBackend).where(
-            VolumeBackend.host == host, VolumeBackend.backend_name == backend_name,
-            VolumeBackend.deleted == 0).values(
-            generation=VolumeBackend.generation + 1)).rowcount
-        if not n:
+        b = _locked(s, host, backend_name)
+        if b is None:
             return False
-        b = row_to_dict(s.scalars(sa.select(VolumeBackend).filter_by(
-            host=host, backend_name=backend_name, deleted=0)).one())
         if _allocated(s, name) + size > limit_gb(b):
             return False
         n = s.execute(sa.update(Volume).where(
@@ -102,14 +111,9 @@ def claim_migration(name, volume_uuid, expected, status, **values):
     the volume otherwise (VolumeStatusError / VolumeNotFound from the swap)."""
     host, _, backend_name = name.partition('@')
     with transaction() as s:
-        n = s.execute(sa.update(VolumeBackend).where(
-            VolumeBackend.host == host, VolumeBackend.backend_name == backend_name,
-            VolumeBackend.deleted == 0).values(
-            generation=VolumeBackend.generation + 1)).rowcount
-        if not n:
+        b = _locked(s, host, backend_name)
+        if b is None:
             return False
-        b = row_to_dict(s.scalars(sa.select(VolumeBackend).filter_by(
-            host=host, backend_name=backend_name, deleted=0)).one())
         size = s.scalar(sa.select(Volume.size).where(Volume.uuid == volume_uuid,
                                                      Volume.deleted == 0)) or 0
         if _allocated(s, name) + size > limit_gb(b):
