@@ -39,7 +39,10 @@ fi
 crc=0
 if [ $# -eq 0 ] && [ -z "${SKIP_CONFORMANCE:-}" ]; then
     echo "== conformance (Swift functests, ceph s3-tests, Tempest)"
-    tools/conformance/run.sh --check || crc=$?
+    # ceph's s3-tests: the core subset here (the full suite, about 8 min
+    # more, runs in `make conformance`), to keep CI well inside its limit.
+    tools/conformance/run.sh --check swift s3-core tempest-object tempest-image \
+        tempest-compute tempest-network tempest-identity tempest-volume || crc=$?
 fi
 [ "$rc" -ne 0 ] && exit "$rc"
 exit "$crc"
