@@ -80,6 +80,16 @@ def pytest_xdist_make_scheduler(config, log):
     return GroupScheduling(config, log)
 
 
+def pytest_runtest_logreport(report):
+    """With IAAS_TEST_TIMINGS=FILE, one line per test phase as it ends
+    (seconds, phase, outcome, node id): where the time goes while a long
+    run is still going (tools/test-timings.py sums it per file)."""
+    path = os.environ.get('IAAS_TEST_TIMINGS')
+    if path:
+        with open(path, 'a') as f:
+            f.write(f'{report.duration:.3f}\t{report.when}\t{report.outcome}\t{report.nodeid}\n')
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Delete the queues this run left on the shared RabbitMQ (topic queues
     are durable, so they would pile up run after run)."""
