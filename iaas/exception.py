@@ -275,3 +275,9 @@ class HostNotAuthorized(ServiceError):
 class NoDatabase(RuntimeError):
     """This process holds no database credentials (hypervisor and network
     hosts): its state goes through the conductor."""
+
+
+class ConsoleTypeUnavailable(ServiceError):
+    """A console of a type the cloud (or the guest's host) does not serve
+    (Nova's "Unavailable console type"): 400."""
+    code = 400

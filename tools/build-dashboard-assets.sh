@@ -15,6 +15,8 @@ DEST=iaas/dashboard/static/vendor
 # package@version  file in the package  name in vendor/  sha256
 ASSETS=(
     "htmx.org@2.0.11 dist/htmx.min.js htmx.min.js d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    "@xterm/xterm@5.5.0 lib/xterm.js xterm.js 1f991ac3b4b283ebf96e60ae23a00a52765dd3a2e46fa6fdda9f1aab032f7495"
+    "@xterm/xterm@5.5.0 css/xterm.css xterm.css ba8e6985669488981ccf40c0cefe3aba80722cb6c92de7ad628b0bd717faf2b6"
 )
 
 verify() {   # file sha256

@@ -37,7 +37,9 @@
 #       IAAS-TEST-IMAGE-VOLUME dev=<vdX> serial=<serial> found=<earlier mark|none>
 #     then writes its own mark into the first 512 bytes,
 #       IAAS-VOLUME-MARK uuid=<instance uuid> serial=<serial> writes=<n>
-#     and prints IAAS-TEST-IMAGE-VOLUME-MARKED dev=<vdX> writes=<n> (volume tests).
+#     and prints IAAS-TEST-IMAGE-VOLUME-MARKED dev=<vdX> writes=<n> (volume tests);
+#   * runs a shell on the serial console (ttyS0), again whenever it exits;
+#     /iaas-boot-line holds the boot marker line (serial console tests).
 # Idempotent: nothing is rebuilt when OUTPUT exists and its stamp matches
 # this script, the kernel and busybox.
 set -euo pipefail
@@ -342,8 +344,13 @@ if [ -e /sys/class/net/eth0 ]; then
     [ -n "${peer:-}" ] && ping_peer "$peer" &
 fi
 
-# PID 1 must never exit
-while :; do sleep 3600; done
+# A shell on the serial console (the serial console probes type into it;
+# "cat /iaas-boot-line" shows the boot marker again). PID 1 must never exit.
+echo "IAAS-TEST-IMAGE-BOOTED uuid=$uuid hostname=$name boot=$boot" > /iaas-boot-line
+while :; do
+    setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+    sleep 1
+done
 EOF
 chmod +x "$ird/init"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"

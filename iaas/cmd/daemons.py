@@ -3,8 +3,13 @@
 A service package that adds a daemon or an API adds its builder here; a
 builder takes the launcher and adds services to it.
 """
+import logging
+import sys
+
 from iaas.conf import CONF
 from iaas.service import Service, WSGIService
+
+LOG = logging.getLogger(__name__)
 
 
 def _rpc_service(binary, topic, manager_cls):
@@ -79,6 +84,16 @@ def build_dashboard(launcher):
                              threads=CONF.dashboard.threads))
 
 
+def build_serialproxy(launcher):
+    """iaas-serialproxy: guests' serial consoles as websockets (one-time tokens).
+    Only with [serial_console] enabled (iaas-all starts it then too)."""
+    from iaas.console import serialproxy
+    if not CONF.serial_console.enabled:
+        LOG.info('[serial_console] enabled is false: no console proxy')
+        return
+    launcher.add(serialproxy.SerialProxy.from_conf(CONF))
+
+
 DAEMONS = {
     'iaas-api': build_api,
     'iaas-image': build_image,
@@ -90,6 +105,7 @@ DAEMONS = {
     'iaas-volume': build_volume,
     'iaas-billing': build_billing,
     'iaas-dashboard': build_dashboard,
+    'iaas-serialproxy': build_serialproxy,
 }
 
 
@@ -120,3 +136,8 @@ network_main = _main('iaas-network')
 volume_main = _main('iaas-volume')
 billing_main = _main('iaas-billing')
 dashboard_main = _main('iaas-dashboard')
+serialproxy_main = _main('iaas-serialproxy')
+
+
+if __name__ == '__main__':     # python -m iaas.cmd.daemons NAME [options]
+    sys.exit(_main(sys.argv[1])(sys.argv[1:]))

@@ -30,6 +30,7 @@ from iaas.compute.errors import (  # noqa: F401  (the API's names)
     owner_of,
 )
 from iaas.conf import CONF
+from iaas.console import tokens as console_tokens
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import flavors as db_flavors
 from iaas.db import images as db_images
@@ -40,7 +41,7 @@ from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
 from iaas.db import volumes as db_volumes
 from iaas.ec2 import ids as ec2_ids
-from iaas.exception import ServiceError, VolumeStatusError
+from iaas.exception import ConsoleTypeUnavailable, ServiceError, VolumeStatusError
 from iaas.image import access as image_access
 from iaas.image import upload as image_upload
 from iaas.network import api as network_api
@@ -553,6 +554,34 @@ class API(shelve.ShelveAPI):
         if not inst['host']:
             raise Conflict(f'Instance {uuid} is not on any host yet.')
         return self.compute.get_console_output(ctx, inst['host'], uuid, length)
+
+    def get_serial_console(self, ctx, uuid, protocol='serial', console_type='serial'):
+        """A one-time URL of the server's serial console: {'protocol',
+        'type', 'url'}. 404 for a server the caller may not see, 400 for
+        another console than serial or when serial consoles are off, 409
+        when the server is not ACTIVE."""
+        inst = self.get(ctx, uuid, P.REMOTE_CONSOLES)
+        if protocol != console_tokens.SERIAL or console_type != console_tokens.SERIAL \
+                or not CONF.serial_console.enabled:
+            raise ConsoleTypeUnavailable(f'Unavailable console type {console_type}.')
+        if inst['vm_state'] != states.ACTIVE or inst['task_state'] is not None \
+                or not inst['host']:
+            raise Conflict(f'Instance {uuid} is not ready (vm_state '
+                           f'{inst["vm_state"]}, task_state {inst["task_state"]}).')
+        where = self.compute.get_serial_console(ctx, inst['host'], uuid)
+        _token, url = console_tokens.issue(inst, console_tokens.SERIAL, where['host'],
+                                           where['port'])
+        return {'protocol': 'serial', 'type': 'serial', 'url': url}
+
+    def console_auth_token(self, ctx, token):
+        """What an unused console token opens (admin): {'instance_uuid',
+        'host', 'port', 'internal_access_path'}."""
+        enforce(ctx, P.CONSOLE_AUTH_TOKENS, {'project_id': None})
+        rec = console_tokens.show(token)
+        if rec is None:
+            raise NotFound('The token is invalid or has expired.')
+        return {'instance_uuid': rec['instance_uuid'], 'host': rec['host'],
+                'port': rec['port'], 'internal_access_path': None}
 
     def lock(self, ctx, uuid, reason=None):
         inst = self.get(ctx, uuid, P.ACTION_RULES['lock'])

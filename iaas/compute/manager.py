@@ -24,7 +24,7 @@ from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
 from iaas.context import get_admin_context
-from iaas.exception import InstanceNotFound, UnexpectedState
+from iaas.exception import ConsoleTypeUnavailable, InstanceNotFound, UnexpectedState
 from iaas.image import upload as image_upload
 from iaas.network import rpcapi as network_rpcapi
 
@@ -415,6 +415,17 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
         if length is not None:
             text = '\n'.join(text.splitlines()[-int(length):]) + ('\n' if length else '')
         return text
+
+    @rpc.expose
+    def get_serial_console(self, context, instance_uuid):
+        """{'host', 'port'} of the guest's serial port (the driver's)."""
+        inst = self.conductor.instance_get(context, instance_uuid)
+        try:
+            info = self.driver.get_serial_console(context, inst)
+        except virt_driver.InstanceNotFoundInDriver:
+            raise ConsoleTypeUnavailable(
+                f'Instance {instance_uuid} has no guest on this host') from None
+        return {'host': info['host'], 'port': int(info['port'])}
 
     # -- periodic tasks -----------------------------------------------------
     @manager.periodic_task(spacing=lambda: CONF.compute.resource_report_interval)

@@ -104,6 +104,15 @@ for _body, _name, _check, _what in (
          'Unshelve a server (an offloaded one is scheduled again, in another '
          'availability zone from microversion 2.77).')):
     ACTION_RULES[_body] = _rule(_name, _check, _what, ('POST', f'{ACTION} ({_body})'))
+REMOTE_CONSOLES = _rule('os_compute_api:os-remote-consoles', MEMBER,
+                        'Get a URL of a server\'s serial console (a one-time token).',
+                        ('POST', S + '/remote-consoles'),
+                        ('POST', ACTION + ' (os-getSerialConsole)'))
+ACTION_RULES['os-getSerialConsole'] = REMOTE_CONSOLES
+CONSOLE_AUTH_TOKENS = _rule('os_compute_api:os-console-auth-tokens', ADMIN,
+                            'Show what a console token opens (microversion 2.31 for '
+                            'serial consoles).',
+                            ('GET', P + '/os-console-auth-tokens/{console_token}'))
 UNLOCK_OVERRIDE = _rule('os_compute_api:os-lock-server:unlock:unlock_override', ADMIN,
                         'Unlock a server locked by an administrator; act on any locked '
                         'server.', ('POST', ACTION + ' (unlock)'))

@@ -73,6 +73,12 @@ class ComputeAPI(rpc.ClientAPI):
         return cctx.call(context, 'get_console_output', instance_uuid=instance_uuid,
                          length=length)
 
+    def get_serial_console(self, context, host, instance_uuid):
+        """Call (deadline rpc_response_timeout): where the guest's serial
+        port is served, {'host', 'port'} (ConsoleTypeUnavailable when not)."""
+        cctx = self.client.prepare(server=host, timeout=CONF.rpc_response_timeout)
+        return cctx.call(context, 'get_serial_console', instance_uuid=instance_uuid)
+
     # -- volumes ---------------------------------------------------------------
     def attach_volume(self, context, host, instance_uuid, volume_id, volume_host,
                       attachment_id, device):

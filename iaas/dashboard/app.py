@@ -30,6 +30,17 @@ SECURITY_HEADERS = [('Content-Security-Policy', CSP), ('X-Frame-Options', 'DENY'
                     ('Referrer-Policy', 'same-origin'),
                     ('Cross-Origin-Opener-Policy', 'same-origin')]
 _SECURITY_NAMES = {h.lower() for h, _ in SECURITY_HEADERS}
+
+
+def security_headers(console_origin=None):
+    """SECURITY_HEADERS; on the console page its script may also connect to
+    the console proxy (``console_origin``), and xterm.js's own <style>
+    elements are allowed there (its DOM renderer themes with them)."""
+    if not console_origin:
+        return SECURITY_HEADERS
+    csp = CSP.replace("connect-src 'self'", f"connect-src 'self' {console_origin}").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return [('Content-Security-Policy', csp)] + SECURITY_HEADERS[1:]
 SAFE_METHODS = ('GET', 'HEAD')
 
 
@@ -142,7 +153,7 @@ class Dashboard(wsgi.Router):
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
             headers = [h for h in headers if h[0].lower() not in _SECURITY_NAMES]
-            headers += SECURITY_HEADERS
+            headers += security_headers(environ.get(instances.CONSOLE_ORIGIN))
             sess = environ.get(SESSION)
             if sess is not None and sess.dirty:
                 headers.append(('Set-Cookie', session.cookie_header(

@@ -1,8 +1,9 @@
 """Instances: the list (paginated; its rows refresh live through htmx
 polling ``/instances/rows``), the launch form, one instance with its console
-log, and the actions stop, start, reboot and delete (POST forms)."""
+log, its serial console (xterm.js over the console proxy's websocket), and
+the actions stop, start, reboot and delete (POST forms)."""
 import base64
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from iaas import wsgi
 from iaas.cli import billing
@@ -135,6 +136,36 @@ def show(req, server_id):
                        metadata=server.get('metadata') or {})
 
 
+# The origin the console page's script may connect to (the proxy's), for
+# the response's Content-Security-Policy (app.py).
+CONSOLE_ORIGIN = 'iaas.dashboard.console_origin'
+SERIAL = {'remote_console': {'protocol': 'serial', 'type': 'serial'}}
+
+
+def console(req, server_id):
+    """The serial console: a one-time URL from the compute API (the user's
+    own token), opened by static/console.js with xterm.js."""
+    c = render.cloud(req)
+    sid = quote(render.check_id(server_id), safe='')
+    server = c.compute.get(f'/servers/{sid}').json()['server']
+    url = error = None
+    try:
+        url = c.compute.post(f'/servers/{sid}/remote-consoles', json=SERIAL, headers={
+            'OpenStack-API-Version': 'compute 2.6'}).json()['remote_console']['url']
+    except APIError as exc:
+        if exc.status == 401 or exc.status == 404 or exc.status >= 500:
+            raise
+        error = exc.api_message
+    if url:
+        u = urlsplit(url)
+        if u.scheme not in ('ws', 'wss') or not u.netloc:
+            raise wsgi.Fault('The compute API gave a console URL that is not a websocket.',
+                             code=502)
+        req.environ[CONSOLE_ORIGIN] = f'{u.scheme}://{u.netloc}'
+    return render.page(req, 'console.html', server=server, row=_rows([server])[0],
+                       url=url, error=error)
+
+
 def action(req, server_id):
     sid = quote(render.check_id(server_id), safe='')
     what = render.form(req, 'action', maximum=20)
@@ -161,4 +192,5 @@ def add_routes(router):
     router.add('GET', '/instances/rows', rows)
     router.add('GET', '/instances/new', new)
     router.add('GET', '/instances/{server_id}', show)
+    router.add('GET', '/instances/{server_id}/console', console)
     router.add('POST', '/instances/{server_id}/action', action)

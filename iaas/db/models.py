@@ -263,3 +263,28 @@ class InstanceGroupMember(Base, TimestampMixin):
     group_id: Mapped[int] = mapped_column(
         ForeignKey('instance_groups.id', ondelete='CASCADE'), index=True)
     instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class ConsoleAuthToken(Base):
+    """A one-time console token (Nova's table): only its sha256 is kept,
+    with what it opens (the guest's serial endpoint on its compute host),
+    when it expires and when it was used (single use: a compare-and-swap
+    sets ``used_at``)."""
+    __tablename__ = 'console_auth_tokens'
+    __table_args__ = (UniqueConstraint('token_hash',
+                                       name='uniq_console_auth_tokens0token_hash'),
+                      Index('ix_console_auth_tokens_instance_uuid', 'instance_uuid'),
+                      Index('ix_console_auth_tokens_expires', 'expires'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    console_type: Mapped[str] = mapped_column(String(32))
+    instance_uuid: Mapped[str] = mapped_column(String(36))
+    project_id: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column()
+    compute_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    access_url_base: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime)
+    expires: Mapped[datetime.datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)

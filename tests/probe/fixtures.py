@@ -117,9 +117,12 @@ class Daemon:
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, 'ab')
-        self.proc = subprocess.Popen([os.path.join(BIN, name), '--config-file',
-                                     str(config_file)], stdout=self._log,
-                                    stderr=subprocess.STDOUT)
+        cmd = [os.path.join(BIN, name)]
+        if not os.path.exists(cmd[0]):
+            # a daemon newer than the installed console scripts (no reinstall yet)
+            cmd = [sys.executable, '-m', 'iaas.cmd.daemons', name]
+        self.proc = subprocess.Popen(cmd + ['--config-file', str(config_file)],
+                                     stdout=self._log, stderr=subprocess.STDOUT)
 
     def log(self):
         with open(self.log_path, errors='replace') as f:

@@ -8,6 +8,7 @@ from iaas.api.compute import (
     microversion,
     networks,
     quotas,
+    remote_consoles,
     server_actions,
     server_groups,
     server_info,
@@ -67,6 +68,9 @@ def build_app():
     add('GET', f'{va}/{{volume_id}}', volume_attachments.show)
     add('PUT', f'{va}/{{volume_id}}', volume_attachments.update)
     add('DELETE', f'{va}/{{volume_id}}', volume_attachments.delete)
+    add('POST', f'{p}/servers/{{server_id}}/remote-consoles', remote_consoles.create)
+    add('GET', f'{p}/os-console-auth-tokens/{{console_token}}',
+        remote_consoles.auth_token_show)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions', servers.actions_index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions/{{request_id}}',
         servers.actions_show)

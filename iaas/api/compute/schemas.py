@@ -119,6 +119,8 @@ ACTIONS = {
         'name': {'type': 'string', 'minLength': 1, 'maxLength': 255}}},
     'lock': {'type': ['object', 'null'], 'properties': {
         'locked_reason': {'type': 'string', 'maxLength': 255}}},
+    'os-getSerialConsole': {'type': 'object', 'required': ['type'], 'properties': {
+        'type': {'type': 'string', 'enum': ['serial']}}},
 }
 # unshelve's argument: before 2.77 null (an object is ignored, as Nova);
 # 2.77-2.90 null or {availability_zone}; from 2.91 null or {availability_zone

@@ -13,7 +13,7 @@ import secrets
 from iaas import wsgi
 from iaas.api import auth
 from iaas.api.compute import microversion as mv
-from iaas.api.compute import schemas
+from iaas.api.compute import remote_consoles, schemas
 from iaas.api.compute.servers import _ctx, _detail_view, _respond, access_ips, compute_api
 from iaas.compute import keypairs
 from iaas.compute import policies as P
@@ -219,6 +219,7 @@ ACTIONS = {
     'shelve': lambda req, sid, arg: compute_api.shelve(_ctx(req), sid),
     'shelveOffload': lambda req, sid, arg: compute_api.shelve_offload(_ctx(req), sid),
     'unshelve': _unshelve,
+    'os-getSerialConsole': remote_consoles.serial_action,
     'addSecurityGroup': _security_group('add', P.ACTION_RULES['addSecurityGroup']),
     'removeSecurityGroup': _security_group('remove', P.ACTION_RULES['removeSecurityGroup']),
 }

@@ -32,6 +32,8 @@ removed; volumes and ports stay); an unshelve is
 """
 import re
 
+from iaas.exception import ConsoleTypeUnavailable
+
 DEVICE_PREFIX = 'vd'
 _DEVICE = re.compile(r'^(?:/dev/)?(?:vd|sd|xvd|hd)([a-z])$')
 
@@ -205,6 +207,11 @@ class ComputeDriver:
     def get_console_output(self, context, instance):
         """The guest's serial console log as text."""
         raise NotImplementedError
+
+    def get_serial_console(self, context, instance):
+        """{'host', 'port'}: the TCP endpoint serving the guest's serial port
+        (raw bytes both ways); ConsoleTypeUnavailable when it has none."""
+        raise ConsoleTypeUnavailable('Unavailable console type serial.')
 
     def rebuild(self, context, instance, image_meta, admin_password=None, network_info=None):
         """Re-create the guest from ``image_meta``: a new root disk (unless the

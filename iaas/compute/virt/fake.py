@@ -14,7 +14,7 @@ import random
 import threading
 import time
 
-from iaas.compute.virt import driver
+from iaas.compute.virt import driver, fake_serial
 from iaas.conf import CONF
 from iaas.states import PAUSED_POWER, RUNNING, SHUTDOWN, SUSPENDED_POWER
 
@@ -29,6 +29,7 @@ class FakeDriver(driver.ComputeDriver):
         self.peak = {'vcpus': 0, 'memory_mb': 0, 'local_gb': 0, 'guests': 0}
         self.refused = 0
         self.spawned = 0
+        self.serial_ports = {}
 
     # -- capacity and accounting --------------------------------------------
     def capacity(self):
@@ -114,12 +115,38 @@ class FakeDriver(driver.ComputeDriver):
             for k in res:
                 self.peak[k] = max(self.peak[k], used[k])
             self.peak['guests'] = max(self.peak['guests'], len(self.guests))
+            if CONF.serial_console.enabled:
+                self._serial_port(instance['uuid'])
             self._save()
 
     def destroy(self, context, instance, network_info=None, destroy_disks=True):
         with self._lock:
             self.guests.pop(instance['uuid'], None)
+            port = self.serial_ports.pop(instance['uuid'], None)
             self._save()
+        if port is not None:
+            port.close()
+
+    def cleanup_host(self):
+        with self._lock:
+            ports, self.serial_ports = list(self.serial_ports.values()), {}
+        for port in ports:
+            port.close()
+
+    def _serial_port(self, uuid):
+        """The guest's serial port server (made if missing); under _lock."""
+        port = self.serial_ports.get(uuid)
+        if port is None:
+            port = self.serial_ports[uuid] = fake_serial.SerialPort(uuid)
+        return port
+
+    def get_serial_console(self, context, instance):
+        if not CONF.serial_console.enabled:
+            raise driver.ConsoleTypeUnavailable('Unavailable console type serial.')
+        with self._lock:
+            self._guest(instance)
+            port = self._serial_port(instance['uuid'])
+            return {'host': port.host, 'port': port.port}
 
     def rebuild(self, context, instance, image_meta, admin_password=None, network_info=None):
         with self._lock:

@@ -18,7 +18,8 @@ ACTIONS = ({'os-stop': None}, {'os-start': None}, {'reboot': {'type': 'HARD'}},
            {'resize': {'flavorRef': 'sec-1'}}, {'confirmResize': None},
            {'revertResize': None}, {'addSecurityGroup': {'name': 'default'}},
            {'removeSecurityGroup': {'name': 'default'}}, {'shelve': None},
-           {'shelveOffload': None}, {'unshelve': None})
+           {'shelveOffload': None}, {'unshelve': None},
+           {'os-getSerialConsole': {'type': 'serial'}})
 
 
 def _routes():
@@ -54,7 +55,7 @@ def _path(template, sid):
     return template.format(server_id=sid, key='k', request_id='req-x', flavor_id='sec-1',
                            name='kp', project_id='whatever', service_id='1',
                            hypervisor_id='1', group_id='g', network='net', tag='t',
-                           volume_id='v', network_id='n')
+                           volume_id='v', network_id='n', console_token='tok')
 
 
 def test_unscoped_token_refused_on_every_route(api):

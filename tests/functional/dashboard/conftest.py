@@ -94,7 +94,9 @@ def dash_cloud(tmp_path_factory):
     # (tests/unit/dashboard checks the limit itself).
     aio = AllInOne(tmp_path_factory.mktemp('dashboard-cloud'),
                    sections={'dashboard': {'login_burst': 1000, 'poll_interval': 1,
-                                            'page_size': 5}})
+                                            'page_size': 5},
+                             'serial_console': {'enabled': True,
+                                                'serialproxy_host': '127.0.0.1'}})
     try:
         aio.wait_ready()
         yield DashCloud(aio)

@@ -82,6 +82,14 @@ def _click(driver, selector):
     deadline_poll(click, 10, 0.1, what=f'click {selector}')
 
 
+def _terminal_text(browser):
+    rows = browser.find_elements(By.CSS_SELECTOR, '.xterm-rows')
+    try:
+        return rows[0].text if rows else ''
+    except StaleElementReferenceException:
+        return ''
+
+
 def test_browser_journey(dash_cloud, user, browser, tmp_path):
     shots = Shots(browser, tmp_path / 'screenshots')
     base = dash_cloud.base
@@ -128,6 +136,16 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
                   what='ACTIVE without a reload')
     assert browser.execute_script('return document.body.dataset.marker') == 'same-page'
     shots.take('instances-active')
+
+    # The serial console: xterm.js over the proxy's websocket (the fake
+    # guest greets and echoes)
+    _click(browser, 'a[aria-label="Console of browser-vm"]')
+    deadline_poll(lambda: 'IAAS-TEST-IMAGE-BOOTED' in _terminal_text(browser), 20,
+                  what='console banner')
+    browser.find_element(By.CSS_SELECTOR, '.xterm-helper-textarea').send_keys('hi-browser')
+    deadline_poll(lambda: 'hi-browser' in _terminal_text(browser), 20, what='echo')
+    shots.take('console')
+    browser.find_element(By.LINK_TEXT, 'Instances').click()
 
     _click(browser, 'button[aria-label="Stop browser-vm"]')
     deadline_poll(lambda: _status_of(browser, 'browser-vm') == 'SHUTOFF', 60,

@@ -2,8 +2,10 @@
 compute driver): launch an instance and watch the live fragment go ACTIVE,
 stop/start/reboot/delete, the console log, images, key pairs; a second user
 sees none of it and gets 404 on its ids."""
+import html
 import re
 
+from tests.console_client import Console, refusal
 from tests.functional.dashboard.test_sessions import loc
 from tests.probe.compute.helpers import deadline_poll
 
@@ -73,6 +75,34 @@ def test_instance_life_cycle(dash_cloud, user, other_user):
     assert r.status_code == 303
     deadline_poll(lambda: _status(user, sid) is None, 60, what='instance gone')
     assert user.get(f'/instances/{sid}').status_code == 404
+
+
+def test_serial_console_page(dash_cloud, user, other_user):
+    user.login()
+    sid = _launch(user, 'con-1')
+    _wait_status(user, sid, 'ACTIVE')
+    assert f'/instances/{sid}/console' in user.get('/instances').text
+    page = user.get(f'/instances/{sid}/console')
+    assert page.status_code == 200, page.text[:500]
+    m = re.search(r'data-console-url="(ws://[^"]+)"', page.text)
+    assert m, page.text[:2000]
+    url = html.unescape(m.group(1))
+    proxy = url.split('/?', 1)[0]
+    csp = page.headers['Content-Security-Policy']
+    assert f"connect-src 'self' {proxy}" in csp
+    assert "script-src 'self';" in csp                  # still no inline script
+    assert 'vendor/xterm.js' in page.text and 'console.js' in page.text
+    # the dashboard's page may open it (its origin), once
+    with Console(url, origin=dash_cloud.base) as con:
+        con.expect(f'IAAS-TEST-IMAGE-BOOTED {sid}'.encode())
+        con.type('typed-in-dashboard\n')
+        con.expect(rb'typed-in-dashboard')
+    assert refusal(url) == 403
+    # other pages keep the strict policy; another user gets 404
+    assert "connect-src 'self';" in user.get('/instances').headers[
+        'Content-Security-Policy']
+    other_user.login()
+    assert other_user.get(f'/instances/{sid}/console').status_code == 404
 
 
 def test_launch_refused_by_the_api_shows_why(dash_cloud, user):

@@ -208,6 +208,9 @@ def _victim_resources(c, vt, project_id, user_id, admin_project):
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {c.call('compute', 'GET', show, c.admin)!r}") from None
     v['key'] = 'victim-key'
+    # a console token of the victim's (serial consoles are off here: any
+    # string; the route is admin-only and must refuse before it looks)
+    v['console_token'] = 'victim-console-token'
     v['request_id'] = c.ok('compute', 'GET', f"/v2.1/servers/{srv['id']}/os-instance-actions",
                            vt).json['instanceActions'][0]['request_id']
     hyp = c.ok('compute', 'GET', '/v2.1/os-hypervisors', c.admin).json['hypervisors']

@@ -35,7 +35,8 @@ def _server_actions(v):
             {'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 0}},
             {'forceDelete': None}, {'restore': None}, {'shelve': None},
             {'shelveOffload': None}, {'unshelve': None},
-            {'unshelve': {'availability_zone': 'nova'}}]
+            {'unshelve': {'availability_zone': 'nova'}},
+            {'os-getSerialConsole': {'type': 'serial'}}]
 
 
 # (METHOD, template) → function(victim) → body (a list: one call per body).
@@ -50,6 +51,9 @@ WRITE_BODIES = {
     ('PUT', '/v2.1/servers/{server_id}'): lambda v: [{'server': {'name': 'pwned'}}],
     ('DELETE', '/v2.1/servers/{server_id}'): None,
     ('POST', '/v2.1/servers/{server_id}/action'): _server_actions,
+    ('POST', '/v2.1/servers/{server_id}/remote-consoles'): lambda v: [
+        {'remote_console': {'protocol': 'serial', 'type': 'serial'}},
+        {'remote_console': {'protocol': 'vnc', 'type': 'novnc'}}],
     ('POST', '/v2.1/servers/{server_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
     ('PUT', '/v2.1/servers/{server_id}/metadata'): lambda v: [{'metadata': {'a': 'b'}}],
     ('PUT', '/v2.1/servers/{server_id}/metadata/{key}'):

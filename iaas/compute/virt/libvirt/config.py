@@ -63,8 +63,10 @@ def _vifs(network_info):
 
 def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine='pc',
                config_drive_path=None, config_drive_bus='virtio', network_info=None,
-               volume_disks=(), interfaces=()):
-    """The domain XML (a string) for ``instance``; ``disk_path`` is None
+               volume_disks=(), interfaces=(), serial_tcp=None):
+    """The domain XML (a string) for ``instance``; ``serial_tcp``: (host,
+    port) the serial port listens on (raw TCP; None: a pty), its log going
+    to ``console_log`` either way; ``disk_path`` is None
     when a volume in ``volume_disks`` (elements) is the root disk;
     ``interfaces`` (elements of an earlier definition) are kept as they are
     when there is no ``network_info``."""
@@ -145,10 +147,15 @@ def domain_xml(name, instance, disk_path, console_log, virt_type='qemu', machine
     if network_info is None:
         dev.extend(interfaces)
 
-    serial = _sub(dev, 'serial', type='pty')
+    kind = 'tcp' if serial_tcp else 'pty'
+    serial = _sub(dev, 'serial', type=kind)
+    console = _sub(dev, 'console', type=kind)
+    if serial_tcp:
+        for el in (serial, console):
+            _sub(el, 'source', mode='bind', host=serial_tcp[0], service=str(serial_tcp[1]))
+            _sub(el, 'protocol', type='raw')
     _sub(serial, 'log', file=console_log, append='on')
     _sub(serial, 'target', port=0)
-    console = _sub(dev, 'console', type='pty')
     _sub(console, 'target', type='serial', port=0)
     _sub(dev, 'memballoon', model='virtio')
     return ET.tostring(dom, encoding='unicode')

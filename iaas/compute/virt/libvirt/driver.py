@@ -26,7 +26,7 @@ import libvirt
 
 from iaas import states
 from iaas.compute.virt import driver
-from iaas.compute.virt.libvirt import config, configdrive, imagecache, volume
+from iaas.compute.virt.libvirt import config, configdrive, imagecache, serial, volume
 from iaas.compute.virt.libvirt.connection import Connection
 from iaas.conf import CONF
 from iaas.privileged import CommandError, instances
@@ -77,6 +77,7 @@ class LibvirtDriver(driver.ComputeDriver):
         self._sweep_lock = threading.Lock()
         self._volume_locks = {}
         self._volume_locks_lock = threading.Lock()
+        self.serial_ports = serial.Ports()
 
     # -- paths and lookups ------------------------------------------------
     def _dir(self, uuid):
@@ -192,13 +193,27 @@ class LibvirtDriver(driver.ComputeDriver):
             interfaces = [] if defined is None else ET.fromstring(defined).findall(
                 'devices/interface')
         root_volume = volume.root_volume(volume_disks)
+        serial_tcp = None
+        if CONF.serial_console.enabled:
+            serial_tcp = self.serial_ports.endpoint(
+                uuid, defined if defined is not None else self._defined_xml(uuid),
+                self._all_domain_xmls)
         return config.domain_xml(
             self.domain_name(uuid), instance, None if root_volume else p['disk'],
             p['console'],
             virt_type=self.virt_type or config.choose_virt_type(CONF.libvirt.virt_type),
             machine=CONF.libvirt.machine_type, config_drive_path=cd,
             config_drive_bus=CONF.libvirt.config_drive_bus, network_info=network_info,
-            volume_disks=volume_disks, interfaces=interfaces)
+            volume_disks=volume_disks, interfaces=interfaces, serial_tcp=serial_tcp)
+
+    def _all_domain_xmls(self):
+        def xmls(c):
+            out = []
+            for d in c.listAllDomains():
+                with contextlib.suppress(libvirt.libvirtError):
+                    out.append(d.XMLDesc(XML_INACTIVE))
+            return out
+        return self.conn.call(xmls)
 
     def _defined_volume_disks(self, uuid):
         return volume.volume_disks(self._defined_xml(uuid))
@@ -337,6 +352,7 @@ class LibvirtDriver(driver.ComputeDriver):
             self.conn.call(lambda c: volume.undefine_instance_secrets(c, uuid))
         with self._volume_locks_lock:
             self._volume_locks.pop(uuid, None)
+        self.serial_ports.release(uuid)
         if destroy_disks:
             shutil.rmtree(self._dir(uuid), ignore_errors=True)
 
@@ -462,6 +478,14 @@ class LibvirtDriver(driver.ComputeDriver):
                 raise driver.InstanceNotFoundInDriver(f'no guest {instance["uuid"]}')
             return ''
         return data.decode('utf-8', errors='replace')
+
+    def get_serial_console(self, context, instance):
+        """(host, port) of the running guest's TCP serial port."""
+        if not CONF.serial_console.enabled:
+            raise driver.ConsoleTypeUnavailable('Unavailable console type serial.')
+        host, port = serial.live_endpoint(self._dom(instance['uuid'],
+                                                    lambda d: d.XMLDesc(0)))
+        return {'host': host, 'port': port}
 
     def resize(self, context, instance, new_flavor):
         uuid = instance['uuid']

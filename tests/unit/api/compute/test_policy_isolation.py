@@ -20,7 +20,7 @@ ACTION_BODIES = {
     'removeSecurityGroup': {'name': 'default'},
     'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 1},
     'forceDelete': None, 'restore': None, 'shelve': None, 'shelveOffload': None,
-    'unshelve': None,
+    'unshelve': None, 'os-getSerialConsole': {'type': 'serial'},
 }
 
 
