@@ -22,6 +22,10 @@ from iaas.volume import states as volume_states
 # Nova: attach/detach only while no task runs and the server is in one of these
 ATTACH_VM_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.RESIZED,
                     states.SUSPENDED)
+# ... and, from microversion 2.20, a shelved or shelved-offloaded one (an
+# offloaded server has no host: the attachment is recorded, and its unshelve
+# exports the volume to the host it lands on)
+SHELVED_VM_STATES = (states.SHELVED, states.SHELVED_OFFLOADED)
 
 
 class VolumeAttachments:
@@ -29,10 +33,11 @@ class VolumeAttachments:
         self.compute = compute or ComputeAPI()
         self.volumes = volume_api.API()
 
-    def _server(self, ctx, server_id, rule, busy_ok=False):
+    def _server(self, ctx, server_id, rule, busy_ok=False, shelved_ok=False):
         inst = self.compute.get(ctx, server_id, rule)
         if not busy_ok:
-            if inst['vm_state'] not in ATTACH_VM_STATES or inst['task_state']:
+            allowed = ATTACH_VM_STATES + (SHELVED_VM_STATES if shelved_ok else ())
+            if inst['vm_state'] not in allowed or inst['task_state']:
                 raise Conflict(f"Cannot '{rule.rsplit(':', 1)[-1]}' instance {server_id} "
                                f"while it is in vm_state {inst['vm_state']} / task_state "
                                f"{inst['task_state']}")
@@ -56,8 +61,10 @@ class VolumeAttachments:
         raise NotFound(f'Volume {volume_id} is not attached to the server {server_id}.')
 
     def attach(self, ctx, server_id, volume_id, device=None, delete_on_termination=False,
-               tag=None):
-        inst = self._server(ctx, server_id, P.VOLUME_ATTACH_CREATE)
+               tag=None, shelved_ok=False):
+        """Attach; ``shelved_ok`` (microversion 2.20+) also to a shelved or
+        shelved-offloaded server."""
+        inst = self._server(ctx, server_id, P.VOLUME_ATTACH_CREATE, shelved_ok=shelved_ok)
         vol = self._volume(ctx, volume_id)
         if any(a['volume_id'] == volume_id for a in inst['volumes_attached']):
             raise ComputeError(f'Invalid volume: volume {volume_id} is already attached to '
@@ -65,7 +72,8 @@ class VolumeAttachments:
         if vol['status'] == volume_states.IN_USE and not vol['multiattach']:
             raise ComputeError(f'Invalid volume: volume {volume_id} is already attached '
                                f'(in-use) and is not multiattach.')
-        if not inst['host']:
+        offloaded = inst['vm_state'] == states.SHELVED_OFFLOADED
+        if not inst['host'] and not offloaded:
             raise Conflict(f'Instance {server_id} is not on a host yet.')
         used = ['vda'] + [a['mountpoint'] for a in inst['volumes_attached'] if a['mountpoint']]
         try:
@@ -75,6 +83,12 @@ class VolumeAttachments:
         expected = (volume_states.AVAILABLE, volume_states.IN_USE) if vol['multiattach'] \
             else (volume_states.AVAILABLE,)
         try:
+            if offloaded:     # nothing to plug in: attached on record, in-use
+                _, att = db_volumes.attach_unplugged(
+                    volume_id, server_id, expected, mountpoint=dev,
+                    delete_on_termination=bool(delete_on_termination))
+                att['tag'] = tag
+                return att
             _, att = db_volumes.reserve(volume_id, server_id, expected, mountpoint=dev,
                                         attached_host=inst['host'],
                                         delete_on_termination=bool(delete_on_termination))
@@ -91,8 +105,10 @@ class VolumeAttachments:
         return db_volumes.attachment_update(
             att['uuid'], att['attach_status'], delete_on_termination=bool(delete_on_termination))
 
-    def detach(self, ctx, server_id, volume_id):
-        inst = self._server(ctx, server_id, P.VOLUME_ATTACH_DELETE)
+    def detach(self, ctx, server_id, volume_id, shelved_ok=False):
+        """Detach; ``shelved_ok`` (microversion 2.20+) also from a shelved or
+        shelved-offloaded server."""
+        inst = self._server(ctx, server_id, P.VOLUME_ATTACH_DELETE, shelved_ok=shelved_ok)
         att = self.get(ctx, server_id, volume_id)
         if att.get('boot_index') == 0:
             raise ComputeError("Can't detach root device volume")
@@ -100,6 +116,14 @@ class VolumeAttachments:
             raise ComputeError(f'Invalid volume: volume {volume_id} is {att["attach_status"]}, '
                                f'not attached.')
         vol = self._volume(ctx, volume_id)
+        if inst['vm_state'] == states.SHELVED_OFFLOADED:
+            # no host holds it (the offload withdrew its export): detached now
+            try:
+                db_volumes.attachment_finish(att['uuid'], volume_states.AVAILABLE,
+                                             (volume_states.IN_USE,), 'detached')
+            except VolumeStatusError as exc:
+                raise ComputeError(str(exc)) from None
+            return
         try:
             db_volumes.swap(volume_id, (volume_states.IN_USE,), volume_states.DETACHING)
             att = db_volumes.attachment_update(att['uuid'], 'attached',

@@ -435,6 +435,24 @@ def reserve(volume_id, instance_uuid, expected, project_id=ALL_PROJECTS, **value
         return to_dict(vol), row_to_dict(att)
 
 
+def attach_unplugged(volume_id, instance_uuid, expected, **values):
+    """Attach the volume to a server that has no host (shelved-offloaded):
+    the volume ``in-use`` and its attachment ``attached`` without a
+    connection, in one transaction (the server's unshelve exports it to
+    the host it lands on); returns (volume, attachment)."""
+    now = utcnow()
+    with transaction() as s:
+        row = _get(s, volume_id)
+        vol = swap_row(s, Volume, volume_id, expected, 'in-use',
+                       {'previous_status': row.status, 'attach_status': 'attached'},
+                       VolumeNotFound)
+        att = VolumeAttachment(volume_id=volume_id, instance_uuid=instance_uuid,
+                               attach_status='attached', attach_time=now, **values)
+        s.add(att)
+        s.flush()
+        return to_dict(vol), row_to_dict(att)
+
+
 def add_attachment(volume_id, instance_uuid, **values):
     """An attachment record (``reserved``) for a volume still being made for
     a server's boot; the volume's status is left to its creation (the

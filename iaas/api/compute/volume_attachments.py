@@ -68,7 +68,8 @@ def create(req, server_id):
                               "Additional properties are not allowed "
                               "('delete_on_termination' was unexpected)")
     att = ATTACHMENTS.attach(_ctx(req), server_id, a['volumeId'], a.get('device'),
-                             a.get('delete_on_termination', False), a.get('tag'))
+                             a.get('delete_on_termination', False), a.get('tag'),
+                             shelved_ok=v >= (2, 20))
     return _respond(req, {'volumeAttachment': _view(req, server_id, att)})
 
 
@@ -87,5 +88,6 @@ def update(req, server_id, volume_id):
 
 @wsgi.route_policy(P.VOLUME_ATTACH_DELETE)
 def delete(req, server_id, volume_id):
-    ATTACHMENTS.detach(_ctx(req), server_id, volume_id)
+    ATTACHMENTS.detach(_ctx(req), server_id, volume_id,
+                       shelved_ok=mv.version(req) >= (2, 20))
     return _respond(req, None, 202)

@@ -363,6 +363,44 @@ def test_volume_backed_shelve_and_unshelve(cloud, conf):
             'compute.instance.unshelve.end'} <= set(types)
 
 
+# -- volumes attached to and detached from an offloaded server (2.20+) ---------------
+
+def test_attach_and_detach_while_offloaded(cloud, conf):
+    sid = cloud.boot('parked')
+    assert cloud.act(sid, {'shelve': None}).status_int == 202
+    cloud.settled(sid, 'SHELVED_OFFLOADED')
+    data, spare = cloud.create(size=1, name='data'), cloud.create(size=1, name='spare')
+    for v in (data, spare):
+        cloud.wait_status(v['id'], 'available')
+    path = f'/servers/{sid}/os-volume_attachments'
+
+    def attach(vid, version):
+        return cloud.c('POST', path, {'volumeAttachment': {'volumeId': vid}}, cloud.alice,
+                       headers={'OpenStack-API-Version': f'compute {version}'})
+    r = attach(data['id'], '2.19')             # before 2.20: Nova's 409
+    assert r.status_int == 409, r.body
+    assert cloud.wait_status(data['id'], 'available')['attachments'] == []
+    for v in (data, spare):
+        r = attach(v['id'], '2.20')
+        assert r.status_int == 200, r.body
+        assert r.json['volumeAttachment']['serverId'] == sid
+        vol = cloud.wait_status(v['id'], 'in-use')      # at once: no host to plug in
+        assert vol['attachments'][0]['server_id'] == sid
+    # detached while still offloaded: available again at once
+    r = cloud.c('DELETE', f'{path}/{spare["id"]}', token=cloud.alice,
+                headers={'OpenStack-API-Version': 'compute 2.20'})
+    assert r.status_int == 202, r.body
+    assert cloud.wait_status(spare['id'], 'available')['attachments'] == []
+    # unshelve: the host it lands on plugs the volume attached meanwhile in
+    assert cloud.act(sid, {'unshelve': None}).status_int == 202
+    cloud.settled(sid, 'ACTIVE')
+    guest = guests(conf, db.get(sid)['host'])[sid]
+    assert [v['serial'] for v in guest['volumes']] == [data['id']]
+    att = cloud.c('GET', path, token=cloud.alice, headers={
+        'OpenStack-API-Version': 'compute 2.20'}).json['volumeAttachments']
+    assert [a['volumeId'] for a in att] == [data['id']]
+
+
 # -- billing: a shelved server's time is billed as shelved -----------------------------
 
 def test_shelved_time_is_billed_as_shelved(cloud, conf):
