@@ -17,7 +17,18 @@ import webob
 from iaas import wsgi
 from iaas.cli.errors import APIError, CLIError
 from iaas.conf import CONF
-from iaas.dashboard import images, instances, keypairs, login, overview, render, session, static
+from iaas.dashboard import (
+    account,
+    admin,
+    images,
+    instances,
+    keypairs,
+    login,
+    overview,
+    render,
+    session,
+    static,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -174,4 +185,6 @@ def build_app(key=None):
     instances.add_routes(app)
     images.add_routes(app)
     keypairs.add_routes(app)
+    account.add_routes(app)
+    admin.add_routes(app)
     return app

@@ -13,7 +13,7 @@ from iaas import wsgi
 from iaas.api.ratelimit import TokenBuckets
 from iaas.cli.errors import APIError
 from iaas.conf import CONF
-from iaas.dashboard import apis, render
+from iaas.dashboard import admin, apis, render
 
 _lock = threading.Lock()
 _buckets = []
@@ -94,7 +94,8 @@ def _start_session(req, unscoped, project_id, user):
     render.sess(req).login(
         token=token, unscoped=unscoped, expires_at=data['expires_at'],
         user_id=user['id'], user_name=user.get('name') or user['id'],
-        project_id=data['project']['id'], project_name=data['project'].get('name'))
+        project_id=data['project']['id'], project_name=data['project'].get('name'),
+        admin=admin.is_admin(data.get('roles')))
 
 
 def logout(req):

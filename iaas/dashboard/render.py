@@ -20,6 +20,8 @@ ENV.globals['csrf_field'] = session.CSRF_FIELD
 
 NAV = [('/', 'Overview'), ('/instances', 'Instances'), ('/images', 'Images'),
        ('/keypairs', 'Key pairs')]
+# shown to a session whose project token has the admin role (iaas/dashboard/admin.py)
+ADMIN_LINK = [('/admin/hypervisors', 'Admin')]
 # Ids the APIs use (uuids, hex): anything else is a 404 before any API call.
 ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
@@ -46,7 +48,8 @@ def _frame(req):
     """What the page frame shows: user, project, switcher, messages."""
     s = sess(req)
     ctx = {'csrf_token': s.csrf, 'flashes': s.pop_flashes(), 'path': req.path,
-           'logged_in': s.logged_in, 'nav': NAV}
+           'logged_in': s.logged_in, 'nav': NAV,
+           'admin_links': ADMIN_LINK if s.get('admin') else []}
     if s.logged_in:
         ctx.update(user_name=s.get('user_name'), project_name=s.get('project_name'),
                    project_id=s.get('project_id'), projects=_projects(s))
@@ -75,7 +78,8 @@ def page(req, template, status=200, **ctx):
 def error_page(code, title, message):
     """A page for an error (no request at hand: a frame without the user)."""
     body = ENV.get_template('error.html').render(code=code, title=title, message=message,
-                                                 flashes=[], nav=[], logged_in=False)
+                                                 flashes=[], nav=[], admin_links=[],
+                                                 logged_in=False)
     resp = webob.Response(body=body.encode(), status=code, content_type='text/html',
                           charset='utf-8')
     resp.headers['Cache-Control'] = 'no-store'

@@ -20,6 +20,9 @@ PARAM = re.compile(r'\{(\w+)\}')
 # path parameter -> the victim's resource it names
 PARAMS = {'server_id': 'server_id', 'image_id': 'image_id', 'name': 'keypair',
           'path': None}
+# the admin pages' parameters: a member gets 404 for any of them
+PARAMS.update({'service_id': 'server_id', 'flavor_id': 'server_id',
+               'project_id': 'project_id'})
 SAFE = ('GET', 'HEAD')
 
 
@@ -66,6 +69,7 @@ def victim(dash_cloud):
         'name': 'victim-vm', 'imageRef': v.resources['image_id'], 'flavorRef': flavor,
         'networks': [{'uuid': v.resources['network_id']}]}}).json()['server']
     v.resources['server_id'] = server['id']
+    v.resources['project_id'] = v.project_id
     deadline_poll(lambda: api.call('compute', 'GET', f'/v2.1/servers/{server["id"]}',
                                    v.token).json()['server']['status'] == 'ACTIVE', 60,
                   what='victim server ACTIVE')
@@ -147,7 +151,7 @@ def test_hostile_form_values(dash_cloud, victim, user):
     posts = [t for m, t, _pub in ROUTES if m == 'POST' and t not in ('/logout',)]
     for template in posts:
         path = _fill(template, {'server_id': 'nope', 'image_id': 'nope',
-                                'keypair': 'nope'})
+                                'keypair': 'nope', 'project_id': 'nope'})
         for value in HOSTILE:
             data = {f: value for f in fields}
             r = user.post(path, data, form_page='/keypairs')
