@@ -9,6 +9,7 @@ from iaas.db import quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import (
+    ConsoleAuthToken,
     Instance,
     InstanceAction,
     InstanceActionEvent,
@@ -261,6 +262,8 @@ def soft_delete(uuid):
         now = utcnow()
         inst.vm_state, inst.task_state, inst.power_state = 'deleted', None, 0
         inst.deleted, inst.deleted_at, inst.terminated_at = inst.id, now, now
+        # its console tokens go with it (as Nova's clean_console_auths_for_instance)
+        s.execute(sa.delete(ConsoleAuthToken).where(ConsoleAuthToken.instance_uuid == uuid))
         return before
 
 

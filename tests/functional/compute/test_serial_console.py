@@ -104,7 +104,18 @@ def test_serial_console_end_to_end(api, compute_services, proxy):
     # the guest goes: its serial port goes with it
     assert api.c('DELETE', f'/servers/{a}', token=api.alice).status_int == 204
     wait_for(lambda: a not in compute_services_ports(compute_services), what='port closed')
+    wait_for(lambda: _gone(a), what=f'{a} deleted')    # the port closes a little before
     assert refusal(url) == 403
+    with transaction() as s:                            # its tokens went with it
+        assert not s.query(ConsoleAuthToken).filter_by(instance_uuid=a).count()
+
+
+def _gone(sid):
+    try:
+        db_instances.get(sid)
+    except db_instances.InstanceNotFound:
+        return True
+    return False
 
 
 def compute_services_ports(started):
