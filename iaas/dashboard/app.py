@@ -20,6 +20,7 @@ from iaas.conf import CONF
 from iaas.dashboard import (
     account,
     admin,
+    credentials,
     images,
     instances,
     keypairs,
@@ -28,6 +29,8 @@ from iaas.dashboard import (
     render,
     session,
     static,
+    usage,
+    volumes,
 )
 
 LOG = logging.getLogger(__name__)
@@ -187,4 +190,7 @@ def build_app(key=None):
     keypairs.add_routes(app)
     account.add_routes(app)
     admin.add_routes(app)
+    volumes.add_routes(app)
+    usage.add_routes(app)
+    credentials.add_routes(app)
     return app

@@ -8,7 +8,7 @@ import jinja2
 import webob
 
 from iaas import wsgi
-from iaas.cli.errors import APIError
+from iaas.cli.errors import APIError, CLIError
 from iaas.conf import CONF
 from iaas.dashboard import apis, session, static
 
@@ -22,6 +22,9 @@ NAV = [('/', 'Overview'), ('/instances', 'Instances'), ('/images', 'Images'),
        ('/keypairs', 'Key pairs')]
 # shown to a session whose project token has the admin role (iaas/dashboard/admin.py)
 ADMIN_LINK = [('/admin/hypervisors', 'Admin')]
+NAV += [('/volumes', 'Volumes'), ('/usage', 'Usage'), ('/credentials', 'API credentials')]
+# A nav entry shown only when the catalog has this service type.
+NAV_NEEDS = {'/volumes': 'volumev3', '/usage': 'rating'}
 # Ids the APIs use (uuids, hex): anything else is a 404 before any API call.
 ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
@@ -53,7 +56,19 @@ def _frame(req):
     if s.logged_in:
         ctx.update(user_name=s.get('user_name'), project_name=s.get('project_name'),
                    project_id=s.get('project_id'), projects=_projects(s))
+        ctx['nav'] = [n for n in NAV if _shown(req, n[0])]
     return ctx
+
+
+def _shown(req, href):
+    """Whether the nav entry ``href`` is shown (its service is in the catalog)."""
+    need = NAV_NEEDS.get(href)
+    if need is None:
+        return True
+    try:
+        return cloud(req).has(need)
+    except (APIError, CLIError):
+        return False
 
 
 def _projects(s):

@@ -71,6 +71,17 @@ def _status_of(driver, name):
     return None
 
 
+def _volume_status(driver, name):
+    """The status shown for volume ``name`` (None while htmx swaps the rows)."""
+    try:
+        for row in driver.find_elements(By.CSS_SELECTOR, '#volume-rows tr'):
+            if row.find_elements(By.XPATH, f'td[1][text()="{name}"]'):
+                return row.find_element(By.CSS_SELECTOR, '.status').text
+    except StaleElementReferenceException:
+        pass
+    return None
+
+
 def _click(driver, selector):
     """Click ``selector``, again if htmx replaced it meanwhile."""
     def click():
@@ -156,6 +167,17 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
     shots.take('instance-detail')
     browser.find_element(By.LINK_TEXT, 'Images').click()
     shots.take('images')
+    browser.find_element(By.LINK_TEXT, 'Volumes').click()
+    browser.find_element(By.ID, 'vol-name').send_keys('browser-vol')
+    browser.find_element(By.CSS_SELECTOR, 'form[action="/volumes"] button').click()
+    deadline_poll(lambda: _volume_status(browser, 'browser-vol') == 'available', 60,
+                  what='volume available')
+    shots.take('volumes')
+    browser.find_element(By.LINK_TEXT, 'Usage').click()
+    assert browser.find_elements(By.CSS_SELECTOR, 'svg.chart title')
+    shots.take('usage')
+    browser.find_element(By.LINK_TEXT, 'API credentials').click()
+    shots.take('credentials')
     browser.get(base + '/instances/00000000-0000-0000-0000-000000000000')
     assert 'Not Found' in browser.find_element(By.TAG_NAME, 'h1').text
     shots.take('not-found')

@@ -5,6 +5,7 @@ from a foreign origin, and by another user naming the victim's resources;
 then hostile form values (as tests/fuzz). A new route is covered without
 being listed here; one this file cannot fill in fails
 ``test_every_route_is_classified``."""
+import collections
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from iaas import wsgi
 from iaas.dashboard import app as dashboard_app
+from tests.functional.dashboard import test_pages_volumes_usage as volumes
 from tests.functional.dashboard.test_sessions import loc
 from tests.fuzz.conftest import TRACEBACK_MARKERS
 from tests.probe.compute.helpers import deadline_poll
@@ -23,6 +25,8 @@ PARAMS = {'server_id': 'server_id', 'image_id': 'image_id', 'name': 'keypair',
 # the admin pages' parameters: a member gets 404 for any of them
 PARAMS.update({'service_id': 'server_id', 'flavor_id': 'server_id',
                'project_id': 'project_id'})
+PARAMS.update(volume_id='volume_id', snapshot_id='snapshot_id', access='ec2_access',
+              period='period')
 SAFE = ('GET', 'HEAD')
 
 
@@ -73,6 +77,7 @@ def victim(dash_cloud):
     deadline_poll(lambda: api.call('compute', 'GET', f'/v2.1/servers/{server["id"]}',
                                    v.token).json()['server']['status'] == 'ACTIVE', 60,
                   what='victim server ACTIVE')
+    volumes.add_victim_volume(dash_cloud, v)
     return v
 
 
@@ -148,10 +153,10 @@ def test_hostile_form_values(dash_cloud, victim, user):
     fields = ['name', 'image', 'flavor', 'network', 'key_name', 'security_groups',
               'user_data', 'action', 'back', 'public_key', 'project_id', 'username',
               'password', 'password2', 'domain', 'project', 'email', 'next']
+    fields += ['size', 'volume_type', 'description', 'server_id']
     posts = [t for m, t, _pub in ROUTES if m == 'POST' and t not in ('/logout',)]
     for template in posts:
-        path = _fill(template, {'server_id': 'nope', 'image_id': 'nope',
-                                'keypair': 'nope', 'project_id': 'nope'})
+        path = _fill(template, collections.defaultdict(lambda: 'nope'))
         for value in HOSTILE:
             data = {f: value for f in fields}
             r = user.post(path, data, form_page='/keypairs')
