@@ -32,6 +32,7 @@ from iaas.dashboard import (
     usage,
     volumes,
 )
+from iaas.dashboard import objects as object_storage
 
 LOG = logging.getLogger(__name__)
 
@@ -127,10 +128,13 @@ class Dashboard(wsgi.Router):
         sess = session.Session(self.codec.decode(req.cookies.get(session.COOKIE)))
         req.environ[SESSION] = sess
         if req.method not in SAFE_METHODS:
-            if (req.content_length or 0) > self.max_body:
+            # A streamed upload (``stream_body``: the raw body goes on to an
+            # API unread) is not a form: no size limit here, token in a header.
+            streamed = getattr(route.handler, 'stream_body', False)
+            if not streamed and (req.content_length or 0) > self.max_body:
                 raise wsgi.RequestTooLarge(f'A form may carry at most {self.max_body} '
                                            f'bytes.')
-            session.check_post(req, sess)
+            session.check_post(req, sess, header=streamed)
         public = getattr(route.policy, 'scope', None) == wsgi.PUBLIC
         if not public and not sess.logged_in:
             if sess.get('token'):
@@ -193,4 +197,5 @@ def build_app(key=None):
     volumes.add_routes(app)
     usage.add_routes(app)
     credentials.add_routes(app)
+    object_storage.add_routes(app)
     return app

@@ -25,6 +25,8 @@ ADMIN_LINK = [('/admin/hypervisors', 'Admin')]
 NAV += [('/volumes', 'Volumes'), ('/usage', 'Usage'), ('/credentials', 'API credentials')]
 # A nav entry shown only when the catalog has this service type.
 NAV_NEEDS = {'/volumes': 'volumev3', '/usage': 'rating'}
+NAV.append(('/objects', 'Object storage'))
+NAV_NEEDS['/objects'] = 'object-store'
 # Ids the APIs use (uuids, hex): anything else is a 404 before any API call.
 ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 

@@ -29,6 +29,7 @@ LOG = logging.getLogger(__name__)
 COOKIE = 'iaas_session'
 ENVIRON_KEY = 'iaas.dashboard.session'   # the request's Session
 CSRF_FIELD = 'csrf_token'
+CSRF_HEADER = 'X-CSRF-Token'   # streamed bodies (uploads) carry the token here
 MAX_FLASHES = 5
 # Browsers keep at most 4096 bytes per cookie.
 MAX_COOKIE = 4000
@@ -169,16 +170,17 @@ def _origin_of(url):
     return f'{parts.scheme}://{parts.netloc}'.lower()
 
 
-def check_post(req, session):
+def check_post(req, session, header=False):
     """403 unless the POST comes from one of our own pages: same origin, and
-    the form's CSRF token is the session's."""
+    the form's CSRF token is the session's (with ``header``, a streamed
+    upload's: the token is in the X-CSRF-Token header, the body untouched)."""
     origin = req.headers.get('Origin')
     source = origin if origin and origin != 'null' else req.headers.get('Referer')
     if not source or _origin_of(source) != own_origin(req):
         raise wsgi.Forbidden('This form was not sent from a page of this dashboard '
                              '(Origin/Referer mismatch).')
     try:
-        given = req.POST.get(CSRF_FIELD) or ''
+        given = (req.headers.get(CSRF_HEADER) if header else req.POST.get(CSRF_FIELD)) or ''
     except (UnicodeDecodeError, ValueError):
         given = ''
     if not isinstance(given, str) or not hmac.compare_digest(

@@ -38,6 +38,8 @@ class DashboardUser:
         if csrf:
             data['csrf_token'] = token or self.csrf(form_page)
         headers = dict(kw.pop('headers', None) or {})
+        if csrf:   # streamed uploads read it there (the others from the form)
+            headers.setdefault('X-CSRF-Token', data['csrf_token'])
         if origin is True:
             headers['Origin'] = self.base
         elif origin:

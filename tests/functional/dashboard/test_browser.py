@@ -178,6 +178,7 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
     shots.take('usage')
     browser.find_element(By.LINK_TEXT, 'API credentials').click()
     shots.take('credentials')
+    _stream_uploads(browser, base, shots, tmp_path)
     browser.get(base + '/instances/00000000-0000-0000-0000-000000000000')
     assert 'Not Found' in browser.find_element(By.TAG_NAME, 'h1').text
     shots.take('not-found')
@@ -192,3 +193,41 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
               and '/instances/00000000-' not in e.get('message', '')]   # the 404 asked for
     assert not errors, errors
     print(f'\ndashboard screenshots: {shots.folder}')
+
+
+def _upload(browser, path, flash):
+    """Send the page's streamed-upload form with ``path``: far over the form
+    limit, so only the script's streamed upload (progress bar) gets through."""
+    browser.find_element(By.CSS_SELECTOR, 'form[data-stream-action] input[type=file]'
+                         ).send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, 'form[data-stream-action] button[type=submit]'
+                         ).click()
+    seen = []
+
+    def finished():
+        done = browser.find_elements(By.CSS_SELECTOR, 'form[data-upload-state="done"] progress')
+        try:
+            if done and done[0].get_attribute('value') == done[0].get_attribute('max'):
+                seen.append(True)
+        except StaleElementReferenceException:
+            pass
+        return flash in browser.page_source
+    deadline_poll(finished, 30, 0.05, what=flash)
+    return seen
+
+
+def _stream_uploads(browser, base, shots, tmp_path):
+    data = tmp_path / 'browser.img'
+    data.write_bytes(os.urandom(2 * 1024 * 1024))
+    browser.find_element(By.LINK_TEXT, 'Images').click()
+    browser.find_element(By.ID, 'image-name').send_keys('browser-img')
+    _upload(browser, data, 'Image browser-img uploaded.')
+    shots.take('image-uploaded')
+    browser.find_element(By.LINK_TEXT, 'Object storage').click()
+    browser.find_element(By.ID, 'container-name').send_keys('browser-box')
+    browser.find_element(By.ID, 'container-name').submit()
+    browser.find_element(By.LINK_TEXT, 'browser-box').click()
+    _upload(browser, data, 'Object browser.img uploaded.')
+    link = browser.find_element(By.LINK_TEXT, 'browser.img').get_attribute('href')
+    assert link.startswith(base + '/objects/browser-box/download?name=browser.img')
+    shots.take('container')

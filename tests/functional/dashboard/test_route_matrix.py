@@ -27,6 +27,7 @@ PARAMS.update({'service_id': 'server_id', 'flavor_id': 'server_id',
                'project_id': 'project_id'})
 PARAMS.update(volume_id='volume_id', snapshot_id='snapshot_id', access='ec2_access',
               period='period')
+PARAMS['container'] = 'container'
 SAFE = ('GET', 'HEAD')
 
 
@@ -74,6 +75,8 @@ def victim(dash_cloud):
         'networks': [{'uuid': v.resources['network_id']}]}}).json()['server']
     v.resources['server_id'] = server['id']
     v.resources['project_id'] = v.project_id
+    v.resources['container'] = 'victim-box'
+    api.call('objectstore', 'PUT', f'/v1/AUTH_{v.project_id}/victim-box', v.token, 201)
     deadline_poll(lambda: api.call('compute', 'GET', f'/v2.1/servers/{server["id"]}',
                                    v.token).json()['server']['status'] == 'ACTIVE', 60,
                   what='victim server ACTIVE')
@@ -89,7 +92,9 @@ def _snapshot(dash_cloud, v):
             api.call('image', 'GET', f'/v2/images/{v.resources["image_id"]}',
                      v.token).status_code,
             sorted(k['keypair']['name'] for k in api.call(
-                'compute', 'GET', '/v2.1/os-keypairs', v.token).json()['keypairs']))
+                'compute', 'GET', '/v2.1/os-keypairs', v.token).json()['keypairs']),
+            api.call('objectstore', 'GET', f'/v1/AUTH_{v.project_id}?format=json',
+                     v.token).text)
 
 
 @pytest.mark.parametrize('method,template,public', ROUTES)
@@ -135,9 +140,10 @@ def test_attacker(dash_cloud, victim, user):
             r = user.post(path, data, form_page='/instances')
             assert r.status_code == 404, (method, path, r.status_code)
     for page in ('/', '/instances', '/images', '/keypairs', '/instances/new',
-                 '/instances/rows'):
+                 '/instances/rows', '/objects'):
         text = user.get(page).text
         assert 'victim-vm' not in text and 'victim-key' not in text, page
+        assert 'victim-box' not in text, page
         assert victim.resources['server_id'] not in text, page
     assert _snapshot(dash_cloud, victim) == before
 
