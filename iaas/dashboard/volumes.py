@@ -141,28 +141,26 @@ def detach(req, volume_id):
     return render.redirect(req, '/volumes')
 
 
-def snapshot(req, volume_id):
+def _copy(req, volume_id, kind):
+    """A snapshot or a backup of the volume (``kind``: 'snapshot' or 'backup';
+    forced while it is attached)."""
     c = _cloud(req)
     vol = _volume(c, volume_id)
-    name = render.form(req, 'name').strip() or f'{vol.get("name") or vol["id"]}-snapshot'
+    name = render.form(req, 'name').strip() or f'{vol.get("name") or vol["id"]}-{kind}'
     with render.flash_errors(req) as state:
-        c.volume.post('/snapshots', json={'snapshot': {
+        c.volume.post(f'/{kind}s', json={kind: {
             'volume_id': vol['id'], 'name': name, 'force': bool(vol.get('attachments'))}})
     if state['ok']:
-        render.sess(req).flash(f'Snapshot {name} is being created.')
+        render.sess(req).flash(f'{kind.capitalize()} {name} is being created.')
     return render.redirect(req, '/volumes')
+
+
+def snapshot(req, volume_id):
+    return _copy(req, volume_id, 'snapshot')
 
 
 def backup(req, volume_id):
-    c = _cloud(req)
-    vol = _volume(c, volume_id)
-    name = render.form(req, 'name').strip() or f'{vol.get("name") or vol["id"]}-backup'
-    with render.flash_errors(req) as state:
-        c.volume.post('/backups', json={'backup': {
-            'volume_id': vol['id'], 'name': name, 'force': bool(vol.get('attachments'))}})
-    if state['ok']:
-        render.sess(req).flash(f'Backup {name} is being created.')
-    return render.redirect(req, '/volumes')
+    return _copy(req, volume_id, 'backup')
 
 
 def snapshot_delete(req, snapshot_id):
