@@ -25,8 +25,10 @@ from iaas.dashboard import (
     instances,
     keypairs,
     login,
+    network,
     overview,
     render,
+    secgroups,
     session,
     static,
     usage,
@@ -198,4 +200,6 @@ def build_app(key=None):
     usage.add_routes(app)
     credentials.add_routes(app)
     object_storage.add_routes(app)
+    network.add_routes(app)
+    secgroups.add_routes(app)
     return app

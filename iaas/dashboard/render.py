@@ -27,6 +27,8 @@ NAV += [('/volumes', 'Volumes'), ('/usage', 'Usage'), ('/credentials', 'API cred
 NAV_NEEDS = {'/volumes': 'volumev3', '/usage': 'rating'}
 NAV.append(('/objects', 'Object storage'))
 NAV_NEEDS['/objects'] = 'object-store'
+NAV.append(('/network', 'Network'))
+NAV_NEEDS['/network'] = 'network'
 # Ids the APIs use (uuids, hex): anything else is a 404 before any API call.
 ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 

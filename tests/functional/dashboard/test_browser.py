@@ -178,6 +178,8 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
     shots.take('usage')
     browser.find_element(By.LINK_TEXT, 'API credentials').click()
     shots.take('credentials')
+    _network_rule(browser)
+    shots.take('network')
     _stream_uploads(browser, base, shots, tmp_path)
     browser.get(base + '/instances/00000000-0000-0000-0000-000000000000')
     assert 'Not Found' in browser.find_element(By.TAG_NAME, 'h1').text
@@ -214,6 +216,25 @@ def _upload(browser, path, flash):
         return flash in browser.page_source
     deadline_poll(finished, 30, 0.05, what=flash)
     return seen
+
+
+def _network_rule(browser):
+    """The network page: allow ssh (tcp 22 from anywhere) in 'default'."""
+    browser.find_element(By.LINK_TEXT, 'Network').click()
+    group = browser.find_element(By.CSS_SELECTOR, 'section[id^="group-"]')
+    assert group.find_element(By.TAG_NAME, 'h3').text.startswith('default')
+    gid = group.get_attribute('id')[len('group-'):]
+    Select(browser.find_element(By.ID, f'rule-{gid}-protocol')).select_by_value('tcp')
+    browser.find_element(By.ID, f'rule-{gid}-min').send_keys('22')
+    browser.find_element(By.ID, f'rule-{gid}-max').send_keys('22')
+    browser.find_element(By.ID, f'rule-{gid}-remote').send_keys('0.0.0.0/0')
+    browser.find_element(By.ID, f'rule-{gid}-remote').submit()
+    deadline_poll(lambda: 'Rule added to default.' in browser.page_source, 20,
+                  what='rule added')
+    rows = [r.text for r in browser.find_elements(
+        By.CSS_SELECTOR, f'#group-{gid} tbody tr')]
+    assert any(r.split() == ['ingress', 'IPv4', 'tcp', '22', '0.0.0.0/0', 'Delete']
+               for r in rows), rows
 
 
 def _stream_uploads(browser, base, shots, tmp_path):

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from iaas import wsgi
 from iaas.dashboard import app as dashboard_app
+from tests.functional.dashboard import test_pages_network as network
 from tests.functional.dashboard import test_pages_volumes_usage as volumes
 from tests.functional.dashboard.test_sessions import loc
 from tests.fuzz.conftest import TRACEBACK_MARKERS
@@ -28,6 +29,8 @@ PARAMS.update({'service_id': 'server_id', 'flavor_id': 'server_id',
 PARAMS.update(volume_id='volume_id', snapshot_id='snapshot_id', access='ec2_access',
               period='period')
 PARAMS['container'] = 'container'
+PARAMS.update(network_id='network_id', floatingip_id='floatingip_id',
+              security_group_id='security_group_id', rule_id='rule_id')
 SAFE = ('GET', 'HEAD')
 
 
@@ -81,6 +84,7 @@ def victim(dash_cloud):
                                    v.token).json()['server']['status'] == 'ACTIVE', 60,
                   what='victim server ACTIVE')
     volumes.add_victim_volume(dash_cloud, v)
+    network.add_victim_network(dash_cloud, v)
     return v
 
 
@@ -140,9 +144,10 @@ def test_attacker(dash_cloud, victim, user):
             r = user.post(path, data, form_page='/instances')
             assert r.status_code == 404, (method, path, r.status_code)
     for page in ('/', '/instances', '/images', '/keypairs', '/instances/new',
-                 '/instances/rows', '/objects'):
+                 '/instances/rows', '/objects', '/network'):
         text = user.get(page).text
         assert 'victim-vm' not in text and 'victim-key' not in text, page
+        assert 'victim-sg' not in text, page
         assert 'victim-box' not in text, page
         assert victim.resources['server_id'] not in text, page
     assert _snapshot(dash_cloud, victim) == before
@@ -160,6 +165,8 @@ def test_hostile_form_values(dash_cloud, victim, user):
               'user_data', 'action', 'back', 'public_key', 'project_id', 'username',
               'password', 'password2', 'domain', 'project', 'email', 'next']
     fields += ['size', 'volume_type', 'description', 'server_id']
+    fields += ['cidr', 'gateway_ip', 'enable_dhcp', 'floating_network_id', 'direction',
+               'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix']
     posts = [t for m, t, _pub in ROUTES if m == 'POST' and t not in ('/logout',)]
     for template in posts:
         path = _fill(template, collections.defaultdict(lambda: 'nope'))
