@@ -140,23 +140,45 @@ def invoice_csv(inv):
     return charts.to_csv(CSV_HEADER, rows)
 
 
-def download(req, period):
-    c = _cloud(req)
+def _invoice_period(req, c, project, period):
+    """``period`` if the project has (or is in) that month's invoice, else 404."""
     period = check_period(period)
-    project = _project(req)
     current = dt.datetime.now(dt.timezone.utc).strftime('%Y-%m')
     if period != current and not any(
             i.get('period') == period for i in
             c.rating.get(f'/v1/projects/{project}/invoices').json()['invoices']):
         raise wsgi.NotFound('Not found: this project has no invoice for that month.')
-    inv = c.rating.get(f'/v1/projects/{project}/invoices/{period}').json()['invoice']
-    resp = webob.Response(body=invoice_csv(inv).encode('utf-8'), status=200,
-                          content_type='text/csv', charset='utf-8')
-    resp.headers['Content-Disposition'] = f'attachment; filename="invoice-{period}.csv"'
+    return period
+
+
+def _attachment(body, content_type, filename):
+    resp = webob.Response(body=body, status=200)
+    resp.headers['Content-Type'] = content_type
+    resp.headers['Content-Disposition'] = f'attachment; filename="{filename}"'
     resp.headers['Cache-Control'] = 'no-store'
     return resp
+
+
+def download(req, period):
+    c = _cloud(req)
+    project = _project(req)
+    period = _invoice_period(req, c, project, period)
+    inv = c.rating.get(f'/v1/projects/{project}/invoices/{period}').json()['invoice']
+    return _attachment(invoice_csv(inv).encode('utf-8'), 'text/csv; charset=utf-8',
+                       f'invoice-{period}.csv')
+
+
+def download_pdf(req, period):
+    """The invoice as the rating API renders it in PDF."""
+    c = _cloud(req)
+    project = _project(req)
+    period = _invoice_period(req, c, project, period)
+    body = c.rating.get(f'/v1/projects/{project}/invoices/{period}/download?format=pdf'
+                        ).content
+    return _attachment(body, 'application/pdf', f'invoice-{period}.pdf')
 
 
 def add_routes(router):
     router.add('GET', '/usage', index)
     router.add('GET', '/usage/invoices/{period}.csv', download)
+    router.add('GET', '/usage/invoices/{period}.pdf', download_pdf)

@@ -146,8 +146,13 @@ def test_usage_page(dash_cloud, user, other_user):
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0][:3] == ['Resource type', 'Resource', 'Meter']
     assert any(row[2] == 'Total' for row in rows[1:])
+    r = user.get(f'/usage/invoices/{period}.pdf')
+    assert r.status_code == 200 and r.content.startswith(b'%PDF-')
+    assert r.headers['Content-Type'] == 'application/pdf'
+    assert r.headers['Content-Disposition'] == f'attachment; filename="invoice-{period}.pdf"'
     for bad in ('1999-01', '2026-13', 'nope'):
         assert user.get(f'/usage/invoices/{bad}.csv').status_code == 404, bad
+        assert user.get(f'/usage/invoices/{bad}.pdf').status_code == 404, bad
     other_user.login()
     assert other_user.get('/usage').status_code == 200
 
