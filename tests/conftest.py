@@ -43,7 +43,8 @@ def pytest_configure(config):
 GROUPS = (
     ('guests', ('tests/probe/libvirt/', 'tests/probe/network/test_guests_e2e.py',
                 'tests/probe/network/test_real_guests_vxlan.py',
-                'tests/probe/ec2/test_ec2_guest.py')),
+                'tests/probe/ec2/test_ec2_guest.py',
+                'tests/probe/dashboard/test_real_guest_journey.py')),
     ('fuzz', ('tests/fuzz/',)),
     # the dashboard's tests share one all-in-one cloud (a session fixture)
     ('dashboard', ('tests/functional/dashboard/',)),

@@ -100,6 +100,8 @@ def create(req):
               'flavorRef': values['flavor']}
     if values['network']:
         server['networks'] = [{'uuid': values['network']}]
+    else:       # "Automatic": required from 2.37 (no NIC when the project has no network)
+        server['networks'] = 'auto'
     if values['key_name']:
         server['key_name'] = values['key_name']
     if values['groups']:
