@@ -13,7 +13,9 @@ from iaas.dashboard import render
 
 # form action -> compute API action body
 ACTIONS = {'stop': {'os-stop': None}, 'start': {'os-start': None},
-           'reboot': {'reboot': {'type': 'SOFT'}}, 'hard-reboot': {'reboot': {'type': 'HARD'}}}
+           'reboot': {'reboot': {'type': 'SOFT'}}, 'hard-reboot': {'reboot': {'type': 'HARD'}},
+           'confirm-resize': {'confirmResize': None}, 'revert-resize': {'revertResize': None}}
+MAX_ROOT_GB = 16384
 TRANSITIONAL = {'BUILD', 'REBOOT', 'HARD_REBOOT', 'RESIZE', 'REBUILD', 'MIGRATING'}
 MAX_USER_DATA = 65535
 
@@ -93,11 +95,28 @@ def create(req):
                                               'key_name')}
     values['groups'] = [g for g in p.getall('security_groups') if isinstance(g, str)][:20]
     values['user_data'] = render.form(req, 'user_data', maximum=MAX_USER_DATA)
+    values['boot_volume'] = render.form(req, 'boot_volume', maximum=5) == 'yes'
+    values['volume_size'] = render.form(req, 'volume_size', maximum=10).strip()
     if not values['name'].strip() or not values['image'] or not values['flavor']:
         render.sess(req).flash('Give a name, an image and a flavor.', 'error')
         return new(req, 400, values)
     server = {'name': values['name'].strip(), 'imageRef': values['image'],
               'flavorRef': values['flavor']}
+    if values['boot_volume']:
+        # the image written to a new volume the server boots from, deleted with it
+        try:
+            size = int(values['volume_size'] or 0)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= MAX_ROOT_GB:
+            render.sess(req).flash(f'Give the boot volume a size from 1 to {MAX_ROOT_GB} '
+                                   f'GiB.', 'error')
+            return new(req, 400, values)
+        server['imageRef'] = ''
+        server['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': values['image'], 'source_type': 'image',
+            'destination_type': 'volume', 'volume_size': size,
+            'delete_on_termination': True}]
     if values['network']:
         server['networks'] = [{'uuid': values['network']}]
     else:       # "Automatic": required from 2.37 (no NIC when the project has no network)
@@ -134,8 +153,10 @@ def show(req, server_id):
             raise
         console = None
     row = _rows([server])[0]
+    flavors = [] if row['status'] not in ('ACTIVE', 'SHUTOFF') else \
+        c.compute.get('/flavors').json()['flavors']
     return render.page(req, 'instance.html', server=server, row=row, console=console,
-                       metadata=server.get('metadata') or {})
+                       metadata=server.get('metadata') or {}, flavors=flavors)
 
 
 # The origin the console page's script may connect to (the proxy's), for
@@ -181,6 +202,12 @@ def action(req, server_id):
             back = '/instances'
         elif what in ACTIONS:
             c.compute.post(f'/servers/{sid}/action', json=ACTIONS[what])
+        elif what == 'snapshot':
+            name = render.form(req, 'snapshot_name').strip() or f'{server_id}-snapshot'
+            c.compute.post(f'/servers/{sid}/action', json={'createImage': {'name': name}})
+        elif what == 'resize':
+            flavor = render.check_id(render.form(req, 'flavor', maximum=64))
+            c.compute.post(f'/servers/{sid}/action', json={'resize': {'flavorRef': flavor}})
         else:
             raise wsgi.BadRequest(f'Unknown action {what!r}.')
     if state['ok']:

@@ -77,6 +77,62 @@ def test_instance_life_cycle(dash_cloud, user, other_user):
     assert user.get(f'/instances/{sid}').status_code == 404
 
 
+def test_snapshot_resize_and_boot_from_volume(dash_cloud, user):
+    api = dash_cloud.api
+    user.login()
+    sid = _launch(user, 'grow-1')
+    _wait_status(user, sid, 'ACTIVE')
+    page = user.get(f'/instances/{sid}').text
+    assert 'name="snapshot_name"' in page and 'id="resize-flavor"' in page
+    r = user.post(f'/instances/{sid}/action', {'action': 'snapshot',
+                                              'snapshot_name': 'grow-1-snap'},
+                  form_page=f'/instances/{sid}')
+    assert r.status_code == 303
+    deadline_poll(lambda: any(
+        i['name'] == 'grow-1-snap' and i['status'] == 'active' for i in api.call(
+            'image', 'GET', '/v2/images', user.token).json()['images']), 60,
+        what='snapshot image active')
+    flavors = api.call('compute', 'GET', '/v2.1/flavors/detail', user.token).json()['flavors']
+    now = api.call('compute', 'GET', f'/v2.1/servers/{sid}', user.token).json()['server']
+    bigger = next(f for f in flavors if f['id'] != now['flavor']['id'])
+    r = user.post(f'/instances/{sid}/action', {'action': 'resize', 'flavor': bigger['id']},
+                  form_page=f'/instances/{sid}')
+    assert r.status_code == 303
+    _wait_status(user, sid, 'VERIFY_RESIZE')
+    assert 'Confirm resize' in user.get(f'/instances/{sid}').text
+    r = user.post(f'/instances/{sid}/action', {'action': 'confirm-resize'},
+                  form_page=f'/instances/{sid}')
+    assert r.status_code == 303
+    _wait_status(user, sid, 'ACTIVE')
+    assert api.call('compute', 'GET', f'/v2.1/servers/{sid}', user.token).json()[
+        'server']['flavor']['id'] == bigger['id']
+    assert user.post(f'/instances/{sid}/action', {'action': 'resize', 'flavor': '../x'},
+                     form_page=f'/instances/{sid}').status_code == 404
+
+    # boot from a new volume made from the image
+    form = user.get('/instances/new').text
+    flavor = re.search(r'name="flavor" value="([^"]+)"', form).group(1)
+    r = user.post('/instances', {'name': 'bfv-1', 'image': user.resources['image_id'],
+                                 'flavor': flavor, 'network': user.resources['network_id'],
+                                 'boot_volume': 'yes', 'volume_size': '0'},
+                  form_page='/instances/new')
+    assert r.status_code == 400 and 'boot volume a size' in r.text
+    r = user.post('/instances', {'name': 'bfv-1', 'image': user.resources['image_id'],
+                                 'flavor': flavor, 'network': user.resources['network_id'],
+                                 'boot_volume': 'yes', 'volume_size': '1'},
+                  form_page='/instances/new')
+    assert r.status_code == 303, r.text[:500]
+    bfv = re.search(r'href="/instances/([0-9a-f-]{36})">bfv-1', user.get('/instances').text
+                    ).group(1)
+    _wait_status(user, bfv, 'ACTIVE')
+    server = api.call('compute', 'GET', f'/v2.1/servers/{bfv}', user.token).json()['server']
+    vols = server['os-extended-volumes:volumes_attached']
+    assert len(vols) == 1
+    vol = api.call('volume', 'GET', f'/v3/{user.project_id}/volumes/{vols[0]["id"]}',
+                   user.token).json()['volume']
+    assert vol['size'] == 1 and vol['bootable'] in ('true', True)
+
+
 def test_serial_console_page(dash_cloud, user, other_user):
     user.login()
     sid = _launch(user, 'con-1')

@@ -165,6 +165,7 @@ def test_hostile_form_values(dash_cloud, victim, user):
               'user_data', 'action', 'back', 'public_key', 'project_id', 'username',
               'password', 'password2', 'domain', 'project', 'email', 'next']
     fields += ['size', 'volume_type', 'description', 'server_id']
+    fields += ['snapshot_name', 'boot_volume', 'volume_size']
     fields += ['cidr', 'gateway_ip', 'enable_dhcp', 'floating_network_id', 'direction',
                'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix']
     posts = [t for m, t, _pub in ROUTES if m == 'POST' and t not in ('/logout',)]
