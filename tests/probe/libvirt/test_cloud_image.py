@@ -18,6 +18,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 @pytest.fixture(scope='session')
 def cloud_image():
+    # The two Debian cloud-init guests (here and tests/probe/network) take about
+    # 6 min on the 2-CPU CI machine with the image build: CI leaves them out to
+    # stay inside its 90 minutes; `make test` elsewhere, or
+    # IAAS_TEST_DEBIAN_GUESTS=1, runs them.
+    if os.environ.get('CI') == 'true' and os.environ.get('IAAS_TEST_DEBIAN_GUESTS') != '1':
+        pytest.skip('Debian cloud-init guests are left out of CI (IAAS_TEST_DEBIAN_GUESTS=1 '
+                    'runs them)')
     path = os.path.join(IMAGE_DIR, 'debian-cloud.qcow2')
     r = subprocess.run([os.path.join(ROOT, 'tools', 'build-test-image.sh'), '--cloud', path],
                        capture_output=True, text=True, timeout=1800)
