@@ -46,6 +46,12 @@ EXPECTED = {
     'revert_resize': ({S.RESIZED}, {None}, S.RESIZE_REVERTING, S.RESIZE_REVERTING,
                       S.PREVIOUS, S.FROM_DRIVER, S.ERROR),
     'delete': (ALL_VM, ALL_TASK, S.DELETING, S.DELETING, S.DELETED, S.NOSTATE, S.ERROR),
+    'shelve': ({S.ACTIVE, S.STOPPED, S.PAUSED, S.SUSPENDED}, {None}, S.SHELVING,
+               S.SHELVE_TASKS, S.SHELVED, S.FROM_DRIVER, S.KEEP),
+    'shelve_offload': ({S.SHELVED}, {None}, S.SHELVING_OFFLOADING, S.SHELVING_OFFLOADING,
+                       S.SHELVED_OFFLOADED, S.NOSTATE, S.KEEP),
+    'unshelve': ({S.SHELVED, S.SHELVED_OFFLOADED}, {None}, S.UNSHELVING, S.UNSHELVING,
+                 S.ACTIVE, S.FROM_DRIVER, S.KEEP),
     'console_output': ({S.ACTIVE, S.STOPPED, S.PAUSED, S.SUSPENDED, S.ERROR, S.RESIZED,
                         S.BUILDING}, ALL_TASK, None, None, S.KEEP, S.KEEP, S.KEEP),
 }
