@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the browser fixture is imported from test_browser.py)
 """Issue #18's browser journey against a real guest: Debian's headless
 Chromium (Selenium + chromium-driver) through the dashboard of an
 ``iaas-all`` whose compute host runs ``compute_driver = libvirt`` (the
@@ -19,6 +20,11 @@ import uuid
 
 import pytest
 
+from tests.functional.dashboard.test_browser import (  # noqa: F401 (browser: fixture)
+    Shots,
+    _status_of,
+    browser,
+)
 from tests.fuzz.conftest import AllInOne
 from tests.probe.compute.helpers import deadline_poll
 from tests.probe.libvirt import conftest as lv
@@ -63,52 +69,6 @@ def real_cloud(tmp_path, guest_env, test_image):
     finally:
         aio.stop()
         print(f'\niaas-all output: {aio.log_path}')
-
-
-@pytest.fixture
-def browser(tmp_path):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ('--headless=new', '--no-sandbox', '--disable-gpu',
-                '--disable-dev-shm-usage', '--window-size=1024,800'):
-        opts.add_argument(arg)
-    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    service = webdriver.ChromeService(executable_path=CHROMEDRIVER,
-                                      log_output=str(tmp_path / 'chromedriver.log'))
-    driver = webdriver.Chrome(options=opts, service=service)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-class Shots:
-    """(as in tests/functional/dashboard/test_browser.py)"""
-
-    def __init__(self, driver, folder):
-        self.driver, self.folder, self.n = driver, folder, 0
-        folder.mkdir(exist_ok=True)
-
-    def take(self, name):
-        self.n += 1
-        path = self.folder / f'{self.n:02d}-{name}.png'
-        height = self.driver.execute_script('return document.documentElement.scrollHeight')
-        self.driver.set_window_size(1024, max(800, min(height + 100, 3000)))
-        self.driver.save_screenshot(str(path))
-        self.driver.set_window_size(1024, 800)
-        return path
-
-
-def _status_of(driver, name):
-    """The status shown for instance ``name`` in the list (None while htmx swaps)."""
-    try:
-        for row in driver.find_elements(By.CSS_SELECTOR, '#instance-rows tr'):
-            if row.find_elements(By.LINK_TEXT, name):
-                return row.find_element(By.CSS_SELECTOR, '.status').text
-    except StaleElementReferenceException:
-        pass
-    return None
 
 
 def _refusal(driver):
