@@ -106,7 +106,27 @@ def data(req, c):
     for g in groups:
         g['rules'] = [_rule_text(r, group_names) for r in g.get('security_group_rules') or []]
     return {'networks': networks, 'external': external, 'fips': fips, 'groups': groups,
-            'servers': [s for s in servers if s.get('status') in ('ACTIVE', 'SHUTOFF')]}
+            'targets': fip_targets(servers, ports.values())}
+
+
+def fip_targets(servers, ports):
+    """[{port_id, label}]: every port of the project's running or stopped
+    instances, labelled with the instance and the port's fixed addresses, so a
+    floating IP can go to any port of a multi-homed instance."""
+    by_device = {}
+    for p in ports:
+        by_device.setdefault(p.get('device_id'), []).append(p)
+    out = []
+    for s in servers:
+        if s.get('status') not in ('ACTIVE', 'SHUTOFF'):
+            continue
+        name = s.get('name') or s['id']
+        own = sorted(by_device.get(s['id'], []), key=lambda p: p.get('id') or '')
+        for p in own:
+            ips = ', '.join(f.get('ip_address') or '' for f in p.get('fixed_ips') or [])
+            out.append({'port_id': p['id'],
+                        'label': f'{name} ({ips})' if ips else f'{name} (port {p["id"][:8]})'})
+    return out
 
 
 def index(req, status=200, values=None):
@@ -212,18 +232,27 @@ def _fip(req, c, floatingip_id):
 
 
 def fip_associate(req, floatingip_id):
+    """To the chosen port (``port_id``, one of the project's), or to the
+    first port of ``server_id``."""
     c = net_cloud(req)
     fip = _fip(req, c, floatingip_id)
+    port_id = render.form(req, 'port_id', maximum=64)
     server_id = render.form(req, 'server_id', maximum=64)
-    if not server_id:
+    if port_id:
+        port = fetch(req, c, 'ports', 'port', port_id)
+        if not port.get('device_id'):
+            return refuse(req, 'That port is not attached to an instance.', {})
+    elif server_id:
+        ports = _mine(req, c.network.get('/ports', params={
+            'device_id': render.check_id(server_id)}).json()['ports'])
+        if not ports:
+            raise wsgi.NotFound('That instance has no port of yours.')
+        port = ports[0]
+    else:
         return render.redirect(req, '/network', 'Choose an instance.', 'error')
-    ports = _mine(req, c.network.get('/ports', params={
-        'device_id': render.check_id(server_id)}).json()['ports'])
-    if not ports:
-        raise wsgi.NotFound('That instance has no port of yours.')
     with render.flash_errors(req) as state:
         c.network.put(f'/floatingips/{qid(fip["id"])}',
-                      json={'floatingip': {'port_id': ports[0]['id']}})
+                      json={'floatingip': {'port_id': port['id']}})
     if state['ok']:
         render.sess(req).flash(f'Floating IP {fip.get("floating_ip_address")} associated.')
     return render.redirect(req, '/network')

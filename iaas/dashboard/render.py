@@ -1,5 +1,6 @@
 """Pages: Jinja2 templates (autoescaped) in the page frame, redirects,
 flash messages, and the user's view of the cloud for a request."""
+import concurrent.futures
 import contextlib
 import datetime as dt
 import re
@@ -43,6 +44,22 @@ def cloud(req):
     if c is None:
         c = req.environ['iaas.dashboard.cloud'] = apis.Cloud(sess(req))
     return c
+
+
+# API calls of one page that do not depend on each other run side by side
+# (each worker thread has its own HTTP session, see apis.transport).
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8,
+                                              thread_name_prefix='dashboard-fetch')
+
+
+def fetch_parallel(req, *calls):
+    """Results of ``call(cloud)`` for each call, run concurrently, each with
+    its own :class:`apis.Cloud` for this request's user; the first error is
+    raised (after every call has finished, so none outlives the request)."""
+    s = sess(req)
+    futures = [_POOL.submit(lambda f=f: f(apis.Cloud(s))) for f in calls]
+    concurrent.futures.wait(futures)
+    return [f.result() for f in futures]
 
 
 def check_id(value):

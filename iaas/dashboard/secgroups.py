@@ -1,6 +1,6 @@
 """Security groups and their rules on the network page: create and delete
 a group (not 'default'), add a rule (checked here first: direction,
-protocol, ports, remote CIDR; a bad value is the page again with 400 and
+protocol, ports, remote CIDR or remote group (one of the project's); a bad value is the page again with 400 and
 a message), delete a rule. Ids go through :func:`network.fetch` (the
 project's, else 404)."""
 import ipaddress
@@ -10,7 +10,7 @@ from iaas.dashboard import network, render
 DIRECTIONS = ('ingress', 'egress')
 PROTOCOLS = ('tcp', 'udp', 'icmp', 'any')
 RULE_FIELDS = ('direction', 'protocol', 'port_range_min', 'port_range_max',
-               'remote_ip_prefix')
+               'remote_ip_prefix', 'remote_group_id')
 
 
 def group_create(req):
@@ -85,7 +85,11 @@ def rule_body(values):
         if hi:
             body['port_range_max'] = _number(hi, 0, 255, 'ICMP code')
     remote = values['remote_ip_prefix'].strip()
-    if remote:
+    if remote and values.get('remote_group_id'):
+        raise ValueError('A rule has a remote CIDR or a remote group, not both.')
+    if values.get('remote_group_id'):
+        body['remote_group_id'] = values['remote_group_id']
+    elif remote:
         try:
             cidr = ipaddress.ip_network(remote, strict=False)
         except ValueError:
@@ -103,6 +107,8 @@ def rule_create(req, security_group_id):
     g = _group(req, c, security_group_id)
     values = {k: render.form(req, k, maximum=64) for k in RULE_FIELDS}
     values['rule_group'] = g['id']
+    if values['remote_group_id']:      # one of the project's groups, else 404
+        values['remote_group_id'] = _group(req, c, values['remote_group_id'])['id']
     try:
         body = rule_body(values)
     except ValueError as exc:

@@ -93,16 +93,21 @@ def _usage_rows(c, project, start, end):
 
 
 def index(req):
-    c = _cloud(req)
+    _cloud(req)
     project = _project(req)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
     period = now.strftime('%Y-%m')
-    inv = c.rating.get(f'/v1/projects/{project}/invoices/{period}').json()['invoice']
-    lines = inv.get('lines') or []
     first = now.date().replace(day=1)
     start = dt.datetime.combine(first, dt.time())
     end = max(now, start + dt.timedelta(seconds=1))
-    days = daily_cost(_usage_rows(c, project, start, end), lines, first, now.day)
+    # the three rating calls do not depend on each other
+    inv, usage_rows, invoices = render.fetch_parallel(
+        req,
+        lambda c: c.rating.get(f'/v1/projects/{project}/invoices/{period}').json()['invoice'],
+        lambda c: _usage_rows(c, project, start, end),
+        lambda c: c.rating.get(f'/v1/projects/{project}/invoices').json()['invoices'])
+    lines = inv.get('lines') or []
+    days = daily_cost(usage_rows, lines, first, now.day)
     meters = by_meter(lines)
     currency = inv.get('currency') or ''
     day_chart = charts.bar_chart(
@@ -114,7 +119,6 @@ def index(req):
         f'Bar chart of the cost of each meter this month, in {currency}; the table '
         f'below has the same numbers.', [(m['meter'], m['amount']) for m in meters],
         currency, horizontal=True)
-    invoices = c.rating.get(f'/v1/projects/{project}/invoices').json()['invoices']
     if not any(i.get('period') == period for i in invoices):
         invoices.insert(0, {'period': period, 'state': inv.get('state') or 'draft',
                             'currency': currency, 'total': inv.get('total')})

@@ -146,6 +146,27 @@ def test_security_groups_and_rules(dash_cloud, user, other_user):
         assert r.status_code == 404, (path, r.status_code)
     assert len(_group(api, user, 'web-sg')['security_group_rules']) == len(
         g['security_group_rules']) + 1
+    # a rule whose remote is a group (the project's default one)
+    default = _group(api, user, 'default')
+    r = user.post(f'/network/security-groups/{g["id"]}/rules',
+                  {**base, 'remote_group_id': default['id'], 'remote_ip_prefix': '10.0.0.0/8'},
+                  form_page='/network')
+    assert r.status_code == 400 and 'not both' in r.text
+    r = user.post(f'/network/security-groups/{g["id"]}/rules',
+                  {**base, 'remote_group_id': default['id']}, form_page='/network')
+    assert r.status_code == 303, r.text[:500]
+    by_group = [x for x in _group(api, user, 'web-sg')['security_group_rules']
+                if x.get('remote_group_id')]
+    assert [(x['port_range_min'], x['remote_group_id']) for x in by_group] == [
+        (80, default['id'])]
+    assert 'group default' in _page(user)
+    # another project's group as the remote: 404, nothing added
+    theirs = _group(api, other_user, 'default')
+    r = other_user.post(f'/network/security-groups/{theirs["id"]}/rules',
+                        {**base, 'remote_group_id': g['id']}, form_page='/network')
+    assert r.status_code == 404
+    assert not [x for x in _group(api, other_user, 'default')['security_group_rules']
+                if x.get('remote_group_id') == g['id']]
 
     r = user.post(f'/network/security-group-rules/{rule_id}/delete', {}, form_page='/network')
     assert r.status_code == 303 and 'Rule deleted.' in _page(user)
@@ -227,6 +248,20 @@ def test_floating_ips(dash_cloud, user, other_user):
     assert r.status_code == 303 and 'disassociated.' in _page(user)
     assert _net(api, user.token, f'/floatingips/{fip["id"]}').json()[
         'floatingip']['port_id'] is None
+    # by port: the page offers each port of the instance, labelled with its address
+    page = _page(user)
+    fixed = port['fixed_ips'][0]['ip_address']
+    assert f'<option value="{port["id"]}">fip-vm ({fixed})</option>' in page, page[:3000]
+    r = other_user.post(f'/network/floatingips/{theirs["id"]}/associate',
+                        {'port_id': port['id']}, form_page='/network')
+    assert r.status_code == 404
+    r = user.post(f'/network/floatingips/{fip["id"]}/associate', {'port_id': port['id']},
+                  form_page='/network')
+    assert r.status_code == 303 and 'associated.' in _page(user)
+    assert _net(api, user.token, f'/floatingips/{fip["id"]}').json()[
+        'floatingip']['port_id'] == port['id']
+    r = user.post(f'/network/floatingips/{fip["id"]}/disassociate', {}, form_page='/network')
+    assert r.status_code == 303
     r = user.post(f'/network/floatingips/{fip["id"]}/release', {}, form_page='/network')
     assert r.status_code == 303 and 'released.' in _page(user)
     assert _net(api, user.token, f'/floatingips/{fip["id"]}').status_code == 404
