@@ -13,7 +13,7 @@ APT_PACKAGES=(python3 python3-venv python3-dev gcc pkg-config make git
     dnsmasq-base conntrack iptables ipset iproute2 curl
     tgt qemu-block-extra
     ceph-mon ceph-mgr ceph-osd ceph-common python3-rados python3-rbd
-    chromium chromium-driver)
+    chromium chromium-driver haproxy)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
