@@ -3,12 +3,46 @@
 It travels with every RPC message (as a dict) so a worker acts with the
 rights of the user who started the request and logs the same request id.
 """
+import contextlib
+import contextvars
 import dataclasses
 import uuid
+
+# The request id of the work this thread (or task) is doing: set by the
+# WSGI layer for an API request and by the RPC server for each message it
+# handles; the log filter of iaas.common.logs puts it on every record.
+_current_request_id = contextvars.ContextVar('iaas_request_id', default=None)
 
 
 def new_request_id():
     return 'req-' + str(uuid.uuid4())
+
+
+def current_request_id():
+    """The request id being worked on here, or None."""
+    return _current_request_id.get()
+
+
+def current_or_new_request_id():
+    """A context made while working on a request carries that request's id
+    (an elevated or admin context made by a worker stays traceable)."""
+    return _current_request_id.get() or new_request_id()
+
+
+def request_id_from(context_dict):
+    """The request id an RPC envelope's context carries, or None."""
+    rid = context_dict.get('request_id') if isinstance(context_dict, dict) else None
+    return rid if isinstance(rid, str) else None
+
+
+@contextlib.contextmanager
+def request_id_scope(request_id):
+    """Work on ``request_id`` for the duration of the block."""
+    token = _current_request_id.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _current_request_id.reset(token)
 
 
 @dataclasses.dataclass
@@ -19,7 +53,7 @@ class RequestContext:
     user_name: str | None = None
     project_name: str | None = None
     roles: list[str] = dataclasses.field(default_factory=list)
-    request_id: str = dataclasses.field(default_factory=new_request_id)
+    request_id: str = dataclasses.field(default_factory=current_or_new_request_id)
     is_admin: bool = False
     auth_token: str | None = None
     # Admin listing across projects (all_tenants); read-only flag for 'reader'.

@@ -3,6 +3,7 @@
 A manager exposes RPC methods with ``@rpc.expose`` and background work with
 ``@periodic_task(spacing=…)``; :class:`iaas.service.Service` runs both.
 """
+import contextvars
 import logging
 import time
 
@@ -51,7 +52,8 @@ class Manager:
                 func(*args)
             except Exception:
                 LOG.exception('%s failed', func.__name__)
-        return self._pool.submit(wrapped)
+        # in the caller's context: the operation logs the request's id
+        return self._pool.submit(contextvars.copy_context().run, wrapped)
 
     def cleanup_host(self):
         """Called once after the RPC server stopped."""

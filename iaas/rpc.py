@@ -45,9 +45,9 @@ import uuid
 
 import kombu
 
-from iaas.common import fsbus
+from iaas.common import fsbus, metrics
 from iaas.conf import CONF
-from iaas.context import RequestContext
+from iaas.context import RequestContext, request_id_from, request_id_scope
 from iaas.exception import HostNotAuthorized
 
 LOG = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class RPCError(Exception):
 
 class RPCTimeout(RPCError):
     """No reply came within the call's deadline."""
+    metrics_outcome = 'timeout'
 
     def __init__(self, topic, method, timeout):
         super().__init__(f'RPC call {topic}.{method} got no reply within {timeout:g} s')
@@ -69,6 +70,7 @@ class RPCTimeout(RPCError):
 
 class RemoteError(RPCError):
     """A remote exception whose type cannot be re-created here."""
+    metrics_outcome = 'remote_error'
 
     def __init__(self, exc_type, message):
         super().__init__(f'{exc_type}: {message}')
@@ -425,7 +427,8 @@ class RPCClient:
         """Send and return at once; nothing comes back."""
         body = self._envelope(context, method, kwargs)
         publish_timeout = self.timeout or CONF.rpc_response_timeout
-        self._send(body, time.monotonic() + publish_timeout)
+        with metrics.rpc_sent(self.topic, method, 'cast'):
+            self._send(body, time.monotonic() + publish_timeout)
 
     def call(self, context, method, **kwargs):
         """Send and wait for the result; raise RPCTimeout past the deadline."""
@@ -434,6 +437,10 @@ class RPCClient:
                              'declare one in its rpcapi.py')
         if self.fanout:
             raise ValueError('a fanout cannot be a call')
+        with metrics.rpc_sent(self.topic, method, 'call'):
+            return self._call(context, method, kwargs)
+
+    def _call(self, context, method, kwargs):
         waiter = self.transport.reply_waiter()
         start = time.monotonic()
         deadline = start + self.timeout
@@ -476,6 +483,7 @@ class RPCServer(_ConsumerLoop):
         self._inflight = 0
         self._inflight_lock = threading.Condition()
         self._draining = False
+        metrics.track_rpc_server(self)
 
     def queues(self):
         ex = self.transport.exchange
@@ -526,7 +534,11 @@ class RPCServer(_ConsumerLoop):
     def _handle(self, body):
         try:
             body, caller, refusal = self._open(body)
-            reply = self._dispatch(body, caller, refusal)
+            method = body.get('method')
+            with request_id_scope(request_id_from(body.get('context'))), \
+                    metrics.rpc_served(self.topic, method, self.methods) as served:
+                reply = served.reply = self._dispatch(body, caller, refusal)
+                LOG.debug('%s.%s handled', self.topic, method)
             if body.get('reply_to') and reply is not None:
                 reply['msg_id'] = body.get('msg_id')
                 self.transport.publish(reply, self.transport.reply_exchange,

@@ -9,7 +9,7 @@ import socket
 import threading
 
 from iaas import rpc, servicegroup
-from iaas.common import httpserver
+from iaas.common import httpserver, observe
 from iaas.conf import CONF
 from iaas.exception import ServiceNotFound
 
@@ -88,12 +88,13 @@ class Service:
 
 class WSGIService:
     """Serves a WSGI application on a port (iaas.common.httpserver: request
-    heads and small bodies read off the request threads, limits from [api])."""
+    heads and small bodies read off the request threads, limits from [api]),
+    with /metrics, /healthcheck and request ids (iaas.common.observe)."""
 
     def __init__(self, name, app, host, port, threads=None, limits=None):
         self.name, self.app = name, app
         self.server = httpserver.HTTPServer(
-            app, host, port, name=name, threads=threads or CONF.api.threads,
+            observe.wrap(app, name), host, port, name=name, threads=threads or CONF.api.threads,
             limits=limits or httpserver.Limits.from_conf(CONF))
 
     @property

@@ -435,6 +435,7 @@ class Router:
             if resp is not None:
                 return resp
         route, params = self.match(path, req.method)
+        req.environ['iaas.route'] = route.template     # the metrics' label (iaas.common.observe)
         if self.authorizer is not None:
             self.authorizer(req, route, params)
         result = route.handler(req, **params)

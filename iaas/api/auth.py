@@ -46,6 +46,12 @@ def validate_token(token, request_id=None):
     return context_from(v, token, request_id)
 
 
+def token_is_admin(token):
+    """Whether ``token`` is a valid admin's (the detail of /healthcheck,
+    iaas.common.health); raises ``wsgi.Unauthorized`` for an invalid one."""
+    return validate_token(token).is_admin
+
+
 def _authenticate(req):
     token = req.headers.get('X-Auth-Token')
     if not token:

@@ -13,7 +13,7 @@ import os
 import secrets
 import sys
 
-from iaas.cmd import daemons
+from iaas.cmd import common, daemons
 from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ def main(argv=None):
         launcher = Launcher()
         for build in daemons.DAEMONS.values():
             build(launcher)
+        common.observability('iaas-all', launcher)
     except Exception as exc:
         LOG.exception('iaas-all could not start')
         print(f'iaas-all could not start: {exc}', file=sys.stderr)

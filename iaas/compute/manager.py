@@ -15,9 +15,11 @@ import collections
 import concurrent.futures
 import logging
 import threading
+import time
 import traceback
 
 from iaas import manager, rpc, states
+from iaas.common import metrics
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.compute import shelve_ops, virt, volume_ops
 from iaas.compute.virt import driver as virt_driver
@@ -140,9 +142,18 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
     @rpc.expose
     def build_and_run_instance(self, context, instance_uuid, request_spec, attempt=1,
                                instance=None):
-        self._run(self._build, context, instance_uuid, request_spec, attempt, instance)
+        self._run(self._timed_build, context, instance_uuid, request_spec, attempt, instance)
+
+    def _timed_build(self, *args):
+        start, outcome = time.monotonic(), 'error'
+        try:
+            outcome = self._build(*args)
+        finally:
+            metrics.build_finished(outcome, time.monotonic() - start)
 
     def _build(self, context, uuid, spec, attempt, inst=None):
+        """The build of one instance: 'active', 'failed' (handed back to the
+        conductor) or 'dropped' (gone or moved meanwhile)."""
         event = compute_rpcapi.BUILD_EVENT
         with self._builds, self._lock(uuid):
             if inst is None or inst.get('uuid') != uuid or inst.get('host') != self.host:
@@ -153,11 +164,11 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
             # (a row handed on is the claim's: a delete since then makes
             # the final swap fail, and the guest is removed below)
             if inst is None:
-                return
+                return 'dropped'
             if inst['task_state'] != BUILD.task_state or inst['host'] != self.host:
                 LOG.info('build of %s dropped: now %s on %s', uuid, inst['task_state'],
                          inst['host'])
-                return
+                return 'dropped'
             bdi = None
             try:
                 sysmeta = inst.get('system_metadata') or {}
@@ -176,7 +187,7 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                 self._event(context, uuid, event, True, 'Error', traceback.format_exc())
                 self.undo_boot_volumes(context, bdi)
                 self._build_failed(context, inst, spec, attempt, exc)
-                return
+                return 'failed'
             # Deleted while spawning: the terminate waiting on our lock removes
             # the guest. Gone, or failed meanwhile (the reaper timed the build
             # out, or saw this host down, and released its resources): nobody
@@ -185,8 +196,9 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                                   vm_state=BUILD.vm_state, power_state=BUILD.power_state,
                                   progress=100):
                 LOG.info('instance %s changed during its build; not activating', uuid)
-                return
+                return 'dropped'
             LOG.info('instance %s active on %s', uuid, self.host)
+            return 'active'
 
     def _activate(self, context, inst, bdi, expected_task, event, **fields):
         """The swap that ends a spawn (build, unshelve): ``expected_task`` →

@@ -37,6 +37,11 @@ default_opts = [
     cfg.StrOpt('log_dir',
                help='Directory for log files. Unset: log to stderr.'),
     cfg.BoolOpt('debug', default=False, help='Log at DEBUG level.'),
+    cfg.StrOpt('log_format', default='text', choices=['text', 'json'],
+               help='"text": one line per record (time, pid, level, logger, thread, '
+                    '[request id], message). "json": one JSON object per line with '
+                    'time, level, logger, message, request_id, host, binary, pid, '
+                    'thread and exception (a traceback) for log collectors.'),
     cfg.IntOpt('shelved_offload_time', default=0, min=-1,
                help='Seconds a shelved server keeps its guest (powered off) and its '
                     'resources on its compute host before the host offloads it: '

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from iaas.common import metrics
 from iaas.conf import CONF
 from iaas.exception import NoDatabase
 
@@ -53,6 +54,7 @@ def make_engine(url, conf=CONF):
     engine = sa.create_engine(url, **kw)
     if url.startswith('sqlite'):
         event.listen(engine, 'connect', _sqlite_pragmas)
+    metrics.watch_engine(engine)        # iaas_db_pool_* at each scrape
     return engine
 
 

@@ -27,7 +27,7 @@ import logging
 import random
 import time
 
-from iaas.common import plugins
+from iaas.common import metrics, plugins
 from iaas.conf import CONF
 from iaas.scheduler import filters as filters_mod
 from iaas.scheduler import weighers as weighers_mod
@@ -98,6 +98,12 @@ class FilterScheduler:
     # -- the decision -------------------------------------------------------
 
     def select_destinations(self, spec, hosts):
+        """:meth:`place`, counted and timed (iaas_scheduler_* metrics)."""
+        with metrics.scheduling(NoValidHost) as chosen:
+            chosen += self.place(spec, hosts)
+        return chosen
+
+    def place(self, spec, hosts):
         """One ``HostState`` per instance (``spec.num_instances``), in order.
 
         The chosen ``HostState`` objects have the flavor consumed (and the

@@ -55,6 +55,22 @@ class Proxy:
         self.info_sections = {}      # /info sections filters add (info_body)
         self.pipeline = middleware.build(self, self.dispatch)
 
+    # /healthcheck of its port (iaas.common.observe): the object store does
+    # not depend on the central database
+    health_checks = ('disk',)
+
+    @staticmethod
+    def metrics_route(environ):
+        """The route label of a request: the Swift path's shape (S3 paths by
+        their bucket/key shape)."""
+        path = environ.get('PATH_INFO', '')
+        if path in ('/info', '/auth/v1.0', '/crossdomain.xml'):
+            return path
+        parts = path.lstrip('/').split('/', 3)
+        if parts[0] == 'v1' and len(parts) > 1:
+            return '/v1' + ''.join(('/{account}', '/{container}', '/{object}')[:len(parts) - 1])
+        return ('/', '/{bucket}', '/{bucket}/{key}')[min(len([p for p in parts[:2] if p]), 2)]
+
     # --- entry ---------------------------------------------------------------------
     def __call__(self, environ, start_response):
         _decode_slashes(environ)

@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 
+from iaas.common import metrics
 from iaas.objectstore.utils import in_dir, mkdirs
 
 MAGIC = b'IAASOBJ1'
@@ -212,6 +213,7 @@ class DiskFile:
         mkdirs(qdir)
         try:
             os.rename(self.dir, os.path.join(qdir, f'{self.hash}-{uuid.uuid4().hex[:8]}'))
+            metrics.OBJECTSTORE_QUARANTINED.inc()
         except FileNotFoundError:
             pass
 

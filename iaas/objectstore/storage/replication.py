@@ -21,6 +21,7 @@ import time
 
 import webob
 
+from iaas.common import metrics
 from iaas.objectstore import client
 from iaas.objectstore.storage import db, diskfile
 
@@ -144,6 +145,7 @@ class Replicator:
         self.server.updates.sweep_async()
         self.server.updates.report_all()
         LOG.info('replication pass: %s', self.stats)
+        metrics.replication_pass(self.stats)
         return self.stats
 
     def _targets(self, dev, part):

@@ -15,6 +15,7 @@ import time
 
 import webob
 
+from iaas.common import metrics
 from iaas.objectstore import ranges
 from iaas.objectstore.ring import hash_path
 from iaas.objectstore.storage import db, diskfile, replication, updates
@@ -36,12 +37,25 @@ def text(status, body=''):
                           charset=None)
 
 
+def _count(req, resp):
+    """An operation in the metrics, with the object bytes it moved."""
+    kind = req.path_info.lstrip('/').partition('/')[0]
+    ok = kind == 'obj' and resp.status_int < 300
+    metrics.objectstore_op(
+        kind, req.method, resp.status_int,
+        bytes_in=(req.content_length or 0) if ok and req.method == 'PUT' else 0,
+        bytes_out=(resp.content_length or 0) if ok and req.method == 'GET' else 0)
+
+
 class DeviceUnavailable(Exception):
     """The device a request names is not mounted here (507). Any other
     missing file is a fault of this server, logged with its traceback."""
 
 
 class StorageServer:
+    # /healthcheck of its port: the devices' disks (no central database)
+    health_checks = ('disk',)
+
     def __init__(self, devices, ring=None, fsync=True, max_file_size=5 * 1024 ** 3,
                  addr=None, listing_limit=10000):
         self.devices = devices
@@ -78,7 +92,13 @@ class StorageServer:
             else:
                 LOG.exception('%s %s failed', req.method, req.path)
                 resp = text(500, 'internal error')
+        _count(req, resp)
         return resp(environ, start_response)
+
+    @staticmethod
+    def metrics_route(environ):
+        """The route label of a request (iaas.common.observe): its kind."""
+        return '/' + environ.get('PATH_INFO', '').lstrip('/').partition('/')[0]
 
     def handle(self, req):
         kind, _, rest = req.path_info.lstrip('/').partition('/')

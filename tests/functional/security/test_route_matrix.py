@@ -471,3 +471,40 @@ def test_route_matrix(security_cloud, attacker):
     assert not problems and not changed, '\n'.join(
         problems + [f'victim state changed: {k}: {before[k]!r:.200} -> {after.get(k)!r:.200}'
                     for k in changed])
+
+
+@pytest.mark.parametrize('attacker', ATTACKERS)
+def test_metrics_and_healthcheck(security_cloud, attacker, monkeypatch):
+    """/metrics and /healthcheck are served by the layer every port runs
+    its application in (iaas.common.observe), not by the routers: to a
+    client outside [metrics] allowed_networks /metrics is an unknown path
+    (404 in the API's format) whatever its token, and /healthcheck says
+    only ``OK`` (detail asked for or not); an admin's token gets the
+    checks' detail."""
+    import webob
+
+    from iaas.api import auth
+    from iaas.common import health, observe
+    monkeypatch.setattr(health, '_admin_check', [auth.token_is_admin])
+    c = security_cloud
+    token = None if attacker == 'no_token' else c.tokens[attacker]
+    problems = []
+    for api, app in c.apps.items():
+        observed = observe.Observed(app, api)
+        for who in (token, c.admin):
+            for path in ('/metrics', '/healthcheck'):
+                req = webob.Request.blank(path, remote_addr='198.51.100.7',
+                                          headers={'Accept': 'application/json'})
+                if who:
+                    req.headers['X-Auth-Token'] = who
+                resp = req.get_response(observed)
+                what = f'{api} GET {path} as {attacker if who == token else "admin"}: ' \
+                       f'{resp.status_int} {resp.body[:160]!r}'
+                if path == '/metrics' and (resp.status_int != 404 or b'iaas_' in resp.body):
+                    problems.append('metrics served to a stranger: ' + what)
+                elif path == '/healthcheck' and who == token and resp.body != b'OK':
+                    problems.append('health detail or failure: ' + what)
+                elif path == '/healthcheck' and who == c.admin and \
+                        b'"database": {"ok": true' not in resp.body:
+                    problems.append('no health detail for the admin: ' + what)
+    assert not problems, '\n'.join(problems)

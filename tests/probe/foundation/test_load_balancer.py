@@ -99,7 +99,8 @@ def lb_cloud(tmp_path):
             configs[i] = write_config(
                 tmp_path / f'api{i}.conf', state, db_url=db_url, ports=ports,
                 host=f'apihost{i}', transport_url=RABBIT, control_exchange=exchange,
-                sections={'api': {'listen': addr, 'public_host': VIP},
+                # one admin user makes all the writes: no per-user write limit
+                sections={'api': {'listen': addr, 'public_host': VIP, 'user_write_rate': 0},
                           'identity': {'bcrypt_rounds': 4}})
         manage = [str(shutil.which('iaas-manage') or '.venv/bin/iaas-manage')]
         for args in (('db', 'sync'), ('bootstrap', '--admin-password', ADMIN_PASSWORD)):
@@ -189,7 +190,8 @@ class Load:
         for what, method, url, body, expect, headers in self.ops(i):
             if self.stop.is_set():
                 return
-            for attempt in range(5):
+            sent = time.monotonic()
+            for _attempt in range(5):
                 t0 = time.monotonic()
                 try:
                     r = s.request(method, url, json=body, headers=headers, timeout=30)
@@ -203,11 +205,11 @@ class Load:
                     if r.status_code in expect:
                         self.ok[what] += 1
                     else:
-                        self.failures.append((what, r.status_code, r.text[:200]))
+                        self.failures.append((what, r.status_code, r.text[:200], sent))
                 break
             else:
                 with self.lock:
-                    self.failures.append((what, 'connection', 'no connection in 5 tries'))
+                    self.failures.append((what, 'connection', 'no connection in 5 tries', sent))
 
     def __enter__(self):
         for t in self.threads:
@@ -235,6 +237,14 @@ def test_two_api_processes_behind_haproxy_survive_a_kill(lb_cloud):
                      headers={'X-Auth-Token': t1})
     assert r.status_code == 200, r.text[:300]
     tok = token(f'http://{VIP}:{ports["identity_port"]}')
+    # the load creates thousands of key pairs: no quota on them
+    project = requests.get(f'http://{VIP}:{ports["identity_port"]}/v3/auth/tokens', timeout=10,
+                           headers={'X-Auth-Token': tok, 'X-Subject-Token': tok}
+                           ).json()['token']['project']['id']
+    r = requests.put(f'http://{VIP}:{ports["compute_port"]}/v2.1/os-quota-sets/{project}',
+                     headers={'X-Auth-Token': tok}, timeout=10,
+                     json={'quota_set': {'key_pairs': -1}})
+    assert r.status_code == 200, r.text[:300]
 
     with Load(ports, tok) as load:
         deadline_poll(lambda: load.total() >= 200, 120, what='200 requests before the kill')
@@ -242,6 +252,7 @@ def test_two_api_processes_behind_haproxy_survive_a_kill(lb_cloud):
         assert before > 0 and stats.sessions('api2') > 0, stats.servers()
         daemons[1].proc.kill()               # SIGKILL: no graceful stop
         daemons[1].proc.wait(10)
+        kill_time = time.monotonic()
         killed_at = load.total()
         deadline_poll(lambda: set(stats.status('api1').values()) <= {'DOWN'}, 30,
                       what='HAProxy marks API 1 DOWN')
@@ -255,9 +266,20 @@ def test_two_api_processes_behind_haproxy_survive_a_kill(lb_cloud):
         rejoined = stats.sessions('api1')
         deadline_poll(lambda: stats.sessions('api1') > rejoined + 20, 60,
                       what='API 1 serving again after its restart')
-    assert not load.failures, load.failures[:10]
+    # A create that API 1 had committed when it was killed, before it could
+    # answer, is sent again by HAProxy (retry-on empty-response) and then
+    # finds its name taken: the one failure a load balancer cannot hide
+    # (docs/operators/load-balancer.md). Nothing else may fail, and only
+    # requests sent before the kill, at most one per client.
+    duplicates = [f for f in load.failures
+                  if f[0] == 'keypair create' and f[1] == 409 and f[3] <= kill_time]
+    others = [f for f in load.failures if f not in duplicates]
+    assert not others, others[:10]
+    assert len(duplicates) <= CONCURRENCY, duplicates
     lat = sorted(load.latency)
     print(f'\nthrough HAProxy: {load.total()} requests ({dict(load.ok)}), '
           f'{load.conn_retries} client retries-on-connect, {stats.retries()} HAProxy '
-          f'retries/redispatches, p50 {lat[len(lat) // 2] * 1000:.1f} ms, '
+          f'retries/redispatches, {len(duplicates)} creates retried after the kill and '
+          f'refused as duplicates, '
+          f'p50 {lat[len(lat) // 2] * 1000:.1f} ms, '
           f'p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms')
