@@ -1,10 +1,11 @@
 # The two commands of the README:
 #   make run    install everything and run the all-in-one cloud
 #   make test   install everything and run the whole test suite
+#   make clean  remove what make run added: its bridges, iptables chains, guests, state
 STATE ?= /var/lib/iaas
 CONFIG ?= etc/iaas-allinone.conf
 
-.PHONY: setup run test services sample lint bench-rpc conformance
+.PHONY: setup run clean test services sample lint bench-rpc conformance
 
 setup:
 	tools/setup.sh
@@ -14,6 +15,9 @@ services:
 
 run: setup
 	tools/run-allinone.sh $(STATE) $(CONFIG)
+
+clean:
+	tools/clean-allinone.sh $(STATE) $(CONFIG)
 
 test: setup services
 	tools/run-tests.sh

@@ -28,6 +28,9 @@
 #     (or "IAAS-TEST-IMAGE-METADATA unavailable" after two minutes); with a
 #     "ping" key in the config drive's meta (server metadata) it pings that
 #     address and prints IAAS-TEST-IMAGE-PING <address> ok|fail;
+#     the key also goes to /root/.ssh/authorized_keys: dropbear (from
+#     dropbear-bin, with the libraries it links) serves SSH on port 22 for
+#     root with that key (no passwords);
 #   * runs busybox acpid: the ACPI power button unmounts and powers off;
 #   * watches its virtio disks (every second): whenever the set changes
 #     (hot-plug, unplug, resize) it prints
@@ -49,7 +52,7 @@ if [ "${1:-}" = "--cloud" ]; then variant=cloud; shift; fi
 out=${1:?usage: $0 [--cloud] OUTPUT.qcow2}
 mkdir -p "$(dirname "$out")"
 out=$(readlink -f "$out")
-need=(linux-image-amd64 busybox-static extlinux e2fsprogs qemu-utils cpio)
+need=(linux-image-amd64 busybox-static extlinux e2fsprogs qemu-utils cpio dropbear-bin)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -152,6 +155,12 @@ trap cleanup EXIT
 ird=$work/initramfs
 mkdir -p "$ird"/{bin,dev,proc,sys,mnt/root,mnt/config,etc/acpi/PWRF,lib/modules,run,tmp}
 cp /bin/busybox "$ird/bin/busybox"
+# dropbear and the shared libraries it links (about 1.5 MB compressed)
+cp /usr/sbin/dropbear "$ird/bin/dropbear"
+for lib in $(ldd /usr/sbin/dropbear | grep -o '/[^ ]*'); do
+    mkdir -p "$ird$(dirname "$lib")"
+    cp -L "$lib" "$ird$lib"
+done
 
 moddir=/lib/modules/$kver
 declare -A seen=()
@@ -194,6 +203,13 @@ for m in $(cat /lib/modules/load-order); do insmod /lib/modules/$m 2>/dev/null; 
 mdev -s
 hostname iaas-test
 ip link set lo up 2>/dev/null
+# SSH: root, public key from the metadata service only (see read_metadata)
+echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
+echo 'root:x:0:' > /etc/group
+echo /bin/sh > /etc/shells
+mkdir -p /root/.ssh /etc/dropbear
+chmod 700 /root /root/.ssh
+dropbear -R -s -p 22 -P /run/dropbear.pid 2>/dev/null
 
 # ACPI power button -> clean power off
 cat > /etc/acpi/PWRF/00000080 <<'EOS'
@@ -312,6 +328,8 @@ read_metadata() {
             muuid=$(metadata /openstack/latest/meta_data.json |
                     grep -o '"uuid": *"[^"]*"' | head -1 | sed 's/.*: *"\(.*\)"/\1/')
             key=$(metadata /latest/meta-data/public-keys/0/openssh-key)
+            [ -n "$key" ] && echo "$key" > /root/.ssh/authorized_keys &&
+                chmod 600 /root/.ssh/authorized_keys
             echo "IAAS-TEST-IMAGE-METADATA instance-id=$id uuid=$muuid key=$key"
             return 0
         fi

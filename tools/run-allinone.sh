@@ -38,7 +38,10 @@ fi
 cat <<MSG
 The cloud is up. In another shell:
     source $STATE/admin-openrc
-    openstack server create --image iaas-test-busybox --flavor m1.nano --nic none --wait vm1
-    openstack console log show vm1
+    openstack keypair create --public-key ~/.ssh/id_ed25519.pub mykey
+    openstack server create --image iaas-test-busybox --flavor m1.nano --network private --key-name mykey --wait vm1
+    openstack floating ip create public           # note its floating_ip_address
+    openstack server add floating ip vm1 ADDRESS
+    ssh root@ADDRESS                              # or: ping ADDRESS
 MSG
 wait $pid

@@ -20,7 +20,8 @@ LOG = logging.getLogger(__name__)
 
 # Modules with a ``first_start(admin_password)`` run before the services
 # start (idempotent: they run on every start and create only what is missing).
-FIRST_START_HOOKS = ['iaas.identity.bootstrap', 'iaas.compute.bootstrap']
+FIRST_START_HOOKS = ['iaas.identity.bootstrap', 'iaas.compute.bootstrap',
+                     'iaas.network.bootstrap']
 
 
 def _pop_state_path(argv):

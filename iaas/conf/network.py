@@ -59,6 +59,31 @@ network_opts = [
     cfg.BoolOpt('outbound_nat', default=True,
                 help='SNAT traffic of project networks leaving through '
                      'public_interface to its first address.'),
+    cfg.StrOpt('public_bridge_address', default=None,
+               help='ADDRESS/PREFIX (e.g. 172.24.4.1/24): public_interface is a bridge '
+                    'of this host alone holding this address, the gateway of an external '
+                    'network whose range exists only here (devstack\'s br-ex; the '
+                    'all-in-one\'s br-iaas). iaas-network makes the bridge if it is '
+                    'missing and puts the address on it, so floating IPs of the range '
+                    'answer from this host itself; and with outbound_nat, traffic of '
+                    'project networks leaving through any other interface (the host\'s '
+                    'default route) is masqueraded to that interface\'s address, in a '
+                    'chain of ours (iaas-masquerade), ahead of the floating IP rules. '
+                    'Unset: public_interface is an existing uplink.'),
+    cfg.BoolOpt('create_default_networks', default=False,
+                help='On first start, iaas-all creates devstack\'s layout for the admin '
+                     'project: the external network "public" on public_interface with '
+                     'the range of public_bridge_address (the host holds its gateway), '
+                     'the network "private" with a DHCP subnet default_private_cidr, '
+                     'the router "router1" (gateway on public, interface on private) '
+                     'and ingress ICMP and TCP 22 in the admin project\'s default '
+                     'security group. Once: a marker file in state_path '
+                     '(default-networks-created) keeps a later start from making again '
+                     'what an operator deleted. Nothing is made when a range overlaps '
+                     'an address or route the host already has.'),
+    cfg.StrOpt('default_private_cidr', default='10.90.0.0/24',
+               help='Range of the "private" network create_default_networks makes; its '
+                    'first address is the gateway, held by this host.'),
     cfg.StrOpt('metadata_host', default='127.0.0.1',
                help='Address of the metadata server the per-network metadata proxy of '
                     'iaas-network forwards 169.254.169.254:80 to (its port is [api] '

@@ -19,6 +19,7 @@ State (plain dicts; this module knows nothing of the DB)::
      'isolate': [(bridge_a, bridge_b), ...],     # no forwarding between them
      'floating_ips': [{'address', 'fixed_ip_address'}],
      'snat': [{'cidr', 'out_interface', 'to_source'}],
+     'masquerade': {'sources': [cidrs], 'keep': [out interfaces]},  # or None
      'metadata': {'bridges': [..], 'host': ip or None, 'port': int},
      'ipsets': bool}                              # remote groups as ipsets
 """
@@ -203,6 +204,13 @@ def build(state):
             else:
                 pre.append([*m, '-j', 'DNAT', '--to-destination',
                             f'{md["host"]}:{md["port"]}'])
+    masq = state.get('masquerade')
+    if masq and masq.get('sources'):
+        # first: leaving through any interface but ``keep`` (the public
+        # bridge, the project bridges) takes that interface's address
+        nat['iaas-masquerade'] = [*(['-o', dev, '-j', 'RETURN'] for dev in masq['keep']),
+                                  *(['-s', c, '-j', 'MASQUERADE'] for c in masq['sources'])]
+        post.append(['-j', 'iaas-masquerade'])
     for f in state.get('floating_ips', []):
         pre.append(['-d', f'{f["address"]}/32', '-j', 'DNAT', '--to-destination',
                     f['fixed_ip_address']])
@@ -217,7 +225,7 @@ def build(state):
 
 
 def _quote(arg):
-    return arg if arg and all(c.isalnum() or c in '-_./:,!' for c in arg) else f'"{arg}"'
+    return arg if arg and all(c.isalnum() or c in '-_./:,!+' for c in arg) else f'"{arg}"'
 
 
 def build6(state):

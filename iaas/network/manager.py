@@ -136,6 +136,7 @@ class NetworkManager(manager.Manager):
     def _sync_locked(self, context, state):
         cfg = CONF.network
         served = self._served(state)
+        self._ensure_public_bridge()
         wanted_bridges, wanted_segments = set(), set()
         for n in served:
             br = n['bridge']
@@ -236,6 +237,13 @@ class NetworkManager(manager.Manager):
         fw['floating_ips'] = [f for f in state['floating_ips']
                               if f['network_id'] in served_ids and f['fixed_ip_address']]
         public = self._public_address()
+        if cfg.public_bridge_address and cfg.outbound_nat:
+            # the public range lives on this host only: out through the
+            # host's other interfaces, project traffic takes their address
+            fw['masquerade'] = {
+                'keep': [cfg.public_interface, cfg.bridge_prefix + '+'],
+                'sources': [s['cidr'] for n in served for s in n['subnets']
+                            if ipaddress.ip_network(s['cidr']).version == 4]}
         if public and cfg.outbound_nat:
             for n in served:
                 for s in n['subnets']:
@@ -244,6 +252,17 @@ class NetworkManager(manager.Manager):
                                            'out_interface': cfg.public_interface,
                                            'to_source': public})
         return fw
+
+    def _ensure_public_bridge(self):
+        """public_interface as a bridge of this host holding
+        public_bridge_address, when that option is set."""
+        cfg = CONF.network
+        if not (cfg.public_bridge_address and cfg.public_interface and cfg.serve_gateway):
+            return
+        iface = ipaddress.ip_interface(cfg.public_bridge_address)
+        self.net.ensure_bridge(cfg.public_interface)
+        self.net.ensure_address(cfg.public_interface, str(iface.ip),
+                                iface.network.prefixlen)
 
     def _public_address(self):
         iface = CONF.network.public_interface

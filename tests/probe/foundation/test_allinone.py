@@ -40,10 +40,12 @@ def write_conf(tmp_path, name):
 
 
 class AllInOne:
-    def __init__(self, conf_path, state):
+    """``wrap``: argv in front of iaas-all (e.g. ``ip netns exec NS``)."""
+
+    def __init__(self, conf_path, state, wrap=()):
         self.state = state
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, 'iaas-all'), '--config-file', str(conf_path),
+            [*wrap, os.path.join(BIN, 'iaas-all'), '--config-file', str(conf_path),
              '--state-path', str(state)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
 

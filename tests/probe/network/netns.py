@@ -143,6 +143,14 @@ class Topology:
         """True when three pings (3 s) get no answer."""
         return not self.ping(ns, ip, count=3, wait=3, source=source)
 
+    def ssh(self, ns, key, target, command, timeout=10):
+        """``ssh -i key target command`` from ``ns``: no host key checks, no
+        prompts, ``timeout`` seconds to connect."""
+        return self.run(ns, 'ssh', '-i', str(key), '-o', 'StrictHostKeyChecking=no',
+                        '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
+                        '-o', f'ConnectTimeout={timeout}', target, command,
+                        check=False, timeout=timeout + 30)
+
     def serve_tcp(self, ns, name, port):
         p = subprocess.Popen(['ip', 'netns', 'exec', ns, sys.executable,
                               str(self.tmp_path / 'tcp_server.py'), name, str(port)],

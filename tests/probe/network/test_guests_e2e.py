@@ -196,6 +196,13 @@ def test_busybox_guest_metadata_and_floating_ip(lab, test_image):  # noqa: F811
     lab.os('server', 'delete', '--wait', 'vm1', json_out=False, timeout=300)
 
 
+def ssh_works(attempt, what, timeout=180):
+    """The first successful ``attempt()`` (a completed ssh run), retried
+    until ``timeout`` while the guest boots."""
+    return wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(attempt()),
+                    timeout, interval=2, what=f'ssh into {what}')
+
+
 def keygen(path):
     """A fresh ed25519 key pair at ``path``; returns the public key's path."""
     subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'probe@iaas',
@@ -219,14 +226,9 @@ def test_cloud_init_guest_ssh_through_floating_ip(lab, cloud_image):  # noqa: F8
     port22 = lab.rule('--protocol', 'tcp', '--dst-port', '22')
 
     def ssh(command, timeout=10):
-        return lab.topo.run(
-            lab.ext, 'ssh', '-i', str(key), '-o', 'StrictHostKeyChecking=no',
-            '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-            '-o', f'ConnectTimeout={timeout}', f'debian@{faddr}', command,
-            check=False, timeout=timeout + 30)
+        return lab.topo.ssh(lab.ext, key, f'debian@{faddr}', command, timeout)
 
-    r = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
-        ssh('cat /var/lib/cloud/data/instance-id')), 180, interval=2, what='ssh into deb1')
+    r = ssh_works(lambda: ssh('cat /var/lib/cloud/data/instance-id'), 'deb1')
     assert r.stdout.strip() == srv['id']
     fixed = lab.os('server', 'show', 'deb1')['addresses']['appnet'][0]
     # inside, the guest sees its fixed address; the connection came from outside
