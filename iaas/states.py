@@ -175,6 +175,18 @@ ACTIONS = {
     # destination host RESIZED.
     'resize': Action(frozenset({ACTIVE, STOPPED}), _IDLE, RESIZE_PREP, RESIZED,
                      FROM_DRIVER, ERROR, (RESIZE_MIGRATING,)),
+    # Cold migration (Nova's migrate): a resize to the same flavor on another
+    # host, through the same states (RESIZE, then VERIFY_RESIZE until confirmed
+    # or reverted).
+    'migrate': Action(frozenset({ACTIVE, STOPPED}), _IDLE, RESIZE_PREP, RESIZED,
+                      FROM_DRIVER, ERROR, (RESIZE_MIGRATING,)),
+    # Evacuate (Nova's): the server of a dead (down, fenced) host rebuilt on
+    # another with the same uuid, ports and volumes; the scheduler keeps the
+    # task_state while it claims the new host (no room: the task is cleared,
+    # a fault recorded); the new host ends it ACTIVE (STOPPED for a server
+    # that was stopped), a failed spawn in ERROR.
+    'evacuate': Action(frozenset({ACTIVE, STOPPED, ERROR}), _IDLE, REBUILDING, PREVIOUS,
+                       FROM_DRIVER, ERROR),
     # Confirm is the API's alone: RESIZED and idle → ACTIVE (STOPPED for a
     # server that was stopped when the resize began) in one swap.
     'confirm_resize': Action(frozenset({RESIZED}), _IDLE, None, PREVIOUS, KEEP, KEEP),

@@ -161,7 +161,7 @@ def _load_extra_commands():
 
 
 # Modules that define MANAGE_COMMANDS = {group: {action: (func, args)}}.
-EXTRA_COMMAND_MODULES = ['iaas.identity.manage', 'iaas.billing.manage']
+EXTRA_COMMAND_MODULES = ['iaas.identity.manage', 'iaas.billing.manage', 'iaas.compute.manage']
 
 
 if __name__ == '__main__':

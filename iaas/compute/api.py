@@ -17,7 +17,7 @@ import requests
 
 from iaas import notifications, states
 from iaas.billing import enforcement as budget
-from iaas.compute import boot_volumes, shelve
+from iaas.compute import boot_volumes, moves, shelve
 from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.compute.errors import (  # noqa: F401  (the API's names)
@@ -41,7 +41,12 @@ from iaas.db import server_groups as db_groups
 from iaas.db import services as db_services
 from iaas.db import volumes as db_volumes
 from iaas.ec2 import ids as ec2_ids
-from iaas.exception import ConsoleTypeUnavailable, ServiceError, VolumeStatusError
+from iaas.exception import (
+    ConsoleTypeUnavailable,
+    ServiceError,
+    VolumeNotFound,
+    VolumeStatusError,
+)
 from iaas.image import access as image_access
 from iaas.image import upload as image_upload
 from iaas.network import api as network_api
@@ -82,7 +87,7 @@ def hostname_for(name, uuid):
     return host or f'server-{uuid[:8]}'
 
 
-class API(shelve.ShelveAPI):
+class API(shelve.ShelveAPI, moves.MoveAPI):
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.compute = compute_rpcapi.ComputeAPI()
@@ -489,9 +494,9 @@ class API(shelve.ShelveAPI):
             raise ComputeError('When resizing, instances must change flavor!')
         if flavor['root_gb'] < (inst['root_gb'] or 0):
             raise ComputeError('Resize to a smaller disk is not supported.')
-        inst = self._begin(ctx, uuid, 'resize')
-        new = flavor_snapshot_of(flavor)
-        self.scheduler.resize_instance(ctx, uuid, new)
+        self._check_locked(ctx, inst)
+        self._begin_move(ctx, inst, 'resize', moves.migrations.RESIZE,
+                         flavor_snapshot_of(flavor))
 
     def confirm_resize(self, ctx, uuid):
         inst = self.get(ctx, uuid, P.ACTION_RULES['confirmResize'])
@@ -514,8 +519,10 @@ class API(shelve.ShelveAPI):
         notifications.instance_event(ctx, notifications.INSTANCE_RESIZE_CONFIRM, done,
                                      service='compute-api')
         db.action_start(uuid, 'confirmResize', ctx.request_id, ctx.user_id, ctx.project_id)
+        self._end_move(inst, 'confirmed')
         if old_host and old_host != inst['host']:
-            self.compute.cleanup_resize_source(ctx, old_host, uuid)
+            self.compute.cleanup_resize_source(ctx, old_host, uuid,
+                                               volumes=self._volume_hosts(uuid))
 
     def revert_resize(self, ctx, uuid):
         inst = self.get(ctx, uuid, P.ACTION_RULES['revertResize'])
@@ -541,9 +548,25 @@ class API(shelve.ShelveAPI):
         new_host = inst['host']
         if new_host != old_host:
             db_nodes.refresh_usage(new_host)
-            self.compute.cleanup_resize_source(ctx, new_host, uuid)
+            self.compute.cleanup_resize_source(ctx, new_host, uuid,
+                                               volumes=self._volume_hosts(uuid))
         db.action_start(uuid, 'revertResize', ctx.request_id, ctx.user_id, ctx.project_id)
-        self.compute.revert_resize(ctx, old_host, uuid, old, old_vm_state)
+        self._end_move(inst, 'reverted')
+        self.compute.revert_resize(ctx, old_host, uuid, old, old_vm_state,
+                                   moved=new_host != old_host)
+
+    @staticmethod
+    def _volume_hosts(uuid):
+        """[{volume_id, volume_host}] of the server's attached volumes (what a
+        host it left withdraws its exports of)."""
+        out = []
+        for att in db_volumes.attachments_of_instances([uuid])[uuid]:
+            try:
+                out.append({'volume_id': att['volume_id'],
+                            'volume_host': db_volumes.get(att['volume_id'])['host']})
+            except VolumeNotFound:
+                continue
+        return out
 
     def console_output(self, ctx, uuid, length=None):
         inst = self.get(ctx, uuid, P.ACTION_RULES['os-getConsoleOutput'])

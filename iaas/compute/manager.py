@@ -20,8 +20,8 @@ import traceback
 
 from iaas import manager, rpc, states
 from iaas.common import metrics
+from iaas.compute import move_ops, shelve_ops, virt, volume_ops
 from iaas.compute import rpcapi as compute_rpcapi
-from iaas.compute import shelve_ops, virt, volume_ops
 from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
 from iaas.conf import CONF
@@ -65,7 +65,8 @@ def _simple_rpc(action):
     return method
 
 
-class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager):
+class ComputeManager(move_ops.MoveOps, shelve_ops.ShelveOps, volume_ops.VolumeOps,
+                     manager.Manager):
     service_name = 'iaas-compute'
     # holds no database credentials: state through the conductor, as a compute host
     conductor_role = 'compute'
@@ -110,6 +111,9 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
     def init_host(self):
         self.driver.init_host()
         ctx = get_admin_context()
+        # Guests of servers evacuated while this host was down run elsewhere
+        # now: gone before this host does anything else with its guests.
+        self.destroy_evacuated(ctx)
         self.report_resources(ctx)
         # Operations this host was running when it stopped cannot finish now.
         for inst in self.conductor.instances_on_host(ctx, self.host, busy_only=True):
@@ -355,11 +359,13 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
             self._event(context, uuid, event, True, result, tb)
 
     @rpc.expose
-    def resize_instance(self, context, instance_uuid, new_flavor, old_host=None):
-        self._run(self._resize, context, instance_uuid, new_flavor)
+    def resize_instance(self, context, instance_uuid, new_flavor, old_host=None,
+                        migration_id=None):
+        self._run(self._resize, context, instance_uuid, new_flavor, old_host, migration_id)
 
-    def _resize(self, context, uuid, new_flavor):
-        """Runs on the destination host the scheduler claimed."""
+    def _resize(self, context, uuid, new_flavor, old_host=None, migration_id=None):
+        """Runs on the destination host the scheduler claimed (a guest from
+        another host comes with its disk: move_ops.finish_migration)."""
         event = 'compute_resize_instance'
         with self._lock(uuid):
             inst = self._get(context, uuid, start_event=event)
@@ -369,7 +375,7 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                 if self.driver.list_instances().count(uuid):
                     self.driver.resize(context, inst, new_flavor)
                 else:
-                    self.driver.spawn(context, inst, {}, None, None)
+                    self.finish_migration(context, inst, old_host)
                 power = self.driver.get_info(inst)['power_state']
                 was = (inst.get('system_metadata') or {}).get('old_vm_state')
                 if was == states.STOPPED and power != states.SHUTDOWN:
@@ -378,18 +384,22 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                     power = self.driver.get_info(inst)['power_state']
             except Exception as exc:
                 LOG.exception('resize of %s failed', uuid)
+                self._migration(context, migration_id, 'migrating', 'error')
                 self._failed(context, uuid, f'Resize failed: {exc}',
                              RESIZE.expected_task_state)
                 return
-            self._update(context, uuid, RESIZE.expected_task_state, finish_event=event,
-                         vm_state=RESIZE.vm_state, task_state=None, power_state=power)
+            if self._update(context, uuid, RESIZE.expected_task_state, finish_event=event,
+                            vm_state=RESIZE.vm_state, task_state=None, power_state=power):
+                self._migration(context, migration_id, 'migrating', 'finished')
 
     @rpc.expose
-    def revert_resize_instance(self, context, instance_uuid, old_flavor, vm_state):
-        self._run(self._revert_resize, context, instance_uuid, old_flavor, vm_state)
+    def revert_resize_instance(self, context, instance_uuid, old_flavor, vm_state,
+                               moved=False):
+        self._run(self._revert_resize, context, instance_uuid, old_flavor, vm_state, moved)
 
-    def _revert_resize(self, context, uuid, old_flavor, vm_state):
-        """Runs on the original host, which the API claimed back."""
+    def _revert_resize(self, context, uuid, old_flavor, vm_state, moved=False):
+        """Runs on the original host, which the API claimed back (``moved``:
+        from another host, so the ports and volumes come back here)."""
         with self._lock(uuid):
             inst = self._get(context, uuid)
             if inst is None:
@@ -399,8 +409,12 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
                     self.driver.resize(context, inst, old_flavor)
                 else:
                     self.driver.spawn(context, inst, {}, None, None)
+                if moved:
+                    self.rebind_here(context, inst)
                 if vm_state == states.STOPPED:
                     self.driver.power_off(inst, 0)
+                elif self.driver.get_info(inst)['power_state'] != states.RUNNING:
+                    self.driver.power_on(context, inst)   # a cold migration stopped it
                 power = self.driver.get_info(inst)['power_state']
             except Exception as exc:
                 LOG.exception('revert of resize of %s failed', uuid)
@@ -410,11 +424,6 @@ class ComputeManager(shelve_ops.ShelveOps, volume_ops.VolumeOps, manager.Manager
             if self._update(context, uuid, REVERT.expected_task_state, vm_state=vm_state,
                             task_state=None, power_state=power):
                 self._event(context, uuid, 'compute_revert_resize', True)
-
-    @rpc.expose
-    def cleanup_resize_source(self, context, instance_uuid):
-        """After a confirmed resize that moved hosts: drop the old guest here."""
-        self._run(lambda: self.driver.destroy(context, {'uuid': instance_uuid}))
 
     # -- reads ---------------------------------------------------------------
     @rpc.expose

@@ -102,7 +102,13 @@ for _body, _name, _check, _what in (
          'Offload a shelved server now: destroy its guest and free its host.'),
         ('unshelve', 'os_compute_api:os-shelve:unshelve', MEMBER,
          'Unshelve a server (an offloaded one is scheduled again, in another '
-         'availability zone from microversion 2.77).')):
+         'availability zone from microversion 2.77).'),
+        ('evacuate', 'os_compute_api:os-evacuate', ADMIN,
+         'Evacuate a server of a dead (down) compute host: rebuild it on another '
+         'host with the same id, ports and volumes.'),
+        ('migrate', 'os_compute_api:os-migrate-server:migrate', ADMIN,
+         'Cold-migrate a server to another host (to a given host from microversion '
+         '2.56); confirmed or reverted as a resize.')):
     ACTION_RULES[_body] = _rule(_name, _check, _what, ('POST', f'{ACTION} ({_body})'))
 REMOTE_CONSOLES = _rule('os_compute_api:os-remote-consoles', MEMBER,
                         'Get a URL of a server\'s serial console (a one-time token).',
@@ -116,6 +122,13 @@ CONSOLE_AUTH_TOKENS = _rule('os_compute_api:os-console-auth-tokens', ADMIN,
 UNLOCK_OVERRIDE = _rule('os_compute_api:os-lock-server:unlock:unlock_override', ADMIN,
                         'Unlock a server locked by an administrator; act on any locked '
                         'server.', ('POST', ACTION + ' (unlock)'))
+
+MIGRATIONS_INDEX = _rule('os_compute_api:os-migrations:index', ADMIN,
+                         'List the migrations (evacuations, cold migrations, resizes) of '
+                         'every server.', ('GET', P + '/os-migrations'))
+SERVER_MIGRATIONS_INDEX = _rule('os_compute_api:servers:migrations:index', ADMIN,
+                                'List the migrations of a server.',
+                                ('GET', S + '/migrations'))
 
 UNSHELVE_TO_HOST = _rule('os_compute_api:os-shelve:unshelve_to_host', ADMIN,
                          'Unshelve an offloaded server onto a given host (microversion '

@@ -10,6 +10,8 @@ TOPIC = 'compute'
 BUILD_EVENT = 'compute_build_and_run_instance'
 # the action event of an offloaded server's unshelve, started where it is claimed
 UNSHELVE_EVENT = 'compute_unshelve_instance'
+# the action event of an evacuation's rebuild, started where it is claimed
+EVACUATE_EVENT = 'compute_rebuild_instance'
 
 
 class ComputeAPI(rpc.ClientAPI):
@@ -39,14 +41,32 @@ class ComputeAPI(rpc.ClientAPI):
         self._cast(context, host, f'{action}_instance', instance_uuid=instance_uuid,
                    **kwargs)
 
-    def revert_resize(self, context, host, instance_uuid, old_flavor, vm_state):
-        """Cast to the original host: take the old flavor back."""
+    def revert_resize(self, context, host, instance_uuid, old_flavor, vm_state, moved=False):
+        """Cast to the original host: take the old flavor back (``moved``: the
+        server comes back from another host, with its ports and volumes)."""
         self._cast(context, host, 'revert_resize_instance', instance_uuid=instance_uuid,
-                   old_flavor=old_flavor, vm_state=vm_state)
+                   old_flavor=old_flavor, vm_state=vm_state, moved=moved)
 
-    def cleanup_resize_source(self, context, host, instance_uuid):
-        """Cast to the host a resized server left: remove the old guest."""
-        self._cast(context, host, 'cleanup_resize_source', instance_uuid=instance_uuid)
+    def cleanup_resize_source(self, context, host, instance_uuid, volumes=None):
+        """Cast to the host a resized server left: remove the old guest and
+        withdraw the exports to it of ``volumes`` ([{volume_id, volume_host}])."""
+        self._cast(context, host, 'cleanup_resize_source', instance_uuid=instance_uuid,
+                   volumes=volumes or [])
+
+    def evacuate_instance(self, context, host, instance_uuid, image, migration_id):
+        """Cast to the host claimed for an instance of a dead host: rebuild it
+        here (from ``image``, or its root volume) with its ports and volumes."""
+        self._cast(context, host, 'evacuate_instance', instance_uuid=instance_uuid,
+                   image=image, migration_id=migration_id)
+
+    def migrate_disk_and_power_off(self, context, host, instance, dest_host):
+        """Call (deadline ``[compute] action_timeout``) the host a cold
+        migration leaves: power the guest of ``instance`` (its dict, as the
+        destination read it) off and hand its disk over for ``dest_host``;
+        returns the driver's disk_info (InstanceNotFound: no such guest)."""
+        cctx = self.client.prepare(server=host, timeout=CONF.compute.action_timeout)
+        return cctx.call(context, 'migrate_disk_and_power_off', instance=instance,
+                         dest_host=dest_host)
 
     # -- shelve (iaas/compute/shelve_ops.py) -------------------------------------
     def shelve_instance(self, context, host, instance_uuid, image_id=None, offload=False):

@@ -43,10 +43,6 @@ class _Changed(Exception):
     """The instance left the operation's task_state (deleted meanwhile)."""
 
 
-def _has_ports(inst):
-    return (inst.get('system_metadata') or {}).get('networks') not in (None, 'none', [])
-
-
 def _as_datetime(value):
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
@@ -56,10 +52,11 @@ def _as_datetime(value):
 
 
 class ShelveOps:
-    """Needs ``self.driver``, ``self.conductor``, ``self.network_api``,
-    ``self.host``, ``self._lock``, ``self._get``, ``self._update``,
-    ``self._event``, ``self._run``, ``self._orphaned`` of the compute
-    manager and ``_release_export`` of :class:`VolumeOps`."""
+    """Needs ``self.driver``, ``self.conductor``, ``self.host``, ``self._lock``,
+    ``self._get``, ``self._update``, ``self._event``, ``self._run``,
+    ``self._orphaned`` of the compute manager, ``attach_here`` of
+    :class:`iaas.compute.move_ops.MoveOps` and ``_release_export`` of
+    :class:`VolumeOps`."""
 
     # -- shelve ------------------------------------------------------------------
     @rpc.expose
@@ -235,14 +232,8 @@ class ShelveOps:
                 return
             bdi = None
             try:
-                network_info = []
-                if _has_ports(inst):     # the server's own ports, bound to this host
-                    sysmeta = inst['system_metadata']
-                    network_info = self.network_api.allocate_for_instance(
-                        context, uuid, self.host, inst['project_id'],
-                        requested_networks=sysmeta['networks'],
-                        security_groups=sysmeta.get('security_groups'))
-                bdi = self._volumes_for_spawn(context, uuid)
+                # the server's own ports and volumes, on this host
+                network_info, bdi = self.attach_here(context, inst)
                 image = {} if (inst.get('system_metadata') or {}).get('boot_from_volume') \
                     else spec.get('image') or {}
                 self.driver.spawn(context, inst, image, admin_password=None,
@@ -262,15 +253,6 @@ class ShelveOps:
                 return
             self._drop_shelved_image(inst)
             LOG.info('instance %s unshelved on %s', uuid, self.host)
-
-    def _volumes_for_spawn(self, context, uuid):
-        """``block_device_info`` of the server's attached volumes, exported
-        to this host (None: it has none)."""
-        atts = [a for a in self.conductor.instance_volumes(context, uuid)
-                if a.get('attach_status') == 'attached']
-        if not atts:
-            return None
-        return self.export_volumes(context, atts)
 
     def _unshelve_failed(self, context, inst, exc):
         """Back to the state it began from: SHELVED (task cleared), or

@@ -120,6 +120,22 @@ class ConductorAPI(rpc.ClientAPI):
         return self._call(context, 'compute_node_report', host=host, node=node,
                           resources=resources)
 
+    # -- migrations (for compute hosts) -----------------------------------------
+    def migration_update(self, context, migration_id, expected_status, status):
+        """Call: move the record of a migration this host is an end of to
+        ``status`` if it is ``expected_status``; the new dict or None."""
+        return self._call(context, 'migration_update', migration_id=migration_id,
+                          expected_status=expected_status, status=status)
+
+    def evacuated_from_host(self, context, host):
+        """Call: the evacuations from this host whose guests it still holds."""
+        return self._call(context, 'evacuated_from_host', host=host)
+
+    def evacuations_cleaned(self, context, host, migration_ids):
+        """Call: this host destroyed the guests of these evacuations (completed)."""
+        return self._call(context, 'evacuations_cleaned', host=host,
+                          migration_ids=migration_ids)
+
     # -- network (for iaas-network hosts) ----------------------------------------
     def ports_allocate(self, context, instance_uuid, project_id, requested_networks,
                        security_groups, host):

@@ -16,7 +16,7 @@ from oslo_config import cfg
 MODULES = ['default', 'database', 'service', 'api', 'identity', 'objectstore', 'image',
            'scheduler', 'conductor', 'quota', 'compute', 'service_user', 'network', 'metadata',
            'libvirt', 'privsep', 'volume', 'backup', 'ec2', 'notifications', 'billing',
-           'dashboard', 'serial_console', 'metrics']
+           'dashboard', 'serial_console', 'metrics', 'recovery']
 
 CONF = cfg.ConfigOpts()
 

@@ -48,6 +48,15 @@ libvirt_opts = [
                     'anyway (the guest keeps running; a warning is logged).'),
     cfg.IntOpt('console_log_max_bytes', default=1 << 20, min=1024,
                help='Console output returned at most (the end of the log).'),
+    cfg.StrOpt('migration_staging_dir', default='',
+               help='Directory where the host a cold migration leaves puts the '
+                    'guest\'s root disk (flattened to a standalone qcow2) for the '
+                    'destination host to take. Every compute host must see the same '
+                    'directory at the same path (a shared mount, or hosts on one '
+                    'machine); otherwise the cold migration of an image-backed '
+                    'server fails at the destination and the server goes to ERROR '
+                    '(its guest stays, powered off, on the source). Empty: '
+                    '<instances_path>/_migrating.'),
 ]
 
 

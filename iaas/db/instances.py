@@ -273,6 +273,12 @@ def add_fault(uuid, message, code=500, details=None, host=None):
                             details=details, host=host))
 
 
+def latest_fault(uuid):
+    """The newest fault of the instance (a dict), or None."""
+    with transaction() as s:
+        return _latest_faults(s, [uuid]).get(uuid)
+
+
 def set_error(uuid, message, code=500, details=None, host=None, expected_task_state=ANY,
               force=False):
     """Move to ERROR (task_state cleared) and record why, in one transaction

@@ -288,3 +288,28 @@ class ConsoleAuthToken(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime)
     expires: Mapped[datetime.datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Migration(Base, TimestampMixin, SoftDeleteMixin):
+    """A move of a server between hosts (Nova's ``migrations`` table): a cold
+    migration (``migration``), a resize (``resize``) or an evacuation
+    (``evacuation``), from ``source_compute`` to ``dest_compute``, with its
+    ``status`` (written by compare-and-swap, :mod:`iaas.db.server_migrations`)."""
+    __tablename__ = 'migrations'
+    __table_args__ = (Index('ix_migrations_instance_uuid', 'instance_uuid'),
+                      Index('ix_migrations_source_compute_status', 'source_compute',
+                            'status'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = uuid_column(unique=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36))
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    migration_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    old_flavor_id: Mapped[int | None] = mapped_column()
+    new_flavor_id: Mapped[int | None] = mapped_column()

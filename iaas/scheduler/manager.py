@@ -12,6 +12,7 @@ from iaas.compute import rpcapi as compute_rpcapi
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
+from iaas.db import server_migrations as migrations
 from iaas.db import services as db_services
 from iaas.db import volume_backends as db_backends
 from iaas.db import volumes as db_volumes
@@ -108,7 +109,11 @@ class SchedulerManager(manager.Manager):
                 uuid, msg, code=500, expected_task_state=states.SCHEDULING), 'scheduler')
 
     @rpc.expose
-    def resize_instance(self, context, instance_uuid, new_flavor):
+    def resize_instance(self, context, instance_uuid, new_flavor, migration_id=None,
+                        host=None, other_host=False):
+        """Resize (or, ``other_host``, cold-migrate) the instance: claim a
+        host for ``new_flavor`` (only ``host`` when given) and cast the
+        resize there; the migration record follows (migrating, error)."""
         try:
             inst = db.get(instance_uuid)
         except db.InstanceNotFound:
@@ -116,8 +121,8 @@ class SchedulerManager(manager.Manager):
         spec = RequestSpec(instance_uuids=[instance_uuid], flavor=new_flavor,
                            project_id=inst['project_id'],
                            availability_zone=inst['availability_zone'])
-        hosts = self.host_states()
-        if not CONF.compute.allow_resize_to_same_host:
+        hosts = [h for h in self.host_states() if host is None or h.host == host]
+        if other_host or not CONF.compute.allow_resize_to_same_host:
             hosts = [h for h in hosts if h.host != inst['host']]
         old_host = inst['host']
         sysmeta = dict(inst['system_metadata'] or {},
@@ -135,18 +140,40 @@ class SchedulerManager(manager.Manager):
                 if got:
                     if old_host and old_host != hs.host:
                         db_nodes.refresh_usage(old_host)
+                    migrations.update(migration_id, 'pre-migrating', status='migrating',
+                                      dest_compute=hs.host, dest_node=hs.node)
                     self.compute.instance_action(context, hs.host, instance_uuid, 'resize',
-                                                 new_flavor=new_flavor)
+                                                 new_flavor=new_flavor, old_host=old_host,
+                                                 migration_id=migration_id)
                     return
         except NoValidHost as exc:
             msg = str(exc)
         else:
             msg = 'No valid host was found for the resize.'
-        db.add_fault(instance_uuid, msg, code=400)
-        try:
-            db.update(instance_uuid, expected_task_state=states.RESIZE_PREP, task_state=None)
-        except (db.UnexpectedState, db.InstanceNotFound):
-            pass
+        migrations.update(migration_id, 'pre-migrating', status='error')
+        self._not_placed(instance_uuid, msg, states.RESIZE_PREP)
+
+    def _place(self, context, uuid, spec, host, event, **expected):
+        """Claim a host for the instance (only ``host`` when given; never one
+        of ``spec.ignore_hosts``) as a build is placed, starting ``event``
+        there: (host state, None), (None, why not), or (None, None) when the
+        instance changed meanwhile (``expected``: the claim's states)."""
+        msg = 'No valid host was found. Claims kept failing under contention.'
+        for _ in range(CLAIM_ROUNDS):
+            hosts = [h for h in self.host_states() if host is None or h.host == host]
+            try:
+                hs = self.driver.select_destinations(spec, hosts)[0]
+            except NoValidHost as exc:
+                return None, str(exc)
+            got = db_nodes.claim(hs.host, hs.node, uuid, spec.flavor,
+                                 availability_zone=hs.availability_zone,
+                                 scheduled_at=utcnow(),
+                                 start_event=(context.request_id, event), **expected)
+            if got is None:
+                return None, None      # deleted (or changed) meanwhile
+            if got:
+                return hs, None
+        return None, msg
 
     @rpc.expose
     def unshelve_instance(self, context, instance_uuid, request_spec, host=None):
@@ -155,34 +182,62 @@ class SchedulerManager(manager.Manager):
         claim the resources of its flavor atomically and have that host
         spawn it. No host: it stays SHELVED_OFFLOADED, with a fault."""
         spec = RequestSpec.from_dict(request_spec)
-        msg = 'No valid host was found. Claims kept failing under contention.'
-        for _ in range(CLAIM_ROUNDS):
-            hosts = [h for h in self.host_states() if host is None or h.host == host]
-            try:
-                hs = self.driver.select_destinations(spec, hosts)[0]
-            except NoValidHost as exc:
-                msg = str(exc)
-                break
-            got = db_nodes.claim(hs.host, hs.node, instance_uuid, spec.flavor,
-                                 expected_vm_state=states.SHELVED_OFFLOADED,
-                                 expected_task_state=states.UNSHELVING,
-                                 availability_zone=hs.availability_zone,
-                                 scheduled_at=utcnow(),
-                                 start_event=(context.request_id,
-                                              compute_rpcapi.UNSHELVE_EVENT))
-            if got is None:
-                return      # deleted (or changed) meanwhile
-            if got:
-                self.compute.unshelve_instance(context, hs.host, instance_uuid,
-                                               request_spec=spec.to_dict())
-                return
+        hs, msg = self._place(context, instance_uuid, spec, host,
+                              compute_rpcapi.UNSHELVE_EVENT,
+                              expected_vm_state=states.SHELVED_OFFLOADED,
+                              expected_task_state=states.UNSHELVING)
+        if hs is not None:
+            self.compute.unshelve_instance(context, hs.host, instance_uuid,
+                                           request_spec=spec.to_dict())
+            return
+        if msg is None:
+            return
         LOG.info('no host to unshelve %s: %s', instance_uuid, msg)
-        db.add_fault(instance_uuid, f'Unshelve failed: {msg}', code=400)
+        self._not_placed(instance_uuid, f'Unshelve failed: {msg}', states.UNSHELVING,
+                         expected_vm_state=states.SHELVED_OFFLOADED)
+
+    @staticmethod
+    def _not_placed(uuid, message, task_state, **expected):
+        """No host: a fault, and the task cleared (the instance as it was)."""
+        db.add_fault(uuid, message, code=400)
         try:
-            db.update(instance_uuid, expected_vm_state=states.SHELVED_OFFLOADED,
-                      expected_task_state=states.UNSHELVING, task_state=None)
+            db.update(uuid, expected_task_state=task_state, task_state=None, **expected)
         except (db.UnexpectedState, db.InstanceNotFound):
             pass
+
+    @rpc.expose
+    def evacuate_instance(self, context, instance_uuid, migration_id, host=None):
+        """Place an instance being evacuated (task_state rebuilding) on a host
+        other than its dead one (only ``host`` when given) and have that host
+        rebuild it. No host: the migration is ``error``, the instance keeps
+        its state (still on the dead host) with a fault."""
+        try:
+            inst = db.get(instance_uuid)
+        except db.InstanceNotFound:
+            return
+        source = inst['host']
+        image = {} if (inst['system_metadata'] or {}).get('boot_from_volume') else \
+            {'id': inst['image_ref'], 'properties': {}}
+        spec = RequestSpec(instance_uuids=[instance_uuid], flavor=inst['flavor'],
+                           project_id=inst['project_id'], image=image,
+                           availability_zone=inst['availability_zone'],
+                           ignore_hosts=[source] if source else [], num_instances=1)
+        hs, msg = self._place(context, instance_uuid, spec, host,
+                              compute_rpcapi.EVACUATE_EVENT,
+                              expected_task_state=states.REBUILDING)
+        if hs is not None:
+            if source:
+                db_nodes.refresh_usage(source)
+            migrations.update(migration_id, 'accepted', status='pre-migrating',
+                              dest_compute=hs.host, dest_node=hs.node)
+            self.compute.evacuate_instance(context, hs.host, instance_uuid, image,
+                                           migration_id)
+            return
+        migrations.update(migration_id, 'accepted', status='error')
+        if msg is None:
+            return
+        LOG.info('no host to evacuate %s to: %s', instance_uuid, msg)
+        self._not_placed(instance_uuid, f'Evacuation failed: {msg}', states.REBUILDING)
 
     # -- volumes ---------------------------------------------------------------
     @rpc.expose

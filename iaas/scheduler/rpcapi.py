@@ -13,10 +13,20 @@ class SchedulerAPI(rpc.ClientAPI):
         self.client.cast(context, 'build_instances', request_spec=request_spec,
                          attempt=attempt)
 
-    def resize_instance(self, context, instance_uuid, new_flavor):
-        """Cast: pick a host for the instance with ``new_flavor`` and resize it there."""
+    def resize_instance(self, context, instance_uuid, new_flavor, migration_id=None,
+                        host=None, other_host=False):
+        """Cast: pick a host for the instance with ``new_flavor`` and resize it
+        there (a cold migration: ``other_host``, the flavor its own; ``host``:
+        only that one); ``migration_id``: the record the move updates."""
         self.client.cast(context, 'resize_instance', instance_uuid=instance_uuid,
-                         new_flavor=new_flavor)
+                         new_flavor=new_flavor, migration_id=migration_id, host=host,
+                         other_host=other_host)
+
+    def evacuate_instance(self, context, instance_uuid, migration_id, host=None):
+        """Cast: claim a host other than the dead one the instance is on (only
+        ``host`` when given) and have it rebuild the instance there."""
+        self.client.cast(context, 'evacuate_instance', instance_uuid=instance_uuid,
+                         migration_id=migration_id, host=host)
 
     def unshelve_instance(self, context, instance_uuid, request_spec, host=None):
         """Cast: place the SHELVED_OFFLOADED instance (on ``host`` if given),

@@ -38,7 +38,9 @@ def port_options():
     for group, opts in list_opts():
         gname = getattr(group, 'name', group)
         for opt in opts:
-            if not isinstance(opt, cfg.PortOpt) or gname == 'api':
+            # [metrics] port is off unless set (0), and one value for every
+            # daemon of a config would make them all bind the same port
+            if not isinstance(opt, cfg.PortOpt) or gname in ('api', 'metrics'):
                 continue
             names.append(gname if opt.name == 'port' else f'{gname}.{opt.name}')
     for g in EXTRA_PORT_GROUPS:

@@ -6,6 +6,7 @@ from iaas.api.compute import (
     hosts,
     keypairs,
     microversion,
+    migrations,
     networks,
     quotas,
     remote_consoles,
@@ -71,6 +72,8 @@ def build_app():
     add('POST', f'{p}/servers/{{server_id}}/remote-consoles', remote_consoles.create)
     add('GET', f'{p}/os-console-auth-tokens/{{console_token}}',
         remote_consoles.auth_token_show)
+    add('GET', f'{p}/servers/{{server_id}}/migrations', migrations.server_index)
+    add('GET', f'{p}/os-migrations', migrations.index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions', servers.actions_index)
     add('GET', f'{p}/servers/{{server_id}}/os-instance-actions/{{request_id}}',
         servers.actions_show)

@@ -132,6 +132,15 @@ UNSHELVE_V291 = {'type': ['object', 'null'], 'additionalProperties': False, 'pro
     'availability_zone': {'oneOf': [{'type': 'null'}, name]}, 'host': _host}}
 ACTIONS['unshelve'] = {'type': ['object', 'null'], 'properties': {
     'availability_zone': {'type': ['string', 'null'], 'maxLength': 255}, 'host': _host}}
+# evacuate: host, adminPass; onSharedStorage before 2.14; force 2.29-2.67
+# (server_actions checks the microversion of each).
+ACTIONS['evacuate'] = {'type': 'object', 'additionalProperties': False, 'properties': {
+    'host': _host, 'adminPass': {'type': 'string', 'maxLength': 255},
+    'onSharedStorage': boolean, 'force': boolean}}
+# migrate: null, or {host} from 2.56
+ACTIONS['migrate'] = {'type': ['object', 'null'], 'additionalProperties': False,
+                      'properties': {'host': {'type': ['string', 'null'], 'minLength': 1,
+                                              'maxLength': 255}}}
 NULL_ARG = {'type': ['null', 'object'], 'maxProperties': 0}
 for _a in ('os-start', 'os-stop', 'pause', 'unpause', 'suspend', 'resume', 'unlock',
            'confirmResize', 'revertResize', 'forceDelete', 'restore', 'shelve',

@@ -197,6 +197,30 @@ def _unshelve(req, server_id, arg):
     compute_api.unshelve(_ctx(req), server_id, **kw)
 
 
+def _evacuate(req, server_id, arg):
+    """Nova's evacuate: 200 with the adminPass before 2.14, empty after;
+    onSharedStorage only before 2.14, force only in 2.29-2.67 (a forced
+    host is checked by the scheduler here all the same)."""
+    v = mv.version(req)
+    arg = arg or {}
+    if 'onSharedStorage' in arg and v >= (2, 14):
+        raise wsgi.BadRequest('onSharedStorage is not supported from microversion 2.14')
+    if 'force' in arg and not (2, 29) <= v < (2, 68):
+        raise wsgi.BadRequest('force is supported in microversions 2.29 to 2.67')
+    compute_api.evacuate(_ctx(req), server_id, host=arg.get('host'))
+    if v < (2, 14):
+        return _respond(req, {'adminPass': arg.get('adminPass') or secrets.token_urlsafe(9)})
+    return _respond(req, None, 200)
+
+
+def _migrate(req, server_id, arg):
+    """Nova's cold migrate (202); a target host from 2.56."""
+    host = (arg or {}).get('host')
+    if host is not None and mv.version(req) < (2, 56):
+        raise wsgi.BadRequest('host is supported from microversion 2.56')
+    compute_api.migrate(_ctx(req), server_id, host=host)
+
+
 def _security_group(change, rule):
     def run(req, server_id, arg):
         ctx = _ctx(req)
@@ -218,7 +242,7 @@ ACTIONS = {
     'lock': _lock, 'unlock': _unlock,
     'shelve': lambda req, sid, arg: compute_api.shelve(_ctx(req), sid),
     'shelveOffload': lambda req, sid, arg: compute_api.shelve_offload(_ctx(req), sid),
-    'unshelve': _unshelve,
+    'unshelve': _unshelve, 'evacuate': _evacuate, 'migrate': _migrate,
     'os-getSerialConsole': remote_consoles.serial_action,
     'addSecurityGroup': _security_group('add', P.ACTION_RULES['addSecurityGroup']),
     'removeSecurityGroup': _security_group('remove', P.ACTION_RULES['removeSecurityGroup']),
@@ -226,7 +250,7 @@ ACTIONS = {
 
 
 # actions whose rule is checked on the server only (after the 404 of a lookup)
-LOOKUP_FIRST = frozenset({'shelveOffload'})
+LOOKUP_FIRST = frozenset({'shelveOffload', 'evacuate', 'migrate'})
 
 
 @wsgi.route_policy(P.SERVERS_ACTION)

@@ -222,3 +222,20 @@ class ComputeDriver:
     def resize(self, context, instance, new_flavor):
         """Give the guest ``new_flavor`` (it is powered off and on again)."""
         raise NotImplementedError
+
+    # -- cold migration (Nova's migrate_disk_and_power_off / finish_migration) ---
+    def migrate_disk_and_power_off(self, context, instance, dest_host):
+        """On the host a cold migration leaves: power the guest off (it stays
+        defined here until the move is confirmed or reverted) and make its
+        root disk available to ``dest_host``; returns ``disk_info`` (a JSON
+        dict) for :meth:`finish_migration` there. A volume-backed guest has
+        no disk to hand over."""
+        raise NotImplementedError
+
+    def finish_migration(self, context, instance, disk_info, image_meta, network_info=None,
+                         block_device_info=None, power_on=True):
+        """On the destination of a cold migration: take the disk
+        ``disk_info`` describes (from :meth:`migrate_disk_and_power_off` on
+        the source), define the guest with the instance's (new) flavor, its
+        ``network_info`` and volumes, and start it unless not ``power_on``."""
+        raise NotImplementedError

@@ -206,6 +206,32 @@ class FakeDriver(driver.ComputeDriver):
             g['console'].append(f'resized to {new_flavor.get("name")}')
             self._save()
 
+    # -- cold migration ---------------------------------------------------------
+    def migrate_disk_and_power_off(self, context, instance, dest_host):
+        """The guest is powered off; its "disk" is what it was made from and
+        what its console said (so the destination shows it moved)."""
+        with self._lock:
+            g = self._guest(instance)
+            g['power_state'] = SHUTDOWN
+            g['console'].append(f'migrating to {dest_host}')
+            self._save()
+            return {'image_id': g.get('image_id'), 'console': list(g['console']),
+                    'source': self.host}
+
+    def finish_migration(self, context, instance, disk_info, image_meta, network_info=None,
+                         block_device_info=None, power_on=True):
+        disk_info = disk_info or {}
+        image = {'id': disk_info['image_id']} if disk_info.get('image_id') else image_meta
+        self.spawn(context, instance, image, network_info=network_info,
+                   block_device_info=block_device_info)
+        with self._lock:
+            g = self._guest(instance)
+            g['console'] = list(disk_info.get('console') or g['console']) + [
+                f'migrated from {disk_info.get("source")} to {self.host}']
+            if not power_on:
+                g['power_state'] = SHUTDOWN
+            self._save()
+
     # -- volumes ----------------------------------------------------------------
     @staticmethod
     def _volume_list(guest):

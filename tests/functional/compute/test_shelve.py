@@ -5,6 +5,7 @@ compute host with the service account and deleted over HTTP, as in a
 deployment), conductor, scheduler, two fake compute hosts, a network host
 (IPAM only) and a file-backend volume host on ``memory://``, and a consumer
 of the usage notifications."""
+import contextlib
 import dataclasses
 import json
 import os
@@ -72,6 +73,13 @@ def guests(conf, host):
 
 @pytest.fixture
 def cloud(conf, db_url, tmp_path):
+    with shelve_cloud(conf, tmp_path) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def shelve_cloud(conf, tmp_path):
+    """The cloud of these tests (also the host-moves tests')."""
     from iaas import identity, notifications
     from iaas.api import ratelimit
     from iaas.api.compute import app as compute_app

@@ -36,7 +36,9 @@ def _server_actions(v):
             {'forceDelete': None}, {'restore': None}, {'shelve': None},
             {'shelveOffload': None}, {'unshelve': None},
             {'unshelve': {'availability_zone': 'nova'}},
-            {'os-getSerialConsole': {'type': 'serial'}}]
+            {'os-getSerialConsole': {'type': 'serial'}},
+            {'evacuate': {}}, {'evacuate': {'host': 'sec-c1'}},
+            {'migrate': None}, {'migrate': {'host': 'sec-c1'}}]
 
 
 # (METHOD, template) → function(victim) → body (a list: one call per body).

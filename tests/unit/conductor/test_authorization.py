@@ -108,3 +108,25 @@ def test_the_host_an_instance_moved_to_is_served_at_once(ctx, instance):
     assert db.get(instance)['task_state'] is None
     with pytest.raises(InstanceNotFound):                     # the old host: gone for it
         mine.instance_get(ctx, instance)
+
+
+def test_migration_records_move_only_by_their_ends(ctx, instance):
+    from iaas.db import server_migrations as migrations
+    inst = db.get(instance)
+    mig = migrations.create(inst, migrations.EVACUATION, 'pre-migrating',
+                            dest_compute='auth-c3')
+    third = direct_conductor('auth-c4')
+    with pytest.raises(HostNotAuthorized):
+        third.migration_update(ctx, mig['id'], 'pre-migrating', 'done')
+    with pytest.raises(HostNotAuthorized):       # another host's evacuations
+        third.evacuated_from_host(ctx, OWNER)
+    with pytest.raises(HostNotAuthorized):
+        third.evacuations_cleaned(ctx, OWNER, [mig['id']])
+    dest = direct_conductor('auth-c3')
+    assert dest.migration_update(ctx, mig['id'], 'accepted', 'done') is None   # not so
+    assert dest.migration_update(ctx, mig['id'], 'pre-migrating', 'done')['status'] == 'done'
+    source = direct_conductor(OWNER)
+    assert [m['id'] for m in source.evacuated_from_host(ctx, OWNER)] == [mig['id']]
+    source.evacuations_cleaned(ctx, OWNER, [mig['id']])
+    assert migrations.get(mig['id'])['status'] == 'completed'
+    assert source.evacuated_from_host(ctx, OWNER) == []

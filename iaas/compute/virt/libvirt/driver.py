@@ -264,11 +264,20 @@ class LibvirtDriver(driver.ComputeDriver):
         t0 = time.monotonic()
         if not from_volume:
             self._root_disk(p, image_id, instance)
+        self._define_and_start(instance, network_info, block_device_info, t0)
+
+    def _define_and_start(self, instance, network_info, block_device_info, t0, start=True):
+        """The config drive, the domain defined over the disks there are,
+        and (``start``) the guest started."""
+        uuid = instance['uuid']
+        p = self._paths(uuid)
         if CONF.libvirt.force_config_drive or instance.get('config_drive'):
             configdrive.make_drive(p['config'], instance, network_info)
         disks = self._mapping_disks(uuid, block_device_info) if block_device_info else None
         xml = self._xml(instance, network_info, disks)
         self.conn.call(lambda c: c.defineXML(xml))
+        if not start:
+            return
         self._dom(uuid, lambda d: d.create())
         LOG.info('guest %s started (%s) in %.2fs', uuid, self.virt_type,
                  time.monotonic() - t0)
@@ -502,6 +511,67 @@ class LibvirtDriver(driver.ComputeDriver):
         self.conn.call(lambda c: c.defineXML(xml))
         if was_on:
             self._dom(uuid, lambda d: d.create())
+
+    # -- cold migration -----------------------------------------------------------
+    def _staging_dir(self):
+        return CONF.libvirt.migration_staging_dir or os.path.join(self.instances_path,
+                                                                  '_migrating')
+
+    def migrate_disk_and_power_off(self, context, instance, dest_host):
+        """The guest off (it stays defined here until the move ends), its
+        root disk flattened (overlay and base image) into one qcow2 in the
+        staging directory: ``{'path', 'format', 'source'}`` (no path: it
+        boots from a volume, nothing to copy)."""
+        uuid = instance['uuid']
+        self.power_off(instance, CONF.compute.shutdown_timeout)
+        p = self._paths(uuid)
+        if not os.path.exists(p['disk']):
+            return {'source': self.host}
+        staging = self._staging_dir()
+        os.makedirs(staging, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.snap-{uuid}-', dir=p['dir'])
+        os.close(fd)
+        staged = os.path.join(staging, f'{uuid}.qcow2')
+        try:
+            with _driver_errors():
+                instances.snapshot_disk(uuid, os.path.basename(tmp))
+            shutil.move(tmp, staged)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        LOG.info('disk of %s staged at %s for %s', uuid, staged, dest_host)
+        return {'source': self.host, 'path': staged, 'format': 'qcow2'}
+
+    def finish_migration(self, context, instance, disk_info, image_meta, network_info=None,
+                         block_device_info=None, power_on=True):
+        """The staged disk becomes this guest's own (grown to the flavor's
+        root_gb), then the domain is defined and started as a spawn's."""
+        uuid = instance['uuid']
+        staged = (disk_info or {}).get('path')
+        if not staged and driver.root_mapping(block_device_info) is None:
+            raise driver.DriverError(f'{uuid}: no disk was handed over and no root volume')
+        p = self._paths(uuid)
+        os.makedirs(p['dir'], exist_ok=True)
+        os.chmod(p['dir'], 0o755)
+        t0 = time.monotonic()
+        if staged:
+            if not os.path.exists(staged):
+                raise driver.DriverError(
+                    f'the disk of {uuid} is not at {staged} on {self.host}: '
+                    '[libvirt] migration_staging_dir must be shared by the compute hosts')
+            part = p['disk'] + '.part'
+            shutil.copyfile(staged, part)
+            os.replace(part, p['disk'])
+            os.unlink(staged)
+            image_id = (image_meta or {}).get('id') or instance.get('image_ref')
+            if image_id:
+                with open(p['image'], 'w') as f:
+                    f.write(image_id)
+            want = int(instance.get('root_gb') or 0) * (1 << 30)
+            if want:
+                with _driver_errors():
+                    instances.grow_disk(uuid, want)
+        self._define_and_start(instance, network_info, block_device_info, t0, power_on)
 
     # -- volumes -------------------------------------------------------------------
     def _volume_lock(self, uuid):

@@ -21,6 +21,7 @@ ACTION_BODIES = {
     'createBackup': {'name': 'b', 'backup_type': 'daily', 'rotation': 1},
     'forceDelete': None, 'restore': None, 'shelve': None, 'shelveOffload': None,
     'unshelve': None, 'os-getSerialConsole': {'type': 'serial'},
+    'evacuate': {}, 'migrate': None,
 }
 
 
@@ -148,6 +149,7 @@ def _admin_only(cloud):
         ('GET', '/servers?all_tenants=1', None), ('GET', '/servers/detail?all_tenants=1', None),
         ('GET', f'/servers?tenant_id={cloud.b_project}', None),
         ('GET', '/os-keypairs?user_id=someone-else', None),
+        ('GET', '/os-migrations', None), ('GET', f'/servers/{MISSING}/migrations', None),
     ]
 
 
