@@ -567,7 +567,10 @@ class RPCServer(_ConsumerLoop):
             result = getattr(self.endpoint, method)(ctx, **(body.get('args') or {}))
             return {'result': result}
         except Exception as exc:
-            if not getattr(exc, 'expected', False) and not isinstance(exc, NoSuchMethod):
+            if isinstance(exc, NoSuchMethod):
+                if not body.get('reply_to'):   # a cast: nobody else will hear of it
+                    LOG.warning('dropped a cast: %s', exc)
+            elif not getattr(exc, 'expected', False):
                 LOG.exception('%s.%s failed', self.topic, method)
             return {'failure': serialize_exception(exc)}
 

@@ -50,6 +50,7 @@ SHELVING_IMAGE_PENDING_UPLOAD = 'shelving_image_pending_upload'
 SHELVING_IMAGE_UPLOADING = 'shelving_image_uploading'
 SHELVING_OFFLOADING = 'shelving_offloading'
 UNSHELVING = 'unshelving'
+MIGRATING = 'migrating'
 DELETING = 'deleting'
 
 # power_state (Nova's numbers, as clients print them)
@@ -80,6 +81,8 @@ def status(vm_state, task_state):
         return 'HARD_REBOOT'
     if task_state == REBUILDING:
         return 'REBUILD'
+    if task_state == MIGRATING and vm_state in (ACTIVE, PAUSED):
+        return 'MIGRATING'
     if task_state in _RESIZE_TASKS:
         return 'RESIZE'
     if vm_state == RESIZED:
@@ -209,6 +212,13 @@ ACTIONS = {
     # failure leaves it as it was (an offloaded one without a host again).
     'unshelve': Action(frozenset({SHELVED, SHELVED_OFFLOADED}), _IDLE, UNSHELVING, ACTIVE,
                        FROM_DRIVER, KEEP),
+    # Live migration (Nova's os-migrateLive, iaas/compute/live_migration.py):
+    # the API sets migrating, the scheduler claims the destination (the
+    # instance's host becomes the destination, task_state stays migrating),
+    # the guest moves while it runs, and the destination ends the task with
+    # the vm_state it had. A failure leaves it running where it was.
+    'live_migrate': Action(frozenset({ACTIVE, PAUSED}), _IDLE, MIGRATING, KEEP,
+                           FROM_DRIVER, KEEP),
     'delete': Action(ANY, ANY, DELETING, DELETED, NOSTATE, ERROR),
     # A read: no task_state, no outcome.
     'console_output': Action(frozenset({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED,

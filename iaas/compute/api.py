@@ -17,7 +17,7 @@ import requests
 
 from iaas import notifications, states
 from iaas.billing import enforcement as budget
-from iaas.compute import boot_volumes, moves, shelve
+from iaas.compute import boot_volumes, live_migration, moves, shelve
 from iaas.compute import policies as P
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.compute.errors import (  # noqa: F401  (the API's names)
@@ -87,7 +87,7 @@ def hostname_for(name, uuid):
     return host or f'server-{uuid[:8]}'
 
 
-class API(shelve.ShelveAPI, moves.MoveAPI):
+class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
     def __init__(self):
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.compute = compute_rpcapi.ComputeAPI()

@@ -20,7 +20,7 @@ import traceback
 
 from iaas import manager, rpc, states
 from iaas.common import metrics
-from iaas.compute import move_ops, shelve_ops, virt, volume_ops
+from iaas.compute import live_migration_ops, move_ops, shelve_ops, virt, volume_ops
 from iaas.compute import rpcapi as compute_rpcapi
 from iaas.compute.virt import driver as virt_driver
 from iaas.conductor import rpcapi as conductor_rpcapi
@@ -66,7 +66,7 @@ def _simple_rpc(action):
 
 
 class ComputeManager(move_ops.MoveOps, shelve_ops.ShelveOps, volume_ops.VolumeOps,
-                     manager.Manager):
+                     live_migration_ops.LiveMigrationOps, manager.Manager):
     service_name = 'iaas-compute'
     # holds no database credentials: state through the conductor, as a compute host
     conductor_role = 'compute'

@@ -108,7 +108,10 @@ for _body, _name, _check, _what in (
          'host with the same id, ports and volumes.'),
         ('migrate', 'os_compute_api:os-migrate-server:migrate', ADMIN,
          'Cold-migrate a server to another host (to a given host from microversion '
-         '2.56); confirmed or reverted as a resize.')):
+         '2.56); confirmed or reverted as a resize.'),
+        ('os-migrateLive', 'os_compute_api:os-migrate-server:migrate_live', ADMIN,
+         'Live-migrate a running or paused server to another host (the '
+         'scheduler\'s choice, or a given one).')):
     ACTION_RULES[_body] = _rule(_name, _check, _what, ('POST', f'{ACTION} ({_body})'))
 REMOTE_CONSOLES = _rule('os_compute_api:os-remote-consoles', MEMBER,
                         'Get a URL of a server\'s serial console (a one-time token).',

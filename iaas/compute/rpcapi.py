@@ -12,6 +12,12 @@ BUILD_EVENT = 'compute_build_and_run_instance'
 UNSHELVE_EVENT = 'compute_unshelve_instance'
 # the action event of an evacuation's rebuild, started where it is claimed
 EVACUATE_EVENT = 'compute_rebuild_instance'
+# a live migration's action event: started by the claim on the destination,
+# finished where the move ends (iaas/compute/live_migration.py)
+LIVE_MIGRATION_EVENT = 'compute_live_migration'
+# the system metadata the claim writes for a live migration in progress:
+# {source_host, source_node, dest_host, dest_node, block_migration}
+LIVE_MIGRATION_RECORD = 'live_migration'
 
 
 class ComputeAPI(rpc.ClientAPI):
@@ -86,6 +92,43 @@ class ComputeAPI(rpc.ClientAPI):
         the spec's image or its root volume."""
         kw = {'request_spec': request_spec} if request_spec is not None else {}
         self._cast(context, host, 'unshelve_instance', instance_uuid=instance_uuid, **kw)
+
+    # -- live migration (iaas/compute/live_migration_ops.py) ---------------------
+    def live_migration(self, context, host, instance, dest, block_migration):
+        """Cast to the source ``host``: move the running guest of
+        ``instance`` (its row as the scheduler's claim left it) to ``dest``."""
+        self._cast(context, host, 'live_migration', instance=instance, dest=dest,
+                   block_migration=block_migration)
+
+    def pre_live_migration(self, context, host, instance_uuid, block_migration, disk_info):
+        """Call the destination ``host`` (deadline [libvirt]
+        live_migration_prepare_timeout): prepare it for the incoming guest;
+        returns what the source's driver needs (e.g. the migration URI)."""
+        cctx = self.client.prepare(server=host,
+                                   timeout=CONF.libvirt.live_migration_prepare_timeout)
+        return cctx.call(context, 'pre_live_migration', instance_uuid=instance_uuid,
+                         block_migration=block_migration, disk_info=disk_info)
+
+    def post_live_migration_at_destination(self, context, host, instance_uuid, migrate_data):
+        """Call the destination ``host`` (deadline [libvirt]
+        live_migration_prepare_timeout): the guest runs there now; bind its
+        ports there and end the task. Returns False when the instance is gone."""
+        cctx = self.client.prepare(server=host,
+                                   timeout=CONF.libvirt.live_migration_prepare_timeout)
+        return cctx.call(context, 'post_live_migration_at_destination',
+                         instance_uuid=instance_uuid, migrate_data=migrate_data)
+
+    def rollback_live_migration_at_destination(self, context, host, instance_uuid,
+                                               migrate_data, message):
+        """Call the destination ``host`` (deadline [libvirt]
+        live_migration_prepare_timeout): the move failed; remove what was
+        prepared and hand the instance back to its source. Returns False when
+        the instance is gone."""
+        cctx = self.client.prepare(server=host,
+                                   timeout=CONF.libvirt.live_migration_prepare_timeout)
+        return cctx.call(context, 'rollback_live_migration_at_destination',
+                         instance_uuid=instance_uuid, migrate_data=migrate_data,
+                         message=message)
 
     def get_console_output(self, context, host, instance_uuid, length=None):
         """Call (deadline rpc_response_timeout): the guest's console log."""

@@ -18,7 +18,7 @@ import threading
 import time
 
 from iaas import manager, notifications, rpc, states
-from iaas.conductor import hostauth, ports, recovery, volumes
+from iaas.conductor import hostauth, live_migration, ports, recovery, volumes
 from iaas.conf import CONF
 from iaas.db import compute_nodes as db_nodes
 from iaas.db import instances as db
@@ -42,7 +42,8 @@ NODE_FIELDS = ('vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_
                'disk_allocation_ratio')
 
 
-class ConductorManager(recovery.MoveCalls, volumes.VolumeCalls, manager.Manager):
+class ConductorManager(recovery.MoveCalls, volumes.VolumeCalls,
+                       live_migration.LiveMigrationCalls, manager.Manager):
     service_name = 'iaas-conductor'
     PLACEMENT_TTL = 2.0
 

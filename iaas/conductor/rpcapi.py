@@ -62,6 +62,15 @@ class ConductorAPI(rpc.ClientAPI):
         return self._call(context, 'instance_update', instance_uuid=instance_uuid,
                           expected_task_state=expected_task_state, values=values, **kw)
 
+    def live_migration_finish(self, context, instance_uuid, success, message=None,
+                              power_state=None):
+        """Call, from the destination of a live migration: the move ended.
+        Success: the task is cleared (``power_state`` set); failure: the
+        instance goes back to its source host with a fault ``message``.
+        Returns the instance."""
+        return self._call(context, 'live_migration_finish', instance_uuid=instance_uuid,
+                          success=success, message=message, power_state=power_state)
+
     def instance_fault(self, context, instance_uuid, message, host):
         """Call: record a fault (the instance keeps its state)."""
         return self._call(context, 'instance_fault', instance_uuid=instance_uuid,

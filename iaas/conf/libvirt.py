@@ -46,6 +46,26 @@ libvirt_opts = [
     cfg.IntOpt('boot_wait_timeout', default=120, min=1,
                help='Seconds a spawn waits for boot_wait_pattern before returning '
                     'anyway (the guest keeps running; a warning is logged).'),
+    cfg.StrOpt('live_migration_uri', default='qemu+tcp://%s/system',
+               help='Template of the libvirt URI a live migration\'s source connects '
+                    'to (libvirt peer-to-peer migration): "%s" becomes this host\'s '
+                    'live_migration_inbound_addr (else its [DEFAULT] host). Set on '
+                    'the destination: it reports the URI to the source. E.g. '
+                    '"qemu+tcp://%s/system" (libvirtd listening on TCP) or '
+                    '"qemu+ssh://%s/system".'),
+    cfg.StrOpt('live_migration_inbound_addr',
+               help='Address (host or host:port) other compute hosts reach this '
+                    'host\'s libvirtd at for live migrations (put in '
+                    'live_migration_uri). Default: the [DEFAULT] host name.'),
+    cfg.IntOpt('live_migration_timeout', default=600, min=1,
+               help='Seconds a live migration may take (memory and, for a block '
+                    'migration, disks copied); then it is aborted and the guest '
+                    'keeps running on the source.'),
+    cfg.IntOpt('live_migration_prepare_timeout', default=120, min=1,
+               help='Deadline (seconds) of the calls between the source and the '
+                    'destination of a live migration: preparing the destination '
+                    '(which may download the base image) and ending the move '
+                    'there.'),
     cfg.IntOpt('console_log_max_bytes', default=1 << 20, min=1024,
                help='Console output returned at most (the end of the log).'),
     cfg.StrOpt('migration_staging_dir', default='',

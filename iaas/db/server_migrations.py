@@ -12,7 +12,9 @@ Statuses, as Nova's:
   ``failed`` (the rebuild failed);
 - migration / resize: ``pre-migrating`` → ``migrating`` (destination
   claimed) → ``finished`` (VERIFY_RESIZE) → ``confirmed`` or ``reverted``;
-  ``error``.
+  ``error``;
+- live-migration: ``running`` (destination claimed, the guest moving) →
+  ``completed`` or ``failed`` (the guest still runs on the source).
 """
 import sqlalchemy as sa
 
@@ -23,11 +25,12 @@ from iaas.db.utils import row_to_dict
 
 ANY = object()
 EVACUATION, MIGRATION, RESIZE = 'evacuation', 'migration', 'resize'
-TYPES = (EVACUATION, MIGRATION, RESIZE)
+LIVE_MIGRATION = 'live-migration'
+TYPES = (EVACUATION, MIGRATION, RESIZE, LIVE_MIGRATION)
 # the evacuations whose source host still holds a stale guest to destroy
 EVACUATED = ('pre-migrating', 'done')
 # the moves not yet ended (a server with one of these is being moved)
-IN_PROGRESS = ('accepted', 'pre-migrating', 'migrating', 'finished')
+IN_PROGRESS = ('accepted', 'pre-migrating', 'migrating', 'finished', 'running')
 MAX_LIST = 1000
 
 

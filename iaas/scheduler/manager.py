@@ -19,6 +19,7 @@ from iaas.db import volumes as db_volumes
 from iaas.db.base import utcnow
 from iaas.exception import VolumeNotFound, VolumeStatusError
 from iaas.scheduler import driver as sched_driver
+from iaas.scheduler import live_migration
 from iaas.scheduler import volumes as volume_placement
 from iaas.scheduler.host_state import HostState, NoValidHost, RequestSpec
 from iaas.volume import messages as user_messages
@@ -238,6 +239,12 @@ class SchedulerManager(manager.Manager):
             return
         LOG.info('no host to evacuate %s to: %s', instance_uuid, msg)
         self._not_placed(instance_uuid, f'Evacuation failed: {msg}', states.REBUILDING)
+
+    @rpc.expose
+    def live_migrate_instance(self, context, instance_uuid, host=None,
+                              block_migration='auto'):
+        """Claim a destination for a live migration (iaas/scheduler/live_migration.py)."""
+        live_migration.place(self, context, instance_uuid, host, block_migration)
 
     # -- volumes ---------------------------------------------------------------
     @rpc.expose

@@ -34,6 +34,13 @@ class SchedulerAPI(rpc.ClientAPI):
         self.client.cast(context, 'unshelve_instance', instance_uuid=instance_uuid,
                          request_spec=request_spec, host=host)
 
+    def live_migrate_instance(self, context, instance_uuid, host=None,
+                              block_migration='auto'):
+        """Cast: claim a destination (``host``, or the best other host) for the
+        migrating instance and have its host move it there live."""
+        self.client.cast(context, 'live_migrate_instance', instance_uuid=instance_uuid,
+                         host=host, block_migration=block_migration)
+
     def create_volume(self, context, volume_id, request_spec):
         """Cast: place the volume on a backend and start its creation there."""
         self.client.cast(context, 'create_volume', volume_id=volume_id,

@@ -141,6 +141,27 @@ ACTIONS['evacuate'] = {'type': 'object', 'additionalProperties': False, 'propert
 ACTIONS['migrate'] = {'type': ['object', 'null'], 'additionalProperties': False,
                       'properties': {'host': {'type': ['string', 'null'], 'minLength': 1,
                                               'maxLength': 255}}}
+# os-migrateLive (Nova's): before 2.25 block_migration and disk_over_commit are
+# booleans and all three keys are required; from 2.25 block_migration may be
+# "auto" and disk_over_commit is gone; force from 2.30 until 2.67
+# (server_actions picks by microversion; ACTIONS has the widest form).
+_bool = {'type': ['boolean', 'string'], 'enum': [True, False, 'True', 'False', 'true',
+                                                 'false', '1', '0', 'yes', 'no', 'on', 'off']}
+_live_host = {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255}
+MIGRATE_LIVE_V21 = {'type': 'object', 'additionalProperties': False,
+                    'required': ['block_migration', 'disk_over_commit', 'host'],
+                    'properties': {'block_migration': _bool, 'disk_over_commit': _bool,
+                                   'host': _live_host}}
+MIGRATE_LIVE_V225 = {'type': 'object', 'additionalProperties': False,
+                     'required': ['block_migration', 'host'], 'properties': {
+                         'block_migration': {'oneOf': [_bool, {'enum': ['auto']}]},
+                         'host': _live_host}}
+MIGRATE_LIVE_V230 = {**MIGRATE_LIVE_V225, 'properties': {
+    **MIGRATE_LIVE_V225['properties'], 'force': _bool}}
+ACTIONS['os-migrateLive'] = {'type': 'object', 'properties': {
+    'block_migration': {'type': ['boolean', 'string'], 'maxLength': 8},
+    'disk_over_commit': {'type': ['boolean', 'string'], 'maxLength': 8},
+    'host': _live_host, 'force': {'type': ['boolean', 'string'], 'maxLength': 8}}}
 NULL_ARG = {'type': ['null', 'object'], 'maxProperties': 0}
 for _a in ('os-start', 'os-stop', 'pause', 'unpause', 'suspend', 'resume', 'unlock',
            'confirmResize', 'revertResize', 'forceDelete', 'restore', 'shelve',

@@ -221,6 +221,21 @@ def _migrate(req, server_id, arg):
     compute_api.migrate(_ctx(req), server_id, host=host)
 
 
+def _migrate_live(req, server_id, arg):
+    """Nova's os-migrateLive (admin): 202; ``host`` null lets the scheduler
+    choose; ``block_migration`` true/false/"auto" (2.25+); ``force`` (2.30 to
+    2.67) is accepted and ignored: a given host is always checked."""
+    v = mv.version(req)
+    schema = schemas.MIGRATE_LIVE_V21 if v < (2, 25) else \
+        schemas.MIGRATE_LIVE_V230 if (2, 30) <= v < (2, 68) else schemas.MIGRATE_LIVE_V225
+    wsgi.validate(arg, schema)
+    block = arg['block_migration']
+    if block != 'auto':
+        block = str(block).lower() in ('true', '1', 'yes', 'on')
+    compute_api.live_migrate(_ctx(req), server_id, host=arg.get('host'),
+                             block_migration=block)
+
+
 def _security_group(change, rule):
     def run(req, server_id, arg):
         ctx = _ctx(req)
@@ -243,6 +258,7 @@ ACTIONS = {
     'shelve': lambda req, sid, arg: compute_api.shelve(_ctx(req), sid),
     'shelveOffload': lambda req, sid, arg: compute_api.shelve_offload(_ctx(req), sid),
     'unshelve': _unshelve, 'evacuate': _evacuate, 'migrate': _migrate,
+    'os-migrateLive': _migrate_live,
     'os-getSerialConsole': remote_consoles.serial_action,
     'addSecurityGroup': _security_group('add', P.ACTION_RULES['addSecurityGroup']),
     'removeSecurityGroup': _security_group('remove', P.ACTION_RULES['removeSecurityGroup']),
@@ -250,7 +266,7 @@ ACTIONS = {
 
 
 # actions whose rule is checked on the server only (after the 404 of a lookup)
-LOOKUP_FIRST = frozenset({'shelveOffload', 'evacuate', 'migrate'})
+LOOKUP_FIRST = frozenset({'shelveOffload', 'evacuate', 'migrate', 'os-migrateLive'})
 
 
 @wsgi.route_policy(P.SERVERS_ACTION)

@@ -239,3 +239,37 @@ class ComputeDriver:
         the source), define the guest with the instance's (new) flavor, its
         ``network_info`` and volumes, and start it unless not ``power_on``."""
         raise NotImplementedError
+
+    # -- live migration (iaas/compute/live_migration_ops.py) ----------------------
+    def live_migration_block_default(self):
+        """Whether ``block_migration: auto`` copies the disks (True: the
+        instances path is not shared between hosts)."""
+        return True
+
+    def live_migration_source_info(self, instance):
+        """On the source: what the destination needs to prepare the guest's
+        disks (a plain dict, passed to :meth:`pre_live_migration`)."""
+        return {}
+
+    def pre_live_migration(self, context, instance, block_migration, network_info,
+                           disk_info):
+        """On the destination: make what the incoming guest needs here and
+        return ``migrate_data`` (a plain dict) for the source's
+        :meth:`live_migration` (e.g. the URI to migrate to)."""
+        raise DriverError(f'{type(self).__name__} cannot live-migrate')
+
+    def live_migration(self, context, instance, dest, migrate_data):
+        """On the source: move the running guest to ``dest`` and return
+        figures of the move ({'total_s': …, …}). DriverError when it failed
+        or timed out: the guest then still runs here, unchanged."""
+        raise DriverError(f'{type(self).__name__} cannot live-migrate')
+
+    def post_live_migration(self, context, instance, migrate_data):
+        """On the source, after the move: remove what is left of the guest here."""
+
+    def post_live_migration_at_destination(self, context, instance, migrate_data):
+        """On the destination, after the move: the guest runs here."""
+
+    def rollback_live_migration_at_destination(self, context, instance, migrate_data):
+        """On the destination, after a failed move: remove what
+        :meth:`pre_live_migration` made (never a guest that runs here)."""

@@ -13,10 +13,15 @@ import os
 import random
 import threading
 import time
+import weakref
 
 from iaas.compute.virt import driver, fake_serial
 from iaas.conf import CONF
 from iaas.states import PAUSED_POWER, RUNNING, SHUTDOWN, SUSPENDED_POWER
+
+# the fake hosts of this process, by host name: a live migration moves a
+# guest from one's memory to another's
+HOSTS = weakref.WeakValueDictionary()
 
 
 class FakeDriver(driver.ComputeDriver):
@@ -24,6 +29,7 @@ class FakeDriver(driver.ComputeDriver):
 
     def __init__(self, host):
         super().__init__(host)
+        HOSTS[host] = self
         self.guests = {}
         self._lock = threading.Lock()
         self.peak = {'vcpus': 0, 'memory_mb': 0, 'local_gb': 0, 'guests': 0}
@@ -231,6 +237,35 @@ class FakeDriver(driver.ComputeDriver):
             if not power_on:
                 g['power_state'] = SHUTDOWN
             self._save()
+
+    # -- live migration ---------------------------------------------------------
+    def pre_live_migration(self, context, instance, block_migration, network_info,
+                           disk_info):
+        return {'dest_host': self.host}
+
+    def live_migration(self, context, instance, dest, migrate_data):
+        """Move the guest into the fake host ``dest`` of this process (a
+        DriverError when there is none: the guest stays here)."""
+        t0 = time.monotonic()
+        target = HOSTS.get(dest)
+        if target is None or target is self:
+            raise driver.DriverError(f'no fake host {dest} in this process')
+        uuid = instance['uuid']
+        with self._lock:
+            guest = dict(self._guest(instance))
+        guest['console'] = guest['console'] + [f'live-migrated from {self.host} to {dest}']
+        with target._lock:
+            target.guests[uuid] = guest
+            if CONF.serial_console.enabled:
+                target._serial_port(uuid)
+            target._save()
+        with self._lock:
+            self.guests.pop(uuid, None)
+            port = self.serial_ports.pop(uuid, None)
+            self._save()
+        if port is not None:
+            port.close()
+        return {'total_s': round(time.monotonic() - t0, 3)}
 
     # -- volumes ----------------------------------------------------------------
     @staticmethod

@@ -38,7 +38,8 @@ def _server_actions(v):
             {'unshelve': {'availability_zone': 'nova'}},
             {'os-getSerialConsole': {'type': 'serial'}},
             {'evacuate': {}}, {'evacuate': {'host': 'sec-c1'}},
-            {'migrate': None}, {'migrate': {'host': 'sec-c1'}}]
+            {'migrate': None}, {'migrate': {'host': 'sec-c1'}},
+            {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}]
 
 
 # (METHOD, template) → function(victim) → body (a list: one call per body).

@@ -26,7 +26,7 @@ import libvirt
 
 from iaas import states
 from iaas.compute.virt import driver
-from iaas.compute.virt.libvirt import config, configdrive, imagecache, serial, volume
+from iaas.compute.virt.libvirt import config, configdrive, imagecache, migration, serial, volume
 from iaas.compute.virt.libvirt.connection import Connection
 from iaas.conf import CONF
 from iaas.privileged import CommandError, instances
@@ -60,7 +60,7 @@ def _not_found(exc):
     return exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
 
 
-class LibvirtDriver(driver.ComputeDriver):
+class LibvirtDriver(migration.LiveMigrationMixin, driver.ComputeDriver):
     hypervisor_type = 'QEMU'
     detach_timeout = 60          # seconds a guest may take to release a volume
     detach_retry_interval = 5    # the unplug request is repeated this often

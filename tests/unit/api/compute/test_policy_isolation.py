@@ -22,6 +22,7 @@ ACTION_BODIES = {
     'forceDelete': None, 'restore': None, 'shelve': None, 'shelveOffload': None,
     'unshelve': None, 'os-getSerialConsole': {'type': 'serial'},
     'evacuate': {}, 'migrate': None,
+    'os-migrateLive': {'host': None, 'block_migration': False, 'disk_over_commit': False},
 }
 
 
