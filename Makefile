@@ -13,7 +13,7 @@ setup:
 services:
 	tools/ensure-services.sh
 
-run: setup
+run:
 	tools/run-allinone.sh $(STATE) $(CONFIG)
 
 clean:

@@ -281,6 +281,9 @@ class _ConsumerLoop:
         self.ready = threading.Event()
         self.connected_count = 0
         self._thread = None
+        # the transport's interrupt(), where it has one (the filesystem bus):
+        # stop() wakes the consumer, which can then wait long between polls
+        self._interrupt = None
 
     def queues(self):
         raise NotImplementedError
@@ -294,6 +297,9 @@ class _ConsumerLoop:
 
     def stop(self, timeout=10):
         self._stop.set()
+        interrupt = self._interrupt
+        if interrupt is not None:
+            interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -313,9 +319,11 @@ class _ConsumerLoop:
                     LOG.info('%s reconnected to %s', self.name, self.transport.url)
                 self.ready.set()
                 delay = 0.1
+                self._interrupt = getattr(conn.transport, 'interrupt', None)
+                idle_wait = 0.5 if self._interrupt is None else 30.0
                 while not self._stop.is_set():
                     try:
-                        conn.drain_events(timeout=0.5)
+                        conn.drain_events(timeout=idle_wait)
                     except (socket.timeout, TimeoutError):
                         if self.transport.is_amqp:
                             conn.heartbeat_check()

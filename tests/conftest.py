@@ -28,6 +28,11 @@ TEST_EXCHANGE_PREFIX = f'iaas-test-{RUN_ID}-'
 def pytest_configure(config):
     # What every entry point does before it parses its command line.
     register_all(CONF)
+    # The all-in-ones tests start note themselves here, not in the user's
+    # ~/.local/state (iaas-manage's discovery, iaas/cmd/common.py).
+    import tempfile
+    os.environ.setdefault('IAAS_ALLINONE_RECORD', os.path.join(
+        tempfile.gettempdir(), f'iaas-test-{RUN_ID}-allinone.json'))
 
 
 # --- running on several workers (pytest-xdist, tools/run-tests.sh) -----------------------

@@ -24,19 +24,6 @@ FIRST_START_HOOKS = ['iaas.identity.bootstrap', 'iaas.compute.bootstrap',
                      'iaas.network.bootstrap']
 
 
-def _pop_state_path(argv):
-    out, state_path = [], None
-    it = iter(argv)
-    for a in it:
-        if a == '--state-path':
-            state_path = next(it, None)
-        elif a.startswith('--state-path='):
-            state_path = a.split('=', 1)[1]
-        else:
-            out.append(a)
-    return out, state_path
-
-
 def admin_password():
     """The admin password: configured, or generated once and kept in state_path."""
     configured = CONF.identity.admin_password
@@ -78,13 +65,14 @@ def write_openrc(password):
 
 
 def main(argv=None):
-    argv, state_path = _pop_state_path(list(sys.argv[1:] if argv is None else argv))
+    argv, state_path = common.pop_state_path(list(sys.argv[1:] if argv is None else argv))
     from iaas.service import Launcher
     register_all(CONF)
     CONF(argv, project='iaas', prog='iaas-all')
     if state_path:
         CONF.set_override('state_path', os.path.abspath(state_path))
     os.makedirs(CONF.state_path, exist_ok=True)
+    common.record_allinone(CONF.config_file, CONF.state_path)   # for iaas-manage
     if not CONF.log_dir:
         CONF.set_override('log_dir', os.path.join(CONF.state_path, 'logs'))
     from iaas.common import logs

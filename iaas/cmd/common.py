@@ -1,12 +1,86 @@
-"""What every daemon's main() does: parse config, set up logging, run."""
+"""What every daemon's main() does: parse config, set up logging, run; and
+how commands find the all-in-one's configuration and state."""
+import json
 import logging
+import os
 import sys
+
+from oslo_config import cfg
 
 from iaas.common import logs
 from iaas.common.plugins import UnknownPlugin
 from iaas.conf import CONF, register_all
 
 LOG = logging.getLogger(__name__)
+
+
+def pop_state_path(argv):
+    """``argv`` without ``--state-path DIR``, and DIR (None if absent)."""
+    out, state_path = [], None
+    it = iter(argv)
+    for a in it:
+        if a == '--state-path':
+            state_path = next(it, None)
+        elif a.startswith('--state-path='):
+            state_path = a.split('=', 1)[1]
+        else:
+            out.append(a)
+    return out, state_path
+
+
+def allinone_record_path():
+    """Where iaas-all notes the configuration and state it runs with:
+    ``$IAAS_ALLINONE_RECORD``, else ``$XDG_STATE_HOME/iaas/allinone.json``
+    (``~/.local/state/iaas/allinone.json``)."""
+    return os.environ.get('IAAS_ALLINONE_RECORD') or os.path.join(
+        os.environ.get('XDG_STATE_HOME') or os.path.expanduser('~/.local/state'),
+        'iaas', 'allinone.json')
+
+
+def record_allinone(config_files, state_path):
+    """Note (for iaas-manage) the config files and state_path iaas-all runs with."""
+    path = allinone_record_path()
+    record = {'config_files': [os.path.abspath(f) for f in config_files],
+              'state_path': os.path.abspath(state_path), 'pid': os.getpid()}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f'{path}.{os.getpid()}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(record, f)
+        os.replace(tmp, path)
+    except OSError as exc:
+        LOG.warning('cannot record the all-in-one in %s: %s', path, exc)
+
+
+def discover_config(argv, prog):
+    """(config files, state_path) for a command whose ``argv`` names no
+    ``--config-file``/``--config-dir``, in this order:
+
+    1. oslo.config's standard files (``~/.iaas/iaas.conf``, ``~/iaas.conf``,
+       ``/etc/iaas/iaas.conf``, ``/etc/iaas.conf`` and ``<prog>.conf`` beside
+       them), when one exists: a host installed with a configuration;
+    2. else the all-in-one last started by this user (:func:`record_allinone`),
+       while its state_path exists: its config files and state_path;
+    3. else none: the built-in defaults (state_path /var/lib/iaas, the SQLite
+       file and filesystem bus under it: ``make run``'s default).
+
+    A ``--config-file``/``--config-dir`` on the command line wins (state_path
+    None: the files say).
+    """
+    if any(a.split('=', 1)[0] in ('--config-file', '--config-dir') for a in argv):
+        return None, None
+    found = cfg.find_config_files(project='iaas', prog=prog)
+    if found:
+        return found, None
+    try:
+        with open(allinone_record_path()) as f:
+            record = json.load(f)
+        if os.path.isdir(record['state_path']):
+            return ([p for p in record['config_files'] if os.path.exists(p)],
+                    record['state_path'])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return [], None
 
 
 def parse_args(argv, name, default_config_files=None):

@@ -1,18 +1,25 @@
 """iaas-manage: operator commands (database, services, …).
 
-    iaas-manage [--config-file F] db sync [--revision REV]
+    iaas-manage [--config-file F | --state-path DIR] db sync [--revision REV]
     iaas-manage db downgrade --revision REV | db version
     iaas-manage service list
     iaas-manage service disable HOST BINARY [--reason TEXT]
     iaas-manage service enable HOST BINARY
     iaas-manage conductor host-key HOST compute|network|volume
+    iaas-manage status [--json]                 (iaas/cmd/status.py)
 
-Further command groups register through COMMANDS below.
+Without ``--config-file`` it finds the configuration the way
+:func:`iaas.cmd.common.discover_config` says: the standard files, else the
+all-in-one this user last started (its config and state_path), else the
+built-in defaults. Further command groups register through COMMANDS below.
 """
+import os
 import sys
 
 from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
 
+from iaas.cmd import common
 from iaas.common import logs
 from iaas.conf import CONF, register_all
 
@@ -128,15 +135,40 @@ def _add_parsers(subparsers):
             ap.set_defaults(func=func)
 
 
+def _missing_schema():
+    """The database URL (password hidden) if it has no iaas schema yet."""
+    import sqlalchemy as sa
+
+    from iaas.db import engine, migration
+    try:
+        if migration.current() is not None:
+            return None
+    except Exception:   # not even reachable: the original error says more
+        return None
+    return sa.engine.make_url(engine.connection_url()).render_as_string(hide_password=True)
+
+
 def main(argv=None):
     _load_extra_commands()
     register_all(CONF)
     CONF.register_cli_opt(cfg.SubCommandOpt('category', handler=_add_parsers))
+    argv, state_path = common.pop_state_path(list(sys.argv[1:] if argv is None else argv))
+    config_files, found_state = common.discover_config(argv, 'iaas-manage')
     try:
-        CONF(argv if argv is not None else sys.argv[1:], project='iaas', prog='iaas-manage')
+        CONF(argv, project='iaas', prog='iaas-manage', default_config_files=config_files)
+        if state_path or found_state:
+            CONF.set_override('state_path', os.path.abspath(state_path or found_state))
         logs.setup(CONF, 'iaas-manage')
-        CONF.category.func(CONF.category)
-        return 0
+        try:
+            rc = CONF.category.func(CONF.category)   # an int: the exit status
+            return rc if isinstance(rc, int) else 0
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError):
+            url = _missing_schema()
+            if url is None:
+                raise
+            print(f'the database at {url} has no iaas schema: run "iaas-manage db sync" '
+                  'first', file=sys.stderr)
+            return 2
     except LookupError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
@@ -144,7 +176,7 @@ def main(argv=None):
         print(f'error: {exc}', file=sys.stderr)
         return 2
     finally:
-        CONF.reset()
+        CONF.reset()   # overrides too
         CONF.unregister_opt(cfg.SubCommandOpt('category', handler=_add_parsers))
 
 
@@ -161,7 +193,8 @@ def _load_extra_commands():
 
 
 # Modules that define MANAGE_COMMANDS = {group: {action: (func, args)}}.
-EXTRA_COMMAND_MODULES = ['iaas.identity.manage', 'iaas.billing.manage', 'iaas.compute.manage']
+EXTRA_COMMAND_MODULES = ['iaas.identity.manage', 'iaas.billing.manage', 'iaas.compute.manage',
+                         'iaas.cmd.status']
 
 
 if __name__ == '__main__':

@@ -196,7 +196,10 @@ class HTTPServer:
     def _run(self):
         try:
             while True:
-                events = self._sel.select(SWEEP_INTERVAL)
+                # Idle (no connection, accepting), nothing has a deadline:
+                # sleep until a client or _wake() comes, not SWEEP_INTERVAL.
+                idle = not (self._conns or self._accept_paused or self.stopping)
+                events = self._sel.select(None if idle else SWEEP_INTERVAL)
                 self._take_returns()    # kept-alive connections count as idle before accepting
                 for key, _ in events:
                     if key.data is _LISTENER:

@@ -174,6 +174,19 @@ def cas_stale_status(expected, new, older_than, **values):
         return ids
 
 
+def in_status(statuses, older_than):
+    """Images in one of ``statuses`` with no change since ``older_than``
+    (``iaas-manage status``: uploads and snapshots that hang)."""
+    with transaction() as s:
+        q = sa.select(Image.id, Image.name, Image.status, Image.owner,
+                      sa.func.coalesce(Image.updated_at, Image.created_at)).where(
+            Image.deleted == 0, Image.status.in_(list(statuses)),
+            sa.func.coalesce(Image.updated_at, Image.created_at) < older_than
+        ).order_by(Image.created_at)
+        return [{'id': i, 'name': n, 'status': st, 'owner': o, 'since': since}
+                for i, n, st, o, since in s.execute(q)]
+
+
 def pending_deletes(limit=100):
     """Locations of deleted images whose data a store still has to remove."""
     with transaction() as s:
