@@ -21,7 +21,7 @@ if not (os.path.exists(CHROMEDRIVER) and shutil.which(CHROMIUM)):
     pytest.skip('chromium and chromium-driver are not installed (tools/setup.sh)',
                 allow_module_level=True)
 
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
@@ -211,7 +211,7 @@ def _upload(browser, path, flash):
         try:
             if done and done[0].get_attribute('value') == done[0].get_attribute('max'):
                 seen.append(True)
-        except StaleElementReferenceException:
+        except WebDriverException:     # stale, or gone with the page the upload left
             pass
         return flash in browser.page_source
     deadline_poll(finished, 30, 0.05, what=flash)
