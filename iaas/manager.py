@@ -30,6 +30,9 @@ class Manager:
     """Subclasses set ``service_name`` and implement their RPC methods."""
 
     service_name = 'base'
+    # periodic tasks a process serving many hosts runs for all of them at
+    # once instead (iaas/compute/multihost.py sets it per manager)
+    batched_tasks = frozenset()
 
     def __init__(self, host):
         self.host = host
@@ -62,7 +65,8 @@ class Manager:
         out = []
         for name in dir(type(self)):
             func = getattr(type(self), name, None)
-            if callable(func) and hasattr(func, '_periodic_spacing'):
+            if callable(func) and hasattr(func, '_periodic_spacing') and \
+                    name not in self.batched_tasks:
                 out.append((name, func))
         return out
 

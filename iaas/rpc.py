@@ -34,6 +34,7 @@ the broker, and those running are waited for.
 """
 import builtins
 import concurrent.futures
+import contextlib
 import importlib
 import logging
 import os
@@ -41,6 +42,7 @@ import random
 import socket
 import threading
 import time
+import types
 import uuid
 
 import kombu
@@ -149,8 +151,20 @@ class Transport:
         self.reply_exchange = kombu.Exchange(self.exchange_name + '_reply', 'direct',
                                              durable=True)
         self._local = threading.local()
+        self._publish_lock = contextlib.nullcontext()
         self._reply_waiter = None
         self._lock = threading.Lock()
+
+    def share_publisher(self):
+        """Publish over one connection for every thread of the process (one
+        lock around it) instead of one per thread: for a process serving
+        many hosts (iaas/compute/multihost.py), so the broker's connection
+        count follows processes, not hosts or worker threads."""
+        with self._lock:
+            if isinstance(self._publish_lock, contextlib.nullcontext):
+                self._reset_producer()
+                self._local = types.SimpleNamespace(conn=None, producer=None)
+                self._publish_lock = threading.RLock()
 
     @property
     def is_amqp(self):
@@ -197,17 +211,18 @@ class Transport:
         delay = 0.05
         while True:
             try:
-                prod = self._producer()
-                prod.publish(body, exchange=exchange, routing_key=routing_key,
-                             declare=list(declare), delivery_mode=delivery_mode,
-                             retry=False)
+                with self._publish_lock:
+                    self._producer().publish(body, exchange=exchange, routing_key=routing_key,
+                                             declare=list(declare),
+                                             delivery_mode=delivery_mode, retry=False)
                 return
             except Exception as exc:
                 conn = getattr(self._local, 'conn', None)
                 errors = self.connection_errors(conn) if conn else (OSError,)
                 if conn is not None and not isinstance(exc, errors):
                     raise
-                self._reset_producer()
+                with self._publish_lock:
+                    self._reset_producer()
                 if time.monotonic() + delay > deadline:
                     raise RPCError(f'cannot publish to {self.url}: {exc}') from exc
                 LOG.warning('bus unavailable (%s); retrying publish in %.2f s', exc, delay)
@@ -519,10 +534,15 @@ class RPCServer(_ConsumerLoop):
                 message.ack()
                 with self._inflight_lock:
                     self._inflight += 1
-                self._pool.submit(self._handle, body)
+                self._pool.submit(self._handle, body, self.endpoint_for(message))
                 return
             self._slots.release()
         message.requeue()
+
+    def endpoint_for(self, message):
+        """The endpoint serving ``message`` (one server may serve several
+        hosts' queues: iaas/compute/multihost.py picks by routing key)."""
+        return self.endpoint
 
     def _open(self, body):
         """(request, caller, refusal) of what came off the queue."""
@@ -539,13 +559,13 @@ class RPCServer(_ConsumerLoop):
             LOG.warning('refused a %s call: %s', self.topic, exc)
             return self.verifier.peek(body), None, exc
 
-    def _handle(self, body):
+    def _handle(self, body, endpoint=None):
         try:
             body, caller, refusal = self._open(body)
             method = body.get('method')
             with request_id_scope(request_id_from(body.get('context'))), \
                     metrics.rpc_served(self.topic, method, self.methods) as served:
-                reply = served.reply = self._dispatch(body, caller, refusal)
+                reply = served.reply = self._dispatch(body, caller, refusal, endpoint)
                 LOG.debug('%s.%s handled', self.topic, method)
             if body.get('reply_to') and reply is not None:
                 reply['msg_id'] = body.get('msg_id')
@@ -559,7 +579,7 @@ class RPCServer(_ConsumerLoop):
                 self._inflight -= 1
                 self._inflight_lock.notify_all()
 
-    def _dispatch(self, body, caller=None, refusal=None):
+    def _dispatch(self, body, caller=None, refusal=None, endpoint=None):
         method = body.get('method')
         deadline = body.get('deadline')
         if deadline and time.time() > deadline:
@@ -572,7 +592,8 @@ class RPCServer(_ConsumerLoop):
                 raise NoSuchMethod(f'{self.topic} has no RPC method {method!r}')
             ctx = RequestContext.from_dict(body.get('context'))
             ctx.caller = caller
-            result = getattr(self.endpoint, method)(ctx, **(body.get('args') or {}))
+            endpoint = self.endpoint if endpoint is None else endpoint
+            result = getattr(endpoint, method)(ctx, **(body.get('args') or {}))
             return {'result': result}
         except Exception as exc:
             if isinstance(exc, NoSuchMethod):

@@ -30,6 +30,18 @@ def build_conductor(launcher):
 
 def build_compute(launcher):
     from iaas.compute import manager, rpcapi
+    if CONF.fake_driver.hosts:
+        # scale simulation: many fake hosts in this process (docs/operators/scale.md)
+        from iaas.compute import multihost
+        if CONF.compute.compute_driver != 'fake':
+            raise ValueError('[fake_driver] hosts needs [compute] compute_driver = fake')
+        if CONF.conductor.compute_key:
+            raise ValueError('[fake_driver] hosts: each fake host signs with its own key, '
+                             'derived from [conductor] master_key_file; [conductor] '
+                             'compute_key (one host\'s key) must be empty')
+        launcher.add(multihost.MultiHostService(multihost.host_names(
+            CONF.fake_driver.host_prefix, CONF.fake_driver.hosts)))
+        return
     _rpc_service('iaas-compute', rpcapi.TOPIC, manager.ComputeManager)(launcher)
 
 

@@ -71,13 +71,16 @@ class ComputeManager(move_ops.MoveOps, shelve_ops.ShelveOps, volume_ops.VolumeOp
     # holds no database credentials: state through the conductor, as a compute host
     conductor_role = 'compute'
 
-    def __init__(self, host, driver=None):
+    def __init__(self, host, driver=None, pool=None):
         super().__init__(host)
         self.driver = driver or virt.load_driver(CONF.compute.compute_driver, host)
         self._locks = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._builds = threading.BoundedSemaphore(CONF.compute.max_concurrent_builds)
-        self._pool = concurrent.futures.ThreadPoolExecutor(
+        # ``pool``: shared by the hosts of one process (iaas/compute/multihost.py),
+        # which shuts it down itself
+        self._own_pool = pool is None
+        self._pool = pool or concurrent.futures.ThreadPoolExecutor(
             CONF.compute.max_concurrent_builds + 8, thread_name_prefix='compute-op')
         self.conductor = conductor_rpcapi.ConductorAPI(self.conductor_role, host)
         self.network_api = network_rpcapi.NetworkAPI()
@@ -135,7 +138,8 @@ class ComputeManager(move_ops.MoveOps, shelve_ops.ShelveOps, volume_ops.VolumeOp
         self._sync_power_states(ctx)
 
     def cleanup_host(self):
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        if self._own_pool:
+            self._pool.shutdown(wait=True, cancel_futures=False)
         self.driver.cleanup_host()
 
     def _lock(self, uuid):
@@ -451,10 +455,14 @@ class ComputeManager(move_ops.MoveOps, shelve_ops.ShelveOps, volume_ops.VolumeOp
     # -- periodic tasks -----------------------------------------------------
     @manager.periodic_task(spacing=lambda: CONF.compute.resource_report_interval)
     def report_resources(self, context):
+        self.conductor.compute_node_report(context, **self.resource_report())
+
+    def resource_report(self):
+        """The arguments of the conductor's ``compute_node_report`` for this host."""
         res = self.driver.get_available_resource()
         sched = CONF.scheduler
-        self.conductor.compute_node_report(
-            context, self.host, res.get('hypervisor_hostname') or self.host, {
+        return dict(
+            host=self.host, node=res.get('hypervisor_hostname') or self.host, resources={
                 'vcpus': res['vcpus'],
                 'memory_mb': max(0, res['memory_mb'] - CONF.compute.reserved_host_memory_mb),
                 'local_gb': max(0, res['local_gb'] - CONF.compute.reserved_host_disk_gb),

@@ -37,6 +37,9 @@ HOST_WRITABLE = frozenset({'vm_state', 'task_state', 'power_state', 'launched_at
 OFFLOAD_FROM = {states.SHELVING_OFFLOADING: states.SHELVED,
                 states.UNSHELVING: states.SHELVED_OFFLOADED}
 # What a hypervisor host reports about itself.
+# Entries of one host_reports call (a process serving many hosts sends one a
+# report interval).
+MAX_HOST_REPORTS = 20_000
 NODE_FIELDS = ('vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_version',
                'cpu_info', 'cpu_allocation_ratio', 'ram_allocation_ratio',
                'disk_allocation_ratio')
@@ -128,6 +131,51 @@ class ConductorManager(recovery.MoveCalls, volumes.VolumeCalls,
         if service_id not in mine:
             raise HostNotAuthorized(f'service {service_id} is not one of {caller.host}\'s')
         db_services.service_heartbeat(service_id)
+
+    @rpc.expose
+    def host_reports(self, context, reports):
+        """Many hosts' heartbeats and resource reports in one call (a process
+        serving many hosts: iaas/compute/multihost.py). Each entry is a
+        request signed by its own host (``ConductorAPI.signed_report``) and
+        checked as if it came alone: a host heartbeats only its own service
+        rows and reports only its own node, so a process speaks only for the
+        hosts whose keys it holds. The heartbeats land in one UPDATE.
+        Returns {'missing': service ids with no row (register again),
+        'refused': indexes of entries refused}."""
+        self._caller(context)
+        if not isinstance(reports, list) or len(reports) > MAX_HOST_REPORTS:
+            raise ValueError(f'host_reports takes a list of at most {MAX_HOST_REPORTS}')
+        beats, nodes, refused = [], [], []
+        for i, entry in enumerate(reports):
+            try:
+                request, caller = self.rpc_verifier(entry if isinstance(entry, dict) else {})
+                args = request.get('args') or {}
+                if request.get('method') == 'service_heartbeat':
+                    beats.append((int(args['service_id']), caller, i))
+                elif request.get('method') == 'compute_node_report' and \
+                        caller.role == 'compute' and args.get('host') == caller.host and \
+                        isinstance(args.get('node'), str) and \
+                        isinstance(args.get('resources'), dict):
+                    nodes.append(args)
+                else:
+                    raise HostNotAuthorized(f'{caller.host} may not report {request!r:.80}')
+            except (HostNotAuthorized, KeyError, TypeError, ValueError) as exc:
+                LOG.warning('host report %d refused: %s', i, exc)
+                refused.append(i)
+        owners = db_services.service_owners({sid for sid, _c, _i in beats})
+        mine = []
+        for sid, c, i in beats:
+            if owners.get(sid) == (c.host, f'iaas-{c.role}'):
+                mine.append(sid)
+            elif sid in owners:
+                LOG.warning('host report %d refused: service %s is not %s\'s', i, sid, c.host)
+                refused.append(i)
+        db_services.service_heartbeat_many(mine)
+        for args in nodes:
+            db_nodes.upsert(args['host'], args['node'], **{
+                k: args['resources'][k] for k in NODE_FIELDS if k in args['resources']})
+        return {'missing': sorted({sid for sid, _c, _i in beats} - set(owners)),
+                'refused': sorted(refused)}
 
     # -- instances --------------------------------------------------------------
     @rpc.expose

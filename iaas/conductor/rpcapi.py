@@ -41,6 +41,18 @@ class ConductorAPI(rpc.ClientAPI):
         """Call: the service is alive (ServiceNotFound if its row is gone)."""
         return self._call(context, 'service_heartbeat', service_id=service_id)
 
+    def host_reports(self, context, reports):
+        """Call: many hosts' heartbeats and resource reports at once, each entry
+        made by :meth:`signed_report` with its own host's API; returns
+        {'missing': service ids to register again, 'refused': entry indexes}."""
+        return self._call(context, 'host_reports', reports=reports)
+
+    def signed_report(self, method, **args):
+        """One entry of :meth:`host_reports`: ``service_heartbeat`` (service_id)
+        or ``compute_node_report`` (host, node, resources), signed by this host."""
+        return self.client.signer({'iaas': rpc.ENVELOPE_VERSION, 'method': method,
+                                   'args': args})
+
     # -- instances ------------------------------------------------------------
     def instance_get(self, context, instance_uuid, start_event=None, event_if=None):
         """Call: the instance as a dict (InstanceNotFound if gone).

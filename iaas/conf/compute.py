@@ -58,6 +58,18 @@ fake_opts = [
                 help='Refuse a spawn that would take the host over its reported '
                      'capacity (times the allocation ratios): the fake driver\'s own '
                      'accounting, which tests compare with the scheduler\'s.'),
+    cfg.IntOpt('hosts', default=0, min=0, max=10000,
+               help='Scale simulation: when above 0, iaas-compute runs this many fake '
+                    'hosts in one process, named "<host_prefix>-0001"…, each with its '
+                    'own service row, heartbeat and resource report, over one bus '
+                    'connection for consuming and one for publishing, one worker pool '
+                    'and one heartbeat thread (docs/operators/scale.md). Only with '
+                    'compute_driver = fake; each host signs its conductor calls with its '
+                    'own key, derived from [conductor] master_key_file, which must be '
+                    'readable here ([conductor] compute_key, one host\'s key, must be '
+                    'empty).'),
+    cfg.StrOpt('host_prefix', default='$host',
+               help='Name prefix of the fake hosts of [fake_driver] hosts.'),
 ]
 
 

@@ -102,13 +102,29 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         return True
 
 
+# What the scheduler reads of each node and of its service (one decision
+# reads every node: plain columns, no ORM objects — 1,000 hosts in a few ms).
+HOST_STATE_NODE = ('host', 'hypervisor_hostname', 'uuid', 'vcpus', 'vcpus_used', 'memory_mb',
+                   'memory_mb_used', 'local_gb', 'local_gb_used', 'cpu_allocation_ratio',
+                   'ram_allocation_ratio', 'disk_allocation_ratio', 'hypervisor_type',
+                   'running_vms', 'generation', 'updated_at')
+HOST_STATE_SERVICE = ('availability_zone', 'last_seen_up', 'forced_down', 'disabled',
+                      'disabled_reason')
+
+
 def host_states(service_binary='iaas-compute'):
-    """Every node with its service row, for the scheduler."""
+    """Every node with its service row, for the scheduler: ``(node, service)``
+    dicts of the HOST_STATE_NODE and HOST_STATE_SERVICE fields."""
+    cols = [getattr(ComputeNode, c) for c in HOST_STATE_NODE] + [
+        getattr(Service, c).label(f'svc_{c}') for c in HOST_STATE_SERVICE]
+    n = len(HOST_STATE_NODE)
     with transaction() as s:
-        q = sa.select(ComputeNode, Service).join(
+        q = sa.select(*cols).join(
             Service, sa.and_(Service.host == ComputeNode.host, Service.binary == service_binary,
                              Service.deleted == 0)).where(ComputeNode.deleted == 0)
-        return [(row_to_dict(cn), row_to_dict(svc)) for cn, svc in s.execute(q)]
+        return [(dict(zip(HOST_STATE_NODE, row[:n], strict=True)),
+                 dict(zip(HOST_STATE_SERVICE, row[n:], strict=True)))
+                for row in s.execute(q)]
 
 
 def instances_by_host(uuids=None):

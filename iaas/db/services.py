@@ -43,6 +43,27 @@ def service_heartbeat(service_id):
             raise ServiceNotFound(f'service {service_id} not found')
 
 
+def service_owners(service_ids):
+    """{id: (host, binary)} of the live services among ``service_ids``."""
+    if not service_ids:
+        return {}
+    with transaction() as s:
+        rows = s.execute(sa.select(Service.id, Service.host, Service.binary).where(
+            Service.id.in_(list(service_ids)), Service.deleted == 0))
+        return {r.id: (r.host, r.binary) for r in rows}
+
+
+def service_heartbeat_many(service_ids):
+    """Heartbeat of many services in one UPDATE (a batched host report);
+    returns how many rows it touched."""
+    if not service_ids:
+        return 0
+    with transaction() as s:
+        return s.execute(sa.update(Service).where(
+            Service.id.in_(sorted(set(service_ids))), Service.deleted == 0).values(
+            last_seen_up=utcnow(), report_count=Service.report_count + 1)).rowcount
+
+
 def service_list(binary=None, host=None):
     with transaction() as s:
         q = sa.select(Service).filter_by(deleted=0).order_by(Service.host, Service.binary)

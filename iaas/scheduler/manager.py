@@ -6,6 +6,9 @@ build comes back through iaas-conductor, which reschedules it here (with the
 failed host in ``ignore_hosts``); the conductor also runs the build reaper.
 """
 import logging
+import math
+import threading
+import time
 
 from iaas import manager, notifications, rpc, states
 from iaas.compute import rpcapi as compute_rpcapi
@@ -36,10 +39,35 @@ class SchedulerManager(manager.Manager):
     def __init__(self, host):
         super().__init__(host)
         self.driver = sched_driver.FilterScheduler()
+        # [scheduler] host_state_cache_seconds: (read at, host states)
+        self._cached = (-math.inf, [])
+        self._cache_lock = threading.Lock()
         self.compute = compute_rpcapi.ComputeAPI()
         self.volume = volume_rpcapi.VolumeAPI()
 
     # -- host states ---------------------------------------------------------
+    def cached_host_states(self):
+        """The host states of the last read while younger than ``[scheduler]
+        host_state_cache_seconds`` (the placements made since consumed on
+        them), else a fresh read."""
+        ttl = CONF.scheduler.host_state_cache_seconds
+        with self._cache_lock:
+            read_at, hosts = self._cached
+            if time.monotonic() - read_at < ttl:
+                return hosts
+        hosts = self.host_states()
+        with self._cache_lock:
+            self._cached = (time.monotonic(), hosts)
+        return hosts
+
+    def _select(self, spec, hosts):
+        if not CONF.scheduler.host_state_cache_seconds:
+            return self.driver.select_destinations(spec, hosts)
+        # one decision at a time on shared (cached) states: each sees what
+        # the one before it consumed
+        with self._cache_lock:
+            return self.driver.select_destinations(spec, hosts)
+
     def host_states(self):
         down_time = CONF.service.service_down_time
         out = []
@@ -74,13 +102,16 @@ class SchedulerManager(manager.Manager):
         spec = RequestSpec.from_dict(request_spec)
         remaining = list(spec.instance_uuids)
         error = None
-        for _ in range(CLAIM_ROUNDS):
+        for rnd in range(CLAIM_ROUNDS):
             spec.instance_uuids, spec.num_instances = remaining, len(remaining)
-            hosts = self.host_states()   # the driver skips spec.ignore_hosts
+            # the driver skips spec.ignore_hosts; claims lost: fresh states
+            hosts = self.cached_host_states() if rnd == 0 else self.host_states()
             try:
-                chosen = self.driver.select_destinations(self._with_group(spec), hosts)
+                chosen = self._select(self._with_group(spec), hosts)
             except NoValidHost as exc:
                 error = str(exc)
+                if rnd == 0 and CONF.scheduler.host_state_cache_seconds:
+                    continue    # perhaps stale: once more on fresh states
                 break
             lost = []
             for uuid, hs in zip(remaining, chosen, strict=False):

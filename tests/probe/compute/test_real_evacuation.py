@@ -3,8 +3,8 @@ other host by itself (automatic recovery), on the same fixed and floating
 IP; the dead host, restarted, does not start it again.
 
 Two compute "hosts" h1 and h2: an iaas-compute each (libvirt driver) over a
-private libvirtd each (:mod:`tests.probe.compute.libvirt_hosts`: one uuid
-may be defined on both, as on two machines); the control plane and
+private libvirtd each (:mod:`tests.probe.libvirt.hosts`: one uuid may
+be defined on both, as on two machines); the control plane and
 iaas-network (flat_dhcp, in the "host" namespace that serves as the network
 node, with floating IPs reached from an "external" namespace) as processes.
 ``[recovery]`` is on with auto_fence: "host 1" is SIGKILLed whole (its
@@ -14,22 +14,22 @@ its floating IP from outside, with the same addresses.
 
 Test plumbing as tests/probe/network/test_guests_e2e.py (root bridges).
 """
+import contextlib
 import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from tests.probe.compute.helpers import FAST, Rest, merge
-from tests.probe.compute.libvirt_hosts import PrivateLibvirtd
 from tests.probe.fixtures import Cloud, wait_for_port
 from tests.probe.libvirt.conftest import guest_env, libvirtd, libvirtd_running, test_image  # noqa: F401
+from tests.probe.libvirt.hosts import libvirt_hosts, multi_host_guests
 from tests.probe.network.netns import Topology
 from tests.probe.network.test_guests_e2e import Lab
 from tests.probe.network.test_netns_single_host import _iptables_rules
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), multi_host_guests,
               pytest.mark.skipif(not shutil.which('dnsmasq') or not shutil.which('unshare'),
                                  reason='needs dnsmasq and unshare')]
 GRACE = 10
@@ -38,15 +38,14 @@ BOOT = 240
 
 @pytest.fixture
 def hosts_lab(tmp_path, guest_env, test_image):  # noqa: F811
-    topo = Topology(tmp_path)
-    lvs, cloud = [], None
-    base = tempfile.mkdtemp(prefix='iaas-evac-', dir='/tmp')
-    try:
+    with contextlib.ExitStack() as stack:
+        topo = Topology(tmp_path)
+        stack.callback(topo.cleanup)
         host, ext = topo.ns('host'), topo.ns('ext')
         topo.veth(host, 'pub0', ext, 'eth0')
         topo.addr(host, 'pub0', '172.24.7.1/24')
         topo.addr(ext, 'eth0', '172.24.7.254/24')
-        lvs = [PrivateLibvirtd(1).start(), PrivateLibvirtd(2).start()]
+        lvs = stack.enter_context(libvirt_hosts())
         cloud = Cloud.create(tmp_path, sections=merge(FAST, {
             'service_user': {'password': 'admin-secret-1'},
             'network': {'network_manager': 'flat_dhcp', 'netns': host,
@@ -57,6 +56,7 @@ def hosts_lab(tmp_path, guest_env, test_image):  # noqa: F811
             'libvirt': {'domain_prefix': guest_env.prefix, 'image_cache_interval': 0},
             'recovery': {'enabled': True, 'grace_period': GRACE, 'auto_fence': True,
                          'interval': 2}}))
+        stack.callback(cloud.stop_all)      # first: the daemons, then the hosts, the netns
         cloud.start('iaas-api')
         wait_for_port(cloud.ports['compute_port'], what='compute API')
         cloud.start('iaas-image', wait_port=cloud.ports['image'])
@@ -65,7 +65,7 @@ def hosts_lab(tmp_path, guest_env, test_image):  # noqa: F811
         lab.lvs, lab.configs = dict(zip(('h1', 'h2'), lvs, strict=True)), {}
         for h, lv in lab.lvs.items():
             lab.configs[h] = cloud.host_config(h, {
-                'compute': {'instances_path': f'{base}/{h}'},
+                'compute': {'instances_path': lv.instances_path},
                 'libvirt': {'connection_uri': lv.uri}}, database=False)
             start_compute(lab, h)
         cloud.start('iaas-network', wait_port=False)
@@ -78,13 +78,6 @@ def hosts_lab(tmp_path, guest_env, test_image):  # noqa: F811
                'start=172.24.7.10,end=172.24.7.30', 'public-sub')
         lab.prefix = guest_env.prefix
         yield lab
-    finally:
-        if cloud is not None:
-            cloud.stop_all()
-        for lv in lvs:
-            lv.stop()
-        topo.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def start_compute(lab, host):
@@ -146,7 +139,8 @@ def test_ha_guest_survives_its_host(hosts_lab, test_image):  # noqa: F811
     start_compute(lab, 'h1')
     lab.topo.wait('stale guest gone from h1', lambda: sid not in lv1.domains(lab.prefix),
                   timeout=60)
-    assert lab.lvs['h2'].domains(lab.prefix) == {sid: True}
+    assert {u: bool(d.isActive()) for u, d in lab.lvs['h2'].domains(lab.prefix).items()} == \
+        {sid: True}
     assert qemu_processes(sid) == 1
     assert lab.topo.reach(lab.ext, faddr, timeout=30)
     moves = lab.os('server', 'migration', 'list', '--server', sid)

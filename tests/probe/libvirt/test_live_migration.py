@@ -1,5 +1,5 @@
 """Live migration of a real TCG guest between two libvirt "hosts" on this
-machine (two extra libvirtd daemons, tests/probe/libvirt/two_hosts.py), each
+machine (two extra libvirtd daemons, tests/probe/libvirt/hosts.py), each
 with its own iaas-compute daemon and instances path (no shared storage: a
 block migration), driven by unmodified python-openstackclient.
 
@@ -21,16 +21,16 @@ import pytest
 
 from tests.probe.compute.helpers import deadline_poll, start_compute_cloud
 from tests.probe.libvirt.conftest import MARKER, libvirt, marker_lines, wait_for
-from tests.probe.libvirt.two_hosts import two_libvirt_hosts
+from tests.probe.libvirt.hosts import libvirt_hosts, multi_host_guests
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, multi_host_guests]
 BOOT = 150
 
 
 @pytest.fixture
 def lm_cloud(tmp_path, libvirtd_running, test_image):
     prefix = f'iaas-lm{random.randrange(1 << 24):06x}-'
-    with two_libvirt_hosts() as (h1, h2):
+    with libvirt_hosts(tcp=True) as (h1, h2):
         serial_base = random.randrange(20000, 30000, 200)
         host_sections = {}
         for i, (name, lv) in enumerate((('lm1', h1), ('lm2', h2))):
