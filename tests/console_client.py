@@ -49,6 +49,44 @@ class Console:
                                      f'{self.seen[-2000:]!r}')
             self.seen += msg[1]
 
+    def echo_times(self, count, clear=None, clear_every=40):
+        """Seconds from sending one byte to seeing it come back, for
+        ``count`` keystrokes (a-z in turn), and the answers that held more
+        than that byte. ``clear``: bytes sent every ``clear_every`` keys (a
+        guest shell's ^U, so its line does not grow), their echo read away."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(10)
+        times, odd = [], []
+        for i in range(count):
+            if clear and i and i % clear_every == 0:
+                self.type(clear)
+                self.drain()
+            key = bytes([ord('a') + i % 26])
+            t0 = time.perf_counter()
+            self.conn.send(key, ws.BINARY)
+            got = b''
+            while key not in got:
+                msg = self.conn.recv()
+                if msg is None:
+                    raise AssertionError('console closed')
+                got += msg[1]
+            times.append(time.perf_counter() - t0)
+            if got != key:
+                odd.append(got)
+        if clear:
+            self.type(clear)
+        return times, odd
+
+    def drain(self, quiet=0.2):
+        """Read away whatever arrives until ``quiet`` seconds pass without any."""
+        self.sock.settimeout(quiet)
+        try:
+            while self.conn.recv() is not None:
+                pass
+        except (socket.timeout, TimeoutError):
+            pass
+        self.sock.settimeout(10)
+
     def close(self):
         self.conn.close()
         self.conn.shutdown()

@@ -32,7 +32,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from iaas.compute.virt.libvirt import serial  # noqa: E402
-from iaas.console import websocket as ws  # noqa: E402
 from tests.console_client import Console  # noqa: E402
 from tests.probe.compute.helpers import deadline_poll, start_compute_cloud  # noqa: E402
 from tests.probe.libvirt.conftest import MARKER, GuestEnv, libvirt, marker_lines, start_libvirtd  # noqa: E402
@@ -44,39 +43,6 @@ CLEAR_LINE = b'\x15'      # ^U: the tty erases the typed line (no echo of letter
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
-
-def keystrokes_ws(con, n):
-    """Per-keystroke echo seconds through the proxy's websocket."""
-    con.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    con.sock.settimeout(10)
-    times = []
-    for i in range(n):
-        if i and i % 40 == 0:
-            con.conn.send(CLEAR_LINE, ws.BINARY)
-            drain_ws(con)
-        key = bytes([ord('a') + i % 26])
-        t0 = time.perf_counter()
-        con.conn.send(key, ws.BINARY)
-        got = b''
-        while key not in got:
-            msg = con.conn.recv()
-            if msg is None:
-                raise RuntimeError('console closed')
-            got += msg[1]
-        times.append(time.perf_counter() - t0)
-    con.conn.send(CLEAR_LINE, ws.BINARY)
-    return times
-
-
-def drain_ws(con, quiet=0.2):
-    con.sock.settimeout(quiet)
-    try:
-        while con.conn.recv() is not None:
-            pass
-    except (socket.timeout, TimeoutError):
-        pass
-    con.sock.settimeout(10)
 
 
 def keystrokes_tcp(addr, n):
@@ -162,8 +128,8 @@ def main():
             con.type('\r')
             con.type('cat /iaas-boot-line\r')
             con.expect(rf'{MARKER} uuid={sid}'.encode(), timeout=60)
-            drain_ws(con, 1.0)
-            proxied = keystrokes_ws(con, a.keystrokes)
+            con.drain(1.0)
+            proxied, _ = con.echo_times(a.keystrokes, clear=CLEAR_LINE)
         result.update(figures('proxy_echo', proxied))
         direct = keystrokes_tcp(serial_addr(env.domain(sid)), a.keystrokes)
         result.update(figures('direct_echo', direct))

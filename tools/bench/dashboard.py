@@ -34,7 +34,6 @@ import pathlib
 import re
 import resource
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -45,7 +44,6 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from iaas.console import websocket as ws  # noqa: E402
 from tests.console_client import Console  # noqa: E402
 from tests.functional.dashboard.conftest import DashboardUser, DashCloud  # noqa: E402
 from tests.fuzz.conftest import ADMIN_PASSWORD, AllInOne  # noqa: E402
@@ -204,22 +202,7 @@ def console_echo(u, sid, keystrokes):
     url = m.group(1).replace('&amp;', '&')
     with Console(url, origin=u.base, timeout=30) as con:
         con.expect(rb'login: ', timeout=30)
-        con.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        con.sock.settimeout(10)
-        times, odd = [], []
-        for i in range(keystrokes):
-            key = bytes([ord('a') + i % 26])
-            t0 = time.perf_counter()
-            con.conn.send(key, ws.BINARY)
-            got = b''
-            while key not in got:
-                msg = con.conn.recv()
-                if msg is None:
-                    raise AssertionError('console closed')
-                got += msg[1]
-            times.append(time.perf_counter() - t0)
-            if got != key:
-                odd.append(got)
+        times, odd = con.echo_times(keystrokes)
     if odd:
         print(f'echo: {len(odd)} answers were not the one byte sent: {odd[:5]!r}')
     return times
