@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from tests.ports import free_ports  # noqa: F401 (re-exported)
+
 BIN = os.path.dirname(sys.executable)
 
 API_PORT_OPTS = ('identity_port', 'compute_port', 'ec2_port', 'volume_port',
@@ -47,16 +49,6 @@ def port_options():
         if g not in names:
             names.append(g)
     return names
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(('127.0.0.1', 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def wait_for_port(port, host='127.0.0.1', timeout=30.0, proc=None, what='daemon'):

@@ -1,7 +1,6 @@
 """An in-process object store: N storage servers (each its own devices) and
 a proxy, on free ports, with a ring built for them."""
 import os
-import socket
 
 import pytest
 
@@ -12,14 +11,9 @@ from iaas.objectstore.cluster import Cluster
 from iaas.objectstore.ring import Ring, RingBuilder
 from iaas.objectstore.storage.server import StorageServer
 from iaas.service import WSGIService
+from tests.ports import free_port  # noqa: F401 (re-exported)
 
 USERS = ['test:tester:testing:.admin', 'test:alt:altpass:.admin', 'test2:tester2:testing2:.admin', 'test:reader:rpass']
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 class Store:

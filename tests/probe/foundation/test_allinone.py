@@ -10,21 +10,13 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from tests.ports import free_ports  # noqa: F401 (re-exported)
+
 pytestmark = pytest.mark.slow
 
 BIN = os.path.dirname(sys.executable)
 PORT_OPTS = ['identity_port', 'compute_port', 'ec2_port', 'volume_port', 'network_port',
              'metadata_port', 'rating_port']
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(('127.0.0.1', 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def write_conf(tmp_path, name):

@@ -1,19 +1,14 @@
 """Run iaas-objectstore daemons as real processes for probe tests."""
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import requests
 
+from tests.ports import free_port  # noqa: F401 (re-exported)
+
 BIN = os.path.join(os.path.dirname(sys.executable), 'iaas-objectstore')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def write_conf(path, state, **opts):

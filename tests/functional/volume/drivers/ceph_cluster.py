@@ -19,12 +19,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import time
 import uuid
+
+from tests.ports import free_port  # noqa: F401 (re-exported)
 
 BINARIES = ('ceph-mon', 'ceph-mgr', 'ceph-osd', 'ceph', 'ceph-authtool', 'monmaptool', 'rbd')
 DIST_PACKAGES = '/usr/lib/python3/dist-packages'
@@ -99,12 +100,6 @@ def load_bindings():
             else:
                 sys.modules[name] = mod
     return tuple(mods)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 class CephCluster:
