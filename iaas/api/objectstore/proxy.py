@@ -60,6 +60,13 @@ class Proxy:
     health_checks = ('disk',)
 
     @staticmethod
+    def answer_headers(environ):
+        """Swift's transaction id on answers the port gives before this
+        application (/healthcheck, /metrics: iaas.common.observe)."""
+        txid = 'tx' + environ.get('iaas.txid', _txid())
+        return [('X-Trans-Id', txid), ('X-Openstack-Request-Id', txid)]
+
+    @staticmethod
     def metrics_route(environ):
         """The route label of a request: the Swift path's shape (S3 paths by
         their bucket/key shape)."""

@@ -253,6 +253,9 @@ def test_cors_preflight_and_headers(sw):
 def test_healthcheck_crossdomain_and_info(sw):
     s, url, h = sw
     r = requests.get(s.url + '/healthcheck')
+    # what Tempest's HealthcheckTest.test_get_healthcheck checks
+    for h in ('Content-Length', 'Content-Type', 'X-Trans-Id', 'Date'):
+        assert h in r.headers, (h, r.headers)
     assert r.status_code == 200 and r.text == 'OK'
     assert r.headers['Content-Type'].startswith('text/plain')
     r = requests.get(s.url + '/crossdomain.xml')
