@@ -44,6 +44,14 @@ def browser(tmp_path):
         driver.quit()
 
 
+def heading(browser):
+    """The page's h1 text ('' while the next page replaces it)."""
+    try:
+        return ' '.join(h.text for h in browser.find_elements(By.TAG_NAME, 'h1'))
+    except WebDriverException:      # stale: the page went away under us
+        return ''
+
+
 class Shots:
     def __init__(self, driver, folder):
         self.driver, self.folder, self.n = driver, folder, 0
@@ -113,9 +121,7 @@ def test_browser_journey(dash_cloud, user, browser, tmp_path):
     browser.find_element(By.ID, 'username').send_keys(user.name)
     browser.find_element(By.ID, 'password').send_keys('fuzz-user-secret-1')
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button').click()
-    deadline_poll(lambda: browser.find_elements(By.TAG_NAME, 'h1') and
-                  'Overview' in browser.find_element(By.TAG_NAME, 'h1').text, 20,
-                  what='overview')
+    deadline_poll(lambda: 'Overview' in heading(browser), 20, what='overview')
     shots.take('overview')
 
     browser.find_element(By.LINK_TEXT, 'Key pairs').click()

@@ -24,6 +24,7 @@ from tests.functional.dashboard.test_browser import (  # noqa: F401 (browser: fi
     Shots,
     _status_of,
     browser,
+    heading,
 )
 from tests.fuzz.conftest import AllInOne
 from tests.probe.compute.helpers import deadline_poll
@@ -146,9 +147,7 @@ def test_real_guest_browser_journey(real_cloud, guest_env, test_image, browser, 
     browser.find_element(By.ID, 'username').send_keys(name)
     browser.find_element(By.ID, 'password').send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button').click()
-    deadline_poll(lambda: browser.find_elements(By.TAG_NAME, 'h1') and
-                  'Overview' in browser.find_element(By.TAG_NAME, 'h1').text, 30,
-                  what='overview')
+    deadline_poll(lambda: 'Overview' in heading(browser), 30, what='overview')
     shots.take('overview')
 
     # upload the test image from the browser (streamed: far over the form limit)
