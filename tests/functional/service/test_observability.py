@@ -9,13 +9,13 @@ gives the detail to admins only."""
 import json
 import logging
 import threading
-import time
 
 import pytest
 import requests
 
 from iaas.common import logs
 from tests.inprocess import control_plane, running
+from tests.probe.compute.helpers import deadline_poll
 
 ADMIN_PW = 'admin-pass-1'
 PW = 'pw-' + 'x' * 10
@@ -37,16 +37,6 @@ class Collect(logging.Handler):
     def of(self, rid):
         with self._guard:
             return [r for r in self.records if r.request_id == rid]
-
-
-def wait_for(check, timeout=30, what='condition'):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f'{what} not reached within {timeout}s')
 
 
 @pytest.fixture
@@ -150,10 +140,10 @@ def test_one_request_id_across_api_scheduler_compute_and_network(cloud, collecte
     before = metric_lines(cloud)
     server_id, rid = boot(cloud, cloud.flavor, [{'uuid': net['id']}])
     assert rid.startswith('req-')
-    wait_for(lambda: status(cloud, server_id) == 'ACTIVE', what='ACTIVE')
+    deadline_poll(lambda: status(cloud, server_id) == 'ACTIVE', 30, 0.05, what='ACTIVE')
     # the build's last records (its activation) may still be on their way
-    threads = wait_for(lambda: _sides({r.threadName for r in collected.of(rid)}),
-                       what=f'records of {rid} from every side')
+    threads = deadline_poll(lambda: _sides({r.threadName for r in collected.of(rid)}), 30,
+                            0.05, what=f'records of {rid} from every side')
     assert threads
     records = collected.of(rid)
     assert any(r.name == 'iaas.wsgi' for r in records)            # the API's access line
@@ -193,7 +183,7 @@ def test_no_valid_host_counted(cloud):
     before = value(metric_lines(cloud), 'iaas_scheduler_decisions_total',
                    outcome='no_valid_host')
     server_id, _ = boot(cloud, cloud.huge, 'none')
-    wait_for(lambda: status(cloud, server_id) == 'ERROR', what='ERROR')
+    deadline_poll(lambda: status(cloud, server_id) == 'ERROR', 30, 0.05, what='ERROR')
     assert value(metric_lines(cloud), 'iaas_scheduler_decisions_total',
                  outcome='no_valid_host') == before + 1
 
