@@ -131,9 +131,10 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         except ValueError as exc:
             raise ComputeError(str(exc)) from None
 
-    def image(self, ctx, image_ref):
+    def image(self, ctx, image_ref, for_boot=False):
+        get = db_images.image_get_for_boot if for_boot else db_images.image_get
         try:
-            image = db_images.image_get(image_ref)
+            image = get(image_ref)
         except (db_images.ImageNotFound, ValueError):
             raise ComputeError(f'Image {image_ref} could not be found.') from None
         if not image_access.can_see(ctx, image):    # the image service's rule
@@ -161,7 +162,7 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         flavor = self.flavor(ctx, flavor_ref)
         if flavor['disabled']:
             raise ComputeError(f'Flavor {flavor_ref} is disabled.')
-        image = self.image(ctx, image_ref)
+        image = self.image(ctx, image_ref, for_boot=True)
         if image['status'] != 'active':
             raise ComputeError(f'Image {image_ref} is not active.')
         if not any(b['boot_index'] == 0 for b in bdms):
@@ -199,8 +200,9 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
                 group = None
             if group is None or not allowed(ctx, P.GROUPS_SHOW, owner_of(group)):
                 raise ComputeError(f"Invalid server group {hints['group']}")
-        self._check_metadata_quota(project_id, metadata)
-        count = self._instance_room(project_id, flavor, min_count, max_count)
+        limits = quotas.get_limits(project_id)      # one read for every check below
+        self._check_metadata_quota(limits, metadata)
+        count = self._instance_room(project_id, flavor, min_count, max_count, limits)
         self.boot_volumes.check(ctx, bdms, count)
         if bdms:
             system_metadata = {**(system_metadata or {}), 'boot_volumes': True,
@@ -212,7 +214,8 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         uids = [str(uuid_mod.uuid4()) for _ in range(count)]
         # the EC2 ids the guest's metadata and config drive show (the same the
         # EC2 API shows for the server and its image), made once, here
-        made = ec2_ids.to_ec2_kinds({'instance': uids, 'image': [image['id']]})
+        made = ec2_ids.to_ec2_kinds({'instance': uids, 'image': [image['id']]},
+                                    new_kinds=('instance',))
         ec2, ami = made['instance'], made['image'][image['id']]
         for i in range(count):
             uid = uids[i]
@@ -234,7 +237,7 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
                 launch_index=i))
         try:
             created = db.create_with_quota(
-                project_id, values_list, min_count=min_count,
+                project_id, values_list, min_count=min_count, limits=limits,
                 group_id=group['id'] if group else None,
                 action={'action': 'create', 'request_id': ctx.request_id,
                         'user_id': ctx.user_id, 'project_id': project_id})
@@ -263,14 +266,14 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         return created, reservation_id
 
     @staticmethod
-    def _instance_room(project_id, flavor, min_count, max_count):
+    def _instance_room(project_id, flavor, min_count, max_count, limits=None):
         """How many instances to build (≤ max_count): what the project's
         quota has room for, and at most MAX_PER_REQUEST; 403 (Nova's quota
         exceeded) when not even ``min_count`` fit. Checked before anything
         proportional to the requested count exists."""
         per = {'instances': 1, 'cores': flavor['vcpus'], 'ram': flavor['memory_mb']}
         try:
-            room = quotas.instance_room(project_id, per, min_count, max_count)
+            room = quotas.instance_room(project_id, per, min_count, max_count, limits)
         except quotas.QuotaExceeded as exc:
             raise ComputeError(str(exc), code=403) from None
         if min_count > MAX_PER_REQUEST:
@@ -279,8 +282,8 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         return min(room, MAX_PER_REQUEST)
 
     @staticmethod
-    def _check_metadata_quota(project_id, metadata):
-        limit = quotas.get_limits(project_id)['metadata_items']
+    def _check_metadata_quota(limits, metadata):
+        limit = limits['metadata_items']
         if metadata and 0 <= limit < len(metadata):
             raise ComputeError('Quota exceeded for metadata items', code=403)
 
@@ -630,7 +633,7 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         inst = self.get(ctx, uuid, rule or (P.METADATA_UPDATE_ALL if replace
                                             else P.METADATA_CREATE))
         new = dict(metadata) if replace else {**(inst['metadata'] or {}), **metadata}
-        self._check_metadata_quota(inst['project_id'], new)
+        self._check_metadata_quota(quotas.get_limits(inst['project_id']), new)
         return db.set_fields(uuid, metadata=new)['metadata']
 
     def delete_metadata(self, ctx, uuid, key):

@@ -198,17 +198,21 @@ class ConductorManager(recovery.MoveCalls, volumes.VolumeCalls,
         bad = set(values) - HOST_WRITABLE
         if bad:
             raise ValueError(f'a compute host may not write {", ".join(sorted(bad))}')
-        self._own_instance(context, instance_uuid)
-        if values.get('host') not in (None, context.caller.host) or \
+        caller = self._caller(context, 'compute')
+        if values.get('host') not in (None, caller.host) or \
                 ('host' not in values and 'node' in values):
             raise HostNotAuthorized('a compute host may place an instance only on itself')
         if values.get('launched_at') is True:
             values['launched_at'] = utcnow()
         if 'host' in values:
             self._forget_placement(instance_uuid)
+        # only the caller's own instance: checked by the write itself (another
+        # host's instance does not exist for it, and nothing is written)
         inst = db.update(instance_uuid, expected_task_state=expected_task_state,
+                         expected_host=caller.host,
                          finish_event=(context.request_id, finish_event) if finish_event
                          else None, **values)
+        self._remember_placement(instance_uuid, (inst['host'], inst['project_id']))
         notifications.instance_updated(context, expected_task_state, values, inst)
         return inst
 

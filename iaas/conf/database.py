@@ -16,6 +16,12 @@ database_opts = [
                help='Connections opened beyond the pool under load.'),
     cfg.IntOpt('pool_timeout', default=30, min=1,
                help='Seconds to wait for a free pooled connection.'),
+    cfg.FloatOpt('ping_after_idle', default=1.0, min=0.0,
+                 help='A pooled connection idle for longer than this many seconds '
+                      'is pinged (a round trip) before use, so a connection the '
+                      'database dropped is replaced instead of failing a request. '
+                      'One in constant use is not: under load most checkouts skip '
+                      'the round trip. 0: ping at every checkout (not SQLite).'),
     cfg.BoolOpt('echo', default=False, help='Log every SQL statement.'),
 ]
 

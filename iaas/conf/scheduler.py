@@ -55,14 +55,17 @@ scheduler_opts = [
                help='Pick the host at random among this many best-weighed '
                     'hosts. 1 always takes the best one; larger values '
                     'reduce collisions between concurrent schedulers.'),
-    cfg.FloatOpt('host_state_cache_seconds', default=0.0, min=0.0, max=60.0,
+    cfg.FloatOpt('host_state_cache_seconds', default=1.0, min=0.0, max=60.0,
                  help='Reuse the host states read from the database for this many '
                       'seconds between builds (each decision consumes what it '
                       'placed on the cached states, as Nova\'s host manager does) '
                       'instead of reading every host again for each build: at '
-                      '1,000 hosts that read is most of a decision. Claims stay '
-                      'atomic in the database; a claim lost to a stale state is '
-                      'retried on fresh ones. A host disabled, down or added shows '
+                      '1,000 hosts that read is most of a decision. One thread '
+                      'reads at a time while the others decide on the states they '
+                      'have. Claims stay atomic in the database and check that the '
+                      'host\'s service is enabled and not forced down; a claim lost '
+                      'to a stale state, or no host found, is retried on fresh '
+                      'states. A host added, or an availability zone changed, shows '
                       'up that much later. 0: read every host for each build.'),
     cfg.IntOpt('max_attempts', default=3, min=1,
                help='Hosts tried for one instance: a build that fails on a '

@@ -33,13 +33,7 @@ def upsert(host, node, **values):
 
 
 def _usage(s, host, node):
-    row = s.execute(sa.select(
-        sa.func.count(Instance.id), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
-        sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0),
-        sa.func.coalesce(sa.func.sum(Instance.root_gb + Instance.ephemeral_gb), 0)).where(
-        Instance.host == host, Instance.node == node, Instance.deleted == 0)).one()
-    return {'running_vms': int(row[0]), 'vcpus_used': int(row[1]),
-            'memory_mb_used': int(row[2]), 'local_gb_used': int(row[3])}
+    return _counted(s.connection(), host, node)
 
 
 def _refresh(s, cn):
@@ -68,33 +62,74 @@ def _fits(cn, used, flavor):
             used['local_gb_used'] + disk <= cn.local_gb * cn.disk_allocation_ratio)
 
 
+# A claim's statements, prebuilt (a build runs them all: no statement
+# construction or cache-key generation per call) and run as Core.
+_HOST, _NODE = sa.bindparam('h'), sa.bindparam('n')
+_THE_NODE = (ComputeNode.host == _HOST, ComputeNode.hypervisor_hostname == _NODE,
+             ComputeNode.deleted == 0)
+_LOCK = sa.update(ComputeNode).where(*_THE_NODE).values(generation=ComputeNode.generation + 1)
+# ... only while the host's compute service is enabled and not forced down
+_LOCK_ENABLED = _LOCK.where(sa.exists().where(
+    Service.host == _HOST, Service.binary == 'iaas-compute', Service.deleted == 0,
+    Service.disabled.is_(False), Service.forced_down.is_(False)))
+_CAPACITY = sa.select(ComputeNode.id, ComputeNode.vcpus, ComputeNode.memory_mb,
+                      ComputeNode.local_gb, ComputeNode.cpu_allocation_ratio,
+                      ComputeNode.ram_allocation_ratio,
+                      ComputeNode.disk_allocation_ratio).where(*_THE_NODE)
+_USAGE = sa.select(
+    sa.func.count(Instance.id), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+    sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0),
+    sa.func.coalesce(sa.func.sum(Instance.root_gb + Instance.ephemeral_gb), 0)).where(
+    Instance.host == _HOST, Instance.node == _NODE, Instance.deleted == 0)
+_SET_USAGE = sa.update(ComputeNode).where(ComputeNode.id == sa.bindparam('cid')).values(
+    running_vms=sa.bindparam('running_vms_'), vcpus_used=sa.bindparam('vcpus_used_'),
+    memory_mb_used=sa.bindparam('memory_mb_used_'),
+    local_gb_used=sa.bindparam('local_gb_used_'))
+
+
+def _counted(c, host, node):
+    row = c.execute(_USAGE, {'h': host, 'n': node}).one()
+    return {'running_vms': int(row[0]), 'vcpus_used': int(row[1]),
+            'memory_mb_used': int(row[2]), 'local_gb_used': int(row[3])}
+
+
 def claim(host, node, instance_uuid, resources, expected_task_state='scheduling',
-          expected_vm_state=instances.ANY, start_event=None, **values):
+          expected_vm_state=instances.ANY, start_event=None, service_enabled=False,
+          **values):
     """Place the instance on (host, node) if ``resources`` (a flavor: vcpus,
     memory_mb, root_gb, ephemeral_gb) fit; ``values`` go to the instance row
     in the same transaction. True on success (with ``start_event``, a
     (request_id, event) started on the host in the same transaction: the
     instance as a dict);
-    False if it no longer fits; None if the instance is gone or was not
+    False if it no longer fits (or, ``service_enabled``, the host's service
+    is disabled or forced down); None if the instance is gone or was not
     in ``expected_task_state`` (None: idle) and ``expected_vm_state``
     (deleted or changed meanwhile): the instance's part is
     :func:`instances.guarded`'s compare-and-swap."""
+    where = {'h': host, 'n': node}
     with transaction() as s:
-        n = s.execute(sa.update(ComputeNode).where(
-            ComputeNode.host == host, ComputeNode.hypervisor_hostname == node,
-            ComputeNode.deleted == 0).values(generation=ComputeNode.generation + 1)).rowcount
-        if not n:
+        c = s.connection()
+        if not c.execute(_LOCK_ENABLED if service_enabled else _LOCK, where).rowcount:
             return False
-        cn = s.scalars(sa.select(ComputeNode).filter_by(
-            host=host, hypervisor_hostname=node, deleted=0)).one()
-        used = _usage(s, host, node)
+        cn = c.execute(_CAPACITY, where).one()
+        used = _counted(c, host, node)
         if not _fits(cn, used, resources):
             return False
         q = instances.guarded(instance_uuid, expected_vm_state, expected_task_state)
-        if not s.execute(q.values(host=host, node=node, updated_at=utcnow(),
-                                  **values)).rowcount:
+        if not s.execute(q.values(host=host, node=node, updated_at=utcnow(), **values),
+                         execution_options={'synchronize_session': False}).rowcount:
             return None
-        _refresh(s, cn)
+        if expected_task_state == 'scheduling':
+            # a build: the instance was on no host, and the node row is
+            # locked, so its usage is what was counted plus this one
+            disk = resources.get('root_gb', 0) + resources.get('ephemeral_gb', 0)
+            used = {'running_vms': used['running_vms'] + 1,
+                    'vcpus_used': used['vcpus_used'] + resources.get('vcpus', 0),
+                    'memory_mb_used': used['memory_mb_used'] + resources.get('memory_mb', 0),
+                    'local_gb_used': used['local_gb_used'] + disk}
+        else:   # a move: the instance may already count here (same-host resize)
+            used = _counted(c, host, node)
+        c.execute(_SET_USAGE, {'cid': cn.id, **{f'{k}_': v for k, v in used.items()}})
         if start_event:
             request_id, event = start_event
             instances._event_start(s, instance_uuid, request_id, event, host)

@@ -5,9 +5,22 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from iaas.db.ec2_models import Ec2Id
-from iaas.db.engine import transaction
+from iaas.db.engine import connection_url, transaction
 
 BATCH = 500
+# (database, kind, uuid) → EC2 id of mappings read or made by this process:
+# a mapping never changes once made (rows are never updated or deleted), so
+# a lookup of a known one (the AMI id of an image booted before) needs no
+# query
+_KNOWN: dict = {}
+KNOWN_MAX = 100_000
+
+
+def _remember(db, kind, pairs):
+    if len(_KNOWN) > KNOWN_MAX:
+        _KNOWN.clear()
+    for u, e in pairs.items():
+        _KNOWN[(db, kind, u)] = e
 
 
 def _existing(s, kind, uuids):
@@ -26,22 +39,32 @@ def ids_for(kind, prefix, uuids):
     return ids_for_kinds({kind: (prefix, uuids)})[kind]
 
 
-def ids_for_kinds(wanted):
+def ids_for_kinds(wanted, new_kinds=()):
     """{kind: {uuid: ec2 id}} for ``wanted`` {kind: (prefix, uuids)}, all in
-    one transaction (see :func:`ids_for`)."""
+    one transaction (see :func:`ids_for`). ``new_kinds``: kinds whose uuids
+    were just made (no mapping can exist yet: none is looked up)."""
     wanted = {k: (prefix, list(dict.fromkeys(uuids))) for k, (prefix, uuids) in wanted.items()}
+    db = connection_url()
+    known = {k: {u: _KNOWN[(db, k, u)] for u in uuids if (db, k, u) in _KNOWN}
+             for k, (_p, uuids) in wanted.items()}
+    wanted = {k: (prefix, [u for u in uuids if u not in known[k]])
+              for k, (prefix, uuids) in wanted.items()}
     if not any(uuids for _p, uuids in wanted.values()):
-        return {k: {} for k in wanted}
+        return known
     for _attempt in range(5):
         try:
             out = {}
             with transaction() as s:
                 for kind, (prefix, uuids) in wanted.items():
-                    found = out[kind] = _existing(s, kind, uuids) if uuids else {}
+                    found = out[kind] = _existing(s, kind, uuids) \
+                        if uuids and kind not in new_kinds else {}
                     for u in uuids:
                         if u not in found:
                             found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'
                             s.add(Ec2Id(kind=kind, uuid=u, ec2_id=found[u]))
+            for kind, pairs in out.items():
+                _remember(db, kind, pairs)
+                pairs.update(known[kind])
             return out
         except IntegrityError:
             continue          # another request made some of them: read again

@@ -50,13 +50,24 @@ def _visible(s, project_id, include_private):
     return q
 
 
+# get() runs on every server create: prebuilt, run as Core
+_GET_ANY = sa.select(Flavor.__table__).where(Flavor.flavorid == sa.bindparam('f'),
+                                             Flavor.deleted == 0)
+_GET_VISIBLE = _GET_ANY.where(sa.or_(Flavor.is_public.is_(True), Flavor.id.in_(
+    sa.select(FlavorProject.flavor_id).where(FlavorProject.project_id == sa.bindparam('p')))))
+
+
 def get(flavorid, project_id=None, include_private=True):
+    """The flavor, if ``include_private`` or it is public or shared with
+    ``project_id`` (see :func:`_visible`); FlavorNotFound."""
     with transaction() as s:
-        f = s.scalars(_visible(s, project_id, include_private).where(
-            Flavor.flavorid == str(flavorid))).first()
-        if f is None:
-            raise FlavorNotFound(f'Flavor {flavorid} could not be found.')
-        return _to_dict(f)
+        row = s.connection().execute(_GET_ANY if include_private else _GET_VISIBLE,
+                                     {'f': str(flavorid), 'p': project_id}).mappings().first()
+    if row is None:
+        raise FlavorNotFound(f'Flavor {flavorid} could not be found.')
+    d = dict(row)
+    d['extra_specs'] = dict(d['extra_specs'] or {})
+    return d
 
 
 def get_by_internal_id(flavor_id):

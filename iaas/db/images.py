@@ -76,6 +76,26 @@ def image_get(image_id):
         return _image_dict(s, _get(s, image_id))
 
 
+_BOOT_IMAGE = sa.select(*[Image.__table__.c[k] for k in IMAGE_COLUMNS]).where(
+    Image.id == sa.bindparam('i'), Image.deleted == 0)
+_BOOT_PROPERTIES = sa.select(ImageProperty.name, ImageProperty.value).where(
+    ImageProperty.image_id == sa.bindparam('i'))
+
+
+def image_get_for_boot(image_id):
+    """The image's columns and properties: what a boot reads of it (no
+    tags, no locations; prebuilt statements run as Core: it runs on every
+    server create)."""
+    with transaction() as s:
+        c = s.connection()
+        row = c.execute(_BOOT_IMAGE, {'i': image_id}).mappings().first()
+        if row is None:
+            raise ImageNotFound(f'No image found with ID {image_id}')
+        d = dict(row)
+        d['properties'] = dict(c.execute(_BOOT_PROPERTIES, {'i': image_id}).all())
+        return d
+
+
 def member_get_status(image_id, member):
     """The member's status for the image, or None when it is not a member."""
     with transaction() as s:

@@ -67,14 +67,17 @@ def _latest_faults(s, uuids):
 
 
 def _query(s, uuid, include_deleted=False):
-    q = sa.select(Instance).where(Instance.uuid == uuid)
+    # faults are read (by _to_dict, inside the session) only for an
+    # instance in error: no second SELECT for every other one
+    q = sa.select(Instance).options(sa.orm.lazyload(Instance.faults)).where(
+        Instance.uuid == uuid)
     if not include_deleted:
         q = q.where(Instance.deleted == 0)
     return s.scalars(q).first()
 
 
 def create_with_quota(project_id, values_list, min_count=None, group_id=None,
-                      action=None):
+                      action=None, limits=None):
     """Insert instances after checking the project's quota in the same
     transaction; create as many as fit between ``min_count`` and
     ``len(values_list)``. Raise QuotaExceeded if not even min_count fit.
@@ -83,7 +86,9 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
     (instances, cores or ram, or the members of ``group_id``): with no limit
     there is nothing to serialize, and creates of one project run in parallel.
     ``action``: {'action', 'request_id', 'user_id', 'project_id'}: the instance
-    action recorded for each instance, in the same transaction.
+    action recorded for each instance, in the same transaction. ``limits``:
+    the project's limits when the caller just read them (whether anything
+    is limited; a limited create reads them again under the lock).
     """
     wanted = len(values_list)
     min_count = min_count or wanted
@@ -92,7 +97,8 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
     # Read apart: the lock must stay the first statement of the transaction
     # (SQLite cannot turn a read transaction into a write one once another
     # writer has committed).
-    limits = quotas.get_limits(project_id)
+    if limits is None:
+        limits = quotas.get_limits(project_id)
     limited = any(limits[r] >= 0 for r in per) or (
         group_id is not None and limits['server_group_members'] >= 0)
     if limited:
@@ -183,7 +189,7 @@ class UnguardedUpdate(TypeError):
 
 
 def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, force=False,
-           finish_event=None, **values):
+           finish_event=None, expected_host=ANY, **values):
     """Compare-and-swap: change ``values`` only if the states are as expected.
 
     ``expected_*`` may be a value or a list/tuple/set of values. At least
@@ -191,10 +197,14 @@ def update(uuid, expected_vm_state=ANY, expected_task_state=ANY, force=False,
     ``force=True`` says an operator really overrides whatever state the
     instance is in. Raises InstanceNotFound or UnexpectedState; returns the
     new dict. ``finish_event``: (request_id, event) finished with Success in
-    the same transaction, when the swap happened.
+    the same transaction, when the swap happened. ``expected_host``: the
+    instance must be placed there too, else it does not exist for the
+    caller (InstanceNotFound, nothing written): a compute host's write
+    checks its ownership in the same statement.
     """
     _require_guard(expected_vm_state, expected_task_state, force, 'update')
-    return _write(uuid, expected_vm_state, expected_task_state, values, finish_event)
+    return _write(uuid, expected_vm_state, expected_task_state, values, finish_event,
+                  expected_host)
 
 
 def set_fields(uuid, **values):
@@ -213,15 +223,19 @@ def _require_guard(expected_vm_state, expected_task_state, force, what):
                               'expected_task_state (or force=True for an override)')
 
 
-def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=None):
+def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=None,
+           expected_host=ANY):
     if 'metadata' in values:
         values['metadata_'] = values.pop('metadata')
     with transaction() as s:
         q = guarded(uuid, expected_vm_state, expected_task_state)
+        if expected_host is not ANY:
+            q = q.where(Instance.host == expected_host)
         values.setdefault('updated_at', utcnow())
-        n = s.execute(q.values(**values)).rowcount
+        n = s.execute(q.values(**values),
+                      execution_options={'synchronize_session': False}).rowcount
         inst = _query(s, uuid)
-        if inst is None:
+        if inst is None or (expected_host is not ANY and inst.host != expected_host):
             raise InstanceNotFound(uuid)
         if not n:
             raise UnexpectedState(
@@ -457,8 +471,31 @@ def action_start(uuid, action, request_id, user_id=None, project_id=None):
                              user_id=user_id, project_id=project_id, start_time=utcnow()))
 
 
+# the hot path of every build and state change, prebuilt (no statement
+# construction and cache-key generation per call) and run as Core
+_ACTION_ID = sa.select(InstanceAction.id).where(
+    InstanceAction.instance_uuid == sa.bindparam('u'),
+    InstanceAction.request_id == sa.bindparam('r')).order_by(
+    InstanceAction.id.desc()).limit(1)
+_EVENT_ID = sa.select(InstanceActionEvent.id).where(
+    InstanceActionEvent.action_id == sa.bindparam('a'),
+    InstanceActionEvent.event == sa.bindparam('e')).order_by(
+    InstanceActionEvent.id.desc()).limit(1)
+_EVENT_ADD = sa.insert(InstanceActionEvent)
+_EVENT_END = sa.update(InstanceActionEvent).where(
+    InstanceActionEvent.id == sa.bindparam('eid')).values(
+    finish_time=sa.bindparam('t'), result=sa.bindparam('res'), traceback=sa.bindparam('tb'))
+_ACTION_END = sa.update(InstanceAction).where(InstanceAction.id == sa.bindparam('aid')).values(
+    finish_time=sa.bindparam('t'))
+_ACTION_FAILED = sa.update(InstanceAction).where(
+    InstanceAction.id == sa.bindparam('aid')).values(
+    finish_time=sa.bindparam('t'), message='Error')
+
+
 def _action(s, uuid, request_id):
-    return s.scalars(sa.select(InstanceAction).where(
+    # the action row alone (its events are not needed to add or finish one)
+    return s.scalars(sa.select(InstanceAction).options(
+        sa.orm.lazyload(InstanceAction.events)).where(
         InstanceAction.instance_uuid == uuid, InstanceAction.request_id == request_id)
         .order_by(InstanceAction.id.desc())).first()
 
@@ -469,10 +506,12 @@ def event_start(uuid, request_id, event, host=None):
 
 
 def _event_start(s, uuid, request_id, event, host):
-    act = _action(s, uuid, request_id)
+    c = s.connection()
+    act = c.execute(_ACTION_ID, {'u': uuid, 'r': request_id}).scalar()
     if act is None:
         return
-    s.add(InstanceActionEvent(action_id=act.id, event=event, start_time=utcnow(), host=host))
+    c.execute(_EVENT_ADD, {'action_id': act, 'event': event, 'start_time': utcnow(),
+                           'host': host})
 
 
 def event_finish(uuid, request_id, event, result='Success', traceback=None):
@@ -481,20 +520,18 @@ def event_finish(uuid, request_id, event, result='Success', traceback=None):
 
 
 def _event_finish(s, uuid, request_id, event, result, traceback):
-    act = _action(s, uuid, request_id)
+    c = s.connection()
+    act = c.execute(_ACTION_ID, {'u': uuid, 'r': request_id}).scalar()
     if act is None:
         return
-    ev = s.scalars(sa.select(InstanceActionEvent).where(
-        InstanceActionEvent.action_id == act.id, InstanceActionEvent.event == event)
-        .order_by(InstanceActionEvent.id.desc())).first()
+    ev = c.execute(_EVENT_ID, {'a': act, 'e': event}).scalar()
     now = utcnow()
     if ev is None:
-        ev = InstanceActionEvent(action_id=act.id, event=event, start_time=now)
-        s.add(ev)
-    ev.finish_time, ev.result, ev.traceback = now, result, traceback
-    act.finish_time = now
-    if result != 'Success':
-        act.message = 'Error'
+        c.execute(_EVENT_ADD, {'action_id': act, 'event': event, 'start_time': now,
+                               'finish_time': now, 'result': result, 'traceback': traceback})
+    else:
+        c.execute(_EVENT_END, {'eid': ev, 't': now, 'res': result, 'tb': traceback})
+    c.execute(_ACTION_END if result == 'Success' else _ACTION_FAILED, {'aid': act, 't': now})
 
 
 def actions_list(uuid):

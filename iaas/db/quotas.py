@@ -34,12 +34,22 @@ def defaults(resources=RESOURCES, session=None):
     return limits
 
 
+# get_limits() runs on every create: prebuilt, run as Core
+_CLASS_LIMITS = sa.select(QuotaClass.resource, QuotaClass.hard_limit).where(
+    QuotaClass.class_name == sa.bindparam('c'))
+_PROJECT_LIMITS = sa.select(Quota.resource, Quota.hard_limit).where(
+    Quota.project_id == sa.bindparam('p'))
+
+
 def get_limits(project_id, session=None, resources=RESOURCES):
     def _get(s):
-        limits = defaults(resources, s)
-        for q in s.scalars(sa.select(Quota).filter_by(project_id=project_id)):
-            if q.resource in limits:
-                limits[q.resource] = q.hard_limit
+        c = s.connection()
+        limits = {r: getattr(CONF.quota, r, -1) for r in resources}
+        for rows in (c.execute(_CLASS_LIMITS, {'c': DEFAULT_CLASS}),
+                     c.execute(_PROJECT_LIMITS, {'p': project_id})):
+            for resource, limit in rows:
+                if resource in limits:
+                    limits[resource] = limit
         return limits
     if session is not None:
         return _get(session)
@@ -131,14 +141,15 @@ def check(limits, used, deltas):
             raise QuotaExceeded(resource, delta, used.get(resource, 0), limit)
 
 
-def instance_room(project_id, per_instance, min_count, max_count):
+def instance_room(project_id, per_instance, min_count, max_count, limits=None):
     """How many of ``max_count`` instances (each taking ``per_instance``)
     fit in the project's quota right now; QuotaExceeded when fewer than
     ``min_count`` do. A read before anything is built, so that the work of
     a create is bounded by the quota, never by the requested count; the
     create re-checks under the project's lock (:func:`iaas.db.instances.
-    create_with_quota`)."""
-    limits = get_limits(project_id)
+    create_with_quota`). ``limits``: the project's, when just read."""
+    if limits is None:
+        limits = get_limits(project_id)
     if all(limits[r] < 0 for r in per_instance):
         return max_count
     with transaction() as s:

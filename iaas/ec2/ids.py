@@ -25,9 +25,11 @@ def to_ec2(kind, uuids):
     return ec2_ids.ids_for(kind, PREFIX[kind], uuids)
 
 
-def to_ec2_kinds(wanted):
-    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: uuids}, in one transaction."""
-    return ec2_ids.ids_for_kinds({k: (PREFIX[k], uuids) for k, uuids in wanted.items()})
+def to_ec2_kinds(wanted, new_kinds=()):
+    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: uuids}, in one transaction
+    (``new_kinds``: kinds whose uuids were just made)."""
+    return ec2_ids.ids_for_kinds({k: (PREFIX[k], uuids) for k, uuids in wanted.items()},
+                                 new_kinds)
 
 
 def one(kind, uuid):

@@ -42,6 +42,7 @@ class SchedulerManager(manager.Manager):
         # [scheduler] host_state_cache_seconds: (read at, host states)
         self._cached = (-math.inf, [])
         self._cache_lock = threading.Lock()
+        self._reading = False
         self.compute = compute_rpcapi.ComputeAPI()
         self.volume = volume_rpcapi.VolumeAPI()
 
@@ -49,15 +50,28 @@ class SchedulerManager(manager.Manager):
     def cached_host_states(self):
         """The host states of the last read while younger than ``[scheduler]
         host_state_cache_seconds`` (the placements made since consumed on
-        them), else a fresh read."""
+        them), else a fresh read. One thread reads at a time: the others
+        keep deciding on the states they have meanwhile (claims stay atomic
+        in the database, so a stale state can only lose a claim)."""
         ttl = CONF.scheduler.host_state_cache_seconds
         with self._cache_lock:
             read_at, hosts = self._cached
-            if time.monotonic() - read_at < ttl:
+            if time.monotonic() - read_at < ttl or (self._reading and hosts):
                 return hosts
+            self._reading = True
+        try:
+            return self._fresh_host_states()
+        finally:
+            with self._cache_lock:
+                self._reading = False
+
+    def _fresh_host_states(self):
+        """A read of every host, kept as the cache's states when it is on."""
+        started = time.monotonic()
         hosts = self.host_states()
-        with self._cache_lock:
-            self._cached = (time.monotonic(), hosts)
+        if CONF.scheduler.host_state_cache_seconds:
+            with self._cache_lock:
+                self._cached = (started, hosts)
         return hosts
 
     def _select(self, spec, hosts):
@@ -105,7 +119,8 @@ class SchedulerManager(manager.Manager):
         for rnd in range(CLAIM_ROUNDS):
             spec.instance_uuids, spec.num_instances = remaining, len(remaining)
             # the driver skips spec.ignore_hosts; claims lost: fresh states
-            hosts = self.cached_host_states() if rnd == 0 else self.host_states()
+            cached = rnd == 0 and CONF.scheduler.host_state_cache_seconds
+            hosts = self.cached_host_states() if cached else self._fresh_host_states()
             try:
                 chosen = self._select(self._with_group(spec), hosts)
             except NoValidHost as exc:
@@ -122,7 +137,10 @@ class SchedulerManager(manager.Manager):
                                      availability_zone=hs.availability_zone,
                                      scheduled_at=utcnow(),
                                      start_event=(context.request_id,
-                                                  compute_rpcapi.BUILD_EVENT))
+                                                  compute_rpcapi.BUILD_EVENT),
+                                     # a cached state may miss a host disabled
+                                     # or fenced since: the claim checks that
+                                     service_enabled=bool(cached))
                 if isinstance(got, dict):
                     one = dict(spec.to_dict(), instance_uuids=[uuid], num_instances=1)
                     self.compute.build_and_run_instance(context, hs.host, uuid, one, attempt,

@@ -6,6 +6,7 @@ the daemons a server needs on that bus (``hosts``).
 The function-scoped ``conf`` fixture of tests/conftest.py resets CONF after
 each test; these modules do not use it, and ``api_env`` undoes its own
 overrides when the module ends."""
+import logging
 import os
 import uuid
 
@@ -17,6 +18,19 @@ from iaas.conf import CONF
 from iaas.db import engine, migration
 from tests.conftest import RUN_ID, TEST_EXCHANGE_PREFIX
 from tests.inprocess import control_plane, running
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """Whatever a test does to the root logger (a command's main() calls
+    iaas.common.logs.setup, which replaces its handlers with one writing to
+    the sys.stderr of that moment: pytest's capture, closed after the test)
+    is undone, so a later test does not see 'Logging error' tracebacks."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    root.handlers[:], level = saved
+    root.setLevel(level)
 
 
 @pytest.fixture(scope='module')

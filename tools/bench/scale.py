@@ -201,6 +201,24 @@ def cpu_seconds(pids):
     return out
 
 
+def other_cpu(sc):
+    """CPU seconds so far of what serves the daemons: this database's
+    PostgreSQL backends, the RabbitMQ node, and this benchmark (its clients
+    and the ACTIVE watcher)."""
+    pg = cpu_seconds({p: p for p in db_backends(sc.engine, sc.db_name)})
+    beam = [p.pid for p in psutil.process_iter(['name']) if p.info['name'] == 'beam.smp']
+    t = os.times()
+    return {'postgres': pg, 'rabbitmq': sum(cpu_seconds({p: p for p in beam}).values()),
+            'benchmark': t.user + t.system}
+
+
+def other_delta(after, before):
+    pg = sum(v - before['postgres'].get(k, 0.0) for k, v in after['postgres'].items())
+    return {'postgres': round(pg, 2),
+            'rabbitmq': round(after['rabbitmq'] - before['rabbitmq'], 2),
+            'benchmark': round(after['benchmark'] - before['benchmark'], 2)}
+
+
 def delta(after, before):
     return {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
 
@@ -445,6 +463,8 @@ def print_table(r):
     for key in r['cpu_startup_s']:
         print(f'  {key:24} ' + ' / '.join(f"{r[p].get(key, 0):8.1f}" for p in (
             'cpu_startup_s', 'cpu_idle_s', 'cpu_boot_s', 'cpu_list_s')))
+    print(f'CPU per boot, ms (total {r["cpu_ms_per_boot_total"]}): '
+          + ', '.join(f'{k} {v}' for k, v in r['cpu_ms_per_boot'].items()))
     print(f'RabbitMQ connections by daemon: {r["rabbit_connections_by_daemon"]}')
     print(f'PostgreSQL connections by daemon: {r["pg_connections_by_daemon"]}')
     print('\ntargets (issue #19):')
@@ -462,8 +482,8 @@ def main():
     ap.add_argument('--idle', type=float, default=60.0,
                     help='seconds of the idle window (at least two heartbeat intervals; '
                          'the default holds one batch of resource reports too)')
-    ap.add_argument('--scheduler-cache', type=float, default=0.0, metavar='SECONDS',
-                    help='[scheduler] host_state_cache_seconds (default 0, as shipped)')
+    ap.add_argument('--scheduler-cache', type=float, default=None, metavar='SECONDS',
+                    help='[scheduler] host_state_cache_seconds (default: as shipped)')
     ap.add_argument('--max-minutes', type=float, default=0,
                     help='stop starting boots after this long (0: boot every server)')
     ap.add_argument('--list-rounds', type=int, default=3)
@@ -474,6 +494,10 @@ def main():
                     'with --keep')
     a = ap.parse_args()
     processes = a.processes or max(1, math.ceil(a.hosts / HOSTS_PER_PROCESS))
+    if a.scheduler_cache is None:
+        from iaas.conf import scheduler as sched_conf
+        a.scheduler_cache = next(o.default for o in sched_conf.scheduler_opts
+                                 if o.name == 'host_state_cache_seconds')
     SECTIONS['scheduler'] = {'host_state_cache_seconds': a.scheduler_cache}
     work = pathlib.Path(tempfile.mkdtemp(prefix='iaas-bench-scale-'))
     sc = ScaleCloud(work, a.hosts, processes, a.profile)
@@ -494,10 +518,17 @@ def main():
         rest = Rest(sc.cloud)
         image = rest.upload_image('scale-img')
         flavor = rest.create_flavor('scale.tiny', 64, vcpus=1, disk=1)
+        other0 = other_cpu(sc)
+        cpu2 = cpu_seconds(pids)
         r.update(boot_phase(sc, rest, image, flavor, a.servers, a.concurrency,
                             a.max_minutes * 60))
         cpu3 = cpu_seconds(pids)
         r['cpu_boot_s'] = delta(cpu3, cpu2)
+        r['cpu_boot_other_s'] = other_delta(other_cpu(sc), other0)
+        n = max(1, r['active'])
+        r['cpu_ms_per_boot'] = {k: round(1000 * v / n, 1) for k, v in {
+            **r['cpu_boot_s'], **r['cpu_boot_other_s']}.items()}
+        r['cpu_ms_per_boot_total'] = round(sum(r['cpu_ms_per_boot'].values()), 1)
         print(f'boots: {r["active"]} ACTIVE, p50 {r["boot_p50_s"]} s, {r["boots_per_s"]}/s',
               flush=True)
         r.update(bus_and_db(sc))

@@ -1,6 +1,7 @@
 """[scheduler] host_state_cache_seconds: the scheduler reuses the host states it
 read for that long, consuming each placement on them; a decision that finds
 no host on cached states is taken again on fresh ones."""
+import threading
 import uuid
 from unittest import mock
 
@@ -29,10 +30,58 @@ def new_instance():
     return u
 
 
-def test_off_by_default_every_build_reads_the_hosts(conf, sqlite_db):
+def test_off_every_build_reads_the_hosts(conf, sqlite_db):
+    conf.set_override('host_state_cache_seconds', 0, group='scheduler')
     add_host('c1')
     mgr = SchedulerManager('s')
     assert mgr.cached_host_states() is not mgr.cached_host_states()
+
+
+def test_on_by_default(conf, sqlite_db):
+    add_host('c1')
+    mgr = SchedulerManager('s')
+    assert mgr.cached_host_states() is mgr.cached_host_states()
+
+
+def test_one_thread_reads_while_the_others_use_the_states_they_have(conf, sqlite_db):
+    conf.set_override('host_state_cache_seconds', 30, group='scheduler')
+    add_host('c1')
+    mgr = SchedulerManager('s')
+    old = mgr.cached_host_states()
+    mgr._cached = (mgr._cached[0] - 60, old)        # expired
+    reading = threading.Event()
+    release = threading.Event()
+    real = mgr.host_states
+
+    def slow_read():
+        reading.set()
+        assert release.wait(10)
+        return real()
+    with mock.patch.object(mgr, 'host_states', side_effect=slow_read) as read:
+        t = threading.Thread(target=mgr.cached_host_states)
+        t.start()
+        assert reading.wait(10)
+        # a second decision meanwhile: no second read, the old states
+        assert mgr.cached_host_states() is old
+        release.set()
+        t.join(10)
+    assert read.call_count == 1
+    assert mgr.cached_host_states() is not old
+
+
+def test_a_host_disabled_since_the_read_is_not_claimed(conf, sqlite_db):
+    conf.set_override('host_state_cache_seconds', 30, group='scheduler')
+    add_host('c1')
+    add_host('c2')
+    mgr = SchedulerManager('s')
+    mgr.compute = mock.Mock()
+    mgr.cached_host_states()
+    db_services.service_update('c1', 'iaas-compute', disabled=True)
+    for _ in range(3):
+        u = new_instance()
+        mgr.build_instances(mock.Mock(request_id='req-1'),
+                            RequestSpec(instance_uuids=[u], flavor=FLAVOR).to_dict())
+        assert db.get(u)['host'] == 'c2'
 
 
 def test_cached_states_carry_the_placements_made_on_them(conf, sqlite_db):
