@@ -71,7 +71,8 @@ BUILDS = Counter('iaas_compute_builds', 'Builds run by this compute host, by out
 BUILD_DURATION = Histogram('iaas_compute_build_duration_seconds',
                            'Time of a build on its compute host', ['outcome'], buckets=SLOW)
 SCHEDULER_DECISIONS = Counter('iaas_scheduler_decisions', 'Placement decisions, by outcome '
-                              '(placed, no_valid_host)', ['outcome'])
+                              '(placed, no_valid_host; stale: no host on cached host '
+                              'states, taken again on fresh ones)', ['outcome'])
 SCHEDULER_INSTANCES = Counter('iaas_scheduler_instances_placed',
                               'Instances given a host by the filter scheduler')
 SCHEDULER_LATENCY = Histogram('iaas_scheduler_decision_duration_seconds',
@@ -187,16 +188,17 @@ def build_finished(outcome, seconds):
 
 
 @contextlib.contextmanager
-def scheduling(no_valid_host):
+def scheduling(no_valid_host, none_found='no_valid_host'):
     """Around one placement; ``no_valid_host`` is the exception type that
-    means none was found. Yields a list to append the chosen hosts to."""
+    means none was found (counted as ``none_found``). Yields a list to
+    append the chosen hosts to."""
     start = time.monotonic()
     chosen = []
     outcome = 'placed'
     try:
         yield chosen
     except no_valid_host:
-        outcome = 'no_valid_host'
+        outcome = none_found
         raise
     except Exception:
         outcome = 'error'

@@ -97,9 +97,12 @@ class FilterScheduler:
 
     # -- the decision -------------------------------------------------------
 
-    def select_destinations(self, spec, hosts):
-        """:meth:`place`, counted and timed (iaas_scheduler_* metrics)."""
-        with metrics.scheduling(NoValidHost) as chosen:
+    def select_destinations(self, spec, hosts, stale=False):
+        """:meth:`place`, counted and timed (iaas_scheduler_* metrics;
+        ``stale``: on cached host states, so no host found is not the
+        request's outcome yet)."""
+        with metrics.scheduling(NoValidHost,
+                                'stale' if stale else 'no_valid_host') as chosen:
             chosen += self.place(spec, hosts)
         return chosen
 

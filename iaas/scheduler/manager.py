@@ -74,13 +74,13 @@ class SchedulerManager(manager.Manager):
                 self._cached = (started, hosts)
         return hosts
 
-    def _select(self, spec, hosts):
+    def _select(self, spec, hosts, stale=False):
         if not CONF.scheduler.host_state_cache_seconds:
             return self.driver.select_destinations(spec, hosts)
         # one decision at a time on shared (cached) states: each sees what
         # the one before it consumed
         with self._cache_lock:
-            return self.driver.select_destinations(spec, hosts)
+            return self.driver.select_destinations(spec, hosts, stale=stale)
 
     def host_states(self):
         down_time = CONF.service.service_down_time
@@ -122,7 +122,7 @@ class SchedulerManager(manager.Manager):
             cached = rnd == 0 and CONF.scheduler.host_state_cache_seconds
             hosts = self.cached_host_states() if cached else self._fresh_host_states()
             try:
-                chosen = self._select(self._with_group(spec), hosts)
+                chosen = self._select(self._with_group(spec), hosts, stale=bool(cached))
             except NoValidHost as exc:
                 error = str(exc)
                 if rnd == 0 and CONF.scheduler.host_state_cache_seconds:
