@@ -214,9 +214,9 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         uids = [str(uuid_mod.uuid4()) for _ in range(count)]
         # the EC2 ids the guest's metadata and config drive show (the same the
         # EC2 API shows for the server and its image), made once, here
-        made = ec2_ids.to_ec2_kinds({'instance': uids, 'image': [image['id']]},
-                                    new_kinds=('instance',))
-        ec2, ami = made['instance'], made['image'][image['id']]
+        # stored with the instances, in their transaction
+        ec2 = ec2_ids.new_for('instance', uids)
+        ami = ec2_ids.one('image', image['id'])
         for i in range(count):
             uid = uids[i]
             shown = name if max_count == 1 else f'{name}-{i + 1}'
@@ -238,6 +238,7 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         try:
             created = db.create_with_quota(
                 project_id, values_list, min_count=min_count, limits=limits,
+                ec2_ids={'instance': ec2},
                 group_id=group['id'] if group else None,
                 action={'action': 'create', 'request_id': ctx.request_id,
                         'user_id': ctx.user_id, 'project_id': project_id})

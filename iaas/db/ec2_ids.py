@@ -33,16 +33,27 @@ def _existing(s, kind, uuids):
     return out
 
 
+def made(prefix, uuids):
+    """{uuid: a new EC2 id} for resources just made (none can have one
+    yet): stored by :func:`store` in the transaction that creates them."""
+    return {u: f'{prefix}-{secrets.token_hex(9)[:17]}' for u in uuids}
+
+
+def store(s, kind, pairs):
+    """Add the mappings ``pairs`` {uuid: EC2 id} in the caller's transaction."""
+    for u, e in pairs.items():
+        s.add(Ec2Id(kind=kind, uuid=u, ec2_id=e))
+
+
 def ids_for(kind, prefix, uuids):
     """{uuid: ec2 id} for ``uuids`` of one kind, made (``prefix-`` and 17
     random hex digits) for those that have none yet; one transaction."""
     return ids_for_kinds({kind: (prefix, uuids)})[kind]
 
 
-def ids_for_kinds(wanted, new_kinds=()):
+def ids_for_kinds(wanted):
     """{kind: {uuid: ec2 id}} for ``wanted`` {kind: (prefix, uuids)}, all in
-    one transaction (see :func:`ids_for`). ``new_kinds``: kinds whose uuids
-    were just made (no mapping can exist yet: none is looked up)."""
+    one transaction (see :func:`ids_for`)."""
     wanted = {k: (prefix, list(dict.fromkeys(uuids))) for k, (prefix, uuids) in wanted.items()}
     db = connection_url()
     known = {k: {u: _KNOWN[(db, k, u)] for u in uuids if (db, k, u) in _KNOWN}
@@ -56,8 +67,7 @@ def ids_for_kinds(wanted, new_kinds=()):
             out = {}
             with transaction() as s:
                 for kind, (prefix, uuids) in wanted.items():
-                    found = out[kind] = _existing(s, kind, uuids) \
-                        if uuids and kind not in new_kinds else {}
+                    found = out[kind] = _existing(s, kind, uuids) if uuids else {}
                     for u in uuids:
                         if u not in found:
                             found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'

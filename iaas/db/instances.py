@@ -5,6 +5,7 @@ import datetime
 import re2
 import sqlalchemy as sa
 
+from iaas.db import ec2_ids as db_ec2_ids
 from iaas.db import quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
@@ -77,7 +78,7 @@ def _query(s, uuid, include_deleted=False):
 
 
 def create_with_quota(project_id, values_list, min_count=None, group_id=None,
-                      action=None, limits=None):
+                      action=None, limits=None, ec2_ids=None):
     """Insert instances after checking the project's quota in the same
     transaction; create as many as fit between ``min_count`` and
     ``len(values_list)``. Raise QuotaExceeded if not even min_count fit.
@@ -89,6 +90,8 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
     action recorded for each instance, in the same transaction. ``limits``:
     the project's limits when the caller just read them (whether anything
     is limited; a limited create reads them again under the lock).
+    ``ec2_ids``: {kind: {uuid: EC2 id}} made for the new instances, stored
+    in the same transaction (for those created).
     """
     wanted = len(values_list)
     min_count = min_count or wanted
@@ -127,6 +130,9 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
             now = utcnow()
             for inst in rows:
                 s.add(InstanceAction(instance_uuid=inst.uuid, start_time=now, **action))
+        made = {inst.uuid for inst in rows}
+        for kind, pairs in (ec2_ids or {}).items():
+            db_ec2_ids.store(s, kind, {u: e for u, e in pairs.items() if u in made})
         return [_to_dict(i, with_fault=False) for i in rows]
 
 

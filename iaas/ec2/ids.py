@@ -21,15 +21,19 @@ def well_formed(kind, ec2_id):
     return isinstance(ec2_id, str) and bool(_SHAPE[kind].match(ec2_id))
 
 
+def new_for(kind, uuids):
+    """{uuid: EC2 id} for resources being made (stored with them:
+    ``create_with_quota(ec2_ids=…)``)."""
+    return ec2_ids.made(PREFIX[kind], uuids)
+
+
 def to_ec2(kind, uuids):
     return ec2_ids.ids_for(kind, PREFIX[kind], uuids)
 
 
-def to_ec2_kinds(wanted, new_kinds=()):
-    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: uuids}, in one transaction
-    (``new_kinds``: kinds whose uuids were just made)."""
-    return ec2_ids.ids_for_kinds({k: (PREFIX[k], uuids) for k, uuids in wanted.items()},
-                                 new_kinds)
+def to_ec2_kinds(wanted):
+    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: uuids}, in one transaction."""
+    return ec2_ids.ids_for_kinds({k: (PREFIX[k], uuids) for k, uuids in wanted.items()})
 
 
 def one(kind, uuid):

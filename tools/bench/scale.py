@@ -206,17 +206,21 @@ def other_cpu(sc):
     PostgreSQL backends, the RabbitMQ node, and this benchmark (its clients
     and the ACTIVE watcher)."""
     pg = cpu_seconds({p: p for p in db_backends(sc.engine, sc.db_name)})
+    with sc.engine.connect() as c:
+        xacts = c.execute(sa.text('SELECT xact_commit + xact_rollback FROM pg_stat_database '
+                                  'WHERE datname = :d'), {'d': sc.db_name}).scalar()
     beam = [p.pid for p in psutil.process_iter(['name']) if p.info['name'] == 'beam.smp']
     t = os.times()
     return {'postgres': pg, 'rabbitmq': sum(cpu_seconds({p: p for p in beam}).values()),
-            'benchmark': t.user + t.system}
+            'benchmark': t.user + t.system, 'xacts': xacts}
 
 
 def other_delta(after, before):
     pg = sum(v - before['postgres'].get(k, 0.0) for k, v in after['postgres'].items())
     return {'postgres': round(pg, 2),
             'rabbitmq': round(after['rabbitmq'] - before['rabbitmq'], 2),
-            'benchmark': round(after['benchmark'] - before['benchmark'], 2)}
+            'benchmark': round(after['benchmark'] - before['benchmark'], 2),
+            'db_transactions': after['xacts'] - before['xacts']}
 
 
 def delta(after, before):
@@ -463,6 +467,7 @@ def print_table(r):
     for key in r['cpu_startup_s']:
         print(f'  {key:24} ' + ' / '.join(f"{r[p].get(key, 0):8.1f}" for p in (
             'cpu_startup_s', 'cpu_idle_s', 'cpu_boot_s', 'cpu_list_s')))
+    print(f'database transactions per boot (all daemons): {r["db_transactions_per_boot"]}')
     print(f'CPU per boot, ms (total {r["cpu_ms_per_boot_total"]}): '
           + ', '.join(f'{k} {v}' for k, v in r['cpu_ms_per_boot'].items()))
     print(f'RabbitMQ connections by daemon: {r["rabbit_connections_by_daemon"]}')
@@ -526,6 +531,8 @@ def main():
         r['cpu_boot_s'] = delta(cpu3, cpu2)
         r['cpu_boot_other_s'] = other_delta(other_cpu(sc), other0)
         n = max(1, r['active'])
+        r['db_transactions_per_boot'] = round(
+            r['cpu_boot_other_s'].pop('db_transactions') / n, 1)
         r['cpu_ms_per_boot'] = {k: round(1000 * v / n, 1) for k, v in {
             **r['cpu_boot_s'], **r['cpu_boot_other_s']}.items()}
         r['cpu_ms_per_boot_total'] = round(sum(r['cpu_ms_per_boot'].values()), 1)
