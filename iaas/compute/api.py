@@ -153,15 +153,20 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
                metadata=None, availability_zone=None, min_count=1, max_count=1,
                scheduler_hints=None, description=None, config_drive=False,
                networks=None, security_groups=None, system_metadata=None,
-               block_devices=None):
+               block_devices=None, client_token=None):
+        """Servers of ``image_ref`` and ``flavor_ref`` (a flavor id, or a
+        flavor the caller has looked up already through
+        :mod:`iaas.compute.flavors`); ``client_token``: (token, digest) of an
+        EC2 RunInstances, recorded with the servers in their transaction
+        (:class:`iaas.db.ec2_tokens.Taken` when another request has it)."""
         project_id = own_project(ctx)
         budget.check(project_id, 'servers')
         bdms = block_devices or []
         if availability_zone and ':' in availability_zone:
             enforce(ctx, P.SERVERS_FORCED_HOST, {'project_id': project_id})
-        flavor = self.flavor(ctx, flavor_ref)
+        flavor = flavor_ref if isinstance(flavor_ref, dict) else self.flavor(ctx, flavor_ref)
         if flavor['disabled']:
-            raise ComputeError(f'Flavor {flavor_ref} is disabled.')
+            raise ComputeError(f"Flavor {flavor['flavorid']} is disabled.")
         image = self.image(ctx, image_ref, for_boot=True)
         if image['status'] != 'active':
             raise ComputeError(f'Image {image_ref} is not active.')
@@ -207,6 +212,8 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         if bdms:
             system_metadata = {**(system_metadata or {}), 'boot_volumes': True,
                                'boot_from_volume': boot_volume}
+        if client_token:
+            system_metadata = {**(system_metadata or {}), 'ec2_client_token': client_token[0]}
         flavor_snapshot = flavor_snapshot_of(flavor)
         import uuid as uuid_mod
         reservation_id = 'r-' + uuid_mod.uuid4().hex[:8]
@@ -241,7 +248,8 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
                 ec2_ids={'instance': ec2},
                 group_id=group['id'] if group else None,
                 action={'action': 'create', 'request_id': ctx.request_id,
-                        'user_id': ctx.user_id, 'project_id': project_id})
+                        'user_id': ctx.user_id, 'project_id': project_id},
+                client_token=client_token)
         except quotas.QuotaExceeded as exc:
             raise ComputeError(str(exc), code=403) from None
         if bdms:
@@ -292,8 +300,7 @@ class API(shelve.ShelveAPI, moves.MoveAPI, live_migration.LiveMigrationAPI):
         """Requested networks/ports must exist and be visible to the project.
         'auto' with no network the project could use becomes 'none' (no NIC)."""
         if networks in (None, 'auto'):
-            usable = [n for n in network_api.network_list(project_id=own_project(ctx))
-                      if not n['external']]
+            usable = network_api.network_usable_exists(project_id=own_project(ctx))
             return networks if usable else 'none'
         if not isinstance(networks, list):
             return networks   # 'none'

@@ -4,6 +4,7 @@ from iaas.db import flavors as db
 
 list_ = db.list_
 get = db.get
+get_by_name = db.get_by_name
 create = db.create
 update = db.update
 delete = db.delete

@@ -1,5 +1,6 @@
 """EC2 ids ↔ UUIDs (:class:`iaas.db.ec2_models.Ec2Id`)."""
 import secrets
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -8,19 +9,26 @@ from iaas.db.ec2_models import Ec2Id
 from iaas.db.engine import connection_url, transaction
 
 BATCH = 500
-# (database, kind, uuid) → EC2 id of mappings read or made by this process:
-# a mapping never changes once made (rows are never updated or deleted), so
-# a lookup of a known one (the AMI id of an image booted before) needs no
-# query
+# Mappings this process has read or made, both ways: (database, kind, uuid)
+# → EC2 id and (database, kind, EC2 id) → uuid. A mapping never changes and
+# is never deleted once made (a UUID is not reused), so the AMI of a boot or
+# a RunInstances, or the polled ``i-`` id of a DescribeInstances, costs no
+# query after the first. Ids not found are not kept (they may be made later).
 _KNOWN: dict = {}
+_UUIDS: dict = {}
 KNOWN_MAX = 100_000
+_lock = threading.Lock()
 
 
 def _remember(db, kind, pairs):
-    if len(_KNOWN) > KNOWN_MAX:
-        _KNOWN.clear()
-    for u, e in pairs.items():
-        _KNOWN[(db, kind, u)] = e
+    """Keep ``pairs`` {uuid: EC2 id} (committed) of ``kind`` in both maps."""
+    with _lock:
+        if len(_KNOWN) + len(pairs) > KNOWN_MAX:
+            _KNOWN.clear()
+            _UUIDS.clear()
+        for u, e in pairs.items():
+            _KNOWN[(db, kind, u)] = e
+            _UUIDS[(db, kind, e)] = u
 
 
 def _existing(s, kind, uuids):
@@ -83,11 +91,22 @@ def ids_for_kinds(wanted):
 
 def uuids_for(kind, ec2_ids):
     """{ec2 id: uuid} of those ``ec2_ids`` that name a resource of ``kind``."""
-    ec2_ids = list(dict.fromkeys(ec2_ids))
-    out = {}
+    db = connection_url()
+    out, todo = {}, []
+    for e in dict.fromkeys(ec2_ids):
+        u = _UUIDS.get((db, kind, e))
+        if u is None:
+            todo.append(e)
+        else:
+            out[e] = u
+    if not todo:
+        return out
+    read = {}
     with transaction() as s:
-        for i in range(0, len(ec2_ids), BATCH):
+        for i in range(0, len(todo), BATCH):
             q = sa.select(Ec2Id.ec2_id, Ec2Id.uuid).where(
-                Ec2Id.kind == kind, Ec2Id.ec2_id.in_(ec2_ids[i:i + BATCH]))
-            out.update(s.execute(q).all())
+                Ec2Id.kind == kind, Ec2Id.ec2_id.in_(todo[i:i + BATCH]))
+            read.update(s.execute(q).all())
+    _remember(db, kind, {u: e for e, u in read.items()})
+    out.update(read)
     return out

@@ -1,11 +1,18 @@
 """RunInstances client tokens (:class:`iaas.db.ec2_models.Ec2ClientToken`):
-one indexed row per (project, token), claimed before the instances are
-made, so of two requests with one token exactly one creates."""
+one indexed row per (project, token), written in the transaction that
+inserts the instances (:func:`iaas.db.instances.create_with_quota`), so
+of two requests with one token exactly one creates and the other finds
+the first one's instances."""
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from iaas.db.ec2_models import Ec2ClientToken
 from iaas.db.engine import transaction
+
+
+class Taken(Exception):
+    """Another request recorded the token first (its transaction made its
+    instances; this one's rolled back)."""
 
 
 def _view(row):
@@ -20,26 +27,20 @@ def get(project_id, token):
         return _view(row) if row is not None else None
 
 
-def claim(project_id, token, digest):
-    """None if this call claimed the token (it makes the instances), else
-    the existing claim."""
+def record(s, project_id, token, digest, instance_uuids):
+    """In the caller's transaction ``s``: the token made these instances;
+    :class:`Taken` (the transaction must roll back) when it is recorded
+    already."""
+    s.add(Ec2ClientToken(project_id=project_id, token=token, digest=digest,
+                         instance_uuids=list(instance_uuids)))
     try:
-        with transaction() as s:
-            s.add(Ec2ClientToken(project_id=project_id, token=token, digest=digest))
-        return None
+        s.flush()
     except IntegrityError:
-        return get(project_id, token)
-
-
-def fill(project_id, token, instance_uuids):
-    with transaction() as s:
-        s.execute(sa.update(Ec2ClientToken).where(
-            Ec2ClientToken.project_id == project_id, Ec2ClientToken.token == token).values(
-                instance_uuids=list(instance_uuids)))
+        raise Taken(token) from None
 
 
 def release(project_id, token):
-    """Forget a claim whose request made nothing (it failed)."""
+    """Forget a token (its instances are gone: the token may make others)."""
     with transaction() as s:
         s.execute(sa.delete(Ec2ClientToken).where(
             Ec2ClientToken.project_id == project_id, Ec2ClientToken.token == token))

@@ -70,6 +70,17 @@ def get(flavorid, project_id=None, include_private=True):
     return d
 
 
+def get_by_name(name, project_id=None, include_private=True):
+    """The flavor called ``name`` (EC2's instance type), visible as for
+    :func:`get`; FlavorNotFound."""
+    with transaction() as s:
+        found = s.scalars(_visible(s, project_id, include_private).where(
+            Flavor.name == name).order_by(Flavor.id).limit(1)).all()
+    if not found:
+        raise FlavorNotFound(f'Flavor {name} could not be found.')
+    return _to_dict(found[0])
+
+
 def get_by_internal_id(flavor_id):
     with transaction() as s:
         f = s.get(Flavor, flavor_id)

@@ -6,7 +6,7 @@ import re2
 import sqlalchemy as sa
 
 from iaas.db import ec2_ids as db_ec2_ids
-from iaas.db import quotas
+from iaas.db import ec2_tokens, quotas
 from iaas.db.base import utcnow
 from iaas.db.engine import transaction
 from iaas.db.models import (
@@ -78,7 +78,7 @@ def _query(s, uuid, include_deleted=False):
 
 
 def create_with_quota(project_id, values_list, min_count=None, group_id=None,
-                      action=None, limits=None, ec2_ids=None):
+                      action=None, limits=None, ec2_ids=None, client_token=None):
     """Insert instances after checking the project's quota in the same
     transaction; create as many as fit between ``min_count`` and
     ``len(values_list)``. Raise QuotaExceeded if not even min_count fit.
@@ -92,6 +92,9 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
     is limited; a limited create reads them again under the lock).
     ``ec2_ids``: {kind: {uuid: EC2 id}} made for the new instances, stored
     in the same transaction (for those created).
+    ``client_token``: (token, digest) of an EC2 RunInstances, recorded with
+    the instances made (:func:`iaas.db.ec2_tokens.record`; ``Taken``, and
+    nothing made, when another request has it).
     """
     wanted = len(values_list)
     min_count = min_count or wanted
@@ -133,6 +136,8 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
         made = {inst.uuid for inst in rows}
         for kind, pairs in (ec2_ids or {}).items():
             db_ec2_ids.store(s, kind, {u: e for u, e in pairs.items() if u in made})
+        if client_token is not None:
+            ec2_tokens.record(s, project_id, *client_token, [i.uuid for i in rows])
         return [_to_dict(i, with_fault=False) for i in rows]
 
 

@@ -125,6 +125,16 @@ def network_list(project_id=None, **filters):
         return [_net_dict(s, n) for n in s.scalars(q)]
 
 
+def network_usable_exists(project_id=None):
+    """Whether ``project_id`` sees a network a server can be plugged into
+    (its own or a shared one, not an external one): one query, however many
+    networks there are (a boot with ``networks: auto``)."""
+    with transaction() as s:
+        q = _visible(sa.select(Network.id), Network, project_id, True).where(
+            Network.external.is_(False)).limit(1)
+        return s.scalar(q) is not None
+
+
 def network_update(uuid, project_id=None, **values):
     with transaction() as s:
         n = _get_net(s, uuid, project_id)

@@ -1,12 +1,12 @@
-"""RunInstances idempotency (EC2's ClientToken): the first request with a
-token claims it (a unique row per project and token, before anything is
-made) and records the instances it made; a later request with the same
-token and the same parameters gets those instances back, one with other
-parameters ``IdempotentParameterMismatch``. One indexed lookup, however
-many instances the project has."""
+"""RunInstances idempotency (EC2's ClientToken): the request that makes the
+instances records its token with them, in the one transaction that
+inserts them (a unique row per project and token); a later request with
+the same token and the same parameters gets those instances back, one
+with other parameters ``IdempotentParameterMismatch``. One indexed
+lookup, however many instances the project has, and nothing written
+beyond the instances' own transaction."""
 import hashlib
 import json
-import time
 
 from iaas.db import ec2_tokens as db
 
@@ -14,7 +14,9 @@ from iaas.db import ec2_tokens as db
 _IGNORED = frozenset({'ClientToken', 'Action', 'Version', 'DryRun', 'AWSAccessKeyId',
                       'Signature', 'SignatureMethod', 'SignatureVersion', 'Timestamp',
                       'Expires', 'SecurityToken'})
-WAIT = 30          # seconds a repeat waits for the first request to finish
+
+# a concurrent request with the token made its instances first
+Taken = db.Taken
 
 
 class Mismatch(Exception):
@@ -22,7 +24,8 @@ class Mismatch(Exception):
 
 
 class InProgress(Exception):
-    """The first request with the token is still making its instances."""
+    """The token was claimed by an older release, which records the
+    instances apart, and has no instances yet."""
 
 
 def _canon(tree):
@@ -38,26 +41,19 @@ def digest(tree):
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def claim(project_id, token, params_digest):
-    """None: this request makes the instances (then :func:`made` or
-    :func:`failed`); else the uuids the first request made."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        row = db.claim(project_id, token, params_digest)
-        if row is None:
-            return None
-        if row['digest'] != params_digest:
-            raise Mismatch()
-        if row['instance_uuids'] is not None:
-            return row['instance_uuids']
-        if time.monotonic() > deadline:
-            raise InProgress()
-        time.sleep(0.05)        # the first request is creating (or failed: claim again)
+def earlier(project_id, token, params_digest):
+    """The uuids of the instances an earlier request with ``token`` made,
+    None when there was none."""
+    row = db.get(project_id, token)
+    if row is None:
+        return None
+    if row['digest'] != params_digest:
+        raise Mismatch()
+    if row['instance_uuids'] is None:
+        raise InProgress()
+    return row['instance_uuids']
 
 
-def made(project_id, token, uuids):
-    db.fill(project_id, token, uuids)
-
-
-def failed(project_id, token):
+def forget(project_id, token):
+    """The instances of ``token`` are gone: it may make new ones."""
     db.release(project_id, token)

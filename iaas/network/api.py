@@ -82,6 +82,7 @@ def _notifying(func):
 # reads: project_id is the caller's project or ALL_PROJECTS, never None
 network_get = _scoped(db.network_get)
 network_list = _scoped(db.network_list)
+network_usable_exists = _scoped(db.network_usable_exists)
 subnet_get = _scoped(db.subnet_get)
 subnet_list = _scoped(db.subnet_list)
 port_get = _scoped(db.port_get)

@@ -25,6 +25,8 @@ BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'fuzz-admin-secret-1'
 USER_PASSWORD = 'fuzz-user-secret-1'
 START_TIMEOUT = 120.0
+# The seed of every randomized choice of the fuzz run (printed; replays a run).
+SEED = int(os.environ.get('IAAS_FUZZ_SEED', '1203'))
 # Error words a response body must never carry (a leaked Python traceback).
 TRACEBACK_MARKERS = ('Traceback (most recent call last)', 'File "/')
 
@@ -63,6 +65,7 @@ class AllInOne:
             'objectstore': f'http://127.0.0.1:{p["objectstore"]}',
             'volume': f'http://127.0.0.1:{p["volume_port"]}',
             'rating': f'http://127.0.0.1:{p["rating_port"]}',
+            'ec2': f'http://127.0.0.1:{p["ec2_port"]}',
         }
 
     def wait_ready(self):

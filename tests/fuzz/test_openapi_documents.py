@@ -168,7 +168,9 @@ def test_every_daemon_serves_its_document(aio):
     its own valid document whose server is the address called."""
     import requests
     titles = set()
-    for api, url in aio.urls.items():
+    # the EC2 Query API has one route and no document (tests/fuzz/test_ec2.py)
+    documented = {api: url for api, url in aio.urls.items() if api != 'ec2'}
+    for api, url in documented.items():
         r = requests.get(url + '/openapi.json', timeout=30)
         assert r.status_code == 200, (api, r.status_code, r.text[:300])
         assert r.headers['Content-Type'].startswith('application/json')
@@ -176,4 +178,4 @@ def test_every_daemon_serves_its_document(aio):
         validate(doc)
         assert doc['servers'] == [{'url': url}], api
         titles.add(doc['info']['title'])
-    assert len(titles) == len(aio.urls)
+    assert len(titles) == len(documented)

@@ -32,11 +32,11 @@ import pytest
 
 from iaas.api import openapi
 from tests.fuzz import bodies
+from tests.fuzz.conftest import SEED
 
 BIN = os.path.dirname(sys.executable)
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOTAL_SECONDS = float(os.environ.get('IAAS_FUZZ_SECONDS', '130'))
-SEED = int(os.environ.get('IAAS_FUZZ_SEED', '1203'))
 # (API, caller, share of the budget), in the order they run: carol (a
 # member) first, identity last of hers (the fuzzer may change carol's own
 # user); then the admin, for the admin-only routes (flavors, quotas,

@@ -16,9 +16,9 @@ from iaas.api.ec2.actions import action
 from iaas.api.ec2.instances import (
     COMPUTE,
     _compute_error,
-    _flavor_ref,
     _resolve,
     confirm_stopped,
+    flavor_named,
 )
 from iaas.compute import policies as P
 from iaas.conf import CONF
@@ -113,7 +113,7 @@ def modify_instance_attribute(ctx, p):
                               f'The attribute {name} cannot be modified on this cloud.')
     if not value:
         raise errors.missing('InstanceType.Value')
-    flavor = _flavor_ref(ctx, value)
+    flavor = flavor_named(ctx, value)['flavorid']
     if inst['vm_state'] != states.STOPPED or inst['task_state'] is not None:
         raise errors.incorrect_state(f"The instance '{ec2_id}' is not in the 'stopped' "
                                      'state.')

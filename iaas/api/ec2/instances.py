@@ -15,7 +15,7 @@ from iaas.compute import boot_volumes, flavors
 from iaas.compute import policies as P
 from iaas.conf import CONF
 from iaas.ec2 import client_tokens, ids
-from iaas.exception import ServiceError
+from iaas.exception import FlavorNotFound, ServiceError
 
 COMPUTE = compute_api.API()
 DEFAULT_TYPE = 'm1.small'
@@ -82,11 +82,13 @@ def _compute_error(exc):
 
 
 # -- RunInstances -----------------------------------------------------------------------
-def _flavor_ref(ctx, name):
-    for f in flavors.list_(ctx.project_id, include_private=False):
-        if f['name'] == name:
-            return f['flavorid']
-    raise errors.invalid(f"Invalid value '{name[:64]}' for InstanceType.")
+def flavor_named(ctx, name):
+    """The flavor of an instance type: one of those DescribeInstanceTypes
+    shows (public, or private and shared with the project)."""
+    try:
+        return flavors.get_by_name(name, ctx.project_id, include_private=False)
+    except FlavorNotFound:
+        raise errors.invalid(f"Invalid value '{name[:64]}' for InstanceType.") from None
 
 
 def _image_uuid(image_id):
@@ -137,13 +139,12 @@ def _bdms(ctx, p, image_uuid):
         raise errors.invalid(str(exc)) from None
 
 
-def _by_client_token(ctx, p, token):
-    """The instances an earlier RunInstances with ``token`` made ([] when
-    this request is the first: it has claimed the token)."""
-    if not token:
-        return []
+def _by_client_token(ctx, token):
+    """The instances an earlier RunInstances with ``token`` (token, digest)
+    made; None when there was none, [] when they are gone (the token is
+    free again)."""
     try:
-        uuids = client_tokens.claim(ctx.project_id, token, client_tokens.digest(p.tree))
+        uuids = client_tokens.earlier(ctx.project_id, *token)
     except client_tokens.Mismatch:
         raise errors.EC2Error('IdempotentParameterMismatch', 'The client token was used '
                               'with other parameters.') from None
@@ -151,8 +152,11 @@ def _by_client_token(ctx, p, token):
         raise errors.EC2Error('IdempotentInstanceTokenInUse', 'A request with this '
                               'client token is still in progress.') from None
     if uuids is None:
-        return []
-    return _instances(ctx, uuids)
+        return None
+    rows = _instances(ctx, uuids)
+    if not rows:
+        client_tokens.forget(ctx.project_id, token[0])
+    return rows
 
 
 def _run_response(ctx, rows, fresh_tags=None):
@@ -169,21 +173,26 @@ def run_instances(ctx, p):
     if min_count > max_count:
         raise errors.invalid('MinCount may not be more than MaxCount.')
     token = p.str('ClientToken', max_len=64)
-    again = _by_client_token(ctx, p, token)
-    if again:
-        return _run_response(ctx, again)
-    done = []
-    try:
-        return _run(ctx, p, image_id, min_count, max_count, token, done)
-    except BaseException:
-        if token and not done:          # nothing made: the token may be used again
-            client_tokens.failed(ctx.project_id, token)
-        raise
+    token = (token, client_tokens.digest(p.tree)) if token else None
+    # The token is recorded with the instances, in their transaction, and
+    # looked up only when this request cannot make them: it is a repeat
+    # (refused by then, or Taken: a concurrent twin made them first).
+    for _attempt in range(2):
+        try:
+            return _run(ctx, p, image_id, min_count, max_count, token)
+        except (errors.EC2Error, client_tokens.Taken):
+            again = _by_client_token(ctx, token) if token else None
+            if again is None:
+                raise
+            if again:
+                return _run_response(ctx, again)
+    raise errors.EC2Error('IdempotentInstanceTokenInUse', 'A request with this client '
+                          'token is still in progress.')
 
 
-def _run(ctx, p, image_id, min_count, max_count, token, done):
+def _run(ctx, p, image_id, min_count, max_count, token):
     image_uuid = _image_uuid(image_id)
-    flavor_ref = _flavor_ref(ctx, p.str('InstanceType', default=DEFAULT_TYPE, max_len=64))
+    flavor = flavor_named(ctx, p.str('InstanceType', default=DEFAULT_TYPE, max_len=64))
     user_data = p.str('UserData', max_len=params_max_user_data())
     if user_data is not None:
         try:
@@ -193,17 +202,15 @@ def _run(ctx, p, image_id, min_count, max_count, token, done):
     zone = p.struct('Placement').str('AvailabilityZone', max_len=255) or None
     instance_tags = tags.specs_of(p, ('instance', 'volume'))
     bdms = _bdms(ctx, p, image_uuid)
-    system_metadata = {'ec2_client_token': token} if token else None
     try:
         created, _rid = COMPUTE.create(
-            ctx, p.str('InstanceName', default='') or 'ec2-instance', image_uuid, flavor_ref,
+            ctx, p.str('InstanceName', default='') or 'ec2-instance', image_uuid, flavor,
             key_name=p.str('KeyName'), user_data=user_data, availability_zone=zone,
             min_count=min_count, max_count=max_count,
             # EC2 without a subnet: the project's network (none: no NIC). Not
             # None, which the compute host reads as "no network at all".
             networks='auto',
-            security_groups=_security_groups(ctx, p), system_metadata=system_metadata,
-            block_devices=bdms)
+            security_groups=_security_groups(ctx, p), block_devices=bdms, client_token=token)
     except ServiceError as exc:
         msg = str(exc)
         if 'key_name' in msg:
@@ -217,9 +224,6 @@ def _run(ctx, p, image_id, min_count, max_count, token, done):
             raise errors.EC2Error('InvalidParameterValue', msg) from None
         raise _compute_error(exc) from None
     uuids = [r['uuid'] for r in created]
-    if token:
-        client_tokens.made(ctx.project_id, token, uuids)
-    done.append(True)
     tags.apply(ctx, 'instance', uuids, instance_tags.get('instance'))
     return _run_response(ctx, [dict(r, volumes_attached=[]) for r in created],
                          fresh_tags=instance_tags.get('instance') or {})

@@ -3,7 +3,8 @@
 same way by the image and compute APIs; refusals change nothing."""
 from iaas.ec2 import ids
 from tests.functional.ec2.test_instances import code_of, state_of
-from tests.functional.ec2.test_volumes import gone, new_snapshot, new_volume, volume
+from tests.functional.ec2.test_protocol import v2_request
+from tests.functional.ec2.test_volumes import gone, new_snapshot, new_volume, snapshot, volume
 
 
 def test_register_a_snapshot_and_run_it(ec2):
@@ -42,6 +43,24 @@ def test_register_a_snapshot_and_run_it(ec2):
     ec2.wait(lambda: gone(c, root), what='root volume deleted on termination')
     assert volume(c, vid)['State'] == 'available'          # the source is untouched
 
+    # seen as EBS-backed by filters and the image's attributes
+    ebs = c.describe_images(Owners=['self'], Filters=[
+        {'Name': 'root-device-type', 'Values': ['ebs']},
+        {'Name': 'block-device-mapping.snapshot-id', 'Values': [sid]}])['Images']
+    assert [i['ImageId'] for i in ebs] == [ami]
+    assert c.describe_image_attribute(ImageId=ami, Attribute='blockDeviceMapping')[
+        'BlockDeviceMappings'] == img['BlockDeviceMappings']
+    # another project can neither see nor deregister it; its owner can
+    b = ec2.client('bob')
+    assert code_of(b.describe_images, ImageIds=[ami]) == 'InvalidAMIID.NotFound'
+    assert code_of(b.deregister_image, ImageId=ami) == 'InvalidAMIID.NotFound'
+    c.deregister_image(ImageId=ami)
+    assert code_of(c.describe_images, ImageIds=[ami]) == 'InvalidAMIID.NotFound'
+    assert ec2.os.call('image', 'GET', f'/v2/images/{uuid}', ec2.tokens['alice']).status == 404
+    assert code_of(c.run_instances, ImageId=ami, MinCount=1, MaxCount=1) == \
+        'InvalidAMIID.NotFound'
+    assert snapshot(c, sid)['State'] == 'completed'         # the snapshot stays
+
 
 def test_register_refusals(ec2):
     c, b = ec2.client('alice'), ec2.client('bob')
@@ -64,6 +83,16 @@ def test_register_refusals(ec2):
                    BlockDeviceMappings=[{'DeviceName': '/dev/sda1', 'Ebs': {
                        'SnapshotId': 'snap-0000000000000000f'}}]) == 'InvalidSnapshot.NotFound'
     assert len(c.describe_images(Owners=['self'])['Images']) == count
+    # no Name (which boto3 would not send): MissingParameter, as EC2 answers
+    r = v2_request(ec2.url, *ec2.cred['alice'], {
+        'Action': 'RegisterImage', 'BlockDeviceMapping.1.DeviceName': '/dev/sda1',
+        'BlockDeviceMapping.1.Ebs.SnapshotId': sid})
+    assert r.status_code == 400 and '<Code>MissingParameter</Code>' in r.text, r.text
+    assert len(c.describe_images(Owners=['self'])['Images']) == count
     c.register_image(Name='once', BlockDeviceMappings=[root])
     assert code_of(c.register_image, Name='once', BlockDeviceMappings=[root]) == \
         'InvalidAMIName.Duplicate'
+    # the name is the project's: another project may use it for its own snapshot
+    bsid = new_snapshot(ec2, b, new_volume(ec2, b, size=1))
+    b.register_image(Name='once', BlockDeviceMappings=[
+        {'DeviceName': '/dev/sda1', 'Ebs': {'SnapshotId': bsid}}])

@@ -139,6 +139,34 @@ def test_client_token_runs_once(ec2):
                 for i in x['Instances']]) == 2
 
 
+def test_a_repeat_answers_what_the_first_request_made(ec2, conf):
+    """The token is looked up when a request cannot make its instances: a
+    repeat is answered the first request's instances even when the same
+    request would now be refused (its image deregistered); once they are no
+    longer shown, the token makes new ones."""
+    c = ec2.client('alice')
+    _img, ami = ec2.image()
+    first = c.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+                            ClientToken='repeat-1')
+    c.deregister_image(ImageId=ami)
+    again = c.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+                            ClientToken='repeat-1')
+    assert again['ReservationId'] == first['ReservationId']
+    assert code_of(c.run_instances, ImageId=ami, MinCount=1, MaxCount=1,
+                   InstanceType='m1.tiny', ClientToken='repeat-2') == 'InvalidAMIID.NotFound'
+
+    _img, ami = ec2.image(name='img-2')
+    kw = dict(ImageId=ami, MinCount=1, MaxCount=1, InstanceType='m1.tiny',
+              ClientToken='repeat-3')
+    iid = c.run_instances(**kw)['Instances'][0]['InstanceId']
+    c.terminate_instances(InstanceIds=[iid])
+    ec2.wait(lambda: state_of(c, iid) == 'terminated', what='terminated')
+    assert c.run_instances(**kw)['Instances'][0]['InstanceId'] == iid
+    conf.set_override('terminated_visible', 0, group='ec2')
+    assert code_of(c.describe_instances, InstanceIds=[iid]) == 'InvalidInstanceID.NotFound'
+    assert c.run_instances(**kw)['Instances'][0]['InstanceId'] != iid
+
+
 def test_one_client_token_concurrently_makes_one_instance(ec2):
     import concurrent.futures
     c = ec2.client('alice')
