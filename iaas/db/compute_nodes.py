@@ -133,7 +133,7 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         if start_event:
             request_id, event = start_event
             instances._event_start(s, instance_uuid, request_id, event, host)
-            return instances._to_dict(instances._query(s, instance_uuid))
+            return instances._read(s, instance_uuid)
         return True
 
 

@@ -77,6 +77,28 @@ def _query(s, uuid, include_deleted=False):
     return s.scalars(q).first()
 
 
+_ROW = sa.select(Instance.__table__).where(Instance.uuid == sa.bindparam('u'),
+                                           Instance.deleted == 0)
+_LATEST_FAULT = sa.select(InstanceFault).where(
+    InstanceFault.instance_uuid == sa.bindparam('u')).order_by(
+    InstanceFault.id.desc()).limit(1)
+
+
+def _read(s, uuid):
+    """The live instance as :func:`_to_dict` makes it, read with prebuilt
+    Core statements (the claim of every build and every state write end
+    with it); None when it is gone."""
+    row = s.connection().execute(_ROW, {'u': uuid}).mappings().first()
+    if row is None:
+        return None
+    d = dict(row)     # column names are the attribute names without '_'
+    d['fault'] = None
+    if d['vm_state'] == 'error':
+        f = s.scalars(_LATEST_FAULT, {'u': uuid}).first()
+        d['fault'] = _fault_dict(f) if f else None
+    return d
+
+
 def create_with_quota(project_id, values_list, min_count=None, group_id=None,
                       action=None, limits=None, ec2_ids=None, client_token=None):
     """Insert instances after checking the project's quota in the same
@@ -245,18 +267,18 @@ def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=No
         values.setdefault('updated_at', utcnow())
         n = s.execute(q.values(**values),
                       execution_options={'synchronize_session': False}).rowcount
-        inst = _query(s, uuid)
-        if inst is None or (expected_host is not ANY and inst.host != expected_host):
+        inst = _read(s, uuid)
+        if inst is None or (expected_host is not ANY and inst['host'] != expected_host):
             raise InstanceNotFound(uuid)
         if not n:
             raise UnexpectedState(
-                f'Instance {uuid} is in vm_state {inst.vm_state}, task_state '
-                f'{inst.task_state}; expected vm_state {_shown(expected_vm_state)}, '
+                f'Instance {uuid} is in vm_state {inst["vm_state"]}, task_state '
+                f'{inst["task_state"]}; expected vm_state {_shown(expected_vm_state)}, '
                 f'task_state {_shown(expected_task_state)}')
         if finish_event:
             request_id, event = finish_event
             _event_finish(s, uuid, request_id, event, 'Success', None)
-        return _to_dict(inst)
+        return inst
 
 
 def guarded(uuid, expected_vm_state=ANY, expected_task_state=ANY):
