@@ -1,5 +1,6 @@
 """What every daemon's main() does: parse config, set up logging, run; and
 how commands find the all-in-one's configuration and state."""
+import gc
 import json
 import logging
 import os
@@ -88,6 +89,19 @@ def parse_args(argv, name, default_config_files=None):
     CONF(argv[1:] if argv is not None else sys.argv[1:], project='iaas', prog=name,
          default_config_files=default_config_files)
     logs.setup(CONF, name)
+    quiet_collector()
+
+
+def quiet_collector():
+    """What start-up made (modules, classes, config: >100,000 objects that
+    live as long as the process) leaves the cyclic collector's view, so its
+    full collections walk only what requests made (a full walk of everything
+    took ~80 ms); and the young generation is collected every 7,000 new
+    objects instead of 700 (a request makes thousands: rows, dicts,
+    statements). Cycles are still collected; they live a little longer."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7000, 10, 10)
 
 
 def observability(name, launcher):
