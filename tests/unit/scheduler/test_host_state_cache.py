@@ -69,12 +69,18 @@ def test_one_thread_reads_while_the_others_use_the_states_they_have(conf, sqlite
     assert mgr.cached_host_states() is not old
 
 
-def test_a_host_disabled_since_the_read_is_not_claimed(conf, sqlite_db):
+def two_hosts_cached(conf):
+    """A scheduler with two hosts c1 and c2 and a 30 s cache."""
     conf.set_override('host_state_cache_seconds', 30, group='scheduler')
     add_host('c1')
     add_host('c2')
     mgr = SchedulerManager('s')
     mgr.compute = mock.Mock()
+    return mgr
+
+
+def test_a_host_disabled_since_the_read_is_not_claimed(conf, sqlite_db):
+    mgr = two_hosts_cached(conf)
     mgr.cached_host_states()
     db_services.service_update('c1', 'iaas-compute', disabled=True)
     for _ in range(3):
@@ -85,11 +91,7 @@ def test_a_host_disabled_since_the_read_is_not_claimed(conf, sqlite_db):
 
 
 def test_cached_states_carry_the_placements_made_on_them(conf, sqlite_db):
-    conf.set_override('host_state_cache_seconds', 30, group='scheduler')
-    add_host('c1')
-    add_host('c2')
-    mgr = SchedulerManager('s')
-    mgr.compute = mock.Mock()
+    mgr = two_hosts_cached(conf)
     first = mgr.cached_host_states()
     add_host('c3')                          # not seen until the cache is old
     assert mgr.cached_host_states() is first and len(first) == 2
