@@ -113,11 +113,15 @@ class StreamInput:
         return bytes(self.raw)
 
     def _recv(self, size):
+        return self._guarded(self.sock.recv, min(size, MAX_RECV))
+
+    def _guarded(self, op, arg):
+        """``sock.recv(n)`` or ``sock.recv_into(buffer)`` under the guard."""
         if self.on_first_read is not None:
             cb, self.on_first_read = self.on_first_read, None
             cb()
         try:
-            data = self.guard.run(self.sock, self.sock.recv, min(size, MAX_RECV))
+            data = self.guard.run(self.sock, op, arg)
         except (TooSlow, OSError) as exc:
             self.error = exc
             raise
@@ -173,6 +177,23 @@ class StreamInput:
         while len(self.buf) < size and self._fill(size - len(self.buf)):
             pass
         return self._take(size)
+
+    def readinto(self, b):
+        """Fill ``b`` with the next body bytes; returns how many (fewer
+        only at the end of the body). A Content-Length body goes from the
+        socket straight into ``b``."""
+        view = memoryview(b).cast('B')
+        if self.chunked or self.buf:
+            data = self.read(len(view))
+            view[:len(data)] = data
+            return len(data)
+        have = 0
+        while have < len(view) and self.left > 0 and not self.eof:
+            n = self._guarded(self.sock.recv_into,
+                              view[have:have + min(len(view) - have, self.left)])
+            self.left -= n
+            have += n
+        return have
 
     def _read_direct(self, size):
         """read(size) of a Content-Length body straight from the socket:

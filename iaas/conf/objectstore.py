@@ -57,6 +57,11 @@ objectstore_opts = [
                help='Second secret of the placement hash (see hash_path_prefix).'),
     cfg.BoolOpt('fsync', default=True,
                 help='fsync object data before it is acknowledged.'),
+    cfg.BoolOpt('direct_io', default=True,
+                help='Write uploads of 4 MiB or more past the page cache (O_DIRECT, '
+                     'where the file system allows it; with fsync only): less CPU '
+                     'per byte written, but a GET right after the upload reads '
+                     'the disk instead of the cache.'),
     cfg.ListOpt('tempauth_users', default=[],
                 help='v1.0 auth users, each "account:user:key[:role...]"; the '
                      'role .admin may use the whole account, .reseller_admin '

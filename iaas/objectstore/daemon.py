@@ -37,7 +37,8 @@ def load_ring():
 def make_storage(ring):
     from iaas.objectstore.storage.server import StorageServer
     oc = CONF.objectstore
-    return StorageServer(oc.devices, ring, fsync=oc.fsync, max_file_size=oc.max_file_size,
+    return StorageServer(oc.devices, ring, fsync=oc.fsync, direct_io=oc.direct_io,
+                         max_file_size=oc.max_file_size,
                          addr=(oc.storage_ip, oc.storage_port),
                          listing_limit=oc.container_listing_limit)
 

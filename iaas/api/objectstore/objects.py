@@ -11,7 +11,7 @@ import webob
 
 from iaas.api.objectstore import listing
 from iaas.api.objectstore.errors import HTTPError
-from iaas.objectstore import client, ranges
+from iaas.objectstore import client, footer, ranges
 from iaas.objectstore.cluster import best_status, quorum
 from iaas.objectstore.utils import check_metadata, http_date, normalize_timestamp, s3_sysmeta
 
@@ -60,39 +60,32 @@ class BackendIter:
         return b''.join(self)
 
 
-class Sender:
-    """Sends body chunks to one storage node, in its own thread when asked."""
+class ChunkWorker:
+    """Takes an upload's chunks one by one, in its own thread when asked
+    (the socket sends and hashing below release the GIL)."""
 
-    def __init__(self, bc, cluster, threaded):
-        self.bc, self.cluster = bc, cluster
+    def __init__(self, threaded):
         self.q = queue.Queue(maxsize=SENDER_QUEUE) if threaded else None
         self.thread = None
         if threaded:
             self.thread = threading.Thread(target=self._run, daemon=True,
-                                           name='objstore-put-sender')
+                                           name=f'objstore-put-{type(self).__name__.lower()}')
             self.thread.start()
 
-    def _send(self, chunk):
-        if self.bc.failed:
-            return
-        try:
-            self.bc.send(chunk)
-        except Exception as exc:
-            # error-limited (or not: a full device) once its answer is known
-            self.bc.failed = True
-            self.bc.error = exc
+    def take(self, chunk):
+        raise NotImplementedError
 
     def _run(self):
         while True:
             chunk = self.q.get()
             if chunk is None:
                 return
-            self._send(chunk)
+            self.take(chunk)
 
     def put(self, chunk):
         if self.q is None:
-            self._send(chunk)
-        elif not self.bc.failed:
+            self.take(chunk)
+        else:
             self.q.put(chunk)
 
     def join(self):
@@ -106,6 +99,40 @@ class Sender:
                         break
             self.thread.join()
             self.thread = None
+
+
+class Sender(ChunkWorker):
+    """Sends body chunks to one storage node."""
+
+    def __init__(self, bc, cluster, threaded):
+        self.bc, self.cluster = bc, cluster
+        super().__init__(threaded)
+
+    def take(self, chunk):
+        if self.bc.failed:
+            return
+        try:
+            self.bc.send(chunk)
+        except Exception as exc:
+            # error-limited (or not: a full device) once its answer is known
+            self.bc.failed = True
+            self.bc.error = exc
+
+    def put(self, chunk):
+        if not self.bc.failed:
+            super().put(chunk)
+
+
+class Hasher(ChunkWorker):
+    """The MD5 and CRC-32 of an upload (iaas.objectstore.footer), computed
+    beside the senders."""
+
+    def __init__(self, threaded):
+        self.sums = footer.Checksums()
+        super().__init__(threaded)
+
+    def take(self, chunk):
+        self.sums.update(chunk)
 
 
 class IterReader:
@@ -322,8 +349,8 @@ class ObjectController:
             h = dict(headers, **{'X-Timestamp': ts, 'X-Container-Host': f"{cn['ip']}:{cn['port']}",
                                  'X-Container-Device': cn['device'],
                                  'X-Container-Partition': str(cpart)})
-            if length is not None:
-                h['Content-Length'] = str(length)
+            if length is not None:     # MD5 once, here: iaas.objectstore.footer
+                h = footer.backend_headers(h, length)
             return h
         next_handoff = cluster.handoff_iter(part, nodes)
 
@@ -344,6 +371,8 @@ class ObjectController:
         # is full does not hold up the others; small ones fit in socket buffers.
         threaded = length is None or length > 1024 * 1024
         senders = [Sender(bc, cluster, threaded) for bc in conns]
+        hasher = Hasher(threaded) if length is not None else None
+        workers = senders + [hasher] if hasher else senders
         try:
             if len(conns) < need:
                 raise HTTPError(503)
@@ -356,20 +385,28 @@ class ObjectController:
                 received += len(chunk)
                 if received > self.p.max_file_size:
                     raise HTTPError(413, 'Your request is too large.')
-                for sender in senders:
-                    sender.put(chunk)
+                for worker in workers:
+                    worker.put(chunk)
                 if sum(not bc.failed for bc in conns) < need:
                     raise HTTPError(self._lost_quorum(conns))
             if length is not None and received < length:
                 raise HTTPError(499)
+            if hasher is not None:
+                hasher.join()
+                want = next((v for k, v in headers.items() if k.lower() == 'etag'), '')
+                if want and want.strip('"').lower() != hasher.sums.md5.hexdigest():
+                    raise HTTPError(422)    # no footer: no replica commits
+                tail = hasher.sums.footer()
+                for sender in senders:
+                    sender.put(tail)
             for sender in senders:
                 sender.join()
         except BaseException:
             for bc in conns:
                 bc.failed = True
                 bc.close()
-            for sender in senders:
-                sender.join()
+            for worker in workers:
+                worker.join()
             raise
         failed = [self._failed_status(bc) for bc in conns if bc.failed]
         live = [bc for bc in conns if not bc.failed]
@@ -392,6 +429,10 @@ class ObjectController:
                 return 503, None
         results = list(cluster.executor.map(respond, live))
         statuses = [s for s, _ in results] + failed
+        if hasher is not None:
+            # a replica refusing a footer upload: the bytes changed on the
+            # way (or it does not know footers); the client's were fine
+            statuses = [503 if s == 422 else s for s in statuses]
         if sum(s == 201 for s in statuses) >= need:
             etag = next(e for s, e in results if s == 201)
             return webob.Response(status=201, body=b'', charset=None, headers={

@@ -11,8 +11,10 @@ sees the whole object with its metadata or nothing (no xattrs, whose size
 ext4 limits). The newest .data or .ts wins; older files are removed.
 """
 import errno
+import fcntl
 import hashlib
 import json
+import mmap
 import os
 import struct
 import tempfile
@@ -34,6 +36,11 @@ DROP_CACHE_MIN = 4 * 1024 * 1024
 # while the rest arrives and the final fsync waits for the tail only.
 WRITEBACK_EVERY = 4 * 1024 * 1024
 SYNC_FILE_RANGE_WRITE = 2
+# Whole blocks of a big fsynced upload (DIRECT_MIN bytes or more) read into
+# an aligned buffer are written with O_DIRECT: no copy into the page cache,
+# no write-back, nothing to drop (small ones: one write and one fsync).
+DIRECT_ALIGN = 4096
+DIRECT_MIN = DROP_CACHE_MIN
 _libc = None
 
 
@@ -218,8 +225,8 @@ class DiskFile:
             pass
 
     # --- writing -----------------------------------------------------------
-    def writer(self):
-        return ObjectWriter(self)
+    def writer(self, checksum=None):
+        return ObjectWriter(self, checksum)
 
     def write_tombstone(self, timestamp, name):
         path = os.path.join(self.dir, f'{timestamp}.ts')
@@ -289,27 +296,73 @@ class ObjectReader:
             self.f = None
 
 
-class ObjectWriter:
-    """Streams an upload into a temp file; :meth:`commit` makes it visible."""
+def aligned_buffer(size):
+    """A page-aligned buffer for :meth:`ObjectWriter.write` ``aligned``."""
+    return memoryview(mmap.mmap(-1, size))
 
-    def __init__(self, diskfile):
+
+class ObjectWriter:
+    """Streams an upload into a temp file; :meth:`commit` makes it visible.
+    ``checksum``: what :meth:`write` hashes (anything with update()): by
+    default the MD5, the ETag; a footer upload's CRC-32 (iaas.objectstore.footer)."""
+
+    def __init__(self, diskfile, checksum=None):
         self.df = diskfile
         mkdirs(diskfile.tmp_dir)
         self.fd, self.tmp = tempfile.mkstemp(dir=diskfile.tmp_dir)
-        self.md5 = hashlib.md5()
+        self.checksum = hashlib.md5() if checksum is None else checksum
         self.size = 0
         self.flushed = 0      # bytes whose write-back has been started
+        self.direct = False   # O_DIRECT set on the file
+        self.can_direct = self.df.fsync
 
-    def write(self, chunk):
-        self.md5.update(chunk)
+    def write(self, chunk, aligned=False):
+        """Append ``chunk``; ``aligned``: it starts on a page boundary
+        (:func:`aligned_buffer`), so whole blocks may go with O_DIRECT."""
+        self.checksum.update(chunk)
         self.size += len(chunk)
-        view = memoryview(chunk)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
+        if aligned and self.can_direct and not len(chunk) % DIRECT_ALIGN and \
+                not (self.size - len(chunk)) % DIRECT_ALIGN and self._set_direct(True):
+            self._write_direct(chunk)
+            self.flushed = self.size
+            return
+        self._set_direct(False)
+        self.write_raw(chunk)
         if self.size - self.flushed >= WRITEBACK_EVERY and self.df.fsync:
             start_writeback(self.fd, self.flushed, self.size - self.flushed)
             self.flushed = self.size
+
+    def _write_direct(self, chunk):
+        view = memoryview(chunk)
+        while view:
+            try:
+                n = os.write(self.fd, view)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                # refused by the file system: the rest (and what follows)
+                # through the page cache, from where the file stands
+                self.can_direct = False
+                self._set_direct(False)
+                self.write_raw(view)
+                return
+            view = view[n:]
+
+    def _set_direct(self, on):
+        """O_DIRECT on or off; False when the file system refuses it."""
+        if self.direct == on:
+            return True
+        flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+        try:
+            fcntl.fcntl(self.fd, fcntl.F_SETFL,
+                        flags | os.O_DIRECT if on else flags & ~os.O_DIRECT)
+        except OSError:
+            if not on:
+                raise
+            self.can_direct = False           # e.g. tmpfs
+            return False
+        self.direct = on
+        return True
 
     def preallocate(self, size):
         """Reserve the blocks of a known-size upload (less fragmentation,
@@ -323,8 +376,9 @@ class ObjectWriter:
     def commit(self, timestamp, meta):
         """Append the metadata trailer, fsync, rename into place."""
         meta = dict(meta, **{'X-Timestamp': timestamp, 'Content-Length': str(self.size),
-                             'ETag': meta.get('ETag') or self.md5.hexdigest()})
+                             'ETag': meta.get('ETag') or self.checksum.hexdigest()})
         blob = json.dumps(meta).encode()
+        self._set_direct(False)
         self.write_raw(blob + TRAILER.pack(len(blob), MAGIC))
         if self.df.fsync:
             os.fsync(self.fd)

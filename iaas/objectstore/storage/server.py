@@ -16,7 +16,7 @@ import time
 import webob
 
 from iaas.common import metrics
-from iaas.objectstore import ranges
+from iaas.objectstore import footer, ranges
 from iaas.objectstore.ring import hash_path
 from iaas.objectstore.storage import db, diskfile, replication, updates
 from iaas.objectstore.utils import failed_precondition, http_date, normalize_timestamp, split_path
@@ -25,11 +25,12 @@ LOG = logging.getLogger(__name__)
 CHUNK = 1 << 20   # upload reads (the disk is kept busy by write-back: diskfile.WRITEBACK_EVERY)
 VERIFY_MAX = 8 * 1024 * 1024   # GETs of objects up to this size verify the MD5
 
+# the request headers an object keeps (its ETag is the one computed, not the request's)
 OBJ_KEEP = ('content-type', 'content-disposition', 'content-encoding', 'x-delete-at',
-            'x-object-manifest', 'x-static-large-object', 'etag', 'cache-control',
+            'x-object-manifest', 'x-static-large-object', 'cache-control',
             'content-language', 'expires', 'x-robots-tag')
 # the stored headers a GET/HEAD answers with (besides metadata, type and ETag)
-OBJ_SHOWN = frozenset(OBJ_KEEP[1:6] + OBJ_KEEP[7:])
+OBJ_SHOWN = frozenset(OBJ_KEEP[1:])
 
 
 def text(status, body=''):
@@ -57,10 +58,11 @@ class StorageServer:
     health_checks = ('disk',)
 
     def __init__(self, devices, ring=None, fsync=True, max_file_size=5 * 1024 ** 3,
-                 addr=None, listing_limit=10000):
+                 addr=None, listing_limit=10000, direct_io=True):
         self.devices = devices
         self.ring = ring
         self.fsync = fsync
+        self.direct_io = direct_io     # [objectstore] direct_io
         self.max_file_size = max_file_size
         self.addr = addr
         self.listing_limit = listing_limit
@@ -146,32 +148,30 @@ class StorageServer:
         if newest and newest >= ts:
             return text(409, f'newer object exists ({newest})',)
         length = req.content_length
+        with_footer = req.headers.get(footer.HEADER)
+        if with_footer is not None:
+            # the proxy's MD5 and CRC-32 follow the data (iaas.objectstore.footer)
+            if with_footer != footer.KIND or length is None or length < footer.SIZE:
+                return text(400, f'bad {footer.HEADER}')
+            length -= footer.SIZE
         if length is not None and length > self.max_file_size:
             return text(413, 'object too large')
-        writer = df.writer()
+        writer = df.writer(footer.CRC32() if with_footer else None)
         try:
             if length:
                 writer.preallocate(length)
             inp = req.environ['wsgi.input']
-            left = length
-            while left is None or left > 0:
-                chunk = inp.read(CHUNK if left is None else min(CHUNK, left))
-                if not chunk:
-                    break
-                writer.write(chunk)
-                if left is not None:
-                    left -= len(chunk)
-                if writer.size > self.max_file_size:
-                    writer.abort()
-                    return text(413, 'object too large')
-            if left:
-                writer.abort()
-                return text(499, 'client disconnected')
-            etag = writer.md5.hexdigest()
+            etag, refused = None, self._receive(inp, writer, length)
+            if refused is None:
+                etag, refused = _check_footer(inp, writer) if with_footer else \
+                    (writer.checksum.hexdigest(), None)
             want = req.headers.get('ETag', '').strip('"').lower()
-            if want and want != etag:
+            if refused is None and want and want != etag and not (
+                    with_footer and want == footer.UNKNOWING):
+                refused = (422, 'ETag does not match the data')
+            if refused is not None:
                 writer.abort()
-                return text(422, 'ETag does not match the data')
+                return text(*refused)
             meta = {k: v for k, v in req.headers.items()
                     if k.lower() in OBJ_KEEP or k.lower().startswith(('x-object-meta-',
                                                                       'x-object-sysmeta-'))}
@@ -186,6 +186,32 @@ class StorageServer:
         if meta.get('X-Delete-At'):
             self.updates.expiring_add(dev, part, a, c, o, meta['X-Delete-At'], req)
         return webob.Response(status=201, headers={'ETag': etag}, body=b'')
+
+    def _receive(self, inp, writer, length):
+        """Read ``length`` bytes of an upload (all of it when None) into
+        ``writer``; None, or the (status, text) refusing it."""
+        readinto = getattr(inp, 'readinto', None)
+        # a big upload: one aligned buffer for all of it, no copies, and
+        # whole blocks written past the page cache (diskfile.DIRECT_MIN)
+        buf = diskfile.aligned_buffer(CHUNK) if readinto is not None and \
+            self.direct_io and (length or 0) >= diskfile.DIRECT_MIN else None
+        left = length
+        while left is None or left > 0:
+            want = CHUNK if left is None else min(CHUNK, left)
+            if buf is not None:
+                chunk = buf[:readinto(buf[:want])]
+            else:
+                chunk = inp.read(want)
+            if not chunk:
+                break
+            writer.write(chunk, aligned=buf is not None)
+            if left is not None:
+                left -= len(chunk)
+            if writer.size > self.max_file_size:
+                return 413, 'object too large'
+        if left:
+            return 499, 'client disconnected'
+        return None
 
     def _open(self, req, dev, part, a, c, o):
         df = self._diskfile(dev, part, a, c, o)
@@ -442,6 +468,24 @@ class StorageServer:
         body = json.dumps(rows).encode()
         return webob.Response(status=200, headers=headers, body=body,
                               content_type='application/json', charset=None)
+
+
+def _check_footer(inp, writer):
+    """(the proxy's MD5, None) when the footer after the data holds the
+    CRC-32 of what ``writer`` received; else (None, the refusal)."""
+    raw = b''
+    while len(raw) < footer.SIZE:
+        more = inp.read(footer.SIZE - len(raw))
+        if not more:
+            return None, (499, 'client disconnected')
+        raw += more
+    try:
+        etag, crc = footer.parse(raw)
+    except ValueError as exc:
+        return None, (400, str(exc))
+    if crc != writer.checksum.value:
+        return None, (422, 'Checksum does not match the data')
+    return etag, None
 
 
 def _single_range(resp, reader, spec):
