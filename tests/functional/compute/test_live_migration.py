@@ -89,11 +89,15 @@ def test_live_migration_moves_the_running_guest_and_its_ports(cloud, conf):
     assert r.status_int == 202, r.body
     assert settled(cloud, sid)['OS-EXT-SRV-ATTR:host'] == src
     assert sid in guests(conf, src)
-    # both moves are migration records, newest first
-    moves = migrations.list_(instance_uuid=sid)
-    assert [(m['migration_type'], m['status'], m['source_compute'], m['dest_compute'])
-            for m in moves] == [('live-migration', 'completed', dst, src),
-                                ('live-migration', 'completed', src, dst)]
+    # both moves are migration records, newest first (the record is
+    # completed just after the server settles: wait for it)
+    want = [('live-migration', 'completed', dst, src), ('live-migration', 'completed', src, dst)]
+
+    def moves():
+        got = [(m['migration_type'], m['status'], m['source_compute'], m['dest_compute'])
+               for m in migrations.list_(instance_uuid=sid)]
+        return got if got == want else None
+    wait_for(moves, what='both migration records completed')
 
 
 def test_refusals(cloud):
