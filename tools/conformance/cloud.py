@@ -195,7 +195,10 @@ class Cloud:
                                                      'admin')}
         users = [(p, p, 'member') for p in TEMPEST_PROJECTS]
         users += [(p + '-reader', p, 'reader') for p in TEMPEST_PROJECTS]
-        users += [('tempest-reseller', 'tempest-reseller', 'ResellerAdmin')]
+        # two: Tempest's workers run AccountQuotasTest and AccountQuotasNegativeTest
+        # side by side and each takes a ResellerAdmin account for itself (with one,
+        # the second class's setUpClass fails: 'Insufficient number of users')
+        users += [(r, r, 'ResellerAdmin') for r in ('tempest-reseller', 'tempest-reseller2')]
         users += [(a, a, 'admin') for a in TEMPEST_ADMINS]
         for user, project, role in users:
             pid = ensure('projects', project, {'domain_id': 'default'})
