@@ -76,10 +76,9 @@ def ids_for_kinds(wanted):
             with transaction() as s:
                 for kind, (prefix, uuids) in wanted.items():
                     found = out[kind] = _existing(s, kind, uuids) if uuids else {}
-                    for u in uuids:
-                        if u not in found:
-                            found[u] = f'{prefix}-{secrets.token_hex(9)[:17]}'
-                            s.add(Ec2Id(kind=kind, uuid=u, ec2_id=found[u]))
+                    new = made(prefix, [u for u in uuids if u not in found])
+                    store(s, kind, new)
+                    found.update(new)
             for kind, pairs in out.items():
                 _remember(db, kind, pairs)
                 pairs.update(known[kind])

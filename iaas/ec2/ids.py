@@ -31,11 +31,6 @@ def to_ec2(kind, uuids):
     return ec2_ids.ids_for(kind, PREFIX[kind], uuids)
 
 
-def to_ec2_kinds(wanted):
-    """{kind: {uuid: ec2 id}} for ``wanted`` {kind: uuids}, in one transaction."""
-    return ec2_ids.ids_for_kinds({k: (PREFIX[k], uuids) for k, uuids in wanted.items()})
-
-
 def one(kind, uuid):
     return None if uuid is None else to_ec2(kind, [uuid])[uuid]
 
