@@ -116,8 +116,7 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         if not _fits(cn, used, resources):
             return False
         q = instances.guarded(instance_uuid, expected_vm_state, expected_task_state)
-        if not s.execute(q.values(host=host, node=node, updated_at=utcnow(), **values),
-                         execution_options={'synchronize_session': False}).rowcount:
+        if not c.execute(q.values(host=host, node=node, updated_at=utcnow(), **values)).rowcount:
             return None
         if expected_task_state == 'scheduling':
             # a build: the instance was on no host, and the node row is

@@ -142,25 +142,43 @@ def create_with_quota(project_id, values_list, min_count=None, group_id=None,
                 quotas.check(limits, used, {r: v * min_count for r, v in per.items()})
             if group_id is not None:
                 _check_group_room(s, group_id, project_id, count)
-        rows = []
-        for values in values_list[:count]:
-            inst = Instance(**values)
-            s.add(inst)
-            rows.append(inst)
-        s.flush()
+        made = [_insert(s, values) for values in values_list[:count]]
+        uuids = [d['uuid'] for d in made]
+        made_uuids = set(uuids)
+        conn = s.connection()
         if group_id is not None:
-            for inst in rows:
-                s.add(InstanceGroupMember(group_id=group_id, instance_uuid=inst.uuid))
+            conn.execute(_INSERT_MEMBER, [{'group_id': group_id, 'instance_uuid': u}
+                                          for u in uuids])
         if action:
             now = utcnow()
-            for inst in rows:
-                s.add(InstanceAction(instance_uuid=inst.uuid, start_time=now, **action))
-        made = {inst.uuid for inst in rows}
+            conn.execute(_INSERT_ACTION, [dict(action, instance_uuid=u, start_time=now)
+                                          for u in uuids])
         for kind, pairs in (ec2_ids or {}).items():
-            db_ec2_ids.store(s, kind, {u: e for u, e in pairs.items() if u in made})
+            db_ec2_ids.store(s, kind, {u: e for u, e in pairs.items() if u in made_uuids})
         if client_token is not None:
-            ec2_tokens.record(s, project_id, *client_token, [i.uuid for i in rows])
-        return [_to_dict(i, with_fault=False) for i in rows]
+            ec2_tokens.record(s, project_id, *client_token, uuids)
+        return made
+
+
+# Server create's inserts: prebuilt Core statements (no ORM unit of work)
+_INSTANCES = Instance.__table__
+_INSERT_INSTANCE = sa.insert(_INSTANCES)
+_INSERT_ACTION = sa.insert(InstanceAction.__table__)
+_INSERT_MEMBER = sa.insert(InstanceGroupMember.__table__)
+# attribute name (``metadata_``) → column name (``metadata``)
+_COLUMN_OF = {a.key: a.columns[0].key for a in Instance.__mapper__.column_attrs}
+
+
+def _insert(s, values):
+    """INSERT one instance (``values`` keyed by attribute name, as the
+    model takes them); its dict as :func:`_to_dict` makes it: the values
+    with the columns' defaults filled in, and its new id."""
+    r = s.connection().execute(_INSERT_INSTANCE, {_COLUMN_OF[k]: v for k, v in values.items()})
+    params = r.last_inserted_params()
+    d = {key.rstrip('_'): params.get(col) for key, col in _COLUMN_OF.items()}
+    d['id'] = r.inserted_primary_key[0]
+    d['fault'] = None
+    return d
 
 
 def _check_group_room(s, group_id, project_id, count):
@@ -258,15 +276,14 @@ def _require_guard(expected_vm_state, expected_task_state, force, what):
 
 def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=None,
            expected_host=ANY):
-    if 'metadata' in values:
-        values['metadata_'] = values.pop('metadata')
+    # column names (``metadata``), as the Core UPDATE takes them
+    values = {_COLUMN_OF.get(k, k): v for k, v in values.items()}
     with transaction() as s:
         q = guarded(uuid, expected_vm_state, expected_task_state)
         if expected_host is not ANY:
-            q = q.where(Instance.host == expected_host)
+            q = q.where(_INSTANCES.c.host == expected_host)
         values.setdefault('updated_at', utcnow())
-        n = s.execute(q.values(**values),
-                      execution_options={'synchronize_session': False}).rowcount
+        n = s.connection().execute(q.values(**values)).rowcount
         inst = _read(s, uuid)
         if inst is None or (expected_host is not ANY and inst['host'] != expected_host):
             raise InstanceNotFound(uuid)
@@ -283,10 +300,13 @@ def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=No
 
 def guarded(uuid, expected_vm_state=ANY, expected_task_state=ANY):
     """UPDATE of the live instance ``uuid`` if its states are as expected
-    (the compare-and-swap every state write is; ANY: not compared)."""
-    q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted == 0)
-    for col, expected in ((Instance.vm_state, expected_vm_state),
-                          (Instance.task_state, expected_task_state)):
+    (the compare-and-swap every state write is; ANY: not compared). A Core
+    statement on the table: its values are keyed by column name, and it
+    runs on the session's connection (``s.connection().execute``)."""
+    c = _INSTANCES.c
+    q = sa.update(_INSTANCES).where(c.uuid == uuid, c.deleted == 0)
+    for col, expected in ((c.vm_state, expected_vm_state),
+                          (c.task_state, expected_task_state)):
         if expected is ANY:
             continue
         options = list(expected) if isinstance(expected, (list, tuple, set, frozenset)) \
@@ -334,7 +354,7 @@ def set_error(uuid, message, code=500, details=None, host=None, expected_task_st
     task_state is required unless ``force=True``."""
     _require_guard(ANY, expected_task_state, force, 'set_error')
     with transaction() as s:
-        n = s.execute(guarded(uuid, expected_task_state=expected_task_state).values(
+        n = s.connection().execute(guarded(uuid, expected_task_state=expected_task_state).values(
             vm_state='error', task_state=None, updated_at=utcnow())).rowcount
         if not n:
             return None

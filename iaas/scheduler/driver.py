@@ -131,6 +131,13 @@ class FilterScheduler:
         dependent = [f for f in active if f.placement_dependent]
         weighers = [w for w in self.weighers if w.applies(spec)]
 
+        if count == 1:
+            host = self._quick_pick(spec, hosts, active, weighers)
+            if host is not None:
+                host.consume(spec.flavor)
+                if spec.instance_uuids:
+                    host.instances.add(spec.instance_uuids[0])
+                return [host]
         candidates, removed = self._filter(spec, hosts, active)
         selected = []
         saved = {}
@@ -176,6 +183,36 @@ class FilterScheduler:
         LOG.debug('Scheduled %d instance(s) over %d hosts in %.1f ms: %s', count, len(hosts),
                   (time.perf_counter() - started) * 1e3, [h.host for h in selected])
         return selected
+
+    def _quick_pick(self, spec, hosts, active, weighers):
+        """The host the full pass (filter every host, weigh the survivors,
+        take the best) would choose for one instance, found by weighing
+        every host and checking only the best one against the filters; None
+        when that does not decide (the best host fails a filter or is to be
+        ignored, or the weighing is not one weigher's plain ranking): the
+        full pass runs.
+
+        Same choice: with one weigher (no fixed bounds) and
+        ``host_subset_size`` 1 the full pass takes the first candidate of
+        the highest raw value (lowest, with a negative multiplier), or the
+        first candidate when all are equal. If the first host of the best
+        value over *all* hosts passes, it is a candidate, no candidate has
+        a better value, and none of the same value comes before it."""
+        if self.host_subset_size != 1 or len(hosts) < 2:
+            return None
+        weighted = [w for w in weighers if w.multiplier]
+        if len(weighted) != 1 or weighted[0].minval is not None \
+                or weighted[0].maxval is not None:
+            return None
+        w = weighted[0]
+        values = w.weigh_all(hosts, spec)
+        host = hosts[values.index(max(values) if w.multiplier > 0 else min(values))]
+        if spec.ignore_hosts and host.host in spec.ignore_hosts:
+            return None
+        for f in active:
+            if not f.host_passes(host, spec):
+                return None
+        return host
 
     def _filter(self, spec, hosts, active):
         """(candidate list, [(filter name, removed, of)]) after every filter."""

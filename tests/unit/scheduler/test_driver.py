@@ -333,3 +333,68 @@ def _timed(s, spec, hosts):
     t0 = time.perf_counter()
     s.select_destinations(spec, hosts)
     return time.perf_counter() - t0
+
+
+class _FullPass(FilterScheduler):
+    """The scheduler without its quick pick: every host filtered, then weighed."""
+
+    def _quick_pick(self, spec, hosts, active, weighers):
+        return None
+
+
+@pytest.mark.parametrize('multiplier', [1.0, -1.0, 0.0])
+@pytest.mark.parametrize('seed', range(40))
+def test_the_quick_pick_chooses_what_the_full_pass_chooses(conf, make_host, make_spec,
+                                                           seed, multiplier):
+    """One instance, one weigher: weighing every host and checking only the
+    best one against the filters (the usual case: it fits) gives the host
+    the full pass gives, ties and misfits included; when the best host does
+    not fit, the full pass decides. Hosts with equal free RAM, full hosts,
+    disabled and down hosts, another zone and ignored hosts are mixed in."""
+    conf.set_override('ram_weight_multiplier', multiplier, group='scheduler')
+    rnd = random.Random(seed)
+    hosts = []
+    for i in range(rnd.randrange(2, 30)):
+        hosts.append(make_host(
+            f'h{i}', memory_mb=rnd.choice([2048, 4096, 8192]),
+            memory_mb_used=rnd.choice([0, 1024, 4096, 8192, 12288]),
+            vcpus=rnd.choice([1, 4, 8]), vcpus_used=rnd.choice([0, 8, 64, 128]),
+            local_gb=rnd.choice([10, 100]), local_gb_used=rnd.choice([0, 50, 95]),
+            service_up=rnd.random() > 0.1, service_disabled=rnd.random() < 0.1,
+            availability_zone=rnd.choice(['nova', 'nova', 'other'])))
+    spec = make_spec(memory_mb=rnd.choice([512, 2048, 6144]), vcpus=rnd.choice([1, 2]),
+                     root_gb=rnd.choice([1, 20]),
+                     availability_zone=rnd.choice([None, None, 'nova']),
+                     ignore_hosts=rnd.sample([h.host for h in hosts], rnd.choice([0, 0, 1])))
+    quick, full = FilterScheduler(conf=conf), _FullPass(conf=conf)
+    copies = [make_host(h.host, **{k: getattr(h, k) for k in (
+        'memory_mb', 'memory_mb_used', 'vcpus', 'vcpus_used', 'local_gb', 'local_gb_used',
+        'service_up', 'service_disabled', 'availability_zone')}) for h in hosts]
+    try:
+        want = names(full.place(spec, copies))
+    except NoValidHost:
+        with pytest.raises(NoValidHost):
+            quick.place(spec, hosts)
+        return
+    assert names(quick.place(spec, hosts)) == want
+    chosen = hosts[[h.host for h in hosts].index(want[0])]
+    assert chosen.memory_mb_used == copies[[h.host for h in copies].index(want[0])].memory_mb_used
+    assert spec.instance_uuids[0] in chosen.instances
+
+
+def test_the_quick_pick_weighs_once_and_filters_one_host(conf, make_host, make_spec):
+    """The quick pick's cost: one weighing over the hosts and the filters on
+    the best one only (not on every host)."""
+    calls = []
+
+    class Counting(BaseHostFilter):
+        name = 'Counting'
+
+        def host_passes(self, host, spec):
+            calls.append(host.host)
+            return True
+
+    s = FilterScheduler(filters=[Counting()], weighers=[RAMWeigher()], conf=conf)
+    hosts = [make_host(f'h{i}', memory_mb_used=i * 100) for i in range(100)]
+    assert names(s.place(make_spec(), hosts)) == ['h0']
+    assert calls == ['h0']
