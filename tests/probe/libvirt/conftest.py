@@ -8,14 +8,18 @@
   instances directory (qemu runs as libvirt-qemu, which cannot enter
   pytest's 0700 tmp dirs); every domain with the prefix is destroyed and
   undefined afterwards, and the directory removed, even when a test fails.
+* ``serial_line`` / ``serial_port``: type into a guest's serial shell over
+  its TCP serial port (``[serial_console] enabled``).
 """
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -158,3 +162,35 @@ def marker_lines(text):
     still writing (no line end yet) is left for the next read."""
     complete = text[:text.rfind('\n') + 1] if text else ''
     return [line[line.index(MARKER):] for line in complete.splitlines() if MARKER in line]
+
+
+def serial_port(dom):
+    """The TCP port of a running domain's serial console."""
+    src = ET.fromstring(dom.XMLDesc(0)).find("devices/serial[@type='tcp']/source")
+    return int(src.get('service'))
+
+
+def serial_line(port, command, expect, timeout=60):
+    """Type ``command`` into the guest's serial shell at 127.0.0.1:``port``
+    until a whole line matching ``expect`` (a regular expression) comes
+    back; returns the output. The command is typed again every 3 s (a shell
+    still starting misses it): it must be harmless to repeat, and ``expect``
+    must not match the typed text, which the terminal echoes."""
+    end = time.monotonic() + timeout
+    got = b''
+    with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+        s.settimeout(1)
+        while time.monotonic() < end:
+            s.sendall(command.encode() + b'\n')
+            t = time.monotonic() + 3
+            while time.monotonic() < t:
+                try:
+                    chunk = s.recv(4096)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    break
+                got += chunk
+                if re.search(expect.encode() + rb'[^\r\n]*\r?\n', got):
+                    return got.decode(errors='replace')
+    raise AssertionError(f'no {expect!r} on the serial console: {got[-500:]!r}')

@@ -12,15 +12,20 @@ are printed."""
 import json
 import os
 import random
-import re
-import socket
 import subprocess
 import time
 
 import pytest
 
 from tests.probe.compute.helpers import deadline_poll, start_compute_cloud
-from tests.probe.libvirt.conftest import MARKER, libvirt, marker_lines, wait_for
+from tests.probe.libvirt.conftest import (
+    MARKER,
+    libvirt,
+    marker_lines,
+    serial_line,
+    serial_port,
+    wait_for,
+)
 from tests.probe.libvirt.hosts import libvirt_hosts, multi_host_guests
 
 pytestmark = [pytest.mark.slow, multi_host_guests]
@@ -52,36 +57,6 @@ def lm_cloud(tmp_path, libvirtd_running, test_image):
             yield cc, {'lm1': h1, 'lm2': h2}, prefix
         finally:
             cc.stop()
-
-
-def _serial_line(port, command, expect, timeout=60):
-    """Type ``command`` into the guest's serial shell at 127.0.0.1:``port``
-    until a whole line matching ``expect`` (a regular expression) comes
-    back; returns the output."""
-    end = time.monotonic() + timeout
-    got = b''
-    with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
-        s.settimeout(1)
-        while time.monotonic() < end:
-            s.sendall(command.encode() + b'\n')
-            t = time.monotonic() + 3
-            while time.monotonic() < t:
-                try:
-                    chunk = s.recv(4096)
-                except TimeoutError:
-                    continue
-                if not chunk:
-                    break
-                got += chunk
-                if re.search(expect.encode() + rb'[^\r\n]*\r?\n', got):
-                    return got.decode(errors='replace')
-    raise AssertionError(f'no {expect!r} on the serial console: {got[-500:]!r}')
-
-
-def _serial_port(dom):
-    import xml.etree.ElementTree as ET
-    src = ET.fromstring(dom.XMLDesc(0)).find("devices/serial[@type='tcp']/source")
-    return int(src.get('service'))
 
 
 def test_live_migration_of_a_running_guest(lm_cloud, test_image):
@@ -137,8 +112,8 @@ def test_live_migration_of_a_running_guest(lm_cloud, test_image):
 
     # the same boot goes on: the serial shell, now on the second host, answers
     # with the boot's marker (boot=1), and the console log there shows it
-    port = _serial_port(dom)
-    out = _serial_line(port, 'cat /iaas-boot-line', r'hostname=vm1 boot=')
+    port = serial_port(dom)
+    out = serial_line(port, 'cat /iaas-boot-line', r'hostname=vm1 boot=')
     assert f'uuid={sid} hostname=vm1 boot=1' in out, out
     assert 'boot=2' not in out
     log = wait_for(lambda: [m for m in marker_lines(cc.openstack(
