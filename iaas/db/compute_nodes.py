@@ -115,8 +115,10 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         used = _counted(c, host, node)
         if not _fits(cn, used, resources):
             return False
-        q = instances.guarded(instance_uuid, expected_vm_state, expected_task_state)
-        if not c.execute(q.values(host=host, node=node, updated_at=utcnow(), **values)).rowcount:
+        swapped, inst = instances.swap(
+            s, instance_uuid, dict(values, host=host, node=node, updated_at=utcnow()),
+            expected_vm_state, expected_task_state)
+        if not swapped:
             return None
         if expected_task_state == 'scheduling':
             # a build: the instance was on no host, and the node row is
@@ -132,7 +134,7 @@ def claim(host, node, instance_uuid, resources, expected_task_state='scheduling'
         if start_event:
             request_id, event = start_event
             instances._event_start(s, instance_uuid, request_id, event, host)
-            return instances._read(s, instance_uuid)
+            return inst       # as the swap left it (the usage rows are not its)
         return True
 
 

@@ -88,15 +88,37 @@ def _read(s, uuid):
     """The live instance as :func:`_to_dict` makes it, read with prebuilt
     Core statements (the claim of every build and every state write end
     with it); None when it is gone."""
-    row = s.connection().execute(_ROW, {'u': uuid}).mappings().first()
+    return _row_dict(s, s.connection().execute(_ROW, {'u': uuid}).mappings().first())
+
+
+def _row_dict(s, row):
+    """An instances row (mappings) as :func:`_to_dict` makes it; None for None."""
     if row is None:
         return None
     d = dict(row)     # column names are the attribute names without '_'
     d['fault'] = None
     if d['vm_state'] == 'error':
-        f = s.scalars(_LATEST_FAULT, {'u': uuid}).first()
+        f = s.scalars(_LATEST_FAULT, {'u': d['uuid']}).first()
         d['fault'] = _fault_dict(f) if f else None
     return d
+
+
+def swap(s, uuid, values, expected_vm_state=ANY, expected_task_state=ANY,
+         expected_host=ANY):
+    """Run the compare-and-swap of :func:`guarded` in the session ``s``:
+    (swapped, the instance as it is now, None when gone). Where the
+    database returns updated rows (PostgreSQL, SQLite) the UPDATE hands the
+    row back itself; else (MariaDB) it is read after."""
+    c = s.connection()
+    if c.dialect.update_returning:
+        row = c.execute(*guarded(uuid, values, expected_vm_state, expected_task_state,
+                                 expected_host, returning=True)).mappings().first()
+        if row is not None:
+            return True, _row_dict(s, row)
+        return False, _read(s, uuid)
+    n = c.execute(*guarded(uuid, values, expected_vm_state, expected_task_state,
+                           expected_host)).rowcount
+    return bool(n), _read(s, uuid)
 
 
 def create_with_quota(project_id, values_list, min_count=None, group_id=None,
@@ -279,12 +301,9 @@ def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=No
     # column names (``metadata``), as the Core UPDATE takes them
     values = {_COLUMN_OF.get(k, k): v for k, v in values.items()}
     with transaction() as s:
-        q = guarded(uuid, expected_vm_state, expected_task_state)
-        if expected_host is not ANY:
-            q = q.where(_INSTANCES.c.host == expected_host)
         values.setdefault('updated_at', utcnow())
-        n = s.connection().execute(q.values(**values)).rowcount
-        inst = _read(s, uuid)
+        n, inst = swap(s, uuid, values, expected_vm_state, expected_task_state,
+                       expected_host)
         if inst is None or (expected_host is not ANY and inst['host'] != expected_host):
             raise InstanceNotFound(uuid)
         if not n:
@@ -298,21 +317,68 @@ def _write(uuid, expected_vm_state, expected_task_state, values, finish_event=No
         return inst
 
 
-def guarded(uuid, expected_vm_state=ANY, expected_task_state=ANY):
-    """UPDATE of the live instance ``uuid`` if its states are as expected
-    (the compare-and-swap every state write is; ANY: not compared). A Core
-    statement on the table: its values are keyed by column name, and it
-    runs on the session's connection (``s.connection().execute``)."""
+# The compare-and-swap UPDATEs, prebuilt per shape (which states are
+# compared, against how many values and whether one is None, whether the
+# host is, which columns are written): a state write runs a statement
+# whose SQL is compiled once, with its values as bound parameters.
+_CAS = {}
+_CAS_MAX = 512
+
+
+def _options(expected):
+    """None (ANY: not compared) or the expected values, None first."""
+    if expected is ANY:
+        return None
+    opts = expected if isinstance(expected, (list, tuple, set, frozenset)) else [expected]
+    return tuple(sorted(set(opts), key=lambda o: (o is not None, str(o))))
+
+
+def _cas_statement(shape):
+    vm, task, host, keys, returning = shape
     c = _INSTANCES.c
-    q = sa.update(_INSTANCES).where(c.uuid == uuid, c.deleted == 0)
-    for col, expected in ((c.vm_state, expected_vm_state),
-                          (c.task_state, expected_task_state)):
-        if expected is ANY:
-            continue
-        options = list(expected) if isinstance(expected, (list, tuple, set, frozenset)) \
-            else [expected]
-        q = q.where(sa.or_(*[col.is_(None) if o is None else col == o for o in options]))
-    return q
+    q = sa.update(_INSTANCES).where(c.uuid == sa.bindparam('u'), c.deleted == 0)
+    for col, prefix, nones in ((c.vm_state, 'vm', vm), (c.task_state, 'ts', task)):
+        if nones is not None:
+            q = q.where(sa.or_(*[col.is_(None) if none else col == sa.bindparam(f'{prefix}{i}')
+                                 for i, none in enumerate(nones)]))
+    if host == 'null':
+        q = q.where(c.host.is_(None))
+    elif host:
+        q = q.where(c.host == sa.bindparam('h'))
+    q = q.values({k: sa.bindparam(f'v_{k}') for k in keys})
+    return q.returning(*c) if returning else q
+
+
+def guarded(uuid, values, expected_vm_state=ANY, expected_task_state=ANY,
+            expected_host=ANY, returning=False):
+    """(statement, parameters): the UPDATE of the live instance ``uuid``
+    that writes ``values`` (keyed by column name) if its states are as
+    expected (the compare-and-swap every state write is; ANY: not
+    compared), and, ``expected_host``, if it is on that host. Run it on the
+    session's connection: ``s.connection().execute(*guarded(...))``
+    (``returning``: the UPDATE returns the updated row, where the database
+    can; :func:`swap` runs it)."""
+    vm, task = _options(expected_vm_state), _options(expected_task_state)
+    host = None if expected_host is ANY else ('null' if expected_host is None else 'eq')
+    keys = tuple(sorted(values))
+    shape = (None if vm is None else tuple(o is None for o in vm),
+             None if task is None else tuple(o is None for o in task), host, keys,
+             bool(returning))
+    q = _CAS.get(shape)
+    if q is None:
+        q = _cas_statement(shape)
+        if len(_CAS) < _CAS_MAX:
+            _CAS[shape] = q
+    params = {'u': uuid}
+    for prefix, opts in (('vm', vm), ('ts', task)):
+        for i, o in enumerate(opts or ()):
+            if o is not None:
+                params[f'{prefix}{i}'] = o
+    if host == 'eq':
+        params['h'] = expected_host
+    for k in keys:
+        params[f'v_{k}'] = values[k]
+    return q, params
 
 
 def _shown(v):
@@ -354,8 +420,9 @@ def set_error(uuid, message, code=500, details=None, host=None, expected_task_st
     task_state is required unless ``force=True``."""
     _require_guard(ANY, expected_task_state, force, 'set_error')
     with transaction() as s:
-        n = s.connection().execute(guarded(uuid, expected_task_state=expected_task_state).values(
-            vm_state='error', task_state=None, updated_at=utcnow())).rowcount
+        n = s.connection().execute(*guarded(
+            uuid, {'vm_state': 'error', 'task_state': None, 'updated_at': utcnow()},
+            expected_task_state=expected_task_state)).rowcount
         if not n:
             return None
         s.add(InstanceFault(instance_uuid=uuid, message=str(message)[:255], code=code,

@@ -85,6 +85,8 @@ class FilterScheduler:
                                                BaseWeigher, 'weighers')]
         self.host_subset_size = max(1, int(host_subset_size if host_subset_size is not None
                                            else group.host_subset_size))
+        # (host state list, weigher, values) of the quick pick's last weighing
+        self._weighed = None
 
     def _multiplier(self, cls):
         opt = cls.multiplier_opt
@@ -132,12 +134,17 @@ class FilterScheduler:
         weighers = [w for w in self.weighers if w.applies(spec)]
 
         if count == 1:
-            host = self._quick_pick(spec, hosts, active, weighers)
-            if host is not None:
+            picked = self._quick_pick(spec, hosts, active, weighers)
+            if picked is not None:
+                idx, host = picked
                 host.consume(spec.flavor)
                 if spec.instance_uuids:
                     host.instances.add(spec.instance_uuids[0])
+                weighed = self._weighed
+                if weighed is not None and weighed[0] is hosts:
+                    weighed[2][idx] = weighed[1].weigh_object(host, spec)
                 return [host]
+        self._weighed = None      # the full pass changes states on its own
         candidates, removed = self._filter(spec, hosts, active)
         selected = []
         saved = {}
@@ -190,7 +197,13 @@ class FilterScheduler:
         every host and checking only the best one against the filters; None
         when that does not decide (the best host fails a filter or is to be
         ignored, or the weighing is not one weigher's plain ranking): the
-        full pass runs.
+        full pass runs. Returns (index, host).
+
+        A weigher whose values depend on each host's state alone
+        (``host_only``) weighs a list of host states once: the values are
+        kept with the list (the scheduler's cached states) and the chosen
+        host's is weighed again after it consumed the flavor; the full pass
+        (which changes states itself) drops them.
 
         Same choice: with one weigher (no fixed bounds) and
         ``host_subset_size`` 1 the full pass takes the first candidate of
@@ -205,14 +218,21 @@ class FilterScheduler:
                 or weighted[0].maxval is not None:
             return None
         w = weighted[0]
-        values = w.weigh_all(hosts, spec)
-        host = hosts[values.index(max(values) if w.multiplier > 0 else min(values))]
+        weighed = self._weighed
+        if w.host_only and weighed is not None and weighed[0] is hosts \
+                and weighed[1] is w and len(weighed[2]) == len(hosts):
+            values = weighed[2]       # the same states, weighed before
+        else:
+            values = w.weigh_all(hosts, spec)
+            self._weighed = (hosts, w, values) if w.host_only else None
+        idx = values.index(max(values) if w.multiplier > 0 else min(values))
+        host = hosts[idx]
         if spec.ignore_hosts and host.host in spec.ignore_hosts:
             return None
         for f in active:
             if not f.host_passes(host, spec):
                 return None
-        return host
+        return idx, host
 
     def _filter(self, spec, hosts, active):
         """(candidate list, [(filter name, removed, of)]) after every filter."""

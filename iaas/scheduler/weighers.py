@@ -19,6 +19,10 @@ class BaseWeigher:
     multiplier_opt = None
     minval = None
     maxval = None
+    #: True when a host's value depends on that host's state alone (not on
+    #: the request or on other hosts): the scheduler may then keep the
+    #: values of its cached host states between decisions.
+    host_only = False
 
     def __init__(self, multiplier=1.0):
         if self.name is None:
@@ -57,6 +61,7 @@ class RAMWeigher(BaseWeigher):
     """Free RAM (MiB, with the allocation ratio)."""
     name = 'RAMWeigher'
     multiplier_opt = 'ram_weight_multiplier'
+    host_only = True
 
     def weigh_object(self, host_state, spec):
         return host_state.free_ram_mb
@@ -69,6 +74,7 @@ class VCPUWeigher(BaseWeigher):
     """Free vCPUs (with the allocation ratio)."""
     name = 'VCPUWeigher'
     multiplier_opt = 'cpu_weight_multiplier'
+    host_only = True
 
     def weigh_object(self, host_state, spec):
         return host_state.free_vcpus
@@ -81,6 +87,7 @@ class DiskWeigher(BaseWeigher):
     """Free local disk (GiB, with the allocation ratio)."""
     name = 'DiskWeigher'
     multiplier_opt = 'disk_weight_multiplier'
+    host_only = True
 
     def weigh_object(self, host_state, spec):
         return host_state.free_disk_gb

@@ -83,3 +83,25 @@ def test_a_refused_create_leaves_nothing(db_url):
     with engine.transaction() as s:
         assert not s.scalars(sa.select(InstanceAction.id).where(
             InstanceAction.instance_uuid == again['uuid'])).all()
+
+
+def test_a_state_write_returns_what_a_read_gives(db_url):
+    """The compare-and-swap hands back the updated row itself where the
+    database can (PostgreSQL, SQLite: UPDATE … RETURNING) and reads it
+    after where it cannot (MariaDB): the same dict as a read either way,
+    with the fault of an instance in error; a lost swap writes nothing."""
+    (made,) = db.create_with_quota('p', [_values(host='h1', node='h1')])
+    u = made['uuid']
+    got = db.update(u, expected_task_state=states.SCHEDULING, expected_host='h1',
+                    task_state=None, vm_state=states.ACTIVE, metadata={'a': ['b']})
+    _same(got, db.get(u))
+    assert got['metadata'] == {'a': ['b']} and got['task_state'] is None
+    with pytest.raises(db.UnexpectedState):
+        db.update(u, expected_task_state=states.SCHEDULING, task_state=states.DELETING)
+    with pytest.raises(db.InstanceNotFound):
+        db.update(u, expected_task_state=None, expected_host='h2', task_state=states.DELETING)
+    assert db.get(u)['task_state'] is None
+    db.set_error(u, 'it broke', force=True)
+    got = db.update(u, expected_vm_state=states.ERROR, task_state=states.DELETING)
+    assert got['fault']['message'] == 'it broke'
+    _same(got, db.get(u))

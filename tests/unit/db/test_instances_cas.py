@@ -77,3 +77,25 @@ def test_a_claim_with_an_idle_task_state_is_a_compare_and_swap(inst):
                           expected_vm_state=states.ACTIVE,
                           task_state=states.RESIZE_REVERTING) is True
     assert db.get(inst)['task_state'] == states.RESIZE_REVERTING
+
+
+def test_prebuilt_swaps_compare_what_they_are_given(inst):
+    """The compare-and-swap UPDATE is prebuilt per shape: the values compared
+    and written are parameters, so one statement serves every instance and
+    value of that shape (None compared as IS NULL), and a set of expected
+    states in any order is the same statement."""
+    a, pa = db.guarded(inst, {'task_state': 'x'}, expected_task_state={None, 'a', 'b'})
+    b, pb = db.guarded('other', {'task_state': 'y'}, expected_task_state=['b', None, 'a'])
+    assert a is b and pa['u'] == inst and pb['v_task_state'] == 'y'
+    assert db.update(inst, expected_task_state=(states.REBOOTING, None),
+                     metadata={'m': ['1']}, task_state=states.PAUSING)['metadata'] == {'m': ['1']}
+    with pytest.raises(db.UnexpectedState):      # None is no longer the task_state
+        db.update(inst, expected_task_state=(None, states.REBOOTING), task_state=None)
+    got = db.update(inst, expected_task_state=[states.PAUSING], expected_host='h1',
+                    task_state=None)
+    assert got['task_state'] is None
+    with pytest.raises(db.InstanceNotFound):     # on another host: not the caller's
+        db.update(inst, expected_task_state=None, expected_host='h2', task_state=states.PAUSING)
+    with pytest.raises(db.InstanceNotFound):     # placed: not "on no host"
+        db.update(inst, expected_task_state=None, expected_host=None, task_state=states.PAUSING)
+    assert db.get(inst)['task_state'] is None

@@ -398,3 +398,30 @@ def test_the_quick_pick_weighs_once_and_filters_one_host(conf, make_host, make_s
     hosts = [make_host(f'h{i}', memory_mb_used=i * 100) for i in range(100)]
     assert names(s.place(make_spec(), hosts)) == ['h0']
     assert calls == ['h0']
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_placements_on_kept_states_follow_the_full_pass(conf, make_host, make_spec, seed):
+    """Decisions one after the other on the same host states (the
+    scheduler's cache): the quick pick keeps its weights between them and
+    re-weighs only the host it chose; every choice is the full pass's, also
+    after a full pass (a two-instance request) changed states in between."""
+    rnd = random.Random(seed)
+
+    def hosts():
+        r = random.Random(seed)
+        return [make_host(f'h{i}', memory_mb=r.choice([2048, 4096, 8192]),
+                          memory_mb_used=r.choice([0, 1024, 2048]),
+                          service_disabled=r.random() < 0.2) for i in range(40)]
+    quick_hosts, full_hosts = hosts(), hosts()
+    quick, full = FilterScheduler(conf=conf), _FullPass(conf=conf)
+    for i in range(120):
+        spec = make_spec(n=2 if i % 17 == 5 else 1, memory_mb=rnd.choice([256, 512, 1024]))
+        try:
+            want = names(full.place(spec, full_hosts))
+        except NoValidHost:
+            with pytest.raises(NoValidHost):
+                quick.place(spec, quick_hosts)
+            continue
+        assert names(quick.place(spec, quick_hosts)) == want, i
+    assert [h.memory_mb_used for h in quick_hosts] == [h.memory_mb_used for h in full_hosts]
