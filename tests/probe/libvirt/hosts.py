@@ -172,3 +172,20 @@ def libvirt_hosts(count=2, tcp=False):
         for h in hosts:
             h.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def host_sections(hosts, serial_base, **libvirt_of):
+    """The per-host config sections of iaas-compute daemons on ``hosts``
+    ((name, libvirt host) pairs): each its instances path, its libvirtd's
+    URI and a serial port range of its own (100 ports from
+    ``serial_base``); ``libvirt_of``: more ``[libvirt]`` options, each a
+    function of the libvirt host."""
+    out = {}
+    for i, (name, lv) in enumerate(hosts):
+        lo = serial_base + 100 * i
+        out[name] = {
+            'compute': {'instances_path': lv.instances_path},
+            'libvirt': {'connection_uri': lv.uri,
+                        **{k: f(lv) for k, f in libvirt_of.items()}},
+            'serial_console': {'port_range': f'{lo}:{lo + 99}'}}
+    return out

@@ -41,7 +41,7 @@ from tests.probe.libvirt.conftest import (
     serial_port,
     wait_for,
 )
-from tests.probe.libvirt.hosts import libvirt_hosts, multi_host_guests
+from tests.probe.libvirt.hosts import host_sections, libvirt_hosts, multi_host_guests
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), multi_host_guests]
 BOOT = 150
@@ -56,21 +56,15 @@ def cm_cloud(tmp_path, test_image):
     staging = tempfile.mkdtemp(prefix='iaas-cm-staging-', dir='/tmp')
     try:
         with libvirt_hosts() as (h1, h2):
-            serial_base = random.randrange(31000, 33800, 200)
-            host_sections = {}
-            for i, (name, lv) in enumerate((('cm1', h1), ('cm2', h2))):
-                lo = serial_base + 100 * i
-                host_sections[name] = {
-                    'compute': {'instances_path': lv.instances_path},
-                    'libvirt': {'connection_uri': lv.uri},
-                    'serial_console': {'port_range': f'{lo}:{lo + 99}'}}
+            sections = host_sections((('cm1', h1), ('cm2', h2)),
+                                     random.randrange(31000, 33800, 200))
             cc = start_compute_cloud(tmp_path, hosts=('cm1', 'cm2'), sections={
                 'compute': {'compute_driver': 'libvirt', 'max_concurrent_builds': 1,
                             'shutdown_timeout': 30},
                 'libvirt': {'domain_prefix': prefix, 'image_cache_interval': 0,
                             'migration_staging_dir': staging},
                 'serial_console': {'enabled': True, 'proxyclient_address': '127.0.0.1'}},
-                host_sections=host_sections)
+                host_sections=sections)
             try:
                 cc.openstack('image', 'create', '--disk-format', 'qcow2',
                              '--container-format', 'bare', '--public', '--file', test_image,
@@ -145,6 +139,20 @@ def _migration_status(cc, sid):
     return [(m['Type'], m['Source Compute'], m['Dest Compute'], m['Status']) for m in rows]
 
 
+
+def _gone_from(host, name, sid, prefix):
+    """Wait until the guest's domain and its directory are gone from ``host``."""
+    deadline_poll(lambda: sid not in host.domains(prefix), 60,
+                  what=f'the domain on {name} gone')
+    deadline_poll(lambda: not os.path.exists(os.path.join(host.instances_path, sid)), 30,
+                  what=f'the directory on {name} gone')
+
+
+def _delete(cc, host, name, sid, prefix):
+    """Delete the server; its domain is gone from ``host``."""
+    cc.openstack('server', 'delete', '--wait', name, json_out=False, timeout=120)
+    deadline_poll(lambda: sid not in host.domains(prefix), 60, what='domain gone')
+
 def test_cold_migration_of_a_running_guest_then_confirm(cm_cloud):
     cc, lv, prefix, staging = cm_cloud
     sid, src, dst = _boot(cc, lv, prefix, 'vm1')
@@ -183,10 +191,7 @@ def test_cold_migration_of_a_running_guest_then_confirm(cm_cloud):
     cc.openstack('server', 'migration', 'confirm', 'vm1', json_out=False)
     shown = _settled(cc, sid, 'ACTIVE', timeout=60)
     assert shown['OS-EXT-SRV-ATTR:host'] == dst
-    deadline_poll(lambda: sid not in lv[src].domains(prefix), 60,
-                  what=f'the domain on {src} gone')
-    deadline_poll(lambda: not os.path.exists(os.path.join(lv[src].instances_path, sid)), 30,
-                  what=f'the directory on {src} gone')
+    _gone_from(lv[src], src, sid, prefix)
     confirmed = time.monotonic() - t0
     assert lv[dst].domains(prefix)[sid].state()[0] == libvirt.VIR_DOMAIN_RUNNING
     assert _migration_status(cc, sid) == [('migration', src, dst, 'confirmed')]
@@ -196,8 +201,7 @@ def test_cold_migration_of_a_running_guest_then_confirm(cm_cloud):
           f'on {dst} {booted:.1f} s later; the source cleaned {confirmed:.1f} s after '
           f'"server migration confirm" began')
 
-    cc.openstack('server', 'delete', '--wait', 'vm1', json_out=False, timeout=120)
-    deadline_poll(lambda: sid not in lv[dst].domains(prefix), 60, what='domain gone')
+    _delete(cc, lv[dst], 'vm1', sid, prefix)
 
 
 def test_cold_migration_of_a_stopped_guest_then_revert(cm_cloud):
@@ -220,10 +224,7 @@ def test_cold_migration_of_a_stopped_guest_then_revert(cm_cloud):
     shown, reverted, rcli = _run(cc, sid, 'SHUTOFF', 'server', 'migration', 'revert', 'vm2',
                                  timeout=120)
     assert shown['OS-EXT-SRV-ATTR:host'] == src, shown
-    deadline_poll(lambda: sid not in lv[dst].domains(prefix), 60,
-                  what=f'the domain on {dst} gone')
-    deadline_poll(lambda: not os.path.exists(os.path.join(lv[dst].instances_path, sid)), 30,
-                  what=f'the directory on {dst} gone')
+    _gone_from(lv[dst], dst, sid, prefix)
     back = lv[src].domains(prefix)[sid]
     assert back.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
     # its own overlay, over the same base image
@@ -240,8 +241,7 @@ def test_cold_migration_of_a_stopped_guest_then_revert(cm_cloud):
           f'{src} again {reverted:.1f} s after "server migration revert" began (the '
           f'command: {rcli:.1f} s)')
 
-    cc.openstack('server', 'delete', '--wait', 'vm2', json_out=False, timeout=120)
-    deadline_poll(lambda: sid not in lv[src].domains(prefix), 60, what='domain gone')
+    _delete(cc, lv[src], 'vm2', sid, prefix)
 
 
 def test_cold_migration_of_a_running_guest_then_revert(cm_cloud):
@@ -258,10 +258,7 @@ def test_cold_migration_of_a_running_guest_then_revert(cm_cloud):
     shown, reverted, cli = _run(cc, sid, 'ACTIVE', 'server', 'migration', 'revert', 'vm3',
                                 timeout=120)
     assert shown['OS-EXT-SRV-ATTR:host'] == src, shown
-    deadline_poll(lambda: sid not in lv[dst].domains(prefix), 60,
-                  what=f'the domain on {dst} gone')
-    deadline_poll(lambda: not os.path.exists(os.path.join(lv[dst].instances_path, sid)), 30,
-                  what=f'the directory on {dst} gone')
+    _gone_from(lv[dst], dst, sid, prefix)
     assert lv[src].domains(prefix)[sid].state()[0] == libvirt.VIR_DOMAIN_RUNNING
     log = wait_for(lambda: [m for m in marker_lines(_console(lv[src], sid))
                             if not m.endswith('boot=1')] or None,
@@ -272,5 +269,4 @@ def test_cold_migration_of_a_running_guest_then_revert(cm_cloud):
           f'{reverted:.1f} s after "server migration revert" began (the command: '
           f'{cli:.1f} s)')
 
-    cc.openstack('server', 'delete', '--wait', 'vm3', json_out=False, timeout=120)
-    deadline_poll(lambda: sid not in lv[src].domains(prefix), 60, what='domain gone')
+    _delete(cc, lv[src], 'vm3', sid, prefix)

@@ -26,7 +26,7 @@ from tests.probe.libvirt.conftest import (
     serial_port,
     wait_for,
 )
-from tests.probe.libvirt.hosts import libvirt_hosts, multi_host_guests
+from tests.probe.libvirt.hosts import host_sections, libvirt_hosts, multi_host_guests
 
 pytestmark = [pytest.mark.slow, multi_host_guests]
 BOOT = 150
@@ -36,15 +36,9 @@ BOOT = 150
 def lm_cloud(tmp_path, libvirtd_running, test_image):
     prefix = f'iaas-lm{random.randrange(1 << 24):06x}-'
     with libvirt_hosts(tcp=True) as (h1, h2):
-        serial_base = random.randrange(20000, 30000, 200)
-        host_sections = {}
-        for i, (name, lv) in enumerate((('lm1', h1), ('lm2', h2))):
-            lo = serial_base + 100 * i
-            host_sections[name] = {
-                'compute': {'instances_path': lv.instances_path},
-                'libvirt': {'connection_uri': lv.uri,
-                            'live_migration_inbound_addr': lv.inbound},
-                'serial_console': {'port_range': f'{lo}:{lo + 99}'}}
+        sections = host_sections((('lm1', h1), ('lm2', h2)),
+                                 random.randrange(20000, 30000, 200),
+                                 live_migration_inbound_addr=lambda lv: lv.inbound)
         cc = start_compute_cloud(tmp_path, hosts=('lm1', 'lm2'), sections={
             'compute': {'compute_driver': 'libvirt', 'max_concurrent_builds': 1,
                         'shutdown_timeout': 30},
@@ -52,7 +46,7 @@ def lm_cloud(tmp_path, libvirtd_running, test_image):
                         'live_migration_uri': 'qemu+tcp://%s/system',
                         'live_migration_timeout': 120},
             'serial_console': {'enabled': True, 'proxyclient_address': '127.0.0.1'}},
-            host_sections=host_sections)
+            host_sections=sections)
         try:
             yield cc, {'lm1': h1, 'lm2': h2}, prefix
         finally:
