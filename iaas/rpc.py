@@ -194,6 +194,9 @@ class Transport:
             conn.ensure_connection(max_retries=1)
             prod = kombu.Producer(conn.channel(), serializer='json')
             self._local.conn, self._local.producer = conn, prod
+            # what this connection has declared (kombu's own cache binds a
+            # copy of every entity on every publish before it looks)
+            self._local.declared = set()
         return prod
 
     def _reset_producer(self):
@@ -212,9 +215,12 @@ class Transport:
         while True:
             try:
                 with self._publish_lock:
-                    self._producer().publish(body, exchange=exchange, routing_key=routing_key,
-                                             declare=list(declare),
-                                             delivery_mode=delivery_mode, retry=False)
+                    prod = self._producer()
+                    known = self._local.declared
+                    todo = [e for e in declare if hash(e) not in known]
+                    prod.publish(body, exchange=exchange, routing_key=routing_key,
+                                 declare=todo, delivery_mode=delivery_mode, retry=False)
+                    known.update(hash(e) for e in todo)
                 return
             except Exception as exc:
                 conn = getattr(self._local, 'conn', None)
@@ -402,6 +408,7 @@ class RPCClient:
         self.topic = topic
         self.version = version
         self._transport = transport
+        self._queue = None      # (transport, the topic's shared queue) once made
         self.server = server
         self.fanout = fanout
         self.timeout = timeout
@@ -441,10 +448,13 @@ class RPCClient:
             # The topic's shared queue is declared by the sender too, so a
             # request sent before any server of the topic has started waits
             # for one instead of being dropped by the exchange.
-            queue = kombu.Queue(f'{self.transport.exchange_name}.{self.topic}',
-                                self.transport.exchange, routing_key=self.topic, durable=True)
-            self.transport.publish(body, self.transport.exchange, self.topic, deadline,
-                                   declare=[self.transport.exchange, queue])
+            transport = self.transport
+            if self._queue is None or self._queue[0] is not transport:
+                self._queue = (transport, kombu.Queue(
+                    f'{transport.exchange_name}.{self.topic}', transport.exchange,
+                    routing_key=self.topic, durable=True))
+            transport.publish(body, transport.exchange, self.topic, deadline,
+                              declare=[transport.exchange, self._queue[1]])
 
     def cast(self, context, method, **kwargs):
         """Send and return at once; nothing comes back."""

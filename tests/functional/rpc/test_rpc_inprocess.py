@@ -1,5 +1,6 @@
 """RPC semantics in one process, on every transport (memory, filesystem, rabbit)."""
 import threading
+import time
 
 import pytest
 
@@ -71,3 +72,30 @@ def test_concurrent_calls(server):
     for t in threads:
         t.join()
     assert results == [i + 1 for i in range(40)]
+
+
+def test_a_connection_declares_what_it_publishes_to_once(server, transport_url, monkeypatch):
+    """A publisher declares the exchange and the topic's queue on its first
+    publish over a connection, not on every one; a new connection (after a
+    broker error) declares them again. The casts arrive either way."""
+    if transport_url in ('memory://', 'filesystem://'):
+        pytest.skip('declarations are AMQP')
+    import kombu
+    declared = []
+    real = kombu.Producer.publish
+
+    def publish(self, body, **kw):
+        declared.append(len(kw.get('declare') or ()))
+        return real(self, body, **kw)
+    monkeypatch.setattr(kombu.Producer, 'publish', publish)
+    client = rpc.RPCClient('inproc')
+    for value in range(3):
+        client.cast({}, 'note', value=value)
+    transport = client.transport
+    transport._reset_producer()            # as after a broker error
+    client.cast({}, 'note', value=3)
+    assert declared == [2, 0, 0, 2]
+    end = time.monotonic() + 10
+    while len(server.casts) < 4 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert sorted(server.casts) == [0, 1, 2, 3]
