@@ -96,7 +96,7 @@ class Cloud:
         return uid
 
 
-def wait_for(check, timeout=20, what='condition'):
+def wait_for(check, timeout=60, what='condition'):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         got = check()
